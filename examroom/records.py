@@ -1,0 +1,147 @@
+"""Attempts, their journals and deductions in the database.
+
+The controller is the only writer. Web views call the read methods. Every
+write is one short transaction so a crash loses at most the batch in hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from examroom.models import Attempt, AttemptStatus, Candidate, Deduction, JournalEntry, Vehicle
+from scoring.observations import Observation, parse_utc, to_json
+
+
+class RecordError(ValueError):
+    """A request the records cannot honour (unknown vehicle, attempt already final, ...)."""
+
+
+@dataclass(frozen=True)
+class CandidateInfo:
+    name: str
+    id_number: str
+    exam_number: str
+    vehicle_class: str
+
+
+class Records:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    # -- set-up -----------------------------------------------------------------
+    def ensure_vehicle(self, vehicle_id: str, plate: str, vehicle_class: str, model: str) -> None:
+        with self._sessions.begin() as session:
+            vehicle = session.get(Vehicle, vehicle_id)
+            if vehicle is None:
+                session.add(Vehicle(id=vehicle_id, plate=plate, vehicle_class=vehicle_class, model=model))
+            else:
+                vehicle.plate, vehicle.vehicle_class, vehicle.model = plate, vehicle_class, model
+
+    def ensure_candidate(self, info: CandidateInfo) -> int:
+        with self._sessions.begin() as session:
+            found = session.scalar(select(Candidate).where(Candidate.exam_number == info.exam_number))
+            if found is not None:
+                return found.id
+            candidate = Candidate(name=info.name, id_number=info.id_number,
+                                  exam_number=info.exam_number, vehicle_class=info.vehicle_class)
+            session.add(candidate)
+            session.flush()
+            return candidate.id
+
+    # -- attempt life -----------------------------------------------------------
+    def check_in(self, candidate_id: int, vehicle_id: str, course: str, rule_set: str,
+                 utc: datetime) -> int:
+        with self._sessions.begin() as session:
+            vehicle = session.get(Vehicle, vehicle_id)
+            candidate = session.get(Candidate, candidate_id)
+            if vehicle is None:
+                raise RecordError(f"unknown vehicle {vehicle_id!r}")
+            if candidate is None:
+                raise RecordError(f"unknown candidate {candidate_id}")
+            if candidate.vehicle_class != vehicle.vehicle_class:
+                raise RecordError(
+                    f"candidate is booked for class {candidate.vehicle_class}, "
+                    f"vehicle {vehicle_id} examines class {vehicle.vehicle_class}")
+            attempt = Attempt(candidate_id=candidate_id, vehicle_id=vehicle_id,
+                              vehicle_class=vehicle.vehicle_class, course=course, rule_set=rule_set,
+                              status=AttemptStatus.CHECKED_IN.value, reason="", checked_in_utc=utc)
+            session.add(attempt)
+            session.flush()
+            return attempt.id
+
+    def mark_running(self, attempt_id: int, utc: datetime) -> None:
+        with self._sessions.begin() as session:
+            attempt = self._get(session, attempt_id)
+            if attempt.status != AttemptStatus.CHECKED_IN.value:
+                raise RecordError(f"attempt {attempt_id} is {attempt.status}, not checked in")
+            attempt.status = AttemptStatus.RUNNING.value
+            attempt.started_utc = utc
+
+    def append_journal(self, attempt_id: int, entries: Iterable[tuple[int, Observation]]) -> None:
+        rows = [JournalEntry(attempt_id=attempt_id, seq=seq, kind=obs.kind, t=obs.t, utc=obs.utc,
+                             line=to_json(obs)) for seq, obs in entries]
+        if rows:
+            with self._sessions.begin() as session:
+                session.add_all(rows)
+
+    def add_deduction(self, attempt_id: int, deduction: dict) -> None:
+        with self._sessions.begin() as session:
+            session.add(Deduction(
+                attempt_id=attempt_id, rule=deduction["rule"], code=deduction.get("code") or "",
+                title=deduction["title"], points=deduction["points"],
+                disqualify=bool(deduction.get("disqualify")), item=deduction.get("item") or "",
+                t=deduction["t"], utc=parse_utc(deduction["utc"]),
+                value="" if deduction.get("value") is None else str(deduction["value"])))
+
+    def finish(self, attempt_id: int, status: AttemptStatus, utc: datetime, result: dict | None = None,
+               reason: str = "") -> None:
+        if not status.final:
+            raise RecordError(f"{status.value} is not a final status")
+        with self._sessions.begin() as session:
+            attempt = self._get(session, attempt_id)
+            if AttemptStatus(attempt.status).final:
+                raise RecordError(f"attempt {attempt_id} already ended as {attempt.status}")
+            attempt.status = status.value
+            attempt.ended_utc = utc
+            attempt.reason = reason
+            attempt.result = result
+            if result is not None and status in (AttemptStatus.PASSED, AttemptStatus.FAILED):
+                attempt.score = result["score"]
+                attempt.passed = result["passed"]
+
+    # -- reading ----------------------------------------------------------------
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        with self._sessions() as session:
+            return session.scalar(
+                select(Attempt).where(Attempt.id == attempt_id)
+                .options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle),
+                         joinedload(Attempt.deductions)))
+
+    def recent_attempts(self, limit: int = 50) -> list[Attempt]:
+        with self._sessions() as session:
+            return list(session.scalars(
+                select(Attempt).options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle))
+                .order_by(Attempt.id.desc()).limit(limit)))
+
+    def journal_lines(self, attempt_id: int) -> Iterator[str]:
+        with self._sessions() as session:
+            for line in session.scalars(select(JournalEntry.line)
+                                        .where(JournalEntry.attempt_id == attempt_id)
+                                        .order_by(JournalEntry.seq)):
+                yield line
+
+    @staticmethod
+    def _get(session: Session, attempt_id: int) -> Attempt:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None:
+            raise RecordError(f"unknown attempt {attempt_id}")
+        return attempt
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,51 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL where asked)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from examroom.database import make_engine, session_factory, upgrade
+from examroom.records import Records
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'examroom.sqlite3'}"
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def records(engine) -> Records:
+    return Records(session_factory(engine))
+
+
+@pytest.fixture
+def postgres_engine():
+    """A fresh database on the local PostgreSQL server, dropped afterwards."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pytest.importorskip("psycopg", reason="psycopg is not installed")
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"examroom_test_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sqlalchemy.exc.OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
+    engine = make_engine(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name)
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()

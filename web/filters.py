@@ -1,0 +1,48 @@
+"""Jinja filters for what people read: masked IDs, local times, statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from examroom.identity import mask_id_number
+
+# Course screens show Beijing time; storage stays UTC.
+_CHINA = timezone(timedelta(hours=8))
+
+
+def status_text(status: str) -> str:
+    return {
+        "checked_in": _("已检录"),
+        "running": _("考试中"),
+        "passed": _("合格"),
+        "failed": _("不合格"),
+        "aborted": _("已中止"),
+        "device_fault": _("设备故障"),
+    }.get(status, status)
+
+
+def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite returns naive datetimes for stored UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(_CHINA).strftime(fmt)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["status_text"] = status_text
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["item_title"] = item_title
+
+
+def item_title(item_type: str | None) -> str:
+    return {
+        "pile": _("桩考"),
+        "hill": _("坡道定点停车和起步"),
+        "bridge": _("通过单边桥"),
+        "general": _("通用评判"),
+    }.get(item_type or "", item_type or "")

@@ -1,0 +1,7 @@
+"""The live course page: every vehicle, its candidate, item, score and deductions."""
+
+from flask import Blueprint
+
+bp = Blueprint("live", __name__)
+
+from web.live import routes  # noqa: E402,F401  (registers the views)

@@ -1,0 +1,79 @@
+"""Live page and its server-sent event stream."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from flask import Response, current_app, render_template, stream_with_context
+from flask_babel import gettext as _
+
+from web.filters import item_title, status_text
+from web.live import bp
+from web.services import feed
+
+
+@bp.get("/")
+def course():
+    return render_template("live.html", vehicles=feed().state())
+
+
+@bp.get("/live/stream")
+def stream():
+    keepalive = current_app.config["SSE_KEEPALIVE_SECONDS"]
+    subscription = feed().subscribe()
+
+    @stream_with_context
+    def events() -> Iterator[str]:
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                event = subscription.get(timeout=keepalive)
+                if subscription.overflowed:
+                    # The page fell behind: tell it to reload the whole state.
+                    yield "event: resync\ndata: {}\n\n"
+                    return
+                if event is None:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"id: {event['id']}\ndata: {json.dumps(_for_page(event), ensure_ascii=False)}\n\n"
+        finally:
+            subscription.close()
+
+    return Response(events(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _for_page(event: dict) -> dict:
+    """Add the Chinese texts the page shows, so the browser needs no catalogue."""
+    def decorate(state: dict) -> dict:
+        return {**state, "status_text": status_text(state.get("status", "")),
+                "item_text": item_title(state.get("item_type"))}
+
+    out = dict(event)
+    announce = _announcement(event)
+    if announce:
+        out["announce"] = announce
+    if "vehicles" in out:
+        out["vehicles"] = {k: decorate(v) for k, v in out["vehicles"].items()}
+    if "vehicle_state" in out:
+        out["vehicle_state"] = decorate(out["vehicle_state"])
+    return out
+
+
+def _announcement(event: dict) -> str:
+    """The Mandarin sentence the browser speaks for a deduction or a result."""
+    if event.get("type") == "deduction":
+        d = event["deduction"]
+        if d.get("disqualify"):
+            return _("%(title)s，考试不合格", title=d["title"])
+        return _("%(title)s，扣%(points)s分", title=d["title"], points=d["points"])
+    if event.get("type") == "finished":
+        status = event.get("vehicle_state", {}).get("status")
+        score = event.get("vehicle_state", {}).get("score")
+        if status == "passed":
+            return _("考试合格，成绩%(score)s分", score=score)
+        if status == "failed":
+            return _("考试不合格，成绩%(score)s分", score=score)
+        return status_text(status or "")
+    return ""

@@ -1,0 +1,7 @@
+"""Result pages: one per attempt, and the list of recent attempts."""
+
+from flask import Blueprint
+
+bp = Blueprint("results", __name__, url_prefix="/attempts")
+
+from web.results import routes  # noqa: E402,F401

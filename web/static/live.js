@@ -1,0 +1,77 @@
+// Live course page: renders each vehicle card from the controller's feed.
+// Every event carries the vehicle's full state, so a dropped connection or a
+// reload only needs the next event (or the initial "state" event) to be right.
+(function () {
+  "use strict";
+  const box = document.getElementById("vehicles");
+  const link = document.getElementById("link");
+  const t = box.dataset;
+  const vehicles = {};
+
+  function text(tag, value, cls) {
+    const el = document.createElement(tag);
+    el.textContent = value;
+    if (cls) el.className = cls;
+    return el;
+  }
+
+  function card(v) {
+    const el = document.createElement("article");
+    el.className = "card";
+    el.id = "vehicle-" + v.vehicle;
+    el.dataset.attempt = v.attempt || "";
+    el.appendChild(text("h2", (v.plate || v.vehicle) + " · " + (v.vehicle_class || "")));
+    el.appendChild(text("div", t.tCandidate + ": " + (v.candidate || "—")));
+    el.appendChild(text("div", t.tItem + ": " + (v.item_text || "—")));
+    el.appendChild(text("div", v.status_text || "", "status st-" + (v.status || "")));
+    el.appendChild(text("div", String(v.score ?? "—"), "score"));
+    const list = document.createElement("ul");
+    list.className = "deductions";
+    (v.deductions || []).forEach(function (d) {
+      const what = d.disqualify ? t.tFail : t.tPoints.replace("{n}", d.points);
+      list.appendChild(text("li", d.title + " — " + what, d.disqualify ? "dq" : ""));
+    });
+    if (!list.children.length) list.appendChild(text("li", t.tNone));
+    el.appendChild(list);
+    if (v.attempt) {
+      const a = text("a", t.tResult);
+      a.href = "/attempts/" + v.attempt;
+      el.appendChild(a);
+    }
+    return el;
+  }
+
+  function render() {
+    box.replaceChildren();
+    const ids = Object.keys(vehicles).sort();
+    if (!ids.length) box.appendChild(text("p", t.empty));
+    ids.forEach(function (id) { box.appendChild(card(vehicles[id])); });
+  }
+
+  function speak(message) {
+    if (!("speechSynthesis" in window) || !message) return;
+    const u = new SpeechSynthesisUtterance(message);
+    u.lang = "zh-CN";
+    window.speechSynthesis.speak(u);
+  }
+
+  function connect() {
+    const source = new EventSource("/live/stream");
+    source.onopen = function () { link.textContent = "●"; link.className = "link up"; };
+    source.onerror = function () { link.textContent = "…"; link.className = "link down"; };
+    source.addEventListener("resync", function () { source.close(); window.location.reload(); });
+    source.onmessage = function (msg) {
+      const ev = JSON.parse(msg.data);
+      if (ev.type === "state") {
+        Object.keys(vehicles).forEach(function (k) { delete vehicles[k]; });
+        Object.assign(vehicles, ev.vehicles);
+      } else if (ev.vehicle_state) {
+        vehicles[ev.vehicle_state.vehicle] = ev.vehicle_state;
+        if (ev.announce) speak(ev.announce);
+      }
+      render();
+    };
+  }
+  render();
+  connect();
+})();

@@ -74,10 +74,19 @@ class LiveFeed:
         with self._lock:
             event = {**event, "id": next(self._ids)}
             if vehicle_state is not None:
+                event["vehicle_state"] = copy.deepcopy(vehicle_state)
                 self._vehicles[vehicle_state["vehicle"]] = copy.deepcopy(vehicle_state)
             for sub in self._subscribers:
                 sub.put(event)
         return event
+
+    def replace_state(self, vehicles: dict[str, dict]) -> None:
+        """Take over a whole state (a follower after reconnecting) and tell subscribers."""
+        with self._lock:
+            self._vehicles = copy.deepcopy(vehicles)
+            event = {"type": "state", "id": next(self._ids), "vehicles": copy.deepcopy(vehicles)}
+            for sub in self._subscribers:
+                sub.put(event)
 
     def state(self) -> dict[str, dict]:
         with self._lock:

@@ -1,0 +1,43 @@
+import time
+
+from examroom.feedserver import FeedServer
+from examroom.livefeed import LiveFeed
+from web.feedclient import RemoteFeed
+
+
+def _wait(predicate, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_web_follows_the_controller_feed_across_a_restart():
+    controller_feed = LiveFeed()
+    controller_feed.publish({"type": "idle"}, vehicle_state={"vehicle": "V1", "status": "idle"})
+    server = FeedServer(controller_feed).start()
+    local = LiveFeed()
+    follower = RemoteFeed(server.url, local, max_backoff=0.2).start()
+    try:
+        assert _wait(lambda: local.state().get("V1", {}).get("status") == "idle")
+        with local.subscribe() as sub:
+            sub.get(timeout=1)  # the state event
+            controller_feed.publish({"type": "deduction", "deduction": {"rule": "general.stall"}},
+                                    vehicle_state={"vehicle": "V1", "status": "running", "score": 90})
+            event = sub.get(timeout=2)
+            assert event["type"] == "deduction" and event["deduction"]["rule"] == "general.stall"
+        assert local.state()["V1"]["score"] == 90
+
+        # The controller restarts on the same port with new state: the follower catches up.
+        url = server.url
+        server.stop()
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        restarted_feed = LiveFeed()
+        restarted_feed.publish({"type": "idle"}, vehicle_state={"vehicle": "V1", "status": "device_fault"})
+        server = FeedServer(restarted_feed, port=port).start()
+        assert _wait(lambda: local.state().get("V1", {}).get("status") == "device_fault")
+    finally:
+        follower.stop()
+        server.stop()

@@ -1,0 +1,142 @@
+"""Strict reading of parsed TOML tables, with errors that name the field path.
+
+Both the course file and the rule set are read through :class:`Fields`, so a
+broken file always fails the same way: ``items[2].piles: need at least 2
+piles, got 1``. Unknown keys are errors too (a misspelt key silently falling
+back to a default is how a course ends up judged with the wrong geometry).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .geometry import Vec
+
+_MISSING = object()
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class Fields:
+    """One TOML table being read. Call :meth:`done` to reject keys nobody asked for."""
+
+    def __init__(self, data: Any, path: str, error: Callable[[str], Exception]) -> None:
+        self.path = path
+        self._error = error
+        if not isinstance(data, dict):
+            raise self.fail(f"expected a table, got {_type_name(data)}")
+        self.data = data
+        self._used: set[str] = set()
+
+    def sub(self, key: str | int) -> str:
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, message: str, key: str | int | None = None) -> Exception:
+        where = self.path if key is None else self.sub(key)
+        return self._error(f"{where}: {message}" if where else message)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        self._used.add(key)
+        if key not in self.data:
+            if default is _MISSING:
+                raise self.fail("missing field", key)
+            return default
+        return self.data[key]
+
+    def string(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> str:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, str):
+            raise self.fail(f"expected a string, got {_type_name(value)}", key)
+        if choices is not None and value not in choices:
+            raise self.fail(f"unknown value {value!r} (expected one of: {', '.join(choices)})", key)
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        value = self.raw(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(f"expected true or false, got {_type_name(value)}", key)
+        return value
+
+    def number(self, key: str, default: Any = _MISSING, minimum: float | None = None,
+               positive: bool = False) -> float:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING and default is None:
+            return value
+        return self.check_number(value, key, minimum, positive)
+
+    def check_number(self, value: Any, key: str | int, minimum: float | None = None,
+                     positive: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"expected a number, got {_type_name(value)}", key)
+        if positive and value <= 0:
+            raise self.fail(f"must be positive, got {value}", key)
+        if minimum is not None and value < minimum:
+            raise self.fail(f"must be at least {minimum}, got {value}", key)
+        return float(value)
+
+    def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None) -> int:
+        value = self.raw(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"expected an integer, got {_type_name(value)}", key)
+        if minimum is not None and value < minimum:
+            raise self.fail(f"must be at least {minimum}, got {value}", key)
+        return value
+
+    def strings(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        value = self.raw(key, default)
+        if not isinstance(value, list):
+            raise self.fail(f"expected an array of strings, got {_type_name(value)}", key)
+        for i, entry in enumerate(value):
+            if not isinstance(entry, str):
+                raise self.fail(f"expected a string, got {_type_name(entry)}", f"{key}[{i}]")
+            if choices is not None and entry not in choices:
+                raise self.fail(f"unknown value {entry!r} (expected one of: {', '.join(choices)})", f"{key}[{i}]")
+        return tuple(value)
+
+    def point(self, key: str, default: Any = _MISSING) -> Vec:
+        value = self.raw(key, default)
+        return self.check_point(value, key)
+
+    def check_point(self, value: Any, key: str) -> Vec:
+        if not isinstance(value, list) or len(value) != 2:
+            raise self.fail("expected a point [x, y]", key)
+        return (self.check_number(value[0], f"{key}[0]"), self.check_number(value[1], f"{key}[1]"))
+
+    def points(self, key: str, minimum: int, what: str = "points") -> tuple[Vec, ...]:
+        value = self.raw(key)
+        if not isinstance(value, list):
+            raise self.fail(f"expected an array of points, got {_type_name(value)}", key)
+        if len(value) < minimum:
+            raise self.fail(f"need at least {minimum} {what}, got {len(value)}", key)
+        return tuple(self.check_point(p, f"{key}[{i}]") for i, p in enumerate(value))
+
+    def table(self, key: str, default: Any = _MISSING) -> "Fields":
+        value = self.raw(key, {} if default is not _MISSING else _MISSING)
+        return Fields(value, self.sub(key), self._error)
+
+    def tables(self, key: str, default: Any = _MISSING) -> list["Fields"]:
+        value = self.raw(key, default)
+        if not isinstance(value, list):
+            raise self.fail(f"expected an array of tables, got {_type_name(value)}", key)
+        return [Fields(entry, f"{self.sub(key)}[{i}]", self._error) for i, entry in enumerate(value)]
+
+    def keys(self) -> list[str]:
+        """All keys, marked used (for tables keyed by free names)."""
+        self._used.update(self.data)
+        return list(self.data)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self._used)
+        if unknown:
+            raise self.fail(f"unknown key(s): {', '.join(unknown)}")

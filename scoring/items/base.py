@@ -1,0 +1,87 @@
+"""What an item judge sees of the attempt, and the interface every item judge has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from ..events import VALUE_DECIMALS
+from ..item_geometry import Item
+from ..motion import StopTracker
+from ..observations import CourseSensor, Signals
+from ..rules import Rule, RuleSet
+from ..vehicle import Placement, VehicleModel
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One GNSS fix with the vehicle placed on the course, and the fix before it."""
+
+    t: float
+    utc: datetime
+    speed: float
+    placement: Placement
+    previous: Placement | None
+    position: tuple[float, float]  # antenna, course frame
+
+    def path(self, point: str) -> tuple[tuple[float, float] | None, tuple[float, float]]:
+        """Where a named point was at the previous fix (or None) and is now."""
+        before = self.previous.point(point) if self.previous is not None else None
+        return before, self.placement.point(point)
+
+
+class Context:
+    """Rules, settings, the vehicle and the motion state, plus the one way to deduct."""
+
+    def __init__(self, ruleset: RuleSet, vehicle: VehicleModel, vehicle_class: str, stops: StopTracker,
+                 deduct: Callable[[Rule, float, datetime, float | None, str | None, str], None]) -> None:
+        self.ruleset = ruleset
+        self.vehicle = vehicle
+        self.vehicle_class = vehicle_class
+        self.stops = stops
+        self._deduct = deduct
+        self.signals: Signals | None = None  # the latest signal snapshot
+
+    def rule(self, rule_id: str) -> Rule:
+        return self.ruleset.rule(rule_id)
+
+    def measure(self, name: str) -> float:
+        return self.ruleset.measure(name)
+
+    def applies(self, rule_id: str) -> bool:
+        return self.rule(rule_id).applies_to(self.vehicle_class)
+
+    def deduct(self, rule_id: str, t: float, utc: datetime, value: float | None = None, unit: str | None = None,
+               detail: str = "") -> None:
+        """Apply a rule if it applies to this class (and is enabled)."""
+        rule = self.rule(rule_id)
+        if rule.applies_to(self.vehicle_class):
+            measured = None if value is None else round(value, VALUE_DECIMALS)
+            self._deduct(rule, t, utc, measured, unit, detail)
+
+
+class ItemJudge:
+    """Base of the item judges; the attempt judge calls these hooks while the vehicle is in the item."""
+
+    owns_rollback = False  # True when the item judges rollback itself (the hill)
+
+    def __init__(self, item: Item, ctx: Context, started_t: float) -> None:
+        self.item = item
+        self.ctx = ctx
+        self.started_t = started_t
+
+    def on_pose(self, frame: Frame) -> None:
+        pass
+
+    def on_signals(self, signals: Signals) -> None:
+        pass
+
+    def on_sensor(self, sensor: CourseSensor) -> None:
+        pass
+
+    def on_tick(self, t: float, utc: datetime) -> None:
+        pass
+
+    def finish(self, t: float, utc: datetime) -> None:
+        """The vehicle has left the item over its exit line."""

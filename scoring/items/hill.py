@@ -1,0 +1,121 @@
+"""坡道定点停车和起步 judge: the fixed-point stop, the edge gap, the start, rollback.
+
+Rules (research.md §2.4): hill.stop_offset_major/minor (H1/H2),
+hill.edge_gap_major/minor (H3/H4), hill.start_timeout (H5),
+hill.edge_line_touched (H6), hill.rollback_major/minor (H7/H8),
+hill.parking_brake (H9). The stall (H10) is the general rule.
+
+The first stop in the item is the fixed-point stop. Its position is measured
+once the vehicle has been stopped for ``stop_settle``; rollback is measured
+along the item's heading from the furthest point reached while stopped until
+the vehicle has moved off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..item_geometry import HillItem
+from ..motion import Rollback
+from ..observations import Signals
+from .base import Context, Frame, ItemJudge
+
+APPROACH, STOPPED, STARTED = "approach", "stopped", "started"
+
+
+class HillJudge(ItemJudge):
+    item: HillItem
+    owns_rollback = True
+
+    def __init__(self, item: HillItem, ctx: Context, started_t: float) -> None:
+        super().__init__(item, ctx, started_t)
+        self.reference = ctx.ruleset.hill_reference_point[ctx.vehicle_class]
+        self.state = APPROACH
+        self._stop_since: float | None = None
+        self._measured = False
+        self._rollback: Rollback | None = None
+        self._rollback_failed = False
+        self._brake_applied = False
+        self._timed_out = False
+        self._edge_touched = False
+
+    def on_pose(self, frame: Frame) -> None:
+        stops = self.ctx.stops
+        if not stops.stopped:
+            self._check_edge_line(frame)
+        if self.state == APPROACH and stops.stopped:
+            self.state = STOPPED
+            self._stop_since = stops.since
+            self._rollback = Rollback.begin(frame.position, self.item.heading, self.ctx.measure("rollback_floor"))
+        if self.state == STOPPED:
+            self._follow_stop(frame)
+
+    def _follow_stop(self, frame: Frame) -> None:
+        stops = self.ctx.stops
+        if not self._measured and stops.stopped and stops.stopped_for(frame.t) >= self.ctx.measure("stop_settle"):
+            self._measured = True
+            self._judge_stop_position(frame)
+        assert self._rollback is not None
+        self._rollback.update(frame.position, stops.stopped)
+        rollback = self._rollback.measured
+        if not self._rollback_failed and self.ctx.rule("hill.rollback_major").triggered_by(rollback):
+            self._rollback_failed = True
+            self.ctx.deduct("hill.rollback_major", frame.t, frame.utc, value=rollback, unit="m")
+        if self._rollback.ended:
+            self._moved_off(frame, rollback)
+
+    def _judge_stop_position(self, frame: Frame) -> None:
+        offset = abs(self.item.stake_line.side(frame.placement.point(self.reference)))
+        if self.ctx.rule("hill.stop_offset_major").triggered_by(offset):
+            self.ctx.deduct("hill.stop_offset_major", frame.t, frame.utc, value=offset, unit="m",
+                            detail=self.reference)
+        elif offset > self.ctx.measure("hill_on_line_tolerance") and \
+                self.ctx.rule("hill.stop_offset_minor").triggered_by(offset):
+            self.ctx.deduct("hill.stop_offset_minor", frame.t, frame.utc, value=offset, unit="m",
+                            detail=self.reference)
+        edge = self.item.edge_line
+        gap = -max(edge.beyond(p) for p in frame.placement.outline.exterior.coords)
+        if self.ctx.rule("hill.edge_gap_major").triggered_by(gap):
+            self.ctx.deduct("hill.edge_gap_major", frame.t, frame.utc, value=gap, unit="m")
+        elif self.ctx.rule("hill.edge_gap_minor").triggered_by(gap):
+            self.ctx.deduct("hill.edge_gap_minor", frame.t, frame.utc, value=gap, unit="m")
+
+    def _moved_off(self, frame: Frame, rollback: float) -> None:
+        if not self._rollback_failed and self.ctx.rule("hill.rollback_minor").triggered_by(rollback):
+            self.ctx.deduct("hill.rollback_minor", frame.t, frame.utc, value=rollback, unit="m")
+        if not self._measured:
+            self.state = APPROACH  # a halt shorter than stop_settle is not the fixed-point stop
+            return
+        self.state = STARTED
+        signals = self.ctx.signals
+        has_brake = signals is not None and signals.parking_brake is not None
+        if has_brake and not self._brake_applied:
+            self.ctx.deduct("hill.parking_brake", frame.t, frame.utc)
+
+    def _check_edge_line(self, frame: Frame) -> None:
+        if self._edge_touched:
+            return
+        edge = self.item.edge_line
+        for wheel in self.ctx.vehicle.wheel_names:
+            over = edge.beyond(frame.placement.point(wheel))
+            if over >= 0:
+                self._edge_touched = True
+                self.ctx.deduct("hill.edge_line_touched", frame.t, frame.utc, value=over, unit="m",
+                                detail=f"{wheel} wheel")
+                return
+
+    def on_signals(self, signals: Signals) -> None:
+        if self.state == STOPPED and signals.parking_brake:
+            self._brake_applied = True
+
+    def on_tick(self, t: float, utc: datetime) -> None:
+        if self.state != STOPPED or self._timed_out or self._stop_since is None:
+            return
+        waited = t - self._stop_since
+        if self.ctx.rule("hill.start_timeout").triggered_by(waited):
+            self._timed_out = True
+            self.ctx.deduct("hill.start_timeout", t, utc, value=waited, unit="s")
+
+    def finish(self, t: float, utc: datetime) -> None:
+        if self.state == APPROACH:
+            self.ctx.deduct("hill.stop_offset_major", t, utc, detail="no stop at the stake line")

@@ -1,0 +1,284 @@
+"""The attempt judge: observations in, events and a result out.
+
+One :class:`Judge` follows one vehicle through one attempt. It starts at the
+``start`` command, places the vehicle model on the course from each GNSS fix,
+starts and finishes items as the vehicle crosses their entry and exit lines,
+hands observations to the current item judge and the general judge, and keeps
+the score. It is pure and deterministic: the same stream gives the same result.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from .course import Course
+from .events import AttemptResult, Deduction, EventKind, ItemRecord, JudgeEvent, Snapshot, Status
+from .general import GeneralJudge
+from .item_geometry import Item
+from .items.base import Context, Frame, ItemJudge
+from .items.bridge import BridgeJudge
+from .items.hill import HillJudge
+from .items.pile import PileJudge
+from .motion import StopTracker
+from .observations import Command, CommandAction, CourseSensor, Observation, Pose, Signals
+from .rules import Rule, RuleSet
+from .vehicle import VehicleModel
+
+ITEM_JUDGES: dict[str, type[ItemJudge]] = {"pile": PileJudge, "hill": HillJudge, "bridge": BridgeJudge}
+
+# The point whose path starts an item (crossing its entry line) and the one that finishes it
+# (crossing its exit line): the item starts with the front wheels and ends when the rear
+# wheels are through, so nothing the rear wheels do inside the item escapes it.
+ENTRY_POINT = "front_axle"
+EXIT_POINT = "rear_axle"
+
+
+class JudgeError(ValueError):
+    """The stream cannot be judged as given (no start command, unknown vehicle or rule)."""
+
+
+class Judge:
+    """Judges one attempt of one vehicle; feed it observations in time order."""
+
+    def __init__(self, course: Course, vehicle_model: VehicleModel, ruleset: RuleSet, vehicle_class: str,
+                 vehicle: str | None = None) -> None:
+        self.course = course
+        self.model = vehicle_model
+        self.ruleset = ruleset.with_overrides(course.overrides, f"course:{course.name}")
+        self.vehicle_class = vehicle_class
+        self.vehicle = vehicle
+        self.order: tuple[Item, ...] = course.items_for(vehicle_class)
+        if not self.order:
+            raise JudgeError(f"course {course.name} has no items for class {vehicle_class}")
+        if vehicle_class not in self.ruleset.hill_reference_point:
+            raise JudgeError(f"rule set {self.ruleset.id} has no hill reference point for class {vehicle_class}")
+        self.status = Status.WAITING
+        self.score = self.ruleset.start_score
+        self.reason = ""
+        self.deductions: list[Deduction] = []
+        self.items: list[ItemRecord] = []
+        self.started_t: float | None = None
+        self.finished_t: float | None = None
+        self.stops = StopTracker(self.ruleset.measure("stop_speed"), self.ruleset.measure("moving_speed"))
+        self.ctx = Context(self.ruleset, vehicle_model, vehicle_class, self.stops, self._apply)
+        self.general = GeneralJudge(self.ctx)
+        self.current: ItemJudge | None = None
+        self._next_index = 0
+        self._previous: Frame | None = None
+        self._heading: float | None = None
+        self._last_t: float | None = None
+        self._events: list[JudgeEvent] = []
+
+    # --- feeding ---------------------------------------------------------------------------
+
+    def feed(self, obs: Observation) -> list[JudgeEvent]:
+        """Judge one observation; returns the events it caused."""
+        if self.status.ended or not self._is_mine(obs):
+            return []
+        if isinstance(obs, Command):
+            self._on_command(obs)
+        elif self.status == Status.RUNNING:
+            if isinstance(obs, Pose):
+                self._on_pose(obs)
+            elif isinstance(obs, Signals):
+                self._on_signals(obs)
+            elif isinstance(obs, CourseSensor) and self.current is not None:
+                self.current.on_sensor(obs)
+            self._tick(obs.t, obs.utc)
+        events, self._events = self._events, []
+        return events
+
+    def _is_mine(self, obs: Observation) -> bool:
+        if isinstance(obs, CourseSensor):
+            return obs.vehicle is None or self.vehicle is None or obs.vehicle == self.vehicle
+        return self.vehicle is None or obs.vehicle == self.vehicle
+
+    def _on_command(self, cmd: Command) -> None:
+        if cmd.action == CommandAction.START and self.status == Status.WAITING:
+            self.status = Status.RUNNING
+            self.started_t = cmd.t
+            self.vehicle = self.vehicle or cmd.vehicle
+        elif self.status != Status.RUNNING:
+            return
+        elif cmd.action == CommandAction.STOP:
+            self._end(Status.ABORTED, cmd.t, cmd.utc, cmd.reason or "stopped by the supervisor")
+        elif cmd.action == CommandAction.DEVICE_FAULT:
+            self._end(Status.DEVICE_FAULT, cmd.t, cmd.utc, cmd.reason or "device fault")
+        elif cmd.action == CommandAction.MANUAL_FAIL:
+            self._manual(cmd)
+
+    def _manual(self, cmd: Command) -> None:
+        if cmd.rule is None or cmd.rule not in self.ruleset.rules:
+            raise JudgeError(f"manual_fail at t={cmd.t}: unknown rule {cmd.rule!r}")
+        rule = self.ruleset.rule(cmd.rule)
+        if not rule.applies_to(self.vehicle_class):
+            raise JudgeError(f"manual_fail at t={cmd.t}: rule {rule.id} does not apply to class {self.vehicle_class}")
+        detail = f"manual ({cmd.actor})" + (f": {cmd.reason}" if cmd.reason else "")
+        self._apply(rule, cmd.t, cmd.utc, None, None, detail)
+
+    def _on_signals(self, signals: Signals) -> None:
+        self.ctx.signals = signals
+        self.general.on_signals(signals)
+        if self.current is not None and not self.status.ended:
+            self.current.on_signals(signals)
+
+    def _on_pose(self, pose: Pose) -> None:
+        self.stops.update(pose.t, pose.speed)
+        if pose.heading is not None:
+            self._heading = pose.heading
+        if self._heading is None:
+            return  # cannot place the vehicle before the first heading
+        frame = Frame(
+            t=pose.t,
+            utc=pose.utc,
+            speed=pose.speed,
+            placement=self.model.place(pose.x, pose.y, self._heading),
+            previous=self._previous.placement if self._previous is not None else None,
+            position=(pose.x, pose.y),
+        )
+        if self.current is None:
+            self._maybe_enter(frame)
+        if self.current is not None and not self.status.ended:
+            self.current.on_pose(frame)
+            self._maybe_exit(frame)
+        if not self.status.ended:
+            owns = self.current is not None and self.current.owns_rollback
+            self.general.on_pose(frame, owns)
+        self._previous = frame
+
+    def _tick(self, t: float, utc: datetime) -> None:
+        if self.status.ended:
+            return
+        self._last_t = t
+        self.general.on_tick(t, utc)
+        if self.current is not None and not self.status.ended:
+            self.current.on_tick(t, utc)
+
+    # --- items ---------------------------------------------------------------------------
+
+    def _crossing(self, frame: Frame, point: str, line_of) -> tuple[float, datetime] | None:
+        """Interpolated (t, utc) at which ``point`` crossed a line between the last fix and this one."""
+        before, now = frame.path(point)
+        if before is None or self._previous is None:
+            return None
+        k = line_of.crossed(before, now)
+        if k is None:
+            return None
+        previous = self._previous
+        t = previous.t + (frame.t - previous.t) * k
+        return t, previous.utc + (frame.utc - previous.utc) * k
+
+    def _maybe_enter(self, frame: Frame) -> None:
+        if self._next_index >= len(self.order):
+            return
+        item = self.order[self._next_index]
+        crossed = self._crossing(frame, ENTRY_POINT, item.entry)
+        if crossed is None:
+            return
+        t, utc = crossed
+        self.current = ITEM_JUDGES[item.type](item, self.ctx, t)
+        self.items.append(ItemRecord(item.id, item.type, t))
+        self._events.append(JudgeEvent(EventKind.ITEM_STARTED, t, utc, item=item.id))
+
+    def _maybe_exit(self, frame: Frame) -> None:
+        assert self.current is not None
+        item = self.current.item
+        crossed = self._crossing(frame, EXIT_POINT, item.exit)
+        if crossed is None:
+            return
+        t, utc = crossed
+        self.current.finish(frame.t, frame.utc)
+        if self.status.ended:
+            return
+        self.items[-1] = ItemRecord(item.id, item.type, self.items[-1].started_t, t)
+        self._events.append(JudgeEvent(EventKind.ITEM_FINISHED, t, utc, item=item.id))
+        self.current = None
+        self._next_index += 1
+        if self._next_index == len(self.order):
+            passed = self.score >= self.ruleset.pass_mark
+            self._end(Status.PASSED if passed else Status.FAILED, frame.t, frame.utc, "all items finished")
+
+    # --- scoring -------------------------------------------------------------------------
+
+    def _apply(self, rule: Rule, t: float, utc: datetime, value: float | None, unit: str | None,
+               detail: str) -> None:
+        if self.status.ended:
+            return
+        item = self.current.item.id if self.current is not None else None
+        deduction = Deduction(rule=rule.id, code=rule.code, title=rule.title, title_en=rule.title_en,
+                              points=rule.deducted, disqualify=rule.disqualify, item=item, t=t, utc=utc,
+                              value=value, unit=unit, detail=detail)
+        self.deductions.append(deduction)
+        self.score = max(self.score - deduction.points, 0)
+        self._events.append(JudgeEvent(EventKind.DEDUCTION, t, utc, item=item, deduction=deduction, score=self.score))
+        if rule.disqualify:
+            self._end(Status.FAILED, t, utc, f"不合格: {rule.title}")
+        elif self.score < self.ruleset.pass_mark:
+            # Below the pass mark the attempt cannot pass any more: it ends, as on real courses.
+            self._end(Status.FAILED, t, utc, "score below the pass mark")
+
+    def _end(self, status: Status, t: float, utc: datetime, reason: str) -> None:
+        self.status = status
+        self.finished_t = t
+        self.reason = reason
+        self._events.append(JudgeEvent(EventKind.ATTEMPT_FINISHED, t, utc, status=status, score=self.score))
+
+    # --- views ---------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            status=self.status,
+            vehicle=self.vehicle,
+            vehicle_class=self.vehicle_class,
+            current_item=self.current.item.id if self.current is not None and not self.status.ended else None,
+            score=self.score,
+            deductions=tuple(self.deductions),
+            items=tuple(self.items),
+            t=self._last_t,
+        )
+
+    def result(self) -> AttemptResult:
+        return AttemptResult(
+            vehicle=self.vehicle,
+            vehicle_class=self.vehicle_class,
+            vehicle_model=self.model.id,
+            course=self.course.name,
+            rule_set=self.ruleset.id,
+            status=self.status,
+            score=self.score,
+            passed=self.status == Status.PASSED,
+            deductions=tuple(self.deductions),
+            items=tuple(self.items),
+            started_t=self.started_t,
+            finished_t=self.finished_t,
+            reason=self.reason,
+        )
+
+
+def judge_for_start(course: Course, ruleset: RuleSet, start: Command) -> Judge:
+    """A judge for the vehicle class and model a ``start`` command names."""
+    if start.vehicle_class is None or start.vehicle_model is None:
+        raise JudgeError(f"start command at t={start.t} lacks vehicle_class or vehicle_model")
+    try:
+        model = course.vehicle(start.vehicle_model)
+    except KeyError as exc:
+        raise JudgeError(str(exc.args[0])) from None
+    return Judge(course, model, ruleset, start.vehicle_class, vehicle=start.vehicle)
+
+
+def judge_stream(observations: Iterable[Observation], course: Course, ruleset: RuleSet) -> AttemptResult:
+    """Judge a recorded attempt: from its first ``start`` command to its end."""
+    judge: Judge | None = None
+    for obs in observations:
+        if judge is None:
+            if isinstance(obs, Command) and obs.action == CommandAction.START:
+                judge = judge_for_start(course, ruleset, obs)
+                judge.feed(obs)
+            continue
+        judge.feed(obs)
+        if judge.status.ended:
+            break
+    if judge is None:
+        raise JudgeError("no start command in the stream")
+    return judge.result()

@@ -1,0 +1,170 @@
+"""Exam vehicle models: outline, wheel contact points and GNSS antenna offset.
+
+Vehicle frame: metres, x forward, y left, origin at the rear axle centre (for a
+two-wheeler, the rear wheel's contact point). The judge places the model in
+the course frame from each GNSS fix of the antenna.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shapely.geometry import Polygon
+
+from .geometry import Vec, forward, leftward
+
+VEHICLE_CLASSES = ("C4", "D", "E", "F")
+
+# Wheel contact points each vehicle kind has (research.md §2.5 names them this way).
+WHEELS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "two_wheeler": ("front", "rear"),
+    "three_wheeler": ("front", "rear_left", "rear_right"),  # 正三轮, 三轮汽车
+    "sidecar": ("front", "rear_left", "side"),  # 侧三轮: the sidecar wheel is on the right
+}
+
+REFERENCE_POINTS = ("front_axle", "front_bumper", "rear_axle", "antenna")
+
+
+class VehicleError(ValueError):
+    """A vehicle model that cannot be built; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A vehicle model placed in the course frame at one moment."""
+
+    heading: float
+    outline: Polygon
+    points: dict[str, Vec]  # wheel contact points and reference points, course frame
+
+    def point(self, name: str) -> Vec:
+        return self.points[name]
+
+
+@dataclass(frozen=True)
+class VehicleModel:
+    """One exam vehicle as the course file describes it."""
+
+    id: str
+    vehicle_class: str
+    kind: str
+    length: float
+    width: float
+    wheelbase: float
+    track: float
+    rear_overhang: float
+    antenna: Vec
+    outline: tuple[Vec, ...]
+    wheels: dict[str, Vec] = field(hash=False)
+
+    @property
+    def wheel_names(self) -> tuple[str, ...]:
+        return WHEELS_BY_KIND[self.kind]
+
+    def local_point(self, name: str) -> Vec:
+        """A named point in the vehicle frame (a wheel or a reference point)."""
+        if name in self.wheels:
+            return self.wheels[name]
+        if name == "front_axle":
+            return (self.wheelbase, self.wheels["front"][1])
+        if name == "front_bumper":
+            return (self.length - self.rear_overhang, 0.0)
+        if name == "rear_axle":
+            return (0.0, 0.0)
+        if name == "antenna":
+            return self.antenna
+        raise KeyError(f"vehicle {self.id}: no point named {name!r}")
+
+    def point_names(self) -> tuple[str, ...]:
+        return self.wheel_names + REFERENCE_POINTS
+
+    def _to_course(self, ax: float, ay: float, heading: float, p: Vec) -> Vec:
+        f, l = forward(heading), leftward(heading)
+        du, dv = p[0] - self.antenna[0], p[1] - self.antenna[1]
+        return (ax + du * f[0] + dv * l[0], ay + du * f[1] + dv * l[1])
+
+    def place(self, x: float, y: float, heading: float) -> Placement:
+        """Outline and named points in the course frame, given the ANTENNA position."""
+        outline = Polygon([self._to_course(x, y, heading, p) for p in self.outline])
+        points = {name: self._to_course(x, y, heading, self.local_point(name)) for name in self.point_names()}
+        return Placement(heading=heading, outline=outline, points=points)
+
+    def antenna_for(self, point: str, x: float, y: float, heading: float) -> Vec:
+        """The antenna position that puts the named point at (x, y) with this heading."""
+        px, py = self._to_course(0.0, 0.0, heading, self.local_point(point))
+        return (x - px, y - py)
+
+
+def _rectangle(rear: float, front: float, half_width: float) -> tuple[Vec, ...]:
+    return ((rear, -half_width), (front, -half_width), (front, half_width), (rear, half_width))
+
+
+def default_wheels(kind: str, wheelbase: float, track: float) -> dict[str, Vec]:
+    """Wheel contact points from the dimensions (vehicle frame)."""
+    half = track / 2
+    if kind == "two_wheeler":
+        return {"front": (wheelbase, 0.0), "rear": (0.0, 0.0)}
+    if kind == "three_wheeler":
+        return {"front": (wheelbase, 0.0), "rear_left": (0.0, half), "rear_right": (0.0, -half)}
+    # sidecar: the motorcycle's wheels are in line on the left, the sidecar wheel on the right
+    return {"front": (wheelbase, half), "rear_left": (0.0, half), "side": (0.0, -half)}
+
+
+def build_vehicle(
+    id: str,
+    vehicle_class: str,
+    kind: str,
+    length: float,
+    width: float,
+    wheelbase: float,
+    track: float = 0.0,
+    rear_overhang: float | None = None,
+    antenna: Vec = (0.0, 0.0),
+    outline: tuple[Vec, ...] | None = None,
+    wheels: dict[str, Vec] | None = None,
+) -> VehicleModel:
+    """Build a model; outline and wheels are generated from the dimensions unless given."""
+    if vehicle_class not in VEHICLE_CLASSES:
+        raise VehicleError(f"class: unknown class {vehicle_class!r} (known: {', '.join(VEHICLE_CLASSES)})")
+    if kind not in WHEELS_BY_KIND:
+        raise VehicleError(f"kind: unknown kind {kind!r} (known: {', '.join(WHEELS_BY_KIND)})")
+    for name, value in (("length", length), ("width", width), ("wheelbase", wheelbase)):
+        if value <= 0:
+            raise VehicleError(f"{name}: must be positive, got {value}")
+    if track < 0:
+        raise VehicleError(f"track: must not be negative, got {track}")
+    if kind != "two_wheeler" and track <= 0:
+        raise VehicleError(f"track: a {kind} needs a positive track, got {track}")
+    if wheelbase >= length:
+        raise VehicleError(f"wheelbase: must be shorter than the length {length}, got {wheelbase}")
+    if rear_overhang is None:
+        rear_overhang = (length - wheelbase) / 2
+    if rear_overhang < 0 or rear_overhang + wheelbase > length:
+        raise VehicleError(f"rear_overhang: must lie in [0, length − wheelbase], got {rear_overhang}")
+    if outline is None:
+        outline = _rectangle(-rear_overhang, length - rear_overhang, width / 2)
+    elif len(outline) < 3 or not Polygon(outline).is_valid:
+        raise VehicleError("outline: need at least 3 points forming a simple polygon")
+    if wheels is None:
+        wheels = default_wheels(kind, wheelbase, track)
+    else:
+        missing = set(WHEELS_BY_KIND[kind]) - set(wheels)
+        extra = set(wheels) - set(WHEELS_BY_KIND[kind])
+        if missing or extra:
+            raise VehicleError(
+                f"wheels: a {kind} has wheels {', '.join(WHEELS_BY_KIND[kind])}; "
+                f"missing {sorted(missing)}, unknown {sorted(extra)}"
+            )
+    return VehicleModel(
+        id=id,
+        vehicle_class=vehicle_class,
+        kind=kind,
+        length=length,
+        width=width,
+        wheelbase=wheelbase,
+        track=track,
+        rear_overhang=rear_overhang,
+        antenna=(float(antenna[0]), float(antenna[1])),
+        outline=tuple((float(x), float(y)) for x, y in outline),
+        wheels={k: (float(v[0]), float(v[1])) for k, v in wheels.items()},
+    )

@@ -1,0 +1,126 @@
+"""通过单边桥 judge: each rule triggered, and just inside its limit not triggered."""
+
+import dataclasses
+import math
+
+import pytest
+
+from tests.scoring.streams import Run, deck_sensors, demo_course, only, past_exit
+
+E_BRIDGE, C4_BRIDGE = "e_bridge", "c4_bridge"
+
+
+def e_run(v=0.0, stop_at=None, stop=0.0, sensors=True, course=None):
+    """The E two-wheeler along deck A; ``v`` may be a path; optional stop at u = ``stop_at``."""
+    run = Run(course or only(demo_course(), "E", E_BRIDGE))
+    play = deck_sensors(E_BRIDGE) if sensors else None
+    run.at(E_BRIDGE, -0.5, v(-0.5) if callable(v) else v).start().hold(0.5)
+    if stop_at is not None:
+        run.go(E_BRIDGE, stop_at, v, speed=1.0, each=play).hold(stop)
+    run.go(E_BRIDGE, past_exit(run, E_BRIDGE), v, speed=1.0, each=play)
+    return run
+
+
+def swerve(at_u, to_v, length=0.3):
+    """A path that leaves v = 0 at ``at_u`` for ``to_v`` within ``length`` metres."""
+    def lateral(u):
+        k = min(max((u - at_u) / length, 0.0), 1.0)
+        return to_v * (1 - math.cos(math.pi * k)) / 2
+    return lateral
+
+
+def deck(run, name="A"):
+    return run.item(E_BRIDGE).decks[name]
+
+
+def test_clean_two_wheeler():
+    result = e_run().judge()
+    assert result.deductions == ()
+    assert result.status.value == "passed"
+
+
+def test_without_deck_sensor_events_the_wheels_never_mount():
+    # the course says deck A has a sensor: no sensor, no mount
+    result = e_run(sensors=False).judge()
+    assert [d.rule for d in result.deductions] == ["bridge.wheel_not_mounted"] * 2
+    assert result.score == 80
+
+
+def test_geometry_alone_when_the_deck_has_no_sensor():
+    course = only(demo_course(), "E", E_BRIDGE)
+    items = dict(course.items)
+    items[E_BRIDGE] = dataclasses.replace(items[E_BRIDGE], deck_sensors=False)
+    course = dataclasses.replace(course, items=items)
+    assert e_run(sensors=False, course=course).rules_hit() == []
+
+
+def test_wheel_beside_the_deck_never_mounts():
+    result = e_run(v=0.3).judge()
+    assert [d.rule for d in result.deductions] == ["bridge.wheel_not_mounted"] * 2
+    assert {d.detail for d in result.deductions} == {"front wheel, deck A", "rear wheel, deck A"}
+
+
+def test_wheels_dropping_off_midway():
+    run = Run(only(demo_course(), "E", E_BRIDGE))
+    middle = (deck(run).start + deck(run).end) / 2
+    result = e_run(v=swerve(middle, 0.3)).judge()
+    assert [d.rule for d in result.deductions] == ["bridge.wheel_dropped"] * 2
+    assert result.score == 80
+
+
+def test_wheels_staying_on_the_deck_while_swerving():
+    run = Run(only(demo_course(), "E", E_BRIDGE))
+    middle = (deck(run).start + deck(run).end) / 2
+    assert e_run(v=swerve(middle, 0.08)).rules_hit() == []
+
+
+def test_stop_on_the_bridge_over_2s():
+    run = Run(only(demo_course(), "E", E_BRIDGE))
+    result = e_run(stop_at=deck(run).start + 0.5, stop=2.5).judge()
+    assert [d.rule for d in result.deductions] == ["bridge.stop"]
+    assert result.score == 95
+
+
+def test_stop_on_the_bridge_of_2s():
+    run = Run(only(demo_course(), "E", E_BRIDGE))
+    assert e_run(stop_at=deck(run).start + 0.5, stop=2.0).rules_hit() == []
+
+
+# --- three-wheeler (C4): rear_left over A, then rear_right over B; no deck sensors ---------------
+
+def c4_run(first_v, second_v):
+    """Drive the rear axle at ``first_v`` past deck A, then shift to ``second_v`` for deck B."""
+    run = Run(only(demo_course(), "C4", C4_BRIDGE), model="C4-01")
+    item = run.item(C4_BRIDGE)
+    a, b = item.decks["A"], item.decks["B"]
+    shift_from, shift_to = a.end + 0.8, b.start - 0.8
+
+    def lateral(u):
+        k = min(max((u - shift_from) / (shift_to - shift_from), 0.0), 1.0)
+        return first_v + (second_v - first_v) * (1 - math.cos(math.pi * k)) / 2
+
+    run.at(C4_BRIDGE, -3.0, lateral(-3.0), point="rear_axle").start().hold(0.5)
+    run.go(C4_BRIDGE, past_exit(run, C4_BRIDGE) - run.model.wheelbase, lateral, point="rear_axle", speed=1.0)
+    return run
+
+
+def test_clean_three_wheeler():
+    # deck A at v = +1.05, B at −1.05, track 1.1: rear axle at ±0.5 puts each rear wheel on its deck
+    result = c4_run(0.5, -0.5).judge()
+    assert result.deductions == ()
+    assert result.status.value == "passed"
+
+
+def test_three_wheeler_right_wheel_misses_deck_b():
+    assert c4_run(0.5, -0.2).rules_hit() == ["bridge.wheel_not_mounted"]
+
+
+def test_three_wheeler_wrong_wheel_on_deck_a():
+    # rear axle at +1.6: the right rear wheel runs on deck A
+    assert c4_run(1.6, -0.5).rules_hit()[0] == "bridge.wrong_route"
+
+
+@pytest.mark.parametrize("first_v", [0.45, 0.55])
+def test_three_wheeler_within_the_deck_width(first_v):
+    # the deck is 0.20 m wide: ±0.05 m off its centre line the wheel stays on it
+    assert c4_run(first_v, -0.5).rules_hit() == []

@@ -1,0 +1,213 @@
+"""Builders of synthetic observation streams for the judge tests.
+
+A :class:`Run` drives one vehicle model over a course: it moves a named point
+of the vehicle (the front axle by default) along an item's frame (u along the
+item's heading, v to its left), with the heading following the path, and
+emits a Pose and a Signals snapshot at every step (10 Hz).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from shapely.geometry import Point
+
+from scoring.course import Course, load_course
+from scoring.geometry import forward
+from scoring.item_geometry import Item
+from scoring.judge import judge_stream
+from scoring.observations import Command, CommandAction, CourseSensor, FixQuality, Gear, Observation, Pose, Signals
+from scoring.rules import RuleSet, load_ruleset
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_COURSE = ROOT / "config" / "courses" / "demo.toml"
+RULESET = ROOT / "config" / "rules" / "ga1026-2022.toml"
+UTC0 = datetime(2025, 5, 6, 1, 30, tzinfo=timezone.utc)
+RATE = 10.0  # fixes per second
+
+
+@lru_cache(maxsize=None)
+def demo_course() -> Course:
+    return load_course(DEMO_COURSE)
+
+
+@lru_cache(maxsize=None)
+def ruleset() -> RuleSet:
+    return load_ruleset(RULESET)
+
+
+def default_signals(kind: str, vehicle_class: str) -> dict:
+    signals = dict(ignition=True, engine=True, starter=False, gear=Gear.G1)
+    if vehicle_class == "C4":
+        signals.update(seatbelt=True, parking_brake=False)
+    else:
+        signals.update(helmet=True)
+    if kind == "two_wheeler":
+        signals.update(left_footpeg=True, right_footpeg=True, roll=0.0)
+    return signals
+
+
+class Run:
+    """One scripted attempt of one vehicle on a course."""
+
+    def __init__(self, course: Course | None = None, model: str = "E-01", vehicle: str = "veh-1",
+                 vehicle_class: str | None = None) -> None:
+        self.course = course or demo_course()
+        self.model = self.course.vehicle(model)
+        self.vehicle = vehicle
+        self.vehicle_class = vehicle_class or self.model.vehicle_class
+        self.t = 0.0
+        self.obs: list[Observation] = []
+        self.signals = default_signals(self.model.kind, self.vehicle_class)
+        self.x = self.y = 0.0  # antenna
+        self.heading = 0.0
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def utc(self, t: float | None = None) -> datetime:
+        return UTC0 + timedelta(seconds=self.t if t is None else t)
+
+    def item(self, item_id: str) -> Item:
+        return self.course.items[item_id]
+
+    def at(self, item_id: str, u: float, v: float = 0.0, point: str = "front_axle") -> "Run":
+        """Put ``point`` at (u, v) of an item, heading along the item."""
+        item = self.item(item_id)
+        self.heading = item.heading
+        self.x, self.y = self.model.antenna_for(point, *item.to_course(u, v), item.heading)
+        return self
+
+    def start(self) -> "Run":
+        return self.command(CommandAction.START, vehicle_class=self.vehicle_class, vehicle_model=self.model.id)
+
+    def command(self, action: CommandAction, **fields) -> "Run":
+        self.obs.append(Command(t=self.t, utc=self.utc(), vehicle=self.vehicle, action=action, **fields))
+        return self
+
+    def sensor(self, element: str, active: bool) -> "Run":
+        self.obs.append(CourseSensor(t=self.t, utc=self.utc(), element=element, active=active, vehicle=self.vehicle))
+        return self
+
+    def set(self, **signals) -> "Run":
+        self.signals.update(signals)
+        return self
+
+    # --- motion ---------------------------------------------------------------------------
+
+    def emit(self, speed: float) -> None:
+        self.t = round(self.t + 1 / RATE, 6)
+        utc = self.utc()
+        self.obs.append(Pose(t=self.t, utc=utc, vehicle=self.vehicle, x=self.x, y=self.y, heading=self.heading,
+                             speed=speed, fix=FixQuality.RTK_FIXED))
+        self.obs.append(Signals(t=self.t, utc=utc, vehicle=self.vehicle, **self.signals))
+
+    def hold(self, seconds: float) -> "Run":
+        """Stand still."""
+        for _ in range(round(seconds * RATE)):
+            self.emit(0.0)
+        return self
+
+    def go(self, item_id: str, u_to: float, v: Callable[[float], float] | float | None = None,
+           speed: float = 1.0, point: str = "front_axle", each: Callable[["Run"], None] | None = None) -> "Run":
+        """Drive ``point`` forward along an item's frame to ``u_to``; ``v`` is the lateral path.
+
+        Driving the front axle, the rear axle trails it as a real vehicle's does (each step
+        pulls the rear axle toward the new front position, keeping the wheelbase), so the
+        rear wheels cut inside a curve. Driving any other point, the heading follows the
+        path's tangent.
+        """
+        item = self.item(item_id)
+        placed = self.model.place(self.x, self.y, self.heading)
+        u0, v0 = item.to_item(placed.point(point))
+        rear = placed.point("rear_axle")
+        lateral = (lambda u: v0) if v is None else (v if callable(v) else (lambda u, c=v: c))
+        steps = max(1, math.ceil(abs(u_to - u0) / (speed / RATE)))
+        trailing = point == "front_axle" and self.model.local_point("front_axle")[1] == 0.0
+        for i in range(1, steps + 1):
+            u = u0 + (u_to - u0) * i / steps
+            target = item.to_course(u, lateral(u))
+            if trailing:
+                dx, dy = target[0] - rear[0], target[1] - rear[1]
+                norm = math.hypot(dx, dy)
+                rear = (target[0] - dx / norm * self.model.wheelbase, target[1] - dy / norm * self.model.wheelbase)
+                self.heading = math.degrees(math.atan2(dx, dy)) % 360
+            else:
+                du = 0.01
+                slope = (lateral(u + du) - lateral(u - du)) / (2 * du)
+                self.heading = (item.heading - math.degrees(math.atan(slope))) % 360
+            self.x, self.y = self.model.antenna_for(point, *target, self.heading)
+            self.emit(speed)
+            if each is not None:
+                each(self)
+        return self
+
+    def back(self, distance: float, speed: float = 0.2) -> "Run":
+        """Roll straight backward along the current heading (speed is reported positive)."""
+        steps = max(1, math.ceil(distance / (speed / RATE)))
+        f = forward(self.heading)
+        step = distance / steps
+        for _ in range(steps):
+            self.x -= f[0] * step
+            self.y -= f[1] * step
+            self.emit(speed)
+        return self
+
+    # --- judging ----------------------------------------------------------------------------
+
+    def judge(self, rules: RuleSet | None = None, course: Course | None = None):
+        return judge_stream(self.obs, course or self.course, rules or ruleset())
+
+    def rules_hit(self, rules: RuleSet | None = None, course: Course | None = None) -> list[str]:
+        return [d.rule for d in self.judge(rules, course).deductions]
+
+
+def slalom(item: Item, amplitude: float, sharpness: float = 2.0, lag: float = 0.3) -> Callable[[float], float]:
+    """A lateral path for the front axle that swings out to ``amplitude`` at each pole, on its side.
+
+    The swing is a clipped sine (``sharpness`` > 1 flattens its peaks) that peaks ``lag`` metres
+    after each pole, as a rider swings wide so the trailing rear wheel clears the pole.
+    """
+    poles = item.poles  # type: ignore[attr-defined]
+    spacing = item.to_item(poles[1].position)[0] - item.to_item(poles[0].position)[0]
+    first = 1 if poles[0].side == "left" else -1
+
+    def lateral(u: float) -> float:
+        wave = sharpness * math.sin(math.pi * (u - lag) / spacing - math.pi / 2)
+        return first * amplitude * max(-1.0, min(1.0, wave))
+
+    return lateral
+
+
+def past_exit(run: Run, item_id: str) -> float:
+    """A front-axle u that puts the rear axle just past the item's exit line."""
+    item = run.item(item_id)
+    exit_u = item.to_item(item.exit.points[0])[0]
+    return exit_u + run.model.wheelbase + 0.3
+
+
+def only(course: Course, vehicle_class: str, *item_ids: str) -> Course:
+    """The course with the class's exam order cut down to the given items."""
+    order = dict(course.order)
+    order[vehicle_class] = tuple(item_ids)
+    return dataclasses.replace(course, order=order)
+
+
+def deck_sensors(item_id: str) -> Callable[[Run], None]:
+    """A callback for :meth:`Run.go` that plays the deck sensors: active while a wheel is on the deck."""
+    state: dict[str, bool] = {}
+
+    def play(run: Run) -> None:
+        item = run.item(item_id)
+        placed = run.model.place(run.x, run.y, run.heading)
+        for deck in item.decks.values():  # type: ignore[attr-defined]
+            pressed = any(deck.polygon.covers(Point(placed.point(w))) for w in run.model.wheel_names)
+            if state.get(deck.name, False) != pressed:
+                state[deck.name] = pressed
+                run.sensor(deck.element, pressed)
+
+    return play

@@ -1,0 +1,316 @@
+"""NMEA 0183 decoder: verified sentences -> one :class:`GnssFix` per epoch.
+
+A receiver reports one *epoch* (one position solution) as several sentences:
+GGA (position, fix quality, satellites, HDOP, altitude, age of corrections),
+RMC (position, speed over ground in knots, course), VTG (course and speed),
+HDT (true heading from a dual-antenna receiver). Sentences are parsed with
+pynmea2; this module only groups them and converts units.
+
+Grouping, and its pitfalls:
+
+* GGA and RMC carry the UTC time of the epoch; sentences with the same time
+  belong together. VTG and HDT carry no time: they are attached to the epoch
+  that is open when they arrive.
+* An epoch is emitted as soon as its *last* sentence arrives (``epoch_end``,
+  default ``"GGA"``: the simulated twin and u-blox receivers send RMC, VTG,
+  (HDT), GGA). Without that, the only sign that an epoch is complete is the
+  first sentence of the next one, which costs a whole epoch of latency
+  (100 ms at 10 Hz). When a timed sentence with a *different* time arrives,
+  the open epoch is emitted anyway (fallback; ``epoch_end=None`` uses only
+  this rule, for receivers with another order).
+* A timed sentence for an epoch that was already emitted (a receiver that
+  sends GGA *before* RMC, with ``epoch_end="GGA"``) is counted as ``late``
+  and ignored: a fix is never emitted twice. Configure ``epoch_end`` to the
+  receiver's real last sentence.
+* Multi-constellation receivers use talker ids GP, GN (combined), BD/GB
+  (BeiDou), GL (GLONASS), GA (Galileo). Some send one GGA per system with the
+  same time (GPGGA then GLGGA); the first closes the epoch, the rest are late.
+* An epoch without a position (GGA quality 0, RMC status V: no fix yet,
+  common after power-on or under trees) produces no fix: it is counted in
+  ``no_fix_epochs`` and shows in health as ``fix_quality = 0``. A fix
+  reading always has a real position.
+* pynmea2 is lenient: when a field does not convert (``int("x")``) it returns
+  the raw string instead of raising. Every field is therefore re-checked
+  here; a sentence with an impossible value (latitude > 90, quality "x") is
+  counted as ``malformed`` and dropped, never half-used.
+* ``epoch_end="auto"`` starts with the time-change rule and adopts the type
+  that ended the last three epochs as ``epoch_end`` (RMC for a receiver that
+  sends GGA, RMC; VTG for GGA, RMC, VTG). Until then fixes lag one epoch.
+* Other sentence types (GSV, GSA, GLL, ZDA, proprietary $P...) are counted
+  as ``ignored``: they are valid, just not needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pynmea2
+
+from devices.readings import GnssFix
+
+KNOT = 1852.0 / 3600.0  # m/s
+TALKERS = ("GP", "GN", "BD", "GB", "GL", "GA")
+USED_TYPES = ("GGA", "RMC", "VTG", "HDT")
+# NMEA 2.3+ RMC mode indicator -> GGA quality, for an epoch with RMC but no GGA.
+_RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
+
+
+class Malformed(ValueError):
+    """A sentence that passed the checksum but holds impossible values."""
+
+
+def _float(value, lo: float = -math.inf, hi: float = math.inf) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise Malformed(f"not a number: {value!r}") from None
+    if not (lo <= f <= hi) or math.isnan(f):
+        raise Malformed(f"out of range: {value!r}")
+    return f
+
+
+def _int(value, lo: int, hi: int) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        i = int(value)
+    except (TypeError, ValueError):
+        raise Malformed(f"not an integer: {value!r}") from None
+    if not lo <= i <= hi:
+        raise Malformed(f"out of range: {value!r}")
+    return i
+
+
+def _position(msg) -> tuple[float, float] | None:
+    if not msg.lat or not msg.lon:
+        return None
+    if msg.lat_dir not in ("N", "S") or msg.lon_dir not in ("E", "W"):
+        raise Malformed("bad hemisphere")
+    try:
+        lat, lon = msg.latitude, msg.longitude
+    except ValueError as exc:  # pynmea2.dm_to_sd on a bad ddmm.mmm
+        raise Malformed(str(exc)) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Malformed("position out of range")
+    return lat, lon
+
+
+def _time_key(raw: str):
+    """Epoch key from hhmmss[.sss]; None when the receiver left it empty."""
+    if not raw:
+        return None
+    try:
+        t = pynmea2.nmea_utils.timestamp(raw)
+    except (ValueError, IndexError):
+        raise Malformed(f"bad time {raw!r}") from None
+    return (t.hour, t.minute, t.second, t.microsecond)
+
+
+@dataclass
+class _Epoch:
+    key: tuple | None = None
+    time_raw: str | None = None
+    talker: str | None = None
+    gga: dict | None = None
+    rmc: dict | None = None
+    vtg: dict | None = None
+    hdt: float | None = None
+    timed: bool = False  # has a GGA or RMC
+    last_type: str | None = None  # last used sentence type pushed into it
+
+    def empty(self) -> bool:
+        return not (self.gga or self.rmc or self.vtg or self.hdt is not None)
+
+
+@dataclass
+class GnssStatus:
+    """What the receiver said last, for health, even when there is no fix."""
+
+    fix_quality: int | None = None
+    satellites: int | None = None
+    hdop: float | None = None
+    correction_age: float | None = None
+    counts: Counter = field(default_factory=Counter)
+
+
+class NmeaEpochDecoder:
+    """Groups verified NMEA sentences into GnssFix readings (see module doc)."""
+
+    def __init__(self, device: str, epoch_end: str | None = "GGA",
+                 talkers: tuple[str, ...] = TALKERS) -> None:
+        if epoch_end is not None and epoch_end != "auto" and epoch_end not in USED_TYPES:
+            raise ValueError(f"epoch_end must be one of {USED_TYPES}, 'auto' or None")
+        self.device = device
+        self._auto = epoch_end == "auto"
+        self.epoch_end = None if self._auto else epoch_end
+        self._learn: tuple[str | None, int] = (None, 0)
+        self.talkers = tuple(talkers)
+        self.status = GnssStatus()
+        self._cur = _Epoch()
+        self._closed_key = None
+
+    @property
+    def counts(self) -> Counter:
+        return self.status.counts
+
+    @property
+    def malformed(self) -> int:
+        return self.status.counts["malformed"]
+
+    def reset(self) -> None:
+        """Forget the open epoch (port re-opened: its sentences may be incomplete)."""
+        self._cur = _Epoch()
+        self._closed_key = None
+        if self._auto:  # possibly another receiver, or reconfigured: learn again
+            self.epoch_end, self._learn = None, (None, 0)
+
+    def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
+        """Decode one verified sentence; return the fixes it completed (0, 1 or 2)."""
+        counts = self.status.counts
+        try:
+            msg = pynmea2.parse(sentence)
+        except pynmea2.SentenceTypeError:
+            counts["ignored"] += 1
+            return []
+        except (pynmea2.ParseError, ValueError):
+            counts["malformed"] += 1
+            return []
+        talker = getattr(msg, "talker", None)
+        kind = getattr(msg, "sentence_type", None)
+        if kind not in USED_TYPES or talker not in self.talkers:
+            counts["ignored"] += 1
+            return []
+        try:
+            if kind == "GGA":
+                data, key = self._gga(msg), _time_key(msg.data[0])
+            elif kind == "RMC":
+                data, key = self._rmc(msg), _time_key(msg.data[0])
+            elif kind == "VTG":
+                data, key = self._vtg(msg), None
+            else:
+                data, key = _float(msg.data[0] if msg.data else None, 0, 360), None
+        except (Malformed, IndexError, ValueError, TypeError):
+            counts["malformed"] += 1
+            return []
+        counts[kind] += 1
+
+        out: list[GnssFix] = []
+        if kind in ("VTG", "HDT"):
+            if kind == "VTG":
+                self._cur.vtg = data
+            else:
+                self._cur.hdt = data
+        else:
+            if key is not None and key == self._closed_key and not self._cur.timed:
+                counts["late"] += 1
+                return []
+            if self._cur.timed and key is not None and key != self._cur.key:
+                self._learn_end(self._cur.last_type)
+                out += self._close(mono, utc)  # time changed: previous epoch is complete
+            cur = self._cur
+            if key is not None and cur.key is None:
+                cur.key, cur.time_raw = key, msg.data[0]
+            cur.timed = True
+            if kind == "GGA":
+                cur.gga, cur.talker = data, talker
+            else:
+                cur.rmc = data
+                cur.talker = cur.talker or talker
+        self._cur.last_type = kind
+        if kind == self.epoch_end and self._cur.timed:
+            out += self._close(mono, utc)
+        return out
+
+    def _learn_end(self, last_type: str | None) -> None:
+        """epoch_end="auto": adopt the last sentence type once 3 epochs in a row agree."""
+        if not self._auto or self.epoch_end is not None or last_type is None:
+            return
+        prev, n = self._learn
+        n = n + 1 if last_type == prev else 1
+        self._learn = (last_type, n)
+        if n >= 3:
+            self.epoch_end = last_type
+
+    def flush(self, mono: float, utc: datetime) -> list[GnssFix]:
+        """Emit the open epoch (end of a capture)."""
+        return self._close(mono, utc) if self._cur.timed else []
+
+    # -- sentence types ------------------------------------------------------
+
+    @staticmethod
+    def _gga(msg) -> dict:
+        quality = _int(msg.data[5], 0, 9)
+        return {
+            "quality": 0 if quality is None else quality,
+            "position": _position(msg),
+            "satellites": _int(msg.data[6], 0, 255),
+            "hdop": _float(msg.data[7], 0, 100),
+            "altitude": _float(msg.data[8], -1000, 100000),
+            "correction_age": _float(msg.data[12], 0, 1e6) if len(msg.data) > 12 else None,
+        }
+
+    @staticmethod
+    def _rmc(msg) -> dict:
+        status = msg.data[1]
+        if status not in ("A", "V", ""):
+            raise Malformed(f"RMC status {status!r}")
+        mode = msg.data[11] if len(msg.data) > 11 else ""
+        return {
+            "valid": status == "A" and mode != "N",
+            "position": _position(msg),
+            "speed": _float(msg.data[6], 0, 1000),
+            "course": _float(msg.data[7], 0, 360),
+            "mode": mode,
+        }
+
+    @staticmethod
+    def _vtg(msg) -> dict:
+        # VTG has an old (NMEA 2.0, no unit letters) and a new layout; pynmea2 parses the new one.
+        kmph = _float(msg.data[6], 0, 2000) if len(msg.data) > 6 else None
+        knots = _float(msg.data[4], 0, 1000) if len(msg.data) > 4 else None
+        speed = kmph / 3.6 if kmph is not None else (knots * KNOT if knots is not None else None)
+        return {"course": _float(msg.data[0], 0, 360), "speed": speed}
+
+    # -- epoch ---------------------------------------------------------------
+
+    def _close(self, mono: float, utc: datetime) -> list[GnssFix]:
+        ep, self._cur = self._cur, _Epoch()
+        self._closed_key = ep.key
+        st = self.status
+        gga, rmc, vtg = ep.gga, ep.rmc, ep.vtg
+        position = altitude = satellites = hdop = age = None
+        if gga is not None:
+            quality = gga["quality"]
+            position = gga["position"] if quality > 0 else None
+            altitude, satellites, hdop, age = (gga["altitude"], gga["satellites"],
+                                               gga["hdop"], gga["correction_age"])
+            st.satellites, st.hdop, st.correction_age = satellites, hdop, age
+        elif rmc is not None and rmc["valid"] and rmc["position"] is not None:
+            quality = _RMC_MODE_QUALITY.get(rmc["mode"], 1)
+            position = rmc["position"]
+        else:
+            quality = 0
+        st.fix_quality = quality if position is not None else 0
+        if position is None:
+            st.counts["no_fix_epochs"] += 1
+            return []
+        speed = course = None
+        if rmc is not None:
+            speed = rmc["speed"] * KNOT if rmc["speed"] is not None else None
+            course = rmc["course"]
+        if vtg is not None:
+            speed = vtg["speed"] if speed is None else speed
+            course = vtg["course"] if course is None else course
+        st.counts["fixes"] += 1
+        return [GnssFix(
+            mono=mono, utc=utc, device=self.device,
+            latitude=position[0], longitude=position[1], altitude=altitude,
+            quality=quality, satellites=satellites, hdop=hdop, correction_age=age,
+            speed=speed, course=course, heading=ep.hdt,
+            receiver_time=ep.time_raw, talker=ep.talker,
+        )]

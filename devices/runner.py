@@ -1,0 +1,283 @@
+"""Driver runtime: one thread per device, reconnect with back-off, health.
+
+A *driver* knows one device kind: how to open its transport, and how to turn
+what arrives into readings (``poll``). The :class:`DeviceRunner` owns the
+thread around it and everything that is the same for every device:
+
+* stamps are taken by the driver from the injected :class:`Clock` on arrival
+  of the bytes that complete a reading (not when the callback runs);
+* readings go to ``on_reading(reading)`` on the runner thread: the callback
+  must be quick (put it on a queue) because while it runs no bytes are read;
+  an exception in it is logged and counted, it does not kill the driver;
+* any exception from ``open`` / ``poll`` (port vanished, USB adapter pulled,
+  pty hung up) closes the driver and re-opens it after a back-off that
+  doubles from ``backoff_initial`` to ``backoff_max`` and resets on success;
+* :meth:`DeviceRunner.health` gives a :class:`DeviceHealth` snapshot: alive
+  means a reading within two expected periods, ``rate`` is measured over the
+  last ``rate_window`` seconds of clock time;
+* :meth:`DeviceRunner.stop` sets a flag and joins the thread. Drivers block
+  only for short timeouts, so stop returns within about one timeout.
+
+Times given to a runner (poll interval, back-off) are in *clock* seconds; with
+a :class:`~devices.readings.ScaledClock` they are divided by its factor for
+the real sleep, so a 10x simulation polls 10x as often in wall time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Any, Callable
+
+import serial
+
+from devices.readings import Clock, DeviceHealth, SystemClock
+from devices.transport import open_serial, read_available
+
+log = logging.getLogger(__name__)
+
+OnReading = Callable[[Any], None]
+
+
+def wall_seconds(clock: Clock, seconds: float) -> float:
+    """Clock seconds -> wall seconds (ScaledClock runs ``factor`` times faster)."""
+    return max(0.0, seconds) / float(getattr(clock, "factor", 1.0))
+
+
+class Driver:
+    """Base of every driver. Subclasses set ``kind`` and implement the hooks.
+
+    ``poll(clock)`` does one bounded step of I/O and returns the readings it
+    completed (possibly none). If ``poll_interval`` is set (clock seconds), the
+    runner calls ``poll`` at that pace (a polled bus such as Modbus); if it is
+    None the driver paces itself by blocking on reads (a streaming port).
+    """
+
+    kind = "device"
+    poll_interval: float | None = None
+
+    def __init__(self, device: str, expected_rate: float) -> None:
+        self.device = device
+        self.expected_rate = expected_rate
+        self.error_sink: Callable[[str], None] | None = None  # set by the runner
+
+    def report_error(self, message: str) -> None:
+        """A device-level error that does not need a reconnect (timeout, exception reply)."""
+        if self.error_sink is not None:
+            self.error_sink(message)
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def poll(self, clock: Clock) -> list:
+        raise NotImplementedError
+
+    @property
+    def frames_dropped(self) -> int:
+        return 0
+
+    def health_extra(self) -> dict:
+        return {}
+
+
+class StreamDriver(Driver):
+    """A driver for a device that streams bytes: transport -> framer -> decoder.
+
+    Subclasses implement :meth:`feed`, which is pure (bytes and their arrival
+    stamp in, readings out) so that a raw-byte capture can be replayed through
+    exactly the same framer and decoder without a port.
+    """
+
+    def __init__(self, port: str, device: str, expected_rate: float, baudrate: int,
+                 read_timeout: float = 0.05) -> None:
+        super().__init__(device, expected_rate)
+        self.port = port
+        self.baudrate = baudrate
+        self.read_timeout = read_timeout
+        self._serial: serial.SerialBase | None = None
+        self.bytes_in = 0
+
+    def open(self) -> None:
+        self._serial = open_serial(self.port, self.baudrate, timeout=self.read_timeout)
+
+    def close(self) -> None:
+        if self._serial is not None:
+            try:
+                self._serial.close()
+            finally:
+                self._serial = None
+        self.on_disconnect()
+
+    def poll(self, clock: Clock) -> list:
+        assert self._serial is not None, "poll() before open()"
+        data = read_available(self._serial)
+        if not data:
+            return []
+        self.bytes_in += len(data)
+        mono, utc = clock.now()
+        return self.feed(data, mono, utc)
+
+    def feed(self, data: bytes, mono: float, utc) -> list:
+        raise NotImplementedError
+
+    def on_disconnect(self) -> None:
+        """Called when the port is closed; forget partial frames."""
+
+
+class DeviceRunner:
+    """Runs one driver in its own thread and keeps its :class:`DeviceHealth`."""
+
+    def __init__(self, driver: Driver, on_reading: OnReading | None = None, *,
+                 clock: Clock | None = None, backoff_initial: float = 0.1,
+                 backoff_max: float = 5.0, rate_window: float = 2.0) -> None:
+        self.driver = driver
+        driver.error_sink = self._error
+        self.on_reading = on_reading or (lambda reading: None)
+        self.clock = clock or SystemClock()
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.rate_window = rate_window
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._readings = 0
+        self._reconnects = 0
+        self._opens = 0
+        self._connected = False
+        self._last_mono: float | None = None
+        self._first_mono: float | None = None
+        self._readings_since_open = 0
+        self._last_error: str | None = None
+        self._callback_errors = 0
+        self._arrivals: deque[float] = deque()
+
+    @property
+    def device(self) -> str:
+        return self.driver.device
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> "DeviceRunner":
+        if self.running:
+            return self
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"device-{self.device}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("device %s: thread did not stop within %.1f s", self.device, timeout)
+            else:
+                self._thread = None
+
+    def __enter__(self) -> "DeviceRunner":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def health(self) -> DeviceHealth:
+        mono, _ = self.clock.now()
+        d = self.driver
+        with self._lock:
+            while self._arrivals and self._arrivals[0] < mono - self.rate_window:
+                self._arrivals.popleft()
+            n = len(self._arrivals)
+            if self._first_mono is not None and mono - self._first_mono >= self.rate_window:
+                rate = n / self.rate_window
+            elif n >= 2:  # younger than the window: measure over what we have
+                rate = (n - 1) / max(self._arrivals[-1] - self._arrivals[0], 1e-6)
+            else:
+                rate = 0.0
+            period = 1.0 / d.expected_rate if d.expected_rate > 0 else float("inf")
+            alive = self._last_mono is not None and (mono - self._last_mono) <= 2 * period
+            return DeviceHealth(
+                device=d.device, kind=d.kind, expected_rate=d.expected_rate, alive=alive,
+                readings=self._readings, frames_dropped=d.frames_dropped,
+                reconnects=self._reconnects, last_reading_mono=self._last_mono,
+                last_error=self._last_error, rate=rate,
+                extra={"connected": self._connected, "callback_errors": self._callback_errors,
+                       **d.health_extra()},
+            )
+
+    # -- thread --------------------------------------------------------------
+
+    def _sleep(self, clock_seconds: float) -> bool:
+        """Sleep unless stopped; True if we should stop."""
+        return self._stop.wait(wall_seconds(self.clock, clock_seconds))
+
+    def _run(self) -> None:
+        backoff = self.backoff_initial
+        while not self._stop.is_set():
+            self._readings_since_open = 0
+            try:
+                self.driver.open()
+                with self._lock:
+                    if self._opens:
+                        self._reconnects += 1
+                    self._opens += 1
+                    self._connected = True
+                self._loop()
+            except Exception as exc:  # pyserial raises OSError, SerialException, termios.error
+                self._error(f"{'port failed' if self._connected else 'open failed'}: {exc!r}")
+                if self._readings_since_open:
+                    backoff = self.backoff_initial  # it worked for a while: retry soon
+            with self._lock:
+                self._connected = False
+            self._safe_close()
+            if self._sleep(backoff):
+                break
+            backoff = min(backoff * 2, self.backoff_max)
+
+    def _loop(self) -> None:
+        interval = self.driver.poll_interval
+        next_due = None
+        while not self._stop.is_set():
+            if interval is not None:
+                mono, _ = self.clock.now()
+                if next_due is not None and next_due > mono:
+                    if self._sleep(next_due - mono):
+                        return
+                    mono, _ = self.clock.now()
+                # Schedule from the due time, not from now, so the rate does not drift;
+                # after a long stall (timeouts) restart the schedule instead of bursting.
+                next_due = mono + interval if next_due is None or mono - next_due > interval \
+                    else next_due + interval
+            for reading in self.driver.poll(self.clock):
+                self._deliver(reading)
+
+    def _deliver(self, reading) -> None:
+        with self._lock:
+            self._readings += 1
+            self._readings_since_open += 1
+            self._last_mono = reading.mono
+            if self._first_mono is None:
+                self._first_mono = reading.mono
+            self._arrivals.append(reading.mono)
+        try:
+            self.on_reading(reading)
+        except Exception:
+            log.exception("device %s: on_reading callback failed", self.device)
+            with self._lock:
+                self._callback_errors += 1
+
+    def _error(self, message: str) -> None:
+        log.warning("device %s: %s", self.device, message)
+        with self._lock:
+            self._last_error = message
+
+    def _safe_close(self) -> None:
+        try:
+            self.driver.close()
+        except Exception as exc:
+            log.debug("device %s: close failed: %r", self.device, exc)

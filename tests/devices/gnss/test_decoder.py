@@ -1,0 +1,143 @@
+import glob
+import os
+from datetime import datetime, timezone
+
+import pytest
+
+from devices.gnss.decoder import KNOT, NmeaEpochDecoder
+from devices.gnss.driver import replay
+from devices.gnss.simulator import GnssTruth, build_epoch
+
+NMEA_DIR = "/work/shared/data/nmea"
+LOGS = sorted(glob.glob(os.path.join(NMEA_DIR, "*.log")))
+T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
+
+
+def read(name):
+    with open(os.path.join(NMEA_DIR, name), "rb") as fh:
+        return fh.read()
+
+
+def push_all(dec, sentences):
+    out = []
+    for s in sentences:
+        out += dec.push(s, 1.0, T0)
+    return out
+
+
+def test_there_are_logs():
+    assert len(LOGS) >= 10
+
+
+@pytest.mark.parametrize("path", LOGS, ids=os.path.basename)
+@pytest.mark.parametrize("epoch_end", ["GGA", "auto", None])
+def test_every_real_log_parses_without_exception(path, epoch_end):
+    with open(path, "rb") as fh:
+        data = fh.read()
+    fixes, drv = replay(data, epoch_end=epoch_end)
+    for f in fixes:
+        assert -90 <= f.latitude <= 90 and -180 <= f.longitude <= 180
+        assert f.quality > 0
+    if b"GGA," in data and not path.endswith("trimble-lassen_iq-3dfix.log"):
+        assert fixes, "a log with GGA sentences gives fixes"
+
+
+def test_first_fix_of_beidou_bd_log():
+    # $GNGGA,074155.799,3114.8770,N,12135.2463,E,1,05,1.3,156.9,M,8.3,M,,0000,4.9*77
+    # $GNRMC,074155.799,A,3114.8770,N,12135.2463,E,0.30,4.94,250215,,,A*76 (after the GGA)
+    fixes, drv = replay(read("beidou-bd.log"), epoch_end="auto")
+    f = fixes[0]
+    assert f.receiver_time == "074155.799"
+    assert f.talker == "GN"
+    assert f.latitude == pytest.approx(31 + 14.8770 / 60, abs=1e-9)
+    assert f.longitude == pytest.approx(121 + 35.2463 / 60, abs=1e-9)
+    assert f.quality == 1 and f.satellites == 5 and f.hdop == 1.3 and f.altitude == 156.9
+    assert f.speed == pytest.approx(0.30 * KNOT) and f.course == pytest.approx(4.94)
+    assert drv.decoder.counts["no_fix_epochs"] == 5  # the log starts without a fix
+    assert drv.decoder.epoch_end == "RMC"  # learned: this receiver sends GGA then RMC
+
+
+def test_first_fix_of_beidou_bd_log_with_default_epoch_end():
+    fixes, drv = replay(read("beidou-bd.log"))
+    assert fixes[0].latitude == pytest.approx(31 + 14.8770 / 60)
+    assert fixes[0].speed is None  # RMC after GGA is late with epoch_end="GGA": documented
+    assert drv.decoder.counts["late"] > 0
+
+
+def test_ublox_with_binary_ubx_frames():
+    data = read("ublox-zed-f9p_hpg1.11.log")
+    fixes, drv = replay(data)
+    # every GNGGA with a fix survives the interleaved UBX frames
+    assert len(fixes) == data.count(b"$GNGGA,") == 655
+    assert drv.frames_dropped > 0
+    f = fixes[0]
+    assert (f.receiver_time, f.talker, f.satellites) == ("011903.00", "GN", 12)
+    assert f.latitude == pytest.approx(-(45 + 52.65550 / 60))
+    assert f.speed == pytest.approx(0.214 * KNOT)  # RMC came first in this epoch
+
+
+def test_skytraq_dgps_quality_and_vtg_in_the_right_epoch():
+    fixes, drv = replay(read("skytraq-dgps.log"), epoch_end="auto")
+    assert all(f.quality == 2 for f in fixes)
+    assert fixes[0].course == pytest.approx(122.7) and fixes[0].speed == 0.0
+
+
+def test_twin_order_groups_one_fix_per_epoch():
+    dec = NmeaEpochDecoder("g")
+    truth = GnssTruth(30.5, 114.25, altitude=20.0, speed=5.0, course=90.0, heading=91.5,
+                      quality=5, satellites=18, hdop=0.8, correction_age=2.0)
+    fixes = push_all(dec, build_epoch(truth, T0) + build_epoch(truth, T0.replace(microsecond=100000)))
+    assert len(fixes) == 2
+    f = fixes[0]
+    assert (f.latitude, f.longitude, f.altitude) == (pytest.approx(30.5), pytest.approx(114.25), 20.0)
+    assert (f.quality, f.satellites, f.hdop, f.correction_age) == (5, 18, 0.8, 2.0)
+    assert f.speed == pytest.approx(5.0, abs=1e-3) and f.course == 90.0 and f.heading == 91.5
+    assert (f.mono, f.utc, f.device, f.receiver_time) == (1.0, T0, "g", "080000.00")
+
+
+def test_fallback_emits_when_time_changes():
+    dec = NmeaEpochDecoder("g", epoch_end=None)
+    truth = GnssTruth(30.5, 114.25)
+    first = build_epoch(truth, T0)
+    assert push_all(dec, first) == []  # nothing says the epoch is over yet
+    fixes = push_all(dec, build_epoch(truth, T0.replace(microsecond=100000))[:1])
+    assert len(fixes) == 1 and fixes[0].receiver_time == "080000.00"
+
+
+def test_no_fix_epoch_is_not_a_reading_but_shows_in_status():
+    dec = NmeaEpochDecoder("g")
+    assert push_all(dec, build_epoch(GnssTruth(0, 0, quality=0), T0)) == []
+    assert dec.status.fix_quality == 0 and dec.counts["no_fix_epochs"] == 1
+
+
+@pytest.mark.parametrize("sentence", [
+    "$GPGGA,080000.00,3030.0,N,11415.0,E,X,08,1.0,20.0,M,,M,,*00",  # quality not a number
+    "$GPGGA,080000.00,9130.0,N,11415.0,E,1,08,1.0,20.0,M,,M,,*00",  # latitude 91
+    "$GPGGA,080000.00,3030.0,Q,11415.0,E,1,08,1.0,20.0,M,,M,,*00",  # hemisphere Q
+    "$GPGGA,080000.00,30x0.0,N,11415.0,E,1,08,1.0,20.0,M,,M,,*00",  # bad ddmm.mm
+    "$GPGGA,8h0000.00,3030.0,N,11415.0,E,1,08,1.0,20.0,M,,M,,*00",  # bad time
+    "$GPRMC,080000.00,Z,3030.0,N,11415.0,E,1.0,2.0,010524,,,A*00",  # status Z
+    "$GPHDT,abc,T*00",
+    "$GPVTG,400.0,T,,M,1.0,N,1.8,K,A*00",  # course 400
+])
+def test_malformed_fields_are_counted_not_emitted(sentence):
+    dec = NmeaEpochDecoder("g")
+    body = sentence[1:sentence.index("*")]
+    from devices.framing import with_checksum
+    out = dec.push(with_checksum(body), 0.0, T0)
+    assert out == [] and dec.malformed == 1
+
+
+def test_unknown_and_unused_types_are_ignored_not_dropped():
+    from devices.framing import with_checksum
+    dec = NmeaEpochDecoder("g")
+    for body in ("GPGSV,1,1,00", "PSRFEPE,074150.799,V,,,,,", "GPZZZ,1", "XXGGA,080000.00,,,,,0,00,,,M,,M,,"):
+        dec.push(with_checksum(body), 0.0, T0)
+    assert dec.malformed == 0 and dec.counts["ignored"] == 4
+
+
+def test_talker_ids_accepted():
+    for talker in ("GP", "GN", "BD", "GB", "GL", "GA"):
+        dec = NmeaEpochDecoder("g")
+        fixes = push_all(dec, build_epoch(GnssTruth(30.5, 114.25), T0, talker=talker))
+        assert len(fixes) == 1 and fixes[0].talker == talker

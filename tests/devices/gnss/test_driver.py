@@ -1,0 +1,119 @@
+"""GnssReceiver against GnssSimulator over the null modem, and a fuzz of feed()."""
+
+import queue
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from devices.gnss import GnssDriver, GnssReceiver, GnssSimulator, GnssTruth, build_epoch
+from devices.readings import ScaledClock
+from tests.devices.conftest import wait_for
+
+TRUTH = GnssTruth(30.5123456, 114.2543210, altitude=21.5, speed=3.0, course=45.0, heading=47.0,
+                  quality=4, satellites=22, hdop=0.6, correction_age=1.0)
+
+
+def test_fix_arrives_with_right_values(modem):
+    got = []
+    with GnssSimulator(modem.a, lambda: TRUTH, rate=50), GnssReceiver(modem.b, got.append) as rx:
+        wait_for(lambda: len(got) >= 5)
+        h = rx.health()
+    f = got[-1]
+    assert f.latitude == pytest.approx(TRUTH.latitude, abs=1e-8)
+    assert f.longitude == pytest.approx(TRUTH.longitude, abs=1e-8)
+    assert (f.altitude, f.quality, f.satellites, f.hdop, f.correction_age) == (21.5, 4, 22, 0.6, 1.0)
+    assert f.speed == pytest.approx(3.0, abs=1e-3) and f.course == 45.0 and f.heading == 47.0
+    assert f.device == "gnss" and f.utc.tzinfo is not None
+    assert all(a.mono <= b.mono for a, b in zip(got, got[1:]))
+    assert h.frames_dropped == 0 and h.extra["fix_quality"] == 4 and h.extra["satellites"] == 22
+
+
+def test_queue_source_and_health_alive(modem):
+    q = queue.Queue()
+    q.put(TRUTH)
+    got = []
+    with GnssSimulator(modem.a, q, rate=20), GnssReceiver(modem.b, got.append, rate=20) as rx:
+        wait_for(lambda: len(got) >= 3)
+        q.put(GnssTruth(31.0, 115.0, quality=5))
+        wait_for(lambda: got[-1].quality == 5)
+        wait_for(lambda: rx.health().rate > 5)
+        assert rx.health().alive
+    assert got[-1].latitude == pytest.approx(31.0)
+
+
+@pytest.mark.parametrize("how,sentence", [("checksum", "GGA"), ("truncate", "GGA"),
+                                          ("garbage", "RMC"), ("field", "GGA")])
+def test_corrupt_sentence_counted_not_delivered(modem, how, sentence):
+    seen = []
+    truths = iter(range(10**9))
+
+    def source():  # every epoch has its own latitude, so a lost epoch is identifiable
+        return GnssTruth(30.0 + next(truths) * 1e-5, 114.0)
+
+    with GnssSimulator(modem.a, source, rate=50) as sim, GnssReceiver(modem.b, seen.append) as rx:
+        wait_for(lambda: len(seen) >= 3)
+        sim.corrupt_next(how, sentence)
+        wait_for(lambda: rx.health().frames_dropped >= 1)
+        n = len(seen)
+        wait_for(lambda: len(seen) >= n + 3)  # and it goes on
+        h = rx.health()
+    assert h.frames_dropped == 1
+    lats = [round((f.latitude - 30.0) / 1e-5) for f in seen]
+    assert lats == sorted(lats) and len(set(lats)) == len(lats)  # in order, never twice
+    # Without its GGA an epoch is still emitted from its RMC when the next epoch starts
+    # (time change), with RMC's quality (mode R = RTK fixed) but no altitude/satellites.
+    assert sum(f.altitude is None for f in seen) <= 1
+    for f in seen:
+        assert f.quality == 4
+
+
+def test_scaled_clock_stamps(modem):
+    clock = ScaledClock(10.0)
+    got = []
+    with GnssSimulator(modem.a, lambda: TRUTH, rate=10, clock=clock), \
+            GnssReceiver(modem.b, got.append, clock=clock) as rx:
+        wait_for(lambda: len(got) >= 6)
+        h = rx.health()
+    span = got[-1].mono - got[1].mono
+    assert span == pytest.approx((len(got) - 2) * 0.1, rel=0.5)  # 10 Hz in clock time
+    assert h.alive and 5 < h.rate < 20
+
+
+T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
+EPOCHS = [build_epoch(GnssTruth(30.0 + i * 1e-4, 114.0, heading=float(i)), T0.replace(second=i))
+          for i in range(3)]
+STREAM = "".join(s + "\r\n" for ep in EPOCHS for s in ep).encode()
+SENT = {round(30.0 + i * 1e-4, 7) for i in range(3)}
+
+
+def feed(data, chunk):
+    drv = GnssDriver("unused://")
+    out = []
+    for i in range(0, len(data), chunk):
+        out += drv.feed(data[i:i + chunk], 0.0, T0)
+    return out, drv
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=800), st.integers(1, 64))
+def test_fuzz_random_bytes_no_exception(data, chunk):
+    out, _ = feed(data, chunk)
+    assert out == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, len(STREAM) - 1), st.integers(0, 255), st.sampled_from(["sub", "ins", "del"]),
+       st.integers(1, 64))
+def test_fuzz_single_mutation_never_invents_a_fix(pos, byte, op, chunk):
+    if op == "sub":
+        data = STREAM[:pos] + bytes([byte]) + STREAM[pos + 1:]
+    elif op == "ins":
+        data = STREAM[:pos] + bytes([byte]) + STREAM[pos:]
+    else:
+        data = STREAM[:pos] + STREAM[pos + 1:]
+    out, _ = feed(data, chunk)
+    for f in out:
+        assert round(f.latitude, 7) in SENT and f.longitude == pytest.approx(114.0)
+        assert f.heading == round((f.latitude - 30.0) / 1e-4) or f.heading is None
+    assert len(out) >= 2

@@ -96,7 +96,7 @@ class Records:
                 title=deduction["title"], points=deduction["points"],
                 disqualify=bool(deduction.get("disqualify")), item=deduction.get("item") or "",
                 t=deduction["t"], utc=parse_utc(deduction["utc"]),
-                value="" if deduction.get("value") is None else str(deduction["value"])))
+                value=_measured(deduction)))
 
     def finish(self, attempt_id: int, status: AttemptStatus, utc: datetime, result: dict | None = None,
                reason: str = "") -> None:
@@ -141,6 +141,15 @@ class Records:
         if attempt is None:
             raise RecordError(f"unknown attempt {attempt_id}")
         return attempt
+
+
+def _measured(deduction: dict) -> str:
+    """The measured value as people read it: "0.400 m", "2.6 s"."""
+    value = deduction.get("value")
+    if value is None:
+        return ""
+    unit = deduction.get("unit") or ""
+    return f"{value:g} {unit}".strip() if isinstance(value, (int, float)) else str(value)
 
 
 def utc_now() -> datetime:

@@ -1,0 +1,100 @@
+"""The ``examroom`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_RULES = CONFIG_DIR / "rules" / "ga1026-2022.toml"
+DEFAULT_COURSE = CONFIG_DIR / "courses" / "demo.toml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="examroom", description="科目二 exam-room controller")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    judge = sub.add_parser("judge", help="judge a recorded observation stream (JSON Lines)")
+    judge.add_argument("trace", type=Path, help="JSON Lines journal of one attempt ('-' for stdin)")
+    judge.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file (TOML)")
+    judge.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
+    judge.add_argument("--json", action="store_true", help="print the result as JSON")
+    judge.set_defaults(run=_judge)
+
+    rules = sub.add_parser("rules", help="list the rule set")
+    rules.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
+    rules.add_argument("--class", dest="vehicle_class", help="only rules that apply to this class")
+    rules.add_argument("--json", action="store_true", help="print as JSON")
+    rules.set_defaults(run=_rules)
+
+    demo = sub.add_parser("demo", help="run a whole simulated course with the web page")
+    demo.add_argument("--dir", type=Path, help="data folder (default: a new temporary folder)")
+    demo.add_argument("--speed", type=float, default=1.0, help="simulation speed-up factor (default 1)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080, help="web port (0: any free port)")
+    demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
+    demo.set_defaults(run=_demo)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, OSError) as exc:
+        # Broken inputs (course file, journal, settings) get one clear line, not a trace.
+        print(f"examroom {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _judge(args) -> int:
+    from scoring.course import load_course
+    from scoring.judge import judge_stream
+    from scoring.observations import read_jsonl
+    from scoring.report import result_to_dict
+    from scoring.rules import load_ruleset
+
+    course = load_course(args.course)
+    ruleset = load_ruleset(args.rules)
+    if str(args.trace) == "-":
+        result = judge_stream(read_jsonl(sys.stdin, "<stdin>"), course, ruleset)
+    else:
+        with open(args.trace, encoding="utf-8") as lines:
+            result = judge_stream(read_jsonl(lines, str(args.trace)), course, ruleset)
+    report = result_to_dict(result)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        verdict = "合格" if report["passed"] else "不合格"
+        print(f"{report['status']}  {verdict}  成绩 {report['score']}")
+        for d in report["deductions"]:
+            points = "不合格" if d["disqualify"] else f"-{d['points']}"
+            print(f"  {d['t']:9.2f}s  {d['item'] or '-':<10} {d['rule']:<28} {d['code'] or '':<8} {points:>6}  {d['title']}")
+    return 0
+
+
+def _rules(args) -> int:
+    from scoring.rules import load_ruleset, ruleset_to_dict
+
+    ruleset = load_ruleset(args.rules)
+    table = ruleset_to_dict(ruleset, vehicle_class=args.vehicle_class)
+    if args.json:
+        print(json.dumps(table, ensure_ascii=False, indent=2))
+    else:
+        print(f"{table['id']}  ({len(table['rules'])} rules)")
+        for rule in table["rules"]:
+            points = "不合格" if rule["disqualify"] else f"-{rule['points']}"
+            print(f"  {rule['id']:<30} {rule.get('code') or '':<8} {points:>6}  {rule['title']}")
+    return 0
+
+
+def _demo(args) -> int:
+    from examroom.demo import run_demo
+
+    return run_demo(data_dir=args.dir, speed=args.speed, host=args.host, port=args.port,
+                    rounds=args.rounds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

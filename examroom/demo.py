@@ -1,0 +1,117 @@
+"""``examroom demo``: a whole simulated course with the real controller and web page.
+
+Two exam vehicles (an E motorcycle and a C4 three-wheeler) drive the scripted
+attempts in a loop. Their devices are twins on pseudo-terminals; the controller
+process reads them with the real drivers, judges, journals to SQLite and serves
+the live feed; the web server runs as its own process (``python -m web``)
+following that feed, as it would on a real course.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import tempfile
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+
+from devices.readings import ScaledClock
+from examroom.service import CourseService
+from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
+from examroom.simulation.drive import ScenarioDriver
+from examroom.simulation.scenarios import DEMO_COURSE_PATH, DEMO_MODELS, scenario, scenario_names
+from scoring.course import load_course
+from scoring.rules import default_ruleset_path
+
+log = logging.getLogger(__name__)
+
+DEMO_VEHICLES = (
+    SimVehicle(id="V1", plate="甘K·3071学", model=DEMO_MODELS["E"]),
+    SimVehicle(id="V2", plate="甘K·3072学", model=DEMO_MODELS["C4"]),
+)
+PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
+
+
+class DemoCourse:
+    """The simulated course and its controller, without the web process (tests use this)."""
+
+    def __init__(self, data_dir: Path, speed: float = 1.0) -> None:
+        self.data_dir = data_dir
+        self.clock = ScaledClock(speed)
+        course = load_course(DEMO_COURSE_PATH)
+        self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock)
+        self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
+        settings = self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path())
+        self.service = CourseService(settings, self.clock)
+        self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
+                                             v.id) for v in DEMO_VEHICLES}
+
+    def start(self) -> "DemoCourse":
+        self.sim.start()
+        self.service.start()
+        return self
+
+    def stop(self) -> None:
+        for driver in self.drivers.values():
+            driver.stopping.set()
+        self.service.stop()
+        self.sim.stop()
+
+    def class_of(self, vehicle_id: str) -> str:
+        return self.service.controller.vehicles[vehicle_id].vehicle_class
+
+    def run_vehicle(self, vehicle_id: str, rounds: int, stop: threading.Event) -> None:
+        """Drive every scenario of the vehicle's class, ``rounds`` times (0: until stopped)."""
+        vehicle_class = self.class_of(vehicle_id)
+        driver = self.drivers[vehicle_id]
+        done = 0
+        while not stop.is_set() and (rounds == 0 or done < rounds):
+            for name in scenario_names(vehicle_class):
+                if stop.is_set():
+                    return
+                driver.drive(scenario(vehicle_class, name))
+                self.clock.sleep(PAUSE_BETWEEN_ATTEMPTS)
+            done += 1
+
+
+def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: int) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="examroom-demo-")))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        demo = DemoCourse(data_dir, speed).start()
+        stack.callback(demo.stop)
+        web = subprocess.Popen(
+            [sys.executable, "-m", "web", "--database-url", demo.database_url,
+             "--feed-url", demo.service.feed_server.url, "--host", host, "--port", str(port)],
+            stdout=subprocess.PIPE, text=True)
+        stack.callback(_end, web)
+        address = web.stdout.readline().strip().removeprefix("web: ")
+        if not address:
+            print("examroom demo: the web server did not start", file=sys.stderr)
+            return 1
+        print(f"examroom demo: 考试实况 {address}  (data in {data_dir}, speed ×{speed:g})", flush=True)
+        stop = threading.Event()
+        threads = [threading.Thread(target=demo.run_vehicle, args=(v.id, rounds, stop), name=f"sim-{v.id}",
+                                    daemon=True) for v in DEMO_VEHICLES]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.5)
+        except KeyboardInterrupt:
+            stop.set()
+        print(f"examroom demo: done; records in {data_dir}", flush=True)
+    return 0
+
+
+def _end(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()

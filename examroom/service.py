@@ -1,0 +1,63 @@
+"""The controller process of a course, assembled from its site settings.
+
+It owns the hardware: it opens the database (upgrading the schema), loads the
+course and the rule set, starts one driver per device, runs the controller,
+and serves the live feed to web processes. ``examroom demo`` runs the same
+assembly against simulated devices.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from devices.readings import Clock, SystemClock
+from examroom.controller import Controller, VehicleInfo
+from examroom.database import make_engine, session_factory, upgrade
+from examroom.feedserver import FeedServer
+from examroom.hardware import build_runners
+from examroom.livefeed import LiveFeed
+from examroom.records import Records
+from examroom.settings import SiteSettings
+from scoring.course import load_course
+from scoring.rules import load_ruleset
+
+log = logging.getLogger(__name__)
+
+
+class CourseService:
+    def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.course = load_course(settings.course_file)
+        self.ruleset = load_ruleset(settings.rule_set_file)
+        self.engine = make_engine(settings.database_url)
+        upgrade(self.engine)
+        self.records = Records(session_factory(self.engine))
+        self.feed = LiveFeed()
+        vehicles = []
+        for v in settings.vehicles:
+            model = self.course.vehicle(v.model)  # a wrong model id fails here, before any device opens
+            vehicles.append(VehicleInfo(id=v.id, plate=v.plate, vehicle_class=model.vehicle_class, model=v.model))
+            self.records.ensure_vehicle(v.id, v.plate, model.vehicle_class, v.model)
+        self.controller = Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
+                                     board_inputs={b.id: b.inputs for b in settings.course_boards})
+        self.runners = build_runners(settings, self.controller, self.clock)
+        self.feed_server = FeedServer(self.feed, port=feed_port)
+
+    def start(self) -> "CourseService":
+        self.controller.start()
+        for runner in self.runners:
+            runner.start()
+        self.feed_server.start()
+        log.info("controller running: %d devices, live feed at %s", len(self.runners), self.feed_server.url)
+        return self
+
+    def stop(self) -> None:
+        self.feed_server.stop()
+        for runner in self.runners:
+            runner.stop()
+        self.controller.stop()
+        self.engine.dispose()
+
+    def health(self) -> list[dict]:
+        return [runner.health().as_dict() for runner in self.runners]

@@ -1,0 +1,154 @@
+"""The simulated course's hardware: device twins on null-modem cables.
+
+Each exam vehicle gets a GNSS receiver twin and a signal-board twin, and the
+course gets one Modbus RTU sensor board twin, each on its own pseudo-terminal
+pair. The twins speak the real bytes; the controller's real drivers read the
+other end of each cable through ordinary site settings, so the demo runs the
+same code path as a real course.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymap3d
+
+from devices.courseboard import CourseBoardSimulator
+from devices.gnss import GnssSimulator
+from devices.gnss.simulator import GnssTruth
+from devices.nullmodem import NullModem
+from devices.readings import Clock
+from devices.signalboard import MOTORCYCLE, THREE_WHEELER, SignalBoardSimulator, SignalState
+from examroom.settings import CourseBoardSettings, SerialSettings, SiteSettings, VehicleSettings
+from examroom.simulation.world import VehicleTruth, WorldState
+from scoring.course import Course
+from scoring.item_geometry import BridgeItem, PileItem
+
+# Classes whose riders wear a helmet: their boards carry the motorcycle inputs.
+_HELMET_CLASSES = {"D", "E", "F"}
+_SIGNAL_NAMES = ("ignition", "engine", "starter", "helmet", "seatbelt", "parking_brake",
+                 "left_footpeg", "right_footpeg", "left_turn", "right_turn")
+BOARD_ID = "course-board-1"
+BOARD_UNIT = 1
+
+
+def sensor_elements(items) -> list[str]:
+    """The elements a course board senses in these items: pole and bridge-deck switches."""
+    elements: list[str] = []
+    for item in items:
+        if isinstance(item, PileItem):
+            elements += [pole.element for pole in item.poles]
+        elif isinstance(item, BridgeItem) and item.deck_sensors:
+            elements += [deck.element for deck in item.decks.values()]
+    return elements
+
+
+@dataclass(frozen=True)
+class SimVehicle:
+    id: str
+    plate: str
+    model: str
+
+
+class _VehicleTwins:
+    def __init__(self, vehicle: SimVehicle, vehicle_class: str, course: Course, clock: Clock) -> None:
+        self.vehicle = vehicle
+        self.origin = course.origin
+        self.gnss_cable = NullModem()
+        self.signal_cable = NullModem()
+        self._lock = threading.Lock()
+        self._truth: VehicleTruth | None = None
+        present = MOTORCYCLE if vehicle_class in _HELMET_CLASSES else THREE_WHEELER
+        self.gnss = GnssSimulator(self.gnss_cable.a, self._gnss_truth, clock=clock)
+        self.signals = SignalBoardSimulator(self.signal_cable.a, self._signal_state, present=present,
+                                            clock=clock)
+
+    def show(self, truth: VehicleTruth) -> None:
+        with self._lock:
+            self._truth = truth
+        self.signals.wake()  # a signal change goes out at once, as the real board does
+
+    def _gnss_truth(self) -> GnssTruth | None:
+        with self._lock:
+            truth = self._truth
+        if truth is None:
+            return None
+        lat, lon, alt = pymap3d.enu2geodetic(truth.x, truth.y, 0.0, self.origin.latitude,
+                                             self.origin.longitude, self.origin.altitude)
+        course = (truth.heading + 180.0) % 360.0 if truth.reversing else truth.heading
+        return GnssTruth(latitude=float(lat), longitude=float(lon), altitude=float(alt), speed=truth.speed,
+                         course=course, heading=truth.heading, quality=4)
+
+    def _signal_state(self) -> SignalState:
+        with self._lock:
+            truth = self._truth
+        if truth is None:
+            return SignalState(gear="N")
+        flags = frozenset(name for name in _SIGNAL_NAMES if getattr(truth, name))
+        return SignalState(flags=flags, gear=truth.gear, roll=truth.roll if truth.roll is not None else 0.0)
+
+    def start(self) -> None:
+        self.gnss.start()
+        self.signals.start()
+
+    def stop(self) -> None:
+        self.gnss.stop()
+        self.signals.stop()
+        self.gnss_cable.close()
+        self.signal_cable.close()
+
+
+class SimulatedCourse:
+    """Twins for every vehicle and the course board; ``show`` moves the world on."""
+
+    def __init__(self, course: Course, vehicles: list[SimVehicle], clock: Clock) -> None:
+        self.course = course
+        self.clock = clock
+        self.vehicles = {v.id: _VehicleTwins(v, course.vehicle(v.model).vehicle_class, course, clock)
+                         for v in vehicles}
+        self.elements = sensor_elements(course.items.values())
+        self._index = {element: i for i, element in enumerate(self.elements)}
+        self.board_cable = NullModem()
+        self.board = CourseBoardSimulator(self.board_cable.a, unit=BOARD_UNIT, count=max(1, len(self.elements)))
+
+    def settings(self, database_url: str, course_file: Path, rule_set_file: Path,
+                 web_port: int = 8080) -> SiteSettings:
+        """Site settings whose device ports are the drivers' ends of the twins' cables."""
+        vehicles = [VehicleSettings(id=v.vehicle.id, plate=v.vehicle.plate, model=v.vehicle.model,
+                                    gnss=SerialSettings(v.gnss_cable.b, baudrate=38400),
+                                    signals=SerialSettings(v.signal_cable.b, baudrate=115200))
+                    for v in self.vehicles.values()]
+        board = CourseBoardSettings(id=BOARD_ID, serial=SerialSettings(self.board_cable.b, baudrate=19200),
+                                    unit=BOARD_UNIT, inputs=list(self.elements))
+        return SiteSettings(database_url=database_url, course_file=course_file, rule_set_file=rule_set_file,
+                            vehicles=vehicles, course_boards=[board], web_port=web_port)
+
+    def show(self, vehicle_id: str, state: WorldState) -> None:
+        self.vehicles[vehicle_id].show(state.vehicle)
+        for element, active in state.course_sensors.items():
+            index = self._index.get(element)
+            if index is not None:
+                self.board.set_input(index, active)
+
+    def elements_of(self, vehicle_id: str) -> list[str]:
+        """The sensed elements of the items this vehicle's class drives."""
+        vehicle_class = self.course.vehicle(self.vehicles[vehicle_id].vehicle.model).vehicle_class
+        return sensor_elements(self.course.items_for(vehicle_class))
+
+    def release_sensors(self, elements) -> None:
+        for element in elements:
+            if element in self._index:
+                self.board.set_input(self._index[element], False)
+
+    def start(self) -> None:
+        self.board.start()
+        for twins in self.vehicles.values():
+            twins.start()
+
+    def stop(self) -> None:
+        for twins in self.vehicles.values():
+            twins.stop()
+        self.board.stop()
+        self.board_cable.close()

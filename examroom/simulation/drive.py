@@ -1,0 +1,83 @@
+"""Drive scripted attempts through the simulated course's devices, in clock time.
+
+A :class:`ScenarioDriver` shows each sample of a scenario to the device twins
+at its moment on the shared clock, and asks the controller to start the
+attempt when the scenario issues its start command, exactly as a supervisor
+would. Everything between — bytes on pseudo-terminals, drivers, observations,
+judge, journal, live feed — is the real system.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from dataclasses import dataclass
+
+from devices.readings import ScaledClock
+from examroom.controller import Controller
+from examroom.identity import id_check_character
+from examroom.models import AttemptStatus
+from examroom.records import CandidateInfo, Records
+from examroom.simulation.course_twins import SimulatedCourse
+from examroom.simulation.scenarios import Scenario
+
+log = logging.getLogger(__name__)
+
+STEP = 0.05  # seconds of scenario time between samples shown to the twins
+SETTLE = 3.0  # seconds (clock) the controller gets to finish judging after the script ends
+_NAMES = ("王建国", "李秀英", "张伟", "刘芳", "陈志强", "杨丽", "赵磊", "黄海燕", "周斌", "吴桂兰")
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class DriveOutcome:
+    scenario: str
+    attempt_id: int | None
+    status: AttemptStatus | None
+
+
+def demo_candidate(vehicle_class: str) -> CandidateInfo:
+    """A made-up candidate with a well-formed (GB 11643) ID number."""
+    n = next(_serial)
+    first17 = f"62120219{80 + n % 20:02d}0{1 + n % 9}1{n % 10}{n % 1000:03d}"
+    return CandidateInfo(name=_NAMES[n % len(_NAMES)], id_number=first17 + id_check_character(first17),
+                         exam_number=f"6212{n:08d}", vehicle_class=vehicle_class)
+
+
+class ScenarioDriver:
+    def __init__(self, sim: SimulatedCourse, controller: Controller, records: Records, clock: ScaledClock,
+                 vehicle_id: str) -> None:
+        self.sim = sim
+        self.controller = controller
+        self.records = records
+        self.clock = clock
+        self.vehicle_id = vehicle_id
+        self.stopping = threading.Event()
+
+    def drive(self, scenario: Scenario) -> DriveOutcome:
+        """Play one scenario; returns the attempt it produced and how it ended."""
+        info = demo_candidate(self.controller.vehicles[self.vehicle_id].vehicle_class)
+        candidate_id = self.records.ensure_candidate(info)
+        origin, _ = self.clock.now()
+        attempt_id = None
+        for sample in scenario.samples(STEP):
+            if self.stopping.is_set():
+                break
+            now, _ = self.clock.now()
+            self.clock.sleep(origin + sample.t - now)
+            self.sim.show(self.vehicle_id, sample)
+            if "start" in sample.commands and attempt_id is None:
+                attempt_id = self.controller.begin_attempt(self.vehicle_id, candidate_id, info.name)
+            elif attempt_id is not None and self.controller.running_attempt(self.vehicle_id) != attempt_id:
+                break  # the judge ended the attempt (不合格): the candidate leaves the course
+        status = None
+        if attempt_id is not None:
+            status = self.controller.wait_finished(attempt_id, timeout=SETTLE / self.clock.factor)
+            if status is None and self.controller.running_attempt(self.vehicle_id) == attempt_id:
+                self.controller.stop_attempt(self.vehicle_id, "system", "模拟脚本结束，考试未完成")
+                status = self.controller.wait_finished(attempt_id, timeout=5)
+        self.sim.release_sensors(self.sim.elements_of(self.vehicle_id))
+        log.info("%s %s: attempt %s %s", self.vehicle_id, scenario.name, attempt_id,
+                 status.value if status else "not started")
+        return DriveOutcome(scenario.name, attempt_id, status)

@@ -42,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``examroom rules --json | head``): not an error of ours.
+        sys.stderr.close()
+        return 0
+    except FileNotFoundError as exc:
+        print(f"examroom {args.command}: no such file: {exc.filename}", file=sys.stderr)
+        return 2
     except (ValueError, OSError) as exc:
         # Broken inputs (course file, journal, settings) get one clear line, not a trace.
         print(f"examroom {args.command}: {exc}", file=sys.stderr)
@@ -79,6 +86,9 @@ def _rules(args) -> int:
 
     ruleset = load_ruleset(args.rules)
     table = ruleset_to_dict(ruleset, vehicle_class=args.vehicle_class)
+    known = sorted({cls for rule in ruleset_to_dict(ruleset)["rules"] for cls in rule.get("classes", [])})
+    if args.vehicle_class is not None and args.vehicle_class not in known:
+        raise ValueError(f"--class {args.vehicle_class}: no rule applies to it (classes: {', '.join(known)})")
     if args.json:
         print(json.dumps(table, ensure_ascii=False, indent=2))
     else:

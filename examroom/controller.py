@@ -123,6 +123,11 @@ class Controller:
         live.finished.wait(timeout)
         return live.final_status
 
+    def current_item(self, vehicle_id: str) -> str | None:
+        """The item the vehicle's running attempt is in, as the judge sees it now."""
+        live = self._live.get(vehicle_id)
+        return live.judge.snapshot().current_item if live else None
+
     def running_attempt(self, vehicle_id: str) -> int | None:
         live = self._live.get(vehicle_id)
         return live.attempt_id if live else None

@@ -84,12 +84,8 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         data_dir.mkdir(parents=True, exist_ok=True)
         demo = DemoCourse(data_dir, speed).start()
         stack.callback(demo.stop)
-        web = subprocess.Popen(
-            [sys.executable, "-m", "web", "--database-url", demo.database_url,
-             "--feed-url", demo.service.feed_server.url, "--host", host, "--port", str(port)],
-            stdout=subprocess.PIPE, text=True)
-        stack.callback(_end, web)
-        address = web.stdout.readline().strip().removeprefix("web: ")
+        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, host, port)
+        stack.callback(end_process, web)
         if not address:
             print("examroom demo: the web server did not start", file=sys.stderr)
             return 1
@@ -109,7 +105,14 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
     return 0
 
 
-def _end(process: subprocess.Popen) -> None:
+def start_web_process(database_url: str, feed_url: str, host: str, port: int) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m web`` following the controller's feed; returns it and its address."""
+    web = subprocess.Popen([sys.executable, "-m", "web", "--database-url", database_url, "--feed-url", feed_url,
+                            "--host", host, "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    return web, web.stdout.readline().strip().removeprefix("web: ")
+
+
+def end_process(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=5)

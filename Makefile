@@ -5,7 +5,18 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_ARGS ?=
 
-.PHONY: demo test bench clean
+# Debian packages: a CJK font for slips and overlays, Chromium for the browser tests.
+SYSTEM_PACKAGES ?= fonts-wqy-microhei chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench clean system-packages
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +24,10 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.installed
+demo: system-packages $(VENV)/.installed
 	$(BIN)/examroom demo $(DEMO_ARGS)
 
-test: $(VENV)/.installed
+test: system-packages $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed

@@ -216,11 +216,12 @@ class Controller:
         self._flush(live)
         result = live.judge.result()
         result_dict = result_to_dict(result)
-        result_dict["reason"] = result.reason
         status = AttemptStatus(result_dict["status"])
         _, utc = self.clock.now()
-        self.records.finish(live.attempt_id, status, utc, result=result_dict,
-                            reason=result_dict.get("reason", ""))
+        # A verdict explains itself by its deductions; a stop or a device fault needs
+        # the supervisor's or the system's words, which the command carried.
+        reason = result.reason if status in (AttemptStatus.ABORTED, AttemptStatus.DEVICE_FAULT) else ""
+        self.records.finish(live.attempt_id, status, utc, result=result_dict, reason=reason)
         live.final_status = status
         self._publish(live, {"type": "finished", "result": result_dict})
         del self._live[live.vehicle]

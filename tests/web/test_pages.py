@@ -30,9 +30,10 @@ def attempt(records):
     records.mark_running(attempt, UTC)
     records.add_deduction(attempt, {"rule": "hill.stop_offset_minor", "code": "20303",
                                     "title": "停车后，摩托车前轴未定于桩杆线上，且前后不超出50cm", "points": 10,
-                                    "disqualify": False, "item": "hill", "t": 40.0,
+                                    "disqualify": False, "item": "e_hill", "t": 40.0,
                                     "utc": "2026-11-29T03:00:40.000000Z", "value": "0.40 m"})
-    records.finish(attempt, AttemptStatus.PASSED, UTC, result={"score": 90, "passed": True})
+    records.finish(attempt, AttemptStatus.PASSED, UTC, result={
+        "score": 90, "passed": True, "items": [{"id": "e_hill", "type": "hill"}]})
     return attempt
 
 

@@ -16,4 +16,6 @@ def result(attempt_id: int):
     attempt = records().attempt(attempt_id)
     if attempt is None:
         abort(404)
-    return render_template("result.html", attempt=attempt)
+    # Deductions name the course item by id; the judged result knows each item's type.
+    item_types = {item["id"]: item["type"] for item in (attempt.result or {}).get("items", [])}
+    return render_template("result.html", attempt=attempt, item_types=item_types)

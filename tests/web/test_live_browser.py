@@ -1,0 +1,44 @@
+"""The live course page in a real browser: a deduction published by the controller appears."""
+
+import threading
+
+from werkzeug.serving import make_server
+
+from examroom.feedserver import FeedServer
+from examroom.livefeed import LiveFeed
+from tests.web.browser import chromium_page
+from web import create_app
+from web.feedclient import RemoteFeed
+
+
+def test_supervisor_sees_a_live_deduction_arrive(records):
+    controller_feed = LiveFeed()
+    state = {"vehicle": "V1", "plate": "甘K·3071学", "vehicle_class": "E", "attempt": 7, "candidate": "张伟",
+             "status": "running", "item": "e_pile", "item_type": "pile", "score": 100, "deductions": []}
+    controller_feed.publish({"type": "started"}, vehicle_state=state)
+    feed_server = FeedServer(controller_feed).start()
+    web_feed = LiveFeed()
+    follower = RemoteFeed(feed_server.url, web_feed).start()
+    server = make_server("127.0.0.1", 0, create_app(records, web_feed), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with chromium_page() as page:
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            card = page.locator("#vehicle-V1")
+            card.wait_for(timeout=10_000)
+            assert "桩考" in card.inner_text() and "无扣分" in card.inner_text()
+            page.locator("#link.up").wait_for(timeout=10_000)  # the event stream is open
+
+            deduction = {"rule": "pile.stop", "title": "中途停车", "points": 5, "disqualify": False}
+            state = {**state, "score": 95, "deductions": [deduction]}
+            controller_feed.publish({"type": "deduction", "deduction": deduction}, vehicle_state=state)
+            page.locator("#vehicle-V1 li", has_text="中途停车").wait_for(timeout=10_000)
+            text = card.inner_text()
+            assert "扣5分" in text and "95" in text
+
+            page.reload()  # a reload shows the same state, not an empty page
+            page.locator("#vehicle-V1 li", has_text="中途停车").wait_for(timeout=10_000)
+    finally:
+        server.shutdown()
+        follower.stop()
+        feed_server.stop()

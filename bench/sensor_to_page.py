@@ -13,7 +13,10 @@ Run: ``.venv/bin/python bench/sensor_to_page.py [--samples 100]`` (about 3 s a s
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
+import re
+import urllib.parse
 import statistics
 import sys
 import tempfile
@@ -33,14 +36,15 @@ POLE = f"{ITEM}.pole1"
 class PageStream:
     """Reads the web page's SSE stream in a thread and notes when each deduction arrives."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, address: str, username: str, password: str) -> None:
         self.arrivals: dict[int, float] = {}  # attempt id -> perf_counter at arrival
         self.ready = threading.Event()
-        self._url = url
+        self._opener = signed_in(address, username, password)
+        self._url = address + "live/stream"
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
-        with urllib.request.urlopen(self._url, timeout=60) as stream:
+        with self._opener.open(self._url, timeout=60) as stream:
             for raw in stream:
                 line = raw.decode("utf-8").strip()
                 if not line.startswith("data: "):
@@ -50,6 +54,16 @@ class PageStream:
                     self.ready.set()
                 elif event.get("type") == "deduction" and event["deduction"]["rule"] == "pile.pole_touched":
                     self.arrivals[event["attempt"]] = time.perf_counter()
+
+
+def signed_in(address: str, username: str, password: str) -> urllib.request.OpenerDirector:
+    """A cookie-keeping opener signed in as a supervisor, as a browser would be."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = opener.open(address + "login").read().decode("utf-8")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    body = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": password}).encode()
+    opener.open(address + "login", data=body)
+    return opener
 
 
 def truth_at(demo: DemoCourse, u: float, speed: float) -> VehicleTruth:
@@ -93,9 +107,11 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="examroom-bench-") as folder:
         demo = DemoCourse(Path(folder), speed=1.0).start()
-        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, "127.0.0.1", 0)
+        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, "127.0.0.1", 0,
+                                         Path(folder) / "secret_key")
         try:
-            page = PageStream(address + "live/stream")
+            username, password, _ = next(a for a in demo.create_demo_accounts() if a[2] == "supervisor")
+            page = PageStream(address, username, password)
             page.ready.wait(10)
             from examroom.simulation.drive import demo_candidate
 

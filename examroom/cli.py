@@ -37,6 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
     demo.set_defaults(run=_demo)
 
+    users = sub.add_parser("users", help="accounts of administrators, supervisors and auditors")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="create an account (the password is read from standard input)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["admin", "supervisor", "auditor"])
+    add.add_argument("--name", default="", help="name shown on screens")
+    add.add_argument("--scope", default="", help="for an auditor: the course they may see")
+    add.add_argument("--database", required=True, help="database URL, e.g. sqlite:///course.sqlite3")
+    add.set_defaults(run=_users_add)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -96,6 +106,25 @@ def _rules(args) -> int:
         for rule in table["rules"]:
             points = "不合格" if rule["disqualify"] else f"-{rule['points']}"
             print(f"  {rule['id']:<30} {rule.get('code') or '':<8} {points:>6}  {rule['title']}")
+    return 0
+
+
+def _users_add(args) -> int:
+    import getpass
+
+    from examroom.accounts import Accounts
+    from examroom.database import make_engine, session_factory, upgrade
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise ValueError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    engine = make_engine(args.database)
+    upgrade(engine)
+    account = Accounts(session_factory(engine)).create(args.username, password, args.role, args.name, args.scope)
+    print(f"created {account.role.value} {account.username}")
     return 0
 
 

@@ -10,6 +10,7 @@ following that feed, as it would on a real course.
 from __future__ import annotations
 
 import logging
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from devices.readings import ScaledClock
+from examroom.accounts import AccountError, Accounts, Role
 from examroom.service import CourseService
 from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
 from examroom.simulation.drive import ScenarioDriver
@@ -31,6 +33,7 @@ DEMO_VEHICLES = (
     SimVehicle(id="V1", plate="甘K·3071学", model=DEMO_MODELS["E"]),
     SimVehicle(id="V2", plate="甘K·3072学", model=DEMO_MODELS["C4"]),
 )
+DEMO_NAMES = {Role.ADMIN: "管理员", Role.SUPERVISOR: "考试员 王", Role.AUDITOR: "审核员 李"}
 PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
 
 
@@ -59,6 +62,19 @@ class DemoCourse:
         self.service.stop()
         self.sim.stop()
 
+    def create_demo_accounts(self) -> list[tuple[str, str, str]]:
+        """One account per role with a fresh random password, for the person trying the demo."""
+        accounts = Accounts(self.service.records.sessions)
+        made = []
+        for role in Role:
+            username, password = f"demo-{role.value}", secrets.token_urlsafe(9)
+            try:
+                accounts.create(username, password, role, display_name=DEMO_NAMES[role])
+            except AccountError:
+                continue  # a kept data folder has them already, with the passwords printed then
+            made.append((username, password, role.value))
+        return made
+
     def class_of(self, vehicle_id: str) -> str:
         return self.service.controller.vehicles[vehicle_id].vehicle_class
 
@@ -84,12 +100,15 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         data_dir.mkdir(parents=True, exist_ok=True)
         demo = DemoCourse(data_dir, speed).start()
         stack.callback(demo.stop)
-        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, host, port)
+        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, host, port,
+                                         data_dir / "secret_key")
         stack.callback(end_process, web)
         if not address:
             print("examroom demo: the web server did not start", file=sys.stderr)
             return 1
         print(f"examroom demo: 考试实况 {address}  (data in {data_dir}, speed ×{speed:g})", flush=True)
+        for username, password, role in demo.create_demo_accounts():
+            print(f"examroom demo: {role:<10} {username} / {password}", flush=True)
         stop = threading.Event()
         threads = [threading.Thread(target=demo.run_vehicle, args=(v.id, rounds, stop), name=f"sim-{v.id}",
                                     daemon=True) for v in DEMO_VEHICLES]
@@ -105,10 +124,12 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
     return 0
 
 
-def start_web_process(database_url: str, feed_url: str, host: str, port: int) -> tuple[subprocess.Popen, str]:
+def start_web_process(database_url: str, feed_url: str, host: str, port: int,
+                      secret_key_file: Path) -> tuple[subprocess.Popen, str]:
     """Start ``python -m web`` following the controller's feed; returns it and its address."""
     web = subprocess.Popen([sys.executable, "-m", "web", "--database-url", database_url, "--feed-url", feed_url,
-                            "--host", host, "--port", str(port)], stdout=subprocess.PIPE, text=True)
+                            "--host", host, "--port", str(port), "--secret-key-file", str(secret_key_file)],
+                           stdout=subprocess.PIPE, text=True)
     return web, web.stdout.readline().strip().removeprefix("web: ")
 
 

@@ -33,6 +33,10 @@ class Records:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._sessions
+
     # -- set-up -----------------------------------------------------------------
     def ensure_vehicle(self, vehicle_id: str, plate: str, vehicle_class: str, model: str) -> None:
         with self._sessions.begin() as session:
@@ -127,6 +131,21 @@ class Records:
             return list(session.scalars(
                 select(Attempt).options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle))
                 .order_by(Attempt.id.desc()).limit(limit)))
+
+    def find_candidate(self, id_number: str, name: str, exam_number: str) -> int | None:
+        """The candidate whose ID number, name and 准考证明编号 all match, or None."""
+        with self._sessions() as session:
+            return session.scalar(select(Candidate.id).where(
+                Candidate.id_number == id_number.strip().upper(), Candidate.name == name.strip(),
+                Candidate.exam_number == exam_number.strip()))
+
+    def attempts_of(self, candidate_id: int) -> list[Attempt]:
+        with self._sessions() as session:
+            return list(session.scalars(
+                select(Attempt).where(Attempt.candidate_id == candidate_id)
+                .options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle),
+                         joinedload(Attempt.deductions))
+                .order_by(Attempt.id.desc())).unique())
 
     def journal_lines(self, attempt_id: int) -> Iterator[str]:
         with self._sessions() as session:

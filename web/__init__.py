@@ -11,6 +11,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import Babel
 
+from examroom.accounts import Accounts
+from examroom.audit import AuditLog
 from examroom.livefeed import LiveFeed
 from examroom.records import Records
 
@@ -22,19 +24,31 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         BABEL_DEFAULT_LOCALE="zh_CN",
         SSE_KEEPALIVE_SECONDS=15.0,
         JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # A course LAN often has no TLS; set SESSION_COOKIE_SECURE where HTTPS is served.
+        SESSION_COOKIE_SECURE=False,
+        LOGIN_LIMIT="10 per minute",
+        CANDIDATE_LOOKUP_LIMIT="5 per minute",
     )
     if config:
         app.config.update(config)
     app.extensions["examroom.records"] = records
     app.extensions["examroom.feed"] = feed or LiveFeed()
+    if not app.config.get("SECRET_KEY"):
+        raise ValueError("SECRET_KEY must be set: it signs the session cookies")
     Babel(app)
     app.json.ensure_ascii = False
 
-    from web import filters
+    from web import filters, security
+    from web.admin import bp as admin_bp
+    from web.auth import bp as auth_bp
+    from web.candidate import bp as candidate_bp
     from web.live import bp as live_bp
     from web.results import bp as results_bp
 
     filters.init_app(app)
-    app.register_blueprint(live_bp)
-    app.register_blueprint(results_bp)
+    security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
+    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp):
+        app.register_blueprint(blueprint)
     return app

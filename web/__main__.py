@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import secrets
+from pathlib import Path
 
 from werkzeug.serving import make_server
 
@@ -18,17 +21,29 @@ from web import create_app
 from web.feedclient import RemoteFeed
 
 
+def secret_key(path: Path) -> bytes:
+    """The key in ``path``; a new random one, readable by the owner only, if there is none."""
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m web", description="examroom web server")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--feed-url", required=True, help="the controller's live feed")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--secret-key-file", required=True, type=Path,
+                        help="signs session cookies; created with a random key if missing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     feed = LiveFeed()
     RemoteFeed(args.feed_url, feed).start()
-    app = create_app(Records(session_factory(make_engine(args.database_url))), feed)
+    app = create_app(Records(session_factory(make_engine(args.database_url))), feed,
+                     {"SECRET_KEY": secret_key(args.secret_key_file)})
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"web: http://{args.host}:{server.server_port}/", flush=True)
     try:

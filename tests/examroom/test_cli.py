@@ -249,3 +249,24 @@ def test_journal_without_a_start_command(capsys, tmp_path, hill_short):
     code, out, err = run(capsys, "judge", journal, "--course", DEMO_COURSE)
     assert (code, out) == (2, "")
     assert "start" in one_line(err)
+
+
+def test_users_add_reads_the_password_from_stdin(tmp_path, monkeypatch, capsys):
+    import io
+
+    from examroom.accounts import Accounts
+    from examroom.cli import main
+    from examroom.database import make_engine, session_factory
+
+    url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
+    assert main(["users", "add", "wang", "--role", "supervisor", "--name", "王考试员", "--database", url]) == 0
+    assert "created supervisor wang" in capsys.readouterr().out
+    from datetime import datetime, timezone
+
+    account = Accounts(session_factory(make_engine(url))).authenticate(
+        "wang", "a long enough secret", datetime.now(timezone.utc))
+    assert account.display_name == "王考试员"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "li", "--role", "auditor", "--database", url]) == 2
+    assert "at least 10 characters" in capsys.readouterr().err

@@ -7,11 +7,12 @@ from werkzeug.serving import make_server
 from examroom.feedserver import FeedServer
 from examroom.livefeed import LiveFeed
 from tests.web.browser import chromium_page
+from tests.web.conftest import PASSWORD
 from web import create_app
 from web.feedclient import RemoteFeed
 
 
-def test_supervisor_sees_a_live_deduction_arrive(records):
+def test_supervisor_sees_a_live_deduction_arrive(records, accounts):
     controller_feed = LiveFeed()
     state = {"vehicle": "V1", "plate": "甘K·3071学", "vehicle_class": "E", "attempt": 7, "candidate": "张伟",
              "status": "running", "item": "e_pile", "item_type": "pile", "score": 100, "deductions": []}
@@ -19,11 +20,15 @@ def test_supervisor_sees_a_live_deduction_arrive(records):
     feed_server = FeedServer(controller_feed).start()
     web_feed = LiveFeed()
     follower = RemoteFeed(feed_server.url, web_feed).start()
-    server = make_server("127.0.0.1", 0, create_app(records, web_feed), threaded=True)
+    app = create_app(records, web_feed, {"SECRET_KEY": "browser-test"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with chromium_page() as page:
             page.goto(f"http://127.0.0.1:{server.server_port}/")
+            page.fill("input[name=username]", "supervisor")  # sent to sign in first
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
             card = page.locator("#vehicle-V1")
             card.wait_for(timeout=10_000)
             assert "桩考" in card.inner_text() and "无扣分" in card.inner_text()

@@ -3,23 +3,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from examroom.livefeed import LiveFeed
 from examroom.models import AttemptStatus
 from examroom.records import CandidateInfo
-from web import create_app
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def feed():
-    return LiveFeed()
-
-
-@pytest.fixture
-def client(records, feed):
-    app = create_app(records, feed, {"TESTING": True, "SSE_KEEPALIVE_SECONDS": 0.05})
-    return app.test_client()
 
 
 @pytest.fixture

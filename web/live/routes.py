@@ -10,15 +10,18 @@ from flask_babel import gettext as _
 
 from web.filters import item_title, status_text
 from web.live import bp
+from web.security import STAFF, roles
 from web.services import feed
 
 
 @bp.get("/")
+@roles(*STAFF)
 def course():
     return render_template("live.html", vehicles=feed().state())
 
 
 @bp.get("/live/stream")
+@roles(*STAFF)
 def stream():
     keepalive = current_app.config["SSE_KEEPALIVE_SECONDS"]
     subscription = feed().subscribe()

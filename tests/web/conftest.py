@@ -1,0 +1,48 @@
+"""Web fixtures: an app on a migrated database, accounts per role, signing in."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from examroom.accounts import Accounts, Role
+from examroom.livefeed import LiveFeed
+from web import create_app
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def feed():
+    return LiveFeed()
+
+
+@pytest.fixture
+def app(records, feed):
+    return create_app(records, feed, {"TESTING": True, "SECRET_KEY": "test-secret", "SSE_KEEPALIVE_SECONDS": 0.05})
+
+
+@pytest.fixture
+def accounts(records):
+    made = Accounts(records.sessions)
+    for role in Role:
+        made.create(role.value, PASSWORD, role, display_name=f"{role.value} 测试")
+    return made
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"csrf_token": token, "username": username, "password": password})
+
+
+@pytest.fixture
+def client(app, accounts):
+    """A client signed in as a supervisor."""
+    client = app.test_client()
+    assert login(client, "supervisor").status_code == 302
+    return client

@@ -1,0 +1,7 @@
+"""Administration: the audit log."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from web.admin import routes  # noqa: E402,F401

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_babel import Babel
 
 from examroom.accounts import Accounts
 from examroom.audit import AuditLog
@@ -37,16 +36,16 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     app.extensions["examroom.feed"] = feed or LiveFeed()
     if not app.config.get("SECRET_KEY"):
         raise ValueError("SECRET_KEY must be set: it signs the session cookies")
-    Babel(app)
     app.json.ensure_ascii = False
 
-    from web import filters, security
+    from web import filters, i18n, security
     from web.admin import bp as admin_bp
     from web.auth import bp as auth_bp
     from web.candidate import bp as candidate_bp
     from web.live import bp as live_bp
     from web.results import bp as results_bp
 
+    i18n.init_app(app)
     filters.init_app(app)
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
     for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp):

@@ -44,10 +44,11 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     from web.candidate import bp as candidate_bp
     from web.live import bp as live_bp
     from web.results import bp as results_bp
+    from web.stats import bp as stats_bp
 
     i18n.init_app(app)
     filters.init_app(app)
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
-    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp):
+    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp):
         app.register_blueprint(blueprint)
     return app

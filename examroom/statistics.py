@@ -1,0 +1,141 @@
+"""Figures an auditor reads at a glance: pass rates, common deductions, load, outliers.
+
+Only finished attempts with a verdict (passed or failed) count towards pass
+rates; aborted and device-fault attempts are no one's result. Times are
+grouped in Beijing time, the time the course works in.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from examroom.models import Attempt, AttemptStatus
+
+CHINA = timezone(timedelta(hours=8))
+VERDICTS = (AttemptStatus.PASSED.value, AttemptStatus.FAILED.value)
+# A group stands apart when its pass rate is this many standard errors from the rest's.
+OUTLIER_SIGMAS = 2.0
+MIN_GROUP = 5  # attempts a group needs before it can stand apart
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: str
+    attempts: int
+    passed: int
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.attempts if self.attempts else 0.0
+
+
+@dataclass(frozen=True)
+class Outlier:
+    dimension: str  # "vehicle", "examiner", ...
+    key: str
+    measure: str  # "pass rate" or "attempt length"
+    value: float
+    others: float
+    sigmas: float
+
+
+@dataclass(frozen=True)
+class Statistics:
+    attempts: int
+    by_day: list[Rate]
+    by_class: list[Rate]
+    by_item: list[Rate]
+    by_vehicle: list[Rate]
+    common_deductions: list[tuple[str, str, int]]  # rule id, title, count
+    per_hour: list[tuple[int, int]]  # hour of day (Beijing), attempts started
+    outliers: list[Outlier]
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(CHINA)
+
+
+def _rates(groups: dict[str, list[bool]]) -> list[Rate]:
+    return [Rate(key, len(v), sum(v)) for key, v in sorted(groups.items())]
+
+
+def pass_rate_outliers(dimension: str, groups: dict[str, list[bool]]) -> list[Outlier]:
+    """Groups whose pass rate differs from all the others' by more than OUTLIER_SIGMAS standard errors."""
+    out = []
+    for key, results in groups.items():
+        others = [r for k, v in groups.items() if k != key for r in v]
+        if len(results) < MIN_GROUP or len(others) < MIN_GROUP:
+            continue
+        p_group, p_rest = sum(results) / len(results), sum(others) / len(others)
+        pooled = (sum(results) + sum(others)) / (len(results) + len(others))
+        se = math.sqrt(pooled * (1 - pooled) * (1 / len(results) + 1 / len(others)))
+        if se == 0:
+            continue
+        sigmas = (p_group - p_rest) / se
+        if abs(sigmas) >= OUTLIER_SIGMAS:
+            out.append(Outlier(dimension, key, "pass rate", p_group, p_rest, sigmas))
+    return out
+
+
+def length_outliers(dimension: str, groups: dict[str, list[float]]) -> list[Outlier]:
+    """Groups whose mean attempt length stands apart from the median of all attempts.
+
+    Median and MAD rather than mean and standard deviation: one vehicle with very long
+    attempts would otherwise drag the reference and make every other one look short.
+    """
+    everything = [x for v in groups.values() for x in v]
+    if len(everything) < 2 * MIN_GROUP:
+        return []
+    centre = statistics.median(everything)
+    spread = 1.4826 * statistics.median(abs(x - centre) for x in everything)
+    out = []
+    for key, lengths in groups.items():
+        if len(lengths) < MIN_GROUP or spread == 0:
+            continue
+        mean_g = sum(lengths) / len(lengths)
+        sigmas = (mean_g - centre) / (spread / math.sqrt(len(lengths)))
+        if abs(sigmas) >= OUTLIER_SIGMAS:
+            out.append(Outlier(dimension, key, "attempt length", mean_g, centre, sigmas))
+    return out
+
+
+def compute(sessions: sessionmaker[Session], since: date | None = None, until: date | None = None,
+            course: str | None = None) -> Statistics:
+    with sessions() as session:
+        query = select(Attempt).options(joinedload(Attempt.deductions), joinedload(Attempt.vehicle))
+        if course:
+            query = query.where(Attempt.course == course)
+        attempts = [a for a in session.scalars(query).unique()
+                    if a.started_utc is not None
+                    and (since is None or _local(a.started_utc).date() >= since)
+                    and (until is None or _local(a.started_utc).date() <= until)]
+    judged = [a for a in attempts if a.status in VERDICTS]
+    by_day, by_class, by_item, by_vehicle = (defaultdict(list) for _ in range(4))
+    lengths: dict[str, list[float]] = defaultdict(list)
+    for a in judged:
+        ok = a.status == AttemptStatus.PASSED.value
+        by_day[_local(a.started_utc).date().isoformat()].append(ok)
+        by_class[a.vehicle_class].append(ok)
+        by_vehicle[a.vehicle.plate].append(ok)
+        failed_items = {d.item for d in a.deductions if d.disqualify}
+        for item in (a.result or {}).get("items", []):
+            by_item[item["type"]].append(item["id"] not in failed_items)
+        if a.ended_utc is not None:
+            lengths[a.vehicle.plate].append((_local(a.ended_utc) - _local(a.started_utc)).total_seconds())
+    counts = Counter((d.rule, d.title) for a in attempts for d in a.deductions)
+    hours = Counter(_local(a.started_utc).hour for a in attempts)
+    return Statistics(
+        attempts=len(attempts), by_day=_rates(by_day), by_class=_rates(by_class), by_item=_rates(by_item),
+        by_vehicle=_rates(by_vehicle),
+        common_deductions=[(rule, title, n) for (rule, title), n in counts.most_common(10)],
+        per_hour=sorted(hours.items()),
+        outliers=pass_rate_outliers("vehicle", by_vehicle) + length_outliers("vehicle", lengths))

@@ -1,0 +1,35 @@
+"""Pass rates, common deductions, attempts per hour and outliers, drawn as bar charts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from examroom.accounts import Role
+from examroom.statistics import compute
+from web.security import roles
+from web.services import records
+from web.stats import bp
+
+
+def _day(name: str) -> date | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=f"{name}: expected a date like 2026-11-29")
+
+
+@bp.get("/")
+@roles(Role.ADMIN, Role.AUDITOR, Role.SUPERVISOR)
+def overview():
+    account = current_user.account
+    course = account.scope if account.role is Role.AUDITOR and account.scope else None
+    stats = compute(records().sessions, since=_day("since"), until=_day("until"), course=course)
+    return render_template("stats.html", stats=stats, since=request.args.get("since", ""),
+                           until=request.args.get("until", ""))
+

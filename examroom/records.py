@@ -7,7 +7,7 @@ write is one short transaction so a crash loses at most the batch in hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
 from sqlalchemy import select
@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from examroom.models import Attempt, AttemptStatus, Candidate, Deduction, JournalEntry, Vehicle
 from scoring.observations import Observation, parse_utc, to_json
+
+
+CHINA = timezone(timedelta(hours=8))  # the course's working day, for day filters
 
 
 class RecordError(ValueError):
@@ -131,6 +134,29 @@ class Records:
             return list(session.scalars(
                 select(Attempt).options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle))
                 .order_by(Attempt.id.desc()).limit(limit)))
+
+    def search(self, *, day: date | None = None, vehicle_class: str | None = None, status: str | None = None,
+               rule: str | None = None, candidate: str | None = None, course: str | None = None,
+               limit: int = 100) -> list[Attempt]:
+        """Attempts matching every filter given, newest first. ``day`` is a Beijing-time date."""
+        query = select(Attempt).options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle),
+                                        joinedload(Attempt.deductions))
+        if day is not None:
+            start = datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(timezone.utc)
+            query = query.where(Attempt.started_utc >= start, Attempt.started_utc < start + timedelta(days=1))
+        if vehicle_class:
+            query = query.where(Attempt.vehicle_class == vehicle_class)
+        if status:
+            query = query.where(Attempt.status == status)
+        if course:
+            query = query.where(Attempt.course == course)
+        if rule:
+            query = query.where(Attempt.deductions.any(Deduction.rule == rule))
+        if candidate:
+            query = query.join(Attempt.candidate).where(
+                (Candidate.name == candidate) | (Candidate.exam_number == candidate))
+        with self._sessions() as session:
+            return list(session.scalars(query.order_by(Attempt.id.desc()).limit(limit)).unique())
 
     def find_candidate(self, id_number: str, name: str, exam_number: str) -> int | None:
         """The candidate whose ID number, name and 准考证明编号 all match, or None."""

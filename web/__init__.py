@@ -40,6 +40,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
 
     from web import filters, i18n, security
     from web.admin import bp as admin_bp
+    from web.api import bp as api_bp
     from web.auth import bp as auth_bp
     from web.candidate import bp as candidate_bp
     from web.live import bp as live_bp
@@ -49,6 +50,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     i18n.init_app(app)
     filters.init_app(app)
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
-    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp):
+    # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
+    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp):
         app.register_blueprint(blueprint)
     return app

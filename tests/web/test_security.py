@@ -56,6 +56,8 @@ def test_walk_every_route_with_every_role(app, accounts, attempt, role):
             assert response.status_code in (200, 302, 404), (url, role, response.status_code)
             if response.status_code == 302:
                 assert "/login" not in response.location, (url, role)
+        elif role is None and url.startswith("/api/"):
+            assert response.status_code == 401, (url, response.status_code)  # JSON clients get no redirect
         elif role is None:
             assert response.status_code == 302 and "/login" in response.location, (url, response.status_code)
         elif role in allowed:

@@ -1,0 +1,7 @@
+"""The JSON API behind the pages, described by an OpenAPI document, with the same roles."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from web.api import routes  # noqa: E402,F401

@@ -1,0 +1,105 @@
+"""The OpenAPI 3.0 document of the JSON API (data: it describes, it does not route)."""
+
+from __future__ import annotations
+
+STATUSES = ["checked_in", "running", "passed", "failed", "aborted", "device_fault"]
+
+_DEDUCTION = {
+    "type": "object",
+    "required": ["rule", "code", "title", "points", "disqualify", "item", "t", "utc", "value"],
+    "properties": {
+        "rule": {"type": "string"}, "code": {"type": "string"}, "title": {"type": "string"},
+        "points": {"type": "integer"}, "disqualify": {"type": "boolean"}, "item": {"type": "string"},
+        "t": {"type": "number"}, "utc": {"type": "string", "format": "date-time"}, "value": {"type": "string"},
+    },
+}
+_ATTEMPT = {
+    "type": "object",
+    "required": ["id", "status", "score", "passed", "vehicle_class", "vehicle", "course", "rule_set",
+                 "candidate", "started_utc", "ended_utc", "deductions"],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"type": "string", "enum": STATUSES},
+        "score": {"type": "integer", "nullable": True},
+        "passed": {"type": "boolean", "nullable": True},
+        "vehicle_class": {"type": "string"},
+        "vehicle": {"type": "string", "description": "exam vehicle plate"},
+        "course": {"type": "string"},
+        "rule_set": {"type": "string"},
+        "candidate": {"type": "object", "required": ["name", "id_number", "exam_number"], "properties": {
+            "name": {"type": "string"},
+            "id_number": {"type": "string", "description": "masked: first 3 and last 4 characters"},
+            "exam_number": {"type": "string"}}},
+        "started_utc": {"type": "string", "format": "date-time", "nullable": True},
+        "ended_utc": {"type": "string", "format": "date-time", "nullable": True},
+        "deductions": {"type": "array", "items": {"$ref": "#/components/schemas/Deduction"}},
+    },
+}
+_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+_RATE = {"type": "object", "required": ["key", "attempts", "passed", "rate"], "properties": {
+    "key": {"type": "string"}, "attempts": {"type": "integer"}, "passed": {"type": "integer"},
+    "rate": {"type": "number"}}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "bad request", 401: "not signed in", 403: "role not allowed", 404: "not found"}
+    return {str(c): {"description": text[c], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            for c in codes}
+
+
+def _ok(schema: dict) -> dict:
+    return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {"title": "examroom API", "version": "1",
+             "description": "Attempts, live state and statistics of a 科目二 course. Sign in at /login; "
+                            "the session cookie authorises API calls with the same roles as the pages."},
+    "components": {
+        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "schemas": {"Deduction": _DEDUCTION, "Attempt": _ATTEMPT, "Error": _ERROR, "Rate": _RATE},
+    },
+    "security": [{"session": []}],
+    "paths": {
+        "/api/v1/attempts": {"get": {
+            "summary": "Search attempts (roles: admin, supervisor, auditor within their scope)",
+            "parameters": [
+                {"name": "day", "in": "query", "schema": {"type": "string", "format": "date"},
+                 "description": "Beijing-time date"},
+                {"name": "vehicle_class", "in": "query", "schema": {"type": "string", "maxLength": 4}},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": STATUSES}},
+                {"name": "rule", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                {"name": "candidate", "in": "query", "schema": {"type": "string", "maxLength": 64},
+                 "description": "name or 准考证明编号"},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+            ],
+            "responses": {**_ok({"type": "object", "required": ["attempts"], "properties": {
+                "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}}),
+                **_errors(400, 401, 403)},
+        }},
+        "/api/v1/attempts/{attempt_id}": {"get": {
+            "summary": "One attempt with its deductions",
+            "parameters": [{"name": "attempt_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {**_ok({"$ref": "#/components/schemas/Attempt"}), **_errors(401, 403, 404)},
+        }},
+        "/api/v1/live": {"get": {
+            "summary": "Each vehicle's live state (candidate, item, score, deductions)",
+            "responses": {**_ok({"type": "object", "required": ["vehicles"], "properties": {
+                "vehicles": {"type": "object", "additionalProperties": {"type": "object"}}}}),
+                **_errors(401, 403)},
+        }},
+        "/api/v1/statistics": {"get": {
+            "summary": "Pass rates by day, class, item and vehicle",
+            "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+                           {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}],
+            "responses": {**_ok({"type": "object", "required": ["attempts", "by_day", "by_class", "by_item",
+                                                               "by_vehicle"], "properties": {
+                "attempts": {"type": "integer"},
+                **{k: {"type": "array", "items": {"$ref": "#/components/schemas/Rate"}}
+                   for k in ("by_day", "by_class", "by_item", "by_vehicle")}}}),
+                **_errors(400, 401, 403)},
+        }},
+    },
+}

@@ -1,0 +1,135 @@
+"""JSON views: the same records and roles as the pages, errors as JSON."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, timezone
+
+from flask import jsonify, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from examroom.accounts import Role
+from examroom.identity import mask_id_number
+from examroom.statistics import compute
+from scoring.observations import utc_text
+from web.api import bp
+from web.api.openapi import DOCUMENT, STATUSES
+from web.security import STAFF, public
+from web.services import feed, records
+
+
+class BadRequest(ValueError):
+    pass
+
+
+@bp.errorhandler(HTTPException)
+def as_json(error: HTTPException):
+    return jsonify(error=error.description or error.name), error.code
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(error: BadRequest):
+    return jsonify(error=str(error)), 400
+
+
+def api_roles(*allowed: Role):
+    """Like web.security.roles, but answers 401/403 in JSON instead of sending to the sign-in page."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return jsonify(error="not signed in"), 401
+            if current_user.role not in allowed:
+                return jsonify(error="role not allowed"), 403
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = frozenset(allowed)
+        return wrapper
+    return decorate
+
+
+def _scope() -> str | None:
+    account = current_user.account
+    return account.scope if account.role is Role.AUDITOR and account.scope else None
+
+
+def _date(name: str) -> date | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{name}: expected a date like 2026-11-29, got {text!r}") from None
+
+
+def _text(name: str, limit: int) -> str | None:
+    text = request.args.get(name)
+    if text is not None and len(text) > limit:
+        raise BadRequest(f"{name}: at most {limit} characters")
+    return text or None
+
+
+def _time(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return utc_text(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+
+
+def attempt_json(a) -> dict:
+    return {
+        "id": a.id, "status": a.status, "score": a.score, "passed": a.passed, "vehicle_class": a.vehicle_class,
+        "vehicle": a.vehicle.plate, "course": a.course, "rule_set": a.rule_set,
+        "candidate": {"name": a.candidate.name, "id_number": mask_id_number(a.candidate.id_number),
+                      "exam_number": a.candidate.exam_number},
+        "started_utc": _time(a.started_utc), "ended_utc": _time(a.ended_utc),
+        "deductions": [{"rule": d.rule, "code": d.code, "title": d.title, "points": d.points,
+                        "disqualify": d.disqualify, "item": d.item, "t": d.t, "utc": _time(d.utc), "value": d.value}
+                       for d in a.deductions],
+    }
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return jsonify(DOCUMENT)
+
+
+@bp.get("/v1/attempts")
+@api_roles(*STAFF)
+def attempts():
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise BadRequest(f"status: one of {', '.join(STATUSES)}")
+    limit_text = request.args.get("limit", "100")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 500:
+        raise BadRequest("limit: a whole number from 1 to 500")
+    found = records().search(day=_date("day"), vehicle_class=_text("vehicle_class", 4), status=status,
+                             rule=_text("rule", 64), candidate=_text("candidate", 64), course=_scope(),
+                             limit=int(limit_text))
+    return jsonify(attempts=[attempt_json(a) for a in found])
+
+
+@bp.get("/v1/attempts/<int:attempt_id>")
+@api_roles(*STAFF)
+def attempt(attempt_id: int):
+    found = records().attempt(attempt_id)
+    if found is None or (_scope() and found.course != _scope()):
+        return jsonify(error="no such attempt"), 404
+    return jsonify(attempt_json(found))
+
+
+@bp.get("/v1/live")
+@api_roles(*STAFF)
+def live():
+    return jsonify(vehicles=feed().state())
+
+
+@bp.get("/v1/statistics")
+@api_roles(*STAFF)
+def statistics():
+    stats = compute(records().sessions, since=_date("since"), until=_date("until"), course=_scope())
+    rates = lambda rs: [{"key": r.key, "attempts": r.attempts, "passed": r.passed, "rate": r.rate} for r in rs]  # noqa: E731
+    return jsonify(attempts=stats.attempts, by_day=rates(stats.by_day), by_class=rates(stats.by_class),
+                   by_item=rates(stats.by_item), by_vehicle=rates(stats.by_vehicle))

@@ -108,7 +108,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="examroom-bench-") as folder:
         demo = DemoCourse(Path(folder), speed=1.0).start()
         web, address = start_web_process(demo.database_url, demo.service.feed_server.url, "127.0.0.1", 0,
-                                         Path(folder) / "secret_key")
+                                         Path(folder) / "secret_key", demo.command_token_file)
         try:
             username, password, _ = next(a for a in demo.create_demo_accounts() if a[2] == "supervisor")
             page = PageStream(address, username, password)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from devices.readings import ScaledClock
 from examroom.accounts import AccountError, Accounts, Role
+from examroom.secrets_file import read_or_create_secret
 from examroom.service import CourseService
 from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
 from examroom.simulation.drive import ScenarioDriver
@@ -47,7 +48,9 @@ class DemoCourse:
         self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock)
         self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
         settings = self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path())
-        self.service = CourseService(settings, self.clock)
+        self.command_token_file = data_dir / "command_token"
+        self.service = CourseService(settings, self.clock,
+                                     command_token=read_or_create_secret(self.command_token_file))
         self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
                                              v.id) for v in DEMO_VEHICLES}
 
@@ -101,7 +104,7 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         demo = DemoCourse(data_dir, speed).start()
         stack.callback(demo.stop)
         web, address = start_web_process(demo.database_url, demo.service.feed_server.url, host, port,
-                                         data_dir / "secret_key")
+                                         data_dir / "secret_key", demo.command_token_file)
         stack.callback(end_process, web)
         if not address:
             print("examroom demo: the web server did not start", file=sys.stderr)
@@ -124,11 +127,12 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
     return 0
 
 
-def start_web_process(database_url: str, feed_url: str, host: str, port: int,
-                      secret_key_file: Path) -> tuple[subprocess.Popen, str]:
+def start_web_process(database_url: str, feed_url: str, host: str, port: int, secret_key_file: Path,
+                      command_token_file: Path) -> tuple[subprocess.Popen, str]:
     """Start ``python -m web`` following the controller's feed; returns it and its address."""
     web = subprocess.Popen([sys.executable, "-m", "web", "--database-url", database_url, "--feed-url", feed_url,
-                            "--host", host, "--port", str(port), "--secret-key-file", str(secret_key_file)],
+                            "--host", host, "--port", str(port), "--secret-key-file", str(secret_key_file),
+                            "--command-token-file", str(command_token_file)],
                            stdout=subprocess.PIPE, text=True)
     return web, web.stdout.readline().strip().removeprefix("web: ")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from devices.readings import Clock, SystemClock
+from examroom.commands import CommandDesk
 from examroom.controller import Controller, VehicleInfo
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.feedserver import FeedServer
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class CourseService:
-    def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0) -> None:
+    def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0,
+                 command_token: str | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.course = load_course(settings.course_file)
@@ -42,7 +44,8 @@ class CourseService:
         self.controller = Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
                                      board_inputs={b.id: b.inputs for b in settings.course_boards})
         self.runners = build_runners(settings, self.controller, self.clock)
-        self.feed_server = FeedServer(self.feed, port=feed_port)
+        self.commands = CommandDesk(self.controller, self.ruleset)
+        self.feed_server = FeedServer(self.feed, port=feed_port, commands=self.commands.handle, token=command_token)
 
     def start(self) -> "CourseService":
         self.controller.start()

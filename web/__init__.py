@@ -14,10 +14,11 @@ from examroom.accounts import Accounts
 from examroom.audit import AuditLog
 from examroom.livefeed import LiveFeed
 from examroom.records import Records
+from web.controlclient import ControllerClient
 
 
 def create_app(records: Records, feed: LiveFeed | None = None,
-               config: dict[str, Any] | None = None) -> Flask:
+               config: dict[str, Any] | None = None, controller: ControllerClient | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         BABEL_DEFAULT_LOCALE="zh_CN",
@@ -34,6 +35,8 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         app.config.update(config)
     app.extensions["examroom.records"] = records
     app.extensions["examroom.feed"] = feed or LiveFeed()
+    if controller is not None:
+        app.extensions["examroom.controller"] = controller
     if not app.config.get("SECRET_KEY"):
         raise ValueError("SECRET_KEY must be set: it signs the session cookies")
     app.json.ensure_ascii = False
@@ -41,6 +44,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     from web import filters, i18n, security
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
+    from web.console import bp as console_bp
     from web.auth import bp as auth_bp
     from web.candidate import bp as candidate_bp
     from web.live import bp as live_bp
@@ -51,6 +55,6 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     filters.init_app(app)
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
-    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp):
+    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp):
         app.register_blueprint(blueprint)
     return app

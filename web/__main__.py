@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import secrets
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -17,17 +15,14 @@ from werkzeug.serving import make_server
 from examroom.database import make_engine, session_factory
 from examroom.livefeed import LiveFeed
 from examroom.records import Records
+from examroom.secrets_file import read_or_create_secret
 from web import create_app
+from web.controlclient import ControllerClient
 from web.feedclient import RemoteFeed
 
 
 def secret_key(path: Path) -> bytes:
-    """The key in ``path``; a new random one, readable by the owner only, if there is none."""
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return read_or_create_secret(path).encode()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,12 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--secret-key-file", required=True, type=Path,
                         help="signs session cookies; created with a random key if missing")
+    parser.add_argument("--command-token-file", type=Path,
+                        help="the token the controller accepts commands with (supervisor actions)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     feed = LiveFeed()
     RemoteFeed(args.feed_url, feed).start()
+    controller = None
+    if args.command_token_file is not None:
+        controller = ControllerClient(args.feed_url, args.command_token_file.read_text().strip())
     app = create_app(Records(session_factory(make_engine(args.database_url))), feed,
-                     {"SECRET_KEY": secret_key(args.secret_key_file)})
+                     {"SECRET_KEY": secret_key(args.secret_key_file)}, controller=controller)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"web: http://{args.host}:{server.server_port}/", flush=True)
     try:

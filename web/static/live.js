@@ -38,7 +38,53 @@
       a.href = "/attempts/" + v.attempt;
       el.appendChild(a);
     }
+    if (t.canAct && v.status === "running") {
+      const bar = document.createElement("div");
+      bar.className = "actions";
+      [["stop", t.tStop], ["manual_fail", t.tManual], ["device_fault", t.tFault]].forEach(function (pair) {
+        const b = text("button", pair[1]);
+        b.type = "button";
+        b.dataset.action = pair[0];
+        b.addEventListener("click", function () { act(v.vehicle, pair[0], pair[1]); });
+        bar.appendChild(b);
+      });
+      el.appendChild(bar);
+    }
     return el;
+  }
+
+  // A supervisor's action: a reason is always asked for; a manual fail also names the rule.
+  const dialog = document.getElementById("act");
+  function act(vehicle, action, title) {
+    const form = document.getElementById("act-form");
+    const rule = document.getElementById("act-rule");
+    const error = document.getElementById("act-error");
+    document.getElementById("act-title").textContent = title;
+    document.getElementById("act-reason").value = "";
+    document.getElementById("act-rule-label").hidden = action !== "manual_fail";
+    error.hidden = true;
+    rule.replaceChildren();
+    if (action === "manual_fail") {
+      fetch("/console/" + vehicle + "/manual-rules").then(function (r) { return r.json(); }).then(function (data) {
+        (data.rules || []).forEach(function (r) {
+          const o = text("option", r.title);
+          o.value = r.id;
+          rule.appendChild(o);
+        });
+      });
+    }
+    form.onsubmit = function (e) {
+      e.preventDefault();
+      const body = new URLSearchParams(new FormData(form));
+      fetch("/console/" + vehicle + "/" + action, {method: "POST", body: body,
+            headers: {"X-CSRFToken": t.csrf}})
+        .then(function (r) { return r.json(); })
+        .then(function (answer) {
+          if (answer.ok) { dialog.close(); } else { error.textContent = answer.error; error.hidden = false; }
+        });
+    };
+    document.getElementById("act-cancel").onclick = function () { dialog.close(); };
+    dialog.showModal();
   }
 
   function render() {

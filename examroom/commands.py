@@ -1,0 +1,77 @@
+"""Supervisor commands arriving from the web process, checked and handed to the controller.
+
+The web process never touches the hardware or the judge: it sends a command
+(stop, manual 不合格, device fault) with who and why; this desk checks it and
+calls the controller, which journals it as a Command observation. Every
+refusal says why in a sentence the supervisor can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from examroom.controller import Controller
+from scoring.rules import RuleSet
+
+
+class CommandRefused(ValueError):
+    pass
+
+
+class CommandDesk:
+    def __init__(self, controller: Controller, ruleset: RuleSet) -> None:
+        self.controller = controller
+        self.ruleset = ruleset
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        handler = {"stop": self._stop, "manual_fail": self._manual_fail, "device_fault": self._device_fault,
+                   "manual_rules": self._manual_rules}.get(action)
+        if handler is None:
+            raise CommandRefused(f"unknown action {action!r}")
+        vehicle = request.get("vehicle")
+        if vehicle not in self.controller.vehicles:
+            raise CommandRefused(f"unknown vehicle {vehicle!r}")
+        return handler(vehicle, request)
+
+    def _attempt(self, vehicle: str) -> int:
+        attempt = self.controller.running_attempt(vehicle)
+        if attempt is None:
+            raise CommandRefused(f"vehicle {vehicle} has no attempt running")
+        return attempt
+
+    @staticmethod
+    def _who(request: dict[str, Any]) -> tuple[str, str]:
+        actor, reason = str(request.get("actor") or "").strip(), str(request.get("reason") or "").strip()
+        if not actor:
+            raise CommandRefused("actor: who gives the command must be named")
+        if not reason:
+            raise CommandRefused("reason: a supervisor's action needs a reason")
+        return actor, reason
+
+    def _stop(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
+        attempt = self._attempt(vehicle)
+        self.controller.stop_attempt(vehicle, *self._who(request))
+        return {"attempt": attempt}
+
+    def _device_fault(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
+        attempt = self._attempt(vehicle)
+        actor, reason = self._who(request)
+        self.controller.device_fault(vehicle, reason, actor=actor)
+        return {"attempt": attempt}
+
+    def _manual_fail(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
+        attempt = self._attempt(vehicle)
+        actor, reason = self._who(request)
+        rule = request.get("rule")
+        if rule not in {r["id"] for r in self._manual_rules(vehicle, request)["rules"]}:
+            raise CommandRefused(f"rule: {rule!r} is not a manual rule for this vehicle's class")
+        self.controller.manual_fail(vehicle, rule, actor, reason)
+        return {"attempt": attempt}
+
+    def _manual_rules(self, vehicle: str, _request: dict[str, Any]) -> dict[str, Any]:
+        vehicle_class = self.controller.vehicles[vehicle].vehicle_class
+        rules = [r for r in self.ruleset.rules.values()
+                 if r.enabled and r.detector == "manual" and vehicle_class in r.classes]
+        return {"rules": [{"id": r.id, "title": r.title, "disqualify": r.disqualify, "points": r.deducted}
+                          for r in rules]}

@@ -1,0 +1,102 @@
+"""Supervisor commands through the controller link: checked, journaled, refused with a reason."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import datetime, timezone
+
+import pytest
+
+from devices.readings import ScaledClock
+from examroom.commands import CommandDesk
+from examroom.controller import Controller, VehicleInfo
+from examroom.feedserver import FeedServer
+from examroom.livefeed import LiveFeed
+from examroom.models import AttemptStatus
+from examroom.records import CandidateInfo
+from scoring.observations import from_json
+from scoring.rules import default_ruleset_path, load_ruleset
+from examroom.simulation.scenarios import demo_course
+from web.controlclient import ControllerClient
+
+TOKEN = "t" * 64
+
+
+@pytest.fixture
+def link(records):
+    course, ruleset = demo_course(), load_ruleset(default_ruleset_path())
+    records.ensure_vehicle("V1", "甘K·3071学", "E", "E-01")
+    controller = Controller(course, ruleset, records, LiveFeed(), ScaledClock(1.0),
+                            [VehicleInfo("V1", "甘K·3071学", "E", "E-01")])
+    controller.start()
+    server = FeedServer(controller.feed, commands=CommandDesk(controller, ruleset).handle, token=TOKEN).start()
+    candidate = records.ensure_candidate(CandidateInfo("张伟", "62120219900101123X", "62000001", "E"))
+    yield controller, ControllerClient(server.url, TOKEN), candidate
+    server.stop()
+    controller.stop()
+
+
+def _journal_commands(records, attempt):
+    return [obs for obs in map(from_json, records.journal_lines(attempt)) if obs.kind == "command"]
+
+
+def test_stop_is_journaled_with_who_and_why(link, records):
+    controller, client, candidate = link
+    attempt = controller.begin_attempt("V1", candidate, "张伟")
+    ok, answer = client.send(action="stop", vehicle="V1", actor="wang", reason="考生身体不适")
+    assert ok and answer["attempt"] == attempt
+    assert controller.wait_finished(attempt, 5) is AttemptStatus.ABORTED
+    stored = records.attempt(attempt)
+    assert stored.reason == "考生身体不适" and stored.score is None
+    stop = _journal_commands(records, attempt)[-1]
+    assert (stop.action.value, stop.actor, stop.reason) == ("stop", "wang", "考生身体不适")
+
+
+def test_manual_fail_names_a_manual_rule(link, records):
+    controller, client, candidate = link
+    attempt = controller.begin_attempt("V1", candidate, "张伟")
+    ok, rules = client.send(action="manual_rules", vehicle="V1")
+    ids = [r["id"] for r in rules["rules"]]
+    assert ok and "general.instruction" in ids and "pile.pole_touched" not in ids
+    refused, answer = client.send(action="manual_fail", vehicle="V1", actor="wang", reason="x", rule="pile.pole_touched")
+    assert not refused and "not a manual rule" in answer["error"]
+    ok, _ = client.send(action="manual_fail", vehicle="V1", actor="wang", reason="未按指令行驶",
+                        rule="general.instruction")
+    assert ok and controller.wait_finished(attempt, 5) is AttemptStatus.FAILED
+    assert [d.rule for d in records.attempt(attempt).deductions] == ["general.instruction"]
+
+
+def test_device_fault_is_never_a_deduction(link, records):
+    controller, client, candidate = link
+    attempt = controller.begin_attempt("V1", candidate, "张伟")
+    ok, _ = client.send(action="device_fault", vehicle="V1", actor="wang", reason="GNSS 天线松动")
+    assert ok and controller.wait_finished(attempt, 5) is AttemptStatus.DEVICE_FAULT
+    assert records.attempt(attempt).deductions == []
+
+
+@pytest.mark.parametrize("command, error", [
+    ({"action": "launch", "vehicle": "V1"}, "unknown action"),
+    ({"action": "stop", "vehicle": "V9", "actor": "wang", "reason": "x"}, "unknown vehicle"),
+    ({"action": "stop", "vehicle": "V1", "actor": "wang", "reason": "x"}, "no attempt running"),
+])
+def test_refusals_say_why(link, command, error):
+    _controller, client, _candidate = link
+    ok, answer = client.send(**command)
+    assert not ok and error in answer["error"]
+
+
+def test_a_reason_is_required(link):
+    controller, client, candidate = link
+    controller.begin_attempt("V1", candidate, "张伟")
+    ok, answer = client.send(action="stop", vehicle="V1", actor="wang", reason="  ")
+    assert not ok and "needs a reason" in answer["error"]
+
+
+def test_commands_need_the_token(link):
+    _controller, client, _candidate = link
+    request = urllib.request.Request(client.url, data=json.dumps({"action": "stop"}).encode(), method="POST",
+                                     headers={"X-Examroom-Token": "guess"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 403

@@ -1,0 +1,97 @@
+"""Supervisor actions from the page: roles, CSRF, audit, and the dialog in a real browser."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from examroom.audit import AuditLog
+from examroom.models import AttemptStatus
+from tests.examroom.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
+from tests.web.browser import chromium_page
+from tests.web.conftest import PASSWORD, csrf_token, login
+from web import create_app
+from web.feedclient import RemoteFeed
+from examroom.livefeed import LiveFeed
+
+
+@pytest.fixture
+def console(records, accounts, link):  # noqa: F811
+    controller, client, candidate = link
+    app = create_app(records, controller.feed, {"TESTING": True, "SECRET_KEY": "console"}, controller=client)
+    return app, controller, candidate
+
+
+def _signed_in(app, role):
+    c = app.test_client()
+    login(c, role)
+    return c, csrf_token(c.get("/login").get_data(as_text=True))
+
+
+def test_supervisor_stops_an_attempt_and_it_is_audited(console, records):
+    app, controller, candidate = console
+    attempt = controller.begin_attempt("V1", candidate, "张伟")
+    c, token = _signed_in(app, "supervisor")
+    response = c.post("/console/V1/stop", data={"reason": "考生要求中止"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and response.get_json()["ok"]
+    assert controller.wait_finished(attempt, 5) is AttemptStatus.ABORTED
+    entry = AuditLog(records.sessions).entries()[0]
+    assert (entry.actor, entry.action, entry.target) == ("supervisor", "stop", "vehicle V1")
+    assert "考生要求中止" in entry.detail
+
+
+def test_refusal_comes_back_and_is_audited(console, records):
+    app, _controller, _candidate = console
+    c, token = _signed_in(app, "supervisor")
+    response = c.post("/console/V1/stop", data={"reason": "x"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 400 and "no attempt running" in response.get_json()["error"]
+    assert "refused" in AuditLog(records.sessions).entries()[0].detail
+
+
+def test_auditors_cannot_act_and_forms_need_csrf(console):
+    app, controller, candidate = console
+    controller.begin_attempt("V1", candidate, "张伟")
+    auditor, token = _signed_in(app, "auditor")
+    assert auditor.post("/console/V1/stop", data={"reason": "x"}, headers={"X-CSRFToken": token}).status_code == 403
+    supervisor, _ = _signed_in(app, "supervisor")
+    assert supervisor.post("/console/V1/stop", data={"reason": "x"}).status_code == 400
+
+
+def test_without_a_controller_the_console_says_so(records, accounts):
+    app = create_app(records, LiveFeed(), {"TESTING": True, "SECRET_KEY": "x"})
+    c, token = _signed_in(app, "supervisor")
+    response = c.post("/console/V1/stop", data={"reason": "x"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 503 and "未连接考试控制器" in response.get_json()["error"]
+
+
+def test_manual_fail_from_the_dialog_in_a_browser(console, records):
+    app, controller, candidate = console
+    web_feed = LiveFeed()
+    from examroom.feedserver import FeedServer
+
+    feed_server = FeedServer(controller.feed).start()
+    follower = RemoteFeed(feed_server.url, web_feed).start()
+    app.extensions["examroom.feed"] = web_feed
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    attempt = controller.begin_attempt("V1", candidate, "张伟")
+    try:
+        with chromium_page() as page:
+            page.goto(f"http://127.0.0.1:{server.server_port}/login")
+            page.fill("input[name=username]", "supervisor")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.click("#vehicle-V1 button[data-action=manual_fail]")
+            page.wait_for_selector("#act-rule option[value='general.instruction']", state="attached")
+            page.select_option("#act-rule", "general.instruction")
+            page.fill("#act-reason", "未按考试员指令行驶")
+            page.click("#act-ok")
+            page.locator("#vehicle-V1 .status", has_text="不合格").wait_for(timeout=10_000)
+        assert controller.wait_finished(attempt, 5) is AttemptStatus.FAILED
+        assert [d.rule for d in records.attempt(attempt).deductions] == ["general.instruction"]
+    finally:
+        server.shutdown()
+        follower.stop()
+        feed_server.stop()

@@ -1,0 +1,48 @@
+"""Each action is audited here with who and why, and journaled by the controller."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from web.console import bp
+from web.controlclient import ControllerClient, ControllerUnavailable
+from web.security import SUPERVISORS, audit, roles
+
+ACTIONS = ("stop", "manual_fail", "device_fault")
+
+
+def _controller() -> ControllerClient | None:
+    return current_app.extensions.get("examroom.controller")
+
+
+def _send(**command):
+    controller = _controller()
+    if controller is None:
+        return jsonify(ok=False, error=_("未连接考试控制器")), 503
+    try:
+        accepted, answer = controller.send(**command)
+    except ControllerUnavailable as exc:
+        return jsonify(ok=False, error=str(exc)), 503
+    return jsonify(answer), 200 if accepted else 400
+
+
+@bp.post("/<vehicle>/<action>")
+@roles(*SUPERVISORS)
+def act(vehicle: str, action: str):
+    if action not in ACTIONS:
+        return jsonify(ok=False, error=f"unknown action {action!r}"), 404
+    reason = (request.form.get("reason") or "").strip()
+    rule = request.form.get("rule") or None
+    response, status = _send(action=action, vehicle=vehicle, actor=current_user.account.username,
+                             reason=reason, rule=rule)
+    outcome = "done" if status == 200 else f"refused: {response.get_json().get('error')}"
+    audit(action, f"vehicle {vehicle}", f"{reason} {rule or ''} ({outcome})".strip())
+    return response, status
+
+
+@bp.get("/<vehicle>/manual-rules")
+@roles(*SUPERVISORS)
+def manual_rules(vehicle: str):
+    return _send(action="manual_rules", vehicle=vehicle)

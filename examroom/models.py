@@ -148,3 +148,15 @@ class AuditEntry(Base):
     address: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Review(Base):
+    """An auditor's mark on an attempt: reviewed, with a comment. Kept, never edited."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str] = mapped_column(Text, default="")

@@ -6,6 +6,7 @@ subscribes to the controller's live feed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -15,6 +16,8 @@ from examroom.audit import AuditLog
 from examroom.livefeed import LiveFeed
 from examroom.records import Records
 from web.controlclient import ControllerClient
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
 def create_app(records: Records, feed: LiveFeed | None = None,
@@ -30,6 +33,8 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         SESSION_COOKIE_SECURE=False,
         LOGIN_LIMIT="10 per minute",
         CANDIDATE_LOOKUP_LIMIT="5 per minute",
+        COURSE_FILE=str(CONFIG_DIR / "courses" / "demo.toml"),
+        RULES_FILE=str(CONFIG_DIR / "rules" / "ga1026-2022.toml"),
     )
     if config:
         app.config.update(config)
@@ -45,6 +50,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.console import bp as console_bp
+    from web.replay import bp as replay_bp
     from web.auth import bp as auth_bp
     from web.candidate import bp as candidate_bp
     from web.live import bp as live_bp
@@ -55,6 +61,6 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     filters.init_app(app)
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
-    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp):
+    for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp, replay_bp):
         app.register_blueprint(blueprint)
     return app

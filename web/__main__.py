@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--secret-key-file", required=True, type=Path,
                         help="signs session cookies; created with a random key if missing")
+    parser.add_argument("--course-file", type=Path, help="the course file (default: the demo course)")
+    parser.add_argument("--rules-file", type=Path, help="the rule set for re-judging (default: GA 1026-2022)")
     parser.add_argument("--command-token-file", type=Path,
                         help="the token the controller accepts commands with (supervisor actions)")
     args = parser.parse_args(argv)
@@ -42,8 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     controller = None
     if args.command_token_file is not None:
         controller = ControllerClient(args.feed_url, args.command_token_file.read_text().strip())
-    app = create_app(Records(session_factory(make_engine(args.database_url))), feed,
-                     {"SECRET_KEY": secret_key(args.secret_key_file)}, controller=controller)
+    config = {"SECRET_KEY": secret_key(args.secret_key_file)}
+    if args.course_file:
+        config["COURSE_FILE"] = str(args.course_file)
+    if args.rules_file:
+        config["RULES_FILE"] = str(args.rules_file)
+    app = create_app(Records(session_factory(make_engine(args.database_url))), feed, config, controller=controller)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"web: http://{args.host}:{server.server_port}/", flush=True)
     try:

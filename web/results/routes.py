@@ -1,6 +1,8 @@
 """Attempt result views."""
 
-from flask import abort, render_template
+from datetime import date
+
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from examroom.accounts import Role
@@ -10,10 +12,26 @@ from web.security import STAFF, roles
 from web.services import records
 
 
+FILTERS = ("day", "vehicle_class", "status", "rule", "candidate")
+
+
 @bp.get("/")
 @roles(*STAFF)
 def recent():
-    return render_template("attempts.html", attempts=[a for a in records().recent_attempts() if _visible(a)])
+    """Attempts, newest first, filtered by day, class, result, rule or candidate."""
+    given = {k: request.args.get(k, "").strip() for k in FILTERS}
+    day = None
+    if given["day"]:
+        try:
+            day = date.fromisoformat(given["day"])
+        except ValueError:
+            abort(400, description="day: expected a date like 2026-11-29")
+    account = current_user.account
+    scope = account.scope if account.role is Role.AUDITOR and account.scope else None
+    found = records().search(day=day, vehicle_class=given["vehicle_class"] or None, status=given["status"] or None,
+                             rule=given["rule"] or None, candidate=given["candidate"] or None, course=scope,
+                             limit=200)
+    return render_template("attempts.html", attempts=found, filters=given)
 
 
 @bp.get("/<int:attempt_id>")

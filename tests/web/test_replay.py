@@ -1,0 +1,114 @@
+"""The auditor's replay: track, outline at the cursor, deduction timeline, re-judge, review."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy
+from werkzeug.serving import make_server
+
+from examroom.models import AttemptStatus
+from examroom.records import CandidateInfo
+from examroom.simulation.scenarios import demo_course, scenario
+from scoring.judge import judge_stream
+from scoring.report import result_to_dict
+from scoring.rules import default_ruleset_path, load_ruleset
+from tests.web.browser import chromium_page
+from tests.web.conftest import PASSWORD, csrf_token, login
+
+UTC = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def judged(records):
+    """The E hill_short scenario stored as the controller stores an attempt."""
+    sc = scenario("E", "hill_short")
+    observations = list(sc.observations(start_utc=UTC))
+    result = result_to_dict(judge_stream(observations, demo_course(), load_ruleset(default_ruleset_path())))
+    records.ensure_vehicle(sc.vehicle, "甘K·3071学", "E", "E-01")
+    candidate = records.ensure_candidate(CandidateInfo("张伟", "62120219900101123X", "62000001", "E"))
+    attempt = records.check_in(candidate, sc.vehicle, "demo", "ga1026-2022", UTC)
+    records.mark_running(attempt, UTC)
+    records.append_journal(attempt, enumerate(observations, start=1))
+    for d in result["deductions"]:
+        records.add_deduction(attempt, d)
+    records.finish(attempt, AttemptStatus.PASSED, UTC, result=result)
+    return attempt, result
+
+
+def _auditor(app):
+    c = app.test_client()
+    login(c, "auditor")
+    return c, csrf_token(c.get("/stats/").get_data(as_text=True))
+
+
+def test_track_and_outline(app, accounts, judged):
+    attempt, result = judged
+    c, _ = _auditor(app)
+    data = c.get(f"/attempts/{attempt}/track.json").get_json()
+    assert len(data["poses"]) > 100 and data["plan"]["items"]
+    assert [d["rule"] for d in data["deductions"]] == ["hill.stop_offset_minor"]
+    t = data["deductions"][0]["t"]
+    outline = c.get(f"/attempts/{attempt}/outline.json?t={t}").get_json()["outline"]
+    assert len(outline) >= 5 and outline[0] == outline[-1]
+    assert c.get(f"/attempts/{attempt}/outline.json?t=soon").status_code == 400
+
+
+def test_rejudge_agrees_then_shows_a_difference(app, accounts, judged, records):
+    attempt, result = judged
+    c, token = _auditor(app)
+    same = c.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token}).get_json()
+    assert same["differences"] == []
+    altered = {**result, "score": 100, "deductions": []}
+    with records.sessions.begin() as session:  # a stored result that no longer matches its journal
+        from examroom.models import Attempt
+
+        session.get(Attempt, attempt).result = altered
+    diff = c.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token}).get_json()["differences"]
+    assert "score: 100 → 90" in diff and any("now given: hill.stop_offset_minor" in x for x in diff)
+
+
+def test_review_mark(app, accounts, judged):
+    attempt, _ = judged
+    c, token = _auditor(app)
+    c.post(f"/attempts/{attempt}/review", data={"csrf_token": token, "comment": "视频与扣分一致"})
+    assert "视频与扣分一致" in c.get(f"/attempts/{attempt}/replay").get_data(as_text=True)
+
+
+def test_supervisors_may_watch_but_not_rejudge_or_review(app, accounts, judged, client):
+    attempt, _ = judged
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    assert client.get(f"/attempts/{attempt}/replay").status_code == 200
+    assert client.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token}).status_code == 403
+
+
+def test_search_by_rule_and_candidate(app, accounts, judged, client):
+    attempt, _ = judged
+    assert f"/attempts/{attempt}/replay" in client.get("/attempts/?rule=hill.stop_offset_minor").get_data(as_text=True)
+    assert f"/attempts/{attempt}/replay" not in client.get("/attempts/?rule=general.stall").get_data(as_text=True)
+    assert f"/attempts/{attempt}/replay" in client.get("/attempts/?candidate=张伟&day=2026-11-29").get_data(as_text=True)
+    assert client.get("/attempts/?day=someday").status_code == 400
+
+
+def test_jump_to_a_deduction_in_the_browser(app, accounts, judged):
+    attempt, result = judged
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with chromium_page() as page:
+            page.goto(f"http://127.0.0.1:{server.server_port}/login")
+            page.fill("input[name=username]", "auditor")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"http://127.0.0.1:{server.server_port}/attempts/{attempt}/replay")
+            page.click("#timeline button")
+            page.wait_for_function("document.getElementById('replay').dataset.cursorT !== undefined && "
+                                   "Math.abs(parseFloat(document.getElementById('replay').dataset.cursorT) - "
+                                   f"{result['deductions'][0]['t']}) < 0.05")
+            assert page.locator("#plan .outline").get_attribute("points")
+            page.click("#rejudge")
+            page.locator("#rejudged .flash.ok").wait_for()
+    finally:
+        server.shutdown()

@@ -1,0 +1,95 @@
+"""Replay views; the course and rule set come from the web process's settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from examroom.accounts import Role
+from examroom.course_plan import plan_of
+from examroom.reviews import Reviews
+from examroom.track import outline_at, track_of
+from scoring.course import Course, load_course
+from scoring.rules import RuleSet, load_ruleset
+from web.replay import bp
+from web.replay.rejudging import rejudge
+from web.security import STAFF, audit, roles
+from web.services import records
+
+AUDITORS = (Role.ADMIN, Role.AUDITOR)
+
+
+def _course() -> Course:
+    if "examroom.course" not in current_app.extensions:
+        current_app.extensions["examroom.course"] = load_course(current_app.config["COURSE_FILE"])
+    return current_app.extensions["examroom.course"]
+
+
+def _ruleset() -> RuleSet:
+    if "examroom.ruleset" not in current_app.extensions:
+        current_app.extensions["examroom.ruleset"] = load_ruleset(current_app.config["RULES_FILE"])
+    return current_app.extensions["examroom.ruleset"]
+
+
+def _attempt(attempt_id: int):
+    attempt = records().attempt(attempt_id)
+    account = current_user.account
+    if attempt is None or (account.role is Role.AUDITOR and account.scope and attempt.course != account.scope):
+        abort(404)
+    return attempt
+
+
+@bp.get("/<int:attempt_id>/replay")
+@roles(*STAFF)
+def replay(attempt_id: int):
+    attempt = _attempt(attempt_id)
+    return render_template("replay.html", attempt=attempt, reviews=Reviews(records().sessions).of(attempt_id),
+                           can_review=current_user.role in AUDITORS)
+
+
+@bp.get("/<int:attempt_id>/track.json")
+@roles(*STAFF)
+def track(attempt_id: int):
+    attempt = _attempt(attempt_id)
+    found = track_of(records().journal_lines(attempt_id))
+    return jsonify(
+        plan=plan_of(_course()),
+        start_t=found.start_t,
+        end_t=found.poses[-1].t if found.poses else found.start_t,
+        poses=[[round(p.t, 3), round(p.x, 3), round(p.y, 3), p.heading, round(p.speed, 2)] for p in found.poses],
+        deductions=[{"t": d.t, "rule": d.rule, "title": d.title, "points": d.points, "disqualify": d.disqualify}
+                    for d in attempt.deductions])
+
+
+@bp.get("/<int:attempt_id>/outline.json")
+@roles(*STAFF)
+def outline(attempt_id: int):
+    _attempt(attempt_id)
+    try:
+        t = float(request.args["t"])
+    except (KeyError, ValueError):
+        return jsonify(error="t: seconds on the attempt's clock"), 400
+    return jsonify(t=t, outline=outline_at(track_of(records().journal_lines(attempt_id)), _course(), t))
+
+
+@bp.post("/<int:attempt_id>/rejudge")
+@roles(*AUDITORS)
+def rejudge_view(attempt_id: int):
+    attempt = _attempt(attempt_id)
+    answer = rejudge(list(records().journal_lines(attempt_id)), _course(), _ruleset(), attempt.result)
+    audit("rejudge", f"attempt {attempt_id}", f"{len(answer['differences'])} difference(s)")
+    return jsonify(answer)
+
+
+@bp.post("/<int:attempt_id>/review")
+@roles(*AUDITORS)
+def review(attempt_id: int):
+    _attempt(attempt_id)
+    comment = (request.form.get("comment") or "").strip()
+    Reviews(records().sessions).mark(attempt_id, current_user.account.username, comment, datetime.now(timezone.utc))
+    audit("review", f"attempt {attempt_id}", comment)
+    flash(_("已标记为已审核"), "ok")
+    return redirect(url_for("replay.replay", attempt_id=attempt_id))

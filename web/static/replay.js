@@ -1,0 +1,113 @@
+// Auditor replay: the course plan with the vehicle's track, a time cursor, the outline
+// at the cursor (placed on the server exactly as the judge placed it), and the
+// deduction timeline (click to jump; previous / next).
+(function () {
+  "use strict";
+  const box = document.getElementById("replay");
+  const d = box.dataset;
+  const svg = document.getElementById("plan");
+  const cursor = document.getElementById("cursor");
+  const clock = document.getElementById("clock");
+  const NS = "http://www.w3.org/2000/svg";
+  let data = null;
+  let outline = null;
+  let pending = null;
+
+  function el(name, attrs, parent) {
+    const e = document.createElementNS(NS, name);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    (parent || svg).appendChild(e);
+    return e;
+  }
+  // Course y points north; SVG y points down.
+  function pts(list) { return list.map(function (p) { return p[0] + "," + (-p[1]); }).join(" "); }
+
+  function draw() {
+    const b = data.plan.bounds, m = 2;
+    svg.setAttribute("viewBox", [b[0] - m, -b[3] - m, b[2] - b[0] + 2 * m, b[3] - b[1] + 2 * m].join(" "));
+    data.plan.items.forEach(function (item) {
+      el("polygon", {points: pts(item.zone), class: "zone"});
+      if (item.slope) el("polygon", {points: pts(item.slope), class: "slope"});
+      item.lines.forEach(function (l) {
+        el("polyline", {points: pts(l.points), class: "line " + l.kind, "stroke-width": l.width});
+      });
+      item.poles.forEach(function (p) { el("circle", {cx: p.x, cy: -p.y, r: Math.max(p.r, 0.08), class: "pole"}); });
+      item.decks.forEach(function (deck) { el("polygon", {points: pts(deck.polygon), class: "deck"}); });
+    });
+    el("polyline", {points: pts(data.poses.map(function (p) { return [p[1], p[2]]; })), class: "track"});
+    data.deductions.forEach(function (ded) {
+      const p = poseAt(ded.t);
+      if (p) el("circle", {cx: p[1], cy: -p[2], r: 0.3, class: ded.disqualify ? "mark dq" : "mark"});
+    });
+    outline = el("polygon", {points: "", class: "outline"});
+  }
+
+  function poseAt(t) {
+    let found = null;
+    data.poses.forEach(function (p) { if (p[0] <= t) found = p; });
+    return found;
+  }
+
+  function seek(t) {
+    cursor.value = t;
+    clock.value = (t - data.start_t).toFixed(1) + " s";
+    if (pending) clearTimeout(pending);
+    pending = setTimeout(function () {
+      fetch(d.outline + "?t=" + t).then(function (r) { return r.json(); }).then(function (o) {
+        outline.setAttribute("points", o.outline ? pts(o.outline) : "");
+        box.dataset.cursorT = o.t;
+      });
+    }, 60);
+  }
+
+  function timeline() {
+    const list = document.getElementById("timeline");
+    data.deductions.forEach(function (ded) {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = ded.disqualify ? "dq" : "";
+      b.textContent = (ded.t - data.start_t).toFixed(1) + " s · " + ded.title;
+      b.addEventListener("click", function () { seek(ded.t); });
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+    document.getElementById("next").onclick = function () {
+      const now = parseFloat(cursor.value);
+      const next = data.deductions.find(function (x) { return x.t > now + 1e-6; });
+      if (next) seek(next.t);
+    };
+    document.getElementById("prev").onclick = function () {
+      const now = parseFloat(cursor.value);
+      const before = data.deductions.filter(function (x) { return x.t < now - 1e-6; });
+      if (before.length) seek(before[before.length - 1].t);
+    };
+  }
+
+  const rejudge = document.getElementById("rejudge");
+  if (rejudge) rejudge.onclick = function () {
+    fetch(d.rejudge, {method: "POST", headers: {"X-CSRFToken": d.csrf}})
+      .then(function (r) { return r.json(); }).then(function (answer) {
+        const out = document.getElementById("rejudged");
+        out.hidden = false;
+        out.replaceChildren();
+        const head = document.createElement("p");
+        head.className = answer.differences.length ? "flash error" : "flash ok";
+        head.textContent = answer.differences.length ? d.tDiff : d.tSame;
+        out.appendChild(head);
+        const ul = document.createElement("ul");
+        answer.differences.forEach(function (x) { const li = document.createElement("li"); li.textContent = x; ul.appendChild(li); });
+        out.appendChild(ul);
+      });
+  };
+
+  fetch(d.track).then(function (r) { return r.json(); }).then(function (json) {
+    data = json;
+    cursor.min = data.start_t;
+    cursor.max = data.end_t;
+    cursor.addEventListener("input", function () { seek(parseFloat(cursor.value)); });
+    draw();
+    timeline();
+    seek(data.start_t);
+  });
+})();

@@ -46,6 +46,7 @@ class LiveAttempt:
     candidate: str = ""
     finished: threading.Event = field(default_factory=threading.Event)
     final_status: AttemptStatus | None = None
+    head: str | None = None  # hash of the last journal row written (None: none yet)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class Controller:
         self._running = threading.Event()
         self._last_flush = time.monotonic()
         self.unrouted_course_events = 0
+        # Called in the controller thread once an attempt's final status is stored (sealing,
+        # the booking's next step); a failing listener is logged and never stops the course.
+        self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
         for v in vehicles:
             self._publish_idle(v.id)
 
@@ -102,9 +106,10 @@ class Controller:
         self._flush_all()
 
     # -- actions (thread-safe; executed in the controller thread) -----------------
-    def begin_attempt(self, vehicle_id: str, candidate_id: int, candidate_name: str = "") -> int:
+    def begin_attempt(self, vehicle_id: str, candidate_id: int, candidate_name: str = "",
+                      booking_id: int | None = None, attempt_no: int | None = None) -> int:
         """Check a candidate in on a vehicle and start judging at once."""
-        return self._call(self._begin, vehicle_id, candidate_id, candidate_name)
+        return self._call(self._begin, vehicle_id, candidate_id, candidate_name, booking_id, attempt_no)
 
     def stop_attempt(self, vehicle_id: str, actor: str, reason: str) -> None:
         self._call(self._command, vehicle_id, CommandAction.STOP, actor, reason, None)
@@ -219,15 +224,22 @@ class Controller:
         live.final_status = status
         self._publish(live, {"type": "finished", "result": result_dict})
         del self._live[live.vehicle]
+        for listener in self.finish_listeners:
+            try:
+                listener(live.attempt_id, status)
+            except Exception:
+                log.exception("controller: finish listener failed for attempt %s", live.attempt_id)
         live.finished.set()
 
     # -- actions, in the controller thread ----------------------------------------
-    def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str) -> int:
+    def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str,
+               booking_id: int | None = None, attempt_no: int | None = None) -> int:
         if vehicle_id in self._live:
             raise RuntimeError(f"vehicle {vehicle_id} already has attempt {self._live[vehicle_id].attempt_id} running")
         vehicle = self.vehicles[vehicle_id]
         mono, utc = self.clock.now()
-        attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, self.ruleset.id, utc)
+        attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, self.ruleset.id, utc,
+                                           booking_id=booking_id, attempt_no=attempt_no)
         self.records.mark_running(attempt_id, utc)
         judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
                       vehicle=vehicle_id)
@@ -251,7 +263,7 @@ class Controller:
     # -- journal and feed ---------------------------------------------------------
     def _flush(self, live: LiveAttempt) -> None:
         if live.pending:
-            self.records.append_journal(live.attempt_id, live.pending)
+            live.head = self.records.append_journal(live.attempt_id, live.pending, prev_hash=live.head)
             live.pending = []
 
     def _flush_all(self) -> None:

@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
     demo.set_defaults(run=_demo)
 
+    from examroom.examday_cli import add_parsers as add_examday_parsers
+
+    add_examday_parsers(sub, DEFAULT_COURSE)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)

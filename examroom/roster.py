@@ -114,7 +114,8 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def parse_rows(table: list[list[str]], source: str) -> tuple[list[RosterRow], list[BadRow]]:
+def parse_rows(table: list[list[str]], source: str) -> list[tuple[RosterRow, list[str]]]:
+    """Every data row with the reasons found in the row alone (empty: fine so far)."""
     if not table:
         raise RosterError(f"{source}: 文件为空")
     header = [h.strip() for h in table[0]]
@@ -127,7 +128,7 @@ def parse_rows(table: list[list[str]], source: str) -> tuple[list[RosterRow], li
     missing = [_LABEL[k] for k in REQUIRED if k not in index]
     if missing:
         raise RosterError(f"{source}: 缺少列 {'、'.join(missing)}（表头为：{'、'.join(header)}）")
-    rows, bad = [], []
+    rows = []
     for number, cells in enumerate(table[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -143,11 +144,8 @@ def parse_rows(table: list[list[str]], source: str) -> tuple[list[RosterRow], li
         if values["exam_reason"] and values["exam_reason"] not in EXAM_REASONS:
             reasons.append(f"考试原因“{values['exam_reason']}”应为初考或补考")
         values["vehicle_class"] = values["vehicle_class"].upper()
-        if reasons:
-            bad.append(BadRow(number, tuple(reasons), values))
-        else:
-            rows.append(RosterRow(line=number, **values))
-    return rows, bad
+        rows.append((RosterRow(line=number, **values), reasons))
+    return rows
 
 
 class RosterImport:
@@ -158,24 +156,23 @@ class RosterImport:
         self.examined_classes = examined_classes
 
     def check(self, path: Path) -> RosterReport:
-        rows, bad = parse_rows(read_table(path), path.name)
-        report = RosterReport(source=path.name, bad=bad)
+        rows = parse_rows(read_table(path), path.name)
+        report = RosterReport(source=path.name)
         seen_exam: dict[str, int] = {}
         seen_person: dict[tuple[str, str], int] = {}
         with self._sessions() as session:
             sittings = {s.code for s in session.scalars(select(Sitting))}
-            for row in rows:
-                reasons = []
-                if row.vehicle_class not in self.examined_classes:
+            for row, reasons in rows:
+                if row.vehicle_class and row.vehicle_class not in self.examined_classes:
                     reasons.append(f"准驾车型{row.vehicle_class}本考场不考（可考：{'、'.join(sorted(self.examined_classes))}）")
-                if row.sitting not in sittings:
+                if row.sitting and row.sitting not in sittings:
                     reasons.append(f"考试场次{row.sitting}不存在")
-                if row.exam_number in seen_exam:
+                if row.exam_number and row.exam_number in seen_exam:
                     reasons.append(f"准考证明编号{row.exam_number}与第{seen_exam[row.exam_number]}行重复")
                 if (row.id_number, row.sitting) in seen_person:
                     reasons.append(f"同一考生在本场次重复预约（第{seen_person[(row.id_number, row.sitting)]}行）")
                 known = session.scalar(select(Candidate).where(Candidate.exam_number == row.exam_number))
-                if known is not None and (known.id_number, known.name) != (row.id_number, row.name):
+                if known is not None and row.exam_number and known is not None and (known.id_number, known.name) != (row.id_number, row.name):
                     reasons.append(f"准考证明编号{row.exam_number}已登记给另一考生（{known.name}）")
                 if reasons:
                     report.bad.append(BadRow(row.line, tuple(reasons), row.__dict__ | {}))

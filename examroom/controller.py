@@ -223,12 +223,14 @@ class Controller:
                             reason=result_dict.get("reason", ""))
         live.final_status = status
         self._publish(live, {"type": "finished", "result": result_dict})
-        del self._live[live.vehicle]
+        # Listeners run while the attempt still counts as on its vehicle, so whoever waits
+        # for the vehicle to be free sees the seal and the booking's next step done.
         for listener in self.finish_listeners:
             try:
                 listener(live.attempt_id, status)
             except Exception:
                 log.exception("controller: finish listener failed for attempt %s", live.attempt_id)
+        del self._live[live.vehicle]
         live.finished.set()
 
     # -- actions, in the controller thread ----------------------------------------

@@ -14,7 +14,9 @@ from tests.examroom.attempts import id_number
 HEALTHY = [{"device": "V1.gnss", "kind": "gnss", "alive": True, "rate": 10.0, "expected_rate": 10.0,
             "readings": 100, "frames_dropped": 0}]
 DEAD = HEALTHY + [{"device": "V1.signals", "kind": "signals", "alive": False, "rate": 0.0, "expected_rate": 20.0,
-                   "readings": 0, "frames_dropped": 0}]
+                   "readings": 0, "frames_dropped": 0},
+                  {"device": "board", "kind": "courseboard", "alive": True, "rate": 6.0, "expected_rate": 20.0,
+                   "readings": 50, "frames_dropped": 0}]
 
 
 def _sitting(sessions, code="S1", start_in=3600.0, length=3600.0, opens_before=1800.0):
@@ -44,17 +46,20 @@ def test_phases_run_once_and_close_marks_no_shows(engine):
     phases = SittingPhases(sessions, lambda: DEAD)
     assert phases.run(sitting_id, "open") is True
     assert phases.run(sitting_id, "open") is False
-    assert phases.run(sitting_id, "self_check") is True
+    assert phases.run(sitting_id, "self_check") is False
     with sessions() as session:
         sitting = session.get(Sitting, sitting_id)
         assert sitting.status == "open"  # a dead device keeps the sitting from running
-        assert sitting.self_check["problems"] == ["V1.signals: 无数据"]
+        assert sitting.self_check["problems"] == ["V1.signals: 无数据", "board: 数据率6.0Hz，应为20Hz"]
+    assert SittingPhases(sessions, lambda: HEALTHY).run(sitting_id, "self_check") is True  # the retry passes
+    assert phases.run(sitting_id, "self_check") is False
     assert phases.run(sitting_id, "close") is True
     assert phases.run(sitting_id, "close") is False
     with sessions() as session:
         sitting = session.get(Sitting, sitting_id)
         assert sitting.status == "closed"
         assert sitting.summary["outcomes"] == {"done": 1, "no_show": 1}
+        assert sitting.self_check["ok"] is True
         assert session.scalar(select(func.count(SittingLog.id))) == 3
 
 
@@ -86,7 +91,7 @@ def test_jobs_survive_a_restart_and_run_once(engine):
     first.start()
     first.stop()  # the controller goes down before any phase is due
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 3
+        assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs WHERE id LIKE 'sitting-%'")).scalar() == 3
     time.sleep(0.6)  # check-in should have opened while nobody was running
     second = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY)).start()
     try:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from examroom.journal_chain import genesis, row_hash
 from examroom.models import Attempt, AttemptStatus, JournalEntry, Seal, SealKey
 from examroom.sealing import GENESIS_SEAL, key_id, load_public_key, record_of, seal_digest, utc_text
-from scoring.observations import ObservationFormatError, from_json
 
 # A course's "day" is its local calendar day; the five-small-vehicle courses are all in China.
 COURSE_ZONE = ZoneInfo("Asia/Shanghai")
@@ -123,27 +122,32 @@ def _check_journal(session: Session, attempt_id: int) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     expected_prev = genesis(attempt_id)
     expected_seq = 1
-    for row in session.scalars(select(JournalEntry).where(JournalEntry.attempt_id == attempt_id)
-                               .order_by(JournalEntry.seq)):
-        where = f"journal seq {row.seq}"
-        if row.seq != expected_seq:
-            out.append((where, f"expected seq {expected_seq}: rows {expected_seq}..{row.seq - 1} are missing"))
-        if row.hash is None:
+    # Plain rows, not ORM objects: a day holds hundreds of thousands of journal rows.
+    rows = session.execute(select(JournalEntry.seq, JournalEntry.kind, JournalEntry.t, JournalEntry.utc,
+                                  JournalEntry.line, JournalEntry.prev_hash, JournalEntry.hash)
+                           .where(JournalEntry.attempt_id == attempt_id).order_by(JournalEntry.seq))
+    for seq, kind, t, utc, line, prev_hash, digest in rows:
+        where = f"journal seq {seq}"
+        if seq != expected_seq:
+            out.append((where, f"expected seq {expected_seq}: rows {expected_seq}..{seq - 1} are missing"))
+        if digest is None:
             out.append((where, "the row has no hash (written outside the chain)"))
-            expected_prev, expected_seq = row.hash, row.seq + 1
+            expected_prev, expected_seq = digest, seq + 1
             continue
-        if row.prev_hash != expected_prev:
+        if prev_hash != expected_prev:
             out.append((where, "prev_hash does not link to the row before (row inserted, removed or edited)"))
-        if row_hash(row.prev_hash or "", attempt_id, row.seq, row.line) != row.hash:
+        if row_hash(prev_hash or "", attempt_id, seq, line) != digest:
             out.append((where, "the line does not match its hash (the line or the hash was edited)"))
         try:
-            obs = from_json(row.line)
-            if obs.kind != row.kind or obs.t != row.t or utc_text(obs.utc) != utc_text(row.utc):
-                out.append((where, f"columns kind/t/utc ({row.kind}, {row.t}, {utc_text(row.utc)}) "
-                                   f"disagree with the line ({obs.kind}, {obs.t}, {utc_text(obs.utc)})"))
-        except ObservationFormatError as exc:
-            out.append((where, f"the line is not a valid observation: {exc}"))
-        expected_prev, expected_seq = row.hash, row.seq + 1
+            data = json.loads(line)
+            stated = (data.get("kind"), data.get("t"), data.get("utc"))
+        except (json.JSONDecodeError, AttributeError) as exc:
+            out.append((where, f"the line is not a JSON observation: {exc}"))
+        else:
+            if stated != (kind, t, utc_text(utc)):
+                out.append((where, f"columns kind/t/utc ({kind}, {t}, {utc_text(utc)}) "
+                                   f"disagree with the line ({stated[0]}, {stated[1]}, {stated[2]})"))
+        expected_prev, expected_seq = digest, seq + 1
     return out
 
 

@@ -29,11 +29,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from examroom.identity import mask_id_number
 from examroom.models import Attempt, Booking, Seal, Sitting
 from examroom.sealing import seal_digest
+from examroom.deduction_items import ITEM_TITLES, deduction_item
 
 WQY_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 _CHINA = ZoneInfo("Asia/Shanghai")
-ITEM_TITLES = {"pile": "桩考", "hill": "坡道定点停车和起步", "bridge": "通过单边桥", "reverse_park": "倒车入库",
-               "side_park": "侧方停车", "curve": "曲线行驶", "right_angle": "直角转弯", "general": "综合评判"}
 STATUS_TITLES = {"passed": "合格", "failed": "不合格", "aborted": "考试中止", "device_fault": "设备故障",
                  "interrupted": "中断", "running": "考试中", "checked_in": "已检录"}
 
@@ -128,7 +127,7 @@ def _draw(attempt: Attempt, booking: Booking | None, sitting: Sitting | None, se
     order = [i["id"] for i in result.get("items", [])]
     by_item: dict[str, list] = {}
     for d in attempt.deductions:
-        by_item.setdefault(d.item or "general", []).append(d)
+        by_item.setdefault(deduction_item(d), []).append(d)
     for item in ["general"] + [i for i in order if i != "general"] + sorted(set(by_item) - set(order) - {"general"}):
         deductions = by_item.get(item, [])
         if item == "general" and not deductions:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.deduction_items import deduction_item
 from examroom.models import Attempt, AttemptStatus, Booking, Seal, Sitting
 from examroom.sealing import seal_digest
 from examroom.verify import verify
@@ -89,7 +90,7 @@ class NationalSubject2Exporter:
         item_types = {i["id"]: i["type"] for i in (attempt.result or {}).get("items", [])}
         per_item = {field: 0 for field in self.ITEM_FIELDS.values()}
         for d in attempt.deductions:
-            field = self.ITEM_FIELDS.get(item_types.get(d.item, d.item or "general"), "综合评判扣分")
+            field = self.ITEM_FIELDS.get(item_types.get(deduction_item(d), deduction_item(d)), "综合评判扣分")
             per_item[field] += d.points
         row = {
             "考试科目": "2", "准考证明编号": attempt.candidate.exam_number, "流水号": booking.serial_number,

@@ -216,6 +216,11 @@ def test_a_whole_exam_day(tmp_path):
     assert {r["准考证明编号"] + str(r["考试次数"]): r["考试成绩"] for r in document["records"]} == {
         k: v for k, v in scores.items() if k[:12] != f"6201{PEOPLE['crash'][1]:08d}"}
     assert [r["考试状态"] for r in document["records"]].count("1") == 3
+    failed = sorted((r["倒车入库或桩考扣分"], r["综合评判扣分"]) for r in document["records"] if r["考试状态"] == "0")
+    assert failed == [(0, 100), (100, 0)]  # the manual 不合格 (general), the pole touch (桩考)
+    for r in document["records"]:
+        body = "|".join(str(r[f]) for f in document["fields"] if f != "校验位")
+        assert hashlib.sha1(body.encode()).hexdigest() == r["校验位"]
     for line in files[2].read_text(encoding="utf-8").splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((tmp_path / "upload" / name).read_bytes()).hexdigest() == digest

@@ -44,3 +44,13 @@ def finished_attempt(records: Records, observations: int = 30, passed: bool = Tr
     records.finish(attempt, status, UTC + timedelta(seconds=60),
                    result={"score": 90 if passed else 70, "passed": passed, "status": status.value})
     return attempt
+
+
+def allow_tampering(connection) -> None:
+    """Drop the append-only triggers, as someone set on editing the records would."""
+    if connection.dialect.name == "sqlite":
+        for name in ("journal_no_update", "journal_no_delete", "seals_no_update", "seals_no_delete"):
+            connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    else:
+        for table in ("journal", "seals"):
+            connection.exec_driver_sql(f"DROP TRIGGER {table}_append_only ON {table}")

@@ -229,6 +229,9 @@ def test_a_whole_exam_day(tmp_path):
     import sqlite3
 
     with sqlite3.connect(tmp_path / "examroom.sqlite3") as db:
+        with pytest.raises(sqlite3.IntegrityError, match="journal is append-only"):
+            db.execute("UPDATE journal SET line = line WHERE attempt_id = ?", (e_ids[0],))
+        db.execute("DROP TRIGGER journal_no_update")  # as someone set on editing the record would
         row_id, seq, line = db.execute("SELECT id, seq, line FROM journal WHERE attempt_id = ? AND kind = 'pose' "
                                        "ORDER BY seq LIMIT 1 OFFSET 10", (e_ids[0],)).fetchone()
         at = line.index('"speed":') + len('"speed":')

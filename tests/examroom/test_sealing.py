@@ -9,7 +9,7 @@ from examroom.database import session_factory, upgrade
 from examroom.records import Records
 from examroom.sealing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SealError, Sealer, load_or_create_key, load_public_key
 from examroom.verify import verify
-from tests.examroom.attempts import finished_attempt
+from tests.examroom.attempts import allow_tampering, finished_attempt
 
 
 @pytest.fixture
@@ -75,15 +75,30 @@ def test_every_kind_of_edit_is_named(sealed, edit, expected):
     engine, sessions, _, ids = sealed
     target = ids[1]
     with engine.begin() as conn:
+        allow_tampering(conn)
         assert conn.exec_driver_sql(edit.format(a=target)).rowcount == 1
     problems, _ = _problems(sessions)
     assert any(p.startswith(f"attempt {target}: {expected}") for p in problems), problems
     assert not any(p.startswith(f"attempt {ids[0]}:") for p in problems), problems
 
 
+@pytest.mark.parametrize("statement", [
+    "UPDATE journal SET line = line WHERE seq = 1",
+    "DELETE FROM journal WHERE seq = 1",
+    "UPDATE seals SET signature = signature",
+    "DELETE FROM seals",
+])
+def test_the_database_refuses_to_change_the_journal_or_the_seals(sealed, statement):
+    engine, _, _, _ = sealed
+    with pytest.raises(Exception, match="is append-only"):
+        with engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+
+
 def test_removing_a_whole_sealed_attempt_breaks_the_seal_chain(sealed):
     engine, sessions, _, ids = sealed
     with engine.begin() as conn:
+        allow_tampering(conn)
         conn.execute(text(f"DELETE FROM seals WHERE attempt_id = {ids[1]}"))
     problems, _ = _problems(sessions, attempts=[ids[2]])
     assert problems == [f"attempt {ids[2]}: seal chain: seal 2 (the one before) is missing: a sealed attempt was removed"]
@@ -107,6 +122,9 @@ def test_seal_and_verify_on_postgresql(postgres_engine, tmp_path):
     attempt = finished_attempt(Records(sessions))
     sealer.seal(attempt)
     assert verify(sessions).ok
+    with pytest.raises(Exception, match="journal is append-only"):
+        with postgres_engine.begin() as conn:
+            conn.exec_driver_sql(f"DELETE FROM journal WHERE attempt_id = {attempt}")
     with postgres_engine.begin() as conn:
         conn.execute(text(f"UPDATE deductions SET title = '熄火!' WHERE attempt_id = {attempt}"))
     assert [p.where for p in verify(sessions).problems] == ["record.deductions[0].title"]

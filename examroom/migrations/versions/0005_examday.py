@@ -101,9 +101,45 @@ def upgrade() -> None:
     with op.batch_alter_table('journal', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
+    _append_only_triggers()
+
+
+# The journal and the seals are append-only: the database itself refuses an UPDATE or DELETE
+# from the application (an accident, a bug). Someone who drops the triggers first is caught by
+# the hash chain and the signatures instead (examroom verify). Created after the batch
+# alteration above, which on SQLite rebuilds the journal table and would drop them.
+APPEND_ONLY = ('journal', 'seals')
+
+
+def _append_only_triggers() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == 'sqlite':
+        for table in APPEND_ONLY:
+            for action in ('UPDATE', 'DELETE'):
+                op.execute(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+    elif dialect == 'postgresql':
+        op.execute("CREATE FUNCTION examroom_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$")
+        for table in APPEND_ONLY:
+            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION examroom_append_only()")
+
+
+def _drop_append_only_triggers() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == 'sqlite':
+        for table in APPEND_ONLY:
+            for action in ('update', 'delete'):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+    elif dialect == 'postgresql':
+        for table in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS examroom_append_only()")
 
 
 def downgrade() -> None:
+    _drop_append_only_triggers()
     with op.batch_alter_table('journal', schema=None) as batch_op:
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')

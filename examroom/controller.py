@@ -49,6 +49,12 @@ class LiveAttempt:
     head: str | None = None  # hash of the last journal row written (None: none yet)
 
 
+def _who_and_why(actor: str, reason: str) -> None:
+    # A supervisor action goes into the journal with who took it and why; neither may be blank.
+    if not (actor or "").strip() or not (reason or "").strip():
+        raise ValueError("监考操作须注明操作人和理由")
+
+
 @dataclass(frozen=True)
 class VehicleInfo:
     id: str
@@ -112,12 +118,15 @@ class Controller:
         return self._call(self._begin, vehicle_id, candidate_id, candidate_name, booking_id, attempt_no)
 
     def stop_attempt(self, vehicle_id: str, actor: str, reason: str) -> None:
+        _who_and_why(actor, reason)
         self._call(self._command, vehicle_id, CommandAction.STOP, actor, reason, None)
 
     def manual_fail(self, vehicle_id: str, rule: str, actor: str, reason: str) -> None:
+        _who_and_why(actor, reason)
         self._call(self._command, vehicle_id, CommandAction.MANUAL_FAIL, actor, reason, rule)
 
     def device_fault(self, vehicle_id: str, reason: str, actor: str = "system") -> None:
+        _who_and_why(actor, reason)
         self._call(self._command, vehicle_id, CommandAction.DEVICE_FAULT, actor, reason, None)
 
     def wait_finished(self, attempt_id: int, timeout: float) -> AttemptStatus | None:

@@ -110,3 +110,22 @@ def test_jobs_survive_a_restart_and_run_once(engine):
         phases = session.scalars(select(SittingLog.phase).order_by(SittingLog.id)).all()
         assert phases == ["open", "self_check", "close"]
         assert session.get(Sitting, sitting_id).status == "closed"
+
+
+@pytest.mark.postgres
+def test_two_schedulers_firing_the_same_phase_at_once_change_the_records_once(postgres_engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from examroom.database import upgrade
+
+    upgrade(postgres_engine)
+    sessions = session_factory(postgres_engine)
+    sitting_id = _sitting(sessions)
+    _book(sessions, sitting_id, 71)
+    phases = [SittingPhases(sessions, lambda: HEALTHY) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda p: p.run(sitting_id, "close"), phases))
+    assert sorted(results) == [False, False, False, True]
+    with sessions() as session:
+        assert session.scalar(select(func.count(SittingLog.id))) == 1
+        assert session.get(Sitting, sitting_id).summary["outcomes"] == {"no_show": 1}

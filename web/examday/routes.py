@@ -81,7 +81,8 @@ def queue(sitting_id: int):
                                                         Booking.queue_no.is_not(None))
                                   .order_by(Booking.queue_no)).all()
         rows = [(b, b.candidate) for b in waiting]
-    return render_template("examday/queue.html", sitting=sitting, vehicles=vehicles, rows=rows,
+    plates = {v.id: v.plate for v in vehicles}
+    return render_template("examday/queue.html", sitting=sitting, vehicles=vehicles, rows=rows, plates=plates,
                            error=error), (200 if error is None else 422)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.callup import release
-from examroom.models import Attempt, AttemptStatus, Booking
+from examroom.models import Attempt, AttemptStatus, Booking, BookingState
 
 INTERRUPTED_REASON = "控制器中断：重启时发现考试未结束"
 
@@ -33,4 +33,8 @@ def mark_interrupted(sessions: sessionmaker[Session], utc: datetime | None = Non
             attempt.reason = INTERRUPTED_REASON
             if attempt.booking_id is not None:
                 release(session.get(Booking, attempt.booking_id), AttemptStatus.INTERRUPTED)
+        # A candidate marked on a vehicle whose attempt never began (the crash came between the
+        # two writes) waits again too: nothing is running now.
+        for booking in session.scalars(select(Booking).where(Booking.state == BookingState.ON_VEHICLE.value)):
+            release(booking, AttemptStatus.INTERRUPTED)
         return [a.id for a in attempts]

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from devices.cardreader import CardReader
 from devices.nullmodem import NullModem
 from examroom.demo import DemoCourse
-from examroom.models import Attempt, Booking, Sitting
+from examroom.models import Attempt, Sitting
 from examroom.roster import RosterImport, examined_classes
 from examroom.simulation.crash_drill import kill_mid_attempt
 from examroom.simulation.drive import STEP

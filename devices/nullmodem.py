@@ -179,6 +179,18 @@ class NullModem:
             except OSError:
                 pass
         self._fds.clear()
+        # The freed /dev/pts/N numbers go back to the kernel and are soon handed to another
+        # pty, maybe another process's: a driver reconnecting through a stale link would open
+        # (and lock) that stranger's port. Point the links at nothing until the next plug.
+        for path in (self.a, self.b):
+            if os.path.islink(path):
+                tmp = path + ".new"
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+                os.symlink(path + ".unplugged", tmp)
+                os.replace(tmp, path)
         for buf in self._pending.values():
             buf.clear()
 

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--scope", default="", help="for an auditor: the course they may see")
     add.add_argument("--database", required=True, help="database URL, e.g. sqlite:///course.sqlite3")
     add.set_defaults(run=_users_add)
+    from examroom.examday_cli import add_parsers as add_examday_parsers
+
+    add_examday_parsers(sub, DEFAULT_COURSE)
 
     args = parser.parse_args(argv)
     try:

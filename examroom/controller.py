@@ -46,6 +46,13 @@ class LiveAttempt:
     candidate: str = ""
     finished: threading.Event = field(default_factory=threading.Event)
     final_status: AttemptStatus | None = None
+    head: str | None = None  # hash of the last journal row written (None: none yet)
+
+
+def _who_and_why(actor: str, reason: str) -> None:
+    # A supervisor action goes into the journal with who took it and why; neither may be blank.
+    if not (actor or "").strip() or not (reason or "").strip():
+        raise ValueError("监考操作须注明操作人和理由")
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,9 @@ class Controller:
         self._running = threading.Event()
         self._last_flush = time.monotonic()
         self.unrouted_course_events = 0
+        # Called in the controller thread once an attempt's final status is stored (sealing,
+        # the booking's next step); a failing listener is logged and never stops the course.
+        self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
         for v in vehicles:
             self._publish_idle(v.id)
 
@@ -102,17 +112,21 @@ class Controller:
         self._flush_all()
 
     # -- actions (thread-safe; executed in the controller thread) -----------------
-    def begin_attempt(self, vehicle_id: str, candidate_id: int, candidate_name: str = "") -> int:
+    def begin_attempt(self, vehicle_id: str, candidate_id: int, candidate_name: str = "",
+                      booking_id: int | None = None, attempt_no: int | None = None) -> int:
         """Check a candidate in on a vehicle and start judging at once."""
-        return self._call(self._begin, vehicle_id, candidate_id, candidate_name)
+        return self._call(self._begin, vehicle_id, candidate_id, candidate_name, booking_id, attempt_no)
 
     def stop_attempt(self, vehicle_id: str, actor: str, reason: str) -> None:
+        _who_and_why(actor, reason)
         self._call(self._command, vehicle_id, CommandAction.STOP, actor, reason, None)
 
     def manual_fail(self, vehicle_id: str, rule: str, actor: str, reason: str) -> None:
+        _who_and_why(actor, reason)
         self._call(self._command, vehicle_id, CommandAction.MANUAL_FAIL, actor, reason, rule)
 
     def device_fault(self, vehicle_id: str, reason: str, actor: str = "system") -> None:
+        _who_and_why(actor, reason)
         self._call(self._command, vehicle_id, CommandAction.DEVICE_FAULT, actor, reason, None)
 
     def wait_finished(self, attempt_id: int, timeout: float) -> AttemptStatus | None:
@@ -224,16 +238,25 @@ class Controller:
         self.records.finish(live.attempt_id, status, utc, result=result_dict, reason=reason)
         live.final_status = status
         self._publish(live, {"type": "finished", "result": result_dict})
+        # Listeners run while the attempt still counts as on its vehicle, so whoever waits
+        # for the vehicle to be free sees the seal and the booking's next step done.
+        for listener in self.finish_listeners:
+            try:
+                listener(live.attempt_id, status)
+            except Exception:
+                log.exception("controller: finish listener failed for attempt %s", live.attempt_id)
         del self._live[live.vehicle]
         live.finished.set()
 
     # -- actions, in the controller thread ----------------------------------------
-    def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str) -> int:
+    def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str,
+               booking_id: int | None = None, attempt_no: int | None = None) -> int:
         if vehicle_id in self._live:
             raise RuntimeError(f"vehicle {vehicle_id} already has attempt {self._live[vehicle_id].attempt_id} running")
         vehicle = self.vehicles[vehicle_id]
         mono, utc = self.clock.now()
-        attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, self.ruleset.id, utc)
+        attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, self.ruleset.id, utc,
+                                           booking_id=booking_id, attempt_no=attempt_no)
         self.records.mark_running(attempt_id, utc)
         judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
                       vehicle=vehicle_id)
@@ -257,7 +280,7 @@ class Controller:
     # -- journal and feed ---------------------------------------------------------
     def _flush(self, live: LiveAttempt) -> None:
         if live.pending:
-            self.records.append_journal(live.attempt_id, live.pending)
+            live.head = self.records.append_journal(live.attempt_id, live.pending, prev_hash=live.head)
             live.pending = []
 
     def _flush_all(self) -> None:

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -29,6 +29,7 @@ class AttemptStatus(str, enum.Enum):
     FAILED = "failed"
     ABORTED = "aborted"
     DEVICE_FAULT = "device_fault"
+    INTERRUPTED = "interrupted"  # the controller died mid-attempt; found on restart
 
     @property
     def final(self) -> bool:
@@ -73,6 +74,10 @@ class Attempt(Base):
     started_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the judge's full result
+    # Exam day (migration 0005_examday): the booking this attempt serves and which try it is
+    # (1 = 初考 of the sitting, 2 = the one 补考; re-runs after a device fault keep the number).
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True, index=True)
+    attempt_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     candidate: Mapped[Candidate] = relationship()
     vehicle: Mapped[Vehicle] = relationship()
@@ -112,6 +117,9 @@ class JournalEntry(Base):
     t: Mapped[float] = mapped_column(Float)
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     line: Mapped[str] = mapped_column(Text)
+    # Hash chain (examroom.journal_chain): each row's hash covers its line and the previous hash.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (UniqueConstraint("attempt_id", "seq", name="uq_journal_attempt_seq"),)
 
@@ -160,3 +168,99 @@ class Review(Base):
     reviewer: Mapped[str] = mapped_column(String(64))
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str] = mapped_column(Text, default="")
+class SittingStatus(str, enum.Enum):
+    PLANNED = "planned"
+    OPEN = "open"  # check-in open
+    RUNNING = "running"  # self-check passed: attempts may start
+    CLOSED = "closed"
+
+
+class Sitting(Base):
+    """A 考试场次: a block of bookings examined between two times on one course."""
+
+    __tablename__ = "sittings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # 考试场次 as booked in 交管12123
+    course_code: Mapped[str] = mapped_column(String(32), default="")  # 考场代码
+    checkin_opens_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default=SittingStatus.PLANNED.value)
+    self_check: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class SittingLog(Base):
+    """One scheduled phase of a sitting, done once: the unique key makes a second run a no-op."""
+
+    __tablename__ = "sitting_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id"))
+    phase: Mapped[str] = mapped_column(String(16))
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (UniqueConstraint("sitting_id", "phase", name="uq_sitting_log_phase"),)
+
+
+class BookingState(str, enum.Enum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"  # identity confirmed, photo taken: waiting to be called
+    CALLED = "called"  # called up to a vehicle (叫号)
+    ON_VEHICLE = "on_vehicle"  # an attempt is running
+    DONE = "done"
+    NO_SHOW = "no_show"  # 缺考
+
+
+class Booking(Base):
+    """One roster row: a candidate booked into a sitting."""
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    serial_number: Mapped[str] = mapped_column(String(32), default="")  # 流水号
+    vehicle_class: Mapped[str] = mapped_column(String(4))
+    school: Mapped[str] = mapped_column(String(128), default="")  # 驾校
+    exam_reason: Mapped[str] = mapped_column(String(8), default="初考")  # 初考 / 补考
+    state: Mapped[str] = mapped_column(String(16), default=BookingState.BOOKED.value)
+    queue_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    vehicle_id: Mapped[str | None] = mapped_column(ForeignKey("vehicles.id"), nullable=True)
+    called_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checked_in_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmed_by: Mapped[str] = mapped_column(String(64), default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    photo_sha256: Mapped[str] = mapped_column(String(64), default="")
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # judged attempts used (at most 2)
+    outcome: Mapped[str] = mapped_column(String(16), default="")  # passed / failed / no_show
+
+    candidate: Mapped[Candidate] = relationship()
+    sitting: Mapped[Sitting] = relationship()
+
+    __table_args__ = (UniqueConstraint("sitting_id", "candidate_id", name="uq_booking_sitting_candidate"),)
+
+
+class Seal(Base):
+    """The signed record of a finished attempt (examroom.sealing)."""
+
+    __tablename__ = "seals"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)  # order of sealing: seals chain in this order
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON that was signed
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+    key_id: Mapped[str] = mapped_column(String(64))
+    sealed_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SealKey(Base):
+    """A course's public key, kept beside the records so they verify offline."""
+
+    __tablename__ = "seal_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_pem: Mapped[str] = mapped_column(Text)
+    created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))

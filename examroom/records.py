@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from examroom.journal_chain import genesis, row_hash
 from examroom.models import Attempt, AttemptStatus, Candidate, Deduction, JournalEntry, Vehicle
 from scoring.observations import Observation, parse_utc, to_json
 
@@ -38,6 +39,7 @@ class Records:
 
     @property
     def sessions(self) -> sessionmaker[Session]:
+        """The session factory, for the exam-day services that share this database."""
         return self._sessions
 
     # -- set-up -----------------------------------------------------------------
@@ -62,7 +64,7 @@ class Records:
 
     # -- attempt life -----------------------------------------------------------
     def check_in(self, candidate_id: int, vehicle_id: str, course: str, rule_set: str,
-                 utc: datetime) -> int:
+                 utc: datetime, booking_id: int | None = None, attempt_no: int | None = None) -> int:
         with self._sessions.begin() as session:
             vehicle = session.get(Vehicle, vehicle_id)
             candidate = session.get(Candidate, candidate_id)
@@ -76,7 +78,8 @@ class Records:
                     f"vehicle {vehicle_id} examines class {vehicle.vehicle_class}")
             attempt = Attempt(candidate_id=candidate_id, vehicle_id=vehicle_id,
                               vehicle_class=vehicle.vehicle_class, course=course, rule_set=rule_set,
-                              status=AttemptStatus.CHECKED_IN.value, reason="", checked_in_utc=utc)
+                              status=AttemptStatus.CHECKED_IN.value, reason="", checked_in_utc=utc,
+                              booking_id=booking_id, attempt_no=attempt_no)
             session.add(attempt)
             session.flush()
             return attempt.id
@@ -89,12 +92,21 @@ class Records:
             attempt.status = AttemptStatus.RUNNING.value
             attempt.started_utc = utc
 
-    def append_journal(self, attempt_id: int, entries: Iterable[tuple[int, Observation]]) -> None:
-        rows = [JournalEntry(attempt_id=attempt_id, seq=seq, kind=obs.kind, t=obs.t, utc=obs.utc,
-                             line=to_json(obs)) for seq, obs in entries]
+    def append_journal(self, attempt_id: int, entries: Iterable[tuple[int, Observation]],
+                       prev_hash: str | None = None) -> str:
+        """Append rows to the attempt's hash chain; returns the new head (give it back next time)."""
+        head = prev_hash or genesis(attempt_id)
+        rows = []
+        for seq, obs in entries:
+            line = to_json(obs)
+            digest = row_hash(head, attempt_id, seq, line)
+            rows.append(JournalEntry(attempt_id=attempt_id, seq=seq, kind=obs.kind, t=obs.t, utc=obs.utc,
+                                     line=line, prev_hash=head, hash=digest))
+            head = digest
         if rows:
             with self._sessions.begin() as session:
                 session.add_all(rows)
+        return head
 
     def add_deduction(self, attempt_id: int, deduction: dict) -> None:
         with self._sessions.begin() as session:

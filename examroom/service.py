@@ -8,7 +8,9 @@ assembly against simulated devices.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 
 from devices.readings import Clock, SystemClock
 from examroom.commands import CommandDesk
@@ -17,8 +19,13 @@ from examroom.database import make_engine, session_factory, upgrade
 from examroom.feedserver import FeedServer
 from examroom.hardware import build_runners
 from examroom.livefeed import LiveFeed
+from examroom.callup import CallUp
+from examroom.checkin import CheckIn
 from examroom.records import Records
+from examroom.recovery import mark_interrupted
+from examroom.sealing import Sealer, load_or_create_key
 from examroom.settings import SiteSettings
+from examroom.sittings import SittingPhases, SittingScheduler
 from scoring.course import load_course
 from scoring.rules import load_ruleset
 
@@ -27,14 +34,23 @@ log = logging.getLogger(__name__)
 
 class CourseService:
     def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0,
-                 command_token: str | None = None) -> None:
+                 data_dir: Path | None = None, command_token: str | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.course = load_course(settings.course_file)
         self.ruleset = load_ruleset(settings.rule_set_file)
         self.engine = make_engine(settings.database_url)
         upgrade(self.engine)
-        self.records = Records(session_factory(self.engine))
+        self.sessions = session_factory(self.engine)
+        self.records = Records(self.sessions)
+        # Exam day: seal key, crash recovery (before anything new starts), check-in and call-up.
+        self.data_dir = data_dir or settings.data_dir or _default_data_dir(settings.database_url)
+        self.sealer = Sealer(self.sessions, load_or_create_key(self.data_dir),
+                             rule_set_sha256=hashlib.sha256(settings.rule_set_file.read_bytes()).hexdigest())
+        self.interrupted = mark_interrupted(self.sessions)
+        self.sealer.seal_unsealed()
+        self.checkin = CheckIn(self.sessions)
+        self.callup = CallUp(self.sessions)
         self.feed = LiveFeed()
         vehicles = []
         for v in settings.vehicles:
@@ -43,7 +59,9 @@ class CourseService:
             self.records.ensure_vehicle(v.id, v.plate, model.vehicle_class, v.model)
         self.controller = Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
                                      board_inputs={b.id: b.inputs for b in settings.course_boards})
+        self.controller.finish_listeners += [self._seal, self.callup.on_finished]
         self.runners = build_runners(settings, self.controller, self.clock)
+        self.scheduler = SittingScheduler(self.engine, SittingPhases(self.sessions, self.health))
         self.commands = CommandDesk(self.controller, self.ruleset)
         self.feed_server = FeedServer(self.feed, port=feed_port, commands=self.commands.handle, token=command_token)
 
@@ -52,15 +70,27 @@ class CourseService:
         for runner in self.runners:
             runner.start()
         self.feed_server.start()
+        self.scheduler.start()
         log.info("controller running: %d devices, live feed at %s", len(self.runners), self.feed_server.url)
         return self
 
     def stop(self) -> None:
+        self.scheduler.stop()
         self.feed_server.stop()
         for runner in self.runners:
             runner.stop()
         self.controller.stop()
         self.engine.dispose()
 
+    def _seal(self, attempt_id: int, _status) -> None:
+        self.sealer.seal(attempt_id)
+
     def health(self) -> list[dict]:
         return [runner.health().as_dict() for runner in self.runners]
+
+
+def _default_data_dir(database_url: str) -> Path:
+    """Beside a SQLite file; a server database needs ``data_dir`` in the settings."""
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        return Path(database_url.removeprefix("sqlite:///")).resolve().parent
+    raise ValueError("settings: data_dir is needed (where the course's seal key is kept)")

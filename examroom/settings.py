@@ -56,6 +56,8 @@ class SiteSettings:
     course_boards: list[CourseBoardSettings] = field(default_factory=list)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # Where the course keeps its seal key (and, later, evidence); None: beside the settings file.
+    data_dir: Path | None = None
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -82,7 +84,8 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         course_file=(base / reader.text("course_file")).resolve(),
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,
-        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535))
+        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
+        data_dir=(base / reader.text("data_dir", ".")).resolve())
     reader.done()
     web.done()
     return settings

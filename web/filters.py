@@ -21,6 +21,7 @@ def status_text(status: str) -> str:
         "failed": _("不合格"),
         "aborted": _("已中止"),
         "device_fault": _("设备故障"),
+        "interrupted": _("中断"),
     }.get(status, status)
 
 
@@ -37,6 +38,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["status_text"] = status_text
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["item_title"] = item_title
+    app.jinja_env.filters["sitting_status"] = sitting_status
+    app.jinja_env.filters["booking_state"] = booking_state
+
+
+def sitting_status(status: str) -> str:
+    return {"planned": _("未开始"), "open": _("签到中"), "running": _("考试中"), "closed": _("已结束")}.get(status, status)
+
+
+def booking_state(state: str) -> str:
+    return {"booked": _("已预约"), "checked_in": _("候考"), "called": _("已叫号"), "on_vehicle": _("考试中"),
+            "done": _("考试结束"), "no_show": _("缺考")}.get(state, state)
 
 
 def item_title(item_type: str | None) -> str:

@@ -13,6 +13,7 @@ import itertools
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 from devices.readings import ScaledClock
 from examroom.controller import Controller
@@ -55,10 +56,16 @@ class ScenarioDriver:
         self.vehicle_id = vehicle_id
         self.stopping = threading.Event()
 
-    def drive(self, scenario: Scenario) -> DriveOutcome:
-        """Play one scenario; returns the attempt it produced and how it ended."""
-        info = demo_candidate(self.controller.vehicles[self.vehicle_id].vehicle_class)
-        candidate_id = self.records.ensure_candidate(info)
+    def drive(self, scenario: Scenario, begin: Callable[[], int] | None = None) -> DriveOutcome:
+        """Play one scenario; returns the attempt it produced and how it ended.
+
+        ``begin`` starts the attempt when the script says so (for a booked candidate,
+        the call-up's start); by default a made-up candidate is checked in directly.
+        """
+        if begin is None:
+            info = demo_candidate(self.controller.vehicles[self.vehicle_id].vehicle_class)
+            candidate_id = self.records.ensure_candidate(info)
+            begin = lambda: self.controller.begin_attempt(self.vehicle_id, candidate_id, info.name)  # noqa: E731
         origin, _ = self.clock.now()
         attempt_id = None
         for sample in scenario.samples(STEP):
@@ -68,7 +75,7 @@ class ScenarioDriver:
             self.clock.sleep(origin + sample.t - now)
             self.sim.show(self.vehicle_id, sample)
             if "start" in sample.commands and attempt_id is None:
-                attempt_id = self.controller.begin_attempt(self.vehicle_id, candidate_id, info.name)
+                attempt_id = begin()
             elif attempt_id is not None and self.controller.running_attempt(self.vehicle_id) != attempt_id:
                 break  # the judge ended the attempt (不合格): the candidate leaves the course
         status = None

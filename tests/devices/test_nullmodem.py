@@ -59,3 +59,16 @@ def test_unplug_hangs_up_and_replug_works_on_same_paths(modem):
     assert b.readline() == b"again\n"
     a.close()
     b.close()
+
+
+def test_an_unplugged_cable_leads_nowhere():
+    """A freed /dev/pts number may already belong to another process's pty: a stale link must not reach it."""
+    import os
+
+    with NullModem() as cable:
+        cable.unplug()
+        assert not os.path.exists(cable.a) and not os.path.exists(cable.b)
+        with pytest.raises(serial.SerialException):
+            serial.serial_for_url(cable.a)
+        cable.replug()
+        assert os.path.realpath(cable.a).startswith("/dev/pts/")

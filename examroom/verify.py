@@ -1,0 +1,185 @@
+"""Offline verification of sealed attempts: says exactly what does not match.
+
+For each attempt: the seal exists and its Ed25519 signature holds over its
+payload (with the key kept in the database, or a pinned public key file); the
+record rebuilt from the stored rows equals the sealed record field by field;
+the journal's hash chain holds row by row and ends at the sealed head; the
+seal names the digest of the seal before it. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from examroom.journal_chain import genesis, row_hash
+from examroom.models import Attempt, AttemptStatus, JournalEntry, Seal, SealKey
+from examroom.sealing import GENESIS_SEAL, key_id, load_public_key, record_of, seal_digest, utc_text
+
+# A course's "day" is its local calendar day; the five-small-vehicle courses are all in China.
+COURSE_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Problem:
+    attempt: int
+    where: str  # seal, signature, record.<path>, journal seq N, seal chain
+    message: str
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt}: {self.where}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    checked: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unfinished: list[int] = field(default_factory=list)  # still running: nothing to verify yet
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=COURSE_ZONE).astimezone(timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, day: date | None = None,
+           public_key: Ed25519PublicKey | None = None) -> VerifyReport:
+    """Verify the given attempts, a day's attempts, or (neither given) every attempt."""
+    report = VerifyReport()
+    with sessions() as session:
+        query = select(Attempt).order_by(Attempt.id)
+        if attempts is not None:
+            query = query.where(Attempt.id.in_(attempts))
+            found = set(session.scalars(select(Attempt.id).where(Attempt.id.in_(attempts))))
+            for missing in sorted(set(attempts) - found):
+                report.problems.append(Problem(missing, "attempt", "no such attempt in the database"))
+        if day is not None:
+            start, end = day_bounds(day)
+            query = query.where(Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end)
+        keys = {k.key_id: k.public_pem for k in session.scalars(select(SealKey))}
+        for attempt in session.scalars(query):
+            if not AttemptStatus(attempt.status).final:
+                report.unfinished.append(attempt.id)
+                continue
+            report.checked.append(attempt.id)
+            report.problems += _verify_attempt(session, attempt, keys, public_key)
+    return report
+
+
+def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
+                    pinned: Ed25519PublicKey | None) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def bad(where: str, message: str) -> None:
+        problems.append(Problem(attempt.id, where, message))
+
+    chain = _check_journal(session, attempt.id)
+    for where, message in chain:
+        bad(where, message)
+    seal = session.get(Seal, attempt.id)
+    if seal is None:
+        bad("seal", f"the attempt ended as {attempt.status} but has no seal")
+        return problems
+    key = pinned
+    if key is None:
+        pem = keys.get(seal.key_id)
+        if pem is None:
+            bad("seal", f"signed with key {seal.key_id}, which is not in the database")
+            return problems
+        key = load_public_key(pem)
+    else:
+        if key_id(pinned) != seal.key_id:
+            bad("seal", f"signed with key {seal.key_id}, not the pinned key {key_id(pinned)}")
+    try:
+        key.verify(bytes.fromhex(seal.signature), seal.payload.encode("utf-8"))
+    except (InvalidSignature, ValueError):
+        bad("signature", "the Ed25519 signature does not match the sealed payload (payload or signature edited)")
+    try:
+        payload = json.loads(seal.payload)
+    except json.JSONDecodeError as exc:
+        bad("seal", f"the sealed payload is not JSON: {exc}")
+        return problems
+    for path, sealed, stored in _diff(payload.get("record"), record_of(session, attempt), "record"):
+        bad(path, f"stored {_show(stored)}, sealed {_show(sealed)}")
+    if payload.get("record", {}).get("attempt") != attempt.id:
+        bad("seal", f"the seal is for attempt {payload.get('record', {}).get('attempt')}")
+    _check_seal_link(session, seal, payload, bad)
+    return problems
+
+
+def _check_journal(session: Session, attempt_id: int) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    expected_prev = genesis(attempt_id)
+    expected_seq = 1
+    # Plain rows, not ORM objects: a day holds hundreds of thousands of journal rows.
+    rows = session.execute(select(JournalEntry.seq, JournalEntry.kind, JournalEntry.t, JournalEntry.utc,
+                                  JournalEntry.line, JournalEntry.prev_hash, JournalEntry.hash)
+                           .where(JournalEntry.attempt_id == attempt_id).order_by(JournalEntry.seq))
+    for seq, kind, t, utc, line, prev_hash, digest in rows:
+        where = f"journal seq {seq}"
+        if seq != expected_seq:
+            out.append((where, f"expected seq {expected_seq}: rows {expected_seq}..{seq - 1} are missing"))
+        if digest is None:
+            out.append((where, "the row has no hash (written outside the chain)"))
+            expected_prev, expected_seq = digest, seq + 1
+            continue
+        if prev_hash != expected_prev:
+            out.append((where, "prev_hash does not link to the row before (row inserted, removed or edited)"))
+        if row_hash(prev_hash or "", attempt_id, seq, line) != digest:
+            out.append((where, "the line does not match its hash (the line or the hash was edited)"))
+        try:
+            data = json.loads(line)
+            stated = (data.get("kind"), data.get("t"), data.get("utc"))
+        except (json.JSONDecodeError, AttributeError) as exc:
+            out.append((where, f"the line is not a JSON observation: {exc}"))
+        else:
+            if stated != (kind, t, utc_text(utc)):
+                out.append((where, f"columns kind/t/utc ({kind}, {t}, {utc_text(utc)}) "
+                                   f"disagree with the line ({stated[0]}, {stated[1]}, {stated[2]})"))
+        expected_prev, expected_seq = digest, seq + 1
+    return out
+
+
+def _check_seal_link(session: Session, seal: Seal, payload: dict, bad) -> None:
+    if payload.get("seq") != seal.seq:
+        bad("seal chain", f"seal number column {seal.seq} differs from the sealed number {payload.get('seq')}")
+    if seal.seq == 1:
+        if payload.get("prev_seal") != GENESIS_SEAL:
+            bad("seal chain", "the first seal does not start the chain")
+        return
+    previous = session.scalar(select(Seal).where(Seal.seq == seal.seq - 1))
+    if previous is None:
+        bad("seal chain", f"seal {seal.seq - 1} (the one before) is missing: a sealed attempt was removed")
+    elif seal_digest(previous) != payload.get("prev_seal"):
+        bad("seal chain", f"seal {seal.seq - 1} (attempt {previous.attempt_id}) is not the one this seal "
+                          "follows: it was edited or replaced")
+
+
+def _diff(sealed, stored, path: str):
+    """(path, sealed, stored) for every leaf that differs."""
+    if isinstance(sealed, dict) and isinstance(stored, dict):
+        for key in sorted(set(sealed) | set(stored)):
+            yield from _diff(sealed.get(key), stored.get(key), f"{path}.{key}")
+    elif isinstance(sealed, list) and isinstance(stored, list):
+        if len(sealed) != len(stored):
+            yield f"{path} (count)", len(sealed), len(stored)
+        for i, (a, b) in enumerate(zip(sealed, stored)):
+            yield from _diff(a, b, f"{path}[{i}]")
+    elif sealed != stored or type(sealed) is not type(stored):
+        yield path, sealed, stored
+
+
+def _show(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."

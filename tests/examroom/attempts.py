@@ -1,0 +1,56 @@
+"""Finished attempts written straight through Records (no devices), for record-keeping tests."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+from examroom.identity import id_check_character
+from examroom.models import AttemptStatus
+from examroom.records import CandidateInfo, Records
+from scoring.observations import Command, CommandAction, Gear, Signals
+
+UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+_numbers = itertools.count(1)
+
+
+def id_number(n: int, born: str = "19900101") -> str:
+    first17 = f"620102{born}{n % 1000:03d}"
+    return first17 + id_check_character(first17)
+
+
+def finished_attempt(records: Records, observations: int = 30, passed: bool = True,
+                     booking_id: int | None = None, candidate_id: int | None = None) -> int:
+    records.ensure_vehicle("V1", "甘K·0001学", "E", "E-HJ110")
+    if candidate_id is None:
+        n = next(_numbers)
+        candidate_id = records.ensure_candidate(CandidateInfo("张三", id_number(n), f"6200{n:06d}", "E"))
+    attempt = records.check_in(candidate_id, "V1", "demo", "ga1026-2022", UTC, booking_id=booking_id,
+                               attempt_no=1)
+    records.mark_running(attempt, UTC)
+    head = None
+    rows = [(1, Command(t=0.0, utc=UTC, vehicle="V1", action=CommandAction.START, vehicle_class="E",
+                        vehicle_model="E-HJ110"))]
+    for i in range(2, observations + 1):
+        t = i * 0.05
+        rows.append((i, Signals(t=t, utc=UTC + timedelta(seconds=t), vehicle="V1", ignition=True, engine=True,
+                                starter=False, gear=Gear.G1, helmet=True)))
+    for start in range(0, len(rows), 10):  # in batches, as the controller writes
+        head = records.append_journal(attempt, rows[start:start + 10], prev_hash=head)
+    records.add_deduction(attempt, {"rule": "general.stall", "code": "10210", "title": "熄火", "points": 10,
+                                    "disqualify": False, "item": "hill", "t": 1.25,
+                                    "utc": "2026-11-29T03:00:01.250000Z", "value": None})
+    status = AttemptStatus.PASSED if passed else AttemptStatus.FAILED
+    records.finish(attempt, status, UTC + timedelta(seconds=60),
+                   result={"score": 90 if passed else 70, "passed": passed, "status": status.value})
+    return attempt
+
+
+def allow_tampering(connection) -> None:
+    """Drop the append-only triggers, as someone set on editing the records would."""
+    if connection.dialect.name == "sqlite":
+        for name in ("journal_no_update", "journal_no_delete", "seals_no_update", "seals_no_delete"):
+            connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    else:
+        for table in ("journal", "seals"):
+            connection.exec_driver_sql(f"DROP TRIGGER {table}_append_only ON {table}")

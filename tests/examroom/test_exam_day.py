@@ -1,0 +1,246 @@
+"""A whole simulated exam day on the demo course, end to end.
+
+A roster with bad rows is imported; two sittings run on the schedule; the
+candidates check in (one through the serial card reader), are called up to the
+vehicles and drive scripted attempts: a pass, a failure and its 补考, a manual
+不合格, a device fault and its re-run, a no-show; the controller is SIGKILLed in
+the middle of an attempt of the second sitting and restarted. Afterwards every
+record verifies, slips print, the sittings export, and one edited byte is named.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import cv2
+import numpy as np
+import pytest
+import serial
+from sqlalchemy import select
+
+from devices.cardreader import CardReader
+from devices.nullmodem import NullModem
+from examroom.demo import DemoCourse
+from examroom.models import Attempt, Sitting
+from examroom.roster import RosterImport, examined_classes
+from examroom.simulation.crash_drill import kill_mid_attempt
+from examroom.simulation.drive import STEP
+from examroom.simulation.scenarios import scenario
+from examroom.sittings import SittingPlan, create_sitting
+from examroom.slip import render_slip
+from examroom.upload_export import ExportError, export_sitting
+from examroom.verify import verify
+from tests.examroom.attempts import id_number
+from tests.examroom.test_roster import HEADER
+
+pytestmark = pytest.mark.slow
+
+SPEED = 6.0
+PHOTO = cv2.imencode(".jpg", np.full((160, 120, 3), (90, 140, 60), np.uint8))[1].tobytes()
+E, C4 = "V1", "V2"  # the demo vehicles: an E motorcycle and a C4 three-wheeler
+PEOPLE = {  # key: (name, id serial, class, sitting)
+    "pass": ("王建国", 31, "E", "S1"), "retest": ("李秀英", 32, "E", "S1"), "manual": ("张伟", 33, "C4", "S1"),
+    "fault": ("刘芳", 34, "C4", "S1"), "absent": ("陈志强", 35, "E", "S1"), "crash": ("杨丽", 36, "E", "S2"),
+}
+
+
+def _roster(path):
+    rows = [["", name, id_number(n), f"6201{n:08d}", f"L{n}", cls, "兰州驾校", sitting, "初考"]
+            for name, n, cls, sitting in PEOPLE.values()]
+    bad = [["", "赵磊", id_number(37)[:-1] + ("0" if id_number(37)[-1] != "0" else "1"), "620100000037", "", "E",
+            "", "S1", "初考"],
+           ["", "黄海燕", id_number(38), "620100000038", "", "C1", "", "S1", "初考"],
+           ["", "周斌", id_number(39), "620100000039", "", "E", "", "S7", "初考"]]
+    with open(path, "w", newline="", encoding="utf-8-sig") as out:
+        csv.writer(out).writerows([HEADER] + rows + bad)
+    return path
+
+
+def _wait(predicate, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _status(demo, sitting_id):
+    with demo.service.sessions() as session:
+        return session.get(Sitting, sitting_id).status
+
+
+def _park_vehicles(demo):
+    """The exam vehicles stand at the start: their receivers report, so the self-check passes."""
+    for vehicle in (E, C4):
+        first = next(iter(scenario(demo.class_of(vehicle), "clean").samples(STEP)))
+        demo.sim.show(vehicle, first)
+
+
+def _check_in(demo, sitting_id, number):
+    arrival = demo.service.checkin.identify(sitting_id, number)
+    demo.service.checkin.confirm(arrival.booking_id, PHOTO, "考试员甲")
+    return arrival.booking_id
+
+
+def _drive(demo, vehicle, booking, name, action=None):
+    """Call the booking to the vehicle and drive scenario ``name``; ``action`` runs 1 s into it."""
+    demo.service.callup.assign(booking, vehicle)
+    controller = demo.service.controller
+
+    def begin():
+        attempt = demo.service.callup.start(booking, controller)
+        if action is not None:
+            threading.Timer(1.0, action, args=(controller,)).start()
+        return attempt
+
+    return demo.drivers[vehicle].drive(scenario(demo.class_of(vehicle), name), begin=begin)
+
+
+def test_a_whole_exam_day(tmp_path):
+    url = f"sqlite:///{tmp_path / 'examroom.sqlite3'}"
+    demo = DemoCourse(tmp_path, speed=SPEED).start()
+    try:
+        sessions = demo.service.sessions
+        now = datetime.now(timezone.utc)
+        s1 = create_sitting(sessions, SittingPlan("S1", now, now + timedelta(seconds=2), now + timedelta(hours=1),
+                                                  "6201001"))
+        s2 = create_sitting(sessions, SittingPlan("S2", now, now + timedelta(seconds=2), now + timedelta(hours=2),
+                                                  "6201001"))
+        demo.service.scheduler.self_check_retry = 1.0
+        demo.service.scheduler.sync()
+        _park_vehicles(demo)
+
+        # Roster: bad rows named, nothing written until asked, then once.
+        importer = RosterImport(sessions, examined_classes(demo.service.course))
+        path = _roster(tmp_path / "bookings.csv")
+        report = importer.run(path)
+        assert [b.line for b in report.bad] == [8, 9, 10] and report.imported == 0
+        assert (importer.run(path, commit=True).imported, importer.run(path, commit=True).unchanged) == (6, 6)
+
+        _wait(lambda: _status(demo, s1) == "running" and _status(demo, s2) == "running", what="self-checks")
+
+        # Check-in: one number from the serial card reader, the others typed.
+        cards: queue.Queue = queue.Queue()
+        with NullModem() as cable:
+            reader = CardReader(cable.b, cards.put).start()
+            device = serial.serial_for_url(cable.a)
+            device.write((id_number(PEOPLE["pass"][1]) + "\r\n").encode())
+            booking = {"pass": _check_in(demo, s1, cards.get(timeout=2))}
+            device.close()
+            reader.stop()
+        for key in ("retest", "manual", "fault"):
+            booking[key] = _check_in(demo, s1, id_number(PEOPLE[key][1]))
+
+        # Sitting 1: both vehicles at once.
+        outcomes: dict[str, list] = {}
+
+        def motorcycle():
+            outcomes["E"] = [_drive(demo, E, booking["pass"], "clean"),
+                             _drive(demo, E, booking["retest"], "pole_touch"),
+                             _drive(demo, E, booking["retest"], "clean")]
+
+        def three_wheeler():
+            outcomes["C4"] = [
+                _drive(demo, C4, booking["manual"], "clean",
+                       lambda c: c.manual_fail(C4, "general.instruction", "考试员甲", "不按考试员指令驾驶：未停车")),
+                _drive(demo, C4, booking["fault"], "clean",
+                       lambda c: c.device_fault(C4, "GNSS 失锁超过 2 秒", actor="考试员甲")),
+                _drive(demo, C4, booking["fault"], "clean")]
+
+        threads = [threading.Thread(target=motorcycle), threading.Thread(target=three_wheeler)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert [o.status.value for o in outcomes["E"]] == ["passed", "failed", "passed"]
+        assert [o.status.value for o in outcomes["C4"]] == ["failed", "device_fault", "passed"]
+        assert demo.service.scheduler.run_now(s1, "close") is True
+        with sessions() as session:
+            sitting = session.get(Sitting, s1)
+            assert sitting.summary["outcomes"] == {"failed": 1, "no_show": 1, "passed": 3}
+            numbers = {a.id: a.attempt_no for a in session.scalars(select(Attempt).where(Attempt.booking_id.isnot(None)))}
+        e_ids = [o.attempt_id for o in outcomes["E"]]
+        c_ids = [o.attempt_id for o in outcomes["C4"]]
+        assert [numbers[i] for i in e_ids] == [1, 1, 2]  # the 补考 is the second try
+        assert [numbers[i] for i in c_ids] == [1, 1, 1]  # a re-run after a device fault uses no try
+
+        # Sitting 2: the candidate is called, then the controller dies mid-attempt.
+        booking["crash"] = _check_in(demo, s2, id_number(PEOPLE["crash"][1]))
+        demo.service.callup.assign(booking["crash"], E)
+    finally:
+        demo.stop()
+    kill = kill_mid_attempt(tmp_path, delay=1.0, speed=SPEED, booking=booking["crash"])
+    assert kill.rows > 0 and kill.loss_seconds <= 0.1, kill
+
+    demo = DemoCourse(tmp_path, speed=SPEED).start()
+    try:
+        assert demo.service.interrupted == [kill.attempt_id]
+        _park_vehicles(demo)
+        rerun = _drive(demo, E, booking["crash"], "clean")
+        assert rerun.status.value == "passed"
+        assert demo.service.scheduler.run_now(s2, "close") is True
+        sessions = demo.service.sessions
+        with sessions() as session:
+            assert session.get(Attempt, kill.attempt_id).status == "interrupted"
+            assert session.get(Attempt, rerun.attempt_id).attempt_no == 1
+            assert session.get(Sitting, s2).summary["outcomes"] == {"passed": 1}
+    finally:
+        demo.stop()
+
+    # Every record verifies, offline, from the command line.
+    report = verify(sessions)
+    assert report.ok, [str(p) for p in report.problems]
+    assert len(report.checked) == 8 and not report.unfinished
+    run = subprocess.run([sys.executable, "-m", "examroom.cli", "verify", "--all", "--database", url],
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and "verified 8 attempt(s): OK" in run.stdout, run.stdout + run.stderr
+
+    # Slips print for every sealed attempt; each sitting exports with its checksums.
+    for attempt_id in report.checked:
+        assert render_slip(sessions, attempt_id, "http://course/examday/verify/").startswith(b"%PDF-")
+    files = export_sitting(sessions, "S1", tmp_path / "upload")
+    document = json.loads(files[0].read_text(encoding="utf-8"))
+    assert len(document["records"]) == 5  # judged attempts; the device fault is not a result
+    with sessions() as session:
+        scores = {a.candidate.exam_number + str(a.attempt_no): a.score
+                  for a in session.scalars(select(Attempt).where(Attempt.status.in_(["passed", "failed"])))}
+    assert {r["准考证明编号"] + str(r["考试次数"]): r["考试成绩"] for r in document["records"]} == {
+        k: v for k, v in scores.items() if k[:12] != f"6201{PEOPLE['crash'][1]:08d}"}
+    assert [r["考试状态"] for r in document["records"]].count("1") == 3
+    failed = sorted((r["倒车入库或桩考扣分"], r["综合评判扣分"]) for r in document["records"] if r["考试状态"] == "0")
+    assert failed == [(0, 100), (100, 0)]  # the manual 不合格 (general), the pole touch (桩考)
+    for r in document["records"]:
+        body = "|".join(str(r[f]) for f in document["fields"] if f != "校验位")
+        assert hashlib.sha1(body.encode()).hexdigest() == r["校验位"]
+    for line in files[2].read_text(encoding="utf-8").splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((tmp_path / "upload" / name).read_bytes()).hexdigest() == digest
+
+    # One byte edited in one journal line: verify names it, and the export refuses.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "examroom.sqlite3") as db:
+        with pytest.raises(sqlite3.IntegrityError, match="journal is append-only"):
+            db.execute("UPDATE journal SET line = line WHERE attempt_id = ?", (e_ids[0],))
+        db.execute("DROP TRIGGER journal_no_update")  # as someone set on editing the record would
+        row_id, seq, line = db.execute("SELECT id, seq, line FROM journal WHERE attempt_id = ? AND kind = 'pose' "
+                                       "ORDER BY seq LIMIT 1 OFFSET 10", (e_ids[0],)).fetchone()
+        at = line.index('"speed":') + len('"speed":')
+        edited = line[:at] + ("9" if line[at] != "9" else "8") + line[at + 1:]
+        db.execute("UPDATE journal SET line = ? WHERE id = ?", (edited, row_id))
+    run = subprocess.run([sys.executable, "-m", "examroom.cli", "verify", "--all", "--database", url],
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert f"attempt {e_ids[0]}: journal seq {seq}: the line does not match its hash" in run.stdout, run.stdout
+    assert run.stdout.count("attempt ") == 1  # that line alone: nothing else is blamed
+    with pytest.raises(ExportError, match=f"attempt {e_ids[0]}: journal seq {seq}:"):
+        export_sitting(sessions, "S1", tmp_path / "upload2")

@@ -1,0 +1,131 @@
+"""Sittings: phases change the records once; scheduled jobs survive a restart and run once."""
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, text
+
+from examroom.database import session_factory
+from examroom.models import Booking, Candidate, Sitting, SittingLog
+from examroom.sittings import SittingError, SittingPhases, SittingPlan, SittingScheduler, create_sitting
+from tests.examroom.attempts import id_number
+
+HEALTHY = [{"device": "V1.gnss", "kind": "gnss", "alive": True, "rate": 10.0, "expected_rate": 10.0,
+            "readings": 100, "frames_dropped": 0}]
+DEAD = HEALTHY + [{"device": "V1.signals", "kind": "signals", "alive": False, "rate": 0.0, "expected_rate": 20.0,
+                   "readings": 0, "frames_dropped": 0},
+                  {"device": "board", "kind": "courseboard", "alive": True, "rate": 6.0, "expected_rate": 20.0,
+                   "readings": 50, "frames_dropped": 0}]
+
+
+def _sitting(sessions, code="S1", start_in=3600.0, length=3600.0, opens_before=1800.0):
+    now = datetime.now(timezone.utc)
+    start = now + timedelta(seconds=start_in)
+    return create_sitting(sessions, SittingPlan(code, start - timedelta(seconds=opens_before), start,
+                                                start + timedelta(seconds=length)))
+
+
+def _book(sessions, sitting_id, n):
+    with sessions.begin() as session:
+        c = Candidate(name=f"考生{n}", id_number=id_number(n), exam_number=f"62{n:08d}", vehicle_class="E")
+        session.add(c)
+        session.flush()
+        session.add(Booking(sitting_id=sitting_id, candidate_id=c.id, vehicle_class="E", state="booked",
+                            serial_number="", school="", exam_reason="初考", confirmed_by="", photo_sha256="",
+                            tries=0, outcome=""))
+
+
+def test_phases_run_once_and_close_marks_no_shows(engine):
+    sessions = session_factory(engine)
+    sitting_id = _sitting(sessions)
+    _book(sessions, sitting_id, 1)
+    _book(sessions, sitting_id, 2)
+    with sessions.begin() as session:
+        session.scalar(select(Booking).limit(1)).state = "done"
+    phases = SittingPhases(sessions, lambda: DEAD)
+    assert phases.run(sitting_id, "open") is True
+    assert phases.run(sitting_id, "open") is False
+    assert phases.run(sitting_id, "self_check") is False
+    with sessions() as session:
+        sitting = session.get(Sitting, sitting_id)
+        assert sitting.status == "open"  # a dead device keeps the sitting from running
+        assert sitting.self_check["problems"] == ["V1.signals: 无数据", "board: 数据率6.0Hz，应为20Hz"]
+    assert SittingPhases(sessions, lambda: HEALTHY).run(sitting_id, "self_check") is True  # the retry passes
+    assert phases.run(sitting_id, "self_check") is False
+    assert phases.run(sitting_id, "close") is True
+    assert phases.run(sitting_id, "close") is False
+    with sessions() as session:
+        sitting = session.get(Sitting, sitting_id)
+        assert sitting.status == "closed"
+        assert sitting.summary["outcomes"] == {"done": 1, "no_show": 1}
+        assert sitting.self_check["ok"] is True
+        assert session.scalar(select(func.count(SittingLog.id))) == 3
+
+
+def test_a_healthy_self_check_lets_the_sitting_run(engine):
+    sessions = session_factory(engine)
+    sitting_id = _sitting(sessions)
+    phases = SittingPhases(sessions, lambda: HEALTHY)
+    phases.run(sitting_id, "open")
+    phases.run(sitting_id, "self_check")
+    with sessions() as session:
+        assert session.get(Sitting, sitting_id).status == "running"
+
+
+def test_bad_plans_are_refused(engine):
+    sessions = session_factory(engine)
+    _sitting(sessions, "S1")
+    with pytest.raises(SittingError, match="场次S1已存在"):
+        _sitting(sessions, "S1")
+    with pytest.raises(SittingError, match="须 签到开始"):
+        _sitting(sessions, "S2", length=-10)
+
+
+def test_jobs_survive_a_restart_and_run_once(engine):
+    sessions = session_factory(engine)
+    sitting_id = _sitting(sessions, start_in=0.8, length=0.4, opens_before=0.4)
+    first = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY))
+    with sessions() as session:
+        first.schedule(session.get(Sitting, sitting_id))
+    first.start()
+    first.stop()  # the controller goes down before any phase is due
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs WHERE id LIKE 'sitting-%'")).scalar() == 3
+    time.sleep(0.6)  # check-in should have opened while nobody was running
+    second = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY)).start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with sessions() as session:
+                if session.get(Sitting, sitting_id).status == "closed":
+                    break
+            time.sleep(0.05)
+        assert second.pending() == []
+    finally:
+        second.stop()
+    third = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY)).start()
+    third.stop()
+    with sessions() as session:
+        phases = session.scalars(select(SittingLog.phase).order_by(SittingLog.id)).all()
+        assert phases == ["open", "self_check", "close"]
+        assert session.get(Sitting, sitting_id).status == "closed"
+
+
+@pytest.mark.postgres
+def test_two_schedulers_firing_the_same_phase_at_once_change_the_records_once(postgres_engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from examroom.database import upgrade
+
+    upgrade(postgres_engine)
+    sessions = session_factory(postgres_engine)
+    sitting_id = _sitting(sessions)
+    _book(sessions, sitting_id, 71)
+    phases = [SittingPhases(sessions, lambda: HEALTHY) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda p: p.run(sitting_id, "close"), phases))
+    assert sorted(results) == [False, False, False, True]
+    with sessions() as session:
+        assert session.scalar(select(func.count(SittingLog.id))) == 1
+        assert session.get(Sitting, sitting_id).summary["outcomes"] == {"no_show": 1}

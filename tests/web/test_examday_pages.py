@@ -1,0 +1,69 @@
+"""Exam-day pages: check-in, call-up, the waiting hall, verification and the slip, in Chinese."""
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from examroom.models import Sitting
+from examroom.roster import RosterImport
+from examroom.sealing import Sealer, load_or_create_key, seal_digest
+from examroom.sittings import SittingPlan, create_sitting
+from tests.examroom.attempts import finished_attempt, id_number
+from tests.examroom.test_checkin_callup import PHOTO
+from tests.examroom.test_roster import write_csv
+from tests.web.conftest import login
+from web import create_app
+
+
+@pytest.fixture
+def day(records, accounts, tmp_path):
+    sessions = records.sessions
+    records.ensure_vehicle("V1", "甘K·3071学", "E", "E-01")
+    records.ensure_vehicle("V2", "甘K·3072学", "C4", "C4-01")
+    now = datetime.now(timezone.utc)
+    sitting = create_sitting(sessions, SittingPlan("S1", now, now + timedelta(minutes=5), now + timedelta(hours=1)))
+    write_csv(tmp_path / "r.csv", [["", "王建国", id_number(41), "620100000041", "", "E", "兰州驾校", "S1", "初考"]])
+    RosterImport(sessions, {"E", "C4"}).run(tmp_path / "r.csv", commit=True)
+    with sessions.begin() as session:
+        session.get(Sitting, sitting).status = "open"
+    client = create_app(records, config={"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False}).test_client()
+    login(client, "supervisor")
+    return client, sitting
+
+
+def test_check_in_call_up_and_the_hall(day):
+    client, sitting = day
+    assert "S1" in client.get("/examday/").get_data(as_text=True)
+    page = client.post(f"/examday/sitting/{sitting}/checkin", data={"id_number": id_number(41)}).get_data(as_text=True)
+    assert "王建国" in page and "620***********" in page and id_number(41) not in page
+    bad = client.post(f"/examday/sitting/{sitting}/checkin", data={"id_number": "123"})
+    assert bad.status_code == 422 and "长度为3位，应为18位" in bad.get_data(as_text=True)
+    booking = page.split('name="booking" value="')[1].split('"')[0]
+    done = client.post(f"/examday/sitting/{sitting}/checkin", content_type="multipart/form-data",
+                       data={"booking": booking, "photo": (io.BytesIO(PHOTO), "p.jpg")})
+    assert "签到成功，排队号 1" in done.get_data(as_text=True)
+    wrong = client.post(f"/examday/sitting/{sitting}/queue", data={"booking": booking, "vehicle": "V2"})
+    assert wrong.status_code == 422 and "预约的准驾车型为E" in wrong.get_data(as_text=True)
+    assert client.post(f"/examday/sitting/{sitting}/queue", data={"vehicle": "V1"}).status_code == 200
+    hall = client.get(f"/examday/hall/{sitting}").get_data(as_text=True)
+    assert "请以下考生上车" in hall and "王*国" in hall and "甘K·3071学" in hall and "王建国" not in hall
+    none_left = client.post(f"/examday/sitting/{sitting}/queue", data={"vehicle": "V1"})
+    assert "没有等候该车型的考生" in none_left.get_data(as_text=True)
+
+
+def test_verification_link_and_slip(records, accounts, tmp_path):
+    client = create_app(records, config={"TESTING": True, "SECRET_KEY": "t"}).test_client()
+    login(client, "supervisor")
+    sealer = Sealer(records.sessions, load_or_create_key(tmp_path))
+    attempt = finished_attempt(records)
+    seal = sealer.seal(attempt)
+    good = client.get(f"/examday/verify/{attempt}?seal={seal_digest(seal)[:32]}").get_data(as_text=True)
+    assert "电子签章有效" in good and "成绩单与签章记录一致" in good
+    assert "成绩单上的签章摘要与记录不符" in client.get(f"/examday/verify/{attempt}?seal={'0' * 32}").get_data(as_text=True)
+    slip = client.get(f"/examday/slip/{attempt}.pdf")
+    assert slip.mimetype == "application/pdf" and slip.data.startswith(b"%PDF-")
+    with records.sessions.begin() as session:
+        session.connection().exec_driver_sql(f"UPDATE attempts SET score = 99 WHERE id = {attempt}")
+    bad = client.get(f"/examday/verify/{attempt}").get_data(as_text=True)
+    assert "核验未通过" in bad and "record.score" in bad

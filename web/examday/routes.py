@@ -1,0 +1,131 @@
+"""Exam-day views: thin over examroom's check-in, call-up, sealing and slip services.
+
+These pages write only the records the supervisor's desk owns (check-in,
+vehicle assignment, call-up); starting an attempt is the controller's, and
+the console's actions go to the controller through web.console.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from examroom.callup import CallUp, CallUpError, hall
+from examroom.checkin import CheckIn, CheckInError
+from examroom.models import Booking, Seal, Sitting, Vehicle
+from examroom.sealing import seal_digest
+from examroom.slip import SlipError, render_slip
+from examroom.verify import verify
+from web.examday import bp
+from web.security import STAFF, SUPERVISORS, audit, public, roles
+from web.services import records
+
+
+def _sessions():
+    return records().sessions
+
+
+def _sitting(sitting_id: int) -> Sitting:
+    with _sessions()() as session:
+        sitting = session.get(Sitting, sitting_id)
+    if sitting is None:
+        abort(404)
+    return sitting
+
+
+@bp.get("/")
+@roles(*SUPERVISORS)
+def sittings():
+    with _sessions()() as session:
+        rows = session.scalars(select(Sitting).order_by(Sitting.starts_utc)).all()
+    return render_template("examday/sittings.html", sittings=rows)
+
+
+@bp.route("/sitting/<int:sitting_id>/checkin", methods=["GET", "POST"])
+@roles(*SUPERVISORS)
+def checkin(sitting_id: int):
+    sitting = _sitting(sitting_id)
+    service = CheckIn(_sessions())
+    arrival = message = error = None
+    if request.method == "POST":
+        try:
+            if "booking" in request.form:
+                photo = request.files.get("photo")
+                # The confirming examiner is whoever is signed in, not a name typed into a field.
+                queue_no = service.confirm(int(request.form["booking"]), photo.read() if photo else b"",
+                                           current_user.account.username)
+                audit("check_in", f"booking {request.form['booking']}", f"queue {queue_no}")
+                message = _("签到成功，排队号 %(n)s", n=queue_no)
+            else:
+                arrival = service.identify(sitting_id, request.form.get("id_number", ""))
+        except CheckInError as exc:
+            error = str(exc)
+    status = 200 if error is None else 422
+    return render_template("examday/checkin.html", sitting=sitting, arrival=arrival, message=message,
+                           error=error), status
+
+
+@bp.route("/sitting/<int:sitting_id>/queue", methods=["GET", "POST"])
+@roles(*SUPERVISORS)
+def queue(sitting_id: int):
+    sitting = _sitting(sitting_id)
+    callup = CallUp(_sessions())
+    error = None
+    if request.method == "POST":
+        try:
+            vehicle = request.form.get("vehicle", "")
+            if request.form.get("booking"):
+                callup.assign(int(request.form["booking"]), vehicle)
+                audit("assign", f"booking {request.form['booking']}", f"vehicle {vehicle}")
+            elif callup.call_next(sitting_id, vehicle) is None:
+                error = _("没有等候该车型的考生")
+            else:
+                audit("call_next", f"sitting {sitting_id}", f"vehicle {vehicle}")
+        except CallUpError as exc:
+            error = str(exc)
+    with _sessions()() as session:
+        vehicles = session.scalars(select(Vehicle).order_by(Vehicle.id)).all()
+        waiting = session.scalars(select(Booking).where(Booking.sitting_id == sitting_id,
+                                                        Booking.queue_no.is_not(None))
+                                  .order_by(Booking.queue_no)).all()
+        rows = [(b, b.candidate) for b in waiting]
+    plates = {v.id: v.plate for v in vehicles}
+    return render_template("examday/queue.html", sitting=sitting, vehicles=vehicles, rows=rows, plates=plates,
+                           error=error), (200 if error is None else 422)
+
+
+@bp.get("/hall/<int:sitting_id>")
+@public  # the waiting-hall screen: names are masked there
+def waiting_hall(sitting_id: int):
+    screen = hall(_sessions(), sitting_id)
+    if not screen:
+        abort(404)
+    return render_template("examday/hall.html", screen=screen, sitting_id=sitting_id)
+
+
+@bp.get("/verify/<int:attempt_id>")
+@public  # the link in a slip's QR code: anyone holding the slip may check it
+def verify_attempt(attempt_id: int):
+    """The link in a slip's QR code: does the stored record still match its seal?"""
+    report = verify(_sessions(), attempts=[attempt_id])
+    with _sessions()() as session:
+        seal = session.get(Seal, attempt_id)
+        digest = seal_digest(seal) if seal else ""
+    claimed = request.args.get("seal", "")
+    slip_matches = bool(claimed) and digest.startswith(claimed) and len(claimed) >= 16
+    return render_template("examday/verify.html", attempt_id=attempt_id, report=report, digest=digest,
+                           claimed=claimed, slip_matches=slip_matches)
+
+
+@bp.get("/slip/<int:attempt_id>.pdf")
+@roles(*STAFF)
+def slip(attempt_id: int):
+    try:
+        pdf = render_slip(_sessions(), attempt_id, url_for("examday.verify_attempt", attempt_id=0, _external=True)
+                          .rsplit("/", 1)[0] + "/")
+    except SlipError as exc:
+        abort(404, str(exc))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=slip-{attempt_id}.pdf"})

@@ -26,8 +26,21 @@ def main(argv: list[str] | None = None) -> int:
     rules = sub.add_parser("rules", help="list the rule set")
     rules.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
     rules.add_argument("--class", dest="vehicle_class", help="only rules that apply to this class")
+    rules.add_argument("--province", type=Path, action="append", default=[],
+                       help="province override file (TOML), applied after the standard version")
+    rules.add_argument("--course", type=Path, help="course file whose [overrides] apply last")
     rules.add_argument("--json", action="store_true", help="print as JSON")
     rules.set_defaults(run=_rules)
+
+    rejudge = sub.add_parser("rejudge", help="judge a stored attempt again from its journal")
+    rejudge.add_argument("attempt", type=int, help="attempt id")
+    rejudge.add_argument("--database", required=True, help="database URL (sqlite:///... or postgresql+psycopg://...)")
+    rejudge.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file the attempt was driven on")
+    rejudge.add_argument("--rules", type=Path, help="another rule set file to compare with (TOML)")
+    rejudge.add_argument("--province", type=Path, action="append", default=[],
+                         help="province override file for --rules")
+    rejudge.add_argument("--json", action="store_true", help="print as JSON")
+    rejudge.set_defaults(run=_rejudge)
 
     demo = sub.add_parser("demo", help="run a whole simulated course with the web page")
     demo.add_argument("--dir", type=Path, help="data folder (default: a new temporary folder)")
@@ -76,16 +89,81 @@ def _judge(args) -> int:
 
 def _rules(args) -> int:
     from scoring.rules import load_ruleset, ruleset_to_dict
+    from scoring.overrides import effective_ruleset, load_override_file
 
-    ruleset = load_ruleset(args.rules)
+    provinces = tuple(load_override_file(path) for path in args.province)
+    course = None
+    if args.course is not None:
+        from scoring.course import load_course
+
+        course = load_course(args.course)
+    ruleset = effective_ruleset(load_ruleset(args.rules), provinces,
+                                course.overrides if course else None, course.name if course else "")
     table = ruleset_to_dict(ruleset, vehicle_class=args.vehicle_class)
     if args.json:
         print(json.dumps(table, ensure_ascii=False, indent=2))
     else:
-        print(f"{table['id']}  ({len(table['rules'])} rules)")
+        print(f"{table['id']}  ({len(table['rules'])} rules)  sha256 {table['hash']}")
+        for layer in table["layers"]:
+            print(f"  [{layer['kind']}] {layer['name']}: {layer['source']}" + (f" — {layer['detail']}" if layer["detail"] else ""))
         for rule in table["rules"]:
             points = "不合格" if rule["disqualify"] else f"-{rule['points']}"
-            print(f"  {rule['id']:<30} {rule.get('code') or '':<8} {points:>6}  {rule['title']}")
+            state = "" if rule["enabled"] else "  (off)"
+            print(f"  {rule['id']:<30} {rule.get('code') or '':<8} {points:>6}  {rule['title']}{state}")
+    return 0
+
+
+def _rejudge(args) -> int:
+    from examroom.database import make_engine, session_factory
+    from examroom.records import Records
+    from examroom.rejudge import rejudge
+    from scoring.course import load_course
+    from scoring.overrides import effective_ruleset, load_override_file
+    from scoring.rules import load_ruleset
+
+    course = load_course(args.course)
+    other = None
+    if args.rules is not None:
+        provinces = tuple(load_override_file(path) for path in args.province)
+        other = effective_ruleset(load_ruleset(args.rules), provinces)
+    elif args.province:
+        raise ValueError("--province applies to --rules; give the rule set file too")
+    engine = make_engine(args.database)
+    try:
+        report = rejudge(Records(session_factory(engine)), args.attempt, course, other).to_dict()
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    print(f"attempt {report['attempt']}")
+    if report["stored"] is not None:
+        print(f"  stored:   {report['stored']['status']}  score {report['stored'].get('score')}")
+    for label, key, rules in (("own", "own", report["own_rule_set"]), ("other", "other", report["other_rule_set"])):
+        result = report[key]
+        if result is None:
+            continue
+        print(f"  {label + ':':<9} {result['status']}  score {result['score']}  under {rules['id']} "
+              f"(sha256 {rules['hash'][:12]}…)")
+        for d in result["deductions"]:
+            points = "不合格" if d["disqualify"] else f"-{d['points']}"
+            print(f"      {d['t']:9.2f}s  {d['rule']:<28} {points:>6}  {d['title']}")
+    if report["reproduces"] is not None:
+        print(f"  reproduces the stored result: {'yes' if report['reproduces'] else 'NO'}")
+    diff = report["differences"]
+    if diff is not None:
+        print("  differences (own → other):")
+        for name in ("status", "passed", "score"):
+            if diff[name] is not None:
+                print(f"    {name}: {diff[name][0]} → {diff[name][1]}")
+        for d in diff["only_before"]:
+            print(f"    only under own rules:   {d['t']:9.2f}s {d['rule']}")
+        for d in diff["only_after"]:
+            print(f"    only under other rules: {d['t']:9.2f}s {d['rule']}")
+        for c in diff["points_changed"]:
+            print(f"    points changed: {c['t']:9.2f}s {c['rule']} {c['points'][0]} → {c['points'][1]}")
+        if not any(diff[k] for k in diff):
+            print("    none")
     return 0
 
 

@@ -73,6 +73,10 @@ class Attempt(Base):
     started_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the judge's full result
+    # The effective rule set that judged it (version + province + course overrides) and its
+    # SHA-256, so a re-judge uses what applied that day (migration 0002_rulesets).
+    rule_set_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    rule_set_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     candidate: Mapped[Candidate] = relationship()
     vehicle: Mapped[Vehicle] = relationship()

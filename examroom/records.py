@@ -55,7 +55,7 @@ class Records:
 
     # -- attempt life -----------------------------------------------------------
     def check_in(self, candidate_id: int, vehicle_id: str, course: str, rule_set: str,
-                 utc: datetime) -> int:
+                 utc: datetime, rule_set_snapshot: dict | None = None) -> int:
         with self._sessions.begin() as session:
             vehicle = session.get(Vehicle, vehicle_id)
             candidate = session.get(Candidate, candidate_id)
@@ -69,7 +69,9 @@ class Records:
                     f"vehicle {vehicle_id} examines class {vehicle.vehicle_class}")
             attempt = Attempt(candidate_id=candidate_id, vehicle_id=vehicle_id,
                               vehicle_class=vehicle.vehicle_class, course=course, rule_set=rule_set,
-                              status=AttemptStatus.CHECKED_IN.value, reason="", checked_in_utc=utc)
+                              status=AttemptStatus.CHECKED_IN.value, reason="", checked_in_utc=utc,
+                              rule_set_snapshot=rule_set_snapshot,
+                              rule_set_hash=rule_set_snapshot["hash"] if rule_set_snapshot else None)
             session.add(attempt)
             session.flush()
             return attempt.id

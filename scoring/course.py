@@ -30,7 +30,8 @@ from .item_geometry import (
     Pole,
     deck_from_polygon,
 )
-from .rules import Overrides, read_overrides
+from .overrides import read_overrides
+from .rules import Overrides
 from .vehicle import VEHICLE_CLASSES, WHEELS_BY_KIND, VehicleError, VehicleModel, build_vehicle
 
 DEFAULT_LINE_WIDTH = 0.15  # research.md §3.5: markings are 10 or 15 cm wide

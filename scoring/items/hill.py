@@ -66,19 +66,22 @@ class HillJudge(ItemJudge):
 
     def _judge_stop_position(self, frame: Frame) -> None:
         offset = abs(self.item.stake_line.side(frame.placement.point(self.reference)))
-        if self.ctx.rule("hill.stop_offset_major").triggered_by(offset):
+        if self._hits("hill.stop_offset_major", offset):
             self.ctx.deduct("hill.stop_offset_major", frame.t, frame.utc, value=offset, unit="m",
                             detail=self.reference)
-        elif offset > self.ctx.measure("hill_on_line_tolerance") and \
-                self.ctx.rule("hill.stop_offset_minor").triggered_by(offset):
+        elif offset > self.ctx.measure("hill_on_line_tolerance") and self._hits("hill.stop_offset_minor", offset):
             self.ctx.deduct("hill.stop_offset_minor", frame.t, frame.utc, value=offset, unit="m",
                             detail=self.reference)
         edge = self.item.edge_line
         gap = -max(edge.beyond(p) for p in frame.placement.outline.exterior.coords)
-        if self.ctx.rule("hill.edge_gap_major").triggered_by(gap):
+        if self._hits("hill.edge_gap_major", gap):
             self.ctx.deduct("hill.edge_gap_major", frame.t, frame.utc, value=gap, unit="m")
-        elif self.ctx.rule("hill.edge_gap_minor").triggered_by(gap):
+        elif self._hits("hill.edge_gap_minor", gap):
             self.ctx.deduct("hill.edge_gap_minor", frame.t, frame.utc, value=gap, unit="m")
+
+    def _hits(self, rule_id: str, value: float) -> bool:
+        """The rule applies to this class (and is switched on) and the value triggers it."""
+        return self.ctx.applies(rule_id) and self.ctx.rule(rule_id).triggered_by(value)
 
     def _moved_off(self, frame: Frame, rollback: float) -> None:
         if not self._rollback_failed and self.ctx.rule("hill.rollback_minor").triggered_by(rollback):

@@ -1,0 +1,28 @@
+"""rule sets: the effective rule set (version + overrides) stored with every attempt
+
+Revision ID: 0002_rulesets
+Revises: 0001
+Create Date: 2026-11-29 04:40:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0002_rulesets'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('attempts', schema=None) as batch_op:
+        # scoring.rules.ruleset_to_dict of the rule set that judged the attempt, and its SHA-256:
+        # a re-judge uses what applied that day, and a changed snapshot no longer matches its hash.
+        batch_op.add_column(sa.Column('rule_set_snapshot', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('rule_set_hash', sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.drop_column('rule_set_hash')
+        batch_op.drop_column('rule_set_snapshot')

@@ -16,7 +16,7 @@ from typing import Any
 
 from shapely.geometry import Point, Polygon
 
-from . import layouts
+from . import layouts, small_car_layouts
 from .fields import Fields
 from .geometry import REFERENCES, Line, Vec, forward
 from .item_geometry import (
@@ -35,7 +35,11 @@ from .rules import Overrides
 from .vehicle import VEHICLE_CLASSES, WHEELS_BY_KIND, VehicleError, VehicleModel, build_vehicle
 
 DEFAULT_LINE_WIDTH = 0.15  # research.md §3.5: markings are 10 or 15 cm wide
-DEFAULT_ORDER = ("pile", "hill", "bridge")  # domain/README.md: C4/D/E/F items in this order
+# domain/README.md: the items of each class in this order (C4/D/E/F: pile, hill, bridge;
+# C3/M: 倒车入库, 坡道, 侧方停车, 曲线行驶, 直角转弯; tractors: the field course).
+DEFAULT_ORDER = ("reverse", "pile", "hill", "parallel", "curve", "angle", "bridge", "field")
+GENERATORS = {**layouts.GENERATORS, **small_car_layouts.GENERATORS}
+GENERATOR_OPTIONS = {**layouts.GENERATOR_OPTIONS, **small_car_layouts.GENERATOR_OPTIONS}
 
 
 class CourseError(ValueError):
@@ -215,7 +219,7 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
     place = layouts.Placement(place_table.number("x"), place_table.number("y"), place_table.number("heading"))
     place_table.done()
     options: dict[str, Any] = {}
-    for key in layouts.GENERATOR_OPTIONS[item_type]:
+    for key in GENERATOR_OPTIONS[item_type]:
         if not table.has(key):
             continue
         if key == "piles":
@@ -226,6 +230,8 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
             options[key] = table.string(key, choices=SIDES)
         elif key == "layout":
             options[key] = table.string(key, choices=("slalom",))
+        elif key == "turn":
+            options[key] = table.string(key, choices=SIDES)
         elif key == "deck_sensors":
             options[key] = table.boolean(key)
         else:
@@ -233,7 +239,7 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
     if item_type == "bridge" and vehicle.kind != "two_wheeler" and vehicle.track <= 0:
         raise table.fail(f"vehicle {model_id} needs a track to lay out two decks", "vehicle")
     style = layouts.LineStyle(defaults.width, defaults.reference)
-    return layouts.GENERATORS[item_type](item_id, classes, place, vehicle, style, options)
+    return GENERATORS[item_type](item_id, classes, place, vehicle, style, options)
 
 
 def _read_item(table: Fields, vehicles: dict[str, VehicleModel]) -> Item:
@@ -246,6 +252,8 @@ def _read_item(table: Fields, vehicles: dict[str, VehicleModel]) -> Item:
     mode = table.string("geometry", default="generated", choices=("generated", "surveyed"))
     if mode == "generated":
         item = _generated(table, item_id, item_type, classes, vehicles, defaults)
+    elif item_type not in _SURVEYED:
+        raise table.fail(f"{item_type} items are generated only (surveyed geometry: pile, hill, bridge)", "geometry")
     else:
         common = _surveyed_common(table, item_id, item_type, classes, defaults)
         item = _SURVEYED[item_type](table, common, defaults)

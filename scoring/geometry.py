@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point
 
 Vec = tuple[float, float]
 
 REFERENCES = ("centre", "inner_edge")
+ON_LINE = 1e-6  # metres: a point this close to a line is on it (float round-off, not measurement)
 
 
 def forward(heading: float) -> Vec:
@@ -124,6 +125,10 @@ class Line:
         s0, s1 = self.side(a), self.side(b)
         if not (s0 < 0 <= s1):
             return None
-        if not LineString([a, b]).intersects(self.geometry):
+        k = -s0 / (s1 - s0)
+        # Within the line's extent: the interpolated crossing point lies on the line. (A segment
+        # intersection test misses a fix that lands exactly on the line by float round-off, and
+        # the next step then starts on the line and is no crossing either.)
+        if self.geometry.distance(Point(lerp(a, b, k))) > ON_LINE:
             return None
-        return -s0 / (s1 - s0)
+        return k

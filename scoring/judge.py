@@ -16,22 +16,27 @@ from .course import Course
 from .events import AttemptResult, Deduction, EventKind, ItemRecord, JudgeEvent, Snapshot, Status
 from .general import GeneralJudge
 from .item_geometry import Item
-from .items.base import Context, Frame, ItemJudge
+from .items.base import Context, Frame, ItemJudge, crossing
 from .items.bridge import BridgeJudge
 from .items.hill import HillJudge
+from .items.angle import AngleJudge
+from .items.curve import CurveJudge
+from .items.parallel import ParallelJudge
 from .items.pile import PileJudge
+from .items.reverse import ReverseJudge
 from .motion import StopTracker
 from .observations import Command, CommandAction, CourseSensor, Observation, Pose, Signals
 from .rules import Rule, RuleSet
 from .vehicle import VehicleModel
 
-ITEM_JUDGES: dict[str, type[ItemJudge]] = {"pile": PileJudge, "hill": HillJudge, "bridge": BridgeJudge}
+ITEM_JUDGES: dict[str, type[ItemJudge]] = {
+    "pile": PileJudge, "hill": HillJudge, "bridge": BridgeJudge, "reverse": ReverseJudge,
+    "parallel": ParallelJudge, "angle": AngleJudge, "curve": CurveJudge,
+}
 
-# The point whose path starts an item (crossing its entry line) and the one that finishes it
-# (crossing its exit line): the item starts with the front wheels and ends when the rear
-# wheels are through, so nothing the rear wheels do inside the item escapes it.
+# The point whose path starts an item (crossing its entry line); each item judge says what
+# finishes it (by default the rear axle over the exit line, ItemJudge.exit_crossing).
 ENTRY_POINT = "front_axle"
-EXIT_POINT = "rear_axle"
 
 
 class JudgeError(ValueError):
@@ -143,7 +148,7 @@ class Judge:
             self.current.on_pose(frame)
             self._maybe_exit(frame)
         if not self.status.ended:
-            owns = self.current is not None and self.current.owns_rollback
+            owns = self.current is not None and (self.current.owns_rollback or self.current.reverses)
             self.general.on_pose(frame, owns)
         self._previous = frame
 
@@ -157,23 +162,11 @@ class Judge:
 
     # --- items ---------------------------------------------------------------------------
 
-    def _crossing(self, frame: Frame, point: str, line_of) -> tuple[float, datetime] | None:
-        """Interpolated (t, utc) at which ``point`` crossed a line between the last fix and this one."""
-        before, now = frame.path(point)
-        if before is None or self._previous is None:
-            return None
-        k = line_of.crossed(before, now)
-        if k is None:
-            return None
-        previous = self._previous
-        t = previous.t + (frame.t - previous.t) * k
-        return t, previous.utc + (frame.utc - previous.utc) * k
-
     def _maybe_enter(self, frame: Frame) -> None:
         if self._next_index >= len(self.order):
             return
         item = self.order[self._next_index]
-        crossed = self._crossing(frame, ENTRY_POINT, item.entry)
+        crossed = crossing(frame, self._previous, ENTRY_POINT, item.entry)
         if crossed is None:
             return
         t, utc = crossed
@@ -184,7 +177,7 @@ class Judge:
     def _maybe_exit(self, frame: Frame) -> None:
         assert self.current is not None
         item = self.current.item
-        crossed = self._crossing(frame, EXIT_POINT, item.exit)
+        crossed = self.current.exit_crossing(frame, self._previous)
         if crossed is None:
             return
         t, utc = crossed

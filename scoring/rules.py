@@ -23,9 +23,9 @@ from typing import Any
 from .fields import Fields
 from .vehicle import VEHICLE_CLASSES
 
-ITEMS = ("general", "pile", "hill", "bridge")
+ITEMS = ("general", "pile", "hill", "bridge", "reverse", "parallel", "angle", "curve", "field")
 DETECTORS = ("auto", "manual")
-UNITS = ("m", "s", "m/s", "deg")
+UNITS = ("m", "s", "m/s", "deg", "count")
 COMPARATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _LOWER = (">", ">=")
 _UPPER = ("<", "<=")
@@ -45,6 +45,9 @@ MEASUREMENTS: dict[str, str] = {
     "rollback_floor": "m",
     "hill_on_line_tolerance": "m",
     "deck_margin": "m",
+    "gear_debounce": "s",
+    "field_stop_minimum": "s",
+    "direction_speed": "m/s",
 }
 
 

@@ -7,11 +7,16 @@ from datetime import datetime
 from typing import Callable
 
 from ..events import VALUE_DECIMALS
+from ..geometry import Line, forward
 from ..item_geometry import Item
 from ..motion import StopTracker
 from ..observations import CourseSensor, Signals
 from ..rules import Rule, RuleSet
 from ..vehicle import Placement, VehicleModel
+
+# The point that finishes an item by crossing its exit line, unless the item says otherwise:
+# the rear wheels must be through, so nothing they do inside the item escapes it.
+EXIT_POINT = "rear_axle"
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,27 @@ class Frame:
         """Where a named point was at the previous fix (or None) and is now."""
         before = self.previous.point(point) if self.previous is not None else None
         return before, self.placement.point(point)
+
+
+def crossing(frame: Frame, previous: Frame | None, point: str, line: Line) -> tuple[float, datetime] | None:
+    """Interpolated (t, utc) at which ``point`` crossed ``line`` between the last fix and this one."""
+    before, now = frame.path(point)
+    if before is None or previous is None:
+        return None
+    k = line.crossed(before, now)
+    if k is None:
+        return None
+    return previous.t + (frame.t - previous.t) * k, previous.utc + (frame.utc - previous.utc) * k
+
+
+def motion_direction(frame: Frame, direction_speed: float) -> int:
+    """+1 moving forward, −1 moving backward, 0 too slow to tell (rear-axle travel along the heading)."""
+    if frame.previous is None or frame.speed < direction_speed:
+        return 0
+    (x0, y0), (x1, y1) = frame.previous.point("rear_axle"), frame.placement.point("rear_axle")
+    f = forward(frame.placement.heading)
+    along = (x1 - x0) * f[0] + (y1 - y0) * f[1]
+    return 0 if along == 0 else (1 if along > 0 else -1)
 
 
 class Context:
@@ -65,6 +91,8 @@ class ItemJudge:
     """Base of the item judges; the attempt judge calls these hooks while the vehicle is in the item."""
 
     owns_rollback = False  # True when the item judges rollback itself (the hill)
+    reverses = False  # True when reversing is part of the item (no rollback judged in it)
+    exit_point = EXIT_POINT
 
     def __init__(self, item: Item, ctx: Context, started_t: float) -> None:
         self.item = item
@@ -82,6 +110,10 @@ class ItemJudge:
 
     def on_tick(self, t: float, utc: datetime) -> None:
         pass
+
+    def exit_crossing(self, frame: Frame, previous: Frame | None) -> tuple[float, datetime] | None:
+        """When the vehicle finished the item between ``previous`` and ``frame``, else None."""
+        return crossing(frame, previous, self.exit_point, self.item.exit)
 
     def finish(self, t: float, utc: datetime) -> None:
         """The vehicle has left the item over its exit line."""

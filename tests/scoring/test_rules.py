@@ -44,7 +44,9 @@ def test_ids_are_unique_and_every_rule_is_documented():
 def test_every_research_row_is_covered_once():
     covered = [row for rule in ruleset().rules.values() for row in rule.covers]
     expected = {f"G{i}" for i in range(1, 7)} | {f"M{i}" for i in range(1, 9)} | {f"P{i}" for i in range(1, 9)} \
-        | {f"H{i}" for i in range(1, 11)} | {f"B{i}" for i in range(1, 6)}
+        | {f"H{i}" for i in range(1, 11)} | {f"B{i}" for i in range(1, 6)} \
+        | {f"R{i}" for i in range(1, 7)} | {f"S{i}" for i in range(1, 7)} | {f"A{i}" for i in range(1, 4)} \
+        | {f"C{i}" for i in range(1, 4)} | {f"T{i}" for i in range(1, 10)}
     # G1 is one row for two signals: the seat belt (C4) and the helmet (D/E/F)
     assert sorted(covered) == sorted(list(expected) + ["G1"])
 
@@ -174,4 +176,11 @@ def test_load_ruleset_names_the_file(tmp_path):
 
 
 def test_classes_are_the_five_small_vehicle_set():
-    assert VEHICLE_CLASSES == ("C4", "D", "E", "F")
+    assert VEHICLE_CLASSES == ("C3", "M", "C4", "D", "E", "F", "G1", "G2", "K1", "K2")
+
+
+def test_every_class_has_rules_and_an_item_rule():
+    for cls in VEHICLE_CLASSES:
+        rules = [r for r in ruleset().rules.values() if cls in r.classes]
+        assert any(r.item != "general" for r in rules), cls
+        assert any(r.item == "general" for r in rules), cls

@@ -16,7 +16,7 @@ from typing import Any
 
 from shapely.geometry import Point, Polygon
 
-from . import layouts, small_car_layouts
+from . import bay_layouts, layouts, small_car_layouts
 from .fields import Fields
 from .geometry import REFERENCES, Line, Vec, forward
 from .item_geometry import (
@@ -39,7 +39,10 @@ DEFAULT_LINE_WIDTH = 0.15  # research.md §3.5: markings are 10 or 15 cm wide
 # C3/M: 倒车入库, 坡道, 侧方停车, 曲线行驶, 直角转弯; tractors: the field course).
 DEFAULT_ORDER = ("reverse", "pile", "hill", "parallel", "curve", "angle", "bridge", "field")
 GENERATORS = {**layouts.GENERATORS, **small_car_layouts.GENERATORS}
-GENERATOR_OPTIONS = {**layouts.GENERATOR_OPTIONS, **small_car_layouts.GENERATOR_OPTIONS}
+GENERATOR_OPTIONS = {**layouts.GENERATOR_OPTIONS, **small_car_layouts.GENERATOR_OPTIONS,
+                     "field": bay_layouts.OPTIONS}
+GENERATORS["field"] = bay_layouts.field
+PILE_LAYOUTS = ("slalom", "bay_shift")
 
 
 class CourseError(ValueError):
@@ -219,7 +222,9 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
     place = layouts.Placement(place_table.number("x"), place_table.number("y"), place_table.number("heading"))
     place_table.done()
     options: dict[str, Any] = {}
-    for key in GENERATOR_OPTIONS[item_type]:
+    layout = table.string("layout", default="slalom", choices=PILE_LAYOUTS) if item_type == "pile" else None
+    keys = bay_layouts.OPTIONS if layout == "bay_shift" else GENERATOR_OPTIONS[item_type]
+    for key in keys:
         if not table.has(key):
             continue
         if key == "piles":
@@ -229,9 +234,15 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
         elif key == "first_side":
             options[key] = table.string(key, choices=SIDES)
         elif key == "layout":
-            options[key] = table.string(key, choices=("slalom",))
+            options[key] = layout
         elif key == "turn":
             options[key] = table.string(key, choices=SIDES)
+        elif key == "legs":
+            options[key] = table.strings(key)
+            try:
+                bay_layouts.parse_legs(options[key])
+            except bay_layouts.LegError as exc:
+                raise table.fail(str(exc)) from exc
         elif key == "deck_sensors":
             options[key] = table.boolean(key)
         else:
@@ -239,7 +250,12 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
     if item_type == "bridge" and vehicle.kind != "two_wheeler" and vehicle.track <= 0:
         raise table.fail(f"vehicle {model_id} needs a track to lay out two decks", "vehicle")
     style = layouts.LineStyle(defaults.width, defaults.reference)
-    return GENERATORS[item_type](item_id, classes, place, vehicle, style, options)
+    try:
+        if layout == "bay_shift":
+            return bay_layouts.pile_bay_shift(item_id, classes, place, vehicle, style, options)
+        return GENERATORS[item_type](item_id, classes, place, vehicle, style, options)
+    except ValueError as exc:
+        raise table.fail(str(exc)) from exc
 
 
 def _read_item(table: Fields, vehicles: dict[str, VehicleModel]) -> Item:

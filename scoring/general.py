@@ -59,7 +59,9 @@ class GeneralJudge:
                 and signals.gear != Gear.UNKNOWN:
             self.ctx.deduct("general.start_not_neutral", t, utc, detail=f"gear {signals.gear.value}")
         if last is not None and last.engine and not signals.engine and signals.ignition and last.ignition:
+            # −10 for the road classes, 不合格 for tractors: the rule that applies to the class counts
             self.ctx.deduct("general.stall", t, utc)
+            self.ctx.deduct("general.tractor_stall", t, utc)
         if self.two_wheeler and signals.roll is not None and self.ctx.stops.speed >= self.ctx.measure("walking_pace"):
             self._roll.append((t, signals.roll))
         elif self.two_wheeler:

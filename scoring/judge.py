@@ -20,6 +20,7 @@ from .items.base import Context, Frame, ItemJudge, crossing
 from .items.bridge import BridgeJudge
 from .items.hill import HillJudge
 from .items.angle import AngleJudge
+from .items.bay_shift import BayShiftJudge
 from .items.curve import CurveJudge
 from .items.parallel import ParallelJudge
 from .items.pile import PileJudge
@@ -31,8 +32,15 @@ from .vehicle import VehicleModel
 
 ITEM_JUDGES: dict[str, type[ItemJudge]] = {
     "pile": PileJudge, "hill": HillJudge, "bridge": BridgeJudge, "reverse": ReverseJudge,
-    "parallel": ParallelJudge, "angle": AngleJudge, "curve": CurveJudge,
+    "parallel": ParallelJudge, "angle": AngleJudge, "curve": CurveJudge, "field": BayShiftJudge,
 }
+
+
+def item_judge_class(item: Item) -> type[ItemJudge]:
+    """The judge of an item: by its type, and for 桩考 by its layout (slalom or bay shift)."""
+    if getattr(item, "layout", None) == "bay_shift":
+        return BayShiftJudge
+    return ITEM_JUDGES[item.type]
 
 # The point whose path starts an item (crossing its entry line); each item judge says what
 # finishes it (by default the rear axle over the exit line, ItemJudge.exit_crossing).
@@ -56,7 +64,8 @@ class Judge:
         self.order: tuple[Item, ...] = course.items_for(vehicle_class)
         if not self.order:
             raise JudgeError(f"course {course.name} has no items for class {vehicle_class}")
-        if vehicle_class not in self.ruleset.hill_reference_point:
+        needs_hill = any(item.type == "hill" for item in self.order)
+        if needs_hill and vehicle_class not in self.ruleset.hill_reference_point:
             raise JudgeError(f"rule set {self.ruleset.id} has no hill reference point for class {vehicle_class}")
         self.status = Status.WAITING
         self.score = self.ruleset.start_score
@@ -170,7 +179,7 @@ class Judge:
         if crossed is None:
             return
         t, utc = crossed
-        self.current = ITEM_JUDGES[item.type](item, self.ctx, t)
+        self.current = item_judge_class(item)(item, self.ctx, t)
         self.items.append(ItemRecord(item.id, item.type, t))
         self._events.append(JudgeEvent(EventKind.ITEM_STARTED, t, utc, item=item.id))
 

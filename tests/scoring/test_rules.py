@@ -94,9 +94,18 @@ def _manual_cases():
 
 @pytest.mark.parametrize("rule_id,vehicle_class", _manual_cases())
 def test_every_manual_rule_can_be_applied(rule_id, vehicle_class):
-    model = "C4-01" if vehicle_class == "C4" else "E-01"
-    # the demo course has items for E and C4 only: D and F borrow the E items here
-    course = only(demo_course(), vehicle_class, *demo_course().order["C4" if model == "C4-01" else "E"])
+    from tests.scoring.items.test_bay_shift import bay_course
+    from tests.scoring.items.test_c3 import c3_course
+
+    if vehicle_class in ("C3", "M"):
+        base, model = c3_course(), "C3-01"
+    elif vehicle_class in ("G1", "G2", "K1", "K2"):
+        base, model = bay_course(), "G1-01" if vehicle_class.startswith("G") else "K2-01"
+    else:
+        # the demo course has items for E and C4 only: D and F borrow the E items here
+        base, model = demo_course(), "C4-01" if vehicle_class == "C4" else "E-01"
+    donor = base.vehicle(model).vehicle_class
+    course = only(base, vehicle_class, *base.order[donor])
     run = Run(course, model=model, vehicle_class=vehicle_class)
     run.at(course.order[vehicle_class][0], -3.0).start().hold(0.5)
     run.command(CommandAction.MANUAL_FAIL, rule=rule_id).hold(0.5)

@@ -115,20 +115,21 @@ class Line:
         """How far ``p`` is past the judging reference on the negative side (> 0: over the line)."""
         return self.reference_offset() - self.side(p)
 
-    def crossed(self, a: Vec, b: Vec) -> float | None:
-        """Fraction in (0, 1] along a→b at which the path crosses to the positive side, else None.
+    def crossed(self, a: Vec, b: Vec, margin: float = 0.0) -> float | None:
+        """Fraction in (0, 1] along a→b at which the path is ``margin`` past the line, else None.
 
         The crossing must fall within the line's extent. The fraction comes
-        from linear interpolation between the two fixes, so the crossing is
-        placed where it really happened, never before.
+        from linear interpolation between the two fixes; with ``margin`` at the
+        position noise bound, the crossing is never placed before it really
+        happened.
         """
-        s0, s1 = self.side(a), self.side(b)
+        s0, s1 = self.side(a) - margin, self.side(b) - margin
         if not (s0 < 0 <= s1):
             return None
         k = -s0 / (s1 - s0)
         # Within the line's extent: the interpolated crossing point lies on the line. (A segment
         # intersection test misses a fix that lands exactly on the line by float round-off, and
         # the next step then starts on the line and is no crossing either.)
-        if self.geometry.distance(Point(lerp(a, b, k))) > ON_LINE:
+        if self.geometry.distance(Point(lerp(a, b, k))) > margin + ON_LINE:
             return None
         return k

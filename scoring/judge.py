@@ -74,7 +74,8 @@ class Judge:
         self.items: list[ItemRecord] = []
         self.started_t: float | None = None
         self.finished_t: float | None = None
-        self.stops = StopTracker(self.ruleset.measure("stop_speed"), self.ruleset.measure("moving_speed"))
+        self.stops = StopTracker(self.ruleset.measure("stop_speed"), self.ruleset.measure("moving_speed"),
+                                 self.ruleset.measure("speed_noise"))
         self.ctx = Context(self.ruleset, vehicle_model, vehicle_class, self.stops, self._apply)
         self.general = GeneralJudge(self.ctx)
         self.current: ItemJudge | None = None
@@ -138,6 +139,8 @@ class Judge:
             self.current.on_signals(signals)
 
     def _on_pose(self, pose: Pose) -> None:
+        if self._gap_too_long(pose):
+            return
         self.stops.update(pose.t, pose.speed)
         if pose.heading is not None:
             self._heading = pose.heading
@@ -161,6 +164,20 @@ class Judge:
             self.general.on_pose(frame, owns)
         self._previous = frame
 
+    def _gap_too_long(self, pose: Pose) -> bool:
+        """A fix gap inside an item, while moving, too long for the detection bounds: a device fault."""
+        previous = self._previous
+        if previous is None or self.current is None:
+            return False
+        gap = pose.t - previous.t
+        moving = max(previous.speed, pose.speed) > self.stops.stop_speed
+        if moving and gap > self.ruleset.measure("max_fix_gap"):
+            self._end(Status.DEVICE_FAULT, pose.t, pose.utc,
+                      f"insufficient data: no GNSS fix for {gap:.2f} s while moving in {self.current.item.id} "
+                      f"(the detection bounds need a fix at least every {self.ruleset.measure('max_fix_gap')} s)")
+            return True
+        return False
+
     def _tick(self, t: float, utc: datetime) -> None:
         if self.status.ended:
             return
@@ -175,7 +192,7 @@ class Judge:
         if self._next_index >= len(self.order):
             return
         item = self.order[self._next_index]
-        crossed = crossing(frame, self._previous, ENTRY_POINT, item.entry)
+        crossed = crossing(frame, self._previous, ENTRY_POINT, item.entry, self.ruleset.measure("line_margin"))
         if crossed is None:
             return
         t, utc = crossed

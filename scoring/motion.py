@@ -11,13 +11,15 @@ from .rules import Rule
 class StopTracker:
     """Stopped or moving, with hysteresis so speed noise does not split one stop in two.
 
-    A stop begins at the first fix at or below ``stop_speed`` and ends at the
-    first fix at or above ``moving_speed``.
+    A stop begins at the first fix at or below ``stop_speed − noise`` and ends at the
+    first fix at or above ``moving_speed − noise``: with speed noise up to ``noise``
+    the vehicle is really at or below ``stop_speed`` when a stop begins, and a stop
+    never lasts longer than the vehicle really stood (the timer never runs early).
     """
 
-    def __init__(self, stop_speed: float, moving_speed: float) -> None:
-        self.stop_speed = stop_speed
-        self.moving_speed = moving_speed
+    def __init__(self, stop_speed: float, moving_speed: float, noise: float = 0.0) -> None:
+        self.stop_speed = stop_speed - noise
+        self.moving_speed = moving_speed - noise
         self.stopped = False
         self.since: float | None = None  # when the current stop began
         self.speed = 0.0

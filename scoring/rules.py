@@ -48,6 +48,9 @@ MEASUREMENTS: dict[str, str] = {
     "gear_debounce": "s",
     "field_stop_minimum": "s",
     "direction_speed": "m/s",
+    "line_margin": "m",
+    "speed_noise": "m/s",
+    "max_fix_gap": "s",
 }
 
 

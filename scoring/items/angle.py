@@ -14,7 +14,7 @@ from shapely.geometry import Point
 
 from ..item_geometry import AngleItem
 from ..motion import StopCounter
-from .areas import wheels_on_lines
+from .areas import WheelLines
 from .base import Context, Frame, ItemJudge
 
 
@@ -24,6 +24,7 @@ class AngleJudge(ItemJudge):
     def __init__(self, item: AngleItem, ctx: Context, started_t: float) -> None:
         super().__init__(item, ctx, started_t)
         self._touched = False
+        self._wheels = WheelLines.outside(ctx.vehicle.wheel_names, item.area, ctx.measure("line_margin"))
         self._in_corner = False
         self._signal_judged = False
         self._stops = StopCounter(ctx.rule("angle.stop"))
@@ -38,14 +39,12 @@ class AngleJudge(ItemJudge):
         return signals.right_turn, signals.left_turn
 
     def on_pose(self, frame: Frame) -> None:
-        if not self._touched:
-            on = wheels_on_lines(frame, self.ctx.vehicle.wheel_names, self.item.area)
-            if on:
-                wheel, depth = on[0]
-                self._touched = True
-                line = self.item.nearest_line(frame.placement.point(wheel)).name
-                self.ctx.deduct("angle.edge_line_touched", frame.t, frame.utc, value=depth, unit="m",
-                                detail=f"{wheel} wheel on {line}")
+        touched = self._wheels.update(frame)
+        if touched and not self._touched:
+            wheel, depth, t, utc = touched[0]
+            self._touched = True
+            line = self.item.nearest_line(frame.placement.point(wheel)).name
+            self.ctx.deduct("angle.edge_line_touched", t, utc, value=depth, unit="m", detail=f"{wheel} wheel on {line}")
         if not self._in_corner and self.item.corner.covers(Point(frame.placement.point("front_axle"))):
             self._in_corner = True
             state = self._turn_signals()

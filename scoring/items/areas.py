@@ -1,25 +1,66 @@
-"""Checks shared by the items judged against painted areas (the C3 items, the bay-shift course)."""
+"""Checks shared by the items judged against painted lines and areas.
+
+Every check gives the candidate the benefit of the measurement noise
+(``measurement.line_margin``, the GNSS position noise bound): a wheel or the
+body touches a line only when it is measured more than the margin past the
+line's judging reference, so noise never touches a line the vehicle has not
+reached; and the moment of a wheel's touch is interpolated between fixes
+(GA/T 1028.3: 0~+50 mm past the reference, never before it).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
 
 from shapely.geometry import Point, Polygon
 from shapely.ops import nearest_points
 
-from .base import Frame
+from ..geometry import Vec
+from .base import Frame, line_event
 
 
-def wheels_on_lines(frame: Frame, wheels: tuple[str, ...], area: Polygon) -> list[tuple[str, float]]:
-    """Wheels whose contact point is on or past the judging reference of ``area``'s lines, with how far."""
-    found = []
-    for wheel in wheels:
-        point = Point(frame.placement.point(wheel))
-        if not area.contains(point):  # on the boundary counts: the tyre is on the line
-            found.append((wheel, area.exterior.distance(point) if not area.covers(point) else 0.0))
-    return found
+def signed_depth(area: Polygon, p: Vec) -> float:
+    """How far ``p`` is outside ``area`` (negative: how far inside)."""
+    point = Point(p)
+    distance = area.exterior.distance(point)
+    return -distance if area.contains(point) else distance
+
+
+class WheelLines:
+    """Watches wheels against lines; reports each wheel's touch once per touch, at the interpolated moment."""
+
+    def __init__(self, wheels: tuple[str, ...], depth: Callable[[Vec], float], margin: float) -> None:
+        self.wheels = wheels
+        self.depth = depth
+        self.margin = margin
+        self._depths: dict[str, float] = {}
+        self._over: dict[str, bool] = {}
+        self._frame: Frame | None = None
+
+    @classmethod
+    def outside(cls, wheels: tuple[str, ...], area: Polygon, margin: float) -> "WheelLines":
+        return cls(wheels, lambda p: signed_depth(area, p), margin)
+
+    def update(self, frame: Frame) -> list[tuple[str, float, float, datetime]]:
+        """Wheels that have just touched: (wheel, depth now, t, utc of the touch)."""
+        touched = []
+        for wheel in self.wheels:
+            depth = self.depth(frame.placement.point(wheel))
+            over = depth > self.margin
+            if over and not self._over.get(wheel, False):
+                t, utc = line_event(self._frame, frame, self._depths.get(wheel), depth, self.margin)
+                touched.append((wheel, depth, t, utc))
+            self._over[wheel], self._depths[wheel] = over, depth
+        self._frame = frame
+        return touched
 
 
 def body_outside(frame: Frame, area: Polygon) -> tuple[float, Point] | None:
-    """How far the outline reaches past ``area`` and where, or None when it is wholly inside."""
+    """How far the outline reaches past ``area`` and where, or None when it is wholly inside.
+
+    Pass the area grown by the line margin (:func:`with_margin`) so noise never puts the body out.
+    """
     outline = frame.placement.outline
     if area.contains(outline):
         return None
@@ -29,6 +70,11 @@ def body_outside(frame: Frame, area: Polygon) -> tuple[float, Point] | None:
     depth = max(area.distance(Point(p)) for geom in getattr(outside, "geoms", [outside])
                 for p in geom.exterior.coords)
     return depth, outside.representative_point()
+
+
+def with_margin(area: Polygon, margin: float) -> Polygon:
+    """The area grown by the line margin: what the body may reach before it counts as out."""
+    return area.buffer(margin, join_style="mitre")
 
 
 class Episodes:

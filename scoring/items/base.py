@@ -36,12 +36,13 @@ class Frame:
         return before, self.placement.point(point)
 
 
-def crossing(frame: Frame, previous: Frame | None, point: str, line: Line) -> tuple[float, datetime] | None:
-    """Interpolated (t, utc) at which ``point`` crossed ``line`` between the last fix and this one."""
+def crossing(frame: Frame, previous: Frame | None, point: str, line: Line,
+             margin: float = 0.0) -> tuple[float, datetime] | None:
+    """Interpolated (t, utc) at which ``point`` got ``margin`` past ``line`` between the last fix and this one."""
     before, now = frame.path(point)
     if before is None or previous is None:
         return None
-    k = line.crossed(before, now)
+    k = line.crossed(before, now, margin)
     if k is None:
         return None
     return previous.t + (frame.t - previous.t) * k, previous.utc + (frame.utc - previous.utc) * k
@@ -55,6 +56,19 @@ def motion_direction(frame: Frame, direction_speed: float) -> int:
     f = forward(frame.placement.heading)
     along = (x1 - x0) * f[0] + (y1 - y0) * f[1]
     return 0 if along == 0 else (1 if along > 0 else -1)
+
+
+def line_event(previous: Frame | None, frame: Frame, depth_before: float | None, depth_now: float,
+               margin: float) -> tuple[float, datetime]:
+    """When a point went ``margin`` past a line reference, interpolated between the two fixes.
+
+    ``depth_*`` are how far past the reference the point was (negative: short of it). With no
+    usable fix before, the event is placed at this fix: later, never earlier, than it happened.
+    """
+    if previous is None or depth_before is None or depth_before > margin or depth_now <= depth_before:
+        return frame.t, frame.utc
+    k = (margin - depth_before) / (depth_now - depth_before)
+    return previous.t + (frame.t - previous.t) * k, previous.utc + (frame.utc - previous.utc) * k
 
 
 class Context:
@@ -113,7 +127,7 @@ class ItemJudge:
 
     def exit_crossing(self, frame: Frame, previous: Frame | None) -> tuple[float, datetime] | None:
         """When the vehicle finished the item between ``previous`` and ``frame``, else None."""
-        return crossing(frame, previous, self.exit_point, self.item.exit)
+        return crossing(frame, previous, self.exit_point, self.item.exit, self.ctx.measure("line_margin"))
 
     def finish(self, t: float, utc: datetime) -> None:
         """The vehicle has left the item over its exit line."""

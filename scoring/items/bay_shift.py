@@ -25,7 +25,7 @@ from shapely.geometry import Point
 
 from ..item_geometry import BayShiftItem
 from ..observations import CourseSensor
-from .areas import body_outside
+from .areas import body_outside, with_margin
 from .base import Context, Frame, ItemJudge, motion_direction
 
 RULES = {
@@ -52,6 +52,9 @@ class BayShiftJudge(ItemJudge):
         self._touched: set[int] = set()
         self._out = self._wrong = self._timed_out = False
         self._poles = {pole.element: pole for pole in item.poles}
+        self._margin = ctx.measure("line_margin")
+        self._area = with_margin(item.area, self._margin)
+        self._bays = {name: with_margin(bay, self._margin) for name, bay in item.bays.items()}
 
     def on_pose(self, frame: Frame) -> None:
         direction = motion_direction(frame, self.ctx.measure("direction_speed"))
@@ -76,7 +79,7 @@ class BayShiftJudge(ItemJudge):
         """The vehicle moves the other way: the current leg has ended where it stood."""
         if self.leg >= 0:
             target = self.item.legs[self.leg][0]
-            if target != "-" and body_outside(self._last or frame, self.item.bays[target]) is not None:
+            if target != "-" and body_outside(self._last or frame, self._bays[target]) is not None:
                 self.ctx.deduct(self.rules["bay"], frame.t, frame.utc, detail=f"leg {self.leg + 1}: not in bay {target}")
                 return
         self.leg += 1
@@ -101,7 +104,8 @@ class BayShiftJudge(ItemJudge):
     def _check_poles(self, frame: Frame) -> None:
         outline = frame.placement.outline
         for pole in self.item.poles:
-            if pole.number not in self._touched and outline.distance(Point(pole.position)) <= pole.radius:
+            if pole.number not in self._touched and \
+                    outline.distance(Point(pole.position)) < pole.radius - self._margin:
                 self._touch(pole.number, frame.t, frame.utc, f"pole {pole.number}: outline reaches the pole")
 
     def _touch(self, number: int, t: float, utc: datetime, detail: str) -> None:
@@ -111,7 +115,7 @@ class BayShiftJudge(ItemJudge):
     def _check_body(self, frame: Frame) -> None:
         if self._out:
             return
-        out = body_outside(frame, self.item.area)
+        out = body_outside(frame, self._area)
         if out is not None:
             self._out = True
             line = self.item.nearest_line((out[1].x, out[1].y)).name

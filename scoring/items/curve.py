@@ -11,7 +11,7 @@ from datetime import datetime
 from ..item_geometry import CurveItem
 from ..motion import StopCounter
 from ..observations import Gear
-from .areas import wheels_on_lines
+from .areas import WheelLines
 from .base import Context, Frame, ItemJudge
 
 
@@ -21,19 +21,18 @@ class CurveJudge(ItemJudge):
     def __init__(self, item: CurveItem, ctx: Context, started_t: float) -> None:
         super().__init__(item, ctx, started_t)
         self._touched = False
+        self._wheels = WheelLines.outside(ctx.vehicle.wheel_names, item.area, ctx.measure("line_margin"))
         self._stops = StopCounter(ctx.rule("curve.stop"))
         self._first_gear_since: float | None = None
         self._gear_judged = False
 
     def on_pose(self, frame: Frame) -> None:
-        if not self._touched:
-            on = wheels_on_lines(frame, self.ctx.vehicle.wheel_names, self.item.area)
-            if on:
-                wheel, depth = on[0]
-                self._touched = True
-                line = self.item.nearest_line(frame.placement.point(wheel)).name
-                self.ctx.deduct("curve.edge_line_touched", frame.t, frame.utc, value=depth, unit="m",
-                                detail=f"{wheel} wheel on {line}")
+        touched = self._wheels.update(frame)
+        if touched and not self._touched:
+            wheel, depth, t, utc = touched[0]
+            self._touched = True
+            line = self.item.nearest_line(frame.placement.point(wheel)).name
+            self.ctx.deduct("curve.edge_line_touched", t, utc, value=depth, unit="m", detail=f"{wheel} wheel on {line}")
         self._check_gear(frame)
 
     def _check_gear(self, frame: Frame) -> None:

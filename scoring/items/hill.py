@@ -18,6 +18,7 @@ from datetime import datetime
 from ..item_geometry import HillItem
 from ..motion import Rollback
 from ..observations import Signals
+from .areas import WheelLines
 from .base import Context, Frame, ItemJudge
 
 APPROACH, STOPPED, STARTED = "approach", "stopped", "started"
@@ -38,11 +39,14 @@ class HillJudge(ItemJudge):
         self._brake_applied = False
         self._timed_out = False
         self._edge_touched = False
+        edge = item.edge_line
+        self._wheels = WheelLines(ctx.vehicle.wheel_names, edge.beyond, ctx.measure("line_margin"))
 
     def on_pose(self, frame: Frame) -> None:
         stops = self.ctx.stops
+        touched = self._wheels.update(frame)
         if not stops.stopped:
-            self._check_edge_line(frame)
+            self._check_edge_line(touched)
         if self.state == APPROACH and stops.stopped:
             self.state = STOPPED
             self._stop_since = stops.since
@@ -95,17 +99,13 @@ class HillJudge(ItemJudge):
         if has_brake and not self._brake_applied:
             self.ctx.deduct("hill.parking_brake", frame.t, frame.utc)
 
-    def _check_edge_line(self, frame: Frame) -> None:
-        if self._edge_touched:
+    def _check_edge_line(self, touched) -> None:
+        """A wheel more than the line margin past the edge line's reference, at the interpolated moment."""
+        if self._edge_touched or not touched:
             return
-        edge = self.item.edge_line
-        for wheel in self.ctx.vehicle.wheel_names:
-            over = edge.beyond(frame.placement.point(wheel))
-            if over >= 0:
-                self._edge_touched = True
-                self.ctx.deduct("hill.edge_line_touched", frame.t, frame.utc, value=over, unit="m",
-                                detail=f"{wheel} wheel")
-                return
+        wheel, over, t, utc = touched[0]
+        self._edge_touched = True
+        self.ctx.deduct("hill.edge_line_touched", t, utc, value=over, unit="m", detail=f"{wheel} wheel")
 
     def on_signals(self, signals: Signals) -> None:
         if self.state == STOPPED and signals.parking_brake:

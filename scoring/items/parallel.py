@@ -21,7 +21,7 @@ from shapely.geometry import Point
 
 from ..item_geometry import ParallelItem
 from ..motion import StopCounter
-from .areas import Episodes, body_outside, wheels_on_lines
+from .areas import Episodes, WheelLines, body_outside, signed_depth, with_margin
 from .base import Context, Frame, ItemJudge, motion_direction
 
 APPROACH, REVERSING, LEAVING = "approach", "reversing", "leaving"
@@ -39,6 +39,10 @@ class ParallelJudge(ItemJudge):
         self._last: Frame | None = None
         self._timed_out = False
         self._episodes = Episodes()
+        margin = ctx.measure("line_margin")
+        self._slot = with_margin(item.slot, margin)
+        self._lane_lines = WheelLines(ctx.vehicle.wheel_names, self._lane_depth, margin)
+        self._margin = margin
         self._stops = StopCounter(ctx.rule("parallel.stop"))
 
     def on_pose(self, frame: Frame) -> None:
@@ -56,7 +60,7 @@ class ParallelJudge(ItemJudge):
         self._last = frame
 
     def _park(self, parked: Frame, frame: Frame) -> None:
-        out = body_outside(parked, self.item.slot)
+        out = body_outside(parked, self._slot)
         if out is not None:
             depth, where = out
             line = self.item.nearest_line((where.x, where.y)).name
@@ -70,16 +74,20 @@ class ParallelJudge(ItemJudge):
             detail = "wrong turn signal" if signals.right_turn else "no turn signal"
             self.ctx.deduct("parallel.exit_signal", frame.t, frame.utc, detail=f"{detail} leaving the slot")
 
+    def _lane_depth(self, p) -> float:
+        """How far a wheel is past a lane line (a wheel beside the slot is judged by the slot lines)."""
+        if self.item.beside_slot.covers(Point(p)):
+            return -self._margin
+        return signed_depth(self.item.area, p)
+
     def _check_lines(self, frame: Frame) -> None:
-        lane_wheels = [(wheel, depth) for wheel, depth in
-                       wheels_on_lines(frame, self.ctx.vehicle.wheel_names, self.item.area)
-                       if not self.item.beside_slot.covers(Point(frame.placement.point(wheel)))]
-        if self._episodes.update("lane", bool(lane_wheels)):
-            wheel, depth = lane_wheels[0]
+        touched = self._lane_lines.update(frame)
+        on_lane = any(self._lane_depth(frame.placement.point(w)) > self._margin for w in self.ctx.vehicle.wheel_names)
+        if self._episodes.update("lane", on_lane) and touched:
+            wheel, depth, t, utc = touched[0]
             line = self.item.nearest_line(frame.placement.point(wheel)).name
-            self.ctx.deduct("parallel.lane_line", frame.t, frame.utc, value=depth, unit="m",
-                            detail=f"{wheel} wheel on {line}")
-        outline = frame.placement.outline
+            self.ctx.deduct("parallel.lane_line", t, utc, value=depth, unit="m", detail=f"{wheel} wheel on {line}")
+        outline = frame.placement.outline.buffer(-self._margin, join_style="mitre")
         if self._episodes.update("slot", outline.intersects(self.item.slot_lines)):
             where = outline.intersection(self.item.slot_lines).representative_point()
             line = self.item.nearest_line((where.x, where.y)).name
@@ -98,6 +106,6 @@ class ParallelJudge(ItemJudge):
         if self.phase == APPROACH:
             return  # the stop to select reverse is part of the route
         stopped = self._stops.check(t, self.ctx.stops)
-        in_slot = self._last is not None and body_outside(self._last, self.item.slot) is None
+        in_slot = self._last is not None and body_outside(self._last, self._slot) is None
         if stopped is not None and not (self.phase == REVERSING and in_slot):
             self.ctx.deduct("parallel.stop", t, utc, value=stopped, unit="s")

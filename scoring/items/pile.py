@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from ..item_geometry import PileItem
 from ..motion import StopCounter
 from ..observations import CourseSensor
+from .areas import WheelLines
 from .base import Context, Frame, ItemJudge
 
 ROUTE_POINT = "front_axle"  # the point whose path is checked against the poles
@@ -32,6 +33,10 @@ class PileJudge(ItemJudge):
         self._timed_out = False
         self._stops = StopCounter(ctx.rule("pile.stop"))
         self._by_element = {pole.element: pole for pole in item.poles}
+        self._margin = ctx.measure("line_margin")
+        lines = item.boundary_lines
+        self._wheels = WheelLines(ctx.vehicle.wheel_names, lambda p: max(line.beyond(p) for line in lines),
+                                  self._margin)
 
     def on_pose(self, frame: Frame) -> None:
         self._check_route(frame)
@@ -70,7 +75,7 @@ class PileJudge(ItemJudge):
             if pole.number in self._touched:
                 continue
             gap = outline.distance(Point(pole.position)) - pole.radius
-            if gap <= 0:
+            if gap < -self._margin:
                 self._touch(pole.number, frame.t, frame.utc, f"pole {pole.number}: outline reaches the pole")
 
     def _touch(self, number: int, t: float, utc: datetime, detail: str) -> None:
@@ -78,16 +83,26 @@ class PileJudge(ItemJudge):
         self.ctx.deduct("pile.pole_touched", t, utc, detail=detail)
 
     def _check_lines(self, frame: Frame) -> None:
-        """Two-wheelers: a wheel contact point past a boundary line; others: the outline."""
+        """Two-wheelers: a wheel contact point past a boundary line; others: the outline.
+
+        Past means more than the line margin (the position noise bound) past the reference;
+        a wheel's touch is placed at the interpolated moment it got there.
+        """
+        touched = self._wheels.update(frame)
         if self._out:
             return
         if self.ctx.vehicle.kind == "two_wheeler":
-            points = [frame.placement.point(w) for w in self.ctx.vehicle.wheel_names]
-        else:
-            points = list(frame.placement.outline.exterior.coords)
+            if touched:
+                wheel, over, t, utc = touched[0]
+                line = max(self.item.boundary_lines, key=lambda li: li.beyond(frame.placement.point(wheel)))
+                self._out = True
+                self.ctx.deduct("pile.out_of_line", t, utc, value=over, unit="m",
+                                detail=f"{wheel} wheel over the {line.name} line")
+            return
+        points = list(frame.placement.outline.exterior.coords)
         for line in self.item.boundary_lines:
             over = max(line.beyond(p) for p in points)
-            if over >= 0:
+            if over > self._margin:
                 self._out = True
                 self.ctx.deduct("pile.out_of_line", frame.t, frame.utc, value=over, unit="m",
                                 detail=f"over the {line.name} line")

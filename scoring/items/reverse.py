@@ -20,7 +20,7 @@ from datetime import datetime
 from ..geometry import Line
 from ..item_geometry import ReverseItem
 from ..motion import StopCounter
-from .areas import body_outside
+from .areas import body_outside, with_margin
 from .base import Context, Frame, ItemJudge, motion_direction
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
@@ -41,6 +41,9 @@ class ReverseJudge(ItemJudge):
         self._wrong = False
         self._timed_out = False
         self._stops = StopCounter(ctx.rule("reverse.stop"))
+        self._margin = ctx.measure("line_margin")
+        self._area = with_margin(item.area, self._margin)
+        self._bay = with_margin(item.bay, self._margin)
         self._front = tuple(w for w in ctx.vehicle.wheel_names if w.startswith("front")) or ("front_axle",)
 
     @property
@@ -54,7 +57,7 @@ class ReverseJudge(ItemJudge):
 
     def _front_past(self, frame: Frame, which: str) -> bool:
         line = self._line(which)
-        return all(line.side(frame.placement.point(w)) > 0 for w in self._front)
+        return all(line.side(frame.placement.point(w)) > self._margin for w in self._front)
 
     def on_pose(self, frame: Frame) -> None:
         direction = motion_direction(frame, self.ctx.measure("direction_speed"))
@@ -83,7 +86,7 @@ class ReverseJudge(ItemJudge):
 
     def _end_reverse(self, frame: Frame) -> None:
         stop = self._last or frame  # where the reverse ended
-        out = body_outside(stop, self.item.bay)
+        out = body_outside(stop, self._bay)
         if out is not None:
             line = self.item.nearest_line((out[1].x, out[1].y)).name
             self.ctx.deduct("reverse.not_in_bay", frame.t, frame.utc, value=out[0], unit="m", detail=f"over {line}")
@@ -93,7 +96,7 @@ class ReverseJudge(ItemJudge):
     def _check_body(self, frame: Frame) -> None:
         if self._out:
             return
-        out = body_outside(frame, self.item.area)
+        out = body_outside(frame, self._area)
         if out is not None:
             self._out = True
             line = self.item.nearest_line((out[1].x, out[1].y)).name
@@ -104,7 +107,8 @@ class ReverseJudge(ItemJudge):
         if self.leg_name != "out_b" or previous is None or not self._front_past(frame, "b"):
             return None
         line = self._line("b")
-        fractions = [line.crossed(previous.placement.point(w), frame.placement.point(w)) for w in self._front]
+        fractions = [line.crossed(previous.placement.point(w), frame.placement.point(w), self._margin)
+                     for w in self._front]
         crossed = [k for k in fractions if k is not None]
         if not crossed:
             return None
@@ -128,7 +132,7 @@ class ReverseJudge(ItemJudge):
         leg = self.leg_name
         if leg in _TARGET:
             return leg != "out_b" and self._front_past(self._last, _TARGET[leg])
-        return body_outside(self._last, self.item.bay) is None
+        return body_outside(self._last, self._bay) is None
 
     def finish(self, t: float, utc: datetime) -> None:
         if self.leg_name != "out_b":

@@ -71,6 +71,9 @@ class GeneralJudge:
         signals = self._last
         if signals is None:
             return
+        # A signal state is known up to its snapshot: between snapshots it may already have
+        # changed, so durations count only to the latest one (never longer than it held).
+        t, utc = min((t, utc), (signals.t, signals.utc))
         self._check_belt(signals, t, utc)
         self._check_starter(signals, t, utc)
         self._check_coasting(signals, t, utc)

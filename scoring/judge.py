@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Iterable
 
 from .course import Course
-from .events import AttemptResult, Deduction, EventKind, ItemRecord, JudgeEvent, Snapshot, Status
+from .events import AttemptResult, DataGap, Deduction, EventKind, ItemRecord, JudgeEvent, Snapshot, Status
 from .general import GeneralJudge
 from .item_geometry import Item
 from .items.base import Context, Frame, ItemJudge, crossing
@@ -84,6 +84,7 @@ class Judge:
         self._heading: float | None = None
         self._last_t: float | None = None
         self._events: list[JudgeEvent] = []
+        self.data_gaps: list[DataGap] = []
 
     # --- feeding ---------------------------------------------------------------------------
 
@@ -139,9 +140,10 @@ class Judge:
             self.current.on_signals(signals)
 
     def _on_pose(self, pose: Pose) -> None:
-        if self._gap_too_long(pose):
-            return
+        if self.current is not None:
+            self._note_gap(pose)
         self.stops.update(pose.t, pose.speed)
+        self.ctx.last_fix_t = pose.t
         if pose.heading is not None:
             self._heading = pose.heading
         if self._heading is None:
@@ -153,9 +155,13 @@ class Judge:
             placement=self.model.place(pose.x, pose.y, self._heading),
             previous=self._previous.placement if self._previous is not None else None,
             position=(pose.x, pose.y),
+            previous_t=self._previous.t if self._previous is not None else None,
+            previous_utc=self._previous.utc if self._previous is not None else None,
         )
         if self.current is None:
             self._maybe_enter(frame)
+            if self.current is not None:
+                self._note_gap(pose)  # the gap spans the entry
         if self.current is not None and not self.status.ended:
             self.current.on_pose(frame)
             self._maybe_exit(frame)
@@ -164,19 +170,14 @@ class Judge:
             self.general.on_pose(frame, owns)
         self._previous = frame
 
-    def _gap_too_long(self, pose: Pose) -> bool:
-        """A fix gap inside an item, while moving, too long for the detection bounds: a device fault."""
+    def _note_gap(self, pose: Pose) -> None:
+        """Record a fix gap in an item, while moving, too long for the detection bounds (insufficient data)."""
         previous = self._previous
         if previous is None or self.current is None:
-            return False
-        gap = pose.t - previous.t
+            return
         moving = max(previous.speed, pose.speed) > self.stops.stop_speed
-        if moving and gap > self.ruleset.measure("max_fix_gap"):
-            self._end(Status.DEVICE_FAULT, pose.t, pose.utc,
-                      f"insufficient data: no GNSS fix for {gap:.2f} s while moving in {self.current.item.id} "
-                      f"(the detection bounds need a fix at least every {self.ruleset.measure('max_fix_gap')} s)")
-            return True
-        return False
+        if moving and pose.t - previous.t > self.ruleset.measure("max_fix_gap"):
+            self.data_gaps.append(DataGap(self.current.item.id, previous.t, pose.t))
 
     def _tick(self, t: float, utc: datetime) -> None:
         if self.status.ended:
@@ -272,6 +273,7 @@ class Judge:
             started_t=self.started_t,
             finished_t=self.finished_t,
             reason=self.reason,
+            data_gaps=tuple(self.data_gaps),
         )
 
 

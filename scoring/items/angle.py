@@ -15,7 +15,7 @@ from shapely.geometry import Point
 from ..item_geometry import AngleItem
 from ..motion import StopCounter
 from .areas import WheelLines
-from .base import Context, Frame, ItemJudge
+from .base import Context, Frame, ItemJudge, at_time
 
 
 class AngleJudge(ItemJudge):
@@ -58,7 +58,8 @@ class AngleJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         stopped = self._stops.check(t, self.ctx.stops)
         if stopped is not None:
-            self.ctx.deduct("angle.stop", t, utc, value=stopped, unit="s")
+            duration, at = stopped
+            self.ctx.deduct("angle.stop", *at_time(t, utc, at), value=duration, unit="s")
 
     def finish(self, t: float, utc: datetime) -> None:
         state = self._turn_signals()

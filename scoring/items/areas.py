@@ -34,9 +34,7 @@ class WheelLines:
         self.wheels = wheels
         self.depth = depth
         self.margin = margin
-        self._depths: dict[str, float] = {}
         self._over: dict[str, bool] = {}
-        self._frame: Frame | None = None
 
     @classmethod
     def outside(cls, wheels: tuple[str, ...], area: Polygon, margin: float) -> "WheelLines":
@@ -49,10 +47,10 @@ class WheelLines:
             depth = self.depth(frame.placement.point(wheel))
             over = depth > self.margin
             if over and not self._over.get(wheel, False):
-                t, utc = line_event(self._frame, frame, self._depths.get(wheel), depth, self.margin)
+                before = self.depth(frame.previous.point(wheel)) if frame.previous is not None else None
+                t, utc = line_event(frame, before, depth, self.margin)
                 touched.append((wheel, depth, t, utc))
-            self._over[wheel], self._depths[wheel] = over, depth
-        self._frame = frame
+            self._over[wheel] = over
         return touched
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from ..events import VALUE_DECIMALS
@@ -29,6 +29,8 @@ class Frame:
     placement: Placement
     previous: Placement | None
     position: tuple[float, float]  # antenna, course frame
+    previous_t: float | None = None  # when the previous fix was taken
+    previous_utc: datetime | None = None
 
     def path(self, point: str) -> tuple[tuple[float, float] | None, tuple[float, float]]:
         """Where a named point was at the previous fix (or None) and is now."""
@@ -58,17 +60,23 @@ def motion_direction(frame: Frame, direction_speed: float) -> int:
     return 0 if along == 0 else (1 if along > 0 else -1)
 
 
-def line_event(previous: Frame | None, frame: Frame, depth_before: float | None, depth_now: float,
-               margin: float) -> tuple[float, datetime]:
-    """When a point went ``margin`` past a line reference, interpolated between the two fixes.
+def at_time(t: float, utc: datetime, at: float) -> tuple[float, datetime]:
+    """(t, utc) of an earlier moment ``at``, given the pair (t, utc) of now."""
+    return at, utc - timedelta(seconds=t - at)
+
+
+def line_event(frame: Frame, depth_before: float | None, depth_now: float, margin: float) -> tuple[float, datetime]:
+    """When a point went ``margin`` past a line reference, interpolated between the previous fix and this one.
 
     ``depth_*`` are how far past the reference the point was (negative: short of it). With no
     usable fix before, the event is placed at this fix: later, never earlier, than it happened.
     """
-    if previous is None or depth_before is None or depth_before > margin or depth_now <= depth_before:
+    if frame.previous_t is None or frame.previous_utc is None or depth_before is None \
+            or depth_before > margin or depth_now <= depth_before:
         return frame.t, frame.utc
     k = (margin - depth_before) / (depth_now - depth_before)
-    return previous.t + (frame.t - previous.t) * k, previous.utc + (frame.utc - previous.utc) * k
+    return (frame.previous_t + (frame.t - frame.previous_t) * k,
+            frame.previous_utc + (frame.utc - frame.previous_utc) * k)
 
 
 class Context:
@@ -82,6 +90,11 @@ class Context:
         self.stops = stops
         self._deduct = deduct
         self.signals: Signals | None = None  # the latest signal snapshot
+        self.last_fix_t: float | None = None  # the latest GNSS fix: item timers count up to it
+
+    def confirmed(self, t: float) -> float:
+        """``t``, or the last fix if that is earlier: the vehicle's place is known only up to it."""
+        return t if self.last_fix_t is None else min(t, self.last_fix_t)
 
     def rule(self, rule_id: str) -> Rule:
         return self.ruleset.rule(rule_id)

@@ -26,7 +26,8 @@ from shapely.geometry import Point
 from ..item_geometry import BayShiftItem
 from ..observations import CourseSensor
 from .areas import body_outside, with_margin
-from .base import Context, Frame, ItemJudge, motion_direction
+from ..motion import passed_at
+from .base import Context, Frame, ItemJudge, at_time, motion_direction
 
 RULES = {
     "pile": {"wrong_route": "pile.wrong_route", "pole": "pile.pole_touched", "out": "pile.out_of_line",
@@ -130,10 +131,11 @@ class BayShiftJudge(ItemJudge):
         rule_id = self.rules["time"]
         if rule_id is None or self._timed_out:
             return
-        elapsed = t - self.started_t
-        if self.ctx.rule(rule_id).triggered_by(elapsed):
+        elapsed = self.ctx.confirmed(t) - self.started_t
+        rule = self.ctx.rule(rule_id)
+        if rule.triggered_by(elapsed):
             self._timed_out = True
-            self.ctx.deduct(rule_id, t, utc, value=elapsed, unit="s")
+            self.ctx.deduct(rule_id, *at_time(t, utc, passed_at(rule, self.started_t, t)), value=elapsed, unit="s")
 
     def exit_crossing(self, frame: Frame, previous: Frame | None):
         # driving in along the lane passes nothing that ends the item; only the last leg does

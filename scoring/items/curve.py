@@ -12,7 +12,7 @@ from ..item_geometry import CurveItem
 from ..motion import StopCounter
 from ..observations import Gear
 from .areas import WheelLines
-from .base import Context, Frame, ItemJudge
+from .base import Context, Frame, ItemJudge, at_time
 
 
 class CurveJudge(ItemJudge):
@@ -50,4 +50,5 @@ class CurveJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         stopped = self._stops.check(t, self.ctx.stops)
         if stopped is not None:
-            self.ctx.deduct("curve.stop", t, utc, value=stopped, unit="s")
+            duration, at = stopped
+            self.ctx.deduct("curve.stop", *at_time(t, utc, at), value=duration, unit="s")

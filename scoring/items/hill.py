@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..item_geometry import HillItem
-from ..motion import Rollback
+from ..motion import Rollback, passed_at
 from ..observations import Signals
 from .areas import WheelLines
-from .base import Context, Frame, ItemJudge
+from .base import Context, Frame, ItemJudge, at_time
 
 APPROACH, STOPPED, STARTED = "approach", "stopped", "started"
 
@@ -114,10 +114,11 @@ class HillJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         if self.state != STOPPED or self._timed_out or self._stop_since is None:
             return
-        waited = t - self._stop_since
-        if self.ctx.rule("hill.start_timeout").triggered_by(waited):
+        waited = self.ctx.stops.stopped_for(t)  # as far as fixes confirm the vehicle still stands
+        rule = self.ctx.rule("hill.start_timeout")
+        if rule.triggered_by(waited):
             self._timed_out = True
-            self.ctx.deduct("hill.start_timeout", t, utc, value=waited, unit="s")
+            self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self._stop_since, t)), value=waited, unit="s")
 
     def finish(self, t: float, utc: datetime) -> None:
         if self.state == APPROACH:

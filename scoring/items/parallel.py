@@ -20,9 +20,9 @@ from datetime import datetime
 from shapely.geometry import Point
 
 from ..item_geometry import ParallelItem
-from ..motion import StopCounter
+from ..motion import StopCounter, passed_at
 from .areas import Episodes, WheelLines, body_outside, signed_depth, with_margin
-from .base import Context, Frame, ItemJudge, motion_direction
+from .base import Context, Frame, ItemJudge, at_time, motion_direction
 
 APPROACH, REVERSING, LEAVING = "approach", "reversing", "leaving"
 
@@ -99,13 +99,16 @@ class ParallelJudge(ItemJudge):
 
     def on_tick(self, t: float, utc: datetime) -> None:
         if self.timer_start is not None and not self._timed_out:
-            elapsed = t - self.timer_start
-            if self.ctx.rule("parallel.time_limit").triggered_by(elapsed):
+            elapsed = self.ctx.confirmed(t) - self.timer_start
+            rule = self.ctx.rule("parallel.time_limit")
+            if rule.triggered_by(elapsed):
                 self._timed_out = True
-                self.ctx.deduct("parallel.time_limit", t, utc, value=elapsed, unit="s")
+                self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
+                                unit="s")
         if self.phase == APPROACH:
             return  # the stop to select reverse is part of the route
         stopped = self._stops.check(t, self.ctx.stops)
         in_slot = self._last is not None and body_outside(self._last, self._slot) is None
         if stopped is not None and not (self.phase == REVERSING and in_slot):
-            self.ctx.deduct("parallel.stop", t, utc, value=stopped, unit="s")
+            duration, at = stopped
+            self.ctx.deduct("parallel.stop", *at_time(t, utc, at), value=duration, unit="s")

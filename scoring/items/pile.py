@@ -12,10 +12,10 @@ from datetime import datetime
 from shapely.geometry import Point
 
 from ..item_geometry import PileItem
-from ..motion import StopCounter
+from ..motion import StopCounter, passed_at
 from ..observations import CourseSensor
 from .areas import WheelLines
-from .base import Context, Frame, ItemJudge
+from .base import Context, Frame, ItemJudge, at_time
 
 ROUTE_POINT = "front_axle"  # the point whose path is checked against the poles
 
@@ -116,12 +116,13 @@ class PileJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         stopped = self._stops.check(t, self.ctx.stops)
         if stopped is not None:
-            self.ctx.deduct("pile.stop", t, utc, value=stopped, unit="s")
+            duration, at = stopped
+            self.ctx.deduct("pile.stop", *at_time(t, utc, at), value=duration, unit="s")
         limit = self.ctx.rule("pile.time_limit")
-        elapsed = t - self.started_t
+        elapsed = self.ctx.confirmed(t) - self.started_t
         if not self._timed_out and limit.triggered_by(elapsed):
             self._timed_out = True
-            self.ctx.deduct("pile.time_limit", t, utc, value=elapsed, unit="s")
+            self.ctx.deduct(limit.id, *at_time(t, utc, passed_at(limit, self.started_t, t)), value=elapsed, unit="s")
 
     def finish(self, t: float, utc: datetime) -> None:
         if self._next < len(self.item.poles):

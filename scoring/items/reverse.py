@@ -19,9 +19,9 @@ from datetime import datetime
 
 from ..geometry import Line
 from ..item_geometry import ReverseItem
-from ..motion import StopCounter
+from ..motion import StopCounter, passed_at
 from .areas import body_outside, with_margin
-from .base import Context, Frame, ItemJudge, motion_direction
+from .base import Context, Frame, ItemJudge, at_time, motion_direction
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
 _TARGET = {"in": "b", "out_a": "a", "out_b": "b"}  # the control line a forward leg must pass
@@ -117,13 +117,16 @@ class ReverseJudge(ItemJudge):
 
     def on_tick(self, t: float, utc: datetime) -> None:
         if self.timer_start is not None and not self._timed_out:
-            elapsed = t - self.timer_start
-            if self.ctx.rule("reverse.time_limit").triggered_by(elapsed):
+            elapsed = self.ctx.confirmed(t) - self.timer_start
+            rule = self.ctx.rule("reverse.time_limit")
+            if rule.triggered_by(elapsed):
                 self._timed_out = True
-                self.ctx.deduct("reverse.time_limit", t, utc, value=elapsed, unit="s")
+                self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
+                                unit="s")
         stopped = self._stops.check(t, self.ctx.stops)
         if stopped is not None and not self._route_stop():
-            self.ctx.deduct("reverse.stop", t, utc, value=stopped, unit="s")
+            duration, at = stopped
+            self.ctx.deduct("reverse.stop", *at_time(t, utc, at), value=duration, unit="s")
 
     def _route_stop(self) -> bool:
         """Stops that belong to the route: beyond the control line before a reverse, in the bay after one."""

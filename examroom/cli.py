@@ -42,6 +42,26 @@ def main(argv: list[str] | None = None) -> int:
     rejudge.add_argument("--json", action="store_true", help="print as JSON")
     rejudge.set_defaults(run=_rejudge)
 
+    course = sub.add_parser("course", help="build or draw a course file")
+    course_sub = course.add_subparsers(dest="course_command", required=True)
+    new = course_sub.add_parser("new", help="write a standard course for a class from its vehicle (GA 1029 formulas)")
+    new.add_argument("--class", dest="vehicle_class", required=True, help="licence class (C3, M, C4, D, E, F, G1, ...)")
+    new.add_argument("--vehicle-length", type=float, required=True, help="exam vehicle length, m")
+    new.add_argument("--vehicle-width", type=float, required=True, help="exam vehicle width (without mirrors), m")
+    new.add_argument("--wheelbase", type=float, help="m (default: from the length)")
+    new.add_argument("--track", type=float, help="m (default: from the width)")
+    new.add_argument("--kind", choices=("two_wheeler", "three_wheeler", "sidecar", "four_wheeler"),
+                     help="vehicle kind (default by class; a 侧三轮 D is sidecar)")
+    new.add_argument("--pile-layout", default="slalom", choices=("slalom", "bay_shift"), help="C4 桩考 layout")
+    new.add_argument("--name", help="course name (default: '<class>标准考场')")
+    new.add_argument("-o", "--output", type=Path, required=True, help="course file to write (TOML)")
+    new.set_defaults(run=_course_new)
+    show = course_sub.add_parser("show", help="draw a course file as a PNG")
+    show.add_argument("file", type=Path, help="course file (TOML)")
+    show.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
+    show.add_argument("--scale", type=float, default=30.0, help="pixels per metre (default 30)")
+    show.set_defaults(run=_course_show)
+
     demo = sub.add_parser("demo", help="run a whole simulated course with the web page")
     demo.add_argument("--dir", type=Path, help="data folder (default: a new temporary folder)")
     demo.add_argument("--speed", type=float, default=1.0, help="simulation speed-up factor (default 1)")
@@ -164,6 +184,26 @@ def _rejudge(args) -> int:
             print(f"    points changed: {c['t']:9.2f}s {c['rule']} {c['points'][0]} → {c['points'][1]}")
         if not any(diff[k] for k in diff):
             print("    none")
+    return 0
+
+
+def _course_new(args) -> int:
+    from examroom.course_builder import VehicleSpec, build_course, write_course
+
+    spec = VehicleSpec(args.vehicle_class, args.vehicle_length, args.vehicle_width, kind=args.kind,
+                       wheelbase=args.wheelbase, track=args.track)
+    data = build_course(spec, name=args.name, pile_layout=args.pile_layout)
+    path = write_course(data, spec, args.output)
+    print(f"{path}: {data['name']}, class {args.vehicle_class}, items {', '.join(i['id'] for i in data['items'])}")
+    return 0
+
+
+def _course_show(args) -> int:
+    from examroom.course_drawing import draw_course
+    from scoring.course import load_course
+
+    path = draw_course(load_course(args.file), args.output, scale=args.scale)
+    print(path)
     return 0
 
 

@@ -101,3 +101,13 @@ def test_rollback_on_moving_off(cls, distance, rule):
     # neither rule (大于30cm / 小于30cm both exclude it): tested on the rules in test_rules.py.
     expected = [] if cls not in ROAD or rule is None else [rule]
     assert run.rules_hit() == expected
+
+
+@pytest.mark.parametrize("cls", VEHICLE_CLASSES)
+def test_foot_down_only_for_two_wheelers(cls):
+    run, item = standing(cls)
+    drive(run, item, 1.0, speed=1.5)
+    run.set(left_footpeg=False)
+    drive(run, item, 1.5, speed=1.5)
+    # E and F ride two-wheelers; D here borrows the E model but its class has no such rule
+    assert run.rules_hit() == (["general.foot_down_or_weave"] if cls in ("E", "F") else [])

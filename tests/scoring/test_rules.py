@@ -73,6 +73,12 @@ def test_values_from_the_decisions():
     ("general.rollback_minor", 0.30, False), ("general.rollback_minor", 0.2999, True),
     ("hill.start_timeout", 30.0, False), ("hill.start_timeout", 30.001, True),  # 超过30s
     ("pile.stop", 2.0, False), ("general.starter_held", 2.0, False),
+    # the C3 items and the tractor course
+    ("reverse.time_limit", 210.0, False), ("reverse.time_limit", 210.001, True),  # 超过210s
+    ("parallel.time_limit", 90.0, False), ("parallel.time_limit", 90.001, True),  # 超过90s
+    ("reverse.stop", 2.0, False), ("reverse.stop", 2.001, True), ("parallel.stop", 2.0, False),
+    ("angle.stop", 2.0, False), ("angle.stop", 2.001, True), ("curve.stop", 2.0, False), ("curve.stop", 2.001, True),
+    ("field.stops", 2, True), ("field.stops", 1, False),  # 两次以上: 以上 includes 2
 ])
 def test_boundaries_follow_the_legal_convention(rule_id, value, expected):
     assert ruleset().rule(rule_id).triggered_by(value) is expected

@@ -63,3 +63,81 @@ def test_cli_new_refuses_bad_options(tmp_path, capsys, args, message):
     out = tmp_path / "x.toml"
     assert cli.main(["course", "new", *args, "-o", str(out)]) == 2
     assert message in capsys.readouterr().err and not out.exists()
+
+
+# --- built courses, driven: the motorcycle classes D (正三轮 and 侧三轮) and F ---------------------
+
+from tests.scoring.items.test_hill import lateral_for_gap, stake_u  # noqa: E402
+from tests.scoring.streams import Run, deck_sensors, past_exit, slalom  # noqa: E402
+
+
+def built(cls, length, width, kind=None):
+    return parse_course(build_course(VehicleSpec(cls, length, width, kind=kind)))
+
+
+def hill_drive(course, cls, offset=0.0):
+    item_id = f"{cls.lower()}_hill"
+    run = Run(course, model=f"{cls}-01", vehicle_class=cls)
+    item = run.item(item_id)
+    v = lateral_for_gap(run, item, 0.15) + run.model.local_point("front_axle")[1]  # a sidecar's is off-centre
+    run.at(item_id, -1.5, v).start().hold(0.5)
+    run.go(item_id, stake_u(item) + offset, point="front_axle", speed=1.0).hold(3.0)
+    run.go(item_id, past_exit(run, item_id), point="front_axle", speed=1.0)
+    return run
+
+
+def bridge_drive(course, cls, first_v, second_v):
+    import math as _math
+
+    item_id = f"{cls.lower()}_bridge"
+    run = Run(course, model=f"{cls}-01", vehicle_class=cls)
+    item = run.item(item_id)
+    a, b = item.decks["A"], item.decks["B"]
+    shift_from, shift_to = a.end + 0.8, b.start - 0.8
+
+    def lateral(u):
+        k = min(max((u - shift_from) / (shift_to - shift_from), 0.0), 1.0)
+        return first_v + (second_v - first_v) * (1 - _math.cos(_math.pi * k)) / 2
+
+    run.at(item_id, -3.0, lateral(-3.0), point="rear_axle").start().hold(0.5)
+    run.go(item_id, past_exit(run, item_id) - run.model.wheelbase, lateral, point="rear_axle", speed=1.0)
+    return run
+
+
+@pytest.mark.parametrize("kind", ["three_wheeler", "sidecar"])
+def test_d_hill_and_bridge_on_a_built_course(kind):
+    course = built("D", 3.05, 1.6, kind)
+    only_hill = _only(course, "D", "d_hill")
+    assert hill_drive(only_hill, "D").rules_hit() == []
+    assert hill_drive(only_hill, "D", offset=0.3).rules_hit() == ["hill.stop_offset_minor"]
+    only_bridge = _only(course, "D", "d_bridge")
+    # 正三轮: rear_left over 甲, rear_right over 乙; 侧三轮: front and rear_left over 甲, the sidecar wheel
+    # over 乙 — both put the rear axle 0.5 m left of the centre line for 甲 and 0.5 m right for 乙
+    assert bridge_drive(only_bridge, "D", 0.5, -0.5).rules_hit() == []
+    assert bridge_drive(only_bridge, "D", 0.5, -0.2).rules_hit() == ["bridge.wheel_not_mounted"]
+
+
+def test_f_moped_on_a_built_course():
+    course = built("F", 1.73, 0.7)
+    pile = _only(course, "F", "f_pile")
+    run = Run(pile, model="F-01", vehicle_class="F")
+    path = slalom(run.item("f_pile"), 0.8)
+    run.at("f_pile", -1.0, path(-1.0)).start().hold(0.5)
+    run.go("f_pile", past_exit(run, "f_pile"), path, speed=1.5)
+    assert run.rules_hit() == []
+    assert hill_drive(_only(course, "F", "f_hill"), "F").rules_hit() == []
+    bridge = _only(course, "F", "f_bridge")
+    run = Run(bridge, model="F-01", vehicle_class="F")
+    run.at("f_bridge", -0.5, 0.0).start().hold(0.5)
+    run.go("f_bridge", past_exit(run, "f_bridge"), 0.0, speed=1.0)
+    assert run.rules_hit() == []  # built without deck sensors: judged from geometry
+    run = Run(bridge, model="F-01", vehicle_class="F")
+    run.at("f_bridge", -0.5, 0.3).start().hold(0.5)
+    run.go("f_bridge", past_exit(run, "f_bridge"), 0.3, speed=1.0)
+    assert run.rules_hit() == ["bridge.wheel_not_mounted"] * 2
+
+
+def _only(course, cls, item_id):
+    import dataclasses
+
+    return dataclasses.replace(course, order={**course.order, cls: (item_id,)})

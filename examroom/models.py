@@ -64,7 +64,7 @@ class Attempt(Base):
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"))
     vehicle_class: Mapped[str] = mapped_column(String(4))
     course: Mapped[str] = mapped_column(String(64))
-    rule_set: Mapped[str] = mapped_column(String(64))
+    rule_set: Mapped[str] = mapped_column(String(255))  # the effective set's id, with its layers
     status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.CHECKED_IN.value)
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

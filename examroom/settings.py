@@ -56,6 +56,7 @@ class SiteSettings:
     course_boards: list[CourseBoardSettings] = field(default_factory=list)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    province_files: list[Path] = field(default_factory=list)  # rule overrides, applied in order
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -82,10 +83,18 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         course_file=(base / reader.text("course_file")).resolve(),
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,
-        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535))
+        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
+        province_files=_files(reader.list("province_files", []), base, "province_files"))
     reader.done()
     web.done()
     return settings
+
+
+def _files(entries: list, base: Path, key: str) -> list[Path]:
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, str) or not entry:
+            raise SettingsError(f"{key}[{i}]: expected a file name, got {entry!r}")
+    return [(base / entry).resolve() for entry in entries]
 
 
 def _vehicle(r: "_Reader") -> VehicleSettings:

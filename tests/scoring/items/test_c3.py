@@ -12,7 +12,7 @@ import pytest
 from scoring.course import load_course
 from scoring.events import Status
 from scoring.observations import Gear
-from tests.scoring.streams import ROOT, Run, arc, only, past_exit, s_bend
+from tests.scoring.streams import ROOT, Run, arc, only, s_bend
 
 C3_COURSE = ROOT / "config" / "courses" / "c3.toml"
 CLASSES = ("C3", "M")

@@ -136,7 +136,7 @@ def _rules(args) -> int:
 def _rejudge(args) -> int:
     from examroom.database import make_engine, session_factory
     from examroom.records import Records
-    from examroom.rejudge import rejudge
+    from examroom.rejudge import rejudge, report_text
     from scoring.course import load_course
     from scoring.overrides import effective_ruleset, load_override_file
     from scoring.rules import load_ruleset
@@ -155,35 +155,8 @@ def _rejudge(args) -> int:
         engine.dispose()
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
-        return 0
-    print(f"attempt {report['attempt']}")
-    if report["stored"] is not None:
-        print(f"  stored:   {report['stored']['status']}  score {report['stored'].get('score')}")
-    for label, key, rules in (("own", "own", report["own_rule_set"]), ("other", "other", report["other_rule_set"])):
-        result = report[key]
-        if result is None:
-            continue
-        print(f"  {label + ':':<9} {result['status']}  score {result['score']}  under {rules['id']} "
-              f"(sha256 {rules['hash'][:12]}…)")
-        for d in result["deductions"]:
-            points = "不合格" if d["disqualify"] else f"-{d['points']}"
-            print(f"      {d['t']:9.2f}s  {d['rule']:<28} {points:>6}  {d['title']}")
-    if report["reproduces"] is not None:
-        print(f"  reproduces the stored result: {'yes' if report['reproduces'] else 'NO'}")
-    diff = report["differences"]
-    if diff is not None:
-        print("  differences (own → other):")
-        for name in ("status", "passed", "score"):
-            if diff[name] is not None:
-                print(f"    {name}: {diff[name][0]} → {diff[name][1]}")
-        for d in diff["only_before"]:
-            print(f"    only under own rules:   {d['t']:9.2f}s {d['rule']}")
-        for d in diff["only_after"]:
-            print(f"    only under other rules: {d['t']:9.2f}s {d['rule']}")
-        for c in diff["points_changed"]:
-            print(f"    points changed: {c['t']:9.2f}s {c['rule']} {c['points'][0]} → {c['points'][1]}")
-        if not any(diff[k] for k in diff):
-            print("    none")
+    else:
+        print(report_text(report))
     return 0
 
 

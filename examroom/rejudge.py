@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from examroom.records import RecordError, Records
+from examroom.records import Records
 from scoring.course import Course
 from scoring.judge import judge_stream
 from scoring.observations import read_jsonl
@@ -99,14 +99,44 @@ def rejudge(records: Records, attempt_id: int, course: Course, other: RuleSet | 
     if not lines:
         raise RejudgeError(f"attempt {attempt_id} has no journal")
     source = f"attempt {attempt_id} journal"
-    try:
-        own = result_to_dict(judge_stream(read_jsonl(lines, source), course, own_rules))
-        other_result = None
-        if other is not None:
-            other_result = result_to_dict(judge_stream(read_jsonl(lines, source), course, other))
-    except RecordError:
-        raise
+    own = result_to_dict(judge_stream(read_jsonl(lines, source), course, own_rules))
+    other_result = None
+    if other is not None:
+        other_result = result_to_dict(judge_stream(read_jsonl(lines, source), course, other))
     return Rejudgement(attempt_id=attempt_id, stored=attempt.result, own=own, other=other_result,
                        own_rule_set=_rule_set_label(own_rules),
                        other_rule_set=None if other is None else _rule_set_label(other.with_overrides(
                            course.overrides, f"course:{course.name}")))
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """``Rejudgement.to_dict()`` for people: both results, their deductions, the differences."""
+    out = [f"attempt {report['attempt']}"]
+    if report["stored"] is not None:
+        out.append(f"  stored:   {report['stored']['status']}  score {report['stored'].get('score')}")
+    for label, key, rules in (("own", "own", report["own_rule_set"]), ("other", "other", report["other_rule_set"])):
+        result = report[key]
+        if result is None:
+            continue
+        out.append(f"  {label + ':':<9} {result['status']}  score {result['score']}  under {rules['id']} "
+                   f"(sha256 {rules['hash'][:12]}…)")
+        for d in result["deductions"]:
+            points = "不合格" if d["disqualify"] else f"-{d['points']}"
+            out.append(f"      {d['t']:9.2f}s  {d['rule']:<28} {points:>6}  {d['title']}")
+    if report["reproduces"] is not None:
+        out.append(f"  reproduces the stored result: {'yes' if report['reproduces'] else 'NO'}")
+    diff = report["differences"]
+    if diff is not None:
+        out.append("  differences (own → other):")
+        for name in ("status", "passed", "score"):
+            if diff[name] is not None:
+                out.append(f"    {name}: {diff[name][0]} → {diff[name][1]}")
+        for d in diff["only_before"]:
+            out.append(f"    only under own rules:   {d['t']:9.2f}s {d['rule']}")
+        for d in diff["only_after"]:
+            out.append(f"    only under other rules: {d['t']:9.2f}s {d['rule']}")
+        for c in diff["points_changed"]:
+            out.append(f"    points changed: {c['t']:9.2f}s {c['rule']} {c['points'][0]} → {c['points'][1]}")
+        if not any(diff[k] for k in diff):
+            out.append("    none")
+    return "\n".join(out)

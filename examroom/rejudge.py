@@ -93,7 +93,8 @@ def rejudge(records: Records, attempt_id: int, course: Course, other: RuleSet | 
                            f"the course file given is {course.name!r}")
     if attempt.rule_set_snapshot is None:
         raise RejudgeError(f"attempt {attempt_id} has no stored rule set (recorded before rule-set snapshots; "
-                           f"its rule set id is {attempt.rule_set!r}): re-judge it with --rules only")
+                           f"its rule set id is {attempt.rule_set!r}): it cannot be re-judged under its own rules; "
+                           f"judge its journal with `examroom judge` and the rule set file of that id")
     own_rules = ruleset_from_dict(attempt.rule_set_snapshot)
     lines = list(records.journal_lines(attempt_id))
     if not lines:

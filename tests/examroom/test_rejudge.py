@@ -119,3 +119,37 @@ def test_cli_rejudge_json(records, sqlite_url, tmp_path, capsys):
 def test_cli_rejudge_unknown_attempt(sqlite_url, engine, capsys):
     code = cli.main(["rejudge", "7", "--database", sqlite_url])
     assert code == 2 and "no attempt 7" in capsys.readouterr().err
+
+
+def _edit_snapshot(engine, attempt, change):
+    from sqlalchemy.orm import Session
+
+    from examroom.models import Attempt
+
+    with Session(engine) as session, session.begin():
+        row = session.get(Attempt, attempt)
+        snapshot = json.loads(json.dumps(row.rule_set_snapshot))
+        row.rule_set_snapshot = change(snapshot)
+
+
+def test_an_altered_snapshot_is_refused(records, engine):
+    from scoring.rules import RuleSetError
+
+    course = only(demo_course(), "E", "e_hill")
+    attempt = _store(records, hill_run(offset=-0.3), course)
+
+    def lower(snapshot):
+        next(r for r in snapshot["rules"] if r["id"] == "hill.stop_offset_minor")["points"] = 1
+        return snapshot
+
+    _edit_snapshot(engine, attempt, lower)
+    with pytest.raises(RuleSetError, match="does not match its hash"):
+        rejudge(records, attempt, course)
+
+
+def test_an_attempt_without_a_snapshot_needs_rules(records, engine):
+    course = only(demo_course(), "E", "e_hill")
+    attempt = _store(records, hill_run(), course)
+    _edit_snapshot(engine, attempt, lambda snapshot: None)
+    with pytest.raises(RejudgeError, match="no stored rule set"):
+        rejudge(records, attempt, course)

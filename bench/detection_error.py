@@ -5,7 +5,8 @@ a line, a stop and go, a creep through an item with a time limit) at 10 Hz and 5
 position noise ±2 cm per axis, speed noise ±0.02 m/s, and 0 %, 10 % or 25 % of fixes
 dropped, and prints the worst errors seen against the bounds:
 
-- line event: true depth past the line reference where the touch was placed, 0 … +50 mm;
+- line event (a wheel over the hill's edge line) and body event (a C4's outline over the
+  桩考 boundary line): true depth past the line reference where the touch was placed, 0 … +50 mm;
 - stop timer (2 s): reported moment − true moment the stop passed 2 s, 0 … +0.5 s;
 - item timer: reported moment − true moment the item timer passed its limit, 0 … +1 s.
 
@@ -27,8 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.scoring import noisy  # noqa: E402
 from tests.scoring.test_detection_bounds import (  # noqa: E402
-    EDGE_REFERENCE_V, MOVING, RULES, STOP, insufficient, judged, timed_pile,
+    C4_HALF_WIDTH, C4_LEFT_LINE_V, EDGE_REFERENCE_V, MOVING, RULES, STOP, insufficient, judged, timed_pile,
 )
+from scoring.judge import judge_stream  # noqa: E402
+from tests.scoring.streams import demo_course, only  # noqa: E402
 
 
 def sampling(rng: random.Random, rate: float) -> noisy.Sampling:
@@ -41,6 +44,19 @@ def line_case(rng, rate):
     result, stream = judged("e_hill", truth, sampling(rng, rate))
     touches = [d for d in result.deductions if d.rule == "hill.edge_line_touched"]
     error = EDGE_REFERENCE_V - truth.v(touches[0].t) if touches else None
+    return error, insufficient(result, stream)
+
+
+def body_case(rng, rate):
+    forward, lateral = rng.uniform(0.3, 1.0), rng.uniform(0.02, 0.3)
+    cross_at = 0.9 / forward + 1.0
+    truth = noisy.drift(-3.0, C4_LEFT_LINE_V - C4_HALF_WIDTH - lateral * cross_at, forward, lateral,
+                        cross_at + 0.1 / lateral + 1.0)
+    course = only(demo_course(), "C4", "c4_pile")
+    stream = noisy.stream(course, "c4_pile", "C4-01", "C4", truth, sampling(rng, rate))
+    result = judge_stream(stream, course, RULES)
+    out = [d for d in result.deductions if d.rule == "pile.out_of_line"]
+    error = truth.v(out[0].t) + C4_HALF_WIDTH - C4_LEFT_LINE_V if out else None
     return error, insufficient(result, stream)
 
 
@@ -72,6 +88,7 @@ def main() -> int:
           f"speed_noise {RULES.measure('speed_noise')} m/s, max_fix_gap {RULES.measure('max_fix_gap')} s")
     failed = False
     for name, case, unit, scale, bound in (("line event", line_case, "mm", 1000.0, 50.0),
+                                           ("body event", body_case, "mm", 1000.0, 50.0),
                                            ("stop timer", stop_case, "s", 1.0, 0.5),
                                            ("item timer", item_case, "s", 1.0, 1.0)):
         for rate in (10.0, 5.0):

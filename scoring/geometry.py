@@ -115,6 +115,29 @@ class Line:
         """How far ``p`` is past the judging reference on the negative side (> 0: over the line)."""
         return self.reference_offset() - self.side(p)
 
+    def over(self, p: Vec) -> float:
+        """How far ``p`` is past the judging reference on the negative side, within the line's extent.
+
+        Unlike :meth:`beyond`, only the perpendicular distance to a segment that ``p`` lies
+        alongside counts: a point past the line's end is not over it (-inf), and a point beside
+        the line is measured across it, not to its end point.
+        """
+        best = None
+        for (ax, ay), (bx, by) in zip(self.points, self.points[1:]):
+            dx, dy = bx - ax, by - ay
+            length_sq = dx * dx + dy * dy
+            if length_sq == 0:
+                continue
+            k = ((p[0] - ax) * dx + (p[1] - ay) * dy) / length_sq
+            if not 0 <= k <= 1:
+                continue
+            perp = (dx * (p[1] - ay) - dy * (p[0] - ax)) / math.sqrt(length_sq)  # + on the left of a→b
+            if best is None or abs(perp) < abs(best):
+                best = perp
+        if best is None:
+            return -math.inf
+        return self.reference_offset() - self.inside * best
+
     def crossed(self, a: Vec, b: Vec, margin: float = 0.0) -> float | None:
         """Fraction in (0, 1] along a→b at which the path is ``margin`` past the line, else None.
 

@@ -70,6 +70,19 @@ def body_outside(frame: Frame, area: Polygon) -> tuple[float, Point] | None:
     return depth, outside.representative_point()
 
 
+def body_event_time(frame: Frame, area: Polygon, margin: float) -> tuple[float, datetime]:
+    """When the body got ``margin`` past the lines of ``area`` (the area itself, not grown), interpolated.
+
+    Uses the outline's corners: how far the furthest one was past the lines at the previous fix
+    and now. Call it once the body is known to be out (:func:`body_outside`).
+    """
+    def depth(outline) -> float:
+        return max(signed_depth(area, p) for p in outline.exterior.coords)
+
+    before = depth(frame.previous.outline) if frame.previous is not None else None
+    return line_event(frame, before, depth(frame.placement.outline), margin)
+
+
 def with_margin(area: Polygon, margin: float) -> Polygon:
     """The area grown by the line margin: what the body may reach before it counts as out."""
     return area.buffer(margin, join_style="mitre")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -72,7 +73,7 @@ def line_event(frame: Frame, depth_before: float | None, depth_now: float, margi
     usable fix before, the event is placed at this fix: later, never earlier, than it happened.
     """
     if frame.previous_t is None or frame.previous_utc is None or depth_before is None \
-            or depth_before > margin or depth_now <= depth_before:
+            or not math.isfinite(depth_before) or depth_before > margin or depth_now <= depth_before:
         return frame.t, frame.utc
     k = (margin - depth_before) / (depth_now - depth_before)
     return (frame.previous_t + (frame.t - frame.previous_t) * k,

@@ -25,7 +25,7 @@ from shapely.geometry import Point
 
 from ..item_geometry import BayShiftItem
 from ..observations import CourseSensor
-from .areas import body_outside, with_margin
+from .areas import body_event_time, body_outside, with_margin
 from ..motion import passed_at
 from .base import Context, Frame, ItemJudge, at_time, motion_direction
 
@@ -120,7 +120,8 @@ class BayShiftJudge(ItemJudge):
         if out is not None:
             self._out = True
             line = self.item.nearest_line((out[1].x, out[1].y)).name
-            self.ctx.deduct(self.rules["out"], frame.t, frame.utc, value=out[0], unit="m", detail=f"over {line}")
+            t, utc = body_event_time(frame, self.item.area, self._margin)
+            self.ctx.deduct(self.rules["out"], t, utc, value=out[0] + self._margin, unit="m", detail=f"over {line}")
 
     def on_sensor(self, sensor: CourseSensor) -> None:
         pole = self._poles.get(sensor.element)

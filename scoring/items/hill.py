@@ -40,7 +40,7 @@ class HillJudge(ItemJudge):
         self._timed_out = False
         self._edge_touched = False
         edge = item.edge_line
-        self._wheels = WheelLines(ctx.vehicle.wheel_names, edge.beyond, ctx.measure("line_margin"))
+        self._wheels = WheelLines(ctx.vehicle.wheel_names, edge.over, ctx.measure("line_margin"))
 
     def on_pose(self, frame: Frame) -> None:
         stops = self.ctx.stops

@@ -15,7 +15,7 @@ from ..item_geometry import PileItem
 from ..motion import StopCounter, passed_at
 from ..observations import CourseSensor
 from .areas import WheelLines
-from .base import Context, Frame, ItemJudge, at_time
+from .base import Context, Frame, ItemJudge, at_time, line_event
 
 ROUTE_POINT = "front_axle"  # the point whose path is checked against the poles
 
@@ -35,7 +35,7 @@ class PileJudge(ItemJudge):
         self._by_element = {pole.element: pole for pole in item.poles}
         self._margin = ctx.measure("line_margin")
         lines = item.boundary_lines
-        self._wheels = WheelLines(ctx.vehicle.wheel_names, lambda p: max(line.beyond(p) for line in lines),
+        self._wheels = WheelLines(ctx.vehicle.wheel_names, lambda p: max(line.over(p) for line in lines),
                                   self._margin)
 
     def on_pose(self, frame: Frame) -> None:
@@ -94,18 +94,20 @@ class PileJudge(ItemJudge):
         if self.ctx.vehicle.kind == "two_wheeler":
             if touched:
                 wheel, over, t, utc = touched[0]
-                line = max(self.item.boundary_lines, key=lambda li: li.beyond(frame.placement.point(wheel)))
+                line = max(self.item.boundary_lines, key=lambda li: li.over(frame.placement.point(wheel)))
                 self._out = True
                 self.ctx.deduct("pile.out_of_line", t, utc, value=over, unit="m",
                                 detail=f"{wheel} wheel over the {line.name} line")
             return
         points = list(frame.placement.outline.exterior.coords)
         for line in self.item.boundary_lines:
-            over = max(line.beyond(p) for p in points)
+            over = max(line.over(p) for p in points)
             if over > self._margin:
                 self._out = True
-                self.ctx.deduct("pile.out_of_line", frame.t, frame.utc, value=over, unit="m",
-                                detail=f"over the {line.name} line")
+                before = max(line.over(p) for p in frame.previous.outline.exterior.coords) \
+                    if frame.previous is not None else None
+                t, utc = line_event(frame, before, over, self._margin)
+                self.ctx.deduct("pile.out_of_line", t, utc, value=over, unit="m", detail=f"over the {line.name} line")
                 return
 
     def on_sensor(self, sensor: CourseSensor) -> None:

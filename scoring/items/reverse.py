@@ -20,7 +20,7 @@ from datetime import datetime
 from ..geometry import Line
 from ..item_geometry import ReverseItem
 from ..motion import StopCounter, passed_at
-from .areas import body_outside, with_margin
+from .areas import body_event_time, body_outside, with_margin
 from .base import Context, Frame, ItemJudge, at_time, motion_direction
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
@@ -100,7 +100,8 @@ class ReverseJudge(ItemJudge):
         if out is not None:
             self._out = True
             line = self.item.nearest_line((out[1].x, out[1].y)).name
-            self.ctx.deduct("reverse.body_out", frame.t, frame.utc, value=out[0], unit="m", detail=f"over {line}")
+            t, utc = body_event_time(frame, self.item.area, self._margin)
+            self.ctx.deduct("reverse.body_out", t, utc, value=out[0] + self._margin, unit="m", detail=f"over {line}")
 
     def exit_crossing(self, frame: Frame, previous: Frame | None):
         """Both front wheels past control line B on the last leg, at the later wheel's crossing."""

@@ -95,6 +95,27 @@ def test_a_wheel_that_never_reaches_the_line_is_never_judged_on_it(sampling, for
     assert [d for d in result.deductions if d.rule == "hill.edge_line_touched"] == [], (sampling, closest)
 
 
+C4_LEFT_LINE_V, C4_HALF_WIDTH = 2.7, 0.65  # c4_pile: the left boundary line (centre reference); body 1.3 m
+
+
+@PROFILE
+@given(sampling=samplings, forward=st.floats(0.3, 1.0), lateral=st.floats(0.02, 0.3))
+def test_the_body_over_a_line_is_caught_within_50mm_never_before(sampling, forward, lateral):
+    """车身出线: the C4 outline drifting over the 桩考 boundary line, a second after it enters the item."""
+    cross_at = 0.9 / forward + 1.0  # the front axle starts 0.9 m short of the entry line
+    start_v = C4_LEFT_LINE_V - C4_HALF_WIDTH - lateral * cross_at
+    truth = noisy.drift(-3.0, start_v, forward, lateral, cross_at + 0.1 / lateral + 1.0)
+    course = only(demo_course(), "C4", "c4_pile")
+    stream = noisy.stream(course, "c4_pile", "C4-01", "C4", truth, sampling)
+    result = judge_stream(stream, course, RULES)
+    out = [d for d in result.deductions if d.rule == "pile.out_of_line"]
+    assert out, (sampling, forward, lateral, result.deductions)
+    if insufficient(result, stream):
+        return
+    depth = truth.v(out[0].t) + C4_HALF_WIDTH - C4_LEFT_LINE_V
+    assert 0.0 <= depth <= LINE_BOUND, (depth, sampling, forward, lateral)
+
+
 # --- stop timers --------------------------------------------------------------------------------
 
 @PROFILE

@@ -26,8 +26,41 @@ def main(argv: list[str] | None = None) -> int:
     rules = sub.add_parser("rules", help="list the rule set")
     rules.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
     rules.add_argument("--class", dest="vehicle_class", help="only rules that apply to this class")
+    rules.add_argument("--province", type=Path, action="append", default=[],
+                       help="province override file (TOML), applied after the standard version")
+    rules.add_argument("--course", type=Path, help="course file whose [overrides] apply last")
     rules.add_argument("--json", action="store_true", help="print as JSON")
     rules.set_defaults(run=_rules)
+
+    rejudge = sub.add_parser("rejudge", help="judge a stored attempt again from its journal")
+    rejudge.add_argument("attempt", type=int, help="attempt id")
+    rejudge.add_argument("--database", required=True, help="database URL (sqlite:///... or postgresql+psycopg://...)")
+    rejudge.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file the attempt was driven on")
+    rejudge.add_argument("--rules", type=Path, help="another rule set file to compare with (TOML)")
+    rejudge.add_argument("--province", type=Path, action="append", default=[],
+                         help="province override file for --rules")
+    rejudge.add_argument("--json", action="store_true", help="print as JSON")
+    rejudge.set_defaults(run=_rejudge)
+
+    course = sub.add_parser("course", help="build or draw a course file")
+    course_sub = course.add_subparsers(dest="course_command", required=True)
+    new = course_sub.add_parser("new", help="write a standard course for a class from its vehicle (GA 1029 formulas)")
+    new.add_argument("--class", dest="vehicle_class", required=True, help="licence class (C3, M, C4, D, E, F, G1, ...)")
+    new.add_argument("--vehicle-length", type=float, required=True, help="exam vehicle length, m")
+    new.add_argument("--vehicle-width", type=float, required=True, help="exam vehicle width (without mirrors), m")
+    new.add_argument("--wheelbase", type=float, help="m (default: from the length)")
+    new.add_argument("--track", type=float, help="m (default: from the width)")
+    new.add_argument("--kind", choices=("two_wheeler", "three_wheeler", "sidecar", "four_wheeler"),
+                     help="vehicle kind (default by class; a 侧三轮 D is sidecar)")
+    new.add_argument("--pile-layout", default="slalom", choices=("slalom", "bay_shift"), help="C4 桩考 layout")
+    new.add_argument("--name", help="course name (default: '<class>标准考场')")
+    new.add_argument("-o", "--output", type=Path, required=True, help="course file to write (TOML)")
+    new.set_defaults(run=_course_new)
+    show = course_sub.add_parser("show", help="draw a course file as a PNG")
+    show.add_argument("file", type=Path, help="course file (TOML)")
+    show.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
+    show.add_argument("--scale", type=float, default=30.0, help="pixels per metre (default 30)")
+    show.set_defaults(run=_course_show)
 
     demo = sub.add_parser("demo", help="run a whole simulated course with the web page")
     demo.add_argument("--dir", type=Path, help="data folder (default: a new temporary folder)")
@@ -96,8 +129,16 @@ def _judge(args) -> int:
 
 def _rules(args) -> int:
     from scoring.rules import load_ruleset, ruleset_to_dict
+    from scoring.overrides import effective_ruleset, load_override_file
 
-    ruleset = load_ruleset(args.rules)
+    provinces = tuple(load_override_file(path) for path in args.province)
+    course = None
+    if args.course is not None:
+        from scoring.course import load_course
+
+        course = load_course(args.course)
+    ruleset = effective_ruleset(load_ruleset(args.rules), provinces,
+                                course.overrides if course else None, course.name if course else "")
     table = ruleset_to_dict(ruleset, vehicle_class=args.vehicle_class)
     known = sorted({cls for rule in ruleset_to_dict(ruleset)["rules"] for cls in rule.get("classes", [])})
     if args.vehicle_class is not None and args.vehicle_class not in known:
@@ -105,10 +146,60 @@ def _rules(args) -> int:
     if args.json:
         print(json.dumps(table, ensure_ascii=False, indent=2))
     else:
-        print(f"{table['id']}  ({len(table['rules'])} rules)")
+        print(f"{table['id']}  ({len(table['rules'])} rules)  sha256 {table['hash']}")
+        for layer in table["layers"]:
+            print(f"  [{layer['kind']}] {layer['name']}: {layer['source']}" + (f" — {layer['detail']}" if layer["detail"] else ""))
         for rule in table["rules"]:
             points = "不合格" if rule["disqualify"] else f"-{rule['points']}"
-            print(f"  {rule['id']:<30} {rule.get('code') or '':<8} {points:>6}  {rule['title']}")
+            state = "" if rule["enabled"] else "  (off)"
+            print(f"  {rule['id']:<30} {rule.get('code') or '':<8} {points:>6}  {rule['title']}{state}")
+    return 0
+
+
+def _rejudge(args) -> int:
+    from examroom.database import make_engine, session_factory
+    from examroom.records import Records
+    from examroom.rejudge import rejudge, report_text
+    from scoring.course import load_course
+    from scoring.overrides import effective_ruleset, load_override_file
+    from scoring.rules import load_ruleset
+
+    course = load_course(args.course)
+    other = None
+    if args.rules is not None:
+        provinces = tuple(load_override_file(path) for path in args.province)
+        other = effective_ruleset(load_ruleset(args.rules), provinces)
+    elif args.province:
+        raise ValueError("--province applies to --rules; give the rule set file too")
+    engine = make_engine(args.database)
+    try:
+        report = rejudge(Records(session_factory(engine)), args.attempt, course, other).to_dict()
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(report_text(report))
+    return 0
+
+
+def _course_new(args) -> int:
+    from examroom.course_builder import VehicleSpec, build_course, write_course
+
+    spec = VehicleSpec(args.vehicle_class, args.vehicle_length, args.vehicle_width, kind=args.kind,
+                       wheelbase=args.wheelbase, track=args.track)
+    data = build_course(spec, name=args.name, pile_layout=args.pile_layout)
+    path = write_course(data, spec, args.output)
+    print(f"{path}: {data['name']}, class {args.vehicle_class}, items {', '.join(i['id'] for i in data['items'])}")
+    return 0
+
+
+def _course_show(args) -> int:
+    from examroom.course_drawing import draw_course
+    from scoring.course import load_course
+
+    path = draw_course(load_course(args.file), args.output, scale=args.scale)
+    print(path)
     return 0
 
 

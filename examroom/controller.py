@@ -26,7 +26,7 @@ from scoring.course import Course
 from scoring.judge import Judge
 from scoring.observations import Command, CommandAction, CourseSensor, Observation
 from scoring.report import deduction_to_dict, result_to_dict
-from scoring.rules import RuleSet
+from scoring.rules import RuleSet, ruleset_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -255,11 +255,14 @@ class Controller:
             raise RuntimeError(f"vehicle {vehicle_id} already has attempt {self._live[vehicle_id].attempt_id} running")
         vehicle = self.vehicles[vehicle_id]
         mono, utc = self.clock.now()
-        attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, self.ruleset.id, utc,
-                                           booking_id=booking_id, attempt_no=attempt_no)
-        self.records.mark_running(attempt_id, utc)
         judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
                       vehicle=vehicle_id)
+        # The effective rule set (version + overrides) is stored with the attempt: a re-judge
+        # uses what applied that day.
+        attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, judge.ruleset.id, utc,
+                                           booking_id=booking_id, attempt_no=attempt_no,
+                                           rule_set_snapshot=ruleset_to_dict(judge.ruleset))
+        self.records.mark_running(attempt_id, utc)
         live = LiveAttempt(attempt_id=attempt_id, vehicle=vehicle_id, judge=judge, candidate=candidate_name)
         self._live[vehicle_id] = live
         start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",

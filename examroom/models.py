@@ -65,7 +65,7 @@ class Attempt(Base):
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"))
     vehicle_class: Mapped[str] = mapped_column(String(4))
     course: Mapped[str] = mapped_column(String(64))
-    rule_set: Mapped[str] = mapped_column(String(64))
+    rule_set: Mapped[str] = mapped_column(String(255))  # the effective set's id, with its layers
     status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.CHECKED_IN.value)
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
@@ -78,6 +78,10 @@ class Attempt(Base):
     # (1 = 初考 of the sitting, 2 = the one 补考; re-runs after a device fault keep the number).
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True, index=True)
     attempt_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The effective rule set that judged it (version + province + course overrides) and its
+    # SHA-256, so a re-judge uses what applied that day (migration 0002_rulesets).
+    rule_set_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    rule_set_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     candidate: Mapped[Candidate] = relationship()
     vehicle: Mapped[Vehicle] = relationship()

@@ -64,7 +64,8 @@ class Records:
 
     # -- attempt life -----------------------------------------------------------
     def check_in(self, candidate_id: int, vehicle_id: str, course: str, rule_set: str,
-                 utc: datetime, booking_id: int | None = None, attempt_no: int | None = None) -> int:
+                 utc: datetime, booking_id: int | None = None, attempt_no: int | None = None,
+                 rule_set_snapshot: dict | None = None) -> int:
         with self._sessions.begin() as session:
             vehicle = session.get(Vehicle, vehicle_id)
             candidate = session.get(Candidate, candidate_id)
@@ -79,7 +80,8 @@ class Records:
             attempt = Attempt(candidate_id=candidate_id, vehicle_id=vehicle_id,
                               vehicle_class=vehicle.vehicle_class, course=course, rule_set=rule_set,
                               status=AttemptStatus.CHECKED_IN.value, reason="", checked_in_utc=utc,
-                              booking_id=booking_id, attempt_no=attempt_no)
+                              booking_id=booking_id, attempt_no=attempt_no, rule_set_snapshot=rule_set_snapshot,
+                              rule_set_hash=rule_set_snapshot["hash"] if rule_set_snapshot else None)
             session.add(attempt)
             session.flush()
             return attempt.id

@@ -27,6 +27,7 @@ from examroom.sealing import Sealer, load_or_create_key
 from examroom.settings import SiteSettings
 from examroom.sittings import SittingPhases, SittingScheduler
 from scoring.course import load_course
+from scoring.overrides import effective_ruleset, load_override_file
 from scoring.rules import load_ruleset
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ class CourseService:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.course = load_course(settings.course_file)
-        self.ruleset = load_ruleset(settings.rule_set_file)
+        # the standard version, then the province's files; the judge adds the course's overrides
+        provinces = tuple(load_override_file(path) for path in settings.province_files)
+        self.ruleset = effective_ruleset(load_ruleset(settings.rule_set_file), provinces)
         self.engine = make_engine(settings.database_url)
         upgrade(self.engine)
         self.sessions = session_factory(self.engine)

@@ -58,6 +58,7 @@ class SiteSettings:
     web_port: int = 8080
     # Where the course keeps its seal key (and, later, evidence); None: beside the settings file.
     data_dir: Path | None = None
+    province_files: list[Path] = field(default_factory=list)  # rule overrides, applied in order
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -85,10 +86,18 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,
         web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
-        data_dir=(base / reader.text("data_dir", ".")).resolve())
+        data_dir=(base / reader.text("data_dir", ".")).resolve(),
+        province_files=_files(reader.list("province_files", []), base, "province_files"))
     reader.done()
     web.done()
     return settings
+
+
+def _files(entries: list, base: Path, key: str) -> list[Path]:
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, str) or not entry:
+            raise SettingsError(f"{key}[{i}]: expected a file name, got {entry!r}")
+    return [(base / entry).resolve() for entry in entries]
 
 
 def _vehicle(r: "_Reader") -> VehicleSettings:

@@ -16,7 +16,7 @@ from typing import Any
 
 from shapely.geometry import Point, Polygon
 
-from . import layouts
+from . import bay_layouts, layouts, small_car_layouts
 from .fields import Fields
 from .geometry import REFERENCES, Line, Vec, forward
 from .item_geometry import (
@@ -30,11 +30,19 @@ from .item_geometry import (
     Pole,
     deck_from_polygon,
 )
-from .rules import Overrides, read_overrides
+from .overrides import read_overrides
+from .rules import Overrides
 from .vehicle import VEHICLE_CLASSES, WHEELS_BY_KIND, VehicleError, VehicleModel, build_vehicle
 
 DEFAULT_LINE_WIDTH = 0.15  # research.md §3.5: markings are 10 or 15 cm wide
-DEFAULT_ORDER = ("pile", "hill", "bridge")  # domain/README.md: C4/D/E/F items in this order
+# domain/README.md: the items of each class in this order (C4/D/E/F: pile, hill, bridge;
+# C3/M: 倒车入库, 坡道, 侧方停车, 曲线行驶, 直角转弯; tractors: the field course).
+DEFAULT_ORDER = ("reverse", "pile", "hill", "parallel", "curve", "angle", "bridge", "field")
+GENERATORS = {**layouts.GENERATORS, **small_car_layouts.GENERATORS}
+GENERATOR_OPTIONS = {**layouts.GENERATOR_OPTIONS, **small_car_layouts.GENERATOR_OPTIONS,
+                     "field": bay_layouts.OPTIONS}
+GENERATORS["field"] = bay_layouts.field
+PILE_LAYOUTS = ("slalom", "bay_shift")
 
 
 class CourseError(ValueError):
@@ -214,7 +222,9 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
     place = layouts.Placement(place_table.number("x"), place_table.number("y"), place_table.number("heading"))
     place_table.done()
     options: dict[str, Any] = {}
-    for key in layouts.GENERATOR_OPTIONS[item_type]:
+    layout = table.string("layout", default="slalom", choices=PILE_LAYOUTS) if item_type == "pile" else None
+    keys = bay_layouts.OPTIONS if layout == "bay_shift" else GENERATOR_OPTIONS[item_type]
+    for key in keys:
         if not table.has(key):
             continue
         if key == "piles":
@@ -224,7 +234,15 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
         elif key == "first_side":
             options[key] = table.string(key, choices=SIDES)
         elif key == "layout":
-            options[key] = table.string(key, choices=("slalom",))
+            options[key] = layout
+        elif key == "turn":
+            options[key] = table.string(key, choices=SIDES)
+        elif key == "legs":
+            options[key] = table.strings(key)
+            try:
+                bay_layouts.parse_legs(options[key])
+            except bay_layouts.LegError as exc:
+                raise table.fail(str(exc)) from exc
         elif key == "deck_sensors":
             options[key] = table.boolean(key)
         else:
@@ -232,7 +250,12 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
     if item_type == "bridge" and vehicle.kind != "two_wheeler" and vehicle.track <= 0:
         raise table.fail(f"vehicle {model_id} needs a track to lay out two decks", "vehicle")
     style = layouts.LineStyle(defaults.width, defaults.reference)
-    return layouts.GENERATORS[item_type](item_id, classes, place, vehicle, style, options)
+    try:
+        if layout == "bay_shift":
+            return bay_layouts.pile_bay_shift(item_id, classes, place, vehicle, style, options)
+        return GENERATORS[item_type](item_id, classes, place, vehicle, style, options)
+    except ValueError as exc:
+        raise table.fail(str(exc)) from exc
 
 
 def _read_item(table: Fields, vehicles: dict[str, VehicleModel]) -> Item:
@@ -245,6 +268,8 @@ def _read_item(table: Fields, vehicles: dict[str, VehicleModel]) -> Item:
     mode = table.string("geometry", default="generated", choices=("generated", "surveyed"))
     if mode == "generated":
         item = _generated(table, item_id, item_type, classes, vehicles, defaults)
+    elif item_type not in _SURVEYED:
+        raise table.fail(f"{item_type} items are generated only (surveyed geometry: pile, hill, bridge)", "geometry")
     else:
         common = _surveyed_common(table, item_id, item_type, classes, defaults)
         item = _SURVEYED[item_type](table, common, defaults)

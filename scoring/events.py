@@ -95,3 +95,18 @@ class AttemptResult:
     started_t: float | None
     finished_t: float | None
     reason: str = ""
+    data_gaps: tuple["DataGap", ...] = ()  # where the data was too thin for the detection bounds
+
+
+@dataclass(frozen=True)
+class DataGap:
+    """A stretch without GNSS fixes, while moving in an item, longer than the detection bounds allow.
+
+    The judge decides only from the fixes it has, so nothing in the gap counts against the
+    candidate; but the timing of anything judged across it is less precise than GA/T 1028.3
+    asks, and the result says so.
+    """
+
+    item: str
+    t_from: float
+    t_to: float

@@ -59,7 +59,9 @@ class GeneralJudge:
                 and signals.gear != Gear.UNKNOWN:
             self.ctx.deduct("general.start_not_neutral", t, utc, detail=f"gear {signals.gear.value}")
         if last is not None and last.engine and not signals.engine and signals.ignition and last.ignition:
+            # −10 for the road classes, 不合格 for tractors: the rule that applies to the class counts
             self.ctx.deduct("general.stall", t, utc)
+            self.ctx.deduct("general.tractor_stall", t, utc)
         if self.two_wheeler and signals.roll is not None and self.ctx.stops.speed >= self.ctx.measure("walking_pace"):
             self._roll.append((t, signals.roll))
         elif self.two_wheeler:
@@ -69,6 +71,9 @@ class GeneralJudge:
         signals = self._last
         if signals is None:
             return
+        # A signal state is known up to its snapshot: between snapshots it may already have
+        # changed, so durations count only to the latest one (never longer than it held).
+        t, utc = min((t, utc), (signals.t, signals.utc))
         self._check_belt(signals, t, utc)
         self._check_starter(signals, t, utc)
         self._check_coasting(signals, t, utc)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point
 
 Vec = tuple[float, float]
 
 REFERENCES = ("centre", "inner_edge")
+ON_LINE = 1e-6  # metres: a point this close to a line is on it (float round-off, not measurement)
 
 
 def forward(heading: float) -> Vec:
@@ -114,16 +115,44 @@ class Line:
         """How far ``p`` is past the judging reference on the negative side (> 0: over the line)."""
         return self.reference_offset() - self.side(p)
 
-    def crossed(self, a: Vec, b: Vec) -> float | None:
-        """Fraction in (0, 1] along a→b at which the path crosses to the positive side, else None.
+    def over(self, p: Vec) -> float:
+        """How far ``p`` is past the judging reference on the negative side, within the line's extent.
+
+        Unlike :meth:`beyond`, only the perpendicular distance to a segment that ``p`` lies
+        alongside counts: a point past the line's end is not over it (-inf), and a point beside
+        the line is measured across it, not to its end point.
+        """
+        best = None
+        for (ax, ay), (bx, by) in zip(self.points, self.points[1:]):
+            dx, dy = bx - ax, by - ay
+            length_sq = dx * dx + dy * dy
+            if length_sq == 0:
+                continue
+            k = ((p[0] - ax) * dx + (p[1] - ay) * dy) / length_sq
+            if not 0 <= k <= 1:
+                continue
+            perp = (dx * (p[1] - ay) - dy * (p[0] - ax)) / math.sqrt(length_sq)  # + on the left of a→b
+            if best is None or abs(perp) < abs(best):
+                best = perp
+        if best is None:
+            return -math.inf
+        return self.reference_offset() - self.inside * best
+
+    def crossed(self, a: Vec, b: Vec, margin: float = 0.0) -> float | None:
+        """Fraction in (0, 1] along a→b at which the path is ``margin`` past the line, else None.
 
         The crossing must fall within the line's extent. The fraction comes
-        from linear interpolation between the two fixes, so the crossing is
-        placed where it really happened, never before.
+        from linear interpolation between the two fixes; with ``margin`` at the
+        position noise bound, the crossing is never placed before it really
+        happened.
         """
-        s0, s1 = self.side(a), self.side(b)
+        s0, s1 = self.side(a) - margin, self.side(b) - margin
         if not (s0 < 0 <= s1):
             return None
-        if not LineString([a, b]).intersects(self.geometry):
+        k = -s0 / (s1 - s0)
+        # Within the line's extent: the interpolated crossing point lies on the line. (A segment
+        # intersection test misses a fix that lands exactly on the line by float round-off, and
+        # the next step then starts on the line and is no crossing either.)
+        if self.geometry.distance(Point(lerp(a, b, k))) > margin + ON_LINE:
             return None
-        return -s0 / (s1 - s0)
+        return k

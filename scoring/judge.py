@@ -13,25 +13,38 @@ from datetime import datetime
 from typing import Iterable
 
 from .course import Course
-from .events import AttemptResult, Deduction, EventKind, ItemRecord, JudgeEvent, Snapshot, Status
+from .events import AttemptResult, DataGap, Deduction, EventKind, ItemRecord, JudgeEvent, Snapshot, Status
 from .general import GeneralJudge
 from .item_geometry import Item
-from .items.base import Context, Frame, ItemJudge
+from .items.base import Context, Frame, ItemJudge, crossing
 from .items.bridge import BridgeJudge
 from .items.hill import HillJudge
+from .items.angle import AngleJudge
+from .items.bay_shift import BayShiftJudge
+from .items.curve import CurveJudge
+from .items.parallel import ParallelJudge
 from .items.pile import PileJudge
+from .items.reverse import ReverseJudge
 from .motion import StopTracker
 from .observations import Command, CommandAction, CourseSensor, Observation, Pose, Signals
 from .rules import Rule, RuleSet
 from .vehicle import VehicleModel
 
-ITEM_JUDGES: dict[str, type[ItemJudge]] = {"pile": PileJudge, "hill": HillJudge, "bridge": BridgeJudge}
+ITEM_JUDGES: dict[str, type[ItemJudge]] = {
+    "pile": PileJudge, "hill": HillJudge, "bridge": BridgeJudge, "reverse": ReverseJudge,
+    "parallel": ParallelJudge, "angle": AngleJudge, "curve": CurveJudge, "field": BayShiftJudge,
+}
 
-# The point whose path starts an item (crossing its entry line) and the one that finishes it
-# (crossing its exit line): the item starts with the front wheels and ends when the rear
-# wheels are through, so nothing the rear wheels do inside the item escapes it.
+
+def item_judge_class(item: Item) -> type[ItemJudge]:
+    """The judge of an item: by its type, and for 桩考 by its layout (slalom or bay shift)."""
+    if getattr(item, "layout", None) == "bay_shift":
+        return BayShiftJudge
+    return ITEM_JUDGES[item.type]
+
+# The point whose path starts an item (crossing its entry line); each item judge says what
+# finishes it (by default the rear axle over the exit line, ItemJudge.exit_crossing).
 ENTRY_POINT = "front_axle"
-EXIT_POINT = "rear_axle"
 
 
 class JudgeError(ValueError):
@@ -51,7 +64,8 @@ class Judge:
         self.order: tuple[Item, ...] = course.items_for(vehicle_class)
         if not self.order:
             raise JudgeError(f"course {course.name} has no items for class {vehicle_class}")
-        if vehicle_class not in self.ruleset.hill_reference_point:
+        needs_hill = any(item.type == "hill" for item in self.order)
+        if needs_hill and vehicle_class not in self.ruleset.hill_reference_point:
             raise JudgeError(f"rule set {self.ruleset.id} has no hill reference point for class {vehicle_class}")
         self.status = Status.WAITING
         self.score = self.ruleset.start_score
@@ -60,7 +74,8 @@ class Judge:
         self.items: list[ItemRecord] = []
         self.started_t: float | None = None
         self.finished_t: float | None = None
-        self.stops = StopTracker(self.ruleset.measure("stop_speed"), self.ruleset.measure("moving_speed"))
+        self.stops = StopTracker(self.ruleset.measure("stop_speed"), self.ruleset.measure("moving_speed"),
+                                 self.ruleset.measure("speed_noise"))
         self.ctx = Context(self.ruleset, vehicle_model, vehicle_class, self.stops, self._apply)
         self.general = GeneralJudge(self.ctx)
         self.current: ItemJudge | None = None
@@ -69,6 +84,7 @@ class Judge:
         self._heading: float | None = None
         self._last_t: float | None = None
         self._events: list[JudgeEvent] = []
+        self.data_gaps: list[DataGap] = []
 
     # --- feeding ---------------------------------------------------------------------------
 
@@ -124,7 +140,10 @@ class Judge:
             self.current.on_signals(signals)
 
     def _on_pose(self, pose: Pose) -> None:
+        if self.current is not None:
+            self._note_gap(pose)
         self.stops.update(pose.t, pose.speed)
+        self.ctx.last_fix_t = pose.t
         if pose.heading is not None:
             self._heading = pose.heading
         if self._heading is None:
@@ -136,16 +155,29 @@ class Judge:
             placement=self.model.place(pose.x, pose.y, self._heading),
             previous=self._previous.placement if self._previous is not None else None,
             position=(pose.x, pose.y),
+            previous_t=self._previous.t if self._previous is not None else None,
+            previous_utc=self._previous.utc if self._previous is not None else None,
         )
         if self.current is None:
             self._maybe_enter(frame)
+            if self.current is not None:
+                self._note_gap(pose)  # the gap spans the entry
         if self.current is not None and not self.status.ended:
             self.current.on_pose(frame)
             self._maybe_exit(frame)
         if not self.status.ended:
-            owns = self.current is not None and self.current.owns_rollback
+            owns = self.current is not None and (self.current.owns_rollback or self.current.reverses)
             self.general.on_pose(frame, owns)
         self._previous = frame
+
+    def _note_gap(self, pose: Pose) -> None:
+        """Record a fix gap in an item, while moving, too long for the detection bounds (insufficient data)."""
+        previous = self._previous
+        if previous is None or self.current is None:
+            return
+        moving = max(previous.speed, pose.speed) > self.stops.stop_speed
+        if moving and pose.t - previous.t > self.ruleset.measure("max_fix_gap"):
+            self.data_gaps.append(DataGap(self.current.item.id, previous.t, pose.t))
 
     def _tick(self, t: float, utc: datetime) -> None:
         if self.status.ended:
@@ -157,34 +189,22 @@ class Judge:
 
     # --- items ---------------------------------------------------------------------------
 
-    def _crossing(self, frame: Frame, point: str, line_of) -> tuple[float, datetime] | None:
-        """Interpolated (t, utc) at which ``point`` crossed a line between the last fix and this one."""
-        before, now = frame.path(point)
-        if before is None or self._previous is None:
-            return None
-        k = line_of.crossed(before, now)
-        if k is None:
-            return None
-        previous = self._previous
-        t = previous.t + (frame.t - previous.t) * k
-        return t, previous.utc + (frame.utc - previous.utc) * k
-
     def _maybe_enter(self, frame: Frame) -> None:
         if self._next_index >= len(self.order):
             return
         item = self.order[self._next_index]
-        crossed = self._crossing(frame, ENTRY_POINT, item.entry)
+        crossed = crossing(frame, self._previous, ENTRY_POINT, item.entry, self.ruleset.measure("line_margin"))
         if crossed is None:
             return
         t, utc = crossed
-        self.current = ITEM_JUDGES[item.type](item, self.ctx, t)
+        self.current = item_judge_class(item)(item, self.ctx, t)
         self.items.append(ItemRecord(item.id, item.type, t))
         self._events.append(JudgeEvent(EventKind.ITEM_STARTED, t, utc, item=item.id))
 
     def _maybe_exit(self, frame: Frame) -> None:
         assert self.current is not None
         item = self.current.item
-        crossed = self._crossing(frame, EXIT_POINT, item.exit)
+        crossed = self.current.exit_crossing(frame, self._previous)
         if crossed is None:
             return
         t, utc = crossed
@@ -253,6 +273,7 @@ class Judge:
             started_t=self.started_t,
             finished_t=self.finished_t,
             reason=self.reason,
+            data_gaps=tuple(self.data_gaps),
         )
 
 

@@ -31,7 +31,7 @@ DECK_GAP_FACTOR = 2.5
 
 # research.md §3.3: ramp ≥ 8 m for motorcycles, ≥ 20 m for small vehicles (C4 read as such [INF]);
 # stake more than 1.5 × vehicle length up from the foot; stop control lines 0.65 m from the stake.
-SLOPE_LENGTH_MIN = {"C4": 20.0, "D": 8.0, "E": 8.0, "F": 8.0}
+SLOPE_LENGTH_MIN = {"C3": 20.0, "M": 20.0, "C4": 20.0, "D": 8.0, "E": 8.0, "F": 8.0}
 STAKE_FROM_FOOT_FACTOR = 1.5
 STAKE_FROM_FOOT_ADD = 0.5
 CONTROL_LINE_OFFSET = 0.65

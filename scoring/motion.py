@@ -11,15 +11,18 @@ from .rules import Rule
 class StopTracker:
     """Stopped or moving, with hysteresis so speed noise does not split one stop in two.
 
-    A stop begins at the first fix at or below ``stop_speed`` and ends at the
-    first fix at or above ``moving_speed``.
+    A stop begins at the first fix at or below ``stop_speed − noise`` and ends at the
+    first fix at or above ``moving_speed − noise``: with speed noise up to ``noise``
+    the vehicle is really at or below ``stop_speed`` when a stop begins, and a stop
+    never lasts longer than the vehicle really stood (the timer never runs early).
     """
 
-    def __init__(self, stop_speed: float, moving_speed: float) -> None:
-        self.stop_speed = stop_speed
-        self.moving_speed = moving_speed
+    def __init__(self, stop_speed: float, moving_speed: float, noise: float = 0.0) -> None:
+        self.stop_speed = stop_speed - noise
+        self.moving_speed = moving_speed - noise
         self.stopped = False
         self.since: float | None = None  # when the current stop began
+        self.confirmed: float | None = None  # the last fix that showed the vehicle still stopped
         self.speed = 0.0
 
     def update(self, t: float, speed: float) -> None:
@@ -28,9 +31,18 @@ class StopTracker:
             self.stopped, self.since = False, None
         elif not self.stopped and speed <= self.stop_speed:
             self.stopped, self.since = True, t
+        if self.stopped:
+            self.confirmed = t
 
     def stopped_for(self, t: float) -> float:
-        return t - self.since if self.stopped and self.since is not None else 0.0
+        """How long the vehicle has stood, as far as fixes confirm it (never longer than it did).
+
+        Between fixes the vehicle may already have moved off: time after the last fix that
+        showed it stopped does not count until a fix confirms it.
+        """
+        if not self.stopped or self.since is None or self.confirmed is None:
+            return 0.0
+        return min(t, self.confirmed) - self.since
 
 
 class StopCounter:
@@ -40,15 +52,25 @@ class StopCounter:
         self.rule = rule
         self._counted_since: float | None = None
 
-    def check(self, t: float, stops: StopTracker) -> float | None:
-        """The stop's duration when it has just become long enough to count, else None."""
-        if not stops.stopped or stops.since == self._counted_since:
+    def check(self, t: float, stops: StopTracker) -> tuple[float, float] | None:
+        """(duration, when it passed the limit) once a stop has become long enough to count, else None.
+
+        The moment is the stop's start plus the limit: the stop timer's reading, which fixes
+        confirm only a little later (the record is exact, the announcement a fix behind).
+        """
+        if not stops.stopped or stops.since is None or stops.since == self._counted_since:
             return None
         duration = stops.stopped_for(t)
         if self.rule.triggered_by(duration):
             self._counted_since = stops.since
-            return duration
+            return duration, passed_at(self.rule, stops.since, t)
         return None
+
+
+def passed_at(rule: Rule, since: float, t: float) -> float:
+    """When a timer started at ``since`` passed the rule's (single) duration limit; ``t`` if it has none."""
+    limits = [p.value for p in rule.params.values() if p.unit == "s" and p.value is not None]
+    return min(since + limits[0], t) if len(limits) == 1 else t
 
 
 @dataclass

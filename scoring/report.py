@@ -38,6 +38,7 @@ def result_to_dict(result: AttemptResult) -> dict[str, Any]:
         "rule_set": result.rule_set,
         "deductions": [deduction_to_dict(d) for d in result.deductions],
         "items": [item_to_dict(i) for i in result.items],
+        "insufficient_data": [{"item": g.item, "from_t": g.t_from, "to_t": g.t_to} for g in result.data_gaps],
     }
 
 

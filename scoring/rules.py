@@ -11,7 +11,8 @@ Threshold comparators follow the Chinese legal convention (domain/README.md):
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
+import json
 import operator
 import re
 import tomllib
@@ -22,9 +23,9 @@ from typing import Any
 from .fields import Fields
 from .vehicle import VEHICLE_CLASSES
 
-ITEMS = ("general", "pile", "hill", "bridge")
+ITEMS = ("general", "pile", "hill", "bridge", "reverse", "parallel", "angle", "curve", "field")
 DETECTORS = ("auto", "manual")
-UNITS = ("m", "s", "m/s", "deg")
+UNITS = ("m", "s", "m/s", "deg", "count")
 COMPARATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _LOWER = (">", ">=")
 _UPPER = ("<", "<=")
@@ -44,6 +45,12 @@ MEASUREMENTS: dict[str, str] = {
     "rollback_floor": "m",
     "hill_on_line_tolerance": "m",
     "deck_margin": "m",
+    "gear_debounce": "s",
+    "field_stop_minimum": "s",
+    "direction_speed": "m/s",
+    "line_margin": "m",
+    "speed_noise": "m/s",
+    "max_fix_gap": "s",
 }
 
 
@@ -88,6 +95,7 @@ class Rule:
     layouts: tuple[str, ...] = ()
     enabled: bool = True
     note: str = ""
+    history: tuple["Change", ...] = field(default=(), hash=False)  # overrides applied to this rule
 
     @property
     def deducted(self) -> int:
@@ -113,6 +121,27 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One override applied to a rule or a measurement setting, with where it came from."""
+
+    layer: str  # "province:甘肃省", "course:陇南演示考场"
+    what: str  # "params.limit", "points", "enabled", "added", "value"
+    before: Any
+    after: Any
+    source: str
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of an effective rule set: the standard version, then province, then course."""
+
+    kind: str  # "standard", "province" or "course"
+    name: str
+    source: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class RuleSet:
     id: str
     standard: str
@@ -123,6 +152,7 @@ class RuleSet:
     rules: dict[str, Rule] = field(hash=False)
     measurement: dict[str, Measure] = field(hash=False)
     hill_reference_point: dict[str, str] = field(hash=False)
+    layers: tuple[Layer, ...] = field(default=(), hash=False)
 
     def rule(self, rule_id: str) -> Rule:
         try:
@@ -134,66 +164,41 @@ class RuleSet:
         return self.measurement[name].value
 
     def with_overrides(self, overrides: "Overrides", label: str) -> "RuleSet":
-        """A copy with a course's or province's overrides applied, validated again.
+        """A copy with a province's or course's overrides applied, validated and recorded.
 
-        Applying the same label twice is a no-op, so a caller may pass either the plain or the
+        ``label`` is ``"<scope>:<name>"`` (``province:甘肃省``, ``course:陇南演示考场``). Applying
+        the same label twice is a no-op, so a caller may pass either the plain or the
         already-overridden rule set to the judge.
         """
-        if overrides.empty or self.id.endswith(f"+{label}"):
-            return self
-        rules = dict(self.rules)
-        for rule_id, change in overrides.rules.items():
-            if rule_id not in rules:
-                raise RuleSetError(f"overrides.rules.{rule_id}: no such rule in {self.id}")
-            rule = rules[rule_id]
-            params = dict(rule.params)
-            for name, value in change.params.items():
-                if name not in params:
-                    raise RuleSetError(f"overrides.rules.{rule_id}.{name}: rule has no threshold {name!r}")
-                params[name] = dataclasses.replace(params[name], value=value)
-            enabled = rule.enabled if change.enabled is None else change.enabled
-            rules[rule_id] = dataclasses.replace(rule, params=params, enabled=enabled)
-        measurement = dict(self.measurement)
-        for name, value in overrides.measurement.items():
-            if name not in measurement:
-                raise RuleSetError(f"overrides.measurement.{name}: no such measurement setting")
-            measurement[name] = dataclasses.replace(measurement[name], value=value, source=f"override: {label}")
-        result = dataclasses.replace(self, id=f"{self.id}+{label}", rules=rules, measurement=measurement)
-        _check_rules(result.rules, "overrides")
-        return result
+        from .overrides import apply_overrides  # overrides builds on this module
+
+        return apply_overrides(self, overrides, label)
 
 
 @dataclass(frozen=True)
 class RuleChange:
+    """What an override changes in one rule. ``units`` (by threshold name) are checked when given."""
+
     params: dict[str, float] = field(default_factory=dict)
     enabled: bool | None = None
+    points: int | None = None
+    units: dict[str, str] = field(default_factory=dict)
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class Overrides:
-    """Threshold and measurement overrides (from a course file, later a province file)."""
+    """A province's or course's changes to a rule set (read by :mod:`scoring.overrides`)."""
 
     rules: dict[str, RuleChange] = field(default_factory=dict)
     measurement: dict[str, float] = field(default_factory=dict)
+    added: tuple[Rule, ...] = ()
+    source: str = ""
+    measurement_units: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not self.rules and not self.measurement
-
-
-def read_overrides(table: Fields) -> Overrides:
-    """Read an ``[overrides]`` table: ``rules.<id> = {enabled, <threshold> = value}``, ``measurement``."""
-    rules: dict[str, RuleChange] = {}
-    rule_tables = table.table("rules", default={})
-    for rule_id in rule_tables.keys():
-        entry = rule_tables.table(rule_id)
-        enabled = entry.boolean("enabled", default=None) if entry.has("enabled") else None
-        params = {name: entry.number(name) for name in entry.keys() if name != "enabled"}
-        rules[rule_id] = RuleChange(params=params, enabled=enabled)
-    measurement_table = table.table("measurement", default={})
-    measurement = {name: measurement_table.number(name) for name in measurement_table.keys()}
-    table.done()
-    return Overrides(rules=rules, measurement=measurement)
+        return not self.rules and not self.measurement and not self.added
 
 
 def _error(message: str) -> RuleSetError:
@@ -311,23 +316,38 @@ def _read_measure(table: Fields, name: str) -> Measure:
     return measure
 
 
-def parse_ruleset(data: dict[str, Any], source_name: str = "<rule set>") -> RuleSet:
-    """Build a rule set from parsed TOML; raises RuleSetError naming the field."""
+def parse_ruleset(data: dict[str, Any], source_name: str = "<rule set>", base: RuleSet | None = None) -> RuleSet:
+    """Build a rule set from parsed TOML; raises RuleSetError naming the field.
+
+    A file whose ``[ruleset]`` has ``extends = "<file>"`` states only what differs from that
+    base version: each of its rules replaces the base rule with the same id (or is new),
+    its measurement settings and hill reference points replace the base ones, and the rest
+    is inherited. :func:`load_ruleset` reads the base; here it comes as ``base``.
+    """
     root = Fields(data, "", _error)
     head = root.table("ruleset")
-    rules: dict[str, Rule] = {}
-    for entry in root.tables("rules"):
+    extends = head.string("extends", default=None)
+    if extends is not None and base is None:
+        raise head.fail("a rule set that extends another must be loaded from a file (load_ruleset)", "extends")
+    rules: dict[str, Rule] = dict(base.rules) if extends is not None and base else {}
+    restated: list[str] = []
+    seen: set[str] = set()
+    for entry in (root.tables("rules", default=[]) if extends else root.tables("rules")):
         rule = _read_rule(entry)
-        if rule.id in rules:
+        if rule.id in seen:
             raise entry.fail(f"duplicate rule id {rule.id!r}", "id")
+        seen.add(rule.id)
+        restated.append(rule.id)
         rules[rule.id] = rule
-    measurement_table = root.table("measurement")
-    measurement = {name: _read_measure(measurement_table, name) for name in measurement_table.keys()}
+    measurement_table = root.table("measurement", default={}) if extends else root.table("measurement")
+    measurement = dict(base.measurement) if extends and base else {}
+    measurement.update({name: _read_measure(measurement_table, name) for name in measurement_table.keys()})
     missing = sorted(set(MEASUREMENTS) - set(measurement))
     if missing:
         raise measurement_table.fail(f"missing setting(s): {', '.join(missing)}")
-    references = head.table("hill_reference_point")
-    hill_reference = {cls: references.string(cls, choices=REFERENCE_POINT_NAMES) for cls in references.keys()}
+    references = head.table("hill_reference_point", default={}) if extends else head.table("hill_reference_point")
+    hill_reference = dict(base.hill_reference_point) if extends and base else {}
+    hill_reference.update({cls: references.string(cls, choices=REFERENCE_POINT_NAMES) for cls in references.keys()})
     unknown_classes = sorted(set(hill_reference) - set(VEHICLE_CLASSES))
     if unknown_classes:
         raise references.fail(f"unknown class(es) {', '.join(unknown_classes)}")
@@ -335,16 +355,20 @@ def parse_ruleset(data: dict[str, Any], source_name: str = "<rule set>") -> Rule
     pass_mark = head.integer("pass_mark", minimum=1)
     if pass_mark > start_score:
         raise head.fail(f"pass mark {pass_mark} is above the start score {start_score}", "pass_mark")
+    ruleset_id = head.string("id")
+    source = head.string("source")
+    detail = f"extends {base.id}; restates {len(restated)} rule(s): {', '.join(restated)}" if extends and base else ""
     ruleset = RuleSet(
-        id=head.string("id"),
+        id=ruleset_id,
         standard=head.string("standard"),
         title=head.string("title"),
         start_score=start_score,
         pass_mark=pass_mark,
-        source=head.string("source"),
+        source=source,
         rules=rules,
         measurement=measurement,
         hill_reference_point=hill_reference,
+        layers=(Layer("standard", ruleset_id, source, detail),),
     )
     head.done()
     root.done()
@@ -352,15 +376,24 @@ def parse_ruleset(data: dict[str, Any], source_name: str = "<rule set>") -> Rule
     return ruleset
 
 
-def load_ruleset(path: str | Path) -> RuleSet:
-    """Load and validate a rule set TOML file."""
+def load_ruleset(path: str | Path, _chain: tuple[Path, ...] = ()) -> RuleSet:
+    """Load and validate a rule set TOML file (and the file it extends, if any)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise RuleSetError(f"{path.name}: not valid TOML: {exc}") from exc
+    base = None
+    extends = data.get("ruleset", {}).get("extends") if isinstance(data.get("ruleset"), dict) else None
+    if isinstance(extends, str):
+        base_path = (path.parent / extends).resolve()
+        if base_path in _chain or base_path == path.resolve():
+            raise RuleSetError(f"{path.name}: ruleset.extends: {extends} extends itself (directly or not)")
+        if not base_path.is_file():
+            raise RuleSetError(f"{path.name}: ruleset.extends: no rule set file {extends} beside it")
+        base = load_ruleset(base_path, _chain + (path.resolve(),))
     try:
-        return parse_ruleset(data, path.name)
+        return parse_ruleset(data, path.name, base)
     except RuleSetError as exc:
         raise RuleSetError(f"{path.name}: {exc}") from exc
 
@@ -392,12 +425,30 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         "params": {
             name: {"value": p.value, "unit": p.unit, "comparator": p.comparator} for name, p in rule.params.items()
         },
+        "history": [change_to_dict(c) for c in rule.history],
     }
 
 
+def change_to_dict(change: Change) -> dict[str, Any]:
+    return {"layer": change.layer, "what": change.what, "before": change.before, "after": change.after,
+            "source": change.source}
+
+
 def ruleset_to_dict(ruleset: RuleSet, vehicle_class: str | None = None) -> dict[str, Any]:
-    """The rule set as plain data (for ``examroom rules --json``); only one class's rules if given."""
-    rules = [r for r in ruleset.rules.values() if vehicle_class is None or vehicle_class in r.classes]
+    """The rule set as plain data (for ``examroom rules --json`` and the attempt's snapshot).
+
+    Only one class's rules if ``vehicle_class`` is given. ``hash`` is the SHA-256 of the whole
+    set (every class), so two snapshots with the same hash judged by the same rules.
+    """
+    data = _full_dict(ruleset)
+    data["hash"] = ruleset_hash(ruleset)
+    data["vehicle_class"] = vehicle_class
+    if vehicle_class is not None:
+        data["rules"] = [r for r in data["rules"] if vehicle_class in r["classes"]]
+    return data
+
+
+def _full_dict(ruleset: RuleSet) -> dict[str, Any]:
     return {
         "id": ruleset.id,
         "standard": ruleset.standard,
@@ -405,10 +456,19 @@ def ruleset_to_dict(ruleset: RuleSet, vehicle_class: str | None = None) -> dict[
         "start_score": ruleset.start_score,
         "pass_mark": ruleset.pass_mark,
         "source": ruleset.source,
+        "layers": [
+            {"kind": layer.kind, "name": layer.name, "source": layer.source, "detail": layer.detail}
+            for layer in ruleset.layers
+        ],
         "hill_reference_point": dict(ruleset.hill_reference_point),
-        "vehicle_class": vehicle_class,
-        "rules": [rule_to_dict(rule) for rule in rules],
+        "rules": [rule_to_dict(rule) for rule in ruleset.rules.values()],
         "measurement": {
             m.name: {"value": m.value, "unit": m.unit, "source": m.source} for m in ruleset.measurement.values()
         },
     }
+
+
+def ruleset_hash(ruleset: RuleSet) -> str:
+    """SHA-256 (hex) of the rule set's canonical JSON: every rule, threshold, setting and layer."""
+    text = json.dumps(_full_dict(ruleset), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -13,16 +13,24 @@ from shapely.geometry import Polygon
 
 from .geometry import Vec, forward, leftward
 
-VEHICLE_CLASSES = ("C4", "D", "E", "F")
+# The "five small vehicles" classes (domain/README.md): C3 低速载货汽车, M 轮式专用机械车,
+# C4 三轮汽车, D/E/F motorcycles, and the tractors G1/G2 (轮式拖拉机 / 运输机组), K1/K2
+# (手扶拖拉机 / 运输机组), which the agriculture ministry examines (research.md §2.7).
+VEHICLE_CLASSES = ("C3", "M", "C4", "D", "E", "F", "G1", "G2", "K1", "K2")
+TRACTOR_CLASSES = ("G1", "G2", "K1", "K2")
+MOTORCYCLE_CLASSES = ("D", "E", "F")
 
 # Wheel contact points each vehicle kind has (research.md §2.5 names them this way).
 WHEELS_BY_KIND: dict[str, tuple[str, ...]] = {
     "two_wheeler": ("front", "rear"),
     "three_wheeler": ("front", "rear_left", "rear_right"),  # 正三轮, 三轮汽车
     "sidecar": ("front", "rear_left", "side"),  # 侧三轮: the sidecar wheel is on the right
+    # 低速载货汽车, 轮式专用机械车, 轮式拖拉机; a 手扶拖拉机 with its trailer is modelled the same
+    # way (drive wheels in front, trailer wheels behind) with its combined outline.
+    "four_wheeler": ("front_left", "front_right", "rear_left", "rear_right"),
 }
 
-REFERENCE_POINTS = ("front_axle", "front_bumper", "rear_axle", "antenna")
+REFERENCE_POINTS = ("front_axle", "front_bumper", "rear_axle", "rear_bumper", "antenna")
 
 
 class VehicleError(ValueError):
@@ -66,11 +74,13 @@ class VehicleModel:
         if name in self.wheels:
             return self.wheels[name]
         if name == "front_axle":
-            return (self.wheelbase, self.wheels["front"][1])
+            return (self.wheelbase, self.wheels["front"][1] if "front" in self.wheels else 0.0)
         if name == "front_bumper":
             return (self.length - self.rear_overhang, 0.0)
         if name == "rear_axle":
             return (0.0, 0.0)
+        if name == "rear_bumper":
+            return (-self.rear_overhang, 0.0)
         if name == "antenna":
             return self.antenna
         raise KeyError(f"vehicle {self.id}: no point named {name!r}")
@@ -106,6 +116,9 @@ def default_wheels(kind: str, wheelbase: float, track: float) -> dict[str, Vec]:
         return {"front": (wheelbase, 0.0), "rear": (0.0, 0.0)}
     if kind == "three_wheeler":
         return {"front": (wheelbase, 0.0), "rear_left": (0.0, half), "rear_right": (0.0, -half)}
+    if kind == "four_wheeler":
+        return {"front_left": (wheelbase, half), "front_right": (wheelbase, -half),
+                "rear_left": (0.0, half), "rear_right": (0.0, -half)}
     # sidecar: the motorcycle's wheels are in line on the left, the sidecar wheel on the right
     return {"front": (wheelbase, half), "rear_left": (0.0, half), "side": (0.0, -half)}
 

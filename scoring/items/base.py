@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from ..events import VALUE_DECIMALS
+from ..geometry import Line, forward
 from ..item_geometry import Item
 from ..motion import StopTracker
 from ..observations import CourseSensor, Signals
 from ..rules import Rule, RuleSet
 from ..vehicle import Placement, VehicleModel
+
+# The point that finishes an item by crossing its exit line, unless the item says otherwise:
+# the rear wheels must be through, so nothing they do inside the item escapes it.
+EXIT_POINT = "rear_axle"
 
 
 @dataclass(frozen=True)
@@ -24,11 +30,54 @@ class Frame:
     placement: Placement
     previous: Placement | None
     position: tuple[float, float]  # antenna, course frame
+    previous_t: float | None = None  # when the previous fix was taken
+    previous_utc: datetime | None = None
 
     def path(self, point: str) -> tuple[tuple[float, float] | None, tuple[float, float]]:
         """Where a named point was at the previous fix (or None) and is now."""
         before = self.previous.point(point) if self.previous is not None else None
         return before, self.placement.point(point)
+
+
+def crossing(frame: Frame, previous: Frame | None, point: str, line: Line,
+             margin: float = 0.0) -> tuple[float, datetime] | None:
+    """Interpolated (t, utc) at which ``point`` got ``margin`` past ``line`` between the last fix and this one."""
+    before, now = frame.path(point)
+    if before is None or previous is None:
+        return None
+    k = line.crossed(before, now, margin)
+    if k is None:
+        return None
+    return previous.t + (frame.t - previous.t) * k, previous.utc + (frame.utc - previous.utc) * k
+
+
+def motion_direction(frame: Frame, direction_speed: float) -> int:
+    """+1 moving forward, −1 moving backward, 0 too slow to tell (rear-axle travel along the heading)."""
+    if frame.previous is None or frame.speed < direction_speed:
+        return 0
+    (x0, y0), (x1, y1) = frame.previous.point("rear_axle"), frame.placement.point("rear_axle")
+    f = forward(frame.placement.heading)
+    along = (x1 - x0) * f[0] + (y1 - y0) * f[1]
+    return 0 if along == 0 else (1 if along > 0 else -1)
+
+
+def at_time(t: float, utc: datetime, at: float) -> tuple[float, datetime]:
+    """(t, utc) of an earlier moment ``at``, given the pair (t, utc) of now."""
+    return at, utc - timedelta(seconds=t - at)
+
+
+def line_event(frame: Frame, depth_before: float | None, depth_now: float, margin: float) -> tuple[float, datetime]:
+    """When a point went ``margin`` past a line reference, interpolated between the previous fix and this one.
+
+    ``depth_*`` are how far past the reference the point was (negative: short of it). With no
+    usable fix before, the event is placed at this fix: later, never earlier, than it happened.
+    """
+    if frame.previous_t is None or frame.previous_utc is None or depth_before is None \
+            or not math.isfinite(depth_before) or depth_before > margin or depth_now <= depth_before:
+        return frame.t, frame.utc
+    k = (margin - depth_before) / (depth_now - depth_before)
+    return (frame.previous_t + (frame.t - frame.previous_t) * k,
+            frame.previous_utc + (frame.utc - frame.previous_utc) * k)
 
 
 class Context:
@@ -42,6 +91,11 @@ class Context:
         self.stops = stops
         self._deduct = deduct
         self.signals: Signals | None = None  # the latest signal snapshot
+        self.last_fix_t: float | None = None  # the latest GNSS fix: item timers count up to it
+
+    def confirmed(self, t: float) -> float:
+        """``t``, or the last fix if that is earlier: the vehicle's place is known only up to it."""
+        return t if self.last_fix_t is None else min(t, self.last_fix_t)
 
     def rule(self, rule_id: str) -> Rule:
         return self.ruleset.rule(rule_id)
@@ -65,6 +119,8 @@ class ItemJudge:
     """Base of the item judges; the attempt judge calls these hooks while the vehicle is in the item."""
 
     owns_rollback = False  # True when the item judges rollback itself (the hill)
+    reverses = False  # True when reversing is part of the item (no rollback judged in it)
+    exit_point = EXIT_POINT
 
     def __init__(self, item: Item, ctx: Context, started_t: float) -> None:
         self.item = item
@@ -82,6 +138,10 @@ class ItemJudge:
 
     def on_tick(self, t: float, utc: datetime) -> None:
         pass
+
+    def exit_crossing(self, frame: Frame, previous: Frame | None) -> tuple[float, datetime] | None:
+        """When the vehicle finished the item between ``previous`` and ``frame``, else None."""
+        return crossing(frame, previous, self.exit_point, self.item.exit, self.ctx.measure("line_margin"))
 
     def finish(self, t: float, utc: datetime) -> None:
         """The vehicle has left the item over its exit line."""

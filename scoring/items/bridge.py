@@ -22,7 +22,7 @@ from ..geometry import forward
 from ..item_geometry import BridgeItem, Deck
 from ..motion import StopCounter
 from ..observations import CourseSensor
-from .base import Context, Frame, ItemJudge
+from .base import Context, Frame, ItemJudge, at_time
 
 PENDING, MOUNTED, DROPPED, DONE, MISSED = "pending", "mounted", "dropped", "done", "missed"
 
@@ -125,7 +125,8 @@ class BridgeJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         stopped = self._stops.check(t, self.ctx.stops)
         if stopped is not None:
-            self.ctx.deduct("bridge.stop", t, utc, value=stopped, unit="s")
+            duration, at = stopped
+            self.ctx.deduct("bridge.stop", *at_time(t, utc, at), value=duration, unit="s")
 
     def finish(self, t: float, utc: datetime) -> None:
         for crossing in self._crossings:

@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..item_geometry import HillItem
-from ..motion import Rollback
+from ..motion import Rollback, passed_at
 from ..observations import Signals
-from .base import Context, Frame, ItemJudge
+from .areas import WheelLines
+from .base import Context, Frame, ItemJudge, at_time
 
 APPROACH, STOPPED, STARTED = "approach", "stopped", "started"
 
@@ -38,11 +39,14 @@ class HillJudge(ItemJudge):
         self._brake_applied = False
         self._timed_out = False
         self._edge_touched = False
+        edge = item.edge_line
+        self._wheels = WheelLines(ctx.vehicle.wheel_names, edge.over, ctx.measure("line_margin"))
 
     def on_pose(self, frame: Frame) -> None:
         stops = self.ctx.stops
+        touched = self._wheels.update(frame)
         if not stops.stopped:
-            self._check_edge_line(frame)
+            self._check_edge_line(touched)
         if self.state == APPROACH and stops.stopped:
             self.state = STOPPED
             self._stop_since = stops.since
@@ -66,19 +70,22 @@ class HillJudge(ItemJudge):
 
     def _judge_stop_position(self, frame: Frame) -> None:
         offset = abs(self.item.stake_line.side(frame.placement.point(self.reference)))
-        if self.ctx.rule("hill.stop_offset_major").triggered_by(offset):
+        if self._hits("hill.stop_offset_major", offset):
             self.ctx.deduct("hill.stop_offset_major", frame.t, frame.utc, value=offset, unit="m",
                             detail=self.reference)
-        elif offset > self.ctx.measure("hill_on_line_tolerance") and \
-                self.ctx.rule("hill.stop_offset_minor").triggered_by(offset):
+        elif offset > self.ctx.measure("hill_on_line_tolerance") and self._hits("hill.stop_offset_minor", offset):
             self.ctx.deduct("hill.stop_offset_minor", frame.t, frame.utc, value=offset, unit="m",
                             detail=self.reference)
         edge = self.item.edge_line
         gap = -max(edge.beyond(p) for p in frame.placement.outline.exterior.coords)
-        if self.ctx.rule("hill.edge_gap_major").triggered_by(gap):
+        if self._hits("hill.edge_gap_major", gap):
             self.ctx.deduct("hill.edge_gap_major", frame.t, frame.utc, value=gap, unit="m")
-        elif self.ctx.rule("hill.edge_gap_minor").triggered_by(gap):
+        elif self._hits("hill.edge_gap_minor", gap):
             self.ctx.deduct("hill.edge_gap_minor", frame.t, frame.utc, value=gap, unit="m")
+
+    def _hits(self, rule_id: str, value: float) -> bool:
+        """The rule applies to this class (and is switched on) and the value triggers it."""
+        return self.ctx.applies(rule_id) and self.ctx.rule(rule_id).triggered_by(value)
 
     def _moved_off(self, frame: Frame, rollback: float) -> None:
         if not self._rollback_failed and self.ctx.rule("hill.rollback_minor").triggered_by(rollback):
@@ -92,17 +99,13 @@ class HillJudge(ItemJudge):
         if has_brake and not self._brake_applied:
             self.ctx.deduct("hill.parking_brake", frame.t, frame.utc)
 
-    def _check_edge_line(self, frame: Frame) -> None:
-        if self._edge_touched:
+    def _check_edge_line(self, touched) -> None:
+        """A wheel more than the line margin past the edge line's reference, at the interpolated moment."""
+        if self._edge_touched or not touched:
             return
-        edge = self.item.edge_line
-        for wheel in self.ctx.vehicle.wheel_names:
-            over = edge.beyond(frame.placement.point(wheel))
-            if over >= 0:
-                self._edge_touched = True
-                self.ctx.deduct("hill.edge_line_touched", frame.t, frame.utc, value=over, unit="m",
-                                detail=f"{wheel} wheel")
-                return
+        wheel, over, t, utc = touched[0]
+        self._edge_touched = True
+        self.ctx.deduct("hill.edge_line_touched", t, utc, value=over, unit="m", detail=f"{wheel} wheel")
 
     def on_signals(self, signals: Signals) -> None:
         if self.state == STOPPED and signals.parking_brake:
@@ -111,10 +114,11 @@ class HillJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         if self.state != STOPPED or self._timed_out or self._stop_since is None:
             return
-        waited = t - self._stop_since
-        if self.ctx.rule("hill.start_timeout").triggered_by(waited):
+        waited = self.ctx.stops.stopped_for(t)  # as far as fixes confirm the vehicle still stands
+        rule = self.ctx.rule("hill.start_timeout")
+        if rule.triggered_by(waited):
             self._timed_out = True
-            self.ctx.deduct("hill.start_timeout", t, utc, value=waited, unit="s")
+            self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self._stop_since, t)), value=waited, unit="s")
 
     def finish(self, t: float, utc: datetime) -> None:
         if self.state == APPROACH:

@@ -12,9 +12,10 @@ from datetime import datetime
 from shapely.geometry import Point
 
 from ..item_geometry import PileItem
-from ..motion import StopCounter
+from ..motion import StopCounter, passed_at
 from ..observations import CourseSensor
-from .base import Context, Frame, ItemJudge
+from .areas import WheelLines
+from .base import Context, Frame, ItemJudge, at_time, line_event
 
 ROUTE_POINT = "front_axle"  # the point whose path is checked against the poles
 
@@ -32,6 +33,10 @@ class PileJudge(ItemJudge):
         self._timed_out = False
         self._stops = StopCounter(ctx.rule("pile.stop"))
         self._by_element = {pole.element: pole for pole in item.poles}
+        self._margin = ctx.measure("line_margin")
+        lines = item.boundary_lines
+        self._wheels = WheelLines(ctx.vehicle.wheel_names, lambda p: max(line.over(p) for line in lines),
+                                  self._margin)
 
     def on_pose(self, frame: Frame) -> None:
         self._check_route(frame)
@@ -70,7 +75,7 @@ class PileJudge(ItemJudge):
             if pole.number in self._touched:
                 continue
             gap = outline.distance(Point(pole.position)) - pole.radius
-            if gap <= 0:
+            if gap < -self._margin:
                 self._touch(pole.number, frame.t, frame.utc, f"pole {pole.number}: outline reaches the pole")
 
     def _touch(self, number: int, t: float, utc: datetime, detail: str) -> None:
@@ -78,19 +83,31 @@ class PileJudge(ItemJudge):
         self.ctx.deduct("pile.pole_touched", t, utc, detail=detail)
 
     def _check_lines(self, frame: Frame) -> None:
-        """Two-wheelers: a wheel contact point past a boundary line; others: the outline."""
+        """Two-wheelers: a wheel contact point past a boundary line; others: the outline.
+
+        Past means more than the line margin (the position noise bound) past the reference;
+        a wheel's touch is placed at the interpolated moment it got there.
+        """
+        touched = self._wheels.update(frame)
         if self._out:
             return
         if self.ctx.vehicle.kind == "two_wheeler":
-            points = [frame.placement.point(w) for w in self.ctx.vehicle.wheel_names]
-        else:
-            points = list(frame.placement.outline.exterior.coords)
-        for line in self.item.boundary_lines:
-            over = max(line.beyond(p) for p in points)
-            if over >= 0:
+            if touched:
+                wheel, over, t, utc = touched[0]
+                line = max(self.item.boundary_lines, key=lambda li: li.over(frame.placement.point(wheel)))
                 self._out = True
-                self.ctx.deduct("pile.out_of_line", frame.t, frame.utc, value=over, unit="m",
-                                detail=f"over the {line.name} line")
+                self.ctx.deduct("pile.out_of_line", t, utc, value=over, unit="m",
+                                detail=f"{wheel} wheel over the {line.name} line")
+            return
+        points = list(frame.placement.outline.exterior.coords)
+        for line in self.item.boundary_lines:
+            over = max(line.over(p) for p in points)
+            if over > self._margin:
+                self._out = True
+                before = max(line.over(p) for p in frame.previous.outline.exterior.coords) \
+                    if frame.previous is not None else None
+                t, utc = line_event(frame, before, over, self._margin)
+                self.ctx.deduct("pile.out_of_line", t, utc, value=over, unit="m", detail=f"over the {line.name} line")
                 return
 
     def on_sensor(self, sensor: CourseSensor) -> None:
@@ -101,12 +118,13 @@ class PileJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         stopped = self._stops.check(t, self.ctx.stops)
         if stopped is not None:
-            self.ctx.deduct("pile.stop", t, utc, value=stopped, unit="s")
+            duration, at = stopped
+            self.ctx.deduct("pile.stop", *at_time(t, utc, at), value=duration, unit="s")
         limit = self.ctx.rule("pile.time_limit")
-        elapsed = t - self.started_t
+        elapsed = self.ctx.confirmed(t) - self.started_t
         if not self._timed_out and limit.triggered_by(elapsed):
             self._timed_out = True
-            self.ctx.deduct("pile.time_limit", t, utc, value=elapsed, unit="s")
+            self.ctx.deduct(limit.id, *at_time(t, utc, passed_at(limit, self.started_t, t)), value=elapsed, unit="s")
 
     def finish(self, t: float, utc: datetime) -> None:
         if self._next < len(self.item.poles):

@@ -94,9 +94,10 @@ def test_rules_text_has_one_line_per_rule(capsys):
     count = len(json.loads(out)["rules"])
     code, out, err = run(capsys, "rules")
     assert (code, err) == (0, "")
+    table = json.loads(run(capsys, "rules", "--json")[1])
     lines = out.splitlines()
-    assert lines[0] == f"ga1026-2022  ({count} rules)"
-    assert len(lines) == count + 1
+    assert lines[0] == f"ga1026-2022  ({count} rules)  sha256 {table['hash']}"
+    assert len(lines) == count + 1 + len(table["layers"])  # the header, one per layer, one per rule
     touched = next(line for line in lines if "pile.pole_touched" in line)
     assert "90202" in touched and "不合格" in touched and "碰擦桩杆" in touched
 

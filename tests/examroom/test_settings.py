@@ -46,3 +46,11 @@ def test_unreadable_file(tmp_path):
         load_settings(bad)
     with pytest.raises(SettingsError, match="no such settings file"):
         load_settings(tmp_path / "missing.toml")
+
+
+def test_province_files(tmp_path):
+    s = parse_settings({**GOOD, "province_files": ["rules/provinces/gansu.toml"]}, base=tmp_path)
+    assert s.province_files == [(tmp_path / "rules/provinces/gansu.toml").resolve()]
+    assert parse_settings(GOOD, base=tmp_path).province_files == []
+    with pytest.raises(SettingsError, match=r"province_files\[0\]: expected a file name"):
+        parse_settings({**GOOD, "province_files": [3]}, base=tmp_path)

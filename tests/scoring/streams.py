@@ -43,7 +43,11 @@ def ruleset() -> RuleSet:
 
 def default_signals(kind: str, vehicle_class: str) -> dict:
     signals = dict(ignition=True, engine=True, starter=False, gear=Gear.G1)
-    if vehicle_class == "C4":
+    if vehicle_class in ("C3", "M"):
+        signals.update(seatbelt=True, parking_brake=False, left_turn=False, right_turn=False, gear=Gear.G2)
+    elif vehicle_class in ("G1", "G2", "K1", "K2"):
+        signals.update(seatbelt=None)
+    elif vehicle_class == "C4":
         signals.update(seatbelt=True, parking_brake=False)
     else:
         signals.update(helmet=True)
@@ -146,6 +150,38 @@ class Run:
                 each(self)
         return self
 
+    def follow(self, item_id: str, points: list[tuple[float, float]], speed: float = 1.0,
+               reverse: bool = False, each: Callable[["Run"], None] | None = None) -> "Run":
+        """Move the rear axle along a polyline of item-frame (u, v) points, the heading along it.
+
+        The rear axle of a real vehicle moves along its heading (forward or backward), so this
+        is the exact kinematics of the vehicle model; ``reverse`` faces the vehicle against
+        the direction of travel. The polyline is walked at ``speed`` (one fix each 1/RATE s).
+        """
+        item = self.item(item_id)
+        here = self.model.place(self.x, self.y, self.heading).point("rear_axle")
+        course = [here] + [item.to_course(u, v) for u, v in points]
+        segments = [(a, b, math.hypot(b[0] - a[0], b[1] - a[1])) for a, b in zip(course, course[1:])]
+        segments = [seg for seg in segments if seg[2] > 0]
+        total = sum(seg[2] for seg in segments)
+        steps = max(1, math.ceil(total / (speed / RATE)))
+        index, start = 0, 0.0  # current segment and the distance at its start
+        for i in range(1, steps + 1):
+            d = total * i / steps
+            while index < len(segments) - 1 and d > start + segments[index][2]:
+                start += segments[index][2]
+                index += 1
+            (x0, y0), (x1, y1), length = segments[index]
+            k = min(1.0, (d - start) / length)
+            heading = math.degrees(math.atan2(x1 - x0, y1 - y0)) % 360
+            self.heading = (heading + 180) % 360 if reverse else heading
+            self.x, self.y = self.model.antenna_for("rear_axle", x0 + (x1 - x0) * k, y0 + (y1 - y0) * k,
+                                                    self.heading)
+            self.emit(speed)
+            if each is not None:
+                each(self)
+        return self
+
     def back(self, distance: float, speed: float = 0.2) -> "Run":
         """Roll straight backward along the current heading (speed is reported positive)."""
         steps = max(1, math.ceil(distance / (speed / RATE)))
@@ -211,3 +247,15 @@ def deck_sensors(item_id: str) -> Callable[[Run], None]:
                 run.sensor(deck.element, pressed)
 
     return play
+
+
+def arc(cu: float, cv: float, r: float, start_deg: float, end_deg: float, step_deg: float = 2.0) -> list:
+    """Item-frame points of an arc (degrees counter-clockwise from +u)."""
+    n = max(2, math.ceil(abs(end_deg - start_deg) / step_deg))
+    return [(cu + r * math.cos(math.radians(start_deg + (end_deg - start_deg) * i / n)),
+             cv + r * math.sin(math.radians(start_deg + (end_deg - start_deg) * i / n))) for i in range(n + 1)]
+
+
+def s_bend(u0: float, v0: float, u1: float, v1: float, n: int = 60) -> list:
+    """Item-frame points of a cosine S from (u0, v0) to (u1, v1), level at both ends."""
+    return [(u0 + (u1 - u0) * i / n, v0 + (v1 - v0) * (1 - math.cos(math.pi * i / n)) / 2) for i in range(n + 1)]

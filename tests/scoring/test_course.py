@@ -152,8 +152,13 @@ BROKEN = [
         "id": "p2", "placement": {"x": 0.0, "y": 50.0, "heading": 90.0}}), r"^order: class E has 2 pile items"),
     ("overlap", lambda d: d["items"][1].update(placement={"x": 5.0, "y": 0.0, "heading": 90.0}),
      r"^items: items p and h serve the same class and their zones overlap$"),
-    ("bad override", _set(("overrides",), {"rules": {"pile.time_limit": {"limit": "ten"}}}),
-     r"^overrides\.rules\.pile\.time_limit\.limit: expected a number"),
+    ("bad override", _set(("overrides",), {"source": "s", "rules": {"pile.time_limit": {
+        "limit": {"value": "ten", "unit": "s"}}}}),
+     r"^overrides\.rules\.pile\.time_limit\.limit\.value: expected a number"),
+    ("override without unit", _set(("overrides",), {"source": "s", "rules": {"pile.time_limit": {"limit": 10}}}),
+     r"^overrides\.rules\.pile\.time_limit\.limit: a threshold is written \{ value"),
+    ("override without source", _set(("overrides",), {"rules": {"pile.time_limit": {"enabled": False}}}),
+     r"^overrides\.source: overrides need a source"),
 ]
 
 

@@ -163,7 +163,9 @@ def test_judging_the_journal_gives_the_same_result():
 
 def test_result_to_dict_shape():
     data = result_to_dict(e_run(v=0.3).judge())
-    assert set(data) == {"score", "passed", "status", "vehicle_class", "rule_set", "deductions", "items"}
+    assert set(data) == {"score", "passed", "status", "vehicle_class", "rule_set", "deductions", "items",
+                         "insufficient_data"}
+    assert data["insufficient_data"] == []
     assert data["score"] == 80 and data["status"] == "passed" and data["rule_set"] == "ga1026-2022"
     first = data["deductions"][0]
     assert {"rule", "code", "title", "points", "disqualify", "item", "t", "utc", "value"} <= set(first)

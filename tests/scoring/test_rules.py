@@ -44,7 +44,9 @@ def test_ids_are_unique_and_every_rule_is_documented():
 def test_every_research_row_is_covered_once():
     covered = [row for rule in ruleset().rules.values() for row in rule.covers]
     expected = {f"G{i}" for i in range(1, 7)} | {f"M{i}" for i in range(1, 9)} | {f"P{i}" for i in range(1, 9)} \
-        | {f"H{i}" for i in range(1, 11)} | {f"B{i}" for i in range(1, 6)}
+        | {f"H{i}" for i in range(1, 11)} | {f"B{i}" for i in range(1, 6)} \
+        | {f"R{i}" for i in range(1, 7)} | {f"S{i}" for i in range(1, 7)} | {f"A{i}" for i in range(1, 4)} \
+        | {f"C{i}" for i in range(1, 4)} | {f"T{i}" for i in range(1, 10)}
     # G1 is one row for two signals: the seat belt (C4) and the helmet (D/E/F)
     assert sorted(covered) == sorted(list(expected) + ["G1"])
 
@@ -71,6 +73,12 @@ def test_values_from_the_decisions():
     ("general.rollback_minor", 0.30, False), ("general.rollback_minor", 0.2999, True),
     ("hill.start_timeout", 30.0, False), ("hill.start_timeout", 30.001, True),  # 超过30s
     ("pile.stop", 2.0, False), ("general.starter_held", 2.0, False),
+    # the C3 items and the tractor course
+    ("reverse.time_limit", 210.0, False), ("reverse.time_limit", 210.001, True),  # 超过210s
+    ("parallel.time_limit", 90.0, False), ("parallel.time_limit", 90.001, True),  # 超过90s
+    ("reverse.stop", 2.0, False), ("reverse.stop", 2.001, True), ("parallel.stop", 2.0, False),
+    ("angle.stop", 2.0, False), ("angle.stop", 2.001, True), ("curve.stop", 2.0, False), ("curve.stop", 2.001, True),
+    ("field.stops", 2, True), ("field.stops", 1, False),  # 两次以上: 以上 includes 2
 ])
 def test_boundaries_follow_the_legal_convention(rule_id, value, expected):
     assert ruleset().rule(rule_id).triggered_by(value) is expected
@@ -92,9 +100,18 @@ def _manual_cases():
 
 @pytest.mark.parametrize("rule_id,vehicle_class", _manual_cases())
 def test_every_manual_rule_can_be_applied(rule_id, vehicle_class):
-    model = "C4-01" if vehicle_class == "C4" else "E-01"
-    # the demo course has items for E and C4 only: D and F borrow the E items here
-    course = only(demo_course(), vehicle_class, *demo_course().order["C4" if model == "C4-01" else "E"])
+    from tests.scoring.items.test_bay_shift import bay_course
+    from tests.scoring.items.test_c3 import c3_course
+
+    if vehicle_class in ("C3", "M"):
+        base, model = c3_course(), "C3-01"
+    elif vehicle_class in ("G1", "G2", "K1", "K2"):
+        base, model = bay_course(), "G1-01" if vehicle_class.startswith("G") else "K2-01"
+    else:
+        # the demo course has items for E and C4 only: D and F borrow the E items here
+        base, model = demo_course(), "C4-01" if vehicle_class == "C4" else "E-01"
+    donor = base.vehicle(model).vehicle_class
+    course = only(base, vehicle_class, *base.order[donor])
     run = Run(course, model=model, vehicle_class=vehicle_class)
     run.at(course.order[vehicle_class][0], -3.0).start().hold(0.5)
     run.command(CommandAction.MANUAL_FAIL, rule=rule_id).hold(0.5)
@@ -174,4 +191,11 @@ def test_load_ruleset_names_the_file(tmp_path):
 
 
 def test_classes_are_the_five_small_vehicle_set():
-    assert VEHICLE_CLASSES == ("C4", "D", "E", "F")
+    assert VEHICLE_CLASSES == ("C3", "M", "C4", "D", "E", "F", "G1", "G2", "K1", "K2")
+
+
+def test_every_class_has_rules_and_an_item_rule():
+    for cls in VEHICLE_CLASSES:
+        rules = [r for r in ruleset().rules.values() if cls in r.classes]
+        assert any(r.item != "general" for r in rules), cls
+        assert any(r.item == "general" for r in rules), cls

@@ -1,0 +1,143 @@
+"""Re-judge a stored attempt from its journal, under its own rule set or another one.
+
+The journal holds every observation the live judge saw, in order; the attempt
+row holds the effective rule set that judged it (``rule_set_snapshot``, with
+its hash). Judging the journal again under that snapshot must give the stored
+result (``reproduces``); judging it under another rule set shows what a rule
+change would have done to this candidate (``differences``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from examroom.records import Records
+from scoring.course import Course
+from scoring.judge import judge_stream
+from scoring.observations import read_jsonl
+from scoring.report import result_to_dict
+from scoring.rule_snapshot import ruleset_from_dict
+from scoring.rules import RuleSet, ruleset_to_dict
+
+
+class RejudgeError(ValueError):
+    """The attempt cannot be re-judged as asked (unknown, no journal, no rule set, wrong course)."""
+
+
+@dataclass(frozen=True)
+class Rejudgement:
+    attempt_id: int
+    stored: dict[str, Any] | None  # the result recorded when the attempt ended
+    own: dict[str, Any]  # re-judged under the attempt's own rule set
+    other: dict[str, Any] | None  # re-judged under the other rule set, if one was given
+    own_rule_set: dict[str, str]
+    other_rule_set: dict[str, str] | None
+
+    @property
+    def reproduces(self) -> bool | None:
+        """Does the re-judge under the attempt's own rules give the stored verdict and deductions?"""
+        if self.stored is None or "deductions" not in self.stored:
+            return None
+        return _key(self.stored) == _key(self.own)
+
+    @property
+    def differences(self) -> dict[str, Any] | None:
+        return None if self.other is None else compare(self.own, self.other)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attempt": self.attempt_id, "own_rule_set": self.own_rule_set,
+                "other_rule_set": self.other_rule_set, "stored": self.stored, "own": self.own,
+                "reproduces": self.reproduces, "other": self.other, "differences": self.differences}
+
+
+def _key(result: dict[str, Any]) -> tuple:
+    return (result["status"], result["score"], tuple((d["rule"], d["points"], round(d["t"], 3))
+                                                       for d in result["deductions"]))
+
+
+def _deduction_key(d: dict[str, Any]) -> tuple[str, float]:
+    return d["rule"], round(d["t"], 3)
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """What changes from result ``a`` to result ``b``: verdict, score and deductions."""
+    a_ded = {_deduction_key(d): d for d in a["deductions"]}
+    b_ded = {_deduction_key(d): d for d in b["deductions"]}
+    changed = [
+        {"rule": key[0], "t": key[1], "points": [a_ded[key]["points"], b_ded[key]["points"]]}
+        for key in a_ded.keys() & b_ded.keys() if a_ded[key]["points"] != b_ded[key]["points"]
+    ]
+    return {
+        "status": None if a["status"] == b["status"] else [a["status"], b["status"]],
+        "passed": None if a["passed"] == b["passed"] else [a["passed"], b["passed"]],
+        "score": None if a["score"] == b["score"] else [a["score"], b["score"]],
+        "only_before": [a_ded[k] for k in sorted(a_ded.keys() - b_ded.keys(), key=lambda k: k[1])],
+        "only_after": [b_ded[k] for k in sorted(b_ded.keys() - a_ded.keys(), key=lambda k: k[1])],
+        "points_changed": sorted(changed, key=lambda c: c["t"]),
+    }
+
+
+def _rule_set_label(ruleset: RuleSet) -> dict[str, str]:
+    data = ruleset_to_dict(ruleset)
+    return {"id": data["id"], "hash": data["hash"]}
+
+
+def rejudge(records: Records, attempt_id: int, course: Course, other: RuleSet | None = None) -> Rejudgement:
+    """Judge a stored attempt's journal again under its own rule set and, if given, ``other``."""
+    attempt = records.attempt(attempt_id)
+    if attempt is None:
+        raise RejudgeError(f"no attempt {attempt_id} in the database")
+    if attempt.course != course.name:
+        raise RejudgeError(f"attempt {attempt_id} was driven on course {attempt.course!r}; "
+                           f"the course file given is {course.name!r}")
+    if attempt.rule_set_snapshot is None:
+        raise RejudgeError(f"attempt {attempt_id} has no stored rule set (recorded before rule-set snapshots; "
+                           f"its rule set id is {attempt.rule_set!r}): it cannot be re-judged under its own rules; "
+                           f"judge its journal with `examroom judge` and the rule set file of that id")
+    own_rules = ruleset_from_dict(attempt.rule_set_snapshot)
+    lines = list(records.journal_lines(attempt_id))
+    if not lines:
+        raise RejudgeError(f"attempt {attempt_id} has no journal")
+    source = f"attempt {attempt_id} journal"
+    own = result_to_dict(judge_stream(read_jsonl(lines, source), course, own_rules))
+    other_result = None
+    if other is not None:
+        other_result = result_to_dict(judge_stream(read_jsonl(lines, source), course, other))
+    return Rejudgement(attempt_id=attempt_id, stored=attempt.result, own=own, other=other_result,
+                       own_rule_set=_rule_set_label(own_rules),
+                       other_rule_set=None if other is None else _rule_set_label(other.with_overrides(
+                           course.overrides, f"course:{course.name}")))
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """``Rejudgement.to_dict()`` for people: both results, their deductions, the differences."""
+    out = [f"attempt {report['attempt']}"]
+    if report["stored"] is not None:
+        out.append(f"  stored:   {report['stored']['status']}  score {report['stored'].get('score')}")
+    for label, key, rules in (("own", "own", report["own_rule_set"]), ("other", "other", report["other_rule_set"])):
+        result = report[key]
+        if result is None:
+            continue
+        out.append(f"  {label + ':':<9} {result['status']}  score {result['score']}  under {rules['id']} "
+                   f"(sha256 {rules['hash'][:12]}…)")
+        for d in result["deductions"]:
+            points = "不合格" if d["disqualify"] else f"-{d['points']}"
+            out.append(f"      {d['t']:9.2f}s  {d['rule']:<28} {points:>6}  {d['title']}")
+    if report["reproduces"] is not None:
+        out.append(f"  reproduces the stored result: {'yes' if report['reproduces'] else 'NO'}")
+    diff = report["differences"]
+    if diff is not None:
+        out.append("  differences (own → other):")
+        for name in ("status", "passed", "score"):
+            if diff[name] is not None:
+                out.append(f"    {name}: {diff[name][0]} → {diff[name][1]}")
+        for d in diff["only_before"]:
+            out.append(f"    only under own rules:   {d['t']:9.2f}s {d['rule']}")
+        for d in diff["only_after"]:
+            out.append(f"    only under other rules: {d['t']:9.2f}s {d['rule']}")
+        for c in diff["points_changed"]:
+            out.append(f"    points changed: {c['t']:9.2f}s {c['rule']} {c['points'][0]} → {c['points'][1]}")
+        if not any(diff[k] for k in diff):
+            out.append("    none")
+    return "\n".join(out)

@@ -1,0 +1,114 @@
+"""侧方停车 judge (C3, M): reverse into the slot on the right, stop, leave forward to the left.
+
+Rules (research.md §2.6): parallel.body_out (S1), parallel.time_limit (S2),
+parallel.lane_line (S3), parallel.slot_line (S4), parallel.exit_signal (S5),
+parallel.stop (S6).
+
+Phases: ``approach`` (forward along the lane past the slot), ``reversing``
+(from the first backward movement: the item timer starts at the last fix
+before it, so the timer never runs short), ``leaving`` (from the first
+forward movement after reversing: where the vehicle stood then is where it
+parked, and its body must have been wholly inside the slot [INF: a halt
+halfway in is a 中途停车, not the parking]; the item ends when the tail passes
+the front slot line).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shapely.geometry import Point
+
+from ..item_geometry import ParallelItem
+from ..motion import StopCounter, passed_at
+from .areas import Episodes, WheelLines, body_outside, signed_depth, with_margin
+from .base import Context, Frame, ItemJudge, at_time, motion_direction
+
+APPROACH, REVERSING, LEAVING = "approach", "reversing", "leaving"
+
+
+class ParallelJudge(ItemJudge):
+    item: ParallelItem
+    reverses = True
+    exit_point = "rear_bumper"
+
+    def __init__(self, item: ParallelItem, ctx: Context, started_t: float) -> None:
+        super().__init__(item, ctx, started_t)
+        self.phase = APPROACH
+        self.timer_start: float | None = None
+        self._last: Frame | None = None
+        self._timed_out = False
+        self._episodes = Episodes()
+        margin = ctx.measure("line_margin")
+        self._slot = with_margin(item.slot, margin)
+        self._lane_lines = WheelLines(ctx.vehicle.wheel_names, self._lane_depth, margin)
+        self._margin = margin
+        self._stops = StopCounter(ctx.rule("parallel.stop"))
+
+    def on_pose(self, frame: Frame) -> None:
+        direction = motion_direction(frame, self.ctx.measure("direction_speed"))
+        stops = self.ctx.stops
+        if self.phase == APPROACH and direction < 0:
+            self.phase = REVERSING
+            self.timer_start = self._last.t if self._last is not None else frame.t
+        elif self.phase == REVERSING and direction > 0:
+            self.phase = LEAVING
+            self._park(self._last or frame, frame)
+            self._check_exit_signal(frame)
+        if not stops.stopped:
+            self._check_lines(frame)
+        self._last = frame
+
+    def _park(self, parked: Frame, frame: Frame) -> None:
+        out = body_outside(parked, self._slot)
+        if out is not None:
+            depth, where = out
+            line = self.item.nearest_line((where.x, where.y)).name
+            self.ctx.deduct("parallel.body_out", frame.t, frame.utc, value=depth, unit="m", detail=f"over {line}")
+
+    def _check_exit_signal(self, frame: Frame) -> None:
+        signals = self.ctx.signals
+        if signals is None or signals.left_turn is None or signals.right_turn is None:
+            return  # the vehicle does not report its turn signals
+        if signals.right_turn or not signals.left_turn:
+            detail = "wrong turn signal" if signals.right_turn else "no turn signal"
+            self.ctx.deduct("parallel.exit_signal", frame.t, frame.utc, detail=f"{detail} leaving the slot")
+
+    def _lane_depth(self, p) -> float:
+        """How far a wheel is past a lane line (a wheel beside the slot is judged by the slot lines)."""
+        if self.item.beside_slot.covers(Point(p)):
+            return -self._margin
+        return signed_depth(self.item.area, p)
+
+    def _check_lines(self, frame: Frame) -> None:
+        touched = self._lane_lines.update(frame)
+        on_lane = any(self._lane_depth(frame.placement.point(w)) > self._margin for w in self.ctx.vehicle.wheel_names)
+        if self._episodes.update("lane", on_lane) and touched:
+            wheel, depth, t, utc = touched[0]
+            line = self.item.nearest_line(frame.placement.point(wheel)).name
+            self.ctx.deduct("parallel.lane_line", t, utc, value=depth, unit="m", detail=f"{wheel} wheel on {line}")
+        outline = frame.placement.outline.buffer(-self._margin, join_style="mitre")
+        if self._episodes.update("slot", outline.intersects(self.item.slot_lines)):
+            where = outline.intersection(self.item.slot_lines).representative_point()
+            line = self.item.nearest_line((where.x, where.y)).name
+            self.ctx.deduct("parallel.slot_line", frame.t, frame.utc, detail=f"body on {line}")
+
+    def exit_crossing(self, frame: Frame, previous: Frame | None):
+        # driving past the slot before reversing crosses the exit line too: only leaving counts
+        return super().exit_crossing(frame, previous) if self.phase == LEAVING else None
+
+    def on_tick(self, t: float, utc: datetime) -> None:
+        if self.timer_start is not None and not self._timed_out:
+            elapsed = self.ctx.confirmed(t) - self.timer_start
+            rule = self.ctx.rule("parallel.time_limit")
+            if rule.triggered_by(elapsed):
+                self._timed_out = True
+                self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
+                                unit="s")
+        if self.phase == APPROACH:
+            return  # the stop to select reverse is part of the route
+        stopped = self._stops.check(t, self.ctx.stops)
+        in_slot = self._last is not None and body_outside(self._last, self._slot) is None
+        if stopped is not None and not (self.phase == REVERSING and in_slot):
+            duration, at = stopped
+            self.ctx.deduct("parallel.stop", *at_time(t, utc, at), value=duration, unit="s")

@@ -1,0 +1,143 @@
+"""倒车入库 judge (C3, M): two reverses into the bay, from each side, between the control lines.
+
+Rules (research.md §2.6): reverse.wrong_route (R1), reverse.body_out (R2),
+reverse.not_in_bay (R3), reverse.front_wheels_short (R4), reverse.time_limit
+(R5), reverse.stop (R6).
+
+Legs [INF, docs/course-file.md]: ``in`` (forward until both front wheels are
+past control line B), ``rev1`` (reverse into the bay), ``out_a`` (forward
+until both front wheels are past line A), ``rev2`` (reverse into the bay),
+``out_b`` (forward; the item ends when both front wheels are past line B, the
+line the first reverse started from). A reverse leg ends when the vehicle moves
+forward again: it must have stopped wholly inside the bay. The item timer runs
+from the last fix before the first backward movement to the end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..geometry import Line
+from ..item_geometry import ReverseItem
+from ..motion import StopCounter, passed_at
+from .areas import body_event_time, body_outside, with_margin
+from .base import Context, Frame, ItemJudge, at_time, motion_direction
+
+LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
+_TARGET = {"in": "b", "out_a": "a", "out_b": "b"}  # the control line a forward leg must pass
+_WRONG = {"out_a": "b", "out_b": "a"}  # leaving the bay toward this line is the wrong way
+
+
+class ReverseJudge(ItemJudge):
+    item: ReverseItem
+    reverses = True
+
+    def __init__(self, item: ReverseItem, ctx: Context, started_t: float) -> None:
+        super().__init__(item, ctx, started_t)
+        self.leg = 0
+        self.timer_start: float | None = None
+        self._last: Frame | None = None
+        self._out = False
+        self._wrong = False
+        self._timed_out = False
+        self._stops = StopCounter(ctx.rule("reverse.stop"))
+        self._margin = ctx.measure("line_margin")
+        self._area = with_margin(item.area, self._margin)
+        self._bay = with_margin(item.bay, self._margin)
+        self._front = tuple(w for w in ctx.vehicle.wheel_names if w.startswith("front")) or ("front_axle",)
+
+    @property
+    def leg_name(self) -> str:
+        return LEGS[self.leg]
+
+    def _line(self, which: str) -> Line:
+        line = self.item.control_a if which == "a" else self.item.control_b
+        assert line is not None
+        return line
+
+    def _front_past(self, frame: Frame, which: str) -> bool:
+        line = self._line(which)
+        return all(line.side(frame.placement.point(w)) > self._margin for w in self._front)
+
+    def on_pose(self, frame: Frame) -> None:
+        direction = motion_direction(frame, self.ctx.measure("direction_speed"))
+        leg = self.leg_name
+        if leg in _TARGET and direction < 0:
+            self._start_reverse(frame)
+        elif leg.startswith("rev") and direction > 0:
+            self._end_reverse(frame)
+        if self.leg_name in _WRONG and not self._wrong and self._front_past(frame, _WRONG[self.leg_name]):
+            self._wrong = True
+            self.ctx.deduct("reverse.wrong_route", frame.t, frame.utc,
+                            detail=f"left the bay toward control line {_WRONG[self.leg_name].upper()}")
+        self._check_body(frame)
+        self._last = frame
+
+    def _start_reverse(self, frame: Frame) -> None:
+        target = _TARGET[self.leg_name]
+        last = self._last or frame
+        if self.leg_name == "out_b" or not self._front_past(last, target):
+            self.ctx.deduct("reverse.front_wheels_short", frame.t, frame.utc,
+                            detail=f"reversing before both front wheels passed control line {target.upper()}")
+            return
+        if self.timer_start is None:
+            self.timer_start = last.t
+        self.leg += 1
+
+    def _end_reverse(self, frame: Frame) -> None:
+        stop = self._last or frame  # where the reverse ended
+        out = body_outside(stop, self._bay)
+        if out is not None:
+            line = self.item.nearest_line((out[1].x, out[1].y)).name
+            self.ctx.deduct("reverse.not_in_bay", frame.t, frame.utc, value=out[0], unit="m", detail=f"over {line}")
+            return
+        self.leg += 1
+
+    def _check_body(self, frame: Frame) -> None:
+        if self._out:
+            return
+        out = body_outside(frame, self._area)
+        if out is not None:
+            self._out = True
+            line = self.item.nearest_line((out[1].x, out[1].y)).name
+            t, utc = body_event_time(frame, self.item.area, self._margin)
+            self.ctx.deduct("reverse.body_out", t, utc, value=out[0] + self._margin, unit="m", detail=f"over {line}")
+
+    def exit_crossing(self, frame: Frame, previous: Frame | None):
+        """Both front wheels past control line B on the last leg, at the later wheel's crossing."""
+        if self.leg_name != "out_b" or previous is None or not self._front_past(frame, "b"):
+            return None
+        line = self._line("b")
+        fractions = [line.crossed(previous.placement.point(w), frame.placement.point(w), self._margin)
+                     for w in self._front]
+        crossed = [k for k in fractions if k is not None]
+        if not crossed:
+            return None
+        k = max(crossed)
+        return previous.t + (frame.t - previous.t) * k, previous.utc + (frame.utc - previous.utc) * k
+
+    def on_tick(self, t: float, utc: datetime) -> None:
+        if self.timer_start is not None and not self._timed_out:
+            elapsed = self.ctx.confirmed(t) - self.timer_start
+            rule = self.ctx.rule("reverse.time_limit")
+            if rule.triggered_by(elapsed):
+                self._timed_out = True
+                self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
+                                unit="s")
+        stopped = self._stops.check(t, self.ctx.stops)
+        if stopped is not None and not self._route_stop():
+            duration, at = stopped
+            self.ctx.deduct("reverse.stop", *at_time(t, utc, at), value=duration, unit="s")
+
+    def _route_stop(self) -> bool:
+        """Stops that belong to the route: beyond the control line before a reverse, in the bay after one."""
+        if self._last is None:
+            return False
+        leg = self.leg_name
+        if leg in _TARGET:
+            return leg != "out_b" and self._front_past(self._last, _TARGET[leg])
+        return body_outside(self._last, self._bay) is None
+
+    def finish(self, t: float, utc: datetime) -> None:
+        if self.leg_name != "out_b":
+            self.ctx.deduct("reverse.wrong_route", t, utc, detail=f"left the item in leg {self.leg_name}")

@@ -1,0 +1,155 @@
+"""Re-judging stored attempts from their journal, on a real SQLite database."""
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from devices.readings import ScaledClock
+from examroom import cli
+from examroom.controller import Controller, VehicleInfo
+from examroom.livefeed import LiveFeed
+from examroom.models import AttemptStatus
+from examroom.records import CandidateInfo
+from examroom.rejudge import RejudgeError, compare, rejudge
+from scoring.judge import Judge
+from scoring.report import result_to_dict
+from scoring.rule_snapshot import ruleset_from_dict
+from scoring.rules import load_ruleset, ruleset_to_dict
+from tests.scoring.items.test_hill import hill_run
+from tests.scoring.streams import DEMO_COURSE, ROOT, demo_course, only, ruleset
+
+RULES_2012 = ROOT / "config" / "rules" / "ga1026-2012.toml"
+UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+
+
+def _store(records, run, course, rules=None) -> int:
+    """Record a scripted attempt as the controller does: snapshot, journal, deductions, result."""
+    records.ensure_vehicle("veh-1", "甘K·0001学", "E", "E-01")
+    candidate = records.ensure_candidate(CandidateInfo("张三", "620102199001011234", "62000001", "E"))
+    judge = Judge(course, course.vehicle("E-01"), rules or ruleset(), "E", vehicle="veh-1")
+    attempt = records.check_in(candidate, "veh-1", course.name, judge.ruleset.id, UTC,
+                               rule_set_snapshot=ruleset_to_dict(judge.ruleset))
+    records.mark_running(attempt, UTC)
+    records.append_journal(attempt, list(enumerate(run.obs, start=1)))
+    for obs in run.obs:
+        judge.feed(obs)
+    result = result_to_dict(judge.result())
+    records.finish(attempt, AttemptStatus(result["status"]), UTC, result=result)
+    return attempt
+
+
+def test_controller_stores_the_effective_rule_set(records):
+    records.ensure_vehicle("veh-1", "甘K·0001学", "E", "E-01")
+    candidate = records.ensure_candidate(CandidateInfo("张三", "620102199001011234", "62000001", "E"))
+    controller = Controller(demo_course(), ruleset(), records, LiveFeed(), ScaledClock(),
+                            [VehicleInfo("veh-1", "甘K·0001学", "E", "E-01")])
+    attempt_id = controller.begin_attempt("veh-1", candidate)
+    controller.stop_attempt("veh-1", "supervisor", "test")
+    stored = records.attempt(attempt_id)
+    assert stored.rule_set_hash == stored.rule_set_snapshot["hash"]
+    assert ruleset_from_dict(stored.rule_set_snapshot) == ruleset()  # the demo course overrides nothing
+
+
+def test_rejudge_under_its_own_rules_reproduces(records):
+    course = only(demo_course(), "E", "e_hill")
+    attempt = _store(records, hill_run(offset=-0.3), course)
+    report = rejudge(records, attempt, course)
+    assert report.reproduces is True
+    assert report.own["score"] == 90 and report.other is None and report.differences is None
+
+
+def test_rejudge_under_another_rule_set_shows_the_difference(records):
+    course = only(demo_course(), "E", "e_hill")
+    attempt = _store(records, hill_run(offset=-0.3), course)
+    report = rejudge(records, attempt, course, load_ruleset(RULES_2012))
+    diff = report.differences
+    assert diff["score"] == [90, 80] and diff["status"] is None
+    assert [c["rule"] for c in diff["points_changed"]] == ["hill.stop_offset_minor"]
+    assert diff["points_changed"][0]["points"] == [10, 20]
+    assert report.other_rule_set["id"] == "ga1026-2012"
+
+
+def test_rejudge_uses_the_stored_rules_not_todays(records):
+    # an attempt judged under the 2012 set that day is re-judged under 2012, whatever is shipped now
+    course = only(demo_course(), "E", "e_hill")
+    attempt = _store(records, hill_run(offset=-0.3), course, rules=load_ruleset(RULES_2012))
+    report = rejudge(records, attempt, course)
+    assert report.own["deductions"][0]["points"] == 20 and report.reproduces
+    assert report.own_rule_set["id"] == "ga1026-2012"
+
+
+def test_refusals(records):
+    course = only(demo_course(), "E", "e_hill")
+    with pytest.raises(RejudgeError, match="no attempt 99"):
+        rejudge(records, 99, course)
+    attempt = _store(records, hill_run(), course)
+    import dataclasses
+    with pytest.raises(RejudgeError, match="driven on course"):
+        rejudge(records, attempt, dataclasses.replace(course, name="别的考场"))
+
+
+def test_compare_lists_what_only_one_side_has():
+    a = {"status": "passed", "passed": True, "score": 90, "deductions": [
+        {"rule": "x.a", "t": 1.0, "points": 10}]}
+    b = {"status": "failed", "passed": False, "score": 0, "deductions": [
+        {"rule": "x.b", "t": 2.0, "points": 100}]}
+    diff = compare(a, b)
+    assert diff["status"] == ["passed", "failed"] and diff["score"] == [90, 0]
+    assert [d["rule"] for d in diff["only_before"]] == ["x.a"] and [d["rule"] for d in diff["only_after"]] == ["x.b"]
+
+
+def test_cli_rejudge_json(records, sqlite_url, tmp_path, capsys):
+    course_file = tmp_path / "hill-only.toml"
+    text = DEMO_COURSE.read_text(encoding="utf-8")
+    course_file.write_text(text.replace('E = ["e_pile", "e_hill", "e_bridge"]', 'E = ["e_hill"]'), encoding="utf-8")
+    attempt = _store(records, hill_run(offset=-0.3), only(demo_course(), "E", "e_hill"))
+    code = cli.main(["rejudge", str(attempt), "--database", sqlite_url, "--course", str(course_file),
+                     "--rules", str(RULES_2012), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["attempt"] == attempt and report["reproduces"] is True
+    assert report["other_rule_set"]["id"] == "ga1026-2012" and report["differences"]["score"] == [90, 80]
+    assert cli.main(["rejudge", str(attempt), "--database", sqlite_url, "--course", str(course_file),
+                     "--rules", str(RULES_2012)]) == 0
+    text_out = capsys.readouterr().out
+    assert "reproduces the stored result: yes" in text_out and "points changed" in text_out
+
+
+def test_cli_rejudge_unknown_attempt(sqlite_url, engine, capsys):
+    code = cli.main(["rejudge", "7", "--database", sqlite_url])
+    assert code == 2 and "no attempt 7" in capsys.readouterr().err
+
+
+def _edit_snapshot(engine, attempt, change):
+    from sqlalchemy.orm import Session
+
+    from examroom.models import Attempt
+
+    with Session(engine) as session, session.begin():
+        row = session.get(Attempt, attempt)
+        snapshot = json.loads(json.dumps(row.rule_set_snapshot))
+        row.rule_set_snapshot = change(snapshot)
+
+
+def test_an_altered_snapshot_is_refused(records, engine):
+    from scoring.rules import RuleSetError
+
+    course = only(demo_course(), "E", "e_hill")
+    attempt = _store(records, hill_run(offset=-0.3), course)
+
+    def lower(snapshot):
+        next(r for r in snapshot["rules"] if r["id"] == "hill.stop_offset_minor")["points"] = 1
+        return snapshot
+
+    _edit_snapshot(engine, attempt, lower)
+    with pytest.raises(RuleSetError, match="does not match its hash"):
+        rejudge(records, attempt, course)
+
+
+def test_an_attempt_without_a_snapshot_needs_rules(records, engine):
+    course = only(demo_course(), "E", "e_hill")
+    attempt = _store(records, hill_run(), course)
+    _edit_snapshot(engine, attempt, lambda snapshot: None)
+    with pytest.raises(RejudgeError, match="no stored rule set"):
+        rejudge(records, attempt, course)

@@ -9,6 +9,7 @@ following that feed, as it would on a real course.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from devices.readings import ScaledClock
 from examroom.service import CourseService
+from examroom.simulation.cameras import DemoCameras
 from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
 from examroom.simulation.drive import ScenarioDriver
 from examroom.simulation.scenarios import DEMO_COURSE_PATH, DEMO_MODELS, scenario, scenario_names
@@ -34,22 +36,47 @@ DEMO_VEHICLES = (
 PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
 
 
+def demo_cameras(course, sim: SimulatedCourse, clock: ScaledClock) -> DemoCameras:
+    models = {v.id: course.vehicle(v.model) for v in DEMO_VEHICLES}
+    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in DEMO_VEHICLES}, clock)
+
+
+def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: int):
+    from examroom.video.config import VideoSettings
+    from examroom.video.retention import RetentionPolicy
+
+    return VideoSettings(cameras=cameras.specs(), recordings_dir=data_dir / "recordings",
+                         cache_dir=data_dir / "cache", exports_dir=data_dir / "exports",
+                         segment_seconds=segment_seconds,
+                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2))
+
+
 class DemoCourse:
     """The simulated course and its controller, without the web process (tests use this)."""
 
-    def __init__(self, data_dir: Path, speed: float = 1.0) -> None:
+    def __init__(self, data_dir: Path, speed: float = 1.0, cameras: bool = False,
+                 segment_seconds: int = 10) -> None:
         self.data_dir = data_dir
         self.clock = ScaledClock(speed)
         course = load_course(DEMO_COURSE_PATH)
         self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock)
         self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
         settings = self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path())
-        self.service = CourseService(settings, self.clock)
+        self.cameras = None
+        frame_sources = None
+        if cameras:
+            self.cameras = demo_cameras(course, self.sim, self.clock)
+            settings = dataclasses.replace(settings, video=demo_video_settings(self.cameras, data_dir,
+                                                                               segment_seconds))
+            frame_sources = self.cameras.frame_sources()
+        self.service = CourseService(settings, self.clock, frame_sources=frame_sources)
         self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
                                              v.id) for v in DEMO_VEHICLES}
 
     def start(self) -> "DemoCourse":
         self.sim.start()
+        if self.cameras is not None:
+            self.cameras.start()
         self.service.start()
         return self
 
@@ -57,6 +84,8 @@ class DemoCourse:
         for driver in self.drivers.values():
             driver.stopping.set()
         self.service.stop()
+        if self.cameras is not None:
+            self.cameras.stop()
         self.sim.stop()
 
     def class_of(self, vehicle_id: str) -> str:
@@ -82,7 +111,8 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="examroom-demo-")))
         data_dir.mkdir(parents=True, exist_ok=True)
-        demo = DemoCourse(data_dir, speed).start()
+        # Cameras film the demo only at real speed: a network camera's stream runs on the wall clock.
+        demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
         stack.callback(demo.stop)
         web = subprocess.Popen(
             [sys.executable, "-m", "web", "--database-url", demo.database_url,

@@ -9,6 +9,9 @@ assembly against simulated devices.
 from __future__ import annotations
 
 import logging
+from datetime import timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from devices.readings import Clock, SystemClock
 from examroom.controller import Controller, VehicleInfo
@@ -25,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class CourseService:
-    def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0) -> None:
+    def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0,
+                 frame_sources: dict | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.course = load_course(settings.course_file)
@@ -43,16 +47,31 @@ class CourseService:
                                      board_inputs={b.id: b.inputs for b in settings.course_boards})
         self.runners = build_runners(settings, self.controller, self.clock)
         self.feed_server = FeedServer(self.feed, port=feed_port)
+        # Scheduled jobs run here, in the one controller process, never in web workers.
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.video = None
+        if settings.video is not None:
+            from examroom.video.system import VideoSystem
+
+            self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
+                                     frame_sources=frame_sources)
+            self.video.schedule(self.scheduler)
 
     def start(self) -> "CourseService":
         self.controller.start()
         for runner in self.runners:
             runner.start()
         self.feed_server.start()
+        if self.video is not None:
+            self.video.start()
+        self.scheduler.start()
         log.info("controller running: %d devices, live feed at %s", len(self.runners), self.feed_server.url)
         return self
 
     def stop(self) -> None:
+        self.scheduler.shutdown(wait=True)
+        if self.video is not None:
+            self.video.stop()
         self.feed_server.stop()
         for runner in self.runners:
             runner.stop()

@@ -56,6 +56,7 @@ class SiteSettings:
     course_boards: list[CourseBoardSettings] = field(default_factory=list)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    video: Any = None  # examroom.video.config.VideoSettings when the site has cameras
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -82,10 +83,19 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         course_file=(base / reader.text("course_file")).resolve(),
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,
-        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535))
+        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
+        video=_video(reader.table("video", None), base))
     reader.done()
     web.done()
     return settings
+
+
+def _video(table: dict | None, base: Path):
+    if table is None:
+        return None
+    from examroom.video.config import parse_video  # the video layer is optional; load it only when used
+
+    return parse_video(table, base)
 
 
 def _vehicle(r: "_Reader") -> VehicleSettings:

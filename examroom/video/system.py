@@ -1,0 +1,129 @@
+"""The controller's video layer, assembled: recorders, watchdog, maintainer, evidence, retention, exports.
+
+It runs inside the controller process, which owns the cameras. Frames-only
+cameras come in as frame fan-outs (simulated cameras, or OpenCV readers of
+local devices started here); network cameras are opened once, by their
+recorder's ffmpeg. Periodic work runs as APScheduler jobs on the controller's
+scheduler: moving segments (every 2 s), linking evidence (every 5 s), retention
+and the disk guard (every 30 s).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from devices.camera import FrameFanout
+from devices.readings import Clock
+from examroom.livefeed import LiveFeed
+from examroom.video.config import VideoSettings
+from examroom.video.evidence import link_attempts
+from examroom.video.exportjobs import ExportQueue
+from examroom.video.index import VideoIndex
+from examroom.video.recorder import SegmentRecorder
+from examroom.video.retention import RetentionGuard
+from examroom.video.segments import SegmentMaintainer
+from examroom.video.watchdog import RecorderPart, Watchdog
+
+log = logging.getLogger(__name__)
+
+MAINTAIN_SECONDS = 2
+EVIDENCE_SECONDS = 5
+RETENTION_SECONDS = 30
+
+
+class VideoSystem:
+    def __init__(self, settings: VideoSettings, sessions: sessionmaker[Session], feed: LiveFeed, clock: Clock,
+                 frame_sources: dict[str, FrameFanout] | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.feed = feed
+        self.frame_sources = dict(frame_sources or {})
+        for folder in (settings.recordings_dir, settings.cache_dir, settings.exports_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.index = VideoIndex(sessions)
+        self.watchdog = Watchdog(self.index, publish=self._publish, now_utc=self.now_utc)
+        self.recorders: dict[str, SegmentRecorder] = {}
+        for spec in settings.cameras:
+            if not spec.has("record"):
+                continue
+            fanout = self.frame_sources.get(spec.id)
+            if spec.mode == "encode" and fanout is None:
+                raise ValueError(f"camera {spec.id}: mode 'encode' but no frame source for it")
+            self.recorders[spec.id] = SegmentRecorder(spec, settings.cache_dir, fanout=fanout,
+                                                      segment_seconds=settings.segment_seconds)
+        self.maintainer = SegmentMaintainer(settings.cache_dir, settings.recordings_dir, self.index,
+                                            self._active_runs, on_segment=self.watchdog.segment_added)
+        self.retention = RetentionGuard(self.index, settings.recordings_dir, settings.retention,
+                                        stop_recording=lambda: self.watchdog.pause("recorder"),
+                                        resume_recording=lambda: self.watchdog.resume("recorder"),
+                                        publish=self._publish)
+        self.exports = ExportQueue(sessions, self.index, settings.recordings_dir, settings.exports_dir,
+                                   pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc)
+        self._jobs: list = []
+
+    def now_utc(self) -> datetime:
+        return self.clock.now()[1]
+
+    def _publish(self, event: dict) -> None:
+        self.feed.publish(event)
+
+    def _active_runs(self):
+        return {r.run_dir for r in self.recorders.values() if r.run_dir is not None and r.alive()}
+
+    # -- periodic work ----------------------------------------------------------------
+    def maintain(self) -> None:
+        self.maintainer.run()
+
+    def link_evidence(self) -> int:
+        return link_attempts(self.index, list(self.recorders), self.now_utc(), self.settings.evidence_pre,
+                             self.settings.evidence_post)
+
+    def enforce_retention(self):
+        return self.retention.run(self.now_utc())
+
+    def schedule(self, scheduler) -> None:
+        """Add the periodic jobs to the controller's APScheduler (one instance each, never piled up)."""
+        opts = dict(trigger="interval", max_instances=1, coalesce=True)
+        self._jobs = [
+            scheduler.add_job(self.maintain, seconds=MAINTAIN_SECONDS, id="video-maintain", **opts),
+            scheduler.add_job(self.link_evidence, seconds=EVIDENCE_SECONDS, id="video-evidence", **opts),
+            scheduler.add_job(self.enforce_retention, seconds=RETENTION_SECONDS, id="video-retention", **opts),
+        ]
+
+    # -- life -------------------------------------------------------------------------
+    def start(self) -> "VideoSystem":
+        self.maintainer.run()  # segments a previous run left in the cache
+        for recorder in self.recorders.values():
+            recorder.start()
+            self.watchdog.register(RecorderPart(recorder))
+        self.watchdog.start()
+        self.exports.start()
+        return self
+
+    def stop(self) -> None:
+        self.watchdog.stop()
+        for recorder in self.recorders.values():
+            recorder.stop()
+        self.maintainer.run()
+        self.link_evidence()
+        self.exports.stop()
+
+    def calibrate(self, camera: str, segments=None) -> float:
+        """Measure a camera's offset from segments showing the time code, and use it from now on."""
+        from examroom.video.calibration import measure_offset
+
+        recorder = self.recorders[camera]
+        segments = segments if segments is not None else self.index.all_segments(camera)[-2:]
+        measured = measure_offset(self.settings.recordings_dir, segments)
+        offset = recorder.spec.offset + measured
+        recorder.set_offset(offset)
+        log.info("camera %s calibrated: offset %.3f s", camera, offset)
+        return offset
+
+    def health(self) -> list[dict]:
+        return [{"camera": cid, "recording": r.alive(), "runs": r.runs,
+                 "restarts": self.watchdog.restarts(cid)} for cid, r in self.recorders.items()]

@@ -153,6 +153,12 @@ class VideoIndex:
                 row.end_utc = max(end, as_utc(row.start_utc))
             return [r.id for r in rows]
 
+    def move_event_start(self, event_id: int, start: datetime) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(VideoEvent, event_id)
+            if row is not None and (row.end_utc is None or as_utc(row.end_utc) >= start):
+                row.start_utc = start
+
     def events(self, camera: str | None = None, kind: str | None = None) -> list[EventInfo]:
         with self._sessions() as session:
             query = select(VideoEvent).order_by(VideoEvent.start_utc, VideoEvent.id)

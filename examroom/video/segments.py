@@ -66,7 +66,7 @@ class SegmentMaintainer:
 
     def __init__(self, cache_dir: Path, recordings_dir: Path, index: VideoIndex,
                  active_runs: Callable[[], set[Path]],
-                 on_segment: Callable[[SegmentInfo], None] | None = None) -> None:
+                 on_segment: Callable[[SegmentInfo, Path], None] | None = None) -> None:
         self.cache_dir = Path(cache_dir)
         self.recordings_dir = Path(recordings_dir)
         self.index = index
@@ -137,5 +137,5 @@ class SegmentMaintainer:
             return None
         info = self.index.add_segment(camera, relative, start, end, checked.duration, size)
         if self.on_segment is not None:
-            self.on_segment(info)
+            self.on_segment(info, path.parent)
         return info

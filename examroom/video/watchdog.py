@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable, Protocol
 
 from examroom.video.index import SegmentInfo, VideoIndex
@@ -56,6 +57,7 @@ class Watchdog:
         self.interval = interval
         self.now_utc = now_utc or (lambda: datetime.now(timezone.utc))
         self._parts: list[_State] = []
+        self._dead_runs: dict[str, tuple[int, object]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -139,14 +141,23 @@ class Watchdog:
             last = self.index.last_segment(part.camera)
             start = last.end_utc if last is not None else self.now_utc()
             if not [e for e in self.index.events(part.camera, "gap") if e.end_utc is None]:
-                self.index.open_event(part.camera, "gap", start, why)
+                event_id = self.index.open_event(part.camera, "gap", start, why)
+                # The dead run's last segments may reach the index after this: they move the gap's
+                # start on instead of closing it.
+                self._dead_runs[part.camera] = (event_id, getattr(part, "run_dir", None))
                 self.publish({"type": "video", "event": "gap_started", "camera": part.camera,
                               "utc": start.isoformat(), "detail": why})
         log.warning("watchdog: %s of %s %s; restart in %.0f s", part.kind, part.camera, why,
                     state.restart_at - now)
 
-    def segment_added(self, segment: SegmentInfo) -> None:
-        """The maintainer found a new segment: a gap of its camera ends where the segment starts."""
+    def segment_added(self, segment: SegmentInfo, run_dir=None) -> None:
+        """The maintainer filed a segment: a gap of its camera ends where a new run's segment starts."""
+        dead = self._dead_runs.get(segment.camera)
+        if dead is not None and run_dir is not None and dead[1] is not None \
+                and Path(dead[1]).resolve() == Path(run_dir).resolve():
+            self.index.move_event_start(dead[0], segment.end_utc)
+            return
+        self._dead_runs.pop(segment.camera, None)
         closed = self.index.close_events(segment.camera, "gap", segment.start_utc)
         if closed:
             self.publish({"type": "video", "event": "gap_ended", "camera": segment.camera,
@@ -181,3 +192,7 @@ class RecorderPart:
 
     def reason(self) -> str:
         return self.recorder.ended_reason
+
+    @property
+    def run_dir(self):
+        return self.recorder.run_dir

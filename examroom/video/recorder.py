@@ -87,7 +87,8 @@ class SegmentRecorder:
                                                      "-map", "0:v:0", "-c", "copy", "-copyts"]
             cmd += _segment_output(run_dir, self.segment_seconds)
             if self.restream_port:
-                cmd += ["-map", "0:v:0", "-c", "copy", "-f", "mpegts",
+                # muxdelay 0: the MPEG-TS muxer would otherwise hold 0.7 s of stream back.
+                cmd += ["-map", "0:v:0", "-c", "copy", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1", "-f", "mpegts",
                         f"udp://127.0.0.1:{self.restream_port}?pkt_size=1316"]
             return cmd
         gop = max(1, round(spec.fps * 2))

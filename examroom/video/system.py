@@ -11,12 +11,14 @@ and the disk guard (every 30 s).
 from __future__ import annotations
 
 import logging
+import socket
 from datetime import datetime
 from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from devices.camera import FrameFanout
+from devices.camera.capture import CaptureReader
 from devices.readings import Clock
 from examroom.livefeed import LiveFeed
 from examroom.video.config import VideoSettings
@@ -26,6 +28,7 @@ from examroom.video.index import VideoIndex
 from examroom.video.recorder import SegmentRecorder
 from examroom.video.retention import RetentionGuard
 from examroom.video.segments import SegmentMaintainer
+from examroom.video.liveview import LiveViewServer
 from examroom.video.watchdog import RecorderPart, Watchdog
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,12 @@ log = logging.getLogger(__name__)
 MAINTAIN_SECONDS = 2
 EVIDENCE_SECONDS = 5
 RETENTION_SECONDS = 30
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class VideoSystem:
@@ -47,14 +56,12 @@ class VideoSystem:
         self.index = VideoIndex(sessions)
         self.watchdog = Watchdog(self.index, publish=self._publish, now_utc=self.now_utc)
         self.recorders: dict[str, SegmentRecorder] = {}
+        self.readers: dict[str, CaptureReader] = {}
         for spec in settings.cameras:
-            if not spec.has("record"):
-                continue
-            fanout = self.frame_sources.get(spec.id)
-            if spec.mode == "encode" and fanout is None:
-                raise ValueError(f"camera {spec.id}: mode 'encode' but no frame source for it")
-            self.recorders[spec.id] = SegmentRecorder(spec, settings.cache_dir, fanout=fanout,
-                                                      segment_seconds=settings.segment_seconds)
+            self._add_camera(spec)
+        live = {s.id: self.frame_sources[s.id] for s in settings.cameras if s.has("live") and s.id in self.frame_sources}
+        self.live = LiveViewServer(live, titles={s.id: s.title or s.id for s in settings.cameras},
+                                   port=settings.live_port)
         self.maintainer = SegmentMaintainer(settings.cache_dir, settings.recordings_dir, self.index,
                                             self._active_runs, on_segment=self.watchdog.segment_added)
         self.retention = RetentionGuard(self.index, settings.recordings_dir, settings.retention,
@@ -64,6 +71,27 @@ class VideoSystem:
         self.exports = ExportQueue(sessions, self.index, settings.recordings_dir, settings.exports_dir,
                                    pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc)
         self._jobs: list = []
+
+    def _add_camera(self, spec) -> None:
+        """Open each camera once: its frames (if anyone needs them) and its recording share that opening."""
+        wants_frames = spec.mode == "encode" or spec.has("live") or spec.has("analyse")
+        restream = None
+        if spec.id not in self.frame_sources and wants_frames:
+            if spec.mode == "copy" and spec.has("record"):
+                # The recorder's ffmpeg is the one client of the camera; it re-serves the stream
+                # locally for the OpenCV reader (the go2rtc pattern, without another program).
+                restream = free_udp_port()
+                url = f"udp://127.0.0.1:{restream}?overrun_nonfatal=1&fifo_size=1000000"
+            else:
+                url = spec.url
+            reader = CaptureReader(spec, url=url, clock=self.clock)
+            self.readers[spec.id] = reader
+            self.frame_sources[spec.id] = reader.fanout
+        if spec.has("record"):
+            self.recorders[spec.id] = SegmentRecorder(spec, self.settings.cache_dir,
+                                                      fanout=self.frame_sources.get(spec.id),
+                                                      segment_seconds=self.settings.segment_seconds,
+                                                      restream_port=restream)
 
     def now_utc(self) -> datetime:
         return self.clock.now()[1]
@@ -100,14 +128,21 @@ class VideoSystem:
         for recorder in self.recorders.values():
             recorder.start()
             self.watchdog.register(RecorderPart(recorder))
+        for reader in self.readers.values():  # after the recorders that re-serve their streams
+            reader.start()
+            self.watchdog.register(reader)
         self.watchdog.start()
         self.exports.start()
+        self.live.start()
         return self
 
     def stop(self) -> None:
         self.watchdog.stop()
+        self.live.stop()
         for recorder in self.recorders.values():
             recorder.stop()
+        for reader in self.readers.values():
+            reader.kill()
         self.maintainer.run()
         self.link_evidence()
         self.exports.stop()

@@ -8,7 +8,9 @@ the test reads back, from the picture the browser shows, which moment it is.
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 import threading
 import time
 from datetime import timedelta
@@ -132,7 +134,13 @@ def test_frames_carry_their_recorded_time(recorded):
         segment = video.index.all_segments(camera)[2]
         errors = frame_errors(video.settings.recordings_dir, segment)
         assert len(errors) > SEGMENT * 10
-        assert max(abs(e) for e in errors) < 0.1, camera
+        spread = sorted(abs(e) for e in errors)
+        if video.recorders[camera].spec.mode == "encode":
+            # Frames laid on the frame-rate grid by their own time: exact to the millisecond.
+            assert spread[-1] < 0.002, (camera, spread[-5:])
+        else:
+            # Stamped by the wall clock on arrival (calibrated): network and scheduling jitter only.
+            assert spread[len(spread) // 2] < 0.05 and spread[-1] < 0.2, (camera, spread[-5:])
 
 
 def test_each_attempt_links_its_segments_and_pins_them(recorded):
@@ -197,3 +205,38 @@ def test_killed_camera_comes_back_and_leaves_a_gap_event(recorded):
     assert after and after[0].start_utc == closed.end_utc
     assert (closed.end_utc - closed.start_utc).total_seconds() >= 2
     assert video.watchdog.restarts(chase) >= 1
+
+
+def _mjpeg_frames(url: str, count: int):
+    """The first ``count`` JPEG frames of an MJPEG stream, with the moment each arrived."""
+    import cv2
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        buffer = b""
+        while count:
+            buffer += response.read1(65536)
+            start = buffer.find(b"\xff\xd8")
+            end = buffer.find(b"\xff\xd9", start + 2)
+            if start >= 0 and end > 0:
+                image = cv2.imdecode(np.frombuffer(buffer[start:end + 2], np.uint8), cv2.IMREAD_COLOR)
+                buffer = buffer[end + 2:]
+                count -= 1
+                yield image
+
+
+def test_live_view_shows_each_camera_within_a_second_without_opening_it_again(recorded):
+    demo, *_ = recorded
+    video = demo.service.video
+    listing = json.loads(urllib.request.urlopen(video.live.url, timeout=5).read())
+    assert {c["camera"] for c in listing} == {"top", demo.cameras.chase.id}
+    for camera in ("top", demo.cameras.chase.id):
+        delays = []
+        for image in _mjpeg_frames(f"{video.live.url}{camera}.mjpg", 20):
+            shown = timecode.read(image)
+            if shown is not None:
+                delays.append((demo.clock.now()[1] - shown).total_seconds())
+        assert len(delays) >= 15, camera
+        assert 0 <= sorted(delays)[len(delays) // 2] < 1.0 and max(delays) < 1.0, (camera, delays)
+    # The network camera has exactly one client: its recorder (the live frames come from the
+    # recorder's local re-stream), so the simulated camera would refuse a second one anyway.
+    assert video.readers[demo.cameras.chase.id].url.startswith("udp://127.0.0.1:")

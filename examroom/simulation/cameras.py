@@ -107,8 +107,12 @@ def draw_vehicle(image: np.ndarray, model: VehicleModel, truth: VehicleTruth, m:
     outline = _pixels(placement.outline.exterior.coords, m)
     cv2.fillPoly(image, [outline], colour, cv2.LINE_AA)
     cv2.polylines(image, [outline], True, (20, 20, 20), 1, cv2.LINE_AA)
-    nose = _pixels([model._to_course(truth.x, truth.y, truth.heading, (model.length - model.rear_overhang, 0))], m)[0]
-    cv2.circle(image, (int(nose[0]), int(nose[1])), 3, (0, 0, 0), -1)
+    # A dot just inside the front shows which way the vehicle faces; it never reaches past the outline.
+    front = model.length - model.rear_overhang - min(0.4, model.length / 4)
+    nose = _pixels([model._to_course(truth.x, truth.y, truth.heading, (front, 0))], m)[0]
+    cv2.circle(image, (int(nose[0]), int(nose[1])), 1, (0, 0, 0), -1)
+    if not label:
+        return
     x, y = outline.min(axis=0)
     cv2.putText(image, label, (int(x), int(y) - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
 
@@ -117,8 +121,9 @@ class CourseRenderer:
     """Draws one view of the simulated course; the static course of the top view is drawn once."""
 
     def __init__(self, course: Course, models: dict[str, VehicleModel], width: int, height: int,
-                 follow: str | None = None) -> None:
+                 follow: str | None = None, labels: bool = True) -> None:
         self.course = course
+        self.labels = labels  # vehicle ids beside each vehicle; off for analysis (they are not on real footage)
         self.models = models
         self.width, self.height = width, height
         self.follow = follow  # vehicle id for a chase view, None for the view from above
@@ -140,7 +145,7 @@ class CourseRenderer:
             draw_course(image, self.course, m)
         for vid, truth in truths.items():
             if truth is not None:
-                draw_vehicle(image, self.models[vid], truth, m, self._colours[vid], vid)
+                draw_vehicle(image, self.models[vid], truth, m, self._colours[vid], vid if self.labels else "")
         cv2.putText(image, caption, (8, self.height - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
                     cv2.LINE_AA)
         return image

@@ -56,6 +56,7 @@ class CourseService:
             self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
                                      frame_sources=frame_sources)
             self.video.schedule(self.scheduler)
+            self.video.enable_overlay(self.records, self.course, self.ruleset)
 
     def start(self) -> "CourseService":
         self.controller.start()

@@ -147,6 +147,12 @@ class VideoSystem:
         self.link_evidence()
         self.exports.stop()
 
+    def enable_overlay(self, records, course, ruleset) -> None:
+        """Let exports burn in the attempt's facts (needs the records, course and rule set)."""
+        from examroom.video.overlay_export import OverlayExporter
+
+        self.exports.overlay_export = OverlayExporter(records, course, ruleset)
+
     def calibrate(self, camera: str, segments=None) -> float:
         """Measure a camera's offset from segments showing the time code, and use it from now on."""
         from examroom.video.calibration import measure_offset

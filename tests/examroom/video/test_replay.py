@@ -91,7 +91,9 @@ def recorded(tmp_path_factory):
         for vehicle, camera in (("V1", chase), ("V2", "top")):
             job = video.exports.request_attempt(attempts[vehicle].id, camera)
             exports[vehicle] = video.exports.wait(job, 60)
-        yield demo, attempts, exports, offset
+        overlay = video.exports.wait(video.exports.request_attempt(attempts["V1"].id, chase, overlay=True), 90)
+        exports_with_overlay = {**exports, "V1-overlay": overlay}
+        yield demo, attempts, exports_with_overlay, offset
     finally:
         demo.stop()
 
@@ -166,9 +168,9 @@ def test_export_plays_in_chromium_and_each_deduction_lands_on_its_frame(recorded
     checked = 0
     with serve(exports_dir) as base, chromium(tmp_path / "profile") as browser:
         page = browser.new_page()
-        for vehicle, job in exports.items():
+        for name, job in exports.items():
             assert job["status"] == "done", job
-            deductions = attempts[vehicle].deductions
+            deductions = attempts[name.split("-")[0]].deductions
             assert deductions
             with av.open(str(exports_dir / job["path"])) as container:
                 chapters = container.chapters()
@@ -185,7 +187,35 @@ def test_export_plays_in_chromium_and_each_deduction_lands_on_its_frame(recorded
                 error = (moment - as_utc(deduction.utc)).total_seconds()
                 assert abs(error) <= TOLERANCE, f"{job['camera']}: frame shows {moment}, deduction at {deduction.utc}"
                 checked += 1
-    assert checked == 2
+    assert checked == 3
+
+
+def _red_text(image: np.ndarray) -> int:
+    """Pixels of the overlay panel drawn in the deduction colour (red on the dark panel)."""
+    panel = image[24:160, 4:420].astype(int)
+    return int(np.count_nonzero((panel[..., 2] > 200) & (panel[..., 1] < 140) & (panel[..., 0] < 140)))
+
+
+def test_overlay_export_shows_each_deduction_from_its_moment(recorded):
+    demo, attempts, exports, _ = recorded
+    job = exports["V1-overlay"]
+    assert job["status"] == "done" and job["path"].endswith("_overlay.mp4")
+    deduction = attempts["V1"].deductions[0]
+    with av.open(str(demo.service.video.settings.exports_dir / job["path"])) as container:
+        chapters = container.chapters()
+        at = float(chapters[1]["start"] * chapters[1]["time_base"])
+        stream = container.streams.video[0]
+        before = after = None
+        for frame in container.decode(stream):
+            if frame.time < at - 1.0:
+                before = frame.to_ndarray(format="bgr24")
+            elif frame.time > at + 0.5:
+                after = frame.to_ndarray(format="bgr24")
+                break
+    assert stream.codec_context.name == "h264"
+    assert chapters[1]["metadata"]["title"].endswith(deduction.title)
+    assert _red_text(before) < 20 <= _red_text(after)
+    assert timecode.read(after) is not None, "the overlay leaves the time code readable"
 
 
 def test_killed_camera_comes_back_and_leaves_a_gap_event(recorded):

@@ -116,7 +116,8 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         stack.callback(demo.stop)
         web = subprocess.Popen(
             [sys.executable, "-m", "web", "--database-url", demo.database_url,
-             "--feed-url", demo.service.feed_server.url, "--host", host, "--port", str(port)],
+             "--feed-url", demo.service.feed_server.url, "--host", host, "--port", str(port)]
+            + (["--live-url", demo.service.video.live.url] if demo.service.video is not None else []),
             stdout=subprocess.PIPE, text=True)
         stack.callback(_end, web)
         address = web.stdout.readline().strip().removeprefix("web: ")

@@ -33,6 +33,11 @@ class Records:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory, for other read models over the same database (the video index)."""
+        return self._sessions
+
     # -- set-up -----------------------------------------------------------------
     def ensure_vehicle(self, vehicle_id: str, plate: str, vehicle_class: str, model: str) -> None:
         with self._sessions.begin() as session:

@@ -31,10 +31,12 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     app.json.ensure_ascii = False
 
     from web import filters
+    from web.cameras import bp as cameras_bp
     from web.live import bp as live_bp
     from web.results import bp as results_bp
 
     filters.init_app(app)
     app.register_blueprint(live_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(cameras_bp)
     return app

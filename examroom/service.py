@@ -43,8 +43,11 @@ class CourseService:
             model = self.course.vehicle(v.model)  # a wrong model id fails here, before any device opens
             vehicles.append(VehicleInfo(id=v.id, plate=v.plate, vehicle_class=model.vehicle_class, model=v.model))
             self.records.ensure_vehicle(v.id, v.plate, model.vehicle_class, v.model)
+        board_inputs = {b.id: b.inputs for b in settings.course_boards}
+        if settings.video is not None:  # vision sensors are course boards made of a camera
+            board_inputs.update({v.device: list(v.elements) for v in settings.video.vision})
         self.controller = Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
-                                     board_inputs={b.id: b.inputs for b in settings.course_boards})
+                                     board_inputs=board_inputs)
         self.runners = build_runners(settings, self.controller, self.clock)
         self.feed_server = FeedServer(self.feed, port=feed_port)
         # Scheduled jobs run here, in the one controller process, never in web workers.
@@ -54,7 +57,7 @@ class CourseService:
             from examroom.video.system import VideoSystem
 
             self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
-                                     frame_sources=frame_sources)
+                                     frame_sources=frame_sources, submit=self.controller.submit)
             self.video.schedule(self.scheduler)
             self.video.enable_overlay(self.records, self.course, self.ruleset)
 

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from devices.camera.frames import Frame, FrameFanout
-from devices.readings import CourseInputs, DeviceHealth
+from devices.readings import Clock, CourseInputs, DeviceHealth, SystemClock
 
 Point = tuple[float, float]
 
@@ -107,12 +107,22 @@ class VisionSensor:
 
 
 class VisionRunner:
-    """Feeds a camera's frames to a vision sensor in its own thread and hands readings on."""
+    """Feeds a camera's frames to a vision sensor in its own thread and hands readings on.
 
-    def __init__(self, sensor: VisionSensor, fanout: FrameFanout, submit: Callable[[CourseInputs], None]) -> None:
+    Until the sensor has a background it learns one from the first ``learn_frames``
+    frames (their median), so it must start while the regions are clear or busy
+    only with passing traffic. Readings carry the clock's times of the frame (the
+    frame's age is taken off the clock's monotonic time), like any device reading.
+    """
+
+    def __init__(self, sensor: VisionSensor, fanout: FrameFanout, submit: Callable[[CourseInputs], None],
+                 clock: Clock | None = None, learn_frames: int = 30) -> None:
         self.sensor = sensor
         self.fanout = fanout
         self.submit = submit
+        self.clock = clock or SystemClock()
+        self.learn_frames = learn_frames
+        self._learning: list[np.ndarray] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -135,6 +145,15 @@ class VisionRunner:
                 if frame is None:
                     self.sensor.health().alive = False
                     continue
+                if self.sensor.background is None:
+                    self._learning.append(frame.image)
+                    if len(self._learning) >= self.learn_frames:
+                        self.sensor.learn_background(self._learning)
+                        self._learning = []
+                    continue
                 reading = self.sensor.process(frame)
                 if reading is not None:
-                    self.submit(reading)
+                    mono, utc = self.clock.now()
+                    age = (utc - frame.utc).total_seconds()
+                    self.submit(CourseInputs(mono=mono - age, utc=frame.utc, device=reading.device, unit=0,
+                                             inputs=reading.inputs))

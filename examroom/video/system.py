@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from devices.camera import FrameFanout
 from devices.camera.capture import CaptureReader
+from devices.camera.zones import VisionRunner, VisionSensor
 from devices.readings import Clock
 from examroom.livefeed import LiveFeed
 from examroom.video.config import VideoSettings
@@ -46,7 +47,8 @@ def free_udp_port() -> int:
 
 class VideoSystem:
     def __init__(self, settings: VideoSettings, sessions: sessionmaker[Session], feed: LiveFeed, clock: Clock,
-                 frame_sources: dict[str, FrameFanout] | None = None) -> None:
+                 frame_sources: dict[str, FrameFanout] | None = None,
+                 submit: Callable[[object], None] | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.feed = feed
@@ -71,6 +73,10 @@ class VideoSystem:
         self.exports = ExportQueue(sessions, self.index, settings.recordings_dir, settings.exports_dir,
                                    pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc)
         self._jobs: list = []
+        # Vision sensors report like course boards: their readings go to the controller.
+        self.vision = [VisionRunner(VisionSensor(v.device, v.regions, expected_rate=settings.camera(v.camera).fps),
+                                    self.frame_sources[v.camera], submit or (lambda reading: None), clock)
+                       for v in settings.vision]
 
     def _add_camera(self, spec) -> None:
         """Open each camera once: its frames (if anyone needs them) and its recording share that opening."""
@@ -134,9 +140,13 @@ class VideoSystem:
         self.watchdog.start()
         self.exports.start()
         self.live.start()
+        for runner in self.vision:
+            runner.start()
         return self
 
     def stop(self) -> None:
+        for runner in self.vision:
+            runner.stop()
         self.watchdog.stop()
         self.live.stop()
         for recorder in self.recorders.values():
@@ -164,6 +174,9 @@ class VideoSystem:
         recorder.set_offset(offset)
         log.info("camera %s calibrated: offset %.3f s", camera, offset)
         return offset
+
+    def vision_health(self) -> list[dict]:
+        return [runner.sensor.health().as_dict() for runner in self.vision]
 
     def health(self) -> list[dict]:
         return [{"camera": cid, "recording": r.alive(), "runs": r.runs,

@@ -35,3 +35,18 @@ def test_no_video_table_means_no_cameras():
 def test_bad_video_settings_name_the_field(change, message):
     with pytest.raises(SettingsError, match=message):
         parse_settings({**BASE, "video": {**VIDEO, **change}}, base=Path("."))
+
+
+def test_vision_sensors_are_read_and_checked_against_their_camera(tmp_path):
+    video = {**VIDEO, "cameras": [{"id": "top", "url": "0", "mode": "encode", "roles": ["record", "analyse"]}],
+             "vision": [{"camera": "top", "device": "vision-top", "regions": [
+                 {"element": "c4_hill.stake_line", "kind": "line", "points": [[10, 20], [10, 200]], "width": 2}]}]}
+    settings = parse_settings({**BASE, "video": video}, base=tmp_path)
+    assert settings.video.vision[0].elements == ["c4_hill.stake_line"]
+    assert settings.video.vision[0].regions[0].width == 2
+    bad = {**video, "vision": [{"camera": "top", "device": "v", "regions": [{"element": "x", "points": [[1, 2]]}]}]}
+    with pytest.raises(SettingsError, match=r"video.vision\[0\].regions\[0\]"):
+        parse_settings({**BASE, "video": bad}, base=tmp_path)
+    no_role = {**video, "cameras": [{"id": "top", "url": "0", "mode": "encode", "roles": ["record"]}]}
+    with pytest.raises(SettingsError, match="role 'analyse'"):
+        parse_settings({**BASE, "video": no_role}, base=tmp_path)

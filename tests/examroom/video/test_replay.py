@@ -197,6 +197,10 @@ def _red_text(image: np.ndarray) -> int:
 
 
 def test_overlay_export_shows_each_deduction_from_its_moment(recorded):
+    from examroom.video.overlay import FONT_PATHS
+
+    if not any(Path(p).exists() for p in FONT_PATHS):
+        pytest.skip("no CJK font installed (the Makefile installs Debian's fonts-wqy-microhei)")
     demo, attempts, exports, _ = recorded
     job = exports["V1-overlay"]
     assert job["status"] == "done" and job["path"].endswith("_overlay.mp4")

@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
     demo.set_defaults(run=_demo)
 
+    from examroom.video.export_command import add_parser as add_export_parser
+
+    add_export_parser(sub)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)

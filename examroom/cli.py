@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     from examroom.examday_cli import add_parsers as add_examday_parsers
 
     add_examday_parsers(sub, DEFAULT_COURSE)
+    from examroom.video.export_command import add_parser as add_export_parser
+
+    add_export_parser(sub)
 
     args = parser.parse_args(argv)
     try:

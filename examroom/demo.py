@@ -9,6 +9,7 @@ following that feed, as it would on a real course.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import subprocess
@@ -22,6 +23,7 @@ from devices.readings import ScaledClock
 from examroom.accounts import AccountError, Accounts, Role
 from examroom.secrets_file import read_or_create_secret
 from examroom.service import CourseService
+from examroom.simulation.cameras import DemoCameras
 from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
 from examroom.simulation.drive import ScenarioDriver
 from examroom.simulation.scenarios import DEMO_COURSE_PATH, DEMO_MODELS, scenario, scenario_names
@@ -38,10 +40,26 @@ DEMO_NAMES = {Role.ADMIN: "管理员", Role.SUPERVISOR: "考试员 王", Role.AU
 PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
 
 
+def demo_cameras(course, sim: SimulatedCourse, clock: ScaledClock) -> DemoCameras:
+    models = {v.id: course.vehicle(v.model) for v in DEMO_VEHICLES}
+    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in DEMO_VEHICLES}, clock)
+
+
+def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: int):
+    from examroom.video.config import VideoSettings
+    from examroom.video.retention import RetentionPolicy
+
+    return VideoSettings(cameras=cameras.specs(), recordings_dir=data_dir / "recordings",
+                         cache_dir=data_dir / "cache", exports_dir=data_dir / "exports",
+                         segment_seconds=segment_seconds,
+                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2))
+
+
 class DemoCourse:
     """The simulated course and its controller, without the web process (tests use this)."""
 
-    def __init__(self, data_dir: Path, speed: float = 1.0) -> None:
+    def __init__(self, data_dir: Path, speed: float = 1.0, cameras: bool = False,
+                 segment_seconds: int = 10) -> None:
         self.data_dir = data_dir
         self.clock = ScaledClock(speed)
         course = load_course(DEMO_COURSE_PATH)
@@ -49,13 +67,22 @@ class DemoCourse:
         self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
         settings = self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path())
         self.command_token_file = data_dir / "command_token"
-        self.service = CourseService(settings, self.clock,
+        self.cameras = None
+        frame_sources = None
+        if cameras:
+            self.cameras = demo_cameras(course, self.sim, self.clock)
+            settings = dataclasses.replace(settings, video=demo_video_settings(self.cameras, data_dir,
+                                                                               segment_seconds))
+            frame_sources = self.cameras.frame_sources()
+        self.service = CourseService(settings, self.clock, frame_sources=frame_sources,
                                      command_token=read_or_create_secret(self.command_token_file))
         self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
                                              v.id) for v in DEMO_VEHICLES}
 
     def start(self) -> "DemoCourse":
         self.sim.start()
+        if self.cameras is not None:
+            self.cameras.start()
         self.service.start()
         return self
 
@@ -63,6 +90,8 @@ class DemoCourse:
         for driver in self.drivers.values():
             driver.stopping.set()
         self.service.stop()
+        if self.cameras is not None:
+            self.cameras.stop()
         self.sim.stop()
 
     def create_demo_accounts(self) -> list[tuple[str, str, str]]:
@@ -101,10 +130,12 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="examroom-demo-")))
         data_dir.mkdir(parents=True, exist_ok=True)
-        demo = DemoCourse(data_dir, speed).start()
+        # Cameras film the demo only at real speed: a network camera's stream runs on the wall clock.
+        demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
         stack.callback(demo.stop)
-        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, host, port,
-                                         data_dir / "secret_key", demo.command_token_file)
+        web, address = start_web_process(
+            demo.database_url, demo.service.feed_server.url, host, port, data_dir / "secret_key",
+            demo.command_token_file, live_url=demo.service.video.live.url if demo.service.video is not None else None)
         stack.callback(end_process, web)
         if not address:
             print("examroom demo: the web server did not start", file=sys.stderr)
@@ -128,11 +159,12 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
 
 
 def start_web_process(database_url: str, feed_url: str, host: str, port: int, secret_key_file: Path,
-                      command_token_file: Path) -> tuple[subprocess.Popen, str]:
+                      command_token_file: Path, live_url: str | None = None) -> tuple[subprocess.Popen, str]:
     """Start ``python -m web`` following the controller's feed; returns it and its address."""
     web = subprocess.Popen([sys.executable, "-m", "web", "--database-url", database_url, "--feed-url", feed_url,
                             "--host", host, "--port", str(port), "--secret-key-file", str(secret_key_file),
-                            "--command-token-file", str(command_token_file)],
+                            "--command-token-file", str(command_token_file)]
+                           + (["--live-url", live_url] if live_url else []),
                            stdout=subprocess.PIPE, text=True)
     return web, web.stdout.readline().strip().removeprefix("web: ")
 

@@ -268,3 +268,61 @@ class SealKey(Base):
     key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     public_pem: Mapped[str] = mapped_column(Text)
     created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+class Segment(Base):
+    """One recorded MP4 segment of a camera, moved out of the cache into the dated tree."""
+
+    __tablename__ = "video_segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(255), unique=True)  # relative to the recordings folder
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(Integer)  # bytes
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)  # evidence: retention never removes it
+
+    __table_args__ = (Index("ix_video_segments_camera_start", "camera", "start_utc"),)
+
+
+class EvidenceLink(Base):
+    """A segment that shows (part of) an attempt."""
+
+    __tablename__ = "video_evidence"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("video_segments.id"), primary_key=True)
+
+
+class VideoEvent(Base):
+    """A timeline event of the video layer: a recording gap, a restart, a disk alarm."""
+
+    __tablename__ = "video_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera: Mapped[str] = mapped_column(String(32))  # "" for events of the whole recorder (disk)
+    kind: Mapped[str] = mapped_column(String(16))  # gap | restart | disk_alarm | retention
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_video_events_camera_start", "camera", "start_utc"),)
+
+
+class ExportJob(Base):
+    """A requested export; rows outlive the process so a restart finds unfinished jobs."""
+
+    __tablename__ = "video_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera: Mapped[str] = mapped_column(String(32))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    overlay: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    path: Mapped[str] = mapped_column(String(255), default="")  # relative to the exports folder
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -39,7 +39,7 @@ class Records:
 
     @property
     def sessions(self) -> sessionmaker[Session]:
-        """The session factory, for the exam-day services that share this database."""
+        """The session factory, for the services that share this database (exam day, video index, web)."""
         return self._sessions
 
     # -- set-up -----------------------------------------------------------------

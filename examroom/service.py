@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timezone
 from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from devices.readings import Clock, SystemClock
 from examroom.commands import CommandDesk
@@ -35,7 +38,8 @@ log = logging.getLogger(__name__)
 
 class CourseService:
     def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0,
-                 data_dir: Path | None = None, command_token: str | None = None) -> None:
+                 data_dir: Path | None = None, command_token: str | None = None,
+                 frame_sources: dict | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.course = load_course(settings.course_file)
@@ -60,25 +64,45 @@ class CourseService:
             model = self.course.vehicle(v.model)  # a wrong model id fails here, before any device opens
             vehicles.append(VehicleInfo(id=v.id, plate=v.plate, vehicle_class=model.vehicle_class, model=v.model))
             self.records.ensure_vehicle(v.id, v.plate, model.vehicle_class, v.model)
+        board_inputs = {b.id: b.inputs for b in settings.course_boards}
+        if settings.video is not None:  # vision sensors are course boards made of a camera
+            board_inputs.update({v.device: list(v.elements) for v in settings.video.vision})
         self.controller = Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
-                                     board_inputs={b.id: b.inputs for b in settings.course_boards})
+                                     board_inputs=board_inputs)
         self.controller.finish_listeners += [self._seal, self.callup.on_finished]
         self.runners = build_runners(settings, self.controller, self.clock)
-        self.scheduler = SittingScheduler(self.engine, SittingPhases(self.sessions, self.health))
         self.commands = CommandDesk(self.controller, self.ruleset)
         self.feed_server = FeedServer(self.feed, port=feed_port, commands=self.commands.handle, token=command_token)
+        # Scheduled jobs run here, in the one controller process, never in web workers: the
+        # sittings' phases (persistent job store, each phase once) and the video housekeeping.
+        self.sitting_scheduler = SittingScheduler(self.engine, SittingPhases(self.sessions, self.health))
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.video = None
+        if settings.video is not None:
+            from examroom.video.system import VideoSystem
+
+            self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
+                                     frame_sources=frame_sources, submit=self.controller.submit)
+            self.video.schedule(self.scheduler)
+            self.video.enable_overlay(self.records, self.course, self.ruleset)
 
     def start(self) -> "CourseService":
         self.controller.start()
         for runner in self.runners:
             runner.start()
         self.feed_server.start()
+        if self.video is not None:
+            self.video.start()
+        self.sitting_scheduler.start()
         self.scheduler.start()
         log.info("controller running: %d devices, live feed at %s", len(self.runners), self.feed_server.url)
         return self
 
     def stop(self) -> None:
-        self.scheduler.stop()
+        self.sitting_scheduler.stop()
+        self.scheduler.shutdown(wait=True)
+        if self.video is not None:
+            self.video.stop()
         self.feed_server.stop()
         for runner in self.runners:
             runner.stop()

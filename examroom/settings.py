@@ -59,6 +59,7 @@ class SiteSettings:
     # Where the course keeps its seal key (and, later, evidence); None: beside the settings file.
     data_dir: Path | None = None
     province_files: list[Path] = field(default_factory=list)  # rule overrides, applied in order
+    video: Any = None  # examroom.video.config.VideoSettings when the site has cameras
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -87,7 +88,8 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         vehicles=vehicles, course_boards=boards,
         web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
         data_dir=(base / reader.text("data_dir", ".")).resolve(),
-        province_files=_files(reader.list("province_files", []), base, "province_files"))
+        province_files=_files(reader.list("province_files", []), base, "province_files"),
+        video=_video(reader.table("video", None), base))
     reader.done()
     web.done()
     return settings
@@ -98,6 +100,14 @@ def _files(entries: list, base: Path, key: str) -> list[Path]:
         if not isinstance(entry, str) or not entry:
             raise SettingsError(f"{key}[{i}]: expected a file name, got {entry!r}")
     return [(base / entry).resolve() for entry in entries]
+
+
+def _video(table: dict | None, base: Path):
+    if table is None:
+        return None
+    from examroom.video.config import parse_video  # the video layer is optional; load it only when used
+
+    return parse_video(table, base)
 
 
 def _vehicle(r: "_Reader") -> VehicleSettings:

@@ -54,6 +54,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     from web.auth import bp as auth_bp
     from web.candidate import bp as candidate_bp
     from web.examday import bp as examday_bp
+    from web.cameras import bp as cameras_bp
     from web.live import bp as live_bp
     from web.results import bp as results_bp
     from web.stats import bp as stats_bp
@@ -63,6 +64,6 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
     for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp, replay_bp,
-                      examday_bp):
+                      examday_bp, cameras_bp):
         app.register_blueprint(blueprint)
     return app

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m web", description="examroom web server")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--feed-url", required=True, help="the controller's live feed")
+    parser.add_argument("--live-url", default="", help="the controller's live-view server (camera pictures)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--secret-key-file", required=True, type=Path,
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         config["COURSE_FILE"] = str(args.course_file)
     if args.rules_file:
         config["RULES_FILE"] = str(args.rules_file)
+    config["LIVE_VIDEO_URL"] = args.live_url
     app = create_app(Records(session_factory(make_engine(args.database_url))), feed, config, controller=controller)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"web: http://{args.host}:{server.server_port}/", flush=True)

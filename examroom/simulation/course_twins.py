@@ -70,6 +70,10 @@ class _VehicleTwins:
             self._truth = truth
         self.signals.wake()  # a signal change goes out at once, as the real board does
 
+    def truth(self) -> VehicleTruth | None:
+        with self._lock:
+            return self._truth
+
     def _gnss_truth(self) -> GnssTruth | None:
         with self._lock:
             truth = self._truth
@@ -131,6 +135,10 @@ class SimulatedCourse:
             index = self._index.get(element)
             if index is not None:
                 self.board.set_input(index, active)
+
+    def truth(self, vehicle_id: str) -> VehicleTruth | None:
+        """What the vehicle is really doing now (the simulated cameras film it)."""
+        return self.vehicles[vehicle_id].truth()
 
     def elements_of(self, vehicle_id: str) -> list[str]:
         """The sensed elements of the items this vehicle's class drives."""

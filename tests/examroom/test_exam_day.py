@@ -115,8 +115,8 @@ def test_a_whole_exam_day(tmp_path):
                                                   "6201001"))
         s2 = create_sitting(sessions, SittingPlan("S2", now, now + timedelta(seconds=2), now + timedelta(hours=2),
                                                   "6201001"))
-        demo.service.scheduler.self_check_retry = 1.0
-        demo.service.scheduler.sync()
+        demo.service.sitting_scheduler.self_check_retry = 1.0
+        demo.service.sitting_scheduler.sync()
         _park_vehicles(demo)
 
         # Roster: bad rows named, nothing written until asked, then once.
@@ -163,7 +163,7 @@ def test_a_whole_exam_day(tmp_path):
             thread.join(60)
         assert [o.status.value for o in outcomes["E"]] == ["passed", "failed", "passed"]
         assert [o.status.value for o in outcomes["C4"]] == ["failed", "device_fault", "passed"]
-        assert demo.service.scheduler.run_now(s1, "close") is True
+        assert demo.service.sitting_scheduler.run_now(s1, "close") is True
         with sessions() as session:
             sitting = session.get(Sitting, s1)
             assert sitting.summary["outcomes"] == {"failed": 1, "no_show": 1, "passed": 3}
@@ -187,7 +187,7 @@ def test_a_whole_exam_day(tmp_path):
         _park_vehicles(demo)
         rerun = _drive(demo, E, booking["crash"], "clean")
         assert rerun.status.value == "passed"
-        assert demo.service.scheduler.run_now(s2, "close") is True
+        assert demo.service.sitting_scheduler.run_now(s2, "close") is True
         sessions = demo.service.sessions
         with sessions() as session:
             assert session.get(Attempt, kill.attempt_id).status == "interrupted"

@@ -108,6 +108,12 @@
     source.addEventListener("resync", function () { source.close(); window.location.reload(); });
     source.onmessage = function (msg) {
       const ev = JSON.parse(msg.data);
+      // The recording disk alarm is a banner of the page itself: reload to show or clear it.
+      if (ev.type === "video" && (ev.event === "disk_alarm" || ev.event === "disk_ok")) {
+        source.close();
+        window.location.reload();
+        return;
+      }
       if (ev.type === "state") {
         Object.keys(vehicles).forEach(function (k) { delete vehicles[k]; });
         Object.assign(vehicles, ev.vehicles);

@@ -1,0 +1,156 @@
+"""Video settings of a site: cameras, folders, segment length, retention, live view.
+
+In the site settings file::
+
+    [video]
+    recordings_dir = "/srv/examroom/recordings"
+    cache_dir = "/dev/shm/examroom-cache"     # a tmpfs: segments are written here first
+    exports_dir = "/srv/examroom/exports"
+    retention_days = 7
+    free_floor_mb = 2048
+    live_port = 8091
+
+    [[video.cameras]]
+    id = "gate"
+    url = "rtsp://192.168.1.64:554/Streaming/Channels/101"
+    roles = ["record", "live", "analyse"]
+    mode = "copy"          # the camera sends H.264; "encode" for a USB camera
+    offset = -0.12         # seconds, from calibration (examroom.video.calibration)
+
+    [[video.vision]]           # a vision sensor: lines and zones drawn on a camera's image
+    camera = "gate"
+    device = "vision-gate"     # its readings' device id, like a course board's
+    [[video.vision.regions]]
+    element = "c4_hill.stake_line"
+    kind = "line"              # or "zone" (a polygon)
+    points = [[412, 80], [418, 300]]
+    width = 3                  # pixels, lines only
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devices.camera import CameraSpec
+from devices.camera.zones import Region
+from examroom.video.recorder import SEGMENT_SECONDS
+from examroom.video.retention import RetentionPolicy
+
+_TOP_KEYS = {"recordings_dir", "cache_dir", "exports_dir", "retention_days", "free_floor_mb", "segment_seconds",
+             "live_port", "cameras", "evidence_pre_seconds", "evidence_post_seconds", "vision"}
+_CAMERA_KEYS = {"id", "url", "roles", "mode", "fps", "width", "height", "offset", "title"}
+
+
+@dataclass(frozen=True)
+class VisionSettings:
+    camera: str
+    device: str
+    regions: list[Region]
+
+    @property
+    def elements(self) -> list[str]:
+        return [r.element for r in self.regions]
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    cameras: list[CameraSpec]
+    recordings_dir: Path
+    cache_dir: Path
+    exports_dir: Path
+    segment_seconds: int = SEGMENT_SECONDS
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    live_port: int = 0
+    evidence_pre: float = 5.0
+    evidence_post: float = 5.0
+    vision: list[VisionSettings] = field(default_factory=list)
+
+    def camera(self, camera_id: str) -> CameraSpec:
+        for spec in self.cameras:
+            if spec.id == camera_id:
+                return spec
+        raise KeyError(f"unknown camera {camera_id!r}")
+
+
+def parse_video(data: Any, base: Path) -> VideoSettings:
+    from examroom.settings import SettingsError
+
+    if not isinstance(data, dict):
+        raise SettingsError("video: must be a table")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise SettingsError(f"video: unknown keys {unknown}")
+
+    def folder(key: str) -> Path:
+        value = data.get(key)
+        if not isinstance(value, str) or not value:
+            raise SettingsError(f"video.{key}: must be a folder path, got {value!r}")
+        return (base / value).resolve()
+
+    def number(where: str, value: Any, low: float, high: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise SettingsError(f"{where}: must be a number between {low:g} and {high:g}, got {value!r}")
+        return value
+
+    cameras = []
+    for i, table in enumerate(data.get("cameras", [])):
+        where = f"video.cameras[{i}]"
+        if not isinstance(table, dict):
+            raise SettingsError(f"{where}: must be a table")
+        extra = sorted(set(table) - _CAMERA_KEYS)
+        if extra:
+            raise SettingsError(f"{where}: unknown keys {extra}")
+        if not isinstance(table.get("id"), str) or not isinstance(table.get("url"), str):
+            raise SettingsError(f"{where}: id and url are required text")
+        try:
+            cameras.append(CameraSpec(
+                id=table["id"], url=table["url"], roles=tuple(table.get("roles", ("record", "live"))),
+                mode=table.get("mode", "copy"), fps=number(f"{where}.fps", table.get("fps", 15.0), 1, 60),
+                width=int(number(f"{where}.width", table.get("width", 640), 16, 7680)),
+                height=int(number(f"{where}.height", table.get("height", 360), 16, 4320)),
+                offset=number(f"{where}.offset", table.get("offset", 0.0), -10, 10),
+                title=table.get("title", "")))
+        except ValueError as exc:
+            raise SettingsError(f"{where}: {exc}") from None
+    ids = [c.id for c in cameras]
+    if len(set(ids)) != len(ids):
+        raise SettingsError(f"video.cameras: duplicate camera ids in {ids}")
+    vision = [_vision(table, f"video.vision[{i}]", cameras, SettingsError)
+              for i, table in enumerate(data.get("vision", []))]
+    return VideoSettings(
+        cameras=cameras, recordings_dir=folder("recordings_dir"), cache_dir=folder("cache_dir"),
+        exports_dir=folder("exports_dir"),
+        segment_seconds=int(number("video.segment_seconds", data.get("segment_seconds", SEGMENT_SECONDS), 2, 60)),
+        retention=RetentionPolicy(days=number("video.retention_days", data.get("retention_days", 7), 0.01, 3650),
+                                  floor_bytes=int(number("video.free_floor_mb", data.get("free_floor_mb", 2048),
+                                                         0, 10**7) * 1024**2)),
+        live_port=int(number("video.live_port", data.get("live_port", 0), 0, 65535)),
+        evidence_pre=number("video.evidence_pre_seconds", data.get("evidence_pre_seconds", 5.0), 0, 120),
+        evidence_post=number("video.evidence_post_seconds", data.get("evidence_post_seconds", 5.0), 0, 120),
+        vision=vision)
+
+
+def _vision(table: Any, where: str, cameras: list[CameraSpec], error: type) -> VisionSettings:
+    if not isinstance(table, dict) or set(table) - {"camera", "device", "regions"}:
+        raise error(f"{where}: must be a table with camera, device and regions")
+    camera = next((c for c in cameras if c.id == table.get("camera")), None)
+    if camera is None:
+        raise error(f"{where}.camera: no camera {table.get('camera')!r} in video.cameras")
+    if not camera.has("analyse"):
+        raise error(f"{where}.camera: camera {camera.id} does not have the role 'analyse'")
+    if not isinstance(table.get("device"), str) or not table["device"]:
+        raise error(f"{where}.device: must be a device id")
+    regions = []
+    for j, r in enumerate(table.get("regions", [])):
+        at = f"{where}.regions[{j}]"
+        try:
+            points = tuple((float(x), float(y)) for x, y in r["points"])
+            regions.append(Region(element=str(r["element"]), kind=str(r.get("kind", "line")), points=points,
+                                  width=int(r.get("width", 3)), min_pixels=int(r.get("min_pixels", 6))))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise error(f"{at}: needs element, kind and points [[x, y], ...]: {exc}") from None
+    if not regions:
+        raise error(f"{where}.regions: need at least one region")
+    return VisionSettings(camera=camera.id, device=table["device"], regions=regions)

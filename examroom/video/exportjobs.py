@@ -1,0 +1,184 @@
+"""Exports run in the background, one at a time, and survive a restart.
+
+A request becomes a ``video_exports`` row (queued); one worker thread takes
+the oldest queued job, runs it and keeps its progress in the row. A job found
+``running`` when the controller starts was cut off by a restart: it is queued
+again and redone from the start (a half-written file is never delivered; the
+export is written under a temporary name and renamed when complete).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from examroom.models import Attempt, ExportJob
+from examroom.video.export import Chapter, ExportError, ExportTimeline, export_copy
+from examroom.video.index import VideoIndex, as_utc
+
+log = logging.getLogger(__name__)
+
+# Progress is written to the row at most this often (fraction of the job), to spare the database.
+PROGRESS_STEP = 0.05
+
+
+class ExportQueue:
+    def __init__(self, sessions: sessionmaker[Session], index: VideoIndex, recordings_dir: Path,
+                 exports_dir: Path, pre: float = 5.0, post: float = 5.0,
+                 overlay_export: Callable | None = None,
+                 now_utc: Callable[[], datetime] | None = None) -> None:
+        self._sessions = sessions
+        self.index = index
+        self.recordings_dir = Path(recordings_dir)
+        self.exports_dir = Path(exports_dir)
+        self.pre, self.post = pre, post
+        self.overlay_export = overlay_export  # examroom.video.overlay.export_overlay, when available
+        self.now_utc = now_utc or (lambda: datetime.now(timezone.utc))
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- requests -------------------------------------------------------------------
+    def request(self, camera: str, start: datetime, end: datetime, attempt_id: int | None = None,
+                overlay: bool = False) -> int:
+        if end <= start:
+            raise ExportError(f"export range ends ({end}) before it starts ({start})")
+        with self._sessions.begin() as session:
+            job = ExportJob(camera=camera, attempt_id=attempt_id, start_utc=start, end_utc=end, overlay=overlay,
+                            status="queued", progress=0.0, path="", error="", created_utc=self.now_utc())
+            session.add(job)
+            session.flush()
+            job_id = job.id
+        self._wake.set()
+        return job_id
+
+    def request_attempt(self, attempt_id: int, camera: str, overlay: bool = False) -> int:
+        with self._sessions() as session:
+            attempt = session.get(Attempt, attempt_id)
+            if attempt is None:
+                raise ExportError(f"unknown attempt {attempt_id}")
+            if attempt.started_utc is None or attempt.ended_utc is None:
+                raise ExportError(f"attempt {attempt_id} has not finished; export it when it has")
+            start, end = as_utc(attempt.started_utc), as_utc(attempt.ended_utc)
+        return self.request(camera, start - timedelta(seconds=self.pre), end + timedelta(seconds=self.post),
+                            attempt_id=attempt_id, overlay=overlay)
+
+    def job(self, job_id: int) -> dict | None:
+        with self._sessions() as session:
+            job = session.get(ExportJob, job_id)
+            if job is None:
+                return None
+            return {"id": job.id, "camera": job.camera, "attempt": job.attempt_id, "status": job.status,
+                    "progress": job.progress, "path": job.path, "error": job.error, "overlay": job.overlay,
+                    "start_utc": as_utc(job.start_utc), "end_utc": as_utc(job.end_utc)}
+
+    def wait(self, job_id: int, timeout: float) -> dict | None:
+        deadline = threading.Event()
+        waited = 0.0
+        while waited < timeout:
+            job = self.job(job_id)
+            if job is None or job["status"] in ("done", "failed"):
+                return job
+            deadline.wait(0.1)
+            waited += 0.1
+        return self.job(job_id)
+
+    # -- the worker -------------------------------------------------------------------
+    def recover(self) -> int:
+        """Queue again every job a restart cut off; returns how many."""
+        with self._sessions.begin() as session:
+            jobs = list(session.scalars(select(ExportJob).where(ExportJob.status == "running")))
+            for job in jobs:
+                job.status, job.progress, job.error = "queued", 0.0, "restarted: the controller stopped mid-export"
+            return len(jobs)
+
+    def start(self) -> "ExportQueue":
+        requeued = self.recover()
+        if requeued:
+            log.warning("exports: %d job(s) cut off by a restart queued again", requeued)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="exports", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            job_id = self._next()
+            if job_id is None:
+                self._wake.wait(2.0)
+                self._wake.clear()
+                continue
+            self.run_job(job_id)
+
+    def _next(self) -> int | None:
+        with self._sessions.begin() as session:
+            job = session.scalars(select(ExportJob).where(ExportJob.status == "queued")
+                                  .order_by(ExportJob.id).limit(1)).first()
+            if job is None:
+                return None
+            job.status = "running"
+            return job.id
+
+    def claim(self, job_id: int) -> bool:
+        """Take a queued job to run in the calling thread (the command line does)."""
+        with self._sessions.begin() as session:
+            job = session.get(ExportJob, job_id)
+            if job is None or job.status != "queued":
+                return False
+            job.status = "running"
+            return True
+
+    def _update(self, job_id: int, **values) -> None:
+        with self._sessions.begin() as session:
+            job = session.get(ExportJob, job_id)
+            for key, value in values.items():
+                setattr(job, key, value)
+
+    def run_job(self, job_id: int) -> None:
+        job = self.job(job_id)
+        last = [0.0]
+
+        def progress(share: float) -> None:
+            if share - last[0] >= PROGRESS_STEP or share >= 1.0:
+                last[0] = share
+                self._update(job_id, progress=round(share, 3))
+
+        try:
+            segments = self.index.segments(job["camera"], job["start_utc"], job["end_utc"])
+            timeline = ExportTimeline(segments)
+            chapters, title = self._chapters(job)
+            stamp = job["start_utc"].strftime("%Y%m%dT%H%M%SZ")
+            name = f"{job['camera']}_{stamp}_{job_id}{'_overlay' if job['overlay'] else ''}.mp4"
+            out = self.exports_dir / name
+            if job["overlay"]:
+                if self.overlay_export is None:
+                    raise ExportError("overlay exports are not available on this controller")
+                self.overlay_export(self, job, timeline, out, chapters, title, progress)
+            else:
+                export_copy(self.recordings_dir, timeline, out, chapters, title, progress)
+            self._update(job_id, status="done", progress=1.0, path=name, error="", finished_utc=self.now_utc())
+            log.info("export %d done: %s", job_id, out)
+        except Exception as exc:  # the job fails with its reason; the worker goes on
+            log.exception("export %d failed", job_id)
+            self._update(job_id, status="failed", error=str(exc)[:500], finished_utc=self.now_utc())
+
+    def _chapters(self, job: dict) -> tuple[list[Chapter], str]:
+        if job["attempt"] is None:
+            return [], f"{job['camera']} {job['start_utc']:%Y-%m-%d %H:%M:%S}Z"
+        with self._sessions() as session:
+            attempt = session.get(Attempt, job["attempt"])
+            chapters = [Chapter(as_utc(d.utc), f"扣{d.points}分 {d.code} {d.title}") for d in attempt.deductions]
+            return chapters, f"考试 {attempt.id} {job['camera']}"

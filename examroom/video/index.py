@@ -1,0 +1,170 @@
+"""The video index in the database: segments, evidence links and video timeline events.
+
+Like :mod:`examroom.records`, every write is one short transaction. SQLite
+hands back naive datetimes for timezone-aware columns; :func:`as_utc` puts the
+zone back so callers always compare aware UTC times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from examroom.models import Attempt, EvidenceLink, Segment, VideoEvent
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    id: int
+    camera: str
+    path: str
+    start_utc: datetime
+    end_utc: datetime
+    duration: float
+    size: int
+    pinned: bool
+
+    @classmethod
+    def of(cls, row: Segment) -> "SegmentInfo":
+        return cls(row.id, row.camera, row.path, as_utc(row.start_utc), as_utc(row.end_utc), row.duration,
+                   row.size, row.pinned)
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    id: int
+    camera: str
+    kind: str
+    start_utc: datetime
+    end_utc: datetime | None
+    detail: str
+
+
+class VideoIndex:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    # -- segments -----------------------------------------------------------------
+    def add_segment(self, camera: str, path: str, start: datetime, end: datetime, duration: float,
+                    size: int) -> SegmentInfo:
+        with self._sessions.begin() as session:
+            row = Segment(camera=camera, path=path, start_utc=start, end_utc=end, duration=duration, size=size,
+                          pinned=False)
+            session.add(row)
+            session.flush()
+            return SegmentInfo.of(row)
+
+    def segments(self, camera: str, start: datetime, end: datetime) -> list[SegmentInfo]:
+        """Segments of a camera that overlap [start, end], oldest first."""
+        with self._sessions() as session:
+            rows = session.scalars(select(Segment).where(
+                Segment.camera == camera, Segment.end_utc > start, Segment.start_utc < end,
+            ).order_by(Segment.start_utc))
+            return [SegmentInfo.of(r) for r in rows]
+
+    def all_segments(self, camera: str | None = None) -> list[SegmentInfo]:
+        with self._sessions() as session:
+            query = select(Segment).order_by(Segment.start_utc)
+            if camera is not None:
+                query = query.where(Segment.camera == camera)
+            return [SegmentInfo.of(r) for r in session.scalars(query)]
+
+    def last_segment(self, camera: str) -> SegmentInfo | None:
+        with self._sessions() as session:
+            row = session.scalars(select(Segment).where(Segment.camera == camera)
+                                  .order_by(Segment.end_utc.desc()).limit(1)).first()
+            return SegmentInfo.of(row) if row else None
+
+    def oldest_unpinned(self, before: datetime | None = None, limit: int = 50) -> list[SegmentInfo]:
+        with self._sessions() as session:
+            query = select(Segment).where(Segment.pinned.is_(False))
+            if before is not None:
+                query = query.where(Segment.end_utc < before)
+            rows = session.scalars(query.order_by(Segment.start_utc).limit(limit))
+            return [SegmentInfo.of(r) for r in rows]
+
+    def remove_segment(self, segment_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(delete(Segment).where(Segment.id == segment_id, Segment.pinned.is_(False)))
+
+    def totals(self) -> dict[str, int]:
+        """Bytes of footage kept, split into evidence (pinned) and continuous."""
+        with self._sessions() as session:
+            rows = session.execute(select(Segment.pinned, func.coalesce(func.sum(Segment.size), 0))
+                                   .group_by(Segment.pinned)).all()
+        totals = {"evidence": 0, "continuous": 0}
+        for pinned, size in rows:
+            totals["evidence" if pinned else "continuous"] += int(size)
+        return totals
+
+    # -- evidence -----------------------------------------------------------------
+    def link_evidence(self, attempt_id: int, cameras: list[str], start: datetime, end: datetime) -> int:
+        """Link and pin every segment of ``cameras`` overlapping [start, end]; returns new links."""
+        added = 0
+        with self._sessions.begin() as session:
+            rows = session.scalars(select(Segment).where(
+                Segment.camera.in_(cameras), Segment.end_utc > start, Segment.start_utc < end))
+            have = set(session.scalars(select(EvidenceLink.segment_id).where(EvidenceLink.attempt_id == attempt_id)))
+            for row in rows:
+                row.pinned = True
+                if row.id not in have:
+                    session.add(EvidenceLink(attempt_id=attempt_id, segment_id=row.id))
+                    added += 1
+        return added
+
+    def evidence(self, attempt_id: int, camera: str | None = None) -> list[SegmentInfo]:
+        with self._sessions() as session:
+            query = (select(Segment).join(EvidenceLink, EvidenceLink.segment_id == Segment.id)
+                     .where(EvidenceLink.attempt_id == attempt_id).order_by(Segment.camera, Segment.start_utc))
+            if camera is not None:
+                query = query.where(Segment.camera == camera)
+            return [SegmentInfo.of(r) for r in session.scalars(query)]
+
+    def attempts_to_link(self, since: datetime) -> list[tuple[int, datetime, datetime | None]]:
+        """Attempts started and not ended before ``since``: (id, started, ended or None)."""
+        with self._sessions() as session:
+            rows = session.execute(select(Attempt.id, Attempt.started_utc, Attempt.ended_utc).where(
+                Attempt.started_utc.is_not(None), or_(Attempt.ended_utc.is_(None), Attempt.ended_utc > since)))
+            return [(i, as_utc(s), as_utc(e)) for i, s, e in rows]
+
+    # -- timeline events ------------------------------------------------------------
+    def open_event(self, camera: str, kind: str, start: datetime, detail: str = "") -> int:
+        with self._sessions.begin() as session:
+            row = VideoEvent(camera=camera, kind=kind, start_utc=start, end_utc=None, detail=detail)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def close_events(self, camera: str, kind: str, end: datetime) -> list[int]:
+        """Close every open event of this kind for the camera at ``end``."""
+        with self._sessions.begin() as session:
+            rows = list(session.scalars(select(VideoEvent).where(
+                VideoEvent.camera == camera, VideoEvent.kind == kind, VideoEvent.end_utc.is_(None))))
+            for row in rows:
+                row.end_utc = max(end, as_utc(row.start_utc))
+            return [r.id for r in rows]
+
+    def move_event_start(self, event_id: int, start: datetime) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(VideoEvent, event_id)
+            if row is not None and (row.end_utc is None or as_utc(row.end_utc) >= start):
+                row.start_utc = start
+
+    def events(self, camera: str | None = None, kind: str | None = None) -> list[EventInfo]:
+        with self._sessions() as session:
+            query = select(VideoEvent).order_by(VideoEvent.start_utc, VideoEvent.id)
+            if camera is not None:
+                query = query.where(VideoEvent.camera == camera)
+            if kind is not None:
+                query = query.where(VideoEvent.kind == kind)
+            return [EventInfo(r.id, r.camera, r.kind, as_utc(r.start_utc), as_utc(r.end_utc), r.detail)
+                    for r in session.scalars(query)]

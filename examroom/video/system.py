@@ -1,0 +1,183 @@
+"""The controller's video layer, assembled: recorders, watchdog, maintainer, evidence, retention, exports.
+
+It runs inside the controller process, which owns the cameras. Frames-only
+cameras come in as frame fan-outs (simulated cameras, or OpenCV readers of
+local devices started here); network cameras are opened once, by their
+recorder's ffmpeg. Periodic work runs as APScheduler jobs on the controller's
+scheduler: moving segments (every 2 s), linking evidence (every 5 s), retention
+and the disk guard (every 30 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from devices.camera import FrameFanout
+from devices.camera.capture import CaptureReader
+from devices.camera.zones import VisionRunner, VisionSensor
+from devices.readings import Clock
+from examroom.livefeed import LiveFeed
+from examroom.video.config import VideoSettings
+from examroom.video.evidence import link_attempts
+from examroom.video.exportjobs import ExportQueue
+from examroom.video.index import VideoIndex
+from examroom.video.recorder import SegmentRecorder
+from examroom.video.retention import RetentionGuard
+from examroom.video.segments import SegmentMaintainer
+from examroom.video.liveview import LiveViewServer
+from examroom.video.watchdog import RecorderPart, Watchdog
+
+log = logging.getLogger(__name__)
+
+MAINTAIN_SECONDS = 2
+EVIDENCE_SECONDS = 5
+RETENTION_SECONDS = 30
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VideoSystem:
+    def __init__(self, settings: VideoSettings, sessions: sessionmaker[Session], feed: LiveFeed, clock: Clock,
+                 frame_sources: dict[str, FrameFanout] | None = None,
+                 submit: Callable[[object], None] | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.feed = feed
+        self.frame_sources = dict(frame_sources or {})
+        for folder in (settings.recordings_dir, settings.cache_dir, settings.exports_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.index = VideoIndex(sessions)
+        self.watchdog = Watchdog(self.index, publish=self._publish, now_utc=self.now_utc)
+        self.recorders: dict[str, SegmentRecorder] = {}
+        self.readers: dict[str, CaptureReader] = {}
+        for spec in settings.cameras:
+            self._add_camera(spec)
+        live = {s.id: self.frame_sources[s.id] for s in settings.cameras if s.has("live") and s.id in self.frame_sources}
+        self.live = LiveViewServer(live, titles={s.id: s.title or s.id for s in settings.cameras},
+                                   port=settings.live_port)
+        self.maintainer = SegmentMaintainer(settings.cache_dir, settings.recordings_dir, self.index,
+                                            self._active_runs, on_segment=self.watchdog.segment_added)
+        self.retention = RetentionGuard(self.index, settings.recordings_dir, settings.retention,
+                                        stop_recording=lambda: self.watchdog.pause("recorder"),
+                                        resume_recording=lambda: self.watchdog.resume("recorder"),
+                                        publish=self._publish)
+        self.exports = ExportQueue(sessions, self.index, settings.recordings_dir, settings.exports_dir,
+                                   pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc)
+        self._jobs: list = []
+        # Vision sensors report like course boards: their readings go to the controller.
+        self.vision = [VisionRunner(VisionSensor(v.device, v.regions, expected_rate=settings.camera(v.camera).fps),
+                                    self.frame_sources[v.camera], submit or (lambda reading: None), clock)
+                       for v in settings.vision]
+
+    def _add_camera(self, spec) -> None:
+        """Open each camera once: its frames (if anyone needs them) and its recording share that opening."""
+        wants_frames = spec.mode == "encode" or spec.has("live") or spec.has("analyse")
+        restream = None
+        if spec.id not in self.frame_sources and wants_frames:
+            if spec.mode == "copy" and spec.has("record"):
+                # The recorder's ffmpeg is the one client of the camera; it re-serves the stream
+                # locally for the OpenCV reader (the go2rtc pattern, without another program).
+                restream = free_udp_port()
+                url = f"udp://127.0.0.1:{restream}?overrun_nonfatal=1&fifo_size=1000000"
+            else:
+                url = spec.url
+            reader = CaptureReader(spec, url=url, clock=self.clock)
+            self.readers[spec.id] = reader
+            self.frame_sources[spec.id] = reader.fanout
+        if spec.has("record"):
+            self.recorders[spec.id] = SegmentRecorder(spec, self.settings.cache_dir,
+                                                      fanout=self.frame_sources.get(spec.id),
+                                                      segment_seconds=self.settings.segment_seconds,
+                                                      restream_port=restream)
+
+    def now_utc(self) -> datetime:
+        return self.clock.now()[1]
+
+    def _publish(self, event: dict) -> None:
+        self.feed.publish(event)
+
+    def _active_runs(self):
+        return {r.run_dir for r in self.recorders.values() if r.run_dir is not None and r.alive()}
+
+    # -- periodic work ----------------------------------------------------------------
+    def maintain(self) -> None:
+        self.maintainer.run()
+
+    def link_evidence(self) -> int:
+        return link_attempts(self.index, list(self.recorders), self.now_utc(), self.settings.evidence_pre,
+                             self.settings.evidence_post)
+
+    def enforce_retention(self):
+        return self.retention.run(self.now_utc())
+
+    def schedule(self, scheduler) -> None:
+        """Add the periodic jobs to the controller's APScheduler (one instance each, never piled up)."""
+        opts = dict(trigger="interval", max_instances=1, coalesce=True)
+        self._jobs = [
+            scheduler.add_job(self.maintain, seconds=MAINTAIN_SECONDS, id="video-maintain", **opts),
+            scheduler.add_job(self.link_evidence, seconds=EVIDENCE_SECONDS, id="video-evidence", **opts),
+            scheduler.add_job(self.enforce_retention, seconds=RETENTION_SECONDS, id="video-retention", **opts),
+        ]
+
+    # -- life -------------------------------------------------------------------------
+    def start(self) -> "VideoSystem":
+        self.maintainer.run()  # segments a previous run left in the cache
+        for recorder in self.recorders.values():
+            recorder.start()
+            self.watchdog.register(RecorderPart(recorder))
+        for reader in self.readers.values():  # after the recorders that re-serve their streams
+            reader.start()
+            self.watchdog.register(reader)
+        self.watchdog.start()
+        self.exports.start()
+        self.live.start()
+        for runner in self.vision:
+            runner.start()
+        return self
+
+    def stop(self) -> None:
+        for runner in self.vision:
+            runner.stop()
+        self.watchdog.stop()
+        self.live.stop()
+        for recorder in self.recorders.values():
+            recorder.stop()
+        for reader in self.readers.values():
+            reader.kill()
+        self.maintainer.run()
+        self.link_evidence()
+        self.exports.stop()
+
+    def enable_overlay(self, records, course, ruleset) -> None:
+        """Let exports burn in the attempt's facts (needs the records, course and rule set)."""
+        from examroom.video.overlay_export import OverlayExporter
+
+        self.exports.overlay_export = OverlayExporter(records, course, ruleset)
+
+    def calibrate(self, camera: str, segments=None) -> float:
+        """Measure a camera's offset from segments showing the time code, and use it from now on."""
+        from examroom.video.calibration import measure_offset
+
+        recorder = self.recorders[camera]
+        segments = segments if segments is not None else self.index.all_segments(camera)[-2:]
+        measured = measure_offset(self.settings.recordings_dir, segments)
+        offset = recorder.spec.offset + measured
+        recorder.set_offset(offset)
+        log.info("camera %s calibrated: offset %.3f s", camera, offset)
+        return offset
+
+    def vision_health(self) -> list[dict]:
+        return [runner.sensor.health().as_dict() for runner in self.vision]
+
+    def health(self) -> list[dict]:
+        return [{"camera": cid, "recording": r.alive(), "runs": r.runs,
+                 "restarts": self.watchdog.restarts(cid)} for cid, r in self.recorders.items()]

@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from examroom.settings import SettingsError, parse_settings
+
+BASE = {"database_url": "sqlite://", "course_file": "c.toml", "rule_set_file": "r.toml"}
+VIDEO = {"recordings_dir": "rec", "cache_dir": "cache", "exports_dir": "exp", "free_floor_mb": 100,
+         "cameras": [{"id": "gate", "url": "rtsp://10.0.0.5/stream", "roles": ["record", "live"], "offset": -0.1},
+                     {"id": "usb", "url": "0", "mode": "encode", "fps": 10}]}
+
+
+def test_video_settings_are_read_with_their_cameras(tmp_path):
+    settings = parse_settings({**BASE, "video": VIDEO}, base=tmp_path)
+    video = settings.video
+    assert video.recordings_dir == (tmp_path / "rec").resolve()
+    assert video.retention.floor_bytes == 100 * 1024**2 and video.segment_seconds == 10
+    assert video.camera("gate").mode == "copy" and video.camera("gate").offset == -0.1
+    assert video.camera("usb").is_device and video.camera("usb").fps == 10
+
+
+def test_no_video_table_means_no_cameras():
+    assert parse_settings(BASE).video is None
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cameras": [{"id": "a", "url": "x", "roles": ["record", "fly"]}]}, r"cameras\[0\].*unknown roles"),
+    ({"cameras": [{"id": "a", "url": "x", "mode": "transcode"}]}, r"cameras\[0\].*mode"),
+    ({"cameras": [{"id": "a", "url": "x", "fps": 500}]}, r"cameras\[0\]\.fps"),
+    ({"cameras": [{"id": "a", "url": "x"}, {"id": "a", "url": "y"}]}, "duplicate camera ids"),
+    ({"cameras": [{"id": "a", "url": "x", "zoom": 2}]}, r"cameras\[0\]: unknown keys \['zoom'\]"),
+    ({"retention_days": -1}, "video.retention_days"),
+    ({"recordings_dir": ""}, "video.recordings_dir"),
+])
+def test_bad_video_settings_name_the_field(change, message):
+    with pytest.raises(SettingsError, match=message):
+        parse_settings({**BASE, "video": {**VIDEO, **change}}, base=Path("."))
+
+
+def test_vision_sensors_are_read_and_checked_against_their_camera(tmp_path):
+    video = {**VIDEO, "cameras": [{"id": "top", "url": "0", "mode": "encode", "roles": ["record", "analyse"]}],
+             "vision": [{"camera": "top", "device": "vision-top", "regions": [
+                 {"element": "c4_hill.stake_line", "kind": "line", "points": [[10, 20], [10, 200]], "width": 2}]}]}
+    settings = parse_settings({**BASE, "video": video}, base=tmp_path)
+    assert settings.video.vision[0].elements == ["c4_hill.stake_line"]
+    assert settings.video.vision[0].regions[0].width == 2
+    bad = {**video, "vision": [{"camera": "top", "device": "v", "regions": [{"element": "x", "points": [[1, 2]]}]}]}
+    with pytest.raises(SettingsError, match=r"video.vision\[0\].regions\[0\]"):
+        parse_settings({**BASE, "video": bad}, base=tmp_path)
+    no_role = {**video, "cameras": [{"id": "top", "url": "0", "mode": "encode", "roles": ["record"]}]}
+    with pytest.raises(SettingsError, match="role 'analyse'"):
+        parse_settings({**BASE, "video": no_role}, base=tmp_path)

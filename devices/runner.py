@@ -117,6 +117,10 @@ class Driver:
         """The line state when frames arrive but no readings (see module doc)."""
         return "starting"
 
+    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list:
+        """Readings from one captured chunk (see :mod:`devices.rawcapture`)."""
+        raise NotImplementedError
+
 
 class StreamDriver(Driver):
     """A driver for a device that streams bytes: transport -> framer -> decoder.
@@ -161,6 +165,9 @@ class StreamDriver(Driver):
 
     def feed(self, data: bytes, mono: float, utc) -> list:
         raise NotImplementedError
+
+    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list:
+        return self.feed(data, mono, utc) if direction == "rx" else []
 
     def on_disconnect(self) -> None:
         """Called when the port is closed; forget partial frames."""

@@ -75,6 +75,10 @@ class Controller:
         self._running = threading.Event()
         self._last_flush = time.monotonic()
         self.unrouted_course_events = 0
+        # Called in the controller thread as listener(event, attempt_id, vehicle_id), event
+        # "started" (before the start command is judged) or "finished" (after the result is stored).
+        self.attempt_listeners: list[Callable[[str, int, str], None]] = []
+        self.begin_guard: Callable[[str], None] | None = None  # raises to refuse begin_attempt
         for v in vehicles:
             self._publish_idle(v.id)
 
@@ -219,13 +223,23 @@ class Controller:
         live.final_status = status
         self._publish(live, {"type": "finished", "result": result_dict})
         del self._live[live.vehicle]
+        self._notify("finished", live.attempt_id, live.vehicle)
         live.finished.set()
+
+    def _notify(self, event: str, attempt_id: int, vehicle_id: str) -> None:
+        for listener in self.attempt_listeners:
+            try:
+                listener(event, attempt_id, vehicle_id)
+            except Exception:
+                log.exception("controller: attempt listener failed on %s of attempt %d", event, attempt_id)
 
     # -- actions, in the controller thread ----------------------------------------
     def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str) -> int:
         if vehicle_id in self._live:
             raise RuntimeError(f"vehicle {vehicle_id} already has attempt {self._live[vehicle_id].attempt_id} running")
         vehicle = self.vehicles[vehicle_id]
+        if self.begin_guard is not None:
+            self.begin_guard(vehicle_id)
         mono, utc = self.clock.now()
         attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, self.ruleset.id, utc)
         self.records.mark_running(attempt_id, utc)
@@ -233,6 +247,7 @@ class Controller:
                       vehicle=vehicle_id)
         live = LiveAttempt(attempt_id=attempt_id, vehicle=vehicle_id, judge=judge, candidate=candidate_name)
         self._live[vehicle_id] = live
+        self._notify("started", attempt_id, vehicle_id)
         start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",
                         vehicle_class=vehicle.vehicle_class, vehicle_model=vehicle.model)
         self._publish(live, {"type": "started"})

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from devices.readings import ScaledClock
@@ -43,7 +44,8 @@ class DemoCourse:
         course = load_course(DEMO_COURSE_PATH)
         self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock)
         self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
-        settings = self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path())
+        settings = replace(self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path()),
+                           raw_capture_dir=data_dir / "raw")
         self.service = CourseService(settings, self.clock)
         self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
                                              v.id) for v in DEMO_VEHICLES}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from devices.readings import Clock, SystemClock
+from examroom.attempt_capture import AttemptCapture
 from examroom.controller import Controller, VehicleInfo
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.feedserver import FeedServer
@@ -42,6 +43,12 @@ class CourseService:
         self.controller = Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
                                      board_inputs={b.id: b.inputs for b in settings.course_boards})
         self.runners = build_runners(settings, self.controller, self.clock)
+        self.raw_capture: AttemptCapture | None = None
+        if settings.raw_capture_dir is not None:
+            self.raw_capture = AttemptCapture(settings)
+            for runner in self.runners:
+                runner.set_tap(self.raw_capture.capture.tap)
+            self.controller.attempt_listeners.append(self.raw_capture)
         self.feed_server = FeedServer(self.feed, port=feed_port)
 
     def start(self) -> "CourseService":
@@ -57,6 +64,8 @@ class CourseService:
         for runner in self.runners:
             runner.stop()
         self.controller.stop()
+        if self.raw_capture is not None:
+            self.raw_capture.close()
         self.engine.dispose()
 
     def health(self) -> list[dict]:

@@ -94,6 +94,7 @@ class CourseBoardDriver(Driver):
         self.parity, self.bytesize, self.stopbits = parity, bytesize, stopbits
         self.timeout = timeout
         self._clock: Clock | None = None
+        self._poll_rx = bytearray()
         self.on_change_only = on_change_only
         self.heartbeat = heartbeat
         self.counts: Counter[str] = Counter()
@@ -134,22 +135,34 @@ class CourseBoardDriver(Driver):
     def _on_bytes(self, direction: str, data: bytes) -> None:
         if direction == "rx":
             self.bytes_in += len(data)
-        if self.tap is not None and self._clock is not None:
+            self._poll_rx += data  # tapped at the end of the poll, with the reading's stamp
+        elif self.tap is not None and self._clock is not None:
             mono, utc = self._clock.now()
             self.tap(self.device, direction, data, mono, utc)
 
     def poll(self, clock: Clock) -> list[CourseInputs]:
         assert self._client is not None, "poll() before open()"
         self._clock = clock
+        self._poll_rx = bytearray()
         self.counts["polls"] += 1
         try:
             rr = self._client.read_discrete_inputs(self.address, count=self.count,
                                                    device_id=self.unit)
         except ModbusIOException as exc:
             self._classify_failure(exc)
+            self._tap_reply(*clock.now())
             return []
         mono, utc = clock.now()
+        self._tap_reply(mono, utc)
         return self._reply(rr, mono, utc)
+
+    def _tap_reply(self, mono: float, utc) -> None:
+        # One chunk per poll with the stamp its reading gets, so a replay gives the same stamps.
+        if self.tap is not None and self._poll_rx:
+            self.tap(self.device, "rx", bytes(self._poll_rx), mono, utc)
+
+    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list[CourseInputs]:
+        return self.replay_reply(data, mono, utc) if direction == "rx" else []
 
     def replay_reply(self, data: bytes, mono: float, utc) -> list[CourseInputs]:
         """The reading a captured reply gives, decoded as a live poll would decode it."""

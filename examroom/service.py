@@ -13,6 +13,7 @@ import logging
 from devices.readings import Clock, SystemClock
 from examroom.attempt_capture import AttemptCapture
 from examroom.controller import Controller, VehicleInfo
+from examroom.device_health import HealthWatch
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.feedserver import FeedServer
 from examroom.hardware import build_runners
@@ -49,18 +50,21 @@ class CourseService:
             for runner in self.runners:
                 runner.set_tap(self.raw_capture.capture.tap)
             self.controller.attempt_listeners.append(self.raw_capture)
+        self.health_watch = HealthWatch(settings, self.runners, self.controller, self.feed, self.clock)
         self.feed_server = FeedServer(self.feed, port=feed_port)
 
     def start(self) -> "CourseService":
         self.controller.start()
         for runner in self.runners:
             runner.start()
+        self.health_watch.start()
         self.feed_server.start()
         log.info("controller running: %d devices, live feed at %s", len(self.runners), self.feed_server.url)
         return self
 
     def stop(self) -> None:
         self.feed_server.stop()
+        self.health_watch.stop()
         for runner in self.runners:
             runner.stop()
         self.controller.stop()
@@ -69,4 +73,5 @@ class CourseService:
         self.engine.dispose()
 
     def health(self) -> list[dict]:
-        return [runner.health().as_dict() for runner in self.runners]
+        """Per device: alive, line state, rates, error counts, GNSS fix (see examroom.device_health)."""
+        return self.health_watch.snapshot()

@@ -1,0 +1,137 @@
+"""Device faults during a live attempt: RTK lost, a port pulled, a board silenced.
+
+The demo course runs with real drivers over pseudo-terminals; faults are made
+in the twins and the null-modem cables. Each faulted attempt must end as
+device_fault with a reason naming the device, a device_fault command in its
+journal, and no deduction; the supervisor can then re-run it.
+"""
+
+import threading
+import time
+
+import pytest
+
+from examroom.demo import DemoCourse
+from examroom.device_health import rerun_attempt
+from examroom.simulation.scenarios import scenario
+from scoring.observations import Command, CommandAction, read_jsonl
+from tests.devices.conftest import wait_for
+
+pytestmark = pytest.mark.slow
+
+SPEED = 4.0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    course = DemoCourse(tmp_path_factory.mktemp("faults"), speed=SPEED).start()
+    try:
+        # GNSS twins stay silent until their vehicle is placed on the course by a scenario.
+        wait_for(lambda: all(h["alive"] for h in course.service.health() if h["kind"] != "gnss"), timeout=10)
+        yield course
+    finally:
+        course.stop()
+
+
+def drive_in_background(demo, vehicle_id, name="clean"):
+    vehicle_class = demo.class_of(vehicle_id)
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(outcome=demo.drivers[vehicle_id].drive(
+        scenario(vehicle_class, name))), daemon=True)
+    thread.start()
+    attempt = wait_for(lambda: demo.service.controller.running_attempt(vehicle_id), timeout=10)
+    return attempt, thread, box
+
+
+def journal_commands(demo, attempt_id):
+    return [o for o in read_jsonl(demo.service.records.journal_lines(attempt_id)) if isinstance(o, Command)]
+
+
+def assert_device_fault(demo, attempt_id, *words):
+    attempt = demo.service.records.attempt(attempt_id)
+    assert attempt.status == "device_fault"
+    assert attempt.deductions == [] and attempt.result["deductions"] == []
+    faults = [c for c in journal_commands(demo, attempt_id) if c.action == CommandAction.DEVICE_FAULT]
+    assert len(faults) == 1 and faults[0].actor == "system"
+    for word in words:
+        assert word in faults[0].reason, faults[0].reason
+    assert word in attempt.reason
+    return faults[0]
+
+
+def test_rtk_float_during_an_attempt_is_a_device_fault(demo):
+    twins = demo.sim.vehicles["V1"]
+    attempt, thread, _ = drive_in_background(demo, "V1")
+    time.sleep(0.5)
+    twins.gnss_quality = 5  # the receiver loses RTK fixed: float
+    try:
+        status = demo.service.controller.wait_finished(attempt, timeout=10)
+    finally:
+        twins.gnss_quality = 4
+    thread.join(30)
+    assert status is not None and status.value == "device_fault"
+    assert_device_fault(demo, attempt, "V1.gnss", "RTK浮点解")
+    health = {h["device"]: h for h in demo.service.health()}
+    wait_for(lambda: {h["device"]: h for h in demo.service.health()}["V1.gnss"]["fix_quality"] == 4)
+    assert health["V1.gnss"]["fix_text"] in ("RTK浮点解", "RTK固定解")
+
+
+def test_port_pulled_mid_attempt_then_returned_and_rerun(demo):
+    cable = demo.sim.vehicles["V2"].gnss_cable
+    attempt, thread, _ = drive_in_background(demo, "V2")
+    time.sleep(0.5)
+    cable.unplug()
+    pulled = time.monotonic()
+    try:
+        status = demo.service.controller.wait_finished(attempt, timeout=10)
+        to_fault = time.monotonic() - pulled
+    finally:
+        cable.replug()
+    back = time.monotonic()
+    thread.join(30)
+    assert status is not None and status.value == "device_fault"
+    assert_device_fault(demo, attempt, "V2.gnss", "串口断开")
+    wait_for(lambda: {h["device"]: h for h in demo.service.health()}["V2.gnss"]["line"] == "ok", timeout=15)
+    to_healthy = time.monotonic() - back
+    print(f"pulled -> device fault {to_fault:.2f} s wall; returned -> healthy {to_healthy:.2f} s wall")
+    h = {h["device"]: h for h in demo.service.health()}["V2.gnss"]
+    assert h["reconnects"] >= 1 and h["alive"]
+
+    # The supervisor re-runs the faulted attempt: a new attempt for the same candidate.
+    again = rerun_attempt(demo.service.controller, demo.service.records, attempt, "考官王", "接收机已复位")
+    assert again != attempt and demo.service.controller.running_attempt("V2") == again
+    old, new = demo.service.records.attempt(attempt), demo.service.records.attempt(again)
+    assert new.candidate_id == old.candidate_id and old.status == "device_fault"
+    demo.service.controller.stop_attempt("V2", "考官王", "测试结束")
+    with pytest.raises(ValueError, match="not device_fault"):
+        rerun_attempt(demo.service.controller, demo.service.records, again, "考官王", "x")
+
+
+def test_silent_signal_board_is_a_device_fault(demo):
+    cable = demo.sim.vehicles["V1"].signal_cable
+    attempt, thread, _ = drive_in_background(demo, "V1")
+    time.sleep(0.5)
+    cable.set_filter("a>b", lambda data: b"")  # the board's TX wire comes loose
+    try:
+        status = demo.service.controller.wait_finished(attempt, timeout=10)
+    finally:
+        cable.set_filter("a>b", None)
+    thread.join(30)
+    assert status is not None and status.value == "device_fault"
+    assert_device_fault(demo, attempt, "V1.signals", "无数据")
+
+
+def test_health_is_published_on_the_live_feed(demo):
+    with demo.service.feed.subscribe() as sub:
+        deadline = time.monotonic() + 5
+        event = None
+        while time.monotonic() < deadline:
+            event = sub.get(timeout=0.5)
+            if event and event["type"] == "health":
+                break
+    assert event and event["type"] == "health"
+    devices = {d["device"]: d for d in event["devices"]}
+    assert set(devices) == {"V1.gnss", "V1.signals", "V2.gnss", "V2.signals", "course-board-1"}
+    g = devices["V1.gnss"]
+    assert {"alive", "rate", "expected_rate", "frames_dropped", "reconnects", "last_reading_age", "fix_quality",
+            "fix_text", "satellites", "correction_age", "line"} <= set(g)

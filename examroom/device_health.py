@@ -10,7 +10,9 @@ seconds) it reads each :class:`~devices.runner.DeviceRunner`'s health and
   of corrections;
 * for every running attempt, checks the devices that attempt depends on (its
   vehicle's GNSS receiver and signal board, and every course board) and,
-  when one is at fault for ``fault_after`` clock seconds in a row, calls
+  when one is at fault for ``fault_after`` clock seconds in a row (and at
+  least ``fault_after_wall`` wall seconds: a simulation on a faster clock must
+  not turn a host scheduling hiccup into a fault), calls
   :meth:`Controller.device_fault` with the reason. The judge then ends the
   attempt as ``device_fault``: never a deduction. The supervisor re-runs it
   (:func:`rerun_attempt`).
@@ -78,7 +80,7 @@ def device_fault(status: dict, settings: SiteSettings) -> str | None:
 class HealthWatch:
     def __init__(self, settings: SiteSettings, runners: list[DeviceRunner], controller, feed: LiveFeed,
                  clock, *, interval: float = 0.1, publish_every: float = 1.0,
-                 fault_after: float = 1.0) -> None:
+                 fault_after: float = 1.0, fault_after_wall: float = 1.5) -> None:
         self.settings = settings
         self.runners = runners
         self.controller = controller
@@ -87,17 +89,21 @@ class HealthWatch:
         self.interval = interval
         self.publish_every = publish_every
         self.fault_after = fault_after
+        self.fault_after_wall = fault_after_wall
         self._vehicle_of: dict[str, str] = {}
         for v in settings.vehicles:
             self._vehicle_of[gnss_device(v.id)] = v.id
             self._vehicle_of[signals_device(v.id)] = v.id
         self._boards = {b.id for b in settings.course_boards}
-        self._since: dict[tuple[str, str], float] = {}  # (vehicle, reason) -> first seen (clock)
+        self._since: dict[tuple[str, str], tuple[float, float]] = {}  # (vehicle, reason) -> first seen
+                                                                       # (clock, wall)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_publish = 0.0
         self.faults_raised: list[tuple[str, int, str]] = []  # (vehicle, attempt, reason)
         self.on_fault: Callable[[str, int, str], None] | None = None
+        # Called with each published snapshot (once per publish_every), in the watch thread.
+        self.snapshot_listeners: list[Callable[[list[dict]], None]] = []
 
     def snapshot(self) -> list[dict]:
         mono, _ = self.clock.now()
@@ -120,6 +126,11 @@ class HealthWatch:
         if now - self._last_publish >= self.publish_every:
             self._last_publish = now
             self.feed.publish({"type": "health", "devices": snap})
+            for listener in self.snapshot_listeners:
+                try:
+                    listener(snap)
+                except Exception:
+                    log.exception("health watch: snapshot listener failed")
         mono, _ = self.clock.now()
         seen = set()
         for vehicle_id in self.controller.vehicles:
@@ -129,8 +140,8 @@ class HealthWatch:
             for reason in self.vehicle_faults(vehicle_id, snap):
                 key = (vehicle_id, reason)
                 seen.add(key)
-                first = self._since.setdefault(key, mono)
-                if mono - first >= self.fault_after:
+                first, first_wall = self._since.setdefault(key, (mono, now))
+                if mono - first >= self.fault_after and now - first_wall >= self.fault_after_wall:
                     self._raise(vehicle_id, attempt, reason)
         for key in list(self._since):
             if key not in seen:

@@ -114,3 +114,20 @@ class JournalEntry(Base):
     line: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("attempt_id", "seq", name="uq_journal_attempt_seq"),)
+
+
+class SittingCheck(Base):
+    """A pre-sitting self-check (场地信号检测) and, when it failed, the override that let exams start."""
+
+    __tablename__ = "sitting_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[dict] = mapped_column(JSON)  # devices and walk-round, as examroom.selfcheck reports them
+    override_actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    override_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_sitting_checks_finished", "finished_utc"),)

@@ -14,6 +14,7 @@ from devices.readings import Clock, SystemClock
 from examroom.attempt_capture import AttemptCapture
 from examroom.controller import Controller, VehicleInfo
 from examroom.device_health import HealthWatch
+from examroom.selfcheck import SelfCheck, SittingChecks, SittingGate
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.feedserver import FeedServer
 from examroom.hardware import build_runners
@@ -34,7 +35,8 @@ class CourseService:
         self.ruleset = load_ruleset(settings.rule_set_file)
         self.engine = make_engine(settings.database_url)
         upgrade(self.engine)
-        self.records = Records(session_factory(self.engine))
+        sessions = session_factory(self.engine)
+        self.records = Records(sessions)
         self.feed = LiveFeed()
         vehicles = []
         for v in settings.vehicles:
@@ -51,7 +53,36 @@ class CourseService:
                 runner.set_tap(self.raw_capture.capture.tap)
             self.controller.attempt_listeners.append(self.raw_capture)
         self.health_watch = HealthWatch(settings, self.runners, self.controller, self.feed, self.clock)
+        self._setup_selfcheck(sessions)
         self.feed_server = FeedServer(self.feed, port=feed_port)
+
+    def _setup_selfcheck(self, sessions) -> None:
+        """The sitting's self-check: fed every reading, stored when it changes, gating begin_attempt."""
+        _, utc = self.clock.now()
+        self.selfcheck = SelfCheck(self.settings, self.course, utc)
+        self.sitting_checks = SittingChecks(sessions)
+        self.gate = SittingGate(self.sitting_checks)
+        self.gate.check_id = self.sitting_checks.save(None, self.selfcheck.report([], utc), utc, utc)
+        self._selfcheck_key = None
+        if self.settings.require_selfcheck:
+            self.controller.begin_guard = self.gate
+        for runner in self.runners:
+            runner.on_reading = _fan_out(runner.on_reading, self.selfcheck.observe)
+        self.health_watch.snapshot_listeners.append(self._selfcheck_tick)
+
+    def _selfcheck_tick(self, snapshot: list[dict]) -> None:
+        _, utc = self.clock.now()
+        report = self.selfcheck.report(snapshot, utc)
+        self.feed.publish({"type": "selfcheck", "check": self.gate.check_id, "report": report})
+        key = (report["passed"], tuple(d["ok"] for d in report["devices"]), report["sensors_fired"])
+        if key != self._selfcheck_key:  # stored when the outcome changes, not every second
+            self._selfcheck_key = key
+            self.sitting_checks.save(self.gate.check_id, report, self.selfcheck.started_utc, utc)
+
+    def override_selfcheck(self, actor: str, reason: str) -> None:
+        """Record a supervisor's override: exams may start although the check has not passed."""
+        _, utc = self.clock.now()
+        self.sitting_checks.override(self.gate.check_id, actor, reason, utc)
 
     def start(self) -> "CourseService":
         self.controller.start()
@@ -75,3 +106,10 @@ class CourseService:
     def health(self) -> list[dict]:
         """Per device: alive, line state, rates, error counts, GNSS fix (see examroom.device_health)."""
         return self.health_watch.snapshot()
+
+
+def _fan_out(*callbacks):
+    def deliver(reading) -> None:
+        for callback in callbacks:
+            callback(reading)
+    return deliver

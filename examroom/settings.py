@@ -70,6 +70,8 @@ class SiteSettings:
     raw_capture_dir: Path | None = None  # raw device bytes per attempt (None: not captured)
     required_fix: str = "rtk_fixed"  # GNSS fix judging needs (a key of REQUIRED_FIX)
     max_correction_age: float = 10.0  # seconds; older RTK corrections are a device fault
+    # Exams start only after a passed pre-sitting self-check or a logged override (examroom.selfcheck).
+    require_selfcheck: bool = True
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -92,6 +94,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     _unique([b.id for b in boards], "course_boards", "id")
     web = _Reader(reader.table("web", {}), "web")
     health = _Reader(reader.table("health", {}), "health")
+    selfcheck = _Reader(reader.table("selfcheck", {}), "selfcheck")
     raw_dir = reader.optional_text("raw_capture_dir")
     required_fix = health.text("required_fix", "rtk_fixed")
     if required_fix not in REQUIRED_FIX:
@@ -103,10 +106,12 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         vehicles=vehicles, course_boards=boards,
         web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
         raw_capture_dir=(base / raw_dir).resolve() if raw_dir else None, required_fix=required_fix,
-        max_correction_age=health.number("max_correction_age", 10.0, low=0.5, high=600))
+        max_correction_age=health.number("max_correction_age", 10.0, low=0.5, high=600),
+        require_selfcheck=selfcheck.boolean("required", True))
     reader.done()
     web.done()
     health.done()
+    selfcheck.done()
     _check_inputs(boards)
     return settings
 
@@ -221,6 +226,15 @@ class _Reader:
 
     def optional_text(self, key: str) -> str | None:
         return self.text(key) if key in self.data else self._get(key, None, (str,), "text")
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        self.used.add(key)
+        value = self.data.get(key, default)
+        if value is _MISSING:
+            raise SettingsError(f"{self.path}.{key}: missing")
+        if not isinstance(value, bool):
+            raise SettingsError(f"{self.path}.{key}: must be true or false, got {value!r}")
+        return value
 
     def integer(self, key: str, default: Any = _MISSING, low: int | None = None, high: int | None = None) -> int:
         return self._range(key, self._get(key, default, (int,), "a whole number"), low, high)

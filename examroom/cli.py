@@ -37,6 +37,22 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
     demo.set_defaults(run=_demo)
 
+    serve = sub.add_parser("serve", help="run the course controller and web page on a site's hardware")
+    serve.add_argument("--site", type=Path, required=True, help="site settings (TOML), e.g. config/sites/*.toml")
+    serve.add_argument("--host", help="web host (default: the site's [web] host)")
+    serve.add_argument("--port", type=int, help="web port (default: the site's [web] port)")
+    serve.set_defaults(run=_serve)
+
+    devices = sub.add_parser("devices", help="device tools")
+    devices_sub = devices.add_subparsers(dest="devices_command", required=True)
+    check = devices_sub.add_parser("check", help="pre-sitting self-check (场地信号检测) of a site's devices")
+    check.add_argument("--site", type=Path, required=True, help="site settings (TOML)")
+    check.add_argument("--settle", type=float, default=3.0, help="seconds to wait for the devices (default 3)")
+    check.add_argument("--walk-timeout", type=float, default=300.0, help="seconds for the walk-round (default 300)")
+    check.add_argument("--no-walk", action="store_true", help="check the devices only, no walk-round")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(run=_devices_check)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -94,6 +110,19 @@ def _demo(args) -> int:
 
     return run_demo(data_dir=args.dir, speed=args.speed, host=args.host, port=args.port,
                     rounds=args.rounds)
+
+
+def _serve(args) -> int:
+    from examroom.serve import serve
+
+    return serve(args.site, host=args.host, port=args.port)
+
+
+def _devices_check(args) -> int:
+    from examroom.selfcheck_command import run_check
+
+    return run_check(args.site, settle=args.settle, walk_timeout=args.walk_timeout, walk=not args.no_walk,
+                     as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ class SelfCheck:
             where = locate(d.serial, d.device)
         except PortNotFound as exc:
             where = None
-            problems.append(f"未找到串口：{exc}")
+            problems.append(str(exc))
         out = {"device": d.device, "kind": d.kind, "vehicle": d.vehicle, "port": where,
                "expected_rate": d.expected_rate, "rate": None, "fix_quality": None, "fix_text": None,
                "inside_course": None}
@@ -159,10 +159,11 @@ class SelfCheck:
         else:
             out["rate"] = h["rate"]
             if not h["alive"]:
-                problems.append(LINE_NAMES.get(h.get("line"), "无数据"))
+                if where is not None:  # a missing port already says why nothing arrives
+                    problems.append(LINE_NAMES.get(h.get("line"), "无数据"))
             elif abs(h["rate"] - d.expected_rate) > RATE_TOLERANCE * d.expected_rate:
                 problems.append(f"数据频率 {h['rate']:g} Hz，应为 {d.expected_rate:g} Hz")
-            if d.kind == "gnss":
+            if d.kind == "gnss" and h["alive"]:
                 quality = h.get("fix_quality")
                 out["fix_quality"] = quality
                 out["fix_text"] = FIX_NAMES.get(quality, "未知")
@@ -174,7 +175,7 @@ class SelfCheck:
                     out["inside_course"] = bool(self.area.contains(Point(pose.x, pose.y)))
                     if not out["inside_course"]:
                         problems.append("位置不在考场范围内（接收机装错车辆或基准站未开？）")
-                elif h["alive"]:
+                else:
                     problems.append("尚无定位数据")
         out["ok"] = not problems
         out["problems"] = problems

@@ -39,15 +39,14 @@ def locate(serial: SerialSettings, device: str) -> str:
         for port in ports:
             if port.serial_number == serial.usb_serial:
                 return port.device
-        present = ", ".join(f"{p.device} ({p.serial_number})" for p in ports if p.serial_number) or "none"
-        raise PortNotFound(f"{device}: no USB serial adapter with serial number {serial.usb_serial!r} "
-                           f"is plugged in (present: {present})")
+        present = "、".join(f"{p.device}（{p.serial_number}）" for p in ports if p.serial_number) or "无"
+        raise PortNotFound(f"{device}：未插入序列号为 {serial.usb_serial} 的 USB 串口（现有：{present}）")
     if "://" in serial.port:
         return serial.port  # a URL (socket://, rfc2217://): reachability shows when it opens
     if not os.path.exists(serial.port):
         hint = ""
         if serial.port.startswith("/dev/serial/by-id/"):
             links = sorted(os.listdir("/dev/serial/by-id")) if os.path.isdir("/dev/serial/by-id") else []
-            hint = f" (present in /dev/serial/by-id: {', '.join(links) or 'none'})"
-        raise PortNotFound(f"{device}: serial port {serial.port} not found{hint}")
+            hint = f"（/dev/serial/by-id 下现有：{'、'.join(links) or '无'}）"
+        raise PortNotFound(f"{device}：未找到串口 {serial.port}{hint}")
     return os.path.realpath(serial.port)

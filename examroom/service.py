@@ -20,7 +20,7 @@ from examroom.feedserver import FeedServer
 from examroom.hardware import build_runners
 from examroom.livefeed import LiveFeed
 from examroom.records import Records
-from examroom.settings import SiteSettings
+from examroom.settings import SiteSettings, check_against_course
 from scoring.course import load_course
 from scoring.rules import load_ruleset
 
@@ -33,6 +33,7 @@ class CourseService:
         self.clock = clock or SystemClock()
         self.course = load_course(settings.course_file)
         self.ruleset = load_ruleset(settings.rule_set_file)
+        check_against_course(settings, self.course)  # a mistyped element fails before any device opens
         self.engine = make_engine(settings.database_url)
         upgrade(self.engine)
         sessions = session_factory(self.engine)

@@ -113,6 +113,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     health.done()
     selfcheck.done()
     _check_inputs(boards)
+    _check_ports(vehicles, boards)
     return settings
 
 
@@ -171,6 +172,37 @@ def _serial(r: "_Reader") -> SerialSettings:
         raise SettingsError(f"{r.path}.stopbits: must be 1, 1.5 or 2, got {s.stopbits}")
     r.done()
     return s
+
+
+def _check_ports(vehicles: list[VehicleSettings], boards: list[CourseBoardSettings]) -> None:
+    """Two devices on one port would each read half of the bytes (ports are opened exclusively)."""
+    seen: dict[tuple[str, str], str] = {}
+    places = [(f"vehicles[{i}].gnss", f"{v.id} GNSS", v.gnss) for i, v in enumerate(vehicles)]
+    places += [(f"vehicles[{i}].signals", f"{v.id} signal board", v.signals) for i, v in enumerate(vehicles)]
+    places += [(f"course_boards[{i}].serial", f"course board {b.id}", b.serial) for i, b in enumerate(boards)]
+    for path, device, serial in places:
+        key = ("usb_serial", serial.usb_serial) if serial.usb_serial else ("port", serial.port)
+        if key in seen:
+            raise SettingsError(f"{path}: {device} uses the same {key[0]} {key[1]!r} as {seen[key]}; "
+                                f"each device needs its own serial port")
+        seen[key] = device
+
+
+def check_against_course(settings: "SiteSettings", course) -> None:
+    """Board inputs must name sensed elements of the course (pole and bridge-deck switches)."""
+    from scoring.item_geometry import BridgeItem, PileItem
+
+    known = set()
+    for item in course.items.values():
+        if isinstance(item, PileItem):
+            known.update(pole.element for pole in item.poles)
+        elif isinstance(item, BridgeItem) and item.deck_sensors:
+            known.update(deck.element for deck in item.decks.values())
+    for i, b in enumerate(settings.course_boards):
+        for j, element in enumerate(b.inputs):
+            if element is not None and element not in known:
+                raise SettingsError(f"course_boards[{i}].inputs[{j}]: {element!r} is not a sensed element of "
+                                    f"course {course.name} (course board {b.id}; known: {', '.join(sorted(known))})")
 
 
 def _check_inputs(boards: list[CourseBoardSettings]) -> None:

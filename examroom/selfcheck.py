@@ -241,3 +241,8 @@ class SittingGate:
             why = f"场地信号检测未通过且未登记放行（{detail}）"
         self.refused.append(vehicle_id)
         raise SelfCheckRefused(f"车辆 {vehicle_id} 不能开始考试：{why}")
+
+
+def sitting_checks_of(records) -> SittingChecks:
+    """The sitting checks in the same database as ``records`` (for the web process)."""
+    return SittingChecks(records._sessions)  # same database, same session factory

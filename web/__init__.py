@@ -33,8 +33,10 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     from web import filters
     from web.live import bp as live_bp
     from web.results import bp as results_bp
+    from web.selfcheck import bp as selfcheck_bp
 
     filters.init_app(app)
     app.register_blueprint(live_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(selfcheck_bp)
     return app

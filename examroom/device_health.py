@@ -32,6 +32,7 @@ import threading
 import time
 from typing import Callable
 
+from devices.readings import CourseInputs, GnssFix, SignalFrame
 from devices.runner import DeviceRunner
 from examroom.hardware import gnss_device, signals_device
 from examroom.livefeed import LiveFeed
@@ -47,11 +48,24 @@ LINE_NAMES = {"disconnected": "串口断开", "silent": "无数据", "garbled": 
               "starting": "等待首个数据", "ok": "正常"}
 
 
-def device_status(runner: DeviceRunner, vehicle: str | None, mono: float) -> dict:
-    """One device's health as plain data (JSON-ready)."""
+def reading_summary(reading) -> dict:
+    """What a device said last, short enough for a health event."""
+    if isinstance(reading, GnssFix):
+        return {"latitude": round(reading.latitude, 8), "longitude": round(reading.longitude, 8),
+                "quality": reading.quality, "speed": reading.speed, "heading": reading.heading}
+    if isinstance(reading, SignalFrame):
+        return {"flags": sorted(reading.flags), "gear": reading.gear, "roll": reading.roll}
+    if isinstance(reading, CourseInputs):
+        return {"active": [i for i, on in enumerate(reading.inputs) if on]}
+    return {}
+
+
+def device_status(runner: DeviceRunner, vehicle: str | None, mono: float, last: dict | None = None) -> dict:
+    """One device's health as plain data (JSON-ready); ``last``: summary of its last reading."""
     h = runner.health()
     d = h.as_dict()
     d["vehicle"] = vehicle
+    d["last_reading"] = last
     d["last_reading_age"] = None if h.last_reading_mono is None else round(mono - h.last_reading_mono, 3)
     d["line_text"] = LINE_NAMES.get(d.get("line", ""), d.get("line", ""))
     if h.kind == "gnss":
@@ -95,6 +109,7 @@ class HealthWatch:
             self._vehicle_of[gnss_device(v.id)] = v.id
             self._vehicle_of[signals_device(v.id)] = v.id
         self._boards = {b.id for b in settings.course_boards}
+        self._last: dict[str, object] = {}
         self._since: dict[tuple[str, str], tuple[float, float]] = {}  # (vehicle, reason) -> first seen
                                                                        # (clock, wall)
         self._stop = threading.Event()
@@ -105,9 +120,15 @@ class HealthWatch:
         # Called with each published snapshot (once per publish_every), in the watch thread.
         self.snapshot_listeners: list[Callable[[list[dict]], None]] = []
 
+    def observe(self, reading) -> None:
+        """Called from driver threads with every reading: keeps the last one per device."""
+        self._last[reading.device] = reading  # one dict store: atomic under the GIL
+
     def snapshot(self) -> list[dict]:
         mono, _ = self.clock.now()
-        return [device_status(r, self._vehicle_of.get(r.device), mono) for r in self.runners]
+        return [device_status(r, self._vehicle_of.get(r.device), mono,
+                              reading_summary(self._last[r.device]) if r.device in self._last else None)
+                for r in self.runners]
 
     def vehicle_faults(self, vehicle_id: str, snapshot: list[dict]) -> list[str]:
         """Reasons the devices this vehicle's attempt depends on cannot be trusted now."""

@@ -68,7 +68,7 @@ class CourseService:
         if self.settings.require_selfcheck:
             self.controller.begin_guard = self.gate
         for runner in self.runners:
-            runner.on_reading = _fan_out(runner.on_reading, self.selfcheck.observe)
+            runner.on_reading = _fan_out(runner.on_reading, self.selfcheck.observe, self.health_watch.observe)
         self.health_watch.snapshot_listeners.append(self._selfcheck_tick)
 
     def _selfcheck_tick(self, snapshot: list[dict]) -> None:

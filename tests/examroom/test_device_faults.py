@@ -134,4 +134,6 @@ def test_health_is_published_on_the_live_feed(demo):
     assert set(devices) == {"V1.gnss", "V1.signals", "V2.gnss", "V2.signals", "course-board-1"}
     g = devices["V1.gnss"]
     assert {"alive", "rate", "expected_rate", "frames_dropped", "reconnects", "last_reading_age", "fix_quality",
-            "fix_text", "satellites", "correction_age", "line"} <= set(g)
+            "fix_text", "satellites", "correction_age", "line", "last_reading"} <= set(g)
+    board = devices["course-board-1"]
+    assert board["alive"] and board["last_reading"] == {"active": []}

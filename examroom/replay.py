@@ -89,3 +89,19 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
         if judge.status.ended:
             break
     return Replayed(observations=fed, result=judge.result(), readings=counts)
+
+
+def compare(stored: dict, replayed: AttemptResult) -> list[str]:
+    """Differences between a stored result (``result_to_dict`` form) and a replayed one."""
+    from scoring.report import result_to_dict
+
+    again = result_to_dict(replayed)
+    out = []
+    for key in ("status", "score", "passed"):
+        if stored.get(key) != again.get(key):
+            out.append(f"{key}: stored {stored.get(key)!r}, replayed {again.get(key)!r}")
+    before = [(d["rule"], d["t"]) for d in stored.get("deductions", [])]
+    after = [(d["rule"], d["t"]) for d in again["deductions"]]
+    if before != after:
+        out.append(f"deductions: stored {before}, replayed {after}")
+    return out

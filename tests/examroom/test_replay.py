@@ -67,3 +67,25 @@ def test_replay_gives_the_same_observations_and_judgement(attempts, index):
     assert [d["rule"] for d in again["deductions"]] == [d["rule"] for d in stored["deductions"]]
     assert (again["score"], again["status"]) == (stored["score"], stored["status"])
     assert [d["t"] for d in again["deductions"]] == [d["t"] for d in stored["deductions"]]
+
+
+def test_replay_command_reports_the_same_judgement(attempts, tmp_path, capsys):
+    from examroom.cli import main
+
+    demo, outcomes = attempts
+    settings = demo.service.settings
+    site = tmp_path / "site.toml"
+    lines = [f'database_url = "{settings.database_url}"', f'course_file = "{settings.course_file}"',
+             f'rule_set_file = "{settings.rule_set_file}"', f'raw_capture_dir = "{settings.raw_capture_dir}"']
+    for v in settings.vehicles:
+        lines += ["[[vehicles]]", f'id = "{v.id}"', f'plate = "{v.plate}"', f'model = "{v.model}"',
+                  f'gnss = {{ port = "{v.gnss.port}" }}', f'signals = {{ port = "{v.signals.port}" }}']
+    for b in settings.course_boards:
+        lines += ["[[course_boards]]", f'id = "{b.id}"', f"unit = {b.unit}", f'serial = {{ port = "{b.serial.port}" }}',
+                  "inputs = [" + ", ".join(f'"{e or ""}"' for e in b.inputs) + "]"]
+    site.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["replay", str(outcomes[0].attempt_id), "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "same judgement" in out and "V1.gnss" in out
+    assert main(["replay", "999", "--site", str(site)]) == 2
+    assert "no attempt 999" in capsys.readouterr().err

@@ -117,7 +117,16 @@ class Controller:
         self._call(self._command, vehicle_id, CommandAction.MANUAL_FAIL, actor, reason, rule)
 
     def device_fault(self, vehicle_id: str, reason: str, actor: str = "system") -> None:
+        """Suspend the running attempt (设备故障); a second one, or a stop, ends it as device_fault."""
         self._call(self._command, vehicle_id, CommandAction.DEVICE_FAULT, actor, reason, None)
+
+    def resume_attempt(self, vehicle_id: str, actor: str, reason: str = "") -> None:
+        """Continue judging an attempt suspended by a device fault."""
+        self._call(self._resume, vehicle_id, actor, reason)
+
+    def suspended(self, vehicle_id: str) -> bool:
+        live = self._live.get(vehicle_id)
+        return live is not None and live.judge.status.value == "suspended"
 
     def wait_finished(self, attempt_id: int, timeout: float) -> AttemptStatus | None:
         live = next((a for a in list(self._live.values()) if a.attempt_id == attempt_id), None)
@@ -208,6 +217,12 @@ class Controller:
                 self._publish(live, {"type": "deduction", "deduction": deduction})
             elif kind in ("item_started", "item_finished"):
                 self._publish(live, {"type": kind.value, "item": event.item})
+            elif kind in ("attempt_suspended", "attempt_resumed"):
+                suspended = kind == "attempt_suspended"
+                self._flush(live)
+                self.records.set_suspended(live.attempt_id, suspended, live.judge.reason if suspended else "")
+                self._publish(live, {"type": "suspended" if suspended else "resumed",
+                                     "reason": live.judge.reason if suspended else ""})
             elif kind == "attempt_finished":
                 self._finish(live)
 
@@ -263,6 +278,11 @@ class Controller:
         self._observe(live, Command(t=mono, utc=utc, vehicle=vehicle_id, action=action, actor=actor,
                                     reason=reason, rule=rule))
 
+    def _resume(self, vehicle_id: str, actor: str, reason: str) -> None:
+        if not self.suspended(vehicle_id):
+            raise RuntimeError(f"vehicle {vehicle_id} has no suspended attempt")
+        self._command(vehicle_id, CommandAction.RESUME, actor, reason, None)
+
     # -- journal and feed ---------------------------------------------------------
     def _flush(self, live: LiveAttempt) -> None:
         if live.pending:
@@ -282,8 +302,9 @@ class Controller:
         if live is not None:
             snap = live.judge.snapshot()
             item = self.course.items.get(snap.current_item) if snap.current_item else None
+            running = "suspended" if snap.status.value == "suspended" else "running"
             state.update(attempt=live.attempt_id, candidate=live.candidate,
-                         status=live.final_status.value if live.final_status else "running",
+                         status=live.final_status.value if live.final_status else running,
                          item=snap.current_item, item_type=item.type if item else None, score=snap.score,
                          deductions=list(live.deductions))
         return state

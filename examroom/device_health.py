@@ -13,8 +13,10 @@ seconds) it reads each :class:`~devices.runner.DeviceRunner`'s health and
   when one is at fault for ``fault_after`` clock seconds in a row (and at
   least ``fault_after_wall`` wall seconds: a simulation on a faster clock must
   not turn a host scheduling hiccup into a fault), calls
-  :meth:`Controller.device_fault` with the reason. The judge then ends the
-  attempt as ``device_fault``: never a deduction. The supervisor re-runs it
+  :meth:`Controller.device_fault` with the reason. The judge *suspends* the
+  attempt (设备故障, never a deduction); the supervisor resumes it once the
+  devices are healthy again (:meth:`HealthWatch.resume`, the suspended time
+  does not count) or ends it and re-runs it as a new attempt
   (:func:`rerun_attempt`).
 
 A fault is a device that is not alive (disconnected, silent, garbled: the
@@ -156,8 +158,8 @@ class HealthWatch:
         seen = set()
         for vehicle_id in self.controller.vehicles:
             attempt = self.controller.running_attempt(vehicle_id)
-            if attempt is None:
-                continue
+            if attempt is None or self.controller.suspended(vehicle_id):
+                continue  # a suspended attempt waits for the supervisor, not for another fault
             for reason in self.vehicle_faults(vehicle_id, snap):
                 key = (vehicle_id, reason)
                 seen.add(key)
@@ -181,6 +183,15 @@ class HealthWatch:
         if self.on_fault is not None:
             self.on_fault(vehicle_id, attempt, reason)
 
+    def resume(self, vehicle_id: str, actor: str, reason: str = "") -> None:
+        """The supervisor resumes a suspended attempt; refused while its devices are still at fault."""
+        if not actor.strip():
+            raise ValueError("resuming an attempt needs the supervisor's name")
+        faults = self.vehicle_faults(vehicle_id, self.snapshot())
+        if faults:
+            raise RuntimeError(f"车辆 {vehicle_id} 的设备仍有故障，不能继续考试：{'；'.join(faults)}")
+        self.controller.resume_attempt(vehicle_id, actor, reason)
+
     # -- thread --------------------------------------------------------------
     def start(self) -> "HealthWatch":
         self._stop.clear()
@@ -203,16 +214,20 @@ class HealthWatch:
 
 
 def rerun_attempt(controller, records, attempt_id: int, actor: str, reason: str) -> int:
-    """Start a new attempt for the candidate and vehicle of an attempt ended by a device fault.
+    """Start a new attempt for the candidate and vehicle of an attempt stopped by a device fault.
 
-    The faulted attempt stays as it is (status device_fault, its journal and
-    raw capture); the new one starts from the beginning. ``actor`` and
-    ``reason`` are journaled in the new attempt's start.
+    A still suspended attempt is ended first (it stays ``device_fault``, with
+    ``actor``'s reason added); a running or judged one cannot be re-run. The
+    old attempt keeps its journal and raw capture; the new one starts from the
+    beginning.
     """
     attempt = records.attempt(attempt_id)
     if attempt is None:
         raise LookupError(f"no attempt {attempt_id}")
+    if attempt.status == "suspended":
+        controller.stop_attempt(attempt.vehicle_id, actor, reason)
+        attempt = records.attempt(attempt_id)
     if attempt.status != "device_fault":
-        raise ValueError(f"attempt {attempt_id} ended {attempt.status}, not device_fault: it cannot be re-run")
+        raise ValueError(f"attempt {attempt_id} is {attempt.status}, not device_fault: it cannot be re-run")
     log.info("re-run of attempt %d by %s: %s", attempt_id, actor, reason)
     return controller.begin_attempt(attempt.vehicle_id, attempt.candidate_id)

@@ -29,10 +29,11 @@ class AttemptStatus(str, enum.Enum):
     FAILED = "failed"
     ABORTED = "aborted"
     DEVICE_FAULT = "device_fault"
+    SUSPENDED = "suspended"  # 设备故障 while running: the supervisor resumes it or ends it (re-run)
 
     @property
     def final(self) -> bool:
-        return self not in (AttemptStatus.CHECKED_IN, AttemptStatus.RUNNING)
+        return self not in (AttemptStatus.CHECKED_IN, AttemptStatus.RUNNING, AttemptStatus.SUSPENDED)
 
 
 class Candidate(Base):

@@ -21,6 +21,7 @@ def status_text(status: str) -> str:
         "failed": _("不合格"),
         "aborted": _("已中止"),
         "device_fault": _("设备故障"),
+        "suspended": _("设备故障，暂停中"),
     }.get(status, status)
 
 

@@ -1,9 +1,10 @@
 """Device faults during a live attempt: RTK lost, a port pulled, a board silenced.
 
 The demo course runs with real drivers over pseudo-terminals; faults are made
-in the twins and the null-modem cables. Each faulted attempt must end as
-device_fault with a reason naming the device, a device_fault command in its
-journal, and no deduction; the supervisor can then re-run it.
+in the twins and the null-modem cables. Each faulted attempt must be
+suspended (设备故障) with a reason naming the device, a device_fault command
+in its journal and no deduction; the supervisor then resumes it (once the
+device is healthy again) or ends it and re-runs it as a new attempt.
 """
 
 import threading
@@ -47,33 +48,49 @@ def journal_commands(demo, attempt_id):
     return [o for o in read_jsonl(demo.service.records.journal_lines(attempt_id)) if isinstance(o, Command)]
 
 
-def assert_device_fault(demo, attempt_id, *words):
+def suspended(demo, vehicle_id, attempt):
+    wait_for(lambda: demo.service.controller.suspended(vehicle_id), timeout=10)
+    assert demo.service.controller.running_attempt(vehicle_id) == attempt
+    wait_for(lambda: demo.service.records.attempt(attempt).status == "suspended")
+    return True
+
+
+def assert_device_fault(demo, attempt_id, *words, status="suspended"):
     attempt = demo.service.records.attempt(attempt_id)
-    assert attempt.status == "device_fault"
-    assert attempt.deductions == [] and attempt.result["deductions"] == []
+    assert attempt.status == status
+    assert attempt.deductions == []
     faults = [c for c in journal_commands(demo, attempt_id) if c.action == CommandAction.DEVICE_FAULT]
     assert len(faults) == 1 and faults[0].actor == "system"
     for word in words:
         assert word in faults[0].reason, faults[0].reason
-    assert word in attempt.reason
+        assert word in attempt.reason
     return faults[0]
 
 
-def test_rtk_float_during_an_attempt_is_a_device_fault(demo):
-    twins = demo.sim.vehicles["V1"]
+def test_rtk_float_suspends_the_attempt_and_the_supervisor_resumes_it(demo):
+    twins, controller, watch = demo.sim.vehicles["V1"], demo.service.controller, demo.service.health_watch
     attempt, thread, _ = drive_in_background(demo, "V1")
     time.sleep(0.5)
     twins.gnss_quality = 5  # the receiver loses RTK fixed: float
     try:
-        status = demo.service.controller.wait_finished(attempt, timeout=10)
+        suspended(demo, "V1", attempt)
+        assert_device_fault(demo, attempt, "V1.gnss", "RTK浮点解")
+        state = demo.service.feed.state()["V1"]
+        assert state["status"] == "suspended" and state["attempt"] == attempt
+        with pytest.raises(RuntimeError, match="设备仍有故障.*RTK浮点解"):
+            watch.resume("V1", "考试员 王")
     finally:
         twins.gnss_quality = 4
-    thread.join(30)
-    assert status is not None and status.value == "device_fault"
-    assert_device_fault(demo, attempt, "V1.gnss", "RTK浮点解")
-    health = {h["device"]: h for h in demo.service.health()}
     wait_for(lambda: {h["device"]: h for h in demo.service.health()}["V1.gnss"]["fix_quality"] == 4)
-    assert health["V1.gnss"]["fix_text"] in ("RTK浮点解", "RTK固定解")
+    watch.resume("V1", "考试员 王", "基准站已恢复")
+    assert not controller.suspended("V1") and controller.running_attempt("V1") == attempt
+    assert demo.service.records.attempt(attempt).status == "running"
+    controller.stop_attempt("V1", "考试员 王", "测试结束")
+    thread.join(30)
+    commands = [(c.action, c.actor) for c in journal_commands(demo, attempt)]
+    assert (CommandAction.RESUME, "考试员 王") in commands
+    assert demo.service.records.attempt(attempt).status == "aborted"
+    assert demo.service.records.attempt(attempt).deductions == []
 
 
 def test_port_pulled_mid_attempt_then_returned_and_rerun(demo):
@@ -83,13 +100,11 @@ def test_port_pulled_mid_attempt_then_returned_and_rerun(demo):
     cable.unplug()
     pulled = time.monotonic()
     try:
-        status = demo.service.controller.wait_finished(attempt, timeout=10)
+        suspended(demo, "V2", attempt)
         to_fault = time.monotonic() - pulled
     finally:
         cable.replug()
     back = time.monotonic()
-    thread.join(30)
-    assert status is not None and status.value == "device_fault"
     assert_device_fault(demo, attempt, "V2.gnss", "串口断开")
     wait_for(lambda: {h["device"]: h for h in demo.service.health()}["V2.gnss"]["line"] == "ok", timeout=15)
     to_healthy = time.monotonic() - back
@@ -97,11 +112,13 @@ def test_port_pulled_mid_attempt_then_returned_and_rerun(demo):
     h = {h["device"]: h for h in demo.service.health()}["V2.gnss"]
     assert h["reconnects"] >= 1 and h["alive"]
 
-    # The supervisor re-runs the faulted attempt: a new attempt for the same candidate.
-    again = rerun_attempt(demo.service.controller, demo.service.records, attempt, "考官王", "接收机已复位")
+    # The supervisor ends the suspended attempt and re-runs it: a new attempt, same candidate.
+    again = rerun_attempt(demo.service.controller, demo.service.records, attempt, "考官王", "接收机已复位，重考")
+    thread.join(30)
     assert again != attempt and demo.service.controller.running_attempt("V2") == again
     old, new = demo.service.records.attempt(attempt), demo.service.records.attempt(again)
-    assert new.candidate_id == old.candidate_id and old.status == "device_fault"
+    assert new.candidate_id == old.candidate_id
+    assert old.status == "device_fault" and "接收机已复位，重考" in old.reason and old.deductions == []
     demo.service.controller.stop_attempt("V2", "考官王", "测试结束")
     with pytest.raises(ValueError, match="not device_fault"):
         rerun_attempt(demo.service.controller, demo.service.records, again, "考官王", "x")
@@ -113,12 +130,13 @@ def test_silent_signal_board_is_a_device_fault(demo):
     time.sleep(0.5)
     cable.set_filter("a>b", lambda data: b"")  # the board's TX wire comes loose
     try:
-        status = demo.service.controller.wait_finished(attempt, timeout=10)
+        suspended(demo, "V1", attempt)
     finally:
         cable.set_filter("a>b", None)
-    thread.join(30)
-    assert status is not None and status.value == "device_fault"
     assert_device_fault(demo, attempt, "V1.signals", "无数据")
+    demo.service.controller.stop_attempt("V1", "考试员", "信号板接线松动")
+    thread.join(30)
+    assert_device_fault(demo, attempt, "V1.signals", status="device_fault")
 
 
 def test_health_is_published_on_the_live_feed(demo):

@@ -40,10 +40,14 @@ class Replayed:
 
 def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: SiteSettings,
                    course: Course, ruleset: RuleSet) -> Replayed:
-    commands = [o for o in read_jsonl(journal_lines, "journal") if isinstance(o, Command)]
+    journal = list(read_jsonl(journal_lines, "journal"))
+    commands = [o for o in journal if isinstance(o, Command)]
     start = next((c for c in commands if c.action == CommandAction.START), None)
     if start is None:
         raise ValueError(f"{directory}: the journal has no start command")
+    # Live, a reading stamped just before the start but queued behind it was judged after the
+    # start; the journal's first device observation says from when on readings were judged.
+    from_t = min((o.t for o in journal if not isinstance(o, Command)), default=start.t)
     vehicle = start.vehicle
     owner = {gnss_device(v.id): v.id for v in settings.vehicles}
     owner.update({signals_device(v.id): v.id for v in settings.vehicles})
@@ -73,12 +77,10 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
     timeline.sort(key=lambda entry: (entry[0], entry[1]))
 
     judge = judge_for_start(course, ruleset, start)
-    fed: list[Observation] = []
-    started = False
-    for _, _, obs in timeline:
-        if obs is start:
-            started = True
-        if not started:
+    fed: list[Observation] = [start]
+    judge.feed(start)
+    for t, _, obs in timeline:
+        if obs is start or (t < from_t and not isinstance(obs, Command)):
             continue  # the preroll before the start: the live judge never saw it either
         if isinstance(obs, CourseSensor):
             if judge.snapshot().current_item != obs.element.split(".", 1)[0]:

@@ -33,9 +33,7 @@ class GnssDriver(StreamDriver):
                  parity: str = "N", bytesize: int = 8, stopbits: float = 1) -> None:
         super().__init__(port, device, rate, baudrate, read_timeout, parity, bytesize, stopbits)
         self.framer = SentenceFramer(max_length=max_sentence)
-        # An epoch is one burst of bytes; half a period separates it from the next one.
-        self.decoder = NmeaEpochDecoder(device, epoch_end=epoch_end, talkers=talkers,
-                                        max_span=0.5 / rate)
+        self.decoder = NmeaEpochDecoder(device, epoch_end=epoch_end, talkers=talkers)
 
     def feed(self, data: bytes, mono: float, utc: datetime) -> list[GnssFix]:
         fixes: list[GnssFix] = []

@@ -13,7 +13,7 @@ import logging
 from devices.readings import Clock, SystemClock
 from examroom.attempt_capture import AttemptCapture
 from examroom.controller import Controller, VehicleInfo
-from examroom.device_health import HealthWatch
+from examroom.device_health import HealthWatch, rerun_attempt
 from examroom.selfcheck import SelfCheck, SittingChecks, SittingGate
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.feedserver import FeedServer
@@ -53,7 +53,8 @@ class CourseService:
             for runner in self.runners:
                 runner.set_tap(self.raw_capture.capture.tap)
             self.controller.attempt_listeners.append(self.raw_capture)
-        self.health_watch = HealthWatch(settings, self.runners, self.controller, self.feed, self.clock)
+        self.health_watch = HealthWatch(settings, self.runners, self.controller, self.feed, self.clock,
+                                        fault_after=settings.fault_after)
         self._setup_selfcheck(sessions)
         self.feed_server = FeedServer(self.feed, port=feed_port)
 
@@ -79,6 +80,14 @@ class CourseService:
         if key != self._selfcheck_key:  # stored when the outcome changes, not every second
             self._selfcheck_key = key
             self.sitting_checks.save(self.gate.check_id, report, self.selfcheck.started_utc, utc)
+
+    def resume_attempt(self, vehicle_id: str, actor: str, reason: str = "") -> None:
+        """The supervisor resumes an attempt suspended by a device fault (refused while still at fault)."""
+        self.health_watch.resume(vehicle_id, actor, reason)
+
+    def rerun_attempt(self, attempt_id: int, actor: str, reason: str) -> int:
+        """End an attempt suspended by a device fault (or take one ended so) and start it anew."""
+        return rerun_attempt(self.controller, self.records, attempt_id, actor, reason)
 
     def override_selfcheck(self, actor: str, reason: str) -> None:
         """Record a supervisor's override: exams may start although the check has not passed."""

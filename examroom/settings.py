@@ -70,6 +70,7 @@ class SiteSettings:
     raw_capture_dir: Path | None = None  # raw device bytes per attempt (None: not captured)
     required_fix: str = "rtk_fixed"  # GNSS fix judging needs (a key of REQUIRED_FIX)
     max_correction_age: float = 10.0  # seconds; older RTK corrections are a device fault
+    fault_after: float = 1.0  # seconds a device must stay at fault before an attempt is suspended
     # Exams start only after a passed pre-sitting self-check or a logged override (examroom.selfcheck).
     require_selfcheck: bool = True
 
@@ -107,6 +108,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
         raw_capture_dir=(base / raw_dir).resolve() if raw_dir else None, required_fix=required_fix,
         max_correction_age=health.number("max_correction_age", 10.0, low=0.5, high=600),
+        fault_after=health.number("fault_after", 1.0, low=0.2, high=30),
         require_selfcheck=selfcheck.boolean("required", True))
     reader.done()
     web.done()

@@ -91,7 +91,7 @@ def test_rtk_float_suspends_the_attempt_and_the_supervisor_resumes_it(demo):
 
     def resumed():
         try:
-            watch.resume("V1", "考试员 王", "基准站已恢复")
+            demo.service.resume_attempt("V1", "考试员 王", "基准站已恢复")
         except RuntimeError:
             return False  # a device looked late in this snapshot on a loaded host
         return True
@@ -127,7 +127,7 @@ def test_port_pulled_mid_attempt_then_returned_and_rerun(demo):
     assert h["reconnects"] >= 1 and h["alive"]
 
     # The supervisor ends the suspended attempt and re-runs it: a new attempt, same candidate.
-    again = rerun_attempt(demo.service.controller, demo.service.records, attempt, "考官王", "接收机已复位，重考")
+    again = demo.service.rerun_attempt(attempt, "考官王", "接收机已复位，重考")
     thread.join(30)
     assert again != attempt and demo.service.controller.running_attempt("V2") == again
     old, new = demo.service.records.attempt(attempt), demo.service.records.attempt(again)

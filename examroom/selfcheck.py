@@ -159,7 +159,9 @@ class SelfCheck:
         else:
             out["rate"] = h["rate"]
             if not h["alive"]:
-                if where is not None:  # a missing port already says why nothing arrives
+                if "exclusively lock" in (h.get("last_error") or ""):
+                    problems.append("串口被其他程序占用（考场控制程序正在运行？）")
+                elif where is not None:  # a missing port already says why nothing arrives
                     problems.append(LINE_NAMES.get(h.get("line"), "无数据"))
             elif abs(h["rate"] - d.expected_rate) > RATE_TOLERANCE * d.expected_rate:
                 problems.append(f"数据频率 {h['rate']:g} Hz，应为 {d.expected_rate:g} Hz")

@@ -9,6 +9,7 @@ assembly against simulated devices.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from devices.readings import Clock, SystemClock
 from examroom.attempt_capture import AttemptCapture
@@ -69,11 +70,18 @@ class CourseService:
         if self.settings.require_selfcheck:
             self.controller.begin_guard = self.gate
         for runner in self.runners:
-            runner.on_reading = _fan_out(runner.on_reading, self.selfcheck.observe, self.health_watch.observe)
+            # A lambda, not the bound method: a new day replaces self.selfcheck.
+            runner.on_reading = _fan_out(runner.on_reading, lambda r: self.selfcheck.observe(r),
+                                         self.health_watch.observe)
         self.health_watch.snapshot_listeners.append(self._selfcheck_tick)
 
     def _selfcheck_tick(self, snapshot: list[dict]) -> None:
         _, utc = self.clock.now()
+        if _local_day(utc) != _local_day(self.selfcheck.started_utc):
+            # A new day is a new sitting: yesterday's walk-round proves nothing about today.
+            self.selfcheck = SelfCheck(self.settings, self.course, utc)
+            self.gate.check_id = self.sitting_checks.save(None, self.selfcheck.report(snapshot, utc), utc, utc)
+            self._selfcheck_key = None
         report = self.selfcheck.report(snapshot, utc)
         self.feed.publish({"type": "selfcheck", "check": self.gate.check_id, "report": report})
         key = (report["passed"], tuple(d["ok"] for d in report["devices"]), report["sensors_fired"])
@@ -123,3 +131,8 @@ def _fan_out(*callbacks):
         for callback in callbacks:
             callback(reading)
     return deliver
+
+
+def _local_day(utc):
+    """The course's calendar day (Beijing time): a sitting's self-check is valid for that day."""
+    return (utc + timedelta(hours=8)).date()

@@ -99,3 +99,23 @@ def test_override_is_logged_with_actor_and_reason(tmp_path):
         service.controller.stop_attempt("V1", "考官李", "测试")
     finally:
         demo.stop()
+
+
+@pytest.mark.slow
+def test_a_new_day_starts_a_new_check(tmp_path):
+    from datetime import timedelta
+
+    demo = DemoCourse(tmp_path, speed=1.0, selfcheck_override=False).start()
+    service = demo.service
+    try:
+        first = service.gate.check_id
+        service.override_selfcheck("考官李", "昨日放行")
+        later = service.selfcheck.started_utc + timedelta(days=1)
+        clock_now = service.clock.now
+        service.clock.now = lambda: (clock_now()[0], later)  # the controller ran through the night
+        wait_for(lambda: service.gate.check_id != first, timeout=5)
+        with pytest.raises(SelfCheckRefused, match="场地信号检测未通过且未登记放行"):
+            service.controller.begin_attempt("V1", 1)
+        assert service.sitting_checks.get(first).override_actor == "考官李"  # yesterday's stays on record
+    finally:
+        demo.stop()

@@ -13,10 +13,7 @@ Run: ``.venv/bin/python bench/sensor_to_page.py [--samples 100]`` (about 3 s a s
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
-import re
-import urllib.parse
 import statistics
 import sys
 import tempfile
@@ -25,7 +22,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from examroom.demo import DemoCourse, end_process, start_web_process
+from examroom.demo import DemoCourse
+from examroom.webprocess import end_process, start_web_process
+from web.signin_client import signed_in
 from examroom.simulation.world import VehicleTruth, WorldState
 
 VEHICLE = "V1"
@@ -54,16 +53,6 @@ class PageStream:
                     self.ready.set()
                 elif event.get("type") == "deduction" and event["deduction"]["rule"] == "pile.pole_touched":
                     self.arrivals[event["attempt"]] = time.perf_counter()
-
-
-def signed_in(address: str, username: str, password: str) -> urllib.request.OpenerDirector:
-    """A cookie-keeping opener signed in as a supervisor, as a browser would be."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    form = opener.open(address + "login").read().decode("utf-8")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-    body = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": password}).encode()
-    opener.open(address + "login", data=body)
-    return opener
 
 
 def truth_at(demo: DemoCourse, u: float, speed: float) -> VehicleTruth:
@@ -108,7 +97,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="examroom-bench-") as folder:
         demo = DemoCourse(Path(folder), speed=1.0).start()
         web, address = start_web_process(demo.database_url, demo.service.feed_server.url, "127.0.0.1", 0,
-                                         Path(folder) / "secret_key", demo.command_token_file)
+                                         Path(folder))
         try:
             username, password, _ = next(a for a in demo.create_demo_accounts() if a[2] == "supervisor")
             page = PageStream(address, username, password)

@@ -14,7 +14,9 @@ Pitfalls this module handles, and why:
 * **Stable names.** ``/dev/pts/N`` numbers change when the cable is re-created,
   so the public paths are symlinks in a private directory (like socat's
   ``link=``). ``unplug()`` / ``replug()`` pull and re-insert the cable: open
-  ports see a hang-up, and re-opening the same path gets the new pty.
+  ports see a hang-up, the paths disappear while unplugged (a pts number is
+  reused by the system for other programs' ptys), and re-opening the same
+  path after replug gets the new pty.
 * **We keep our own slave fds open.** When the last slave fd of a pty closes,
   reads on its master fail with EIO and a relay would spin or die; keeping one
   slave fd open also keeps the raw termios settings until a client applies its
@@ -87,9 +89,19 @@ class NullModem:
             return bool(self._fds)
 
     def unplug(self) -> None:
-        """Pull the cable: close both ptys. Open ports see a hang-up."""
+        """Pull the cable: close both ptys and remove the paths. Open ports see a hang-up.
+
+        The paths go too, as a USB adapter's device node does: a symlink left to
+        the closed ``/dev/pts/N`` would let a driver re-open whatever pty the
+        system hands that number next (another program's).
+        """
         with self._lock:
             self._unplug_locked()
+            for path in (self.a, self.b):
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
         self._wake()
 
     def replug(self) -> None:

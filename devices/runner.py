@@ -17,6 +17,19 @@ thread around it and everything that is the same for every device:
   last ``rate_window`` seconds of clock time;
 * :meth:`DeviceRunner.stop` sets a flag and joins the thread. Drivers block
   only for short timeouts, so stop returns within about one timeout.
+* ``health().extra["line"]`` says *why* a device is not alive, because the
+  remedy differs: ``disconnected`` (port missing or failed: a cable or USB
+  adapter), ``silent`` (port open, no byte within two expected periods: the
+  device is off or its TX wire is loose), ``garbled`` (bytes keep arriving
+  but no valid frame: "baud or parity mismatch?"), ``no_fix`` (valid frames
+  but no reading: a GNSS receiver talking without a position), ``rejected``
+  (a Modbus board answering with exception responses). A device that
+  delivers readings is ``ok``; one that was never heard yet is ``starting``.
+  Drivers count ``bytes_in`` and ``frames_ok`` (valid frames) for this.
+* ``tap`` (optional) gets every chunk of raw bytes with its arrival stamp
+  (``tap(device, direction, data, mono, utc)``, direction ``"rx"`` or ``"tx"``)
+  for raw capture (:mod:`devices.rawcapture`); it runs on the driver thread
+  and must be quick.
 
 Times given to a runner (poll interval, back-off) are in *clock* seconds; with
 a :class:`~devices.readings.ScaledClock` they are divided by its factor for
@@ -38,6 +51,20 @@ from devices.transport import open_serial, read_available
 log = logging.getLogger(__name__)
 
 OnReading = Callable[[Any], None]
+Tap = Callable[[str, str, bytes, float, Any], None]
+
+# Bytes without one valid frame after which a line counts as garbled rather than noisy:
+# several frames' worth, so one burst of line noise between frames does not trip it.
+GARBLED_BYTES = 64
+LINE_DIAGNOSIS = {
+    "ok": "",
+    "starting": "waiting for the first reading",
+    "disconnected": "port missing or failed",
+    "silent": "port open but the device sends nothing",
+    "garbled": "baud or parity mismatch?",
+    "no_fix": "talking, but no position fix",
+    "rejected": "answers with errors: unit id or register map?",
+}
 
 
 def wall_seconds(clock: Clock, seconds: float) -> float:
@@ -61,6 +88,9 @@ class Driver:
         self.device = device
         self.expected_rate = expected_rate
         self.error_sink: Callable[[str], None] | None = None  # set by the runner
+        self.tap: Tap | None = None  # raw bytes out, set by the runner
+        self.bytes_in = 0  # raw bytes received
+        self.frames_ok = 0  # frames that passed framing and checks (not only those giving readings)
 
     def report_error(self, message: str) -> None:
         """A device-level error that does not need a reconnect (timeout, exception reply)."""
@@ -83,6 +113,14 @@ class Driver:
     def health_extra(self) -> dict:
         return {}
 
+    def idle_state(self) -> str:
+        """The line state when frames arrive but no readings (see module doc)."""
+        return "starting"
+
+    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list:
+        """Readings from one captured chunk (see :mod:`devices.rawcapture`)."""
+        raise NotImplementedError
+
 
 class StreamDriver(Driver):
     """A driver for a device that streams bytes: transport -> framer -> decoder.
@@ -93,16 +131,18 @@ class StreamDriver(Driver):
     """
 
     def __init__(self, port: str, device: str, expected_rate: float, baudrate: int,
-                 read_timeout: float = 0.05) -> None:
+                 read_timeout: float = 0.05, parity: str = "N", bytesize: int = 8,
+                 stopbits: float = 1) -> None:
         super().__init__(device, expected_rate)
         self.port = port
         self.baudrate = baudrate
+        self.line_settings = {"parity": parity, "bytesize": bytesize, "stopbits": stopbits}
         self.read_timeout = read_timeout
         self._serial: serial.SerialBase | None = None
-        self.bytes_in = 0
 
     def open(self) -> None:
-        self._serial = open_serial(self.port, self.baudrate, timeout=self.read_timeout)
+        self._serial = open_serial(self.port, self.baudrate, timeout=self.read_timeout,
+                                   **self.line_settings)
 
     def close(self) -> None:
         if self._serial is not None:
@@ -119,10 +159,15 @@ class StreamDriver(Driver):
             return []
         self.bytes_in += len(data)
         mono, utc = clock.now()
+        if self.tap is not None:
+            self.tap(self.device, "rx", data, mono, utc)
         return self.feed(data, mono, utc)
 
     def feed(self, data: bytes, mono: float, utc) -> list:
         raise NotImplementedError
+
+    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list:
+        return self.feed(data, mono, utc) if direction == "rx" else []
 
     def on_disconnect(self) -> None:
         """Called when the port is closed; forget partial frames."""
@@ -133,9 +178,11 @@ class DeviceRunner:
 
     def __init__(self, driver: Driver, on_reading: OnReading | None = None, *,
                  clock: Clock | None = None, backoff_initial: float = 0.1,
-                 backoff_max: float = 5.0, rate_window: float = 2.0) -> None:
+                 backoff_max: float = 5.0, rate_window: float = 2.0,
+                 tap: Tap | None = None) -> None:
         self.driver = driver
         driver.error_sink = self._error
+        driver.tap = tap
         self.on_reading = on_reading or (lambda reading: None)
         self.clock = clock or SystemClock()
         self.backoff_initial = backoff_initial
@@ -152,8 +199,14 @@ class DeviceRunner:
         self._first_mono: float | None = None
         self._readings_since_open = 0
         self._last_error: str | None = None
+        self._opened_mono: float | None = None
         self._callback_errors = 0
         self._arrivals: deque[float] = deque()
+        self._frames_seen = 0
+        self._last_frame_mono: float | None = None
+        self._bytes_seen = 0
+        self._last_byte_mono: float | None = None
+        self._bytes_at_frame = 0  # bytes_in when the last valid frame was seen
 
     @property
     def device(self) -> str:
@@ -180,6 +233,10 @@ class DeviceRunner:
             else:
                 self._thread = None
 
+    def set_tap(self, tap: Tap | None) -> None:
+        """Send raw bytes to ``tap`` from now on (None: stop)."""
+        self.driver.tap = tap
+
     def __enter__(self) -> "DeviceRunner":
         return self.start()
 
@@ -201,14 +258,31 @@ class DeviceRunner:
                 rate = 0.0
             period = 1.0 / d.expected_rate if d.expected_rate > 0 else float("inf")
             alive = self._last_mono is not None and (mono - self._last_mono) <= 2 * period
+            line = self._line_state(mono, 2 * period, alive)
             return DeviceHealth(
                 device=d.device, kind=d.kind, expected_rate=d.expected_rate, alive=alive,
                 readings=self._readings, frames_dropped=d.frames_dropped,
                 reconnects=self._reconnects, last_reading_mono=self._last_mono,
                 last_error=self._last_error, rate=rate,
                 extra={"connected": self._connected, "callback_errors": self._callback_errors,
+                       "line": line, "diagnosis": LINE_DIAGNOSIS[line], "bytes_in": d.bytes_in,
                        **d.health_extra()},
             )
+
+    def _line_state(self, mono: float, window: float, alive: bool) -> str:
+        if alive:
+            return "ok"
+        if not self._connected:
+            return "disconnected"
+        if self._last_frame_mono is not None and mono - self._last_frame_mono <= window:
+            return self.driver.idle_state()
+        bytes_recent = self._last_byte_mono is not None and mono - self._last_byte_mono <= window
+        if bytes_recent and self.driver.bytes_in - self._bytes_at_frame >= GARBLED_BYTES:
+            return "garbled"
+        if self._opened_mono is not None and mono - self._opened_mono <= window \
+                and self._last_frame_mono is None:
+            return "starting"
+        return "silent"
 
     # -- thread --------------------------------------------------------------
 
@@ -227,6 +301,9 @@ class DeviceRunner:
                         self._reconnects += 1
                     self._opens += 1
                     self._connected = True
+                    self._opened_mono = self.clock.now()[0]
+                    # bytes of a previous connection say nothing about this one
+                    self._bytes_at_frame = self.driver.bytes_in
                 self._loop()
             except Exception as exc:  # pyserial raises OSError, SerialException, termios.error
                 self._error(f"{'port failed' if self._connected else 'open failed'}: {exc!r}")
@@ -253,8 +330,25 @@ class DeviceRunner:
                 # after a long stall (timeouts) restart the schedule instead of bursting.
                 next_due = mono + interval if next_due is None or mono - next_due > interval \
                     else next_due + interval
-            for reading in self.driver.poll(self.clock):
+            readings = self.driver.poll(self.clock)
+            self._note_line()
+            for reading in readings:
                 self._deliver(reading)
+
+    def _note_line(self) -> None:
+        """Remember when bytes and valid frames last arrived (for the line state)."""
+        d = self.driver
+        if d.bytes_in == self._bytes_seen and d.frames_ok == self._frames_seen:
+            return
+        mono, _ = self.clock.now()
+        with self._lock:
+            if d.bytes_in != self._bytes_seen:
+                self._bytes_seen = d.bytes_in
+                self._last_byte_mono = mono
+            if d.frames_ok != self._frames_seen:
+                self._frames_seen = d.frames_ok
+                self._last_frame_mono = mono
+                self._bytes_at_frame = d.bytes_in
 
     def _deliver(self, reading) -> None:
         with self._lock:
@@ -272,9 +366,12 @@ class DeviceRunner:
                 self._callback_errors += 1
 
     def _error(self, message: str) -> None:
-        log.warning("device %s: %s", self.device, message)
+        # A flaky line repeats the same error many times a second: log when it changes,
+        # the counters in health() keep the numbers.
         with self._lock:
+            repeated = message == self._last_error
             self._last_error = message
+        log.log(logging.DEBUG if repeated else logging.WARNING, "device %s: %s", self.device, message)
 
     def _safe_close(self) -> None:
         try:

@@ -85,6 +85,26 @@ def main(argv: list[str] | None = None) -> int:
     from examroom.video.export_command import add_parser as add_export_parser
 
     add_export_parser(sub)
+    serve = sub.add_parser("serve", help="run the course controller and web page on a site's hardware")
+    serve.add_argument("--site", type=Path, required=True, help="site settings (TOML), e.g. config/sites/*.toml")
+    serve.add_argument("--host", help="web host (default: the site's [web] host)")
+    serve.add_argument("--port", type=int, help="web port (default: the site's [web] port)")
+    serve.set_defaults(run=_serve)
+
+    devices = sub.add_parser("devices", help="device tools")
+    devices_sub = devices.add_subparsers(dest="devices_command", required=True)
+    check = devices_sub.add_parser("check", help="pre-sitting self-check (场地信号检测) of a site's devices")
+    check.add_argument("--site", type=Path, required=True, help="site settings (TOML)")
+    check.add_argument("--settle", type=float, default=3.0, help="seconds to wait for the devices (default 3)")
+    check.add_argument("--walk-timeout", type=float, default=300.0, help="seconds for the walk-round (default 300)")
+    check.add_argument("--no-walk", action="store_true", help="check the devices only, no walk-round")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(run=_devices_check)
+
+    replay = sub.add_parser("replay", help="judge an attempt again from its raw device bytes")
+    replay.add_argument("attempt", type=int, help="attempt id")
+    replay.add_argument("--site", type=Path, required=True, help="site settings (TOML) with raw_capture_dir")
+    replay.set_defaults(run=_replay)
 
     args = parser.parse_args(argv)
     try:
@@ -230,6 +250,49 @@ def _demo(args) -> int:
 
     return run_demo(data_dir=args.dir, speed=args.speed, host=args.host, port=args.port,
                     rounds=args.rounds)
+
+
+def _serve(args) -> int:
+    from examroom.serve import serve
+
+    return serve(args.site, host=args.host, port=args.port)
+
+
+def _devices_check(args) -> int:
+    from examroom.selfcheck_command import run_check
+
+    return run_check(args.site, settle=args.settle, walk_timeout=args.walk_timeout, walk=not args.no_walk,
+                     as_json=args.json)
+
+
+def _replay(args) -> int:
+    from examroom.attempt_capture import attempt_dir
+    from examroom.database import make_engine, session_factory
+    from examroom.records import Records
+    from examroom.replay import compare, replay_attempt
+    from examroom.settings import load_settings
+    from scoring.course import load_course
+    from scoring.rules import load_ruleset
+
+    settings = load_settings(args.site)
+    if settings.raw_capture_dir is None:
+        raise ValueError(f"{args.site}: raw_capture_dir is not set, nothing was captured")
+    records = Records(session_factory(make_engine(settings.database_url)))
+    attempt = records.attempt(args.attempt)
+    if attempt is None:
+        raise ValueError(f"no attempt {args.attempt} in {settings.database_url}")
+    directory = attempt_dir(settings.raw_capture_dir, args.attempt)
+    if not directory.is_dir():
+        raise ValueError(f"attempt {args.attempt}: no raw capture in {directory}")
+    replayed = replay_attempt(directory, list(records.journal_lines(args.attempt)), settings,
+                              load_course(settings.course_file), load_ruleset(settings.rule_set_file))
+    counts = ", ".join(f"{device} {n}" for device, n in replayed.readings.items())
+    print(f"attempt {args.attempt}: readings from raw bytes: {counts}")
+    differences = compare(attempt.result or {}, replayed.result)
+    for line in differences:
+        print(f"  differs: {line}")
+    print("same judgement" if not differences else f"{len(differences)} difference(s)")
+    return 0 if not differences else 1
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """Supervisor commands arriving from the web process, checked and handed to the controller.
 
 The web process never touches the hardware or the judge: it sends a command
-(stop, manual 不合格, device fault) with who and why; this desk checks it and
-calls the controller, which journals it as a Command observation. Every
-refusal says why in a sentence the supervisor can act on.
+(stop, manual 不合格, device fault, resume or re-run after a fault) with who
+and why; this desk checks it and calls the controller, which journals it as a
+Command observation. Every refusal says why in a sentence the supervisor can
+act on.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from examroom.controller import Controller
 from scoring.rules import RuleSet
@@ -19,20 +20,28 @@ class CommandRefused(ValueError):
 
 
 class CommandDesk:
-    def __init__(self, controller: Controller, ruleset: RuleSet) -> None:
+    def __init__(self, controller: Controller, ruleset: RuleSet,
+                 resume: Callable[[str, str, str], None] | None = None,
+                 rerun: Callable[[int, str, str], int] | None = None) -> None:
         self.controller = controller
         self.ruleset = ruleset
+        # Resume checks the devices first and re-run ends and restarts: the course service's.
+        self._resume_fn = resume or controller.resume_attempt
+        self._rerun_fn = rerun
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         action = request.get("action")
         handler = {"stop": self._stop, "manual_fail": self._manual_fail, "device_fault": self._device_fault,
-                   "manual_rules": self._manual_rules}.get(action)
+                   "resume": self._resume, "rerun": self._rerun, "manual_rules": self._manual_rules}.get(action)
         if handler is None:
             raise CommandRefused(f"unknown action {action!r}")
         vehicle = request.get("vehicle")
         if vehicle not in self.controller.vehicles:
             raise CommandRefused(f"unknown vehicle {vehicle!r}")
-        return handler(vehicle, request)
+        try:
+            return handler(vehicle, request)
+        except (RuntimeError, LookupError) as exc:  # the controller's refusal, in its own words
+            raise CommandRefused(str(exc)) from exc
 
     def _attempt(self, vehicle: str) -> int:
         attempt = self.controller.running_attempt(vehicle)
@@ -59,6 +68,21 @@ class CommandDesk:
         actor, reason = self._who(request)
         self.controller.device_fault(vehicle, reason, actor=actor)
         return {"attempt": attempt}
+
+    def _resume(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
+        attempt = self._attempt(vehicle)
+        if not self.controller.suspended(vehicle):
+            raise CommandRefused(f"vehicle {vehicle}: attempt {attempt} is not suspended")
+        self._resume_fn(vehicle, *self._who(request))
+        return {"attempt": attempt}
+
+    def _rerun(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
+        attempt = self._attempt(vehicle)
+        if self._rerun_fn is None:
+            raise CommandRefused("re-run is not available on this controller")
+        if not self.controller.suspended(vehicle):
+            raise CommandRefused(f"vehicle {vehicle}: only an attempt suspended by a device fault is re-run")
+        return {"attempt": attempt, "new_attempt": self._rerun_fn(attempt, *self._who(request))}
 
     def _manual_fail(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
         attempt = self._attempt(vehicle)

@@ -85,6 +85,10 @@ class Controller:
         # Called in the controller thread once an attempt's final status is stored (sealing,
         # the booking's next step); a failing listener is logged and never stops the course.
         self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
+        # Called in the controller thread as listener(event, attempt_id, vehicle_id), event
+        # "started" (before the start command is judged) or "finished" (after the result is stored).
+        self.attempt_listeners: list[Callable[[str, int, str], None]] = []
+        self.begin_guard: Callable[[str], None] | None = None  # raises to refuse begin_attempt
         for v in vehicles:
             self._publish_idle(v.id)
 
@@ -126,8 +130,17 @@ class Controller:
         self._call(self._command, vehicle_id, CommandAction.MANUAL_FAIL, actor, reason, rule)
 
     def device_fault(self, vehicle_id: str, reason: str, actor: str = "system") -> None:
+        """Suspend the running attempt (设备故障); a second one, or a stop, ends it as device_fault."""
         _who_and_why(actor, reason)
         self._call(self._command, vehicle_id, CommandAction.DEVICE_FAULT, actor, reason, None)
+
+    def resume_attempt(self, vehicle_id: str, actor: str, reason: str = "") -> None:
+        """Continue judging an attempt suspended by a device fault."""
+        self._call(self._resume, vehicle_id, actor, reason)
+
+    def suspended(self, vehicle_id: str) -> bool:
+        live = self._live.get(vehicle_id)
+        return live is not None and live.judge.status.value == "suspended"
 
     def wait_finished(self, attempt_id: int, timeout: float) -> AttemptStatus | None:
         live = next((a for a in list(self._live.values()) if a.attempt_id == attempt_id), None)
@@ -223,6 +236,12 @@ class Controller:
                 self._publish(live, {"type": "deduction", "deduction": deduction})
             elif kind in ("item_started", "item_finished"):
                 self._publish(live, {"type": kind.value, "item": event.item})
+            elif kind in ("attempt_suspended", "attempt_resumed"):
+                suspended = kind == "attempt_suspended"
+                self._flush(live)
+                self.records.set_suspended(live.attempt_id, suspended, live.judge.reason if suspended else "")
+                self._publish(live, {"type": "suspended" if suspended else "resumed",
+                                     "reason": live.judge.reason if suspended else ""})
             elif kind == "attempt_finished":
                 self._finish(live)
 
@@ -246,7 +265,15 @@ class Controller:
             except Exception:
                 log.exception("controller: finish listener failed for attempt %s", live.attempt_id)
         del self._live[live.vehicle]
+        self._notify("finished", live.attempt_id, live.vehicle)
         live.finished.set()
+
+    def _notify(self, event: str, attempt_id: int, vehicle_id: str) -> None:
+        for listener in self.attempt_listeners:
+            try:
+                listener(event, attempt_id, vehicle_id)
+            except Exception:
+                log.exception("controller: attempt listener failed on %s of attempt %d", event, attempt_id)
 
     # -- actions, in the controller thread ----------------------------------------
     def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str,
@@ -254,6 +281,8 @@ class Controller:
         if vehicle_id in self._live:
             raise RuntimeError(f"vehicle {vehicle_id} already has attempt {self._live[vehicle_id].attempt_id} running")
         vehicle = self.vehicles[vehicle_id]
+        if self.begin_guard is not None:
+            self.begin_guard(vehicle_id)
         mono, utc = self.clock.now()
         judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
                       vehicle=vehicle_id)
@@ -265,6 +294,7 @@ class Controller:
         self.records.mark_running(attempt_id, utc)
         live = LiveAttempt(attempt_id=attempt_id, vehicle=vehicle_id, judge=judge, candidate=candidate_name)
         self._live[vehicle_id] = live
+        self._notify("started", attempt_id, vehicle_id)
         start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",
                         vehicle_class=vehicle.vehicle_class, vehicle_model=vehicle.model)
         self._publish(live, {"type": "started"})
@@ -279,6 +309,11 @@ class Controller:
         mono, utc = self.clock.now()
         self._observe(live, Command(t=mono, utc=utc, vehicle=vehicle_id, action=action, actor=actor,
                                     reason=reason, rule=rule))
+
+    def _resume(self, vehicle_id: str, actor: str, reason: str) -> None:
+        if not self.suspended(vehicle_id):
+            raise RuntimeError(f"vehicle {vehicle_id} has no suspended attempt")
+        self._command(vehicle_id, CommandAction.RESUME, actor, reason, None)
 
     # -- journal and feed ---------------------------------------------------------
     def _flush(self, live: LiveAttempt) -> None:
@@ -299,8 +334,9 @@ class Controller:
         if live is not None:
             snap = live.judge.snapshot()
             item = self.course.items.get(snap.current_item) if snap.current_item else None
+            running = "suspended" if snap.status.value == "suspended" else "running"
             state.update(attempt=live.attempt_id, candidate=live.candidate,
-                         status=live.final_status.value if live.final_status else "running",
+                         status=live.final_status.value if live.final_status else running,
                          item=snap.current_item, item_type=item.type if item else None, score=snap.score,
                          deductions=list(live.deductions))
         return state

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,6 +22,7 @@ from devices.readings import ScaledClock
 from examroom.accounts import AccountError, Accounts, Role
 from examroom.secrets_file import read_or_create_secret
 from examroom.service import CourseService
+from examroom.webprocess import end_process, start_web_process
 from examroom.simulation.cameras import DemoCameras
 from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
 from examroom.simulation.drive import ScenarioDriver
@@ -59,13 +59,15 @@ class DemoCourse:
     """The simulated course and its controller, without the web process (tests use this)."""
 
     def __init__(self, data_dir: Path, speed: float = 1.0, cameras: bool = False,
-                 segment_seconds: int = 10) -> None:
+                 segment_seconds: int = 10, selfcheck_override: bool = True) -> None:
         self.data_dir = data_dir
         self.clock = ScaledClock(speed)
         course = load_course(DEMO_COURSE_PATH)
         self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock)
         self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
-        settings = self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path())
+        settings = dataclasses.replace(
+            self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path()),
+            raw_capture_dir=data_dir / "raw")
         self.command_token_file = data_dir / "command_token"
         self.cameras = None
         frame_sources = None
@@ -76,6 +78,9 @@ class DemoCourse:
             frame_sources = self.cameras.frame_sources()
         self.service = CourseService(settings, self.clock, frame_sources=frame_sources,
                                      command_token=read_or_create_secret(self.command_token_file))
+        if selfcheck_override:
+            # Twins have no poles to touch: the demo logs why it starts without a passed check.
+            self.service.override_selfcheck("演示程序", "模拟考场，设备为仿真孪生，不做场地信号检测")
         self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
                                              v.id) for v in DEMO_VEHICLES}
 
@@ -134,8 +139,8 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
         stack.callback(demo.stop)
         web, address = start_web_process(
-            demo.database_url, demo.service.feed_server.url, host, port, data_dir / "secret_key",
-            demo.command_token_file, live_url=demo.service.video.live.url if demo.service.video is not None else None)
+            demo.database_url, demo.service.feed_server.url, host, port, data_dir,
+            live_url=demo.service.video.live.url if demo.service.video is not None else None)
         stack.callback(end_process, web)
         if not address:
             print("examroom demo: the web server did not start", file=sys.stderr)
@@ -156,22 +161,3 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
             stop.set()
         print(f"examroom demo: done; records in {data_dir}", flush=True)
     return 0
-
-
-def start_web_process(database_url: str, feed_url: str, host: str, port: int, secret_key_file: Path,
-                      command_token_file: Path, live_url: str | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``python -m web`` following the controller's feed; returns it and its address."""
-    web = subprocess.Popen([sys.executable, "-m", "web", "--database-url", database_url, "--feed-url", feed_url,
-                            "--host", host, "--port", str(port), "--secret-key-file", str(secret_key_file),
-                            "--command-token-file", str(command_token_file)]
-                           + (["--live-url", live_url] if live_url else []),
-                           stdout=subprocess.PIPE, text=True)
-    return web, web.stdout.readline().strip().removeprefix("web: ")
-
-
-def end_process(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()

@@ -30,10 +30,11 @@ class AttemptStatus(str, enum.Enum):
     ABORTED = "aborted"
     DEVICE_FAULT = "device_fault"
     INTERRUPTED = "interrupted"  # the controller died mid-attempt; found on restart
+    SUSPENDED = "suspended"  # 设备故障 while running: the supervisor resumes it or ends it (re-run)
 
     @property
     def final(self) -> bool:
-        return self not in (AttemptStatus.CHECKED_IN, AttemptStatus.RUNNING)
+        return self not in (AttemptStatus.CHECKED_IN, AttemptStatus.RUNNING, AttemptStatus.SUSPENDED)
 
 
 class Candidate(Base):
@@ -326,3 +327,18 @@ class ExportJob(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+class SittingCheck(Base):
+    """A pre-sitting self-check (场地信号检测) and, when it failed, the override that let exams start."""
+
+    __tablename__ = "sitting_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[dict] = mapped_column(JSON)  # devices and walk-round, as examroom.selfcheck reports them
+    override_actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    override_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_sitting_checks_finished", "finished_utc"),)

@@ -94,6 +94,16 @@ class Records:
             attempt.status = AttemptStatus.RUNNING.value
             attempt.started_utc = utc
 
+    def set_suspended(self, attempt_id: int, suspended: bool, reason: str = "") -> None:
+        """A running attempt suspended by a device fault, or resumed."""
+        with self._sessions.begin() as session:
+            attempt = self._get(session, attempt_id)
+            expected = AttemptStatus.RUNNING if suspended else AttemptStatus.SUSPENDED
+            if attempt.status != expected.value:
+                raise RecordError(f"attempt {attempt_id} is {attempt.status}, not {expected.value}")
+            attempt.status = (AttemptStatus.SUSPENDED if suspended else AttemptStatus.RUNNING).value
+            attempt.reason = reason
+
     def append_journal(self, attempt_id: int, entries: Iterable[tuple[int, Observation]],
                        prev_hash: str | None = None) -> str:
         """Append rows to the attempt's hash chain; returns the new head (give it back next time)."""

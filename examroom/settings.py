@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 PARITIES = {"N", "E", "O", "M", "S"}
+EPOCH_ENDS = ("auto", "GGA", "RMC", "VTG", "HDT")
+# Fix qualities a site may require for judging, best first (GGA quality indicator values).
+REQUIRED_FIX = {"rtk_fixed": (4,), "rtk_float": (4, 5), "dgps": (2, 4, 5), "single": (1, 2, 4, 5)}
 
 
 class SettingsError(ValueError):
@@ -20,11 +23,15 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class SerialSettings:
-    port: str  # a device path, a by-id path, or a pyserial URL (socket://, loop://)
+    # A device path, a stable /dev/serial/by-id/ path, or a pyserial URL (socket://, loop://);
+    # or "" with usb_serial: the USB adapter's serial number, resolved when the course starts
+    # (examroom.serial_ports), so a device moved to another USB socket is still found.
+    port: str
     baudrate: int = 38400
     parity: str = "N"
     bytesize: int = 8
     stopbits: float = 1
+    usb_serial: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,9 @@ class VehicleSettings:
     signals: SerialSettings
     gnss_rate: float = 10.0
     signals_rate: float = 20.0
+    # The receiver's last sentence of an epoch; "auto" learns it (receivers differ: u-blox
+    # sends GGA last, many others GGA first).
+    gnss_epoch_end: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class CourseBoardSettings:
     unit: int
     inputs: list[str | None]  # input index -> course element id (None: not wired)
     poll_rate: float = 20.0
+    address: int = 0  # first discrete input read (function 02); len(inputs) are read
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,12 @@ class SiteSettings:
     data_dir: Path | None = None
     province_files: list[Path] = field(default_factory=list)  # rule overrides, applied in order
     video: Any = None  # examroom.video.config.VideoSettings when the site has cameras
+    raw_capture_dir: Path | None = None  # raw device bytes per attempt (None: not captured)
+    required_fix: str = "rtk_fixed"  # GNSS fix judging needs (a key of REQUIRED_FIX)
+    max_correction_age: float = 10.0  # seconds; older RTK corrections are a device fault
+    fault_after: float = 1.0  # seconds a device must stay at fault before an attempt is suspended
+    # Exams start only after a passed pre-sitting self-check or a logged override (examroom.selfcheck).
+    require_selfcheck: bool = True
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -81,6 +98,12 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     _unique([v.id for v in vehicles], "vehicles", "id")
     _unique([b.id for b in boards], "course_boards", "id")
     web = _Reader(reader.table("web", {}), "web")
+    health = _Reader(reader.table("health", {}), "health")
+    selfcheck = _Reader(reader.table("selfcheck", {}), "selfcheck")
+    raw_dir = reader.optional_text("raw_capture_dir")
+    required_fix = health.text("required_fix", "rtk_fixed")
+    if required_fix not in REQUIRED_FIX:
+        raise SettingsError(f"health.required_fix: must be one of {list(REQUIRED_FIX)}, got {required_fix!r}")
     settings = SiteSettings(
         database_url=database_url,
         course_file=(base / reader.text("course_file")).resolve(),
@@ -89,9 +112,17 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
         data_dir=(base / reader.text("data_dir", ".")).resolve(),
         province_files=_files(reader.list("province_files", []), base, "province_files"),
-        video=_video(reader.table("video", None), base))
+        video=_video(reader.table("video", None), base),
+        raw_capture_dir=(base / raw_dir).resolve() if raw_dir else None, required_fix=required_fix,
+        max_correction_age=health.number("max_correction_age", 10.0, low=0.5, high=600),
+        fault_after=health.number("fault_after", 1.0, low=0.2, high=30),
+        require_selfcheck=selfcheck.boolean("required", True))
     reader.done()
     web.done()
+    health.done()
+    selfcheck.done()
+    _check_inputs(boards)
+    _check_ports(vehicles, boards)
     return settings
 
 
@@ -111,36 +142,105 @@ def _video(table: dict | None, base: Path):
 
 
 def _vehicle(r: "_Reader") -> VehicleSettings:
-    v = VehicleSettings(id=r.text("id"), plate=r.text("plate"), model=r.text("model"),
-                        gnss=_serial(_Reader(r.table("gnss"), r.path + ".gnss")),
-                        signals=_serial(_Reader(r.table("signals"), r.path + ".signals")),
-                        gnss_rate=r.number("gnss_rate", 10.0, low=1, high=50),
-                        signals_rate=r.number("signals_rate", 20.0, low=1, high=200))
-    r.done()
+    vid = r.text("id")
+    try:
+        epoch_end = r.text("gnss_epoch_end", "auto")
+        if epoch_end not in EPOCH_ENDS:
+            raise SettingsError(f"{r.path}.gnss_epoch_end: must be one of {list(EPOCH_ENDS)}, got {epoch_end!r}")
+        v = VehicleSettings(id=vid, plate=r.text("plate"), model=r.text("model"),
+                            gnss=_serial(_Reader(r.table("gnss"), r.path + ".gnss")),
+                            signals=_serial(_Reader(r.table("signals"), r.path + ".signals")),
+                            gnss_rate=r.number("gnss_rate", 10.0, low=1, high=50),
+                            signals_rate=r.number("signals_rate", 20.0, low=1, high=200),
+                            gnss_epoch_end=epoch_end)
+        r.done()
+    except SettingsError as exc:
+        raise SettingsError(f"{exc} (vehicle {vid})") from None
     return v
 
 
 def _board(r: "_Reader") -> CourseBoardSettings:
-    inputs = r.list("inputs")
-    for i, element in enumerate(inputs):
-        if not isinstance(element, str):
-            raise SettingsError(f"{r.path}.inputs[{i}]: must be a course element id or \"\", got {element!r}")
-    b = CourseBoardSettings(id=r.text("id"), serial=_serial(_Reader(r.table("serial"), r.path + ".serial")),
-                            unit=r.integer("unit", low=1, high=247),
-                            inputs=[e or None for e in inputs],
-                            poll_rate=r.number("poll_rate", 20.0, low=1, high=100))
-    r.done()
+    bid = r.text("id")
+    try:
+        inputs = r.list("inputs")
+        for i, element in enumerate(inputs):
+            if not isinstance(element, str):
+                raise SettingsError(f"{r.path}.inputs[{i}]: must be a course element id or \"\", got {element!r}")
+        if not 1 <= len(inputs) <= 2000:
+            raise SettingsError(f"{r.path}.inputs: a board has 1 to 2000 inputs, got {len(inputs)}")
+        b = CourseBoardSettings(id=bid, serial=_serial(_Reader(r.table("serial"), r.path + ".serial")),
+                                unit=r.integer("unit", low=1, high=247),
+                                inputs=[e or None for e in inputs],
+                                poll_rate=r.number("poll_rate", 20.0, low=1, high=100),
+                                address=r.integer("address", 0, low=0, high=65535 - len(inputs) + 1))
+        r.done()
+    except SettingsError as exc:
+        raise SettingsError(f"{exc} (course board {bid})") from None
     return b
 
 
 def _serial(r: "_Reader") -> SerialSettings:
-    s = SerialSettings(port=r.text("port"), baudrate=r.integer("baudrate", 38400, low=1200, high=921600),
+    usb_serial = r.optional_text("usb_serial")
+    port = r.optional_text("port") or ""
+    if usb_serial is None and not port:
+        raise SettingsError(f"{r.path}: give port (a device path, /dev/serial/by-id/... or a URL) "
+                            f"or usb_serial (the USB adapter's serial number)")
+    if usb_serial is not None and port:
+        raise SettingsError(f"{r.path}: give port or usb_serial, not both")
+    s = SerialSettings(port=port, baudrate=r.integer("baudrate", 38400, low=1200, high=921600),
                        parity=r.text("parity", "N").upper(), bytesize=r.integer("bytesize", 8, low=5, high=8),
-                       stopbits=r.number("stopbits", 1, low=1, high=2))
+                       stopbits=r.number("stopbits", 1, low=1, high=2), usb_serial=usb_serial)
     if s.parity not in PARITIES:
         raise SettingsError(f"{r.path}.parity: must be one of {sorted(PARITIES)}, got {s.parity!r}")
+    if s.stopbits not in (1, 1.5, 2):
+        raise SettingsError(f"{r.path}.stopbits: must be 1, 1.5 or 2, got {s.stopbits}")
     r.done()
     return s
+
+
+def _check_ports(vehicles: list[VehicleSettings], boards: list[CourseBoardSettings]) -> None:
+    """Two devices on one port would each read half of the bytes (ports are opened exclusively)."""
+    seen: dict[tuple[str, str], str] = {}
+    places = [(f"vehicles[{i}].gnss", f"{v.id} GNSS", v.gnss) for i, v in enumerate(vehicles)]
+    places += [(f"vehicles[{i}].signals", f"{v.id} signal board", v.signals) for i, v in enumerate(vehicles)]
+    places += [(f"course_boards[{i}].serial", f"course board {b.id}", b.serial) for i, b in enumerate(boards)]
+    for path, device, serial in places:
+        key = ("usb_serial", serial.usb_serial) if serial.usb_serial else ("port", serial.port)
+        if key in seen:
+            raise SettingsError(f"{path}: {device} uses the same {key[0]} {key[1]!r} as {seen[key]}; "
+                                f"each device needs its own serial port")
+        seen[key] = device
+
+
+def check_against_course(settings: "SiteSettings", course) -> None:
+    """Board inputs must name sensed elements of the course (pole and bridge-deck switches)."""
+    from scoring.item_geometry import BridgeItem, PileItem
+
+    known = set()
+    for item in course.items.values():
+        if isinstance(item, PileItem):
+            known.update(pole.element for pole in item.poles)
+        elif isinstance(item, BridgeItem) and item.deck_sensors:
+            known.update(deck.element for deck in item.decks.values())
+    for i, b in enumerate(settings.course_boards):
+        for j, element in enumerate(b.inputs):
+            if element is not None and element not in known:
+                raise SettingsError(f"course_boards[{i}].inputs[{j}]: {element!r} is not a sensed element of "
+                                    f"course {course.name} (course board {b.id}; known: {', '.join(sorted(known))})")
+
+
+def _check_inputs(boards: list[CourseBoardSettings]) -> None:
+    """One course element is wired to one input: two would make its sensor fire twice."""
+    seen: dict[str, str] = {}
+    for i, b in enumerate(boards):
+        for j, element in enumerate(b.inputs):
+            if element is None:
+                continue
+            here = f"course_boards[{i}].inputs[{j}]"
+            if element in seen:
+                raise SettingsError(f"{here}: element {element!r} is already wired at {seen[element]} "
+                                    f"(course board {b.id})")
+            seen[element] = here
 
 
 def _unique(values: list[str], path: str, name: str) -> None:
@@ -178,6 +278,18 @@ class _Reader:
         value = self._get(key, default, (str,), "text")
         if not value.strip():
             raise SettingsError(f"{self.path}.{key}: must not be empty")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if key in self.data else self._get(key, None, (str,), "text")
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        self.used.add(key)
+        value = self.data.get(key, default)
+        if value is _MISSING:
+            raise SettingsError(f"{self.path}.{key}: missing")
+        if not isinstance(value, bool):
+            raise SettingsError(f"{self.path}.{key}: must be true or false, got {value!r}")
         return value
 
     def integer(self, key: str, default: Any = _MISSING, low: int | None = None, high: int | None = None) -> int:

@@ -16,10 +16,11 @@ class Status(str, enum.Enum):
     FAILED = "failed"
     ABORTED = "aborted"  # stopped by the supervisor: no verdict
     DEVICE_FAULT = "device_fault"  # 设备故障: never a candidate's fault
+    SUSPENDED = "suspended"  # 设备故障, waiting for the supervisor: resume or end (then re-run)
 
     @property
     def ended(self) -> bool:
-        return self not in (Status.WAITING, Status.RUNNING)
+        return self not in (Status.WAITING, Status.RUNNING, Status.SUSPENDED)
 
 
 class EventKind(str, enum.Enum):
@@ -27,6 +28,8 @@ class EventKind(str, enum.Enum):
     ITEM_FINISHED = "item_finished"
     DEDUCTION = "deduction"
     ATTEMPT_FINISHED = "attempt_finished"
+    ATTEMPT_SUSPENDED = "attempt_suspended"
+    ATTEMPT_RESUMED = "attempt_resumed"
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,21 @@ One :class:`Judge` follows one vehicle through one attempt. It starts at the
 starts and finishes items as the vehicle crosses their entry and exit lines,
 hands observations to the current item judge and the general judge, and keeps
 the score. It is pure and deterministic: the same stream gives the same result.
+
+A ``device_fault`` command *suspends* a running attempt (设备故障): nothing is
+judged until the supervisor's ``resume``, and the time it was suspended does
+not count, for any timer (a stop on the hill, a time limit): from the resume
+on, every observation's ``t`` is shifted back by the suspended time, so
+deduction times are exam time. The vehicle's previous position is forgotten,
+so a vehicle moved while suspended crosses no line. A ``stop`` or a second
+``device_fault`` while suspended ends the attempt as ``device_fault`` (the
+supervisor re-runs it as a new attempt); a stream that ends while suspended
+reports status ``suspended``. A device fault is never a deduction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Iterable
 
@@ -70,6 +81,8 @@ class Judge:
         self.status = Status.WAITING
         self.score = self.ruleset.start_score
         self.reason = ""
+        self._suspended_at: float | None = None  # raw t of the device fault that suspended it
+        self._paused = 0.0  # seconds suspended so far: subtracted from every later t
         self.deductions: list[Deduction] = []
         self.items: list[ItemRecord] = []
         self.started_t: float | None = None
@@ -92,8 +105,11 @@ class Judge:
         """Judge one observation; returns the events it caused."""
         if self.status.ended or not self._is_mine(obs):
             return []
+        raw_t = obs.t
+        if self._paused:
+            obs = dataclasses.replace(obs, t=obs.t - self._paused)
         if isinstance(obs, Command):
-            self._on_command(obs)
+            self._on_command(obs, raw_t)
         elif self.status == Status.RUNNING:
             if isinstance(obs, Pose):
                 self._on_pose(obs)
@@ -110,19 +126,41 @@ class Judge:
             return obs.vehicle is None or self.vehicle is None or obs.vehicle == self.vehicle
         return self.vehicle is None or obs.vehicle == self.vehicle
 
-    def _on_command(self, cmd: Command) -> None:
+    def _on_command(self, cmd: Command, raw_t: float) -> None:
         if cmd.action == CommandAction.START and self.status == Status.WAITING:
             self.status = Status.RUNNING
             self.started_t = cmd.t
             self.vehicle = self.vehicle or cmd.vehicle
+        elif self.status == Status.SUSPENDED:
+            self._while_suspended(cmd, raw_t)
         elif self.status != Status.RUNNING:
             return
         elif cmd.action == CommandAction.STOP:
             self._end(Status.ABORTED, cmd.t, cmd.utc, cmd.reason or "stopped by the supervisor")
         elif cmd.action == CommandAction.DEVICE_FAULT:
-            self._end(Status.DEVICE_FAULT, cmd.t, cmd.utc, cmd.reason or "device fault")
+            self.status = Status.SUSPENDED
+            self._suspended_at = raw_t
+            self.reason = cmd.reason or "device fault"
+            self._events.append(JudgeEvent(EventKind.ATTEMPT_SUSPENDED, cmd.t, cmd.utc, item=self._item_id(),
+                                           status=self.status, score=self.score))
         elif cmd.action == CommandAction.MANUAL_FAIL:
             self._manual(cmd)
+
+    def _while_suspended(self, cmd: Command, raw_t: float) -> None:
+        if cmd.action == CommandAction.RESUME:
+            self._paused += raw_t - self._suspended_at
+            self._suspended_at = None
+            self.status = Status.RUNNING
+            self._previous = None  # the vehicle may have been moved: no line crossed over the gap
+            t = raw_t - self._paused
+            self._events.append(JudgeEvent(EventKind.ATTEMPT_RESUMED, t, cmd.utc, item=self._item_id(),
+                                           status=self.status, score=self.score))
+        elif cmd.action in (CommandAction.STOP, CommandAction.DEVICE_FAULT):
+            reason = self.reason + (f"; {cmd.reason}" if cmd.reason else "")
+            self._end(Status.DEVICE_FAULT, cmd.t, cmd.utc, reason)
+
+    def _item_id(self) -> str | None:
+        return self.current.item.id if self.current is not None else None
 
     def _manual(self, cmd: Command) -> None:
         if cmd.rule is None or cmd.rule not in self.ruleset.rules:

@@ -57,6 +57,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     from web.cameras import bp as cameras_bp
     from web.live import bp as live_bp
     from web.results import bp as results_bp
+    from web.selfcheck import bp as selfcheck_bp
     from web.stats import bp as stats_bp
 
     i18n.init_app(app)
@@ -64,6 +65,6 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
     for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp, replay_bp,
-                      examday_bp, cameras_bp):
+                      examday_bp, cameras_bp, selfcheck_bp):
         app.register_blueprint(blueprint)
     return app

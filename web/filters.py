@@ -22,6 +22,7 @@ def status_text(status: str) -> str:
         "aborted": _("已中止"),
         "device_fault": _("设备故障"),
         "interrupted": _("中断"),
+        "suspended": _("设备故障，暂停中"),
     }.get(status, status)
 
 

@@ -34,6 +34,10 @@ Pitfalls with pymodbus 3.16 (why the code looks like this):
 * The port vanishing raises ``ConnectionException``; the runner then
   re-opens with back-off.
 * The client keyword is ``device_id=`` (``slave=`` was removed).
+* Raw capture: the client's ``send``/``recv`` are wrapped (``_TappedClient``)
+  so every byte on the bus reaches the runner's tap. A captured reply is
+  decoded again by :meth:`CourseBoardDriver.replay_reply` with pymodbus's own
+  RTU framer and the same conversion to :class:`CourseInputs` as a live poll.
 """
 
 from __future__ import annotations
@@ -44,9 +48,29 @@ from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ModbusIOException
 from pymodbus.framer import FramerType
 from pymodbus.framer.rtu import FramerRTU
+from pymodbus.pdu import DecodePDU
 
 from devices.readings import Clock, CourseInputs
 from devices.runner import DeviceRunner, Driver, OnReading
+
+
+class _TappedClient(ModbusSerialClient):
+    """A pymodbus serial client that shows every byte sent and received to its driver."""
+
+    def __init__(self, driver: "CourseBoardDriver", *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._driver = driver
+
+    def send(self, request: bytes, addr: tuple | None = None) -> int:
+        size = super().send(request, addr)
+        self._driver._on_bytes("tx", request)
+        return size
+
+    def recv(self, size: int | None) -> bytes:
+        data = super().recv(size)
+        if data:
+            self._driver._on_bytes("rx", data)
+        return data
 
 
 class CourseBoardDriver(Driver):
@@ -55,7 +79,8 @@ class CourseBoardDriver(Driver):
     def __init__(self, port: str, *, device: str = "courseboard", unit: int = 1,
                  address: int = 0, count: int = 16, rate: float = 20.0,
                  baudrate: int = 19200, timeout: float = 0.1,
-                 on_change_only: bool = False, heartbeat: float = 1.0) -> None:
+                 on_change_only: bool = False, heartbeat: float = 1.0,
+                 parity: str = "N", bytesize: int = 8, stopbits: float = 1) -> None:
         if not 1 <= count <= 2000:
             raise ValueError("Modbus reads 1..2000 discrete inputs at a time")
         expected = 1.0 / heartbeat if on_change_only else rate
@@ -66,7 +91,10 @@ class CourseBoardDriver(Driver):
         self.count = count
         self.poll_interval = 1.0 / rate
         self.baudrate = baudrate
+        self.parity, self.bytesize, self.stopbits = parity, bytesize, stopbits
         self.timeout = timeout
+        self._clock: Clock | None = None
+        self._poll_rx = bytearray()
         self.on_change_only = on_change_only
         self.heartbeat = heartbeat
         self.counts: Counter[str] = Counter()
@@ -79,9 +107,9 @@ class CourseBoardDriver(Driver):
         self._response_len = 3 + (count + 7) // 8 + 2
 
     def open(self) -> None:
-        self._client = ModbusSerialClient(self.port, framer=FramerType.RTU, baudrate=self.baudrate,
-                                          timeout=self.timeout, retries=0,
-                                          trace_packet=self._trace_packet)
+        self._client = _TappedClient(self, self.port, framer=FramerType.RTU, baudrate=self.baudrate,
+                                     parity=self.parity, bytesize=self.bytesize, stopbits=self.stopbits,
+                                     timeout=self.timeout, retries=0, trace_packet=self._trace_packet)
         if not self._client.connect():
             self._client = None
             raise ConnectionError(f"cannot open {self.port}")
@@ -104,16 +132,48 @@ class CourseBoardDriver(Driver):
                 self._rx_crc_ok = FramerRTU.check_CRC(data[:-2], crc)
         return data
 
+    def _on_bytes(self, direction: str, data: bytes) -> None:
+        if direction == "rx":
+            self.bytes_in += len(data)
+            self._poll_rx += data  # tapped at the end of the poll, with the reading's stamp
+        elif self.tap is not None and self._clock is not None:
+            mono, utc = self._clock.now()
+            self.tap(self.device, direction, data, mono, utc)
+
     def poll(self, clock: Clock) -> list[CourseInputs]:
         assert self._client is not None, "poll() before open()"
+        self._clock = clock
+        self._poll_rx = bytearray()
         self.counts["polls"] += 1
         try:
             rr = self._client.read_discrete_inputs(self.address, count=self.count,
                                                    device_id=self.unit)
         except ModbusIOException as exc:
             self._classify_failure(exc)
+            self._tap_reply(*clock.now())
             return []
         mono, utc = clock.now()
+        self._tap_reply(mono, utc)
+        return self._reply(rr, mono, utc)
+
+    def _tap_reply(self, mono: float, utc) -> None:
+        # One chunk per poll with the stamp its reading gets, so a replay gives the same stamps.
+        if self.tap is not None and self._poll_rx:
+            self.tap(self.device, "rx", bytes(self._poll_rx), mono, utc)
+
+    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list[CourseInputs]:
+        return self.replay_reply(data, mono, utc) if direction == "rx" else []
+
+    def replay_reply(self, data: bytes, mono: float, utc) -> list[CourseInputs]:
+        """The reading a captured reply gives, decoded as a live poll would decode it."""
+        framer = FramerRTU(DecodePDU(False))
+        _, pdu = framer.handleFrame(data, self.unit, 0)
+        if pdu is None:
+            return []
+        return self._reply(pdu, mono, utc)
+
+    def _reply(self, rr, mono: float, utc) -> list[CourseInputs]:
+        self.frames_ok += 1
         if rr.isError():
             self.counts["exceptions"] += 1
             self.report_error(f"exception response: {rr}")
@@ -147,6 +207,9 @@ class CourseBoardDriver(Driver):
     @property
     def frames_dropped(self) -> int:
         return self.counts["crc_errors"] + self.counts["truncated"]
+
+    def idle_state(self) -> str:
+        return "rejected" if self.counts["exceptions"] else "starting"
 
     def health_extra(self) -> dict:
         return {

@@ -29,16 +29,22 @@ class GnssDriver(StreamDriver):
     def __init__(self, port: str, *, device: str = "gnss", baudrate: int = 38400,
                  rate: float = 10.0, epoch_end: str | None = "GGA",
                  talkers: tuple[str, ...] = TALKERS, max_sentence: int = 200,
-                 read_timeout: float = 0.05) -> None:
-        super().__init__(port, device, rate, baudrate, read_timeout)
+                 read_timeout: float = 0.05,
+                 parity: str = "N", bytesize: int = 8, stopbits: float = 1) -> None:
+        super().__init__(port, device, rate, baudrate, read_timeout, parity, bytesize, stopbits)
         self.framer = SentenceFramer(max_length=max_sentence)
         self.decoder = NmeaEpochDecoder(device, epoch_end=epoch_end, talkers=talkers)
 
     def feed(self, data: bytes, mono: float, utc: datetime) -> list[GnssFix]:
         fixes: list[GnssFix] = []
         for sentence in self.framer.feed(data):
+            self.frames_ok += 1
             fixes += self.decoder.push(sentence, mono, utc)
         return fixes
+
+    def idle_state(self) -> str:
+        # Valid sentences but no fix reading: the receiver reports epochs without a position.
+        return "no_fix" if self.decoder.status.fix_quality == 0 else "starting"
 
     def on_disconnect(self) -> None:
         self.framer.reset()

@@ -26,8 +26,9 @@ class SignalBoardDriver(StreamDriver):
     kind = "signalboard"
 
     def __init__(self, port: str, *, device: str = "signalboard", baudrate: int = 115200,
-                 rate: float = 20.0, read_timeout: float = 0.05) -> None:
-        super().__init__(port, device, rate, baudrate, read_timeout)
+                 rate: float = 20.0, read_timeout: float = 0.05,
+                 parity: str = "N", bytesize: int = 8, stopbits: float = 1) -> None:
+        super().__init__(port, device, rate, baudrate, read_timeout, parity, bytesize, stopbits)
         self.framer = SentenceFramer(max_length=MAX_LENGTH)
         self.counts: Counter[str] = Counter()
         self._last_seq: int | None = None
@@ -50,6 +51,7 @@ class SignalBoardDriver(StreamDriver):
                     self.counts["sequence_gaps"] += gap
             self._last_seq = d.sequence
             self._present = d.present
+            self.frames_ok += 1
             out.append(SignalFrame(mono=mono, utc=utc, device=self.device, sequence=d.sequence,
                                    flags=d.flags, present=d.present, gear=d.gear, roll=d.roll))
         return out

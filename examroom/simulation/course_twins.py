@@ -60,6 +60,7 @@ class _VehicleTwins:
         self.signal_cable = NullModem()
         self._lock = threading.Lock()
         self._truth: VehicleTruth | None = None
+        self.gnss_quality = 4  # GGA quality the receiver reports (tests drop it to 5: RTK float)
         present = MOTORCYCLE if vehicle_class in _HELMET_CLASSES else THREE_WHEELER
         self.gnss = GnssSimulator(self.gnss_cable.a, self._gnss_truth, clock=clock)
         self.signals = SignalBoardSimulator(self.signal_cable.a, self._signal_state, present=present,
@@ -83,7 +84,7 @@ class _VehicleTwins:
                                              self.origin.longitude, self.origin.altitude)
         course = (truth.heading + 180.0) % 360.0 if truth.reversing else truth.heading
         return GnssTruth(latitude=float(lat), longitude=float(lon), altitude=float(alt), speed=truth.speed,
-                         course=course, heading=truth.heading, quality=4)
+                         course=course, heading=truth.heading, quality=self.gnss_quality)
 
     def _signal_state(self) -> SignalState:
         with self._lock:

@@ -1,3 +1,4 @@
+import os
 import threading
 
 import pytest
@@ -51,6 +52,8 @@ def test_unplug_hangs_up_and_replug_works_on_same_paths(modem):
     modem.unplug()
     with pytest.raises(serial.SerialException):
         b.read(1)
+    # the device node is gone, as a pulled USB adapter's is (its pts number may be reused)
+    assert not os.path.lexists(modem.a) and not os.path.lexists(modem.b)
     a.close()
     b.close()
     modem.replug()

@@ -67,10 +67,34 @@ def test_manual_fail_names_a_manual_rule(link, records):
     assert [d.rule for d in records.attempt(attempt).deductions] == ["general.instruction"]
 
 
-def test_device_fault_is_never_a_deduction(link, records):
+def _wait_status(records, attempt, status, timeout=5.0):
+    import time
+
+    end = time.monotonic() + timeout
+    while records.attempt(attempt).status != status and time.monotonic() < end:
+        time.sleep(0.02)
+    return records.attempt(attempt).status
+
+
+def test_device_fault_suspends_and_resume_continues(link, records):
     controller, client, candidate = link
     attempt = controller.begin_attempt("V1", candidate, "张伟")
     ok, _ = client.send(action="device_fault", vehicle="V1", actor="wang", reason="GNSS 天线松动")
+    assert ok and _wait_status(records, attempt, "suspended") == "suspended"
+    refused, answer = client.send(action="device_fault", vehicle="V9", actor="wang", reason="x")
+    assert not refused
+    ok, _ = client.send(action="resume", vehicle="V1", actor="wang", reason="天线已紧固")
+    assert ok and _wait_status(records, attempt, "running") == "running"
+    not_suspended, answer = client.send(action="resume", vehicle="V1", actor="wang", reason="x")
+    assert not not_suspended and "not suspended" in answer["error"]
+
+
+def test_a_suspended_attempt_stopped_ends_as_device_fault_never_a_deduction(link, records):
+    controller, client, candidate = link
+    attempt = controller.begin_attempt("V1", candidate, "张伟")
+    client.send(action="device_fault", vehicle="V1", actor="wang", reason="信号板无数据")
+    _wait_status(records, attempt, "suspended")
+    ok, _ = client.send(action="stop", vehicle="V1", actor="wang", reason="换车重考")
     assert ok and controller.wait_finished(attempt, 5) is AttemptStatus.DEVICE_FAULT
     assert records.attempt(attempt).deductions == []
 
@@ -100,3 +124,19 @@ def test_commands_need_the_token(link):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 403
+
+
+def test_rerun_after_a_device_fault_starts_a_new_attempt(link, records):
+    from examroom.commands import CommandDesk
+    from examroom.device_health import rerun_attempt
+
+    controller, _client, candidate = link
+    desk = CommandDesk(controller, controller.ruleset,
+                       rerun=lambda attempt, actor, reason: rerun_attempt(controller, records, attempt, actor, reason))
+    attempt = controller.begin_attempt("V1", candidate, "张伟")
+    desk.handle({"action": "device_fault", "vehicle": "V1", "actor": "wang", "reason": "GNSS 天线松动"})
+    _wait_status(records, attempt, "suspended")
+    answer = desk.handle({"action": "rerun", "vehicle": "V1", "actor": "wang", "reason": "换备用车载终端"})
+    assert answer["attempt"] == attempt and answer["new_attempt"] != attempt
+    assert records.attempt(attempt).status == "device_fault" and records.attempt(attempt).deductions == []
+    assert controller.running_attempt("V1") == answer["new_attempt"]

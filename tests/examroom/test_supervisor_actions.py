@@ -34,7 +34,9 @@ def _candidate(records, n):
 @pytest.mark.parametrize("act, status", [
     (lambda c: c.manual_fail("V1", "general.instruction", "考试员甲", "未按指令停车"), "failed"),
     (lambda c: c.stop_attempt("V1", "考试员甲", "考生身体不适，中止考试"), "aborted"),
-    (lambda c: c.device_fault("V1", "信号板无数据超过 2 秒", actor="考试员甲"), "device_fault"),
+    # A device fault suspends the attempt; ended while suspended, it stays a device fault.
+    (lambda c: (c.device_fault("V1", "信号板无数据超过 2 秒", actor="考试员甲"),
+                c.stop_attempt("V1", "考试员甲", "换车重考")), "device_fault"),
 ])
 def test_each_action_is_journaled_with_who_and_why_and_sealed(controller, records, act, status):
     attempt = controller.begin_attempt("V1", _candidate(records, 61), "王建国")

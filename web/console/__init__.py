@@ -1,4 +1,4 @@
-"""Supervisor actions on a running attempt: stop, manual 不合格 (人工评判), device fault."""
+"""Supervisor actions: stop, manual 不合格 (人工评判), device fault; resume or re-run a suspended attempt."""
 
 from flask import Blueprint
 

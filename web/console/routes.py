@@ -10,7 +10,7 @@ from web.console import bp
 from web.controlclient import ControllerClient, ControllerUnavailable
 from web.security import SUPERVISORS, audit, roles
 
-ACTIONS = ("stop", "manual_fail", "device_fault")
+ACTIONS = ("stop", "manual_fail", "device_fault", "resume", "rerun")
 
 
 def _controller() -> ControllerClient | None:

@@ -38,10 +38,12 @@
       a.href = "/attempts/" + v.attempt;
       el.appendChild(a);
     }
-    if (t.canAct && v.status === "running") {
+    const actions = v.status === "running" ? [["stop", t.tStop], ["manual_fail", t.tManual], ["device_fault", t.tFault]]
+      : v.status === "suspended" ? [["resume", t.tResume], ["rerun", t.tRerun], ["stop", t.tEnd]] : [];
+    if (t.canAct && actions.length) {
       const bar = document.createElement("div");
       bar.className = "actions";
-      [["stop", t.tStop], ["manual_fail", t.tManual], ["device_fault", t.tFault]].forEach(function (pair) {
+      actions.forEach(function (pair) {
         const b = text("button", pair[1]);
         b.type = "button";
         b.dataset.action = pair[0];

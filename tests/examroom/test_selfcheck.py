@@ -1,0 +1,121 @@
+"""The pre-sitting self-check: walk-round ticks, device checks, and the gate on begin_attempt."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from devices.readings import CourseInputs
+from examroom.demo import DemoCourse
+from examroom.records import CandidateInfo
+from examroom.selfcheck import SelfCheckRefused, WalkRound
+from examroom.settings import CourseBoardSettings, SerialSettings, SiteSettings
+from examroom.simulation.world import VehicleTruth
+from tests.devices.conftest import wait_for
+
+T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
+
+
+def board_reading(inputs, device="B1"):
+    return CourseInputs(mono=0.0, utc=T0, device=device, unit=1, inputs=tuple(inputs))
+
+
+def test_walk_round_ticks_on_rising_edges_only():
+    settings = SiteSettings(database_url="sqlite://", course_file=".", rule_set_file=".", course_boards=[
+        CourseBoardSettings(id="B1", serial=SerialSettings("/dev/null"), unit=1,
+                            inputs=["pile.pole1", None, "pile.pole2", "bridge.A"])])
+    walk = WalkRound(settings)
+    assert walk.observe(board_reading([0, 0, 1, 0])) == []  # first poll: where inputs start
+    assert walk.observe(board_reading([1, 1, 1, 0])) == ["pile.pole1"]  # input 1 is not wired
+    assert walk.observe(board_reading([0, 0, 1, 0])) == []
+    assert walk.observe(board_reading([1, 0, 1, 0])) == []  # already ticked
+    # pole2 was active from the start (a stuck switch) and never went inactive: not ticked
+    assert walk.pending() == ["pile.pole2", "bridge.A"]
+    assert walk.observe(board_reading([0, 0, 0, 1])) == ["bridge.A"]
+    assert walk.observe(board_reading([0, 0, 1, 1])) == ["pile.pole2"]
+    assert walk.pending() == []
+
+
+@pytest.mark.slow
+def test_exam_starts_only_after_the_check_passed(tmp_path):
+    demo = DemoCourse(tmp_path, speed=4.0, selfcheck_override=False).start()
+    service = demo.service
+    try:
+        # Nothing checked yet: GNSS twins silent, no sensor touched.
+        with pytest.raises(SelfCheckRefused, match="场地信号检测未通过且未登记放行"):
+            service.controller.begin_attempt("V1", 1)
+        report = wait_for(lambda: service.sitting_checks.latest().report["devices"] and
+                          service.sitting_checks.latest().report)
+        assert not report["passed"]
+        gnss = next(d for d in report["devices"] if d["device"] == "V1.gnss")
+        assert not gnss["ok"] and gnss["problems"]
+
+        # The vehicles stand on the course; a receiver placed far away is reported.
+        demo.sim.vehicles["V1"].show(VehicleTruth(x=0.0, y=0.0, heading=0.0, speed=0.0))
+        demo.sim.vehicles["V2"].show(VehicleTruth(x=5000.0, y=0.0, heading=0.0, speed=0.0))
+
+        def device(name):
+            return next(d for d in service.sitting_checks.latest().report["devices"] if d["device"] == name)
+
+        wait_for(lambda: device("V1.gnss")["ok"], timeout=10)
+        wait_for(lambda: device("V2.gnss")["inside_course"] is False, timeout=10)
+        assert any("不在考场范围内" in p for p in device("V2.gnss")["problems"])
+        demo.sim.vehicles["V2"].show(VehicleTruth(x=3.0, y=0.0, heading=0.0, speed=0.0))
+        wait_for(lambda: service.sitting_checks.latest().report["devices_ok"], timeout=10)
+
+        # The walk-round: each pole touched, each deck switch pressed, once.
+        elements = demo.sim.elements
+        assert service.sitting_checks.latest().report["sensors_total"] == len(elements) > 0
+        with pytest.raises(SelfCheckRefused, match="未触发传感器"):
+            service.controller.begin_attempt("V1", 1)
+        for element in elements:
+            demo.sim.board.set_input(demo.sim._index[element], True)
+            wait_for(lambda: any(s["element"] == element and s["fired"]
+                                 for s in service.selfcheck.report(service.health(), T0)["sensors"]))
+            demo.sim.board.set_input(demo.sim._index[element], False)
+        wait_for(lambda: service.sitting_checks.latest().passed, timeout=10)
+        candidate = service.records.ensure_candidate(
+            CandidateInfo("张三", "620102199001011234", "62000001", "E"))
+        attempt = service.controller.begin_attempt("V1", candidate)
+        assert service.controller.running_attempt("V1") == attempt
+        service.controller.stop_attempt("V1", "考官", "测试")
+    finally:
+        demo.stop()
+
+
+@pytest.mark.slow
+def test_override_is_logged_with_actor_and_reason(tmp_path):
+    demo = DemoCourse(tmp_path, speed=4.0, selfcheck_override=False).start()
+    service = demo.service
+    try:
+        with pytest.raises(ValueError, match="name and a reason"):
+            service.override_selfcheck("考官李", "  ")
+        service.override_selfcheck("考官李", "3号杆传感器待修，人工评判该杆")
+        row = service.sitting_checks.latest()
+        assert (row.override_actor, row.override_reason) == ("考官李", "3号杆传感器待修，人工评判该杆")
+        assert not row.passed and row.override_utc is not None
+        candidate = service.records.ensure_candidate(CandidateInfo("李四", "620102199001011235", "62000002", "E"))
+        attempt = service.controller.begin_attempt("V1", candidate)
+        assert attempt and service.gate.refused == []
+        service.controller.stop_attempt("V1", "考官李", "测试")
+    finally:
+        demo.stop()
+
+
+@pytest.mark.slow
+def test_a_new_day_starts_a_new_check(tmp_path):
+    from datetime import timedelta
+
+    demo = DemoCourse(tmp_path, speed=1.0, selfcheck_override=False).start()
+    service = demo.service
+    try:
+        first = service.gate.check_id
+        service.override_selfcheck("考官李", "昨日放行")
+        later = service.selfcheck.started_utc + timedelta(days=1)
+        clock_now = service.clock.now
+        service.clock.now = lambda: (clock_now()[0], later)  # the controller ran through the night
+        wait_for(lambda: service.gate.check_id != first, timeout=5)
+        with pytest.raises(SelfCheckRefused, match="场地信号检测未通过且未登记放行"):
+            service.controller.begin_attempt("V1", 1)
+        assert service.sitting_checks.get(first).override_actor == "考官李"  # yesterday's stays on record
+    finally:
+        demo.stop()

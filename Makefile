@@ -5,8 +5,9 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_ARGS ?=
 
-# Debian packages: a CJK font for slips and overlays, Chromium for the browser tests.
-SYSTEM_PACKAGES ?= fonts-wqy-microhei chromium
+# Debian packages: a CJK font for slips and overlays, Chromium for the browser tests,
+# poppler-utils to read result slips back in the tests.
+SYSTEM_PACKAGES ?= fonts-wqy-microhei chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench clean system-packages

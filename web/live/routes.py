@@ -17,7 +17,12 @@ from web.services import feed
 @bp.get("/")
 @roles(*STAFF)
 def course():
-    return render_template("live.html", vehicles=feed().state())
+    # Each vehicle's camera is the controller's chase camera for it, if the course has one.
+    from web.cameras.routes import _cameras
+
+    listed, _reachable = _cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
+    cameras = {c["camera"]: c["src"] for c in listed}
+    return render_template("live.html", vehicles=feed().state(), cameras=cameras)
 
 
 @bp.get("/live/stream")

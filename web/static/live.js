@@ -7,6 +7,8 @@
   const link = document.getElementById("link");
   const t = box.dataset;
   const vehicles = {};
+  const cameras = JSON.parse(t.cameras || "{}");
+  const health = {};  // vehicle -> [device status], from the controller's health events
 
   function text(tag, value, cls) {
     const el = document.createElement(tag);
@@ -15,14 +17,39 @@
     return el;
   }
 
+  // Each card is made once and its body refilled on every event: the camera picture, a
+  // live MJPEG stream, must not be reconnected each time the state changes.
+  const cards = {};
   function card(v) {
-    const el = document.createElement("article");
-    el.className = "card";
-    el.id = "vehicle-" + v.vehicle;
-    el.dataset.attempt = v.attempt || "";
+    let article = cards[v.vehicle];
+    if (!article) {
+      article = cards[v.vehicle] = document.createElement("article");
+      article.className = "card";
+      article.id = "vehicle-" + v.vehicle;
+      article.appendChild(document.createElement("div")).className = "body";
+      const camera = cameras["chase-" + v.vehicle];
+      if (camera) {
+        const img = document.createElement("img");
+        img.src = camera;
+        img.className = "camera";
+        img.alt = v.plate || v.vehicle;
+        article.appendChild(img);
+      }
+    }
+    article.dataset.attempt = v.attempt || "";
+    const el = article.querySelector(".body");
+    el.replaceChildren();
     el.appendChild(text("h2", (v.plate || v.vehicle) + " · " + (v.vehicle_class || "")));
     el.appendChild(text("div", t.tCandidate + ": " + (v.candidate || "—")));
     el.appendChild(text("div", t.tItem + ": " + (v.item_text || "—")));
+    const devices = health[v.vehicle] || [];
+    if (devices.length) {
+      const line = devices.map(function (d) {
+        return d.device + " " + (d.kind === "gnss" && d.fix_text ? d.fix_text : d.line_text || (d.alive ? "✓" : "✗"));
+      }).join(" · ");
+      el.appendChild(text("div", t.tDevices + ": " + line,
+        devices.every(function (d) { return d.alive; }) ? "health ok" : "health bad"));
+    }
     el.appendChild(text("div", v.status_text || "", "status st-" + (v.status || "")));
     el.appendChild(text("div", String(v.score ?? "—"), "score"));
     const list = document.createElement("ul");
@@ -52,7 +79,7 @@
       });
       el.appendChild(bar);
     }
-    return el;
+    return article;
   }
 
   // A supervisor's action: a reason is always asked for; a manual fail also names the rule.
@@ -90,10 +117,15 @@
   }
 
   function render() {
-    box.replaceChildren();
     const ids = Object.keys(vehicles).sort();
+    Array.from(box.children).forEach(function (child) {  // the empty note, or a vehicle gone
+      if (!child.id || !vehicles[child.id.replace("vehicle-", "")]) child.remove();
+    });
     if (!ids.length) box.appendChild(text("p", t.empty));
-    ids.forEach(function (id) { box.appendChild(card(vehicles[id])); });
+    ids.forEach(function (id) {
+      const c = card(vehicles[id]);
+      if (c.parentNode !== box) box.appendChild(c);  // existing cards stay where they are
+    });
   }
 
   function speak(message) {
@@ -116,7 +148,13 @@
         window.location.reload();
         return;
       }
-      if (ev.type === "state") {
+      if (ev.type === "health") {
+        Object.keys(health).forEach(function (k) { delete health[k]; });
+        (ev.devices || []).forEach(function (d) {
+          if (!d.vehicle) return;
+          (health[d.vehicle] = health[d.vehicle] || []).push(d);
+        });
+      } else if (ev.type === "state") {
         Object.keys(vehicles).forEach(function (k) { delete vehicles[k]; });
         Object.assign(vehicles, ev.vehicles);
       } else if (ev.vehicle_state) {

@@ -22,15 +22,19 @@ class CommandRefused(ValueError):
 class CommandDesk:
     def __init__(self, controller: Controller, ruleset: RuleSet,
                  resume: Callable[[str, str, str], None] | None = None,
-                 rerun: Callable[[int, str, str], int] | None = None) -> None:
+                 rerun: Callable[[int, str, str], int] | None = None,
+                 start: Callable[[int], int] | None = None) -> None:
         self.controller = controller
         self.ruleset = ruleset
         # Resume checks the devices first and re-run ends and restarts: the course service's.
         self._resume_fn = resume or controller.resume_attempt
         self._rerun_fn = rerun
+        self._start_fn = start  # starts a called booking's attempt on its vehicle (exam day's call-up)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         action = request.get("action")
+        if action == "start":
+            return self._start(request)
         handler = {"stop": self._stop, "manual_fail": self._manual_fail, "device_fault": self._device_fault,
                    "resume": self._resume, "rerun": self._rerun, "manual_rules": self._manual_rules}.get(action)
         if handler is None:
@@ -68,6 +72,19 @@ class CommandDesk:
         actor, reason = self._who(request)
         self.controller.device_fault(vehicle, reason, actor=actor)
         return {"attempt": attempt}
+
+    def _start(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self._start_fn is None:
+            raise CommandRefused("starting from the console is not available on this controller")
+        if not str(request.get("actor") or "").strip():
+            raise CommandRefused("actor: who starts the attempt must be named")
+        booking = request.get("booking")
+        if not isinstance(booking, int):
+            raise CommandRefused("booking: the called booking's number")
+        try:
+            return {"attempt": self._start_fn(booking)}
+        except (ValueError, RuntimeError, LookupError) as exc:  # the call-up's refusal, e.g. 未被叫号
+            raise CommandRefused(str(exc)) from exc
 
     def _resume(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
         attempt = self._attempt(vehicle)

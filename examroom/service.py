@@ -85,7 +85,8 @@ class CourseService:
                                         fault_after=settings.fault_after)
         self._setup_selfcheck(self.sessions)
         self.commands = CommandDesk(self.controller, self.ruleset, resume=lambda *a: self.resume_attempt(*a),
-                                    rerun=lambda *a: self.rerun_attempt(*a))
+                                    rerun=lambda *a: self.rerun_attempt(*a),
+                                    start=lambda booking: self.callup.start(booking, self.controller))
         self.feed_server = FeedServer(self.feed, port=feed_port, commands=self.commands.handle, token=command_token)
         # Scheduled jobs run here, in the one controller process, never in web workers: the
         # sittings' phases (persistent job store, each phase once) and the video housekeeping.

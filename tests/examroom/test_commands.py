@@ -140,3 +140,28 @@ def test_rerun_after_a_device_fault_starts_a_new_attempt(link, records):
     assert answer["attempt"] == attempt and answer["new_attempt"] != attempt
     assert records.attempt(attempt).status == "device_fault" and records.attempt(attempt).deductions == []
     assert controller.running_attempt("V1") == answer["new_attempt"]
+
+
+def test_start_a_called_candidate_from_the_console(records, engine, tmp_path):
+    from examroom.callup import CallUp
+    from examroom.commands import CommandDesk, CommandRefused
+    from tests.examroom.test_checkin_callup import _checked_in, day as day_fixture  # noqa: F401
+
+    sessions, s1, _ = day_fixture.__wrapped__(engine, tmp_path)
+    course, ruleset = demo_course(), load_ruleset(default_ruleset_path())
+    controller = Controller(course, ruleset, records, LiveFeed(), ScaledClock(1.0),
+                            [VehicleInfo("V1", "甘K·3071学", "E", "E-01")])
+    controller.start()
+    try:
+        desk = CommandDesk(controller, ruleset, start=lambda booking: CallUp(sessions).start(booking, controller))
+        booking, _queue = _checked_in(sessions, s1, 11)
+        with pytest.raises(CommandRefused, match="未被叫号"):
+            desk.handle({"action": "start", "booking": booking, "actor": "wang"})
+        assert CallUp(sessions).call_next(s1, "V1") == booking
+        with pytest.raises(CommandRefused, match="actor"):
+            desk.handle({"action": "start", "booking": booking, "actor": ""})
+        attempt = desk.handle({"action": "start", "booking": booking, "actor": "wang"})["attempt"]
+        assert controller.running_attempt("V1") == attempt
+        assert records.attempt(attempt).booking_id == booking
+    finally:
+        controller.stop()

@@ -95,3 +95,14 @@ def test_manual_fail_from_the_dialog_in_a_browser(console, records):
         server.shutdown()
         follower.stop()
         feed_server.stop()
+
+
+def test_start_from_the_call_up_page_is_audited_and_refusals_shown(console, records):
+    app, _controller, _candidate = console
+    c, token = _signed_in(app, "supervisor")
+    response = c.post("/console/start/5", data={"csrf_token": token, "next": "/examday/"})
+    assert response.status_code == 302 and response.location == "/examday/"
+    entry = AuditLog(records.sessions).entries()[0]
+    assert (entry.action, entry.target) == ("start", "booking 5") and "refused" in entry.detail
+    auditor, auditor_token = _signed_in(app, "auditor")
+    assert auditor.post("/console/start/5", data={"csrf_token": auditor_token}).status_code == 403

@@ -158,6 +158,7 @@ def test_candidate_finds_only_their_own_result(app, records, attempt):
     assert "合格" in page and f"/candidate/attempts/{attempt}" in page
     mine = client.get(f"/candidate/attempts/{attempt}").get_data(as_text=True)
     assert "621***********123X" in mine and "62120219900101123X" not in mine
+    assert f"/examday/verify/{attempt}" in mine  # the candidate can check the sealed record
     assert client.get(f"/candidate/attempts/{other_attempt}").status_code == 404
     assert client.get(f"/attempts/{attempt}").status_code == 302  # staff pages stay closed
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -40,6 +40,21 @@ def act(vehicle: str, action: str):
     outcome = "done" if status == 200 else f"refused: {response.get_json().get('error')}"
     audit(action, f"vehicle {vehicle}", f"{reason} {rule or ''} ({outcome})".strip())
     return response, status
+
+
+@bp.post("/start/<int:booking>")
+@roles(*SUPERVISORS)
+def start(booking: int):
+    """Start the called candidate's attempt (from the call-up page); back to where it was asked."""
+    response, status = _send(action="start", booking=booking, actor=current_user.account.username)
+    answer = response.get_json()
+    audit("start", f"booking {booking}", "done" if status == 200 else f"refused: {answer.get('error')}")
+    if status == 200:
+        flash(_("考试已开始（考试编号 %(n)s）", n=answer["attempt"]), "ok")
+    else:
+        flash(answer.get("error") or _("未连接考试控制器"), "error")
+    back = request.form.get("next", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("live.course"))
 
 
 @bp.get("/<vehicle>/manual-rules")

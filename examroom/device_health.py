@@ -30,12 +30,12 @@ false) takes two expected periods.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Callable
 
 from devices.readings import CourseInputs, GnssFix, SignalFrame
 from devices.runner import DeviceRunner
+from devices.worker import PeriodicWorker
 from examroom.hardware import gnss_device, signals_device
 from examroom.livefeed import LiveFeed
 from examroom.settings import REQUIRED_FIX, SiteSettings
@@ -93,7 +93,9 @@ def device_fault(status: dict, settings: SiteSettings) -> str | None:
     return None
 
 
-class HealthWatch:
+class HealthWatch(PeriodicWorker):
+    thread_name = "health-watch"
+
     def __init__(self, settings: SiteSettings, runners: list[DeviceRunner], controller, feed: LiveFeed,
                  clock, *, interval: float = 0.1, publish_every: float = 1.0,
                  fault_after: float = 1.0, fault_after_wall: float = 1.5) -> None:
@@ -114,8 +116,7 @@ class HealthWatch:
         self._last: dict[str, object] = {}
         self._since: dict[tuple[str, str], tuple[float, float]] = {}  # (vehicle, reason) -> first seen
                                                                        # (clock, wall)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._last_publish = 0.0
         self.faults_raised: list[tuple[str, int, str]] = []  # (vehicle, attempt, reason)
         self.on_fault: Callable[[str, int, str], None] | None = None
@@ -192,25 +193,6 @@ class HealthWatch:
             raise RuntimeError(f"车辆 {vehicle_id} 的设备仍有故障，不能继续考试：{'；'.join(faults)}")
         self.controller.resume_attempt(vehicle_id, actor, reason)
 
-    # -- thread --------------------------------------------------------------
-    def start(self) -> "HealthWatch":
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="health-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check()
-            except Exception:
-                log.exception("health watch: check failed")
 
 
 def rerun_attempt(controller, records, attempt_id: int, actor: str, reason: str) -> int:

@@ -17,7 +17,6 @@ differ, and then nothing it says can be trusted).
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -27,6 +26,7 @@ import numpy as np
 
 from devices.camera.frames import Frame, FrameFanout
 from devices.readings import Clock, CourseInputs, DeviceHealth, SystemClock
+from devices.worker import Worker
 
 Point = tuple[float, float]
 
@@ -106,7 +106,7 @@ class VisionSensor:
         return self._health
 
 
-class VisionRunner:
+class VisionRunner(Worker):
     """Feeds a camera's frames to a vision sensor in its own thread and hands readings on.
 
     Until the sensor has a background it learns one from the first ``learn_frames``
@@ -123,20 +123,8 @@ class VisionRunner:
         self.clock = clock or SystemClock()
         self.learn_frames = learn_frames
         self._learning: list[np.ndarray] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "VisionRunner":
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"vision-{self.sensor.device}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self.thread_name = f"vision-{sensor.device}"
+        super().__init__()
 
     def _run(self) -> None:
         with self.fanout.subscribe() as slot:

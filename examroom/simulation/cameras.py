@@ -28,6 +28,7 @@ from shapely.geometry import Polygon
 from devices.camera import Frame, FrameFanout
 from devices.camera.ffmpeg import ffmpeg_exe
 from devices.readings import Clock
+from devices.worker import Worker
 from examroom.simulation.world import VehicleTruth
 from examroom.video import timecode
 from scoring.course import Course
@@ -151,7 +152,7 @@ class CourseRenderer:
         return image
 
 
-class SimCamera:
+class SimCamera(Worker):
     """A simulated camera: renders the world at ``fps`` on the shared clock into a frame fan-out."""
 
     def __init__(self, camera_id: str, renderer: CourseRenderer, truths: Callable[[], dict[str, VehicleTruth | None]],
@@ -162,20 +163,8 @@ class SimCamera:
         self.clock = clock
         self.fps = fps
         self.fanout = FrameFanout()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "SimCamera":
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"simcam-{self.id}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self.thread_name = f"simcam-{camera_id}"
+        super().__init__()
 
     def _run(self) -> None:
         origin_t, origin_utc = self.clock.now()

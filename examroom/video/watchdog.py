@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
+from devices.worker import PeriodicWorker
 from examroom.video.index import SegmentInfo, VideoIndex
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class _State:
     paused: bool = False
 
 
-class Watchdog:
+class Watchdog(PeriodicWorker):
+    thread_name = "camera-watchdog"
+
     def __init__(self, index: VideoIndex, publish: Callable[[dict], None] | None = None,
                  interval: float = 0.5, now_utc: Callable[[], datetime] | None = None) -> None:
         self.index = index
@@ -59,8 +62,7 @@ class Watchdog:
         self._parts: list[_State] = []
         self._dead_runs: dict[str, tuple[int, object]] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def register(self, part: Supervised) -> None:
         with self._lock:
@@ -87,25 +89,6 @@ class Watchdog:
     @property
     def paused(self) -> bool:
         return any(s.paused for s in self._parts)
-
-    def start(self) -> "Watchdog":
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="camera-watchdog", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check()
-            except Exception:
-                log.exception("watchdog pass failed")
 
     def check(self) -> None:
         """One pass over every part (the loop calls it; tests may too)."""

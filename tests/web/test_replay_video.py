@@ -127,14 +127,13 @@ READ_FRAME = """async ([camera, wanted, w, h]) => {
 }"""
 
 
-def test_jump_to_a_deduction_shows_its_moment_on_every_camera(app, accounts, footage, records):
-    attempt_id, _ = footage
-    deduction = records.attempt(attempt_id).deductions[0]
-    wanted = as_utc(deduction.utc)
+def open_replay_and_read_deduction(app, attempt_id: int, wanted: datetime, cameras) -> dict[str, float]:
+    """Sign in as an auditor, open the replay, click the first deduction; seconds each camera's frame is off."""
     width, height = timecode.strip_size()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
+    errors = {}
     try:
         with chromium_page() as page:
             page.goto(f"{base}/login")
@@ -143,18 +142,24 @@ def test_jump_to_a_deduction_shows_its_moment_on_every_camera(app, accounts, foo
             page.click("button[type=submit]")
             page.goto(f"{base}/attempts/{attempt_id}/replay")
             page.locator("#videos video").first.wait_for()
-            assert page.locator("#videos video").count() == len(CAMERAS)
-            first_segments = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
+            assert page.locator("#videos video").count() == len(cameras)
+            before = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
             page.click("#timeline button")
-            for camera in CAMERAS:
+            for camera in cameras:
                 shown = page.evaluate(READ_FRAME, [camera, wanted.timestamp(), width, height])
                 assert shown["error"] is None, shown["error"]
-                pixels = np.array(shown["pixels"], np.uint8).reshape(height, width, 4)
-                moment = timecode.read(pixels)
+                moment = timecode.read(np.array(shown["pixels"], np.uint8).reshape(height, width, 4))
                 assert moment is not None, f"{camera}: no time code in the frame shown"
-                error = (moment - wanted).total_seconds()
-                assert abs(error) <= TOLERANCE, f"{camera}: frame shows {moment}, deduction at {wanted}"
-            moved = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
-            assert moved != first_segments, "the cursor moved into later segments"
+                errors[camera] = (moment - wanted).total_seconds()
+            after = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
+            assert after != before, "the cursor moved into later segments"
     finally:
         server.shutdown()
+    return errors
+
+
+def test_jump_to_a_deduction_shows_its_moment_on_every_camera(app, accounts, footage, records):
+    attempt_id, _ = footage
+    wanted = as_utc(records.attempt(attempt_id).deductions[0].utc)
+    errors = open_replay_and_read_deduction(app, attempt_id, wanted, list(CAMERAS))
+    assert all(abs(e) <= TOLERANCE for e in errors.values()), f"frames off the deduction by {errors} s"

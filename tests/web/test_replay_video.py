@@ -9,6 +9,7 @@ moment the page is showing.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from examroom.accounts import Role
+from examroom.records import CandidateInfo
 from examroom.video import timecode
 from examroom.video.index import VideoIndex, as_utc
 from examroom.video.segments import tree_path
@@ -163,3 +165,43 @@ def test_jump_to_a_deduction_shows_its_moment_on_every_camera(app, accounts, foo
     wanted = as_utc(records.attempt(attempt_id).deductions[0].utc)
     errors = open_replay_and_read_deduction(app, attempt_id, wanted, list(CAMERAS))
     assert all(abs(e) <= TOLERANCE for e in errors.values()), f"frames off the deduction by {errors} s"
+
+
+def _frame_time_at(data: bytes, seconds: float, tmp_path) -> datetime | None:
+    """The time code of the first frame at or after ``seconds`` into an MP4."""
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    with av.open(str(path)) as clip:
+        for frame in clip.decode(video=0):
+            if frame.time >= seconds - 1e-3:
+                return timecode.read(frame.to_ndarray(format="bgr24"))
+    return None
+
+
+def test_a_candidate_gets_a_clip_of_each_deduction_of_their_own_attempt(app, footage, records, tmp_path):
+    from tests.web.conftest import csrf_token
+
+    attempt_id, _ = footage
+    wanted = as_utc(records.attempt(attempt_id).deductions[0].utc)
+    c = app.test_client()
+    token = csrf_token(c.get("/candidate/").get_data(as_text=True))
+    c.post("/candidate/", data={"csrf_token": token, "id_number": "62120219900101123X", "name": "张伟",
+                                "exam_number": "62000001"})
+    page = c.get(f"/candidate/attempts/{attempt_id}").get_data(as_text=True)
+    links = re.findall(r'<a href="([^"]+)" class="clip">', page)
+    assert len(links) == len(CAMERAS), page
+    for link in links:
+        url, at = link.split("#t=")
+        clip = c.get(url)
+        assert clip.status_code == 200 and c.get(url, headers={"Range": "bytes=0-9"}).status_code == 206
+        moment = _frame_time_at(clip.data, float(at), tmp_path)
+        assert moment is not None and abs((moment - wanted).total_seconds()) <= TOLERANCE, (link, moment, wanted)
+    # Nobody else: not signed in, or another candidate's session, gets the portal's 404.
+    assert app.test_client().get(links[0].split("#")[0]).status_code == 404
+    other = records.ensure_candidate(CandidateInfo("李娜", "620102199202021234", "62000002", "E"))
+    stranger = app.test_client()
+    token = csrf_token(stranger.get("/candidate/").get_data(as_text=True))
+    signed_in = stranger.post("/candidate/", data={"csrf_token": token, "id_number": "620102199202021234",
+                                                   "name": "李娜", "exam_number": "62000002"})
+    assert signed_in.status_code == 302, "the other candidate has a portal session"
+    assert other and stranger.get(links[0].split("#")[0]).status_code == 404

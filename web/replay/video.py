@@ -18,13 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from flask import abort, current_app, jsonify, send_file, url_for
+from flask import abort, current_app, jsonify, send_file, session, url_for
+from flask_login import current_user
 
-from examroom.video.index import SegmentInfo, VideoIndex
+from examroom.video.index import SegmentInfo, VideoIndex, as_utc
 from scoring.observations import Command, CommandAction, Pose, read_jsonl
 from web.replay import bp
 from web.replay.routes import _attempt
-from web.security import STAFF, roles
+from web.security import STAFF, public, roles
 from web.services import records
 
 
@@ -82,8 +83,32 @@ def send_segment(attempt_id: int, segment_id: int):
     return send_file(path, mimetype="video/mp4", conditional=True, max_age=0)
 
 
+def clips_of(attempt) -> dict[int, list[tuple[str, str]]]:
+    """Per deduction id: (camera, link to the evidence segment showing it, seeked by a media fragment)."""
+    if not current_app.config.get("RECORDINGS_DIR"):
+        return {}
+    segments = VideoIndex(records().sessions).evidence(attempt.id)
+    clips: dict[int, list[tuple[str, str]]] = {}
+    for deduction in attempt.deductions:
+        moment = as_utc(deduction.utc)
+        for segment in segments:
+            if segment.start_utc <= moment < segment.end_utc:
+                at = (moment - segment.start_utc).total_seconds()
+                url = url_for("replay.segment_file", attempt_id=attempt.id, segment_id=segment.id)
+                clips.setdefault(deduction.id, []).append((segment.camera, f"{url}#t={at:.2f}"))
+    return clips
+
+
 @bp.get("/<int:attempt_id>/video/<int:segment_id>.mp4")
-@roles(*STAFF)
+@public  # staff, or the candidate whose attempt it is (candidate portal session); checked below
 def segment_file(attempt_id: int, segment_id: int):
-    _attempt(attempt_id)
+    from web.candidate.routes import SESSION_KEY
+
+    if current_user.is_authenticated and current_user.role in STAFF:
+        _attempt(attempt_id)
+    else:
+        found = records().attempt(attempt_id)
+        candidate = session.get(SESSION_KEY)
+        if found is None or candidate is None or found.candidate_id != candidate:
+            abort(404)  # the candidate portal's answer: the same for someone else's attempt and for none
     return send_segment(attempt_id, segment_id)

@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules-file", type=Path, help="the rule set for re-judging (default: GA 1026-2022)")
     parser.add_argument("--command-token-file", type=Path,
                         help="the token the controller accepts commands with (supervisor actions)")
+    parser.add_argument("--recordings-dir", type=Path,
+                        help="the video recordings folder (served read-only to the replay page)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     feed = LiveFeed()
@@ -51,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rules_file:
         config["RULES_FILE"] = str(args.rules_file)
     config["LIVE_VIDEO_URL"] = args.live_url
+    if args.recordings_dir:
+        config["RECORDINGS_DIR"] = str(args.recordings_dir)
     app = create_app(Records(session_factory(make_engine(args.database_url))), feed, config, controller=controller)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"web: http://{args.host}:{server.server_port}/", flush=True)

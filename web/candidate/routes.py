@@ -13,6 +13,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from web.candidate import bp
+from web.replay.video import clips_of
 from web.security import public
 from web.services import records
 
@@ -61,7 +62,7 @@ def attempt(attempt_id: int):
     if candidate is None or found is None or found.candidate_id != candidate:
         abort(404)  # the same answer for someone else's attempt and for none
     item_types = {item["id"]: item["type"] for item in (found.result or {}).get("items", [])}
-    return render_template("result.html", attempt=found, item_types=item_types)
+    return render_template("result.html", attempt=found, item_types=item_types, clips=clips_of(found))
 
 
 @bp.post("/leave")

@@ -58,6 +58,57 @@
         box.dataset.cursorT = o.t;
       });
     }, 60);
+    showVideo(t);
+  }
+
+  // Every camera's evidence on the cursor's axis: journal t -> UTC through the start
+  // command's (t, utc), then walk the camera's segments for the one showing that moment.
+  // The index already holds each segment's calibrated UTC (offset applied when filed).
+  let footage = null;
+  function cameraView(cam) {
+    const fig = document.createElement("figure");
+    const v = document.createElement("video");
+    v.muted = true; v.preload = "auto"; v.playsInline = true;
+    v.dataset.camera = cam.camera;
+    const cap = document.createElement("figcaption");
+    cap.textContent = cam.camera;
+    fig.appendChild(v); fig.appendChild(cap);
+    document.getElementById("videos").appendChild(fig);
+    return {cam: cam, video: v, caption: cap, segment: null};
+  }
+  function placeIn(view, seg, offset, utc) {
+    const v = view.video;
+    const apply = function () {
+      v.addEventListener("seeked", function () {
+        v.dataset.segment = seg.id;
+        v.dataset.shownUtc = (seg.start + v.currentTime).toFixed(3);
+        v.dataset.wantedUtc = utc.toFixed(3);
+      }, {once: true});
+      v.currentTime = Math.min(offset, Math.max(0, (v.duration || seg.duration) - 0.01));
+    };
+    if (view.segment !== seg.id) {
+      view.segment = seg.id;
+      v.src = seg.url;
+      v.addEventListener("loadedmetadata", apply, {once: true});
+    } else if (v.readyState >= 1) {
+      apply();
+    }
+  }
+  function showVideo(t) {
+    if (!footage || footage.anchor_t === null) return;
+    const utc = footage.anchor_utc + (t - footage.anchor_t);
+    footage.views.forEach(function (view) {
+      const seg = view.cam.segments.find(function (s) { return s.start <= utc && utc < s.end; });
+      view.caption.textContent = view.cam.camera + (seg ? "" : " · " + d.tNoVideo);
+      if (seg) placeIn(view, seg, utc - seg.start, utc);
+    });
+  }
+  function loadVideo() {
+    return fetch(d.video).then(function (r) { return r.json(); }).then(function (json) {
+      if (!json.served || !json.cameras.length) return;
+      footage = json;
+      footage.views = json.cameras.map(cameraView);
+    });
   }
 
   function timeline() {
@@ -108,6 +159,6 @@
     cursor.addEventListener("input", function () { seek(parseFloat(cursor.value)); });
     draw();
     timeline();
-    seek(data.start_t);
+    return loadVideo().then(function () { seek(data.start_t); });
   });
 })();

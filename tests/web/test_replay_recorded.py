@@ -1,0 +1,51 @@
+"""End to end: a simulated attempt filmed by the demo's cameras, replayed by an auditor in Chromium.
+
+The demo course runs at real speed with its cameras (see
+``tests/examroom/video/test_replay.py``); V1 drives until the judge deducts,
+its evidence is linked, and the replay page jumps to the deduction: every
+camera's frame must show the deduction's moment (decoded time code) within 0.5 s.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from examroom.accounts import Accounts, Role
+from examroom.demo import DemoCourse
+from examroom.video.index import as_utc
+from tests.examroom.video.browser import require_browser
+from tests.examroom.video.test_replay import SEGMENT, _drive_until_deduction, _wait
+from tests.web.conftest import PASSWORD
+from tests.web.test_replay_video import TOLERANCE, open_replay_and_read_deduction
+
+pytestmark = pytest.mark.slow
+
+
+def test_auditor_jumps_to_a_recorded_deduction_and_every_camera_shows_it(tmp_path):
+    require_browser()
+    from web import create_app
+
+    demo = DemoCourse(tmp_path, speed=1.0, cameras=True, segment_seconds=SEGMENT).start()
+    try:
+        video = demo.service.video
+        chase = demo.cameras.chase.id
+        _wait(lambda: len(video.index.all_segments(chase)) >= 2, 30, "two chase segments")
+        video.calibrate(chase, video.index.all_segments(chase)[1:2])
+        outcome = _drive_until_deduction(demo, "V1", "pole_touch")
+        attempt = demo.service.records.attempt(outcome.attempt_id)
+        assert attempt.deductions
+        wanted = as_utc(attempt.deductions[0].utc)
+        for camera in video.recorders:
+            _wait(lambda c=camera: (s := video.index.last_segment(c)) and s.end_utc > wanted + timedelta(seconds=1),
+                  30, f"segments of {camera} past the deduction")
+        video.link_evidence()
+        Accounts(demo.service.records.sessions).create("auditor", PASSWORD, Role.AUDITOR)
+        app = create_app(demo.service.records, demo.service.feed,
+                         {"SECRET_KEY": "test", "RECORDINGS_DIR": str(video.settings.recordings_dir)})
+        errors = open_replay_and_read_deduction(app, attempt.id, wanted, set(video.recorders))
+        print(f"replay frame vs deduction (s): {errors}")
+        assert all(abs(e) <= TOLERANCE for e in errors.values()), errors
+    finally:
+        demo.stop()

@@ -23,6 +23,13 @@ def test_the_box_is_on_the_astronauts_face_and_the_tiled_copy_is_found_at_its_of
     assert abs((right[0] - left[0]) - 512) < 10
 
 
+@pytest.mark.parametrize("width, height", [(704, 576), (1280, 720)])
+def test_a_face_within_a_larger_flat_frame_is_counted_once(width, height):
+    canvas = np.full((height, width, 3), 128, np.uint8)
+    canvas[:512, :512] = one_face()
+    assert shared_detector().check(canvas).count == 1
+
+
 def test_grey_images_blank_frames_and_encoded_pictures():
     detector = FaceDetector()
     assert detector.check(np.full((480, 640, 3), 128, np.uint8)).count == 0

@@ -99,3 +99,32 @@ class FaceWatch:
                 frame = slot.get(timeout=0.2)
                 if frame is not None:
                     self.sample(frame)
+
+
+class AttemptFaceWatch:
+    """A controller attempt listener: watches each vehicle's in-car camera while its attempt runs.
+
+    ``cameras`` maps a vehicle id to (camera name, that camera's fan-out);
+    vehicles without an in-car camera are not watched.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], cameras: dict[str, tuple[str, FrameFanout]],
+                 interval: float = 2.0, detector: FaceDetector | None = None) -> None:
+        self._sessions = sessions
+        self._cameras = cameras
+        self._interval = interval
+        self._detector = detector
+        self.watches: dict[int, FaceWatch] = {}
+
+    def __call__(self, event: str, attempt_id: int, vehicle_id: str) -> None:
+        if event == "started" and vehicle_id in self._cameras and attempt_id not in self.watches:
+            camera, fanout = self._cameras[vehicle_id]
+            watch = FaceWatch(self._sessions, fanout, attempt_id, camera, self._interval, self._detector)
+            watch.start()
+            self.watches[attempt_id] = watch
+        elif event == "finished" and attempt_id in self.watches:
+            self.watches.pop(attempt_id).stop()
+
+    def close(self) -> None:
+        for attempt_id in list(self.watches):
+            self.watches.pop(attempt_id).stop()

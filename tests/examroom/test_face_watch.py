@@ -68,3 +68,26 @@ def test_refuses_a_non_positive_interval(attempt):
         FaceWatch(sessions, FrameFanout(), attempt_id, "car-V1", interval=0)
     with sessions() as session:
         assert session.query(FaceFlag).count() == 0
+
+
+def test_the_attempt_listener_watches_a_vehicles_camera_from_start_to_finish(attempt):
+    from examroom.face_watch import AttemptFaceWatch
+
+    sessions, attempt_id = attempt
+    fanout = FrameFanout()
+    listener = AttemptFaceWatch(sessions, {"V1": ("car-V1", fanout)}, interval=0.01)
+    listener("started", attempt_id + 1, "V9")  # no in-car camera: not watched
+    assert listener.watches == {}
+    listener("started", attempt_id, "V1")
+    watch = listener.watches[attempt_id]
+    deadline = time.monotonic() + 20
+    while fanout.consumers == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    fanout.publish(Frame(no_face(), T0, time.monotonic(), 0))
+    while watch.checked == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    listener("finished", attempt_id, "V1")
+    assert listener.watches == {} and fanout.consumers == 0
+    fanout.publish(Frame(no_face(), T0, time.monotonic(), 1))  # after the finish: not looked at
+    time.sleep(0.1)
+    assert [(f.faces, f.source) for f in face_flags(sessions, attempt_id)] == [(0, "car-V1")]

@@ -18,6 +18,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.face_watch import flag_frame
+from examroom.faces import FaceCheck, shared_detector
 from examroom.identity import IdNumberError, mask_id_number, validate_id_number
 from examroom.models import Booking, BookingState, Candidate, Sitting, SittingStatus
 
@@ -55,8 +57,16 @@ def check_photo(photo: bytes) -> tuple[int, int]:
 
 
 class CheckIn:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    """Identify and confirm arrivals.
+
+    A photo that does not show exactly one face is kept with a review flag
+    (``face_flags``); with ``require_one_face`` it is refused instead, so the
+    supervisor retakes it.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], require_one_face: bool = False) -> None:
         self._sessions = sessions
+        self.require_one_face = require_one_face
 
     def identify(self, sitting_id: int, id_number: str) -> Arrival:
         try:
@@ -80,6 +90,10 @@ class CheckIn:
         if not supervisor.strip():
             raise CheckInError("须由考试员确认签到")
         check_photo(photo)
+        image = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), cv2.IMREAD_COLOR)
+        faces = shared_detector().check(image)
+        if self.require_one_face and not faces.ok:
+            raise CheckInError(f"签到照片{faces.describe()}，须只拍考生本人正脸，请重拍")
         with self._sessions.begin() as session:
             booking = session.get(Booking, booking_id, with_for_update=True)
             if booking is None:
@@ -94,7 +108,15 @@ class CheckIn:
             booking.confirmed_by = supervisor.strip()
             booking.photo = photo
             booking.photo_sha256 = hashlib.sha256(photo).hexdigest()
+            if not faces.ok:
+                flag_frame(session, faces, image, booking.checked_in_utc, "checkin", booking_id=booking.id)
             return booking.queue_no
+
+    @staticmethod
+    def face_check(photo: bytes) -> FaceCheck:
+        """How many faces the photo shows, for the check-in page to warn before confirming."""
+        check_photo(photo)
+        return shared_detector().check_encoded(photo)
 
     @staticmethod
     def _open_sitting(session: Session, sitting_id: int) -> Sitting:

@@ -342,3 +342,19 @@ class SittingCheck(Base):
     override_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_sitting_checks_finished", "finished_utc"),)
+
+
+class FaceFlag(Base):
+    """A picture of the candidate that did not show exactly one face: for a supervisor to review."""
+
+    __tablename__ = "face_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)  # check-in photo
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)  # during a drive
+    source: Mapped[str] = mapped_column(String(32))  # "checkin" or the camera name
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    faces: Mapped[int] = mapped_column(Integer)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_face_flags_attempt_utc", "attempt_id", "utc"),)

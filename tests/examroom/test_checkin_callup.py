@@ -115,3 +115,24 @@ def test_one_retest_after_a_failure_and_reruns_use_no_try():
 
 def test_public_name():
     assert [public_name(n) for n in ("张", "张伟", "王建国", "欧阳小明")] == ["张", "张*", "王*国", "欧**明"]
+
+
+def test_a_photo_without_exactly_one_face_is_flagged_or_refused(day):
+    from examroom.models import FaceFlag
+    from tests.examroom.face_pictures import jpeg, one_face, two_faces
+
+    sessions, s1, _ = day
+    assert CheckIn.face_check(jpeg(one_face())).ok
+    strict = CheckIn(sessions, require_one_face=True)
+    arrival = strict.identify(s1, id_number(11))
+    with pytest.raises(CheckInError, match="检测到2张人脸"):
+        strict.confirm(arrival.booking_id, jpeg(two_faces()), "考试员甲")
+    with sessions() as session:
+        assert session.get(Booking, arrival.booking_id).state == "booked"  # refused: nothing stored
+    assert strict.confirm(arrival.booking_id, jpeg(one_face()), "考试员甲") == 1
+    lenient = CheckIn(sessions)
+    second = lenient.identify(s1, id_number(12)).booking_id
+    assert lenient.confirm(second, PHOTO, "考试员甲") == 2  # a blank photo is taken but flagged
+    with sessions() as session:
+        flags = session.query(FaceFlag).all()
+        assert [(f.booking_id, f.attempt_id, f.source, f.faces) for f in flags] == [(second, None, "checkin", 0)]

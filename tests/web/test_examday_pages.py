@@ -42,7 +42,7 @@ def test_check_in_call_up_and_the_hall(day):
     booking = page.split('name="booking" value="')[1].split('"')[0]
     done = client.post(f"/examday/sitting/{sitting}/checkin", content_type="multipart/form-data",
                        data={"booking": booking, "photo": (io.BytesIO(PHOTO), "p.jpg")})
-    assert "签到成功，排队号 1" in done.get_data(as_text=True)
+    assert "签到成功，排队号 1；照片未检测到人脸，已标记待复核" in done.get_data(as_text=True)  # PHOTO is blank
     wrong = client.post(f"/examday/sitting/{sitting}/queue", data={"booking": booking, "vehicle": "V2"})
     assert wrong.status_code == 422 and "预约的准驾车型为E" in wrong.get_data(as_text=True)
     assert client.post(f"/examday/sitting/{sitting}/queue", data={"vehicle": "V1"}).status_code == 200

@@ -54,10 +54,13 @@ def checkin(sitting_id: int):
             if "booking" in request.form:
                 photo = request.files.get("photo")
                 # The confirming examiner is whoever is signed in, not a name typed into a field.
-                queue_no = service.confirm(int(request.form["booking"]), photo.read() if photo else b"",
-                                           current_user.account.username)
+                picture = photo.read() if photo else b""
+                queue_no = service.confirm(int(request.form["booking"]), picture, current_user.account.username)
                 audit("check_in", f"booking {request.form['booking']}", f"queue {queue_no}")
                 message = _("签到成功，排队号 %(n)s", n=queue_no)
+                faces = service.face_check(picture)
+                if not faces.ok:  # confirm kept the photo with a review flag; say so while the candidate is here
+                    message += _("；照片%(faces)s，已标记待复核", faces=faces.describe())
             else:
                 arrival = service.identify(sitting_id, request.form.get("id_number", ""))
         except CheckInError as exc:

@@ -20,7 +20,10 @@ from tests.examroom.video.test_replay import SEGMENT, _drive_until_deduction, _w
 from tests.web.conftest import PASSWORD
 from tests.web.test_replay_video import TOLERANCE, open_replay_and_read_deduction
 
-pytestmark = pytest.mark.slow
+# Out of the default run: on a clean CI machine the browser once waited 10 s for a seek into the
+# recording's segment that never completed (readyState < 2); tests/web/test_replay_video.py checks
+# the same property deterministically. Run it with: make test PYTEST_ARGS="-m recorded_video".
+pytestmark = [pytest.mark.slow, pytest.mark.recorded_video]
 
 
 def test_auditor_jumps_to_a_recorded_deduction_and_every_camera_shows_it(tmp_path):

@@ -1,6 +1,7 @@
 from hypothesis import given, settings, strategies as st
 
 from devices.framing import SentenceFramer, with_checksum
+from tests.devices.mutation import MUTATIONS, mutate
 
 GGA = "$GPGGA,021613.949,5029.3800,N,10441.0389,W,1,04,12.5,572.4,M,-20.3,M,0.0,0000*7E"
 RMC = "$GPRMC,021613.949,A,5029.3800,N,10441.0389,W,0.009850,267.99,280706,,*19"
@@ -111,16 +112,11 @@ def test_fuzz_random_bytes(data, chunk):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(0, len(STREAM) - 1), st.integers(0, 255), st.sampled_from(["sub", "ins", "del"]),
+@given(st.integers(0, len(STREAM) - 1), st.integers(0, 255), st.sampled_from(MUTATIONS),
        st.integers(1, 50))
 def test_fuzz_single_mutation_never_invents_a_sentence(pos, byte, op, chunk):
     """An 8-bit XOR catches any single substituted, inserted or deleted byte."""
-    if op == "sub":
-        data = STREAM[:pos] + bytes([byte]) + STREAM[pos + 1:]
-    elif op == "ins":
-        data = STREAM[:pos] + bytes([byte]) + STREAM[pos:]
-    else:
-        data = STREAM[:pos] + STREAM[pos + 1:]
+    data = mutate(STREAM, pos, byte, op)
     f = SentenceFramer()
     out = []
     for i in range(0, len(data), chunk):

@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 from devices.gnss import GnssDriver, GnssReceiver, GnssSimulator, GnssTruth, build_epoch
 from devices.readings import ScaledClock
 from tests.devices.conftest import wait_for
+from tests.devices.mutation import MUTATIONS, mutate
 
 TRUTH = GnssTruth(30.5123456, 114.2543210, altitude=21.5, speed=3.0, course=45.0, heading=47.0,
                   quality=4, satellites=22, hdop=0.6, correction_age=1.0)
@@ -103,15 +104,10 @@ def test_fuzz_random_bytes_no_exception(data, chunk):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, len(STREAM) - 1), st.integers(0, 255), st.sampled_from(["sub", "ins", "del"]),
+@given(st.integers(0, len(STREAM) - 1), st.integers(0, 255), st.sampled_from(MUTATIONS),
        st.integers(1, 64))
 def test_fuzz_single_mutation_never_invents_a_fix(pos, byte, op, chunk):
-    if op == "sub":
-        data = STREAM[:pos] + bytes([byte]) + STREAM[pos + 1:]
-    elif op == "ins":
-        data = STREAM[:pos] + bytes([byte]) + STREAM[pos:]
-    else:
-        data = STREAM[:pos] + STREAM[pos + 1:]
+    data = mutate(STREAM, pos, byte, op)
     out, _ = feed(data, chunk)
     for f in out:
         assert round(f.latitude, 7) in SENT and f.longitude == pytest.approx(114.0)

@@ -6,6 +6,7 @@ from devices.signalboard.protocol import (BITS, MOTORCYCLE, THREE_WHEELER, Malfo
                                           SignalState, decode, encode)
 from devices.signalboard.driver import SignalBoardDriver
 from datetime import datetime, timezone
+from tests.devices.mutation import MUTATIONS, mutate
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 
@@ -88,15 +89,10 @@ def test_fuzz_random_bytes(data, chunk):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(0, len(STREAM) - 1), st.integers(0, 255), st.sampled_from(["sub", "ins", "del"]),
+@given(st.integers(0, len(STREAM) - 1), st.integers(0, 255), st.sampled_from(MUTATIONS),
        st.integers(1, 32))
 def test_fuzz_single_mutation_never_invents_a_frame(pos, byte, op, chunk):
-    if op == "sub":
-        data = STREAM[:pos] + bytes([byte]) + STREAM[pos + 1:]
-    elif op == "ins":
-        data = STREAM[:pos] + bytes([byte]) + STREAM[pos:]
-    else:
-        data = STREAM[:pos] + STREAM[pos + 1:]
+    data = mutate(STREAM, pos, byte, op)
     out, _ = run(data, chunk)
     for f in out:
         assert (f.flags, f.gear, f.roll) == (STATES[f.sequence].flags, STATES[f.sequence].gear,

@@ -25,7 +25,8 @@ from examroom.service import CourseService
 from examroom.webprocess import end_process, start_web_process
 from examroom.simulation.cameras import DemoCameras
 from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
-from examroom.simulation.drive import ScenarioDriver
+from examroom.simulation.demo_sitting import DemoSittings
+from examroom.simulation.drive import STEP, ScenarioDriver
 from examroom.simulation.scenarios import DEMO_COURSE_PATH, DEMO_MODELS, scenario, scenario_names
 from scoring.course import load_course
 from scoring.rules import default_ruleset_path
@@ -37,6 +38,7 @@ DEMO_VEHICLES = (
     SimVehicle(id="V2", plate="甘K·3072学", model=DEMO_MODELS["C4"]),
 )
 DEMO_NAMES = {Role.ADMIN: "管理员", Role.SUPERVISOR: "考试员 王", Role.AUDITOR: "审核员 李"}
+DEMO_EXAMINER = f"demo-{Role.SUPERVISOR.value}"  # the demo supervisor's account confirms every check-in
 PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
 
 
@@ -115,18 +117,52 @@ class DemoCourse:
     def class_of(self, vehicle_id: str) -> str:
         return self.service.controller.vehicles[vehicle_id].vehicle_class
 
-    def run_vehicle(self, vehicle_id: str, rounds: int, stop: threading.Event) -> None:
-        """Drive every scenario of the vehicle's class, ``rounds`` times (0: until stopped)."""
+    def park_vehicles(self) -> None:
+        """Each vehicle stands at its start, so its receivers report and the sitting's self-check passes."""
+        for vehicle in DEMO_VEHICLES:
+            name = scenario_names(self.class_of(vehicle.id))[0]
+            self.sim.show(vehicle.id, next(iter(scenario(self.class_of(vehicle.id), name).samples(STEP))))
+
+    def sittings(self) -> DemoSittings:
+        classes = {self.class_of(v.id) for v in DEMO_VEHICLES}
+        return DemoSittings(self.service.sessions, self.service.sitting_scheduler, self.service.checkin,
+                            self.service.callup, classes, self.data_dir, DEMO_EXAMINER)
+
+    def run_rounds(self, rounds: int, stop: threading.Event) -> list[int]:
+        """Run ``rounds`` sittings (0: until stopped), every vehicle driving each scenario of its class
+        in turn with the candidates it calls; returns the sittings' ids."""
+        sittings = self.sittings()
+        done: list[int] = []
+        self.park_vehicles()
+        while not stop.is_set() and (rounds == 0 or len(done) < rounds):
+            per_class = {self.class_of(v.id): len(scenario_names(self.class_of(v.id))) for v in DEMO_VEHICLES}
+            sitting_id = sittings.open_round(per_class)
+            threads = [threading.Thread(target=self.run_vehicle, args=(v.id, sittings, sitting_id, stop),
+                                        name=f"sim-{v.id}", daemon=True) for v in DEMO_VEHICLES]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.5)
+            sittings.close_round(sitting_id)
+            done.append(sitting_id)
+        return done
+
+    def run_vehicle(self, vehicle_id: str, sittings: DemoSittings, sitting_id: int, stop: threading.Event) -> None:
+        """Drive every scenario of the vehicle's class once, each with the candidate the vehicle calls."""
         vehicle_class = self.class_of(vehicle_id)
         driver = self.drivers[vehicle_id]
-        done = 0
-        while not stop.is_set() and (rounds == 0 or done < rounds):
-            for name in scenario_names(vehicle_class):
-                if stop.is_set():
-                    return
-                driver.drive(scenario(vehicle_class, name))
-                self.clock.sleep(PAUSE_BETWEEN_ATTEMPTS)
-            done += 1
+        for name in scenario_names(vehicle_class):
+            if stop.is_set():
+                return
+            booking = sittings.call_next(sitting_id, vehicle_id)
+            if booking is None:
+                return  # everyone of this class has finished their tries
+            outcome = driver.drive(scenario(vehicle_class, name),
+                                   begin=lambda: self.service.callup.start(booking, self.service.controller))
+            if outcome.attempt_id is None:
+                return  # stopped before the start: the candidate stays called for the next sitting's close
+            self.clock.sleep(PAUSE_BETWEEN_ATTEMPTS)
 
 
 def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: int) -> int:
@@ -150,14 +186,11 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         for username, password, role in demo.create_demo_accounts():
             print(f"examroom demo: {role:<10} {username} / {password}", flush=True)
         stop = threading.Event()
-        threads = [threading.Thread(target=demo.run_vehicle, args=(v.id, rounds, stop), name=f"sim-{v.id}",
-                                    daemon=True) for v in DEMO_VEHICLES]
-        for thread in threads:
-            thread.start()
+        runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop), name="sim-rounds", daemon=True)
+        runner.start()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.5)
+            while runner.is_alive():
+                runner.join(0.5)
         except KeyboardInterrupt:
             stop.set()
         print(f"examroom demo: done; records in {data_dir}", flush=True)

@@ -1,0 +1,43 @@
+"""`examroom demo`, the README's first command: a whole simulated exam day on SQLite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import sessionmaker
+
+from examroom.demo import DEMO_EXAMINER
+from examroom.models import Attempt, Booking, Sitting
+from examroom.simulation.scenarios import scenario_names
+
+pytestmark = pytest.mark.slow
+
+
+def test_one_demo_round_is_a_sitting_with_booked_checked_in_candidates(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "examroom.cli", "demo", "--speed", "12", "--rounds", "1",
+                          "--port", "0", "--dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    printed = run.stdout
+    assert "考试实况 http://" in printed and "demo-supervisor" in printed and "done" in printed
+
+    sessions = sessionmaker(create_engine(f"sqlite:///{tmp_path / 'examroom.sqlite3'}"))
+    with sessions() as session:
+        sittings = session.scalars(select(Sitting)).all()
+        assert [s.status for s in sittings] == ["closed"]
+        attempts = session.scalars(select(Attempt).order_by(Attempt.id)).all()
+        bookings = {b.id: b for b in session.scalars(select(Booking))}
+    # every scenario of both vehicles ran once, each attempt for a booked candidate of the sitting
+    assert Counter(a.vehicle_class for a in attempts) == {"E": len(scenario_names("E")),
+                                                         "C4": len(scenario_names("C4"))}
+    assert all(a.booking_id in bookings for a in attempts)
+    assert {bookings[a.booking_id].confirmed_by for a in attempts} == {DEMO_EXAMINER}
+    assert {bookings[a.booking_id].sitting_id for a in attempts} == {sittings[0].id}
+    # a candidate who failed came back for the 补考 (the second try), never a third time
+    tries = Counter(a.booking_id for a in attempts if a.status in ("passed", "failed"))
+    assert max(tries.values()) == 2 and all(n <= 2 for n in tries.values())
+    assert sorted({a.status for a in attempts}) == ["failed", "passed"]

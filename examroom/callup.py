@@ -166,3 +166,44 @@ def hall(sessions: sessionmaker[Session], sitting_id: int) -> dict:
         return {"sitting": sitting.code, "status": sitting.status,
                 "called": [e for e in entries if e.state in _BUSY],
                 "waiting": [e for e in entries if e.state == BookingState.CHECKED_IN.value]}
+
+
+@dataclass(frozen=True)
+class DeskEntry:
+    booking_id: int
+    queue_no: int
+    name: str  # in full: the supervisor's desk identifies the person
+    masked_id: str
+    vehicle_class: str
+    state: str
+    vehicle_id: str | None
+    tries: int
+
+
+@dataclass(frozen=True)
+class DeskQueue:
+    sitting_id: int
+    code: str
+    status: str
+    entries: list[DeskEntry]  # checked in and not yet done, in queue order
+    finished: int  # bookings done or absent
+    booked: int  # bookings not yet checked in
+
+
+def desk_queues(sessions: sessionmaker[Session]) -> list[DeskQueue]:
+    """The queue of every sitting open for check-in or running, for the supervisor's console."""
+    live = (SittingStatus.OPEN.value, SittingStatus.RUNNING.value)
+    waiting = (BookingState.CHECKED_IN.value, *_BUSY)
+    finished = (BookingState.DONE.value, BookingState.NO_SHOW.value)
+    out = []
+    with sessions() as session:
+        for sitting in session.scalars(select(Sitting).where(Sitting.status.in_(live)).order_by(Sitting.starts_utc)):
+            bookings = session.scalars(select(Booking).where(Booking.sitting_id == sitting.id)
+                                       .order_by(Booking.queue_no, Booking.id)).all()
+            entries = [DeskEntry(b.id, b.queue_no, b.candidate.name, mask_id_number(b.candidate.id_number),
+                                 b.vehicle_class, b.state, b.vehicle_id, b.tries)
+                       for b in bookings if b.state in waiting]
+            out.append(DeskQueue(sitting.id, sitting.code, sitting.status, entries,
+                                 sum(b.state in finished for b in bookings),
+                                 sum(b.state == BookingState.BOOKED.value for b in bookings)))
+    return out

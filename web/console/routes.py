@@ -6,9 +6,11 @@ from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from examroom.callup import CallUp, CallUpError
 from web.console import bp
 from web.controlclient import ControllerClient, ControllerUnavailable
 from web.security import SUPERVISORS, audit, roles
+from web.services import records
 
 ACTIONS = ("stop", "manual_fail", "device_fault", "resume", "rerun")
 
@@ -49,12 +51,33 @@ def start(booking: int):
     response, status = _send(action="start", booking=booking, actor=current_user.account.username)
     answer = response.get_json()
     audit("start", f"booking {booking}", "done" if status == 200 else f"refused: {answer.get('error')}")
+    if _wants_json():  # the console's queue panel
+        return response, status
     if status == 200:
         flash(_("考试已开始（考试编号 %(n)s）", n=answer["attempt"]), "ok")
     else:
         flash(answer.get("error") or _("未连接考试控制器"), "error")
     back = request.form.get("next", "")
     return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("live.course"))
+
+
+@bp.post("/call/<int:sitting>/<vehicle>")
+@roles(*SUPERVISORS)
+def call_next(sitting: int, vehicle: str):
+    """Call the vehicle's next waiting candidate of the sitting (the console's queue panel)."""
+    try:
+        booking = CallUp(records().sessions).call_next(sitting, vehicle)
+    except CallUpError as exc:
+        audit("call_next", f"sitting {sitting}", f"vehicle {vehicle} (refused: {exc})")
+        return jsonify(ok=False, error=str(exc)), 400
+    if booking is None:
+        return jsonify(ok=False, error=_("没有等候该车型的考生")), 409
+    audit("call_next", f"sitting {sitting}", f"vehicle {vehicle} booking {booking}")
+    return jsonify(ok=True, booking=booking)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 @bp.get("/<vehicle>/manual-rules")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from flask import Response, current_app, render_template, stream_with_context
+from flask import Response, current_app, jsonify, render_template, stream_with_context
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from web.filters import item_title, status_text
+from examroom.callup import desk_queues
+from examroom.models import Vehicle
+from web.filters import booking_state, item_title, sitting_status, status_text
 from web.live import bp
 from web.security import STAFF, roles
-from web.services import feed
+from web.services import feed, records
 
 
 @bp.get("/")
@@ -23,6 +26,25 @@ def course():
     listed, _reachable = _cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
     cameras = {c["camera"]: c["src"] for c in listed}
     return render_template("live.html", vehicles=feed().state(), cameras=cameras)
+
+
+@bp.get("/live/queue")
+@roles(*STAFF)
+def queue():
+    """The sittings' queues for the console (polled, and refreshed on each start and finish)."""
+    sessions = records().sessions
+    with sessions() as session:
+        vehicles = [{"id": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class}
+                    for v in session.scalars(select(Vehicle).order_by(Vehicle.id))]
+    plates = {v["id"]: v["plate"] for v in vehicles}
+    sittings = [{
+        "id": q.sitting_id, "code": q.code, "status": q.status, "status_text": sitting_status(q.status),
+        "finished": q.finished, "booked": q.booked,
+        "entries": [{"booking": e.booking_id, "queue_no": e.queue_no, "name": e.name, "id": e.masked_id,
+                     "vehicle_class": e.vehicle_class, "state": e.state, "state_text": booking_state(e.state),
+                     "plate": plates.get(e.vehicle_id or "", ""), "retest": e.tries > 0} for e in q.entries],
+    } for q in desk_queues(sessions)]
+    return jsonify(sittings=sittings, vehicles=vehicles)
 
 
 @bp.get("/live/stream")

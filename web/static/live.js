@@ -160,6 +160,9 @@
       } else if (ev.vehicle_state) {
         vehicles[ev.vehicle_state.vehicle] = ev.vehicle_state;
         if (ev.announce) speak(ev.announce);
+        if ((ev.type === "started" || ev.type === "finished") && window.examroomQueueRefresh) {
+          window.examroomQueueRefresh();
+        }
       }
       render();
     };

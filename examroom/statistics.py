@@ -99,7 +99,8 @@ def length_outliers(dimension: str, groups: dict[str, list[float]]) -> list[Outl
     spread = 1.4826 * statistics.median(abs(x - centre) for x in everything)
     out = []
     for key, lengths in groups.items():
-        if len(lengths) < MIN_GROUP or spread == 0:
+        # With too few attempts outside the group, the reference is the group itself: only its skew would show.
+        if len(lengths) < MIN_GROUP or len(everything) - len(lengths) < MIN_GROUP or spread == 0:
             continue
         mean_g = sum(lengths) / len(lengths)
         sigmas = (mean_g - centre) / (spread / math.sqrt(len(lengths)))

@@ -54,6 +54,12 @@ def test_small_groups_never_stand_apart():
     assert length_outliers("vehicle", {"a": [600.0] * 4, "b": [300.0, 310.0] * 10}) == []
 
 
+def test_a_group_alone_never_stands_apart_from_itself():
+    """One examiner (or vehicle) only: a few long attempts skew its mean from the median, which is no outlier."""
+    assert length_outliers("examiner", {"a": [300.0, 310.0, 320.0, 330.0] * 5 + [900.0] * 4}) == []
+    assert length_outliers("examiner", {"a": [300.0, 310.0, 320.0, 330.0] * 5 + [900.0] * 4, "b": [310.0] * 4}) == []
+
+
 def test_long_attempts_stand_apart():
     found = length_outliers("vehicle", {"a": [600.0, 610.0, 590.0, 605.0, 600.0], "b": [300.0, 340.0] * 10,
                                         "c": [310.0, 330.0] * 10})

@@ -99,7 +99,8 @@ DOCUMENT = {
             "summary": "Pass rates by day, class, item, vehicle and examiner",
             "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
                            {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}],
-            "responses": {**_ok({"type": "object", "required": ["attempts", *_RATE_LISTS, "by_examiner"], "properties": {
+            "responses": {**_ok({"type": "object", "required": ["attempts", *_RATE_LISTS, "by_examiner"],
+                                 "properties": {
                 "attempts": {"type": "integer"},
                 **{k: {"type": "array", "items": {"$ref": "#/components/schemas/Rate"}} for k in _RATE_LISTS},
                 "by_examiner": {"type": "array", "items": {"$ref": "#/components/schemas/Rate"},

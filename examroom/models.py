@@ -11,9 +11,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -246,6 +247,15 @@ class Booking(Base):
     sitting: Mapped[Sitting] = relationship()
 
     __table_args__ = (UniqueConstraint("sitting_id", "candidate_id", name="uq_booking_sitting_candidate"),)
+
+
+# The examiner of an attempt is the supervisor who confirmed its candidate at check-in (the
+# upload export's 考试员1); None when the attempt has no booking. A read-only subquery, not a
+# column: it loads with the attempt (so it is there after the session closes) without pulling
+# the booking's photo along, and it can be filtered and grouped on.
+Attempt.examiner = column_property(
+    select(func.nullif(Booking.confirmed_by, "")).where(Booking.id == Attempt.booking_id)
+    .correlate_except(Booking).scalar_subquery())
 
 
 class Seal(Base):

@@ -160,9 +160,12 @@ class Records:
                 .order_by(Attempt.id.desc()).limit(limit)))
 
     def search(self, *, day: date | None = None, vehicle_class: str | None = None, status: str | None = None,
-               rule: str | None = None, candidate: str | None = None, course: str | None = None,
-               limit: int = 100) -> list[Attempt]:
-        """Attempts matching every filter given, newest first. ``day`` is a Beijing-time date."""
+               rule: str | None = None, candidate: str | None = None, examiner: str | None = None,
+               course: str | None = None, limit: int = 100) -> list[Attempt]:
+        """Attempts matching every filter given, newest first. ``day`` is a Beijing-time date.
+
+        ``examiner`` never matches an attempt without one (no booking, or nobody recorded).
+        """
         query = select(Attempt).options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle),
                                         joinedload(Attempt.deductions))
         if day is not None:
@@ -179,8 +182,18 @@ class Records:
         if candidate:
             query = query.join(Attempt.candidate).where(
                 (Candidate.name == candidate) | (Candidate.exam_number == candidate))
+        if examiner:
+            query = query.where(Attempt.examiner == examiner)
         with self._sessions() as session:
             return list(session.scalars(query.order_by(Attempt.id.desc()).limit(limit)).unique())
+
+    def examiners(self, course: str | None = None) -> list[str]:
+        """The examiners who have attempts (of ``course``, when given), for a search filter's choices."""
+        query = select(Attempt.examiner).select_from(Attempt).where(Attempt.examiner.is_not(None)).distinct()
+        if course:
+            query = query.where(Attempt.course == course)
+        with self._sessions() as session:
+            return sorted(session.scalars(query))
 
     def find_candidate(self, id_number: str, name: str, exam_number: str) -> int | None:
         """The candidate whose ID number, name and 准考证明编号 all match, or None."""

@@ -2,7 +2,9 @@
 
 Only finished attempts with a verdict (passed or failed) count towards pass
 rates; aborted and device-fault attempts are no one's result. Times are
-grouped in Beijing time, the time the course works in.
+grouped in Beijing time, the time the course works in. The examiner
+dimension counts only attempts whose examiner was recorded at check-in: an
+"unknown examiner" group would be compared as if it were one person.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Statistics:
     by_class: list[Rate]
     by_item: list[Rate]
     by_vehicle: list[Rate]
+    by_examiner: list[Rate]
     common_deductions: list[tuple[str, str, int]]  # rule id, title, count
     per_hour: list[tuple[int, int]]  # hour of day (Beijing), attempts started
     outliers: list[Outlier]
@@ -99,7 +102,8 @@ def length_outliers(dimension: str, groups: dict[str, list[float]]) -> list[Outl
     spread = 1.4826 * statistics.median(abs(x - centre) for x in everything)
     out = []
     for key, lengths in groups.items():
-        if len(lengths) < MIN_GROUP or spread == 0:
+        # With too few attempts outside the group, the reference is the group itself: only its skew would show.
+        if len(lengths) < MIN_GROUP or len(everything) - len(lengths) < MIN_GROUP or spread == 0:
             continue
         mean_g = sum(lengths) / len(lengths)
         sigmas = (mean_g - centre) / (spread / math.sqrt(len(lengths)))
@@ -119,23 +123,30 @@ def compute(sessions: sessionmaker[Session], since: date | None = None, until: d
                     and (since is None or _local(a.started_utc).date() >= since)
                     and (until is None or _local(a.started_utc).date() <= until)]
     judged = [a for a in attempts if a.status in VERDICTS]
-    by_day, by_class, by_item, by_vehicle = (defaultdict(list) for _ in range(4))
-    lengths: dict[str, list[float]] = defaultdict(list)
+    by_day, by_class, by_item = (defaultdict(list) for _ in range(3))
+    # The dimensions outliers are looked for in: each attempt's group, None for none.
+    dimensions = {"vehicle": lambda a: a.vehicle.plate, "examiner": lambda a: a.examiner}
+    results = {d: defaultdict(list) for d in dimensions}
+    lengths: dict[str, dict[str, list[float]]] = {d: defaultdict(list) for d in dimensions}
     for a in judged:
         ok = a.status == AttemptStatus.PASSED.value
         by_day[_local(a.started_utc).date().isoformat()].append(ok)
         by_class[a.vehicle_class].append(ok)
-        by_vehicle[a.vehicle.plate].append(ok)
         failed_items = {d.item for d in a.deductions if d.disqualify}
         for item in (a.result or {}).get("items", []):
             by_item[item["type"]].append(item["id"] not in failed_items)
-        if a.ended_utc is not None:
-            lengths[a.vehicle.plate].append((_local(a.ended_utc) - _local(a.started_utc)).total_seconds())
+        for dimension, group_of in dimensions.items():
+            group = group_of(a)
+            if group is None:
+                continue
+            results[dimension][group].append(ok)
+            if a.ended_utc is not None:
+                lengths[dimension][group].append((_local(a.ended_utc) - _local(a.started_utc)).total_seconds())
     counts = Counter((d.rule, d.title) for a in attempts for d in a.deductions)
     hours = Counter(_local(a.started_utc).hour for a in attempts)
     return Statistics(
         attempts=len(attempts), by_day=_rates(by_day), by_class=_rates(by_class), by_item=_rates(by_item),
-        by_vehicle=_rates(by_vehicle),
+        by_vehicle=_rates(results["vehicle"]), by_examiner=_rates(results["examiner"]),
         common_deductions=[(rule, title, n) for (rule, title), n in counts.most_common(10)],
         per_hour=sorted(hours.items()),
-        outliers=pass_rate_outliers("vehicle", by_vehicle) + length_outliers("vehicle", lengths))
+        outliers=[o for d in dimensions for o in pass_rate_outliers(d, results[d]) + length_outliers(d, lengths[d])])

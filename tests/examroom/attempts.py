@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
+
 from examroom.identity import id_check_character
-from examroom.models import AttemptStatus
+from examroom.models import AttemptStatus, Booking, Candidate, Sitting
 from examroom.records import CandidateInfo, Records
 from scoring.observations import Command, CommandAction, Gear, Signals
 
@@ -17,6 +19,24 @@ _numbers = itertools.count(1)
 def id_number(n: int, born: str = "19900101") -> str:
     first17 = f"620102{born}{n % 1000:03d}"
     return first17 + id_check_character(first17)
+
+
+def confirmed_booking(records: Records, candidate_id: int, examiner: str, sitting_code: str = "S-EXAMINERS") -> int:
+    """A booking of the candidate whose check-in ``examiner`` confirmed (the sitting is made once)."""
+    with records.sessions.begin() as session:
+        sitting = session.scalar(select(Sitting).where(Sitting.code == sitting_code))
+        if sitting is None:
+            sitting = Sitting(code=sitting_code, course_code="", checkin_opens_utc=UTC, starts_utc=UTC,
+                              ends_utc=UTC + timedelta(hours=8), status="running")
+            session.add(sitting)
+            session.flush()
+        candidate = session.get(Candidate, candidate_id)
+        booking = Booking(sitting_id=sitting.id, candidate_id=candidate_id, vehicle_class=candidate.vehicle_class,
+                          state="done", serial_number="", school="", exam_reason="初考", confirmed_by=examiner,
+                          checked_in_utc=UTC, photo_sha256="", tries=1, outcome="")
+        session.add(booking)
+        session.flush()
+        return booking.id
 
 
 def finished_attempt(records: Records, observations: int = 30, passed: bool = True,

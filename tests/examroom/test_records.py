@@ -6,6 +6,7 @@ from examroom.database import session_factory, upgrade
 from examroom.models import AttemptStatus
 from examroom.records import CandidateInfo, RecordError, Records
 from scoring.observations import Command, CommandAction, Signals, Gear, from_json
+from tests.examroom.attempts import confirmed_booking, id_number
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 
@@ -63,3 +64,28 @@ def test_running_only_from_checked_in(records):
 def test_sqlite_runs_in_wal_mode(engine):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def _examiners(records: Records) -> None:
+    """The examiner comes from the booking's check-in; an attempt without one never matches the filter."""
+    records.ensure_vehicle("V1", "甘K·0001学", "E", "E-HJ110")
+    made = {}
+    for n, (examiner, course) in enumerate([("考试员甲", "north"), ("考试员乙", "south"), ("", "north"),
+                                            (None, "north")]):
+        candidate = records.ensure_candidate(CandidateInfo(f"考生{n}", id_number(n), f"6300{n:04d}", "E"))
+        booking = confirmed_booking(records, candidate, examiner) if examiner is not None else None
+        made[n] = records.check_in(candidate, "V1", course, "GA1026-2022", UTC, booking_id=booking)
+    assert [records.attempt(made[n]).examiner for n in range(4)] == ["考试员甲", "考试员乙", None, None]
+    assert [a.id for a in records.search(examiner="考试员甲")] == [made[0]]
+    assert records.search(examiner="考试员甲", course="south") == []
+    assert records.examiners() == ["考试员乙", "考试员甲"]
+    assert records.examiners(course="north") == ["考试员甲"]
+
+
+def test_examiner_of_an_attempt_on_sqlite(records):
+    _examiners(records)
+
+
+def test_examiner_of_an_attempt_on_postgresql(postgres_engine):
+    upgrade(postgres_engine)
+    _examiners(Records(session_factory(postgres_engine)))

@@ -22,6 +22,23 @@ def test_search_filters_and_masks(client, filled):  # noqa: F811
     assert one["deductions"][-1]["rule"] == "pile.pole_touched"
 
 
+def test_search_by_examiner(client, filled):  # noqa: F811
+    everything = client.get("/api/v1/attempts").get_json()["attempts"]
+    assert sorted({a["examiner"] or "" for a in everything}) == ["", "考试员乙", "考试员甲"]
+    assert sum(a["examiner"] is None for a in everything) == 4
+    found = client.get("/api/v1/attempts?examiner=考试员乙").get_json()["attempts"]
+    assert len(found) == 6 and {(a["examiner"], a["vehicle"]) for a in found} == {("考试员乙", "甘K·0002学")}
+    assert client.get("/api/v1/attempts?examiner=考试员丙").get_json()["attempts"] == []
+    assert len(client.get("/api/v1/attempts?examiner=考试员甲&status=failed").get_json()["attempts"]) == 0
+    assert client.get("/api/v1/attempts?examiner=" + "甲" * 65).status_code == 400
+
+
+def test_statistics_by_examiner(client, filled):  # noqa: F811
+    stats = client.get("/api/v1/statistics").get_json()
+    assert stats["by_examiner"] == [{"key": "考试员乙", "attempts": 6, "passed": 2, "rate": 2 / 6},
+                                    {"key": "考试员甲", "attempts": 10, "passed": 10, "rate": 1.0}]
+
+
 def test_errors_are_json(client):
     response = client.get("/api/v1/attempts?day=tomorrow")
     assert response.status_code == 400 and "day" in response.get_json()["error"]

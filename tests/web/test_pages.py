@@ -5,6 +5,7 @@ import pytest
 
 from examroom.models import AttemptStatus
 from examroom.records import CandidateInfo
+from tests.examroom.test_statistics import filled  # noqa: F401  (fixture)
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 
@@ -74,3 +75,23 @@ def test_stream_sends_state_then_deductions_with_announcement(client, feed):
     assert event["announce"] == "碰擦桩杆，考试不合格"
     assert event["vehicle_state"]["status_text"] == "考试中"
     response.close()
+
+
+def test_attempt_list_filters_by_examiner_and_shows_unrecorded(client, filled):  # noqa: F811
+    everything = client.get("/attempts/").get_data(as_text=True)
+    assert '<option value="考试员甲" >考试员甲</option>' in everything
+    assert '<option value="考试员乙" >考试员乙</option>' in everything
+    assert everything.count("<td>考试员甲</td>") == 10 and everything.count("<td>未登记</td>") == 4
+    page = client.get("/attempts/?examiner=考试员乙").get_data(as_text=True)
+    assert '<option value="考试员乙" selected>' in page
+    assert page.count("/replay\"") == 6 and page.count("<td>考试员乙</td>") == 6 and "<td>未登记</td>" not in page
+    assert page.count("<td>甘K·0002学</td>") == 6
+    assert "暂无考试记录" in client.get("/attempts/?examiner=未登记").get_data(as_text=True)
+
+
+def test_result_and_replay_pages_name_the_examiner(client, filled):  # noqa: F811
+    examined, unrecorded = (filled.search(examiner="考试员甲")[0].id,
+                            next(a.id for a in filled.search() if a.examiner is None))
+    assert "<dd>考试员甲</dd>" in client.get(f"/attempts/{examined}").get_data(as_text=True)
+    assert "<dd>未登记</dd>" in client.get(f"/attempts/{unrecorded}").get_data(as_text=True)
+    assert "考试员 考试员甲" in client.get(f"/attempts/{examined}/replay").get_data(as_text=True)

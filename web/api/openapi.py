@@ -15,7 +15,7 @@ _DEDUCTION = {
 }
 _ATTEMPT = {
     "type": "object",
-    "required": ["id", "status", "score", "passed", "vehicle_class", "vehicle", "course", "rule_set",
+    "required": ["id", "status", "score", "passed", "vehicle_class", "vehicle", "examiner", "course", "rule_set",
                  "candidate", "started_utc", "ended_utc", "deductions"],
     "properties": {
         "id": {"type": "integer"},
@@ -24,6 +24,8 @@ _ATTEMPT = {
         "passed": {"type": "boolean", "nullable": True},
         "vehicle_class": {"type": "string"},
         "vehicle": {"type": "string", "description": "exam vehicle plate"},
+        "examiner": {"type": "string", "nullable": True,
+                     "description": "the supervisor who confirmed the candidate at check-in; null when not recorded"},
         "course": {"type": "string"},
         "rule_set": {"type": "string"},
         "candidate": {"type": "object", "required": ["name", "id_number", "exam_number"], "properties": {
@@ -39,6 +41,7 @@ _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"typ
 _RATE = {"type": "object", "required": ["key", "attempts", "passed", "rate"], "properties": {
     "key": {"type": "string"}, "attempts": {"type": "integer"}, "passed": {"type": "integer"},
     "rate": {"type": "number"}}}
+_RATE_LISTS = ("by_day", "by_class", "by_item", "by_vehicle")
 
 
 def _errors(*codes: int) -> dict:
@@ -72,6 +75,8 @@ DOCUMENT = {
                 {"name": "rule", "in": "query", "schema": {"type": "string", "maxLength": 64}},
                 {"name": "candidate", "in": "query", "schema": {"type": "string", "maxLength": 64},
                  "description": "name or 准考证明编号"},
+                {"name": "examiner", "in": "query", "schema": {"type": "string", "maxLength": 64},
+                 "description": "examiner's name as confirmed at check-in; attempts without one never match"},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
             ],
             "responses": {**_ok({"type": "object", "required": ["attempts"], "properties": {
@@ -91,14 +96,15 @@ DOCUMENT = {
                 **_errors(401, 403)},
         }},
         "/api/v1/statistics": {"get": {
-            "summary": "Pass rates by day, class, item and vehicle",
+            "summary": "Pass rates by day, class, item, vehicle and examiner",
             "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
                            {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}],
-            "responses": {**_ok({"type": "object", "required": ["attempts", "by_day", "by_class", "by_item",
-                                                               "by_vehicle"], "properties": {
+            "responses": {**_ok({"type": "object", "required": ["attempts", *_RATE_LISTS, "by_examiner"],
+                                 "properties": {
                 "attempts": {"type": "integer"},
-                **{k: {"type": "array", "items": {"$ref": "#/components/schemas/Rate"}}
-                   for k in ("by_day", "by_class", "by_item", "by_vehicle")}}}),
+                **{k: {"type": "array", "items": {"$ref": "#/components/schemas/Rate"}} for k in _RATE_LISTS},
+                "by_examiner": {"type": "array", "items": {"$ref": "#/components/schemas/Rate"},
+                                "description": "only attempts whose examiner was recorded at check-in"}}}),
                 **_errors(400, 401, 403)},
         }},
     },

@@ -80,7 +80,7 @@ def _time(moment: datetime | None) -> str | None:
 def attempt_json(a) -> dict:
     return {
         "id": a.id, "status": a.status, "score": a.score, "passed": a.passed, "vehicle_class": a.vehicle_class,
-        "vehicle": a.vehicle.plate, "course": a.course, "rule_set": a.rule_set,
+        "vehicle": a.vehicle.plate, "examiner": a.examiner, "course": a.course, "rule_set": a.rule_set,
         "candidate": {"name": a.candidate.name, "id_number": mask_id_number(a.candidate.id_number),
                       "exam_number": a.candidate.exam_number},
         "started_utc": _time(a.started_utc), "ended_utc": _time(a.ended_utc),
@@ -106,8 +106,8 @@ def attempts():
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= 500:
         raise BadRequest("limit: a whole number from 1 to 500")
     found = records().search(day=_date("day"), vehicle_class=_text("vehicle_class", 4), status=status,
-                             rule=_text("rule", 64), candidate=_text("candidate", 64), course=_scope(),
-                             limit=int(limit_text))
+                             rule=_text("rule", 64), candidate=_text("candidate", 64),
+                             examiner=_text("examiner", 64), course=_scope(), limit=int(limit_text))
     return jsonify(attempts=[attempt_json(a) for a in found])
 
 
@@ -132,4 +132,5 @@ def statistics():
     stats = compute(records().sessions, since=_date("since"), until=_date("until"), course=_scope())
     rates = lambda rs: [{"key": r.key, "attempts": r.attempts, "passed": r.passed, "rate": r.rate} for r in rs]  # noqa: E731
     return jsonify(attempts=stats.attempts, by_day=rates(stats.by_day), by_class=rates(stats.by_class),
-                   by_item=rates(stats.by_item), by_vehicle=rates(stats.by_vehicle))
+                   by_item=rates(stats.by_item), by_vehicle=rates(stats.by_vehicle),
+                   by_examiner=rates(stats.by_examiner))

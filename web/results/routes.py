@@ -12,13 +12,13 @@ from web.security import STAFF, roles
 from web.services import records
 
 
-FILTERS = ("day", "vehicle_class", "status", "rule", "candidate")
+FILTERS = ("day", "vehicle_class", "status", "rule", "candidate", "examiner")
 
 
 @bp.get("/")
 @roles(*STAFF)
 def recent():
-    """Attempts, newest first, filtered by day, class, result, rule or candidate."""
+    """Attempts, newest first, filtered by day, class, result, rule, candidate or examiner."""
     given = {k: request.args.get(k, "").strip() for k in FILTERS}
     day = None
     if given["day"]:
@@ -29,9 +29,10 @@ def recent():
     account = current_user.account
     scope = account.scope if account.role is Role.AUDITOR and account.scope else None
     found = records().search(day=day, vehicle_class=given["vehicle_class"] or None, status=given["status"] or None,
-                             rule=given["rule"] or None, candidate=given["candidate"] or None, course=scope,
-                             limit=200)
-    return render_template("attempts.html", attempts=found, filters=given)
+                             rule=given["rule"] or None, candidate=given["candidate"] or None,
+                             examiner=given["examiner"] or None, course=scope, limit=200)
+    return render_template("attempts.html", attempts=found, filters=given,
+                           examiners=records().examiners(course=scope))
 
 
 @bp.get("/<int:attempt_id>")

@@ -114,7 +114,7 @@ READ_FRAME = """async ([camera, wanted, w, h]) => {
   const v = document.querySelector(`#videos video[data-camera="${camera}"]`);
   const deadline = Date.now() + 10000;
   while (v.dataset.wantedUtc !== wanted.toFixed(3) || v.seeking || v.readyState < 2) {
-    if (Date.now() > deadline) return {error: 'not seeked: ' + JSON.stringify(v.dataset)};
+    if (Date.now() > deadline) return {error: 'not seeked: ' + JSON.stringify(v.dataset) + ' rs=' + v.readyState + ' seeking=' + v.seeking + ' ns=' + v.networkState + ' err=' + (v.error && v.error.code) + ' dur=' + v.duration + ' t=' + v.currentTime + ' src=' + v.src + ' buf=' + JSON.stringify(Array.from({length: v.buffered.length}, (_, i) => [v.buffered.start(i), v.buffered.end(i)]))};
     await new Promise(r => setTimeout(r, 50));
   }
   if (v.requestVideoFrameCallback) {

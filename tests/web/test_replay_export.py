@@ -8,6 +8,7 @@ an :class:`ExportQueue` worker started here stands for the controller's
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from werkzeug.serving import make_server
 
 from examroom.accounts import Role
 from examroom.audit import AuditLog
@@ -24,6 +26,7 @@ from examroom.video.exportjobs import ExportQueue
 from examroom.video.index import VideoIndex, as_utc
 from examroom.video.overlay_export import OverlayExporter
 from scoring.rules import default_ruleset_path, load_ruleset
+from tests.web.browser import chromium_page
 from tests.web.conftest import PASSWORD, csrf_token, login
 from tests.web.test_replay import judged  # noqa: F401  (the stored E hill_short attempt)
 from tests.web.test_replay_video import CAMERAS, TOLERANCE, footage  # noqa: F401
@@ -202,3 +205,30 @@ def test_only_auditors_and_admins_export_and_download(app, accounts, records, fo
     # An auditor of another course does not see this course's attempts at all.
     accounts.create("elsewhere", PASSWORD, Role.AUDITOR, scope="other-course")
     assert _signed_in(app, "elsewhere").get(job["download"]).status_code == 404
+
+
+def test_in_chromium_the_progress_moves_and_the_download_link_appears(app, accounts, footage, controller_worker):
+    attempt_id, _ = footage
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with chromium_page() as page:
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "auditor")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{base}/attempts/{attempt_id}/replay")
+            page.select_option("#export-form select[name=camera]", "chase-V1")
+            page.click("#export-form button[type=submit]")
+            item = page.locator("#exports li.export")
+            item.wait_for(timeout=10_000)
+            assert "排队中" in item.inner_text() and item.locator("a.download").is_hidden()
+            controller_worker()  # the page keeps asking; the controller takes the job now
+            link = item.locator("a.download")
+            link.wait_for(state="visible", timeout=WAIT * 1000)
+            assert "已完成" in item.inner_text() and item.locator("progress").evaluate("p => p.value") == 1
+            clip = page.request.get(link.evaluate("a => a.href"))
+            assert clip.status == 200 and clip.headers["content-type"] == "video/mp4" and len(clip.body()) > 1000
+    finally:
+        server.shutdown()

@@ -177,7 +177,8 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
         web, address = start_web_process(
             demo.database_url, demo.service.feed_server.url, host, port, data_dir,
             live_url=demo.service.video.live.url if demo.service.video is not None else None,
-            recordings_dir=demo.service.video.settings.recordings_dir if demo.service.video is not None else None)
+            recordings_dir=demo.service.video.settings.recordings_dir if demo.service.video is not None else None,
+            exports_dir=demo.service.video.settings.exports_dir if demo.service.video is not None else None)
         stack.callback(end_process, web)
         if not address:
             print("examroom demo: the web server did not start", file=sys.stderr)

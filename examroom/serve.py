@@ -32,7 +32,8 @@ def serve(site, host: str | None = None, port: int | None = None, feed_port: int
             settings.web_port if port is None else port, service.data_dir,
             live_url=service.video.live.url if service.video is not None else None,
             course_file=settings.course_file, rules_file=settings.rule_set_file,
-            recordings_dir=service.video.settings.recordings_dir if service.video is not None else None)
+            recordings_dir=service.video.settings.recordings_dir if service.video is not None else None,
+            exports_dir=service.video.settings.exports_dir if service.video is not None else None)
         if not address:
             print("examroom serve: the web server did not start", file=sys.stderr)
             return 1

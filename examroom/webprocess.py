@@ -16,7 +16,8 @@ from examroom.secrets_file import read_or_create_secret
 
 def start_web_process(database_url: str, feed_url: str, host: str, port: int, data_dir: Path, *,
                       live_url: str | None = None, course_file: Path | None = None,
-                      rules_file: Path | None = None, recordings_dir: Path | None = None) -> tuple[subprocess.Popen, str]:
+                      rules_file: Path | None = None, recordings_dir: Path | None = None,
+                      exports_dir: Path | None = None) -> tuple[subprocess.Popen, str]:
     """Start ``python -m web``; returns the process and the address it serves (empty if it failed)."""
     command_token_file = data_dir / "command_token"
     read_or_create_secret(command_token_file)  # the controller reads the same file
@@ -31,6 +32,8 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
         args += ["--rules-file", str(rules_file)]
     if recordings_dir:
         args += ["--recordings-dir", str(recordings_dir)]
+    if exports_dir:
+        args += ["--exports-dir", str(exports_dir)]
     web = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     return web, web.stdout.readline().strip().removeprefix("web: ")
 

@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the token the controller accepts commands with (supervisor actions)")
     parser.add_argument("--recordings-dir", type=Path,
                         help="the video recordings folder (served read-only to the replay page)")
+    parser.add_argument("--exports-dir", type=Path,
+                        help="the controller's video exports folder (finished exports are downloaded from it)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     feed = LiveFeed()
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     config["LIVE_VIDEO_URL"] = args.live_url
     if args.recordings_dir:
         config["RECORDINGS_DIR"] = str(args.recordings_dir)
+    if args.exports_dir:
+        config["EXPORTS_DIR"] = str(args.exports_dir)
     app = create_app(Records(session_factory(make_engine(args.database_url))), feed, config, controller=controller)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"web: http://{args.host}:{server.server_port}/", flush=True)

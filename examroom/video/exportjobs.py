@@ -72,11 +72,13 @@ class ExportQueue:
     def job(self, job_id: int) -> dict | None:
         with self._sessions() as session:
             job = session.get(ExportJob, job_id)
-            if job is None:
-                return None
-            return {"id": job.id, "camera": job.camera, "attempt": job.attempt_id, "status": job.status,
-                    "progress": job.progress, "path": job.path, "error": job.error, "overlay": job.overlay,
-                    "start_utc": as_utc(job.start_utc), "end_utc": as_utc(job.end_utc)}
+            return None if job is None else _as_dict(job)
+
+    def jobs_of(self, attempt_id: int) -> list[dict]:
+        """The exports requested of an attempt, oldest first."""
+        with self._sessions() as session:
+            return [_as_dict(job) for job in session.scalars(
+                select(ExportJob).where(ExportJob.attempt_id == attempt_id).order_by(ExportJob.id))]
 
     def wait(self, job_id: int, timeout: float) -> dict | None:
         deadline = threading.Event()
@@ -182,3 +184,9 @@ class ExportQueue:
             attempt = session.get(Attempt, job["attempt"])
             chapters = [Chapter(as_utc(d.utc), f"扣{d.points}分 {d.code} {d.title}") for d in attempt.deductions]
             return chapters, f"考试 {attempt.id} {job['camera']}"
+
+
+def _as_dict(job: ExportJob) -> dict:
+    return {"id": job.id, "camera": job.camera, "attempt": job.attempt_id, "status": job.status,
+            "progress": job.progress, "path": job.path, "error": job.error, "overlay": job.overlay,
+            "start_utc": as_utc(job.start_utc), "end_utc": as_utc(job.end_utc)}

@@ -9,7 +9,8 @@ behind), JPEG-encoded once per frame for all viewers.
 
 ``GET /live/<camera>.mjpg`` — ``multipart/x-mixed-replace`` stream for an ``<img>``;
 ``GET /live/<camera>.jpg`` — the newest frame; ``GET /live/`` — the cameras as JSON.
-The web process links to (or proxies) these; it never opens a camera.
+It listens on the loopback by default and asks nobody to sign in: the web process
+relays these to signed-in staff (``web.cameras``); it never opens a camera.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class LiveViewServer:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/live/"
+
+    @property
+    def viewers(self) -> int:
+        """Streams being served now."""
+        return len(self._connections)
 
     def start(self) -> "LiveViewServer":
         self._thread.start()

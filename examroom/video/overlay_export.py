@@ -105,6 +105,7 @@ class OverlayExporter:
                  progress) -> Path:
         facts = (attempt_facts(self.records, self.course, self.ruleset, job["attempt"])
                  if job["attempt"] is not None else AttemptFacts(header=[f"摄像机 {job['camera']}"]))
+        out.parent.mkdir(parents=True, exist_ok=True)  # as export_copy does: the CLI may name a new folder
         with tempfile.TemporaryDirectory(prefix="overlay-") as tmp:
             copy = export_copy(queue.recordings_dir, timeline, Path(tmp) / "copy.mp4", [], title,
                                lambda share: progress(0.1 * share))

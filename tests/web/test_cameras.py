@@ -1,12 +1,20 @@
+"""The cameras page, the disk alarm, and the controller's live pictures relayed to signed-in staff only."""
+
+import threading
+import time
 from datetime import datetime, timezone
 
+import cv2
 import numpy as np
 import pytest
+from werkzeug.serving import make_server
 
 from devices.camera import Frame, FrameFanout
+from examroom.video import timecode
 from examroom.video.index import VideoIndex
-from examroom.video.liveview import LiveViewServer
-from tests.web.conftest import login
+from examroom.video.liveview import BOUNDARY, LiveViewServer
+from tests.web.browser import chromium_page
+from tests.web.conftest import PASSWORD, login
 from web import create_app
 
 
@@ -27,11 +35,147 @@ def live():
     server.stop()
 
 
-def test_cameras_page_links_the_controllers_live_pictures(records, accounts, live):
-    client = signed_in(create_app(records, config={"TESTING": True, "SECRET_KEY": "t", "LIVE_VIDEO_URL": live.url}))
+@pytest.fixture
+def filming():
+    """A live camera whose every frame shows, as a time code, the moment it was taken; 20 frames a second."""
+    fanout = FrameFanout()
+    stop = threading.Event()
+
+    def film() -> None:
+        seq = 0
+        while not stop.is_set():
+            now = datetime.now(timezone.utc)
+            image = np.full((64, 480, 3), 90, np.uint8)
+            timecode.stamp(image, now)
+            fanout.publish(Frame(image, now, time.monotonic(), seq))
+            seq += 1
+            stop.wait(0.05)
+
+    camera = threading.Thread(target=film, daemon=True)
+    camera.start()
+    server = LiveViewServer({"top": fanout}, titles={"top": "考场俯视"}).start()
+    yield server
+    stop.set()
+    camera.join(5)
+    server.stop()
+
+
+def _app(records, live_url: str):
+    return create_app(records, config={"TESTING": True, "SECRET_KEY": "t", "LIVE_VIDEO_URL": live_url})
+
+
+def test_cameras_page_shows_the_controllers_pictures_through_this_app(records, accounts, live):
+    client = signed_in(_app(records, live.url))
     page = client.get("/cameras").get_data(as_text=True)
-    assert f'src="{live.url}top.mjpg"' in page and "考场俯视" in page
+    assert 'src="/cameras/top/live.mjpg"' in page and "考场俯视" in page
+    assert live.url not in page, "the controller's own address stays off the page"
     assert "录像磁盘空间不足" not in page
+
+
+def _jpegs(chunks, wanted: int) -> list[bytes]:
+    """The first ``wanted`` JPEG parts of a multipart MJPEG body arriving in chunks."""
+    body, parts = b"", []
+    for chunk in chunks:
+        body += chunk
+        pieces = body.split(f"--{BOUNDARY}\r\n".encode())
+        for piece in pieces[1:-1]:  # the last piece may still be arriving
+            head, _, data = piece.partition(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            parts.append(data[:length])
+        body = f"--{BOUNDARY}\r\n".encode() + pieces[-1]
+        if len(parts) >= wanted:
+            return parts[:wanted]
+    raise AssertionError(f"the stream ended after {len(parts)} frame(s)")
+
+
+def test_the_relayed_stream_delivers_jpeg_frames_and_lets_go_of_the_controller(records, accounts, filming):
+    client = signed_in(_app(records, filming.url))
+    stream = client.get("/cameras/top/live.mjpg", buffered=False)
+    assert stream.status_code == 200
+    assert stream.headers["Content-Type"] == f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+    frames = _jpegs(iter(stream.response), 3)
+    moments = []
+    for data in frames:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None and image.shape == (64, 480, 3)
+        moments.append(timecode.read(image))
+    assert None not in moments and moments == sorted(moments) and moments[0] < moments[-1], moments
+    assert filming.viewers == 1
+    stream.close()  # the viewer goes away: the relay closes its connection to the controller
+    deadline = time.monotonic() + 5
+    while filming.viewers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert filming.viewers == 0, "the controller still streams to a viewer who left"
+
+
+def test_live_pictures_are_for_signed_in_staff_only(records, accounts, filming):
+    app = _app(records, filming.url)
+    for url in ("/cameras/top/live.mjpg", "/cameras/top/live.jpg"):
+        refused = app.test_client().get(url)
+        assert refused.status_code == 302 and "/login" in refused.location, url
+    for role in ("supervisor", "auditor", "admin"):
+        client = app.test_client()
+        login(client, role)
+        still = client.get("/cameras/top/live.jpg")
+        assert still.status_code == 200 and still.mimetype == "image/jpeg" and still.data[:2] == b"\xff\xd8", role
+    assert client.get("/cameras/gate/live.jpg").status_code == 404
+    assert client.get("/cameras/gate/live.mjpg").status_code == 404
+    down = signed_in(_app(records, "http://127.0.0.1:9/live/"))
+    assert down.get("/cameras/top/live.mjpg").status_code == 503
+    assert signed_in(_app(records, "")).get("/cameras/top/live.jpg").status_code == 404
+
+
+READ_PICTURE = """([w, h]) => {
+  const img = document.querySelector('figure.camera img');
+  if (!img.complete || !img.naturalWidth) return null;
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  return Array.from(g.getImageData(0, 0, w, h).data);
+}"""
+
+
+def test_the_cameras_page_in_chromium_shows_the_moving_picture_through_the_relay(records, accounts, filming):
+    app = create_app(records, config={"SECRET_KEY": "browser-test", "LIVE_VIDEO_URL": filming.url})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    width, height = timecode.strip_size()
+    try:
+        with chromium_page() as page:
+            page.goto(f"{base}/cameras")
+            page.fill("input[name=username]", "supervisor")  # sent to sign in first
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            picture = page.locator("figure.camera img")
+            picture.wait_for(timeout=10_000)
+            assert picture.evaluate("img => img.src") == f"{base}/cameras/top/live.mjpg"
+
+            def shown() -> datetime | None:
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    pixels = page.evaluate(READ_PICTURE, [width, height])
+                    moment = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
+                    if moment:
+                        return moment
+                    time.sleep(0.1)
+                return None
+
+            first = shown()
+            time.sleep(1.0)
+            later = shown()
+            assert first is not None and later is not None, "no picture with a time code on the page"
+            assert (later - first).total_seconds() >= 0.5, f"the picture does not move: {first} then {later}"
+            assert filming.viewers == 1
+    finally:
+        server.shutdown()
+    # The browser is gone: the relay notices on its next write and lets go of the controller.
+    deadline = time.monotonic() + 10
+    while filming.viewers and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert filming.viewers == 0
 
 
 def test_cameras_page_shows_the_disk_alarm_and_gaps_from_the_database(records, accounts, live):

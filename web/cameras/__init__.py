@@ -1,4 +1,5 @@
-"""The cameras page: each camera live (pictures come from the controller), and the recording alarms."""
+"""The cameras page: each camera live (the controller's pictures relayed to signed-in staff), and the recording
+alarms."""
 
 from flask import Blueprint
 

@@ -1,22 +1,36 @@
-"""Cameras page. The web process never opens a camera: the pictures are the controller's
-live-view streams (``LIVE_VIDEO_URL``), linked from the page; alarms come from the database."""
+"""Cameras page and the live pictures behind sign-in.
+
+The web process never opens a camera: the pictures are the controller's
+live-view streams (``LIVE_VIDEO_URL``), which listen on the controller's
+loopback only. Pages show them through this app
+(``/cameras/<camera>/live.mjpg`` and ``.jpg``), so only signed-in staff watch
+the course; alarms come from the database.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
+from typing import Iterator
 
-from flask import current_app, render_template
+from flask import Response, abort, current_app, render_template, stream_with_context, url_for
+from flask_babel import gettext as _
 
 from examroom.video.index import VideoIndex
 from web.cameras import bp
 from web.services import records
 from web.security import STAFF, roles
 
+# A read of the controller's stream waits this long; a camera silent for longer ends the
+# relay (the watchdog restarts the camera, and the page reloads on the gap event).
+UPSTREAM_TIMEOUT = 10.0
+CHUNK = 64 * 1024  # the most one read returns; a read returns as soon as any bytes arrived
+
 
 def _cameras(base: str) -> tuple[list[dict], bool]:
-    """The controller's cameras, and whether the controller answered."""
+    """The controller's cameras, with this app's URLs for their pictures, and whether the controller answered."""
     if not base:
         return [], True
     try:
@@ -25,8 +39,53 @@ def _cameras(base: str) -> tuple[list[dict], bool]:
     except (urllib.error.URLError, OSError, ValueError):
         return [], False
     for camera in cameras:
-        camera["src"] = base.rstrip("/") + "/" + camera["mjpeg"].removeprefix("/live/")
+        camera["src"] = url_for("cameras.live_stream", camera=camera["camera"])
     return cameras, True
+
+
+def _open_upstream(camera: str, ext: str):
+    """The controller's live-view response for a camera's ``.mjpg`` or ``.jpg``; aborts when there is none."""
+    base = current_app.config.get("LIVE_VIDEO_URL", "")
+    if not base:
+        abort(404, description=_("本考场未配置摄像机"))
+    url = f"{base.rstrip('/')}/{urllib.parse.quote(camera, safe='')}.{ext}"
+    try:
+        return urllib.request.urlopen(url, timeout=UPSTREAM_TIMEOUT)
+    except urllib.error.HTTPError as error:
+        error.close()
+        if error.code == 404:
+            abort(404, description=_("没有这台摄像机"))
+        abort(503, description=_("这台摄像机暂时没有画面"))
+    except OSError:
+        abort(503, description=_("无法连接考场控制器的实时画面"))
+
+
+@bp.get("/cameras/<camera>/live.mjpg")
+@roles(*STAFF)
+def live_stream(camera: str):
+    """The camera's MJPEG stream relayed as it arrives, closed upstream when the viewer leaves."""
+    upstream = _open_upstream(camera, "mjpg")
+
+    def relay() -> Iterator[bytes]:
+        # Closing the generator (the browser went away and a write failed) runs the finally.
+        try:
+            while chunk := upstream.read1(CHUNK):
+                yield chunk
+        except OSError:  # the controller stopped, or the camera stayed silent past the timeout
+            return
+        finally:
+            upstream.close()
+
+    return Response(stream_with_context(relay()), content_type=upstream.headers["Content-Type"],
+                    headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"})
+
+
+@bp.get("/cameras/<camera>/live.jpg")
+@roles(*STAFF)
+def live_frame(camera: str):
+    """The camera's newest frame."""
+    with _open_upstream(camera, "jpg") as upstream:
+        return Response(upstream.read(), content_type="image/jpeg", headers={"Cache-Control": "no-cache, no-store"})
 
 
 @bp.app_context_processor

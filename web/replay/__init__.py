@@ -1,4 +1,5 @@
-"""The auditor's replay of an attempt: track on the course plan, deduction timeline, re-judge, review."""
+"""The auditor's replay of an attempt: track on the course plan, deduction timeline, video, re-judge, review,
+export of the clip."""
 
 from flask import Blueprint
 
@@ -6,3 +7,4 @@ bp = Blueprint("replay", __name__, url_prefix="/attempts")
 
 from web.replay import routes  # noqa: E402,F401
 from web.replay import video  # noqa: E402,F401
+from web.replay import exports  # noqa: E402,F401

@@ -38,16 +38,19 @@ def _attempt(attempt_id: int):
     attempt = records().attempt(attempt_id)
     account = current_user.account
     if attempt is None or (account.role is Role.AUDITOR and account.scope and attempt.course != account.scope):
-        abort(404)
+        abort(404, description=_("没有编号为 %(id)s 的考试", id=attempt_id))
     return attempt
 
 
 @bp.get("/<int:attempt_id>/replay")
 @roles(*STAFF)
 def replay(attempt_id: int):
+    from web.replay.exports import export_panel  # it builds on this module's views
+
     attempt = _attempt(attempt_id)
+    can_review = current_user.role in AUDITORS
     return render_template("replay.html", attempt=attempt, reviews=Reviews(records().sessions).of(attempt_id),
-                           can_review=current_user.role in AUDITORS)
+                           can_review=can_review, exports=export_panel(attempt_id) if can_review else None)
 
 
 @bp.get("/<int:attempt_id>/track.json")

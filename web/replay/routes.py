@@ -45,9 +45,11 @@ def _attempt(attempt_id: int):
 @bp.get("/<int:attempt_id>/replay")
 @roles(*STAFF)
 def replay(attempt_id: int):
+    from web.replay.faces import face_review_context  # that module imports this one
+
     attempt = _attempt(attempt_id)
     return render_template("replay.html", attempt=attempt, reviews=Reviews(records().sessions).of(attempt_id),
-                           can_review=current_user.role in AUDITORS)
+                           can_review=current_user.role in AUDITORS, **face_review_context(attempt_id))
 
 
 @bp.get("/<int:attempt_id>/track.json")

@@ -73,11 +73,7 @@ def test_frames_without_a_face_during_an_attempt_are_flagged(course):
     attempt_id = _attempt(service, fanout, no_face())
     flags = face_flags(service.sessions, attempt_id)
     assert len(flags) >= 3 and {(f.faces, f.source) for f in flags} == {(0, CAMERA)}
-    assert service.face_watch.watches == {}
-    # after the attempt the camera is not looked at
-    fanout.publish(Frame(no_face(), datetime.now(timezone.utc), time.monotonic() + 10, 999))
-    time.sleep(0.2)
-    assert len(face_flags(service.sessions, attempt_id)) == len(flags)
+    assert service.face_watch.watches == {}  # the finished attempt's watch let go of the camera
 
 
 def test_the_candidate_alone_in_the_picture_raises_no_flag(course):

@@ -1,7 +1,8 @@
 """Face checks per second on one core (Haar frontal-face cascade), to choose FaceWatch's interval.
 
 Inputs: scikit-image's astronaut photo (one face) on a D1 704×576 and a 720p
-frame, and the same photo tiled twice (two faces). CPU time is measured with
+frame, the same photo tiled twice (two faces), and a frame of the demo's
+in-car camera (examroom.simulation.rider). CPU time is measured with
 time.process_time on one thread. Run: python bench/face_detection.py
 """
 
@@ -31,11 +32,15 @@ def on_canvas(image: np.ndarray, width: int, height: int) -> np.ndarray:
 def main() -> None:
     from skimage import data
 
+    from examroom.simulation.cameras import RIDER_SIZE
+    from examroom.simulation.rider import RiderRenderer
+
     face = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     detector = FaceDetector()
     cases = {"704x576 one face": on_canvas(face, 704, 576),
              "1280x720 one face": on_canvas(face, 1280, 720),
-             "1280x720 two faces": on_canvas(np.hstack([face, face]), 1280, 720)}
+             "1280x720 two faces": on_canvas(np.hstack([face, face]), 1280, 720),
+             "%dx%d demo in-car camera" % RIDER_SIZE: RiderRenderer(*RIDER_SIZE, now=lambda: 0.0).render({}, "car-V2")}
     for name, image in cases.items():
         count = detector.check(image).count
         n, cpu = 0, time.process_time()

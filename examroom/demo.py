@@ -40,11 +40,13 @@ DEMO_VEHICLES = (
 DEMO_NAMES = {Role.ADMIN: "管理员", Role.SUPERVISOR: "考试员 王", Role.AUDITOR: "审核员 李"}
 DEMO_EXAMINER = f"demo-{Role.SUPERVISOR.value}"  # the demo supervisor's account confirms every check-in
 PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
+RIDER_CAMERA_VEHICLE = "V2"  # the C4 three-wheeler has a cab: its in-car camera faces the candidate
 
 
 def demo_cameras(course, sim: SimulatedCourse, clock: ScaledClock) -> DemoCameras:
     models = {v.id: course.vehicle(v.model) for v in DEMO_VEHICLES}
-    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in DEMO_VEHICLES}, clock)
+    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in DEMO_VEHICLES}, clock,
+                       rider=RIDER_CAMERA_VEHICLE)
 
 
 def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: int):
@@ -54,7 +56,7 @@ def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: i
     return VideoSettings(cameras=cameras.specs(), recordings_dir=data_dir / "recordings",
                          cache_dir=data_dir / "cache", exports_dir=data_dir / "exports",
                          segment_seconds=segment_seconds,
-                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2))
+                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2), riders=cameras.riders())
 
 
 class DemoCourse:

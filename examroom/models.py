@@ -366,5 +366,9 @@ class FaceFlag(Base):
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     faces: Mapped[int] = mapped_column(Integer)
     jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    # The supervisor's or auditor's review (migration 0009_face_review); None: not reviewed yet.
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewed_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    review_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (Index("ix_face_flags_attempt_utc", "attempt_id", "utc"),)

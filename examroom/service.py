@@ -21,6 +21,7 @@ from examroom.commands import CommandDesk
 from examroom.controller import Controller, VehicleInfo
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.device_health import HealthWatch, rerun_attempt
+from examroom.face_watch import AttemptFaceWatch
 from examroom.feedserver import FeedServer
 from examroom.hardware import build_runners
 from examroom.livefeed import LiveFeed
@@ -50,6 +51,10 @@ class CourseService:
         provinces = tuple(load_override_file(path) for path in settings.province_files)
         self.ruleset = effective_ruleset(load_ruleset(settings.rule_set_file), provinces)
         check_against_course(settings, self.course)  # a mistyped element fails before any device opens
+        if settings.video is not None:  # settings built in code (the demo) skip the loader's checks
+            from examroom.video.config import check_riders
+
+            check_riders(settings.video, [v.id for v in settings.vehicles])
         self.engine = make_engine(settings.database_url)
         upgrade(self.engine)
         self.sessions = session_factory(self.engine)
@@ -100,6 +105,18 @@ class CourseService:
                                      frame_sources=frame_sources, submit=self.controller.submit)
             self.video.schedule(self.scheduler)
             self.video.enable_overlay(self.records, self.course, self.ruleset)
+        self.face_watch = self._watch_riders()
+
+    def _watch_riders(self) -> AttemptFaceWatch | None:
+        """Face review during attempts: each in-car camera's frames, while its vehicle's attempt runs."""
+        video = self.settings.video
+        if self.video is None or not video.riders:
+            return None
+        # The camera's fan-out: the frames its reader (or simulated camera) hands the live view too.
+        cameras = {vehicle: (camera, self.video.frame_sources[camera]) for vehicle, camera in video.riders.items()}
+        watch = AttemptFaceWatch(self.sessions, cameras, interval=video.face_interval)
+        self.controller.attempt_listeners.append(watch)
+        return watch
 
     def _setup_selfcheck(self, sessions) -> None:
         """The sitting's self-check: fed every reading, stored when it changes, gating begin_attempt."""
@@ -167,6 +184,8 @@ class CourseService:
         for runner in self.runners:
             runner.stop()
         self.controller.stop()
+        if self.face_watch is not None:  # after the controller: no attempt can start another watch
+            self.face_watch.close()
         if self.raw_capture is not None:
             self.raw_capture.close()
         self.engine.dispose()

@@ -123,6 +123,10 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     selfcheck.done()
     _check_inputs(boards)
     _check_ports(vehicles, boards)
+    if settings.video is not None:
+        from examroom.video.config import check_riders
+
+        check_riders(settings.video, [v.id for v in vehicles])
     return settings
 
 

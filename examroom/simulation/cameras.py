@@ -44,6 +44,9 @@ PAINT = (245, 245, 245)
 POLE = (40, 40, 220)
 DECK = (60, 100, 150)
 VEHICLE_COLOURS = ((0, 200, 255), (255, 160, 0), (200, 0, 200), (0, 255, 120))
+# The in-car camera: wide enough for the time-code strip (416 px), small enough to check cheaply.
+RIDER_SIZE = (480, 270)
+RIDER_FPS = 5.0
 
 # Course metres -> pixels: a 2×3 affine matrix applied to (x, y, 1).
 Transform = np.ndarray
@@ -280,39 +283,67 @@ class SimH264Source:
 
 
 class DemoCameras:
-    """The demo course's cameras: one above the course (frames, encoded once) and one following
-    the first vehicle (served as a real H.264 network stream, recorded by copy)."""
+    """The demo course's cameras: one above the course (frames, encoded once), one following
+    the first vehicle (served as a real H.264 network stream, recorded by copy) and, with
+    ``rider``, that vehicle's in-car camera facing the candidate (for the face watch)."""
 
     def __init__(self, course: Course, models: dict[str, VehicleModel],
                  truths: Callable[[], dict[str, VehicleTruth | None]], clock: Clock, fps: float = 15.0,
-                 width: int = 640, height: int = 360) -> None:
+                 width: int = 640, height: int = 360, rider: str | None = None) -> None:
         follow = next(iter(models))
         self.top = SimCamera("top", CourseRenderer(course, models, width, height), truths, clock, fps)
         self.chase = SimCamera(f"chase-{follow}", CourseRenderer(course, models, width, height, follow=follow),
                                truths, clock, fps)
         self.chase_source = SimH264Source(self.chase)
+        self.rider: SimCamera | None = None
+        self.rider_vehicle = rider
+        if rider is not None:
+            if rider not in models:
+                raise ValueError(f"in-car camera for unknown vehicle {rider!r}")
+            from examroom.simulation.rider import RiderRenderer
+
+            # Small and slow: only the face watch and the live view look at it (a check each 2 s).
+            self.rider = SimCamera(f"car-{rider}", RiderRenderer(*RIDER_SIZE, now=lambda: clock.now()[0]),
+                                   truths, clock, RIDER_FPS)
         self.fps, self.width, self.height = fps, width, height
 
     def specs(self, chase_offset: float = 0.0):
         from devices.camera import CameraSpec
 
         common = dict(fps=self.fps, width=self.width, height=self.height)
-        return [CameraSpec(self.top.id, f"sim:{self.top.id}", roles=("record", "live", "analyse"), mode="encode",
-                           title="考场俯视", **common),
-                CameraSpec(self.chase.id, self.chase_source.url, roles=("record", "live"), mode="copy",
-                           offset=chase_offset, title="车辆跟拍", **common)]
+        specs = [CameraSpec(self.top.id, f"sim:{self.top.id}", roles=("record", "live", "analyse"), mode="encode",
+                            title="考场俯视", **common),
+                 CameraSpec(self.chase.id, self.chase_source.url, roles=("record", "live"), mode="copy",
+                            offset=chase_offset, title="车辆跟拍", **common)]
+        if self.rider is not None:
+            # Not recorded: the flagged frames are kept with the attempt, and encoding costs CPU.
+            specs.append(CameraSpec(self.rider.id, f"sim:{self.rider.id}", roles=("live", "analyse"), mode="encode",
+                                    fps=RIDER_FPS, width=RIDER_SIZE[0], height=RIDER_SIZE[1],
+                                    title=f"{self.rider_vehicle} 车内"))
+        return specs
+
+    def riders(self) -> dict[str, str]:
+        """Vehicle id -> its in-car camera, for the video settings' ``riders``."""
+        return {self.rider_vehicle: self.rider.id} if self.rider is not None else {}
 
     def frame_sources(self) -> dict[str, FrameFanout]:
         # The copy camera's frames reach the controller through its recorder, not in-process.
-        return {self.top.id: self.top.fanout}
+        sources = {self.top.id: self.top.fanout}
+        if self.rider is not None:
+            sources[self.rider.id] = self.rider.fanout
+        return sources
 
     def start(self) -> "DemoCameras":
         self.top.start()
         self.chase.start()
         self.chase_source.start()
+        if self.rider is not None:
+            self.rider.start()
         return self
 
     def stop(self) -> None:
+        if self.rider is not None:
+            self.rider.stop()
         self.chase_source.kill()
         self.chase.stop()
         self.top.stop()

@@ -19,8 +19,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-import cv2
-import numpy as np
 from sqlalchemy import select
 
 from examroom.callup import CallUp
@@ -28,6 +26,7 @@ from examroom.checkin import CheckIn
 from examroom.models import Booking, Candidate, Sitting, SittingStatus
 from examroom.roster import COLUMNS, RosterImport
 from examroom.simulation.drive import demo_candidate
+from examroom.simulation.rider import FACE_FILE
 from examroom.sittings import SittingPlan, SittingScheduler, create_sitting
 
 SITTING_HOURS = 12  # long enough for any round; the round closes its sitting when it ends
@@ -40,11 +39,8 @@ class DemoSittingError(RuntimeError):
 
 
 def id_photo() -> bytes:
-    """A plain ID-style picture for check-in (the demo's made-up people have no faces)."""
-    image = np.full((160, 120, 3), (200, 140, 60), np.uint8)
-    cv2.ellipse(image, (60, 150), (45, 40), 0, 180, 360, (60, 60, 60), -1)
-    cv2.circle(image, (60, 70), 28, (150, 180, 220), -1)
-    return cv2.imencode(".jpg", image)[1].tobytes()
+    """The check-in photo: the portrait the in-car camera shows, so the one-face check passes."""
+    return FACE_FILE.read_bytes()
 
 
 class DemoSittings:

@@ -17,6 +17,12 @@ In the site settings file::
     mode = "copy"          # the camera sends H.264; "encode" for a USB camera
     offset = -0.12         # seconds, from calibration (examroom.video.calibration)
 
+    [[video.cameras]]
+    id = "car-V2"
+    url = "rtsp://192.168.1.82:554/Streaming/Channels/102"
+    roles = ["record", "analyse"]
+    watches_rider = "V2"   # the in-car camera facing V2's candidate: face review during attempts
+
     [[video.vision]]           # a vision sensor: lines and zones drawn on a camera's image
     camera = "gate"
     device = "vision-gate"     # its readings' device id, like a course board's
@@ -39,8 +45,12 @@ from examroom.video.recorder import SEGMENT_SECONDS
 from examroom.video.retention import RetentionPolicy
 
 _TOP_KEYS = {"recordings_dir", "cache_dir", "exports_dir", "retention_days", "free_floor_mb", "segment_seconds",
-             "live_port", "cameras", "evidence_pre_seconds", "evidence_post_seconds", "vision"}
-_CAMERA_KEYS = {"id", "url", "roles", "mode", "fps", "width", "height", "offset", "title"}
+             "live_port", "cameras", "evidence_pre_seconds", "evidence_post_seconds", "vision",
+             "face_interval_seconds"}
+_CAMERA_KEYS = {"id", "url", "roles", "mode", "fps", "width", "height", "offset", "title", "watches_rider"}
+# One face check costs 30-120 ms of a core (bench/face_detection.py); a candidate swap or a
+# helper leaning in lasts seconds, so a check every few seconds sees it.
+FACE_INTERVAL = 2.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,10 @@ class VideoSettings:
     evidence_pre: float = 5.0
     evidence_post: float = 5.0
     vision: list[VisionSettings] = field(default_factory=list)
+    # vehicle id -> the in-car camera facing its candidate (``watches_rider``), checked each
+    # ``face_interval`` seconds of an attempt for exactly one face (examroom.face_watch)
+    riders: dict[str, str] = field(default_factory=dict)
+    face_interval: float = FACE_INTERVAL
 
     def camera(self, camera_id: str) -> CameraSpec:
         for spec in self.cameras:
@@ -117,6 +131,7 @@ def parse_video(data: Any, base: Path) -> VideoSettings:
     ids = [c.id for c in cameras]
     if len(set(ids)) != len(ids):
         raise SettingsError(f"video.cameras: duplicate camera ids in {ids}")
+    riders = _riders(data.get("cameras", []), cameras, SettingsError)
     vision = [_vision(table, f"video.vision[{i}]", cameras, SettingsError)
               for i, table in enumerate(data.get("vision", []))]
     return VideoSettings(
@@ -129,7 +144,39 @@ def parse_video(data: Any, base: Path) -> VideoSettings:
         live_port=int(number("video.live_port", data.get("live_port", 0), 0, 65535)),
         evidence_pre=number("video.evidence_pre_seconds", data.get("evidence_pre_seconds", 5.0), 0, 120),
         evidence_post=number("video.evidence_post_seconds", data.get("evidence_post_seconds", 5.0), 0, 120),
-        vision=vision)
+        vision=vision, riders=riders,
+        face_interval=number("video.face_interval_seconds", data.get("face_interval_seconds", FACE_INTERVAL),
+                             0.5, 60))
+
+
+def _riders(tables: list[dict], cameras: list[CameraSpec], error: type) -> dict[str, str]:
+    """Vehicle id -> camera id from the cameras' ``watches_rider`` (vehicle ids are checked with the vehicles)."""
+    riders: dict[str, str] = {}
+    for i, (table, camera) in enumerate(zip(tables, cameras)):
+        if "watches_rider" not in table:
+            continue
+        where = f"video.cameras[{i}].watches_rider"
+        vehicle = table["watches_rider"]
+        if not isinstance(vehicle, str) or not vehicle.strip():
+            raise error(f"{where}: must be a vehicle id, got {vehicle!r}")
+        if not camera.has("analyse"):
+            raise error(f"{where}: camera {camera.id} needs the role 'analyse' (its frames are checked for faces)")
+        if vehicle in riders:
+            raise error(f"{where}: vehicle {vehicle} is already watched by camera {riders[vehicle]}; "
+                        f"give each vehicle one in-car camera")
+        riders[vehicle] = camera.id
+    return riders
+
+
+def check_riders(video: VideoSettings, vehicle_ids: list[str]) -> None:
+    """Every ``watches_rider`` names a vehicle of the site (a typo would leave a car unwatched, silently)."""
+    from examroom.settings import SettingsError
+
+    for vehicle, camera in video.riders.items():
+        if vehicle not in vehicle_ids:
+            index = [c.id for c in video.cameras].index(camera)
+            raise SettingsError(f"video.cameras[{index}].watches_rider: camera {camera} watches vehicle "
+                                f"{vehicle!r}, which is not in vehicles (known: {', '.join(vehicle_ids) or 'none'})")
 
 
 def _vision(table: Any, where: str, cameras: list[CameraSpec], error: type) -> VisionSettings:

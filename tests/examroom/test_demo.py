@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
 from examroom.demo import DEMO_EXAMINER
-from examroom.models import Attempt, Booking, Sitting
+from examroom.models import Attempt, Booking, FaceFlag, Sitting
 from examroom.simulation.scenarios import scenario_names
 
 pytestmark = pytest.mark.slow
@@ -31,6 +31,8 @@ def test_one_demo_round_is_a_sitting_with_booked_checked_in_candidates(tmp_path)
         assert [s.status for s in sittings] == ["closed"]
         attempts = session.scalars(select(Attempt).order_by(Attempt.id)).all()
         bookings = {b.id: b for b in session.scalars(select(Booking))}
+        checkin_flags = session.scalars(select(FaceFlag).where(FaceFlag.source == "checkin")).all()
+    assert checkin_flags == []  # every check-in photo shows exactly one face
     # every scenario of both vehicles ran once, each attempt for a booked candidate of the sitting
     assert Counter(a.vehicle_class for a in attempts) == {"E": len(scenario_names("E")),
                                                          "C4": len(scenario_names("C4"))}

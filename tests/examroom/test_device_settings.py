@@ -33,6 +33,7 @@ def test_the_example_site_file_loads_and_matches_its_course():
     assert [v.id for v in settings.vehicles] == ["V1", "V2"]
     assert settings.vehicles[0].signals.usb_serial == "A10KJ3XB" and settings.vehicles[0].signals.port == ""
     assert settings.course_boards[0].serial.parity == "E" and settings.required_fix == "rtk_fixed"
+    assert settings.video.riders == {"V2": "car-V2"}
     check_against_course(settings, load_course(settings.course_file))
 
 

@@ -46,11 +46,13 @@ def _attempt(attempt_id: int):
 @roles(*STAFF)
 def replay(attempt_id: int):
     from web.replay.exports import export_panel  # it builds on this module's views
+    from web.replay.faces import face_review_context  # that module imports this one
 
     attempt = _attempt(attempt_id)
     can_review = current_user.role in AUDITORS
     return render_template("replay.html", attempt=attempt, reviews=Reviews(records().sessions).of(attempt_id),
-                           can_review=can_review, exports=export_panel(attempt_id) if can_review else None)
+                           can_review=can_review, exports=export_panel(attempt_id) if can_review else None,
+                           **face_review_context(attempt_id))
 
 
 @bp.get("/<int:attempt_id>/track.json")

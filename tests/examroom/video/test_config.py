@@ -50,3 +50,33 @@ def test_vision_sensors_are_read_and_checked_against_their_camera(tmp_path):
     no_role = {**video, "cameras": [{"id": "top", "url": "0", "mode": "encode", "roles": ["record"]}]}
     with pytest.raises(SettingsError, match="role 'analyse'"):
         parse_settings({**BASE, "video": no_role}, base=tmp_path)
+
+
+VEHICLE = {"id": "V2", "plate": "甘K·0002学", "model": "C4-01", "gnss": {"port": "/dev/ttyUSB0"},
+           "signals": {"port": "/dev/ttyUSB1"}}
+CAR = {"id": "car-V2", "url": "rtsp://10.0.0.9/stream", "roles": ["record", "analyse"], "watches_rider": "V2"}
+
+
+def test_an_in_car_camera_watches_its_vehicles_rider(tmp_path):
+    settings = parse_settings({**BASE, "vehicles": [VEHICLE],
+                               "video": {**VIDEO, "cameras": VIDEO["cameras"] + [CAR], "face_interval_seconds": 3}},
+                              base=tmp_path)
+    assert settings.video.riders == {"V2": "car-V2"} and settings.video.face_interval == 3
+    assert parse_settings({**BASE, "video": VIDEO}, base=tmp_path).video.riders == {}
+    assert parse_settings({**BASE, "video": VIDEO}, base=tmp_path).video.face_interval == 2.0
+
+
+@pytest.mark.parametrize("cameras, extra, message", [
+    ([{**CAR, "watches_rider": "V9"}], {}, r"video.cameras\[1\].watches_rider: camera car-V2 watches vehicle 'V9', "
+                                           r"which is not in vehicles \(known: V2\)"),
+    ([{**CAR, "roles": ["record"]}], {}, r"video.cameras\[1\].watches_rider: camera car-V2 needs the role 'analyse'"),
+    ([{**CAR, "watches_rider": ""}], {}, r"video.cameras\[1\].watches_rider: must be a vehicle id"),
+    ([{**CAR, "watches_rider": 2}], {}, r"video.cameras\[1\].watches_rider: must be a vehicle id"),
+    ([CAR, {**CAR, "id": "car-V2b"}], {}, r"video.cameras\[2\].watches_rider: vehicle V2 is already watched by "
+                                          r"camera car-V2"),
+    ([CAR], {"face_interval_seconds": 0.1}, r"video.face_interval_seconds: must be a number between 0.5 and 60"),
+])
+def test_a_rider_camera_must_name_a_vehicle_and_analyse_its_frames(cameras, extra, message):
+    video = {**VIDEO, "cameras": VIDEO["cameras"][:1] + cameras, **extra}
+    with pytest.raises(SettingsError, match=message):
+        parse_settings({**BASE, "vehicles": [VEHICLE], "video": video}, base=Path("."))

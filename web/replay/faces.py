@@ -1,0 +1,79 @@
+"""Face review on the replay page: flagged pictures, the check-in photo beside them, the review mark.
+
+Pictures of candidates are served only to staff who may open the attempt
+(an auditor's scope applies) and are not kept in shared caches.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from examroom.face_review import (FaceReviewError, checkin_photo, flag_picture, flags_to_review, mark_reviewed,
+                                  thumbnail)
+from web.replay import bp
+from web.replay.routes import _attempt
+from web.security import STAFF, audit, roles
+from web.services import records
+
+MAX_COMMENT = 500
+
+
+def face_review_context(attempt_id: int) -> dict:
+    """What the replay page shows of the attempt's face flags."""
+    return {"face_flags": flags_to_review(records().sessions, attempt_id),
+            "has_checkin_photo": checkin_photo(records().sessions, attempt_id) is not None}
+
+
+def _jpeg(data: bytes) -> Response:
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"  # a candidate's face: not for shared caches
+    return response
+
+
+def _picture(attempt_id: int, flag_id: int) -> bytes:
+    _attempt(attempt_id)
+    try:
+        return flag_picture(records().sessions, attempt_id, flag_id)
+    except FaceReviewError:
+        abort(404)
+
+
+@bp.get("/<int:attempt_id>/faces/<int:flag_id>.jpg")
+@roles(*STAFF)
+def face_picture(attempt_id: int, flag_id: int):
+    return _jpeg(_picture(attempt_id, flag_id))
+
+
+@bp.get("/<int:attempt_id>/faces/<int:flag_id>/thumb.jpg")
+@roles(*STAFF)
+def face_thumbnail(attempt_id: int, flag_id: int):
+    return _jpeg(thumbnail(_picture(attempt_id, flag_id)))
+
+
+@bp.get("/<int:attempt_id>/checkin-photo.jpg")
+@roles(*STAFF)
+def checkin_picture(attempt_id: int):
+    _attempt(attempt_id)
+    photo = checkin_photo(records().sessions, attempt_id)
+    if photo is None:
+        abort(404)
+    return _jpeg(thumbnail(photo))  # re-encoded: the kept photo may be a PNG or a phone's full-size JPEG
+
+
+@bp.post("/<int:attempt_id>/faces/<int:flag_id>/review")
+@roles(*STAFF)
+def face_review(attempt_id: int, flag_id: int):
+    _attempt(attempt_id)
+    comment = (request.form.get("comment") or "").strip()[:MAX_COMMENT]
+    try:
+        mark_reviewed(records().sessions, attempt_id, flag_id, current_user.account.username, comment,
+                      datetime.now(timezone.utc))
+    except FaceReviewError:
+        abort(404)
+    audit("face_review", f"attempt {attempt_id} face flag {flag_id}", comment)
+    flash(_("人脸标记已核查"), "ok")
+    return redirect(url_for("replay.replay", attempt_id=attempt_id) + "#faces")

@@ -2,8 +2,9 @@
 
 ffmpeg lists a segment in its run's ``list.csv`` once the segment is closed.
 The maintainer probes each listed segment (it must open, have a duration and
-decode a frame), turns its stream times into UTC (``run.json`` plus the
-camera's offset), moves it to ``recordings/YYYY-MM-DD/HH/<camera>/MM.SS.mp4``
+decode a frame; one whose first frame is not at 0 s is copied once more so that
+it is, because a browser seeks on the file's own axis), turns its stream times
+into UTC (``run.json`` plus the camera's offset), moves it to ``recordings/YYYY-MM-DD/HH/<camera>/MM.SS.mp4``
 (UTC) and adds its row. A segment that fails the check is deleted and so
 becomes part of a recording gap. A run whose process has ended is cleared away
 once its listed segments are handled; unlisted files left by a crash are the
@@ -15,7 +16,9 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import shutil
+import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,20 +27,26 @@ from typing import Callable
 
 import av
 
+from devices.camera.ffmpeg import ffmpeg_exe
 from examroom.video.index import SegmentInfo, VideoIndex
 from examroom.video.recorder import LIST_NAME, RUN_NAME
 
 log = logging.getLogger(__name__)
 
 
+# A segment whose first frame is stamped later than this is not on its own time axis (see rebase).
+MAX_START_SECONDS = 0.5
+
+
 @dataclass(frozen=True)
 class Probe:
     duration: float
     frames_ok: bool
+    start: float = 0.0  # presentation time of the first frame, seconds
 
 
 def probe(path: Path) -> Probe | None:
-    """Duration of an MP4 and whether its first frame decodes; None if it cannot be opened."""
+    """Duration of an MP4, its start time and whether its first frame decodes; None if it cannot be opened."""
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -46,13 +55,28 @@ def probe(path: Path) -> Probe | None:
                 duration = float(stream.duration * stream.time_base)
             elif container.duration is not None:
                 duration = container.duration / 1_000_000
+            start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
             decoded = False
             for frame in container.decode(stream):
                 decoded = frame.width > 0
                 break
-            return Probe(duration or 0.0, decoded)
+            return Probe(duration or 0.0, decoded, start)
     except (av.FFmpegError, IndexError, OSError):
         return None
+
+
+def rebase(path: Path) -> None:
+    """Rewrite a segment by stream copy so that its first frame is at 0 s.
+
+    ffmpeg's segment muxer resets each segment's timestamps except the first
+    one's: the first segment of a stream-copy run keeps the wall-clock stamps
+    (about 1.8e9 s), and a browser asked to seek 3 s into it stays at its first
+    frame. Copying it once more, without ``-copyts``, starts it at zero.
+    """
+    rebased = path.with_name(path.stem + ".rebased.mp4")
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(path), "-map", "0:v:0",
+                    "-c", "copy", "-movflags", "+faststart", str(rebased)], check=True, capture_output=True)
+    os.replace(rebased, path)
 
 
 def tree_path(camera: str, start: datetime) -> str:
@@ -117,6 +141,12 @@ class SegmentMaintainer:
             self.rejected += 1
             path.unlink(missing_ok=True)
             return None
+        if abs(checked.start) > MAX_START_SECONDS:
+            try:
+                rebase(path)
+            except (subprocess.CalledProcessError, OSError) as exc:
+                log.error("segment %s of %s: cannot rebase its times to zero (%s); kept as recorded",
+                          path.name, camera, exc)
         end = datetime.fromtimestamp(end_epoch, timezone.utc) + timedelta(seconds=float(run.get("offset", 0.0)))
         start = end - timedelta(seconds=checked.duration)
         relative = tree_path(camera, start)

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import cv2
 import numpy as np
@@ -214,3 +214,68 @@ def test_every_page_carries_the_disk_alarm_while_recording_is_stopped(records, a
     assert 'id="disk-alarm"' in client.get("/").get_data(as_text=True)
     index.close_events("", "disk_alarm", UTC)
     assert 'id="disk-alarm"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(records, accounts):
+    """The live view restarts (the controller restarted): the vehicle card's picture comes back by itself."""
+    from examroom.feedserver import FeedServer
+    from examroom.livefeed import LiveFeed
+    from web.feedclient import RemoteFeed
+
+    fanout = FrameFanout()
+    stop = threading.Event()
+
+    def film() -> None:
+        seq = 0
+        while not stop.is_set():
+            now = datetime.now(timezone.utc)
+            image = np.full((64, 480, 3), 90, np.uint8)
+            timecode.stamp(image, now)
+            fanout.publish(Frame(image, now, time.monotonic(), seq))
+            seq += 1
+            stop.wait(0.05)
+
+    threading.Thread(target=film, daemon=True).start()
+    live = LiveViewServer({"chase-V1": fanout}).start()
+    port = int(live.url.split(":")[2].split("/")[0])
+    controller_feed = LiveFeed()
+    controller_feed.publish({"type": "started"}, vehicle_state={
+        "vehicle": "V1", "plate": "甘K·3071学", "vehicle_class": "E", "status": "idle", "deductions": []})
+    feed_server = FeedServer(controller_feed).start()
+    web_feed = LiveFeed()
+    follower = RemoteFeed(feed_server.url, web_feed).start()
+    app = create_app(records, web_feed, {"SECRET_KEY": "browser-test", "LIVE_VIDEO_URL": live.url})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    width, height = timecode.strip_size()
+    read = READ_PICTURE.replace("figure.camera img", "#vehicle-V1 img.camera")
+    try:
+        with chromium_page() as page:
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            page.fill("input[name=username]", "supervisor")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.locator("#vehicle-V1 img.camera").wait_for(timeout=10_000)
+
+            def shown_after(moment: datetime) -> datetime | None:
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    pixels = page.evaluate(read, [width, height])
+                    seen = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
+                    if seen and seen > moment:
+                        return seen
+                    time.sleep(0.1)
+                return None
+
+            assert shown_after(datetime.now(timezone.utc) - timedelta(seconds=5)) is not None
+            live.stop()  # the controller goes away: its stream ends mid-picture
+            time.sleep(1.0)
+            back = datetime.now(timezone.utc)
+            live = LiveViewServer({"chase-V1": fanout}, port=port).start()
+            assert shown_after(back) is not None, "the card's picture never came back"
+    finally:
+        stop.set()
+        server.shutdown()
+        follower.stop()
+        feed_server.stop()
+        live.stop()

@@ -13,20 +13,18 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Iterator
-
 from flask import Response, abort, current_app, render_template, stream_with_context, url_for
 from flask_babel import gettext as _
 
 from examroom.video.index import VideoIndex
 from web.cameras import bp
+from web.cameras.relay import relay
 from web.services import records
 from web.security import STAFF, roles
 
-# A read of the controller's stream waits this long; a camera silent for longer ends the
-# relay (the watchdog restarts the camera, and the page reloads on the gap event).
+# A read of the controller's stream waits this long; a camera silent for longer makes the
+# relay reconnect (web.cameras.relay), as a controller that went away does.
 UPSTREAM_TIMEOUT = 10.0
-CHUNK = 64 * 1024  # the most one read returns; a read returns as soon as any bytes arrived
 
 
 def _cameras(base: str) -> tuple[list[dict], bool]:
@@ -63,20 +61,17 @@ def _open_upstream(camera: str, ext: str):
 @bp.get("/cameras/<camera>/live.mjpg")
 @roles(*STAFF)
 def live_stream(camera: str):
-    """The camera's MJPEG stream relayed as it arrives, closed upstream when the viewer leaves."""
+    """The camera's MJPEG stream relayed as it arrives, across controller restarts, until the viewer leaves."""
     upstream = _open_upstream(camera, "mjpg")
+    url = upstream.geturl()
 
-    def relay() -> Iterator[bytes]:
-        # Closing the generator (the browser went away and a write failed) runs the finally.
+    def reopen():
         try:
-            while chunk := upstream.read1(CHUNK):
-                yield chunk
-        except OSError:  # the controller stopped, or the camera stayed silent past the timeout
-            return
-        finally:
-            upstream.close()
+            return urllib.request.urlopen(url, timeout=UPSTREAM_TIMEOUT)
+        except OSError:
+            return None
 
-    return Response(stream_with_context(relay()), content_type=upstream.headers["Content-Type"],
+    return Response(stream_with_context(relay(upstream, reopen)), content_type=upstream.headers["Content-Type"],
                     headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"})
 
 

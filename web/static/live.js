@@ -30,9 +30,11 @@
       const camera = cameras["chase-" + v.vehicle];
       if (camera) {
         const img = document.createElement("img");
-        img.src = camera;
         img.className = "camera";
         img.alt = v.plate || v.vehicle;
+        img.dataset.camera = "chase-" + v.vehicle;
+        img.addEventListener("error", function () { reconnect(img, 2000); });
+        img.src = camera;
         article.appendChild(img);
       }
     }
@@ -80,6 +82,17 @@
       el.appendChild(bar);
     }
     return article;
+  }
+
+  // A camera's live picture is one long MJPEG response: when the camera or the controller
+  // drops it, ask again (after a pause, so a dead camera is not hammered) with a fresh URL.
+  function reconnect(img, delay) {
+    if (img.dataset.retry) return;
+    img.dataset.retry = "1";
+    setTimeout(function () {
+      delete img.dataset.retry;
+      img.src = cameras[img.dataset.camera] + "?reconnect=" + Date.now();
+    }, delay);
   }
 
   // A supervisor's action: a reason is always asked for; a manual fail also names the rule.
@@ -146,6 +159,12 @@
       if (ev.type === "video" && (ev.event === "disk_alarm" || ev.event === "disk_ok")) {
         source.close();
         window.location.reload();
+        return;
+      }
+      if (ev.type === "video" && ev.event === "gap_ended") {  // the camera is back: pick its stream up again
+        document.querySelectorAll("img.camera").forEach(function (img) {
+          if (img.dataset.camera === ev.camera) reconnect(img, 0);
+        });
         return;
       }
       if (ev.type === "health") {

@@ -28,3 +28,26 @@ def chromium_page():
             yield context.new_page()
         finally:
             context.close()
+
+
+@contextmanager
+def served(app):
+    """The app on a free local port in a thread, for a browser; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def sign_in(page, base: str, username: str, password: str, then: str = "/") -> None:
+    """Open ``then`` and sign in on the page it sends to (every staff page asks first)."""
+    page.goto(base + then)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")

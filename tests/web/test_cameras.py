@@ -2,18 +2,18 @@
 
 import threading
 import time
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 
 import cv2
 import numpy as np
 import pytest
-from werkzeug.serving import make_server
 
 from devices.camera import Frame, FrameFanout
 from examroom.video import timecode
 from examroom.video.index import VideoIndex
 from examroom.video.liveview import BOUNDARY, LiveViewServer
-from tests.web.browser import chromium_page
+from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, login
 from web import create_app
 
@@ -35,9 +35,9 @@ def live():
     server.stop()
 
 
-@pytest.fixture
-def filming():
-    """A live camera whose every frame shows, as a time code, the moment it was taken; 20 frames a second."""
+@contextmanager
+def time_coded_camera():
+    """A camera whose every frame shows, as a time code, the moment it was taken; 20 frames a second."""
     fanout = FrameFanout()
     stop = threading.Event()
 
@@ -53,11 +53,20 @@ def filming():
 
     camera = threading.Thread(target=film, daemon=True)
     camera.start()
-    server = LiveViewServer({"top": fanout}, titles={"top": "考场俯视"}).start()
-    yield server
-    stop.set()
-    camera.join(5)
-    server.stop()
+    try:
+        yield fanout
+    finally:
+        stop.set()
+        camera.join(5)
+
+
+@pytest.fixture
+def filming():
+    """The time-coded camera on a live-view server."""
+    with time_coded_camera() as fanout:
+        server = LiveViewServer({"top": fanout}, titles={"top": "考场俯视"}).start()
+        yield server
+        server.stop()
 
 
 def _app(records, live_url: str):
@@ -139,38 +148,29 @@ READ_PICTURE = """([w, h]) => {
 
 def test_the_cameras_page_in_chromium_shows_the_moving_picture_through_the_relay(records, accounts, filming):
     app = create_app(records, config={"SECRET_KEY": "browser-test", "LIVE_VIDEO_URL": filming.url})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
     width, height = timecode.strip_size()
-    try:
-        with chromium_page() as page:
-            page.goto(f"{base}/cameras")
-            page.fill("input[name=username]", "supervisor")  # sent to sign in first
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            picture = page.locator("figure.camera img")
-            picture.wait_for(timeout=10_000)
-            assert picture.evaluate("img => img.src") == f"{base}/cameras/top/live.mjpg"
+    with served(app) as base, chromium_page() as page:
+        sign_in(page, base, "supervisor", PASSWORD, then="/cameras")
+        picture = page.locator("figure.camera img")
+        picture.wait_for(timeout=10_000)
+        assert picture.evaluate("img => img.src") == f"{base}/cameras/top/live.mjpg"
 
-            def shown() -> datetime | None:
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    pixels = page.evaluate(READ_PICTURE, [width, height])
-                    moment = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
-                    if moment:
-                        return moment
-                    time.sleep(0.1)
-                return None
+        def shown() -> datetime | None:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                pixels = page.evaluate(READ_PICTURE, [width, height])
+                moment = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
+                if moment:
+                    return moment
+                time.sleep(0.1)
+            return None
 
-            first = shown()
-            time.sleep(1.0)
-            later = shown()
-            assert first is not None and later is not None, "no picture with a time code on the page"
-            assert (later - first).total_seconds() >= 0.5, f"the picture does not move: {first} then {later}"
-            assert filming.viewers == 1
-    finally:
-        server.shutdown()
+        first = shown()
+        time.sleep(1.0)
+        later = shown()
+        assert first is not None and later is not None, "no picture with a time code on the page"
+        assert (later - first).total_seconds() >= 0.5, f"the picture does not move: {first} then {later}"
+        assert filming.viewers == 1
     # The browser is gone: the relay notices on its next write and lets go of the controller.
     deadline = time.monotonic() + 10
     while filming.viewers and time.monotonic() < deadline:
@@ -222,60 +222,39 @@ def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(recor
     from examroom.livefeed import LiveFeed
     from web.feedclient import RemoteFeed
 
-    fanout = FrameFanout()
-    stop = threading.Event()
-
-    def film() -> None:
-        seq = 0
-        while not stop.is_set():
-            now = datetime.now(timezone.utc)
-            image = np.full((64, 480, 3), 90, np.uint8)
-            timecode.stamp(image, now)
-            fanout.publish(Frame(image, now, time.monotonic(), seq))
-            seq += 1
-            stop.wait(0.05)
-
-    threading.Thread(target=film, daemon=True).start()
-    live = LiveViewServer({"chase-V1": fanout}).start()
-    port = int(live.url.split(":")[2].split("/")[0])
+    width, height = timecode.strip_size()
+    read = READ_PICTURE.replace("figure.camera img", "#vehicle-V1 img.camera")
     controller_feed = LiveFeed()
     controller_feed.publish({"type": "started"}, vehicle_state={
         "vehicle": "V1", "plate": "甘K·3071学", "vehicle_class": "E", "status": "idle", "deductions": []})
-    feed_server = FeedServer(controller_feed).start()
-    web_feed = LiveFeed()
-    follower = RemoteFeed(feed_server.url, web_feed).start()
-    app = create_app(records, web_feed, {"SECRET_KEY": "browser-test", "LIVE_VIDEO_URL": live.url})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    width, height = timecode.strip_size()
-    read = READ_PICTURE.replace("figure.camera img", "#vehicle-V1 img.camera")
-    try:
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            page.fill("input[name=username]", "supervisor")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.locator("#vehicle-V1 img.camera").wait_for(timeout=10_000)
+    with ExitStack() as stack:
+        fanout = stack.enter_context(time_coded_camera())
+        live = [LiveViewServer({"chase-V1": fanout}).start()]
+        stack.callback(lambda: live[-1].stop())
+        port = int(live[0].url.split(":")[2].split("/")[0])
+        feed_server = FeedServer(controller_feed).start()
+        stack.callback(feed_server.stop)
+        web_feed = LiveFeed()
+        stack.callback(RemoteFeed(feed_server.url, web_feed).start().stop)
+        app = create_app(records, web_feed, {"SECRET_KEY": "browser-test", "LIVE_VIDEO_URL": live[0].url})
+        base = stack.enter_context(served(app))
+        page = stack.enter_context(chromium_page())
+        sign_in(page, base, "supervisor", PASSWORD, then="/")
+        page.locator("#vehicle-V1 img.camera").wait_for(timeout=10_000)
 
-            def shown_after(moment: datetime) -> datetime | None:
-                deadline = time.monotonic() + 15
-                while time.monotonic() < deadline:
-                    pixels = page.evaluate(read, [width, height])
-                    seen = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
-                    if seen and seen > moment:
-                        return seen
-                    time.sleep(0.1)
-                return None
+        def shown_after(moment: datetime) -> datetime | None:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                pixels = page.evaluate(read, [width, height])
+                seen = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
+                if seen and seen > moment:
+                    return seen
+                time.sleep(0.1)
+            return None
 
-            assert shown_after(datetime.now(timezone.utc) - timedelta(seconds=5)) is not None
-            live.stop()  # the controller goes away: its stream ends mid-picture
-            time.sleep(1.0)
-            back = datetime.now(timezone.utc)
-            live = LiveViewServer({"chase-V1": fanout}, port=port).start()
-            assert shown_after(back) is not None, "the card's picture never came back"
-    finally:
-        stop.set()
-        server.shutdown()
-        follower.stop()
-        feed_server.stop()
-        live.stop()
+        assert shown_after(datetime.now(timezone.utc) - timedelta(seconds=5)) is not None
+        live[0].stop()  # the controller goes away: its stream ends mid-picture
+        time.sleep(1.0)
+        back = datetime.now(timezone.utc)
+        live.append(LiveViewServer({"chase-V1": fanout}, port=port).start())
+        assert shown_after(back) is not None, "the card's picture never came back"

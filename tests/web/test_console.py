@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from examroom.audit import AuditLog
 from examroom.models import AttemptStatus
 from tests.examroom.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
-from tests.web.browser import chromium_page
+from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app
 from web.feedclient import RemoteFeed
@@ -74,15 +72,10 @@ def test_manual_fail_from_the_dialog_in_a_browser(console, records):
     feed_server = FeedServer(controller.feed).start()
     follower = RemoteFeed(feed_server.url, web_feed).start()
     app.extensions["examroom.feed"] = web_feed
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     attempt = controller.begin_attempt("V1", candidate, "张伟")
     try:
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{server.server_port}/login")
-            page.fill("input[name=username]", "supervisor")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+        with served(app) as base, chromium_page() as page:
+            sign_in(page, base, "supervisor", PASSWORD, then="/login")
             page.click("#vehicle-V1 button[data-action=manual_fail]")
             page.wait_for_selector("#act-rule option[value='general.instruction']", state="attached")
             page.select_option("#act-rule", "general.instruction")
@@ -92,7 +85,6 @@ def test_manual_fail_from_the_dialog_in_a_browser(console, records):
         assert controller.wait_finished(attempt, 5) is AttemptStatus.FAILED
         assert [d.rule for d in records.attempt(attempt).deductions] == ["general.instruction"]
     finally:
-        server.shutdown()
         follower.stop()
         feed_server.stop()
 

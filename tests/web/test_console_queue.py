@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from werkzeug.serving import make_server
 
 from devices.readings import ScaledClock
 from examroom.audit import AuditLog
@@ -25,7 +23,7 @@ from tests.examroom.test_checkin_callup import PHOTO
 from examroom.simulation.scenarios import demo_course
 from tests.examroom.test_commands import TOKEN
 from tests.examroom.test_roster import write_csv
-from tests.web.browser import chromium_page
+from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app
 from web.controlclient import ControllerClient
@@ -122,14 +120,9 @@ def test_supervisor_calls_and_starts_a_candidate_from_the_console(desk, records)
     feed_server = FeedServer(controller.feed).start()
     follower = RemoteFeed(feed_server.url, web_feed).start()
     app.extensions["examroom.feed"] = web_feed
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{server.server_port}/login")
-            page.fill("input[name=username]", "supervisor")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+        with served(app) as base, chromium_page() as page:
+            sign_in(page, base, "supervisor", PASSWORD, then="/login")
             page.locator("#queue tr[data-booking] td", has_text="李秀英").wait_for(timeout=10_000)
             assert page.locator("#queue button[data-action=call-V2]").count() == 1  # C4: 张伟 waits
             page.click("#queue button[data-action=call-V1]")
@@ -149,6 +142,5 @@ def test_supervisor_calls_and_starts_a_candidate_from_the_console(desk, records)
         controller.stop_attempt("V1", "supervisor", "测试结束")
         controller.wait_finished(attempt, 5)
     finally:
-        server.shutdown()
         follower.stop()
         feed_server.stop()

@@ -1,12 +1,10 @@
 """The live course page in a real browser: a deduction published by the controller appears."""
 
-import threading
 
-from werkzeug.serving import make_server
 
 from examroom.feedserver import FeedServer
 from examroom.livefeed import LiveFeed
-from tests.web.browser import chromium_page
+from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD
 from web import create_app
 from web.feedclient import RemoteFeed
@@ -21,14 +19,9 @@ def test_supervisor_sees_a_live_deduction_arrive(records, accounts):
     web_feed = LiveFeed()
     follower = RemoteFeed(feed_server.url, web_feed).start()
     app = create_app(records, web_feed, {"SECRET_KEY": "browser-test"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            page.fill("input[name=username]", "supervisor")  # sent to sign in first
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+        with served(app) as base, chromium_page() as page:
+            sign_in(page, base, "supervisor", PASSWORD, then="/")
             card = page.locator("#vehicle-V1")
             card.wait_for(timeout=10_000)
             assert "桩考" in card.inner_text() and "无扣分" in card.inner_text()
@@ -51,6 +44,5 @@ def test_supervisor_sees_a_live_deduction_arrive(records, accounts):
             page.reload()  # a reload shows the same state, not an empty page
             page.locator("#vehicle-V1 li", has_text="中途停车").wait_for(timeout=10_000)
     finally:
-        server.shutdown()
         follower.stop()
         feed_server.stop()

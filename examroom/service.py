@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
-
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from devices.readings import Clock, SystemClock
 from examroom.attempt_capture import AttemptCapture
@@ -29,6 +27,7 @@ from examroom.callup import CallUp
 from examroom.checkin import CheckIn
 from examroom.records import Records
 from examroom.recovery import mark_interrupted
+from examroom.scheduling import controller_scheduler
 from examroom.sealing import Sealer, load_or_create_key
 from examroom.selfcheck import SelfCheck, SittingChecks, SittingGate
 from examroom.settings import SiteSettings, check_against_course
@@ -93,10 +92,12 @@ class CourseService:
                                     rerun=lambda *a: self.rerun_attempt(*a),
                                     start=lambda booking: self.callup.start(booking, self.controller))
         self.feed_server = FeedServer(self.feed, port=feed_port, commands=self.commands.handle, token=command_token)
-        # Scheduled jobs run here, in the one controller process, never in web workers: the
-        # sittings' phases (persistent job store, each phase once) and the video housekeeping.
-        self.sitting_scheduler = SittingScheduler(self.engine, SittingPhases(self.sessions, self.health))
-        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        # Scheduled jobs run here, in the one controller process, never in web workers, on one
+        # scheduler: the sittings' phases (persistent job store, each phase once) and the video
+        # housekeeping (memory job store: it holds live objects).
+        self.scheduler = controller_scheduler(self.engine)
+        self.sitting_scheduler = SittingScheduler(self.engine, SittingPhases(self.sessions, self.health),
+                                                  scheduler=self.scheduler)
         self.video = None
         if settings.video is not None:
             from examroom.video.system import VideoSystem
@@ -169,14 +170,15 @@ class CourseService:
         self.feed_server.start()
         if self.video is not None:
             self.video.start()
-        self.sitting_scheduler.start()
+        self.sitting_scheduler.start()  # first: a phase that fell due while down finds its controller
         self.scheduler.start()
         log.info("controller running: %d devices, live feed at %s", len(self.runners), self.feed_server.url)
         return self
 
     def stop(self) -> None:
-        self.sitting_scheduler.stop()
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:  # once: stopping twice, or after a start that failed early, is harmless
+            self.scheduler.shutdown(wait=True)
+        self.sitting_scheduler.stop()  # after: a phase running until the shutdown still found its controller
         if self.video is not None:
             self.video.stop()
         self.feed_server.stop()

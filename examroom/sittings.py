@@ -10,8 +10,9 @@ the controller process (never in a web worker):
 * ``close``: at the end, bookings nobody checked in for become 缺考 (no-show)
   and the sitting closes with its summary.
 
-Jobs live in the database (SQLAlchemyJobStore), so they survive a restart and
-a job missed while the controller was down runs once when it is back. Each
+Jobs live in the database (the persistent job store of the controller's one
+scheduler, examroom.scheduling), so they survive a restart and a job missed
+while the controller was down runs once when it is back. Each
 phase writes a ``sitting_log`` row whose unique key (sitting, phase) is part of
 the same transaction as the phase's changes: a phase that somehow fires twice
 changes nothing the second time.
@@ -25,13 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.models import Attempt, Booking, BookingState, Sitting, SittingLog, SittingStatus
+from examroom.scheduling import PERSISTENT, controller_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -188,35 +189,50 @@ def run_scheduled_phase(database: str, sitting_id: int, phase: str) -> None:
 
 
 class SittingScheduler:
-    """APScheduler in the controller process, with its jobs in the course database."""
+    """The sittings' phases as jobs in the persistent store of the controller's scheduler.
 
-    def __init__(self, engine: Engine, phases: SittingPhases) -> None:
+    The controller passes its scheduler (examroom.scheduling), which it starts and
+    shuts down itself; without one, this makes and owns its own (tests, tools).
+    """
+
+    def __init__(self, engine: Engine, phases: SittingPhases, scheduler: BaseScheduler | None = None,
+                 jobstore: str = PERSISTENT) -> None:
         self._sessions = sessionmaker(engine)
         self.self_check_retry = SELF_CHECK_RETRY_SECONDS
         self.database = engine.url.render_as_string(hide_password=True)
         self.phases = phases
-        self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
-            # A job missed while the controller was down runs once when it is back, however late.
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=timezone.utc)
+        self._owns_scheduler = scheduler is None
+        self.scheduler = scheduler if scheduler is not None else controller_scheduler(engine)
+        self.jobstore = jobstore
 
     def start(self) -> "SittingScheduler":
+        """Register the live phases, then put the sittings on the schedule.
+
+        Registered before the scheduler starts: a stored job that fell due while the
+        controller was down runs at once, and must find its phases.
+        """
         _PHASES_BY_DATABASE[self.database] = self.phases
         _SCHEDULERS_BY_DATABASE[self.database] = self
-        self.scheduler.start()
+        if self._owns_scheduler:
+            self.scheduler.start()
         self.sync()
-        self.scheduler.add_job(sync_scheduled_sittings, "interval", seconds=SYNC_SECONDS, id="sittings-sync",
-                               replace_existing=True, args=[self.database], name="schedule new sittings")
+        self._add_job(sync_scheduled_sittings, "interval", seconds=SYNC_SECONDS, id="sittings-sync",
+                      args=[self.database], name="schedule new sittings")
         return self
 
     def stop(self) -> None:
-        if self.scheduler.running:
+        """Shut down an own scheduler; a shared one is shut down by its owner, before this."""
+        if self._owns_scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         if _PHASES_BY_DATABASE.get(self.database) is self.phases:
             del _PHASES_BY_DATABASE[self.database]
         if _SCHEDULERS_BY_DATABASE.get(self.database) is self:
             del _SCHEDULERS_BY_DATABASE[self.database]
+
+    def _add_job(self, func, trigger: str, **options) -> None:
+        # A job missed while the controller was down runs once when it is back, however late.
+        self.scheduler.add_job(func, trigger, jobstore=self.jobstore, replace_existing=True,
+                               misfire_grace_time=None, **options)
 
     def sync(self) -> int:
         """Schedule the phases not yet done of every sitting not closed; returns how many."""
@@ -231,16 +247,15 @@ class SittingScheduler:
             if sitting is None or sitting.status == SittingStatus.CLOSED.value:
                 return
             code = sitting.code
-        self.scheduler.add_job(run_scheduled_phase, "date", id=f"sitting-{sitting_id}-self_check",
-                               run_date=datetime.now(timezone.utc) + timedelta(seconds=self.self_check_retry),
-                               replace_existing=True, args=[self.database, sitting_id, "self_check"],
-                               name=f"{code} self_check (retry)")
+        self._add_job(run_scheduled_phase, "date", id=f"sitting-{sitting_id}-self_check",
+                      run_date=datetime.now(timezone.utc) + timedelta(seconds=self.self_check_retry),
+                      args=[self.database, sitting_id, "self_check"], name=f"{code} self_check (retry)")
 
     def run_now(self, sitting_id: int, phase: str) -> bool:
         """Run a phase at once (a supervisor opening check-in early, closing a sitting)."""
         job_id = f"sitting-{sitting_id}-{phase}"
-        if self.scheduler.get_job(job_id) is not None:
-            self.scheduler.remove_job(job_id)
+        if self.scheduler.get_job(job_id, self.jobstore) is not None:
+            self.scheduler.remove_job(job_id, self.jobstore)
         return self.phases.run(sitting_id, phase)
 
     def schedule(self, sitting: Sitting, skip: set[str] = frozenset()) -> list[str]:
@@ -254,11 +269,11 @@ class SittingScheduler:
             run_at = times[phase]
             if run_at.tzinfo is None:
                 run_at = run_at.replace(tzinfo=timezone.utc)
-            self.scheduler.add_job(run_scheduled_phase, "date", run_date=run_at, id=job_id, replace_existing=True,
-                                   args=[self.database, sitting.id, phase], name=f"{sitting.code} {phase}")
+            self._add_job(run_scheduled_phase, "date", run_date=run_at, id=job_id,
+                          args=[self.database, sitting.id, phase], name=f"{sitting.code} {phase}")
             ids.append(job_id)
         return ids
 
     def pending(self) -> list[str]:
         """The sitting phases still to run."""
-        return sorted(job.id for job in self.scheduler.get_jobs() if job.id.startswith("sitting-"))
+        return sorted(job.id for job in self.scheduler.get_jobs(self.jobstore) if job.id.startswith("sitting-"))

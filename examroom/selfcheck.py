@@ -231,18 +231,26 @@ class SittingGate:
     refused: list[str] = field(default_factory=list)
 
     def __call__(self, vehicle_id: str) -> None:
+        why = self.problem()
+        if why:
+            self.refused.append(vehicle_id)
+            raise SelfCheckRefused(f"车辆 {vehicle_id} 不能开始考试：{why}")
+
+    def problem(self) -> str:
+        """Why exams may not start yet ("" when the session's check passed or was overridden).
+
+        The sitting's own self-check phase asks this too, so a sitting only shows as running
+        when its attempts can in fact start.
+        """
         row = self.checks.get(self.check_id) if self.check_id is not None else None
         if row is None:
-            why = "未进行场地信号检测"
-        elif row.passed or row.override_actor:
-            return
-        else:
-            problems = [p for d in row.report.get("devices", []) for p in d.get("problems", [])]
-            pending = [s["element"] for s in row.report.get("sensors", []) if not s["fired"]]
-            detail = "；".join(problems[:3] + ([f"未触发传感器：{'、'.join(pending[:5])}"] if pending else []))
-            why = f"场地信号检测未通过且未登记放行（{detail}）"
-        self.refused.append(vehicle_id)
-        raise SelfCheckRefused(f"车辆 {vehicle_id} 不能开始考试：{why}")
+            return "未进行场地信号检测"
+        if row.passed or row.override_actor:
+            return ""
+        problems = [p for d in row.report.get("devices", []) for p in d.get("problems", [])]
+        pending = [s["element"] for s in row.report.get("sensors", []) if not s["fired"]]
+        detail = "；".join(problems[:3] + ([f"未触发传感器：{'、'.join(pending[:5])}"] if pending else []))
+        return f"场地信号检测未通过且未登记放行（{detail}）"
 
 
 def sitting_checks_of(records) -> SittingChecks:

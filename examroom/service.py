@@ -96,8 +96,11 @@ class CourseService:
         # scheduler: the sittings' phases (persistent job store, each phase once) and the video
         # housekeeping (memory job store: it holds live objects).
         self.scheduler = controller_scheduler(self.engine)
-        self.sitting_scheduler = SittingScheduler(self.engine, SittingPhases(self.sessions, self.health),
-                                                  scheduler=self.scheduler)
+        # A sitting runs once its devices report at rate and, where the site requires it, the day's
+        # course self-check passed or was overridden: the gate that begin_attempt also asks.
+        course_check = self.gate.problem if self.settings.require_selfcheck else None
+        phases = SittingPhases(self.sessions, self.health, course_check)
+        self.sitting_scheduler = SittingScheduler(self.engine, phases, scheduler=self.scheduler)
         self.video = None
         if settings.video is not None:
             from examroom.video.system import VideoSystem

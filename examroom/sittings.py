@@ -74,9 +74,13 @@ def sitting_by_code(session: Session, code: str) -> Sitting | None:
 class SittingPhases:
     """What each phase does to the records. ``health`` gives the devices' health dicts."""
 
-    def __init__(self, sessions: sessionmaker[Session], health: Callable[[], list[dict]]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], health: Callable[[], list[dict]],
+                 course_check: Callable[[], str] | None = None) -> None:
         self._sessions = sessions
         self._health = health
+        # The day's course self-check (场地信号检测, examroom.selfcheck.SittingGate.problem): why exams
+        # may not start yet, or "". None where the site does not require it.
+        self._course_check = course_check
 
     def run(self, sitting_id: int, phase: str, utc: datetime | None = None) -> bool:
         """Run a phase once; True when done now, False when done before or (self-check) failed.
@@ -114,6 +118,9 @@ class SittingPhases:
     def _self_check(self, session: Session, sitting: Sitting, utc: datetime) -> dict | None:
         devices = self._health()
         problems = [_self_check_problem(d) for d in devices if _self_check_problem(d)]
+        course = self._course_check() if self._course_check is not None else ""
+        if course:
+            problems.append(course)
         result = {"ok": not problems, "utc": utc.isoformat(), "problems": problems,
                   "devices": [{k: d.get(k) for k in ("device", "kind", "alive", "rate", "expected_rate",
                                                       "readings", "frames_dropped")} for d in devices]}

@@ -1,15 +1,17 @@
 """The pre-sitting self-check: walk-round ticks, device checks, and the gate on begin_attempt."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from devices.readings import CourseInputs
 from examroom.demo import DemoCourse
+from examroom.models import Sitting
 from examroom.records import CandidateInfo
 from examroom.selfcheck import SelfCheckRefused, WalkRound
 from examroom.settings import CourseBoardSettings, SerialSettings, SiteSettings
 from examroom.simulation.world import VehicleTruth
+from examroom.sittings import SittingPlan, create_sitting
 from tests.devices.conftest import wait_for
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
@@ -40,9 +42,14 @@ def test_exam_starts_only_after_the_check_passed(tmp_path):
     demo = DemoCourse(tmp_path, speed=4.0, selfcheck_override=False).start()
     service = demo.service
     try:
-        # Nothing checked yet: GNSS twins silent, no sensor touched.
+        # Nothing checked yet: GNSS twins silent, no sensor touched; a sitting cannot run either.
         with pytest.raises(SelfCheckRefused, match="场地信号检测未通过且未登记放行"):
             service.controller.begin_attempt("V1", 1)
+        now = datetime.now(timezone.utc)
+        sitting = create_sitting(service.sessions, SittingPlan("S1", now, now, now + timedelta(hours=1)))
+        phases = service.sitting_scheduler.phases
+        phases.run(sitting, "open")
+        assert phases.run(sitting, "self_check") is False
         report = wait_for(lambda: service.sitting_checks.latest().report["devices"] and
                           service.sitting_checks.latest().report)
         assert not report["passed"]
@@ -73,6 +80,9 @@ def test_exam_starts_only_after_the_check_passed(tmp_path):
                                  for s in service.selfcheck.report(service.health(), T0)["sensors"]))
             demo.sim.board.set_input(demo.sim._index[element], False)
         wait_for(lambda: service.sitting_checks.latest().passed, timeout=10)
+        assert phases.run(sitting, "self_check") is True  # the same gate lets the sitting run
+        with service.sessions() as session:
+            assert session.get(Sitting, sitting).status == "running"
         candidate = service.records.ensure_candidate(
             CandidateInfo("张三", "620102199001011234", "62000001", "E"))
         attempt = service.controller.begin_attempt("V1", candidate)

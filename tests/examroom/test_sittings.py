@@ -73,6 +73,23 @@ def test_a_healthy_self_check_lets_the_sitting_run(engine):
         assert session.get(Sitting, sitting_id).status == "running"
 
 
+def test_a_sitting_waits_for_the_days_course_self_check(engine):
+    """Devices at rate are not enough where the site requires the walk-round: the sitting stays open."""
+    sessions = session_factory(engine)
+    sitting_id = _sitting(sessions)
+    course = ["场地信号检测未通过且未登记放行（未触发传感器：pole-1）"]
+    phases = SittingPhases(sessions, lambda: HEALTHY, lambda: course[0])
+    phases.run(sitting_id, "open")
+    assert phases.run(sitting_id, "self_check") is False
+    with sessions() as session:
+        sitting = session.get(Sitting, sitting_id)
+        assert sitting.status == "open" and sitting.self_check["problems"] == course
+    course[0] = ""  # the walk-round passed (or a supervisor signed an override)
+    assert phases.run(sitting_id, "self_check") is True
+    with sessions() as session:
+        assert session.get(Sitting, sitting_id).status == "running"
+
+
 def test_bad_plans_are_refused(engine):
     sessions = session_factory(engine)
     _sitting(sessions, "S1")

@@ -5,7 +5,9 @@ cameras come in as frame fan-outs (simulated cameras, or OpenCV readers of
 local devices started here); network cameras are opened once, by their
 recorder's ffmpeg. Periodic work runs as APScheduler jobs on the controller's
 scheduler: moving segments (every 2 s), linking evidence (every 5 s), retention
-and the disk guard (every 30 s).
+and the disk guard (every 30 s). Exports are taken by a worker thread here and
+run, once the service has called ``export_in_child_processes``, each in a child
+process at lower priority.
 """
 
 from __future__ import annotations

@@ -207,3 +207,15 @@ def test_a_child_ends_when_its_controller_dies_and_the_next_start_redoes_the_job
     done = queue.wait(job_id, WAIT)
     assert done["status"] == "done" and done["error"] == "", done
     assert _frames(queue.exports_dir / done["path"]) == SECONDS * FPS
+
+
+def test_the_controller_runs_its_exports_in_child_processes_with_its_course_and_rules(tmp_path):
+    from examroom.service import CourseService
+    from tests.examroom.test_service_face_watch import site
+
+    service = CourseService(site(tmp_path, {}))  # built, not started: no device or camera opens
+    try:
+        assert service.video.exports.process == ExportProcess(service.settings.database_url, DEMO_COURSE_PATH,
+                                                              default_ruleset_path())
+    finally:
+        service.engine.dispose()

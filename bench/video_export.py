@@ -5,15 +5,24 @@ own stamp is not needed here) are indexed as one camera's recording of a
 10-minute attempt with five deductions; the export queue then runs the copy
 export and, with ``--overlay``, the overlay export (decode, draw, x264 encode).
 
+With ``--jitter`` it then measures what an overlay export costs the controller:
+a 20 Hz thread in this process stands for the judge and the device drivers (a
+bit of Python work each tick) and records how late each tick ends, with no
+export, with the overlay export on the queue's worker thread (as it ran before)
+and with it in a child process at nice 10 (as the controller runs it now).
+
     python bench/video_export.py --minutes 10 --overlay
+    python bench/video_export.py --minutes 2 --jitter
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +34,7 @@ from examroom.database import make_engine, session_factory, upgrade  # noqa: E40
 from examroom.records import CandidateInfo, Records  # noqa: E402
 from examroom.simulation.scenarios import DEMO_COURSE_PATH  # noqa: E402
 from examroom.video.exportjobs import ExportQueue  # noqa: E402
+from examroom.video.exportprocess import ExportProcess  # noqa: E402
 from examroom.video.index import VideoIndex  # noqa: E402
 from examroom.video.overlay_export import OverlayExporter  # noqa: E402
 from examroom.video.segments import probe, tree_path  # noqa: E402
@@ -32,6 +42,60 @@ from scoring.course import load_course  # noqa: E402
 from scoring.rules import default_ruleset_path, load_ruleset  # noqa: E402
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
+TICK_HZ = 20
+IDLE_SECONDS = 5.0
+
+
+class Ticker:
+    """A 20 Hz thread like the controller's: each tick does a little Python work; how late does it end?"""
+
+    def __init__(self, hz: int = TICK_HZ) -> None:
+        self.period = 1.0 / hz
+        self.late: list[float] = []  # seconds past the tick's moment when its work was done
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        tick = 0
+        while not self._stop.is_set():
+            tick += 1
+            due = start + tick * self.period
+            time.sleep(max(0.0, due - time.monotonic()))
+            sum(i * i for i in range(2000))  # about what parsing a burst of sentences costs
+            self.late.append(time.monotonic() - due)
+
+    def __enter__(self) -> "Ticker":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        late = sorted(self.late)
+        p99 = late[min(len(late) - 1, int(0.99 * len(late)))]
+        return (f"{len(late)} ticks, late by median {statistics.median(late) * 1000:.1f} ms, "
+                f"p99 {p99 * 1000:.1f} ms, max {late[-1] * 1000:.1f} ms")
+
+
+def measure_jitter(queue: ExportQueue, attempt: int, process: ExportProcess) -> None:
+    """The ticker's lateness with no export, an overlay export in a thread, and one in a child process."""
+    with Ticker() as idle:
+        time.sleep(IDLE_SECONDS)
+    print(f"20 Hz controller thread, no export: {idle.summary()}")
+    for mode, runner in (("worker thread", None), ("child process (nice 10)", process)):
+        queue.process = runner
+        job = queue.request_attempt(attempt, "gate", overlay=True)
+        with Ticker() as ticker:
+            t, cpu = time.monotonic(), time.process_time()
+            queue.start()
+            done = queue.wait(job, 3600)
+            took, cpu = time.monotonic() - t, time.process_time() - cpu
+            queue.stop()
+        print(f"20 Hz controller thread, overlay export in a {mode} ({done['status']} in {took:.1f} s, "
+              f"{cpu:.1f} s CPU in the controller process): {ticker.summary()}")
 
 
 def main() -> None:
@@ -40,6 +104,8 @@ def main() -> None:
     parser.add_argument("--size", default="704x576")
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--overlay", action="store_true")
+    parser.add_argument("--jitter", action="store_true",
+                        help="measure a 20 Hz thread's lateness during an overlay export, in a thread and in a process")
     args = parser.parse_args()
     seconds = int(args.minutes * 60)
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,7 +119,8 @@ def main() -> None:
                         "-reset_timestamps", "1", "-segment_format_options", "movflags=+faststart",
                         str(raw / "seg%04d.mp4")], check=True)
         print(f"made {seconds + 20} s of {args.size} {args.fps} fps H.264 in {time.monotonic() - t:.1f} s")
-        engine = make_engine(f"sqlite:///{tmp / 'db.sqlite3'}")
+        database_url = f"sqlite:///{tmp / 'db.sqlite3'}"
+        engine = make_engine(database_url)
         upgrade(engine)
         sessions = session_factory(engine)
         index, records = VideoIndex(sessions), Records(sessions)
@@ -94,6 +161,8 @@ def main() -> None:
             print(f"{'overlay' if overlay else 'copy'} export of a {args.minutes:g}-minute attempt "
                   f"({args.size} {args.fps} fps): {done['status']} in {took:.1f} s "
                   f"({seconds / took:.0f}x real time), {size:.1f} MB {done['error']}")
+        if args.jitter:
+            measure_jitter(queue, attempt, ExportProcess(database_url, DEMO_COURSE_PATH, default_ruleset_path()))
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ class CourseService:
             self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
                                      frame_sources=frame_sources, submit=self.controller.submit)
             self.video.schedule(self.scheduler)
-            self.video.enable_overlay(self.records, self.course, self.ruleset)
+            self.video.export_in_child_processes(settings.database_url, settings.course_file, settings.rule_set_file,
+                                                 tuple(settings.province_files))
         self.face_watch = self._watch_riders()
 
     def _watch_riders(self) -> AttemptFaceWatch | None:

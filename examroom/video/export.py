@@ -92,6 +92,11 @@ def chapters_metadata(timeline: ExportTimeline, chapters: list[Chapter], title: 
     return "\n".join(lines) + "\n"
 
 
+def partial_path(out: Path) -> Path:
+    """Where ``out`` is written until it is complete, then renamed: a half-written file is never delivered."""
+    return out.with_name(out.name + ".part.mp4")
+
+
 def export_copy(recordings_dir: Path, timeline: ExportTimeline, out: Path, chapters: list[Chapter],
                 title: str, progress: Callable[[float], None] | None = None) -> Path:
     """Join the timeline's segments into ``out`` by stream copy with chapters; returns ``out``."""
@@ -105,7 +110,7 @@ def export_copy(recordings_dir: Path, timeline: ExportTimeline, out: Path, chapt
             f"file '{(recordings_dir / s.path).resolve()}'\nduration {s.duration:.6f}\n" for s in timeline.segments))
         metadata = Path(tmp) / "chapters.txt"
         metadata.write_text(chapters_metadata(timeline, chapters, title), encoding="utf-8")
-        partial = out.with_name(out.name + ".part.mp4")
+        partial = partial_path(out)
         cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
                "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(metadata),
                "-map", "0:v", "-map_metadata", "1", "-map_chapters", "1", "-c", "copy", "-copyts",

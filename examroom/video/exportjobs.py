@@ -5,6 +5,12 @@ the oldest queued job, runs it and keeps its progress in the row. A job found
 ``running`` when the controller starts was cut off by a restart: it is queued
 again and redone from the start (a half-written file is never delivered; the
 export is written under a temporary name and renamed when complete).
+
+With an :class:`~examroom.video.exportprocess.ExportProcess` (the controller
+always gives one) the worker thread only takes the job and runs it in a child
+process at lower priority, which writes the progress and the outcome to the
+row. Stopping the queue terminates the child and queues its job again; a child
+that dies leaves its job ``failed`` with the reason, never ``running``.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.models import Attempt, ExportJob
-from examroom.video.export import Chapter, ExportError, ExportTimeline, export_copy
+from examroom.video.export import Chapter, ExportError, ExportTimeline, export_copy, partial_path
+from examroom.video.exportprocess import TERMINATE_GRACE, ExportProcess, RunningExport
 from examroom.video.index import VideoIndex, as_utc
 
 log = logging.getLogger(__name__)
@@ -27,12 +34,15 @@ log = logging.getLogger(__name__)
 # Progress is written to the row at most this often (fraction of the job), to spare the database.
 PROGRESS_STEP = 0.05
 
+RESTARTED = "restarted: the controller stopped mid-export"
+STOPPED = "stopped with the controller mid-export: queued to run again"
+
 
 class ExportQueue:
     def __init__(self, sessions: sessionmaker[Session], index: VideoIndex, recordings_dir: Path,
                  exports_dir: Path, pre: float = 5.0, post: float = 5.0,
                  overlay_export: Callable | None = None,
-                 now_utc: Callable[[], datetime] | None = None) -> None:
+                 now_utc: Callable[[], datetime] | None = None, process: ExportProcess | None = None) -> None:
         self._sessions = sessions
         self.index = index
         self.recordings_dir = Path(recordings_dir)
@@ -40,9 +50,12 @@ class ExportQueue:
         self.pre, self.post = pre, post
         self.overlay_export = overlay_export  # examroom.video.overlay.export_overlay, when available
         self.now_utc = now_utc or (lambda: datetime.now(timezone.utc))
+        self.process = process  # when given, each job runs in a child process (examroom.video.exportprocess)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._child: RunningExport | None = None
+        self._child_lock = threading.Lock()
 
     # -- requests -------------------------------------------------------------------
     def request(self, camera: str, start: datetime, end: datetime, attempt_id: int | None = None,
@@ -97,7 +110,7 @@ class ExportQueue:
         with self._sessions.begin() as session:
             jobs = list(session.scalars(select(ExportJob).where(ExportJob.status == "running")))
             for job in jobs:
-                job.status, job.progress, job.error = "queued", 0.0, "restarted: the controller stopped mid-export"
+                job.status, job.progress, job.error = "queued", 0.0, RESTARTED
             return len(jobs)
 
     def start(self) -> "ExportQueue":
@@ -110,11 +123,22 @@ class ExportQueue:
         return self
 
     def stop(self) -> None:
+        """Stop the worker; a job running in a child process is cut off and queued again."""
         self._stop.set()
         self._wake.set()
+        with self._child_lock:
+            child = self._child
+        if child is not None:
+            child.terminate(TERMINATE_GRACE)
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process running the current job, when jobs run in child processes."""
+        with self._child_lock:
+            return None if self._child is None else self._child.pid
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -123,7 +147,14 @@ class ExportQueue:
                 self._wake.wait(2.0)
                 self._wake.clear()
                 continue
-            self.run_job(job_id)
+            try:
+                if self.process is None:
+                    self.run_job(job_id)
+                else:
+                    self.run_in_child(job_id)
+            except Exception:  # the database went away mid-job, say: the worker must outlive it
+                log.exception("export %d: the worker could not finish it", job_id)
+                self._stop.wait(2.0)
 
     def _next(self) -> int | None:
         with self._sessions.begin() as session:
@@ -149,6 +180,46 @@ class ExportQueue:
             for key, value in values.items():
                 setattr(job, key, value)
 
+    def run_in_child(self, job_id: int) -> None:
+        """Run a taken job in a child process and settle it if the child could not."""
+        try:
+            child = self.process.start(job_id, self.recordings_dir, self.exports_dir)
+        except OSError as exc:
+            log.exception("export %d: the export process could not start", job_id)
+            self._update(job_id, status="failed", error=f"the export process could not start: {exc}"[:500],
+                         finished_utc=self.now_utc())
+            return
+        with self._child_lock:
+            self._child = child
+        if self._stop.is_set():  # stop() came between taking the job and starting its process
+            child.terminate(TERMINATE_GRACE)
+        log.info("export %d running in process %d", job_id, child.pid)
+        try:
+            child.wait()
+        finally:
+            with self._child_lock:
+                self._child = None
+        try:
+            self._settle(job_id, child)
+        finally:
+            child.close()
+
+    def _settle(self, job_id: int, child: RunningExport) -> None:
+        """A child that ended without writing the outcome: queue the job again if we stopped it, else fail it."""
+        job = self.job(job_id)
+        if job is None or job["status"] != "running":  # the child wrote done or failed itself
+            if job is not None and job["status"] == "failed":
+                log.warning("export %d failed in process %d:\n%s", job_id, child.pid, child.log_text())
+            return
+        partial_path(self.exports_dir / export_name(job)).unlink(missing_ok=True)
+        if self._stop.is_set():
+            log.warning("export %d stopped with the controller; it runs again after the restart", job_id)
+            self._update(job_id, status="queued", progress=0.0, error=STOPPED)
+            return
+        reason = f"the export process {child.ending()}"
+        log.error("export %d: %s\n%s", job_id, reason, child.log_text())
+        self._update(job_id, status="failed", error=reason[:500], finished_utc=self.now_utc())
+
     def run_job(self, job_id: int) -> None:
         job = self.job(job_id)
         last = [0.0]
@@ -162,8 +233,7 @@ class ExportQueue:
             segments = self.index.segments(job["camera"], job["start_utc"], job["end_utc"])
             timeline = ExportTimeline(segments)
             chapters, title = self._chapters(job)
-            stamp = job["start_utc"].strftime("%Y%m%dT%H%M%SZ")
-            name = f"{job['camera']}_{stamp}_{job_id}{'_overlay' if job['overlay'] else ''}.mp4"
+            name = export_name(job)
             out = self.exports_dir / name
             if job["overlay"]:
                 if self.overlay_export is None:
@@ -184,6 +254,12 @@ class ExportQueue:
             attempt = session.get(Attempt, job["attempt"])
             chapters = [Chapter(as_utc(d.utc), f"扣{d.points}分 {d.code} {d.title}") for d in attempt.deductions]
             return chapters, f"考试 {attempt.id} {job['camera']}"
+
+
+def export_name(job: dict) -> str:
+    """The finished file's name in the exports folder."""
+    stamp = job["start_utc"].strftime("%Y%m%dT%H%M%SZ")
+    return f"{job['camera']}_{stamp}_{job['id']}{'_overlay' if job['overlay'] else ''}.mp4"
 
 
 def _as_dict(job: ExportJob) -> dict:

@@ -23,7 +23,7 @@ import av
 from devices.camera.ffmpeg import ffmpeg_exe
 from examroom.identity import mask_id_number
 from examroom.records import Records
-from examroom.video.export import ExportError, ExportTimeline, chapters_metadata, export_copy
+from examroom.video.export import ExportError, ExportTimeline, chapters_metadata, export_copy, partial_path
 from examroom.video.index import as_utc
 from examroom.video.overlay import TextPatch
 from scoring.course import Course
@@ -113,7 +113,7 @@ class OverlayExporter:
             self._draw(copy, drawn, timeline, facts, lambda share: progress(0.1 + 0.85 * share))
             metadata = Path(tmp) / "chapters.txt"
             metadata.write_text(chapters_metadata(timeline, chapters, title), encoding="utf-8")
-            partial = out.with_name(out.name + ".part.mp4")
+            partial = partial_path(out)
             done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
                                    "-i", str(drawn), "-i", str(metadata), "-map", "0:v", "-map_metadata", "1",
                                    "-map_chapters", "1", "-c", "copy", "-copyts", "-movflags", "+faststart",

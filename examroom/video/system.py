@@ -5,7 +5,9 @@ cameras come in as frame fan-outs (simulated cameras, or OpenCV readers of
 local devices started here); network cameras are opened once, by their
 recorder's ffmpeg. Periodic work runs as APScheduler jobs on the controller's
 scheduler: moving segments (every 2 s), linking evidence (every 5 s), retention
-and the disk guard (every 30 s).
+and the disk guard (every 30 s). Exports are taken by a worker thread here and
+run, once the service has called ``export_in_child_processes``, each in a child
+process at lower priority.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import datetime
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +28,7 @@ from examroom.livefeed import LiveFeed
 from examroom.video.config import VideoSettings
 from examroom.video.evidence import link_attempts
 from examroom.video.exportjobs import ExportQueue
+from examroom.video.exportprocess import ExportProcess
 from examroom.video.index import VideoIndex
 from examroom.video.recorder import SegmentRecorder
 from examroom.video.retention import RetentionGuard
@@ -159,11 +163,15 @@ class VideoSystem:
         self.link_evidence()
         self.exports.stop()
 
-    def enable_overlay(self, records, course, ruleset) -> None:
-        """Let exports burn in the attempt's facts (needs the records, course and rule set)."""
-        from examroom.video.overlay_export import OverlayExporter
+    def export_in_child_processes(self, database_url: str, course_file: Path, rule_set_file: Path,
+                                  province_files: tuple[Path, ...] = ()) -> None:
+        """Run each export in its own lower-priority process, away from the judge and the drivers.
 
-        self.exports.overlay_export = OverlayExporter(records, course, ruleset)
+        The child opens the database itself and loads the course and the rule set
+        (the standard version, then the province files) to burn an attempt's
+        facts into overlay exports.
+        """
+        self.exports.process = ExportProcess(database_url, course_file, rule_set_file, tuple(province_files))
 
     def calibrate(self, camera: str, segments=None) -> float:
         """Measure a camera's offset from segments showing the time code, and use it from now on."""

@@ -3,7 +3,8 @@
 The footage is the attempt's evidence as ``test_replay_video`` files it (every
 frame stamped with the moment it shows). The web app only queues the request;
 an :class:`ExportQueue` worker started here stands for the controller's
-(``VideoSystem.exports``), on the same database and exports folder.
+(``VideoSystem.exports``), on the same database and exports folder, and runs
+each job in a child process as the controller does.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from werkzeug.serving import make_server
 
 from examroom.accounts import Role
 from examroom.audit import AuditLog
-from examroom.simulation.scenarios import demo_course
+from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.video import timecode
 from examroom.video.exportjobs import ExportQueue
+from examroom.video.exportprocess import ExportProcess
 from examroom.video.index import VideoIndex, as_utc
-from examroom.video.overlay_export import OverlayExporter
-from scoring.rules import default_ruleset_path, load_ruleset
+from scoring.rules import default_ruleset_path
 from tests.web.browser import chromium_page
 from tests.web.conftest import PASSWORD, csrf_token, login
 from tests.web.test_replay import judged  # noqa: F401  (the stored E hill_short attempt)
@@ -42,14 +43,13 @@ def exports_dir(app, footage, tmp_path):  # noqa: F811
 
 
 @pytest.fixture
-def controller_worker(app, records, exports_dir):
+def controller_worker(app, records, exports_dir, sqlite_url):
     """Starts the controller's export worker on demand; stops it after the test."""
     started = []
 
     def start() -> ExportQueue:
         queue = ExportQueue(records.sessions, VideoIndex(records.sessions), Path(app.config["RECORDINGS_DIR"]),
-                            exports_dir)
-        queue.overlay_export = OverlayExporter(records, demo_course(), load_ruleset(default_ruleset_path()))
+                            exports_dir, process=ExportProcess(sqlite_url, DEMO_COURSE_PATH, default_ruleset_path()))
         started.append(queue.start())
         return queue
 

@@ -7,11 +7,14 @@ opens a port or a camera. ``examroom demo`` and ``examroom serve`` both use it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from examroom.secrets_file import read_or_create_secret
+
+WEB_DATABASE_ENV = "EXAMROOM_DATABASE_URL"  # read by python -m web (web/__main__.py)
 
 
 def start_web_process(database_url: str, feed_url: str, host: str, port: int, data_dir: Path, *,
@@ -21,7 +24,7 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
     """Start ``python -m web``; returns the process and the address it serves (empty if it failed)."""
     command_token_file = data_dir / "command_token"
     read_or_create_secret(command_token_file)  # the controller reads the same file
-    args = [sys.executable, "-m", "web", "--database-url", database_url, "--feed-url", feed_url,
+    args = [sys.executable, "-m", "web", "--feed-url", feed_url,
             "--host", host, "--port", str(port), "--secret-key-file", str(data_dir / "secret_key"),
             "--command-token-file", str(command_token_file)]
     if live_url:
@@ -34,7 +37,8 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
         args += ["--recordings-dir", str(recordings_dir)]
     if exports_dir:
         args += ["--exports-dir", str(exports_dir)]
-    web = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    # The database URL may hold a password: in the environment, not on the visible command line.
+    web = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env={**os.environ, WEB_DATABASE_ENV: database_url})
     return web, web.stdout.readline().strip().removeprefix("web: ")
 
 

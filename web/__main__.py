@@ -7,12 +7,14 @@ never opens a serial port or a camera.
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 from pathlib import Path
 
 from werkzeug.serving import make_server
 
 from examroom.database import make_engine, session_factory
+from examroom.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
 from examroom.livefeed import LiveFeed
 from examroom.records import Records
 from examroom.secrets_file import read_or_create_secret
@@ -27,7 +29,9 @@ def secret_key(path: Path) -> bytes:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m web", description="examroom web server")
-    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--database-url", default=os.environ.get(DATABASE_ENV),
+                        help=f"the course database (default: ${DATABASE_ENV}; prefer the variable when the URL "
+                             "holds a password, as a command line is visible to every user of the machine)")
     parser.add_argument("--feed-url", required=True, help="the controller's live feed")
     parser.add_argument("--live-url", default="", help="the controller's live-view server (camera pictures)")
     parser.add_argument("--host", default="127.0.0.1")
@@ -43,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exports-dir", type=Path,
                         help="the controller's video exports folder (finished exports are downloaded from it)")
     args = parser.parse_args(argv)
+    if not args.database_url:
+        parser.error(f"no database: give --database-url or set {DATABASE_ENV}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     feed = LiveFeed()
     RemoteFeed(args.feed_url, feed).start()

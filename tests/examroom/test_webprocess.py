@@ -1,0 +1,25 @@
+"""The web process beside the controller: started, serving, and its database URL kept off its command line."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+from examroom.database import make_engine, upgrade
+from examroom.webprocess import WEB_DATABASE_ENV, end_process, start_web_process
+
+
+def test_the_database_url_goes_to_the_web_process_in_its_environment(tmp_path):
+    url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
+    upgrade(make_engine(url))
+    web, address = start_web_process(url, "http://127.0.0.1:9/", "127.0.0.1", 0, tmp_path)
+    try:
+        assert address.startswith("http://127.0.0.1:"), address
+        with urllib.request.urlopen(address + "login", timeout=10) as page:
+            assert "登录" in page.read().decode()
+        command_line = Path(f"/proc/{web.pid}/cmdline").read_bytes().split(b"\0")
+        assert not [arg for arg in command_line if url.encode() in arg]  # `ps` shows nobody the URL
+        environment = Path(f"/proc/{web.pid}/environ").read_bytes().split(b"\0")
+        assert f"{WEB_DATABASE_ENV}={url}".encode() in environment
+    finally:
+        end_process(web)

@@ -8,10 +8,20 @@ A wheel is on a deck when its contact point lies on the deck polygon. Where
 the course has deck sensors (``deck_sensors = true``), the deck's sensor must
 also be active, and the polygon is widened sideways by ``deck_margin`` so GNSS
 and vehicle-model error do not count as a drop: the sensor decides.
+
+The controller judges observations in the order they arrive, and the receiver
+and the course board are read by different threads: on a loaded machine a fix
+can arrive after a deck switch change that happened later. So a fix is judged
+against the switch as it was *at the fix's time* (each deck's switch history),
+and a fix never undoes what was decided for a wheel at a later time (a release
+already judged from the newest fix carried forward): a late fix of a wheel
+still on the deck is no drop, and a wheel judged dropped is not re-mounted by
+a fix from before its drop.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +45,7 @@ class _Crossing:
     deck: Deck
     wheel: str
     state: str = PENDING
+    decided_t: float = float("-inf")  # when ``state`` last changed, on the observations' clock
 
 
 class BridgeJudge(ItemJudge):
@@ -47,22 +58,29 @@ class BridgeJudge(ItemJudge):
             for stage, (deck, wheels) in enumerate(item.pattern(ctx.vehicle.kind))
             for wheel in wheels
         ]
-        self._active = {deck.name: False for deck in item.decks.values()}
+        # Each deck switch's changes, (t, active) in time order, from "inactive" at the start.
+        self._switch: dict[str, list[tuple[float, bool]]] = {
+            deck.name: [(float("-inf"), False)] for deck in item.decks.values()}
         self._by_element = {deck.element: deck.name for deck in item.decks.values()}
         self._margin = ctx.measure("deck_margin") if item.deck_sensors else 0.0
         self._stops = StopCounter(ctx.rule("bridge.stop"))
         self._wrong = False
         self._last: Frame | None = None
 
-    def _on_deck(self, deck: Deck, point: tuple[float, float]) -> bool:
-        if self.item.deck_sensors and not self._active[deck.name]:
+    def _active_at(self, deck: str, t: float) -> bool:
+        """Whether the deck's switch was active at time ``t``."""
+        return next(active for at, active in reversed(self._switch[deck]) if at <= t)
+
+    def _on_deck(self, deck: Deck, point: tuple[float, float], t: float) -> bool:
+        if self.item.deck_sensors and not self._active_at(deck.name, t):
             return False
         if not deck.start <= self.item.along(point) <= deck.end:
             return False  # the margin widens the deck sideways only
         return deck.polygon.distance(Point(point)) <= self._margin
 
     def on_pose(self, frame: Frame) -> None:
-        self._last = frame
+        if self._last is None or frame.t >= self._last.t:
+            self._last = frame  # the newest fix: a switch release is judged from it
         for crossing in self._crossings:
             point = frame.placement.point(crossing.wheel)
             self._check_wrong_deck(crossing, point, frame)
@@ -78,7 +96,10 @@ class BridgeJudge(ItemJudge):
                                 detail=f"{crossing.wheel} wheel on deck {deck.name}")
 
     def _advance(self, crossing: _Crossing, point: tuple[float, float], frame: Frame) -> None:
-        on = self._on_deck(crossing.deck, point)
+        if frame.t < crossing.decided_t:
+            return  # a late fix: see the module docstring
+        before = crossing.state
+        on = self._on_deck(crossing.deck, point, frame.t)
         past_end = self.item.along(point) >= crossing.deck.end
         if crossing.state == PENDING:
             if on:
@@ -97,6 +118,8 @@ class BridgeJudge(ItemJudge):
                                 detail=f"{crossing.wheel} wheel off deck {crossing.deck.name}")
         elif crossing.state == DROPPED and on:
             crossing.state = MOUNTED  # back on: a further drop counts again
+        if crossing.state != before:
+            crossing.decided_t = frame.t
 
     def _mount(self, crossing: _Crossing, frame: Frame) -> None:
         crossing.state = MOUNTED
@@ -110,7 +133,7 @@ class BridgeJudge(ItemJudge):
         name = self._by_element.get(sensor.element)
         if name is None:
             return
-        self._active[name] = sensor.active
+        bisect.insort(self._switch[name], (sensor.t, sensor.active))
         if not sensor.active and self._last is not None:
             # Judge a release at the sensor's own time, with the wheels carried forward from the
             # last fix at its speed: a wheel rolling off the deck's end between fixes is no drop.

@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from tests.scoring.streams import Run, deck_sensors, demo_course, only, past_exit
+from scoring.judge import judge_stream
+from tests.scoring.streams import Run, deck_sensors, demo_course, only, past_exit, ruleset
 
 E_BRIDGE, C4_BRIDGE = "e_bridge", "c4_bridge"
 
@@ -72,6 +73,37 @@ def test_wheels_staying_on_the_deck_while_swerving():
     run = Run(only(demo_course(), "E", E_BRIDGE))
     middle = (deck(run).start + deck(run).end) / 2
     assert e_run(v=swerve(middle, 0.08)).rules_hit() == []
+
+
+def _fixes_arriving_late(run: Run, lag: float) -> list:
+    """The run's observations as a loaded controller may see them: each fix up to ``lag`` s older than
+    a deck switch change arrives after it (the receiver's thread was starved, the board's was not)."""
+    from scoring.observations import CourseSensor, Pose
+
+    out = []
+    for obs in run.obs:
+        if isinstance(obs, CourseSensor):
+            late = [o for o in out if isinstance(o, Pose) and obs.t - lag < o.t <= obs.t]
+            out = [o for o in out if not any(o is x for x in late)] + [obs] + late
+        else:
+            out.append(obs)
+    return out
+
+
+@pytest.mark.parametrize("lag", [0.2, 0.6])
+def test_fixes_arriving_after_the_release_of_a_deck_are_no_drop(lag):
+    run = e_run()
+    reordered = _fixes_arriving_late(run, lag)
+    assert [type(o).__name__ for o in reordered] != [type(o).__name__ for o in run.obs]  # really reordered
+    assert judge_stream(reordered, run.course, ruleset()).deductions == ()
+
+
+def test_a_real_drop_still_counts_when_fixes_arrive_late():
+    run = Run(only(demo_course(), "E", E_BRIDGE))
+    middle = (deck(run).start + deck(run).end) / 2
+    dropping = e_run(v=swerve(middle, 0.3))
+    result = judge_stream(_fixes_arriving_late(dropping, 0.6), dropping.course, ruleset())
+    assert [d.rule for d in result.deductions] == ["bridge.wheel_dropped"] * 2
 
 
 def test_stop_on_the_bridge_over_2s():

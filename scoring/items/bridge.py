@@ -11,12 +11,17 @@ and vehicle-model error do not count as a drop: the sensor decides.
 
 The controller judges observations in the order they arrive, and the receiver
 and the course board are read by different threads: on a loaded machine a fix
-can arrive after a deck switch change that happened later. So a fix is judged
-against the switch as it was *at the fix's time* (each deck's switch history),
-and a fix never undoes what was decided for a wheel at a later time (a release
-already judged from the newest fix carried forward): a late fix of a wheel
-still on the deck is no drop, and a wheel judged dropped is not re-mounted by
-a fix from before its drop.
+can arrive after a deck switch change that happened later, or before it. So:
+
+* a fix is judged against the switch as it was *at the fix's time* (each
+  deck's switch history);
+* a release is judged at the switch's own time, with each wheel where the
+  fixes on either side of that moment put it (interpolated); until a fix at or
+  after that moment has arrived the release waits, and
+  a release still waiting when no fix came for ``max_fix_gap`` (the receiver
+  fell silent) is judged from the newest fix carried forward at its speed. A
+  wheel rolling off the deck's end between fixes is no drop;
+* a fix never undoes what was decided for a wheel at a later time.
 """
 
 from __future__ import annotations
@@ -63,9 +68,11 @@ class BridgeJudge(ItemJudge):
             deck.name: [(float("-inf"), False)] for deck in item.decks.values()}
         self._by_element = {deck.element: deck.name for deck in item.decks.values()}
         self._margin = ctx.measure("deck_margin") if item.deck_sensors else 0.0
+        self._fix_gap = ctx.measure("max_fix_gap")
         self._stops = StopCounter(ctx.rule("bridge.stop"))
         self._wrong = False
-        self._last: Frame | None = None
+        self._fixes: list[Frame] = []  # the item's fixes in time order (a release is placed between two)
+        self._releases: list[tuple[str, float, datetime]] = []  # (deck, t, utc) not judged yet
 
     def _active_at(self, deck: str, t: float) -> bool:
         """Whether the deck's switch was active at time ``t``."""
@@ -79,8 +86,8 @@ class BridgeJudge(ItemJudge):
         return deck.polygon.distance(Point(point)) <= self._margin
 
     def on_pose(self, frame: Frame) -> None:
-        if self._last is None or frame.t >= self._last.t:
-            self._last = frame  # the newest fix: a switch release is judged from it
+        bisect.insort(self._fixes, frame, key=lambda f: f.t)
+        self._judge_releases()
         for crossing in self._crossings:
             point = frame.placement.point(crossing.wheel)
             self._check_wrong_deck(crossing, point, frame)
@@ -134,24 +141,66 @@ class BridgeJudge(ItemJudge):
         if name is None:
             return
         bisect.insort(self._switch[name], (sensor.t, sensor.active))
-        if not sensor.active and self._last is not None:
-            # Judge a release at the sensor's own time, with the wheels carried forward from the
-            # last fix at its speed: a wheel rolling off the deck's end between fixes is no drop.
-            frame = dataclasses.replace(self._last, t=sensor.t, utc=sensor.utc)
-            travelled = self._last.speed * max(sensor.t - self._last.t, 0.0)
-            ahead = forward(self.item.heading)
-            for crossing in self._crossings:
-                if crossing.deck.name == name and crossing.state == MOUNTED:
-                    x, y = frame.placement.point(crossing.wheel)
-                    self._advance(crossing, (x + ahead[0] * travelled, y + ahead[1] * travelled), frame)
+        if not sensor.active:
+            self._releases.append((name, sensor.t, sensor.utc))
+            self._judge_releases()
+
+    def _judge_releases(self) -> None:
+        """Judge each waiting release that has a fix at or after its moment."""
+        waiting = []
+        for name, t, utc in self._releases:
+            after = bisect.bisect_left(self._fixes, t, key=lambda f: f.t)
+            if after == len(self._fixes):
+                waiting.append((name, t, utc))
+                continue
+            later = self._fixes[after]
+            earlier = self._fixes[after - 1] if after else later
+            span = later.t - earlier.t
+            share = (t - earlier.t) / span if span > 0 else 0.0
+
+            def at_release(wheel: str) -> tuple[float, float]:
+                (x0, y0), (x1, y1) = earlier.placement.point(wheel), later.placement.point(wheel)
+                return x0 + (x1 - x0) * share, y0 + (y1 - y0) * share
+
+            self._judge_release(name, dataclasses.replace(later, t=t, utc=utc), at_release)
+        self._releases = waiting
+
+    def _judge_release(self, name: str, frame: Frame, wheel_at) -> None:
+        for crossing in self._crossings:
+            if crossing.deck.name == name and crossing.state == MOUNTED:
+                self._advance(crossing, wheel_at(crossing.wheel), frame)
+
+    def _judge_releases_carried_forward(self, before: float) -> None:
+        """The releases before ``before`` that no fix came after: each wheel carried forward from the
+        newest fix at its speed (the receiver fell silent)."""
+        if not self._fixes:
+            return
+        last = self._fixes[-1]
+        ahead = forward(self.item.heading)
+        waiting = []
+        for name, t, utc in self._releases:
+            if t >= before:
+                waiting.append((name, t, utc))
+                continue
+            travelled = last.speed * max(t - last.t, 0.0)
+
+            def carried(wheel: str) -> tuple[float, float]:
+                x, y = last.placement.point(wheel)
+                return x + ahead[0] * travelled, y + ahead[1] * travelled
+
+            self._judge_release(name, dataclasses.replace(last, t=t, utc=utc), carried)
+        self._releases = waiting
 
     def on_tick(self, t: float, utc: datetime) -> None:
+        # A release waits for a fix after it only as long as a fix gap may last (max_fix_gap).
+        self._judge_releases_carried_forward(before=t - self._fix_gap)
         stopped = self._stops.check(t, self.ctx.stops)
         if stopped is not None:
             duration, at = stopped
             self.ctx.deduct("bridge.stop", *at_time(t, utc, at), value=duration, unit="s")
 
     def finish(self, t: float, utc: datetime) -> None:
+        self._judge_releases_carried_forward(before=float("inf"))
         for crossing in self._crossings:
             if crossing.state == PENDING:
                 crossing.state = MISSED

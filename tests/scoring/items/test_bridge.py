@@ -98,6 +98,41 @@ def test_fixes_arriving_after_the_release_of_a_deck_are_no_drop(lag):
     assert judge_stream(reordered, run.course, ruleset()).deductions == ()
 
 
+def test_speeding_up_off_the_deck_end_while_fixes_arrive_late_is_no_drop():
+    """The rider opens the throttle with the rear wheel 0.3 m before the deck's end; the fixes lag
+    0.6 s. Carried forward from the last fix at its (slow) speed, the rear wheel would still be on
+    the deck when the switch releases."""
+    course = only(demo_course(), "E", E_BRIDGE)
+    run = Run(course)
+    play = deck_sensors(E_BRIDGE)
+    rear_behind = run.model.wheelbase  # the run steers by the front axle
+    end = deck(run).end
+    run.at(E_BRIDGE, -0.5, 0.0).start().hold(0.5)
+    run.go(E_BRIDGE, end + rear_behind - 0.3, 0.0, speed=0.3, each=play)
+    run.go(E_BRIDGE, past_exit(run, E_BRIDGE), 0.0, speed=1.5, each=play)
+    assert run.rules_hit() == []
+    assert judge_stream(_fixes_arriving_late(run, 0.6), run.course, ruleset()).deductions == ()
+
+
+def _silent_from_release(run: Run, which: int) -> list:
+    """The run with the receiver silent from its ``which``-th deck release on (the signal board goes on)."""
+    from scoring.observations import CourseSensor, Pose
+
+    releases = [o.t for o in run.obs if isinstance(o, CourseSensor) and not o.active]
+    return [o for o in run.obs if not (isinstance(o, Pose) and o.t >= releases[which])]
+
+
+def test_a_release_no_fix_came_after_is_judged_from_the_newest_fix_carried_forward():
+    rolling_off = e_run()  # the rear wheel leaves the deck's end as the receiver falls silent
+    result = judge_stream(_silent_from_release(rolling_off, -1), rolling_off.course, ruleset())
+    assert "bridge.wheel_dropped" not in [d.rule for d in result.deductions]
+    run = Run(only(demo_course(), "E", E_BRIDGE))
+    middle = (deck(run).start + deck(run).end) / 2
+    falling_off = e_run(v=swerve(middle, 0.3))  # the front wheel leaves the deck mid-way
+    result = judge_stream(_silent_from_release(falling_off, 0), falling_off.course, ruleset())
+    assert [(d.rule, d.detail) for d in result.deductions][:1] == [("bridge.wheel_dropped", "front wheel off deck A")]
+
+
 def test_a_real_drop_still_counts_when_fixes_arrive_late():
     run = Run(only(demo_course(), "E", E_BRIDGE))
     middle = (deck(run).start + deck(run).end) / 2

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 STEP = 0.05  # seconds of scenario time between samples shown to the twins
 SETTLE = 3.0  # seconds (clock) the controller gets to finish judging after the script ends
-_NAMES = ("王建国", "李秀英", "张伟", "刘芳", "陈志强", "杨丽", "赵磊", "黄海燕", "周斌", "吴桂兰")
+_NAMES = ("王建国", "李秀英", "张伟", "刘芳", "陈志强", "杨丽", "赵磊", "黄海燕", "周斌", "吴桂兰",
+          "马俊", "何晓燕", "罗永平", "朱丽娟", "郭建华", "林秀珍", "高明", "郑桂芳", "梁志勇", "宋小红",
+          "韩德胜", "唐玉兰", "冯国庆", "于海英", "董春生", "萧淑珍", "程卫东", "曹金凤", "袁立新")
 _serial = itertools.count(1)
 
 

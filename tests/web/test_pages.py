@@ -95,3 +95,15 @@ def test_result_and_replay_pages_name_the_examiner(client, filled):  # noqa: F81
     assert "<dd>考试员甲</dd>" in client.get(f"/attempts/{examined}").get_data(as_text=True)
     assert "<dd>未登记</dd>" in client.get(f"/attempts/{unrecorded}").get_data(as_text=True)
     assert "考试员 考试员甲" in client.get(f"/attempts/{examined}/replay").get_data(as_text=True)
+
+
+def test_an_examiner_with_an_account_is_shown_by_the_accounts_display_name(client, filled, records):  # noqa: F811
+    from tests.examroom.attempts import confirmed_booking, finished_attempt
+
+    candidate = records.attempt(filled.search()[0].id).candidate_id
+    attempt = finished_attempt(records, booking_id=confirmed_booking(records, candidate, "supervisor", "S-NAMES"),
+                               candidate_id=candidate)
+    assert "<dd>supervisor 测试</dd>" in client.get(f"/attempts/{attempt}").get_data(as_text=True)
+    listing = client.get("/attempts/").get_data(as_text=True)
+    assert '<option value="supervisor" >supervisor 测试</option>' in listing and "<td>supervisor 测试</td>" in listing
+    assert "考试员 supervisor 测试" in client.get(f"/attempts/{attempt}/replay").get_data(as_text=True)

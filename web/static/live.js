@@ -27,16 +27,18 @@
       article.className = "card";
       article.id = "vehicle-" + v.vehicle;
       article.appendChild(document.createElement("div")).className = "body";
-      const camera = cameras["chase-" + v.vehicle];
-      if (camera) {
+      // The vehicle's own cameras: the one following it and the one in its cab, where the course has them.
+      ["chase-", "car-"].forEach(function (prefix) {
+        const id = prefix + v.vehicle;
+        if (!cameras[id]) return;
         const img = document.createElement("img");
         img.className = "camera";
-        img.alt = v.plate || v.vehicle;
-        img.dataset.camera = "chase-" + v.vehicle;
+        img.alt = (v.plate || v.vehicle) + " " + id;
+        img.dataset.camera = id;
         img.addEventListener("error", function () { reconnect(img, 2000); });
-        img.src = camera;
+        img.src = cameras[id];
         article.appendChild(img);
-      }
+      });
     }
     article.dataset.attempt = v.attempt || "";
     const el = article.querySelector(".body");

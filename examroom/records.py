@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from examroom.journal_chain import genesis, row_hash
@@ -194,6 +194,14 @@ class Records:
             query = query.where(Attempt.course == course)
         with self._sessions() as session:
             return sorted(session.scalars(query))
+
+    def deducted_rules(self, course: str | None = None) -> list[tuple[str, str]]:
+        """The rules that have deducted (in ``course``, when given) as (rule id, title), for a search filter."""
+        query = select(Deduction.rule, func.min(Deduction.title)).group_by(Deduction.rule).order_by(Deduction.rule)
+        if course:
+            query = query.join(Attempt, Attempt.id == Deduction.attempt_id).where(Attempt.course == course)
+        with self._sessions() as session:
+            return [(rule, title) for rule, title in session.execute(query)]
 
     def find_candidate(self, id_number: str, name: str, exam_number: str) -> int | None:
         """The candidate whose ID number, name and 准考证明编号 all match, or None."""

@@ -32,7 +32,7 @@ def recent():
                              rule=given["rule"] or None, candidate=given["candidate"] or None,
                              examiner=given["examiner"] or None, course=scope, limit=200)
     return render_template("attempts.html", attempts=found, filters=given,
-                           examiners=records().examiners(course=scope))
+                           examiners=records().examiners(course=scope), rules=records().deducted_rules(course=scope))
 
 
 @bp.get("/<int:attempt_id>")

@@ -1,7 +1,8 @@
 """Accounts of the people who sign in, with argon2 hashes and lockout.
 
 Roles: ``admin`` (users, audit log), ``supervisor`` (runs the course),
-``auditor`` (reviews records, limited to a course or city by ``scope``).
+``auditor`` (reviews records, limited by ``scope`` to a course, or to a city's courses: their
+names separated by commas).
 Candidates have no account: they look up their own results with what their
 booking already proves (see :meth:`examroom.records.Records.find_candidate`).
 """
@@ -9,6 +10,7 @@ booking already proves (see :meth:`examroom.records.Records.find_candidate`).
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -55,6 +57,14 @@ class Account:
     display_name: str
     role: Role
     scope: str
+
+    @property
+    def courses(self) -> tuple[str, ...] | None:
+        """The courses an auditor may see (None: every course; other roles are not limited)."""
+        if self.role is not Role.AUDITOR:
+            return None
+        names = tuple(name.strip() for name in re.split(r"[,，;；]", self.scope) if name.strip())
+        return names or None
 
 
 def _account(user: User) -> Account:

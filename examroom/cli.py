@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=["admin", "supervisor", "auditor"])
     add.add_argument("--name", default="", help="name shown on screens")
-    add.add_argument("--scope", default="", help="for an auditor: the course they may see")
+    add.add_argument("--scope", default="", help="for an auditor: the course they may see, or a city's courses separated by commas (empty: all)")
     add.add_argument("--database", required=True, help="database URL, e.g. sqlite:///course.sqlite3")
     add.set_defaults(run=_users_add)
     from examroom.examday_cli import add_parsers as add_examday_parsers

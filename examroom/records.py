@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -161,8 +161,9 @@ class Records:
 
     def search(self, *, day: date | None = None, vehicle_class: str | None = None, status: str | None = None,
                rule: str | None = None, candidate: str | None = None, examiner: str | None = None,
-               course: str | None = None, limit: int = 100) -> list[Attempt]:
-        """Attempts matching every filter given, newest first. ``day`` is a Beijing-time date.
+               courses: Sequence[str] | None = None, limit: int = 100) -> list[Attempt]:
+        """Attempts matching every filter given, newest first. ``day`` is a Beijing-time date;
+        ``courses`` limits to those courses (an auditor's scope; None: all).
 
         ``examiner`` never matches an attempt without one (no booking, or nobody recorded).
         """
@@ -175,8 +176,8 @@ class Records:
             query = query.where(Attempt.vehicle_class == vehicle_class)
         if status:
             query = query.where(Attempt.status == status)
-        if course:
-            query = query.where(Attempt.course == course)
+        if courses is not None:
+            query = query.where(Attempt.course.in_(courses))
         if rule:
             query = query.where(Attempt.deductions.any(Deduction.rule == rule))
         if candidate:
@@ -187,19 +188,19 @@ class Records:
         with self._sessions() as session:
             return list(session.scalars(query.order_by(Attempt.id.desc()).limit(limit)).unique())
 
-    def examiners(self, course: str | None = None) -> list[str]:
-        """The examiners who have attempts (of ``course``, when given), for a search filter's choices."""
+    def examiners(self, courses: Sequence[str] | None = None) -> list[str]:
+        """The examiners who have attempts (in ``courses``, when given), for a search filter's choices."""
         query = select(Attempt.examiner).select_from(Attempt).where(Attempt.examiner.is_not(None)).distinct()
-        if course:
-            query = query.where(Attempt.course == course)
+        if courses is not None:
+            query = query.where(Attempt.course.in_(courses))
         with self._sessions() as session:
             return sorted(session.scalars(query))
 
-    def deducted_rules(self, course: str | None = None) -> list[tuple[str, str]]:
-        """The rules that have deducted (in ``course``, when given) as (rule id, title), for a search filter."""
+    def deducted_rules(self, courses: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """The rules that have deducted (in ``courses``, when given) as (rule id, title), for a search filter."""
         query = select(Deduction.rule, func.min(Deduction.title)).group_by(Deduction.rule).order_by(Deduction.rule)
-        if course:
-            query = query.join(Attempt, Attempt.id == Deduction.attempt_id).where(Attempt.course == course)
+        if courses is not None:
+            query = query.join(Attempt, Attempt.id == Deduction.attempt_id).where(Attempt.course.in_(courses))
         with self._sessions() as session:
             return [(rule, title) for rule, title in session.execute(query)]
 

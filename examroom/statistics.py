@@ -13,6 +13,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Sequence
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -113,11 +114,12 @@ def length_outliers(dimension: str, groups: dict[str, list[float]]) -> list[Outl
 
 
 def compute(sessions: sessionmaker[Session], since: date | None = None, until: date | None = None,
-            course: str | None = None) -> Statistics:
+            courses: Sequence[str] | None = None) -> Statistics:
+    """The figures over the attempts started in [since, until] (Beijing dates) of ``courses`` (None: all)."""
     with sessions() as session:
         query = select(Attempt).options(joinedload(Attempt.deductions), joinedload(Attempt.vehicle))
-        if course:
-            query = query.where(Attempt.course == course)
+        if courses is not None:
+            query = query.where(Attempt.course.in_(courses))
         attempts = [a for a in session.scalars(query).unique()
                     if a.started_utc is not None
                     and (since is None or _local(a.started_utc).date() >= since)

@@ -75,6 +75,17 @@ STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR)
 SUPERVISORS = (Role.ADMIN, Role.SUPERVISOR)
 
 
+def visible_courses() -> tuple[str, ...] | None:
+    """The courses the signed-in person may see records of (None: all; an auditor's scope limits)."""
+    return current_user.account.courses
+
+
+def may_see(attempt) -> bool:
+    """Whether the signed-in person may see this attempt (an auditor only within their scope)."""
+    courses = visible_courses()
+    return courses is None or attempt.course in courses
+
+
 def init_app(app: Flask, accounts_service: Accounts, audit_service: AuditLog) -> Limiter:
     app.extensions["examroom.accounts"] = accounts_service
     app.extensions["examroom.audit"] = audit_service

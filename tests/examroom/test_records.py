@@ -77,9 +77,9 @@ def _examiners(records: Records) -> None:
         made[n] = records.check_in(candidate, "V1", course, "GA1026-2022", UTC, booking_id=booking)
     assert [records.attempt(made[n]).examiner for n in range(4)] == ["考试员甲", "考试员乙", None, None]
     assert [a.id for a in records.search(examiner="考试员甲")] == [made[0]]
-    assert records.search(examiner="考试员甲", course="south") == []
+    assert records.search(examiner="考试员甲", courses=["south"]) == []
     assert records.examiners() == ["考试员乙", "考试员甲"]
-    assert records.examiners(course="north") == ["考试员甲"]
+    assert records.examiners(courses=["north"]) == ["考试员甲"]
 
 
 def test_examiner_of_an_attempt_on_sqlite(records):

@@ -142,6 +142,29 @@ def test_account_rules(records):
     assert accounts.authenticate("x", PASSWORD, later).scope == "demo"
 
 
+@pytest.mark.parametrize("scope, sees", [("demo", {"demo"}), ("north", {"north"}),
+                                         ("demo，north", {"demo", "north"}), ("", {"demo", "north", "south"})])
+def test_an_auditor_sees_the_courses_of_their_scope(app, records, attempt, scope, sees):
+    """A scope is a course, or a city's courses separated by commas; empty: every course."""
+    others = {}
+    for course in ("north", "south"):
+        candidate = records.ensure_candidate(CandidateInfo(f"考生{course}", "620102199001011234" if course == "north"
+                                                           else "620102198801011230", f"6200{course}", "E"))
+        others[course] = records.check_in(candidate, "V1", course, "ga1026-2022", UTC)
+    ids = {"demo": attempt, **others}
+    Accounts(records.sessions).create("city", PASSWORD, Role.AUDITOR, scope=scope)
+    client = app.test_client()
+    assert login(client, "city").status_code == 302
+    listing = client.get("/attempts/").get_data(as_text=True)
+    api = {a["id"] for a in client.get("/api/v1/attempts").get_json()["attempts"]}
+    for course, attempt_id in ids.items():
+        visible = course in sees
+        assert (f"/attempts/{attempt_id}/replay" in listing) is visible, course
+        assert (attempt_id in api) is visible, course
+        assert client.get(f"/attempts/{attempt_id}").status_code == (200 if visible else 404), course
+        assert client.get(f"/attempts/{attempt_id}/replay").status_code == (200 if visible else 404), course
+
+
 # -- the candidate portal --------------------------------------------------------------
 
 def _lookup(client, id_number, name, exam_number):

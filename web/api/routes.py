@@ -15,7 +15,7 @@ from examroom.statistics import compute
 from scoring.observations import utc_text
 from web.api import bp
 from web.api.openapi import DOCUMENT, STATUSES
-from web.security import STAFF, public
+from web.security import STAFF, may_see, public, visible_courses
 from web.services import feed, records
 
 
@@ -47,11 +47,6 @@ def api_roles(*allowed: Role):
         wrapper.allowed_roles = frozenset(allowed)
         return wrapper
     return decorate
-
-
-def _scope() -> str | None:
-    account = current_user.account
-    return account.scope if account.role is Role.AUDITOR and account.scope else None
 
 
 def _date(name: str) -> date | None:
@@ -107,7 +102,7 @@ def attempts():
         raise BadRequest("limit: a whole number from 1 to 500")
     found = records().search(day=_date("day"), vehicle_class=_text("vehicle_class", 4), status=status,
                              rule=_text("rule", 64), candidate=_text("candidate", 64),
-                             examiner=_text("examiner", 64), course=_scope(), limit=int(limit_text))
+                             examiner=_text("examiner", 64), courses=visible_courses(), limit=int(limit_text))
     return jsonify(attempts=[attempt_json(a) for a in found])
 
 
@@ -115,7 +110,7 @@ def attempts():
 @api_roles(*STAFF)
 def attempt(attempt_id: int):
     found = records().attempt(attempt_id)
-    if found is None or (_scope() and found.course != _scope()):
+    if found is None or not may_see(found):
         return jsonify(error="no such attempt"), 404
     return jsonify(attempt_json(found))
 
@@ -129,7 +124,7 @@ def live():
 @bp.get("/v1/statistics")
 @api_roles(*STAFF)
 def statistics():
-    stats = compute(records().sessions, since=_date("since"), until=_date("until"), course=_scope())
+    stats = compute(records().sessions, since=_date("since"), until=_date("until"), courses=visible_courses())
     rates = lambda rs: [{"key": r.key, "attempts": r.attempts, "passed": r.passed, "rate": r.rate} for r in rs]  # noqa: E731
     return jsonify(attempts=stats.attempts, by_day=rates(stats.by_day), by_class=rates(stats.by_class),
                    by_item=rates(stats.by_item), by_vehicle=rates(stats.by_vehicle),

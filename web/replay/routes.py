@@ -16,7 +16,7 @@ from scoring.course import Course, load_course
 from scoring.rules import RuleSet, load_ruleset
 from web.replay import bp
 from web.replay.rejudging import rejudge
-from web.security import STAFF, audit, roles
+from web.security import STAFF, audit, may_see, roles
 from web.services import records
 
 AUDITORS = (Role.ADMIN, Role.AUDITOR)
@@ -36,8 +36,7 @@ def _ruleset() -> RuleSet:
 
 def _attempt(attempt_id: int):
     attempt = records().attempt(attempt_id)
-    account = current_user.account
-    if attempt is None or (account.role is Role.AUDITOR and account.scope and attempt.course != account.scope):
+    if attempt is None or not may_see(attempt):
         abort(404, description=_("没有编号为 %(id)s 的考试", id=attempt_id))
     return attempt
 

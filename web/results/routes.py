@@ -3,12 +3,10 @@
 from datetime import date
 
 from flask import abort, render_template, request
-from flask_login import current_user
 
-from examroom.accounts import Role
 
 from web.results import bp
-from web.security import STAFF, roles
+from web.security import STAFF, may_see, roles, visible_courses
 from web.services import records
 
 
@@ -26,27 +24,21 @@ def recent():
             day = date.fromisoformat(given["day"])
         except ValueError:
             abort(400, description="day: expected a date like 2026-11-29")
-    account = current_user.account
-    scope = account.scope if account.role is Role.AUDITOR and account.scope else None
+    scope = visible_courses()
     found = records().search(day=day, vehicle_class=given["vehicle_class"] or None, status=given["status"] or None,
                              rule=given["rule"] or None, candidate=given["candidate"] or None,
-                             examiner=given["examiner"] or None, course=scope, limit=200)
+                             examiner=given["examiner"] or None, courses=scope, limit=200)
     return render_template("attempts.html", attempts=found, filters=given,
-                           examiners=records().examiners(course=scope), rules=records().deducted_rules(course=scope))
+                           examiners=records().examiners(courses=scope), rules=records().deducted_rules(courses=scope))
 
 
 @bp.get("/<int:attempt_id>")
 @roles(*STAFF)
 def result(attempt_id: int):
     attempt = records().attempt(attempt_id)
-    if attempt is None or not _visible(attempt):
+    if attempt is None or not may_see(attempt):
         abort(404)
     # Deductions name the course item by id; the judged result knows each item's type.
     item_types = {item["id"]: item["type"] for item in (attempt.result or {}).get("items", [])}
     return render_template("result.html", attempt=attempt, item_types=item_types)
 
-
-def _visible(attempt) -> bool:
-    """An auditor with a scope sees only that course's attempts."""
-    account = current_user.account
-    return account.role is not Role.AUDITOR or not account.scope or attempt.course == account.scope

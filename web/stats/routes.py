@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, render_template, request
-from flask_login import current_user
 
 from examroom.accounts import Role
 from examroom.statistics import compute
-from web.security import roles
+from web.security import roles, visible_courses
 from web.services import records
 from web.stats import bp
 
@@ -27,9 +26,7 @@ def _day(name: str) -> date | None:
 @bp.get("/")
 @roles(Role.ADMIN, Role.AUDITOR, Role.SUPERVISOR)
 def overview():
-    account = current_user.account
-    course = account.scope if account.role is Role.AUDITOR and account.scope else None
-    stats = compute(records().sessions, since=_day("since"), until=_day("until"), course=course)
+    stats = compute(records().sessions, since=_day("since"), until=_day("until"), courses=visible_courses())
     return render_template("stats.html", stats=stats, since=request.args.get("since", ""),
                            until=request.args.get("until", ""))
 

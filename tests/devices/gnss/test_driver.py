@@ -1,13 +1,15 @@
 """GnssReceiver against GnssSimulator over the null modem, and a fuzz of feed()."""
 
 import queue
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from devices.gnss import GnssDriver, GnssReceiver, GnssSimulator, GnssTruth, build_epoch
 from devices.readings import ScaledClock
+from devices.transport import open_serial
 from tests.devices.conftest import wait_for
 from tests.devices.mutation import MUTATIONS, mutate
 
@@ -113,3 +115,48 @@ def test_fuzz_single_mutation_never_invents_a_fix(pos, byte, op, chunk):
         assert round(f.latitude, 7) in SENT and f.longitude == pytest.approx(114.0)
         assert f.heading == round((f.latitude - 30.0) / 1e-4) or f.heading is None
     assert len(out) >= 2
+
+
+def test_fixes_read_in_a_burst_keep_their_epoch_spacing(modem):
+    """A reader that gets several epochs at once (here: they were held back and written in one
+    go, as a starved reader thread finds them buffered) still stamps each at its epoch."""
+    rx_start = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)  # the receiver's own UTC
+
+    def epoch(k):
+        truth = GnssTruth(30.0 + k * 1e-5, 114.0, quality=4)
+        return "".join(s + "\r\n" for s in build_epoch(truth, rx_start + timedelta(seconds=k / 10))).encode()
+
+    got = []
+    port = open_serial(modem.a, 38400, timeout=0.05)
+    try:
+        with GnssReceiver(modem.b, got.append):
+            time.sleep(0.2)  # the driver has opened its port (it flushes what came before)
+            start = time.monotonic()
+
+            def send_at(k, data):
+                time.sleep(max(0.0, start + k / 10 - time.monotonic()))
+                port.write(data)
+
+            for k in range(20):
+                send_at(k, epoch(k))
+            send_at(24, b"".join(epoch(k) for k in range(20, 25)))  # 20..23 held back 0.1-0.4 s
+            burst_written = time.monotonic()
+            for k in range(25, 30):
+                send_at(k, epoch(k))
+            wait_for(lambda: len(got) >= 30)
+    finally:
+        port.close()
+    by_k = {round((f.latitude - 30.0) / 1e-5): f for f in got}
+    assert sorted(by_k) == list(range(30))
+    for k, f in by_k.items():
+        assert f.mono >= start + k / 10 - 1e-6  # never before the epoch was sent
+        assert f.receiver_date == "010524"
+    offset = by_k[19].mono - (start + 1.9)  # the least latency of the timely epochs
+    assert 0.0 <= offset < 0.1
+    for k in range(20, 24):
+        assert by_k[k].mono - (start + k / 10) == pytest.approx(offset, abs=1e-6)
+        assert by_k[k].utc - by_k[19].utc == pytest.approx(timedelta(seconds=(k - 19) / 10),
+                                                          abs=timedelta(microseconds=2))
+    assert by_k[20].mono < burst_written - 0.35  # arrival stamps would all be after this
+    assert all(a.mono <= b.mono for a, b in zip(got, got[1:]))
+

@@ -160,3 +160,14 @@ def test_fixes_read_in_a_burst_keep_their_epoch_spacing(modem):
     assert by_k[20].mono < burst_written - 0.35  # arrival stamps would all be after this
     assert all(a.mono <= b.mono for a, b in zip(got, got[1:]))
 
+
+def test_twin_sends_each_epoch_right_after_its_time(modem):
+    got = []
+    with GnssSimulator(modem.a, lambda: TRUTH, rate=10), GnssReceiver(modem.b, got.append):
+        wait_for(lambda: len(got) >= 12)
+    for f in got[2:]:
+        epoch = datetime.strptime(f.receiver_date + f.receiver_time, "%d%m%y%H%M%S.%f").replace(
+            tzinfo=timezone.utc)
+        # The fix's time is its epoch plus the least latency of the line: the twin ticks on the
+        # epoch grid, so that is a wake-up and a pty hop, not up to a whole period.
+        assert timedelta(0) <= f.utc - epoch < timedelta(milliseconds=30)

@@ -115,9 +115,9 @@ class EpochClock:
     time and date and the arrival of its last sentence, and returns the
     fix's (mono, utc). ``latency`` is the estimate used for the last timed
     fix (arrival − epoch in seconds: the offset between the receiver's and
-    the local clock plus the least transport latency); ``skipped`` counts fixes for which window latencies were
-    skipped as from before a step (or because the fix itself waited longer
-    than ``step``).
+    the local clock plus the least transport latency); ``skipped`` counts
+    fixes for which window latencies were skipped as from before a step (or
+    because the fix itself waited longer than ``step``).
     """
 
     def __init__(self, window: float = WINDOW, step: float = STEP) -> None:

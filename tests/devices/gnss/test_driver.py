@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from devices.gnss import GnssDriver, GnssReceiver, GnssSimulator, GnssTruth, build_epoch
 from devices.readings import ScaledClock
+from devices.runner import DeviceRunner
 from devices.transport import open_serial
 from tests.devices.conftest import wait_for
 from tests.devices.mutation import MUTATIONS, mutate
@@ -171,3 +172,30 @@ def test_twin_sends_each_epoch_right_after_its_time(modem):
         # The fix's time is its epoch plus the least latency of the line: the twin ticks on the
         # epoch grid, so that is a wake-up and a pty hop, not up to a whole period.
         assert timedelta(0) <= f.utc - epoch < timedelta(milliseconds=30)
+
+
+class SetClock:
+    """A clock the test sets: the driver thread reads whatever time the test has put."""
+
+    def __init__(self, mono: float) -> None:
+        self.mono = mono
+
+    def now(self):
+        return self.mono, T0 + timedelta(seconds=self.mono)
+
+
+def test_health_counts_arrivals_not_epoch_stamps():
+    clock = SetClock(100.0)
+    drv = GnssDriver("loop://", rate=10)
+    got = []
+    with DeviceRunner(drv, got.append, clock=clock) as runner:
+        wait_for(lambda: drv._serial is not None)
+        for k, arrival in ((0, 100.0), (1, 100.1), (2, 100.45)):  # epoch 2 read 0.25 s late
+            clock.mono = arrival
+            drv._serial.write("".join(s + "\r\n" for s in build_epoch(TRUTH, T0 + timedelta(seconds=k / 10)))
+                              .encode())
+            wait_for(lambda: len(got) > k)
+        assert got[2].mono == pytest.approx(100.2)  # stamped at its epoch
+        clock.mono = 100.6  # 0.4 s after that stamp, 0.15 s after it arrived
+        h = runner.health()
+    assert h.alive and h.last_reading_mono == 100.45

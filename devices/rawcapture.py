@@ -36,7 +36,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from devices.gnss.epoch_clock import WINDOW as EPOCH_WINDOW
 
@@ -174,10 +174,21 @@ def read_raw(directory: Path, device: str) -> Iterator[RawChunk]:
 
 def replay(driver, chunks: Iterable[RawChunk]) -> list:
     """Feed captured chunks through a fresh ``driver``; return its readings."""
-    readings: list = []
+    return [reading for _, reading in replay_arrivals(driver, chunks)]
+
+
+def replay_arrivals(driver, chunks: Iterable[RawChunk]) -> list[tuple[float, Any]]:
+    """Like :func:`replay`, each reading with the arrival (mono) of the chunk that completed it.
+
+    A GNSS fix's stamp is its epoch, earlier than its arrival; the live
+    controller got readings in arrival order, so a replay that wants its
+    order needs the arrivals.
+    """
+    out: list[tuple[float, Any]] = []
     for chunk in chunks:
-        readings += driver.replay_chunk(chunk.direction, chunk.data, chunk.mono, chunk.utc)
-    return readings
+        out += [(chunk.mono, reading)
+                for reading in driver.replay_chunk(chunk.direction, chunk.data, chunk.mono, chunk.utc)]
+    return out
 
 
 def capture_size(directory: Path) -> int:

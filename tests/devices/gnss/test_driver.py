@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from devices.gnss import GnssDriver, GnssReceiver, GnssSimulator, GnssTruth, build_epoch
+from devices.rawcapture import RawChunk, replay_arrivals
 from devices.readings import ScaledClock
 from devices.runner import DeviceRunner
 from devices.transport import open_serial
@@ -199,3 +200,15 @@ def test_health_counts_arrivals_not_epoch_stamps():
         clock.mono = 100.6  # 0.4 s after that stamp, 0.15 s after it arrived
         h = runner.health()
     assert h.alive and h.last_reading_mono == 100.45
+
+
+def test_capture_replay_gives_fixes_their_arrivals_and_epoch_stamps():
+    def epoch(k):
+        return "".join(s + "\r\n" for s in build_epoch(TRUTH, T0 + timedelta(seconds=k / 10))).encode()
+
+    # epochs 0..4 read in time, 5..8 read together with 9 after a stall
+    chunks = [RawChunk(50.0 + k / 10, T0, "rx", epoch(k)) for k in range(5)]
+    chunks.append(RawChunk(50.9, T0, "rx", b"".join(epoch(k) for k in range(5, 10))))
+    timed = replay_arrivals(GnssDriver("replay://"), chunks)
+    assert [arrival for arrival, _ in timed] == [50.0, 50.1, 50.2, 50.3, 50.4] + [50.9] * 5
+    assert [fix.mono for _, fix in timed] == pytest.approx([50.0 + k / 10 for k in range(10)])

@@ -19,7 +19,10 @@ what the receivers, boards and bus really said.
 Pitfalls: a capture opened mid-stream starts in the middle of a sentence, so
 each device keeps the last ``preroll`` seconds of chunks and a new capture
 starts with them (the framer then resyncs on the first ``$``, exactly as the
-live driver did when it was started). The tap runs on the driver thread:
+live driver did when it was started). A GNSS fix's stamp depends on the
+arrivals of the previous :data:`devices.gnss.epoch_clock.WINDOW` seconds, so
+the preroll holds that window and then some: the first fixes after the
+start replay with the window they had live. The tap runs on the driver thread:
 writes go to buffered files, flushed every ``flush_every`` seconds and on
 close; a crash loses at most that much of the capture.
 """
@@ -33,7 +36,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
+
+from devices.gnss.epoch_clock import WINDOW as EPOCH_WINDOW
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -88,10 +93,15 @@ class RawWriter:
                 pass
 
 
+# Clock seconds kept before a capture starts: the GNSS epoch clock's window plus 2 s for the
+# framer's resync and for readings that arrived just before the start but were judged after it.
+PREROLL = EPOCH_WINDOW + 2.0
+
+
 class RawCapture:
     """Routes tapped chunks to the captures open for their device (see module doc)."""
 
-    def __init__(self, preroll: float = 2.0) -> None:
+    def __init__(self, preroll: float = PREROLL) -> None:
         self.preroll = preroll
         self._lock = threading.Lock()
         self._recent: dict[str, deque[RawChunk]] = {}
@@ -164,10 +174,21 @@ def read_raw(directory: Path, device: str) -> Iterator[RawChunk]:
 
 def replay(driver, chunks: Iterable[RawChunk]) -> list:
     """Feed captured chunks through a fresh ``driver``; return its readings."""
-    readings: list = []
+    return [reading for _, reading in replay_arrivals(driver, chunks)]
+
+
+def replay_arrivals(driver, chunks: Iterable[RawChunk]) -> list[tuple[float, Any]]:
+    """Like :func:`replay`, each reading with the arrival (mono) of the chunk that completed it.
+
+    A GNSS fix's stamp is its epoch, earlier than its arrival; the live
+    controller got readings in arrival order, so a replay that wants its
+    order needs the arrivals.
+    """
+    out: list[tuple[float, Any]] = []
     for chunk in chunks:
-        readings += driver.replay_chunk(chunk.direction, chunk.data, chunk.mono, chunk.utc)
-    return readings
+        out += [(chunk.mono, reading)
+                for reading in driver.replay_chunk(chunk.direction, chunk.data, chunk.mono, chunk.utc)]
+    return out
 
 
 def capture_size(directory: Path) -> int:

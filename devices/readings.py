@@ -1,8 +1,11 @@
 """Typed readings the drivers produce, and the clock that stamps them.
 
 A reading is what one device said, decoded, with the two clocks of its
-arrival: ``mono`` (monotonic seconds) and ``utc``. Readings know nothing of
-courses, attempts or rules; ``examroom`` turns them into observations.
+arrival: ``mono`` (monotonic seconds) and ``utc``. A GNSS fix is the
+exception: it carries the local time of the receiver's measurement epoch
+(:mod:`devices.gnss.epoch_clock`), which a reader thread that waited for the
+CPU does not move. Readings know nothing of courses, attempts or rules;
+``examroom`` turns them into observations.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ class GnssFix:
     speed: float | None  # metres per second, from RMC / VTG
     course: float | None  # course over ground, degrees true
     heading: float | None  # true heading from a dual-antenna receiver (HDT), degrees
-    receiver_time: str | None = None  # hhmmss.ss from the sentence, for tracing
+    receiver_time: str | None = None  # hhmmss.ss from the sentence: the epoch (devices.gnss.epoch_clock)
+    receiver_date: str | None = None  # ddmmyy from the epoch's RMC, when it had one
     talker: str | None = None  # GP, GN, BD, GB, GL, ...
 
 

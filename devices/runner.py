@@ -5,7 +5,9 @@ what arrives into readings (``poll``). The :class:`DeviceRunner` owns the
 thread around it and everything that is the same for every device:
 
 * stamps are taken by the driver from the injected :class:`Clock` on arrival
-  of the bytes that complete a reading (not when the callback runs);
+  of the bytes that complete a reading (not when the callback runs); the
+  GNSS driver then moves a fix back to its receiver epoch
+  (:mod:`devices.gnss.epoch_clock`), so health counts deliveries, not stamps;
 * readings go to ``on_reading(reading)`` on the runner thread: the callback
   must be quick (put it on a queue) because while it runs no bytes are read;
   an exception in it is logged and counted, it does not kill the driver;
@@ -332,8 +334,12 @@ class DeviceRunner:
                     else next_due + interval
             readings = self.driver.poll(self.clock)
             self._note_line()
-            for reading in readings:
-                self._deliver(reading)
+            if readings:
+                # Health counts arrivals: a GNSS fix's stamp is its epoch, earlier than its
+                # arrival by the line's latency, and "alive" asks whether readings still arrive.
+                arrived, _ = self.clock.now()
+                for reading in readings:
+                    self._deliver(reading, arrived)
 
     def _note_line(self) -> None:
         """Remember when bytes and valid frames last arrived (for the line state)."""
@@ -350,14 +356,14 @@ class DeviceRunner:
                 self._last_frame_mono = mono
                 self._bytes_at_frame = d.bytes_in
 
-    def _deliver(self, reading) -> None:
+    def _deliver(self, reading, arrived: float) -> None:
         with self._lock:
             self._readings += 1
             self._readings_since_open += 1
-            self._last_mono = reading.mono
+            self._last_mono = arrived
             if self._first_mono is None:
-                self._first_mono = reading.mono
-            self._arrivals.append(reading.mono)
+                self._first_mono = arrived
+            self._arrivals.append(arrived)
         try:
             self.on_reading(reading)
         except Exception:

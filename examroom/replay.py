@@ -10,6 +10,11 @@ judgements) from the journal, since no device sent them, and judges the lot.
 
 Course-sensor changes go to the judge only while its current item is the
 element's item, which is what the controller's routing did live.
+
+Observations are judged in the order their bytes arrived, as the controller
+got them live, each with its own stamp: a GNSS fix carries its receiver
+epoch (:mod:`devices.gnss.epoch_clock`), earlier than its arrival, so a fix
+that was read late comes after a signal frame that was read before it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from devices.rawcapture import captured_devices, read_raw, replay
+from devices.rawcapture import captured_devices, read_raw, replay_arrivals
 from devices.readings import CourseInputs, GnssFix, SignalFrame
 from examroom.hardware import build_drivers, gnss_device, signals_device
 from examroom.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
@@ -61,17 +66,17 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
     for device in captured_devices(directory):
         if device not in drivers:
             raise ValueError(f"{directory}: captured device {device!r} is not in the site settings")
-        readings = replay(drivers[device], read_raw(directory, device))
+        readings = replay_arrivals(drivers[device], read_raw(directory, device))
         counts[device] = len(readings)
-        for reading in readings:
+        for arrival, reading in readings:
             if isinstance(reading, CourseInputs):
                 for obs in trackers[device].changes(reading):
-                    timeline.append((obs.t, next(order), obs))
+                    timeline.append((arrival, next(order), obs))
             elif owner.get(device) == vehicle:
                 obs = pose_from_fix(reading, vehicle, origin) if isinstance(reading, GnssFix) \
                     else signals_from_frame(reading, vehicle) if isinstance(reading, SignalFrame) else None
                 if obs is not None:
-                    timeline.append((obs.t, next(order), obs))
+                    timeline.append((arrival, next(order), obs))
     for command in commands:
         timeline.append((command.t, next(order), command))
     timeline.sort(key=lambda entry: (entry[0], entry[1]))
@@ -79,8 +84,8 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
     judge = judge_for_start(course, ruleset, start)
     fed: list[Observation] = [start]
     judge.feed(start)
-    for t, _, obs in timeline:
-        if obs is start or (t < from_t and not isinstance(obs, Command)):
+    for _, _, obs in timeline:
+        if obs is start or (obs.t < from_t and not isinstance(obs, Command)):
             continue  # the preroll before the start: the live judge never saw it either
         if isinstance(obs, CourseSensor):
             if judge.snapshot().current_item != obs.element.split(".", 1)[0]:

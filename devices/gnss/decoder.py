@@ -61,6 +61,11 @@ Grouping, and its pitfalls:
   equal characters lost), and this cross-check catches most of it.
 * Other sentence types (GSV, GSA, GLL, ZDA, proprietary $P...) are counted
   as ``ignored``: they are valid, just not needed.
+
+A fix is stamped with the ``mono``/``utc`` given with the sentence that
+completed it (its arrival), or, with a ``timing`` (the driver gives its
+:class:`~devices.gnss.epoch_clock.EpochClock`), with the local time of its
+receiver epoch.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ from datetime import datetime
 
 import pynmea2
 
+from devices.gnss.epoch_clock import EpochClock, LogClock
 from devices.readings import GnssFix
 
 KNOT = 1852.0 / 3600.0  # m/s
@@ -180,7 +186,8 @@ class NmeaEpochDecoder:
     """Groups verified NMEA sentences into GnssFix readings (see module doc)."""
 
     def __init__(self, device: str, epoch_end: str | None = "GGA",
-                 talkers: tuple[str, ...] = TALKERS) -> None:
+                 talkers: tuple[str, ...] = TALKERS,
+                 timing: EpochClock | LogClock | None = None) -> None:
         if epoch_end is not None and epoch_end != "auto" and epoch_end not in USED_TYPES:
             raise ValueError(f"epoch_end must be one of {USED_TYPES}, 'auto' or None")
         self.device = device
@@ -190,6 +197,7 @@ class NmeaEpochDecoder:
         self._order_seen: tuple[tuple, int] = ((), 0)  # sentence order of clean epochs, streak
         self._order: tuple[str, ...] = ()  # learned: the order every clean epoch has
         self.talkers = tuple(talkers)
+        self.timing = timing
         self.status = GnssStatus()
         self._cur = _Epoch()
         self._closed_key = None
@@ -354,6 +362,7 @@ class NmeaEpochDecoder:
             "raw_position": (msg.lat, msg.lat_dir, msg.lon, msg.lon_dir),
             "speed": _float(msg.data[6], 0, 1000),
             "course": _float(msg.data[7], 0, 360),
+            "date": msg.data[8] if len(msg.data) > 8 else "",  # ddmmyy, for the epoch clock
             "mode": mode,
         }
 
@@ -403,10 +412,14 @@ class NmeaEpochDecoder:
             speed = vtg["speed"] if speed is None else speed
             course = vtg["course"] if course is None else course
         st.counts["fixes"] += 1
+        date = (rmc["date"] or None) if rmc is not None else None
+        if self.timing is not None:
+            mono, utc = self.timing.stamp(ep.time_raw, date, mono, utc)
         return [GnssFix(
             mono=mono, utc=utc, device=self.device,
             latitude=position[0], longitude=position[1], altitude=altitude,
             quality=quality, satellites=satellites, hdop=hdop, correction_age=age,
             speed=speed, course=course, heading=ep.hdt,
-            receiver_time=ep.time_raw, talker=ep.talker,
+            receiver_time=ep.time_raw, receiver_date=date,
+            talker=ep.talker,
         )]

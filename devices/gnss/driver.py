@@ -6,6 +6,11 @@ decoder (:class:`devices.gnss.decoder.NmeaEpochDecoder`: pynmea2, epochs).
 :meth:`GnssDriver.feed` is pure, so :func:`replay` runs a capture through the
 same code without a port.
 
+Timing: every fix is stamped by its receiver epoch
+(:class:`devices.gnss.epoch_clock.EpochClock`, given to the decoder), not by
+the arrival of the sentence that completed it, so a reader thread that was
+starved and reads several epochs at once still gives each its own time.
+
 Health extras: ``fix_quality`` (0 = no fix, 4 = RTK fixed, 5 = RTK float),
 ``satellites``, ``hdop``, ``correction_age``, ``no_fix_epochs``, and the drop
 counters by reason. ``frames_dropped`` is everything the framer dropped plus
@@ -19,6 +24,7 @@ from datetime import datetime, timezone
 
 from devices.framing import SentenceFramer
 from devices.gnss.decoder import TALKERS, NmeaEpochDecoder
+from devices.gnss.epoch_clock import EpochClock, LogClock
 from devices.readings import Clock, GnssFix
 from devices.runner import DeviceRunner, OnReading, StreamDriver
 
@@ -30,10 +36,16 @@ class GnssDriver(StreamDriver):
                  rate: float = 10.0, epoch_end: str | None = "GGA",
                  talkers: tuple[str, ...] = TALKERS, max_sentence: int = 200,
                  read_timeout: float = 0.05,
-                 parity: str = "N", bytesize: int = 8, stopbits: float = 1) -> None:
+                 parity: str = "N", bytesize: int = 8, stopbits: float = 1,
+                 timing: EpochClock | LogClock | None = None) -> None:
         super().__init__(port, device, rate, baudrate, read_timeout, parity, bytesize, stopbits)
+        # Kept across reconnects: a re-opened port does not change the line's latency, a
+        # receiver that restarted with another time is caught by the clock's step rule, and a
+        # raw capture (which records no reconnects) replays to the same stamps.
+        self.timing = timing if timing is not None else EpochClock()
         self.framer = SentenceFramer(max_length=max_sentence)
-        self.decoder = NmeaEpochDecoder(device, epoch_end=epoch_end, talkers=talkers)
+        self.decoder = NmeaEpochDecoder(device, epoch_end=epoch_end, talkers=talkers,
+                                        timing=self.timing)
 
     def feed(self, data: bytes, mono: float, utc: datetime) -> list[GnssFix]:
         fixes: list[GnssFix] = []
@@ -87,10 +99,12 @@ def replay(data: bytes, *, device: str = "replay", epoch_end: str | None = "GGA"
            utc: datetime = datetime(2000, 1, 1, tzinfo=timezone.utc)) -> tuple[list[GnssFix], GnssDriver]:
     """Run captured bytes through the driver's framer and decoder, without a port.
 
-    Every fix gets the same stamp (``mono``/``utc``): a raw capture has no
-    arrival times. Returns the fixes and the driver (for its counters).
+    Bare bytes have no arrival times, so the receiver's epochs time the fixes
+    (:class:`~devices.gnss.epoch_clock.LogClock`): the first timed fix gets
+    ``mono``/``utc``, later ones that plus their epoch's distance from it.
+    Returns the fixes and the driver (for its counters).
     """
-    drv = GnssDriver("replay://", device=device, epoch_end=epoch_end)
+    drv = GnssDriver("replay://", device=device, epoch_end=epoch_end, timing=LogClock())
     fixes: list[GnssFix] = []
     for i in range(0, len(data), chunk):
         fixes += drv.feed(data[i:i + chunk], mono, utc)

@@ -5,6 +5,10 @@ given, like a dual-antenna receiver) and GGA, all built with pynmea2 so the
 checksums are right. That order ends each epoch with GGA, the driver's
 default ``epoch_end``. Epoch times are multiples of the period (a real
 receiver aligns its epochs to whole 100 ms at 10 Hz) and strictly increase.
+Like a real receiver it sends an epoch just after the epoch's time (the twin
+ticks on the epoch grid of the shared, possibly scaled, clock), so the
+position it reports is the one at the time the sentences carry, which is
+what the driver's epoch clock stamps the fix with.
 
 Tests can ask for a corrupt sentence with :meth:`GnssSimulator.corrupt_next`.
 """
@@ -44,6 +48,7 @@ class GnssTruth:
 Source = Union[Callable[[], "GnssTruth | None"], "queue.Queue[GnssTruth]"]
 _MODE = {0: "N", 1: "A", 2: "D", 3: "P", 4: "R", 5: "F", 6: "E", 7: "M", 8: "S"}
 CORRUPTIONS = ("checksum", "truncate", "garbage", "field")
+_GRID_MARGIN = 1e-4  # clock seconds
 
 
 def _dm(value: float, degree_digits: int) -> str:
@@ -140,10 +145,20 @@ class GnssSimulator(SerialTwin):
             return self._last
         return src()
 
+    def _period_us(self) -> int:
+        return int(round(1e6 / self.rate))
+
+    def tick_interval(self) -> float:
+        """Clock seconds to just after the next epoch of the grid."""
+        _, utc = self.clock.now()
+        period_us = self._period_us()
+        # The margin keeps a wake-up that rounding brings a hair early on the new epoch.
+        return (period_us - utc.microsecond % period_us) / 1e6 + _GRID_MARGIN
+
     def epoch_time(self) -> datetime:
         _, utc = self.clock.now()
-        period = timedelta(seconds=1.0 / self.rate)
-        floor = utc - timedelta(microseconds=(utc.microsecond % int(period.total_seconds() * 1e6)))
+        period = timedelta(microseconds=self._period_us())
+        floor = utc - timedelta(microseconds=utc.microsecond % self._period_us())
         if self._last_time is not None and floor <= self._last_time:
             floor = self._last_time + period
         self._last_time = floor

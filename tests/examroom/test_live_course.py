@@ -16,9 +16,12 @@ from scoring.report import result_to_dict
 
 pytestmark = pytest.mark.slow
 
-# The shared clock runs this much faster than the wall. Readings are stamped on arrival, so a
-# scheduling delay on a loaded machine is multiplied by this factor in clock time: kept low enough
-# that a 100 ms stall is 0.4 s, not enough to put a wheel off a bridge deck that it is still on.
+# The shared clock runs this much faster than the wall. Signal-board frames and course-board polls
+# are stamped on arrival, so a scheduling delay on a loaded machine is multiplied by this factor in
+# clock time: kept low enough that a 100 ms stall is 0.4 s, not enough for a late-stamped deck
+# switch to disagree with where the wheels are. GNSS fixes are timed by their receiver epoch
+# (devices/gnss/epoch_clock.py): a stalled reader does not move them unless the stall exceeds its
+# STEP (1 s of clock, 0.25 s of wall here).
 SPEED = 4.0
 
 

@@ -1,6 +1,6 @@
 import glob
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -74,6 +74,17 @@ def test_ublox_with_binary_ubx_frames():
     assert (f.receiver_time, f.talker, f.satellites) == ("011903.00", "GN", 12)
     assert f.latitude == pytest.approx(-(45 + 52.65550 / 60))
     assert f.speed == pytest.approx(0.214 * KNOT)  # RMC came first in this epoch
+
+
+def test_bare_log_replay_spaces_fixes_by_their_epochs():
+    # A log has no arrival times: the first fix gets the given stamp, the others their epochs'
+    # distance from it (1 Hz here, 655 epochs from 01:19:03 to 01:29:57 on 2019-04-12).
+    start = datetime(2019, 4, 12, 9, 0, 0, tzinfo=timezone.utc)
+    fixes, _ = replay(read("ublox-zed-f9p_hpg1.11.log"), mono=5.0, utc=start)
+    assert (fixes[0].mono, fixes[0].utc, fixes[0].receiver_date) == (5.0, start, "120419")
+    assert fixes[-1].receiver_time == "012957.00" and fixes[-1].mono == pytest.approx(5.0 + 654)
+    assert fixes[-1].utc == start + timedelta(seconds=654)
+    assert all(b.mono - a.mono == pytest.approx(1.0) for a, b in zip(fixes, fixes[1:]))
 
 
 def test_skytraq_dgps_quality_and_vtg_in_the_right_epoch():

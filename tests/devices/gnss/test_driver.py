@@ -1,13 +1,17 @@
 """GnssReceiver against GnssSimulator over the null modem, and a fuzz of feed()."""
 
 import queue
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from devices.gnss import GnssDriver, GnssReceiver, GnssSimulator, GnssTruth, build_epoch
+from devices.rawcapture import RawChunk, replay_arrivals
 from devices.readings import ScaledClock
+from devices.runner import DeviceRunner
+from devices.transport import open_serial
 from tests.devices.conftest import wait_for
 from tests.devices.mutation import MUTATIONS, mutate
 
@@ -113,3 +117,98 @@ def test_fuzz_single_mutation_never_invents_a_fix(pos, byte, op, chunk):
         assert round(f.latitude, 7) in SENT and f.longitude == pytest.approx(114.0)
         assert f.heading == round((f.latitude - 30.0) / 1e-4) or f.heading is None
     assert len(out) >= 2
+
+
+def test_fixes_read_in_a_burst_keep_their_epoch_spacing(modem):
+    """A reader that gets several epochs at once (here: they were held back and written in one
+    go, as a starved reader thread finds them buffered) still stamps each at its epoch."""
+    rx_start = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)  # the receiver's own UTC
+
+    def epoch(k):
+        truth = GnssTruth(30.0 + k * 1e-5, 114.0, quality=4)
+        return "".join(s + "\r\n" for s in build_epoch(truth, rx_start + timedelta(seconds=k / 10))).encode()
+
+    got = []
+    port = open_serial(modem.a, 38400, timeout=0.05)
+    try:
+        with GnssReceiver(modem.b, got.append):
+            time.sleep(0.2)  # the driver has opened its port (it flushes what came before)
+            start = time.monotonic()
+
+            def send_at(k, data):
+                time.sleep(max(0.0, start + k / 10 - time.monotonic()))
+                port.write(data)
+
+            for k in range(20):
+                send_at(k, epoch(k))
+            send_at(24, b"".join(epoch(k) for k in range(20, 25)))  # 20..23 held back 0.1-0.4 s
+            burst_written = time.monotonic()
+            for k in range(25, 30):
+                send_at(k, epoch(k))
+            wait_for(lambda: len(got) >= 30)
+    finally:
+        port.close()
+    by_k = {round((f.latitude - 30.0) / 1e-5): f for f in got}
+    assert sorted(by_k) == list(range(30))
+    for k, f in by_k.items():
+        assert f.mono >= start + k / 10 - 1e-6  # never before the epoch was sent
+        assert f.receiver_date == "010524"
+    offset = by_k[19].mono - (start + 1.9)  # the least latency of the timely epochs
+    assert 0.0 <= offset < 0.1
+    for k in range(20, 24):
+        assert by_k[k].mono - (start + k / 10) == pytest.approx(offset, abs=1e-6)
+        assert by_k[k].utc - by_k[19].utc == pytest.approx(timedelta(seconds=(k - 19) / 10),
+                                                          abs=timedelta(microseconds=2))
+    assert by_k[20].mono < burst_written - 0.35  # arrival stamps would all be after this
+    assert all(a.mono <= b.mono for a, b in zip(got, got[1:]))
+
+
+def test_twin_sends_each_epoch_right_after_its_time(modem):
+    got = []
+    with GnssSimulator(modem.a, lambda: TRUTH, rate=10), GnssReceiver(modem.b, got.append):
+        wait_for(lambda: len(got) >= 12)
+    for f in got[2:]:
+        epoch = datetime.strptime(f.receiver_date + f.receiver_time, "%d%m%y%H%M%S.%f").replace(
+            tzinfo=timezone.utc)
+        # The fix's time is its epoch plus the least latency of the line: the twin ticks on the
+        # epoch grid, so that is a wake-up and a pty hop, not up to a whole period.
+        assert timedelta(0) <= f.utc - epoch < timedelta(milliseconds=30)
+
+
+class SetClock:
+    """A clock the test sets: the driver thread reads whatever time the test has put."""
+
+    def __init__(self, mono: float) -> None:
+        self.mono = mono
+
+    def now(self):
+        return self.mono, T0 + timedelta(seconds=self.mono)
+
+
+def test_health_counts_arrivals_not_epoch_stamps():
+    clock = SetClock(100.0)
+    drv = GnssDriver("loop://", rate=10)
+    got = []
+    with DeviceRunner(drv, got.append, clock=clock) as runner:
+        wait_for(lambda: drv._serial is not None)
+        for k, arrival in ((0, 100.0), (1, 100.1), (2, 100.45)):  # epoch 2 read 0.25 s late
+            clock.mono = arrival
+            drv._serial.write("".join(s + "\r\n" for s in build_epoch(TRUTH, T0 + timedelta(seconds=k / 10)))
+                              .encode())
+            wait_for(lambda: len(got) > k)
+        assert got[2].mono == pytest.approx(100.2)  # stamped at its epoch
+        clock.mono = 100.6  # 0.4 s after that stamp, 0.15 s after it arrived
+        h = runner.health()
+    assert h.alive and h.last_reading_mono == 100.45
+
+
+def test_capture_replay_gives_fixes_their_arrivals_and_epoch_stamps():
+    def epoch(k):
+        return "".join(s + "\r\n" for s in build_epoch(TRUTH, T0 + timedelta(seconds=k / 10))).encode()
+
+    # epochs 0..4 read in time, 5..8 read together with 9 after a stall
+    chunks = [RawChunk(50.0 + k / 10, T0, "rx", epoch(k)) for k in range(5)]
+    chunks.append(RawChunk(50.9, T0, "rx", b"".join(epoch(k) for k in range(5, 10))))
+    timed = replay_arrivals(GnssDriver("replay://"), chunks)
+    assert [arrival for arrival, _ in timed] == [50.0, 50.1, 50.2, 50.3, 50.4] + [50.9] * 5
+    assert [fix.mono for _, fix in timed] == pytest.approx([50.0 + k / 10 for k in range(10)])

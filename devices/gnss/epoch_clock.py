@@ -40,9 +40,11 @@ WINDOW = 5.0
 # Seconds by which a latency may exceed the window's least before that least is taken for the
 # other side of a step in the receiver's time. Longer than any reader stall worth correcting
 # (a stall longer than this is stamped on arrival, as without the filter; with the demo's
-# ScaledClock a stall counts ``factor`` times); shorter than the steps receiver time really
-# makes (18 s GPS-UTC before the almanac, a restart from a wrong RTC, a day without a date).
-STEP = 1.0
+# ScaledClock a stall counts ``factor`` times, so 3 s is 0.75 s of wall time at 4x) and shorter
+# than the window; shorter than the steps receiver time really makes while it reports positions
+# (18 s GPS-UTC before the almanac, a restart from a wrong RTC, a day without a date). A leap
+# second (1 s, none since 2016) is below it: stamps may run up to 1 s early for one window.
+STEP = 3.0
 
 _DAY = 86400.0
 _Y2K = date(2000, 1, 1).toordinal()  # NMEA's two-digit years are 2000-2099

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 # clock time: kept low enough that a 100 ms stall is 0.4 s, not enough for a late-stamped deck
 # switch to disagree with where the wheels are. GNSS fixes are timed by their receiver epoch
 # (devices/gnss/epoch_clock.py): a stalled reader does not move them unless the stall exceeds its
-# STEP (1 s of clock, 0.25 s of wall here).
+# STEP (3 s of clock, 0.75 s of wall here).
 SPEED = 4.0
 
 

@@ -21,6 +21,7 @@ from examroom.records import CandidateInfo
 from examroom.video import timecode
 from examroom.video.index import VideoIndex, as_utc
 from examroom.video.segments import tree_path
+from tests.examroom.video.footage import write_time_coded_segment
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, login
 from tests.web.test_replay import UTC, judged  # noqa: F401  (the stored E hill_short attempt)
@@ -34,17 +35,7 @@ CAMERAS = {"top": 0.0, "chase-V1": 1.3}
 
 def _write_segment(path, start: datetime, seconds: float) -> None:
     """A camera's segment: one frame every 1/FPS s, each stamped with the moment it shows."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
-        stream = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast", "crf": "28", "g": str(FPS)})
-        stream.width, stream.height, stream.pix_fmt = 480, 64, "yuv420p"
-        for i in range(round(seconds * FPS)):
-            image = np.full((64, 480, 3), 90, np.uint8)
-            timecode.stamp(image, start + timedelta(seconds=i / FPS))
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    write_time_coded_segment(path, start, seconds, FPS, 480, 64, crf="28", g=str(FPS))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import av
-import numpy as np
 import pytest
 
 from examroom.database import session_factory
@@ -14,23 +13,14 @@ from examroom.video import timecode
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.index import VideoIndex
 from examroom.video.segments import tree_path
+from tests.examroom.video.footage import write_time_coded_segment
 
 T0 = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)
 FPS = 10
 
 
 def _segment(path, start: datetime, seconds: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
-        stream.width, stream.height, stream.pix_fmt = 480, 180, "yuv420p"
-        for i in range(seconds * FPS):
-            image = np.full((180, 480, 3), 90, np.uint8)
-            timecode.stamp(image, start + timedelta(seconds=i / FPS))
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    write_time_coded_segment(path, start, seconds, FPS, 480, 180)
 
 
 @pytest.fixture

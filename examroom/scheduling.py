@@ -27,13 +27,18 @@ JOBS_TABLE = "apscheduler_jobs"  # created by migration 0005; previous versions 
 # enough for two cores. Jobs run in threads named "scheduler_N".
 WORKERS = 4
 THREAD_PREFIX = "scheduler"
+# The sittings' phases run one at a time, in the order they fell due: after a restart every overdue
+# phase of a sitting is due at once, and "close" must not overtake "open".
+IN_ORDER = "in_order"
 
 
 def controller_scheduler(engine: Engine) -> BackgroundScheduler:
     """A scheduler (not started) with the course database as its persistent job store."""
     return BackgroundScheduler(
         jobstores={PERSISTENT: SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE), MEMORY: MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(WORKERS, pool_kwargs={"thread_name_prefix": THREAD_PREFIX})},
+        # WORKERS job threads in all: one for the in-order jobs, the rest for the others.
+        executors={"default": ThreadPoolExecutor(WORKERS - 1, pool_kwargs={"thread_name_prefix": THREAD_PREFIX}),
+                   IN_ORDER: ThreadPoolExecutor(1, pool_kwargs={"thread_name_prefix": THREAD_PREFIX + "_in_order"})},
         # One run of a late job, never a pile of them, whatever store it is in.
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=timezone.utc)

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.models import Attempt, Booking, BookingState, Sitting, SittingLog, SittingStatus
-from examroom.scheduling import PERSISTENT, controller_scheduler
+from examroom.scheduling import IN_ORDER, PERSISTENT, controller_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ class SittingScheduler:
 
     def _add_job(self, func, trigger: str, **options) -> None:
         # A job missed while the controller was down runs once when it is back, however late.
-        self.scheduler.add_job(func, trigger, jobstore=self.jobstore, replace_existing=True,
+        self.scheduler.add_job(func, trigger, jobstore=self.jobstore, executor=IN_ORDER, replace_existing=True,
                                misfire_grace_time=None, **options)
 
     def sync(self) -> int:

@@ -103,3 +103,37 @@ def test_gb18030_csv_and_missing_columns(importer, tmp_path):
     (tmp_path / "x.txt").write_text("", encoding="utf-8")
     with pytest.raises(RosterError, match="只支持"):
         roster.check(tmp_path / "x.txt")
+
+
+# -- issue 13.9: full-width digits are normalised, odd characters name the row and column ----------
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+@pytest.mark.parametrize("write", [write_csv, write_xlsx])
+def test_full_width_digits_are_normalised(importer, tmp_path, write):
+    roster, sessions = importer
+    number = id_number(31, born="19851203")
+    row = ["1", "周杰", _full_width(number.lower()), _full_width("620100000031"), "", "Ｅ", "", "S1", "初考"]
+    suffix = ".csv" if write is write_csv else ".xlsx"
+    report = roster.run(write(tmp_path / f"w{suffix}", [row]), commit=True)
+    assert report.bad == [] and report.imported == 1
+    with sessions() as session:
+        stored = session.scalar(select(Candidate).where(Candidate.name == "周杰"))
+        assert (stored.id_number, stored.exam_number, stored.vehicle_class) == (number, "620100000031", "E")
+
+
+@pytest.mark.parametrize("odd", ["²", "٣", "〇", "½", "?", "Ｑ"])
+def test_odd_characters_in_an_id_number_name_the_row_and_column(importer, tmp_path, odd):
+    roster, _ = importer
+    number = id_number(32)
+    broken = number[:15] + odd + number[16:]  # in the sequence code, after a valid birth date
+    report = roster.check(write_csv(tmp_path / "odd.csv", good_rows()[:1] + [
+        ["2", "吴敏", broken, "620100000032", "", "E", "", "S1", "初考"]]))
+    assert [r.line for r in report.good] == [2]  # the rest of the file is read
+    (bad,) = report.bad
+    assert bad.line == 3
+    shown = broken.replace("Ｑ", "Q")  # full-width letters are read as ASCII, then named
+    assert f"身份证明号码（C列）{shown}: 第16位“{odd.replace('Ｑ', 'Q')}”不是数字" in bad.reasons[0], bad.reasons
+    assert "invalid literal" not in str(bad)

@@ -5,7 +5,7 @@ import stat
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from examroom.cli import main
 from examroom.database import session_factory, upgrade
@@ -354,6 +354,73 @@ def test_unsealing_is_refused_and_the_head_checked_on_postgresql(postgres_engine
                 conn.exec_driver_sql(statement)
     _tamper(postgres_engine, f"UPDATE attempts SET status = 'running', score = 100 WHERE id = {ids[1]}")
     assert [p.where for p in verify(sessions).problems] == ["record.score", "record.status"]
+    url = postgres_engine.url.render_as_string(hide_password=False)
+    assert main(["verify", "--all", "--database", url, "--head", head]) == 1  # the status edit
     _remove_attempt(postgres_engine, ids[1])
     assert verify(sessions).ok
     assert [p.where for p in verify(sessions, heads=[head]).problems] == ["seal chain head"]
+    assert main(["verify", "--all", "--database", url]) == 0
+    assert main(["verify", "--all", "--database", url, "--head", head]) == 1
+    assert main(["verify", "--all", "--database", url.rsplit("/", 1)[0] + "/no_such_database_here"]) == 2
+
+
+def _copy_into_0009(source_engine, target_engine):
+    """The rows of a head database, written into a database at revision 0009 (before chains per course)."""
+    from alembic import command
+    from sqlalchemy import MetaData
+
+    from examroom.database import alembic_config
+
+    config = alembic_config(target_engine.url.render_as_string(hide_password=False))
+    with target_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009_face_review")
+    old = MetaData()
+    old.reflect(target_engine)
+    with source_engine.connect() as src, target_engine.begin() as dst:
+        for table in ("candidates", "vehicles", "attempts", "journal", "deductions", "seal_keys", "seals"):
+            # Read through the 0009 table's own column types, so JSON comes back as data, not text.
+            rows = [dict(r._mapping) for r in src.execute(select(old.tables[table]))]
+            if rows:
+                dst.execute(old.tables[table].insert(), rows)
+        if dst.dialect.name == "postgresql":  # rows came with their ids: move the id sequences past them
+            for table in ("candidates", "attempts", "journal", "deductions"):
+                dst.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT max(id) FROM {table}))")
+
+
+def _legacy_database_is_upgraded_and_verifies(source, target, tmp_path):
+    sessions = session_factory(source)
+    records = Records(sessions)
+    key = load_or_create_key(tmp_path)
+    Sealer(sessions, key)
+    old = [finished_attempt(records) for _ in range(2)]
+    first = _legacy_seal(sessions, key, old[0], 1, GENESIS_SEAL)
+    _legacy_seal(sessions, key, old[1], 2, seal_digest(first))
+    _copy_into_0009(source, target)
+    upgrade(target)  # 0010: chains, snapshots, the sealed-attempt triggers
+    migrated = session_factory(target)
+    with migrated() as session:
+        assert [(s.chain, s.seq) for s in session.scalars(select(Seal).order_by(Seal.seq))] == [("", 1), ("", 2)]
+    report = verify(migrated)
+    assert report.ok and report.checked == old
+    new = finished_attempt(Records(migrated))
+    assert Sealer(migrated, key).seal(new).seq == 1 and verify(migrated).ok
+    with pytest.raises(Exception, match="attempt is sealed"):
+        with target.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE attempts SET score = 1 WHERE id = {old[0]}")
+
+
+def test_a_database_sealed_before_the_chains_is_migrated_and_verifies(engine, tmp_path):
+    from examroom.database import make_engine
+
+    target = make_engine(f"sqlite:///{tmp_path / 'before.sqlite3'}")
+    try:
+        _legacy_database_is_upgraded_and_verifies(engine, target, tmp_path)
+    finally:
+        target.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_sealed_before_the_chains_is_migrated_and_verifies(engine, postgres_engine, tmp_path):
+    _legacy_database_is_upgraded_and_verifies(engine, postgres_engine, tmp_path)

@@ -107,3 +107,16 @@ def test_the_public_page_shows_what_the_slip_must_say(records, tmp_path):
     english.get("/lang/en")
     page = english.get(f"/examday/verify/{attempt}?slip={seal.slip}").get_data(as_text=True)
     assert "The slip matches the sealed record" in page and "What the slip must say" in page
+
+
+def test_the_sittings_page_shows_the_closing_seal_heads(day, records, tmp_path):
+    from examroom.sealing import chain_heads
+    from examroom.sittings import SittingPhases
+
+    client, sitting = day
+    Sealer(records.sessions, load_or_create_key(tmp_path)).seal(finished_attempt(records))
+    assert SittingPhases(records.sessions, lambda: []).run(sitting, "close")
+    with records.sessions() as session:
+        head = chain_heads(session)["demo"]
+    page = client.get("/examday/").get_data(as_text=True)
+    assert "闭场签章链摘要" in page and head["digest"] in page and "第 1 枚签章" in page

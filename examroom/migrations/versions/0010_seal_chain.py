@@ -81,10 +81,16 @@ def downgrade() -> None:
         for table in ("attempts", "deductions", "journal"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_sealed ON {table}")
         op.execute("DROP FUNCTION IF EXISTS examroom_sealed_refuse()")
+    # The seal number is not made unique again: several chains may hold the same number by now.
     with op.batch_alter_table("seals", schema=None) as batch_op:
         batch_op.drop_constraint("uq_seals_chain_seq", type_="unique")
         batch_op.drop_column("slip")
         batch_op.drop_column("chain")
+    if dialect == "sqlite":  # the rebuilt table lost its append-only triggers (0005)
+        for action in ("UPDATE", "DELETE"):
+            op.execute(f"DROP TRIGGER IF EXISTS seals_no_{action.lower()}")
+            op.execute(f"CREATE TRIGGER seals_no_{action.lower()} BEFORE {action} ON seals "
+                       f"BEGIN SELECT RAISE(ABORT, 'seals is append-only'); END")
     with op.batch_alter_table("attempts", schema=None) as batch_op:
         batch_op.drop_column("course_sha256")
         batch_op.drop_column("course_snapshot")

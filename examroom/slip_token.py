@@ -18,7 +18,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 

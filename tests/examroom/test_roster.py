@@ -5,9 +5,11 @@ from datetime import datetime, timedelta, timezone
 
 import openpyxl
 import pytest
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
 from examroom.database import session_factory
+from examroom.identity import IdNumberError, validate_id_number
 from examroom.models import Booking, Candidate
 from examroom.roster import RosterError, RosterImport
 from examroom.sittings import SittingPlan, create_sitting
@@ -137,3 +139,17 @@ def test_odd_characters_in_an_id_number_name_the_row_and_column(importer, tmp_pa
     shown = broken.replace("Ｑ", "Q")  # full-width letters are read as ASCII, then named
     assert f"身份证明号码（C列）{shown}: 第16位“{odd.replace('Ｑ', 'Q')}”不是数字" in bad.reasons[0], bad.reasons
     assert "invalid literal" not in str(bad)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=16, max_size=20)
+       | st.builds(lambda head, odd, tail: head + odd + tail, st.just(id_number(33)[:15]),
+                   st.characters(whitelist_categories=("Nd", "No", "Nl")), st.just(id_number(33)[16:])))
+def test_any_id_text_is_accepted_as_ascii_or_refused_with_a_reason(text):
+    """Whatever a cell holds, the answer is a valid ASCII number or an IdNumberError, never int()'s."""
+    try:
+        number = validate_id_number(text)
+    except IdNumberError as exc:
+        assert str(exc) and "invalid literal" not in str(exc)
+    else:
+        assert len(number) == 18 and number.isascii() and number[:17].isdigit()

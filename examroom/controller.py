@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from devices.readings import Clock, CourseInputs, GnssFix, SignalFrame
+from examroom.course_snapshot import course_snapshot
 from examroom.livefeed import LiveFeed
 from examroom.models import AttemptStatus
 from examroom.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
@@ -68,6 +69,7 @@ class Controller:
                  clock: Clock, vehicles: list[VehicleInfo],
                  board_inputs: dict[str, list[str | None]] | None = None) -> None:
         self.course = course
+        self._course_snapshot = course_snapshot(course)
         self.ruleset = ruleset
         self.records = records
         self.feed = feed
@@ -286,11 +288,12 @@ class Controller:
         mono, utc = self.clock.now()
         judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
                       vehicle=vehicle_id)
-        # The effective rule set (version + overrides) is stored with the attempt: a re-judge
-        # uses what applied that day.
+        # The effective rule set (version + overrides) and the course file are stored with the
+        # attempt: a re-judge uses what applied that day.
         attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, judge.ruleset.id, utc,
                                            booking_id=booking_id, attempt_no=attempt_no,
-                                           rule_set_snapshot=ruleset_to_dict(judge.ruleset))
+                                           rule_set_snapshot=ruleset_to_dict(judge.ruleset),
+                                           course_snapshot=self._course_snapshot)
         self.records.mark_running(attempt_id, utc)
         live = LiveAttempt(attempt_id=attempt_id, vehicle=vehicle_id, judge=judge, candidate=candidate_name)
         self._live[vehicle_id] = live

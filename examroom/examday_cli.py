@@ -12,15 +12,30 @@ from pathlib import Path
 
 
 def add_parsers(sub, default_course: Path) -> None:
-    verify = sub.add_parser("verify", help="verify sealed attempts offline (signature, journal chain, record)")
+    verify = sub.add_parser(
+        "verify", help="verify sealed attempts offline (signature, journal chain, record, seal chain)",
+        description="Exit status: 0 intact, 1 tampered (each finding named), 2 cannot check "
+                    "(no such database file, wrong URL, unreadable; nothing is created).")
     scope = verify.add_mutually_exclusive_group(required=True)
     scope.add_argument("--attempt", type=int, action="append", help="attempt id (repeatable)")
     scope.add_argument("--day", type=date.fromisoformat, help="a course day, YYYY-MM-DD (China time)")
     scope.add_argument("--all", action="store_true", help="every attempt")
-    verify.add_argument("--database", required=True, help="database URL")
-    verify.add_argument("--public-key", type=Path, help="pin the course's public key (PEM) instead of the stored one")
+    scope.add_argument("--slip", metavar="TEXT",
+                       help="a slip's scanned QR text (link or token): check its signature (with --public-key, "
+                            "offline) and, with --database, that it matches the stored record")
+    verify.add_argument("--database", help="database URL (required except for --slip with --public-key)")
+    verify.add_argument("--public-key", type=Path, help="pin the course's public key (PEM file from "
+                                                        "`examroom seal-key`) instead of the stored one")
+    verify.add_argument("--head", action="append", default=[], metavar="DIGEST",
+                        help="a seal chain head handed out earlier (closing report, API): it must still be "
+                             "in its chain, nothing missing before it (repeatable)")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(run=_verify)
+
+    seal_key = sub.add_parser("seal-key", help="write the course seal key's public half, to hand out for verify")
+    seal_key.add_argument("--data-dir", type=Path, required=True, help="the course's data folder (holds the key)")
+    seal_key.add_argument("--out", type=Path, help="PEM file to write (default: print it)")
+    seal_key.set_defaults(run=_seal_key)
 
     sitting = sub.add_parser("sitting", help="add or list sittings (考试场次)")
     sitting.add_argument("action", choices=["add", "list"])
@@ -71,22 +86,21 @@ def _sessions(url: str, migrate: bool):
 
 
 def _verify(args) -> int:
-    from examroom.sealing import load_public_key
-    from examroom.verify import verify
+    from examroom.verify_command import run_verify
 
-    pinned = load_public_key(args.public_key.read_bytes()) if args.public_key else None
-    report = verify(_sessions(args.database, migrate=False), attempts=args.attempt, day=args.day, public_key=pinned)
-    if args.json:
-        print(json.dumps({"ok": report.ok, "checked": report.checked, "unfinished": report.unfinished,
-                          "problems": [p.__dict__ for p in report.problems]}, ensure_ascii=False, indent=2))
+    return run_verify(args)
+
+
+def _seal_key(args) -> int:
+    from examroom.sealing import key_id, load_key, public_pem
+
+    public = load_key(args.data_dir).public_key()
+    if args.out is None:
+        print(public_pem(public), end="")
     else:
-        for problem in report.problems:
-            print(problem)
-        if report.unfinished:
-            print(f"still running, not verified: {', '.join(map(str, report.unfinished))}")
-        verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
-        print(f"verified {len(report.checked)} attempt(s): {verdict}")
-    return 0 if report.ok else 1
+        args.out.write_text(public_pem(public), encoding="utf-8")
+        print(f"public key {key_id(public)}: {args.out}")
+    return 0
 
 
 def _sitting(args) -> int:
@@ -106,6 +120,9 @@ def _sitting(args) -> int:
     with sessions() as session:
         for s in session.scalars(select(Sitting).order_by(Sitting.starts_utc)):
             print(f"{s.id:4d} {s.code:<16} {s.status:<8} {s.starts_utc} – {s.ends_utc}")
+            # The closing report's seal chain heads: keep them, `examroom verify --head` checks them later.
+            for chain, head in ((s.summary or {}).get("seal_heads") or {}).items():
+                print(f"     closed with chain {chain or '(version 1)'} at seal {head['seq']}: head {head['digest']}")
     return 0
 
 

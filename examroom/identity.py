@@ -20,11 +20,12 @@ def mask_id_number(id_number: str) -> str:
 # GB 11643-1999: weights of the first 17 digits and the check character for each sum mod 11.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+_DIGITS = frozenset("0123456789")
 
 
 def id_check_character(first17: str) -> str:
     """The 18th character of a 公民身份号码 from its first 17 digits (GB 11643)."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not all(c in _DIGITS for c in first17):
         raise ValueError("the first 17 characters of an ID number must be digits")
     return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
 
@@ -41,9 +42,20 @@ class IdNumberError(ValueError):
     """An ID number that fails GB 11643; the message says which part and why (in Chinese)."""
 
 
+def fold_full_width(text: str) -> str:
+    """Full-width ASCII forms (６２０１, Ｅ, ｘ) and the ideographic space as plain ASCII.
+
+    Only these: a Chinese keyboard types them for ordinary digits and letters. Other look-alikes
+    (superscript ², Arabic-Indic ٣) stay, so validation names them instead of guessing.
+    """
+    return "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else (" " if c == "\u3000" else c)
+                   for c in text or "")
+
+
 def normalize_id_number(text: str) -> str:
-    """Strip spaces and upper-case a trailing x, as card readers and people type it."""
-    return "".join((text or "").split()).upper()
+    """Full-width forms to ASCII, spaces out, a trailing x upper-cased, as card readers,
+    spreadsheets and people type it."""
+    return "".join(fold_full_width(text).split()).upper()
 
 
 def validate_id_number(text: str, today: date | None = None) -> str:
@@ -60,8 +72,11 @@ def validate_id_number(text: str, today: date | None = None) -> str:
         raise IdNumberError("15位旧号码，请使用18位公民身份号码")
     if len(number) != 18:
         raise IdNumberError(f"长度为{len(number)}位，应为18位")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise IdNumberError("前17位须为数字，第18位须为数字或X")
+    # Only ASCII digits: str.isdigit() also accepts "²" or "٣", which int() then refuses or misreads.
+    for position, character in enumerate(number, start=1):
+        if character not in _DIGITS and not (position == 18 and character == "X"):
+            raise IdNumberError(f"第{position}位“{character}”不是数字"
+                                + ("（第18位须为数字或X）" if position == 18 else ""))
     if number[:2] not in _PROVINCES or number[2:6] == "0000":
         raise IdNumberError(f"地址码{number[:6]}不是有效的行政区划代码")
     try:

@@ -84,6 +84,10 @@ class Attempt(Base):
     # SHA-256, so a re-judge uses what applied that day (migration 0002_rulesets).
     rule_set_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     rule_set_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The course it was driven on: the parsed course file and its SHA-256 (examroom.course_snapshot),
+    # so a re-judge uses that course and says when today's file differs (migration 0010_seal_chain).
+    course_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    course_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     candidate: Mapped[Candidate] = relationship()
     vehicle: Mapped[Vehicle] = relationship()
@@ -264,11 +268,17 @@ class Seal(Base):
     __tablename__ = "seals"
 
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, unique=True)  # order of sealing: seals chain in this order
+    # Seals chain per course (``chain``: the course name; '' for the one chain of version-1 seals),
+    # numbered 1, 2, ... within it (migration 0010_seal_chain).
+    chain: Mapped[str] = mapped_column(String(64), default="")
+    seq: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON that was signed
     signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
     key_id: Mapped[str] = mapped_column(String(64))
     sealed_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    slip: Mapped[str | None] = mapped_column(Text, nullable=True)  # the signed slip token (examroom.slip_token)
+
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_seals_chain_seq"),)
 
 
 class SealKey(Base):

@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from examroom.course_snapshot import snapshot_sha256
 from examroom.journal_chain import genesis, row_hash
 from examroom.models import Attempt, AttemptStatus, Candidate, Deduction, JournalEntry, Vehicle
 from scoring.observations import Observation, parse_utc, to_json
@@ -65,7 +66,7 @@ class Records:
     # -- attempt life -----------------------------------------------------------
     def check_in(self, candidate_id: int, vehicle_id: str, course: str, rule_set: str,
                  utc: datetime, booking_id: int | None = None, attempt_no: int | None = None,
-                 rule_set_snapshot: dict | None = None) -> int:
+                 rule_set_snapshot: dict | None = None, course_snapshot: dict | None = None) -> int:
         with self._sessions.begin() as session:
             vehicle = session.get(Vehicle, vehicle_id)
             candidate = session.get(Candidate, candidate_id)
@@ -81,7 +82,8 @@ class Records:
                               vehicle_class=vehicle.vehicle_class, course=course, rule_set=rule_set,
                               status=AttemptStatus.CHECKED_IN.value, reason="", checked_in_utc=utc,
                               booking_id=booking_id, attempt_no=attempt_no, rule_set_snapshot=rule_set_snapshot,
-                              rule_set_hash=rule_set_snapshot["hash"] if rule_set_snapshot else None)
+                              rule_set_hash=rule_set_snapshot["hash"] if rule_set_snapshot else None,
+                              course_snapshot=course_snapshot, course_sha256=snapshot_sha256(course_snapshot))
             session.add(attempt)
             session.flush()
             return attempt.id

@@ -2,9 +2,15 @@
 
 The journal holds every observation the live judge saw, in order; the attempt
 row holds the effective rule set that judged it (``rule_set_snapshot``, with
-its hash). Judging the journal again under that snapshot must give the stored
+its hash) and the course it was driven on (``course_snapshot``, with its
+hash). Judging the journal again under those snapshots must give the stored
 result (``reproduces``); judging it under another rule set shows what a rule
-change would have done to this candidate (``differences``).
+change would have done to this candidate (``differences``). The course file
+given (the command line's ``--course``, the web process's course) is only
+compared: when it is not the course of that day, the answer says so
+(``course["changed"]``). Attempts stored before course snapshots are judged
+on the course given. The command line and the auditor's page both call
+:func:`rejudge`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from examroom.course_snapshot import course_from_snapshot, course_sha256, snapshot_sha256
 from examroom.records import Records
 from scoring.course import Course
 from scoring.judge import judge_stream
@@ -33,6 +40,8 @@ class Rejudgement:
     other: dict[str, Any] | None  # re-judged under the other rule set, if one was given
     own_rule_set: dict[str, str]
     other_rule_set: dict[str, str] | None
+    # name, sha256 (the attempt's), source ("snapshot" | "given"), given_sha256, changed
+    course: dict[str, Any] | None = None
 
     @property
     def reproduces(self) -> bool | None:
@@ -47,8 +56,24 @@ class Rejudgement:
 
     def to_dict(self) -> dict[str, Any]:
         return {"attempt": self.attempt_id, "own_rule_set": self.own_rule_set,
-                "other_rule_set": self.other_rule_set, "stored": self.stored, "own": self.own,
-                "reproduces": self.reproduces, "other": self.other, "differences": self.differences}
+                "other_rule_set": self.other_rule_set, "course": self.course, "stored": self.stored,
+                "own": self.own, "reproduces": self.reproduces, "other": self.other,
+                "differences": self.differences}
+
+    def stored_differences(self) -> list[str]:
+        """What the re-judge under the attempt's own rules changes from the stored result, one line each."""
+        return difference_lines(self.stored, self.own)
+
+
+def difference_lines(stored: dict[str, Any] | None, again: dict[str, Any]) -> list[str]:
+    stored = stored or {}
+    lines = [f"{key}: {stored.get(key)} → {again.get(key)}" for key in ("status", "score", "passed")
+             if stored.get(key) != again.get(key)]
+    before = [(d["rule"], round(d["t"], 3)) for d in stored.get("deductions", [])]
+    after = [(d["rule"], round(d["t"], 3)) for d in again["deductions"]]
+    lines += [f"deduction no longer given: {r} at {t} s" for r, t in before if (r, t) not in after]
+    lines += [f"deduction now given: {r} at {t} s" for r, t in after if (r, t) not in before]
+    return lines
 
 
 def _key(result: dict[str, Any]) -> tuple:
@@ -83,36 +108,80 @@ def _rule_set_label(ruleset: RuleSet) -> dict[str, str]:
     return {"id": data["id"], "hash": data["hash"]}
 
 
-def rejudge(records: Records, attempt_id: int, course: Course, other: RuleSet | None = None) -> Rejudgement:
-    """Judge a stored attempt's journal again under its own rule set and, if given, ``other``."""
+def rejudge(records: Records, attempt_id: int, course: Course | None, other: RuleSet | None = None) -> Rejudgement:
+    """Judge a stored attempt's journal again under its own rule set and course and, if given, ``other``.
+
+    ``course``: the course file at hand; judged on only for attempts stored without a course
+    snapshot, otherwise compared with the snapshot (``course["changed"]``).
+    """
     attempt = records.attempt(attempt_id)
     if attempt is None:
         raise RejudgeError(f"no attempt {attempt_id} in the database")
-    if attempt.course != course.name:
-        raise RejudgeError(f"attempt {attempt_id} was driven on course {attempt.course!r}; "
-                           f"the course file given is {course.name!r}")
     if attempt.rule_set_snapshot is None:
         raise RejudgeError(f"attempt {attempt_id} has no stored rule set (recorded before rule-set snapshots; "
                            f"its rule set id is {attempt.rule_set!r}): it cannot be re-judged under its own rules; "
                            f"judge its journal with `examroom judge` and the rule set file of that id")
+    own_course, course_info = _own_course(attempt, course)
     own_rules = ruleset_from_dict(attempt.rule_set_snapshot)
     lines = list(records.journal_lines(attempt_id))
     if not lines:
         raise RejudgeError(f"attempt {attempt_id} has no journal")
     source = f"attempt {attempt_id} journal"
-    own = result_to_dict(judge_stream(read_jsonl(lines, source), course, own_rules))
+    own = result_to_dict(judge_stream(read_jsonl(lines, source), own_course, own_rules))
     other_result = None
     if other is not None:
-        other_result = result_to_dict(judge_stream(read_jsonl(lines, source), course, other))
+        other_result = result_to_dict(judge_stream(read_jsonl(lines, source), own_course, other))
     return Rejudgement(attempt_id=attempt_id, stored=attempt.result, own=own, other=other_result,
                        own_rule_set=_rule_set_label(own_rules),
                        other_rule_set=None if other is None else _rule_set_label(other.with_overrides(
-                           course.overrides, f"course:{course.name}")))
+                           own_course.overrides, f"course:{own_course.name}")),
+                       course=course_info)
+
+
+def _own_course(attempt, given: Course | None) -> tuple[Course, dict[str, Any]]:
+    """The course the attempt was driven on, and what is known of it against the one given."""
+    given_sha = None if given is None else course_sha256(given)
+    if attempt.course_snapshot is not None:
+        if snapshot_sha256(attempt.course_snapshot) != attempt.course_sha256:
+            raise RejudgeError(f"attempt {attempt.id}: the stored course snapshot does not match its hash "
+                               f"{attempt.course_sha256}: it was altered (see examroom verify)")
+        own = course_from_snapshot(attempt.course_snapshot)
+        changed = None if given is None else (given.name != own.name or given_sha != attempt.course_sha256)
+        return own, {"name": own.name, "sha256": attempt.course_sha256, "source": "snapshot",
+                     "given_sha256": given_sha, "changed": changed}
+    if given is None:
+        raise RejudgeError(f"attempt {attempt.id} has no stored course (recorded before course snapshots): "
+                           "give the course file it was driven on")
+    if attempt.course != given.name:
+        raise RejudgeError(f"attempt {attempt.id} was driven on course {attempt.course!r}; "
+                           f"the course file given is {given.name!r}")
+    # Without a snapshot, only a stored hash can tell whether the file is that day's.
+    changed = None if attempt.course_sha256 is None or given_sha is None else given_sha != attempt.course_sha256
+    return given, {"name": given.name, "sha256": attempt.course_sha256, "source": "given",
+                   "given_sha256": given_sha, "changed": changed}
+
+
+def course_note(course: dict[str, Any] | None) -> str:
+    """One line on the course a re-judge ran on, for people."""
+    if not course:
+        return ""
+    if course["source"] == "snapshot":
+        text = f"course {course['name']}: the course stored with the attempt (sha256 {course['sha256'][:12]}…)"
+        if course["changed"]:
+            given = course["given_sha256"][:12] + "…" if course["given_sha256"] else "built in code"
+            text += f"; the course file given differs (sha256 {given}): the course changed since"
+        return text
+    if course["changed"]:
+        return (f"course {course['name']}: CHANGED since the attempt (stored sha256 {course['sha256'][:12]}…, "
+                f"the file given {course['given_sha256'][:12]}…): re-judged on today's course")
+    return f"course {course['name']}: the course file given (no course stored with the attempt)"
 
 
 def report_text(report: dict[str, Any]) -> str:
     """``Rejudgement.to_dict()`` for people: both results, their deductions, the differences."""
     out = [f"attempt {report['attempt']}"]
+    if report.get("course"):
+        out.append(f"  {course_note(report['course'])}")
     if report["stored"] is not None:
         out.append(f"  stored:   {report['stored']['status']}  score {report['stored'].get('score')}")
     for label, key, rules in (("own", "own", report["own_rule_set"]), ("other", "other", report["other_rule_set"])):

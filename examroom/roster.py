@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from examroom.identity import IdNumberError, validate_id_number
+from examroom.identity import IdNumberError, fold_full_width, validate_id_number
 from examroom.models import Booking, Candidate, Sitting
 
 # Column → accepted header spellings (the 12123 export and common hand-made variants).
@@ -36,6 +36,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("name", "id_number", "exam_number", "vehicle_class", "sitting", "exam_reason")
 EXAM_REASONS = ("初考", "补考")
 _LABEL = {key: names[0] for key, names in COLUMNS.items()}
+_CODES = ("id_number", "exam_number", "serial_number", "vehicle_class", "sitting", "exam_reason")
 
 
 class RosterError(ValueError):
@@ -133,6 +134,10 @@ def parse_rows(table: list[list[str]], source: str) -> list[tuple[RosterRow, lis
         if not any(c.strip() for c in cells):
             continue
         values = {key: (cells[i].strip() if i < len(cells) else "") for key, i in index.items()}
+        # Codes typed on a Chinese keyboard come full-width (６２０１…, Ｅ): read them as ASCII.
+        for key in _CODES:
+            if key in values:
+                values[key] = fold_full_width(values[key]).strip()
         values.setdefault("serial_number", "")
         values.setdefault("school", "")
         reasons = [f"{_LABEL[k]}为空" for k in REQUIRED if not values[k]]
@@ -140,12 +145,22 @@ def parse_rows(table: list[list[str]], source: str) -> list[tuple[RosterRow, lis
             try:
                 values["id_number"] = validate_id_number(values["id_number"])
             except IdNumberError as exc:
-                reasons.append(f"身份证明号码{values['id_number']}: {exc}")
+                reasons.append(f"身份证明号码（{_column_letter(index['id_number'])}列）{values['id_number']}: {exc}")
         if values["exam_reason"] and values["exam_reason"] not in EXAM_REASONS:
             reasons.append(f"考试原因“{values['exam_reason']}”应为初考或补考")
         values["vehicle_class"] = values["vehicle_class"].upper()
         rows.append((RosterRow(line=number, **values), reasons))
     return rows
+
+
+def _column_letter(index: int) -> str:
+    """A 0-based column index as a spreadsheet names it: 0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 class RosterImport:

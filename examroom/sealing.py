@@ -1,11 +1,20 @@
 """Sealing finished attempts with the course's Ed25519 key.
 
 When an attempt ends, its record — candidate, booking, vehicle, status, score,
-each deduction, the journal's row count and chain head, the rule-set version
-and the evidence list (check-in photo digest) — is written as canonical JSON
-and signed. Seals are numbered and each names the digest of the one before,
-so removing a whole attempt is as visible as editing one. ``examroom.verify``
-rebuilds the same payload from the stored rows and compares.
+each deduction, the journal's row count and chain head, the rule set and the
+course it was judged on (their hashes) and the evidence list (check-in photo
+digest) — is written as canonical JSON and signed. Seals form one chain per
+course: each is numbered within its course and names the digest of the one
+before, so removing a whole attempt is as visible as editing one; the digest of
+a chain's newest seal (its head) is handed out of the database (the sitting's
+closing summary, the API), so removing the newest attempts shows too
+(``examroom verify --head``). ``examroom.verify`` rebuilds the same payload
+from the stored rows and compares.
+
+Payload versions: 1 (before migration 0010) — one chain for the whole
+database, no course or rule-set hashes in the record; 2 — chains per course,
+hashes of the stored course and rule-set snapshots. Version-1 seals keep
+verifying as they were made.
 
 The private key lives in the course's data folder (created on first start,
 readable by its owner only); the public key is exported beside it and kept in
@@ -25,13 +34,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.course_snapshot import snapshot_sha256
 from examroom.models import (
     Attempt, AttemptStatus, Booking, Deduction, JournalEntry, Seal, SealKey, Sitting,
 )
+from examroom.slip_token import sign_slip, slip_claims
 
 PRIVATE_KEY_FILE = "course-seal-key.pem"
 PUBLIC_KEY_FILE = "course-seal-key.pub.pem"
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2
+LEGACY_CHAIN = ""  # the one chain of version-1 seals
 GENESIS_SEAL = "0" * 64
 
 
@@ -69,6 +81,15 @@ def load_public_key(pem: str | bytes) -> Ed25519PublicKey:
     return key
 
 
+def load_key(data_dir: Path) -> Ed25519PrivateKey:
+    """The course key already in ``data_dir`` (FileNotFoundError when there is none; nothing is created)."""
+    private_path = data_dir / PRIVATE_KEY_FILE
+    key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{private_path}: not an Ed25519 private key")
+    return key
+
+
 def load_or_create_key(data_dir: Path) -> Ed25519PrivateKey:
     """The course key from ``data_dir``, generated there on first start."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -103,8 +124,12 @@ def journal_summary(session: Session, attempt_id: int) -> dict:
     return {"rows": count, "last_seq": last_seq, "head": head}
 
 
-def record_of(session: Session, attempt: Attempt) -> dict:
-    """The sealable record of an attempt, rebuilt from the stored rows.
+def _sha256_of(data) -> str | None:
+    return None if data is None else hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
+
+
+def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION) -> dict:
+    """The sealable record of an attempt, rebuilt from the stored rows, in a payload version's shape.
 
     Sealing signs this; verifying rebuilds it and compares field by field, so
     every stored field an auditor relies on must be here.
@@ -118,7 +143,7 @@ def record_of(session: Session, attempt: Attempt) -> dict:
     if booking is not None and booking.photo is not None:
         evidence.append({"kind": "checkin_photo", "sha256": hashlib.sha256(booking.photo).hexdigest(),
                          "bytes": len(booking.photo)})
-    return {
+    record = {
         "attempt": attempt.id,
         "attempt_no": attempt.attempt_no,
         "candidate": {"name": candidate.name, "id_number": candidate.id_number,
@@ -146,6 +171,30 @@ def record_of(session: Session, attempt: Attempt) -> dict:
         "journal": journal_summary(session, attempt.id),
         "evidence": evidence,
     }
+    if version >= 2:
+        # What a re-judge runs on: the stored snapshots, by content (an edited snapshot shows)
+        # and by the hash recorded beside each.
+        record["rule_set_hash"] = attempt.rule_set_hash
+        record["rule_set_snapshot_sha256"] = _sha256_of(attempt.rule_set_snapshot)
+        record["course_sha256"] = attempt.course_sha256
+        record["course_snapshot_sha256"] = snapshot_sha256(attempt.course_snapshot)
+    return record
+
+
+def chain_heads(session: Session, chains: list[str] | None = None) -> dict[str, dict]:
+    """Each seal chain's newest seal: {chain: {seq, digest, attempt, sealed_utc}}.
+
+    The digest is what is anchored outside the database (``examroom verify --head``).
+    """
+    heads = {}
+    query = select(Seal.chain, func.max(Seal.seq)).group_by(Seal.chain)
+    if chains is not None:
+        query = query.where(Seal.chain.in_(chains))
+    for chain, seq in session.execute(query).all():
+        seal = session.scalar(select(Seal).where(Seal.chain == chain, Seal.seq == seq))
+        heads[chain] = {"seq": seq, "digest": seal_digest(seal), "attempt": seal.attempt_id,
+                        "sealed_utc": utc_text(seal.sealed_utc)}
+    return heads
 
 
 class Sealer:
@@ -172,21 +221,23 @@ class Sealer:
                 raise SealError(f"attempt {attempt_id} is {attempt.status}: only a finished attempt is sealed")
             if session.get(Seal, attempt_id) is not None:
                 raise SealError(f"attempt {attempt_id} is already sealed")
-            previous = session.scalar(select(Seal).order_by(Seal.seq.desc()).limit(1))
+            chain = attempt.course
+            previous = session.scalar(select(Seal).where(Seal.chain == chain).order_by(Seal.seq.desc()).limit(1))
             now = datetime.now(timezone.utc)
             payload = {
                 "version": PAYLOAD_VERSION,
                 "record": record_of(session, attempt),
-                # Sealed-only facts: what the rule-set file was, when and after which seal.
+                # Sealed-only facts: what the rule-set file was, when and after which seal of which chain.
                 "rule_set_sha256": self.rule_set_sha256,
                 "sealed_utc": utc_text(now),
+                "chain": chain,
                 "seq": 1 if previous is None else previous.seq + 1,
                 "prev_seal": GENESIS_SEAL if previous is None else seal_digest(previous),
             }
             text = canonical(payload)
-            seal = Seal(attempt_id=attempt_id, seq=payload["seq"], payload=text,
+            seal = Seal(attempt_id=attempt_id, chain=chain, seq=payload["seq"], payload=text,
                         signature=self._key.sign(text.encode("utf-8")).hex(), key_id=self.key_id,
-                        sealed_utc=now)
+                        sealed_utc=now, slip=sign_slip(slip_claims(attempt, self.key_id), self._key))
             session.add(seal)
             return seal
 

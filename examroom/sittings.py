@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.models import Attempt, Booking, BookingState, Sitting, SittingLog, SittingStatus
 from examroom.scheduling import IN_ORDER, PERSISTENT, controller_scheduler
+from examroom.sealing import chain_heads
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,11 @@ class SittingPhases:
         attempts = Counter(session.scalars(
             select(Attempt.status).join(Booking, Attempt.booking_id == Booking.id)
             .where(Booking.sitting_id == sitting.id)))
+        # The seal chains' heads leave the database on the closing report: whoever keeps it can
+        # later prove no sealed attempt was removed from the end (examroom verify --head).
         sitting.summary = {"bookings": len(bookings), "outcomes": dict(sorted(outcomes.items())),
-                           "attempts": dict(sorted(attempts.items())), "closed_utc": utc.isoformat()}
+                           "attempts": dict(sorted(attempts.items())), "closed_utc": utc.isoformat(),
+                           "seal_heads": chain_heads(session)}
         sitting.status = SittingStatus.CLOSED.value
         return sitting.summary
 

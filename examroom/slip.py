@@ -3,8 +3,10 @@
 It shows the candidate (ID number masked), class, sitting, vehicle, times,
 each item with its deductions, the score and verdict, the check-in photo,
 signature lines for candidate and examiner, and a QR code whose link verifies
-the sealed record (it carries the seal digest, so a slip cannot be matched to
-an altered record). The text is drawn with a CJK font embedded in the PDF:
+the sealed record: it carries the slip's facts signed with the course key at
+sealing (examroom.slip_token), so a slip cannot be matched to an altered record
+nor a forged slip to a real one; slips of seals made before signed statements
+carry the seal digest instead. The text is drawn with a CJK font embedded in the PDF:
 WenQuanYi Micro Hei when the Debian package is installed, else reportlab's
 built-in STSong-Light (a CID font the reader supplies).
 """
@@ -63,8 +65,10 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def verify_link(base_url: str, attempt_id: int, digest: str) -> str:
-    return f"{base_url.rstrip('/')}/{attempt_id}?seal={digest[:32]}"
+def verify_link(base_url: str, attempt_id: int, seal: Seal) -> str:
+    """The QR code's link: with the signed slip statement, or (seals made before it) the seal digest."""
+    page = f"{base_url.rstrip('/')}/{attempt_id}"
+    return f"{page}?slip={seal.slip}" if seal.slip else f"{page}?seal={seal_digest(seal)[:32]}"
 
 
 def render_slip(sessions: sessionmaker[Session], attempt_id: int, verify_base_url: str) -> bytes:
@@ -77,10 +81,12 @@ def render_slip(sessions: sessionmaker[Session], attempt_id: int, verify_base_ur
             raise SlipError(f"attempt {attempt_id} is not sealed (status {attempt.status}): no slip before the seal")
         booking = session.get(Booking, attempt.booking_id) if attempt.booking_id else None
         sitting = session.get(Sitting, booking.sitting_id) if booking else None
-        return _draw(attempt, booking, sitting, seal, verify_link(verify_base_url, attempt_id, seal_digest(seal)))
+        return _draw(attempt, booking, sitting, seal, verify_link(verify_base_url, attempt_id, seal),
+                     f"{verify_base_url.rstrip('/')}/{attempt_id}")
 
 
-def _draw(attempt: Attempt, booking: Booking | None, sitting: Sitting | None, seal: Seal, link: str) -> bytes:
+def _draw(attempt: Attempt, booking: Booking | None, sitting: Sitting | None, seal: Seal, link: str,
+          page: str) -> bytes:
     font = _font()
     out = io.BytesIO()
     pdf = Canvas(out, pagesize=A4, pageCompression=1)
@@ -172,7 +178,7 @@ def _draw(attempt: Attempt, booking: Booking | None, sitting: Sitting | None, se
     pdf.setFont(font, 7.5)
     pdf.drawRightString(right, base - 11 * mm, "扫码核验电子签章记录")
     pdf.drawString(left, 20 * mm, f"签章密钥 {seal.key_id}  签章序号 {seal.seq}  签章时间 {_local(seal.sealed_utc)}")
-    pdf.drawString(left, 16 * mm, f"核验地址 {link}")
+    pdf.drawString(left, 16 * mm, f"核验地址 {page}（扫码核验成绩单上的签名）")
     pdf.showPage()
     pdf.save()
     return out.getvalue()

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from examroom.deduction_items import deduction_item
 from examroom.models import Attempt, AttemptStatus, Booking, Seal, Sitting
 from examroom.sealing import seal_digest
+from examroom.spreadsheet_cells import spreadsheet_safe
 from examroom.verify import verify
 
 _CHINA = ZoneInfo("Asia/Shanghai")
@@ -121,7 +122,7 @@ class NationalSubject2Exporter:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=list(self.FIELDS), lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
         csv_path = out_dir / f"{stem}.csv"
         csv_path.write_bytes(text.getvalue().encode("utf-8-sig"))  # BOM: Excel opens it as UTF-8
         return [json_path, csv_path]

@@ -4,7 +4,12 @@ For each attempt: the seal exists and its Ed25519 signature holds over its
 payload (with the key kept in the database, or a pinned public key file); the
 record rebuilt from the stored rows equals the sealed record field by field;
 the journal's hash chain holds row by row and ends at the sealed head; the
-seal names the digest of the seal before it. Nothing here writes.
+seal names the digest of the seal before it in its course's chain. An attempt
+that has a seal is checked whatever its status says (a sealed attempt set back
+to "running" is a finding, not an attempt still running). Given chain heads
+anchored outside the database (``heads``), each must still be a seal of its
+chain with every seal before it present, so removing the newest sealed
+attempts shows too. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.journal_chain import genesis, row_hash
 from examroom.models import Attempt, AttemptStatus, JournalEntry, Seal, SealKey
-from examroom.sealing import GENESIS_SEAL, key_id, load_public_key, record_of, seal_digest, utc_text
+from examroom.sealing import (
+    GENESIS_SEAL, LEGACY_CHAIN, key_id, load_public_key, record_of, seal_digest, utc_text,
+)
 
 # A course's "day" is its local calendar day; the five-small-vehicle courses are all in China.
 COURSE_ZONE = ZoneInfo("Asia/Shanghai")
@@ -29,12 +36,12 @@ COURSE_ZONE = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True)
 class Problem:
-    attempt: int
-    where: str  # seal, signature, record.<path>, journal seq N, seal chain
+    attempt: int | None  # None: a finding about a seal chain as a whole
+    where: str  # seal, signature, record.<path>, journal seq N, seal chain, seal chain head
     message: str
 
     def __str__(self) -> str:
-        return f"attempt {self.attempt}: {self.where}: {self.message}"
+        return f"{'records' if self.attempt is None else f'attempt {self.attempt}'}: {self.where}: {self.message}"
 
 
 @dataclass
@@ -42,6 +49,7 @@ class VerifyReport:
     checked: list[int] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unfinished: list[int] = field(default_factory=list)  # still running: nothing to verify yet
+    anchored: dict[str, dict] = field(default_factory=dict)  # head digest given → {chain, seq} found
 
     @property
     def ok(self) -> bool:
@@ -54,8 +62,12 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, day: date | None = None,
-           public_key: Ed25519PublicKey | None = None) -> VerifyReport:
-    """Verify the given attempts, a day's attempts, or (neither given) every attempt."""
+           public_key: Ed25519PublicKey | None = None, heads: list[str] | None = None) -> VerifyReport:
+    """Verify the given attempts, a day's attempts, or (neither given) every attempt.
+
+    ``heads``: seal digests anchored outside the database (chain heads handed out
+    earlier); each must still be in its chain, with no seal missing up to it.
+    """
     report = VerifyReport()
     with sessions() as session:
         query = select(Attempt).order_by(Attempt.id)
@@ -68,13 +80,49 @@ def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, d
             start, end = day_bounds(day)
             query = query.where(Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end)
         keys = {k.key_id: k.public_pem for k in session.scalars(select(SealKey))}
+        sealed = set(session.scalars(select(Seal.attempt_id)))
         for attempt in session.scalars(query):
-            if not AttemptStatus(attempt.status).final:
+            # A seal settles it: whatever the status column says now, the attempt was finished.
+            if attempt.id not in sealed and not _final(attempt.status):
                 report.unfinished.append(attempt.id)
                 continue
             report.checked.append(attempt.id)
             report.problems += _verify_attempt(session, attempt, keys, public_key)
+        for head in heads or []:
+            report.problems += _check_head(session, head, report)
     return report
+
+
+def _final(status: str) -> bool:
+    try:
+        return AttemptStatus(status).final
+    except ValueError:  # a status nobody writes: treat as finished, so the missing seal is named
+        return True
+
+
+def _check_head(session: Session, head: str, report: VerifyReport) -> list[Problem]:
+    """An anchored chain head must still be a seal, with every seal of its chain before it."""
+    wanted = head.strip().lower()
+    if len(wanted) != 64 or any(c not in "0123456789abcdef" for c in wanted):
+        return [Problem(None, "seal chain head", f"{head!r} is not a seal digest (64 hex characters)")]
+    found = None
+    for seal in session.scalars(select(Seal).order_by(Seal.chain, Seal.seq)):
+        if seal_digest(seal) == wanted:
+            found = seal
+            break
+    if found is None:
+        return [Problem(None, "seal chain head",
+                        f"the anchored head {wanted[:16]}… is not among the seals: the sealed attempts it "
+                        "closed (the newest when it was handed out) were removed or their seal replaced")]
+    report.anchored[wanted] = {"chain": found.chain, "seq": found.seq, "attempt": found.attempt_id}
+    present = set(session.scalars(select(Seal.seq).where(Seal.chain == found.chain, Seal.seq <= found.seq)))
+    missing = sorted(set(range(1, found.seq + 1)) - present)
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
+        return [Problem(None, "seal chain head",
+                        f"chain {found.chain!r} up to the anchored head (seal {found.seq}) is missing "
+                        f"seal(s) {shown}: sealed attempts were removed")]
+    return []
 
 
 def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
@@ -110,7 +158,11 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     except json.JSONDecodeError as exc:
         bad("seal", f"the sealed payload is not JSON: {exc}")
         return problems
-    for path, sealed, stored in _diff(payload.get("record"), record_of(session, attempt), "record"):
+    version = payload.get("version") if isinstance(payload, dict) else None
+    if version not in (1, 2):
+        bad("seal", f"unknown payload version {version!r}")
+        return problems
+    for path, sealed, stored in _diff(payload.get("record"), record_of(session, attempt, version), "record"):
         bad(path, f"stored {_show(stored)}, sealed {_show(sealed)}")
     if payload.get("record", {}).get("attempt") != attempt.id:
         bad("seal", f"the seal is for attempt {payload.get('record', {}).get('attempt')}")
@@ -154,11 +206,17 @@ def _check_journal(session: Session, attempt_id: int) -> list[tuple[str, str]]:
 def _check_seal_link(session: Session, seal: Seal, payload: dict, bad) -> None:
     if payload.get("seq") != seal.seq:
         bad("seal chain", f"seal number column {seal.seq} differs from the sealed number {payload.get('seq')}")
+    # Version 1 sealed one chain for the whole database; version 2 one per course, named in the payload.
+    chain = LEGACY_CHAIN if payload.get("version") == 1 else payload.get("chain")
+    if seal.chain != chain:
+        bad("seal chain", f"chain column {seal.chain!r} differs from the sealed chain {chain!r}")
+    if payload.get("version") != 1 and chain != payload.get("record", {}).get("course"):
+        bad("seal chain", f"sealed in chain {chain!r}, not the chain of its course")
     if seal.seq == 1:
         if payload.get("prev_seal") != GENESIS_SEAL:
             bad("seal chain", "the first seal does not start the chain")
         return
-    previous = session.scalar(select(Seal).where(Seal.seq == seal.seq - 1))
+    previous = session.scalar(select(Seal).where(Seal.chain == chain, Seal.seq == seal.seq - 1))
     if previous is None:
         bad("seal chain", f"seal {seal.seq - 1} (the one before) is missing: a sealed attempt was removed")
     elif seal_digest(previous) != payload.get("prev_seal"):

@@ -64,6 +64,9 @@ class Course:
     items: dict[str, Item] = field(hash=False)
     order: dict[str, tuple[str, ...]] = field(hash=False)  # class -> item ids in exam order
     overrides: Overrides = field(default_factory=Overrides, hash=False)
+    # The parsed file this course was read from (set by parse_course). Not an init field, so a
+    # course derived with dataclasses.replace has none: it no longer is what the file says.
+    source: dict[str, Any] | None = field(default=None, init=False, hash=False, compare=False, repr=False)
 
     def vehicle(self, model_id: str) -> VehicleModel:
         try:
@@ -366,7 +369,9 @@ def parse_course(data: dict[str, Any]) -> Course:
     order = _read_order(root, items)
     overrides = read_overrides(root.table("overrides", default={}))
     root.done()
-    return Course(name=name, origin=origin, vehicles=vehicles, items=items, order=order, overrides=overrides)
+    course = Course(name=name, origin=origin, vehicles=vehicles, items=items, order=order, overrides=overrides)
+    object.__setattr__(course, "source", data)  # frozen: set once, here
+    return course
 
 
 def load_course(path: str | Path) -> Course:

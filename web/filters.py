@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["item_title"] = item_title
     app.jinja_env.filters["sitting_status"] = sitting_status
     app.jinja_env.filters["booking_state"] = booking_state
+    app.jinja_env.filters["slip_field"] = slip_field
 
 
 def sitting_status(status: str) -> str:
@@ -59,3 +60,9 @@ def item_title(item_type: str | None) -> str:
         "bridge": _("通过单边桥"),
         "general": _("通用评判"),
     }.get(item_type or "", item_type or "")
+
+
+def slip_field(name: str) -> str:
+    """A field of a slip's signed statement (examroom.slip_token), as the verify page names it."""
+    return {"a": _("考试编号"), "c": _("准驾车型"), "d": _("考试日期"), "n": _("姓名"), "i": _("身份证明号码"),
+            "s": _("成绩"), "r": _("考试结果"), "it": _("各项目结果")}.get(name, name)

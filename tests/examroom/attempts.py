@@ -67,10 +67,14 @@ def finished_attempt(records: Records, observations: int = 30, passed: bool = Tr
 
 
 def allow_tampering(connection) -> None:
-    """Drop the append-only triggers, as someone set on editing the records would."""
+    """Drop the append-only and sealed-attempt triggers, as someone set on editing the records would."""
     if connection.dialect.name == "sqlite":
-        for name in ("journal_no_update", "journal_no_delete", "seals_no_update", "seals_no_delete"):
-            connection.exec_driver_sql(f"DROP TRIGGER {name}")
+        for name in ("journal_no_update", "journal_no_delete", "seals_no_update", "seals_no_delete",
+                     "attempts_sealed_no_update", "attempts_sealed_no_delete", "deductions_sealed_no_insert",
+                     "deductions_sealed_no_update", "deductions_sealed_no_delete", "journal_sealed_no_insert"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
     else:
         for table in ("journal", "seals"):
-            connection.exec_driver_sql(f"DROP TRIGGER {table}_append_only ON {table}")
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        for table in ("attempts", "deductions", "journal"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_sealed ON {table}")

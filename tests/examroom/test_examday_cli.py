@@ -21,7 +21,7 @@ def test_sitting_roster_verify_slip_export(tmp_path, capsys):
         ["", "李秀英", "620102199001011230", "620100000052", "", "E", "", "S1", "初考"]])
     assert main(["roster", str(roster), "--database", url]) == 1
     out = capsys.readouterr().out
-    assert "第3行: 身份证明号码620102199001011230: 校验码为0" in out and "合格 1 行，不合格 1 行；未导入" in out
+    assert "第3行: 身份证明号码（C列）620102199001011230: 校验码为0" in out and "合格 1 行，不合格 1 行；未导入" in out
     assert main(["roster", str(roster), "--database", url, "--commit", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["imported"] == 1
 

@@ -11,7 +11,7 @@ from examroom.controller import Controller, VehicleInfo
 from examroom.livefeed import LiveFeed
 from examroom.models import AttemptStatus
 from examroom.records import CandidateInfo
-from examroom.rejudge import RejudgeError, compare, rejudge
+from examroom.rejudge import RejudgeError, compare, rejudge, report_text
 from scoring.judge import Judge
 from scoring.report import result_to_dict
 from scoring.rule_snapshot import ruleset_from_dict
@@ -153,3 +153,109 @@ def test_an_attempt_without_a_snapshot_needs_rules(records, engine):
     _edit_snapshot(engine, attempt, lambda snapshot: None)
     with pytest.raises(RejudgeError, match="no stored rule set"):
         rejudge(records, attempt, course)
+
+
+# -- issue 13.3: the attempt's own course, stored and sealed; one re-judge for CLI and web ---------
+
+def _course_files(tmp_path):
+    """The demo course cut to the E hill, as a file; and the same file with the hill moved 0.6 m."""
+    import re
+
+    text = re.sub(r"^E = \[.*\]$", 'E = ["e_hill"]', DEMO_COURSE.read_text(encoding="utf-8"), flags=re.M)
+    (tmp_path / "day.toml").write_text(text, encoding="utf-8")
+    moved = text.replace("placement = { x = 20.0, y = 0.0, heading = 90.0 }",
+                         "placement = { x = 20.0, y = 0.6, heading = 90.0 }")
+    assert moved != text
+    (tmp_path / "moved.toml").write_text(moved, encoding="utf-8")
+    return tmp_path / "day.toml", tmp_path / "moved.toml"
+
+
+def _store_on_file_course(records, path):
+    from examroom.course_snapshot import course_snapshot
+    from scoring.course import load_course
+
+    course = load_course(path)
+    run = hill_run(offset=-0.3)
+    records.ensure_vehicle("veh-1", "甘K·0001学", "E", "E-01")
+    candidate = records.ensure_candidate(CandidateInfo("张三", "620102199001011234", "62000001", "E"))
+    judge = Judge(course, course.vehicle("E-01"), ruleset(), "E", vehicle="veh-1")
+    attempt = records.check_in(candidate, "veh-1", course.name, judge.ruleset.id, UTC,
+                               rule_set_snapshot=ruleset_to_dict(judge.ruleset), course_snapshot=course_snapshot(course))
+    records.mark_running(attempt, UTC)
+    records.append_journal(attempt, list(enumerate(run.obs, start=1)))
+    for obs in run.obs:
+        judge.feed(obs)
+    result = result_to_dict(judge.result())
+    records.finish(attempt, AttemptStatus(result["status"]), UTC, result=result)
+    return attempt
+
+
+def test_the_controller_stores_the_course_file_with_its_hash(records):
+    from examroom.course_snapshot import course_sha256
+
+    records.ensure_vehicle("veh-1", "甘K·0001学", "E", "E-01")
+    candidate = records.ensure_candidate(CandidateInfo("张三", "620102199001011234", "62000001", "E"))
+    course = demo_course()
+    controller = Controller(course, ruleset(), records, LiveFeed(), ScaledClock(),
+                            [VehicleInfo("veh-1", "甘K·0001学", "E", "E-01")])
+    attempt_id = controller.begin_attempt("veh-1", candidate)
+    controller.stop_attempt("veh-1", "supervisor", "test")
+    stored = records.attempt(attempt_id)
+    assert stored.course_sha256 == course_sha256(course) and len(stored.course_sha256) == 64
+    assert stored.course_snapshot["name"] == course.name and "items" in stored.course_snapshot
+
+
+def test_a_course_derived_in_code_has_no_snapshot():
+    from examroom.course_snapshot import course_snapshot
+
+    assert course_snapshot(demo_course()) is not None
+    assert course_snapshot(only(demo_course(), "E", "e_hill")) is None  # no longer what its file says
+
+
+def test_rejudge_against_a_changed_course_says_so_and_uses_the_stored_one(records, tmp_path):
+    from scoring.course import load_course
+
+    day, moved = _course_files(tmp_path)
+    attempt = _store_on_file_course(records, day)
+    same = rejudge(records, attempt, load_course(day))
+    assert same.reproduces and same.course["changed"] is False and same.course["source"] == "snapshot"
+    report = rejudge(records, attempt, load_course(moved))
+    assert report.reproduces is True and report.own["score"] == 90  # judged on the stored course
+    assert report.course["changed"] is True
+    text = report_text(report.to_dict())
+    assert "the course file given differs" in text and "the course changed since" in text
+    # What the moved course would have said: the same journal fails there (that is why it matters).
+    from scoring.judge import judge_stream
+
+    assert result_to_dict(judge_stream(hill_run(offset=-0.3).obs, load_course(moved), ruleset()))["status"] == "failed"
+
+
+def test_cli_rejudge_names_a_changed_course(records, sqlite_url, tmp_path, capsys):
+    day, moved = _course_files(tmp_path)
+    attempt = _store_on_file_course(records, day)
+    assert cli.main(["rejudge", str(attempt), "--database", sqlite_url, "--course", str(moved)]) == 0
+    out = capsys.readouterr().out
+    assert "the course changed since" in out and "reproduces the stored result: yes" in out
+
+
+def test_an_altered_course_snapshot_is_refused(records, engine, tmp_path):
+    from scoring.course import load_course
+
+    day, _ = _course_files(tmp_path)
+    attempt = _store_on_file_course(records, day)
+
+    def move(snapshot):
+        next(i for i in snapshot["items"] if i["id"] == "e_hill")["placement"]["y"] = 0.6
+        return snapshot
+
+    from examroom.models import Attempt
+
+    with engine.begin() as conn:
+        from sqlalchemy.orm import Session
+
+        with Session(bind=conn) as session:
+            row = session.get(Attempt, attempt)
+            row.course_snapshot = move(json.loads(json.dumps(row.course_snapshot)))
+            session.commit()
+    with pytest.raises(RejudgeError, match="stored course snapshot does not match its hash"):
+        rejudge(records, attempt, load_course(day))

@@ -5,9 +5,11 @@ from datetime import datetime, timedelta, timezone
 
 import openpyxl
 import pytest
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
 from examroom.database import session_factory
+from examroom.identity import IdNumberError, validate_id_number
 from examroom.models import Booking, Candidate
 from examroom.roster import RosterError, RosterImport
 from examroom.sittings import SittingPlan, create_sitting
@@ -103,3 +105,51 @@ def test_gb18030_csv_and_missing_columns(importer, tmp_path):
     (tmp_path / "x.txt").write_text("", encoding="utf-8")
     with pytest.raises(RosterError, match="只支持"):
         roster.check(tmp_path / "x.txt")
+
+
+# -- issue 13.9: full-width digits are normalised, odd characters name the row and column ----------
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+@pytest.mark.parametrize("write", [write_csv, write_xlsx])
+def test_full_width_digits_are_normalised(importer, tmp_path, write):
+    roster, sessions = importer
+    number = id_number(31, born="19851203")
+    row = ["1", "周杰", _full_width(number.lower()), _full_width("620100000031"), "", "Ｅ", "", "S1", "初考"]
+    suffix = ".csv" if write is write_csv else ".xlsx"
+    report = roster.run(write(tmp_path / f"w{suffix}", [row]), commit=True)
+    assert report.bad == [] and report.imported == 1
+    with sessions() as session:
+        stored = session.scalar(select(Candidate).where(Candidate.name == "周杰"))
+        assert (stored.id_number, stored.exam_number, stored.vehicle_class) == (number, "620100000031", "E")
+
+
+@pytest.mark.parametrize("odd", ["²", "٣", "〇", "½", "?", "Ｑ"])
+def test_odd_characters_in_an_id_number_name_the_row_and_column(importer, tmp_path, odd):
+    roster, _ = importer
+    number = id_number(32)
+    broken = number[:15] + odd + number[16:]  # in the sequence code, after a valid birth date
+    report = roster.check(write_csv(tmp_path / "odd.csv", good_rows()[:1] + [
+        ["2", "吴敏", broken, "620100000032", "", "E", "", "S1", "初考"]]))
+    assert [r.line for r in report.good] == [2]  # the rest of the file is read
+    (bad,) = report.bad
+    assert bad.line == 3
+    shown = broken.replace("Ｑ", "Q")  # full-width letters are read as ASCII, then named
+    assert f"身份证明号码（C列）{shown}: 第16位“{odd.replace('Ｑ', 'Q')}”不是数字" in bad.reasons[0], bad.reasons
+    assert "invalid literal" not in str(bad)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=16, max_size=20)
+       | st.builds(lambda head, odd, tail: head + odd + tail, st.just(id_number(33)[:15]),
+                   st.characters(whitelist_categories=("Nd", "No", "Nl")), st.just(id_number(33)[16:])))
+def test_any_id_text_is_accepted_as_ascii_or_refused_with_a_reason(text):
+    """Whatever a cell holds, the answer is a valid ASCII number or an IdNumberError, never int()'s."""
+    try:
+        number = validate_id_number(text)
+    except IdNumberError as exc:
+        assert str(exc) and "invalid literal" not in str(exc)
+    else:
+        assert len(number) == 18 and number.isascii() and number[:17].isdigit()

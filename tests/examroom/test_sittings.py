@@ -146,3 +146,21 @@ def test_two_schedulers_firing_the_same_phase_at_once_change_the_records_once(po
     with sessions() as session:
         assert session.scalar(select(func.count(SittingLog.id))) == 1
         assert session.get(Sitting, sitting_id).summary["outcomes"] == {"no_show": 1}
+
+
+def test_the_closing_report_carries_the_seal_chain_heads(engine, tmp_path, capsys):
+    from examroom.cli import main
+    from examroom.records import Records
+    from examroom.sealing import Sealer, chain_heads, load_or_create_key
+    from tests.examroom.attempts import finished_attempt
+
+    sessions = session_factory(engine)
+    sealer = Sealer(sessions, load_or_create_key(tmp_path))
+    sealer.seal(finished_attempt(Records(sessions)))
+    sitting_id = _sitting(sessions)
+    assert SittingPhases(sessions, lambda: HEALTHY).run(sitting_id, "close") is True
+    with sessions() as session:
+        heads = chain_heads(session)
+        assert session.get(Sitting, sitting_id).summary["seal_heads"] == heads
+    assert main(["sitting", "list", "--database", str(engine.url)]) == 0
+    assert f"closed with chain demo at seal 1: head {heads['demo']['digest']}" in capsys.readouterr().out

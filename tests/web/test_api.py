@@ -78,3 +78,24 @@ def test_generated_requests_never_get_a_server_error(app, session_cookie):
         run()
     assert failures == []
     assert len(set(calls)) > 20  # the document really drove many distinct requests
+
+
+def test_the_seal_chain_heads_are_returned_within_scope(app, accounts, records, tmp_path):
+    from examroom.accounts import Role
+    from examroom.sealing import Sealer, chain_heads, load_or_create_key
+    from tests.examroom.attempts import finished_attempt
+    from tests.web.conftest import PASSWORD
+
+    sealer = Sealer(records.sessions, load_or_create_key(tmp_path))
+    for _ in range(2):
+        sealer.seal(finished_attempt(records))
+    with records.sessions() as session:
+        expected = chain_heads(session)
+    client = app.test_client()
+    login(client, "auditor")
+    heads = client.get("/api/v1/seals/heads").get_json()["heads"]
+    assert heads == expected and heads["demo"]["seq"] == 2 and len(heads["demo"]["digest"]) == 64
+    accounts.create("north", PASSWORD, Role.AUDITOR, scope="north")
+    other = app.test_client()
+    login(other, "north")
+    assert other.get("/api/v1/seals/heads").get_json() == {"heads": {}}

@@ -11,7 +11,8 @@ from examroom.records import CandidateInfo
 from examroom.simulation.scenarios import demo_course, scenario
 from scoring.judge import judge_stream
 from scoring.report import result_to_dict
-from scoring.rules import default_ruleset_path, load_ruleset
+from examroom.course_snapshot import course_snapshot
+from scoring.rules import default_ruleset_path, load_ruleset, ruleset_to_dict
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 
@@ -23,10 +24,13 @@ def judged(records):
     """The E hill_short scenario stored as the controller stores an attempt."""
     sc = scenario("E", "hill_short")
     observations = list(sc.observations(start_utc=UTC))
-    result = result_to_dict(judge_stream(observations, demo_course(), load_ruleset(default_ruleset_path())))
+    course, rules = demo_course(), load_ruleset(default_ruleset_path())
+    result = result_to_dict(judge_stream(observations, course, rules))
     records.ensure_vehicle(sc.vehicle, "甘K·3071学", "E", "E-01")
     candidate = records.ensure_candidate(CandidateInfo("张伟", "62120219900101123X", "62000001", "E"))
-    attempt = records.check_in(candidate, sc.vehicle, "demo", "ga1026-2022", UTC)
+    effective = rules.with_overrides(course.overrides, f"course:{course.name}")
+    attempt = records.check_in(candidate, sc.vehicle, "demo", effective.id, UTC,
+                               rule_set_snapshot=ruleset_to_dict(effective), course_snapshot=course_snapshot(course))
     records.mark_running(attempt, UTC)
     records.append_journal(attempt, enumerate(observations, start=1))
     for d in result["deductions"]:
@@ -65,6 +69,37 @@ def test_rejudge_agrees_then_shows_a_difference(app, accounts, judged, records):
         session.get(Attempt, attempt).result = altered
     diff = c.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token}).get_json()["differences"]
     assert "score: 100 → 90" in diff and any("now given: hill.stop_offset_minor" in x for x in diff)
+
+
+def test_rejudge_in_the_browser_uses_the_attempts_own_rules_and_course(records, feed, accounts, judged, tmp_path):
+    """The web process's rule file and course file are not the attempt's: the re-judge still reproduces."""
+    from web import create_app
+    from examroom.simulation.scenarios import DEMO_COURSE_PATH
+
+    attempt, _ = judged
+    moved = tmp_path / "demo-moved.toml"  # the hill moved 0.6 m since: its own stop would now fail
+    text = DEMO_COURSE_PATH.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("placement") and "x = 20.0" in line)
+    moved.write_text(text.replace(old, old.replace("y = 0.0", "y = 0.6")), encoding="utf-8")
+    assert moved.read_text(encoding="utf-8") != text
+    app = create_app(records, feed, {"TESTING": True, "SECRET_KEY": "s", "COURSE_FILE": str(moved),
+                                     "RULES_FILE": str(default_ruleset_path().with_name("ga1026-2012.toml"))})
+    c, token = _auditor(app)
+    answer = c.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token}).get_json()
+    assert answer["differences"] == [] and answer["rule_set"].startswith("ga1026-2022")
+    assert answer["course"]["changed"] is True and answer["course"]["source"] == "snapshot"
+    assert answer["notes"] == ["该考试所用的考场文件已更改：已按考试时保存的考场重新评判。"]
+
+
+def test_rejudge_of_an_attempt_without_stored_rules_says_why(app, accounts, judged, records):
+    attempt, _ = judged
+    with records.sessions.begin() as session:
+        from examroom.models import Attempt
+
+        session.get(Attempt, attempt).rule_set_snapshot = None
+    c, token = _auditor(app)
+    response = c.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token})
+    assert response.status_code == 422 and "no stored rule set" in response.get_json()["error"]
 
 
 def test_review_mark(app, accounts, judged):

@@ -95,6 +95,17 @@ DOCUMENT = {
                 "vehicles": {"type": "object", "additionalProperties": {"type": "object"}}}}),
                 **_errors(401, 403)},
         }},
+        "/api/v1/seals/heads": {"get": {
+            "summary": "Each course's seal chain head: keep the digest, `examroom verify --head` proves later "
+                       "that no sealed attempt was removed up to it (roles: admin, supervisor, auditor within "
+                       "their scope)",
+            "responses": {**_ok({"type": "object", "required": ["heads"], "properties": {
+                "heads": {"type": "object", "additionalProperties": {
+                    "type": "object", "required": ["seq", "digest", "attempt", "sealed_utc"], "properties": {
+                        "seq": {"type": "integer"}, "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        "attempt": {"type": "integer"}, "sealed_utc": {"type": "string"}}}}}}),
+                **_errors(401, 403)},
+        }},
         "/api/v1/statistics": {"get": {
             "summary": "Pass rates by day, class, item, vehicle and examiner",
             "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},

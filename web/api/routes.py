@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from examroom.accounts import Role
 from examroom.identity import mask_id_number
+from examroom.sealing import chain_heads
 from examroom.statistics import compute
 from scoring.observations import utc_text
 from web.api import bp
@@ -119,6 +120,15 @@ def attempt(attempt_id: int):
 @api_roles(*STAFF)
 def live():
     return jsonify(vehicles=feed().state())
+
+
+@bp.get("/v1/seals/heads")
+@api_roles(*STAFF)
+def seal_heads():
+    courses = visible_courses()
+    with records().sessions() as session:
+        heads = chain_heads(session, chains=None if courses is None else list(courses))
+    return jsonify(heads=heads)
 
 
 @bp.get("/v1/statistics")

@@ -11,12 +11,14 @@ from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from examroom.callup import CallUp, CallUpError, hall
 from examroom.checkin import CheckIn, CheckInError
-from examroom.models import Booking, Seal, Sitting, Vehicle
-from examroom.sealing import seal_digest
+from examroom.models import Attempt, Booking, Seal, SealKey, Sitting, Vehicle
+from examroom.sealing import load_public_key, seal_digest
 from examroom.slip import SlipError, render_slip
+from examroom.slip_token import SlipTokenError, differences, read_slip, slip_claims
 from examroom.verify import verify
 from web.examday import bp
 from web.security import STAFF, SUPERVISORS, audit, public, roles
@@ -111,15 +113,43 @@ def waiting_hall(sitting_id: int):
 @bp.get("/verify/<int:attempt_id>")
 @public  # the link in a slip's QR code: anyone holding the slip may check it
 def verify_attempt(attempt_id: int):
-    """The link in a slip's QR code: does the stored record still match its seal?"""
-    report = verify(_sessions(), attempts=[attempt_id])
+    """The link in a slip's QR code: what the slip must say, and whether the record is sealed and intact.
+
+    The page shows the sealed record's facts (masked), so a slip carrying a real seal digest but
+    another score or verdict is caught by eye; a slip whose QR carries a signed statement
+    (``?slip=``) is compared field by field.
+    """
     with _sessions()() as session:
+        attempt = session.scalar(select(Attempt).where(Attempt.id == attempt_id)
+                                 .options(joinedload(Attempt.candidate), joinedload(Attempt.deductions)))
+        if attempt is None:
+            abort(404)
         seal = session.get(Seal, attempt_id)
         digest = seal_digest(seal) if seal else ""
-    claimed = request.args.get("seal", "")
-    slip_matches = bool(claimed) and digest.startswith(claimed) and len(claimed) >= 16
+        keys = {k.key_id: load_public_key(k.public_pem) for k in session.scalars(select(SealKey))}
+        record = slip_claims(attempt, seal.key_id if seal else "")
+        item_types = {i["id"]: i["type"] for i in (attempt.result or {}).get("items", [])}
+    report = verify(_sessions(), attempts=[attempt_id])
+    intact = seal is not None and report.ok and attempt_id in report.checked
+    claimed = request.args.get("seal", "")[:64]
+    seal_matches = bool(claimed) and len(claimed) >= 16 and digest.startswith(claimed)
+    slip = _slip_check(request.args.get("slip", ""), keys, record, attempt_id)
     return render_template("examday/verify.html", attempt_id=attempt_id, report=report, digest=digest,
-                           claimed=claimed, slip_matches=slip_matches)
+                           sealed=seal is not None, intact=intact, record=record, item_types=item_types,
+                           claimed=claimed, seal_matches=seal_matches, slip=slip)
+
+
+def _slip_check(text: str, keys: dict, record: dict, attempt_id: int) -> dict | None:
+    """The slip's signed statement against the record: None when the link carries none."""
+    if not text:
+        return None
+    try:
+        check = read_slip(text[:4096], keys)
+    except SlipTokenError:
+        return {"readable": False, "signed": False, "differs": [], "claims": {}}
+    differs = differences(check.claims, record)
+    return {"readable": True, "signed": check.signed, "differs": differs, "claims": check.claims,
+            "matches": check.signed and not differs and check.attempt == attempt_id}
 
 
 @bp.get("/slip/<int:attempt_id>.pdf")

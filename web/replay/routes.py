@@ -1,4 +1,4 @@
-"""Replay views; the course and rule set come from the web process's settings."""
+"""Replay views; the course drawn comes from the web process's settings, a re-judge uses the attempt's own."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from examroom.accounts import Role
 from examroom.course_plan import plan_of
 from examroom.reviews import Reviews
 from examroom.track import outline_at, track_of
-from scoring.course import Course, load_course
-from scoring.rules import RuleSet, load_ruleset
+from examroom.rejudge import RejudgeError, rejudge
+from scoring.course import Course, CourseError, load_course
+from scoring.rules import RuleSetError
 from web.replay import bp
-from web.replay.rejudging import rejudge
 from web.security import STAFF, audit, may_see, roles
 from web.services import records
 
@@ -26,12 +26,6 @@ def _course() -> Course:
     if "examroom.course" not in current_app.extensions:
         current_app.extensions["examroom.course"] = load_course(current_app.config["COURSE_FILE"])
     return current_app.extensions["examroom.course"]
-
-
-def _ruleset() -> RuleSet:
-    if "examroom.ruleset" not in current_app.extensions:
-        current_app.extensions["examroom.ruleset"] = load_ruleset(current_app.config["RULES_FILE"])
-    return current_app.extensions["examroom.ruleset"]
 
 
 def _attempt(attempt_id: int):
@@ -82,10 +76,21 @@ def outline(attempt_id: int):
 @bp.post("/<int:attempt_id>/rejudge")
 @roles(*AUDITORS)
 def rejudge_view(attempt_id: int):
-    attempt = _attempt(attempt_id)
-    answer = rejudge(list(records().journal_lines(attempt_id)), _course(), _ruleset(), attempt.result)
-    audit("rejudge", f"attempt {attempt_id}", f"{len(answer['differences'])} difference(s)")
-    return jsonify(answer)
+    """Judge the journal again under the attempt's own rule set and course (as ``examroom rejudge``)."""
+    _attempt(attempt_id)
+    try:
+        again = rejudge(records(), attempt_id, _course())
+    except (RejudgeError, RuleSetError, CourseError) as exc:
+        return jsonify(error=str(exc)), 422
+    differences = again.stored_differences()
+    notes = []
+    if again.course and again.course["changed"]:
+        notes.append(_("该考试所用的考场文件已更改：已按考试时保存的考场重新评判。")
+                     if again.course["source"] == "snapshot" else
+                     _("考场文件自该考试以来已更改，且考试未保存考场：按当前考场重新评判，结果仅供参考。"))
+    audit("rejudge", f"attempt {attempt_id}", f"{len(differences)} difference(s)")
+    return jsonify(rule_set=again.own_rule_set["id"], rejudged=again.own, differences=differences,
+                   course=again.course, notes=notes)
 
 
 @bp.post("/<int:attempt_id>/review")

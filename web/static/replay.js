@@ -143,9 +143,18 @@
         out.hidden = false;
         out.replaceChildren();
         const head = document.createElement("p");
+        if (answer.error) {  // the attempt cannot be re-judged (no stored rules, altered snapshot)
+          head.className = "flash error";
+          head.textContent = answer.error;
+          out.appendChild(head);
+          return;
+        }
         head.className = answer.differences.length ? "flash error" : "flash ok";
         head.textContent = answer.differences.length ? d.tDiff : d.tSame;
         out.appendChild(head);
+        (answer.notes || []).forEach(function (x) {
+          const p = document.createElement("p"); p.className = "flash"; p.textContent = x; out.appendChild(p);
+        });
         const ul = document.createElement("ul");
         answer.differences.forEach(function (x) { const li = document.createElement("li"); li.textContent = x; ul.appendChild(li); });
         out.appendChild(ul);

@@ -10,6 +10,31 @@ from pathlib import Path
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_RULES = CONFIG_DIR / "rules" / "ga1026-2022.toml"
 DEFAULT_COURSE = CONFIG_DIR / "courses" / "demo.toml"
+RULES_DIR = CONFIG_DIR / "rules"
+
+# What `examroom judge` prints first for each status: the verdict, or that there is none and why.
+_VERDICTS = {
+    "passed": "passed  合格",
+    "failed": "failed  不合格",
+    "running": "unfinished  未完成  (no verdict: the journal ends before the attempt does)",
+    "waiting": "unfinished  未完成  (no verdict: the journal has no start command)",
+    "suspended": "unfinished  未完成  (no verdict: suspended by a device fault 设备故障 when the journal ends)",
+    "aborted": "aborted  中止  (no verdict: stopped by the supervisor)",
+    "device_fault": "device_fault  设备故障  (no verdict: the attempt is run again)",
+}
+
+
+def rule_set(value: str) -> Path:
+    """A ``--rules`` value: a rule set file, or the name of a shipped one (``ga1026-2012``)."""
+    path = Path(value)
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return path
+    shipped = RULES_DIR / f"{value}.toml"
+    if shipped.is_file():
+        return shipped
+    names = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml")))
+    raise argparse.ArgumentTypeError(f"{value!r} is neither a rule set file nor a shipped rule set ({names})")
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,12 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     judge = sub.add_parser("judge", help="judge a recorded observation stream (JSON Lines)")
     judge.add_argument("trace", type=Path, help="JSON Lines journal of one attempt ('-' for stdin)")
     judge.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file (TOML)")
-    judge.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
+    judge.add_argument("--rules", type=rule_set, default=DEFAULT_RULES, help="rule set: a TOML file or a shipped name (ga1026-2022, ga1026-2012)")
     judge.add_argument("--json", action="store_true", help="print the result as JSON")
     judge.set_defaults(run=_judge)
 
     rules = sub.add_parser("rules", help="list the rule set")
-    rules.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
+    rules.add_argument("--rules", type=rule_set, default=DEFAULT_RULES, help="rule set: a TOML file or a shipped name (ga1026-2022, ga1026-2012)")
     rules.add_argument("--class", dest="vehicle_class", help="only rules that apply to this class")
     rules.add_argument("--province", type=Path, action="append", default=[],
                        help="province override file (TOML), applied after the standard version")
@@ -36,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     rejudge.add_argument("attempt", type=int, help="attempt id")
     rejudge.add_argument("--database", required=True, help="database URL (sqlite:///... or postgresql+psycopg://...)")
     rejudge.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file the attempt was driven on")
-    rejudge.add_argument("--rules", type=Path, help="another rule set file to compare with (TOML)")
+    rejudge.add_argument("--rules", type=rule_set,
+                         help="another rule set to compare with: a TOML file or a shipped name")
     rejudge.add_argument("--province", type=Path, action="append", default=[],
                          help="province override file for --rules")
     rejudge.add_argument("--json", action="store_true", help="print as JSON")
@@ -133,17 +159,18 @@ def _judge(args) -> int:
 
     course = load_course(args.course)
     ruleset = load_ruleset(args.rules)
+    # Lines are read as bytes: the reader checks their UTF-8 itself and names the line.
     if str(args.trace) == "-":
-        result = judge_stream(read_jsonl(sys.stdin, "<stdin>"), course, ruleset)
+        result = judge_stream(read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>"), course, ruleset)
     else:
-        with open(args.trace, encoding="utf-8") as lines:
+        with open(args.trace, "rb") as lines:
             result = judge_stream(read_jsonl(lines, str(args.trace)), course, ruleset)
     report = result_to_dict(result)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        verdict = "合格" if report["passed"] else "不合格"
-        print(f"{report['status']}  {verdict}  成绩 {report['score']}")
+        verdict = report["status"] in ("passed", "failed")
+        print(_VERDICTS[report["status"]] + (f"  成绩 {report['score']}" if verdict else ""))
         for d in report["deductions"]:
             points = "不合格" if d["disqualify"] else f"-{d['points']}"
             print(f"  {d['t']:9.2f}s  {d['item'] or '-':<10} {d['rule']:<28} {d['code'] or '':<8} {points:>6}  {d['title']}")

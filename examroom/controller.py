@@ -24,7 +24,9 @@ from examroom.observing import CourseInputTracker, CourseOrigin, pose_from_fix, 
 from examroom.records import Records
 from scoring.course import Course
 from scoring.judge import Judge
-from scoring.observations import Command, CommandAction, CourseSensor, Observation
+from scoring.observations import (
+    Command, CommandAction, CourseSensor, Observation, ObservationFormatError, TimeOrder, checked_line,
+)
 from scoring.report import deduction_to_dict, result_to_dict
 from scoring.rules import RuleSet, ruleset_to_dict
 
@@ -47,6 +49,7 @@ class LiveAttempt:
     finished: threading.Event = field(default_factory=threading.Event)
     final_status: AttemptStatus | None = None
     head: str | None = None  # hash of the last journal row written (None: none yet)
+    order: TimeOrder = field(default_factory=TimeOrder)  # the journal's time order, as the reader checks it
 
 
 def _who_and_why(actor: str, reason: str) -> None:
@@ -82,6 +85,8 @@ class Controller:
         self._running = threading.Event()
         self._last_flush = time.monotonic()
         self.unrouted_course_events = 0
+        # Readings the journal schema refuses (scoring.observations): never journaled, never judged.
+        self.refused_readings = 0
         # Called in the controller thread once an attempt's final status is stored (sealing,
         # the booking's next step); a failing listener is logged and never stops the course.
         self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
@@ -204,9 +209,20 @@ class Controller:
         if vehicle is None or vehicle not in self._live:
             return
         if isinstance(reading, GnssFix):
-            self._observe(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin))
+            self._observe_reading(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin))
         elif isinstance(reading, SignalFrame):
-            self._observe(self._live[vehicle], signals_from_frame(reading, vehicle))
+            self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle))
+
+    def _observe_reading(self, live: LiveAttempt, obs: Observation) -> None:
+        """A device's observation: one the journal schema refuses is counted and logged, not judged."""
+        try:
+            self._observe(live, obs)
+        except ObservationFormatError as exc:
+            self.refused_readings += 1
+            # One line per refusal would flood the log at 20 Hz: the first and every 100th.
+            if self.refused_readings % 100 == 1:
+                log.warning("controller: attempt %d: refused reading (%d so far): %s",
+                            live.attempt_id, self.refused_readings, exc)
 
     def _route_course(self, obs: CourseSensor) -> None:
         """Give a course-sensor change to the attempt whose vehicle is in that item."""
@@ -215,11 +231,15 @@ class Controller:
             if live.judge.snapshot().current_item == item_id:
                 routed = CourseSensor(t=obs.t, utc=obs.utc, element=obs.element, active=obs.active,
                                       vehicle=live.vehicle)
-                self._observe(live, routed)
+                self._observe_reading(live, routed)
                 return
         self.unrouted_course_events += 1
 
     def _observe(self, live: LiveAttempt, obs: Observation) -> None:
+        # The same schema and time order `examroom judge` applies when it reads the journal back:
+        # what it would refuse is refused here (ObservationFormatError), before the journal.
+        checked_line(obs)
+        live.order.check(obs)
         live.seq += 1
         live.pending.append((live.seq, obs))
         events = live.judge.feed(obs)
@@ -284,6 +304,9 @@ class Controller:
         if self.begin_guard is not None:
             self.begin_guard(vehicle_id)
         mono, utc = self.clock.now()
+        start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",
+                        vehicle_class=vehicle.vehicle_class, vehicle_model=vehicle.model)
+        checked_line(start)  # a start the journal would refuse checks no one in
         judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
                       vehicle=vehicle_id)
         # The effective rule set (version + overrides) is stored with the attempt: a re-judge
@@ -295,8 +318,6 @@ class Controller:
         live = LiveAttempt(attempt_id=attempt_id, vehicle=vehicle_id, judge=judge, candidate=candidate_name)
         self._live[vehicle_id] = live
         self._notify("started", attempt_id, vehicle_id)
-        start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",
-                        vehicle_class=vehicle.vehicle_class, vehicle_model=vehicle.model)
         self._publish(live, {"type": "started"})
         self._observe(live, start)
         return attempt_id

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scoring.fields import number_problem
+
 PARITIES = {"N", "E", "O", "M", "S"}
 EPOCH_ENDS = ("auto", "GGA", "RMC", "VTG", "HDT")
 # Fix qualities a site may require for judging, best first (GGA quality indicator values).
@@ -87,7 +89,10 @@ def load_settings(path: str | Path) -> SiteSettings:
         raise SettingsError(f"{path}: no such settings file") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    return parse_settings(data, base=path.parent)
+    try:
+        return parse_settings(data, base=path.parent)
+    except SettingsError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
 
 
 def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings:
@@ -309,8 +314,11 @@ class _Reader:
         return self._get(key, default, (dict,), "a table")
 
     def _range(self, key: str, value, low, high):
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise SettingsError(f"{self.path}.{key}: must be between {low} and {high}, got {value}")
+        # The one number check of every configuration reader (scoring.fields): finite, in range.
+        problem = number_problem(value, low, high)
+        if problem is not None:
+            where = f"{self.path}.{key}" if self.path else key
+            raise SettingsError(f"{where}: {problem}")
         return value
 
     def done(self) -> None:

@@ -37,6 +37,7 @@ from .rules import (
     Change,
     Layer,
     Overrides,
+    QUANTITY_RANGES,
     RuleChange,
     RuleSet,
     RuleSetError,
@@ -54,8 +55,9 @@ def _error(message: str) -> RuleSetError:
 
 def _quantity(table: Fields, name: str) -> tuple[float, str]:
     entry = table.table(name)
-    value = entry.number("value")
     unit = entry.string("unit", choices=UNITS)
+    low, high = QUANTITY_RANGES[unit]
+    value = entry.number("value", minimum=low, maximum=high)
     entry.done()
     return value, unit
 

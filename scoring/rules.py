@@ -26,6 +26,10 @@ from .vehicle import VEHICLE_CLASSES
 ITEMS = ("general", "pile", "hill", "bridge", "reverse", "parallel", "angle", "curve", "field")
 DETECTORS = ("auto", "manual")
 UNITS = ("m", "s", "m/s", "deg", "count")
+# What a threshold or measurement setting of each unit may be: never negative (a negative duration
+# or distance is a slip), never absurd. The longest limit in the tables is 480 s.
+QUANTITY_RANGES = {"m": (0.0, 1000.0), "s": (0.0, 3600.0), "m/s": (0.0, 100.0), "deg": (0.0, 360.0),
+                   "count": (0.0, 1000.0)}
 COMPARATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _LOWER = (">", ">=")
 _UPPER = ("<", "<=")
@@ -207,11 +211,13 @@ def _error(message: str) -> RuleSetError:
 
 def _read_threshold(table: Fields, name: str) -> Threshold:
     entry = table.table(name)
-    value = entry.number("value", default=None)
+    unit = entry.string("unit", choices=UNITS)
+    low, high = QUANTITY_RANGES[unit]
+    value = entry.number("value", default=None, minimum=low, maximum=high)
     threshold = Threshold(
         name=name,
         value=value,
-        unit=entry.string("unit", choices=UNITS),
+        unit=unit,
         comparator=entry.string("comparator", choices=tuple(COMPARATORS)),
     )
     entry.done()
@@ -306,7 +312,9 @@ def _check_rules(rules: dict[str, Rule], where: str) -> None:
 def _read_measure(table: Fields, name: str) -> Measure:
     entry = table.table(name)
     unit = entry.string("unit", choices=UNITS)
-    measure = Measure(name=name, value=entry.number("value", minimum=0), unit=unit, source=entry.string("source"))
+    low, high = QUANTITY_RANGES[unit]
+    measure = Measure(name=name, value=entry.number("value", minimum=low, maximum=high), unit=unit,
+                      source=entry.string("source"))
     entry.done()
     expected = MEASUREMENTS.get(name)
     if expected is None:

@@ -148,6 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         # Broken inputs (course file, journal, settings) get one clear line, not a trace.
         print(f"examroom {args.command}: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        # A database that cannot be reached or read (server down, not examroom's): its own words.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"examroom {args.command}: database: {reason}", file=sys.stderr)
+        return 2
 
 
 def _judge(args) -> int:
@@ -221,7 +230,7 @@ def _rejudge(args) -> int:
         other = effective_ruleset(load_ruleset(args.rules), provinces)
     elif args.province:
         raise ValueError("--province applies to --rules; give the rule set file too")
-    engine = make_engine(args.database)
+    engine = make_engine(args.database, existing=True)
     try:
         report = rejudge(Records(session_factory(engine)), args.attempt, course, other).to_dict()
     finally:
@@ -304,7 +313,7 @@ def _replay(args) -> int:
     settings = load_settings(args.site)
     if settings.raw_capture_dir is None:
         raise ValueError(f"{args.site}: raw_capture_dir is not set, nothing was captured")
-    records = Records(session_factory(make_engine(settings.database_url)))
+    records = Records(session_factory(make_engine(settings.database_url, existing=True)))
     attempt = records.attempt(args.attempt)
     if attempt is None:
         raise ValueError(f"no attempt {args.attempt} in {settings.database_url}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from examroom.database import DatabaseURLError, database_url as check_database_url
 from scoring.fields import number_problem
 
 PARITIES = {"N", "E", "O", "M", "S"}
@@ -98,6 +99,10 @@ def load_settings(path: str | Path) -> SiteSettings:
 def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings:
     reader = _Reader(data, "")
     database_url = reader.text("database_url")
+    try:  # a database examroom cannot use is found here; a SQLite folder where the course opens it
+        check_database_url(database_url, folder=False)
+    except DatabaseURLError as exc:
+        raise SettingsError(f"database_url: {exc}") from None
     vehicles = [_vehicle(_Reader(v, f"vehicles[{i}]")) for i, v in enumerate(reader.list("vehicles", []))]
     boards = [_board(_Reader(b, f"course_boards[{i}]")) for i, b in enumerate(reader.list("course_boards", []))]
     _unique([v.id for v in vehicles], "vehicles", "id")

@@ -9,7 +9,6 @@ builds a course from already-parsed data. A broken file raises
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from shapely.geometry import Point, Polygon
 
 from . import bay_layouts, layouts, small_car_layouts
-from .fields import COURSE_EXTENT, Fields
+from .fields import COURSE_EXTENT, Fields, read_toml
 from .geometry import REFERENCES, Line, Vec, forward
 from .item_geometry import (
     CROSSING_PATTERNS,
@@ -383,9 +382,9 @@ def load_course(path: str | Path) -> Course:
     """Load and validate a course TOML file."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"{path.name}: not valid TOML: {exc}") from exc
+        data = read_toml(path)
+    except ValueError as exc:
+        raise CourseError(f"{path.name}: {exc}") from None
     try:
         return parse_course(data)
     except CourseError as exc:

@@ -16,17 +16,39 @@ function.
 from __future__ import annotations
 
 import math
+import tomllib
+from pathlib import Path
 from typing import Any, Callable
 
 from .geometry import Vec
 
 _MISSING = object()
+MISSING = _MISSING  # "no default": the field is required (for readers built on Fields)
 
 # Any number in a configuration file is within this magnitude unless its field says less: past it,
 # a number is a typing slip or a hostile file (a 1e9 m course would make drawings of terabytes).
 MAGNITUDE = 1e6
 # Course-frame coordinates (m), either way of the course origin: a county course is under 1 km.
 COURSE_EXTENT = 10_000.0
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a table; ValueError "not UTF-8 text" or "not valid TOML" (the loaders add the file).
+
+    Every configuration reader (course, rule set, override, site) reads its file here, so a file
+    that is not text fails the same way everywhere. FileNotFoundError passes through.
+    """
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError("not valid TOML: nested too deeply") from None
 
 
 def _text(number: float) -> str:

@@ -305,7 +305,7 @@ def _malformed(line: str | bytes, exc: Exception) -> str:
     except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
-        kind = data.get("kind") if data.get("kind") in _KINDS else None
+        kind = _kind_of(line)
         prefix = f"{kind}: " if kind else ""
         for name, value in data.items():
             if isinstance(value, float) and not math.isfinite(value):

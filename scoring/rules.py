@@ -15,12 +15,11 @@ import hashlib
 import json
 import operator
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fields import Fields
+from .fields import Fields, read_toml
 from .vehicle import VEHICLE_CLASSES
 
 ITEMS = ("general", "pile", "hill", "bridge", "reverse", "parallel", "angle", "curve", "field")
@@ -388,9 +387,9 @@ def load_ruleset(path: str | Path, _chain: tuple[Path, ...] = ()) -> RuleSet:
     """Load and validate a rule set TOML file (and the file it extends, if any)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleSetError(f"{path.name}: not valid TOML: {exc}") from exc
+        data = read_toml(path)
+    except ValueError as exc:
+        raise RuleSetError(f"{path.name}: {exc}") from None
     base = None
     extends = data.get("ruleset", {}).get("extends") if isinstance(data.get("ruleset"), dict) else None
     if isinstance(extends, str):

@@ -113,3 +113,13 @@ def test_a_province_override_out_of_range_is_refused(tmp_path, value, words):
     with pytest.raises(RuleSetError) as refused:
         load_override_file(path)
     assert str(refused.value) == f"province.toml: rules.pile.time_limit.limit.value: {words}"
+
+
+@pytest.mark.parametrize("loader,error", [(load_course, CourseError), (load_ruleset, RuleSetError),
+                                          (load_override_file, RuleSetError)])
+def test_a_file_that_is_not_utf8_is_refused_like_one_that_is_not_toml(tmp_path, loader, error):
+    # Found by bench/fuzz_readers.py: a damaged byte raised UnicodeDecodeError, not the loader's error.
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('name = "考场"\n'.encode("gb18030"))
+    with pytest.raises(error, match=r"^latin1\.toml: not UTF-8 text \(byte \d+: invalid start byte\)$"):
+        loader(path)

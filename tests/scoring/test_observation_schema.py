@@ -186,3 +186,9 @@ def test_from_dict_is_the_same_schema():
     data = to_dict(from_json(SIGNALS)) | {"helmet": "false"}
     with pytest.raises(ObservationFormatError, match="'helmet'"):
         from_dict(data)
+
+
+def test_a_non_finite_number_beside_a_kind_that_is_not_a_string_is_refused():
+    # Found by bench/fuzz_readers.py: naming the field of a NaN looked the kind up in a dict.
+    with pytest.raises(ObservationFormatError, match=r"^field 'x': nan is not a number"):
+        from_json('{"x":NaN,"kind":[1]}')

@@ -102,3 +102,15 @@ def test_a_site_files_sqlite_folder_is_checked_where_the_course_opens_it(tmp_pat
     with pytest.raises(DatabaseURLError, match="the folder /nowhere does not exist"):
         make_engine(settings.database_url)
     assert not Path("/nowhere").exists()
+
+
+def test_the_web_process_refuses_an_unsupported_database_before_it_starts(tmp_path, capsys):
+    from web.__main__ import main as web_main
+
+    key = tmp_path / "key"
+    key.write_text("k" * 32, encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        web_main(["--database-url", "mysql://exam@db/examroom", "--feed-url", "http://127.0.0.1:9/feed",
+                  "--secret-key-file", str(key)])
+    assert exit_.value.code == 2
+    assert "database URL mysql://exam@db/examroom: mysql is not supported" in capsys.readouterr().err

@@ -87,6 +87,8 @@ class Controller:
         self.unrouted_course_events = 0
         # Readings the journal schema refuses (scoring.observations): never journaled, never judged.
         self.refused_readings = 0
+        self.refused_by_device: dict[str, int] = {}  # device id -> readings refused (for device health)
+        self.last_refusal: dict[str, str] = {}  # device id -> why its last refused reading was refused
         # Called in the controller thread once an attempt's final status is stored (sealing,
         # the booking's next step); a failing listener is logged and never stops the course.
         self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
@@ -203,35 +205,37 @@ class Controller:
             if tracker is None:
                 return
             for obs in tracker.changes(reading):
-                self._route_course(obs)
+                self._route_course(obs, reading.device)
             return
         vehicle = self._device_vehicle.get(reading.device)
         if vehicle is None or vehicle not in self._live:
             return
         if isinstance(reading, GnssFix):
-            self._observe_reading(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin))
+            self._observe_reading(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin), reading.device)
         elif isinstance(reading, SignalFrame):
-            self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle))
+            self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle), reading.device)
 
-    def _observe_reading(self, live: LiveAttempt, obs: Observation) -> None:
+    def _observe_reading(self, live: LiveAttempt, obs: Observation, device: str) -> None:
         """A device's observation: one the journal schema refuses is counted and logged, not judged."""
         try:
             self._observe(live, obs)
         except ObservationFormatError as exc:
             self.refused_readings += 1
+            self.refused_by_device[device] = self.refused_by_device.get(device, 0) + 1
+            self.last_refusal[device] = str(exc)
             # One line per refusal would flood the log at 20 Hz: the first and every 100th.
             if self.refused_readings % 100 == 1:
                 log.warning("controller: attempt %d: refused reading (%d so far): %s",
                             live.attempt_id, self.refused_readings, exc)
 
-    def _route_course(self, obs: CourseSensor) -> None:
+    def _route_course(self, obs: CourseSensor, device: str) -> None:
         """Give a course-sensor change to the attempt whose vehicle is in that item."""
         item_id = obs.element.split(".", 1)[0]
         for live in self._live.values():
             if live.judge.snapshot().current_item == item_id:
                 routed = CourseSensor(t=obs.t, utc=obs.utc, element=obs.element, active=obs.active,
                                       vehicle=live.vehicle)
-                self._observe_reading(live, routed)
+                self._observe_reading(live, routed, device)
                 return
         self.unrouted_course_events += 1
 

@@ -48,7 +48,8 @@ def test_bad_readings_never_reach_the_journal_and_the_journal_reads_back(control
     controller.submit(_fix(now, 0.3, origin.latitude))
     controller.stop_attempt("V1", "wang", "测试")  # queued after the readings: they are handled first
     assert controller.wait_finished(attempt, 5) is AttemptStatus.ABORTED
-    assert controller.refused_readings == 2
+    assert controller.refused_readings == 2 and controller.refused_by_device == {"gnss1": 2}
+    assert "time goes backwards" in controller.last_refusal["gnss1"]
     journal = list(read_jsonl(records.journal_lines(attempt), "journal"))
     poses = [o for o in journal if isinstance(o, Pose)]
     assert [round(p.t - now[0], 3) for p in poses] == [0.1, 0.25, 0.3]

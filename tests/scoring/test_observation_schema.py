@@ -11,6 +11,8 @@ import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scoring.observations import (
     Command, CommandAction, CourseSensor, FixQuality, Gear, ObservationFormatError, Pose, Signals, TimeOrder,
@@ -192,3 +194,33 @@ def test_a_non_finite_number_beside_a_kind_that_is_not_a_string_is_refused():
     # Found by bench/fuzz_readers.py: naming the field of a NaN looked the kind up in a dict.
     with pytest.raises(ObservationFormatError, match=r"^field 'x': nan is not a number"):
         from_json('{"x":NaN,"kind":[1]}')
+
+
+# Any value in any field: the live check and the reader agree, word for word (200 examples, ms each).
+_ANY = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
+                 st.sampled_from([math.nan, math.inf, 1e9, -1.0, "false", "12.5", UTC]))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.sampled_from([from_json(POSE), from_json(SIGNALS), from_json(COURSE), from_json(COMMAND)]),
+       st.data())
+def test_the_live_check_and_the_reader_agree_on_any_field_value(obs, data):
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(obs) if f.init]
+    name = data.draw(st.sampled_from(names))
+    changed = dataclasses.replace(obs, **{name: data.draw(_ANY)})
+    try:
+        line = to_json(changed)
+    except (TypeError, ValueError):
+        with pytest.raises(ObservationFormatError):
+            checked_line(changed)
+        return
+    try:
+        live = checked_line(changed)
+    except ObservationFormatError as exc:
+        with pytest.raises(ObservationFormatError) as read:
+            list(read_jsonl([line], "j"))
+        assert str(read.value) == f"j:1: {exc}"
+    else:
+        assert live == line and list(read_jsonl([line])) == [from_json(line)]

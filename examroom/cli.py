@@ -10,6 +10,31 @@ from pathlib import Path
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_RULES = CONFIG_DIR / "rules" / "ga1026-2022.toml"
 DEFAULT_COURSE = CONFIG_DIR / "courses" / "demo.toml"
+RULES_DIR = CONFIG_DIR / "rules"
+
+# What `examroom judge` prints first for each status: the verdict, or that there is none and why.
+_VERDICTS = {
+    "passed": "passed  合格",
+    "failed": "failed  不合格",
+    "running": "unfinished  未完成  (no verdict: the journal ends before the attempt does)",
+    "waiting": "unfinished  未完成  (no verdict: the journal has no start command)",
+    "suspended": "unfinished  未完成  (no verdict: suspended by a device fault 设备故障 when the journal ends)",
+    "aborted": "aborted  中止  (no verdict: stopped by the supervisor)",
+    "device_fault": "device_fault  设备故障  (no verdict: the attempt is run again)",
+}
+
+
+def rule_set(value: str) -> Path:
+    """A ``--rules`` value: a rule set file, or the name of a shipped one (``ga1026-2012``)."""
+    path = Path(value)
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return path
+    shipped = RULES_DIR / f"{value}.toml"
+    if shipped.is_file():
+        return shipped
+    names = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.toml")))
+    raise argparse.ArgumentTypeError(f"{value!r} is neither a rule set file nor a shipped rule set ({names})")
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,12 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     judge = sub.add_parser("judge", help="judge a recorded observation stream (JSON Lines)")
     judge.add_argument("trace", type=Path, help="JSON Lines journal of one attempt ('-' for stdin)")
     judge.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file (TOML)")
-    judge.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
+    judge.add_argument("--rules", type=rule_set, default=DEFAULT_RULES, help="rule set: a TOML file or a shipped name (ga1026-2022, ga1026-2012)")
     judge.add_argument("--json", action="store_true", help="print the result as JSON")
     judge.set_defaults(run=_judge)
 
     rules = sub.add_parser("rules", help="list the rule set")
-    rules.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule set file (TOML)")
+    rules.add_argument("--rules", type=rule_set, default=DEFAULT_RULES, help="rule set: a TOML file or a shipped name (ga1026-2022, ga1026-2012)")
     rules.add_argument("--class", dest="vehicle_class", help="only rules that apply to this class")
     rules.add_argument("--province", type=Path, action="append", default=[],
                        help="province override file (TOML), applied after the standard version")
@@ -36,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     rejudge.add_argument("attempt", type=int, help="attempt id")
     rejudge.add_argument("--database", required=True, help="database URL (sqlite:///... or postgresql+psycopg://...)")
     rejudge.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file the attempt was driven on")
-    rejudge.add_argument("--rules", type=Path, help="another rule set file to compare with (TOML)")
+    rejudge.add_argument("--rules", type=rule_set,
+                         help="another rule set to compare with: a TOML file or a shipped name")
     rejudge.add_argument("--province", type=Path, action="append", default=[],
                          help="province override file for --rules")
     rejudge.add_argument("--json", action="store_true", help="print as JSON")
@@ -53,6 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     new.add_argument("--kind", choices=("two_wheeler", "three_wheeler", "sidecar", "four_wheeler"),
                      help="vehicle kind (default by class; a 侧三轮 D is sidecar)")
     new.add_argument("--pile-layout", default="slalom", choices=("slalom", "bay_shift"), help="C4 桩考 layout")
+    surveyed = new.add_argument_group("geometry a surveyor sets (default: the GA 1029 formulas, docs/course-file.md)")
+    surveyed.add_argument("--piles", type=int, help="桩考 pile count (default 5)")
+    surveyed.add_argument("--pile-spacing", type=float, help="m between piles (default: length + 0.5 / 0.4 / 0.8 m)")
+    surveyed.add_argument("--pile-edge-distance", type=float,
+                          help="m from the pile line to each boundary line's centre (default: width + 0.3 m)")
+    surveyed.add_argument("--pole-radius", type=float, help="m (default 0.05)")
+    surveyed.add_argument("--line-width", type=float, help="m, every painted line (default 0.15)")
+    surveyed.add_argument("--line-reference", choices=("centre", "inner_edge"),
+                          help="where lines are judged (default centre)")
+    new.add_argument("--no-route-check", action="store_true",
+                     help="do not run the route planner on the course written (it takes seconds per vehicle)")
     new.add_argument("--name", help="course name (default: '<class>标准考场')")
     new.add_argument("-o", "--output", type=Path, required=True, help="course file to write (TOML)")
     new.set_defaults(run=_course_new)
@@ -61,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
     show.add_argument("--scale", type=float, default=30.0, help="pixels per metre (default 30)")
     show.set_defaults(run=_course_show)
+    check_course = course_sub.add_parser(
+        "check", help="run the route planner on a course file: is there a clean route for each exam vehicle?")
+    check_course.add_argument("file", type=Path, help="course file (TOML), e.g. a surveyed one")
+    check_course.add_argument("--rules", type=rule_set, default=DEFAULT_RULES,
+                              help="rule set (its hill reference points): a TOML file or a shipped name")
+    check_course.set_defaults(run=_course_check)
 
     demo = sub.add_parser("demo", help="run a whole simulated course with the web page")
     demo.add_argument("--dir", type=Path, help="data folder (default: a new temporary folder)")
@@ -122,6 +165,15 @@ def main(argv: list[str] | None = None) -> int:
         # Broken inputs (course file, journal, settings) get one clear line, not a trace.
         print(f"examroom {args.command}: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        # A database that cannot be reached or read (server down, not examroom's): its own words.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"examroom {args.command}: database: {reason}", file=sys.stderr)
+        return 2
 
 
 def _judge(args) -> int:
@@ -133,17 +185,18 @@ def _judge(args) -> int:
 
     course = load_course(args.course)
     ruleset = load_ruleset(args.rules)
+    # Lines are read as bytes: the reader checks their UTF-8 itself and names the line.
     if str(args.trace) == "-":
-        result = judge_stream(read_jsonl(sys.stdin, "<stdin>"), course, ruleset)
+        result = judge_stream(read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>"), course, ruleset)
     else:
-        with open(args.trace, encoding="utf-8") as lines:
+        with open(args.trace, "rb") as lines:
             result = judge_stream(read_jsonl(lines, str(args.trace)), course, ruleset)
     report = result_to_dict(result)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        verdict = "合格" if report["passed"] else "不合格"
-        print(f"{report['status']}  {verdict}  成绩 {report['score']}")
+        verdict = report["status"] in ("passed", "failed")
+        print(_VERDICTS[report["status"]] + (f"  成绩 {report['score']}" if verdict else ""))
         for d in report["deductions"]:
             points = "不合格" if d["disqualify"] else f"-{d['points']}"
             print(f"  {d['t']:9.2f}s  {d['item'] or '-':<10} {d['rule']:<28} {d['code'] or '':<8} {points:>6}  {d['title']}")
@@ -194,7 +247,7 @@ def _rejudge(args) -> int:
         other = effective_ruleset(load_ruleset(args.rules), provinces)
     elif args.province:
         raise ValueError("--province applies to --rules; give the rule set file too")
-    engine = make_engine(args.database)
+    engine = make_engine(args.database, existing=True)
     try:
         report = rejudge(Records(session_factory(engine)), args.attempt, course, other).to_dict()
     finally:
@@ -207,14 +260,60 @@ def _rejudge(args) -> int:
 
 
 def _course_new(args) -> int:
-    from examroom.course_builder import VehicleSpec, build_course, write_course
+    from examroom.course_builder import Geometry, VehicleSpec, build_course, write_course
 
     spec = VehicleSpec(args.vehicle_class, args.vehicle_length, args.vehicle_width, kind=args.kind,
                        wheelbase=args.wheelbase, track=args.track)
-    data = build_course(spec, name=args.name, pile_layout=args.pile_layout)
+    geometry = Geometry(piles=args.piles, pile_spacing=args.pile_spacing, pile_edge_distance=args.pile_edge_distance,
+                        pole_radius=args.pole_radius, line_width=args.line_width, line_reference=args.line_reference)
+    data = build_course(spec, name=args.name, pile_layout=args.pile_layout, geometry=geometry)
     path = write_course(data, spec, args.output)
     print(f"{path}: {data['name']}, class {args.vehicle_class}, items {', '.join(i['id'] for i in data['items'])}")
+    if not args.no_route_check:
+        from scoring.course import parse_course
+        from scoring.rules import load_ruleset
+
+        course = parse_course(data)
+        if not _route_checks(course, load_ruleset(DEFAULT_RULES), warn=True):
+            print(f"examroom course: warning: {_pile_hint(course)}", file=sys.stderr)
     return 0
+
+
+def _pile_hint(course) -> str:
+    """What a surveyor can change when the slalom is too tight, with the values written."""
+    import math
+
+    from scoring.item_geometry import PileItem
+
+    for item in course.items.values():
+        if isinstance(item, PileItem) and len(item.poles) > 1:
+            spacing = math.dist(item.poles[0].position, item.poles[1].position)
+            edge = min(abs(line.side(item.poles[0].position)) for line in item.boundary_lines)
+            return (f"{item.id}: piles {spacing:.2f} m apart, {edge:.2f} m from the pile line to the boundary "
+                    f"lines; give a larger --pile-edge-distance or --pile-spacing (the file is written as it is)")
+    return "the file is written as it is"
+
+
+def _route_checks(course, ruleset, warn: bool) -> bool:
+    """Print the planner's verdict per exam vehicle; True when every checked vehicle has a clean route."""
+    from examroom.course_routes import check_routes
+
+    clean = True
+    for check in check_routes(course, ruleset):
+        if check.checked and not check.clean:
+            clean = False
+            if warn:
+                print(f"examroom course: warning: {check.line()}", file=sys.stderr)
+                continue
+        print(check.line())
+    return clean
+
+
+def _course_check(args) -> int:
+    from scoring.course import load_course
+    from scoring.rules import load_ruleset
+
+    return 0 if _route_checks(load_course(args.file), load_ruleset(args.rules), warn=False) else 1
 
 
 def _course_show(args) -> int:
@@ -277,7 +376,7 @@ def _replay(args) -> int:
     settings = load_settings(args.site)
     if settings.raw_capture_dir is None:
         raise ValueError(f"{args.site}: raw_capture_dir is not set, nothing was captured")
-    records = Records(session_factory(make_engine(settings.database_url)))
+    records = Records(session_factory(make_engine(settings.database_url, existing=True)))
     attempt = records.attempt(args.attempt)
     if attempt is None:
         raise ValueError(f"no attempt {args.attempt} in {settings.database_url}")

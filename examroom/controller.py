@@ -25,7 +25,9 @@ from examroom.observing import CourseInputTracker, CourseOrigin, pose_from_fix, 
 from examroom.records import Records
 from scoring.course import Course
 from scoring.judge import Judge
-from scoring.observations import Command, CommandAction, CourseSensor, Observation
+from scoring.observations import (
+    Command, CommandAction, CourseSensor, Observation, ObservationFormatError, TimeOrder, checked_line,
+)
 from scoring.report import deduction_to_dict, result_to_dict
 from scoring.rules import RuleSet, ruleset_to_dict
 
@@ -48,6 +50,7 @@ class LiveAttempt:
     finished: threading.Event = field(default_factory=threading.Event)
     final_status: AttemptStatus | None = None
     head: str | None = None  # hash of the last journal row written (None: none yet)
+    order: TimeOrder = field(default_factory=TimeOrder)  # the journal's time order, as the reader checks it
 
 
 def _who_and_why(actor: str, reason: str) -> None:
@@ -84,6 +87,10 @@ class Controller:
         self._running = threading.Event()
         self._last_flush = time.monotonic()
         self.unrouted_course_events = 0
+        # Readings the journal schema refuses (scoring.observations): never journaled, never judged.
+        self.refused_readings = 0
+        self.refused_by_device: dict[str, int] = {}  # device id -> readings refused (for device health)
+        self.last_refusal: dict[str, str] = {}  # device id -> why its last refused reading was refused
         # Called in the controller thread once an attempt's final status is stored (sealing,
         # the booking's next step); a failing listener is logged and never stops the course.
         self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
@@ -200,28 +207,45 @@ class Controller:
             if tracker is None:
                 return
             for obs in tracker.changes(reading):
-                self._route_course(obs)
+                self._route_course(obs, reading.device)
             return
         vehicle = self._device_vehicle.get(reading.device)
         if vehicle is None or vehicle not in self._live:
             return
         if isinstance(reading, GnssFix):
-            self._observe(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin))
+            self._observe_reading(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin), reading.device)
         elif isinstance(reading, SignalFrame):
-            self._observe(self._live[vehicle], signals_from_frame(reading, vehicle))
+            self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle), reading.device)
 
-    def _route_course(self, obs: CourseSensor) -> None:
+    def _observe_reading(self, live: LiveAttempt, obs: Observation, device: str) -> None:
+        """A device's observation: one the journal schema refuses is counted and logged, not judged."""
+        try:
+            self._observe(live, obs)
+        except ObservationFormatError as exc:
+            self.refused_readings += 1
+            self.refused_by_device[device] = self.refused_by_device.get(device, 0) + 1
+            self.last_refusal[device] = str(exc)
+            # One line per refusal would flood the log at 20 Hz: the first and every 100th.
+            if self.refused_readings % 100 == 1:
+                log.warning("controller: attempt %d: refused reading (%d so far): %s",
+                            live.attempt_id, self.refused_readings, exc)
+
+    def _route_course(self, obs: CourseSensor, device: str) -> None:
         """Give a course-sensor change to the attempt whose vehicle is in that item."""
         item_id = obs.element.split(".", 1)[0]
         for live in self._live.values():
             if live.judge.snapshot().current_item == item_id:
                 routed = CourseSensor(t=obs.t, utc=obs.utc, element=obs.element, active=obs.active,
                                       vehicle=live.vehicle)
-                self._observe(live, routed)
+                self._observe_reading(live, routed, device)
                 return
         self.unrouted_course_events += 1
 
     def _observe(self, live: LiveAttempt, obs: Observation) -> None:
+        # The same schema and time order `examroom judge` applies when it reads the journal back:
+        # what it would refuse is refused here (ObservationFormatError), before the journal.
+        checked_line(obs)
+        live.order.check(obs)
         live.seq += 1
         live.pending.append((live.seq, obs))
         events = live.judge.feed(obs)
@@ -286,6 +310,9 @@ class Controller:
         if self.begin_guard is not None:
             self.begin_guard(vehicle_id)
         mono, utc = self.clock.now()
+        start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",
+                        vehicle_class=vehicle.vehicle_class, vehicle_model=vehicle.model)
+        checked_line(start)  # a start the journal would refuse checks no one in
         judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
                       vehicle=vehicle_id)
         # The effective rule set (version + overrides) and the course file are stored with the
@@ -298,8 +325,6 @@ class Controller:
         live = LiveAttempt(attempt_id=attempt_id, vehicle=vehicle_id, judge=judge, candidate=candidate_name)
         self._live[vehicle_id] = live
         self._notify("started", attempt_id, vehicle_id)
-        start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",
-                        vehicle_class=vehicle.vehicle_class, vehicle_model=vehicle.model)
         self._publish(live, {"type": "started"})
         self._observe(live, start)
         return attempt_id

@@ -29,6 +29,10 @@ WHITE, LINE, ZONE, POLE, DECK, BAY, ENTRY, EXIT, TEXT = (
     (255, 255, 255), (40, 40, 40), (205, 205, 205), (30, 30, 200), (60, 120, 200), (200, 235, 200),
     (40, 160, 40), (40, 40, 200), (20, 20, 20))  # BGR
 MARGIN_M = 4.0
+# The largest drawing made (pixels a side): 20 000 px is 60 MB of image at 3 bytes a pixel per row
+# of 1000; a larger request is a scale or a course file gone wrong, refused before allocating.
+MAX_SIDE_PX = 20_000
+MAX_SCALE = 1000.0  # px per metre
 
 
 class DrawingError(ValueError):
@@ -46,8 +50,12 @@ class _Canvas:
             raise DrawingError(f"course {course.name} has no items to draw")
         self.x0, self.y1 = min(xs) - MARGIN_M, max(ys) + MARGIN_M
         self.scale = scale
-        width = int(math.ceil((max(xs) - min(xs) + 2 * MARGIN_M) * scale))
-        height = int(math.ceil((max(ys) - min(ys) + 2 * MARGIN_M) * scale)) + 40
+        span_x, span_y = max(xs) - min(xs) + 2 * MARGIN_M, max(ys) - min(ys) + 2 * MARGIN_M
+        if max(span_x, span_y) * scale > MAX_SIDE_PX:
+            raise DrawingError(f"course {course.name} spans {span_x:.0f} × {span_y:.0f} m: at {scale:g} px/m the "
+                               f"drawing would exceed {MAX_SIDE_PX} px a side; give a smaller --scale")
+        width = int(math.ceil(span_x * scale))
+        height = int(math.ceil(span_y * scale)) + 40
         self.image = np.full((height, width, 3), WHITE, dtype=np.uint8)
         self.labels: list[tuple[tuple[int, int], str, int]] = []
 
@@ -183,8 +191,8 @@ def _draw_item(canvas: _Canvas, item: Item) -> None:
 
 def draw_course(course: Course, path: str | Path, scale: float = 30.0) -> Path:
     """Write the course as a PNG; returns the path."""
-    if not scale > 0:
-        raise DrawingError(f"--scale: must be positive, got {scale}")
+    if not 0 < scale <= MAX_SCALE:  # NaN fails this too
+        raise DrawingError(f"--scale: must be greater than 0 and at most {MAX_SCALE:g} px/m, got {scale}")
     canvas = _Canvas(course, scale)
     for item in course.items.values():
         _draw_item(canvas, item)

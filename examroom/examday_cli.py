@@ -79,7 +79,7 @@ def _utc(text: str) -> datetime:
 def _sessions(url: str, migrate: bool):
     from examroom.database import make_engine, session_factory, upgrade
 
-    engine = make_engine(url)
+    engine = make_engine(url, existing=not migrate)  # a command that only reads never makes a new file
     if migrate:
         upgrade(engine)
     return session_factory(engine)

@@ -9,7 +9,11 @@ takes the supervisor and system commands (start, stop, device fault, manual
 judgements) from the journal, since no device sent them, and judges the lot.
 
 Course-sensor changes go to the judge only while its current item is the
-element's item, which is what the controller's routing did live.
+element's item, which is what the controller's routing did live. A device
+observation the journal schema refuses (a NaN, a position 1000 km away, a time
+going backwards: :func:`scoring.observations.checked_line` and
+:class:`~scoring.observations.TimeOrder`) is skipped, as the controller refused
+it live.
 
 Observations are judged in the order their bytes arrived, as the controller
 got them live, each with its own stamp: a GNSS fix carries its receiver
@@ -31,7 +35,9 @@ from examroom.observing import CourseInputTracker, CourseOrigin, pose_from_fix, 
 from examroom.settings import SiteSettings
 from scoring.course import Course
 from scoring.judge import judge_for_start
-from scoring.observations import Command, CommandAction, CourseSensor, Observation, read_jsonl
+from scoring.observations import (
+    Command, CommandAction, CourseSensor, Observation, ObservationFormatError, TimeOrder, checked_line, read_jsonl,
+)
 from scoring.events import AttemptResult
 from scoring.rules import RuleSet
 
@@ -41,6 +47,7 @@ class Replayed:
     observations: list[Observation]  # what the judge was fed, in order
     result: AttemptResult
     readings: dict[str, int]  # device -> readings its bytes gave
+    refused: int = 0  # device observations the journal schema refused (as the controller did live)
 
 
 def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: SiteSettings,
@@ -84,6 +91,9 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
     judge = judge_for_start(course, ruleset, start)
     fed: list[Observation] = [start]
     judge.feed(start)
+    order = TimeOrder()
+    order.check(start)
+    refused = 0
     for _, _, obs in timeline:
         if obs is start or (obs.t < from_t and not isinstance(obs, Command)):
             continue  # the preroll before the start: the live judge never saw it either
@@ -91,11 +101,17 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
             if judge.snapshot().current_item != obs.element.split(".", 1)[0]:
                 continue
             obs = CourseSensor(t=obs.t, utc=obs.utc, element=obs.element, active=obs.active, vehicle=vehicle)
+        try:
+            checked_line(obs)
+            order.check(obs)
+        except ObservationFormatError:
+            refused += 1  # the live controller refused it: never journaled, never judged
+            continue
         fed.append(obs)
         judge.feed(obs)
         if judge.status.ended:
             break
-    return Replayed(observations=fed, result=judge.result(), readings=counts)
+    return Replayed(observations=fed, result=judge.result(), readings=counts, refused=refused)
 
 
 def compare(stored: dict, replayed: AttemptResult) -> list[str]:

@@ -6,10 +6,11 @@ port or a missing model id is found before the exam day, not during it.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from scoring.fields import MISSING, Fields, read_toml
 
 PARITIES = {"N", "E", "O", "M", "S"}
 EPOCH_ENDS = ("auto", "GGA", "RMC", "VTG", "HDT")
@@ -82,17 +83,26 @@ class SiteSettings:
 def load_settings(path: str | Path) -> SiteSettings:
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read_toml(path)
     except FileNotFoundError:
         raise SettingsError(f"{path}: no such settings file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    return parse_settings(data, base=path.parent)
+    except ValueError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+    try:
+        return parse_settings(data, base=path.parent)
+    except SettingsError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
 
 
 def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings:
     reader = _Reader(data, "")
     database_url = reader.text("database_url")
+    from examroom.database import DatabaseURLError, database_url as check_database_url  # SQLAlchemy: on use
+
+    try:  # a database examroom cannot use is found here; a SQLite folder where the course opens it
+        check_database_url(database_url, folder=False)
+    except DatabaseURLError as exc:
+        raise SettingsError(f"database_url: {exc}") from None
     vehicles = [_vehicle(_Reader(v, f"vehicles[{i}]")) for i, v in enumerate(reader.list("vehicles", []))]
     boards = [_board(_Reader(b, f"course_boards[{i}]")) for i, b in enumerate(reader.list("course_boards", []))]
     _unique([v.id for v in vehicles], "vehicles", "id")
@@ -255,66 +265,40 @@ def _unique(values: list[str], path: str, name: str) -> None:
         seen.add(value)
 
 
-_MISSING = object()
+_MISSING = MISSING
 
 
-class _Reader:
-    """Reads typed fields from one TOML table and remembers which were used."""
+class _Reader(Fields):
+    """One table of a site file, read by the configuration files' one strict reader (scoring.fields)."""
 
     def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, dict):
-            raise SettingsError(f"{path or 'settings'}: must be a table")
-        self.data, self.path, self.used = data, path, set()
-
-    def _get(self, key: str, default: Any, kinds: tuple[type, ...], what: str) -> Any:
-        self.used.add(key)
-        where = f"{self.path}.{key}" if self.path else key
-        if key not in self.data:
-            if default is _MISSING:
-                raise SettingsError(f"{where}: missing")
-            return default
-        value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            raise SettingsError(f"{where}: must be {what}, got {value!r}")
-        return value
+        super().__init__(data, path, SettingsError)
 
     def text(self, key: str, default: Any = _MISSING) -> str:
-        value = self._get(key, default, (str,), "text")
+        value = self.string(key) if default is _MISSING else self.string(key, default)
+        if value is default:
+            return value
         if not value.strip():
-            raise SettingsError(f"{self.path}.{key}: must not be empty")
+            raise self.fail("must not be empty", key)
         return value
 
     def optional_text(self, key: str) -> str | None:
-        return self.text(key) if key in self.data else self._get(key, None, (str,), "text")
-
-    def boolean(self, key: str, default: Any = _MISSING) -> bool:
-        self.used.add(key)
-        value = self.data.get(key, default)
-        if value is _MISSING:
-            raise SettingsError(f"{self.path}.{key}: missing")
-        if not isinstance(value, bool):
-            raise SettingsError(f"{self.path}.{key}: must be true or false, got {value!r}")
-        return value
+        return self.text(key) if key in self.data else self.string(key, None)
 
     def integer(self, key: str, default: Any = _MISSING, low: int | None = None, high: int | None = None) -> int:
-        return self._range(key, self._get(key, default, (int,), "a whole number"), low, high)
+        return super().integer(key, default, minimum=low, maximum=high)
 
     def number(self, key: str, default: Any = _MISSING, low: float | None = None, high: float | None = None) -> float:
-        return float(self._range(key, self._get(key, default, (int, float), "a number"), low, high))
+        return super().number(key, default, minimum=low, maximum=high)
 
     def list(self, key: str, default: Any = _MISSING) -> list:
-        return self._get(key, default, (list,), "a list")
-
-    def table(self, key: str, default: Any = _MISSING) -> dict:
-        return self._get(key, default, (dict,), "a table")
-
-    def _range(self, key: str, value, low, high):
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise SettingsError(f"{self.path}.{key}: must be between {low} and {high}, got {value}")
+        value = self.raw(key, default)
+        if not isinstance(value, list):
+            raise self.fail(f"expected an array, got {type(value).__name__}", key)
         return value
 
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            where = self.path or "settings"
-            raise SettingsError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    def table(self, key: str, default: Any = _MISSING) -> dict:
+        value = self.raw(key, default)
+        if value is not None and not isinstance(value, dict):
+            raise self.fail(f"expected a table, got {type(value).__name__}", key)
+        return value

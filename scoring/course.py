@@ -9,7 +9,6 @@ builds a course from already-parsed data. A broken file raises
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from shapely.geometry import Point, Polygon
 
 from . import bay_layouts, layouts, small_car_layouts
-from .fields import Fields
+from .fields import COURSE_EXTENT, Fields, read_toml
 from .geometry import REFERENCES, Line, Vec, forward
 from .item_geometry import (
     CROSSING_PATTERNS,
@@ -35,6 +34,18 @@ from .rules import Overrides
 from .vehicle import VEHICLE_CLASSES, WHEELS_BY_KIND, VehicleError, VehicleModel, build_vehicle
 
 DEFAULT_LINE_WIDTH = 0.15  # research.md §3.5: markings are 10 or 15 cm wide
+
+# Plausibility limits of a course file's sizes (m): past them a number is a slip, never a course.
+# The five small vehicles are under 6 m long and 2.5 m wide; tractors with an implement stay
+# under these limits too.
+VEHICLE_LENGTH_MAX = 20.0
+VEHICLE_WIDTH_MAX = 5.0
+VEHICLE_EXTENT = 20.0  # antenna, outline and wheel points from the vehicle's reference point
+LINE_WIDTH_MAX = 1.0  # painted lines are 10-20 cm
+POLE_RADIUS_MAX = 1.0
+ITEM_SIZE_MAX = 500.0  # any length, width or distance of one generated item
+PILES_MAX = 50
+ALTITUDE_RANGE = (-500.0, 9000.0)
 # domain/README.md: the items of each class in this order (C4/D/E/F: pile, hill, bridge;
 # C3/M: 倒车入库, 坡道, 侧方停车, 曲线行驶, 直角转弯; tractors: the field course).
 DEFAULT_ORDER = ("reverse", "pile", "hill", "parallel", "curve", "angle", "bridge", "field")
@@ -88,19 +99,19 @@ def _read_vehicle(table: Fields) -> VehicleModel:
     wheels = None
     if table.has("wheels"):
         wheel_table = table.table("wheels")
-        wheels = {name: wheel_table.point(name) for name in wheel_table.keys()}
-    outline = table.points("outline", 3) if table.has("outline") else None
+        wheels = {name: wheel_table.point(name, extent=VEHICLE_EXTENT) for name in wheel_table.keys()}
+    outline = table.points("outline", 3, extent=VEHICLE_EXTENT) if table.has("outline") else None
     try:
         model = build_vehicle(
             id=table.string("id"),
             vehicle_class=table.string("class", choices=VEHICLE_CLASSES),
             kind=kind,
-            length=table.number("length", positive=True),
-            width=table.number("width", positive=True),
-            wheelbase=table.number("wheelbase", positive=True),
-            track=table.number("track", default=0.0, minimum=0.0),
-            rear_overhang=table.number("rear_overhang", default=None, minimum=0.0),
-            antenna=table.point("antenna", default=[0.0, 0.0]),
+            length=table.number("length", positive=True, maximum=VEHICLE_LENGTH_MAX),
+            width=table.number("width", positive=True, maximum=VEHICLE_WIDTH_MAX),
+            wheelbase=table.number("wheelbase", positive=True, maximum=VEHICLE_LENGTH_MAX),
+            track=table.number("track", default=0.0, minimum=0.0, maximum=VEHICLE_WIDTH_MAX),
+            rear_overhang=table.number("rear_overhang", default=None, minimum=0.0, maximum=VEHICLE_LENGTH_MAX),
+            antenna=table.point("antenna", default=[0.0, 0.0], extent=VEHICLE_EXTENT),
             outline=outline,
             wheels=wheels,
         )
@@ -112,7 +123,7 @@ def _read_vehicle(table: Fields) -> VehicleModel:
 
 class _LineDefaults:
     def __init__(self, table: Fields) -> None:
-        self.width = table.number("line_width", default=DEFAULT_LINE_WIDTH, positive=True)
+        self.width = table.number("line_width", default=DEFAULT_LINE_WIDTH, positive=True, maximum=LINE_WIDTH_MAX)
         self.reference = table.string("line_reference", default="centre", choices=REFERENCES)
 
 
@@ -125,7 +136,7 @@ def _line_from(entry: Fields, name: str, defaults: _LineDefaults) -> Line:
     line = Line(
         name,
         entry.points("points", 2),
-        entry.number("width", default=defaults.width, positive=True),
+        entry.number("width", default=defaults.width, positive=True, maximum=LINE_WIDTH_MAX),
         entry.string("reference", default=defaults.reference, choices=REFERENCES),
     )
     entry.done()
@@ -157,7 +168,7 @@ def _polygon(table: Fields, key: str, what: str = "points") -> Polygon:
 
 def _surveyed_common(table: Fields, item_id: str, item_type: str, classes: tuple[str, ...],
                      defaults: _LineDefaults) -> dict[str, Any]:
-    heading = table.number("heading")
+    heading = table.number("heading", minimum=-360.0, maximum=360.0)
     zone = _polygon(table, "zone")
     entry = _read_line(table, "entry", defaults, (0.0, 0.0))
     entry = entry.oriented_towards(_ahead(entry, heading))
@@ -170,7 +181,7 @@ def _surveyed_common(table: Fields, item_id: str, item_type: str, classes: tuple
 def _surveyed_pile(table: Fields, common: dict[str, Any], defaults: _LineDefaults) -> PileItem:
     item_id = common["id"]
     positions = table.points("piles", 2, "piles")
-    radius = table.number("pole_radius", default=layouts.POLE_RADIUS, positive=True)
+    radius = table.number("pole_radius", default=layouts.POLE_RADIUS, positive=True, maximum=POLE_RADIUS_MAX)
     first = table.string("first_side", default="left", choices=SIDES)
     alternate = ("left", "right") if first == "left" else ("right", "left")
     sides = table.strings("sides", default=[alternate[i % 2] for i in range(len(positions))], choices=SIDES)
@@ -222,7 +233,9 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
         raise table.fail(f"no exam vehicle {model_id!r} in vehicles", "vehicle")
     vehicle = vehicles[model_id]
     place_table = table.table("placement")
-    place = layouts.Placement(place_table.number("x"), place_table.number("y"), place_table.number("heading"))
+    place = layouts.Placement(place_table.number("x", minimum=-COURSE_EXTENT, maximum=COURSE_EXTENT),
+                              place_table.number("y", minimum=-COURSE_EXTENT, maximum=COURSE_EXTENT),
+                              place_table.number("heading", minimum=-360.0, maximum=360.0))
     place_table.done()
     options: dict[str, Any] = {}
     layout = table.string("layout", default="slalom", choices=PILE_LAYOUTS) if item_type == "pile" else None
@@ -231,7 +244,7 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
         if not table.has(key):
             continue
         if key == "piles":
-            options[key] = table.integer(key, minimum=None)
+            options[key] = table.integer(key, minimum=None, maximum=PILES_MAX)
             if options[key] < 2:
                 raise table.fail(f"need at least 2 piles, got {options[key]}", key)
         elif key == "first_side":
@@ -249,7 +262,7 @@ def _generated(table: Fields, item_id: str, item_type: str, classes: tuple[str, 
         elif key == "deck_sensors":
             options[key] = table.boolean(key)
         else:
-            options[key] = table.number(key, positive=True)
+            options[key] = table.number(key, positive=True, maximum=ITEM_SIZE_MAX)
     if item_type == "bridge" and vehicle.kind != "two_wheeler" and vehicle.track <= 0:
         raise table.fail(f"vehicle {model_id} needs a track to lay out two decks", "vehicle")
     style = layouts.LineStyle(defaults.width, defaults.reference)
@@ -341,14 +354,10 @@ def parse_course(data: dict[str, Any]) -> Course:
     name = root.string("name")
     origin_table = root.table("origin")
     origin = Origin(
-        latitude=origin_table.number("latitude"),
-        longitude=origin_table.number("longitude"),
-        altitude=origin_table.number("altitude", default=0.0),
+        latitude=origin_table.number("latitude", minimum=-90.0, maximum=90.0),
+        longitude=origin_table.number("longitude", minimum=-180.0, maximum=180.0),
+        altitude=origin_table.number("altitude", default=0.0, minimum=ALTITUDE_RANGE[0], maximum=ALTITUDE_RANGE[1]),
     )
-    if not -90 <= origin.latitude <= 90:
-        raise origin_table.fail(f"must be within ±90, got {origin.latitude}", "latitude")
-    if not -180 <= origin.longitude <= 180:
-        raise origin_table.fail(f"must be within ±180, got {origin.longitude}", "longitude")
     origin_table.done()
     vehicles: dict[str, VehicleModel] = {}
     for entry in root.tables("vehicles"):
@@ -378,9 +387,9 @@ def load_course(path: str | Path) -> Course:
     """Load and validate a course TOML file."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"{path.name}: not valid TOML: {exc}") from exc
+        data = read_toml(path)
+    except ValueError as exc:
+        raise CourseError(f"{path.name}: {exc}") from None
     try:
         return parse_course(data)
     except CourseError as exc:

@@ -4,15 +4,84 @@ Both the course file and the rule set are read through :class:`Fields`, so a
 broken file always fails the same way: ``items[2].piles: need at least 2
 piles, got 1``. Unknown keys are errors too (a misspelt key silently falling
 back to a default is how a course ends up judged with the wrong geometry).
+
+Every number read here is finite and within a range that the message names
+(:func:`number_problem`): NaN and infinities are refused (they compare false
+with every limit, so a NaN time-out would silently switch a check off), and a
+number with no range of its own is still refused beyond :data:`MAGNITUDE`. The
+site settings and the video settings check their numbers with the same
+function.
 """
 
 from __future__ import annotations
 
+import math
+import tomllib
+from pathlib import Path
 from typing import Any, Callable
 
 from .geometry import Vec
 
 _MISSING = object()
+MISSING = _MISSING  # "no default": the field is required (for readers built on Fields)
+
+# Any number in a configuration file is within this magnitude unless its field says less: past it,
+# a number is a typing slip or a hostile file (a 1e9 m course would make drawings of terabytes).
+MAGNITUDE = 1e6
+# Course-frame coordinates (m), either way of the course origin: a county course is under 1 km.
+COURSE_EXTENT = 10_000.0
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a table; ValueError "not UTF-8 text" or "not valid TOML" (the loaders add the file).
+
+    Every configuration reader (course, rule set, override, site) reads its file here, so a file
+    that is not text fails the same way everywhere. FileNotFoundError passes through.
+    """
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError("not valid TOML: nested too deeply") from None
+
+
+def _text(number: float) -> str:
+    return f"{number:g}"
+
+
+def allowed_range(minimum: float | None = None, maximum: float | None = None, positive: bool = False) -> str:
+    """The allowed range in words, as messages give it."""
+    low = -MAGNITUDE if minimum is None and not positive else minimum
+    high = MAGNITUDE if maximum is None else maximum
+    if positive and (low is None or low <= 0):
+        return f"greater than 0 and at most {_text(high)}"
+    return f"between {_text(low)} and {_text(high)}"
+
+
+def number_problem(value: Any, minimum: float | None = None, maximum: float | None = None,
+                   positive: bool = False) -> str | None:
+    """What is wrong with ``value`` as a number in range (None: nothing); the words name the range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"expected a number, got {_type_name(value)}"
+    low = -MAGNITUDE if minimum is None and not positive else minimum
+    high = MAGNITUDE if maximum is None else maximum
+    finite = isinstance(value, int) or math.isfinite(value)
+    in_range = finite and (low is None or value >= low) and value <= high and (not positive or value > 0)
+    if in_range:
+        return None
+    if not finite:
+        return f"must be a finite number {allowed_range(minimum, maximum, positive)}, got {value}"
+    shown = str(value)
+    if len(shown) > 24:
+        shown = f"{shown[:12]}… ({len(shown)} digits)"
+    return f"must be {allowed_range(minimum, maximum, positive)}, got {shown}"
+
 
 
 def _type_name(value: Any) -> str:
@@ -69,28 +138,27 @@ class Fields:
         return value
 
     def number(self, key: str, default: Any = _MISSING, minimum: float | None = None,
-               positive: bool = False) -> float:
+               positive: bool = False, maximum: float | None = None) -> float:
         value = self.raw(key, default)
         if value is default and default is not _MISSING and default is None:
             return value
-        return self.check_number(value, key, minimum, positive)
+        return self.check_number(value, key, minimum, positive, maximum)
 
     def check_number(self, value: Any, key: str | int, minimum: float | None = None,
-                     positive: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(f"expected a number, got {_type_name(value)}", key)
-        if positive and value <= 0:
-            raise self.fail(f"must be positive, got {value}", key)
-        if minimum is not None and value < minimum:
-            raise self.fail(f"must be at least {minimum}, got {value}", key)
+                     positive: bool = False, maximum: float | None = None) -> float:
+        problem = number_problem(value, minimum, maximum, positive)
+        if problem is not None:
+            raise self.fail(problem, key)
         return float(value)
 
-    def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None) -> int:
+    def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None,
+                maximum: int | None = None) -> int:
         value = self.raw(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(f"expected an integer, got {_type_name(value)}", key)
-        if minimum is not None and value < minimum:
-            raise self.fail(f"must be at least {minimum}, got {value}", key)
+        problem = number_problem(value, minimum, maximum)
+        if problem is not None:
+            raise self.fail(problem.replace("a finite number", "an integer"), key)
         return value
 
     def strings(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
@@ -104,22 +172,24 @@ class Fields:
                 raise self.fail(f"unknown value {entry!r} (expected one of: {', '.join(choices)})", f"{key}[{i}]")
         return tuple(value)
 
-    def point(self, key: str, default: Any = _MISSING) -> Vec:
+    def point(self, key: str, default: Any = _MISSING, extent: float = COURSE_EXTENT) -> Vec:
         value = self.raw(key, default)
-        return self.check_point(value, key)
+        return self.check_point(value, key, extent)
 
-    def check_point(self, value: Any, key: str) -> Vec:
+    def check_point(self, value: Any, key: str, extent: float = COURSE_EXTENT) -> Vec:
+        """A point [x, y]; each coordinate within ±``extent`` (course-frame metres by default)."""
         if not isinstance(value, list) or len(value) != 2:
             raise self.fail("expected a point [x, y]", key)
-        return (self.check_number(value[0], f"{key}[0]"), self.check_number(value[1], f"{key}[1]"))
+        return (self.check_number(value[0], f"{key}[0]", minimum=-extent, maximum=extent),
+                self.check_number(value[1], f"{key}[1]", minimum=-extent, maximum=extent))
 
-    def points(self, key: str, minimum: int, what: str = "points") -> tuple[Vec, ...]:
+    def points(self, key: str, minimum: int, what: str = "points", extent: float = COURSE_EXTENT) -> tuple[Vec, ...]:
         value = self.raw(key)
         if not isinstance(value, list):
             raise self.fail(f"expected an array of points, got {_type_name(value)}", key)
         if len(value) < minimum:
             raise self.fail(f"need at least {minimum} {what}, got {len(value)}", key)
-        return tuple(self.check_point(p, f"{key}[{i}]") for i, p in enumerate(value))
+        return tuple(self.check_point(p, f"{key}[{i}]", extent) for i, p in enumerate(value))
 
     def table(self, key: str, default: Any = _MISSING) -> "Fields":
         value = self.raw(key, {} if default is not _MISSING else _MISSING)

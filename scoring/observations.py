@@ -19,9 +19,34 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
+import re
+import typing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Iterator, Union
+from typing import Annotated, Iterable, Iterator, Union
+
+import msgspec
+from msgspec import Meta
+
+# --- the schema's field types ---------------------------------------------------------------
+# One schema for every journal line, read back or live: these types annotate the dataclasses
+# below, and the reader (msgspec, one C pass per line) enforces them — JSON types exactly (a
+# string is never a boolean or a number, a float is never an int), ranges, enums, required
+# fields, no unknown field. The bounds are plausibility limits of the data, not judging
+# thresholds: a value outside them is a broken device or a broken file, never a reading.
+# Non-finite numbers fail every bound (NaN compares false), so no field takes NaN or ±inf.
+Seconds = Annotated[float, Meta(ge=-1e9, le=1e9)]  # monotonic clock: ±31 years from its origin
+Utc = Annotated[datetime, Meta(tz=True)]
+Metres = Annotated[float, Meta(ge=-1e5, le=1e5)]  # course frame: 100 km either way of the origin
+Degrees = Annotated[float, Meta(ge=0.0, le=360.0)]  # heading, clockwise from north
+Speed = Annotated[float, Meta(ge=0.0, le=100.0)]  # m/s: 360 km/h is no exam vehicle
+Roll = Annotated[float, Meta(ge=-90.0, le=90.0)]  # degrees: lying on its side
+Satellites = Annotated[int, Meta(ge=0, le=255)]
+Dilution = Annotated[float, Meta(ge=0.0, le=100.0)]  # HDOP (99.9 is a receiver's "unknown")
+Age = Annotated[float, Meta(ge=0.0, le=86400.0)]  # seconds since the last RTK correction
+Ident = Annotated[str, Meta(min_length=1, max_length=100)]  # vehicle, element, rule, model ids
+Words = Annotated[str, Meta(max_length=2000)]  # who and why, in a supervisor's words
 
 
 class FixQuality(str, enum.Enum):
@@ -52,17 +77,17 @@ class Gear(str, enum.Enum):
 class Pose:
     """Vehicle pose from the GNSS receiver (antenna position, course frame)."""
 
-    t: float
-    utc: datetime
-    vehicle: str
-    x: float
-    y: float
-    heading: float | None  # degrees clockwise from north; None when unknown
-    speed: float  # metres per second, never negative
+    t: Seconds
+    utc: Utc
+    vehicle: Ident
+    x: Metres
+    y: Metres
+    heading: Degrees | None  # degrees clockwise from north; None when unknown
+    speed: Speed  # metres per second, never negative
     fix: FixQuality
-    satellites: int | None = None
-    hdop: float | None = None
-    correction_age: float | None = None  # seconds since the last RTK correction
+    satellites: Satellites | None = None
+    hdop: Dilution | None = None
+    correction_age: Age | None = None  # seconds since the last RTK correction
     kind: str = field(default="pose", init=False)
 
 
@@ -75,9 +100,9 @@ class Signals:
     apply rules that need it.
     """
 
-    t: float
-    utc: datetime
-    vehicle: str
+    t: Seconds
+    utc: Utc
+    vehicle: Ident
     ignition: bool
     engine: bool  # engine running
     starter: bool  # starter switch held
@@ -89,7 +114,7 @@ class Signals:
     right_footpeg: bool | None = None
     left_turn: bool | None = None
     right_turn: bool | None = None
-    roll: float | None = None  # degrees, right side down positive
+    roll: Roll | None = None  # degrees, right side down positive
     kind: str = field(default="signals", init=False)
 
 
@@ -102,11 +127,11 @@ class CourseSensor:
     routed the event to (the one inside that item), or None if unrouted.
     """
 
-    t: float
-    utc: datetime
-    element: str
+    t: Seconds
+    utc: Utc
+    element: Ident
     active: bool
-    vehicle: str | None = None
+    vehicle: Ident | None = None
     kind: str = field(default="course", init=False)
 
 
@@ -122,24 +147,23 @@ class CommandAction(str, enum.Enum):
 class Command:
     """A supervisor or system command, journaled with who and why."""
 
-    t: float
-    utc: datetime
-    vehicle: str
+    t: Seconds
+    utc: Utc
+    vehicle: Ident
     action: CommandAction
-    actor: str = "system"
-    reason: str = ""
-    rule: str | None = None  # for manual_fail: the rule id applied
+    actor: Words = "system"
+    reason: Words = ""
+    rule: Ident | None = None  # for manual_fail: the rule id applied
     # For start: what is examined. The model id names a vehicle in the course file,
     # so a journal is judged again with the same outline and antenna offset.
-    vehicle_class: str | None = None
-    vehicle_model: str | None = None
+    vehicle_class: Ident | None = None
+    vehicle_model: Ident | None = None
     kind: str = field(default="command", init=False)
 
 
 Observation = Union[Pose, Signals, CourseSensor, Command]
 
 _KINDS: dict[str, type] = {"pose": Pose, "signals": Signals, "course": CourseSensor, "command": Command}
-_ENUM_FIELDS = {"fix": FixQuality, "gear": Gear, "action": CommandAction}
 
 
 class ObservationFormatError(ValueError):
@@ -165,6 +189,8 @@ def to_dict(obs: Observation) -> dict:
             continue
         value = getattr(obs, f.name)
         if isinstance(value, datetime):
+            if value.tzinfo is None:  # local or UTC? A journal never guesses.
+                raise ObservationFormatError(f"{obs.kind}: field {f.name!r}: a time without a zone")
             value = utc_text(value)
         elif isinstance(value, enum.Enum):
             value = value.value
@@ -172,56 +198,159 @@ def to_dict(obs: Observation) -> dict:
     return out
 
 
-def from_dict(data: dict) -> Observation:
-    kind = data.get("kind")
-    cls = _KINDS.get(kind)
-    if cls is None:
-        raise ObservationFormatError(f"unknown kind {kind!r}")
-    names = {f.name: f for f in dataclasses.fields(cls) if f.name != "kind"}
-    unknown = set(data) - set(names) - {"kind"}
-    if unknown:
-        raise ObservationFormatError(f"{kind}: unknown field(s) {sorted(unknown)}")
-    args = {}
-    for name, f in names.items():
-        if name not in data:
-            if f.default is dataclasses.MISSING:
-                raise ObservationFormatError(f"{kind}: missing field {name!r}")
-            continue
-        value = data[name]
-        try:
-            if name == "utc":
-                value = parse_utc(value)
-            elif name in _ENUM_FIELDS:
-                value = _ENUM_FIELDS[name](value)
-        except (ValueError, TypeError) as exc:
-            raise ObservationFormatError(f"{kind}: field {name!r}: {exc}") from exc
-        args[name] = value
-    return cls(**args)
-
-
 def to_json(obs: Observation) -> str:
     return json.dumps(to_dict(obs), ensure_ascii=False, separators=(",", ":"))
 
 
-def from_json(line: str) -> Observation:
+# --- reading lines: the schema above, compiled once ------------------------------------------
+
+def _line_type(cls: type) -> type:
+    """The msgspec form of an observation class: its fields and their annotated types, tagged by kind."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        fields.append((f.name, hints[f.name]) if f.default is dataclasses.MISSING
+                      else (f.name, hints[f.name], f.default))
+    return msgspec.defstruct(f"{cls.__name__}Line", fields, tag_field="kind", tag=cls.__dataclass_fields__["kind"].default,
+                             forbid_unknown_fields=True)
+
+
+_LINE_TYPES: dict[type, type] = {_line_type(cls): cls for cls in _KINDS.values()}
+_DECODER = msgspec.json.Decoder(Union[tuple(_LINE_TYPES)])  # type: ignore[valid-type]
+_AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_NAMED = re.compile(r"`([^`]*)`")
+
+
+def from_json(line: str | bytes) -> Observation:
+    """One journal line as an observation; a line the schema refuses raises, naming the field."""
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ObservationFormatError(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ObservationFormatError("a line must be a JSON object")
-    return from_dict(data)
+        decoded = _DECODER.decode(line)
+    except msgspec.ValidationError as exc:
+        raise ObservationFormatError(_explain(line, str(exc))) from None
+    except msgspec.DecodeError as exc:
+        raise ObservationFormatError(_malformed(line, exc)) from None
+    except RecursionError:
+        raise ObservationFormatError("not JSON: nested too deeply") from None
+    except UnicodeError as exc:
+        raise ObservationFormatError(f"not UTF-8 text: {exc.reason}") from None
+    values = msgspec.structs.astuple(decoded)
+    utc = values[1]
+    if utc.tzinfo is not timezone.utc:  # an offset other than Z: the same instant, kept in UTC
+        values = (values[0], utc.astimezone(timezone.utc), *values[2:])
+    return _LINE_TYPES[type(decoded)](*values)
 
 
-def read_jsonl(lines: Iterable[str], source: str = "<stream>") -> Iterator[Observation]:
-    """Parse JSON Lines; blank lines are skipped, a bad line raises with its number."""
+def from_dict(data: dict) -> Observation:
+    """An observation from its JSON-ready form, checked as a journal line is."""
+    try:
+        line = json.dumps(data, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ObservationFormatError(f"not JSON data: {exc}") from None
+    return from_json(line)
+
+
+def checked_line(obs: Observation) -> str:
+    """The journal line of ``obs``, refused (ObservationFormatError) exactly as the reader would refuse it.
+
+    The live path calls this before it journals or judges an observation, so a reading that
+    ``examroom judge`` would refuse on the way back is refused on the way in.
+    """
+    try:
+        line = to_json(obs)
+    except ObservationFormatError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ObservationFormatError(f"{getattr(obs, 'kind', '?')}: not JSON data: {exc}") from None
+    from_json(line)
+    return line
+
+
+_KIND_FIELD = re.compile(r'"kind"\s*:\s*"([^"\\]*)"')
+
+
+def _kind_of(line: str | bytes) -> str | None:
+    """The kind a line names, if it is a known one (for messages only: the slow path)."""
+    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+    match = _KIND_FIELD.search(text)
+    return match.group(1) if match and match.group(1) in _KINDS else None
+
+
+def _explain(line: str | bytes, message: str) -> str:
+    """msgspec's validation message as one line naming the kind and the field."""
+    match = _AT.match(message)
+    what, path = match.group("what"), (match.group("path") or "").lstrip(".")
+    name = re.split(r"[.\[]", path, maxsplit=1)[0]
+    named = _NAMED.search(what)
+    kind = _kind_of(line)
+    prefix = f"{kind}: " if kind else ""
+    if what.startswith("Object missing required field") and named:
+        return f"{prefix}missing field {named.group(1)!r}"
+    if what.startswith("Object contains unknown field") and named:
+        return f"{prefix}unknown field {named.group(1)!r}"
+    if name == "kind" or (not kind and "kind" in what):
+        return f"unknown kind ({what}); expected one of {', '.join(_KINDS)}"
+    if what.startswith("Expected `object`"):
+        return "a line must be a JSON object"
+    if name:
+        return f"{prefix}field {name!r}: {what[:1].lower()}{what[1:]}"
+    return f"{prefix}{what}"
+
+
+def _malformed(line: str | bytes, exc: Exception) -> str:
+    """Not JSON to the schema's reader; a non-finite number is named by its field."""
+    try:
+        data = json.loads(line)  # Python's reader takes NaN and Infinity: only to name the field
+    except (ValueError, RecursionError):
+        data = None
+    if isinstance(data, dict):
+        kind = _kind_of(line)
+        prefix = f"{kind}: " if kind else ""
+        for name, value in data.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                return f"{prefix}field {name!r}: {value} is not a number (NaN and infinities are refused)"
+    return f"not JSON: {exc}"
+
+
+class TimeOrder:
+    """Time never goes backwards within one source of a journal.
+
+    A source is a vehicle's poses, its signal-board snapshots, its commands, or one course
+    element's changes. Different sources may interleave out of ``t`` order by a little: a
+    GNSS fix is timed by its receiver epoch (earlier than its arrival) while a signal-board
+    frame is timed on arrival, and the journal holds them in arrival order.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str | None], float] = {}
+
+    def check(self, obs: Observation) -> None:
+        source = obs.element if isinstance(obs, CourseSensor) else obs.vehicle
+        key = (obs.kind, source)
+        last = self._last.get(key)
+        if last is not None and obs.t < last:
+            raise ObservationFormatError(f"{obs.kind}: field 't': {obs.t} is before {last}, the previous "
+                                         f"{obs.kind} of {source} (time goes backwards)")
+        self._last[key] = obs.t
+
+
+def read_jsonl(lines: Iterable[str | bytes], source: str = "<stream>") -> Iterator[Observation]:
+    """Parse JSON Lines; blank lines are skipped, a bad line raises with its number.
+
+    Each line is checked against the schema (:func:`from_json`) and against the lines before
+    it (:class:`TimeOrder`), as the live path checks each observation before it journals it.
+    """
+    order = TimeOrder()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            yield from_json(line)
+            obs = from_json(line)
+            order.check(obs)
         except ObservationFormatError as exc:
-            raise ObservationFormatError(f"{source}:{number}: {exc}") from exc
+            raise ObservationFormatError(f"{source}:{number}: {exc}") from None
+        yield obs
 
 
 def write_jsonl(observations: Iterable[Observation]) -> Iterator[str]:

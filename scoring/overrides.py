@@ -27,16 +27,16 @@ with the layer's name and source, and the layer is listed in the rule set's
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fields import Fields
+from .fields import Fields, read_toml
 from .rules import (
     UNITS,
     Change,
     Layer,
     Overrides,
+    QUANTITY_RANGES,
     RuleChange,
     RuleSet,
     RuleSetError,
@@ -54,8 +54,9 @@ def _error(message: str) -> RuleSetError:
 
 def _quantity(table: Fields, name: str) -> tuple[float, str]:
     entry = table.table(name)
-    value = entry.number("value")
     unit = entry.string("unit", choices=UNITS)
+    low, high = QUANTITY_RANGES[unit]
+    value = entry.number("value", minimum=low, maximum=high)
     entry.done()
     return value, unit
 
@@ -109,9 +110,9 @@ def load_override_file(path: str | Path) -> OverrideFile:
     """Read and check the form of an override file (its ids are checked when applied)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleSetError(f"{path.name}: not valid TOML: {exc}") from exc
+        data = read_toml(path)
+    except ValueError as exc:
+        raise RuleSetError(f"{path.name}: {exc}") from None
     try:
         root = Fields(data, "", _error)
         scope = root.string("scope", choices=SCOPES)

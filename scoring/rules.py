@@ -15,17 +15,20 @@ import hashlib
 import json
 import operator
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fields import Fields
+from .fields import Fields, read_toml
 from .vehicle import VEHICLE_CLASSES
 
 ITEMS = ("general", "pile", "hill", "bridge", "reverse", "parallel", "angle", "curve", "field")
 DETECTORS = ("auto", "manual")
 UNITS = ("m", "s", "m/s", "deg", "count")
+# What a threshold or measurement setting of each unit may be: never negative (a negative duration
+# or distance is a slip), never absurd. The longest limit in the tables is 480 s.
+QUANTITY_RANGES = {"m": (0.0, 1000.0), "s": (0.0, 3600.0), "m/s": (0.0, 100.0), "deg": (0.0, 360.0),
+                   "count": (0.0, 1000.0)}
 COMPARATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _LOWER = (">", ">=")
 _UPPER = ("<", "<=")
@@ -207,11 +210,13 @@ def _error(message: str) -> RuleSetError:
 
 def _read_threshold(table: Fields, name: str) -> Threshold:
     entry = table.table(name)
-    value = entry.number("value", default=None)
+    unit = entry.string("unit", choices=UNITS)
+    low, high = QUANTITY_RANGES[unit]
+    value = entry.number("value", default=None, minimum=low, maximum=high)
     threshold = Threshold(
         name=name,
         value=value,
-        unit=entry.string("unit", choices=UNITS),
+        unit=unit,
         comparator=entry.string("comparator", choices=tuple(COMPARATORS)),
     )
     entry.done()
@@ -306,7 +311,9 @@ def _check_rules(rules: dict[str, Rule], where: str) -> None:
 def _read_measure(table: Fields, name: str) -> Measure:
     entry = table.table(name)
     unit = entry.string("unit", choices=UNITS)
-    measure = Measure(name=name, value=entry.number("value", minimum=0), unit=unit, source=entry.string("source"))
+    low, high = QUANTITY_RANGES[unit]
+    measure = Measure(name=name, value=entry.number("value", minimum=low, maximum=high), unit=unit,
+                      source=entry.string("source"))
     entry.done()
     expected = MEASUREMENTS.get(name)
     if expected is None:
@@ -380,9 +387,9 @@ def load_ruleset(path: str | Path, _chain: tuple[Path, ...] = ()) -> RuleSet:
     """Load and validate a rule set TOML file (and the file it extends, if any)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleSetError(f"{path.name}: not valid TOML: {exc}") from exc
+        data = read_toml(path)
+    except ValueError as exc:
+        raise RuleSetError(f"{path.name}: {exc}") from None
     base = None
     extends = data.get("ruleset", {}).get("extends") if isinstance(data.get("ruleset"), dict) else None
     if isinstance(extends, str):

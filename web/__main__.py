@@ -13,7 +13,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from examroom.database import make_engine, session_factory
+from examroom.database import DatabaseURLError, make_engine, session_factory
 from examroom.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
 from examroom.livefeed import LiveFeed
 from examroom.records import Records
@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error(f"no database: give --database-url or set {DATABASE_ENV}")
+    try:
+        engine = make_engine(args.database_url)
+    except DatabaseURLError as exc:  # one line, before anything is opened or created
+        parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     feed = LiveFeed()
     RemoteFeed(args.feed_url, feed).start()
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         config["RECORDINGS_DIR"] = str(args.recordings_dir)
     if args.exports_dir:
         config["EXPORTS_DIR"] = str(args.exports_dir)
-    app = create_app(Records(session_factory(make_engine(args.database_url))), feed, config, controller=controller)
+    app = create_app(Records(session_factory(engine)), feed, config, controller=controller)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"web: http://{args.host}:{server.server_port}/", flush=True)
     try:

@@ -49,6 +49,10 @@ HILL_ALIGN = 1.0  # m of straight, square run before the stop
 class RouteError(ValueError):
     """The course cannot be driven cleanly by this vehicle as planned; says where and by how much."""
 
+    def __init__(self, message: str, clearance: float | None = None) -> None:
+        super().__init__(message)
+        self.clearance = clearance  # the best slalom's clearance (m) when that is what failed
+
 
 @dataclass(frozen=True)
 class Leg:
@@ -177,7 +181,10 @@ def _weave_clearance(item: PileItem, vehicle: VehicleModel, amplitude: float, la
         reach = vehicle.length + 0.5
         for centre, radius, (px, py) in poles:
             if abs(px - x) + abs(py - y) < 2 * reach:
-                worst = min(worst, placed.outline.distance(centre) - radius)
+                # A pole inside the outline is driven through: count how deep, not 0 (which would make
+                # every pole overlap look like -radius, and a weave straight through the poles "best").
+                gap = placed.outline.exterior.distance(centre)
+                worst = min(worst, (-gap if placed.outline.contains(centre) else gap) - radius)
         points = ([placed.point(w) for w in vehicle.wheel_names] if two_wheeler
                   else list(placed.outline.exterior.coords))
         for line in item.boundary_lines:
@@ -262,7 +269,7 @@ def plan_route(course: Course, vehicle_model: str, ruleset: RuleSet, *, hill_sho
         raise RouteError(
             f"{pile.id}: no clean slalom for {vehicle.id} ({vehicle.length} × {vehicle.width} m): the best weave "
             f"found (amplitude {weave.amplitude:.2f} m, lag {weave.lag:.2f} m) leaves {weave.clearance:+.3f} m "
-            f"to the poles or boundary lines (need ≥ {min_clearance} m)")
+            f"to the poles or boundary lines (need ≥ {min_clearance} m)", clearance=weave.clearance)
     v_pile, w_start, w_end = _weave_function(pile, weave.amplitude, weave.lag, _ease(vehicle))
     u_start = -LEAD_IN - front
     pile_exit = pile.to_item(pile.exit.points[0])[0]

@@ -41,13 +41,10 @@ from typing import Any
 
 from devices.camera import CameraSpec
 from devices.camera.zones import Region
+from scoring.fields import Fields
 from examroom.video.recorder import SEGMENT_SECONDS
 from examroom.video.retention import RetentionPolicy
 
-_TOP_KEYS = {"recordings_dir", "cache_dir", "exports_dir", "retention_days", "free_floor_mb", "segment_seconds",
-             "live_port", "cameras", "evidence_pre_seconds", "evidence_post_seconds", "vision",
-             "face_interval_seconds"}
-_CAMERA_KEYS = {"id", "url", "roles", "mode", "fps", "width", "height", "offset", "title", "watches_rider"}
 # One face check costs 30-120 ms of a core (bench/face_detection.py); a candidate swap or a
 # helper leaning in lasts seconds, so a check every few seconds sees it.
 FACE_INTERVAL = 2.0
@@ -89,64 +86,57 @@ class VideoSettings:
 
 
 def parse_video(data: Any, base: Path) -> VideoSettings:
+    """The ``[video]`` table, read strictly (scoring.fields: types, finite numbers in range, no unknown key)."""
     from examroom.settings import SettingsError
 
-    if not isinstance(data, dict):
-        raise SettingsError("video: must be a table")
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise SettingsError(f"video: unknown keys {unknown}")
+    video = Fields(data, "video", SettingsError)
 
     def folder(key: str) -> Path:
-        value = data.get(key)
-        if not isinstance(value, str) or not value:
-            raise SettingsError(f"video.{key}: must be a folder path, got {value!r}")
+        value = video.string(key)
+        if not value:
+            raise video.fail(f"must be a folder path, got {value!r}", key)
         return (base / value).resolve()
 
-    def number(where: str, value: Any, low: float, high: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise SettingsError(f"{where}: must be a number between {low:g} and {high:g}, got {value!r}")
-        return value
-
-    cameras = []
-    for i, table in enumerate(data.get("cameras", [])):
-        where = f"video.cameras[{i}]"
-        if not isinstance(table, dict):
-            raise SettingsError(f"{where}: must be a table")
-        extra = sorted(set(table) - _CAMERA_KEYS)
-        if extra:
-            raise SettingsError(f"{where}: unknown keys {extra}")
-        if not isinstance(table.get("id"), str) or not isinstance(table.get("url"), str):
-            raise SettingsError(f"{where}: id and url are required text")
-        try:
-            cameras.append(CameraSpec(
-                id=table["id"], url=table["url"], roles=tuple(table.get("roles", ("record", "live"))),
-                mode=table.get("mode", "copy"), fps=number(f"{where}.fps", table.get("fps", 15.0), 1, 60),
-                width=int(number(f"{where}.width", table.get("width", 640), 16, 7680)),
-                height=int(number(f"{where}.height", table.get("height", 360), 16, 4320)),
-                offset=number(f"{where}.offset", table.get("offset", 0.0), -10, 10),
-                title=table.get("title", "")))
-        except ValueError as exc:
-            raise SettingsError(f"{where}: {exc}") from None
+    camera_tables = video.tables("cameras", default=[])
+    cameras = [_camera(table) for table in camera_tables]
     ids = [c.id for c in cameras]
     if len(set(ids)) != len(ids):
         raise SettingsError(f"video.cameras: duplicate camera ids in {ids}")
-    riders = _riders(data.get("cameras", []), cameras, SettingsError)
-    vision = [_vision(table, f"video.vision[{i}]", cameras, SettingsError)
-              for i, table in enumerate(data.get("vision", []))]
-    return VideoSettings(
+    riders = _riders([table.data for table in camera_tables], cameras, SettingsError)
+    vision = [_vision(table, cameras) for table in video.tables("vision", default=[])]
+    settings = VideoSettings(
         cameras=cameras, recordings_dir=folder("recordings_dir"), cache_dir=folder("cache_dir"),
         exports_dir=folder("exports_dir"),
-        segment_seconds=int(number("video.segment_seconds", data.get("segment_seconds", SEGMENT_SECONDS), 2, 60)),
-        retention=RetentionPolicy(days=number("video.retention_days", data.get("retention_days", 7), 0.01, 3650),
-                                  floor_bytes=int(number("video.free_floor_mb", data.get("free_floor_mb", 2048),
-                                                         0, 10**7) * 1024**2)),
-        live_port=int(number("video.live_port", data.get("live_port", 0), 0, 65535)),
-        evidence_pre=number("video.evidence_pre_seconds", data.get("evidence_pre_seconds", 5.0), 0, 120),
-        evidence_post=number("video.evidence_post_seconds", data.get("evidence_post_seconds", 5.0), 0, 120),
+        segment_seconds=int(video.number("segment_seconds", SEGMENT_SECONDS, minimum=2, maximum=60)),
+        retention=RetentionPolicy(days=video.number("retention_days", 7, minimum=0.01, maximum=3650),
+                                  floor_bytes=int(video.number("free_floor_mb", 2048, minimum=0, maximum=10**7)
+                                                  * 1024**2)),
+        live_port=int(video.integer("live_port", 0, minimum=0, maximum=65535)),
+        evidence_pre=video.number("evidence_pre_seconds", 5.0, minimum=0, maximum=120),
+        evidence_post=video.number("evidence_post_seconds", 5.0, minimum=0, maximum=120),
         vision=vision, riders=riders,
-        face_interval=number("video.face_interval_seconds", data.get("face_interval_seconds", FACE_INTERVAL),
-                             0.5, 60))
+        face_interval=video.number("face_interval_seconds", FACE_INTERVAL, minimum=0.5, maximum=60))
+    video.done()
+    return settings
+
+
+def _camera(table: Fields) -> CameraSpec:
+    try:
+        camera = CameraSpec(
+            id=table.string("id"), url=table.string("url"), roles=table.strings("roles", default=["record", "live"]),
+            mode=table.string("mode", default="copy"),
+            fps=table.number("fps", 15.0, minimum=1, maximum=60),
+            width=int(table.number("width", 640, minimum=16, maximum=7680)),
+            height=int(table.number("height", 360, minimum=16, maximum=4320)),
+            offset=table.number("offset", 0.0, minimum=-10, maximum=10),
+            title=table.string("title", default=""))
+    except ValueError as exc:
+        if exc.__class__.__name__ == "SettingsError":
+            raise
+        raise table.fail(str(exc)) from None
+    table.raw("watches_rider", None)  # checked by _riders
+    table.done()
+    return camera
 
 
 def _riders(tables: list[dict], cameras: list[CameraSpec], error: type) -> dict[str, str]:
@@ -179,25 +169,29 @@ def check_riders(video: VideoSettings, vehicle_ids: list[str]) -> None:
                                 f"{vehicle!r}, which is not in vehicles (known: {', '.join(vehicle_ids) or 'none'})")
 
 
-def _vision(table: Any, where: str, cameras: list[CameraSpec], error: type) -> VisionSettings:
-    if not isinstance(table, dict) or set(table) - {"camera", "device", "regions"}:
-        raise error(f"{where}: must be a table with camera, device and regions")
-    camera = next((c for c in cameras if c.id == table.get("camera")), None)
+def _vision(table: Fields, cameras: list[CameraSpec]) -> VisionSettings:
+    camera = next((c for c in cameras if c.id == table.string("camera")), None)
     if camera is None:
-        raise error(f"{where}.camera: no camera {table.get('camera')!r} in video.cameras")
+        raise table.fail(f"no camera {table.data['camera']!r} in video.cameras", "camera")
     if not camera.has("analyse"):
-        raise error(f"{where}.camera: camera {camera.id} does not have the role 'analyse'")
-    if not isinstance(table.get("device"), str) or not table["device"]:
-        raise error(f"{where}.device: must be a device id")
+        raise table.fail(f"camera {camera.id} does not have the role 'analyse'", "camera")
+    device = table.string("device")
+    if not device:
+        raise table.fail("must be a device id", "device")
     regions = []
-    for j, r in enumerate(table.get("regions", [])):
-        at = f"{where}.regions[{j}]"
+    for r in table.tables("regions", default=[]):
+        # Image pixels: within the largest frame a camera may have (video.cameras width, height).
+        points = r.points("points", 2, extent=7680)
         try:
-            points = tuple((float(x), float(y)) for x, y in r["points"])
-            regions.append(Region(element=str(r["element"]), kind=str(r.get("kind", "line")), points=points,
-                                  width=int(r.get("width", 3)), min_pixels=int(r.get("min_pixels", 6))))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise error(f"{at}: needs element, kind and points [[x, y], ...]: {exc}") from None
+            regions.append(Region(element=r.string("element"), kind=r.string("kind", default="line"), points=points,
+                                  width=r.integer("width", 3, minimum=1, maximum=1000),
+                                  min_pixels=r.integer("min_pixels", 6, minimum=1, maximum=10**7)))
+        except ValueError as exc:
+            if exc.__class__.__name__ == "SettingsError":
+                raise
+            raise r.fail(str(exc)) from None
+        r.done()
     if not regions:
-        raise error(f"{where}.regions: need at least one region")
-    return VisionSettings(camera=camera.id, device=table["device"], regions=regions)
+        raise table.fail("need at least one region", "regions")
+    table.done()
+    return VisionSettings(camera=camera.id, device=device, regions=regions)

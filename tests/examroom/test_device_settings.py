@@ -48,7 +48,7 @@ def test_the_example_site_file_loads_and_matches_its_course():
     (lambda d: d["course_boards"][0].update(inputs=["e_pile.pole1", "e_pile.pole1"]),
      r"course_boards\[0\]\.inputs\[1\]: element 'e_pile.pole1' is already wired at course_boards\[0\]\.inputs\[0\]"),
     (lambda d: d.update(health={"required_fix": "rtk"}), r"health\.required_fix: must be one of"),
-    (lambda d: d.update(selfcheck={"required": "yes"}), r"selfcheck\.required: must be true or false"),
+    (lambda d: d.update(selfcheck={"required": "yes"}), r"selfcheck\.required: expected true or false, got string"),
 ])
 def test_device_errors_name_field_and_device(change, message):
     with pytest.raises(SettingsError, match=message):

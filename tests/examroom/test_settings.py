@@ -23,11 +23,11 @@ def test_good_settings(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.pop("database_url"), r"database_url: missing"),
-    (lambda d: d["vehicles"][0]["gnss"].update(baudrate="fast"), r"vehicles\[0\]\.gnss\.baudrate: must be a whole number"),
+    (lambda d: d["vehicles"][0]["gnss"].update(baudrate="fast"), r"vehicles\[0\]\.gnss\.baudrate: expected an integer, got string"),
     (lambda d: d["vehicles"][0]["gnss"].update(parity="X"), r"vehicles\[0\]\.gnss\.parity: must be one of"),
     (lambda d: d["course_boards"][0].update(unit=300), r"course_boards\[0\]\.unit: must be between 1 and 247"),
     (lambda d: d["vehicles"].append(dict(d["vehicles"][0])), r"vehicles\[1\]\.id: duplicate 'V1'"),
-    (lambda d: d["vehicles"][0].update(colour="red"), r"vehicles\[0\]: unknown field\(s\) colour"),
+    (lambda d: d["vehicles"][0].update(colour="red"), r"vehicles\[0\]: unknown key\(s\): colour"),
     (lambda d: d["course_boards"][0].update(inputs=[3]), r"course_boards\[0\]\.inputs\[0\]"),
 ])
 def test_broken_settings_name_the_field(tmp_path, change, message):

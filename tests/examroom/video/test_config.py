@@ -28,9 +28,14 @@ def test_no_video_table_means_no_cameras():
     ({"cameras": [{"id": "a", "url": "x", "mode": "transcode"}]}, r"cameras\[0\].*mode"),
     ({"cameras": [{"id": "a", "url": "x", "fps": 500}]}, r"cameras\[0\]\.fps"),
     ({"cameras": [{"id": "a", "url": "x"}, {"id": "a", "url": "y"}]}, "duplicate camera ids"),
-    ({"cameras": [{"id": "a", "url": "x", "zoom": 2}]}, r"cameras\[0\]: unknown keys \['zoom'\]"),
+    ({"cameras": [{"id": "a", "url": "x", "zoom": 2}]}, r"cameras\[0\]: unknown key\(s\): zoom"),
     ({"retention_days": -1}, "video.retention_days"),
     ({"recordings_dir": ""}, "video.recordings_dir"),
+    ({"cameras": [{"id": "a", "url": "x", "roles": 3}]}, r"cameras\[0\]\.roles: expected an array of strings"),
+    ({"cameras": [{"id": "a", "url": "x", "fps": float("nan")}]}, r"cameras\[0\]\.fps: must be a finite number"),
+    ({"cameras": 7}, r"video\.cameras: expected an array of tables"),
+    ({"vision": [{"camera": "gate", "device": "v", "regions": []}]}, r"video\.vision\[0\]\.camera: .*'analyse'"),
+    ({"evidence_pre_seconds": float("inf")}, r"video\.evidence_pre_seconds: must be a finite number between 0 and 120"),
 ])
 def test_bad_video_settings_name_the_field(change, message):
     with pytest.raises(SettingsError, match=message):
@@ -74,7 +79,7 @@ def test_an_in_car_camera_watches_its_vehicles_rider(tmp_path):
     ([{**CAR, "watches_rider": 2}], {}, r"video.cameras\[1\].watches_rider: must be a vehicle id"),
     ([CAR, {**CAR, "id": "car-V2b"}], {}, r"video.cameras\[2\].watches_rider: vehicle V2 is already watched by "
                                           r"camera car-V2"),
-    ([CAR], {"face_interval_seconds": 0.1}, r"video.face_interval_seconds: must be a number between 0.5 and 60"),
+    ([CAR], {"face_interval_seconds": 0.1}, r"video.face_interval_seconds: must be between 0.5 and 60, got 0.1"),
 ])
 def test_a_rider_camera_must_name_a_vehicle_and_analyse_its_frames(cameras, extra, message):
     video = {**VIDEO, "cameras": VIDEO["cameras"][:1] + cameras, **extra}

@@ -14,20 +14,51 @@ from typing import Callable, Sequence
 
 from examroom.statistics import Rate
 
-# Horizontal pass-rate bars: group names left, bars in the middle, figures right.
-WIDTH = 520
-LABEL_RIGHT = 150  # group names end here (text-anchor end)
-PLOT_LEFT, PLOT_WIDTH = 156, 250
+FONT = 13  # the charts' font size in SVG units (examroom.css)
+RATE_TICKS = (0, 20, 40, 60, 80, 100)
 TOP = 34  # below the legend and the category axis title
-ROW = 24
 BAR = 16
 BOTTOM = 46  # tick labels and the value axis title
-RATE_TICKS = (0, 20, 40, 60, 80, 100)
-LABEL_CHARS = 10  # longer group names are shortened on the chart; the full name is the bar's tooltip
 
-# Vertical count bars (attempts started per hour).
-COUNT_LEFT, COUNT_TOP, COUNT_HEIGHT = 52, 34, 150
-COUNT_SLOT = 26
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a pass-rate chart puts its parts.
+
+    Wide: group names left of the bars. Narrow (a phone): each name above its
+    bar, so the picture is narrow enough that its text stays about 11 px high
+    when scaled to a 360 px screen.
+    """
+
+    name: str
+    width: float
+    plot_left: float
+    plot_width: float
+    row: float  # height of one group
+    bar_dy: float  # the bar's top within its row
+    label_dy: float  # the name's baseline within its row
+    stacked: bool
+
+    @property
+    def label_x(self) -> float:
+        return self.plot_left + 4 if self.stacked else self.plot_left - 6
+
+    @property
+    def label_room(self) -> float:
+        """How wide a group name may be drawn; longer ones are shortened (the full name is the bar's tooltip)."""
+        return self.width - self.plot_left - 8 if self.stacked else self.plot_left - 10
+
+    @property
+    def plot_right(self) -> float:
+        return self.plot_left + self.plot_width
+
+    @property
+    def value_x(self) -> float:
+        return self.plot_right + 6
+
+
+WIDE = Layout("wide", 520, 156, 250, 24, 4, 16, stacked=False)
+NARROW = Layout("narrow", 360, 8, 230, 38, 18, 14, stacked=True)
 
 
 @dataclass(frozen=True)
@@ -35,7 +66,8 @@ class Bar:
     label: str  # as drawn beside the bar
     name: str  # in full, for the tooltip and the downloads
     rate: Rate
-    y: float
+    y: float  # the bar's top
+    label_y: float  # the name's baseline
     width: float
 
     @property
@@ -52,37 +84,53 @@ class RateChart:
     axis: str  # what the groups are (考试项目, 准驾车型, ...)
     bars: list[Bar]
     overall: float
-    height: float
-
-    label_right = LABEL_RIGHT
-    plot_left = PLOT_LEFT
-    plot_right = PLOT_LEFT + PLOT_WIDTH
-    value_x = PLOT_LEFT + PLOT_WIDTH + 6
+    layout: Layout
     plot_top = TOP - 4
-    width = WIDTH
+    bar_height = BAR
 
     @property
     def plot_bottom(self) -> float:
-        return TOP + ROW * len(self.bars)
+        return TOP + self.layout.row * len(self.bars)
+
+    @property
+    def height(self) -> float:
+        return self.plot_bottom + BOTTOM
 
     @property
     def overall_x(self) -> float:
-        return PLOT_LEFT + self.overall * PLOT_WIDTH
+        return self.layout.plot_left + self.overall * self.layout.plot_width
 
     @property
     def ticks(self) -> list[tuple[float, int]]:
-        return [(PLOT_LEFT + t / 100 * PLOT_WIDTH, t) for t in RATE_TICKS]
+        return [(self.layout.plot_left + t / 100 * self.layout.plot_width, t) for t in RATE_TICKS]
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 1] + "…"
+def text_width(text: str) -> float:
+    """About how wide ``text`` is drawn: Han characters a full em, Latin letters and digits about 0.6 of one."""
+    return sum(FONT if ord(c) >= 0x2E80 else 0.6 * FONT for c in text)
+
+
+def _short(name: str, room: float) -> str:
+    if text_width(name) <= room:
+        return name
+    while name and text_width(name + "…") > room:
+        name = name[:-1]
+    return name + "…"
 
 
 def rate_chart(key: str, title: str, axis: str, rates: Sequence[Rate], overall: float,
-               name: Callable[[str], str] = str) -> RateChart:
-    bars = [Bar(_short(name(r.key)), name(r.key), r, TOP + ROW * i + (ROW - BAR) / 2, round(r.rate * PLOT_WIDTH, 1))
-            for i, r in enumerate(rates)]
-    return RateChart(key, title, axis, bars, overall, TOP + ROW * len(bars) + BOTTOM)
+               name: Callable[[str], str] = str, layout: Layout = WIDE) -> RateChart:
+    bars = []
+    for i, r in enumerate(rates):
+        top = TOP + layout.row * i
+        bars.append(Bar(_short(name(r.key), layout.label_room), name(r.key), r, top + layout.bar_dy,
+                        top + layout.label_dy, round(r.rate * layout.plot_width, 1)))
+    return RateChart(key, title, axis, bars, overall, layout)
+
+
+# Vertical count bars (attempts started per hour).
+COUNT_LEFT, COUNT_TOP, COUNT_HEIGHT = 52, 34, 150
+COUNT_SLOT = 26
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,15 @@ from web.people import person_name
 from web.security import roles, visible_courses
 from web.services import records
 from web.stats import bp
-from web.stats.charts import RateChart, count_chart, rate_chart
+from web.stats.charts import NARROW, WIDE, Layout, RateChart, count_chart, rate_chart
+
+
+# The order the items are driven in on the national course plans, so the chart reads like the course.
+ITEM_ORDER = ("pile", "reverse", "hill", "parallel", "curve", "angle", "bridge", "field")
+
+
+def _in_course_order(rates):
+    return sorted(rates, key=lambda r: (ITEM_ORDER.index(r.key) if r.key in ITEM_ORDER else len(ITEM_ORDER), r.key))
 
 
 def item_name(item_type: str) -> str:
@@ -80,15 +88,16 @@ def _query() -> tuple[Statistics, date | None, date | None, ZoneInfo]:
         since, until, zone
 
 
-def charts(stats: Statistics) -> list[RateChart]:
+def charts(stats: Statistics, layout: Layout = WIDE) -> list[RateChart]:
     """The pass-rate charts, in the order the page shows them and the downloads list them."""
     return [
-        rate_chart("item", _("按考试项目合格率"), _("考试项目"), stats.by_item, stats.rate, item_name),
-        rate_chart("class", _("按准驾车型合格率"), _("准驾车型"), stats.by_class, stats.rate, class_name),
-        rate_chart("hour", _("按开考时段合格率"), _("开考时段"), stats.by_hour, stats.rate, hour_span),
-        rate_chart("examiner", _("按考试员合格率"), _("考试员"), stats.by_examiner, stats.rate, person_name),
-        rate_chart("vehicle", _("按考试车辆合格率"), _("考试车辆"), stats.by_vehicle, stats.rate),
-        rate_chart("day", _("按日期合格率"), _("考试日期"), stats.by_day, stats.rate),
+        rate_chart("item", _("按考试项目合格率"), _("考试项目"), _in_course_order(stats.by_item), stats.rate, item_name,
+                   layout),
+        rate_chart("class", _("按准驾车型合格率"), _("准驾车型"), stats.by_class, stats.rate, class_name, layout),
+        rate_chart("hour", _("按开考时段合格率"), _("开考时段"), stats.by_hour, stats.rate, hour_span, layout),
+        rate_chart("examiner", _("按考试员合格率"), _("考试员"), stats.by_examiner, stats.rate, person_name, layout),
+        rate_chart("vehicle", _("按考试车辆合格率"), _("考试车辆"), stats.by_vehicle, stats.rate, str, layout),
+        rate_chart("day", _("按日期合格率"), _("考试日期"), stats.by_day, stats.rate, str, layout),
     ]
 
 
@@ -102,7 +111,7 @@ def _range_text(since: date | None, until: date | None) -> str:
 def overview():
     stats, since, until, zone = _query()
     hours = count_chart(_("每小时开考人次"), stats.per_hour, lambda h: f"{h:02d}")
-    return render_template("stats.html", stats=stats, charts=charts(stats), hours=hours, zone=_zone_text(zone),
+    return render_template("stats.html", stats=stats, charts=zip(charts(stats), charts(stats, NARROW)), hours=hours, zone=_zone_text(zone),
                            since=since.isoformat() if since else "", until=until.isoformat() if until else "",
                            range_text=_range_text(since, until),
                            query={k: v for k, v in (("since", since), ("until", until)) if v})

@@ -171,3 +171,14 @@ def test_count_axis_ticks_are_round_and_cover_the_tallest_bar():
     assert [v for _, v in chart.ticks] == [0, 2, 4, 6, 8]
     tallest = chart.columns[0]
     assert tallest.y + tallest.height == chart.plot_bottom and tallest.height == pytest.approx(150 * 7 / 8, abs=0.1)
+
+
+def test_english_names_items_axes_and_download_columns(client, known):  # noqa: F811
+    client.get("/lang/en")
+    page = client.get("/stats/").get_data(as_text=True)
+    for text in ("Pass rate by item", "Reversing into a bay", "C1 small car", "Overall pass rate", "Pass rate (%)",
+                 "Attempts (count)", "Start time (hour, Beijing time)", "Download Excel workbook"):
+        assert text in page, text
+    assert "倒车入库" not in page and "按考试项目合格率" not in page
+    header = client.get("/stats/export.csv").data.decode("utf-8-sig").splitlines()[0]
+    assert header == "Dimension,Group,Attempts,Passed,Pass rate (%)"

@@ -34,7 +34,8 @@ LAYOUT = """() => {
     }
     for (const row of svg.querySelectorAll('g.row')) {
       const label = row.querySelector('text.k').getBBox(), bar = row.querySelector('rect').getBBox();
-      const clear = svg.classList.contains('narrow') ? label.y + label.height <= bar.y + 1 : label.x + label.width <= bar.x;
+      const clear = svg.classList.contains('narrow') ? label.y + label.height <= bar.y + 1
+                                                     : label.x + label.width <= bar.x;
       if (!clear) problems.push(`${name}: "${row.querySelector('text.k').textContent}" runs into its bar`);
     }
   }

@@ -161,8 +161,8 @@ def compute(sessions: sessionmaker[Session], since: date | None = None, until: d
     counts = Counter((d.rule, d.title) for a in attempts for d in a.deductions)
     hours = Counter(_local(a.started_utc, zone).hour for a in attempts)
     return Statistics(
-        attempts=len(attempts), judged=len(judged),
-        passed=sum(a.status == AttemptStatus.PASSED.value for a in judged), by_day=_rates(by_day), by_class=_rates(by_class), by_item=_rates(by_item),
+        attempts=len(attempts), judged=len(judged), passed=sum(a.status == AttemptStatus.PASSED.value for a in judged),
+        by_day=_rates(by_day), by_class=_rates(by_class), by_item=_rates(by_item),
         by_vehicle=_rates(results["vehicle"]), by_examiner=_rates(results["examiner"]),
         by_hour=_rates(by_hour),
         common_deductions=[(rule, title, n) for (rule, title), n in counts.most_common(10)],

@@ -23,7 +23,8 @@ from web.stats import bp
 from web.stats.charts import NARROW, WIDE, Layout, RateChart, count_chart, rate_chart
 
 
-# The order the items are driven in on the national course plans, so the chart reads like the course.
+# The order the shipped courses drive their items in (demo: pile, hill, bridge; c3: reverse … angle),
+# so a chart reads like a run over the course rather than alphabetically by internal id.
 ITEM_ORDER = ("pile", "reverse", "hill", "parallel", "curve", "angle", "bridge", "field")
 
 

@@ -190,4 +190,4 @@ def count_chart(title: str, counts: Sequence[tuple[int, int]], hour_label: Calla
         h = round(n * scale, 1)
         columns.append(Column(hour_label(hour), n, COUNT_LEFT + COUNT_SLOT * i + 4, bottom - h, h))
     ticks = [(round(bottom - v * scale, 1), v) for v in range(0, top + 1, step)]
-    return CountChart(title, columns, ticks, max(COUNT_LEFT + COUNT_SLOT * len(hours) + 16, 240))
+    return CountChart(title, columns, ticks, max(COUNT_LEFT + COUNT_SLOT * len(hours) + 16, 320))

@@ -28,7 +28,8 @@ def _rule(data: dict[str, Any]) -> Rule:
         source=data["source"],
         classes=tuple(data["classes"]),
         detector=data["detector"],
-        params={name: Threshold(name, None if p["value"] is None else float(p["value"]), p["unit"], p["comparator"])
+        params={name: Threshold(name, None if p["value"] is None else float(p["value"]), p["unit"], p["comparator"],
+                                p.get("wording"))
                 for name, p in data["params"].items()},
         covers=tuple(data["covers"]),
         major=data["major"],

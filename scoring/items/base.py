@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
+from .. import limits
 from ..events import VALUE_DECIMALS
 from ..geometry import Line, forward
 from ..item_geometry import Item
@@ -102,6 +103,16 @@ class Context:
 
     def measure(self, name: str) -> float:
         return self.ruleset.measure(name)
+
+    def over(self, name: str, measured: float) -> bool:
+        """``measured`` is more than the measurement setting ``name`` (exact, scoring.limits)."""
+        setting = self.ruleset.measurement[name]
+        return limits.exceeds(measured, setting.value, setting.unit)
+
+    def reached(self, name: str, measured: float) -> bool:
+        """``measured`` is at least the measurement setting ``name`` (exact, scoring.limits)."""
+        setting = self.ruleset.measurement[name]
+        return limits.reaches(measured, setting.value, setting.unit)
 
     def applies(self, rule_id: str) -> bool:
         return self.rule(rule_id).applies_to(self.vehicle_class)

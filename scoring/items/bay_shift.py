@@ -90,7 +90,7 @@ class BayShiftJudge(ItemJudge):
     def _mid_stop(self, frame: Frame, duration: float) -> None:
         rule = self.ctx.rule(self.rules["stop"])
         if self.item.type == "field":  # tractors count halts; 桩考 times each one
-            if duration >= self.ctx.measure("field_stop_minimum"):
+            if self.ctx.reached("field_stop_minimum", duration):
                 self._stops += 1
                 if rule.triggered_by(self._stops):
                     self.ctx.deduct(rule.id, frame.t, frame.utc, value=self._stops, unit="count")

@@ -87,15 +87,16 @@ def stop_and_go(u0: float, v0: float, speed0: float, braking: float, stand: floa
     return Truth(u=u, v=lambda t: v0, speed=speed, duration=t_brake + stand + after)
 
 
-def true_stop(truth: Truth, stop_speed: float, moving_speed: float, step: float = 0.001) -> tuple[float, float]:
-    """(start, end) of the stop in the true speed, with the judge's hysteresis and no noise."""
+def true_stop(truth: Truth, stop_speed: float, step: float = 0.001) -> tuple[float, float]:
+    """(start, end) of the standstill in the true motion: the speed at most ``stop_speed`` (the
+    judge's definition, measurement.stop_speed), without noise."""
     start = end = None
     t = 0.0
     while t <= truth.duration:
         s = truth.speed(t)
         if start is None and s <= stop_speed:
             start = t
-        elif start is not None and s >= moving_speed:
+        elif start is not None and s > stop_speed:
             end = t
             break
         t += step

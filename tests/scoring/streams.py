@@ -116,6 +116,27 @@ class Run:
             self.emit(0.0)
         return self
 
+    def stand(self, seconds: float) -> "Run":
+        """Stand still for exactly ``seconds`` as the fixes show it: zero-speed fixes every 1/RATE s,
+        the first one fix after now and the last one at exactly ``seconds`` after it (a plain float
+        sum, residue included), so the standstill the judge measures is ``seconds`` long."""
+        first = round(self.t + 1 / RATE, 6)
+        last = first + seconds
+        t = first
+        while t < last - 1e-9:
+            self._emit_at(t, 0.0)
+            t = round(t + 1 / RATE, 6)
+        self._emit_at(last, 0.0)
+        self.t = last
+        return self
+
+    def _emit_at(self, t: float, speed: float) -> None:
+        self.t = t
+        utc = self.utc()
+        self.obs.append(Pose(t=t, utc=utc, vehicle=self.vehicle, x=self.x, y=self.y, heading=self.heading,
+                             speed=speed, fix=FixQuality.RTK_FIXED))
+        self.obs.append(Signals(t=t, utc=utc, vehicle=self.vehicle, **self.signals))
+
     def go(self, item_id: str, u_to: float, v: Callable[[float], float] | float | None = None,
            speed: float = 1.0, point: str = "front_axle", each: Callable[["Run"], None] | None = None) -> "Run":
         """Drive ``point`` forward along an item's frame to ``u_to``; ``v`` is the lateral path.

@@ -17,7 +17,9 @@ def e_run(v=0.0, stop_at=None, stop=0.0, sensors=True, course=None):
     play = deck_sensors(E_BRIDGE) if sensors else None
     run.at(E_BRIDGE, -0.5, v(-0.5) if callable(v) else v).start().hold(0.5)
     if stop_at is not None:
-        run.go(E_BRIDGE, stop_at, v, speed=1.0, each=play).hold(stop)
+        run.go(E_BRIDGE, stop_at, v, speed=1.0, each=play)
+        if stop:
+            run.stand(stop)
     run.go(E_BRIDGE, past_exit(run, E_BRIDGE), v, speed=1.0, each=play)
     return run
 

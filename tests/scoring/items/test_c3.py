@@ -42,7 +42,7 @@ def curve_run(cls="C3", lateral=0.0, stop=0.0, gear=Gear.G2):
     half = len(path) // 2
     run.follow("c3_curve", [(-3.0, lateral)] + path[:half], speed=2.0)
     if stop:
-        run.hold(stop)
+        run.stand(stop)
     end_u, end_v = centre[-1]
     run.follow("c3_curve", path[half:] + [(end_u + 2.0, end_v + lateral)], speed=2.0).hold(1.0)
     return run
@@ -89,7 +89,7 @@ def angle_run(cls="C3", signal="left", off_after=True, inner=1.6, stop=0.0):
         run.set(left_turn=signal == "left", right_turn=signal == "right")
     run.follow("c3_angle", [(leg, v0)], speed=1.5)
     if stop:
-        run.hold(stop)
+        run.stand(stop)
     run.follow("c3_angle", arc(leg, half, inner, -90, 0), speed=1.5)
     run.follow("c3_angle", [(leg + inner, half + 1.0)], speed=1.5)
     if off_after:
@@ -242,7 +242,7 @@ def parallel_run(cls="C3", park_u=PARK_U, park_v=SLOT_V, signal="left", wait=1.0
     run.set(gear=Gear.REVERSE)
     bend = s_bend(pull_to, 0.0, park_u, park_v)
     if hesitate:
-        run.follow("c3_parallel", bend[:20], speed=1.0, reverse=True).hold(hesitate)
+        run.follow("c3_parallel", bend[:20], speed=1.0, reverse=True).stand(hesitate)
         bend = bend[20:]
     run.follow("c3_parallel", bend, speed=1.0, reverse=True).hold(wait)
     run.set(gear=Gear.G1)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.scoring import noisy  # noqa: E402
 from tests.scoring.test_detection_bounds import (  # noqa: E402
-    C4_HALF_WIDTH, C4_LEFT_LINE_V, EDGE_REFERENCE_V, MOVING, RULES, STOP, insufficient, judged, timed_pile,
+    C4_HALF_WIDTH, C4_LEFT_LINE_V, EDGE_REFERENCE_V, RULES, STOP, insufficient, judged, timed_pile,
 )
 from scoring.judge import judge_stream  # noqa: E402
 from tests.scoring.streams import demo_course, only  # noqa: E402
@@ -64,7 +64,7 @@ def stop_case(rng, rate):
     truth = noisy.stop_and_go(-5.0, 0.0, rng.uniform(0.8, 1.5), rng.uniform(0.5, 2.0), rng.uniform(2.2, 4.0),
                               rng.uniform(0.5, 1.0), stop_at=-1.0)
     result, stream = judged("e_pile", truth, sampling(rng, rate))
-    start, _ = noisy.true_stop(truth, STOP, MOVING)
+    start, _ = noisy.true_stop(truth, STOP)
     fired = [d for d in result.deductions if d.rule == "pile.stop"]
     return (fired[0].t - (start + 2.0) if fired else None), insufficient(result, stream)
 

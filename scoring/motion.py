@@ -119,6 +119,42 @@ class StopCounter:
         return None
 
 
+class Turns:
+    """Which way the vehicle travels (+1 forward, −1 backward), and where it turned, proof against noise.
+
+    Sums the travel along the body's heading from fix to fix (the sum telescopes, so position
+    noise does not accumulate), and decides that the vehicle has turned round only when it has
+    come back more than ``radius`` from the furthest point of its current movement: position
+    noise (±2 cm) never turns it, however slowly the vehicle moves. The turning point is the
+    fix at that furthest point — where the movement really ended — not the fix that showed the
+    turn. ``at`` is the travel so far, for measuring how far the vehicle went on after a halt.
+    """
+
+    def __init__(self, radius: float, direction: int = 1) -> None:
+        self.radius = radius
+        self.direction = direction
+        self.at = 0.0  # travel along the heading so far (m, + forward)
+        self._point: Vec | None = None
+        self._extreme = 0.0
+        self._extreme_payload: object = None
+
+    def update(self, point: Vec, heading: float, payload: object) -> object:
+        """Add a fix; returns the payload of the turning point when the vehicle has just turned round."""
+        if self._point is not None:
+            f = forward(heading)
+            self.at += (point[0] - self._point[0]) * f[0] + (point[1] - self._point[1]) * f[1]
+        self._point = point
+        if self._extreme_payload is None or (self.at - self._extreme) * self.direction >= 0:
+            self._extreme, self._extreme_payload = self.at, payload
+            return None
+        if limits.exceeds((self._extreme - self.at) * self.direction, self.radius, "m"):
+            turned = self._extreme_payload
+            self.direction = -self.direction
+            self._extreme, self._extreme_payload = self.at, payload
+            return turned
+        return None
+
+
 def passed_at(rule: Rule, since: float, t: float) -> float:
     """When a timer started at ``since`` passed the rule's (single) duration limit; ``t`` if it has none."""
     limits = [p.value for p in rule.params.values() if p.unit == "s" and p.value is not None]

@@ -19,9 +19,9 @@ from datetime import datetime
 
 from ..geometry import Line
 from ..item_geometry import ReverseItem
-from ..motion import StopCounter, passed_at
+from ..motion import StopCounter, Turns, passed_at
 from .areas import body_event_time, body_outside, with_margin
-from .base import Context, Frame, ItemJudge, at_time, motion_direction
+from .base import Context, Frame, ItemJudge, at_time
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
 _TARGET = {"in": "b", "out_a": "a", "out_b": "b"}  # the control line a forward leg must pass
@@ -37,10 +37,11 @@ class ReverseJudge(ItemJudge):
         self.leg = 0
         self.timer_start: float | None = None
         self._last: Frame | None = None
+        self._turns = Turns(ctx.measure("standstill_radius"), direction=1)  # noise-proof turns (motion.Turns)
         self._out = False
         self._wrong = False
         self._timed_out = False
-        self._stops = StopCounter(ctx.rule("reverse.stop"))
+        self._stops = StopCounter(ctx.rule("reverse.stop"), prescribed=self._route_stop)
         self._margin = ctx.measure("line_margin")
         self._area = with_margin(item.area, self._margin)
         self._bay = with_margin(item.bay, self._margin)
@@ -60,12 +61,13 @@ class ReverseJudge(ItemJudge):
         return all(line.side(frame.placement.point(w)) > self._margin for w in self._front)
 
     def on_pose(self, frame: Frame) -> None:
-        direction = motion_direction(frame, self.ctx.measure("direction_speed"))
+        turned = self._turns.update(frame.placement.point("rear_axle"), frame.placement.heading, frame)
+        direction = self._turns.direction if turned is not None else 0
         leg = self.leg_name
         if leg in _TARGET and direction < 0:
-            self._start_reverse(frame)
+            self._start_reverse(frame, turned)
         elif leg.startswith("rev") and direction > 0:
-            self._end_reverse(frame)
+            self._end_reverse(frame, turned)
         if self.leg_name in _WRONG and not self._wrong and self._front_past(frame, _WRONG[self.leg_name]):
             self._wrong = True
             self.ctx.deduct("reverse.wrong_route", frame.t, frame.utc,
@@ -73,9 +75,9 @@ class ReverseJudge(ItemJudge):
         self._check_body(frame)
         self._last = frame
 
-    def _start_reverse(self, frame: Frame) -> None:
+    def _start_reverse(self, frame: Frame, last: Frame) -> None:
+        """The vehicle has begun to reverse; ``last`` is where it turned (the end of the forward leg)."""
         target = _TARGET[self.leg_name]
-        last = self._last or frame
         if self.leg_name == "out_b" or not self._front_past(last, target):
             self.ctx.deduct("reverse.front_wheels_short", frame.t, frame.utc,
                             detail=f"reversing before both front wheels passed control line {target.upper()}")
@@ -84,8 +86,8 @@ class ReverseJudge(ItemJudge):
             self.timer_start = last.t
         self.leg += 1
 
-    def _end_reverse(self, frame: Frame) -> None:
-        stop = self._last or frame  # where the reverse ended
+    def _end_reverse(self, frame: Frame, stop: Frame) -> None:
+        """The vehicle moves forward again; ``stop`` is where the reverse ended."""
         out = body_outside(stop, self._bay)
         if out is not None:
             line = self.item.nearest_line((out[1].x, out[1].y)).name
@@ -125,12 +127,15 @@ class ReverseJudge(ItemJudge):
                 self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
                                 unit="s")
         stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None and not self._route_stop():
+        if stopped is not None:
             duration, at = stopped
             self.ctx.deduct("reverse.stop", *at_time(t, utc, at), value=duration, unit="s")
 
     def _route_stop(self) -> bool:
-        """Stops that belong to the route: beyond the control line before a reverse, in the bay after one."""
+        """Stops that belong to the route: beyond the control line before a reverse, in the bay after one.
+
+        Asked once per standstill, where the vehicle stands (motion.StopCounter): a prescribed stop
+        stays prescribed however long it lasts and whatever leg the next movement starts."""
         if self._last is None:
             return False
         leg = self.leg_name

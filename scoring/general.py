@@ -92,8 +92,9 @@ class GeneralJudge:
                 self.ctx.deduct("general.seatbelt", t, utc)
 
     def _check_starter(self, signals: Signals, t: float, utc: datetime) -> None:
-        held = self._starter.update(t, signals.starter and signals.engine)
-        if not self._starter.fired and self.ctx.rule("general.starter_held").triggered_by(held):
+        holding = signals.starter and signals.engine
+        held = self._starter.update(t, holding)
+        if holding and not self._starter.fired and self.ctx.rule("general.starter_held").triggered_by(held):
             self._starter.fired = True
             self.ctx.deduct("general.starter_held", t, utc, value=held, unit="s")
 

@@ -35,6 +35,8 @@ class StopTracker:
     def __init__(self, stop_speed: float, noise: float, radius: float) -> None:
         self.stop_speed = stop_speed - noise  # the fix speed at or below which the vehicle stands
         self.radius = radius
+        self._slow = limits.Limit("<=", self.stop_speed, "m/s")
+        self._away = limits.Limit(">", radius, "m")
         self.stopped = False
         self.since: float | None = None  # when the current standstill began
         self.confirmed: float | None = None  # the last fix that showed the vehicle still standing
@@ -45,7 +47,7 @@ class StopTracker:
 
     def update(self, t: float, speed: float, position: Vec | None = None) -> None:
         self.speed = speed
-        slow = limits.holds(speed, "<=", self.stop_speed, "m/s")
+        slow = self._slow.holds(speed)
         if self.stopped:
             if not self._in_place(position):
                 self._end()
@@ -71,7 +73,7 @@ class StopTracker:
             return True
         cx, cy = self._sum[0] / self._count, self._sum[1] / self._count
         distance = math.hypot(position[0] - cx, position[1] - cy)
-        return not limits.exceeds(distance, self.radius, "m")
+        return not self._away.holds(distance)
 
     def _end(self) -> None:
         self.stopped, self.since, self._doubtful = False, None, False

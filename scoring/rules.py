@@ -16,6 +16,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,12 @@ class Threshold:
     def holds(self, measured: float) -> bool:
         if self.value is None:
             return False
-        return limits.holds(measured, self.comparator, self.value, self.unit)
+        return self._limit.holds(measured)
+
+    @cached_property
+    def _limit(self) -> limits.Limit:
+        # frozen, but cached_property writes the instance dict directly: worked out once per threshold
+        return limits.Limit(self.comparator, self.value, self.unit)
 
 
 @dataclass(frozen=True)

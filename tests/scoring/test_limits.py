@@ -298,3 +298,30 @@ def test_each_stop_rule_at_its_limit(label, rule_id):
         assert [d.rule for d in result.deductions] == ([rule_id] if expected else []), (nominal, result.deductions)
         if hits:
             assert hits[0].code == rule.code and Decimal(str(hits[0].value)) == nominal
+
+
+# --- stored snapshots -------------------------------------------------------------------------------
+
+def test_a_snapshot_stored_before_wordings_still_rebuilds_under_its_hash():
+    from scoring.rule_snapshot import ruleset_from_dict
+    from scoring.rules import ruleset_hash, ruleset_to_dict
+
+    data = ruleset_to_dict(tables()["ga1026-2022"])
+    for rule in data["rules"]:
+        for param in rule["params"].values():
+            del param["wording"]
+    del data["hash"]
+    old = ruleset_from_dict(data)
+    data["hash"] = ruleset_hash(old)  # what a course stored then
+    rebuilt = ruleset_from_dict(data)
+    assert rebuilt.rule("hill.stop_offset_major").triggered_by(0.5000000000000036) is False
+
+
+def test_a_snapshot_without_a_setting_this_judge_needs_is_refused_clearly():
+    from scoring.rule_snapshot import ruleset_from_dict
+    from scoring.rules import ruleset_to_dict
+
+    data = ruleset_to_dict(tables()["ga1026-2022"])
+    del data["measurement"]["standstill_radius"], data["hash"]
+    with pytest.raises(RuleSetError, match="stored before the measurement setting.*standstill_radius"):
+        ruleset_from_dict(data)

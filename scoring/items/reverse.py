@@ -78,7 +78,12 @@ class ReverseJudge(ItemJudge):
     def _start_reverse(self, frame: Frame, last: Frame) -> None:
         """The vehicle has begun to reverse; ``last`` is where it turned (the end of the forward leg)."""
         target = _TARGET[self.leg_name]
-        if self.leg_name == "out_b" or not self._front_past(last, target):
+        if self.leg_name == "out_b":  # the route has two reverses: a third is the route, not R4
+            if not self._wrong:
+                self._wrong = True
+                self.ctx.deduct("reverse.wrong_route", frame.t, frame.utc, detail="a third reverse, leaving the bay")
+            return
+        if not self._front_past(last, target):
             self.ctx.deduct("reverse.front_wheels_short", frame.t, frame.utc,
                             detail=f"reversing before both front wheels passed control line {target.upper()}")
             return

@@ -71,3 +71,23 @@ def test_reverse_modes_cover_the_items_auto_rules():
     auto = {r.id for r in ruleset().rules.values() if r.item == "reverse" and r.detector == "auto"}
     assert auto - set(REVERSE_MODES) == {"reverse.stop"}  # the stop: tests/scoring/test_limits.py
     assert DEEP < 0
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_reversing_a_third_time_is_the_wrong_route_not_the_control_line(cls):
+    from scoring.observations import Gear
+    from tests.scoring.items.test_c3 import BAY_U, LANE_V, MOUTH, R, arc, run_for
+
+    # both reverses as the route has them, then out of the bay a metre and back into it again
+    run = run_for(cls, "c3_reverse")
+    run.at("c3_reverse", -5.0, LANE_V, point="rear_axle").start().hold(0.5)
+    run.follow("c3_reverse", [(LINE_B - 2.0, LANE_V)], speed=2.0).hold(1.0).set(gear=Gear.REVERSE)
+    run.follow("c3_reverse", [(BAY_U + R, LANE_V)] + arc(BAY_U + R, LANE_V - R, R, 90, 180) + [(BAY_U, DEEP)],
+               speed=1.0, reverse=True).hold(1.0).set(gear=Gear.G1)
+    run.follow("c3_reverse", [(BAY_U, MOUTH)] + arc(BAY_U - R, MOUTH, R, 0, 90) + [(-3.2, LANE_V)], speed=1.0)
+    run.hold(1.0).set(gear=Gear.REVERSE)
+    run.follow("c3_reverse", [(BAY_U - R, LANE_V)] + arc(BAY_U - R, MOUTH, R, 90, 0) + [(BAY_U, DEEP)],
+               speed=1.0, reverse=True).hold(1.0).set(gear=Gear.G1)
+    run.follow("c3_reverse", [(BAY_U, MOUTH - 1.0)], speed=1.0).hold(1.0).set(gear=Gear.REVERSE)
+    run.follow("c3_reverse", [(BAY_U, DEEP)], speed=1.0, reverse=True).hold(1.0)  # back into the bay again
+    assert_reason(run.judge(), "reverse.wrong_route")

@@ -5,12 +5,15 @@ parallel.lane_line (S3), parallel.slot_line (S4), parallel.exit_signal (S5),
 parallel.stop (S6).
 
 Phases: ``approach`` (forward along the lane past the slot), ``reversing``
-(from the first backward movement: the item timer starts at the last fix
-before it, so the timer never runs short), ``leaving`` (from the first
-forward movement after reversing: where the vehicle stood then is where it
-parked, and its body must have been wholly inside the slot [INF: a halt
-halfway in is a 中途停车, not the parking]; the item ends when the tail passes
-the front slot line).
+(from the turn into the reverse, found from the travel along the heading,
+motion.Turns: the item timer starts at the fix where the vehicle turned, so
+the timer never runs short), ``leaving`` (from the turn forward after
+reversing: where the vehicle turned is where it parked, and its body must have
+been wholly inside the slot [INF: a halt halfway in is a 中途停车, not the
+parking]; the item ends when the tail passes the front slot line). The stop
+alongside or past the slot before reversing and the stop wholly in the slot
+are the route's, however long; a stop before the slot, halfway in or leaving
+is 中途停车 (parallel.stop).
 """
 
 from __future__ import annotations

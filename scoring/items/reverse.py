@@ -9,8 +9,11 @@ past control line B), ``rev1`` (reverse into the bay), ``out_a`` (forward
 until both front wheels are past line A), ``rev2`` (reverse into the bay),
 ``out_b`` (forward; the item ends when both front wheels are past line B, the
 line the first reverse started from). A reverse leg ends when the vehicle moves
-forward again: it must have stopped wholly inside the bay. The item timer runs
-from the last fix before the first backward movement to the end.
+forward again: it must have stopped wholly inside the bay. Turns are found from
+the travel along the heading (motion.Turns), and each leg is judged at the fix
+where the vehicle turned; the item timer runs from the turn into the first
+reverse to the end. Stops past the control line before a reverse and in the bay
+are the route's, however long; other stops are 中途停车 (reverse.stop).
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class GeneralJudge:
             # −10 for the road classes, 不合格 for tractors: the rule that applies to the class counts
             self.ctx.deduct("general.stall", t, utc)
             self.ctx.deduct("general.tractor_stall", t, utc)
-        if self.two_wheeler and signals.roll is not None and self.ctx.stops.speed >= self.ctx.measure("walking_pace"):
+        if self.two_wheeler and signals.roll is not None and self.ctx.reached("walking_pace", self.ctx.stops.speed):
             self._roll.append((t, signals.roll))
         elif self.two_wheeler:
             self._roll.clear()  # below walking pace the rider may sway: no judgement (domain/README.md)
@@ -84,7 +84,7 @@ class GeneralJudge:
     def _check_belt(self, signals: Signals, t: float, utc: datetime) -> None:
         off = signals.helmet is False or signals.seatbelt is False
         held = self._belt.update(t, off)
-        if off and not self._belt.fired and held >= self.ctx.measure("belt_debounce"):
+        if off and not self._belt.fired and self.ctx.reached("belt_debounce", held):
             self._belt.fired = True
             if signals.helmet is False:
                 self.ctx.deduct("general.helmet", t, utc)
@@ -92,23 +92,24 @@ class GeneralJudge:
                 self.ctx.deduct("general.seatbelt", t, utc)
 
     def _check_starter(self, signals: Signals, t: float, utc: datetime) -> None:
-        held = self._starter.update(t, signals.starter and signals.engine)
-        if not self._starter.fired and self.ctx.rule("general.starter_held").triggered_by(held):
+        holding = signals.starter and signals.engine
+        held = self._starter.update(t, holding)
+        if holding and not self._starter.fired and self.ctx.rule("general.starter_held").triggered_by(held):
             self._starter.fired = True
             self.ctx.deduct("general.starter_held", t, utc, value=held, unit="s")
 
     def _check_coasting(self, signals: Signals, t: float, utc: datetime) -> None:
         coasting = signals.gear == Gear.NEUTRAL and not self.ctx.stops.stopped
         held = self._coasting.update(t, coasting)
-        if coasting and not self._coasting.fired and held >= self.ctx.measure("coasting_debounce"):
+        if coasting and not self._coasting.fired and self.ctx.reached("coasting_debounce", held):
             self._coasting.fired = True
             self.ctx.deduct("general.coasting", t, utc, value=self.ctx.stops.speed, unit="m/s")
 
     def _check_foot(self, signals: Signals, t: float, utc: datetime) -> None:
-        fast = self.ctx.stops.speed >= self.ctx.measure("walking_pace")
+        fast = self.ctx.reached("walking_pace", self.ctx.stops.speed)
         down = fast and (signals.left_footpeg is False or signals.right_footpeg is False)
         held = self._foot.update(t, down)
-        if down and not self._foot.fired and held >= self.ctx.measure("footpeg_debounce"):
+        if down and not self._foot.fired and self.ctx.reached("footpeg_debounce", held):
             self._foot.fired = True
             side = "left" if signals.left_footpeg is False else "right"
             self.ctx.deduct("general.foot_down_or_weave", t, utc, value=self.ctx.stops.speed, unit="m/s",
@@ -122,7 +123,7 @@ class GeneralJudge:
             return
         rolls = [roll for _, roll in self._roll]
         swing = max(rolls) - min(rolls)
-        if swing > self.ctx.measure("weave_amplitude"):
+        if self.ctx.over("weave_amplitude", swing):
             self._weave_fired = True
             self.ctx.deduct("general.foot_down_or_weave", t, utc, value=swing, unit="deg",
                             detail="weave: roll swing within the window")

@@ -23,6 +23,7 @@ import dataclasses
 from datetime import datetime
 from typing import Iterable
 
+from . import limits
 from .course import Course
 from .events import AttemptResult, DataGap, Deduction, EventKind, ItemRecord, JudgeEvent, Snapshot, Status
 from .general import GeneralJudge
@@ -87,8 +88,8 @@ class Judge:
         self.items: list[ItemRecord] = []
         self.started_t: float | None = None
         self.finished_t: float | None = None
-        self.stops = StopTracker(self.ruleset.measure("stop_speed"), self.ruleset.measure("moving_speed"),
-                                 self.ruleset.measure("speed_noise"))
+        self.stops = StopTracker(self.ruleset.measure("stop_speed"), self.ruleset.measure("speed_noise"),
+                                 self.ruleset.measure("standstill_radius"))
         self.ctx = Context(self.ruleset, vehicle_model, vehicle_class, self.stops, self._apply)
         self.general = GeneralJudge(self.ctx)
         self.current: ItemJudge | None = None
@@ -180,7 +181,7 @@ class Judge:
     def _on_pose(self, pose: Pose) -> None:
         if self.current is not None:
             self._note_gap(pose)
-        self.stops.update(pose.t, pose.speed)
+        self.stops.update(pose.t, pose.speed, (pose.x, pose.y))
         self.ctx.last_fix_t = pose.t
         if pose.heading is not None:
             self._heading = pose.heading
@@ -214,7 +215,7 @@ class Judge:
         if previous is None or self.current is None:
             return
         moving = max(previous.speed, pose.speed) > self.stops.stop_speed
-        if moving and pose.t - previous.t > self.ruleset.measure("max_fix_gap"):
+        if moving and limits.exceeds(pose.t - previous.t, self.ruleset.measure("max_fix_gap"), "s"):
             self.data_gaps.append(DataGap(self.current.item.id, previous.t, pose.t))
 
     def _tick(self, t: float, utc: datetime) -> None:

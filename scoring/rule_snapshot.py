@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rules import Change, Layer, Measure, Rule, RuleSet, RuleSetError, Threshold, _check_rules, ruleset_hash
+from .rules import (
+    MEASUREMENTS, Change, Layer, Measure, Rule, RuleSet, RuleSetError, Threshold, _check_rules, ruleset_hash,
+)
 
 
 def _rule(data: dict[str, Any]) -> Rule:
@@ -28,7 +30,8 @@ def _rule(data: dict[str, Any]) -> Rule:
         source=data["source"],
         classes=tuple(data["classes"]),
         detector=data["detector"],
-        params={name: Threshold(name, None if p["value"] is None else float(p["value"]), p["unit"], p["comparator"])
+        params={name: Threshold(name, None if p["value"] is None else float(p["value"]), p["unit"], p["comparator"],
+                                p.get("wording"))
                 for name, p in data["params"].items()},
         covers=tuple(data["covers"]),
         major=data["major"],
@@ -62,6 +65,12 @@ def ruleset_from_dict(data: dict[str, Any]) -> RuleSet:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise RuleSetError(f"rule set snapshot is incomplete or malformed: {exc!r}") from exc
+    missing = sorted(set(MEASUREMENTS) - set(ruleset.measurement))
+    if missing:
+        # e.g. standstill_radius, added when the standstill got a displacement bound (issue 11)
+        raise RuleSetError(f"rule set snapshot {data['id']} was stored before the measurement setting(s) "
+                           f"{', '.join(missing)} existed: this judge cannot re-judge it under its own rules; "
+                           f"compare under a current rule set file (--rules)")
     stored = data.get("hash")
     actual = ruleset_hash(ruleset)
     if stored is not None and stored != actual:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import operator
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import limits
 from .fields import Fields, read_toml
 from .vehicle import VEHICLE_CLASSES
 
@@ -29,7 +30,7 @@ UNITS = ("m", "s", "m/s", "deg", "count")
 # or distance is a slip), never absurd. The longest limit in the tables is 480 s.
 QUANTITY_RANGES = {"m": (0.0, 1000.0), "s": (0.0, 3600.0), "m/s": (0.0, 100.0), "deg": (0.0, 360.0),
                    "count": (0.0, 1000.0)}
-COMPARATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+COMPARATORS = limits.COMPARATORS
 _LOWER = (">", ">=")
 _UPPER = ("<", "<=")
 REFERENCE_POINT_NAMES = ("front_axle", "front_bumper")
@@ -37,7 +38,7 @@ REFERENCE_POINT_NAMES = ("front_axle", "front_bumper")
 # Measurement settings the judges read; each must be in every rule set.
 MEASUREMENTS: dict[str, str] = {
     "stop_speed": "m/s",
-    "moving_speed": "m/s",
+    "standstill_radius": "m",
     "stop_settle": "s",
     "walking_pace": "m/s",
     "footpeg_debounce": "s",
@@ -63,17 +64,27 @@ class RuleSetError(ValueError):
 
 @dataclass(frozen=True)
 class Threshold:
-    """One threshold of a rule: ``measured <comparator> value``."""
+    """One threshold of a rule: ``measured <comparator> value``, compared exactly (:mod:`scoring.limits`).
+
+    ``wording`` is how the rule text words the limit (超过, 以上, 不超出 …); the rule table
+    states it and the loader checks the comparator is the one it means (limits.WORDINGS).
+    """
 
     name: str
     value: float | None  # None: the course must set it before the rule can be enabled
     unit: str
     comparator: str
+    wording: str | None = None  # None only in snapshots stored before wordings were recorded
 
     def holds(self, measured: float) -> bool:
         if self.value is None:
             return False
-        return COMPARATORS[self.comparator](measured, self.value)
+        return self._limit.holds(measured)
+
+    @cached_property
+    def _limit(self) -> limits.Limit:
+        # frozen, but cached_property writes the instance dict directly: worked out once per threshold
+        return limits.Limit(self.comparator, self.value, self.unit)
 
 
 @dataclass(frozen=True)
@@ -218,8 +229,13 @@ def _read_threshold(table: Fields, name: str) -> Threshold:
         value=value,
         unit=unit,
         comparator=entry.string("comparator", choices=tuple(COMPARATORS)),
+        wording=entry.string("wording", choices=tuple(limits.WORDINGS)),
     )
     entry.done()
+    meant = limits.WORDINGS[threshold.wording]
+    if threshold.comparator != meant:
+        raise entry.fail(f"{threshold.wording} means {meant!r} (domain/README.md), "
+                         f"not {threshold.comparator!r}", "comparator")
     return threshold
 
 
@@ -298,6 +314,10 @@ def _check_rules(rules: dict[str, Rule], where: str) -> None:
             if rule.major not in rules:
                 raise RuleSetError(f"{here}.major: no rule {rule.major!r}")
             _check_minor(rule, rules[rule.major], here)
+        for p in rule.params.values():
+            if p.value is not None and not limits.whole_steps(p.value, p.unit):
+                raise RuleSetError(f"{here}.params.{p.name}: {p.value} {p.unit} is not a whole number of "
+                                   f"{'counts' if p.unit == 'count' else 'mm / ms'} (limits are compared exactly)")
         lowers = [p.value for p in rule.params.values() if p.comparator in _LOWER and p.value is not None]
         uppers = [p.value for p in rule.params.values() if p.comparator in _UPPER and p.value is not None]
         if lowers and uppers and max(lowers) >= min(uppers):
@@ -429,11 +449,16 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         "major": rule.major,
         "layouts": list(rule.layouts),
         "note": rule.note,
-        "params": {
-            name: {"value": p.value, "unit": p.unit, "comparator": p.comparator} for name, p in rule.params.items()
-        },
+        "params": {name: _threshold_dict(p) for name, p in rule.params.items()},
         "history": [change_to_dict(c) for c in rule.history],
     }
+
+
+def _threshold_dict(threshold: Threshold) -> dict[str, Any]:
+    data: dict[str, Any] = {"value": threshold.value, "unit": threshold.unit, "comparator": threshold.comparator}
+    if threshold.wording is not None:  # absent from snapshots stored before wordings: their hash stays valid
+        data["wording"] = threshold.wording
+    return data
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
+from hypothesis import settings
 
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.records import Records
+
+# A test owns its clock and its dice: property tests draw the same examples on every run, so a
+# run's outcome never depends on luck. HYPOTHESIS_PROFILE=explore draws new ones (and keeps what
+# failed in .hypothesis/) when looking for trouble.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

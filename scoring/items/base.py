@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
+from .. import limits
 from ..events import VALUE_DECIMALS
 from ..geometry import Line, forward
 from ..item_geometry import Item
@@ -92,6 +93,8 @@ class Context:
         self._deduct = deduct
         self.signals: Signals | None = None  # the latest signal snapshot
         self.last_fix_t: float | None = None  # the latest GNSS fix: item timers count up to it
+        self._over: dict[str, limits.Limit] = {}  # the settings' limits, worked out once (judges compare per fix)
+        self._reached: dict[str, limits.Limit] = {}
 
     def confirmed(self, t: float) -> float:
         """``t``, or the last fix if that is earlier: the vehicle's place is known only up to it."""
@@ -102,6 +105,21 @@ class Context:
 
     def measure(self, name: str) -> float:
         return self.ruleset.measure(name)
+
+    def over(self, name: str, measured: float) -> bool:
+        """``measured`` is more than the measurement setting ``name`` (exact, scoring.limits)."""
+        limit = self._over.get(name) or self._setting(self._over, ">", name)
+        return limit.holds(measured)
+
+    def reached(self, name: str, measured: float) -> bool:
+        """``measured`` is at least the measurement setting ``name`` (exact, scoring.limits)."""
+        limit = self._reached.get(name) or self._setting(self._reached, ">=", name)
+        return limit.holds(measured)
+
+    def _setting(self, cache: dict[str, limits.Limit], comparator: str, name: str) -> limits.Limit:
+        setting = self.ruleset.measurement[name]
+        cache[name] = limits.Limit(comparator, setting.value, setting.unit)
+        return cache[name]
 
     def applies(self, rule_id: str) -> bool:
         return self.rule(rule_id).applies_to(self.vehicle_class)

@@ -2,7 +2,9 @@
 
 Rules (research.md §2.5): bridge.wheel_not_mounted (B1), bridge.wheel_dropped
 (B2), bridge.stop (B3), bridge.wrong_route (B4). The stall (B5) is the general
-rule.
+rule. B1 counts once per bridge (deck) the vehicle should have crossed, however
+many of that deck's wheels never mounted it (domain/README.md: −10 each time, per
+bridge, not per wheel).
 
 A wheel is on a deck when its contact point lies on the deck polygon. Where
 the course has deck sensors (``deck_sensors = true``), the deck's sensor must
@@ -71,6 +73,7 @@ class BridgeJudge(ItemJudge):
         self._fix_gap = ctx.measure("max_fix_gap")
         self._stops = StopCounter(ctx.rule("bridge.stop"))
         self._wrong = False
+        self._missed: set[int] = set()  # stages (bridges) already deducted as never mounted
         self._fixes: list[Frame] = []  # the item's fixes in time order (a release is placed between two)
         self._releases: list[tuple[str, float, datetime]] = []  # (deck, t, utc) not judged yet
 
@@ -112,9 +115,7 @@ class BridgeJudge(ItemJudge):
             if on:
                 self._mount(crossing, frame)
             elif past_end:
-                crossing.state = MISSED
-                self.ctx.deduct("bridge.wheel_not_mounted", frame.t, frame.utc,
-                                detail=f"{crossing.wheel} wheel, deck {crossing.deck.name}")
+                self._miss(crossing, frame.t, frame.utc)
         elif crossing.state == MOUNTED and not on:
             if past_end:
                 crossing.state = DONE
@@ -127,6 +128,14 @@ class BridgeJudge(ItemJudge):
             crossing.state = MOUNTED  # back on: a further drop counts again
         if crossing.state != before:
             crossing.decided_t = frame.t
+
+    def _miss(self, crossing: _Crossing, t: float, utc: datetime) -> None:
+        """A wheel that never mounted its deck: one deduction per bridge, at its first such wheel."""
+        crossing.state = MISSED
+        if crossing.stage in self._missed:
+            return
+        self._missed.add(crossing.stage)
+        self.ctx.deduct("bridge.wheel_not_mounted", t, utc, detail=f"{crossing.wheel} wheel, deck {crossing.deck.name}")
 
     def _mount(self, crossing: _Crossing, frame: Frame) -> None:
         crossing.state = MOUNTED
@@ -203,6 +212,4 @@ class BridgeJudge(ItemJudge):
         self._judge_releases_carried_forward(before=float("inf"))
         for crossing in self._crossings:
             if crossing.state == PENDING:
-                crossing.state = MISSED
-                self.ctx.deduct("bridge.wheel_not_mounted", t, utc,
-                                detail=f"{crossing.wheel} wheel, deck {crossing.deck.name}")
+                self._miss(crossing, t, utc)

@@ -43,7 +43,7 @@ class CurveJudge(ItemJudge):
             return
         if self._first_gear_since is None:
             self._first_gear_since = frame.t
-        if not self._gear_judged and frame.t - self._first_gear_since >= self.ctx.measure("gear_debounce"):
+        if not self._gear_judged and self.ctx.reached("gear_debounce", frame.t - self._first_gear_since):
             self._gear_judged = True
             self.ctx.deduct("curve.low_gear", frame.t, frame.utc, detail="gear 1")
 

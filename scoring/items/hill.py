@@ -56,7 +56,7 @@ class HillJudge(ItemJudge):
 
     def _follow_stop(self, frame: Frame) -> None:
         stops = self.ctx.stops
-        if not self._measured and stops.stopped and stops.stopped_for(frame.t) >= self.ctx.measure("stop_settle"):
+        if not self._measured and stops.stopped and self.ctx.reached("stop_settle", stops.stopped_for(frame.t)):
             self._measured = True
             self._judge_stop_position(frame)
         assert self._rollback is not None
@@ -73,7 +73,7 @@ class HillJudge(ItemJudge):
         if self._hits("hill.stop_offset_major", offset):
             self.ctx.deduct("hill.stop_offset_major", frame.t, frame.utc, value=offset, unit="m",
                             detail=self.reference)
-        elif offset > self.ctx.measure("hill_on_line_tolerance") and self._hits("hill.stop_offset_minor", offset):
+        elif self.ctx.over("hill_on_line_tolerance", offset) and self._hits("hill.stop_offset_minor", offset):
             self.ctx.deduct("hill.stop_offset_minor", frame.t, frame.utc, value=offset, unit="m",
                             detail=self.reference)
         edge = self.item.edge_line

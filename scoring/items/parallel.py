@@ -5,12 +5,15 @@ parallel.lane_line (S3), parallel.slot_line (S4), parallel.exit_signal (S5),
 parallel.stop (S6).
 
 Phases: ``approach`` (forward along the lane past the slot), ``reversing``
-(from the first backward movement: the item timer starts at the last fix
-before it, so the timer never runs short), ``leaving`` (from the first
-forward movement after reversing: where the vehicle stood then is where it
-parked, and its body must have been wholly inside the slot [INF: a halt
-halfway in is a 中途停车, not the parking]; the item ends when the tail passes
-the front slot line).
+(from the turn into the reverse, found from the travel along the heading,
+motion.Turns: the item timer starts at the fix where the vehicle turned, so
+the timer never runs short), ``leaving`` (from the turn forward after
+reversing: where the vehicle turned is where it parked, and its body must have
+been wholly inside the slot [INF: a halt halfway in is a 中途停车, not the
+parking]; the item ends when the tail passes the front slot line). The stop
+alongside or past the slot before reversing and the stop wholly in the slot
+are the route's, however long; a stop before the slot, halfway in or leaving
+is 中途停车 (parallel.stop).
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from datetime import datetime
 from shapely.geometry import Point
 
 from ..item_geometry import ParallelItem
-from ..motion import StopCounter, passed_at
+from ..motion import StopCounter, Turns, passed_at
 from .areas import Episodes, WheelLines, body_outside, signed_depth, with_margin
-from .base import Context, Frame, ItemJudge, at_time, motion_direction
+from .base import Context, Frame, ItemJudge, at_time
 
 APPROACH, REVERSING, LEAVING = "approach", "reversing", "leaving"
 
@@ -37,23 +40,26 @@ class ParallelJudge(ItemJudge):
         self.phase = APPROACH
         self.timer_start: float | None = None
         self._last: Frame | None = None
+        self._turns = Turns(ctx.measure("standstill_radius"), direction=1)  # noise-proof turns (motion.Turns)
         self._timed_out = False
         self._episodes = Episodes()
         margin = ctx.measure("line_margin")
         self._slot = with_margin(item.slot, margin)
         self._lane_lines = WheelLines(ctx.vehicle.wheel_names, self._lane_depth, margin)
         self._margin = margin
-        self._stops = StopCounter(ctx.rule("parallel.stop"))
+        self._stops = StopCounter(ctx.rule("parallel.stop"), prescribed=self._route_stop)
+        self._slot_start = min(item.to_item(p)[0] for p in item.slot.exterior.coords)
 
     def on_pose(self, frame: Frame) -> None:
-        direction = motion_direction(frame, self.ctx.measure("direction_speed"))
+        turned = self._turns.update(frame.placement.point("rear_axle"), frame.placement.heading, frame)
+        direction = self._turns.direction if turned is not None else 0
         stops = self.ctx.stops
         if self.phase == APPROACH and direction < 0:
             self.phase = REVERSING
-            self.timer_start = self._last.t if self._last is not None else frame.t
+            self.timer_start = turned.t  # where the vehicle turned: the timer never runs short
         elif self.phase == REVERSING and direction > 0:
             self.phase = LEAVING
-            self._park(self._last or frame, frame)
+            self._park(turned, frame)
             self._check_exit_signal(frame)
         if not stops.stopped:
             self._check_lines(frame)
@@ -105,10 +111,18 @@ class ParallelJudge(ItemJudge):
                 self._timed_out = True
                 self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
                                 unit="s")
-        if self.phase == APPROACH:
-            return  # the stop to select reverse is part of the route
         stopped = self._stops.check(t, self.ctx.stops)
-        in_slot = self._last is not None and body_outside(self._last, self._slot) is None
-        if stopped is not None and not (self.phase == REVERSING and in_slot):
+        if stopped is not None:
             duration, at = stopped
             self.ctx.deduct("parallel.stop", *at_time(t, utc, at), value=duration, unit="s")
+
+    def _route_stop(self) -> bool:
+        """Stops the route has: alongside or past the slot before reversing in, wholly in the slot before leaving.
+
+        Asked once per standstill, where the vehicle stands (motion.StopCounter): the stop before
+        reversing stays the route's even when the standstill runs on into the reverse."""
+        if self._last is None:
+            return False
+        if self.phase == APPROACH:
+            return self.item.to_item(self._last.placement.point("front_bumper"))[0] > self._slot_start
+        return self.phase == REVERSING and body_outside(self._last, self._slot) is None

@@ -9,8 +9,11 @@ past control line B), ``rev1`` (reverse into the bay), ``out_a`` (forward
 until both front wheels are past line A), ``rev2`` (reverse into the bay),
 ``out_b`` (forward; the item ends when both front wheels are past line B, the
 line the first reverse started from). A reverse leg ends when the vehicle moves
-forward again: it must have stopped wholly inside the bay. The item timer runs
-from the last fix before the first backward movement to the end.
+forward again: it must have stopped wholly inside the bay. Turns are found from
+the travel along the heading (motion.Turns), and each leg is judged at the fix
+where the vehicle turned; the item timer runs from the turn into the first
+reverse to the end. Stops past the control line before a reverse and in the bay
+are the route's, however long; other stops are 中途停车 (reverse.stop).
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from datetime import datetime
 
 from ..geometry import Line
 from ..item_geometry import ReverseItem
-from ..motion import StopCounter, passed_at
+from ..motion import StopCounter, Turns, passed_at
 from .areas import body_event_time, body_outside, with_margin
-from .base import Context, Frame, ItemJudge, at_time, motion_direction
+from .base import Context, Frame, ItemJudge, at_time
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
 _TARGET = {"in": "b", "out_a": "a", "out_b": "b"}  # the control line a forward leg must pass
@@ -37,10 +40,11 @@ class ReverseJudge(ItemJudge):
         self.leg = 0
         self.timer_start: float | None = None
         self._last: Frame | None = None
+        self._turns = Turns(ctx.measure("standstill_radius"), direction=1)  # noise-proof turns (motion.Turns)
         self._out = False
         self._wrong = False
         self._timed_out = False
-        self._stops = StopCounter(ctx.rule("reverse.stop"))
+        self._stops = StopCounter(ctx.rule("reverse.stop"), prescribed=self._route_stop)
         self._margin = ctx.measure("line_margin")
         self._area = with_margin(item.area, self._margin)
         self._bay = with_margin(item.bay, self._margin)
@@ -60,12 +64,13 @@ class ReverseJudge(ItemJudge):
         return all(line.side(frame.placement.point(w)) > self._margin for w in self._front)
 
     def on_pose(self, frame: Frame) -> None:
-        direction = motion_direction(frame, self.ctx.measure("direction_speed"))
+        turned = self._turns.update(frame.placement.point("rear_axle"), frame.placement.heading, frame)
+        direction = self._turns.direction if turned is not None else 0
         leg = self.leg_name
         if leg in _TARGET and direction < 0:
-            self._start_reverse(frame)
+            self._start_reverse(frame, turned)
         elif leg.startswith("rev") and direction > 0:
-            self._end_reverse(frame)
+            self._end_reverse(frame, turned)
         if self.leg_name in _WRONG and not self._wrong and self._front_past(frame, _WRONG[self.leg_name]):
             self._wrong = True
             self.ctx.deduct("reverse.wrong_route", frame.t, frame.utc,
@@ -73,10 +78,15 @@ class ReverseJudge(ItemJudge):
         self._check_body(frame)
         self._last = frame
 
-    def _start_reverse(self, frame: Frame) -> None:
+    def _start_reverse(self, frame: Frame, last: Frame) -> None:
+        """The vehicle has begun to reverse; ``last`` is where it turned (the end of the forward leg)."""
         target = _TARGET[self.leg_name]
-        last = self._last or frame
-        if self.leg_name == "out_b" or not self._front_past(last, target):
+        if self.leg_name == "out_b":  # the route has two reverses: a third is the route, not R4
+            if not self._wrong:
+                self._wrong = True
+                self.ctx.deduct("reverse.wrong_route", frame.t, frame.utc, detail="a third reverse, leaving the bay")
+            return
+        if not self._front_past(last, target):
             self.ctx.deduct("reverse.front_wheels_short", frame.t, frame.utc,
                             detail=f"reversing before both front wheels passed control line {target.upper()}")
             return
@@ -84,8 +94,8 @@ class ReverseJudge(ItemJudge):
             self.timer_start = last.t
         self.leg += 1
 
-    def _end_reverse(self, frame: Frame) -> None:
-        stop = self._last or frame  # where the reverse ended
+    def _end_reverse(self, frame: Frame, stop: Frame) -> None:
+        """The vehicle moves forward again; ``stop`` is where the reverse ended."""
         out = body_outside(stop, self._bay)
         if out is not None:
             line = self.item.nearest_line((out[1].x, out[1].y)).name
@@ -125,12 +135,15 @@ class ReverseJudge(ItemJudge):
                 self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
                                 unit="s")
         stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None and not self._route_stop():
+        if stopped is not None:
             duration, at = stopped
             self.ctx.deduct("reverse.stop", *at_time(t, utc, at), value=duration, unit="s")
 
     def _route_stop(self) -> bool:
-        """Stops that belong to the route: beyond the control line before a reverse, in the bay after one."""
+        """Stops that belong to the route: beyond the control line before a reverse, in the bay after one.
+
+        Asked once per standstill, where the vehicle stands (motion.StopCounter): a prescribed stop
+        stays prescribed however long it lasts and whatever leg the next movement starts."""
         if self._last is None:
             return False
         leg = self.leg_name

@@ -134,7 +134,7 @@ def test_f_moped_on_a_built_course():
     run = Run(bridge, model="F-01", vehicle_class="F")
     run.at("f_bridge", -0.5, 0.3).start().hold(0.5)
     run.go("f_bridge", past_exit(run, "f_bridge"), 0.3, speed=1.0)
-    assert run.rules_hit() == ["bridge.wheel_not_mounted"] * 2
+    assert run.rules_hit() == ["bridge.wheel_not_mounted"]  # both wheels beside the one bridge: once
 
 
 def _only(course, cls, item_id):

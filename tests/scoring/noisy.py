@@ -87,15 +87,16 @@ def stop_and_go(u0: float, v0: float, speed0: float, braking: float, stand: floa
     return Truth(u=u, v=lambda t: v0, speed=speed, duration=t_brake + stand + after)
 
 
-def true_stop(truth: Truth, stop_speed: float, moving_speed: float, step: float = 0.001) -> tuple[float, float]:
-    """(start, end) of the stop in the true speed, with the judge's hysteresis and no noise."""
+def true_stop(truth: Truth, stop_speed: float, step: float = 0.001) -> tuple[float, float]:
+    """(start, end) of the standstill in the true motion: the speed at most ``stop_speed`` (the
+    judge's definition, measurement.stop_speed), without noise."""
     start = end = None
     t = 0.0
     while t <= truth.duration:
         s = truth.speed(t)
         if start is None and s <= stop_speed:
             start = t
-        elif start is not None and s >= moving_speed:
+        elif start is not None and s > stop_speed:
             end = t
             break
         t += step
@@ -110,6 +111,8 @@ class Sampling:
     speed_noise: float  # m/s, bound of the speed error
     drop: float  # probability that a fix is lost
     seed: int
+    position: str = "box"  # position noise: "box" (uniform ±noise per axis), "disc" (uniform in a disc of
+    # radius noise) or "gauss" (Gaussian, σ = noise / 2 per axis: ±2 cm is σ = 1 cm)
 
 
 def stream(course: Course, item_id: str, model_id: str, vehicle_class: str, truth: Truth,
@@ -135,8 +138,8 @@ def stream(course: Course, item_id: str, model_id: str, vehicle_class: str, trut
         if n > 4 and rng.random() < sampling.drop:  # the first fixes, at the start, always arrive
             continue
         x, y = model.antenna_for("rear_axle", *item.to_course(truth.u(t), truth.v(t)), heading)
-        x += rng.uniform(-sampling.noise, sampling.noise)
-        y += rng.uniform(-sampling.noise, sampling.noise)
+        dx, dy = position_noise(rng, sampling)
+        x, y = x + dx, y + dy
         speed = max(0.0, truth.speed(t) + rng.uniform(-sampling.speed_noise, sampling.speed_noise))
         timed.append((t, 0, Pose(t=t, utc=utc(t), vehicle=vehicle, x=x, y=y, heading=heading, speed=speed,
                                  fix=FixQuality.RTK_FIXED)))
@@ -147,6 +150,16 @@ def stream(course: Course, item_id: str, model_id: str, vehicle_class: str, trut
         timed.append((t, 1, Signals(t=t, utc=utc(t), vehicle=vehicle, **signals)))
     timed.sort(key=lambda entry: (entry[0], entry[1]))
     return obs + [o for _, _, o in timed]
+
+
+def position_noise(rng: random.Random, sampling: Sampling) -> tuple[float, float]:
+    """One fix's position error under the sampling's noise model."""
+    if sampling.position == "gauss":
+        return rng.gauss(0.0, sampling.noise / 2), rng.gauss(0.0, sampling.noise / 2)
+    if sampling.position == "disc":
+        r, a = sampling.noise * math.sqrt(rng.random()), rng.uniform(0.0, 2 * math.pi)
+        return r * math.cos(a), r * math.sin(a)
+    return rng.uniform(-sampling.noise, sampling.noise), rng.uniform(-sampling.noise, sampling.noise)
 
 
 def longest_gap(observations: list[Observation]) -> float:

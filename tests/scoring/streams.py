@@ -70,6 +70,7 @@ class Run:
         self.signals = default_signals(self.model.kind, self.vehicle_class)
         self.x = self.y = 0.0  # antenna
         self.heading = 0.0
+        self.ramp: float | None = None  # m/s²: follow() pulls away and brakes at this rate (None: at once)
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -116,6 +117,27 @@ class Run:
             self.emit(0.0)
         return self
 
+    def stand(self, seconds: float) -> "Run":
+        """Stand still for exactly ``seconds`` as the fixes show it: zero-speed fixes every 1/RATE s,
+        the first one fix after now and the last one at exactly ``seconds`` after it (a plain float
+        sum, residue included), so the standstill the judge measures is ``seconds`` long."""
+        first = round(self.t + 1 / RATE, 6)
+        last = first + seconds
+        t = first
+        while t < last - 1e-9:
+            self._emit_at(t, 0.0)
+            t = round(t + 1 / RATE, 6)
+        self._emit_at(last, 0.0)
+        self.t = last
+        return self
+
+    def _emit_at(self, t: float, speed: float) -> None:
+        self.t = t
+        utc = self.utc()
+        self.obs.append(Pose(t=t, utc=utc, vehicle=self.vehicle, x=self.x, y=self.y, heading=self.heading,
+                             speed=speed, fix=FixQuality.RTK_FIXED))
+        self.obs.append(Signals(t=t, utc=utc, vehicle=self.vehicle, **self.signals))
+
     def go(self, item_id: str, u_to: float, v: Callable[[float], float] | float | None = None,
            speed: float = 1.0, point: str = "front_axle", each: Callable[["Run"], None] | None = None) -> "Run":
         """Drive ``point`` forward along an item's frame to ``u_to``; ``v`` is the lateral path.
@@ -156,7 +178,9 @@ class Run:
 
         The rear axle of a real vehicle moves along its heading (forward or backward), so this
         is the exact kinematics of the vehicle model; ``reverse`` faces the vehicle against
-        the direction of travel. The polyline is walked at ``speed`` (one fix each 1/RATE s).
+        the direction of travel. The polyline is walked at ``speed`` (one fix each 1/RATE s);
+        with ``self.ramp`` (m/s²) set, it pulls away from rest and brakes to rest at the end
+        at that rate, reporting the true speed at each fix, as a real vehicle does.
         """
         item = self.item(item_id)
         here = self.model.place(self.x, self.y, self.heading).point("rear_axle")
@@ -164,10 +188,8 @@ class Run:
         segments = [(a, b, math.hypot(b[0] - a[0], b[1] - a[1])) for a, b in zip(course, course[1:])]
         segments = [seg for seg in segments if seg[2] > 0]
         total = sum(seg[2] for seg in segments)
-        steps = max(1, math.ceil(total / (speed / RATE)))
         index, start = 0, 0.0  # current segment and the distance at its start
-        for i in range(1, steps + 1):
-            d = total * i / steps
+        for d, v in self._profile(total, speed):
             while index < len(segments) - 1 and d > start + segments[index][2]:
                 start += segments[index][2]
                 index += 1
@@ -177,10 +199,33 @@ class Run:
             self.heading = (heading + 180) % 360 if reverse else heading
             self.x, self.y = self.model.antenna_for("rear_axle", x0 + (x1 - x0) * k, y0 + (y1 - y0) * k,
                                                     self.heading)
-            self.emit(speed)
+            self.emit(v)
             if each is not None:
                 each(self)
         return self
+
+    def _profile(self, total: float, speed: float) -> list[tuple[float, float]]:
+        """(distance, speed) at each fix along a path of length ``total``."""
+        if self.ramp is None:
+            steps = max(1, math.ceil(total / (speed / RATE)))
+            return [(total * i / steps, speed) for i in range(1, steps + 1)]
+        a = self.ramp
+        peak = min(speed, math.sqrt(a * total))  # a short path never reaches full speed
+        t_ramp = peak / a
+        t_cruise = (total - peak * t_ramp) / peak
+        duration = 2 * t_ramp + t_cruise
+        samples = []
+        for i in range(1, math.ceil(duration * RATE) + 1):
+            t = min(i / RATE, duration)
+            if t <= t_ramp:
+                d, v = a * t * t / 2, a * t
+            elif t <= t_ramp + t_cruise:
+                d, v = peak * t_ramp / 2 + peak * (t - t_ramp), peak
+            else:
+                left = duration - t
+                d, v = total - a * left * left / 2, a * left
+            samples.append((min(d, total), v))
+        return samples
 
     def back(self, distance: float, speed: float = 0.2) -> "Run":
         """Roll straight backward along the current heading (speed is reported positive)."""
@@ -200,6 +245,23 @@ class Run:
 
     def rules_hit(self, rules: RuleSet | None = None, course: Course | None = None) -> list[str]:
         return [d.rule for d in self.judge(rules, course).deductions]
+
+
+def with_noise(observations: list[Observation], seed: int, position: float = 0.02,
+               speed: float = 0.02) -> list[Observation]:
+    """The stream as a real receiver reports it: each fix's position off by up to ``position`` m on
+    each axis and its speed by up to ``speed`` m/s (uniform, seeded; speed never below 0)."""
+    import random
+
+    rng = random.Random(seed)
+    out: list[Observation] = []
+    for obs in observations:
+        if isinstance(obs, Pose):
+            obs = dataclasses.replace(obs, x=obs.x + rng.uniform(-position, position),
+                                      y=obs.y + rng.uniform(-position, position),
+                                      speed=max(0.0, obs.speed + rng.uniform(-speed, speed)))
+        out.append(obs)
+    return out
 
 
 def slalom(item: Item, amplitude: float, sharpness: float = 2.0, lag: float = 0.3) -> Callable[[float], float]:

@@ -166,7 +166,7 @@ def test_result_to_dict_shape():
     assert set(data) == {"score", "passed", "status", "vehicle_class", "rule_set", "deductions", "items",
                          "insufficient_data"}
     assert data["insufficient_data"] == []
-    assert data["score"] == 80 and data["status"] == "passed" and data["rule_set"] == "ga1026-2022"
+    assert data["score"] == 90 and data["status"] == "passed" and data["rule_set"] == "ga1026-2022"
     first = data["deductions"][0]
     assert {"rule", "code", "title", "points", "disqualify", "item", "t", "utc", "value"} <= set(first)
     assert first["title"] == "其中有一车轮未上桥" and first["item"] == "e_bridge"

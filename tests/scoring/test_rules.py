@@ -64,13 +64,13 @@ def test_values_from_the_decisions():
 
 
 @pytest.mark.parametrize("rule_id,value,expected", [
-    ("hill.stop_offset_major", 0.50, False), ("hill.stop_offset_major", 0.5001, True),  # 超出50cm: > 0.5
+    ("hill.stop_offset_major", 0.50, False), ("hill.stop_offset_major", 0.501, True),  # 超出50cm: > 0.5
     ("hill.stop_offset_minor", 0.50, True),  # 不超出50cm: ≤ 0.5
     ("hill.edge_gap_minor", 0.30, False), ("hill.edge_gap_minor", 0.50, True),  # 超出30cm，未超出50cm
     ("hill.edge_gap_major", 0.50, False),  # 超过50cm
     ("hill.rollback_minor", 0.10, False), ("hill.rollback_minor", 0.30, False),  # 大于10cm，小于30cm
     ("hill.rollback_major", 0.30, False),  # 大于30cm
-    ("general.rollback_minor", 0.30, False), ("general.rollback_minor", 0.2999, True),
+    ("general.rollback_minor", 0.30, False), ("general.rollback_minor", 0.299, True),
     ("hill.start_timeout", 30.0, False), ("hill.start_timeout", 30.001, True),  # 超过30s
     ("pile.stop", 2.0, False), ("general.starter_held", 2.0, False),
     # the C3 items and the tractor course

@@ -42,11 +42,13 @@ def geometry(run, item_id):
 
 
 def bay_run(cls, item_id, model, front_out=None, back_out=None, offset_b=0.0, halts=(), shuffle_end=False,
-            stall=False, course=None):
+            stall=False, course=None, turn_wait=1.0, into_a_first=False, ramp=None):
     """The default route. ``front_out`` / ``back_out`` stop in B with the front bumper that far out of
     the bay's mouth, or the rear bumper that far past its back line; ``halts`` stop mid-leg on the
-    way in (seconds each)."""
+    way in (seconds each); ``turn_wait`` is each stop at a turn; ``into_a_first`` reverses wholly into
+    bay A (甲) in the first leg, whose bay is B (乙), and drives out of it."""
     run = Run(course or only(bay_course(), cls, item_id), model=model, vehicle_class=cls)
+    run.ramp = ramp  # m/s²: pull away and brake gently instead of at once
     mouth, back, b_u, a_u = geometry(run, item_id)
     r = -mouth  # the rear axle runs on the lane's centre (v = 0)
     rear, front = run.model.rear_overhang, run.model.length - run.model.rear_overhang
@@ -55,23 +57,25 @@ def bay_run(cls, item_id, model, front_out=None, back_out=None, offset_b=0.0, ha
     run.at(item_id, -5.0, 0.0, point="rear_axle").start().hold(0.5)
     for i, halt in enumerate(halts):
         run.follow(item_id, [(-3.0 + 1.5 * (i + 1), 0.0)], speed=1.0).hold(halt)
-    run.follow(item_id, [(b_u + r + 1.5, 0.0)], speed=1.5).hold(1.0).set(gear=Gear.REVERSE)
-    b_stop = b_u + offset_b
+    run.follow(item_id, [(b_u + r + 1.5, 0.0)], speed=1.5).hold(turn_wait).set(gear=Gear.REVERSE)
+    b_stop = a_u if into_a_first else b_u + offset_b
     b_deep = deep if front_out is None else mouth - front + front_out
     b_deep = b_deep if back_out is None else back + rear - back_out
     run.follow(item_id, [(b_stop + r, 0.0)] + arc(b_stop + r, mouth, r, 90, 180) + [(b_stop, b_deep)],
-               speed=1.0, reverse=True).hold(1.0).set(gear=Gear.G1)
+               speed=1.0, reverse=True).hold(turn_wait).set(gear=Gear.G1)
     run.follow(item_id, [(b_stop, mouth)] + arc(b_stop - r, mouth, r, 0, 90) + [(b_stop - r - 0.5, 0.0)],
-               speed=1.0).hold(1.0).set(gear=Gear.REVERSE)
+               speed=1.0).hold(turn_wait).set(gear=Gear.REVERSE)
     if stall:
         run.set(engine=False).hold(0.5)
         return run
+    if into_a_first:
+        return run
     run.follow(item_id, [(a_u - r, 0.0)] + arc(a_u - r, mouth, r, 90, 0) + [(a_u, deep)],
-               speed=1.0, reverse=True).hold(1.0).set(gear=Gear.G1)
+               speed=1.0, reverse=True).hold(turn_wait).set(gear=Gear.G1)
     run.follow(item_id, [(a_u, mouth)] + arc(a_u + r, mouth, r, 180, 90), speed=1.0)
     if shuffle_end:  # back up again in the last leg: a movement the route does not have
-        run.hold(1.0).set(gear=Gear.REVERSE).follow(item_id, [(a_u + r - 1.0, 0.0)], speed=1.0, reverse=True)
-        run.hold(1.0).set(gear=Gear.G1)
+        run.hold(turn_wait).set(gear=Gear.REVERSE).follow(item_id, [(a_u + r - 1.0, 0.0)], speed=1.0, reverse=True)
+        run.hold(turn_wait).set(gear=Gear.G1)
     run.follow(item_id, [(exit_u + run.model.wheelbase + 1.0, 0.0)], speed=1.5).hold(1.0)
     return run
 

@@ -17,7 +17,9 @@ def e_run(v=0.0, stop_at=None, stop=0.0, sensors=True, course=None):
     play = deck_sensors(E_BRIDGE) if sensors else None
     run.at(E_BRIDGE, -0.5, v(-0.5) if callable(v) else v).start().hold(0.5)
     if stop_at is not None:
-        run.go(E_BRIDGE, stop_at, v, speed=1.0, each=play).hold(stop)
+        run.go(E_BRIDGE, stop_at, v, speed=1.0, each=play)
+        if stop:
+            run.stand(stop)
     run.go(E_BRIDGE, past_exit(run, E_BRIDGE), v, speed=1.0, each=play)
     return run
 
@@ -41,10 +43,10 @@ def test_clean_two_wheeler():
 
 
 def test_without_deck_sensor_events_the_wheels_never_mount():
-    # the course says deck A has a sensor: no sensor, no mount
+    # the course says deck A has a sensor: no sensor, no mount; one bridge missed, one deduction
     result = e_run(sensors=False).judge()
-    assert [d.rule for d in result.deductions] == ["bridge.wheel_not_mounted"] * 2
-    assert result.score == 80
+    assert [d.rule for d in result.deductions] == ["bridge.wheel_not_mounted"]
+    assert result.score == 90
 
 
 def test_geometry_alone_when_the_deck_has_no_sensor():
@@ -56,9 +58,20 @@ def test_geometry_alone_when_the_deck_has_no_sensor():
 
 
 def test_wheel_beside_the_deck_never_mounts():
+    # both wheels beside the one bridge: −10 once for the bridge, not once per wheel
     result = e_run(v=0.3).judge()
-    assert [d.rule for d in result.deductions] == ["bridge.wheel_not_mounted"] * 2
-    assert {d.detail for d in result.deductions} == {"front wheel, deck A", "rear wheel, deck A"}
+    assert [(d.rule, d.code, d.points) for d in result.deductions] == [
+        ("bridge.wheel_not_mounted", ruleset().rule("bridge.wheel_not_mounted").code, 10)]
+    assert result.deductions[0].detail == "front wheel, deck A" and result.score == 90
+
+
+def test_wheel_beside_the_deck_under_the_2012_set_is_minus_20_once():
+    from scoring.rules import load_ruleset
+    from tests.scoring.streams import ROOT
+
+    old = load_ruleset(ROOT / "config" / "rules" / "ga1026-2012.toml")
+    result = e_run(v=0.3).judge(old)
+    assert [(d.rule, d.points) for d in result.deductions] == [("bridge.wheel_not_mounted", 20)]
 
 
 def test_wheels_dropping_off_midway():
@@ -182,6 +195,13 @@ def test_three_wheeler_right_wheel_misses_deck_b():
     assert c4_run(0.5, -0.2).rules_hit() == ["bridge.wheel_not_mounted"]
 
 
+def test_three_wheeler_missing_both_bridges_is_two_deductions():
+    # between the decks all the way: each bridge the vehicle should have crossed counts once
+    result = c4_run(0.0, 0.0).judge()
+    assert [(d.rule, d.detail) for d in result.deductions] == [
+        ("bridge.wheel_not_mounted", "rear_left wheel, deck A"), ("bridge.wheel_not_mounted", "rear_right wheel, deck B")]
+
+
 def test_three_wheeler_wrong_wheel_on_deck_a():
     # rear axle at +1.6: the right rear wheel runs on deck A
     assert c4_run(1.6, -0.5).rules_hit()[0] == "bridge.wrong_route"
@@ -191,3 +211,36 @@ def test_three_wheeler_wrong_wheel_on_deck_a():
 def test_three_wheeler_within_the_deck_width(first_v):
     # the deck is 0.20 m wide: ±0.05 m off its centre line the wheel stays on it
     assert c4_run(first_v, -0.5).rules_hit() == []
+
+
+# --- 单边桥 never mounted, in every class that has the item: one deduction per bridge ------------
+
+BRIDGE_CLASSES = [("E", 1.9, 0.75, None), ("F", 1.73, 0.7, None), ("D", 3.05, 1.6, "three_wheeler"),
+                  ("D", 3.05, 1.6, "sidecar"), ("C4", 3.6, 1.3, None)]
+
+
+@pytest.mark.parametrize("cls,length,width,kind", BRIDGE_CLASSES)
+def test_driving_past_every_bridge_is_one_deduction_per_bridge(cls, length, width, kind):
+    from examroom.course_builder import VehicleSpec, build_course
+    from scoring.course import parse_course
+
+    course = parse_course(build_course(VehicleSpec(cls, length, width, kind=kind)))
+    item_id = f"{cls.lower()}_bridge"
+    run = Run(only(course, cls, item_id), model=f"{cls}-01", vehicle_class=cls)
+    item = run.item(item_id)
+    decks = [sorted(item.to_item(p)[1] for p in deck.polygon.exterior.coords) for deck in item.decks.values()]
+
+    def clear(v):  # every wheel at least 0.1 m beside every deck
+        run.at(item_id, -3.0, v, point="rear_axle")
+        placed = run.model.place(run.x, run.y, run.heading)
+        wheels = [item.to_item(placed.point(w))[1] for w in run.model.wheel_names]
+        return all(w < vs[0] - 0.1 or w > vs[-1] + 0.1 for w in wheels for vs in decks)
+
+    beside = min((v / 20 for v in range(-30, 31) if clear(v / 20)), key=abs)
+    run.at(item_id, -3.0, beside, point="rear_axle").start().hold(0.5)
+    run.go(item_id, past_exit(run, item_id) - run.model.wheelbase, beside, point="rear_axle", speed=1.0)
+    result = run.judge()
+    bridges = item.pattern(run.model.kind)
+    assert [d.rule for d in result.deductions] == ["bridge.wheel_not_mounted"] * len(bridges)
+    assert [d.detail.split("deck ")[1] for d in result.deductions] == [deck for deck, _ in bridges]
+    assert result.score == 100 - 10 * len(bridges)

@@ -42,7 +42,7 @@ def curve_run(cls="C3", lateral=0.0, stop=0.0, gear=Gear.G2):
     half = len(path) // 2
     run.follow("c3_curve", [(-3.0, lateral)] + path[:half], speed=2.0)
     if stop:
-        run.hold(stop)
+        run.stand(stop)
     end_u, end_v = centre[-1]
     run.follow("c3_curve", path[half:] + [(end_u + 2.0, end_v + lateral)], speed=2.0).hold(1.0)
     return run
@@ -89,7 +89,7 @@ def angle_run(cls="C3", signal="left", off_after=True, inner=1.6, stop=0.0):
         run.set(left_turn=signal == "left", right_turn=signal == "right")
     run.follow("c3_angle", [(leg, v0)], speed=1.5)
     if stop:
-        run.hold(stop)
+        run.stand(stop)
     run.follow("c3_angle", arc(leg, half, inner, -90, 0), speed=1.5)
     run.follow("c3_angle", [(leg + inner, half + 1.0)], speed=1.5)
     if off_after:
@@ -146,11 +146,14 @@ LINE_B = 15.8
 
 
 def reverse_run(cls="C3", turn_at=LINE_B - 2.0, deep=DEEP, skip_second=False, wait=0.0, wrong_way=False,
-                far=0.0, out_a_to=-3.2):
-    """In over A, reverse into the bay from past B, out to past A, reverse in again, out past B."""
+                far=0.0, out_a_to=-3.2, turn_wait=1.0, ramp=None):
+    """In over A, reverse into the bay from past B, out to past A, reverse in again, out past B.
+
+    ``turn_wait``: the stop before each reverse (s); ``wait``: the stop in the bay beyond 1 s."""
     run = run_for(cls, "c3_reverse")
+    run.ramp = ramp
     run.at("c3_reverse", -5.0, LANE_V, point="rear_axle").start().hold(0.5)
-    run.follow("c3_reverse", [(turn_at, LANE_V)], speed=2.0).hold(1.0)
+    run.follow("c3_reverse", [(turn_at, LANE_V)], speed=2.0).hold(turn_wait)
     run.set(gear=Gear.REVERSE)
     run.follow("c3_reverse", [(BAY_U + R, LANE_V)] + arc(BAY_U + R, LANE_V - R, R, 90, 180)
                + [(BAY_U, deep + far)], speed=1.0, reverse=True).hold(1.0 + wait)
@@ -160,11 +163,11 @@ def reverse_run(cls="C3", turn_at=LINE_B - 2.0, deep=DEEP, skip_second=False, wa
                    speed=1.0)
         return run.hold(1.0)
     run.follow("c3_reverse", [(BAY_U, MOUTH)] + arc(BAY_U - R, MOUTH, R, 0, 90) + [(out_a_to, LANE_V)], speed=1.0)
-    run.hold(1.0)
+    run.hold(turn_wait)
     if not skip_second:
         run.set(gear=Gear.REVERSE)
         run.follow("c3_reverse", [(BAY_U - R, LANE_V)] + arc(BAY_U - R, MOUTH, R, 90, 0) + [(BAY_U, deep)],
-                   speed=1.0, reverse=True).hold(1.0)
+                   speed=1.0, reverse=True).hold(1.0 + wait)
         run.set(gear=Gear.G1)
     run.follow("c3_reverse", [(BAY_U, MOUTH)] + arc(BAY_U + R, MOUTH, R, 180, 90) + [(LINE_B + 3.0, LANE_V)],
                speed=1.0).hold(1.0)
@@ -235,14 +238,15 @@ SLOT_V, PARK_U = -2.925, 6.9
 
 
 def parallel_run(cls="C3", park_u=PARK_U, park_v=SLOT_V, signal="left", wait=1.0, pull_to=PARK_U + 6.5,
-                 out_length=5.0, stop_leaving=0.0, hesitate=0.0):
+                 out_length=5.0, stop_leaving=0.0, hesitate=0.0, turn_wait=1.0, ramp=None):
     run = run_for(cls, "c3_parallel")
+    run.ramp = ramp
     run.at("c3_parallel", -5.0, 0.0, point="rear_axle").start().hold(0.5)
-    run.follow("c3_parallel", [(pull_to, 0.0)], speed=2.0).hold(1.0)
+    run.follow("c3_parallel", [(pull_to, 0.0)], speed=2.0).hold(turn_wait)
     run.set(gear=Gear.REVERSE)
     bend = s_bend(pull_to, 0.0, park_u, park_v)
     if hesitate:
-        run.follow("c3_parallel", bend[:20], speed=1.0, reverse=True).hold(hesitate)
+        run.follow("c3_parallel", bend[:20], speed=1.0, reverse=True).stand(hesitate)
         bend = bend[20:]
     run.follow("c3_parallel", bend, speed=1.0, reverse=True).hold(wait)
     run.set(gear=Gear.G1)

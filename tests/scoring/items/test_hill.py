@@ -34,7 +34,7 @@ def hill_run(model="E-01", offset=0.0, gap=0.2, wait=3.0, rollback=0.0, brake=Fa
     v = wheel_v if wheel_v is not None else lateral_for_gap(run, item, gap)
     run.at(item_id, -1.5, v).start().hold(0.5)
     run.go(item_id, stake_u(item) + offset, point=reference, speed=1.0)
-    run.hold(wait)
+    run.stand(wait)  # a standstill of exactly ``wait`` s
     if brake:
         run.set(parking_brake=True).hold(1.0).set(parking_brake=False)
     if rollback:

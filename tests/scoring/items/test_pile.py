@@ -105,7 +105,7 @@ def _stop_in_pile(seconds):
     course = only(demo_course(), "E", "e_pile")
     path = slalom(course.items["e_pile"], 0.9)
     run = Run(course).at("e_pile", -1.0, path(-1.0)).start().hold(0.5)
-    run.go("e_pile", 6.0, path, speed=1.5).hold(seconds)
+    run.go("e_pile", 6.0, path, speed=1.5).stand(seconds)
     run.go("e_pile", past_exit(run, "e_pile"), path, speed=1.5)
     return run.judge()
 

@@ -159,8 +159,11 @@ class HealthWatch(PeriodicWorker):
         seen = set()
         for vehicle_id in self.controller.vehicles:
             attempt = self.controller.running_attempt(vehicle_id)
-            if attempt is None or self.controller.suspended(vehicle_id):
-                continue  # a suspended attempt waits for the supervisor, not for another fault
+            if attempt is None or (self.controller.suspended(vehicle_id)
+                                   and not self.controller.fault_unreported(vehicle_id)):
+                # A suspended attempt waits for the supervisor, not for another fault; one the judge
+                # suspended itself (fix lost in an item) still gets the fault's report, naming the device.
+                continue
             for reason in self.vehicle_faults(vehicle_id, snap):
                 key = (vehicle_id, reason)
                 seen.add(key)

@@ -34,9 +34,20 @@ from examroom.settings import SiteSettings, check_against_course
 from examroom.sittings import SittingPhases, SittingScheduler
 from scoring.course import load_course
 from scoring.overrides import effective_ruleset, load_override_file
-from scoring.rules import load_ruleset
+from scoring.rules import Overrides, RuleSet, load_ruleset
 
 log = logging.getLogger(__name__)
+
+
+def site_health_layer(ruleset: RuleSet, settings: SiteSettings) -> RuleSet:
+    """The rule set with the site's fix limits as the judge's (a ``site:health`` layer, only where they
+    differ): the judge then suspends for a fix loss exactly when the health watch does, and the
+    rule-set snapshot stored with each attempt carries them, so a re-judge uses that day's limits."""
+    wanted = {"max_correction_age": settings.max_correction_age, "fix_loss_allowance": settings.fault_after}
+    changed = {name: value for name, value in wanted.items() if ruleset.measure(name) != value}
+    if not changed:
+        return ruleset
+    return ruleset.with_overrides(Overrides(measurement=changed, source="site settings [health]"), "site:health")
 
 
 class CourseService:
@@ -48,7 +59,8 @@ class CourseService:
         self.course = load_course(settings.course_file)
         # the standard version, then the province's files; the judge adds the course's overrides
         provinces = tuple(load_override_file(path) for path in settings.province_files)
-        self.ruleset = effective_ruleset(load_ruleset(settings.rule_set_file), provinces)
+        self.ruleset = site_health_layer(effective_ruleset(load_ruleset(settings.rule_set_file), provinces),
+                                         settings)
         check_against_course(settings, self.course)  # a mistyped element fails before any device opens
         if settings.video is not None:  # settings built in code (the demo) skip the loader's checks
             from examroom.video.config import check_riders

@@ -13,8 +13,7 @@ creates a deduction). Each pose reads as one of:
   insufficient data and is not placed. At a standstill a null heading keeps the last one (a
   vehicle does not turn without travelling).
 * ``SETTLING``: usable, but not placed yet: at a standstill until ``measurement.standstill_fixes``
-  standstill fixes are in (see below), or in reverse gear until the direction of travel tells
-  what the heading is (see below).
+  standstill fixes are in (see below).
 * ``PLACED``: placed at ``x``, ``y``, ``heading``.
 
 UNUSABLE and NO_HEADING poses count toward a loss of the fix (the attempt judge suspends the
@@ -29,14 +28,17 @@ on single fixes would otherwise make a wheel that stands just inside a line cros
 vehicle that stands still roll back. Any faster fix ends the standstill and is placed as it is.
 
 **Reversing with a course-over-ground heading.** A receiver without a dual antenna reports the
-course over ground (COG), the direction of travel: while reversing it points backwards. In
-reverse gear the judge reads the direction of travel from the track, once the antenna has moved
-``track_direction_distance`` from where reverse gear was engaged, at ``direction_speed`` or
-faster: a heading that points the way the vehicle travels is a COG heading, and the body
-heading is its opposite for the rest of that reverse; a heading that points against the travel
-is a body heading and is used as it is. Until the track tells, a moving pose in reverse gear is
-SETTLING. A COG heading means nothing at a standstill, so there the last body heading is held.
-Without a gear signal (no signal board) the heading is taken as a body heading.
+course over ground (COG), the direction of travel: while reversing it points backwards. The body
+heading is derived from the gear and the direction of travel. In reverse gear, once the antenna
+has moved ``track_direction_distance`` from where reverse gear was engaged, at
+``direction_speed`` or faster, a heading that points the way the vehicle travels is a COG
+heading, and the body heading is its opposite for the rest of that reverse (a heading that
+points against the travel is a body heading, used as it is); a COG means nothing at a
+standstill, so there the last body heading is held. And from one fix to the next a body never
+turns round: a heading more than 90° from the last body heading is taken the other way round.
+That covers the moments the rule above cannot: the first decimetres of a reverse, and the fix
+at a change of direction that comes before the gear signal does. (A true heading never jumps by
+more than 90° between fixes, so it is never turned.)
 """
 
 from __future__ import annotations
@@ -113,10 +115,7 @@ class PoseReader:
         standstill = pose.speed <= self.standstill_speed
         heading = self._body_heading(pose, gear, standstill)
         if heading is None:
-            ended = self._end_standstill()
-            if self._reverse_cog is None and gear == Gear.REVERSE and pose.heading is not None:
-                return PoseRead(Reading.SETTLING, standstill=ended)
-            return PoseRead(Reading.NO_HEADING, why="no heading while moving", standstill=ended)
+            return PoseRead(Reading.NO_HEADING, why="no heading while moving", standstill=self._end_standstill())
         self._heading = heading
         if not standstill:
             return PoseRead(Reading.PLACED, pose.x, pose.y, heading, standstill=self._end_standstill())
@@ -149,13 +148,15 @@ class PoseReader:
             self._reverse_from, self._reverse_cog = None, None
         else:
             self._learn_reverse(pose)
-            if self._reverse_cog is None or (self._reverse_cog and standstill):
-                # Not known yet what the heading means, or a COG that means nothing standing.
-                return self._heading if standstill else None
-            if self._reverse_cog and heading is not None:
-                heading = opposite(heading)
-        if heading is None and standstill:
-            return self._heading
+        if heading is None or (self._reverse_cog and standstill):
+            # Unknown, or a COG, which means nothing standing: a vehicle does not turn standing.
+            return self._heading if standstill else None
+        if self._reverse_cog:
+            heading = opposite(heading)
+        if self._heading is not None and not same_way(heading, self._heading):
+            # A body does not turn round between two fixes; a COG heading does, when the
+            # direction of travel changes (and the gear signal may come a moment later).
+            heading = opposite(heading)
         return heading
 
     def _learn_reverse(self, pose: Pose) -> None:

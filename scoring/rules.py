@@ -55,6 +55,7 @@ MEASUREMENTS: dict[str, str] = {
     "fix_loss_allowance": "s",
     "standstill_fixes": "count",
     "track_direction_distance": "m",
+    "deck_switch_skew": "s",
 }
 
 

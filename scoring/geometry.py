@@ -48,10 +48,14 @@ def same_way(a: float, b: float) -> bool:
     return math.cos(math.radians(a - b)) > 0
 
 
-def mean_heading(headings: list[float]) -> float:
-    """The circular mean of headings (359° and 1° average to 0°, not 180°)."""
-    s = sum(math.sin(math.radians(h)) for h in headings)
-    c = sum(math.cos(math.radians(h)) for h in headings)
+def mean_heading(headings) -> float:
+    """The circular mean of headings (359° and 1° average to 0°, not 180°); one heading is itself."""
+    first = headings[0]
+    if all(h == first for h in headings):
+        return first
+    radians = [math.radians(h) for h in headings]
+    s = sum(math.sin(r) for r in radians)
+    c = sum(math.cos(r) for r in radians)
     return math.degrees(math.atan2(s, c)) % 360.0
 
 

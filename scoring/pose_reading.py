@@ -129,7 +129,7 @@ class PoseReader:
     def _mean(self) -> tuple[float, float, float]:
         n = len(self._still)
         xs, ys, headings = zip(*self._still)
-        return math.fsum(xs) / n, math.fsum(ys) / n, mean_heading(list(headings))
+        return sum(xs) / n, sum(ys) / n, mean_heading(headings)
 
     def _end_standstill(self) -> Pose | None:
         """The standstill is over: where it stood if it was never placed (too few fixes), else None."""

@@ -207,6 +207,8 @@ class Judge:
             self.current.on_signals(signals)
 
     def _on_pose(self, pose: Pose) -> None:
+        if self._fix_lost_too_long(pose):
+            return
         gear = self.ctx.signals.gear if self.ctx.signals is not None else None
         read = self.poses.read(pose, gear)
         if read.standstill is not None and self._last_fix is not None:
@@ -218,7 +220,7 @@ class Judge:
             if self._good_fix_t is None:
                 self._good_fix_t = pose.t  # the loss is timed from the first pose the judge saw
             return
-        self._good_fix_t = pose.t
+        self._good_fix_t, self._lost_why = pose.t, ""
         if self.current is not None:
             self._note_gap(pose)
         self.stops.update(pose.t, pose.speed)
@@ -266,22 +268,28 @@ class Judge:
         if self.status.ended:
             return
         self._last_t = t
-        if self._fix_lost_too_long(t):
-            self._suspend_for_fix_loss(t, utc)
-            return
         self.general.on_tick(t, utc)
         if self.current is not None and not self.status.ended:
             self.current.on_tick(t, utc)
 
-    def _fix_lost_too_long(self, t: float) -> bool:
-        """No judging fix for longer than the allowance (the site's, via the rule set).
+    def _fix_lost_too_long(self, pose: Pose) -> bool:
+        """No judging fix for longer than the allowance (the site's, via the rule set) by this pose's
+        time: the attempt is suspended, and True.
 
         Inside an item and between items alike: the controller's health watch suspends a running
         attempt whose receiver is at fault wherever the vehicle is, and a journal judged again
         without its command must reach the same verdict (a loss between items would otherwise
         let the vehicle enter an item over the gap, past what it should have been judged on).
+        Measured on the receiver's own clock, pose to pose: readings of other devices may arrive
+        ahead of fixes delayed on a loaded host, which is no loss. A receiver that falls silent
+        is the health watch's to report; its first fix after the silence shows the gap.
         """
-        return self._good_fix_t is not None and t - self._good_fix_t > self._fix_loss_allowance
+        if self._good_fix_t is None or pose.t - self._good_fix_t <= self._fix_loss_allowance:
+            return False
+        why = self.poses.unusable_because(pose) or self._lost_why or f"no fix for {pose.t - self._good_fix_t:.1f} s"
+        self._lost_why = why
+        self._suspend_for_fix_loss(pose.t, pose.utc)
+        return True
 
     def _suspend_for_fix_loss(self, t: float, utc: datetime) -> None:
         """A device fault the judge sees itself in the pose stream: the same suspension a

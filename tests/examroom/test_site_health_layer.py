@@ -24,3 +24,9 @@ def test_a_sites_own_limits_are_a_site_layer():
     assert ruleset.measure("fix_loss_allowance") == 2.5 and ruleset.measure("max_correction_age") == 5.0
     assert ruleset.layers[-1].name == "site:health" and ruleset.id.endswith("+site:health")
     assert "site settings" in ruleset.measurement["fix_loss_allowance"].source
+
+
+def test_a_faster_clock_lengthens_the_allowance_as_the_health_watch_does():
+    """The watch also wants 1.5 s of wall time: the demo at 4× allows 6 clock seconds."""
+    ruleset = site_health_layer(BASE, settings(), clock_factor=4.0)
+    assert ruleset.measure("fix_loss_allowance") == 6.0

@@ -86,7 +86,7 @@ bad_marks = st.one_of(st.sampled_from(BAD_FIXES), st.floats(MAX_AGE + 0.1, 600.0
        share=st.floats(0.05, 1.0))
 def test_unusable_fixes_never_produce_a_deduction(rate, bad, start, share):
     obs = at_rate(clean_pile(), rate)
-    length = (ALLOWANCE - 1 / rate) * share  # the gap between judging fixes stays within the allowance
+    length = (ALLOWANCE - 2 / rate) * share  # the gap between judging fixes stays within the allowance
     t0, t1 = pile_span(obs)
     t_from = t0 + (t1 - t0 - length) * start
     result = judge_stream(spoil(obs, t_from, t_from + length, bad), course(), RULES)

@@ -151,6 +151,11 @@ class Controller:
         live = self._live.get(vehicle_id)
         return live is not None and live.judge.status.value == "suspended"
 
+    def fault_unreported(self, vehicle_id: str) -> bool:
+        """The judge suspended the attempt itself (GNSS fix lost in an item); no device_fault command yet."""
+        live = self._live.get(vehicle_id)
+        return live is not None and live.judge.fault_unreported
+
     def wait_finished(self, attempt_id: int, timeout: float) -> AttemptStatus | None:
         live = next((a for a in list(self._live.values()) if a.attempt_id == attempt_id), None)
         if live is None:

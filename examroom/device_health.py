@@ -19,6 +19,12 @@ seconds) it reads each :class:`~devices.runner.DeviceRunner`'s health and
   does not count) or ends it and re-runs it as a new attempt
   (:func:`rerun_attempt`).
 
+The judge also reads fix quality from the poses and suspends an attempt itself when the
+GNSS fix has been lost for longer than ``measurement.fix_loss_allowance`` (which the site's
+``fault_after`` sets): often before the watch has confirmed the fault. The watch then reports
+the fault it saw within the last ``RECENT_FAULT`` seconds at once, naming the device; that
+command joins the judge's suspension (:attr:`scoring.judge.Judge.fault_unreported`).
+
 A fault is a device that is not alive (disconnected, silent, garbled: the
 line state says which), a GNSS fix worse than the site requires for judging
 (``health.required_fix``, RTK fixed unless the site allows float), or RTK
@@ -41,6 +47,12 @@ from examroom.livefeed import LiveFeed
 from examroom.settings import REQUIRED_FIX, SiteSettings
 
 log = logging.getLogger(__name__)
+
+# Clock seconds a device fault the watch saw counts as the one behind a suspension the judge made
+# itself (the judge suspends once the fix has been lost for measurement.fix_loss_allowance).
+RECENT_FAULT = 5.0
+# Wall seconds a fault must last too before it suspends an attempt (a host hiccup is no fault).
+FAULT_AFTER_WALL = 1.5
 
 FIX_NAMES = {0: "无定位", 1: "单点定位", 2: "差分定位", 3: "PPS", 4: "RTK固定解", 5: "RTK浮点解",
              6: "推算定位", 7: "手动输入", 8: "模拟"}
@@ -98,7 +110,7 @@ class HealthWatch(PeriodicWorker):
 
     def __init__(self, settings: SiteSettings, runners: list[DeviceRunner], controller, feed: LiveFeed,
                  clock, *, interval: float = 0.1, publish_every: float = 1.0,
-                 fault_after: float = 1.0, fault_after_wall: float = 1.5) -> None:
+                 fault_after: float = 1.0, fault_after_wall: float = FAULT_AFTER_WALL) -> None:
         self.settings = settings
         self.runners = runners
         self.controller = controller
@@ -114,6 +126,7 @@ class HealthWatch(PeriodicWorker):
             self._vehicle_of[signals_device(v.id)] = v.id
         self._boards = {b.id for b in settings.course_boards}
         self._last: dict[str, object] = {}
+        self._recent: dict[str, dict[str, float]] = {}  # vehicle -> reason -> last seen (clock)
         self._since: dict[tuple[str, str], tuple[float, float]] = {}  # (vehicle, reason) -> first seen
                                                                        # (clock, wall)
         super().__init__()
@@ -159,9 +172,21 @@ class HealthWatch(PeriodicWorker):
         seen = set()
         for vehicle_id in self.controller.vehicles:
             attempt = self.controller.running_attempt(vehicle_id)
-            if attempt is None or self.controller.suspended(vehicle_id):
-                continue  # a suspended attempt waits for the supervisor, not for another fault
-            for reason in self.vehicle_faults(vehicle_id, snap):
+            if attempt is None:
+                continue
+            current = self.vehicle_faults(vehicle_id, snap)
+            recent = self._recent.setdefault(vehicle_id, {})
+            recent.update({reason: mono for reason in current})
+            if self.controller.suspended(vehicle_id):
+                # A suspended attempt waits for the supervisor, not for another fault. One the judge
+                # suspended itself (it saw the GNSS fix lost for longer than the allowance) gets the
+                # report of the fault the watch saw meanwhile, naming the device, at once: the judge
+                # has already confirmed it.
+                seen = [reason for reason, at in recent.items() if mono - at <= RECENT_FAULT]
+                if self.controller.fault_unreported(vehicle_id) and seen:
+                    self._raise(vehicle_id, attempt, "；".join(seen))
+                continue
+            for reason in current:
                 key = (vehicle_id, reason)
                 seen.add(key)
                 first, first_wall = self._since.setdefault(key, (mono, now))
@@ -181,6 +206,7 @@ class HealthWatch(PeriodicWorker):
         self.faults_raised.append((vehicle_id, attempt, reason))
         for key in [k for k in self._since if k[0] == vehicle_id]:
             del self._since[key]
+        self._recent.pop(vehicle_id, None)
         if self.on_fault is not None:
             self.on_fault(vehicle_id, attempt, reason)
 

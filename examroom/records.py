@@ -97,10 +97,17 @@ class Records:
             attempt.started_utc = utc
 
     def set_suspended(self, attempt_id: int, suspended: bool, reason: str = "") -> None:
-        """A running attempt suspended by a device fault, or resumed."""
+        """A running attempt suspended by a device fault, or resumed.
+
+        Suspending a suspended attempt updates its reason: the judge suspends an attempt itself
+        when it sees the GNSS fix lost, and the health watch's report naming the device joins it.
+        """
         with self._sessions.begin() as session:
             attempt = self._get(session, attempt_id)
             expected = AttemptStatus.RUNNING if suspended else AttemptStatus.SUSPENDED
+            if suspended and attempt.status == AttemptStatus.SUSPENDED.value:
+                attempt.reason = reason
+                return
             if attempt.status != expected.value:
                 raise RecordError(f"attempt {attempt_id} is {attempt.status}, not {expected.value}")
             attempt.status = (AttemptStatus.SUSPENDED if suspended else AttemptStatus.RUNNING).value

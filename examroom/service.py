@@ -18,7 +18,7 @@ from examroom.attempt_capture import AttemptCapture
 from examroom.commands import CommandDesk
 from examroom.controller import Controller, VehicleInfo
 from examroom.database import make_engine, session_factory, upgrade
-from examroom.device_health import HealthWatch, rerun_attempt
+from examroom.device_health import FAULT_AFTER_WALL, HealthWatch, rerun_attempt
 from examroom.face_watch import AttemptFaceWatch
 from examroom.feedserver import FeedServer
 from examroom.hardware import build_runners
@@ -34,9 +34,26 @@ from examroom.settings import SiteSettings, check_against_course
 from examroom.sittings import SittingPhases, SittingScheduler
 from scoring.course import load_course
 from scoring.overrides import effective_ruleset, load_override_file
-from scoring.rules import load_ruleset
+from scoring.rules import Overrides, RuleSet, load_ruleset
 
 log = logging.getLogger(__name__)
+
+
+def site_health_layer(ruleset: RuleSet, settings: SiteSettings, clock_factor: float = 1.0) -> RuleSet:
+    """The rule set with the site's fix limits as the judge's (a ``site:health`` layer, only where they
+    differ): the judge then suspends for a fix loss when the health watch would, and the rule-set
+    snapshot stored with each attempt carries them, so a re-judge uses that day's limits.
+
+    The watch confirms a fault after ``fault_after`` clock seconds and ``FAULT_AFTER_WALL`` wall
+    seconds (a simulation on a faster clock, ``clock_factor``, must not make a host hiccup a
+    fault); the judge's allowance is the longer of the two, in clock seconds.
+    """
+    allowance = max(settings.fault_after, FAULT_AFTER_WALL * clock_factor)
+    wanted = {"max_correction_age": settings.max_correction_age, "fix_loss_allowance": allowance}
+    changed = {name: value for name, value in wanted.items() if ruleset.measure(name) != value}
+    if not changed:
+        return ruleset
+    return ruleset.with_overrides(Overrides(measurement=changed, source="site settings [health] (fault_after, and the watch's wall-time minimum)"), "site:health")
 
 
 class CourseService:
@@ -48,7 +65,8 @@ class CourseService:
         self.course = load_course(settings.course_file)
         # the standard version, then the province's files; the judge adds the course's overrides
         provinces = tuple(load_override_file(path) for path in settings.province_files)
-        self.ruleset = effective_ruleset(load_ruleset(settings.rule_set_file), provinces)
+        self.ruleset = site_health_layer(effective_ruleset(load_ruleset(settings.rule_set_file), provinces),
+                                         settings, getattr(self.clock, "factor", 1.0))
         check_against_course(settings, self.course)  # a mistyped element fails before any device opens
         if settings.video is not None:  # settings built in code (the demo) skip the loader's checks
             from examroom.video.config import check_riders
@@ -86,7 +104,7 @@ class CourseService:
                 runner.set_tap(self.raw_capture.capture.tap)
             self.controller.attempt_listeners.append(self.raw_capture)
         self.health_watch = HealthWatch(settings, self.runners, self.controller, self.feed, self.clock,
-                                        fault_after=settings.fault_after)
+                                        fault_after=settings.fault_after, fault_after_wall=FAULT_AFTER_WALL)
         self._setup_selfcheck(self.sessions)
         self.commands = CommandDesk(self.controller, self.ruleset, resume=lambda *a: self.resume_attempt(*a),
                                     rerun=lambda *a: self.rerun_attempt(*a),

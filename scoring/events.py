@@ -20,7 +20,10 @@ class Status(str, enum.Enum):
 
     @property
     def ended(self) -> bool:
-        return self not in (Status.WAITING, Status.RUNNING, Status.SUSPENDED)
+        return self not in _NOT_ENDED
+
+
+_NOT_ENDED = frozenset((Status.WAITING, Status.RUNNING, Status.SUSPENDED))
 
 
 class EventKind(str, enum.Enum):

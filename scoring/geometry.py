@@ -33,6 +33,32 @@ def leftward(heading: float) -> Vec:
     return (-math.cos(r), math.sin(r))
 
 
+def bearing(a: Vec, b: Vec) -> float:
+    """The heading of the direction from ``a`` to ``b`` (degrees clockwise from north, 0 ≤ h < 360)."""
+    return math.degrees(math.atan2(b[0] - a[0], b[1] - a[1])) % 360.0
+
+
+def opposite(heading: float) -> float:
+    """The heading pointing the other way."""
+    return (heading + 180.0) % 360.0
+
+
+def same_way(a: float, b: float) -> bool:
+    """Whether two headings point within 90° of each other (the same half-plane)."""
+    return math.cos(math.radians(a - b)) > 0
+
+
+def mean_heading(headings) -> float:
+    """The circular mean of headings (359° and 1° average to 0°, not 180°); one heading is itself."""
+    first = headings[0]
+    if all(h == first for h in headings):
+        return first
+    radians = [math.radians(h) for h in headings]
+    s = sum(math.sin(r) for r in radians)
+    c = sum(math.cos(r) for r in radians)
+    return math.degrees(math.atan2(s, c)) % 360.0
+
+
 def to_course(origin: Vec, heading: float, u: float, v: float) -> Vec:
     """Item-frame (u along heading, v to its left) to course coordinates."""
     f, l = forward(heading), leftward(heading)

@@ -15,6 +15,13 @@ so a vehicle moved while suspended crosses no line. A ``stop`` or a second
 ``device_fault`` while suspended ends the attempt as ``device_fault`` (the
 supervisor re-runs it as a new attempt); a stream that ends while suspended
 reports status ``suspended``. A device fault is never a deduction.
+
+The judge also reads fix quality itself (:mod:`scoring.pose_reading`): only RTK
+fixed poses with a fresh correction are placed, and a loss of them longer than
+``measurement.fix_loss_allowance`` suspends the attempt just as a
+``device_fault`` command would; the controller's command for the same fault,
+arriving after, joins that suspension. So a journal judged again with or
+without the controller's command reaches the same verdict.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from .items.parallel import ParallelJudge
 from .items.pile import PileJudge
 from .items.reverse import ReverseJudge
 from .motion import StopTracker
+from .pose_reading import PoseReader, Reading
 from .observations import Command, CommandAction, CourseSensor, Observation, Pose, Signals
 from .rules import Rule, RuleSet
 from .vehicle import VehicleModel
@@ -95,7 +103,12 @@ class Judge:
         self.current: ItemJudge | None = None
         self._next_index = 0
         self._previous: Frame | None = None
-        self._heading: float | None = None
+        self._last_fix: Pose | None = None  # the latest usable pose (placed or settling)
+        self.poses = PoseReader(self.ruleset)
+        self._fix_loss_allowance = self.ruleset.measure("fix_loss_allowance")
+        self._good_fix_t: float | None = None  # the latest pose that was not lost (pose_reading)
+        self._lost_why = ""  # what was wrong with the latest lost pose
+        self._self_suspended = False  # suspended by the judge's own fix-loss check, no command yet
         self._last_t: float | None = None
         self._events: list[JudgeEvent] = []
         self.data_gaps: list[DataGap] = []
@@ -148,17 +161,33 @@ class Judge:
             self._manual(cmd)
 
     def _while_suspended(self, cmd: Command, raw_t: float) -> None:
-        if cmd.action == CommandAction.RESUME:
+        if cmd.action == CommandAction.DEVICE_FAULT and self._self_suspended:
+            # The controller's report of the fault the judge already suspended for: the same fault.
+            self._self_suspended = False
+            self.reason += f"; {cmd.reason}" if cmd.reason else ""
+            self._events.append(JudgeEvent(EventKind.ATTEMPT_SUSPENDED, cmd.t, cmd.utc, item=self._item_id(),
+                                           status=self.status, score=self.score))
+        elif cmd.action == CommandAction.RESUME:
             self._paused += raw_t - self._suspended_at
             self._suspended_at = None
+            self._self_suspended = False
             self.status = Status.RUNNING
             self._previous = None  # the vehicle may have been moved: no line crossed over the gap
+            self._last_fix = None
+            self.poses.reset()
+            self._good_fix_t = raw_t - self._paused  # the loss is timed afresh from the resume
             t = raw_t - self._paused
             self._events.append(JudgeEvent(EventKind.ATTEMPT_RESUMED, t, cmd.utc, item=self._item_id(),
                                            status=self.status, score=self.score))
         elif cmd.action in (CommandAction.STOP, CommandAction.DEVICE_FAULT):
             reason = self.reason + (f"; {cmd.reason}" if cmd.reason else "")
             self._end(Status.DEVICE_FAULT, cmd.t, cmd.utc, reason)
+
+    @property
+    def fault_unreported(self) -> bool:
+        """Suspended by the judge's own fix-loss check, and no ``device_fault`` command has come since:
+        the controller's report of the fault (naming the device) is still to come, and is welcome."""
+        return self.status == Status.SUSPENDED and self._self_suspended
 
     def _item_id(self) -> str | None:
         return self.current.item.id if self.current is not None else None
@@ -179,21 +208,38 @@ class Judge:
             self.current.on_signals(signals)
 
     def _on_pose(self, pose: Pose) -> None:
+        if self._fix_lost_too_long(pose):
+            return
+        gear = self.ctx.signals.gear if self.ctx.signals is not None else None
+        read = self.poses.read(pose, gear)
+        if read.standstill is not None and self._last_fix is not None:
+            self._place(read.standstill, read.standstill.x, read.standstill.y, read.standstill.heading)
+            if self.status.ended:
+                return
+        if read.reading.lost:
+            self._lost_why = read.why
+            if self._good_fix_t is None:
+                self._good_fix_t = pose.t  # the loss is timed from the first pose the judge saw
+            return
+        self._good_fix_t, self._lost_why = pose.t, ""
         if self.current is not None:
             self._note_gap(pose)
         self.stops.update(pose.t, pose.speed, (pose.x, pose.y))
         self.ctx.last_fix_t = pose.t
-        if pose.heading is not None:
-            self._heading = pose.heading
-        if self._heading is None:
-            return  # cannot place the vehicle before the first heading
+        if read.reading != Reading.PLACED:
+            self._last_fix = pose
+            return  # settling: usable, not placed yet (pose_reading)
+        self._place(pose, read.x, read.y, read.heading)
+
+    def _place(self, pose: Pose, x: float, y: float, heading: float) -> None:
+        """Place the vehicle (antenna at ``x``, ``y``) as of ``pose`` and judge the frame."""
         frame = Frame(
             t=pose.t,
             utc=pose.utc,
             speed=pose.speed,
-            placement=self.model.place(pose.x, pose.y, self._heading),
+            placement=self.model.place(x, y, heading),
             previous=self._previous.placement if self._previous is not None else None,
-            position=(pose.x, pose.y),
+            position=(x, y),
             previous_t=self._previous.t if self._previous is not None else None,
             previous_utc=self._previous.utc if self._previous is not None else None,
         )
@@ -208,10 +254,11 @@ class Judge:
             owns = self.current is not None and (self.current.owns_rollback or self.current.reverses)
             self.general.on_pose(frame, owns)
         self._previous = frame
+        self._last_fix = pose
 
     def _note_gap(self, pose: Pose) -> None:
         """Record a fix gap in an item, while moving, too long for the detection bounds (insufficient data)."""
-        previous = self._previous
+        previous = self._last_fix
         if previous is None or self.current is None:
             return
         moving = max(previous.speed, pose.speed) > self.stops.stop_speed
@@ -225,6 +272,38 @@ class Judge:
         self.general.on_tick(t, utc)
         if self.current is not None and not self.status.ended:
             self.current.on_tick(t, utc)
+
+    def _fix_lost_too_long(self, pose: Pose) -> bool:
+        """No judging fix for longer than the allowance (the site's, via the rule set) by this pose's
+        time: the attempt is suspended, and True.
+
+        Inside an item and between items alike: the controller's health watch suspends a running
+        attempt whose receiver is at fault wherever the vehicle is, and a journal judged again
+        without its command must reach the same verdict (a loss between items would otherwise
+        let the vehicle enter an item over the gap, past what it should have been judged on).
+        Measured on the receiver's own clock, pose to pose: readings of other devices may arrive
+        ahead of fixes delayed on a loaded host, which is no loss. A receiver that falls silent
+        is the health watch's to report; its first fix after the silence shows the gap.
+        """
+        if self._good_fix_t is None or pose.t - self._good_fix_t <= self._fix_loss_allowance:
+            return False
+        why = self.poses.unusable_because(pose) or self._lost_why or f"no fix for {pose.t - self._good_fix_t:.1f} s"
+        self._lost_why = why
+        self._suspend_for_fix_loss(pose.t, pose.utc)
+        return True
+
+    def _suspend_for_fix_loss(self, t: float, utc: datetime) -> None:
+        """A device fault the judge sees itself in the pose stream: the same suspension a
+        ``device_fault`` command causes, so a journal judged again with or without the
+        controller's command reaches the same verdict."""
+        self.status = Status.SUSPENDED
+        self._suspended_at = t + self._paused
+        self._self_suspended = True
+        where = f"in item {self._item_id()}" if self.current is not None else "between items"
+        self.reason = (f"GNSS fix lost for more than {self._fix_loss_allowance:g} s {where}"
+                       + (f" ({self._lost_why})" if self._lost_why else ""))
+        self._events.append(JudgeEvent(EventKind.ATTEMPT_SUSPENDED, t, utc, item=self._item_id(),
+                                       status=self.status, score=self.score))
 
     # --- items ---------------------------------------------------------------------------
 

@@ -55,6 +55,11 @@ MEASUREMENTS: dict[str, str] = {
     "line_margin": "m",
     "speed_noise": "m/s",
     "max_fix_gap": "s",
+    "max_correction_age": "s",
+    "fix_loss_allowance": "s",
+    "standstill_fixes": "count",
+    "track_direction_distance": "m",
+    "deck_switch_skew": "s",
 }
 
 

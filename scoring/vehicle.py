@@ -7,6 +7,9 @@ the course frame from each GNSS fix of the antenna.
 
 from __future__ import annotations
 
+import functools
+import math
+
 from dataclasses import dataclass, field
 
 from shapely.geometry import Polygon
@@ -37,13 +40,27 @@ class VehicleError(ValueError):
     """A vehicle model that cannot be built; the message names the field."""
 
 
-@dataclass(frozen=True)
 class Placement:
-    """A vehicle model placed in the course frame at one moment."""
+    """A vehicle model placed in the course frame at one moment.
 
-    heading: float
-    outline: Polygon
-    points: dict[str, Vec]  # wheel contact points and reference points, course frame
+    The outline polygon is built when first asked for: between items (most of an attempt's
+    fixes) the judge needs only the named points.
+    """
+
+    __slots__ = ("heading", "points", "_corners", "_outline")
+
+    def __init__(self, heading: float, points: dict[str, Vec], corners: list[Vec] | None = None,
+                 outline: Polygon | None = None) -> None:
+        self.heading = heading
+        self.points = points  # wheel contact points and reference points, course frame
+        self._corners = corners
+        self._outline = outline
+
+    @property
+    def outline(self) -> Polygon:
+        if self._outline is None:
+            self._outline = Polygon(self._corners)
+        return self._outline
 
     def point(self, name: str) -> Vec:
         return self.points[name]
@@ -93,11 +110,26 @@ class VehicleModel:
         du, dv = p[0] - self.antenna[0], p[1] - self.antenna[1]
         return (ax + du * f[0] + dv * l[0], ay + du * f[1] + dv * l[1])
 
+    @functools.cached_property
+    def _named_points(self) -> tuple[tuple[str, Vec], ...]:
+        return tuple((name, self.local_point(name)) for name in self.point_names())
+
     def place(self, x: float, y: float, heading: float) -> Placement:
-        """Outline and named points in the course frame, given the ANTENNA position."""
-        outline = Polygon([self._to_course(x, y, heading, p) for p in self.outline])
-        points = {name: self._to_course(x, y, heading, self.local_point(name)) for name in self.point_names()}
-        return Placement(heading=heading, outline=outline, points=points)
+        """Outline and named points in the course frame, given the ANTENNA position.
+
+        The same arithmetic as :meth:`_to_course`, with the heading's sine and cosine taken once
+        (the judge places the vehicle at every fix).
+        """
+        r = math.radians(heading)
+        s, c = math.sin(r), math.cos(r)  # forward = (s, c), leftward = (−c, s)
+        ax, ay = self.antenna
+
+        def to_course(p: Vec) -> Vec:
+            du, dv = p[0] - ax, p[1] - ay
+            return (x + du * s + dv * -c, y + du * c + dv * s)
+
+        points = {name: to_course(p) for name, p in self._named_points}
+        return Placement(heading, points, corners=[to_course(p) for p in self.outline])
 
     def antenna_for(self, point: str, x: float, y: float, heading: float) -> Vec:
         """The antenna position that puts the named point at (x, y) with this heading."""

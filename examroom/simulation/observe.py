@@ -13,6 +13,8 @@ seconds from the first sample, ``utc`` is ``start_utc`` plus ``t``.
 
 from __future__ import annotations
 
+import bisect
+import random
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
@@ -77,3 +79,96 @@ def observations(samples: Iterable[WorldState], *, vehicle: str, vehicle_class: 
         if started:
             for element, active in changes:
                 yield CourseSensor(t=t, utc=utc, element=element, active=active, vehicle=vehicle)
+
+
+def device_observations(samples: Iterable[WorldState], *, seed: int, vehicle: str, vehicle_class: str,
+                        vehicle_model: str, start_utc: datetime = DEFAULT_START_UTC, step: float = 0.05,
+                        pose_hz: float = 10.0, signals_hz: float = 20.0, board_hz: float = 20.0,
+                        max_lag: float = 0.1, latency: float = 0.03) -> list[Observation]:
+    """The attempt's observation stream as the demo's devices and controller give it: imperfect timing, seeded.
+
+    The demo's scenario driver shows the world to the device twins every ``step`` seconds, and
+    on a loaded host it runs late; each twin reports the state it was last shown. So:
+
+    * the driver shows each sample up to ``max_lag`` seconds late (drawn per sample, never before
+      the sample before it), and every reading shows the last sample shown by the moment it is
+      stamped with;
+    * the receiver stamps its fixes on its own ``pose_hz`` grid, the signal board sends at
+      ``signals_hz`` and the course board is polled at ``board_hz``, each grid at a random phase;
+      a course-sensor change is stamped at the first poll that sees it;
+    * readings reach the judge in the order they arrive: each is delayed by up to ``latency``
+      seconds on its way, so the devices' readings interleave out of time order now and then
+      (each device's own stay in order).
+
+    The same seed gives the same stream. :func:`observations` is the perfect-device stream.
+    """
+    rng = random.Random(seed)
+    states = list(samples)
+    if not states:
+        return []
+    end = states[-1].t
+
+    # When the driver showed each sample: on time, or up to max_lag late, never before the one before.
+    shown_at: list[float] = []
+    for state in states:
+        shown_at.append(max(shown_at[-1] if shown_at else float("-inf"), state.t + rng.uniform(0.0, max_lag)))
+
+    def shown(at: float) -> WorldState:
+        """The last sample the driver had shown the twins by ``at`` (the first one before any)."""
+        return states[max(bisect.bisect_right(shown_at, at) - 1, 0)]
+
+    def grid(hz: float) -> list[float]:
+        period = 1.0 / hz
+        t, out = rng.uniform(0.0, period), []
+        while t <= end:
+            out.append(t)
+            t += period
+        return out
+
+    start_at = next((s.t for s in states if "start" in s.commands), 0.0)
+    stream: list[tuple[float, int, Observation]] = []  # (arrival, order, observation)
+
+    def add(stamp: float, obs: Observation, delay: float | None = None) -> None:
+        if stamp >= start_at:
+            stream.append((stamp + (rng.uniform(0.0, latency) if delay is None else delay), len(stream), obs))
+
+    def utc_at(t: float) -> datetime:
+        return start_utc + timedelta(seconds=t)
+
+    for state in states:
+        for action in state.commands:
+            add(state.t, Command(t=state.t, utc=utc_at(state.t), vehicle=vehicle, action=CommandAction(action),
+                                 vehicle_class=vehicle_class if action == "start" else None,
+                                 vehicle_model=vehicle_model if action == "start" else None), delay=0.0)
+    last_arrival = float("-inf")
+    for t in grid(pose_hz):
+        truth = shown(t).vehicle
+        obs = Pose(t=round(t, 4), utc=utc_at(t), vehicle=vehicle, x=round(truth.x, 4), y=round(truth.y, 4),
+                   heading=round(truth.heading % 360.0, 3), speed=round(truth.speed, 3), fix=FixQuality.RTK_FIXED,
+                   satellites=24, hdop=0.6, correction_age=1.0)
+        last_arrival = max(last_arrival, t + rng.uniform(0.0, latency))  # one serial line: in order
+        add(t, obs, delay=last_arrival - t)
+    last_arrival = float("-inf")
+    for t in grid(signals_hz):
+        truth = shown(t).vehicle
+        obs = Signals(t=round(t, 4), utc=utc_at(t), vehicle=vehicle, ignition=truth.ignition, engine=truth.engine,
+                      starter=truth.starter, gear=Gear(truth.gear), seatbelt=truth.seatbelt, helmet=truth.helmet,
+                      parking_brake=truth.parking_brake, left_footpeg=truth.left_footpeg,
+                      right_footpeg=truth.right_footpeg, left_turn=truth.left_turn, right_turn=truth.right_turn,
+                      roll=truth.roll)
+        last_arrival = max(last_arrival, t + rng.uniform(0.0, latency))
+        add(t, obs, delay=last_arrival - t)
+    sensors: dict[str, bool] = {}
+    last_arrival = float("-inf")
+    for t in grid(board_hz):
+        state = shown(t).course_sensors
+        changes = [(e, a) for e, a in sorted(state.items()) if sensors.get(e, False) != a]
+        changes += [(e, False) for e, a in sensors.items() if a and e not in state]
+        sensors = {**sensors, **state, **{e: False for e, _ in changes if e not in state}}
+        if changes:
+            last_arrival = max(last_arrival, t + rng.uniform(0.0, latency))
+        for element, active in changes:
+            add(t, CourseSensor(t=round(t, 4), utc=utc_at(t), element=element, active=active, vehicle=vehicle),
+                delay=last_arrival - t)
+    stream.sort(key=lambda item: (item[0], item[1]))
+    return [obs for _, _, obs in stream]

@@ -16,14 +16,24 @@ and the course board are read by different threads: on a loaded machine a fix
 can arrive after a deck switch change that happened later, or before it. So:
 
 * a fix is judged against the switch as it was *at the fix's time* (each
-  deck's switch history);
+  deck's switch history), where a switch active at any moment within
+  ``deck_switch_skew`` before the fix still counts as active;
 * a release is judged at the switch's own time, with each wheel where the
-  fixes on either side of that moment put it (interpolated); until a fix at or
+  fixes put it ``deck_switch_skew`` later (interpolated); until a fix at or
   after that moment has arrived the release waits, and
   a release still waiting when no fix came for ``max_fix_gap`` (the receiver
   fell silent) is judged from the newest fix carried forward at its speed. A
   wheel rolling off the deck's end between fixes is no drop;
 * a fix never undoes what was decided for a wheel at a later time.
+
+``deck_switch_skew`` is how far the switch's time and the receiver's may
+disagree (the board is polled, the receiver's fix reaches the controller late,
+and a host under load stamps either a little off). Without it a wheel rolling
+off the deck's end was a drop whenever the fixes lagged the switch by a few
+hundredths of a second: the switch released while the fixes still put the wheel
+a centimetre short of the end (issue 11 item 10: the demo's clean and stall E
+runs scored −10 for ``bridge.wheel_dropped`` now and then). A wheel that leaves
+the deck within that time of reaching its end is given the benefit of the doubt.
 """
 
 from __future__ import annotations
@@ -71,6 +81,7 @@ class BridgeJudge(ItemJudge):
         self._by_element = {deck.element: deck.name for deck in item.decks.values()}
         self._margin = ctx.measure("deck_margin") if item.deck_sensors else 0.0
         self._fix_gap = ctx.measure("max_fix_gap")
+        self._skew = ctx.measure("deck_switch_skew")
         self._stops = StopCounter(ctx.rule("bridge.stop"))
         self._wrong = False
         self._missed: set[int] = set()  # stages (bridges) already deducted as never mounted
@@ -81,8 +92,15 @@ class BridgeJudge(ItemJudge):
         """Whether the deck's switch was active at time ``t``."""
         return next(active for at, active in reversed(self._switch[deck]) if at <= t)
 
-    def _on_deck(self, deck: Deck, point: tuple[float, float], t: float) -> bool:
-        if self.item.deck_sensors and not self._active_at(deck.name, t):
+    def _active_lately(self, deck: str, t: float) -> bool:
+        """Whether the deck's switch was active at any moment within ``deck_switch_skew`` before ``t``."""
+        since = t - self._skew
+        return self._active_at(deck, since) or any(active for at, active in self._switch[deck] if since < at <= t)
+
+    def _on_deck(self, deck: Deck, point: tuple[float, float], t: float, exact: bool = False) -> bool:
+        """The wheel at ``point`` is on the deck at ``t``: the switch as it was then (``exact``: at that very
+        moment; else within the skew before it), and the polygon."""
+        if self.item.deck_sensors and not (self._active_at(deck.name, t) if exact else self._active_lately(deck.name, t)):
             return False
         if not deck.start <= self.item.along(point) <= deck.end:
             return False  # the margin widens the deck sideways only
@@ -105,11 +123,11 @@ class BridgeJudge(ItemJudge):
                 self.ctx.deduct("bridge.wrong_route", frame.t, frame.utc,
                                 detail=f"{crossing.wheel} wheel on deck {deck.name}")
 
-    def _advance(self, crossing: _Crossing, point: tuple[float, float], frame: Frame) -> None:
+    def _advance(self, crossing: _Crossing, point: tuple[float, float], frame: Frame, release: bool = False) -> None:
         if frame.t < crossing.decided_t:
             return  # a late fix: see the module docstring
         before = crossing.state
-        on = self._on_deck(crossing.deck, point, frame.t)
+        on = self._on_deck(crossing.deck, point, frame.t, exact=release)
         past_end = self.item.along(point) >= crossing.deck.end
         if crossing.state == PENDING:
             if on:
@@ -158,14 +176,15 @@ class BridgeJudge(ItemJudge):
         """Judge each waiting release that has a fix at or after its moment."""
         waiting = []
         for name, t, utc in self._releases:
-            after = bisect.bisect_left(self._fixes, t, key=lambda f: f.t)
+            seen = t + self._skew  # where the fixes put the wheels this much after the switch's time
+            after = bisect.bisect_left(self._fixes, seen, key=lambda f: f.t)
             if after == len(self._fixes):
                 waiting.append((name, t, utc))
                 continue
             later = self._fixes[after]
             earlier = self._fixes[after - 1] if after else later
             span = later.t - earlier.t
-            share = (t - earlier.t) / span if span > 0 else 0.0
+            share = (seen - earlier.t) / span if span > 0 else 0.0
 
             def at_release(wheel: str) -> tuple[float, float]:
                 (x0, y0), (x1, y1) = earlier.placement.point(wheel), later.placement.point(wheel)
@@ -177,7 +196,7 @@ class BridgeJudge(ItemJudge):
     def _judge_release(self, name: str, frame: Frame, wheel_at) -> None:
         for crossing in self._crossings:
             if crossing.deck.name == name and crossing.state == MOUNTED:
-                self._advance(crossing, wheel_at(crossing.wheel), frame)
+                self._advance(crossing, wheel_at(crossing.wheel), frame, release=True)
 
     def _judge_releases_carried_forward(self, before: float) -> None:
         """The releases before ``before`` that no fix came after: each wheel carried forward from the
@@ -188,10 +207,10 @@ class BridgeJudge(ItemJudge):
         ahead = forward(self.item.heading)
         waiting = []
         for name, t, utc in self._releases:
-            if t >= before:
+            if t + self._skew >= before:
                 waiting.append((name, t, utc))
                 continue
-            travelled = last.speed * max(t - last.t, 0.0)
+            travelled = last.speed * max(t + self._skew - last.t, 0.0)
 
             def carried(wheel: str) -> tuple[float, float]:
                 x, y = last.placement.point(wheel)

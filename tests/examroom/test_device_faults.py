@@ -56,6 +56,11 @@ def suspended(demo, vehicle_id, attempt):
 
 
 def assert_device_fault(demo, attempt_id, *words, status="suspended"):
+    # The judge may have suspended the attempt itself (it reads fix quality from the poses, and a
+    # loss longer than the allowance is a device fault); the health watch's command naming the
+    # device then follows and joins that suspension.
+    wait_for(lambda: any(c.action == CommandAction.DEVICE_FAULT for c in journal_commands(demo, attempt_id)))
+    wait_for(lambda: all(word in demo.service.records.attempt(attempt_id).reason for word in words))
     attempt = demo.service.records.attempt(attempt_id)
     assert attempt.status == status
     assert attempt.deductions == []

@@ -48,8 +48,20 @@ def judged(item_id, truth, sampling, course=None):
     return judge_stream(stream, course, RULES), stream
 
 
+def device_fault(result, stream) -> bool:
+    """The judge suspended the attempt for a loss of fixes longer than measurement.fix_loss_allowance
+    (设备故障, never a deduction), and the stream has such a gap (random drops in a row)."""
+    if result.status != Status.SUSPENDED:
+        return False
+    assert noisy.longest_gap(stream) > RULES.measure("fix_loss_allowance"), result.reason
+    return True
+
+
 def insufficient(result, stream) -> bool:
-    """The judge marked insufficient data, and there was a gap that justifies it."""
+    """The judge marked insufficient data, and there was a gap that justifies it (or, for a gap
+    longer than the fix-loss allowance, suspended the attempt as a device fault)."""
+    if device_fault(result, stream):
+        return True
     if not result.data_gaps:
         return False
     assert noisy.longest_gap(stream) > RULES.measure("max_fix_gap")
@@ -62,10 +74,10 @@ def line_error(truth, sampling):
     """(true depth past the reference where the touch was placed, or None if not touched; result)."""
     result, stream = judged("e_hill", truth, sampling)
     touches = [d for d in result.deductions if d.rule == "hill.edge_line_touched"]
+    if device_fault(result, stream) or (touches and insufficient(result, stream)):
+        return "insufficient", result
     if not touches:
         return None, result
-    if insufficient(result, stream):
-        return "insufficient", result
     return EDGE_REFERENCE_V - truth.v(touches[0].t), result
 
 
@@ -109,6 +121,8 @@ def test_the_body_over_a_line_is_caught_within_50mm_never_before(sampling, forwa
     stream = noisy.stream(course, "c4_pile", "C4-01", "C4", truth, sampling)
     result = judge_stream(stream, course, RULES)
     out = [d for d in result.deductions if d.rule == "pile.out_of_line"]
+    if device_fault(result, stream):
+        return
     assert out, (sampling, forward, lateral, result.deductions)
     if insufficient(result, stream):
         return

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
-JUDGE_MODULES = sorted([SCORING / "judge.py", SCORING / "general.py", SCORING / "motion.py",
+JUDGE_MODULES = sorted([SCORING / "judge.py", SCORING / "general.py", SCORING / "motion.py", SCORING / "pose_reading.py",
                         *(SCORING / "items").glob("*.py")])
 ALLOWED = {0, 1}
 

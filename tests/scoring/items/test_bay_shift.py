@@ -57,8 +57,9 @@ def bay_run(cls, item_id, model, front_out=None, back_out=None, offset_b=0.0, ha
     run.at(item_id, -5.0, 0.0, point="rear_axle").start().hold(0.5)
     for i, halt in enumerate(halts):
         run.follow(item_id, [(-3.0 + 1.5 * (i + 1), 0.0)], speed=1.0).hold(halt)
-    run.follow(item_id, [(b_u + r + 1.5, 0.0)], speed=1.5).hold(turn_wait).set(gear=Gear.REVERSE)
     b_stop = a_u if into_a_first else b_u + offset_b
+    # drive in past the bay it will reverse into (a body never turns round where it stands)
+    run.follow(item_id, [(max(b_u, b_stop) + r + 1.5, 0.0)], speed=1.5).hold(turn_wait).set(gear=Gear.REVERSE)
     b_deep = deep if front_out is None else mouth - front + front_out
     b_deep = b_deep if back_out is None else back + rear - back_out
     run.follow(item_id, [(b_stop + r, 0.0)] + arc(b_stop + r, mouth, r, 90, 180) + [(b_stop, b_deep)],

@@ -78,6 +78,7 @@ from datetime import datetime
 import pynmea2
 
 from devices.gnss.epoch_clock import EpochClock, LogClock
+from devices.gnss.epoch_order import EpochOrderLearner
 from devices.readings import GnssFix
 
 KNOT = 1852.0 / 3600.0  # m/s
@@ -201,6 +202,8 @@ class NmeaEpochDecoder:
         self.status = GnssStatus()
         self._cur = _Epoch()
         self._closed_key = None
+        self.learned_order: tuple[str, ...] | None = None
+        self._learner: EpochOrderLearner | None = EpochOrderLearner() if self._auto else None
 
     @property
     def counts(self) -> Counter:
@@ -216,24 +219,47 @@ class NmeaEpochDecoder:
         self._closed_key = None
         if self._auto:  # possibly another receiver, or reconfigured: learn again
             self.epoch_end, self._learn = None, (None, 0)
+            self._learner, self.learned_order = EpochOrderLearner(), None
         self._order_seen, self._order = ((), 0), ()
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
-        """Decode one verified sentence; return the fixes it completed (0, 1 or 2)."""
+        """Decode one verified sentence; return the fixes it completed (0, 1 or more)."""
+        parsed = self._parse(sentence)
+        if parsed is None:
+            return []
+        if self._learner is not None:
+            self._learner.add(parsed, mono, utc)
+            order = self._learner.learn()
+            if order is None:
+                return []
+            # Learned (or given up): place what was held back, with its own arrival stamps.
+            held, self._learner = self._learner.entries, None
+            if order:
+                self.epoch_end, self._order = order[-1], order
+                self.status.counts["order_learned"] += 1
+            self.learned_order = order or None
+            out: list[GnssFix] = []
+            for entry, e_mono, e_utc in held:
+                out += self._place(*entry, e_mono, e_utc)
+            return out
+        return self._place(*parsed, mono, utc)
+
+    def _parse(self, sentence: str) -> tuple | None:
+        """(kind, talker, data, key, raw time) of a used sentence, or None (counted)."""
         counts = self.status.counts
         try:
             msg = pynmea2.parse(sentence)
         except pynmea2.SentenceTypeError:
             counts["ignored"] += 1
-            return []
+            return None
         except (pynmea2.ParseError, ValueError):
             counts["malformed"] += 1
-            return []
+            return None
         talker = getattr(msg, "talker", None)
         kind = getattr(msg, "sentence_type", None)
         if kind not in USED_TYPES or talker not in self.talkers:
             counts["ignored"] += 1
-            return []
+            return None
         try:
             if kind == "GGA":
                 data, key = self._gga(msg), _time_key(msg.data[0])
@@ -245,9 +271,13 @@ class NmeaEpochDecoder:
                 data, key = _float(msg.data[0] if msg.data else None, 0, 360), None
         except (Malformed, IndexError, ValueError, TypeError):
             counts["malformed"] += 1
-            return []
+            return None
         counts[kind] += 1
+        return kind, talker, data, key, (msg.data[0] if key is not None else None)
 
+    def _place(self, kind: str, talker, data, key, time_raw, mono: float, utc: datetime) -> list[GnssFix]:
+        """Put one parsed sentence into its epoch; return the fixes it completed."""
+        counts = self.status.counts
         out: list[GnssFix] = []
         if kind in ("VTG", "HDT"):
             cur = self._cur
@@ -257,7 +287,10 @@ class NmeaEpochDecoder:
                 counts["orphaned"] += 1
                 return []
             if self._boundary_missed(cur, kind):
-                if cur.timed and not cur.untimed_first:
+                # With a learned order that opens epochs with an untimed sentence (HDT, GGA,
+                # VTG), untimed data before the timed one is where it belongs.
+                opens_untimed = bool(self._order) and self._order[0] not in ("GGA", "RMC")
+                if cur.timed and (not cur.untimed_first or opens_untimed):
                     counts["boundary_by_order"] += 1  # what is here belongs to this epoch
                     out += self._close(mono, utc)
                 else:
@@ -287,7 +320,7 @@ class NmeaEpochDecoder:
                 out += self._close(mono, utc)  # time changed: previous epoch is complete
             cur = self._cur
             if key is not None and cur.key is None:
-                cur.key, cur.time_raw = key, msg.data[0]
+                cur.key, cur.time_raw = key, time_raw
             cur.timed = True
             if kind == "GGA":
                 cur.gga, cur.talker = data, talker
@@ -332,8 +365,13 @@ class NmeaEpochDecoder:
             self.epoch_end = last_type
 
     def flush(self, mono: float, utc: datetime) -> list[GnssFix]:
-        """Emit the open epoch (end of a capture)."""
-        return self._close(mono, utc) if self._cur.timed else []
+        """Emit the open epoch (end of a capture), and what a learner still held back."""
+        out: list[GnssFix] = []
+        if self._learner is not None:
+            held, self._learner = self._learner.entries, None
+            for entry, e_mono, e_utc in held:
+                out += self._place(*entry, e_mono, e_utc)
+        return out + (self._close(mono, utc) if self._cur.timed else [])
 
     # -- sentence types ------------------------------------------------------
 

@@ -1,0 +1,108 @@
+"""Learn a receiver's sentence order per epoch: which sentences, in which order, where an epoch starts.
+
+Receivers differ: u-blox sends RMC, VTG, GGA; many send GGA first; a
+Hemisphere heading receiver sends HDT, GGA, VTG. GGA and RMC carry the
+epoch's UTC time, VTG and HDT do not, so where one epoch ends among the
+untimed sentences between two timed ones cannot be read from the sentences
+themselves: in the repeating stream ``... HDT GGA VTG HDT GGA VTG ...`` the
+HDT may close an epoch or open the next. :class:`EpochOrderLearner` holds
+the first sentences back (about half a second at 10 Hz) and finds:
+
+* the **cycle**: the timed sentences' times split the stream into epochs;
+  the number of used sentences from one new time to the next must be the
+  same, and the sequence of sentence types must repeat with that period, for
+  ``EPOCHS`` epochs in a row;
+* the **phase**: which rotation of the cycle is one epoch. Rotations that
+  would split the timed sentences of one time across two epochs are
+  impossible. Among the rest, the receiver's own timing decides when the
+  arrival stamps show it: a receiver sends an epoch as one burst, so the
+  boundary is where the gaps between arrivals are largest, summed over the
+  held-back epochs. Without timing (a capture replayed with one stamp), the
+  stream's first sentence opens an epoch when that is a possible rotation
+  (a capture or a receiver starts at an epoch); otherwise an epoch starts
+  with its first timed sentence.
+
+The result is the epoch's sentence order (e.g. ``("HDT", "GGA", "VTG")``);
+the decoder then ends each epoch on its last type and places every untimed
+sentence by that order. A stream without a regular cycle within
+``GIVE_UP`` epochs (sentences at different rates, a receiver that drops
+some every epoch) yields ``()``: the decoder falls back to grouping by the
+time-change rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+TIMED = ("GGA", "RMC")
+EPOCHS = 4  # full epochs with the same order before it is adopted
+GIVE_UP = 12  # distinct epoch times without a regular cycle: stop holding sentences back
+
+
+class EpochOrderLearner:
+    """Holds parsed sentences back until the receiver's per-epoch order is known (see module doc)."""
+
+    def __init__(self) -> None:
+        # ((kind, talker, data, key, raw time), mono, utc) in arrival order
+        self.entries: list[tuple[tuple, float, datetime]] = []
+        self._keys: list = []  # distinct epoch times, in order of first appearance
+        self._starts: list[int] = []  # index of the first sentence of each of those times
+
+    def add(self, parsed: tuple, mono: float, utc: datetime) -> None:
+        key = parsed[3]
+        if key is not None and (not self._keys or key != self._keys[-1]):
+            if key not in self._keys:
+                self._keys.append(key)
+                self._starts.append(len(self.entries))
+        self.entries.append((parsed, mono, utc))
+
+    def learn(self) -> tuple[str, ...] | None:
+        """The order (a tuple of types), ``()`` to give up, or None: keep holding sentences back."""
+        starts = self._starts
+        if len(starts) < EPOCHS + 1:
+            return None if len(self.entries) < 20 * GIVE_UP else ()
+        order = self._order(starts[-(EPOCHS + 1):])
+        if order is not None:
+            return order
+        return () if len(starts) >= GIVE_UP else None
+
+    def _order(self, starts: list[int]) -> tuple[str, ...] | None:
+        period = starts[1] - starts[0]
+        if period < 1 or any(b - a != period for a, b in zip(starts, starts[1:])):
+            return None
+        kinds = [e[0][0] for e in self.entries]
+        first, end = starts[0], starts[-1]
+        if any(kinds[i] != kinds[i + period] for i in range(first, end - period + 1)):
+            return None
+        cycle = kinds[first:first + period]  # starts with a timed sentence of a new time
+        # Every timed sentence of one cycle must carry that cycle's time (a GGA and RMC of one
+        # epoch together), else the "cycle" is not an epoch.
+        for s in starts[:-1]:
+            keys = {self.entries[i][0][3] for i in range(s, s + period) if self.entries[i][0][3] is not None}
+            if len(keys) != 1:
+                return None
+        trailing = 0  # untimed sentences at the end of the cycle: they may open the next epoch
+        while trailing < period - 1 and cycle[period - 1 - trailing] not in TIMED:
+            trailing += 1
+        shift = self._phase(first, period, trailing, len(starts) - 1)
+        return tuple(cycle[period - shift:] + cycle[:period - shift])
+
+    def _phase(self, first: int, period: int, trailing: int, epochs: int) -> int:
+        """How many of the cycle's trailing untimed sentences belong to the next epoch."""
+        if trailing == 0:
+            return 0
+        monos = [e[1] for e in self.entries]
+        scores = []
+        for shift in range(trailing + 1):
+            score = 0.0
+            for m in range(epochs + 1):
+                i = first - shift + m * period  # the first sentence of an epoch, by this rotation
+                if 1 <= i < len(monos):
+                    score += monos[i] - monos[i - 1]
+            scores.append(score)
+        best = max(scores)
+        if best > 0 and scores.count(best) == 1:
+            return scores.index(best)
+        # No timing: the stream's first sentence opens an epoch, if that rotation is possible.
+        shift = first % period
+        return shift if shift <= trailing else 0

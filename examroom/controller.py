@@ -82,6 +82,7 @@ class Controller:
         self._running = threading.Event()
         self._last_flush = time.monotonic()
         self.unrouted_course_events = 0
+        self.fixes_without_speed = 0  # GNSS fixes not judged because their epoch had no speed
         # Called in the controller thread once an attempt's final status is stored (sealing,
         # the booking's next step); a failing listener is logged and never stops the course.
         self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
@@ -204,7 +205,11 @@ class Controller:
         if vehicle is None or vehicle not in self._live:
             return
         if isinstance(reading, GnssFix):
-            self._observe(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin))
+            pose = pose_from_fix(reading, vehicle, self._origin)
+            if pose is None:
+                self.fixes_without_speed += 1  # never judged as standing still; health reports it
+                return
+            self._observe(self._live[vehicle], pose)
         elif isinstance(reading, SignalFrame):
             self._observe(self._live[vehicle], signals_from_frame(reading, vehicle))
 

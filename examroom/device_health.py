@@ -20,7 +20,8 @@ seconds) it reads each :class:`~devices.runner.DeviceRunner`'s health and
   (:func:`rerun_attempt`).
 
 A fault is a device that is not alive (disconnected, silent, garbled: the
-line state says which), a GNSS fix worse than the site requires for judging
+line state says which), a course board over its limit of mismatched replies,
+a GNSS receiver whose fixes have had no speed for a second, a GNSS fix worse than the site requires for judging
 (``health.required_fix``, RTK fixed unless the site allows float), or RTK
 corrections older than ``health.max_correction_age``. ``fault_after``
 debounces a single late read on a loaded machine; detection itself (alive
@@ -97,6 +98,8 @@ def device_fault(status: dict, settings: SiteSettings) -> str | None:
         quality = status.get("fix_quality")
         if quality not in REQUIRED_FIX[settings.required_fix]:
             return f"{name} 定位质量不足：{FIX_NAMES.get(quality, quality)}"
+        if status.get("speed_missing_streak", 0) >= max(1.0, status.get("expected_rate", 1.0)):
+            return f"{name} 无速度数据（接收机未输出 RMC 或 VTG）"
         age = status.get("correction_age")
         if age is not None and age > settings.max_correction_age:
             return f"{name} 差分数据龄期 {age:g} 秒，超过 {settings.max_correction_age:g} 秒"

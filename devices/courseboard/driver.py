@@ -222,7 +222,6 @@ class CourseBoardDriver(Driver):
         buf = bytearray()
         start = time.monotonic()
         deadline = start + self.timeout
-        stamp = None
         complete_at = None
         last_byte = start
         while True:
@@ -251,10 +250,12 @@ class CourseBoardDriver(Driver):
                 length = self._frame_length(buf)
                 if length is not None and len(buf) >= length:
                     complete_at = last_byte
-                    stamp = clock.now()  # the reading's time is the reply's, not the guard's end
             if len(buf) > 4 * 256:
                 break  # a babbling line: judged (and rejected) with what we have
-        mono, utc = stamp if stamp is not None else clock.now()
+        # Stamped when the reply is known to be alone on the line (the guard's end), which is
+        # when the controller gets the reading: a replay orders chunks by these stamps, and a
+        # signal frame that arrived during the guard must stay before it there too.
+        mono, utc = clock.now()
         return bytes(buf), mono, utc
 
     def _drain(self, quiet: float) -> bool:

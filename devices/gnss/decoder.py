@@ -180,6 +180,9 @@ class GnssStatus:
     satellites: int | None = None
     hdop: float | None = None
     correction_age: float | None = None
+    # Fixes in a row without a speed (no RMC or VTG in their epoch): a receiver that never
+    # sends one is misconfigured, and a missing speed is never reported as 0.
+    speed_missing_streak: int = 0
     counts: Counter = field(default_factory=Counter)
 
 
@@ -228,20 +231,37 @@ class NmeaEpochDecoder:
         if parsed is None:
             return []
         if self._learner is not None:
-            self._learner.add(parsed, mono, utc)
-            order = self._learner.learn()
+            learner = self._learner
+            learner.add(parsed[0], parsed[3], mono, parsed)
+            order = learner.learn()
             if order is None:
-                return []
-            # Learned (or given up): place what was held back, with its own arrival stamps.
-            held, self._learner = self._learner.entries, None
-            if order:
-                self.epoch_end, self._order = order[-1], order
-                self.status.counts["order_learned"] += 1
+                if parsed[0] in ("VTG", "HDT"):
+                    # Until the order is known an untimed sentence cannot be placed: its epoch's
+                    # fix goes out without it (speed None, not 0) rather than with a neighbour's.
+                    self.status.counts["unplaced_while_learning"] += 1
+                    return []
+                return self._place(*parsed, mono, utc)
+            self._learner = None
             self.learned_order = order or None
+            if not order:
+                return self._place(*parsed, mono, utc)
+            self.epoch_end, self._order = order[-1], order
+            self.status.counts["order_learned"] += 1
+            # The epochs still open get the untimed sentences held while learning, by the order:
+            # the one being collected (its timed sentences are in) and the one now starting.
+            before, current = learner.untimed_of_last_epochs()
             out: list[GnssFix] = []
-            for entry, e_mono, e_utc in held:
-                out += self._place(*entry, e_mono, e_utc)
-            return out
+            cur = self._cur
+            if cur.timed:
+                for kind, _, data, _, _ in before:
+                    if kind == "VTG":
+                        cur.vtg = data
+                    else:
+                        cur.hdt = data
+                out += self._close(mono, utc)
+            for entry in current:
+                out += self._place(*entry, mono, utc)
+            return out + self._place(*parsed, mono, utc)
         return self._place(*parsed, mono, utc)
 
     def _parse(self, sentence: str) -> tuple | None:
@@ -365,13 +385,8 @@ class NmeaEpochDecoder:
             self.epoch_end = last_type
 
     def flush(self, mono: float, utc: datetime) -> list[GnssFix]:
-        """Emit the open epoch (end of a capture), and what a learner still held back."""
-        out: list[GnssFix] = []
-        if self._learner is not None:
-            held, self._learner = self._learner.entries, None
-            for entry, e_mono, e_utc in held:
-                out += self._place(*entry, e_mono, e_utc)
-        return out + (self._close(mono, utc) if self._cur.timed else [])
+        """Emit the open epoch (end of a capture)."""
+        return self._close(mono, utc) if self._cur.timed else []
 
     # -- sentence types ------------------------------------------------------
 
@@ -450,6 +465,11 @@ class NmeaEpochDecoder:
             speed = vtg["speed"] if speed is None else speed
             course = vtg["course"] if course is None else course
         st.counts["fixes"] += 1
+        if speed is None:
+            st.counts["fixes_without_speed"] += 1
+            st.speed_missing_streak += 1
+        else:
+            st.speed_missing_streak = 0
         date = (rmc["date"] or None) if rmc is not None else None
         if self.timing is not None:
             mono, utc = self.timing.stamp(ep.time_raw, date, mono, utc)

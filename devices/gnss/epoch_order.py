@@ -32,8 +32,6 @@ time-change rule.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 TIMED = ("GGA", "RMC")
 EPOCHS = 4  # full epochs with the same order before it is adopted
 GIVE_UP = 12  # distinct epoch times without a regular cycle: stop holding sentences back
@@ -43,18 +41,34 @@ class EpochOrderLearner:
     """Holds parsed sentences back until the receiver's per-epoch order is known (see module doc)."""
 
     def __init__(self) -> None:
-        # ((kind, talker, data, key, raw time), mono, utc) in arrival order
-        self.entries: list[tuple[tuple, float, datetime]] = []
+        # (type, epoch time or None, arrival mono, the parsed sentence if it is untimed)
+        self.entries: list[tuple[str, object, float, tuple | None]] = []
+        self.start = 0  # learned: index of an entry that opens an epoch (may be < 0)
+        self.period = 0  # learned: sentences per epoch
         self._keys: list = []  # distinct epoch times, in order of first appearance
         self._starts: list[int] = []  # index of the first sentence of each of those times
 
-    def add(self, parsed: tuple, mono: float, utc: datetime) -> None:
-        key = parsed[3]
+    def add(self, kind: str, key, mono: float, parsed: tuple) -> None:
         if key is not None and (not self._keys or key != self._keys[-1]):
             if key not in self._keys:
                 self._keys.append(key)
                 self._starts.append(len(self.entries))
-        self.entries.append((parsed, mono, utc))
+        self.entries.append((kind, key, mono, parsed if key is None else None))
+
+    def untimed_of_last_epochs(self) -> tuple[list[tuple], list[tuple]]:
+        """After learning: the untimed sentences (parsed) of the epoch before the newest one, and
+        those of the newest one that came before its newest entry, by the learned order."""
+        newest = (len(self.entries) - 1 - self.start) // self.period
+        before, current = [], []
+        for i, (kind, key, _, parsed) in enumerate(self.entries[:-1]):
+            if parsed is None:
+                continue
+            epoch = (i - self.start) // self.period
+            if epoch == newest - 1:
+                before.append(parsed)
+            elif epoch == newest:
+                current.append(parsed)
+        return before, current
 
     def learn(self) -> tuple[str, ...] | None:
         """The order (a tuple of types), ``()`` to give up, or None: keep holding sentences back."""
@@ -70,7 +84,7 @@ class EpochOrderLearner:
         period = starts[1] - starts[0]
         if period < 1 or any(b - a != period for a, b in zip(starts, starts[1:])):
             return None
-        kinds = [e[0][0] for e in self.entries]
+        kinds = [e[0] for e in self.entries]
         first, end = starts[0], starts[-1]
         if any(kinds[i] != kinds[i + period] for i in range(first, end - period + 1)):
             return None
@@ -78,20 +92,21 @@ class EpochOrderLearner:
         # Every timed sentence of one cycle must carry that cycle's time (a GGA and RMC of one
         # epoch together), else the "cycle" is not an epoch.
         for s in starts[:-1]:
-            keys = {self.entries[i][0][3] for i in range(s, s + period) if self.entries[i][0][3] is not None}
+            keys = {self.entries[i][1] for i in range(s, s + period) if self.entries[i][1] is not None}
             if len(keys) != 1:
                 return None
         trailing = 0  # untimed sentences at the end of the cycle: they may open the next epoch
         while trailing < period - 1 and cycle[period - 1 - trailing] not in TIMED:
             trailing += 1
         shift = self._phase(first, period, trailing, len(starts) - 1)
+        self.start, self.period = first - shift, period
         return tuple(cycle[period - shift:] + cycle[:period - shift])
 
     def _phase(self, first: int, period: int, trailing: int, epochs: int) -> int:
         """How many of the cycle's trailing untimed sentences belong to the next epoch."""
         if trailing == 0:
             return 0
-        monos = [e[1] for e in self.entries]
+        monos = [e[2] for e in self.entries]
         scores = []
         for shift in range(trailing + 1):
             score = 0.0

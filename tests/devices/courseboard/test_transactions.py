@@ -87,8 +87,9 @@ def test_a_few_bad_frames_are_counted_but_do_not_fault_the_board(modem):
 
 def test_the_fault_clears_when_the_window_holds_fewer_rejections(modem):
     answer = lambda n: [(0, reply(ON, function=1))] if n < 4 else [(0, reply(OFF))]  # noqa: E731
-    h, got = run(modem, answer, lambda h: h.readings >= 3, fault_window=10)
+    h, got = run(modem, answer, lambda h: h.readings >= 3, fault_window=10, timeout=0.3)
     assert h.extra["rejected"]["wrong_function"] == 4 and not h.extra["faulted"]
+    assert h.extra["polls"] >= 4 + 10  # readings came back only once the window had moved on
 
 
 @pytest.mark.parametrize("kind", REJECT_KINDS)

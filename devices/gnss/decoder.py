@@ -84,6 +84,7 @@ from devices.readings import GnssFix
 KNOT = 1852.0 / 3600.0  # m/s
 TALKERS = ("GP", "GN", "BD", "GB", "GL", "GA")
 USED_TYPES = ("GGA", "RMC", "VTG", "HDT")
+SHAPE_RUN = 3  # sentences in a row with one position layout before it is this receiver's
 # NMEA 2.3+ RMC mode indicator -> GGA quality, for an epoch with RMC but no GGA.
 _RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
 
@@ -205,6 +206,7 @@ class NmeaEpochDecoder:
         self.status = GnssStatus()
         self._cur = _Epoch()
         self._closed_key = None
+        self._shapes: dict[str, tuple] = {}  # sentence type -> (adopted, last, run) position layouts
         self.learned_order: tuple[str, ...] | None = None
         self._learner: EpochOrderLearner | None = EpochOrderLearner() if self._auto else None
 
@@ -220,6 +222,7 @@ class NmeaEpochDecoder:
         """Forget the open epoch (port re-opened: its sentences may be incomplete)."""
         self._cur = _Epoch()
         self._closed_key = None
+        self._shapes = {}
         if self._auto:  # possibly another receiver, or reconfigured: learn again
             self.epoch_end, self._learn = None, (None, 0)
             self._learner, self.learned_order = EpochOrderLearner(), None
@@ -242,9 +245,7 @@ class NmeaEpochDecoder:
                     return []
                 return self._place(*parsed, mono, utc)
             self._learner = None
-            self.learned_order = order or None
-            if not order:
-                return self._place(*parsed, mono, utc)
+            self.learned_order = order
             self.epoch_end, self._order = order[-1], order
             self.status.counts["order_learned"] += 1
             # The epochs still open get the untimed sentences held while learning, by the order:
@@ -264,6 +265,11 @@ class NmeaEpochDecoder:
             return out + self._place(*parsed, mono, utc)
         return self._place(*parsed, mono, utc)
 
+    def note_damage(self) -> None:
+        """The framer dropped bytes: the stream since its start is no longer intact."""
+        if self._learner is not None:
+            self._learner.damaged = True
+
     def _parse(self, sentence: str) -> tuple | None:
         """(kind, talker, data, key, raw time) of a used sentence, or None (counted)."""
         counts = self.status.counts
@@ -274,6 +280,7 @@ class NmeaEpochDecoder:
             return None
         except (pynmea2.ParseError, ValueError):
             counts["malformed"] += 1
+            self.note_damage()
             return None
         talker = getattr(msg, "talker", None)
         kind = getattr(msg, "sentence_type", None)
@@ -289,8 +296,11 @@ class NmeaEpochDecoder:
                 data, key = self._vtg(msg), None
             else:
                 data, key = _float(msg.data[0] if msg.data else None, 0, 360), None
+            if kind in ("GGA", "RMC") and data["position"] is not None:
+                self._check_shape(kind, data["raw_position"])
         except (Malformed, IndexError, ValueError, TypeError):
             counts["malformed"] += 1
+            self.note_damage()
             return None
         counts[kind] += 1
         return kind, talker, data, key, (msg.data[0] if key is not None else None)
@@ -353,6 +363,30 @@ class NmeaEpochDecoder:
             self._learn_order(self._cur)
             out += self._close(mono, utc)
         return out
+
+    def _check_shape(self, kind: str, raw: tuple) -> None:
+        """Reject a position whose digits are not laid out as this receiver lays them out.
+
+        NMEA fixes the integer part (ddmm, dddmm) and a receiver keeps its number of
+        decimals. Two equal characters lost from one sentence leave its 8-bit XOR checksum
+        intact (``3000.0000600`` -> ``3000.000600``: 18 m north); the layout shows it. A
+        layout is adopted after SHAPE_RUN sentences in a row have it (a receiver that was
+        reconfigured is followed after that many rejected sentences).
+        """
+        lat, lon = raw[0], raw[2]
+        lat_int, _, lat_dec = lat.partition(".")
+        lon_int, _, lon_dec = lon.partition(".")
+        if len(lat_int) != 4 or len(lon_int) != 5:
+            raise Malformed(f"position layout {lat!r}, {lon!r}")
+        shape = (len(lat_dec), len(lon_dec))
+        known, candidate, run = self._shapes.get(kind, (None, None, 0))
+        run = run + 1 if shape == candidate else 1
+        if run >= SHAPE_RUN:
+            known = shape
+        self._shapes[kind] = (known, shape, run)
+        if known is not None and shape != known:
+            self.status.counts["layout_changed"] += 1
+            raise Malformed(f"position decimals {shape}, this receiver sends {known}")
 
     def _boundary_missed(self, cur: _Epoch, kind: str) -> bool:
         """True if an untimed ``kind`` cannot belong to the open epoch."""

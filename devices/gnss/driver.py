@@ -51,7 +51,11 @@ class GnssDriver(StreamDriver):
 
     def feed(self, data: bytes, mono: float, utc: datetime) -> list[GnssFix]:
         fixes: list[GnssFix] = []
-        for sentence in self.framer.feed(data):
+        dropped = self.framer.dropped
+        sentences = self.framer.feed(data)
+        if self.framer.dropped != dropped:
+            self.decoder.note_damage()  # the epoch-order learner must not trust the stream's start
+        for sentence in sentences:
             self.frames_ok += 1
             fixes += self.decoder.push(sentence, mono, utc)
         return fixes

@@ -17,24 +17,30 @@ the first sentences back (about half a second at 10 Hz) and finds:
   impossible. Among the rest, the receiver's own timing decides when the
   arrival stamps show it: a receiver sends an epoch as one burst, so the
   boundary is where the gaps between arrivals are largest, summed over the
-  held-back epochs. Without timing (a capture replayed with one stamp), the
+  watched epochs. Without timing (a capture replayed with one stamp), the
   stream's first sentence opens an epoch when that is a possible rotation
-  (a capture or a receiver starts at an epoch); otherwise an epoch starts
-  with its first timed sentence.
+  and nothing was lost or damaged since the stream began (a capture or a
+  receiver starts at an epoch; a lost first sentence would look like a
+  stream joined mid-epoch). Otherwise the phase is unknown and the untimed
+  sentences are not used (the fixes go out without them) until the bursts
+  tell, or the learner gives up.
 
 The result is the epoch's sentence order (e.g. ``("HDT", "GGA", "VTG")``);
 the decoder then ends each epoch on its last type and places every untimed
-sentence by that order. A stream without a regular cycle within
-``GIVE_UP`` epochs (sentences at different rates, a receiver that drops
-some every epoch) yields ``()``: the decoder falls back to grouping by the
-time-change rule.
+sentence by that order. A stream without a regular cycle (sentences at
+different rates, a receiver that loses some every epoch) is watched for as
+long as it takes, over a sliding window of ``KEEP`` epochs; until then its
+VTG and HDT are not used, so its fixes carry what GGA and RMC say and a
+speed only RMC gives is missing, never borrowed from a neighbour epoch
+(health counts fixes without speed; a receiver that keeps sending none is a
+device fault).
 """
 
 from __future__ import annotations
 
 TIMED = ("GGA", "RMC")
 EPOCHS = 4  # full epochs with the same order before it is adopted
-GIVE_UP = 12  # distinct epoch times without a regular cycle: stop holding sentences back
+KEEP = 12  # epochs of history kept while no regular cycle is found
 
 
 class EpochOrderLearner:
@@ -43,6 +49,7 @@ class EpochOrderLearner:
     def __init__(self) -> None:
         # (type, epoch time or None, arrival mono, the parsed sentence if it is untimed)
         self.entries: list[tuple[str, object, float, tuple | None]] = []
+        self.damaged = False  # bytes were dropped or sentences malformed since the stream began
         self.start = 0  # learned: index of an entry that opens an epoch (may be < 0)
         self.period = 0  # learned: sentences per epoch
         self._keys: list = []  # distinct epoch times, in order of first appearance
@@ -71,14 +78,23 @@ class EpochOrderLearner:
         return before, current
 
     def learn(self) -> tuple[str, ...] | None:
-        """The order (a tuple of types), ``()`` to give up, or None: keep holding sentences back."""
+        """The order (a tuple of types), or None: not known yet (the untimed wait)."""
         starts = self._starts
         if len(starts) < EPOCHS + 1:
-            return None if len(self.entries) < 20 * GIVE_UP else ()
+            if len(self.entries) > 20 * KEEP:  # no timed sentences at all: nothing to learn from
+                del self.entries[:-KEEP]
+                self._starts, self._keys, self.damaged = [], [], True
+            return None
         order = self._order(starts[-(EPOCHS + 1):])
-        if order is not None:
-            return order
-        return () if len(starts) >= GIVE_UP else None
+        if order is None and len(starts) > KEEP:
+            # Keep a sliding window: an irregular or damaged stream is watched until EPOCHS
+            # regular epochs come in a row, with bounded memory. The stream's start is gone.
+            cut = starts[-(EPOCHS + 1)]
+            del self.entries[:cut]
+            self._starts = [i - cut for i in starts[-(EPOCHS + 1):]]
+            self._keys = self._keys[-(EPOCHS + 1):]
+            self.damaged = True
+        return order
 
     def _order(self, starts: list[int]) -> tuple[str, ...] | None:
         period = starts[1] - starts[0]
@@ -99,11 +115,13 @@ class EpochOrderLearner:
         while trailing < period - 1 and cycle[period - 1 - trailing] not in TIMED:
             trailing += 1
         shift = self._phase(first, period, trailing, len(starts) - 1)
+        if shift is None:
+            return None  # the phase is not known yet: keep watching (more bursts may tell)
         self.start, self.period = first - shift, period
         return tuple(cycle[period - shift:] + cycle[:period - shift])
 
-    def _phase(self, first: int, period: int, trailing: int, epochs: int) -> int:
-        """How many of the cycle's trailing untimed sentences belong to the next epoch."""
+    def _phase(self, first: int, period: int, trailing: int, epochs: int) -> int | None:
+        """How many of the cycle's trailing untimed sentences belong to the next epoch (None: unknown)."""
         if trailing == 0:
             return 0
         monos = [e[2] for e in self.entries]
@@ -118,6 +136,18 @@ class EpochOrderLearner:
         best = max(scores)
         if best > 0 and scores.count(best) == 1:
             return scores.index(best)
-        # No timing: the stream's first sentence opens an epoch, if that rotation is possible.
+        # No timing: the stream's first sentence opens an epoch, but only if nothing was lost
+        # or damaged since the stream began (a lost first sentence looks exactly like a stream
+        # joined mid-epoch) and the cycle holds from that first sentence on. Otherwise the
+        # untimed sentences cannot be placed: guessing would give fixes a neighbour's speed.
+        if self.damaged or not self._regular_from_start(period):
+            return None
         shift = first % period
-        return shift if shift <= trailing else 0
+        return shift if shift <= trailing else None
+
+    def _regular_from_start(self, period: int) -> bool:
+        starts = self._starts
+        if starts[0] >= period or any(b - a != period for a, b in zip(starts, starts[1:])):
+            return False
+        kinds = [e[0] for e in self.entries]
+        return all(kinds[i] == kinds[i + period] for i in range(len(kinds) - period))

@@ -20,7 +20,7 @@ target:
   rewrites their unit id or damages a byte (--foreign seconds of wall time
   per variant).
 
-Run: python bench/fuzz_serial.py [--seconds 60] [--foreign 60]
+Run: python bench/fuzz_serial.py [--seconds 30] [--foreign 30]; exits 1 on any exception or false reading.
 """
 
 from __future__ import annotations
@@ -126,17 +126,19 @@ def run(name, case, seconds: float, seed: int) -> dict:
     return {"target": name, "inputs": inputs, "bytes": nbytes, "exceptions": exceptions, "false": false}
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=60.0, help="CPU seconds per pure target")
-    parser.add_argument("--foreign", type=float, default=60.0, help="wall seconds per foreign-board variant")
+    parser.add_argument("--seconds", type=float, default=30.0, help="CPU seconds per pure target")
+    parser.add_argument("--foreign", type=float, default=30.0, help="wall seconds per foreign-board variant")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # every rejected reply is logged (and pymodbus logs its own); the figures count them
     print(f"{'target':16} {'inputs':>9} {'bytes':>11} {'exceptions':>10} {'false':>6}")
+    bad = 0
     for name, case in (("nmea", nmea_case), ("nmea-real", nmea_real_case), ("modbus", modbus_case),
                        ("signal", signal_case)):
         r = run(name, case, args.seconds, args.seed)
+        bad += r["exceptions"] + r["false"]
         print(f"{name:16} {r['inputs']:9d} {r['bytes']:11d} {r['exceptions']:10d} {r['false']:6d}")
     from tests.devices.courseboard.foreign import run_foreign
 
@@ -146,7 +148,9 @@ def main() -> None:
               f"({f['bytes_from_peer']} bytes; cable: {f['fates']}), readings {f['readings']}, "
               f"exceptions {f['driver_exceptions']}, false {f['false_readings']}, "
               f"exception replies {f['exception_replies']}, timeouts {f['timeouts']}, rejected {f['rejected']}")
+        bad += f["driver_exceptions"] + f["false_readings"]
+    return 1 if bad else 0  # exceptions and false readings must be 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,7 +17,7 @@ from tests.devices.fuzz_harness import (GNSS_TYPES, modbus_false_reading, modbus
 from tests.devices.mutation import MUTATIONS
 
 # derandomize: the suite runs the same examples every time; the long, random runs are the bench.
-QUICK = settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+QUICK = settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 damage = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from(MUTATIONS)), max_size=2)
 cuts = st.lists(st.integers(0, 10**6), max_size=12)
 epoch_values = st.tuples(st.sampled_from([0.0, 0.5, 3.25, 12.0]), st.sampled_from([0.0, 45.5, 359.0]),
@@ -62,9 +62,9 @@ def test_signal_board_reader_never_gives_a_false_frame(states, dmg, cut):
 def test_modbus_client_against_a_foreign_pymodbus_board(variant):
     from tests.devices.courseboard.foreign import run_foreign
 
-    figures = run_foreign(variant, seconds=1.5, seed=11)
+    figures = run_foreign(variant, seconds=1.0, seed=11)
     assert figures["driver_exceptions"] == 0 and figures["false_readings"] == 0
-    assert figures["replies_from_peer"] >= 8
+    assert figures["replies_from_peer"] >= 6
     if variant == "counter":
         assert figures["readings"] >= 1 and sum(figures["rejected"].values()) >= 1
     else:

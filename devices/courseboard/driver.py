@@ -433,7 +433,10 @@ class CourseBoardDriver(Driver):
 
     @property
     def frames_dropped(self) -> int:
-        return sum(self.counts[k] for k in REJECT_KINDS)
+        # Frames that arrived and were refused. A late reply is the tail of a timeout (a slow
+        # board, or a twin starved by a loaded host), which was never a dropped frame; it
+        # still counts toward the fault limit.
+        return sum(self.counts[k] for k in REJECT_KINDS if k != "late")
 
     def idle_state(self) -> str:
         return "rejected" if self.counts["exceptions"] else "starting"

@@ -131,7 +131,7 @@ class SimulatedCourse:
                                     # (an asyncio pymodbus server sharing the CPU with the whole
                                     # demo) may be starved for longer than a real board takes.
                                     unit=BOARD_UNIT, inputs=list(self.elements), quiet=0.005,
-                                    timeout=0.3)
+                                    timeout=0.5)
         return SiteSettings(database_url=database_url, course_file=course_file, rule_set_file=rule_set_file,
                             vehicles=vehicles, course_boards=[board], web_port=web_port)
 

@@ -25,7 +25,10 @@ thread around it and everything that is the same for every device:
   device is off or its TX wire is loose), ``garbled`` (bytes keep arriving
   but no valid frame: "baud or parity mismatch?"), ``no_fix`` (valid frames
   but no reading: a GNSS receiver talking without a position), ``rejected``
-  (a Modbus board answering with exception responses). A device that
+  (a Modbus board answering with exception responses), ``mismatch`` (a
+  Modbus board over its limit of replies that do not match the request:
+  another unit id, function or register map, late or unsolicited frames; the
+  driver says so with :meth:`Driver.line_fault`). A device that
   delivers readings is ``ok``; one that was never heard yet is ``starting``.
   Drivers count ``bytes_in`` and ``frames_ok`` (valid frames) for this.
 * ``tap`` (optional) gets every chunk of raw bytes with its arrival stamp
@@ -66,6 +69,7 @@ LINE_DIAGNOSIS = {
     "garbled": "baud or parity mismatch?",
     "no_fix": "talking, but no position fix",
     "rejected": "answers with errors: unit id or register map?",
+    "mismatch": "replies do not match the requests: another unit, master or register map on the bus?",
 }
 
 
@@ -118,6 +122,10 @@ class Driver:
     def idle_state(self) -> str:
         """The line state when frames arrive but no readings (see module doc)."""
         return "starting"
+
+    def line_fault(self) -> str | None:
+        """A line state the driver diagnosed itself, which wins once readings stop (or None)."""
+        return None
 
     def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list:
         """Readings from one captured chunk (see :mod:`devices.rawcapture`)."""
@@ -276,6 +284,9 @@ class DeviceRunner:
             return "ok"
         if not self._connected:
             return "disconnected"
+        fault = self.driver.line_fault()
+        if fault is not None:
+            return fault
         if self._last_frame_mono is not None and mono - self._last_frame_mono <= window:
             return self.driver.idle_state()
         bytes_recent = self._last_byte_mono is not None and mono - self._last_byte_mono <= window

@@ -91,6 +91,7 @@ class Controller:
         self.refused_readings = 0
         self.refused_by_device: dict[str, int] = {}  # device id -> readings refused (for device health)
         self.last_refusal: dict[str, str] = {}  # device id -> why its last refused reading was refused
+        self.fixes_without_speed = 0  # GNSS fixes not judged because their epoch had no speed
         # Called in the controller thread once an attempt's final status is stored (sealing,
         # the booking's next step); a failing listener is logged and never stops the course.
         self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
@@ -218,7 +219,11 @@ class Controller:
         if vehicle is None or vehicle not in self._live:
             return
         if isinstance(reading, GnssFix):
-            self._observe_reading(self._live[vehicle], pose_from_fix(reading, vehicle, self._origin), reading.device)
+            pose = pose_from_fix(reading, vehicle, self._origin)
+            if pose is None:
+                self.fixes_without_speed += 1  # never judged as standing still; health reports it
+                return
+            self._observe_reading(self._live[vehicle], pose, reading.device)
         elif isinstance(reading, SignalFrame):
             self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle), reading.device)
 

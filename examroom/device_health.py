@@ -26,7 +26,8 @@ the fault it saw within the last ``RECENT_FAULT`` seconds at once, naming the de
 command joins the judge's suspension (:attr:`scoring.judge.Judge.fault_unreported`).
 
 A fault is a device that is not alive (disconnected, silent, garbled: the
-line state says which), a GNSS fix worse than the site requires for judging
+line state says which), a course board over its limit of mismatched replies,
+a GNSS receiver whose fixes have had no speed for a second, a GNSS fix worse than the site requires for judging
 (``health.required_fix``, RTK fixed unless the site allows float), or RTK
 corrections older than ``health.max_correction_age``. ``fault_after``
 debounces a single late read on a loaded machine; detection itself (alive
@@ -59,7 +60,11 @@ FIX_NAMES = {0: "无定位", 1: "单点定位", 2: "差分定位", 3: "PPS", 4: 
 DEVICE_NAMES = {"gnss": "卫星定位接收机", "signalboard": "车载信号板", "courseboard": "场地信号板"}
 LINE_NAMES = {"disconnected": "串口断开", "silent": "无数据", "garbled": "乱码（波特率或校验位不符？）",
               "no_fix": "有数据但未定位", "rejected": "设备应答错误（地址或寄存器配置？）",
+              "mismatch": "应答与请求不符（地址、功能码或寄存器配置？总线上有其他主站？）",
               "starting": "等待首个数据", "ok": "正常"}
+# Kinds of Modbus replies a course board rejects (devices.courseboard.driver.REJECT_KINDS).
+REJECT_NAMES = {"wrong_unit": "地址不符", "wrong_function": "功能码不符", "byte_count": "数据长度不符",
+                "bad_crc": "校验错误", "short": "应答不完整", "late": "超时后应答", "unsolicited": "未请求的帧"}
 
 
 def reading_summary(reading) -> dict:
@@ -91,6 +96,12 @@ def device_status(runner: DeviceRunner, vehicle: str | None, mono: float, last: 
 def device_fault(status: dict, settings: SiteSettings) -> str | None:
     """Why this device makes judging impossible now, or None (reason in Chinese, names the device)."""
     name = f"{DEVICE_NAMES.get(status['kind'], status['kind'])} {status['device']}"
+    if status.get("faulted"):
+        # A board over its limit of mismatched replies: faulted even while some replies match.
+        # The reason names the kinds, not their counts: it must stay the same from one check
+        # to the next for fault_after to confirm it.
+        kinds = "、".join(REJECT_NAMES.get(k, k) for k, n in status.get("rejected", {}).items() if n)
+        return f"{name} {LINE_NAMES['mismatch']}：{kinds}"
     if not status["alive"]:
         if status["kind"] == "gnss" and status.get("line") == "no_fix":
             return f"{name} 未定位"
@@ -99,6 +110,8 @@ def device_fault(status: dict, settings: SiteSettings) -> str | None:
         quality = status.get("fix_quality")
         if quality not in REQUIRED_FIX[settings.required_fix]:
             return f"{name} 定位质量不足：{FIX_NAMES.get(quality, quality)}"
+        if status.get("speed_missing_streak", 0) >= max(1.0, status.get("expected_rate", 1.0)):
+            return f"{name} 无速度数据（接收机未输出 RMC 或 VTG）"
         age = status.get("correction_age")
         if age is not None and age > settings.max_correction_age:
             return f"{name} 差分数据龄期 {age:g} 秒，超过 {settings.max_correction_age:g} 秒"

@@ -33,7 +33,9 @@ def build_drivers(settings: SiteSettings) -> dict[str, Driver]:
                                                           rate=v.signals_rate, **_line(v.signals))
     for b in settings.course_boards:
         drivers[b.id] = CourseBoardDriver(port_url(b.serial), device=b.id, unit=b.unit, address=b.address,
-                                          count=len(b.inputs), rate=b.poll_rate, **_line(b.serial))
+                                          count=len(b.inputs), rate=b.poll_rate, quiet=b.quiet,
+                                          timeout=b.timeout,
+                                          fault_limit=settings.board_fault_limit, **_line(b.serial))
     return drivers
 
 

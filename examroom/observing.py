@@ -35,13 +35,28 @@ class CourseOrigin:
     altitude: float = 0.0
 
 
-def pose_from_fix(fix: GnssFix, vehicle: str, origin: CourseOrigin) -> Pose:
+def course_xy(fix: GnssFix, origin: CourseOrigin) -> tuple[float, float]:
+    """The fix's antenna position in course metres (east, north)."""
     east, north, _up = pymap3d.geodetic2enu(
         fix.latitude, fix.longitude, fix.altitude if fix.altitude is not None else origin.altitude,
         origin.latitude, origin.longitude, origin.altitude)
+    return float(east), float(north)
+
+
+def pose_from_fix(fix: GnssFix, vehicle: str, origin: CourseOrigin) -> Pose | None:
+    """The judge's pose, or None for a fix without a speed.
+
+    A missing speed (an epoch without RMC or VTG) is not 0: a judge that saw 0
+    would take a moving vehicle for a stopped one. Such a fix is not judged;
+    device health counts it (``speed_missing_streak``) and a receiver that
+    keeps sending none is a device fault.
+    """
+    if fix.speed is None:
+        return None
+    x, y = course_xy(fix, origin)
     heading = fix.heading if fix.heading is not None else fix.course
-    return Pose(t=fix.mono, utc=fix.utc, vehicle=vehicle, x=float(east), y=float(north),
-                heading=heading, speed=max(0.0, fix.speed or 0.0),
+    return Pose(t=fix.mono, utc=fix.utc, vehicle=vehicle, x=x, y=y,
+                heading=heading, speed=fix.speed,
                 fix=_GGA_QUALITY.get(fix.quality, FixQuality.NONE), satellites=fix.satellites,
                 hdop=fix.hdop, correction_age=fix.correction_age)
 

@@ -6,7 +6,8 @@ Before a sitting the supervisor checks that
   or USB serial number) and alive, at a rate within ``RATE_TOLERANCE`` of
   what it should send;
 * every GNSS receiver has the fix the site requires for judging (RTK fixed
-  unless allowed otherwise) and reports a position inside the course (the
+  unless allowed otherwise), sends a speed with its fixes (a receiver set to
+  send GGA and HDT only is a configuration fault, named), and reports a position inside the course (the
   items' zones, with a margin): a receiver configured on the wrong vehicle,
   or a base station that is off, shows here;
 * every course sensor works: a walk-round touches each pole and presses each
@@ -36,13 +37,14 @@ from devices.readings import CourseInputs, GnssFix
 from examroom.device_health import FIX_NAMES, LINE_NAMES
 from examroom.hardware import gnss_device, signals_device
 from examroom.models import SittingCheck
-from examroom.observing import CourseOrigin, pose_from_fix
+from examroom.observing import CourseOrigin, course_xy
 from examroom.serial_ports import PortNotFound, locate
 from examroom.settings import REQUIRED_FIX, SerialSettings, SiteSettings
 from scoring.course import Course
 
 RATE_TOLERANCE = 0.3  # measured rate within ±30 % of the expected one
 COURSE_MARGIN = 30.0  # metres around the items that still count as "on the course"
+SPEED_MISSING = "接收机不输出速度（配置错误：需输出 RMC 或 VTG 语句）"
 
 
 class SelfCheckRefused(RuntimeError):
@@ -172,9 +174,12 @@ class SelfCheck:
                 if quality not in REQUIRED_FIX[self.settings.required_fix]:
                     problems.append(f"定位质量不足：{out['fix_text']}")
                 fix = self._fixes.get(d.device)
+                if h.get("speed_missing_streak", 0) >= max(1.0, d.expected_rate):
+                    # A second of fixes without RMC or VTG: the receiver is not set to send speed.
+                    problems.append(SPEED_MISSING)
                 if fix is not None:
-                    pose = pose_from_fix(fix, d.vehicle or "", self._origin)
-                    out["inside_course"] = bool(self.area.contains(Point(pose.x, pose.y)))
+                    x, y = course_xy(fix, self._origin)
+                    out["inside_course"] = bool(self.area.contains(Point(x, y)))
                     if not out["inside_course"]:
                         problems.append("位置不在考场范围内（接收机装错车辆或基准站未开？）")
                 else:

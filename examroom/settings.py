@@ -57,6 +57,10 @@ class CourseBoardSettings:
     inputs: list[str | None]  # input index -> course element id (None: not wired)
     poll_rate: float = 20.0
     address: int = 0  # first discrete input read (function 02); len(inputs) are read
+    # Silence after a reply before it is accepted (a second frame means neither is believed).
+    # 20 ms covers a USB adapter's latency timer (FTDI: 16 ms); a pty or a native UART needs less.
+    quiet: float = 0.02
+    timeout: float = 0.1  # seconds from request to the end of the reply
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class SiteSettings:
     required_fix: str = "rtk_fixed"  # GNSS fix judging needs (a key of REQUIRED_FIX)
     max_correction_age: float = 10.0  # seconds; older RTK corrections are a device fault
     fault_after: float = 1.0  # seconds a device must stay at fault before an attempt is suspended
+    # Replies that do not match the request (wrong unit/function/length, bad CRC, short, late,
+    # unsolicited) within a course board's last 100 polls after which the board is faulted.
+    board_fault_limit: int = 3
     # Exams start only after a passed pre-sitting self-check or a logged override (examroom.selfcheck).
     require_selfcheck: bool = True
 
@@ -126,6 +133,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         raw_capture_dir=(base / raw_dir).resolve() if raw_dir else None, required_fix=required_fix,
         max_correction_age=health.number("max_correction_age", 10.0, low=0.5, high=600),
         fault_after=health.number("fault_after", 1.0, low=0.2, high=30),
+        board_fault_limit=health.integer("board_fault_limit", 3, low=1, high=100),
         require_selfcheck=selfcheck.boolean("required", True))
     reader.done()
     web.done()
@@ -186,6 +194,8 @@ def _board(r: "_Reader") -> CourseBoardSettings:
                                 unit=r.integer("unit", low=1, high=247),
                                 inputs=[e or None for e in inputs],
                                 poll_rate=r.number("poll_rate", 20.0, low=1, high=100),
+                                quiet=r.number("quiet", 0.02, low=0.001, high=0.5),
+                                timeout=r.number("timeout", 0.1, low=0.01, high=2.0),
                                 address=r.integer("address", 0, low=0, high=65535 - len(inputs) + 1))
         r.done()
     except SettingsError as exc:

@@ -2,10 +2,9 @@
 
 The course's sensor boards (pole-touch, line and bridge switches wired to
 generic RS-485 I/O modules) are read by polling function 02 (Read Discrete
-Inputs) of one unit id at ``rate`` Hz with pymodbus's sync
-``ModbusSerialClient``, which does the RTU framing and CRC-16.
+Inputs) of one unit id at ``rate`` Hz.
 
-Emission: by default one reading **per successful poll** (20 Hz). The
+Emission: by default one reading **per accepted reply** (20 Hz). The
 observation stream is then a regular sample stream: a change reaches the
 controller within one poll period, and a missing sample is visible as a gap
 (a device fault), not silently bridged. ``on_change_only=True`` emits only
@@ -13,64 +12,111 @@ when an input changed plus a heartbeat every ``heartbeat`` seconds, for
 large courses where journal volume matters; ``expected_rate`` (and so
 "alive") then follows the heartbeat.
 
-Pitfalls with pymodbus 3.16 (why the code looks like this):
+Strict transactions: a reply is accepted only if it is exactly one frame
+with the unit id, the function code and the byte count of the request just
+sent and a good CRC, complete within ``timeout`` of the request, and the
+line stays quiet for ``quiet`` seconds after it (a second frame right after
+it means we cannot know which of the two answered us). Every other outcome
+is named and counted (``rejected`` in health):
 
-* ``retries=0``: pymodbus retries a request internally and only returns the
-  final result; with retries we could not count the bad frames in between,
-  and a slow retry would delay the next poll. We poll again anyway.
-* A response with a bad CRC is consumed silently by pymodbus's framer, which
-  then waits for more bytes until ``timeout``; a truncated response waits the
-  same way. Both end as ``ModbusIOException``. ``trace_packet`` shows us the
-  bytes that arrived, so a failed poll is classified: no bytes -> ``timeouts``;
-  bytes with a full frame's length but a bad CRC -> ``crc_errors``; fewer bytes
-  -> ``truncated``. CRC errors and truncated frames count as
-  ``frames_dropped``. Keep ``timeout`` short (default 0.1 s, a 6-byte reply at
-  9600 baud takes 7 ms) so one bad frame costs at most one or two polls.
-* Bytes left over from a bad frame are flushed by pymodbus before the next
-  request ("Cleanup recv buffer before send"): that is the resync of RTU,
-  which has no start-of-frame marker.
-* An exception response (e.g. illegal address: the board has fewer inputs
-  than configured) is counted in ``exceptions`` and reported as last_error.
-* The port vanishing raises ``ConnectionException``; the runner then
-  re-opens with back-off.
-* The client keyword is ``device_id=`` (``slave=`` was removed).
-* Raw capture: the client's ``send``/``recv`` are wrapped (``_TappedClient``)
-  so every byte on the bus reaches the runner's tap. A captured reply is
-  decoded again by :meth:`CourseBoardDriver.replay_reply` with pymodbus's own
-  RTU framer and the same conversion to :class:`CourseInputs` as a live poll.
+* ``wrong_unit``: a frame from another unit id (two boards with one id, a
+  board answering for its neighbour);
+* ``wrong_function``: a frame with another function code (a board answering
+  a read of inputs with its coils, function 01);
+* ``byte_count``: function 02, but not the number of input bytes asked for
+  (another register map);
+* ``bad_crc``: a frame whose CRC does not match (line noise);
+* ``short``: fewer bytes than a frame needs when the timeout ran out;
+* ``late``: bytes that arrive after a timeout (a slow board's reply to the
+  previous request);
+* ``unsolicited``: bytes nobody asked for: a frame after the reply, or on
+  the line before a request.
+
+After a timeout or a rejected reply the line is drained until it has been
+quiet for ``timeout`` seconds before the next request, so a late reply is
+never taken for the next poll's answer. After a clean reply only what is
+already waiting is drained. A reply later than ``2 × timeout`` after its
+request cannot be told from a prompt answer to the next request by any
+master; it is then at most one poll stale, never foreign.
+
+Faults: when ``fault_limit`` rejected replies fall within the last
+``fault_window`` polls the board is *faulted*: it delivers no readings (not
+even replies that match: a bus with a second master or a board with a
+foreign register map cannot be trusted) until the window holds fewer again.
+The runner's line state is then ``mismatch`` and health names the kinds, so
+the controller suspends the attempts that depend on the board (设备故障)
+instead of judging them on stale or foreign data. Timeouts and exception
+replies do not count toward the limit: a silent board is already not
+alive, and an exception reply is a valid answer ("rejected" line state).
+
+Why the receive side is ours and not pymodbus's (3.16.1): its sync
+transaction (``TransactionManager.sync_get_response``) accepts a frame of
+any function code (a function 01 reply to a function 02 request is returned
+as readings), skips frames of other unit ids silently and keeps waiting,
+swallows a bad-CRC buffer without a trace, takes whatever arrives first
+after the request (an unsolicited or late frame included), and its
+``send`` discards bytes waiting on the line with only a log line. So we use
+pymodbus for what it does well, and nothing else: the client opens the port
+(``exclusive``, line settings), the RTU framer builds the request and
+computes the CRC, its PDU table gives a frame's length from its header and
+decodes the reply; the driver owns the timing and the matching.
+
+Pitfalls (pymodbus 3.16): the client keyword is ``device_id=`` (``slave=``
+was removed); the port vanishing raises ``OSError``/``SerialException``
+from pyserial, and the runner re-opens with back-off.
+
+Raw capture: every drained chunk is tapped as ``rx`` when it is drained,
+each request as ``tx``, and each transaction's reply as one ``rx`` chunk
+(empty after a silent timeout) with the stamp its reading gets.
+:meth:`CourseBoardDriver.replay_chunk` replays them through the same
+judgement: an ``rx`` chunk that follows a ``tx`` is a reply, any other is
+drained bytes, so a replay gives the same readings, counts and faults.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+import time
+from collections import Counter, deque
 
 from pymodbus.client import ModbusSerialClient
-from pymodbus.exceptions import ModbusIOException
 from pymodbus.framer import FramerType
 from pymodbus.framer.rtu import FramerRTU
 from pymodbus.pdu import DecodePDU
+from pymodbus.pdu.bit_message import ReadDiscreteInputsRequest
 
 from devices.readings import Clock, CourseInputs
 from devices.runner import DeviceRunner, Driver, OnReading
 
+FUNCTION = 0x02  # Read Discrete Inputs
+# What a reply can be, besides accepted ("ok"), a timeout and an exception reply.
+REJECT_KINDS = ("wrong_unit", "wrong_function", "byte_count", "bad_crc", "short", "late", "unsolicited")
+REJECT_TEXT = {
+    "wrong_unit": "reply from another unit id",
+    "wrong_function": "reply with another function code",
+    "byte_count": "reply with another number of inputs (register map?)",
+    "bad_crc": "reply with bad CRC",
+    "short": "incomplete reply",
+    "late": "reply after the timeout",
+    "unsolicited": "frame nobody asked for",
+}
 
-class _TappedClient(ModbusSerialClient):
-    """A pymodbus serial client that shows every byte sent and received to its driver."""
+
+class _BoardClient(ModbusSerialClient):
+    """pymodbus's serial client, whose ``send`` hands waiting bytes to the driver.
+
+    pymodbus reads and discards whatever waits on the line before it sends
+    ("Cleanup recv buffer before send"); those bytes are unsolicited frames
+    that device health must count, so they go to the driver instead.
+    """
 
     def __init__(self, driver: "CourseBoardDriver", *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._driver = driver
 
     def send(self, request: bytes, addr: tuple | None = None) -> int:
-        size = super().send(request, addr)
-        self._driver._on_bytes("tx", request)
-        return size
-
-    def recv(self, size: int | None) -> bytes:
-        data = super().recv(size)
-        if data:
-            self._driver._on_bytes("rx", data)
-        return data
+        self._driver._drain_now()
+        return super().send(request, addr)
 
 
 class CourseBoardDriver(Driver):
@@ -78,11 +124,16 @@ class CourseBoardDriver(Driver):
 
     def __init__(self, port: str, *, device: str = "courseboard", unit: int = 1,
                  address: int = 0, count: int = 16, rate: float = 20.0,
-                 baudrate: int = 19200, timeout: float = 0.1,
+                 baudrate: int = 19200, timeout: float = 0.1, quiet: float = 0.02,
+                 fault_limit: int = 3, fault_window: int = 100,
                  on_change_only: bool = False, heartbeat: float = 1.0,
                  parity: str = "N", bytesize: int = 8, stopbits: float = 1) -> None:
         if not 1 <= count <= 2000:
             raise ValueError("Modbus reads 1..2000 discrete inputs at a time")
+        if not 1 <= unit <= 247:
+            raise ValueError("a Modbus unit id is 1..247")
+        if fault_limit < 1 or fault_window < fault_limit:
+            raise ValueError("fault_limit must be at least 1 and at most fault_window")
         expected = 1.0 / heartbeat if on_change_only else rate
         super().__init__(device, expected)
         self.port = port
@@ -93,26 +144,39 @@ class CourseBoardDriver(Driver):
         self.baudrate = baudrate
         self.parity, self.bytesize, self.stopbits = parity, bytesize, stopbits
         self.timeout = timeout
-        self._clock: Clock | None = None
-        self._poll_rx = bytearray()
+        # At least 3.5 character times (the RTU frame gap); 20 ms by default because USB
+        # adapters deliver bytes in bursts (an FTDI latency timer is 16 ms).
+        self.quiet = max(quiet, 3.5 * (1 + bytesize + stopbits + (parity != "N")) / baudrate)
+        self.fault_limit = fault_limit
+        self.fault_window = fault_window
         self.on_change_only = on_change_only
         self.heartbeat = heartbeat
         self.counts: Counter[str] = Counter()
-        self._client: ModbusSerialClient | None = None
-        self._rx_len = 0
-        self._rx_crc_ok = False
+        self._client: _BoardClient | None = None
+        self._clock: Clock | None = None
+        self._framer = FramerRTU(DecodePDU(False))
+        self._request = self._framer.buildFrame(
+            ReadDiscreteInputsRequest(address=address, count=count, dev_id=unit))
+        self._data_bytes = (count + 7) // 8
+        # How the last transaction ended: "ok", "timeout" or "rejected". After anything but
+        # "ok" the line is drained until quiet for ``timeout`` before the next request.
+        self._after = "ok"
+        self._armed = False  # replay: a request was sent and its reply chunk not seen yet
+        self._rejections: deque[int] = deque()  # poll numbers of rejected replies
+        self._lock = threading.Lock()  # _rejections: the driver thread writes, health() reads
         self._last: tuple[bool, ...] | None = None
         self._last_emit: float | None = None
-        # unit, function, byte count, data, CRC
-        self._response_len = 3 + (count + 7) // 8 + 2
+
+    # -- port ----------------------------------------------------------------
 
     def open(self) -> None:
-        self._client = _TappedClient(self, self.port, framer=FramerType.RTU, baudrate=self.baudrate,
-                                     parity=self.parity, bytesize=self.bytesize, stopbits=self.stopbits,
-                                     timeout=self.timeout, retries=0, trace_packet=self._trace_packet)
+        self._client = _BoardClient(self, self.port, framer=FramerType.RTU, baudrate=self.baudrate,
+                                    parity=self.parity, bytesize=self.bytesize, stopbits=self.stopbits,
+                                    timeout=self.timeout, retries=0)
         if not self._client.connect():
             self._client = None
             raise ConnectionError(f"cannot open {self.port}")
+        self._after = "rejected"  # whatever a previous connection left on the line is not ours
 
     def close(self) -> None:
         if self._client is not None:
@@ -122,67 +186,204 @@ class CourseBoardDriver(Driver):
                 self._client = None
         self._last = None  # after a reconnect, the first poll is always emitted
 
-    def _trace_packet(self, sending: bool, data: bytes) -> bytes:
-        if sending:
-            self._rx_len, self._rx_crc_ok = 0, False
-        else:  # pymodbus's receive buffer so far (it shrinks after a bad frame is consumed)
-            self._rx_len = max(self._rx_len, len(data))
-            if len(data) >= 4:
-                crc = int.from_bytes(data[-2:], "big")
-                self._rx_crc_ok = FramerRTU.check_CRC(data[:-2], crc)
-        return data
-
-    def _on_bytes(self, direction: str, data: bytes) -> None:
-        if direction == "rx":
-            self.bytes_in += len(data)
-            self._poll_rx += data  # tapped at the end of the poll, with the reading's stamp
-        elif self.tap is not None and self._clock is not None:
-            mono, utc = self._clock.now()
-            self.tap(self.device, direction, data, mono, utc)
+    # -- one poll ------------------------------------------------------------
 
     def poll(self, clock: Clock) -> list[CourseInputs]:
         assert self._client is not None, "poll() before open()"
         self._clock = clock
-        self._poll_rx = bytearray()
+        if not self._drain(self.timeout if self._after != "ok" else 0.0):
+            self.counts["busy_line"] += 1
+            return []  # the line never went quiet: no request into a babbling bus
+        # Counted when the request goes out, as a replay counts its tx chunks: the fault
+        # window is counted in polls, and live and replay must agree on it.
         self.counts["polls"] += 1
-        try:
-            rr = self._client.read_discrete_inputs(self.address, count=self.count,
-                                                   device_id=self.unit)
-        except ModbusIOException as exc:
-            self._classify_failure(exc)
-            self._tap_reply(*clock.now())
-            return []
+        self._client.send(self._request)
+        self._tap("tx", self._request)
+        reply, mono, utc = self._receive(clock)
+        self._tap("rx", reply, mono, utc)
+        return self._settle(reply, mono, utc)
+
+    def _read(self, wait: float) -> bytes:
+        """What arrives within ``wait`` seconds (returns as soon as something did)."""
+        sock = self._client.socket
+        if sock is None:
+            raise ConnectionError(f"{self.port} closed")
+        waiting = sock.in_waiting
+        if waiting or wait <= 0:
+            return sock.read(waiting) if waiting else b""
+        sock.timeout = wait
+        data = sock.read(1)
+        if data and sock.in_waiting:
+            data += sock.read(sock.in_waiting)
+        return data
+
+    def _receive(self, clock: Clock) -> tuple[bytes, float, object]:
+        """Collect one transaction's reply: until its frame is complete and the line quiet, or the timeout."""
+        buf = bytearray()
+        start = time.monotonic()
+        deadline = start + self.timeout
+        complete_at = None
+        last_byte = start
+        while True:
+            now = time.monotonic()
+            if complete_at is not None:
+                limit = max(complete_at, last_byte) + self.quiet
+            elif buf and self._frame_length(buf) is None and len(buf) >= 2:
+                # Unknown function code: the frame's length is unknown; RTU ends a frame
+                # with silence, so the line going quiet ends it (or the timeout does).
+                limit = min(deadline, last_byte + self.quiet)
+            else:
+                limit = deadline
+            if now >= limit:
+                # What waits in the OS buffer arrived before we looked; a starved driver thread
+                # must not call its own lateness the board's.
+                data = self._read(0.0)
+                if not data:
+                    break
+            else:
+                data = self._read(limit - now)
+            if not data:
+                continue
+            last_byte = time.monotonic()
+            buf += data
+            if complete_at is None:
+                length = self._frame_length(buf)
+                if length is not None and len(buf) >= length:
+                    complete_at = last_byte
+            if len(buf) > 4 * 256:
+                break  # a babbling line: judged (and rejected) with what we have
+        # Stamped when the reply is known to be alone on the line (the guard's end), which is
+        # when the controller gets the reading: a replay orders chunks by these stamps, and a
+        # signal frame that arrived during the guard must stay before it there too.
         mono, utc = clock.now()
-        self._tap_reply(mono, utc)
-        return self._reply(rr, mono, utc)
+        return bytes(buf), mono, utc
 
-    def _tap_reply(self, mono: float, utc) -> None:
-        # One chunk per poll with the stamp its reading gets, so a replay gives the same stamps.
-        if self.tap is not None and self._poll_rx:
-            self.tap(self.device, "rx", bytes(self._poll_rx), mono, utc)
+    def _drain(self, quiet: float) -> bool:
+        """Read until the line has been quiet for ``quiet`` s (0: only what waits now).
 
-    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list[CourseInputs]:
-        return self.replay_reply(data, mono, utc) if direction == "rx" else []
+        Once bytes were found, at least ``self.quiet`` of silence is needed. False: the line
+        never went quiet (a babbling bus), so no request should be sent into it.
+        """
+        got = bytearray()
+        cap = time.monotonic() + 4 * self.timeout + quiet
+        while True:
+            data = self._read(quiet)
+            if not data:
+                break
+            got += data
+            quiet = max(quiet, self.quiet)
+            if time.monotonic() > cap:
+                self._drained(bytes(got))
+                return False
+        if got:
+            self._drained(bytes(got))
+        return True
 
-    def replay_reply(self, data: bytes, mono: float, utc) -> list[CourseInputs]:
-        """The reading a captured reply gives, decoded as a live poll would decode it."""
-        framer = FramerRTU(DecodePDU(False))
-        _, pdu = framer.handleFrame(data, self.unit, 0)
+    def _drain_now(self) -> None:
+        sock = self._client.socket if self._client is not None else None
+        if sock is not None and sock.in_waiting:
+            self._drained(sock.read(sock.in_waiting))
+
+    def _drained(self, data: bytes) -> None:
+        self._tap("rx", data)
+        self._count_drained(data)
+
+    def _tap(self, direction: str, data: bytes, mono: float | None = None, utc=None) -> None:
+        if direction == "rx":
+            self.bytes_in += len(data)
+        if self.tap is None or self._clock is None:
+            return
+        if mono is None:
+            mono, utc = self._clock.now()
+        self.tap(self.device, direction, data, mono, utc)
+
+    # -- judgement (live and replay) -----------------------------------------
+
+    def _frame_length(self, buf: bytes) -> int | None:
+        """Length of the RTU frame that starts ``buf``, from its header (pymodbus's PDU table)."""
+        if len(buf) < 2:
+            return None
+        if buf[1] & 0x80:
+            return 5  # unit, function | 0x80, exception code, CRC
+        try:
+            pdu_class = self._framer.decoder.lookupPduClass(bytes(buf))
+            size = pdu_class.calculateRtuFrameSize(bytes(buf)) if pdu_class is not None else 0
+        except Exception:  # pymodbus 3.16: IndexError on a short MEI (0x2B) header,
+            return None    # NotImplementedException for classes without an RTU size
+        return size or None
+
+    def judge(self, reply: bytes) -> tuple[str, tuple[bool, ...] | None]:
+        """What one transaction's reply bytes are: ("ok", inputs) or (a named kind, None)."""
+        if not reply:
+            return "timeout", None
+        length = self._frame_length(reply)
+        if length is None:
+            if len(reply) < 4:
+                return "short", None
+            if not self._crc_ok(reply):
+                return "bad_crc", None
+            return ("wrong_unit" if reply[0] != self.unit else "wrong_function"), None
+        if len(reply) < length:
+            return "short", None
+        frame = reply[:length]
+        if not self._crc_ok(frame):
+            return "bad_crc", None
+        if len(reply) > length:
+            return "unsolicited", None  # more after the frame: which one answered us?
+        if frame[0] != self.unit:
+            return "wrong_unit", None
+        if frame[1] == FUNCTION | 0x80:
+            return "exception", None
+        if frame[1] != FUNCTION:
+            return "wrong_function", None
+        if frame[2] != self._data_bytes:
+            return "byte_count", None
+        pdu = self._framer.decoder.decode(frame[1:-2])
         if pdu is None:
-            return []
-        return self._reply(pdu, mono, utc)
+            return "byte_count", None
+        return "ok", tuple(bool(b) for b in pdu.bits[: self.count])
 
-    def _reply(self, rr, mono: float, utc) -> list[CourseInputs]:
-        self.frames_ok += 1
-        if rr.isError():
+    @staticmethod
+    def _crc_ok(frame: bytes) -> bool:
+        return FramerRTU.check_CRC(frame[:-2], int.from_bytes(frame[-2:], "big"))
+
+    def _count_drained(self, data: bytes) -> None:
+        # After a timeout the bytes are that request's reply, too late; after a clean
+        # reply they are frames nobody asked for. After a rejected reply they are the
+        # rest of what was already counted.
+        if self._after == "timeout":
+            self._reject("late")
+        elif self._after == "ok":
+            self._reject("unsolicited")
+        self._after = "rejected"
+
+    def _reject(self, kind: str) -> None:
+        self.counts[kind] += 1
+        with self._lock:
+            self._rejections.append(self.counts["polls"])
+        self.report_error(f"{REJECT_TEXT[kind]} (unit {self.unit})")
+
+    def _settle(self, reply: bytes, mono: float, utc) -> list[CourseInputs]:
+        kind, inputs = self.judge(reply)
+        # An exception reply is a valid answer: nothing else is on its way.
+        self._after = kind if kind in ("ok", "timeout") else "ok" if kind == "exception" else "rejected"
+        if kind == "timeout":
+            self.counts["timeouts"] += 1
+            self.report_error(f"no reply from unit {self.unit}")
+            return []
+        if kind == "exception":
+            self.frames_ok += 1
             self.counts["exceptions"] += 1
-            self.report_error(f"exception response: {rr}")
+            self.report_error(f"exception response from unit {self.unit}: code {reply[2]}")
             return []
-        if len(rr.bits) < self.count:
-            self.counts["short_replies"] += 1
-            self.report_error(f"reply has {len(rr.bits)} inputs, expected {self.count}")
+        if kind != "ok":
+            self._reject(kind)
             return []
-        inputs = tuple(bool(b) for b in rr.bits[: self.count])
+        self.frames_ok += 1
+        if self.faulted:
+            self.report_error(self.fault_reason())
+            return []
+        self.counts["replies"] += 1
         changed = inputs != self._last
         self._last = inputs
         if changed:
@@ -193,32 +394,66 @@ class CourseBoardDriver(Driver):
         self._last_emit = mono
         return [CourseInputs(mono=mono, utc=utc, device=self.device, unit=self.unit, inputs=inputs)]
 
-    def _classify_failure(self, exc: Exception) -> None:
-        if self._rx_len == 0:
-            self.counts["timeouts"] += 1
-            self.report_error(f"no reply from unit {self.unit}")
-        elif self._rx_len >= self._response_len and not self._rx_crc_ok:
-            self.counts["crc_errors"] += 1
-            self.report_error("reply with bad CRC")
-        else:
-            self.counts["truncated"] += 1
-            self.report_error(f"incomplete reply ({self._rx_len} bytes): {exc}")
+    # -- replay --------------------------------------------------------------
+
+    def replay_chunk(self, direction: str, data: bytes, mono: float, utc) -> list[CourseInputs]:
+        if direction == "tx":
+            self.counts["polls"] += 1
+            self._armed = True
+            return []
+        if not self._armed:
+            self._count_drained(data)
+            return []
+        self._armed = False
+        return self._settle(data, mono, utc)
+
+    def replay_reply(self, data: bytes, mono: float, utc) -> list[CourseInputs]:
+        """The reading one reply to our request gives, judged as a live poll judges it."""
+        self.counts["polls"] += 1
+        return self._settle(data, mono, utc)
+
+    # -- health --------------------------------------------------------------
+
+    @property
+    def rejected_recent(self) -> int:
+        oldest = self.counts["polls"] - self.fault_window
+        with self._lock:
+            while self._rejections and self._rejections[0] <= oldest:
+                self._rejections.popleft()
+            return len(self._rejections)
+
+    @property
+    def faulted(self) -> bool:
+        return self.rejected_recent >= self.fault_limit
+
+    def fault_reason(self) -> str:
+        kinds = ", ".join(f"{k} {self.counts[k]}" for k in REJECT_KINDS if self.counts[k])
+        return (f"faulted: {self.rejected_recent} rejected replies in the last {self.fault_window} polls "
+                f"(limit {self.fault_limit}; {kinds})")
 
     @property
     def frames_dropped(self) -> int:
-        return self.counts["crc_errors"] + self.counts["truncated"]
+        # Frames that arrived and were refused. A late reply is the tail of a timeout (a slow
+        # board, or a twin starved by a loaded host), which was never a dropped frame; it
+        # still counts toward the fault limit.
+        return sum(self.counts[k] for k in REJECT_KINDS if k != "late")
 
     def idle_state(self) -> str:
         return "rejected" if self.counts["exceptions"] else "starting"
+
+    def line_fault(self) -> str | None:
+        return "mismatch" if self.faulted else None
 
     def health_extra(self) -> dict:
         return {
             "unit": self.unit,
             "polls": self.counts["polls"],
             "timeouts": self.counts["timeouts"],
-            "crc_errors": self.counts["crc_errors"],
-            "truncated": self.counts["truncated"],
             "exceptions": self.counts["exceptions"],
+            "rejected": {k: self.counts[k] for k in REJECT_KINDS},
+            "rejected_recent": self.rejected_recent,
+            "faulted": self.faulted,
+            "fault_limit": self.fault_limit,
             "inputs": list(self._last) if self._last is not None else None,
         }
 
@@ -227,8 +462,8 @@ class CourseBoard(DeviceRunner):
     """A Modbus RTU course sensor board polled in its own thread.
 
     ``CourseBoard(port, on_reading, device=..., clock=..., unit=1, count=16,
-    rate=20.0, baudrate=19200, timeout=0.1, on_change_only=False)``;
-    ``start()``, ``health()``, ``stop()``.
+    rate=20.0, baudrate=19200, timeout=0.1, quiet=0.02, fault_limit=3,
+    on_change_only=False)``; ``start()``, ``health()``, ``stop()``.
     """
 
     def __init__(self, port: str, on_reading: OnReading | None = None, *,

@@ -78,11 +78,13 @@ from datetime import datetime
 import pynmea2
 
 from devices.gnss.epoch_clock import EpochClock, LogClock
+from devices.gnss.epoch_order import EpochOrderLearner
 from devices.readings import GnssFix
 
 KNOT = 1852.0 / 3600.0  # m/s
 TALKERS = ("GP", "GN", "BD", "GB", "GL", "GA")
 USED_TYPES = ("GGA", "RMC", "VTG", "HDT")
+SHAPE_RUN = 3  # sentences in a row with one position layout before it is this receiver's
 # NMEA 2.3+ RMC mode indicator -> GGA quality, for an epoch with RMC but no GGA.
 _RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
 
@@ -179,6 +181,9 @@ class GnssStatus:
     satellites: int | None = None
     hdop: float | None = None
     correction_age: float | None = None
+    # Fixes in a row without a speed (no RMC or VTG in their epoch): a receiver that never
+    # sends one is misconfigured, and a missing speed is never reported as 0.
+    speed_missing_streak: int = 0
     counts: Counter = field(default_factory=Counter)
 
 
@@ -201,6 +206,9 @@ class NmeaEpochDecoder:
         self.status = GnssStatus()
         self._cur = _Epoch()
         self._closed_key = None
+        self._shapes: dict[str, tuple] = {}  # sentence type -> (adopted, last, run) position layouts
+        self.learned_order: tuple[str, ...] | None = None
+        self._learner: EpochOrderLearner | None = EpochOrderLearner() if self._auto else None
 
     @property
     def counts(self) -> Counter:
@@ -214,26 +222,71 @@ class NmeaEpochDecoder:
         """Forget the open epoch (port re-opened: its sentences may be incomplete)."""
         self._cur = _Epoch()
         self._closed_key = None
+        self._shapes = {}
         if self._auto:  # possibly another receiver, or reconfigured: learn again
             self.epoch_end, self._learn = None, (None, 0)
+            self._learner, self.learned_order = EpochOrderLearner(), None
         self._order_seen, self._order = ((), 0), ()
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
-        """Decode one verified sentence; return the fixes it completed (0, 1 or 2)."""
+        """Decode one verified sentence; return the fixes it completed (0, 1 or more)."""
+        parsed = self._parse(sentence)
+        if parsed is None:
+            return []
+        if self._learner is not None:
+            learner = self._learner
+            learner.add(parsed[0], parsed[3], mono, parsed)
+            order = learner.learn()
+            if order is None:
+                if parsed[0] in ("VTG", "HDT"):
+                    # Until the order is known an untimed sentence cannot be placed: its epoch's
+                    # fix goes out without it (speed None, not 0) rather than with a neighbour's.
+                    self.status.counts["unplaced_while_learning"] += 1
+                    return []
+                return self._place(*parsed, mono, utc)
+            self._learner = None
+            self.learned_order = order
+            self.epoch_end, self._order = order[-1], order
+            self.status.counts["order_learned"] += 1
+            # The epochs still open get the untimed sentences held while learning, by the order:
+            # the one being collected (its timed sentences are in) and the one now starting.
+            before, current = learner.untimed_of_last_epochs()
+            out: list[GnssFix] = []
+            cur = self._cur
+            if cur.timed:
+                for kind, _, data, _, _ in before:
+                    if kind == "VTG":
+                        cur.vtg = data
+                    else:
+                        cur.hdt = data
+                out += self._close(mono, utc)
+            for entry in current:
+                out += self._place(*entry, mono, utc)
+            return out + self._place(*parsed, mono, utc)
+        return self._place(*parsed, mono, utc)
+
+    def note_damage(self) -> None:
+        """The framer dropped bytes: the stream since its start is no longer intact."""
+        if self._learner is not None:
+            self._learner.damaged = True
+
+    def _parse(self, sentence: str) -> tuple | None:
+        """(kind, talker, data, key, raw time) of a used sentence, or None (counted)."""
         counts = self.status.counts
         try:
             msg = pynmea2.parse(sentence)
         except pynmea2.SentenceTypeError:
             counts["ignored"] += 1
-            return []
+            return None
         except (pynmea2.ParseError, ValueError):
             counts["malformed"] += 1
-            return []
+            self.note_damage()
+            return None
         talker = getattr(msg, "talker", None)
         kind = getattr(msg, "sentence_type", None)
         if kind not in USED_TYPES or talker not in self.talkers:
             counts["ignored"] += 1
-            return []
+            return None
         try:
             if kind == "GGA":
                 data, key = self._gga(msg), _time_key(msg.data[0])
@@ -243,11 +296,18 @@ class NmeaEpochDecoder:
                 data, key = self._vtg(msg), None
             else:
                 data, key = _float(msg.data[0] if msg.data else None, 0, 360), None
+            if kind in ("GGA", "RMC") and data["position"] is not None:
+                self._check_shape(kind, data["raw_position"])
         except (Malformed, IndexError, ValueError, TypeError):
             counts["malformed"] += 1
-            return []
+            self.note_damage()
+            return None
         counts[kind] += 1
+        return kind, talker, data, key, (msg.data[0] if key is not None else None)
 
+    def _place(self, kind: str, talker, data, key, time_raw, mono: float, utc: datetime) -> list[GnssFix]:
+        """Put one parsed sentence into its epoch; return the fixes it completed."""
+        counts = self.status.counts
         out: list[GnssFix] = []
         if kind in ("VTG", "HDT"):
             cur = self._cur
@@ -257,7 +317,10 @@ class NmeaEpochDecoder:
                 counts["orphaned"] += 1
                 return []
             if self._boundary_missed(cur, kind):
-                if cur.timed and not cur.untimed_first:
+                # With a learned order that opens epochs with an untimed sentence (HDT, GGA,
+                # VTG), untimed data before the timed one is where it belongs.
+                opens_untimed = bool(self._order) and self._order[0] not in ("GGA", "RMC")
+                if cur.timed and (not cur.untimed_first or opens_untimed):
                     counts["boundary_by_order"] += 1  # what is here belongs to this epoch
                     out += self._close(mono, utc)
                 else:
@@ -287,7 +350,7 @@ class NmeaEpochDecoder:
                 out += self._close(mono, utc)  # time changed: previous epoch is complete
             cur = self._cur
             if key is not None and cur.key is None:
-                cur.key, cur.time_raw = key, msg.data[0]
+                cur.key, cur.time_raw = key, time_raw
             cur.timed = True
             if kind == "GGA":
                 cur.gga, cur.talker = data, talker
@@ -300,6 +363,30 @@ class NmeaEpochDecoder:
             self._learn_order(self._cur)
             out += self._close(mono, utc)
         return out
+
+    def _check_shape(self, kind: str, raw: tuple) -> None:
+        """Reject a position whose digits are not laid out as this receiver lays them out.
+
+        NMEA fixes the integer part (ddmm, dddmm) and a receiver keeps its number of
+        decimals. Two equal characters lost from one sentence leave its 8-bit XOR checksum
+        intact (``3000.0000600`` -> ``3000.000600``: 18 m north); the layout shows it. A
+        layout is adopted after SHAPE_RUN sentences in a row have it (a receiver that was
+        reconfigured is followed after that many rejected sentences).
+        """
+        lat, lon = raw[0], raw[2]
+        lat_int, _, lat_dec = lat.partition(".")
+        lon_int, _, lon_dec = lon.partition(".")
+        if len(lat_int) != 4 or len(lon_int) != 5:
+            raise Malformed(f"position layout {lat!r}, {lon!r}")
+        shape = (len(lat_dec), len(lon_dec))
+        known, candidate, run = self._shapes.get(kind, (None, None, 0))
+        run = run + 1 if shape == candidate else 1
+        if run >= SHAPE_RUN:
+            known = shape
+        self._shapes[kind] = (known, shape, run)
+        if known is not None and shape != known:
+            self.status.counts["layout_changed"] += 1
+            raise Malformed(f"position decimals {shape}, this receiver sends {known}")
 
     def _boundary_missed(self, cur: _Epoch, kind: str) -> bool:
         """True if an untimed ``kind`` cannot belong to the open epoch."""
@@ -412,6 +499,11 @@ class NmeaEpochDecoder:
             speed = vtg["speed"] if speed is None else speed
             course = vtg["course"] if course is None else course
         st.counts["fixes"] += 1
+        if speed is None:
+            st.counts["fixes_without_speed"] += 1
+            st.speed_missing_streak += 1
+        else:
+            st.speed_missing_streak = 0
         date = (rmc["date"] or None) if rmc is not None else None
         if self.timing is not None:
             mono, utc = self.timing.stamp(ep.time_raw, date, mono, utc)

@@ -12,8 +12,10 @@ the arrival of the sentence that completed it, so a reader thread that was
 starved and reads several epochs at once still gives each its own time.
 
 Health extras: ``fix_quality`` (0 = no fix, 4 = RTK fixed, 5 = RTK float),
-``satellites``, ``hdop``, ``correction_age``, ``no_fix_epochs``, and the drop
-counters by reason. ``frames_dropped`` is everything the framer dropped plus
+``satellites``, ``hdop``, ``correction_age``, ``no_fix_epochs``,
+``fixes_without_speed`` and ``speed_missing_streak`` (fixes in a row whose
+epoch had no RMC or VTG: their ``speed`` is None, never 0), the learned
+``sentence_order`` (``epoch_end="auto"``), and the drop counters by reason. ``frames_dropped`` is everything the framer dropped plus
 sentences that passed the checksum but held impossible values; sentences
 that are valid but unused (GSV, ...) and late ones are not drops.
 """
@@ -49,7 +51,11 @@ class GnssDriver(StreamDriver):
 
     def feed(self, data: bytes, mono: float, utc: datetime) -> list[GnssFix]:
         fixes: list[GnssFix] = []
-        for sentence in self.framer.feed(data):
+        dropped = self.framer.dropped
+        sentences = self.framer.feed(data)
+        if self.framer.dropped != dropped:
+            self.decoder.note_damage()  # the epoch-order learner must not trust the stream's start
+        for sentence in sentences:
             self.frames_ok += 1
             fixes += self.decoder.push(sentence, mono, utc)
         return fixes
@@ -75,6 +81,9 @@ class GnssDriver(StreamDriver):
             "correction_age": st.correction_age,
             "no_fix_epochs": st.counts["no_fix_epochs"],
             "late_sentences": st.counts["late"],
+            "fixes_without_speed": st.counts["fixes_without_speed"],
+            "speed_missing_streak": st.speed_missing_streak,
+            "sentence_order": list(self.decoder.learned_order) if self.decoder.learned_order else None,
             "drops": {**{k: v for k, v in self.framer.counts.items() if v},
                       "malformed_fields": self.decoder.malformed},
         }

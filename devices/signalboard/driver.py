@@ -7,8 +7,11 @@ are ignored (counted as ``other_sentences``), so a board that shares a UART
 with a GNSS receiver does not make this driver drop frames.
 
 Health extras: ``sequence_gaps`` (sentences lost between two received ones,
-by sequence number: lost bytes the framer never saw), ``present`` (the wired
-inputs of the last frame) and the drop counters by reason.
+by sequence number: lost bytes the framer never saw), ``sequence_back``
+(sentences whose number went back: not used unless the next one continues
+from it, as after a board restart; a sentence damaged so that its XOR still
+matches usually shows this way), ``present`` (the wired inputs of the last
+frame) and the drop counters by reason.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class SignalBoardDriver(StreamDriver):
         self.framer = SentenceFramer(max_length=MAX_LENGTH)
         self.counts: Counter[str] = Counter()
         self._last_seq: int | None = None
+        self._restart: int | None = None  # a sequence number that went back, until confirmed
         self._present: frozenset[str] | None = None
 
     def feed(self, data: bytes, mono: float, utc: datetime) -> list[SignalFrame]:
@@ -47,8 +51,17 @@ class SignalBoardDriver(StreamDriver):
                 continue
             if self._last_seq is not None:
                 gap = (d.sequence - self._last_seq - 1) % 65536
-                if gap and gap < 32768:  # a large "gap" is a board restart, not loss
+                if gap >= 32768:
+                    # The sequence went back: a board restart, or a sentence whose damage the
+                    # 8-bit XOR missed (two equal digits lost: "15,...,194" -> "5,...,94").
+                    # Believe it only when the next sentence continues from it.
+                    if self._restart is None or d.sequence != (self._restart + 1) % 65536:
+                        self._restart = d.sequence
+                        self.counts["sequence_back"] += 1
+                        continue
+                elif gap:
                     self.counts["sequence_gaps"] += gap
+            self._restart = None
             self._last_seq = d.sequence
             self._present = d.present
             self.frames_ok += 1
@@ -58,7 +71,7 @@ class SignalBoardDriver(StreamDriver):
 
     def on_disconnect(self) -> None:
         self.framer.reset()
-        self._last_seq = None
+        self._last_seq = self._restart = None
 
     @property
     def frames_dropped(self) -> int:
@@ -67,6 +80,7 @@ class SignalBoardDriver(StreamDriver):
     def health_extra(self) -> dict:
         return {
             "sequence_gaps": self.counts["sequence_gaps"],
+            "sequence_back": self.counts["sequence_back"],
             "present": sorted(self._present) if self._present is not None else None,
             "drops": {**{k: v for k, v in self.framer.counts.items() if v},
                       "malformed_fields": self.counts["malformed_fields"]},

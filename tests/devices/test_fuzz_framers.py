@@ -135,14 +135,16 @@ def rtu_reply(unit: int, bits: list[bool]) -> bytes:
 
 
 def test_modbus_rtu_replies():
+    # The driver's judgement of one transaction's bytes (what a live poll and a replay both run);
+    # the driver's fault (too many rejections) would hide readings, so the judgement is fuzzed.
     rng = random.Random(3)
     drv = CourseBoardDriver("fuzz://", unit=1, count=16)
-    total, readings = 0, []
+    total, accepted = 0, 0
     while total < MILLION:
         reply = rng.randbytes(rng.randint(1, 40))
-        readings += drv.replay_reply(reply, 0.0, T0)
+        accepted += drv.judge(reply)[0] == "ok"
         total += len(reply)
-    assert readings == []
+    assert accepted == 0
 
     total, good, bad = 0, 0, 0
     while total < MILLION:
@@ -150,10 +152,11 @@ def test_modbus_rtu_replies():
         reply = rtu_reply(1, bits)
         damaged = mutate(rng, reply, per_kb=rng.choice((0, 100, 300)))
         total += len(damaged)
-        for reading in drv.replay_reply(damaged, 0.0, T0):
+        kind, inputs = drv.judge(damaged)
+        if kind == "ok":
             if damaged == reply:
                 good += 1
             else:
                 bad += 1
-            assert list(reading.inputs) == bits and reading.unit == 1
+            assert list(inputs) == bits
     assert good > 0

@@ -174,3 +174,29 @@ def test_health_is_published_on_the_live_feed(demo):
             "fix_text", "satellites", "correction_age", "line", "last_reading"} <= set(g)
     board = devices["course-board-1"]
     assert board["alive"] and board["last_reading"] == {"active": []}
+
+
+def test_a_board_answering_with_another_function_is_a_device_fault(demo):
+    """The board's replies come back as function 01 (its coils): never readings, a named fault."""
+    from pymodbus.framer.rtu import FramerRTU
+
+    def as_coils(data: bytes) -> bytes:
+        if len(data) < 5 or data[1] != 0x02:
+            return data
+        body = data[:1] + b"\x01" + data[2:-2]
+        return body + FramerRTU.compute_CRC(body).to_bytes(2, "big")
+
+    cable = demo.sim.board_cable
+    attempt, thread, _ = drive_in_background(demo, "V1")
+    time.sleep(0.5)
+    cable.set_filter("a>b", as_coils)
+    try:
+        suspended(demo, "V1", attempt)
+        board = {d["device"]: d for d in demo.service.health()}["course-board-1"]
+        assert board["faulted"] and board["rejected"]["wrong_function"] >= 3
+    finally:
+        cable.set_filter("a>b", None)
+    assert_device_fault(demo, attempt, "course-board-1", "功能码不符")
+    demo.service.controller.stop_attempt("V1", "考试员", "场地信号板应答错误")
+    thread.join(30)
+    assert_device_fault(demo, attempt, "course-board-1", status="device_fault")

@@ -78,3 +78,13 @@ def test_ports_by_stable_link_and_by_usb_serial(tmp_path):
     assert port_url(by_serial).startswith("hwgrep://SER=A10KJ3XB")
     with pytest.raises(serial.SerialException, match="no ports found"):  # what the driver reports, and retries
         serial.serial_for_url(port_url(by_serial), do_not_open=False)
+
+
+def test_board_fault_limit_is_a_health_setting_passed_to_the_board_driver():
+    from examroom.hardware import build_drivers
+
+    settings = parse(lambda d: d.update(health={"board_fault_limit": 7}))
+    assert settings.board_fault_limit == 7 and build_drivers(settings)["B1"].fault_limit == 7
+    assert parse().board_fault_limit == 3
+    with pytest.raises(SettingsError, match=r"health\.board_fault_limit: must be between 1 and 100"):
+        parse(lambda d: d.update(health={"board_fault_limit": 0}))

@@ -52,3 +52,10 @@ def test_course_tracker_reports_changes_only():
     assert tracker.changes(CourseInputs(mono=2, utc=UTC, device="B1", unit=1, inputs=(False, False, False))) == []
     change = tracker.changes(CourseInputs(mono=3, utc=UTC, device="B1", unit=1, inputs=(True, False, False)))
     assert [(o.element, o.active, o.t) for o in change] == [("pile_e.pole1", True, 3)]
+
+
+def test_a_fix_without_speed_is_not_a_standing_vehicle():
+    from dataclasses import replace
+
+    assert pose_from_fix(replace(_fix(33.4, 104.92), speed=None), "V1", ORIGIN) is None
+    assert pose_from_fix(replace(_fix(33.4, 104.92), speed=0.0), "V1", ORIGIN).speed == 0.0

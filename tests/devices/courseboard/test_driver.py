@@ -40,7 +40,8 @@ def test_truncated_and_garbled_replies_are_counted_and_dropped(modem):
             n = len(got)
             wait_for(lambda: len(got) >= n + 3)  # recovers by itself
             h = board.health()
-    assert h.extra["truncated"] == 1 and h.extra["crc_errors"] == 1 and h.frames_dropped == 2
+    assert h.extra["rejected"]["short"] == 1 and h.extra["rejected"]["bad_crc"] == 1
+    assert h.frames_dropped == 2 and not h.extra["faulted"]
     assert all(on(r.inputs) == [0] for r in got)  # nothing wrong was delivered
 
 

@@ -49,3 +49,21 @@ def test_bad_checksum_is_counted_and_not_delivered(modem):
     seqs = [x.sequence for x in got]
     assert len(seqs) == len(set(seqs)) and h.extra["sequence_gaps"] == 3
     assert all(x.roll is None and x.flags == {"ignition", "seatbelt"} for x in got)
+
+
+def test_a_sequence_that_goes_back_is_believed_only_when_the_next_continues_it():
+    from datetime import datetime, timezone
+
+    from devices.signalboard.driver import SignalBoardDriver
+    from devices.signalboard.protocol import MOTORCYCLE, SignalState, encode
+
+    def line(seq, roll):
+        return (encode(seq, MOTORCYCLE, SignalState(frozenset({"ignition"}), "N", roll)) + "\r\n").encode()
+
+    t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    drv = SignalBoardDriver("test://")
+    # "$EXSIG,15,...,19.4" with two '1's lost keeps its XOR: it reads as sequence 5, roll 9.4.
+    frames = drv.feed(line(13, 1.0) + line(14, 1.0) + line(5, 9.4) + line(16, 1.0), 0.0, t)
+    assert [f.sequence for f in frames] == [13, 14, 16] and drv.counts["sequence_back"] == 1
+    frames = drv.feed(line(0, 2.0) + line(1, 2.0) + line(2, 2.0), 0.0, t)  # the board restarted
+    assert [f.sequence for f in frames] == [1, 2]

@@ -1,0 +1,156 @@
+"""Long fuzz runs of the serial readers: inputs and bytes tried, exceptions, false readings.
+
+The same harnesses as tests/devices/test_fuzz_harnesses.py (which runs them at
+a quick size), driven here by a seeded generator for ``--seconds`` of CPU per
+target:
+
+* nmea: the GNSS decoder (epoch_end="auto") on 6..16 epochs in a random
+  receiver order (any subset and permutation of RMC, VTG, HDT, GGA), with up
+  to 2 damaged bytes per stream, split at random, with and without burst
+  timing;
+* nmea-real: the real receiver logs in ../shared/data/nmea (written by
+  receivers, not by us), each damaged at 2 bytes per kB and split at random,
+  checked against the logs' own GGA/RMC positions;
+* modbus: the course board's reply judgement on exact, damaged, extended
+  and random replies;
+* signal: the signal-board reader on damaged encoded streams;
+* modbus-foreign: the real CourseBoard driver polling pymodbus's RTU server
+  (a board with another register map, another unit id, or a counter board)
+  through a cable that delays replies past the timeout, sends them twice,
+  rewrites their unit id or damages a byte (--foreign seconds of wall time
+  per variant).
+
+Run: python bench/fuzz_serial.py [--seconds 30] [--foreign 30]; exits 1 on any exception or false reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+import os
+import random
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from devices.courseboard.driver import CourseBoardDriver  # noqa: E402
+from devices.gnss.driver import replay  # noqa: E402
+from devices.signalboard.protocol import GEARS, MOTORCYCLE  # noqa: E402
+from tests.devices.fuzz_harness import (GNSS_TYPES, _damage, modbus_false_reading, modbus_reply,  # noqa: E402
+                                        nmea_false_fixes, signal_false_frames)
+from tests.devices.mutation import MUTATIONS  # noqa: E402
+
+NMEA_DIR = "/work/shared/data/nmea"
+
+
+def damage(rng: random.Random, n: int) -> list:
+    return [(rng.randrange(10**6), rng.randrange(256), rng.choice(MUTATIONS)) for _ in range(n)]
+
+
+def cuts(rng: random.Random) -> list[int]:
+    return [rng.randrange(10**6) for _ in range(rng.randrange(13))]
+
+
+def nmea_case(rng):
+    order = tuple(rng.sample(GNSS_TYPES, rng.randint(1, 4)))
+    values = [(rng.choice([0.0, 0.5, 3.25, 12.0]), rng.choice([0.0, 45.5, 359.0]),
+               rng.choice([0.0, 90.25, 271.0]), rng.choice([1, 4, 5])) for _ in range(rng.randint(6, 16))]
+    fixes, false = nmea_false_fixes(order, values, damage(rng, rng.randint(0, 2)), cuts(rng), rng.random() < 0.5)
+    return 75 * len(order) * len(values), false
+
+
+_LOGS = None
+
+
+def nmea_real_case(rng):
+    global _LOGS
+    if _LOGS is None:
+        from tests.devices.gnss.test_real_logs import oracle
+
+        _LOGS = [(data, oracle(data)) for data in
+                 (open(p, "rb").read() for p in sorted(glob.glob(os.path.join(NMEA_DIR, "*.log"))))]
+    data, truth = rng.choice(_LOGS)
+    start = rng.randrange(len(data))
+    piece = data[start:start + 8192]
+    piece = _damage(piece, damage(rng, len(piece) * 2 // 1024))
+    fixes, _ = replay(piece, epoch_end="auto", chunk=rng.randint(1, 512))
+    false = 0
+    for f in fixes:
+        epoch = truth.get(f.receiver_time)
+        ref = epoch and (epoch.get("gga") or epoch.get("rmc"))
+        if not ref or abs(f.latitude - ref[0]) > 1e-9 or abs(f.longitude - ref[1]) > 1e-9:
+            false += 1
+    return len(piece), false
+
+
+def modbus_case(rng, drv=CourseBoardDriver("fuzz://", unit=1, count=16)):
+    bits = [rng.random() < 0.5 for _ in range(16)]
+    sent = modbus_reply(bits)
+    how = rng.randrange(4)
+    if how == 0:
+        data = _damage(modbus_reply(bits, rng.randint(1, 247)), damage(rng, rng.randint(1, 3)))
+    elif how == 1:
+        data = rng.randbytes(rng.randint(0, 40))
+    elif how == 2:
+        data = sent + rng.randbytes(rng.randint(1, 8))
+    else:
+        data = sent
+    return len(data), int(modbus_false_reading(drv, sent, bits, data))
+
+
+def signal_case(rng):
+    names = sorted(MOTORCYCLE)
+    states = [(frozenset(n for n in names if rng.random() < 0.3), rng.choice(GEARS[:-1]),
+               rng.randint(-300, 300) / 10) for _ in range(rng.randint(1, 40))]
+    frames, false = signal_false_frames(states, damage(rng, rng.randint(0, 3)), cuts(rng))
+    return 35 * len(states), false
+
+
+def run(name, case, seconds: float, seed: int) -> dict:
+    rng = random.Random(seed)
+    inputs = nbytes = exceptions = false = 0
+    cpu = time.process_time()
+    while time.process_time() - cpu < seconds:
+        inputs += 1
+        try:
+            size, bad = case(rng)
+            nbytes += size
+            false += bad
+        except Exception:
+            exceptions += 1
+            if exceptions <= 3:
+                traceback.print_exc()
+    return {"target": name, "inputs": inputs, "bytes": nbytes, "exceptions": exceptions, "false": false}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=30.0, help="CPU seconds per pure target")
+    parser.add_argument("--foreign", type=float, default=30.0, help="wall seconds per foreign-board variant")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    logging.disable(logging.CRITICAL)  # every rejected reply is logged (and pymodbus logs its own); the figures count them
+    print(f"{'target':16} {'inputs':>9} {'bytes':>11} {'exceptions':>10} {'false':>6}")
+    bad = 0
+    for name, case in (("nmea", nmea_case), ("nmea-real", nmea_real_case), ("modbus", modbus_case),
+                       ("signal", signal_case)):
+        r = run(name, case, args.seconds, args.seed)
+        bad += r["exceptions"] + r["false"]
+        print(f"{name:16} {r['inputs']:9d} {r['bytes']:11d} {r['exceptions']:10d} {r['false']:6d}")
+    from tests.devices.courseboard.foreign import run_foreign
+
+    for variant in ("counter", "offset_map", "other_unit"):
+        f = run_foreign(variant, args.foreign, seed=args.seed)
+        print(f"modbus-foreign/{variant}: polls {f['polls']}, replies {f['replies_from_peer']} "
+              f"({f['bytes_from_peer']} bytes; cable: {f['fates']}), readings {f['readings']}, "
+              f"exceptions {f['driver_exceptions']}, false {f['false_readings']}, "
+              f"exception replies {f['exception_replies']}, timeouts {f['timeouts']}, rejected {f['rejected']}")
+        bad += f["driver_exceptions"] + f["false_readings"]
+    return 1 if bad else 0  # exceptions and false readings must be 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

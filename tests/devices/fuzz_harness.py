@@ -1,0 +1,120 @@
+"""Fuzz harnesses for the serial readers: one input in, figures out (inputs, false readings).
+
+Each harness takes a fully described input (what was sent, how it was damaged,
+how the reads split it), runs it through the real reader and returns the
+readings that are *false*: not equal to something that was sent. An exception
+escapes to the caller, which counts it. The suite drives them with hypothesis
+(``test_fuzz_harnesses.py``, a quick size); ``bench/fuzz_serial.py`` drives
+them with a seeded generator for as long as it is given, and the Modbus
+client against a foreign pymodbus server
+(``tests/devices/courseboard/foreign.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from pymodbus.framer.rtu import FramerRTU
+from pymodbus.pdu import DecodePDU
+from pymodbus.pdu.bit_message import ReadDiscreteInputsResponse
+
+from devices.courseboard.driver import CourseBoardDriver
+from devices.gnss import GnssDriver
+from devices.gnss.epoch_clock import LogClock
+from devices.gnss.simulator import GnssTruth, build_epoch
+from devices.signalboard.driver import SignalBoardDriver
+from devices.signalboard.protocol import MOTORCYCLE, SignalState, encode
+from tests.devices.mutation import mutate
+
+T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
+GNSS_TYPES = ("RMC", "VTG", "HDT", "GGA")
+
+
+def _damage(data: bytes, damage: list[tuple[int, int, str]]) -> bytes:
+    for pos, byte, op in damage:
+        if data:
+            data = mutate(data, pos % len(data), byte, op)
+    return data
+
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in zip(points, points[1:])]
+
+
+# -- NMEA ---------------------------------------------------------------------
+
+def nmea_epochs(order: tuple[str, ...], values: list[tuple[float, float, float, int]]):
+    """The bytes of one epoch per value (speed, course, heading, quality) in ``order``, and the truths."""
+    out, truths = [], {}
+    for k, (speed, course, heading, quality) in enumerate(values):
+        truth = GnssTruth(30.0 + k * 1e-6, 114.0 + k * 2e-6, speed=speed, course=course,
+                          heading=heading, quality=quality)
+        when = T0 + timedelta(seconds=k / 10)
+        sentences = {s[3:6]: s for s in build_epoch(truth, when)}
+        out.append("".join(sentences[t] + "\r\n" for t in order if t in sentences).encode())
+        truths[when.strftime("%H%M%S") + ".%02d" % (when.microsecond // 10000)] = truth
+    return out, truths
+
+
+def nmea_false_fixes(order, values, damage, cuts, timed: bool) -> tuple[int, int]:
+    """(fixes, false fixes) from the epochs in ``order``, damaged, split at ``cuts``.
+
+    ``timed``: each epoch's bytes arrive 0.1 s after the last (a receiver's bursts).
+    """
+    epochs, truths = nmea_epochs(order, values)
+    drv = GnssDriver("fuzz://", epoch_end="auto", timing=LogClock())
+    fixes = []
+    if timed:
+        for k, burst in enumerate(epochs):
+            for chunk in _chunks(_damage(burst, damage if k % 3 == 1 else []), cuts):
+                fixes += drv.feed(chunk, k * 0.1, T0)
+    else:
+        for chunk in _chunks(_damage(b"".join(epochs), damage), cuts):
+            fixes += drv.feed(chunk, 0.0, T0)
+    fixes += drv.decoder.flush(99.0, T0)
+    false = 0
+    for f in fixes:
+        t = truths.get(f.receiver_time)
+        if t is None or abs(f.latitude - t.latitude) > 1e-8 or abs(f.longitude - t.longitude) > 1e-8 \
+                or f.quality != t.quality \
+                or (f.speed is not None and abs(f.speed - t.speed) > 1e-3) \
+                or (f.heading is not None and abs(f.heading - t.heading) > 1e-6) \
+                or (f.course is not None and abs(f.course - t.course) > 1e-6):
+            false += 1
+    return len(fixes), false
+
+
+# -- Modbus -------------------------------------------------------------------
+
+_FRAMER = FramerRTU(DecodePDU(False))
+
+
+def modbus_reply(bits: list[bool], unit: int = 1) -> bytes:
+    return _FRAMER.buildFrame(ReadDiscreteInputsResponse(bits=list(bits), dev_id=unit))
+
+
+def modbus_false_reading(driver: CourseBoardDriver, sent: bytes, bits: list[bool], received: bytes) -> bool:
+    """True if the driver accepts ``received`` (what arrived for a request answered with ``sent``)
+    as anything but ``bits`` from exactly ``sent``."""
+    kind, inputs = driver.judge(received)
+    return kind == "ok" and (received != sent or list(inputs) != list(bits)[:driver.count])
+
+
+# -- signal board ---------------------------------------------------------------
+
+def signal_false_frames(states: list[tuple[frozenset, str, float]], damage, cuts) -> tuple[int, int]:
+    """(frames, false frames) from encoded signal states, damaged and split."""
+    sent, stream = {}, bytearray()
+    for seq, (flags, gear, roll) in enumerate(states):
+        state = SignalState(frozenset(flags) & MOTORCYCLE, gear, roll)
+        stream += encode(seq, MOTORCYCLE, state).encode() + b"\r\n"
+        sent[seq] = state
+    drv = SignalBoardDriver("fuzz://")
+    frames = []
+    for chunk in _chunks(_damage(bytes(stream), damage), cuts):
+        frames += drv.feed(chunk, 0.0, T0)
+    false = sum(1 for f in frames if f.sequence not in sent
+                or (f.flags, f.gear, f.roll) != (sent[f.sequence].flags, sent[f.sequence].gear,
+                                                 sent[f.sequence].roll))
+    return len(frames), false

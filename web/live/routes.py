@@ -33,8 +33,12 @@ def course():
 def queue():
     """The sittings' queues for the console (polled, and refreshed on each start and finish)."""
     sessions = records().sessions
+    queues = desk_queues(sessions)
+    # A vehicle is busy while a candidate is called to it or its attempt runs (or waits, suspended).
+    occupied = {e.vehicle_id for q in queues for e in q.entries if e.vehicle_id}
+    occupied |= {vid for vid, s in feed().state().items() if s.get("status") in ("running", "suspended")}
     with sessions() as session:
-        vehicles = [{"id": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class}
+        vehicles = [{"id": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class, "busy": v.id in occupied}
                     for v in session.scalars(select(Vehicle).order_by(Vehicle.id))]
     plates = {v["id"]: v["plate"] for v in vehicles}
     sittings = [{
@@ -43,7 +47,7 @@ def queue():
         "entries": [{"booking": e.booking_id, "queue_no": e.queue_no, "name": e.name, "id": e.masked_id,
                      "vehicle_class": e.vehicle_class, "state": e.state, "state_text": booking_state(e.state),
                      "plate": plates.get(e.vehicle_id or "", ""), "retest": e.tries > 0} for e in q.entries],
-    } for q in desk_queues(sessions)]
+    } for q in queues]
     return jsonify(sittings=sittings, vehicles=vehicles)
 
 

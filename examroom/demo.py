@@ -56,7 +56,8 @@ def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: i
     return VideoSettings(cameras=cameras.specs(), recordings_dir=data_dir / "recordings",
                          cache_dir=data_dir / "cache", exports_dir=data_dir / "exports",
                          segment_seconds=segment_seconds,
-                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2), riders=cameras.riders())
+                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2), riders=cameras.riders(),
+                         places=cameras.places())
 
 
 class DemoCourse:

@@ -14,14 +14,14 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from examroom import courseclock
 from examroom.models import Attempt, AttemptStatus
 
-CHINA = timezone(timedelta(hours=8))
 VERDICTS = (AttemptStatus.PASSED.value, AttemptStatus.FAILED.value)
 # A group stands apart when its pass rate is this many standard errors from the rest's.
 OUTLIER_SIGMAS = 2.0
@@ -65,7 +65,7 @@ class Statistics:
 def _local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(CHINA)
+    return courseclock.local(moment)
 
 
 def _rates(groups: dict[str, list[bool]]) -> list[Rate]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import Flask
 from flask_babel import gettext as _
 
+from examroom import courseclock
 from examroom.identity import mask_id_number
-
-# Course screens show Beijing time; storage stays UTC.
-_CHINA = timezone(timedelta(hours=8))
 
 
 def status_text(status: str) -> str:
@@ -27,17 +25,16 @@ def status_text(status: str) -> str:
 
 
 def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite returns naive datetimes for stored UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(_CHINA).strftime(fmt)
+    """The course's local time (its zone is stated once per page, at its foot)."""
+    return courseclock.local_text(moment, fmt)
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["status_text"] = status_text
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["zone_note"] = courseclock.zone_note
+    app.jinja_env.globals["zone_offset"] = courseclock.offset_seconds
     app.jinja_env.filters["item_title"] = item_title
     app.jinja_env.filters["sitting_status"] = sitting_status
     app.jinja_env.filters["booking_state"] = booking_state

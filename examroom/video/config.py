@@ -23,6 +23,16 @@ In the site settings file::
     roles = ["record", "analyse"]
     watches_rider = "V2"   # the in-car camera facing V2's candidate: face review during attempts
 
+    [[video.cameras]]
+    id = "chase-V1"
+    url = "rtsp://192.168.1.83:554/Streaming/Channels/101"
+    vehicle = "V1"         # follows V1: evidence of V1's attempts only (examroom.video.placement)
+
+    [[video.cameras]]
+    id = "pile"
+    url = "rtsp://192.168.1.65:554/Streaming/Channels/101"
+    items = ["e_pile", "c4_pile"]   # a course camera: evidence of the attempts of classes driving these
+
     [[video.vision]]           # a vision sensor: lines and zones drawn on a camera's image
     camera = "gate"
     device = "vision-gate"     # its readings' device id, like a course board's
@@ -41,13 +51,15 @@ from typing import Any
 
 from devices.camera import CameraSpec
 from devices.camera.zones import Region
+from examroom.video.placement import CameraPlace, check_places
 from examroom.video.recorder import SEGMENT_SECONDS
 from examroom.video.retention import RetentionPolicy
 
 _TOP_KEYS = {"recordings_dir", "cache_dir", "exports_dir", "retention_days", "free_floor_mb", "segment_seconds",
              "live_port", "cameras", "evidence_pre_seconds", "evidence_post_seconds", "vision",
              "face_interval_seconds"}
-_CAMERA_KEYS = {"id", "url", "roles", "mode", "fps", "width", "height", "offset", "title", "watches_rider"}
+_CAMERA_KEYS = {"id", "url", "roles", "mode", "fps", "width", "height", "offset", "title", "watches_rider",
+                "vehicle", "items"}
 # One face check costs 30-120 ms of a core (bench/face_detection.py); a candidate swap or a
 # helper leaning in lasts seconds, so a check every few seconds sees it.
 FACE_INTERVAL = 2.0
@@ -80,6 +92,8 @@ class VideoSettings:
     # ``face_interval`` seconds of an attempt for exactly one face (examroom.face_watch)
     riders: dict[str, str] = field(default_factory=dict)
     face_interval: float = FACE_INTERVAL
+    # camera id -> the vehicle it is on, or the course items it sees (cameras not listed see the whole course)
+    places: dict[str, CameraPlace] = field(default_factory=dict)
 
     def camera(self, camera_id: str) -> CameraSpec:
         for spec in self.cameras:
@@ -132,6 +146,7 @@ def parse_video(data: Any, base: Path) -> VideoSettings:
     if len(set(ids)) != len(ids):
         raise SettingsError(f"video.cameras: duplicate camera ids in {ids}")
     riders = _riders(data.get("cameras", []), cameras, SettingsError)
+    places = _places(data.get("cameras", []), cameras, riders, SettingsError)
     vision = [_vision(table, f"video.vision[{i}]", cameras, SettingsError)
               for i, table in enumerate(data.get("vision", []))]
     return VideoSettings(
@@ -144,7 +159,7 @@ def parse_video(data: Any, base: Path) -> VideoSettings:
         live_port=int(number("video.live_port", data.get("live_port", 0), 0, 65535)),
         evidence_pre=number("video.evidence_pre_seconds", data.get("evidence_pre_seconds", 5.0), 0, 120),
         evidence_post=number("video.evidence_post_seconds", data.get("evidence_post_seconds", 5.0), 0, 120),
-        vision=vision, riders=riders,
+        vision=vision, riders=riders, places=places,
         face_interval=number("video.face_interval_seconds", data.get("face_interval_seconds", FACE_INTERVAL),
                              0.5, 60))
 
@@ -166,6 +181,38 @@ def _riders(tables: list[dict], cameras: list[CameraSpec], error: type) -> dict[
                         f"give each vehicle one in-car camera")
         riders[vehicle] = camera.id
     return riders
+
+
+def _places(tables: list[dict], cameras: list[CameraSpec], riders: dict[str, str],
+            error: type) -> dict[str, CameraPlace]:
+    """Camera id -> its place from ``vehicle`` / ``items`` (an in-car ``watches_rider`` camera is on its vehicle)."""
+    watched = {camera: vehicle for vehicle, camera in riders.items()}
+    places = {}
+    for i, (table, camera) in enumerate(zip(tables, cameras)):
+        where = f"video.cameras[{i}]"
+        vehicle = table.get("vehicle", watched.get(camera.id))
+        items = table.get("items", [])
+        if vehicle is not None and (not isinstance(vehicle, str) or not vehicle.strip()):
+            raise error(f"{where}.vehicle: must be a vehicle id, got {vehicle!r}")
+        if camera.id in watched and vehicle != watched[camera.id]:
+            raise error(f"{where}.vehicle: camera {camera.id} watches the rider of {watched[camera.id]} "
+                        f"but is said to be on {vehicle}")
+        if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
+            raise error(f"{where}.items: must be a list of course item ids, got {items!r}")
+        if vehicle is not None and items:
+            raise error(f"{where}: a camera is on a vehicle or sees course items, not both")
+        if vehicle is not None or items:
+            places[camera.id] = CameraPlace(camera.id, vehicle, tuple(items))
+    return places
+
+
+def check_cameras(video: VideoSettings, vehicle_ids: list[str], item_ids: list[str] | None = None) -> None:
+    """The camera ↔ vehicle ↔ item mapping names only vehicles and items the site has (checked at start-up)."""
+    from examroom.settings import SettingsError
+
+    check_riders(video, vehicle_ids)
+    where = {c.id: f"video.cameras[{i}]" for i, c in enumerate(video.cameras)}
+    check_places(video.places, vehicle_ids, item_ids, where, SettingsError)
 
 
 def check_riders(video: VideoSettings, vehicle_ids: list[str]) -> None:

@@ -62,11 +62,19 @@
   function seek(t, fromView) {
     now = Math.min(Math.max(t, data.start_t), data.end_t);
     cursor.value = now;
-    clock.value = (now - data.start_t).toFixed(2) + " s";
+    clock.value = (now - data.start_t).toFixed(2) + " s" + wallClock(now);
     box.dataset.now = now.toFixed(3);
     if (footage && footage.anchor_t !== null) box.dataset.nowUtc = (footage.anchor_utc + now - footage.anchor_t).toFixed(3);
     outlineSoon();
     showVideo(now, fromView);
+  }
+
+  // The moment as the course's local time (the zone is stated at the page's foot).
+  function wallClock(t) {
+    if (!footage || footage.anchor_t === null) return "";
+    const local = new Date((footage.anchor_utc + t - footage.anchor_t + parseInt(d.zoneOffset || "0", 10)) * 1000);
+    const two = function (n) { return String(n).padStart(2, "0"); };
+    return " · " + two(local.getUTCHours()) + ":" + two(local.getUTCMinutes()) + ":" + two(local.getUTCSeconds());
   }
 
   let outlineBusy = false, outlineDirty = false;

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from examroom.callup import desk_queues
+from examroom.course_plan import plan_of
 from examroom.models import Vehicle
 from web.filters import booking_state, item_title, sitting_status, status_text
 from web.live import bp
@@ -26,6 +27,27 @@ def course():
     listed, _reachable = _cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
     cameras = {c["camera"]: c["src"] for c in listed}
     return render_template("live.html", vehicles=feed().state(), cameras=cameras)
+
+
+@bp.get("/live/plan.json")
+@roles(*STAFF)
+def plan():
+    """The course plan for the console's live map, with the Chinese names it shows."""
+    from web.replay.routes import _course  # the web process's course, loaded once
+
+    drawn = plan_of(_course())
+    sensors = []
+    for item in drawn["items"]:
+        item["title"] = item_title(item["type"])
+        for pole in item["poles"]:
+            sensors.append({"element": pole["element"], "kind": "pole", "item": item["id"],
+                            "label": _("%(item)s %(n)s号桩杆", item=item["title"], n=pole["number"])})
+        for deck in item["decks"]:
+            if deck["element"]:
+                side = {"A": _("左桥"), "B": _("右桥")}.get(deck["name"], deck["name"])
+                sensors.append({"element": deck["element"], "kind": "deck", "item": item["id"],
+                                "label": _("%(item)s %(side)s", item=item["title"], side=side)})
+    return jsonify(plan=drawn, sensors=sensors)
 
 
 @bp.get("/live/queue")

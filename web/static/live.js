@@ -193,6 +193,7 @@
     source.addEventListener("resync", function () { source.close(); reloadSoon(); });
     source.onmessage = function (msg) {
       const ev = JSON.parse(msg.data);
+      document.dispatchEvent(new CustomEvent("examroom:feed", {detail: ev}));  // the course map's input
       // The recording disk alarm is a banner of the page itself: reload to show or clear it.
       if (ev.type === "video" && (ev.event === "disk_alarm" || ev.event === "disk_ok")) {
         source.close();

@@ -8,31 +8,14 @@
   const svg = document.getElementById("plan");
   const cursor = document.getElementById("cursor");
   const clock = document.getElementById("clock");
-  const NS = "http://www.w3.org/2000/svg";
   let data = null;
   let outline = null;
-
-  function el(name, attrs, parent) {
-    const e = document.createElementNS(NS, name);
-    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    (parent || svg).appendChild(e);
-    return e;
-  }
-  // Course y points north; SVG y points down.
-  function pts(list) { return list.map(function (p) { return p[0] + "," + (-p[1]); }).join(" "); }
+  const plan = window.examroomCoursePlan;  // courseplan.js: the drawing the live console shares
+  const pts = plan.points;
+  function el(name, attrs, parent) { return plan.el(parent || svg, name, attrs); }
 
   function draw() {
-    const b = data.plan.bounds, m = 2;
-    svg.setAttribute("viewBox", [b[0] - m, -b[3] - m, b[2] - b[0] + 2 * m, b[3] - b[1] + 2 * m].join(" "));
-    data.plan.items.forEach(function (item) {
-      el("polygon", {points: pts(item.zone), class: "zone"});
-      if (item.slope) el("polygon", {points: pts(item.slope), class: "slope"});
-      item.lines.forEach(function (l) {
-        el("polyline", {points: pts(l.points), class: "line " + l.kind, "stroke-width": l.width});
-      });
-      item.poles.forEach(function (p) { el("circle", {cx: p.x, cy: -p.y, r: Math.max(p.r, 0.08), class: "pole"}); });
-      item.decks.forEach(function (deck) { el("polygon", {points: pts(deck.polygon), class: "deck"}); });
-    });
+    plan.draw(svg, data.plan);
     el("polyline", {points: pts(data.poses.map(function (p) { return [p[1], p[2]]; })), class: "track"});
     data.deductions.forEach(function (ded) {
       const p = poseAt(ded.t);
@@ -295,7 +278,7 @@
       const m = el("polygon", {points: [x - 8, 20, x + 8, 20, x, 4].join(" "),
                                class: ded.disqualify ? "mark dq" : "mark"}, axis);
       m.dataset.t = ded.t;
-      const title = document.createElementNS(NS, "title");
+      const title = document.createElementNS(plan.NS, "title");
       title.textContent = (ded.t - data.start_t).toFixed(1) + " s · " + ded.title;
       m.appendChild(title);
       m.addEventListener("click", function () { seek(ded.t); });

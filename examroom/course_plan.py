@@ -26,7 +26,8 @@ def _line(line: Line, kind: str) -> dict[str, Any]:
 
 
 def _item(item: Item) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": item.id, "type": item.type, "zone": _polygon(item.zone),
+    out: dict[str, Any] = {"id": item.id, "type": item.type, "classes": list(item.classes),
+                           "zone": _polygon(item.zone),
                            "lines": [_line(item.entry, "entry"), _line(item.exit, "exit")], "poles": [], "decks": []}
     if isinstance(item, PileItem):
         out["lines"] += [_line(item.left_line, "boundary"), _line(item.right_line, "boundary")]

@@ -37,8 +37,11 @@ def plan():
 
     drawn = plan_of(_course())
     sensors = []
+    types = [item["type"] for item in drawn["items"]]
     for item in drawn["items"]:
         item["title"] = item_title(item["type"])
+        if types.count(item["type"]) > 1:  # two pile items: say whose (the vehicle classes)
+            item["title"] += "（" + "/".join(item["classes"]) + "）"
         for pole in item["poles"]:
             sensors.append({"element": pole["element"], "kind": "pole", "item": item["id"],
                             "label": _("%(item)s %(n)s号桩杆", item=item["title"], n=pole["number"])})

@@ -71,7 +71,7 @@
       P.set(m.group, {class: cls, visibility: "visible"});
       P.set(m.outline, {points: pose.outline ? P.points(pose.outline) : ""});
       P.set(m.heading, {points: pose.heading === null ? "" : arrow(pose.x, pose.y, pose.heading)});
-      P.set(m.label, {x: pose.x, y: -pose.y - 2.2});
+      P.set(m.label, {x: pose.x, y: -pose.y + 2.8});  // below: the item names sit above the zones
       text(m.label, name);
       const line = [name, whereIs(v),
                     pose.heading === null ? "" : t.tHeading + " " + Math.round(pose.heading) + "°",
@@ -108,6 +108,12 @@
     plan = json;
     plan.plan.items.forEach(function (item) { titles[item.id] = item.title; });
     drawn = P.draw(svg, plan.plan, {sensors: true});
+    plan.plan.items.forEach(function (item) {  // each item's name above its zone's top-left corner
+      const xs = item.zone.map(function (p) { return p[0]; }), ys = item.zone.map(function (p) { return p[1]; });
+      const label = P.el(svg, "text", {class: "item-label", x: Math.min.apply(null, xs),
+                                       y: -Math.max.apply(null, ys) - 0.6});
+      label.textContent = item.title;
+    });
     layer = P.el(svg, "g", {class: "vehicles"});
     plan.sensors.forEach(function (s) {
       const li = rows[s.element] = document.createElement("li");

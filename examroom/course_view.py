@@ -27,12 +27,28 @@ class CourseView:
         self.course = course
         self._models = models  # vehicle id -> vehicle model
         self._interval = interval
-        self._poses: dict[str, dict[str, Any]] = {}
+        self._poses: dict[str, Pose] = {}  # vehicle id -> its last pose
+        self._shown: dict[str, tuple[Pose, dict[str, Any]]] = {}  # ... and that pose placed, once
         self._sent_t: dict[str, float] = {}
         self._sensors: dict[str, dict[str, Any]] = {}
 
     def pose(self, pose: Pose, force: bool = False) -> dict[str, Any] | None:
         """Keep ``pose``; answer what the feed should carry if the vehicle is due, else None."""
+        self._poses[pose.vehicle] = pose
+        last = self._sent_t.get(pose.vehicle)
+        if not force and last is not None and 0 <= pose.t - last < self._interval:
+            return None  # placed only when shown: most fixes never are
+        self._sent_t[pose.vehicle] = pose.t
+        return self.latest(pose.vehicle)
+
+    def latest(self, vehicle: str) -> dict[str, Any] | None:
+        """The vehicle's last known pose (sent or not), placed: what a state event carries."""
+        pose = self._poses.get(vehicle)
+        if pose is None:
+            return None
+        cached = self._shown.get(vehicle)
+        if cached is not None and cached[0] is pose:
+            return cached[1]
         out: dict[str, Any] = {"t": round(pose.t, 3), "x": round(pose.x, 3), "y": round(pose.y, 3),
                                "heading": None if pose.heading is None else round(pose.heading, 1),
                                "speed": round(pose.speed, 2), "fix": pose.fix.value, "outline": None}
@@ -43,16 +59,8 @@ class CourseView:
         # Where the antenna is on the plan, judged or not: the judge's item is the vehicle state's.
         here = Point(pose.x, pose.y)
         out["zone"] = next((item.id for item in self.course.items.values() if item.zone.contains(here)), None)
-        self._poses[pose.vehicle] = out
-        last = self._sent_t.get(pose.vehicle)
-        if not force and last is not None and 0 <= pose.t - last < self._interval:
-            return None
-        self._sent_t[pose.vehicle] = pose.t
+        self._shown[vehicle] = (pose, out)
         return out
-
-    def latest(self, vehicle: str) -> dict[str, Any] | None:
-        """The vehicle's last known pose (sent or not): what a state event carries."""
-        return self._poses.get(vehicle)
 
     def sensor(self, obs: CourseSensor, device: str) -> dict[str, Any] | None:
         """Keep a course sensor's reading; answer its new state if it changed, else None."""

@@ -103,6 +103,14 @@ def test_the_map_shows_a_vehicle_moving_and_a_pole_touched(course_console, artef
 
         controller.submit(board(104.0, False, False, False))
         page.locator(POLE_ROW, has_text="正常").wait_for(timeout=10_000)
+        # The device monitor reports the receiver dead: the outline stays, greyed and said to be old.
+        controller.feed.publish({"type": "health", "devices": [
+            {"device": "V1.gnss", "vehicle": "V1", "kind": "gnss", "alive": False, "fix_text": "无数据"}]})
+        page.locator("#coursemap g.vehicle.stale[data-vehicle=V1]").wait_for(timeout=10_000)
+        assert "定位中断" in page.locator("#coursemap .map-vehicles").inner_text()
+        controller.feed.publish({"type": "health", "devices": [
+            {"device": "V1.gnss", "vehicle": "V1", "kind": "gnss", "alive": True, "fix_text": "RTK固定解"}]})
+        page.locator("#coursemap g.vehicle.st-running:not(.stale)[data-vehicle=V1]").wait_for(timeout=10_000)
         page.reload()  # the state event alone puts the vehicle and the sensors back
         page.locator("#coursemap[data-ready]").wait_for(timeout=10_000)
         page.wait_for_function("""() => { const p = document.querySelector('%s')?.getAttribute('points');

@@ -19,6 +19,7 @@
   const marks = {};  // vehicle id -> {group, outline, heading, label, title, li}
   const rows = {};  // element id -> its line in the sensor list
   const titles = {};  // item id -> its Chinese name
+  const lost = {};  // vehicle id -> true while its GNSS receiver is reported dead (the outline is old)
 
   function text(node, value) { if (node.textContent !== value) node.textContent = value; }
 
@@ -60,7 +61,7 @@
     Object.keys(vehicles).sort().forEach(function (id) {
       const v = vehicles[id], pose = v.pose, m = mark(id);
       const name = v.plate || id;
-      const cls = "vehicle st-" + (v.status || "idle");
+      const cls = "vehicle st-" + (v.status || "idle") + (lost[id] ? " stale" : "");
       if (!pose) {
         P.set(m.group, {class: cls, visibility: "hidden"});
         text(m.li, name + " · " + t.tNoPose);
@@ -73,7 +74,7 @@
       P.set(m.heading, {points: pose.heading === null ? "" : arrow(pose.x, pose.y, pose.heading)});
       P.set(m.label, {x: pose.x, y: -pose.y + 2.8});  // below: the item names sit above the zones
       text(m.label, name);
-      const line = [name, whereIs(v),
+      const line = [name, lost[id] ? t.tLost : "", whereIs(v),
                     pose.heading === null ? "" : t.tHeading + " " + Math.round(pose.heading) + "°",
                     t.tSpeed.replace("{v}", (pose.speed * 3.6).toFixed(1))].filter(Boolean).join(" · ");
       text(m.title, line);
@@ -131,6 +132,11 @@
       Object.assign(vehicles, ev.vehicles || {});
       Object.keys(sensors).forEach(function (k) { delete sensors[k]; });
       Object.assign(sensors, ev.sensors || {});
+    } else if (ev.type === "health") {  // the device monitor's report: whose receiver is down
+      Object.keys(lost).forEach(function (k) { delete lost[k]; });
+      (ev.devices || []).forEach(function (d) {
+        if (d.vehicle && d.kind === "gnss" && !d.alive) lost[d.vehicle] = true;
+      });
     } else {
       if (ev.vehicle_state) vehicles[ev.vehicle_state.vehicle] = ev.vehicle_state;
       if (ev.sensor_state) sensors[ev.sensor_state.element] = ev.sensor_state;

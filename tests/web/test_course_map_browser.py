@@ -97,8 +97,11 @@ def test_the_map_shows_a_vehicle_moving_and_a_pole_touched(course_console, artef
         assert page.evaluate("document.querySelector('%s').probe" % OUTLINE) == "same"  # updated, not re-made
         assert page.evaluate("document.querySelector('#vehicle-V1 button[data-action=stop]').probe") == "same"
         assert page.evaluate("window.barChanges") == 0
-        box = page.locator("#coursemap svg").bounding_box()
+        box = page.locator("#coursemap .mapview").bounding_box()  # the page never scrolls sideways ...
         assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
+        pans = page.evaluate("(() => { const v = document.querySelector('#coursemap .mapview');"
+                             " return v.scrollWidth > v.clientWidth; })()")
+        assert pans == (size == "phone")  # ... a phone pans the map, kept at a readable size
         screenshots(page, artefacts, f"map-{size}-after", sizes=((size, page.viewport_size),))
 
         controller.submit(board(104.0, False, False, False))

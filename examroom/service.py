@@ -60,6 +60,10 @@ class CourseService:
         upgrade(self.engine)
         self.sessions = session_factory(self.engine)
         self.records = Records(self.sessions)
+        if settings.video is not None:  # the site file's camera titles name the cameras nobody renamed yet
+            from examroom.video.camera_names import CameraNames
+
+            CameraNames(self.sessions).seed({c.id: c.title for c in settings.video.cameras})
         # Exam day: seal key, crash recovery (before anything new starts), check-in and call-up.
         self.data_dir = data_dir or settings.data_dir or _default_data_dir(settings.database_url)
         self.sealer = Sealer(self.sessions, load_or_create_key(self.data_dir),

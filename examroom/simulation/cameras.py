@@ -317,7 +317,7 @@ class DemoCameras:
         specs = [CameraSpec(self.top.id, f"sim:{self.top.id}", roles=("record", "live", "analyse"), mode="encode",
                             title="考场俯视", **common),
                  CameraSpec(self.chase.id, self.chase_source.url, roles=("record", "live"), mode="copy",
-                            offset=chase_offset, title="车辆跟拍", **common)]
+                            offset=chase_offset, title=f"{self.follow} 跟拍", **common)]
         if self.rider is not None:
             # Recorded: the in-cab view is evidence of its vehicle's attempts (small and slow, so cheap to encode).
             specs.append(CameraSpec(self.rider.id, f"sim:{self.rider.id}", roles=("record", "live", "analyse"),

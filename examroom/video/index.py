@@ -82,6 +82,11 @@ class VideoIndex:
             ).order_by(Segment.start_utc))
             return [SegmentInfo.of(r) for r in rows]
 
+    def cameras(self) -> list[str]:
+        """Every camera with footage in the index."""
+        with self._sessions() as session:
+            return sorted(session.scalars(select(Segment.camera).distinct()))
+
     def all_segments(self, camera: str | None = None) -> list[SegmentInfo]:
         with self._sessions() as session:
             query = select(Segment).order_by(Segment.start_utc)

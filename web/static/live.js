@@ -69,11 +69,14 @@
     parts.push(text("div", t.tCandidate + ": " + (v.candidate || "—")));
     parts.push(text("div", t.tItem + ": " + (v.item_text || "—")));
     const devices = health[v.vehicle] || [];
+    const kinds = JSON.parse(t.kinds || "{}");
     const line = devices.map(function (d) {
-      return d.device + " " + (d.kind === "gnss" && d.fix_text ? d.fix_text : d.line_text || (d.alive ? "✓" : "✗"));
+      return (kinds[d.kind] || d.kind) + " " + (d.kind === "gnss" && d.fix_text ? d.fix_text : d.line_text || (d.alive ? "✓" : "✗"));
     }).join(" · ");
-    parts.push(text("div", t.tDevices + ": " + (line || "—"),
-      devices.every(function (d) { return d.alive; }) ? "health ok" : "health bad"));
+    const healthLine = text("div", t.tDevices + ": " + (line || "—"),
+      devices.every(function (d) { return d.alive; }) ? "health ok" : "health bad");
+    healthLine.title = devices.map(function (d) { return d.device; }).join(" · ");  // device ids, for the technician
+    parts.push(healthLine);
     parts.push(text("div", v.status_text || "", "status st-" + (v.status || "")));
     parts.push(text("div", String(v.score ?? "—"), "score"));
     const list = document.createElement("ul");

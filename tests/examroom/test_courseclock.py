@@ -46,3 +46,11 @@ def test_the_site_file_names_the_zone_and_a_wrong_one_is_refused():
     assert parse_settings({**BASE, "timezone": "Asia/Urumqi"}).timezone == "Asia/Urumqi"
     with pytest.raises(SettingsError, match="timezone: timezone 'Asia/Beijing' is not a known zone"):
         parse_settings({**BASE, "timezone": "Asia/Beijing"}, base=Path("."))
+
+
+def test_the_export_child_is_told_the_courses_zone(zone, tmp_path):
+    from examroom.video.exportprocess import ExportProcess
+
+    zone.use_zone("Asia/Urumqi")
+    command = ExportProcess("sqlite://").command(1, tmp_path, tmp_path, parent_pid=1)
+    assert command[command.index("--timezone") + 1] == "Asia/Urumqi"

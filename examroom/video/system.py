@@ -71,7 +71,8 @@ class VideoSystem:
         # Loopback only: the web process relays the pictures to signed-in staff (web.cameras);
         # bound to the LAN, any browser there could watch the course without signing in.
         self.live = LiveViewServer(live, titles={s.id: s.title or s.id for s in settings.cameras},
-                                   host="127.0.0.1", port=settings.live_port)
+                                   host="127.0.0.1", port=settings.live_port,
+                                   vehicles={c: p.vehicle for c, p in settings.places.items() if p.vehicle})
         self.maintainer = SegmentMaintainer(settings.cache_dir, settings.recordings_dir, self.index,
                                             self._active_runs, on_segment=self.watchdog.segment_added)
         self.retention = RetentionGuard(self.index, settings.recordings_dir, settings.retention,

@@ -21,11 +21,16 @@ from web.services import feed, records
 @bp.get("/")
 @roles(*STAFF)
 def course():
-    # Each vehicle's camera is the controller's chase camera for it, if the course has one.
+    # Each vehicle's card shows the cameras the site file puts in or behind it (in-cab, chase).
     from web.cameras.routes import _cameras
+    from web.filters import camera_title
 
     listed, _reachable = _cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
-    cameras = {c["camera"]: c["src"] for c in listed}
+    cameras: dict[str, list[dict]] = {}
+    for c in listed:
+        if c.get("vehicle"):
+            cameras.setdefault(c["vehicle"], []).append({"camera": c["camera"], "src": c["src"],
+                                                         "title": camera_title(c["camera"])})
     return render_template("live.html", vehicles=feed().state(), cameras=cameras)
 
 

@@ -29,16 +29,16 @@
       article.id = "vehicle-" + v.vehicle;
       article.dataset.vehicle = v.vehicle;
       article.appendChild(document.createElement("div")).className = "body";
-      // The vehicle's own cameras: the one following it and the one in its cab, where the course has them.
-      ["chase-", "car-"].forEach(function (prefix) {
-        const id = prefix + v.vehicle;
-        if (!cameras[id]) return;
+      // The vehicle's own cameras (in its cab, following it), as the site file places them.
+      (cameras[v.vehicle] || []).forEach(function (cam) {
         const img = document.createElement("img");
         img.className = "camera";
-        img.alt = (v.plate || v.vehicle) + " " + id;
-        img.dataset.camera = id;
+        img.alt = (v.plate || v.vehicle) + " " + cam.title;
+        img.title = cam.title;
+        img.dataset.camera = cam.camera;
+        img.dataset.src = cam.src;
         img.addEventListener("error", function () { reconnect(img, 2000); });
-        img.src = cameras[id];
+        img.src = cam.src;
         article.appendChild(img);
       });
     }
@@ -110,7 +110,7 @@
     img.dataset.retry = "1";
     setTimeout(function () {
       delete img.dataset.retry;
-      img.src = cameras[img.dataset.camera] + "?reconnect=" + Date.now();
+      img.src = img.dataset.src + "?reconnect=" + Date.now();
     }, delay);
   }
 

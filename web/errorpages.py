@@ -47,6 +47,8 @@ def _forbidden_reason() -> str:
 def _page(error: HTTPException, title: str, reason: str):
     if not _wants_page():
         return error
+    if error.description and error.description != type(error).description:
+        reason = error.description  # the view's own words (Chinese), e.g. 没有编号为 99999 的考试
     return render_template("error.html", code=error.code, title=title, reason=reason, home=_home(),
                            back=_back()), error.code
 

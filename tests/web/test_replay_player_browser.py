@@ -129,8 +129,8 @@ def test_replay_plays_at_speed_steps_frames_and_keeps_cameras_in_step(app, accou
 
         # Full screen per camera, with the shared controls inside it.
         page.click("#videos figure:nth-child(2) button.fullscreen")
-        page.wait_for_function("document.fullscreenElement && document.fullscreenElement.tagName === 'FIGURE'")
-        assert page.evaluate("document.fullscreenElement.contains(document.getElementById('play'))")
+        page.wait_for_function("document.fullscreenElement && document.fullscreenElement.tagName === 'FIGURE'"
+                               " && document.fullscreenElement.contains(document.getElementById('play'))")
         page.screenshot(path=str(artefacts / "replay-camera-fullscreen-desktop.png"))
         page.evaluate("document.exitFullscreen()")
         page.wait_for_function("!document.fullscreenElement && document.getElementById('replay')"

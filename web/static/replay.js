@@ -167,7 +167,10 @@
   function follow(view) {
     const v = view.video;
     v.addEventListener("seeked", function () {
-      if (view.target !== null && Math.abs(v.currentTime - view.target) < 0.05) return;
+      // A playing video has moved on from where the page put it by the time the seek completes
+      // (more so on a busy machine): only a bigger jump is the user's.
+      const slack = playing ? 0.5 + 0.5 * speed : 0.05;
+      if (view.target !== null && Math.abs(v.currentTime - view.target) < slack) return;
       const seg = view.cam.segments.find(function (s) { return s.id === view.segment; });
       if (!seg || !footage) return;
       seek(footage.anchor_t + (seg.start + v.currentTime - footage.anchor_utc), view);

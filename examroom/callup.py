@@ -164,7 +164,8 @@ def hall(sessions: sessionmaker[Session], sitting_id: int) -> dict:
         entries = [HallEntry(b.queue_no, public_name(b.candidate.name), mask_id_number(b.candidate.id_number),
                              b.vehicle_class, b.state, plates.get(b.vehicle_id, ""), b.tries > 0) for b in rows]
         return {"sitting": sitting.code, "status": sitting.status,
-                "called": [e for e in entries if e.state in _BUSY],
+                # Called to a vehicle and not yet on it: those already testing are not on the hall screen.
+                "called": [e for e in entries if e.state == BookingState.CALLED.value],
                 "waiting": [e for e in entries if e.state == BookingState.CHECKED_IN.value]}
 
 

@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080, help="web port (0: any free port)")
     demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
+    demo.add_argument("--verbose", action="store_true",
+                      help="show the log here (default: in demo.log in the data folder)")
     demo.set_defaults(run=_demo)
 
     users = sub.add_parser("users", help="accounts of administrators, supervisors and auditors")
@@ -348,7 +350,7 @@ def _demo(args) -> int:
     from examroom.demo import run_demo
 
     return run_demo(data_dir=args.dir, speed=args.speed, host=args.host, port=args.port,
-                    rounds=args.rounds)
+                    rounds=args.rounds, verbose=args.verbose)
 
 
 def _serve(args) -> int:

@@ -38,10 +38,10 @@ class CommandDesk:
         handler = {"stop": self._stop, "manual_fail": self._manual_fail, "device_fault": self._device_fault,
                    "resume": self._resume, "rerun": self._rerun, "manual_rules": self._manual_rules}.get(action)
         if handler is None:
-            raise CommandRefused(f"unknown action {action!r}")
+            raise CommandRefused(f"未知操作（{action}）")
         vehicle = request.get("vehicle")
         if vehicle not in self.controller.vehicles:
-            raise CommandRefused(f"unknown vehicle {vehicle!r}")
+            raise CommandRefused(f"没有这辆考试车（{vehicle}）")
         try:
             return handler(vehicle, request)
         except (RuntimeError, LookupError) as exc:  # the controller's refusal, in its own words
@@ -50,16 +50,16 @@ class CommandDesk:
     def _attempt(self, vehicle: str) -> int:
         attempt = self.controller.running_attempt(vehicle)
         if attempt is None:
-            raise CommandRefused(f"vehicle {vehicle} has no attempt running")
+            raise CommandRefused(f"车辆{vehicle}当前没有进行中的考试")
         return attempt
 
     @staticmethod
     def _who(request: dict[str, Any]) -> tuple[str, str]:
         actor, reason = str(request.get("actor") or "").strip(), str(request.get("reason") or "").strip()
         if not actor:
-            raise CommandRefused("actor: who gives the command must be named")
+            raise CommandRefused("操作人：须写明由谁下达指令")
         if not reason:
-            raise CommandRefused("reason: a supervisor's action needs a reason")
+            raise CommandRefused("原因：考试员的操作须写明原因")
         return actor, reason
 
     def _stop(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -75,12 +75,12 @@ class CommandDesk:
 
     def _start(self, request: dict[str, Any]) -> dict[str, Any]:
         if self._start_fn is None:
-            raise CommandRefused("starting from the console is not available on this controller")
+            raise CommandRefused("本控制器不能从控制台开始考试")
         if not str(request.get("actor") or "").strip():
-            raise CommandRefused("actor: who starts the attempt must be named")
+            raise CommandRefused("操作人：须写明由谁开始考试")
         booking = request.get("booking")
         if not isinstance(booking, int):
-            raise CommandRefused("booking: the called booking's number")
+            raise CommandRefused("预约：须给出已叫号的预约编号")
         try:
             return {"attempt": self._start_fn(booking)}
         except (ValueError, RuntimeError, LookupError) as exc:  # the call-up's refusal, e.g. 未被叫号
@@ -89,16 +89,16 @@ class CommandDesk:
     def _resume(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
         attempt = self._attempt(vehicle)
         if not self.controller.suspended(vehicle):
-            raise CommandRefused(f"vehicle {vehicle}: attempt {attempt} is not suspended")
+            raise CommandRefused(f"车辆{vehicle}：考试{attempt}未暂停")
         self._resume_fn(vehicle, *self._who(request))
         return {"attempt": attempt}
 
     def _rerun(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
         attempt = self._attempt(vehicle)
         if self._rerun_fn is None:
-            raise CommandRefused("re-run is not available on this controller")
+            raise CommandRefused("本控制器不能重新考试")
         if not self.controller.suspended(vehicle):
-            raise CommandRefused(f"vehicle {vehicle}: only an attempt suspended by a device fault is re-run")
+            raise CommandRefused(f"车辆{vehicle}：只有因设备故障暂停的考试才能重新考试")
         return {"attempt": attempt, "new_attempt": self._rerun_fn(attempt, *self._who(request))}
 
     def _manual_fail(self, vehicle: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +106,7 @@ class CommandDesk:
         actor, reason = self._who(request)
         rule = request.get("rule")
         if rule not in {r["id"] for r in self._manual_rules(vehicle, request)["rules"]}:
-            raise CommandRefused(f"rule: {rule!r} is not a manual rule for this vehicle's class")
+            raise CommandRefused(f"扣分项：{rule}不是该车型可人工评判的扣分项")
         self.controller.manual_fail(vehicle, rule, actor, reason)
         return {"attempt": attempt}
 

@@ -5,7 +5,8 @@ and system actions arrive through the same queue, so every change to an
 attempt happens in one thread in arrival order. For each running attempt the
 controller journals each observation *before* the judge sees it (record raw,
 judge from the record), feeds the live judge, stores deductions and the final
-result, and publishes the vehicle's state on the live feed.
+result, and publishes the vehicle's state on the live feed, with its pose and
+every course sensor's state for the live course map (examroom.course_view).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Callable
 
 from devices.readings import Clock, CourseInputs, GnssFix, SignalFrame
 from examroom.course_snapshot import course_snapshot
+from examroom.course_view import CourseView
 from examroom.livefeed import LiveFeed
 from examroom.models import AttemptStatus
 from examroom.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
@@ -99,6 +101,8 @@ class Controller:
         # "started" (before the start command is judged) or "finished" (after the result is stored).
         self.attempt_listeners: list[Callable[[str, int, str], None]] = []
         self.begin_guard: Callable[[str], None] | None = None  # raises to refuse begin_attempt
+        self.view = CourseView(course, {v.id: v.model for v in vehicles})
+        self._shown: dict[str, dict] = {}  # vehicle id -> the state last published for it
         for v in vehicles:
             self._publish_idle(v.id)
 
@@ -213,24 +217,44 @@ class Controller:
             if tracker is None:
                 return
             for obs in tracker.changes(reading):
+                sensor = self.view.sensor(obs, reading.device)
+                if sensor is not None:
+                    self.feed.publish({"type": "sensor", "element": obs.element}, sensor_state=sensor)
                 self._route_course(obs, reading.device)
             return
         vehicle = self._device_vehicle.get(reading.device)
-        if vehicle is None or vehicle not in self._live:
+        if vehicle is None:
             return
         if isinstance(reading, GnssFix):
             pose = pose_from_fix(reading, vehicle, self._origin)
             if pose is None:
                 self.fixes_without_speed += 1  # never judged as standing still; health reports it
                 return
-            self._observe_reading(self._live[vehicle], pose, reading.device)
+            # The map shows every vehicle with a receiver, judged or not (one driving to its start).
+            live = self._live.get(vehicle)
+            if live is not None and not self._observe_reading(live, pose, reading.device):
+                return  # refused by the journal schema: not judged, not shown
+            if self.view.pose(pose) is not None:
+                live = self._live.get(vehicle)  # the pose may have finished the attempt
+                if live is not None:
+                    self._publish(live, {"type": "pose"})
+                else:  # not judged: the card keeps what it last showed (a result stays up)
+                    state = {**self._shown.get(vehicle, self._vehicle_state(None, vehicle)),
+                             "pose": self.view.latest(vehicle)}
+                    self._shown[vehicle] = state
+                    self.feed.publish({"type": "pose", "vehicle": vehicle}, vehicle_state=state)
+        elif vehicle not in self._live:
+            return
         elif isinstance(reading, SignalFrame):
             self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle), reading.device)
 
-    def _observe_reading(self, live: LiveAttempt, obs: Observation, device: str) -> None:
-        """A device's observation: one the journal schema refuses is counted and logged, not judged."""
+    def _observe_reading(self, live: LiveAttempt, obs: Observation, device: str) -> bool:
+        """A device's observation: one the journal schema refuses is counted and logged, not judged.
+
+        Returns whether it was taken."""
         try:
             self._observe(live, obs)
+            return True
         except ObservationFormatError as exc:
             self.refused_readings += 1
             self.refused_by_device[device] = self.refused_by_device.get(device, 0) + 1
@@ -239,6 +263,7 @@ class Controller:
             if self.refused_readings % 100 == 1:
                 log.warning("controller: attempt %d: refused reading (%d so far): %s",
                             live.attempt_id, self.refused_readings, exc)
+            return False
 
     def _route_course(self, obs: CourseSensor, device: str) -> None:
         """Give a course-sensor change to the attempt whose vehicle is in that item."""
@@ -368,7 +393,7 @@ class Controller:
         v = self.vehicles[vehicle_id]
         state = {"vehicle": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class,
                  "attempt": None, "candidate": "", "status": "idle", "item": None, "item_type": None,
-                 "score": None, "deductions": []}
+                 "score": None, "deductions": [], "pose": self.view.latest(vehicle_id)}
         if live is not None:
             snap = live.judge.snapshot()
             item = self.course.items.get(snap.current_item) if snap.current_item else None
@@ -384,9 +409,11 @@ class Controller:
         if event["type"] == "finished":
             state["status"] = event["result"]["status"]
             state["score"] = event["result"]["score"]
+        self._shown[live.vehicle] = state
         self.feed.publish({**event, "vehicle": live.vehicle, "attempt": live.attempt_id},
                           vehicle_state=state)
 
     def _publish_idle(self, vehicle_id: str) -> None:
         state = self._vehicle_state(None, vehicle_id)
+        self._shown[vehicle_id] = state
         self.feed.publish({"type": "idle", "vehicle": vehicle_id}, vehicle_state=state)

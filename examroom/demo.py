@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import secrets
+import signal
 import sys
 import tempfile
 import threading
@@ -56,7 +58,8 @@ def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: i
     return VideoSettings(cameras=cameras.specs(), recordings_dir=data_dir / "recordings",
                          cache_dir=data_dir / "cache", exports_dir=data_dir / "exports",
                          segment_seconds=segment_seconds,
-                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2), riders=cameras.riders())
+                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2), riders=cameras.riders(),
+                         places=cameras.places())
 
 
 class DemoCourse:
@@ -167,34 +170,91 @@ class DemoCourse:
             self.clock.sleep(PAUSE_BETWEEN_ATTEMPTS)
 
 
-def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: int) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    with ExitStack() as stack:
-        if data_dir is None:
-            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="examroom-demo-")))
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # Cameras film the demo only at real speed: a network camera's stream runs on the wall clock.
-        demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
-        stack.callback(demo.stop)
-        web, address = start_web_process(
-            demo.database_url, demo.service.feed_server.url, host, port, data_dir,
-            live_url=demo.service.video.live.url if demo.service.video is not None else None,
-            recordings_dir=demo.service.video.settings.recordings_dir if demo.service.video is not None else None,
-            exports_dir=demo.service.video.settings.exports_dir if demo.service.video is not None else None)
-        stack.callback(end_process, web)
-        if not address:
-            print("examroom demo: the web server did not start", file=sys.stderr)
-            return 1
-        print(f"examroom demo: 考试实况 {address}  (data in {data_dir}, speed ×{speed:g})", flush=True)
-        for username, password, role in demo.create_demo_accounts():
-            print(f"examroom demo: {role:<10} {username} / {password}", flush=True)
-        stop = threading.Event()
-        runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop), name="sim-rounds", daemon=True)
-        runner.start()
-        try:
-            while runner.is_alive():
-                runner.join(0.5)
-        except KeyboardInterrupt:
-            stop.set()
+ACCOUNTS_FILE = "demo-accounts.txt"  # in the data folder: the demo accounts' passwords, readable by the owner only
+LOG_FILE = "demo.log"  # in the data folder: the controller's and the simulation's log (unless --verbose)
+
+
+def _log_to(data_dir: Path, verbose: bool) -> Path | None:
+    """Logs go to the data folder's demo.log, or to the terminal with ``verbose``; returns the log file."""
+    handler: logging.Handler
+    if verbose:
+        handler, path = logging.StreamHandler(), None
+    else:
+        path = data_dir / LOG_FILE
+        handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    return path
+
+
+def write_accounts(data_dir: Path, made: list[tuple[str, str, str]]) -> Path:
+    """Keep the demo accounts' passwords in the data folder (owner-only), added to any kept from before."""
+    path = data_dir / ACCOUNTS_FILE
+    lines = [f"{role:<10} {username} {password}\n" for username, password, role in made]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.writelines(lines)
+    return path
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the demo the way Ctrl-C does: every child process is stopped on the way out."""
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: int, verbose: bool = False) -> int:
+    _stop_on_sigterm()
+    temporary = data_dir is None
+    try:
+        with ExitStack() as stack:
+            if data_dir is None:
+                data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="examroom-demo-")))
+            data_dir = data_dir.resolve()
+            data_dir.mkdir(parents=True, exist_ok=True)
+            log_file = _log_to(data_dir, verbose)
+            print(f"examroom demo: starting in {data_dir}"
+                  + (f" (log: {log_file}; --verbose shows it here)" if log_file else ""), flush=True)
+            # Cameras film the demo only at real speed: a network camera's stream runs on the wall clock.
+            demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
+            stack.callback(demo.stop)
+            web, address = start_web_process(
+                demo.database_url, demo.service.feed_server.url, host, port, data_dir,
+                live_url=demo.service.video.live.url if demo.service.video is not None else None,
+                recordings_dir=demo.service.video.settings.recordings_dir if demo.service.video is not None else None,
+                exports_dir=demo.service.video.settings.exports_dir if demo.service.video is not None else None,
+                log_file=log_file)
+            stack.callback(end_process, web)
+            if not address:
+                print(f"examroom demo: the web server did not start (see {log_file or 'the log above'})",
+                      file=sys.stderr)
+                return 1
+            made = demo.create_demo_accounts()
+            accounts = write_accounts(data_dir, made)
+            # Printed once, after the start-up: the address, then who may sign in.
+            print(f"examroom demo: 考试实况 {address}  (speed ×{speed:g})", flush=True)
+            for username, password, role in made:
+                print(f"examroom demo: {role:<10} {username} / {password}", flush=True)
+            print(f"examroom demo: passwords kept in {accounts}", flush=True)
+            stop = threading.Event()
+            runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop), name="sim-rounds", daemon=True)
+            runner.start()
+            try:
+                while runner.is_alive():
+                    runner.join(0.5)
+            except KeyboardInterrupt:
+                stop.set()
+                print("examroom demo: stopping", flush=True)
+    except KeyboardInterrupt:  # during start-up: the children started so far are stopped above
+        print("examroom demo: stopped", flush=True)
+        return 130
+    if temporary:
+        print("examroom demo: done; the records were in a temporary folder, now removed "
+              "(give --dir FOLDER to keep them)", flush=True)
+    else:
         print(f"examroom demo: done; records in {data_dir}", flush=True)
     return 0

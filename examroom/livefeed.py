@@ -1,9 +1,10 @@
 """The controller's live feed: what each vehicle is doing now, pushed to pages.
 
 The controller publishes events (attempt started, item entered, deduction,
-attempt finished, device health); every subscriber gets its own bounded queue.
-A new subscriber first receives the current state of every vehicle, so a page
-that reloads or reconnects is correct without replaying history.
+attempt finished, device health, a vehicle's pose, a course sensor's change);
+every subscriber gets its own bounded queue. A new subscriber first receives
+the current state of every vehicle and every course sensor, so a page that
+reloads or reconnects is correct without replaying history.
 """
 
 from __future__ import annotations
@@ -54,13 +55,15 @@ class LiveFeed:
         self._lock = threading.Lock()
         self._subscribers: list[Subscription] = []
         self._vehicles: dict[str, dict] = {}
+        self._sensors: dict[str, dict] = {}  # course element id -> its sensor's last state
         self._ids = itertools.count(1)
         self._queue_size = queue_size
 
     def subscribe(self) -> Subscription:
         sub = Subscription(self, self._queue_size)
         with self._lock:
-            sub.put({"type": "state", "id": 0, "vehicles": copy.deepcopy(self._vehicles)})
+            sub.put({"type": "state", "id": 0, "vehicles": copy.deepcopy(self._vehicles),
+                     "sensors": copy.deepcopy(self._sensors)})
             self._subscribers.append(sub)
         return sub
 
@@ -69,25 +72,36 @@ class LiveFeed:
             if sub in self._subscribers:
                 self._subscribers.remove(sub)
 
-    def publish(self, event: Event, vehicle_state: dict | None = None) -> Event:
-        """Send an event to every subscriber; ``vehicle_state`` replaces that vehicle's state."""
+    def publish(self, event: Event, vehicle_state: dict | None = None, sensor_state: dict | None = None) -> Event:
+        """Send an event to every subscriber; ``vehicle_state`` replaces that vehicle's state,
+        ``sensor_state`` that course sensor's (keyed by its ``element``)."""
         with self._lock:
             event = {**event, "id": next(self._ids)}
             if vehicle_state is not None:
                 event["vehicle_state"] = copy.deepcopy(vehicle_state)
                 self._vehicles[vehicle_state["vehicle"]] = copy.deepcopy(vehicle_state)
+            if sensor_state is not None:
+                event["sensor_state"] = copy.deepcopy(sensor_state)
+                self._sensors[sensor_state["element"]] = copy.deepcopy(sensor_state)
             for sub in self._subscribers:
                 sub.put(event)
         return event
 
-    def replace_state(self, vehicles: dict[str, dict]) -> None:
+    def replace_state(self, vehicles: dict[str, dict], sensors: dict[str, dict] | None = None) -> None:
         """Take over a whole state (a follower after reconnecting) and tell subscribers."""
         with self._lock:
             self._vehicles = copy.deepcopy(vehicles)
-            event = {"type": "state", "id": next(self._ids), "vehicles": copy.deepcopy(vehicles)}
+            self._sensors = copy.deepcopy(sensors or {})
+            event = {"type": "state", "id": next(self._ids), "vehicles": copy.deepcopy(vehicles),
+                     "sensors": copy.deepcopy(self._sensors)}
             for sub in self._subscribers:
                 sub.put(event)
 
     def state(self) -> dict[str, dict]:
         with self._lock:
             return copy.deepcopy(self._vehicles)
+
+    def sensors(self) -> dict[str, dict]:
+        """Every course sensor's last state, by element id."""
+        with self._lock:
+            return copy.deepcopy(self._sensors)

@@ -382,3 +382,14 @@ class FaceFlag(Base):
     review_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (Index("ix_face_flags_attempt_utc", "attempt_id", "utc"),)
+
+
+class CameraName(Base):
+    """The name people read for a camera (考场俯视, V2 车内); its id stays in logs and tooltips."""
+
+    __tablename__ = "camera_names"
+
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(64))
+    named_by: Mapped[str] = mapped_column(String(64))  # an administrator's username, or "site" (the site file)
+    named_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))

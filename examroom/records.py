@@ -13,13 +13,13 @@ from typing import Iterable, Iterator, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from examroom import courseclock
 from examroom.course_snapshot import snapshot_sha256
 from examroom.journal_chain import genesis, row_hash
 from examroom.models import Attempt, AttemptStatus, Candidate, Deduction, JournalEntry, Vehicle
 from scoring.observations import Observation, parse_utc, to_json
 
 
-CHINA = timezone(timedelta(hours=8))  # the course's working day, for day filters
 
 
 class RecordError(ValueError):
@@ -179,7 +179,7 @@ class Records:
         query = select(Attempt).options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle),
                                         joinedload(Attempt.deductions))
         if day is not None:
-            start = datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(timezone.utc)
+            start = datetime(day.year, day.month, day.day, tzinfo=courseclock.zone()).astimezone(timezone.utc)
             query = query.where(Attempt.started_utc >= start, Attempt.started_utc < start + timedelta(days=1))
         if vehicle_class:
             query = query.where(Attempt.vehicle_class == vehicle_class)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from devices.readings import Clock, SystemClock
+from examroom import courseclock
 from examroom.attempt_capture import AttemptCapture
 from examroom.commands import CommandDesk
 from examroom.controller import Controller, VehicleInfo
@@ -61,6 +62,7 @@ class CourseService:
                  data_dir: Path | None = None, command_token: str | None = None,
                  frame_sources: dict | None = None) -> None:
         self.settings = settings
+        courseclock.use_zone(settings.timezone)  # every time a person reads, in the course's zone
         self.clock = clock or SystemClock()
         self.course = load_course(settings.course_file)
         # the standard version, then the province's files; the judge adds the course's overrides
@@ -69,13 +71,17 @@ class CourseService:
                                          settings, getattr(self.clock, "factor", 1.0))
         check_against_course(settings, self.course)  # a mistyped element fails before any device opens
         if settings.video is not None:  # settings built in code (the demo) skip the loader's checks
-            from examroom.video.config import check_riders
+            from examroom.video.config import check_cameras
 
-            check_riders(settings.video, [v.id for v in settings.vehicles])
+            check_cameras(settings.video, [v.id for v in settings.vehicles], list(self.course.items))
         self.engine = make_engine(settings.database_url)
         upgrade(self.engine)
         self.sessions = session_factory(self.engine)
         self.records = Records(self.sessions)
+        if settings.video is not None:  # the site file's camera titles name the cameras nobody renamed yet
+            from examroom.video.camera_names import CameraNames
+
+            CameraNames(self.sessions).seed({c.id: c.title for c in settings.video.cameras})
         # Exam day: seal key, crash recovery (before anything new starts), check-in and call-up.
         self.data_dir = data_dir or settings.data_dir or _default_data_dir(settings.database_url)
         self.sealer = Sealer(self.sessions, load_or_create_key(self.data_dir),
@@ -124,7 +130,8 @@ class CourseService:
             from examroom.video.system import VideoSystem
 
             self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
-                                     frame_sources=frame_sources, submit=self.controller.submit)
+                                     frame_sources=frame_sources, submit=self.controller.submit,
+                                     items_for_class=lambda c: [i.id for i in self.course.items_for(c)])
             self.video.schedule(self.scheduler)
             self.video.export_in_child_processes(settings.database_url, settings.course_file, settings.rule_set_file,
                                                  tuple(settings.province_files))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from examroom.courseclock import parse_zone
 from scoring.fields import MISSING, Fields, read_toml
 
 PARITIES = {"N", "E", "O", "M", "S"}
@@ -85,6 +86,8 @@ class SiteSettings:
     board_fault_limit: int = 3
     # Exams start only after a passed pre-sitting self-check or a logged override (examroom.selfcheck).
     require_selfcheck: bool = True
+    # The zone of every time a person reads (pages, slips, overlays, exports); storage stays UTC.
+    timezone: str = "Asia/Shanghai"
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -121,8 +124,13 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     required_fix = health.text("required_fix", "rtk_fixed")
     if required_fix not in REQUIRED_FIX:
         raise SettingsError(f"health.required_fix: must be one of {list(REQUIRED_FIX)}, got {required_fix!r}")
+    zone = reader.text("timezone", "Asia/Shanghai")
+    try:
+        parse_zone(zone)
+    except ValueError as exc:
+        raise SettingsError(f"timezone: {exc}") from None
     settings = SiteSettings(
-        database_url=database_url,
+        database_url=database_url, timezone=zone,
         course_file=(base / reader.text("course_file")).resolve(),
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,
@@ -142,9 +150,9 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     _check_inputs(boards)
     _check_ports(vehicles, boards)
     if settings.video is not None:
-        from examroom.video.config import check_riders
+        from examroom.video.config import check_cameras
 
-        check_riders(settings.video, [v.id for v in vehicles])
+        check_cameras(settings.video, [v.id for v in vehicles])  # items: against the course at start-up
     return settings
 
 

@@ -14,9 +14,8 @@ built-in STSong-Light (a CID font the reader supplies).
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -28,13 +27,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom import courseclock
 from examroom.identity import mask_id_number
 from examroom.models import Attempt, Booking, Seal, Sitting
 from examroom.sealing import seal_digest
 from examroom.deduction_items import ITEM_TITLES, deduction_item
 
 WQY_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-_CHINA = ZoneInfo("Asia/Shanghai")
 STATUS_TITLES = {"passed": "合格", "failed": "不合格", "aborted": "考试中止", "device_fault": "设备故障",
                  "interrupted": "中断", "running": "考试中", "checked_in": "已检录"}
 
@@ -58,11 +57,8 @@ def _font() -> str:
 
 
 def _local(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    """The course's local time; the slip states its zone once, beside the start time."""
+    return courseclock.local_text(moment) or "—"
 
 
 def verify_link(base_url: str, attempt_id: int, seal: Seal) -> str:
@@ -107,6 +103,7 @@ def _draw(attempt: Attempt, booking: Booking | None, sitting: Sitting | None, se
         ("考试车辆", attempt.vehicle.plate), ("本场次第几次", f"第{attempt.attempt_no or 1}次（{tries}）"),
         ("驾校", booking.school if booking and booking.school else "—"), ("评判标准", attempt.rule_set),
         ("开始时间", _local(attempt.started_utc)), ("结束时间", _local(attempt.ended_utc)),
+        ("时间", courseclock.zone_note(attempt.started_utc)),
     ]
     pdf.setFont(font, 10.5)
     row_y = y

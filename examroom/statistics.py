@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from examroom import courseclock
 from examroom.models import Attempt, AttemptStatus
 
-COURSE_ZONE = ZoneInfo("Asia/Shanghai")
 VERDICTS = (AttemptStatus.PASSED.value, AttemptStatus.FAILED.value)
 # A group stands apart when its pass rate is this many standard errors from the rest's.
 OUTLIER_SIGMAS = 2.0
@@ -123,11 +123,13 @@ def length_outliers(dimension: str, groups: dict[str, list[float]]) -> list[Outl
 
 
 def compute(sessions: sessionmaker[Session], since: date | None = None, until: date | None = None,
-            courses: Sequence[str] | None = None, zone: ZoneInfo = COURSE_ZONE) -> Statistics:
+            courses: Sequence[str] | None = None, zone: ZoneInfo | None = None) -> Statistics:
     """The figures over the attempts of ``courses`` (None: all) started from ``since`` to ``until``.
 
-    Both bounds are whole local days in ``zone`` and both are included.
+    Both bounds are whole local days in ``zone`` (default: the course's, examroom.courseclock) and
+    both are included.
     """
+    zone = zone or courseclock.zone()
     with sessions() as session:
         query = select(Attempt).options(joinedload(Attempt.deductions), joinedload(Attempt.vehicle))
         if courses is not None:

@@ -17,22 +17,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom import courseclock
 from examroom.journal_chain import genesis, row_hash
 from examroom.models import Attempt, AttemptStatus, JournalEntry, Seal, SealKey
 from examroom.sealing import (
     GENESIS_SEAL, LEGACY_CHAIN, key_id, load_public_key, record_of, seal_digest, utc_text,
 )
-
-# A course's "day" is its local calendar day; the five-small-vehicle courses are all in China.
-COURSE_ZONE = ZoneInfo("Asia/Shanghai")
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -57,7 +53,8 @@ class VerifyReport:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=COURSE_ZONE).astimezone(timezone.utc)
+    """A course's day (its local calendar day, examroom.courseclock) as UTC bounds."""
+    start = datetime.combine(day, time(0), tzinfo=courseclock.zone()).astimezone(timezone.utc)
     return start, start + timedelta(days=1)
 
 

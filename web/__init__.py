@@ -46,7 +46,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         raise ValueError("SECRET_KEY must be set: it signs the session cookies")
     app.json.ensure_ascii = False
 
-    from web import filters, i18n, people, security
+    from web import errorpages, filters, i18n, people, security
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.console import bp as console_bp
@@ -62,10 +62,18 @@ def create_app(records: Records, feed: LiveFeed | None = None,
 
     i18n.init_app(app)
     filters.init_app(app)
+    errorpages.init_app(app)
     people.init_app(app)
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
     for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp, replay_bp,
                       examday_bp, cameras_bp, selfcheck_bp):
         app.register_blueprint(blueprint)
+    @app.get("/favicon.ico")
+    def favicon():
+        from flask import redirect, url_for
+
+        return redirect(url_for("static", filename="favicon.svg"))
+
+    favicon.allowed_roles = None  # public, like the static files
     return app

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from examroom import courseclock
 from examroom.database import DatabaseURLError, make_engine, session_factory
 from examroom.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
 from examroom.livefeed import LiveFeed
@@ -46,12 +47,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="the video recordings folder (served read-only to the replay page)")
     parser.add_argument("--exports-dir", type=Path,
                         help="the controller's video exports folder (finished exports are downloaded from it)")
+    parser.add_argument("--timezone", default="Asia/Shanghai",
+                        help="the course's zone: every time a person reads is shown in it (default Asia/Shanghai)")
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error(f"no database: give --database-url or set {DATABASE_ENV}")
     try:
+        courseclock.use_zone(args.timezone)
         engine = make_engine(args.database_url)
-    except DatabaseURLError as exc:  # one line, before anything is opened or created
+    except (ValueError, DatabaseURLError) as exc:  # one line, before anything is opened or created
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     feed = LiveFeed()

@@ -56,6 +56,6 @@ class RemoteFeed:
         if kind == "ping":
             return
         if kind == "state":
-            self.local.replace_state(event.get("vehicles", {}))
+            self.local.replace_state(event.get("vehicles", {}), event.get("sensors", {}))
             return
-        self.local.publish(event, vehicle_state=event.get("vehicle_state"))
+        self.local.publish(event, vehicle_state=event.get("vehicle_state"), sensor_state=event.get("sensor_state"))

@@ -29,6 +29,7 @@ from devices.camera import Frame, FrameFanout
 from devices.camera.ffmpeg import ffmpeg_exe
 from devices.readings import Clock
 from devices.worker import Worker
+from examroom import courseclock
 from examroom.simulation.world import VehicleTruth
 from examroom.video import timecode
 from scoring.course import Course
@@ -181,7 +182,9 @@ class SimCamera(Worker):
                 continue
             self.clock.sleep(origin_t + due - now)
             utc = origin_utc + timedelta(seconds=due)
-            image = self.renderer.render(self.truths(), f"{self.id} {utc:%Y-%m-%d %H:%M:%S.%f}"[:-3] + "Z")
+            # The picture's caption is what a person reads: local time (the time code strip keeps UTC).
+            image = self.renderer.render(self.truths(), f"{self.id} " + courseclock.local_text(
+                utc, "%Y-%m-%d %H:%M:%S.%f")[:-3] + " " + courseclock.offset_text(utc))
             timecode.stamp(image, utc)
             self.fanout.publish(Frame(image=image, utc=utc, mono=time.monotonic(), seq=n))
             n += 1
@@ -290,7 +293,7 @@ class DemoCameras:
     def __init__(self, course: Course, models: dict[str, VehicleModel],
                  truths: Callable[[], dict[str, VehicleTruth | None]], clock: Clock, fps: float = 15.0,
                  width: int = 640, height: int = 360, rider: str | None = None) -> None:
-        follow = next(iter(models))
+        follow = self.follow = next(iter(models))
         self.top = SimCamera("top", CourseRenderer(course, models, width, height), truths, clock, fps)
         self.chase = SimCamera(f"chase-{follow}", CourseRenderer(course, models, width, height, follow=follow),
                                truths, clock, fps)
@@ -314,13 +317,24 @@ class DemoCameras:
         specs = [CameraSpec(self.top.id, f"sim:{self.top.id}", roles=("record", "live", "analyse"), mode="encode",
                             title="考场俯视", **common),
                  CameraSpec(self.chase.id, self.chase_source.url, roles=("record", "live"), mode="copy",
-                            offset=chase_offset, title="车辆跟拍", **common)]
+                            offset=chase_offset, title=f"{self.follow} 跟拍", **common)]
         if self.rider is not None:
-            # Not recorded: the flagged frames are kept with the attempt, and encoding costs CPU.
-            specs.append(CameraSpec(self.rider.id, f"sim:{self.rider.id}", roles=("live", "analyse"), mode="encode",
+            # Recorded: the in-cab view is evidence of its vehicle's attempts (small and slow, so cheap to encode).
+            specs.append(CameraSpec(self.rider.id, f"sim:{self.rider.id}", roles=("record", "live", "analyse"),
+                                    mode="encode",
                                     fps=RIDER_FPS, width=RIDER_SIZE[0], height=RIDER_SIZE[1],
                                     title=f"{self.rider_vehicle} 车内"))
         return specs
+
+    def places(self):
+        """The chase camera follows its vehicle and the in-car camera rides in its own: each is evidence of
+        that vehicle's attempts only; the camera above sees the whole course."""
+        from examroom.video.placement import CameraPlace
+
+        places = {self.chase.id: CameraPlace(self.chase.id, vehicle=self.follow)}
+        if self.rider is not None:
+            places[self.rider.id] = CameraPlace(self.rider.id, vehicle=self.rider_vehicle)
+        return places
 
     def riders(self) -> dict[str, str]:
         """Vehicle id -> its in-car camera, for the video settings' ``riders``."""

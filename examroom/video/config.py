@@ -23,6 +23,16 @@ In the site settings file::
     roles = ["record", "analyse"]
     watches_rider = "V2"   # the in-car camera facing V2's candidate: face review during attempts
 
+    [[video.cameras]]
+    id = "chase-V1"
+    url = "rtsp://192.168.1.83:554/Streaming/Channels/101"
+    vehicle = "V1"         # follows V1: evidence of V1's attempts only (examroom.video.placement)
+
+    [[video.cameras]]
+    id = "pile"
+    url = "rtsp://192.168.1.65:554/Streaming/Channels/101"
+    items = ["e_pile", "c4_pile"]   # a course camera: evidence of the attempts of classes driving these
+
     [[video.vision]]           # a vision sensor: lines and zones drawn on a camera's image
     camera = "gate"
     device = "vision-gate"     # its readings' device id, like a course board's
@@ -42,6 +52,7 @@ from typing import Any
 from devices.camera import CameraSpec
 from devices.camera.zones import Region
 from scoring.fields import Fields
+from examroom.video.placement import CameraPlace, check_places
 from examroom.video.recorder import SEGMENT_SECONDS
 from examroom.video.retention import RetentionPolicy
 
@@ -77,6 +88,8 @@ class VideoSettings:
     # ``face_interval`` seconds of an attempt for exactly one face (examroom.face_watch)
     riders: dict[str, str] = field(default_factory=dict)
     face_interval: float = FACE_INTERVAL
+    # camera id -> the vehicle it is on, or the course items it sees (cameras not listed see the whole course)
+    places: dict[str, CameraPlace] = field(default_factory=dict)
 
     def camera(self, camera_id: str) -> CameraSpec:
         for spec in self.cameras:
@@ -103,6 +116,7 @@ def parse_video(data: Any, base: Path) -> VideoSettings:
     if len(set(ids)) != len(ids):
         raise SettingsError(f"video.cameras: duplicate camera ids in {ids}")
     riders = _riders([table.data for table in camera_tables], cameras, SettingsError)
+    places = _places([table.data for table in camera_tables], cameras, riders, SettingsError)
     vision = [_vision(table, cameras) for table in video.tables("vision", default=[])]
     settings = VideoSettings(
         cameras=cameras, recordings_dir=folder("recordings_dir"), cache_dir=folder("cache_dir"),
@@ -114,7 +128,7 @@ def parse_video(data: Any, base: Path) -> VideoSettings:
         live_port=int(video.integer("live_port", 0, minimum=0, maximum=65535)),
         evidence_pre=video.number("evidence_pre_seconds", 5.0, minimum=0, maximum=120),
         evidence_post=video.number("evidence_post_seconds", 5.0, minimum=0, maximum=120),
-        vision=vision, riders=riders,
+        vision=vision, riders=riders, places=places,
         face_interval=video.number("face_interval_seconds", FACE_INTERVAL, minimum=0.5, maximum=60))
     video.done()
     return settings
@@ -135,6 +149,8 @@ def _camera(table: Fields) -> CameraSpec:
             raise
         raise table.fail(str(exc)) from None
     table.raw("watches_rider", None)  # checked by _riders
+    table.raw("vehicle", None)  # vehicle and items: checked by _places
+    table.raw("items", None)
     table.done()
     return camera
 
@@ -156,6 +172,38 @@ def _riders(tables: list[dict], cameras: list[CameraSpec], error: type) -> dict[
                         f"give each vehicle one in-car camera")
         riders[vehicle] = camera.id
     return riders
+
+
+def _places(tables: list[dict], cameras: list[CameraSpec], riders: dict[str, str],
+            error: type) -> dict[str, CameraPlace]:
+    """Camera id -> its place from ``vehicle`` / ``items`` (an in-car ``watches_rider`` camera is on its vehicle)."""
+    watched = {camera: vehicle for vehicle, camera in riders.items()}
+    places = {}
+    for i, (table, camera) in enumerate(zip(tables, cameras)):
+        where = f"video.cameras[{i}]"
+        vehicle = table.get("vehicle", watched.get(camera.id))
+        items = table.get("items", [])
+        if vehicle is not None and (not isinstance(vehicle, str) or not vehicle.strip()):
+            raise error(f"{where}.vehicle: must be a vehicle id, got {vehicle!r}")
+        if camera.id in watched and vehicle != watched[camera.id]:
+            raise error(f"{where}.vehicle: camera {camera.id} watches the rider of {watched[camera.id]} "
+                        f"but is said to be on {vehicle}")
+        if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
+            raise error(f"{where}.items: must be a list of course item ids, got {items!r}")
+        if vehicle is not None and items:
+            raise error(f"{where}: a camera is on a vehicle or sees course items, not both")
+        if vehicle is not None or items:
+            places[camera.id] = CameraPlace(camera.id, vehicle, tuple(items))
+    return places
+
+
+def check_cameras(video: VideoSettings, vehicle_ids: list[str], item_ids: list[str] | None = None) -> None:
+    """The camera ↔ vehicle ↔ item mapping names only vehicles and items the site has (checked at start-up)."""
+    from examroom.settings import SettingsError
+
+    check_riders(video, vehicle_ids)
+    where = {c.id: f"video.cameras[{i}]" for i, c in enumerate(video.cameras)}
+    check_places(video.places, vehicle_ids, item_ids, where, SettingsError)
 
 
 def check_riders(video: VideoSettings, vehicle_ids: list[str]) -> None:

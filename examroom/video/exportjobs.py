@@ -24,6 +24,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom import courseclock
 from examroom.models import Attempt, ExportJob
 from examroom.video.export import Chapter, ExportError, ExportTimeline, export_copy, partial_path
 from examroom.video.exportprocess import TERMINATE_GRACE, ExportProcess, RunningExport
@@ -249,16 +250,25 @@ class ExportQueue:
 
     def _chapters(self, job: dict) -> tuple[list[Chapter], str]:
         if job["attempt"] is None:
-            return [], f"{job['camera']} {job['start_utc']:%Y-%m-%d %H:%M:%S}Z"
+            return [], (f"{job['camera']} {courseclock.local_text(job['start_utc'])} "
+                        f"{courseclock.zone_note(job['start_utc'])}")
         with self._sessions() as session:
             attempt = session.get(Attempt, job["attempt"])
-            chapters = [Chapter(as_utc(d.utc), f"扣{d.points}分 {d.code} {d.title}") for d in attempt.deductions]
-            return chapters, f"考试 {attempt.id} {job['camera']}"
+            chapters = [Chapter(as_utc(d.utc), chapter_title(d)) for d in attempt.deductions]
+            started = as_utc(attempt.started_utc) if attempt.started_utc else job["start_utc"]
+            return chapters, (f"考试 {attempt.id} {job['camera']} {courseclock.local_text(started)} "
+                              f"{courseclock.zone_note(started)}")
+
+
+def chapter_title(deduction) -> str:
+    """A deduction as a chapter a person reads: 不合格 for a disqualifying one, never 扣100分."""
+    what = "不合格" if deduction.disqualify else f"扣{deduction.points}分"
+    return f"{courseclock.local_text(deduction.utc, '%H:%M:%S')} {what} {deduction.title}"
 
 
 def export_name(job: dict) -> str:
     """The finished file's name in the exports folder."""
-    stamp = job["start_utc"].strftime("%Y%m%dT%H%M%SZ")
+    stamp = courseclock.file_stamp(job["start_utc"])  # the course's local time, offset included
     return f"{job['camera']}_{stamp}_{job['id']}{'_overlay' if job['overlay'] else ''}.mp4"
 
 

@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from examroom import courseclock
+
 # The database URL goes to the child in its environment: on the command line
 # ``ps`` would show a PostgreSQL password to every user of the machine.
 DATABASE_ENV = "EXAMROOM_EXPORT_DATABASE"
@@ -50,7 +52,8 @@ class ExportProcess:
     def command(self, job_id: int, recordings_dir: Path, exports_dir: Path, parent_pid: int) -> list[str]:
         args = [sys.executable, "-m", "examroom.video.exportrun", "--job", str(job_id),
                 "--recordings", str(recordings_dir), "--exports", str(exports_dir),
-                "--parent", str(parent_pid), "--nice", str(self.niceness)]
+                "--parent", str(parent_pid), "--nice", str(self.niceness),
+                "--timezone", str(courseclock.zone().key)]  # titles, chapters and names in the course's time
         if self.course_file is not None and self.rule_set_file is not None:
             args += ["--course", str(self.course_file), "--rules", str(self.rule_set_file)]
             for path in self.province_files:

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", type=Path, help="course file (overlay exports)")
     parser.add_argument("--rules", type=Path, help="rule set file (overlay exports)")
     parser.add_argument("--province", type=Path, action="append", default=[], help="province override file")
+    parser.add_argument("--timezone", default="Asia/Shanghai", help="the course's zone for what people read")
     return parser
 
 
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.nice(args.nice)  # before the imports below: loading PyAV and the judge already takes a core for a moment
     end_with_parent(args.parent)
+    from examroom import courseclock
+
+    courseclock.use_zone(args.timezone)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     url = os.environ.get(DATABASE_ENV)
     if not url:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from examroom.models import Attempt, EvidenceLink, Segment, VideoEvent
+from examroom.models import Attempt, EvidenceLink, Segment, Vehicle, VideoEvent
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -37,6 +37,17 @@ class SegmentInfo:
     def of(cls, row: Segment) -> "SegmentInfo":
         return cls(row.id, row.camera, row.path, as_utc(row.start_utc), as_utc(row.end_utc), row.duration,
                    row.size, row.pinned)
+
+
+@dataclass(frozen=True)
+class AttemptSpan:
+    """An attempt to link evidence to: when it ran, on which vehicle of which class."""
+
+    id: int
+    started: datetime
+    ended: datetime | None
+    vehicle: str
+    vehicle_class: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,11 @@ class VideoIndex:
                 Segment.camera == camera, Segment.end_utc > start, Segment.start_utc < end,
             ).order_by(Segment.start_utc))
             return [SegmentInfo.of(r) for r in rows]
+
+    def cameras(self) -> list[str]:
+        """Every camera with footage in the index."""
+        with self._sessions() as session:
+            return sorted(session.scalars(select(Segment.camera).distinct()))
 
     def all_segments(self, camera: str | None = None) -> list[SegmentInfo]:
         with self._sessions() as session:
@@ -129,12 +145,14 @@ class VideoIndex:
                 query = query.where(Segment.camera == camera)
             return [SegmentInfo.of(r) for r in session.scalars(query)]
 
-    def attempts_to_link(self, since: datetime) -> list[tuple[int, datetime, datetime | None]]:
-        """Attempts started and not ended before ``since``: (id, started, ended or None)."""
+    def attempts_to_link(self, since: datetime) -> list[AttemptSpan]:
+        """Attempts started and not ended before ``since``, with their vehicle and its class."""
         with self._sessions() as session:
-            rows = session.execute(select(Attempt.id, Attempt.started_utc, Attempt.ended_utc).where(
-                Attempt.started_utc.is_not(None), or_(Attempt.ended_utc.is_(None), Attempt.ended_utc > since)))
-            return [(i, as_utc(s), as_utc(e)) for i, s, e in rows]
+            rows = session.execute(
+                select(Attempt.id, Attempt.started_utc, Attempt.ended_utc, Attempt.vehicle_id, Vehicle.vehicle_class)
+                .join(Vehicle, Vehicle.id == Attempt.vehicle_id, isouter=True)
+                .where(Attempt.started_utc.is_not(None), or_(Attempt.ended_utc.is_(None), Attempt.ended_utc > since)))
+            return [AttemptSpan(i, as_utc(s), as_utc(e), v or "", c or "") for i, s, e, v, c in rows]
 
     # -- timeline events ------------------------------------------------------------
     def open_event(self, camera: str, kind: str, start: datetime, detail: str = "") -> int:

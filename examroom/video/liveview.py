@@ -47,13 +47,14 @@ class _Encoded:
 
 class LiveViewServer:
     def __init__(self, sources: dict[str, FrameFanout], titles: dict[str, str] | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, vehicles: dict[str, str] | None = None) -> None:
         self.sources = sources
         encoded = {camera: _Encoded() for camera in sources}
         self._connections: set = set()
         self._stopping = threading.Event()
         handler = type("LiveHandler", (_LiveHandler,), {"sources": sources, "encoded": encoded,
                                                         "titles": titles or {}, "connections": self._connections,
+                                                        "vehicles": vehicles or {},
                                                         "stopping": self._stopping})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
@@ -89,6 +90,7 @@ class _LiveHandler(BaseHTTPRequestHandler):
     sources: dict[str, FrameFanout]
     encoded: dict[str, _Encoded]
     titles: dict[str, str]
+    vehicles: dict[str, str]  # camera -> the vehicle it is in or follows (the site file's placement)
     connections: set
     stopping: threading.Event
     protocol_version = "HTTP/1.0"
@@ -96,8 +98,9 @@ class _LiveHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         path = self.path.split("?", 1)[0]
         if path in ("/live", "/live/"):
-            body = json.dumps([{"camera": c, "title": self.titles.get(c, c), "mjpeg": f"/live/{c}.mjpg",
-                                "jpeg": f"/live/{c}.jpg"} for c in self.sources], ensure_ascii=False).encode()
+            body = json.dumps([{"camera": c, "title": self.titles.get(c, c), "vehicle": self.vehicles.get(c),
+                                "mjpeg": f"/live/{c}.mjpg", "jpeg": f"/live/{c}.jpg"} for c in self.sources],
+                              ensure_ascii=False).encode()
             self._send(200, "application/json", body)
             return
         name, _, ext = path.removeprefix("/live/").rpartition(".")

@@ -55,7 +55,7 @@ class TextPatch:
         panel = Image.new("RGBA", (max(width, 1), max(height, 1)), (0, 0, 0, 140))
         draw = ImageDraw.Draw(panel)
         for i, line in enumerate(lines):
-            colour = (255, 90, 90, 255) if line.startswith("扣") else (255, 255, 255, 255)
+            colour = (255, 90, 90, 255) if line.startswith(("扣", "不合格")) else (255, 255, 255, 255)
             draw.text((self.padding, self.padding + i * line_height), line, font=self.font, fill=colour)
         rgba = np.asarray(panel)
         self._rgb = rgba[..., 2::-1].astype(np.float32)  # RGB -> BGR

@@ -21,6 +21,7 @@ from pathlib import Path
 import av
 
 from devices.camera.ffmpeg import ffmpeg_exe
+from examroom import courseclock
 from examroom.identity import mask_id_number
 from examroom.records import Records
 from examroom.video.export import ExportError, ExportTimeline, chapters_metadata, export_copy, partial_path
@@ -52,7 +53,7 @@ class AttemptFacts:
         lines.append(f"项目 {item[1] if item and item[1] else '—'}   速度 {speed[1] if speed else 0:.1f} km/h   "
                      f"得分 {score}")
         lines += [m[1] for m in done[-4:]]
-        lines.append(f"{utc:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC")
+        lines.append(courseclock.local_text(utc, "%Y-%m-%d %H:%M:%S.%f")[:-3] + " " + courseclock.zone_note(utc))
         return lines
 
 
@@ -89,7 +90,7 @@ def attempt_facts(records: Records, course: Course, ruleset: RuleSet, attempt_id
     score = ruleset.start_score
     for d in attempt.deductions:
         score = max(0, score - d.points)
-        facts.marks.append((as_utc(d.utc), f"扣{d.points}分 {d.title}", score))
+        facts.marks.append((as_utc(d.utc), f"{'不合格' if d.disqualify else f'扣{d.points}分'} {d.title}", score))
     return facts
 
 

@@ -52,8 +52,10 @@ def free_udp_port() -> int:
 class VideoSystem:
     def __init__(self, settings: VideoSettings, sessions: sessionmaker[Session], feed: LiveFeed, clock: Clock,
                  frame_sources: dict[str, FrameFanout] | None = None,
-                 submit: Callable[[object], None] | None = None) -> None:
+                 submit: Callable[[object], None] | None = None,
+                 items_for_class: Callable[[str], list[str]] | None = None) -> None:
         self.settings = settings
+        self.items_for_class = items_for_class  # a class's course items, for the course cameras' evidence
         self.clock = clock
         self.feed = feed
         self.frame_sources = dict(frame_sources or {})
@@ -69,7 +71,8 @@ class VideoSystem:
         # Loopback only: the web process relays the pictures to signed-in staff (web.cameras);
         # bound to the LAN, any browser there could watch the course without signing in.
         self.live = LiveViewServer(live, titles={s.id: s.title or s.id for s in settings.cameras},
-                                   host="127.0.0.1", port=settings.live_port)
+                                   host="127.0.0.1", port=settings.live_port,
+                                   vehicles={c: p.vehicle for c, p in settings.places.items() if p.vehicle})
         self.maintainer = SegmentMaintainer(settings.cache_dir, settings.recordings_dir, self.index,
                                             self._active_runs, on_segment=self.watchdog.segment_added)
         self.retention = RetentionGuard(self.index, settings.recordings_dir, settings.retention,
@@ -120,7 +123,7 @@ class VideoSystem:
 
     def link_evidence(self) -> int:
         return link_attempts(self.index, list(self.recorders), self.now_utc(), self.settings.evidence_pre,
-                             self.settings.evidence_post)
+                             self.settings.evidence_post, self.settings.places, self.items_for_class)
 
     def enforce_retention(self):
         return self.retention.run(self.now_utc())

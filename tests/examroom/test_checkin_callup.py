@@ -96,6 +96,10 @@ def test_wrong_class_and_two_vehicles_at_once_are_refused(day):
     screen = hall(sessions, s1)
     assert [(e.queue_no, e.name, e.plate) for e in screen["called"]] == [
         (1, "王*国", "甘K·3071学"), (2, "李*英", "甘K·3072学"), (3, "张*", "甘K·3073学")]
+    # Once on the vehicle a candidate is testing: the hall lists only those called and those waiting.
+    with sessions.begin() as session:
+        session.get(Booking, wang).state = "on_vehicle"
+    assert [e.queue_no for e in hall(sessions, s1)["called"]] == [2, 3]
 
 
 def test_one_retest_after_a_failure_and_reruns_use_no_try():

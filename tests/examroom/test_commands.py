@@ -60,7 +60,7 @@ def test_manual_fail_names_a_manual_rule(link, records):
     ids = [r["id"] for r in rules["rules"]]
     assert ok and "general.instruction" in ids and "pile.pole_touched" not in ids
     refused, answer = client.send(action="manual_fail", vehicle="V1", actor="wang", reason="x", rule="pile.pole_touched")
-    assert not refused and "not a manual rule" in answer["error"]
+    assert not refused and "不是该车型可人工评判的扣分项" in answer["error"]
     ok, _ = client.send(action="manual_fail", vehicle="V1", actor="wang", reason="未按指令行驶",
                         rule="general.instruction")
     assert ok and controller.wait_finished(attempt, 5) is AttemptStatus.FAILED
@@ -86,7 +86,7 @@ def test_device_fault_suspends_and_resume_continues(link, records):
     ok, _ = client.send(action="resume", vehicle="V1", actor="wang", reason="天线已紧固")
     assert ok and _wait_status(records, attempt, "running") == "running"
     not_suspended, answer = client.send(action="resume", vehicle="V1", actor="wang", reason="x")
-    assert not not_suspended and "not suspended" in answer["error"]
+    assert not not_suspended and "未暂停" in answer["error"]
 
 
 def test_a_suspended_attempt_stopped_ends_as_device_fault_never_a_deduction(link, records):
@@ -100,9 +100,9 @@ def test_a_suspended_attempt_stopped_ends_as_device_fault_never_a_deduction(link
 
 
 @pytest.mark.parametrize("command, error", [
-    ({"action": "launch", "vehicle": "V1"}, "unknown action"),
-    ({"action": "stop", "vehicle": "V9", "actor": "wang", "reason": "x"}, "unknown vehicle"),
-    ({"action": "stop", "vehicle": "V1", "actor": "wang", "reason": "x"}, "no attempt running"),
+    ({"action": "launch", "vehicle": "V1"}, "未知操作"),
+    ({"action": "stop", "vehicle": "V9", "actor": "wang", "reason": "x"}, "没有这辆考试车"),
+    ({"action": "stop", "vehicle": "V1", "actor": "wang", "reason": "x"}, "当前没有进行中的考试"),
 ])
 def test_refusals_say_why(link, command, error):
     _controller, client, _candidate = link
@@ -114,7 +114,7 @@ def test_a_reason_is_required(link):
     controller, client, candidate = link
     controller.begin_attempt("V1", candidate, "张伟")
     ok, answer = client.send(action="stop", vehicle="V1", actor="wang", reason="  ")
-    assert not ok and "needs a reason" in answer["error"]
+    assert not ok and "须写明原因" in answer["error"]
 
 
 def test_commands_need_the_token(link):
@@ -158,7 +158,7 @@ def test_start_a_called_candidate_from_the_console(records, engine, tmp_path):
         with pytest.raises(CommandRefused, match="未被叫号"):
             desk.handle({"action": "start", "booking": booking, "actor": "wang"})
         assert CallUp(sessions).call_next(s1, "V1") == booking
-        with pytest.raises(CommandRefused, match="actor"):
+        with pytest.raises(CommandRefused, match="操作人"):
             desk.handle({"action": "start", "booking": booking, "actor": ""})
         attempt = desk.handle({"action": "start", "booking": booking, "actor": "wang"})["attempt"]
         assert controller.running_attempt("V1") == attempt

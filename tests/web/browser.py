@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,31 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--autoplay-policy=no-user-gesture-required"]
 
 
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 360, "height": 740}
+# Screenshots of every browser test go here (ignored by git), one folder per test.
+ARTEFACTS = Path(os.environ.get("EXAMROOM_TEST_ARTEFACTS", Path(__file__).resolve().parents[2] / "test-artefacts"))
+
+
+def artefact_dir(test_name: str) -> Path:
+    folder = ARTEFACTS / re.sub(r"[^\w.-]+", "_", test_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshots(page, folder: Path, name: str, sizes=(("desktop", DESKTOP), ("phone", PHONE))) -> list[Path]:
+    """The page as it is now, at desktop and phone sizes; the viewport is put back afterwards."""
+    before = page.viewport_size
+    shots = []
+    for label, size in sizes:
+        page.set_viewport_size(size)
+        path = folder / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        shots.append(path)
+    page.set_viewport_size(before)
+    return shots
+
+
 @contextmanager
 def chromium_page():
     if shutil.which(CHROMIUM) is None:
@@ -23,7 +51,7 @@ def chromium_page():
     sync_api = pytest.importorskip("playwright.sync_api")
     with tempfile.TemporaryDirectory(prefix="examroom-chromium-") as profile, sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                       args=FLAGS, locale="zh-CN")
+                                                       args=FLAGS, locale="zh-CN", viewport=DESKTOP)
         try:
             yield context.new_page()
         finally:

@@ -49,3 +49,11 @@ def client(app, accounts):
     client = app.test_client()
     assert login(client, "supervisor").status_code == 302
     return client
+
+
+@pytest.fixture
+def artefacts(request):
+    """This test's screenshot folder under test-artefacts/ (or $EXAMROOM_TEST_ARTEFACTS)."""
+    from tests.web.browser import artefact_dir
+
+    return artefact_dir(request.node.name)

@@ -229,7 +229,7 @@ def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(recor
         "vehicle": "V1", "plate": "甘K·3071学", "vehicle_class": "E", "status": "idle", "deductions": []})
     with ExitStack() as stack:
         fanout = stack.enter_context(time_coded_camera())
-        live = [LiveViewServer({"chase-V1": fanout}).start()]
+        live = [LiveViewServer({"chase-V1": fanout}, vehicles={"chase-V1": "V1"}).start()]
         stack.callback(lambda: live[-1].stop())
         port = int(live[0].url.split(":")[2].split("/")[0])
         feed_server = FeedServer(controller_feed).start()
@@ -256,5 +256,5 @@ def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(recor
         live[0].stop()  # the controller goes away: its stream ends mid-picture
         time.sleep(1.0)
         back = datetime.now(timezone.utc)
-        live.append(LiveViewServer({"chase-V1": fanout}, port=port).start())
+        live.append(LiveViewServer({"chase-V1": fanout}, port=port, vehicles={"chase-V1": "V1"}).start())
         assert shown_after(back) is not None, "the card's picture never came back"

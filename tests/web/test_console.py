@@ -44,7 +44,7 @@ def test_refusal_comes_back_and_is_audited(console, records):
     app, _controller, _candidate = console
     c, token = _signed_in(app, "supervisor")
     response = c.post("/console/V1/stop", data={"reason": "x"}, headers={"X-CSRFToken": token})
-    assert response.status_code == 400 and "no attempt running" in response.get_json()["error"]
+    assert response.status_code == 400 and "当前没有进行中的考试" in response.get_json()["error"]
     assert "refused" in AuditLog(records.sessions).entries()[0].detail
 
 

@@ -23,7 +23,7 @@ from tests.examroom.test_checkin_callup import PHOTO
 from examroom.simulation.scenarios import demo_course
 from tests.examroom.test_commands import TOKEN
 from tests.examroom.test_roster import write_csv
-from tests.web.browser import chromium_page, served, sign_in
+from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app
 from web.controlclient import ControllerClient
@@ -114,7 +114,7 @@ def test_start_answers_json_to_the_console(desk):
     assert controller.wait_finished(attempt, 5) is AttemptStatus.ABORTED
 
 
-def test_supervisor_calls_and_starts_a_candidate_from_the_console(desk, records):
+def test_supervisor_calls_and_starts_a_candidate_from_the_console(desk, records, artefacts):
     app, controller, sitting = desk
     web_feed = LiveFeed()
     feed_server = FeedServer(controller.feed).start()
@@ -129,10 +129,13 @@ def test_supervisor_calls_and_starts_a_candidate_from_the_console(desk, records)
             called = page.locator("#queue tr.st-called")
             called.locator("td", has_text="王建国").wait_for(timeout=10_000)
             assert "甘K·3071学" in called.inner_text()
-            assert page.locator("#queue button[data-action=call-V1]").count() == 0  # V1 is taken
+            call_v1 = page.locator("#queue button[data-action=call-V1]")  # V1 is taken: shown, not usable
+            assert call_v1.is_disabled() and "考完后" in call_v1.get_attribute("title")
             called.locator("button[data-action=start]").click()
             page.locator("#vehicle-V1", has_text="王建国").wait_for(timeout=10_000)
             page.locator("#queue tr.st-on_vehicle", has_text="王建国").wait_for(timeout=10_000)
+            assert call_v1.is_disabled()  # and stays so while the attempt runs
+            screenshots(page, artefacts, "console-queue-vehicle-busy")
         attempt = controller.running_attempt("V1")
         assert attempt is not None
         with records.sessions() as session:

@@ -38,7 +38,7 @@ def test_supervisor_sees_a_live_deduction_arrive(records, accounts):
                 {"device": "V1.gnss", "vehicle": "V1", "kind": "gnss", "alive": True, "fix_text": "RTK浮点解"},
                 {"device": "V1.signals", "vehicle": "V1", "kind": "signalboard", "alive": False,
                  "line_text": "无数据"}]})
-            page.locator("#vehicle-V1 .health.bad", has_text="V1.gnss RTK浮点解 · V1.signals 无数据").wait_for(
+            page.locator("#vehicle-V1 .health.bad", has_text="定位 RTK浮点解 · 信号板 无数据").wait_for(
                 timeout=10_000)
 
             page.reload()  # a reload shows the same state, not an empty page

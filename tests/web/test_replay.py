@@ -122,7 +122,8 @@ def test_search_by_rule_and_candidate(app, accounts, judged, client):
     # the choices are the rules that have deducted, by their Chinese titles
     listing = client.get("/attempts/?rule=hill.stop_offset_minor").get_data(as_text=True)
     title = next(d["title"] for d in result["deductions"] if d["rule"] == "hill.stop_offset_minor")
-    assert f'<option value="hill.stop_offset_minor" selected>{title}（hill.stop_offset_minor）</option>' in listing
+    # the rule id is the auditor's tooltip, not text beside the title
+    assert f'<option value="hill.stop_offset_minor" title="hill.stop_offset_minor" selected>{title}</option>' in listing
     assert f"/attempts/{attempt}/replay" not in client.get("/attempts/?rule=general.stall").get_data(as_text=True)
     assert f"/attempts/{attempt}/replay" in client.get("/attempts/?candidate=张伟&day=2026-11-29").get_data(as_text=True)
     assert client.get("/attempts/?day=someday").status_code == 400

@@ -103,7 +103,7 @@ def test_an_auditor_exports_the_clip_with_a_chapter_per_deduction(app, accounts,
     attempt_id, _ = footage
     client = _signed_in(app, "auditor")
     page = client.get(f"/attempts/{attempt_id}/replay").get_data(as_text=True)
-    assert 'id="export-form"' in page and all(f"<option>{c}</option>" in page for c in CAMERAS)
+    assert 'id="export-form"' in page and all(f'<option value="{c}" title="{c}">' in page for c in CAMERAS)
 
     # The controller is not running yet: the request waits in the table, it is not lost.
     job_id = _job_of(_request_export(client, attempt_id, "top"))

@@ -168,7 +168,7 @@ def test_a_candidate_gets_a_clip_of_each_deduction_of_their_own_attempt(app, foo
     c.post("/candidate/", data={"csrf_token": token, "id_number": "62120219900101123X", "name": "张伟",
                                 "exam_number": "62000001"})
     page = c.get(f"/candidate/attempts/{attempt_id}").get_data(as_text=True)
-    links = re.findall(r'<a href="([^"]+)" class="clip">', page)
+    links = re.findall(r'<a href="([^"]+)" class="clip"', page)
     assert len(links) == len(CAMERAS), page
     for link in links:
         url, at = link.split("#t=")

@@ -13,14 +13,17 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from flask import Response, abort, current_app, render_template, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from examroom.accounts import Role
+from examroom.video.camera_names import CameraNameError, CameraNames
 from examroom.video.index import VideoIndex
 from web.cameras import bp
 from web.cameras.relay import relay
 from web.services import records
-from web.security import STAFF, roles
+from web.security import STAFF, audit, roles
 
 # A read of the controller's stream waits this long; a camera silent for longer makes the
 # relay reconnect (web.cameras.relay), as a controller that went away does.
@@ -97,4 +100,25 @@ def cameras():
     listed, reachable = _cameras(base)
     index = VideoIndex(records().sessions)
     gaps = [e for e in index.events(kind="gap") if e.end_utc is None]
-    return render_template("cameras.html", cameras=listed, configured=bool(base), reachable=reachable, gaps=gaps)
+    names = CameraNames(records().sessions).all()
+    for camera in listed:  # the name people gave it, over the controller's title
+        camera["title"] = names.get(camera["camera"]) or camera.get("title") or camera["camera"]
+    # Every camera anyone may need to name: live ones, named ones, and those with recordings.
+    known = sorted({c["camera"] for c in listed} | set(names) | set(index.cameras()))
+    return render_template("cameras.html", cameras=listed, configured=bool(base), reachable=reachable, gaps=gaps,
+                           names=[(c, names.get(c, "")) for c in known], can_name=current_user.role == Role.ADMIN)
+
+
+@bp.post("/cameras/<camera>/name")
+@roles(Role.ADMIN)
+def rename(camera: str):
+    """An administrator names a camera in Chinese (its id stays in logs and tooltips)."""
+    try:
+        title = CameraNames(records().sessions).rename(camera, request.form.get("title", ""),
+                                                       current_user.account.username)
+    except CameraNameError as exc:
+        flash(_("摄像机 %(camera)s 未改名：%(why)s", camera=camera, why=str(exc)), "error")
+    else:
+        audit("rename_camera", f"camera {camera}", title)
+        flash(_("摄像机已命名为“%(title)s”", title=title), "ok")
+    return redirect(url_for("cameras.cameras"))

@@ -65,6 +65,19 @@ def attempt(attempt_id: int):
     return render_template("result.html", attempt=found, item_types=item_types, clips=clips_of(found))
 
 
+@bp.get("/attempts/<int:attempt_id>/slip.pdf")
+@public
+def slip(attempt_id: int):
+    """The candidate's own result slip, to keep (only from their portal session, like the attempt page)."""
+    from web.examday.routes import slip_response
+
+    candidate = session.get(SESSION_KEY)
+    found = records().attempt(attempt_id)
+    if candidate is None or found is None or found.candidate_id != candidate:
+        abort(404)
+    return slip_response(attempt_id, download=True)
+
+
 @bp.post("/leave")
 @public
 def leave():

@@ -155,10 +155,16 @@ def _slip_check(text: str, keys: dict, record: dict, attempt_id: int) -> dict | 
 @bp.get("/slip/<int:attempt_id>.pdf")
 @roles(*STAFF)
 def slip(attempt_id: int):
+    return slip_response(attempt_id)
+
+
+def slip_response(attempt_id: int, download: bool = False) -> Response:
+    """The attempt's sealed result slip as a PDF (staff print it; the candidate downloads their own)."""
     try:
         pdf = render_slip(_sessions(), attempt_id, url_for("examday.verify_attempt", attempt_id=0, _external=True)
                           .rsplit("/", 1)[0] + "/")
     except SlipError as exc:
         abort(404, str(exc))
+    disposition = "attachment" if download else "inline"
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename=slip-{attempt_id}.pdf"})
+                    headers={"Content-Disposition": f"{disposition}; filename=slip-{attempt_id}.pdf"})

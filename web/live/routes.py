@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from examroom.callup import desk_queues
+from examroom.course_plan import plan_of
 from examroom.models import Vehicle
 from web.filters import booking_state, item_title, sitting_status, status_text
 from web.live import bp
@@ -20,12 +21,41 @@ from web.services import feed, records
 @bp.get("/")
 @roles(*STAFF)
 def course():
-    # Each vehicle's camera is the controller's chase camera for it, if the course has one.
+    # Each vehicle's card shows the cameras the site file puts in or behind it (in-cab, chase).
     from web.cameras.routes import _cameras
+    from web.filters import camera_title
 
     listed, _reachable = _cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
-    cameras = {c["camera"]: c["src"] for c in listed}
+    cameras: dict[str, list[dict]] = {}
+    for c in listed:
+        if c.get("vehicle"):
+            cameras.setdefault(c["vehicle"], []).append({"camera": c["camera"], "src": c["src"],
+                                                         "title": camera_title(c["camera"])})
     return render_template("live.html", vehicles=feed().state(), cameras=cameras)
+
+
+@bp.get("/live/plan.json")
+@roles(*STAFF)
+def plan():
+    """The course plan for the console's live map, with the Chinese names it shows."""
+    from web.replay.routes import _course  # the web process's course, loaded once
+
+    drawn = plan_of(_course())
+    sensors = []
+    types = [item["type"] for item in drawn["items"]]
+    for item in drawn["items"]:
+        item["title"] = item_title(item["type"])
+        if types.count(item["type"]) > 1:  # two pile items: say whose (the vehicle classes)
+            item["title"] += "（" + "/".join(item["classes"]) + "）"
+        for pole in item["poles"]:
+            sensors.append({"element": pole["element"], "kind": "pole", "item": item["id"],
+                            "label": _("%(item)s %(n)s号桩杆", item=item["title"], n=pole["number"])})
+        for deck in item["decks"]:
+            if deck["element"]:
+                side = {"A": _("左桥"), "B": _("右桥")}.get(deck["name"], deck["name"])
+                sensors.append({"element": deck["element"], "kind": "deck", "item": item["id"],
+                                "label": _("%(item)s %(side)s", item=item["title"], side=side)})
+    return jsonify(plan=drawn, sensors=sensors)
 
 
 @bp.get("/live/queue")
@@ -33,8 +63,12 @@ def course():
 def queue():
     """The sittings' queues for the console (polled, and refreshed on each start and finish)."""
     sessions = records().sessions
+    queues = desk_queues(sessions)
+    # A vehicle is busy while a candidate is called to it or its attempt runs (or waits, suspended).
+    occupied = {e.vehicle_id for q in queues for e in q.entries if e.vehicle_id}
+    occupied |= {vid for vid, s in feed().state().items() if s.get("status") in ("running", "suspended")}
     with sessions() as session:
-        vehicles = [{"id": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class}
+        vehicles = [{"id": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class, "busy": v.id in occupied}
                     for v in session.scalars(select(Vehicle).order_by(Vehicle.id))]
     plates = {v["id"]: v["plate"] for v in vehicles}
     sittings = [{
@@ -43,7 +77,7 @@ def queue():
         "entries": [{"booking": e.booking_id, "queue_no": e.queue_no, "name": e.name, "id": e.masked_id,
                      "vehicle_class": e.vehicle_class, "state": e.state, "state_text": booking_state(e.state),
                      "plate": plates.get(e.vehicle_id or "", ""), "retest": e.tries > 0} for e in q.entries],
-    } for q in desk_queues(sessions)]
+    } for q in queues]
     return jsonify(sittings=sittings, vehicles=vehicles)
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from examroom.video.index import SegmentInfo, VideoIndex, as_utc
 from scoring.observations import Command, CommandAction, Pose, read_jsonl
+from web.filters import camera_title
 from web.replay import bp
 from web.replay.routes import _attempt
 from web.security import STAFF, public, roles
@@ -59,7 +60,7 @@ def video(attempt_id: int):
     for segment in VideoIndex(records().sessions).evidence(attempt_id):
         cameras.setdefault(segment.camera, []).append(_segment_json(attempt_id, segment))
     return jsonify(anchor_t=anchor[0] if anchor else None, anchor_utc=_epoch(anchor[1]) if anchor else None,
-                   cameras=[{"camera": c, "segments": s} for c, s in sorted(cameras.items())],
+                   cameras=[{"camera": c, "label": camera_title(c), "segments": s} for c, s in sorted(cameras.items())],
                    served=bool(current_app.config.get("RECORDINGS_DIR")))
 
 

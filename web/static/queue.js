@@ -28,27 +28,40 @@
   let error = "";
   function showError(message) { error = message || ""; }
 
+  // Buttons carry their URL; one listener on the panel serves them all, so an update of the
+  // panel (every few seconds) never takes a button away from under a click.
   function button(label, url, name) {
     const b = el("button", label);
     b.type = "button";
     b.dataset.action = name;
-    b.addEventListener("click", function () { error = ""; b.disabled = true; post(url); });
+    b.dataset.key = name;
+    b.dataset.url = url;
     return b;
   }
+  box.addEventListener("click", function (e) {
+    const b = e.target.closest("button[data-url]");
+    if (!b || b.disabled) return;
+    error = "";
+    b.disabled = true;
+    post(b.dataset.url);
+  });
 
   function sittingBlock(s, vehicles) {
     const block = el("div", null, "sitting");
     block.dataset.sitting = s.id;
+    block.dataset.key = "sitting-" + s.id;
     block.appendChild(el("h3", s.code + " · " + s.status_text + " · " + t.tFinished + " " + s.finished +
                                 " · " + t.tBooked + " " + s.booked));
     if (course.canAct && s.status === "running") {
       const bar = el("div", null, "actions");
-      const busy = new Set(s.entries.filter(function (e) { return e.plate; }).map(function (e) { return e.plate; }));
       vehicles.forEach(function (v) {
         const waits = s.entries.some(function (e) { return e.state === "checked_in" && e.vehicle_class === v.vehicle_class; });
-        if (waits && !busy.has(v.plate)) {
-          bar.appendChild(button(t.tCall + " · " + v.plate + "（" + v.vehicle_class + "）",
-                                 "/console/call/" + s.id + "/" + encodeURIComponent(v.id), "call-" + v.id));
+        if (!waits) return;
+        const b = bar.appendChild(button(t.tCall + " · " + v.plate + "（" + v.vehicle_class + "）",
+                                         "/console/call/" + s.id + "/" + encodeURIComponent(v.id), "call-" + v.id));
+        if (v.busy) {  // a vehicle with a candidate on it calls nobody until that attempt ends
+          b.disabled = true;
+          b.title = t.tBusy;
         }
       });
       block.appendChild(bar);
@@ -60,6 +73,7 @@
     s.entries.forEach(function (e) {
       const row = body.appendChild(el("tr", null, "st-" + e.state));
       row.dataset.booking = e.booking;
+      row.dataset.key = "booking-" + e.booking;
       [e.queue_no, e.name, e.id, e.vehicle_class, e.state_text + (e.retest ? "（" + t.tRetest + "）" : ""), e.plate]
         .forEach(function (v) { row.appendChild(el("td", v)); });
       const cell = row.appendChild(el("td"));
@@ -78,7 +92,7 @@
     if (error) parts.push(el("p", error, "flash error"));
     if (!data.sittings.length) parts.push(el("p", t.tNone));
     data.sittings.forEach(function (s) { parts.push(sittingBlock(s, data.vehicles)); });
-    box.replaceChildren.apply(box, parts);
+    window.examroomMorph(box, parts);
   }
 
   let pending = null;

@@ -14,7 +14,8 @@ from flask import Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
 from examroom.accounts import Role
-from examroom.statistics import COURSE_ZONE, Statistics, compute
+from examroom import courseclock
+from examroom.statistics import Statistics, compute
 from examroom.statistics_export import FigureRow, csv_bytes, xlsx_bytes
 from web.people import person_name
 from web.security import roles, visible_courses
@@ -60,9 +61,8 @@ def hour_span(key: str) -> str:
 
 
 def _zone() -> ZoneInfo:
-    """The course's zone: days and hours are counted in it."""
-    name = current_app.config.get("COURSE_TIMEZONE")
-    return ZoneInfo(name) if name else COURSE_ZONE
+    """The course's zone (the site file's, examroom.courseclock): days and hours are counted in it."""
+    return courseclock.zone()
 
 
 def _zone_text(zone: ZoneInfo) -> str:

@@ -103,7 +103,7 @@ def test_segments_are_checked_and_filed_by_utc(recorded):
     demo, *_ = recorded
     video = demo.service.video
     segments = video.index.all_segments()
-    assert {s.camera for s in segments} == {"top", demo.cameras.chase.id}
+    assert {s.camera for s in segments} == {"top", demo.cameras.chase.id, demo.cameras.rider.id}
     for segment in segments:
         path = video.settings.recordings_dir / segment.path
         assert re.fullmatch(r"\d{4}-\d\d-\d\d/\d\d/[\w-]+/\d\d\.\d\d(-\d+)?\.mp4", segment.path)
@@ -136,7 +136,8 @@ def test_frames_carry_their_recorded_time(recorded):
     for camera in video.recorders:
         segment = video.index.all_segments(camera)[2]
         errors = frame_errors(video.settings.recordings_dir, segment)
-        assert len(errors) > SEGMENT * 10
+        fps = video.recorders[camera].spec.fps  # the in-car camera runs slower than the others
+        assert len(errors) > SEGMENT * fps * 0.66
         spread = sorted(abs(e) for e in errors)
         if video.recorders[camera].spec.mode == "encode":
             # Frames laid on the frame-rate grid by their own time: exact, except that a frame the
@@ -145,7 +146,7 @@ def test_frames_carry_their_recorded_time(recorded):
             # the machine's two cores over-committed), so what is bounded is how many frames are exact.
             exact = sum(e < 0.002 for e in spread)
             assert exact >= 0.75 * len(spread), (camera, exact, len(spread), spread[-5:])
-            assert all(e < 0.002 or abs(e * FPS - round(e * FPS)) < 0.03 for e in spread), (camera, spread[-5:])
+            assert all(e < 0.002 or abs(e * fps - round(e * fps)) < 0.03 for e in spread), (camera, spread[-5:])
         else:
             # Stamped by the wall clock on arrival (calibrated): network and scheduling jitter only.
             # A machine starved of CPU delays single packets further (docs/video.md), so the
@@ -157,9 +158,12 @@ def test_frames_carry_their_recorded_time(recorded):
 def test_each_attempt_links_its_segments_and_pins_them(recorded):
     demo, attempts, _, _ = recorded
     video = demo.service.video
-    for attempt in attempts.values():
+    # Each attempt has its own vehicle's cameras and the camera above the course, never another vehicle's.
+    own = {"V1": ["chase-V1", "top"], "V2": ["car-V2", "top"]}
+    assert {v: sorted({s.camera for s in video.index.evidence(a.id)}) for v, a in attempts.items()} == own
+    for vehicle, attempt in attempts.items():
         start, end = as_utc(attempt.started_utc), as_utc(attempt.ended_utc)
-        for camera in video.recorders:
+        for camera in own[vehicle]:
             linked = video.index.evidence(attempt.id, camera)
             assert linked and all(s.pinned for s in linked)
             assert linked[0].start_utc <= start - timedelta(seconds=video.settings.evidence_pre)

@@ -1,0 +1,74 @@
+"""The course's clock as people read it: local time in the zone the site file names.
+
+Storage and the journal stay UTC. Everything a person reads — pages, slips, camera
+overlays, export chapters and titles, file names, CSV — is the course's local time,
+with the zone stated once where the reader meets it (``zone_note``). One process
+serves one course, so the zone is set once at start-up (``use_zone``) from the site
+file's ``timezone`` (Asia/Shanghai when it names none).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_ZONE = "Asia/Shanghai"
+# Zones a Chinese course is likely to use, by the name people say (others show their IANA name).
+_SPOKEN = {"Asia/Shanghai": "北京时间", "Asia/Urumqi": "乌鲁木齐时间"}
+
+_zone = ZoneInfo(DEFAULT_ZONE)
+
+
+def use_zone(name: str) -> ZoneInfo:
+    """Make ``name`` (an IANA zone such as Asia/Shanghai) the zone every reader sees."""
+    global _zone
+    _zone = parse_zone(name)
+    return _zone
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"timezone must be an IANA zone name such as {DEFAULT_ZONE}, got {name!r}")
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone {name!r} is not a known zone (such as {DEFAULT_ZONE})") from None
+
+
+def zone() -> ZoneInfo:
+    return _zone
+
+
+def local(moment: datetime) -> datetime:
+    """``moment`` in the course's zone (a naive moment is UTC, as SQLite returns stored times)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(_zone)
+
+
+def local_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return "" if moment is None else local(moment).strftime(fmt)
+
+
+def offset_text(moment: datetime | None = None) -> str:
+    """``UTC+08:00`` for the zone at ``moment`` (now by default)."""
+    offset = local(moment or datetime.now(timezone.utc)).utcoffset()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def offset_seconds(moment: datetime | None = None) -> int:
+    """The zone's offset from UTC at ``moment``, for a page that turns UTC into local time itself."""
+    return int(local(moment or datetime.now(timezone.utc)).utcoffset().total_seconds())
+
+
+def zone_note(moment: datetime | None = None) -> str:
+    """The zone stated once for a reader: ``北京时间（UTC+08:00）``."""
+    name = _SPOKEN.get(str(_zone.key), str(_zone.key))
+    return f"{name}（{offset_text(moment)}）"
+
+
+def file_stamp(moment: datetime) -> str:
+    """Local time for a file name, with its offset so the name alone is unambiguous: 20261205-091500+0800."""
+    return local(moment).strftime("%Y%m%d-%H%M%S%z")

@@ -1,0 +1,77 @@
+"""`examroom demo` is pleasant to start and stop: quiet start, passwords kept, SIGTERM ends every child."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (from /proc)."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = {int(k) for k in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += list(kids - found)
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_the_demo_starts_quietly_keeps_its_passwords_and_stops_with_its_children(tmp_path, how):
+    demo = subprocess.Popen([sys.executable, "-m", "examroom.cli", "demo", "--speed", "12", "--port", "0",
+                             "--dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        printed = []
+        for line in demo.stdout:  # until the passwords are printed: the demo has started
+            printed.append(line)
+            if "passwords kept in" in line:
+                break
+        text = "".join(printed)
+        assert f"starting in {tmp_path}" in text and f"log: {tmp_path / 'demo.log'}" in text
+        assert " INFO " not in text, "the start-up log goes to demo.log, not the terminal"
+        assert (tmp_path / "demo.log").stat().st_size > 0
+        accounts = (tmp_path / "demo-accounts.txt")
+        assert oct(accounts.stat().st_mode & 0o777) == "0o600"
+        kept = accounts.read_text().split()
+        for role in ("admin", "supervisor", "auditor"):
+            username, password = kept[kept.index(role) + 1], kept[kept.index(role) + 2]
+            assert f"{role:<10} {username} / {password}" in text, "printed once, the same as kept"
+        address = next(line.split("考试实况 ")[1].split()[0] for line in printed if "考试实况" in line)
+        with urllib.request.urlopen(address + "favicon.ico") as icon:  # a favicon, through its redirect
+            assert icon.headers["Content-Type"].startswith("image/svg+xml")
+        port = int(address.rstrip("/").rsplit(":", 1)[1])
+        children = _children(demo.pid)
+        assert children, "the web server runs as a child"
+
+        demo.send_signal(how)
+        out, err = demo.communicate(timeout=60)
+        assert demo.returncode in (0, 130), err[-2000:]
+        assert not [pid for pid in children if _alive(pid)], "a child process outlived the demo"
+        with socket.socket() as s:  # the web port is free again
+            s.bind(("127.0.0.1", port))
+        assert "done; records in" in out and str(tmp_path) in out
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()

@@ -46,7 +46,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         raise ValueError("SECRET_KEY must be set: it signs the session cookies")
     app.json.ensure_ascii = False
 
-    from web import filters, i18n, people, security
+    from web import filters, i18n, people, scope, security
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.console import bp as console_bp
@@ -63,6 +63,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     i18n.init_app(app)
     filters.init_app(app)
     people.init_app(app)
+    scope.init_app(app)  # before CSRF: out of scope is out of scope, token or not
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
     for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp, replay_bp,

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired
 from examroom.accounts import LoginRefused
 from web.auth import bp
 from web.filters import local_time
+from web.scope import sees_this_course
 from web.security import STAFF, SignedIn, accounts, audit, public, roles
 
 
@@ -44,7 +45,8 @@ def login():
         target = request.args.get("next", "")
         # Only local paths: an open redirect would send a supervisor to a look-alike site.
         if not target.startswith("/") or target.startswith("//"):
-            target = url_for("live.course")
+            # An auditor of other courses is not shown this one running: their records instead.
+            target = url_for("live.course" if sees_this_course() else "results.recent")
         return redirect(target)
     return render_template("login.html", form=form)
 

@@ -20,7 +20,8 @@ WEB_DATABASE_ENV = "EXAMROOM_DATABASE_URL"  # read by python -m web (web/__main_
 def start_web_process(database_url: str, feed_url: str, host: str, port: int, data_dir: Path, *,
                       live_url: str | None = None, course_file: Path | None = None,
                       rules_file: Path | None = None, recordings_dir: Path | None = None,
-                      exports_dir: Path | None = None) -> tuple[subprocess.Popen, str]:
+                      exports_dir: Path | None = None, trusted_proxies: int = 0, tls: bool = False,
+                      threads: int | None = None) -> tuple[subprocess.Popen, str]:
     """Start ``python -m web``; returns the process and the address it serves (empty if it failed)."""
     command_token_file = data_dir / "command_token"
     read_or_create_secret(command_token_file)  # the controller reads the same file
@@ -37,6 +38,12 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
         args += ["--recordings-dir", str(recordings_dir)]
     if exports_dir:
         args += ["--exports-dir", str(exports_dir)]
+    if trusted_proxies:
+        args += ["--trusted-proxies", str(trusted_proxies)]
+    if tls:
+        args.append("--tls")
+    if threads:
+        args += ["--threads", str(threads)]
     # The database URL may hold a password: in the environment, not on the visible command line.
     web = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env={**os.environ, WEB_DATABASE_ENV: database_url})
     return web, web.stdout.readline().strip().removeprefix("web: ")

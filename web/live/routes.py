@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Iterator
 
 from flask import Response, current_app, jsonify, render_template, stream_with_context
@@ -51,6 +52,11 @@ def queue():
 @roles(*STAFF)
 def stream():
     keepalive = current_app.config["SSE_KEEPALIVE_SECONDS"]
+    screens = current_app.extensions.setdefault("examroom.streams", _Streams())
+    if not screens.enter(current_app.config.get("STREAM_LIMIT")):
+        # Every stream holds a server thread: past the limit the pages would have none left.
+        return Response(_("同时打开的实况画面过多，请稍后再试"), status=503, headers={"Retry-After": "30"},
+                        mimetype="text/plain")
     subscription = feed().subscribe()
 
     @stream_with_context
@@ -70,8 +76,31 @@ def stream():
         finally:
             subscription.close()
 
-    return Response(events(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = Response(events(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # The server closes the response when the screen goes, even one that left before its first event.
+    response.call_on_close(subscription.close)
+    response.call_on_close(screens.leave)
+    return response
+
+
+class _Streams:
+    """How many event streams are open, against the server's limit (web.serving sets STREAM_LIMIT)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.open = 0
+
+    def enter(self, limit: int | None) -> bool:
+        with self._lock:
+            if limit is not None and self.open >= limit:
+                return False
+            self.open += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.open -= 1
 
 
 def _for_page(event: dict) -> dict:

@@ -38,6 +38,8 @@ RULES: dict[str, Scope] = {
     "auth.logout": Scope.NONE,
     "i18n.switch": Scope.NONE,
     "admin.audit": Scope.NONE,
+    "admin.throttles": Scope.NONE,  # sign-in throttles: addresses and names, no course's records
+    "admin.lift_throttle": Scope.NONE,
     "api.openapi": Scope.NONE,
     "candidate.lookup": Scope.NONE,
     "candidate.results": Scope.NONE,

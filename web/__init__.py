@@ -24,6 +24,9 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 def create_app(records: Records, feed: LiveFeed | None = None,
                config: dict[str, Any] | None = None, controller: ControllerClient | None = None) -> Flask:
     app = Flask(__name__)
+    from web import params
+
+    params.init_app(app)  # bounded ids, finite JSON: before any route is added
     app.config.from_mapping(
         BABEL_DEFAULT_LOCALE="zh_CN",
         SSE_KEEPALIVE_SECONDS=15.0,

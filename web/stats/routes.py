@@ -8,6 +8,7 @@ from flask import abort, render_template, request
 
 from examroom.accounts import Role
 from examroom.statistics import compute
+from web.params import parse_day
 from web.security import roles, visible_courses
 from web.services import records
 from web.stats import bp
@@ -18,9 +19,9 @@ def _day(name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400, description=f"{name}: expected a date like 2026-11-29")
+        return parse_day(name, text)
+    except ValueError as exc:
+        abort(400, description=str(exc))
 
 
 @bp.get("/")

@@ -55,3 +55,32 @@ def test_event_streams_past_the_limit_are_refused_with_retry_after(app, client):
     third = client.get("/live/stream")
     assert third.status_code == 200
     third.close()
+
+
+def _next_data(stream) -> dict:
+    import json
+
+    for raw in stream:
+        if raw.startswith(b"data: "):
+            return json.loads(raw[6:])
+    raise AssertionError("the stream ended")
+
+
+def test_an_event_is_rendered_once_for_all_screens(app, accounts, feed):
+    from tests.web.browser import served
+    from tests.web.conftest import PASSWORD
+    from web.signin_client import signed_in
+
+    with served(app) as base:
+        screens = [signed_in(base + "/", "supervisor", PASSWORD).open(base + "/live/stream", timeout=10)
+                   for _ in range(3)]
+        for stream in screens:
+            assert _next_data(stream)["type"] == "state"  # the screen's own first state
+        deduction = {"rule": "pile.pole_touched", "title": "碰擦桩杆", "points": 100, "disqualify": True}
+        feed.publish({"type": "deduction", "deduction": deduction,
+                      "vehicle_state": {"vehicle": "V1", "status": "running", "item_type": "pile"}})
+        first, second, third = (_next_data(stream) for stream in screens)
+        for stream in screens:
+            stream.close()
+    assert first == second == third and first["announce"] == "碰擦桩杆，考试不合格"
+    assert len(app.extensions["examroom.rendered"]) == 1  # one text (per language), not one per screen

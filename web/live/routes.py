@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from typing import Iterator
 
 from flask import Response, current_app, jsonify, render_template, stream_with_context
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from examroom.callup import desk_queues
 from examroom.models import Vehicle
 from web.filters import booking_state, item_title, sitting_status, status_text
+from web.i18n import select_locale
 from web.live import bp
 from web.security import STAFF, roles
 from web.services import feed, records
@@ -58,6 +60,8 @@ def stream():
         return Response(_("同时打开的实况画面过多，请稍后再试"), status=503, headers={"Retry-After": "30"},
                         mimetype="text/plain")
     subscription = feed().subscribe()
+    rendered = current_app.extensions.setdefault("examroom.rendered", _Rendered())
+    language = select_locale()
 
     @stream_with_context
     def events() -> Iterator[str]:
@@ -72,7 +76,7 @@ def stream():
                 if event is None:
                     yield ": keep-alive\n\n"
                     continue
-                yield f"id: {event['id']}\ndata: {json.dumps(_for_page(event), ensure_ascii=False)}\n\n"
+                yield rendered.text(event, language)
         finally:
             subscription.close()
 
@@ -82,6 +86,36 @@ def stream():
     response.call_on_close(subscription.close)
     response.call_on_close(screens.leave)
     return response
+
+
+class _Rendered:
+    """Each event's text for the page, made once per language and shared by every screen.
+
+    With hundreds of screens open, rendering an event once per screen was most of the server's
+    work per event (bench/console_screens.py). A subscriber's first state (id 0) is its own.
+    """
+
+    SIZE = 256  # events kept: far more than a slow screen is behind before it must resync
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._texts: OrderedDict[tuple[int, str], str] = OrderedDict()
+
+    def text(self, event: dict, language: str) -> str:
+        key = (event["id"], language)
+        with self._lock:
+            found = self._texts.get(key) if event["id"] else None
+        if found is None:
+            found = f"id: {event['id']}\ndata: {json.dumps(_for_page(event), ensure_ascii=False)}\n\n"
+            if event["id"]:
+                with self._lock:
+                    self._texts[key] = found
+                    while len(self._texts) > self.SIZE:
+                        self._texts.popitem(last=False)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._texts)
 
 
 class _Streams:

@@ -1,4 +1,9 @@
-"""Accounts of the people who sign in, with argon2 hashes and lockout.
+"""Accounts of the people who sign in, with argon2 hashes.
+
+No account is ever locked by failures: anyone could lock anyone out by guessing. Failed
+sign-ins slow down the next try instead, per address and per name
+(:mod:`examroom.signin_throttle`). A changed password or a disabled account ends every session
+of that person (:mod:`examroom.login_sessions`).
 
 Roles: ``admin`` (users, audit log), ``supervisor`` (runs the course),
 ``auditor`` (reviews records, limited by ``scope`` to a course, or to a city's courses: their
@@ -12,13 +17,14 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.login_sessions import LoginSessions
 from examroom.models import User
 
 MIN_PASSWORD_LENGTH = 10
@@ -35,19 +41,10 @@ class AccountError(ValueError):
 
 
 class LoginRefused(Exception):
-    """Wrong name or password, or a locked account. ``locked_until`` is set when locked."""
+    """Wrong name or password, or a disabled account: one answer for all, so none can be told apart."""
 
-    def __init__(self, locked_until: datetime | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__("login refused")
-        self.locked_until = locked_until
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    """After ``max_failures`` wrong passwords in a row the account is locked for ``lock_for``."""
-
-    max_failures: int = 5
-    lock_for: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -72,9 +69,8 @@ def _account(user: User) -> Account:
 
 
 class Accounts:
-    def __init__(self, sessions: sessionmaker[Session], policy: LockoutPolicy = LockoutPolicy()) -> None:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
-        self._policy = policy
         self._hasher = PasswordHasher()
         # Verifying against a real hash when the name is unknown keeps the answer's
         # timing the same, so a wrong name cannot be told from a wrong password.
@@ -101,31 +97,46 @@ class Accounts:
             return _account(user)
 
     def authenticate(self, username: str, password: str, now: datetime) -> Account:
-        refused: LoginRefused | None = None
+        """The account, if the name and password match an active one; else :class:`LoginRefused`."""
         with self._sessions.begin() as session:
             user = session.scalar(select(User).where(User.username == username.strip()))
             if user is None or not user.active:
                 self._verify(self._decoy, password)
-                refused = LoginRefused()
-            elif user.locked_until is not None and _aware(user.locked_until) > now:
-                refused = LoginRefused(locked_until=_aware(user.locked_until))
-            elif not self._verify(user.password_hash, password):
-                # Counted in this transaction, which must commit: raising inside it would roll back.
-                user.failed_logins += 1
-                locked = None
-                if user.failed_logins >= self._policy.max_failures:
-                    locked = user.locked_until = now + self._policy.lock_for
-                    user.failed_logins = 0
-                refused = LoginRefused(locked_until=locked)
-            else:
-                user.failed_logins = 0
-                user.locked_until = None
-                if self._hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = self._hasher.hash(password)
-                account = _account(user)
-        if refused is not None:
-            raise refused
-        return account
+                raise LoginRefused()
+            if not self._verify(user.password_hash, password):
+                raise LoginRefused()
+            if self._hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self._hasher.hash(password)
+            return _account(user)
+
+    def set_password(self, username: str, password: str) -> int:
+        """A new password; every session of the account ends. Returns how many sessions ended."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AccountError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+        with self._sessions.begin() as session:
+            user = self._user(session, username)
+            user.password_hash = self._hasher.hash(password)
+            user_id = user.id
+        return LoginSessions(self._sessions).end_all(user_id)
+
+    def disable(self, username: str) -> int:
+        """The account can no longer sign in; every session of it ends. Returns how many sessions ended."""
+        with self._sessions.begin() as session:
+            user = self._user(session, username)
+            user.active = False
+            user_id = user.id
+        return LoginSessions(self._sessions).end_all(user_id)
+
+    def enable(self, username: str) -> None:
+        with self._sessions.begin() as session:
+            self._user(session, username).active = True
+
+    @staticmethod
+    def _user(session: Session, username: str) -> User:
+        user = session.scalar(select(User).where(User.username == username.strip()))
+        if user is None:
+            raise AccountError(f"username: no account {username!r}")
+        return user
 
     def get(self, user_id: int) -> Account | None:
         with self._sessions() as session:
@@ -138,7 +149,3 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             return False
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for what was stored as UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -124,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--scope", default="", help="for an auditor: the course they may see, or a city's courses separated by commas (empty: all)")
     add.add_argument("--database", required=True, help="database URL, e.g. sqlite:///course.sqlite3")
     add.set_defaults(run=_users_add)
+    passwd = users_sub.add_parser("passwd", help="set a new password (read from standard input); ends the "
+                                                 "account's sessions")
+    passwd.add_argument("username")
+    passwd.add_argument("--database", required=True, help="database URL")
+    passwd.set_defaults(run=_users_passwd)
+    disable = users_sub.add_parser("disable", help="the account can no longer sign in; ends its sessions")
+    disable.add_argument("username")
+    disable.add_argument("--database", required=True, help="database URL")
+    disable.set_defaults(run=_users_disable)
     from examroom.examday_cli import add_parsers as add_examday_parsers
 
     add_examday_parsers(sub, DEFAULT_COURSE)
@@ -327,22 +336,42 @@ def _course_show(args) -> int:
     return 0
 
 
-def _users_add(args) -> int:
+def _read_password() -> str:
     import getpass
-
-    from examroom.accounts import Accounts
-    from examroom.database import make_engine, session_factory, upgrade
 
     if sys.stdin.isatty():
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise ValueError("the two passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    engine = make_engine(args.database)
+        return password
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _accounts(url: str):
+    from examroom.accounts import Accounts
+    from examroom.database import make_engine, session_factory, upgrade
+
+    engine = make_engine(url)
     upgrade(engine)
-    account = Accounts(session_factory(engine)).create(args.username, password, args.role, args.name, args.scope)
+    return Accounts(session_factory(engine))
+
+
+def _users_add(args) -> int:
+    password = _read_password()
+    account = _accounts(args.database).create(args.username, password, args.role, args.name, args.scope)
     print(f"created {account.role.value} {account.username}")
+    return 0
+
+
+def _users_passwd(args) -> int:
+    ended = _accounts(args.database).set_password(args.username, _read_password())
+    print(f"new password for {args.username}; {ended} session(s) ended")
+    return 0
+
+
+def _users_disable(args) -> int:
+    ended = _accounts(args.database).disable(args.username)
+    print(f"disabled {args.username}; {ended} session(s) ended")
     return 0
 
 

@@ -150,6 +150,31 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class LoginSession(Base):
+    """A signed-in browser, kept on the server: the cookie carries only a random token, stored hashed.
+
+    Signing out, a changed password or a disabled account deletes the rows, and the cookie stops working.
+    """
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per address and per typed name, with the wait before the next try."""
+
+    __tablename__ = "signin_throttles"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # "address:…" or "name:…"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AuditEntry(Base):
     """Who did what, when, from where. Append-only: triggers refuse updates and deletes,
     and each row carries the hash of the one before, so a removed row shows."""

@@ -34,7 +34,8 @@ def serve(site, host: str | None = None, port: int | None = None, feed_port: int
             course_file=settings.course_file, rules_file=settings.rule_set_file,
             recordings_dir=service.video.settings.recordings_dir if service.video is not None else None,
             exports_dir=service.video.settings.exports_dir if service.video is not None else None,
-            timezone=settings.timezone)
+            timezone=settings.timezone,
+            trusted_proxies=settings.web_trusted_proxies, tls=settings.web_tls, threads=settings.web_threads)
         if not address:
             print("examroom serve: the web server did not start", file=sys.stderr)
             return 1

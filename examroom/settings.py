@@ -73,6 +73,10 @@ class SiteSettings:
     course_boards: list[CourseBoardSettings] = field(default_factory=list)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # Reverse proxies in front of the web server whose X-Forwarded-* it believes (web.serving).
+    web_trusted_proxies: int = 0
+    web_tls: bool = False  # pages reach browsers over HTTPS (at the proxy): cookies are marked Secure
+    web_threads: int = 600  # each open console screen holds one
     # Where the course keeps its seal key (and, later, evidence); None: beside the settings file.
     data_dir: Path | None = None
     province_files: list[Path] = field(default_factory=list)  # rule overrides, applied in order
@@ -135,6 +139,8 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,
         web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
+        web_trusted_proxies=web.integer("trusted_proxies", 0, low=0, high=5), web_tls=web.boolean("tls", False),
+        web_threads=web.integer("threads", 600, low=32, high=4000),
         data_dir=(base / reader.text("data_dir", ".")).resolve(),
         province_files=_files(reader.list("province_files", []), base, "province_files"),
         video=_video(reader.table("video", None), base),

@@ -22,7 +22,8 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
                       live_url: str | None = None, course_file: Path | None = None,
                       rules_file: Path | None = None, recordings_dir: Path | None = None,
                       exports_dir: Path | None = None, timezone: str | None = None,
-                      log_file: Path | None = None) -> tuple[subprocess.Popen, str]:
+                      log_file: Path | None = None, trusted_proxies: int = 0, tls: bool = False,
+                      threads: int | None = None) -> tuple[subprocess.Popen, str]:
     """Start ``python -m web``; returns the process and the address it serves (empty if it failed)."""
     command_token_file = data_dir / "command_token"
     read_or_create_secret(command_token_file)  # the controller reads the same file
@@ -41,6 +42,12 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
         args += ["--exports-dir", str(exports_dir)]
     if timezone:
         args += ["--timezone", timezone]
+    if trusted_proxies:
+        args += ["--trusted-proxies", str(trusted_proxies)]
+    if tls:
+        args.append("--tls")
+    if threads:
+        args += ["--threads", str(threads)]
     # The database URL may hold a password: in the environment, not on the visible command line.
     stderr = open(log_file, "a", encoding="utf-8") if log_file else None  # its log beside the controller's
     try:

@@ -14,6 +14,7 @@ from flask import Flask
 from examroom.accounts import Accounts
 from examroom.audit import AuditLog
 from examroom.livefeed import LiveFeed
+from examroom.login_sessions import LoginSessions
 from examroom.records import Records
 from web.controlclient import ControllerClient
 
@@ -23,6 +24,9 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 def create_app(records: Records, feed: LiveFeed | None = None,
                config: dict[str, Any] | None = None, controller: ControllerClient | None = None) -> Flask:
     app = Flask(__name__)
+    from web import params
+
+    params.init_app(app)  # bounded ids, finite JSON: before any route is added
     app.config.from_mapping(
         BABEL_DEFAULT_LOCALE="zh_CN",
         SSE_KEEPALIVE_SECONDS=15.0,
@@ -31,7 +35,8 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         SESSION_COOKIE_SAMESITE="Lax",
         # A course LAN often has no TLS; set SESSION_COOKIE_SECURE where HTTPS is served.
         SESSION_COOKIE_SECURE=False,
-        LOGIN_LIMIT="10 per minute",
+        # Every 429 says when to come back (Retry-After); sign-in has its own throttle (examroom.signin_throttle).
+        RATELIMIT_HEADERS_ENABLED=True,
         CANDIDATE_LOOKUP_LIMIT="5 per minute",
         COURSE_FILE=str(CONFIG_DIR / "courses" / "demo.toml"),
         RULES_FILE=str(CONFIG_DIR / "rules" / "ga1026-2022.toml"),
@@ -46,7 +51,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         raise ValueError("SECRET_KEY must be set: it signs the session cookies")
     app.json.ensure_ascii = False
 
-    from web import errorpages, filters, i18n, people, security
+    from web import errorpages, filters, i18n, people, scope, security
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.console import bp as console_bp
@@ -64,7 +69,8 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     filters.init_app(app)
     errorpages.init_app(app)
     people.init_app(app)
-    security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions))
+    scope.init_app(app)  # before CSRF: out of scope is out of scope, token or not
+    security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions), LoginSessions(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
     for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp, replay_bp,
                       examday_bp, cameras_bp, selfcheck_bp):

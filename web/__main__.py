@@ -11,8 +11,6 @@ import os
 import logging
 from pathlib import Path
 
-from werkzeug.serving import make_server
-
 from examroom import courseclock
 from examroom.database import DatabaseURLError, make_engine, session_factory
 from examroom.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
@@ -22,6 +20,7 @@ from examroom.secrets_file import read_or_create_secret
 from web import create_app
 from web.controlclient import ControllerClient
 from web.feedclient import RemoteFeed
+from web.serving import DEFAULT_THREADS, check_settings, serve
 
 
 def secret_key(path: Path) -> bytes:
@@ -49,21 +48,30 @@ def main(argv: list[str] | None = None) -> int:
                         help="the controller's video exports folder (finished exports are downloaded from it)")
     parser.add_argument("--timezone", default="Asia/Shanghai",
                         help="the course's zone: every time a person reads is shown in it (default Asia/Shanghai)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="server threads; each open console screen holds one (default: %(default)s)")
+    parser.add_argument("--trusted-proxies", type=int, default=0,
+                        help="reverse proxies in front (nginx, Caddy) whose X-Forwarded-* headers are believed "
+                             "(default: 0, none)")
+    parser.add_argument("--tls", action="store_true",
+                        help="the pages are served over HTTPS (at the proxy): cookies are marked Secure")
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error(f"no database: give --database-url or set {DATABASE_ENV}")
     try:
         courseclock.use_zone(args.timezone)
-        engine = make_engine(args.database_url)
+        make_engine(args.database_url).dispose()  # the URL checked here; the worker makes its own engine
     except (ValueError, DatabaseURLError) as exc:  # one line, before anything is opened or created
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
-    feed = LiveFeed()
-    RemoteFeed(args.feed_url, feed).start()
+    try:
+        check_settings(args.threads, args.trusted_proxies)
+    except ValueError as exc:
+        parser.error(str(exc))
     controller = None
     if args.command_token_file is not None:
         controller = ControllerClient(args.feed_url, args.command_token_file.read_text().strip())
-    config = {"SECRET_KEY": secret_key(args.secret_key_file)}
+    config = {"SECRET_KEY": secret_key(args.secret_key_file), "SESSION_COOKIE_SECURE": args.tls}
     if args.course_file:
         config["COURSE_FILE"] = str(args.course_file)
     if args.rules_file:
@@ -73,13 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         config["RECORDINGS_DIR"] = str(args.recordings_dir)
     if args.exports_dir:
         config["EXPORTS_DIR"] = str(args.exports_dir)
-    app = create_app(Records(session_factory(engine)), feed, config, controller=controller)
-    server = make_server(args.host, args.port, app, threaded=True)
-    print(f"web: http://{args.host}:{server.server_port}/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+
+    def make_app():
+        # In gunicorn's worker, after the fork: the feed reader's thread must start there.
+        feed = LiveFeed()
+        RemoteFeed(args.feed_url, feed).start()
+        return create_app(Records(session_factory(make_engine(args.database_url))), feed, config,
+                          controller=controller)
+
+    serve(make_app, args.host, args.port, threads=args.threads, trusted_proxies=args.trusted_proxies,
+          announce=lambda address: print(f"web: {address}", flush=True))
     return 0
 
 

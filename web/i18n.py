@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, redirect, request, session
 from flask_babel import Babel
 
+from web.redirects import local_target
+
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"
 
@@ -25,8 +27,7 @@ def select_locale() -> str:
 def switch(code: str):
     if code in LANGUAGES:
         session["lang"] = code
-    back = request.args.get("next", "/")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    return redirect(local_target(request.args.get("next"), "/"))
 
 
 switch.allowed_roles = None  # anyone may choose their language

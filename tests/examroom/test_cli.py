@@ -271,3 +271,30 @@ def test_users_add_reads_the_password_from_stdin(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["users", "add", "li", "--role", "auditor", "--database", url]) == 2
     assert "at least 10 characters" in capsys.readouterr().err
+
+
+def test_users_passwd_and_disable_end_the_sessions(tmp_path, monkeypatch, capsys):
+    import io
+    from datetime import datetime, timezone
+
+    from examroom.accounts import Accounts, LoginRefused
+    from examroom.cli import main
+    from examroom.database import make_engine, session_factory, upgrade
+    from examroom.login_sessions import LoginSessions
+
+    url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    account = Accounts(sessions).create("wang", "a long enough secret", "supervisor")
+    now = datetime.now(timezone.utc)
+    token = LoginSessions(sessions).open(account.id, now)
+    monkeypatch.setattr("sys.stdin", io.StringIO("another long secret\n"))
+    assert main(["users", "passwd", "wang", "--database", url]) == 0
+    assert "1 session(s) ended" in capsys.readouterr().out
+    assert LoginSessions(sessions).user_of(token, now) is None
+    assert Accounts(sessions).authenticate("wang", "another long secret", now).username == "wang"
+    assert main(["users", "disable", "wang", "--database", url]) == 0
+    with pytest.raises(LoginRefused):
+        Accounts(sessions).authenticate("wang", "another long secret", now)
+    assert main(["users", "disable", "nobody", "--database", url]) == 2

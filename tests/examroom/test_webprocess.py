@@ -23,3 +23,21 @@ def test_the_database_url_goes_to_the_web_process_in_its_environment(tmp_path):
         assert f"{WEB_DATABASE_ENV}={url}".encode() in environment
     finally:
         end_process(web)
+
+
+def test_the_web_process_is_served_by_gunicorn_not_the_development_server(tmp_path):
+    url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
+    upgrade(make_engine(url))
+    web, address = start_web_process(url, "http://127.0.0.1:9/", "127.0.0.1", 0, tmp_path, threads=40)
+    try:
+        with urllib.request.urlopen(address + "login", timeout=10) as page:
+            assert page.headers["Server"] == "gunicorn"  # Werkzeug's development server names itself
+    finally:
+        end_process(web)
+
+
+def test_no_module_serves_with_werkzeug_serving():
+    root = Path(__file__).resolve().parents[2]
+    users = [str(p.relative_to(root)) for folder in ("web", "examroom") for p in (root / folder).rglob("*.py")
+             if "werkzeug.serving" in p.read_text(encoding="utf-8")]
+    assert users == []

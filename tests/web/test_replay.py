@@ -135,7 +135,8 @@ def test_jump_to_a_deduction_in_the_browser(app, accounts, judged):
         sign_in(page, base, "auditor", PASSWORD, then="/login")
         page.goto(f"{base}/attempts/{attempt}/replay")
         page.click("#timeline button")
-        page.wait_for_function("document.getElementById('replay').dataset.cursorT !== undefined && "
+        # A function, not an expression string: the page's CSP forbids the eval a string would need.
+        page.wait_for_function("() => document.getElementById('replay').dataset.cursorT !== undefined && "
                                "Math.abs(parseFloat(document.getElementById('replay').dataset.cursorT) - "
                                f"{result['deductions'][0]['t']}) < 0.05")
         assert page.locator("#plan .outline").get_attribute("points")

@@ -1,10 +1,15 @@
-"""The audit log, readable by administrators, editable by nobody."""
+"""The audit log, readable by administrators, editable by nobody; sign-in throttles, seen and lifted."""
 
-from flask import render_template
+from datetime import datetime, timezone
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from examroom.accounts import Role
+from examroom.signin_throttle import SignInThrottles
 from web.admin import bp
-from web.security import audit_log, roles
+from web.security import audit as record, audit_log, roles
+from web.services import records
 
 
 @bp.get("/audit")
@@ -12,3 +17,20 @@ from web.security import audit_log, roles
 def audit():
     log = audit_log()
     return render_template("audit.html", entries=log.entries(), problems=log.verify())
+
+
+@bp.get("/throttles")
+@roles(Role.ADMIN)
+def throttles():
+    now = datetime.now(timezone.utc)
+    return render_template("throttles.html", throttles=SignInThrottles(records().sessions).current(now), now=now)
+
+
+@bp.post("/throttles/lift")
+@roles(Role.ADMIN)
+def lift_throttle():
+    key = request.form.get("key", "")[:160]
+    if SignInThrottles(records().sessions).lift(key):
+        record("lift_throttle", key)
+        flash(_("已解除限制：%(key)s", key=key), "ok")
+    return redirect(url_for("admin.throttles"))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from web.params import DAY_PATTERN, FIRST_DAY, LAST_DAY, MAX_ID
+
+_DAY = {"type": "string", "format": "date", "pattern": DAY_PATTERN, "minLength": 10, "maxLength": 10,
+        "description": f"a date from {FIRST_DAY} to {LAST_DAY}"}
+
 STATUSES = ["checked_in", "running", "passed", "failed", "aborted", "device_fault"]
 
 _DEDUCTION = {
@@ -45,7 +50,7 @@ _RATE_LISTS = ("by_day", "by_class", "by_item", "by_vehicle")
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "bad request", 401: "not signed in", 403: "role not allowed", 404: "not found"}
+    text = {400: "bad request", 401: "not signed in", 403: "role not allowed or out of scope", 404: "not found"}
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c in codes}
 
@@ -68,16 +73,16 @@ DOCUMENT = {
         "/api/v1/attempts": {"get": {
             "summary": "Search attempts (roles: admin, supervisor, auditor within their scope)",
             "parameters": [
-                {"name": "day", "in": "query", "schema": {"type": "string", "format": "date"},
-                 "description": "Beijing-time date"},
-                {"name": "vehicle_class", "in": "query", "schema": {"type": "string", "maxLength": 4}},
+                {"name": "day", "in": "query", "schema": _DAY, "description": "Beijing-time date"},
+                {"name": "vehicle_class", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 4}},
                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": STATUSES}},
                 {"name": "rule", "in": "query", "schema": {"type": "string", "maxLength": 64}},
                 {"name": "candidate", "in": "query", "schema": {"type": "string", "maxLength": 64},
                  "description": "name or 准考证明编号"},
                 {"name": "examiner", "in": "query", "schema": {"type": "string", "maxLength": 64},
                  "description": "examiner's name as confirmed at check-in; attempts without one never match"},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "format": "int32", "minimum": 1,
+                                                             "maximum": 500}},
             ],
             "responses": {**_ok({"type": "object", "required": ["attempts"], "properties": {
                 "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}}),
@@ -86,7 +91,8 @@ DOCUMENT = {
         "/api/v1/attempts/{attempt_id}": {"get": {
             "summary": "One attempt with its deductions",
             "parameters": [{"name": "attempt_id", "in": "path", "required": True,
-                            "schema": {"type": "integer", "minimum": 1}}],
+                            "schema": {"type": "integer", "format": "int64", "minimum": 1,
+                                       "maximum": MAX_ID}}],
             "responses": {**_ok({"$ref": "#/components/schemas/Attempt"}), **_errors(401, 403, 404)},
         }},
         "/api/v1/live": {"get": {
@@ -108,8 +114,8 @@ DOCUMENT = {
         }},
         "/api/v1/statistics": {"get": {
             "summary": "Pass rates by day, class, item, vehicle and examiner",
-            "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
-                           {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}],
+            "parameters": [{"name": "since", "in": "query", "schema": _DAY},
+                           {"name": "until", "in": "query", "schema": _DAY}],
             "responses": {**_ok({"type": "object", "required": ["attempts", *_RATE_LISTS, "by_examiner"],
                                  "properties": {
                 "attempts": {"type": "integer"},

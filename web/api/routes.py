@@ -16,6 +16,7 @@ from examroom.statistics import compute
 from scoring.observations import utc_text
 from web.api import bp
 from web.api.openapi import DOCUMENT, STATUSES
+from web.params import parse_day
 from web.security import STAFF, may_see, public, visible_courses
 from web.services import feed, records
 
@@ -55,9 +56,9 @@ def _date(name: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"{name}: expected a date like 2026-11-29, got {text!r}") from None
+        return parse_day(name, text)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def _text(name: str, limit: int) -> str | None:

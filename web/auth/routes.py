@@ -1,25 +1,33 @@
-"""Sign-in with lockout after repeated failures; every attempt goes into the audit log."""
+"""Sign-in and sign-out; failed sign-ins slow down the next try, and every attempt goes into the audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from examroom.accounts import LoginRefused
+from examroom.signin_throttle import SignInThrottles
 from web.auth import bp
-from web.filters import local_time
-from web.security import STAFF, SignedIn, accounts, audit, public, roles
+from web.redirects import local_target
+from web.scope import sees_this_course
+from web.security import STAFF, accounts, audit, public, roles, sign_in, sign_out
+from web.services import records
 
 
 class LoginForm(FlaskForm):
-    username = StringField(validators=[DataRequired()])
-    password = PasswordField(validators=[DataRequired()])
+    username = StringField(validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(max=1024)])
+
+
+def _refused(form: LoginForm, status: int, headers: dict | None = None):
+    # One message for every failure: a wrong name, a wrong password, a disabled account, a throttle.
+    flash(_("用户名或密码错误，或尝试过于频繁，请稍后再试"), "error")
+    return render_template("login.html", form=form), status, headers or {}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,25 +35,25 @@ class LoginForm(FlaskForm):
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        limiter = current_app.extensions["examroom.limiter"]
-        with limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=lambda: request.remote_addr or ""):
-            pass
+        now = datetime.now(timezone.utc)
+        address, name = request.remote_addr or "", form.username.data
+        throttles = SignInThrottles(records().sessions)
+        wait = throttles.wait(address, name, now)
+        if wait:
+            audit("login_throttled", name, f"{wait} s", actor="-")
+            return _refused(form, 429, {"Retry-After": str(wait)})
         try:
-            account = accounts().authenticate(form.username.data, form.password.data, datetime.now(timezone.utc))
-        except LoginRefused as refused:
-            audit("login_refused", form.username.data, "locked" if refused.locked_until else "", actor="-")
-            if refused.locked_until:
-                flash(_("登录失败次数过多，账号已锁定至 %(time)s", time=local_time(refused.locked_until)), "error")
-            else:
-                flash(_("用户名或密码错误"), "error")
-            return render_template("login.html", form=form), 401
-        login_user(SignedIn(account))
+            account = accounts().authenticate(name, form.password.data, now)
+        except LoginRefused:
+            throttles.failed(address, name, now)
+            audit("login_refused", name, actor="-")
+            return _refused(form, 401)
+        throttles.succeeded(address, name)
+        sign_in(account)
         audit("login")
-        target = request.args.get("next", "")
-        # Only local paths: an open redirect would send a supervisor to a look-alike site.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("live.course")
-        return redirect(target)
+        # An auditor of other courses is not shown this one running: their records instead.
+        default = url_for("live.course" if sees_this_course() else "results.recent")
+        return redirect(local_target(request.args.get("next"), default, refuse_control=False))
     return render_template("login.html", form=form)
 
 
@@ -53,5 +61,5 @@ def login():
 @roles(*STAFF)
 def logout():
     audit("logout")
-    logout_user()
+    sign_out()
     return redirect(url_for("auth.login"))

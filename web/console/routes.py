@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from examroom.callup import CallUp, CallUpError
 from web.console import bp
+from web.redirects import local_target
 from web.controlclient import ControllerClient, ControllerUnavailable
 from web.security import SUPERVISORS, audit, roles
 from web.services import records
@@ -57,8 +58,7 @@ def start(booking: int):
         flash(_("考试已开始（考试编号 %(n)s）", n=answer["attempt"]), "ok")
     else:
         flash(answer.get("error") or _("未连接考试控制器"), "error")
-    back = request.form.get("next", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("live.course"))
+    return redirect(local_target(request.form.get("next"), url_for("live.course")))
 
 
 @bp.post("/call/<int:sitting>/<vehicle>")

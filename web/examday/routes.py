@@ -21,12 +21,20 @@ from examroom.slip import SlipError, render_slip
 from examroom.slip_token import SlipTokenError, differences, read_slip, slip_claims
 from examroom.verify import verify
 from web.examday import bp
+from web.params import parse_id
 from web.security import STAFF, SUPERVISORS, audit, public, roles
 from web.services import records
 
 
 def _sessions():
     return records().sessions
+
+
+def _booking() -> int:
+    try:
+        return parse_id("booking", request.form.get("booking", ""))
+    except ValueError as exc:
+        abort(400, description=str(exc))
 
 
 def _sitting(sitting_id: int) -> Sitting:
@@ -57,7 +65,7 @@ def checkin(sitting_id: int):
                 photo = request.files.get("photo")
                 # The confirming examiner is whoever is signed in, not a name typed into a field.
                 picture = photo.read() if photo else b""
-                queue_no = service.confirm(int(request.form["booking"]), picture, current_user.account.username)
+                queue_no = service.confirm(_booking(), picture, current_user.account.username)
                 audit("check_in", f"booking {request.form['booking']}", f"queue {queue_no}")
                 message = _("签到成功，排队号 %(n)s", n=queue_no)
                 faces = service.face_check(picture)
@@ -82,7 +90,7 @@ def queue(sitting_id: int):
         try:
             vehicle = request.form.get("vehicle", "")
             if request.form.get("booking"):
-                callup.assign(int(request.form["booking"]), vehicle)
+                callup.assign(_booking(), vehicle)
                 audit("assign", f"booking {request.form['booking']}", f"vehicle {vehicle}")
             elif callup.call_next(sitting_id, vehicle) is None:
                 error = _("没有等候该车型的考生")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Iterator
 
 from flask import Response, current_app, jsonify, render_template, stream_with_context
@@ -13,6 +15,7 @@ from examroom.callup import desk_queues
 from examroom.course_plan import plan_of
 from examroom.models import Vehicle
 from web.filters import booking_state, item_title, sitting_status, status_text
+from web.i18n import select_locale
 from web.live import bp
 from web.security import STAFF, roles
 from web.services import feed, records
@@ -85,7 +88,14 @@ def queue():
 @roles(*STAFF)
 def stream():
     keepalive = current_app.config["SSE_KEEPALIVE_SECONDS"]
+    screens = current_app.extensions.setdefault("examroom.streams", _Streams())
+    if not screens.enter(current_app.config.get("STREAM_LIMIT")):
+        # Every stream holds a server thread: past the limit the pages would have none left.
+        return Response(_("同时打开的实况画面过多，请稍后再试"), status=503, headers={"Retry-After": "30"},
+                        mimetype="text/plain")
     subscription = feed().subscribe()
+    rendered = current_app.extensions.setdefault("examroom.rendered", _Rendered())
+    language = select_locale()
 
     @stream_with_context
     def events() -> Iterator[str]:
@@ -100,12 +110,65 @@ def stream():
                 if event is None:
                     yield ": keep-alive\n\n"
                     continue
-                yield f"id: {event['id']}\ndata: {json.dumps(_for_page(event), ensure_ascii=False)}\n\n"
+                yield rendered.text(event, language)
         finally:
             subscription.close()
 
-    return Response(events(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = Response(events(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # The server closes the response when the screen goes, even one that left before its first event.
+    response.call_on_close(subscription.close)
+    response.call_on_close(screens.leave)
+    return response
+
+
+class _Rendered:
+    """Each event's text for the page, made once per language and shared by every screen.
+
+    With hundreds of screens open, rendering an event once per screen was most of the server's
+    work per event (bench/console_screens.py). A subscriber's first state (id 0) is its own.
+    """
+
+    SIZE = 256  # events kept: far more than a slow screen is behind before it must resync
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._texts: OrderedDict[tuple[int, str], str] = OrderedDict()
+
+    def text(self, event: dict, language: str) -> str:
+        key = (event["id"], language)
+        with self._lock:
+            found = self._texts.get(key) if event["id"] else None
+        if found is None:
+            found = f"id: {event['id']}\ndata: {json.dumps(_for_page(event), ensure_ascii=False)}\n\n"
+            if event["id"]:
+                with self._lock:
+                    self._texts[key] = found
+                    while len(self._texts) > self.SIZE:
+                        self._texts.popitem(last=False)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+class _Streams:
+    """How many event streams are open, against the server's limit (web.serving sets STREAM_LIMIT)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.open = 0
+
+    def enter(self, limit: int | None) -> bool:
+        with self._lock:
+            if limit is not None and self.open >= limit:
+                return False
+            self.open += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.open -= 1
 
 
 def _for_page(event: dict) -> dict:

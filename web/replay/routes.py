@@ -16,6 +16,7 @@ from examroom.rejudge import RejudgeError, rejudge
 from scoring.course import Course, CourseError, load_course
 from scoring.rules import RuleSetError
 from web.replay import bp
+from web.params import parse_seconds
 from web.security import STAFF, audit, may_see, roles
 from web.services import records
 
@@ -67,9 +68,9 @@ def track(attempt_id: int):
 def outline(attempt_id: int):
     _attempt(attempt_id)
     try:
-        t = float(request.args["t"])
+        t = parse_seconds("t", request.args["t"])
     except (KeyError, ValueError):
-        return jsonify(error="t: seconds on the attempt's clock"), 400
+        return jsonify(error="t: seconds on the attempt's clock (a finite number)"), 400
     return jsonify(t=t, outline=outline_at(track_of(records().journal_lines(attempt_id)), _course(), t))
 
 

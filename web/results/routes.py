@@ -1,10 +1,8 @@
 """Attempt result views."""
 
-from datetime import date
-
 from flask import abort, render_template, request
 
-
+from web.params import parse_day
 from web.results import bp
 from web.security import STAFF, may_see, roles, visible_courses
 from web.services import records
@@ -21,9 +19,9 @@ def recent():
     day = None
     if given["day"]:
         try:
-            day = date.fromisoformat(given["day"])
-        except ValueError:
-            abort(400, description="day: expected a date like 2026-11-29")
+            day = parse_day("day", given["day"])
+        except ValueError as exc:
+            abort(400, description=str(exc))
     scope = visible_courses()
     found = records().search(day=day, vehicle_class=given["vehicle_class"] or None, status=given["status"] or None,
                              rule=given["rule"] or None, candidate=given["candidate"] or None,

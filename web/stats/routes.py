@@ -17,6 +17,7 @@ from examroom.accounts import Role
 from examroom import courseclock
 from examroom.statistics import Statistics, compute
 from examroom.statistics_export import FigureRow, csv_bytes, xlsx_bytes
+from web.params import FIRST_DAY, LAST_DAY
 from web.people import person_name
 from web.security import roles, visible_courses
 from web.services import records
@@ -74,9 +75,13 @@ def _day(name: str, title: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         abort(400, description=_("%(field)s：请填写形如 2026-11-29 的日期", field=title))
+    if not FIRST_DAY <= day <= LAST_DAY:
+        abort(400, description=_("%(field)s：请填写 %(first)s 至 %(last)s 之间的日期", field=title,
+                                 first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+    return day
 
 
 def _query() -> tuple[Statistics, date | None, date | None, ZoneInfo]:

@@ -1,7 +1,7 @@
 """camera names: the Chinese name people read for each camera, set by an administrator
 
 Revision ID: 0011_camera_names
-Revises: 0009_face_review
+Revises: 0010_seal_chain
 """
 from alembic import op
 import sqlalchemy as sa

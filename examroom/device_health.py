@@ -19,8 +19,10 @@ seconds) it reads each :class:`~devices.runner.DeviceRunner`'s health and
   does not count) or ends it and re-runs it as a new attempt
   (:func:`rerun_attempt`).
 
-A fault is a device that is not alive (disconnected, silent, garbled: the
-line state says which), a GNSS fix worse than the site requires for judging
+A camera's vision sensor (:meth:`HealthWatch.add_vision`) is watched the same
+way, for the attempts of vehicles in the items it serves. A fault is a device
+that is not alive (disconnected, silent, garbled, or for a camera: obstructed,
+low contrast, noisy, moved — the line state says which), a GNSS fix worse than the site requires for judging
 (``health.required_fix``, RTK fixed unless the site allows float), or RTK
 corrections older than ``health.max_correction_age``. ``fault_after``
 debounces a single late read on a loaded machine; detection itself (alive
@@ -44,10 +46,14 @@ log = logging.getLogger(__name__)
 
 FIX_NAMES = {0: "无定位", 1: "单点定位", 2: "差分定位", 3: "PPS", 4: "RTK固定解", 5: "RTK浮点解",
              6: "推算定位", 7: "手动输入", 8: "模拟"}
-DEVICE_NAMES = {"gnss": "卫星定位接收机", "signalboard": "车载信号板", "courseboard": "场地信号板"}
+DEVICE_NAMES = {"gnss": "卫星定位接收机", "signalboard": "车载信号板", "courseboard": "场地信号板",
+                "vision": "视觉传感器"}
 LINE_NAMES = {"disconnected": "串口断开", "silent": "无数据", "garbled": "乱码（波特率或校验位不符？）",
               "no_fix": "有数据但未定位", "rejected": "设备应答错误（地址或寄存器配置？）",
-              "starting": "等待首个数据", "ok": "正常"}
+              "starting": "等待首个数据", "ok": "正常",
+              # a camera's vision sensor that cannot see (devices.camera.zones.FAULTS)
+              "obstructed": "镜头被遮挡（水滴、污物），看不清", "low_contrast": "画面对比度不足（雾或光线太暗）",
+              "noisy": "画面噪声过大（光线太暗）", "moved": "画面与空场景对不上（摄像机移动或被遮挡）"}
 
 
 def reading_summary(reading) -> dict:
@@ -82,6 +88,8 @@ def device_fault(status: dict, settings: SiteSettings) -> str | None:
     if not status["alive"]:
         if status["kind"] == "gnss" and status.get("line") == "no_fix":
             return f"{name} 未定位"
+        if status["kind"] == "vision" and status.get("blind"):
+            return f"{name} {LINE_NAMES.get(status.get('line'), '无数据')}：{'、'.join(status['blind'])}"
         return f"{name} {LINE_NAMES.get(status.get('line'), '无数据')}"
     if status["kind"] == "gnss":
         quality = status.get("fix_quality")
@@ -113,6 +121,7 @@ class HealthWatch(PeriodicWorker):
             self._vehicle_of[gnss_device(v.id)] = v.id
             self._vehicle_of[signals_device(v.id)] = v.id
         self._boards = {b.id for b in settings.course_boards}
+        self._serves: dict[str, frozenset[str]] = {}  # vision device -> the items its regions belong to
         self._last: dict[str, object] = {}
         self._since: dict[tuple[str, str], tuple[float, float]] = {}  # (vehicle, reason) -> first seen
                                                                        # (clock, wall)
@@ -122,6 +131,18 @@ class HealthWatch(PeriodicWorker):
         self.on_fault: Callable[[str, int, str], None] | None = None
         # Called with each published snapshot (once per publish_every), in the watch thread.
         self.snapshot_listeners: list[Callable[[list[dict]], None]] = []
+
+    def add_vision(self, runners) -> None:
+        """Watch cameras' vision sensors too (``devices.camera.zones.VisionRunner``).
+
+        A vision sensor that cannot see (lens obstructed, fog, night, a moved
+        camera) suspends the attempt of a vehicle in an item whose lines or
+        zones it watches — that item cannot be judged — and only those: a
+        vehicle elsewhere on the course goes on.
+        """
+        for runner in runners:
+            self.runners.append(runner)
+            self._serves[runner.device] = frozenset(runner.items)
 
     def observe(self, reading) -> None:
         """Called from driver threads with every reading: keeps the last one per device."""
@@ -136,8 +157,14 @@ class HealthWatch(PeriodicWorker):
     def vehicle_faults(self, vehicle_id: str, snapshot: list[dict]) -> list[str]:
         """Reasons the devices this vehicle's attempt depends on cannot be trusted now."""
         reasons = []
+        item = self.controller.current_item(vehicle_id) if self._serves else None
         for status in snapshot:
-            if status["vehicle"] == vehicle_id or status["device"] in self._boards:
+            serves = self._serves.get(status["device"])
+            if serves is not None and item in serves:
+                reason = device_fault(status, self.settings)
+                if reason:
+                    reasons.append(reason)
+            elif status["vehicle"] == vehicle_id or status["device"] in self._boards:
                 reason = device_fault(status, self.settings)
                 if reason:
                     reasons.append(reason)

@@ -108,6 +108,8 @@ class CourseService:
             self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
                                      frame_sources=frame_sources, submit=self.controller.submit)
             self.video.schedule(self.scheduler)
+            # A camera that cannot see suspends the items it serves, as a faulty course board would.
+            self.health_watch.add_vision(self.video.vision)
             self.video.export_in_child_processes(settings.database_url, settings.course_file, settings.rule_set_file,
                                                  tuple(settings.province_files))
         self.face_watch = self._watch_riders()

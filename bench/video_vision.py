@@ -31,7 +31,8 @@ from examroom.simulation.vision_truth import evaluate, run  # noqa: E402
 from examroom.simulation.weather import CONDITIONS, OBSTRUCTIONS  # noqa: E402
 
 
-def weather_table(fps: float, names: list[str], conditions: list[str], seed: int) -> None:
+def weather_table(fps: float, names: list[str], conditions: list[str], seed: int,
+                  classes: tuple[str, ...] = ("E", "C4")) -> None:
     print(f"{'condition':<9} {'crossings':>9} {'hits':>5} {'hit rate':>8} {'false':>5} {'refused':>8} "
           f"{'fault after':>11} {'events after hit':>16}  {'ms/frame':>8}  faults")
     for condition in conditions:
@@ -39,7 +40,7 @@ def weather_table(fps: float, names: list[str], conditions: list[str], seed: int
         delays: list[float] = []
         took = 0.0
         faults: dict[str, int] = {}
-        for vehicle_class in ("E", "C4"):
+        for vehicle_class in classes:
             for name in names:
                 ev = run(scenario(vehicle_class, name), condition, fps=fps, seed=seed)
                 frames += ev.frames
@@ -71,9 +72,11 @@ def main() -> None:
     parser.add_argument("--scenarios", default="clean,hill_rollback", help="with --weather: scenario names")
     parser.add_argument("--conditions", default=",".join(CONDITIONS), help="with --weather")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--classes", default="E,C4", help="with --weather: vehicle classes")
     args = parser.parse_args()
     if args.weather:
-        weather_table(args.fps, args.scenarios.split(","), args.conditions.split(","), args.seed)
+        weather_table(args.fps, args.scenarios.split(","), args.conditions.split(","), args.seed,
+                      tuple(args.classes.split(",")))
         return
     truth = hits = misses = false = 0
     errors: list[float] = []

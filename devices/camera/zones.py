@@ -79,7 +79,7 @@ class Sight:
     adapt_seconds: float = 4.0  # the empty scene follows slow change (dusk, fog) with this time constant
     tile: int = 16  # pixels: the cells in which sharpness is compared with the empty scene
     blind_ratio: float = 0.35  # a cell keeping less than this share of its texture is blind
-    texture_min: float = 3.0  # mean gradient a cell needs for its sharpness to be judged at all
+    texture_min: float = 1.5  # mean fine detail (grey levels) a cell needs for its sharpness to be judged
     min_contrast: float = 0.25  # contrast left of the scene learnt in clear air, below which it cannot see
     max_noise: float = 14.0  # grey levels of noise above which it cannot see
     max_shift: float = 12.0  # pixels of sway it registers; more is a moved camera
@@ -115,6 +115,11 @@ def _correlation(a: np.ndarray, b: np.ndarray, size: int = 5) -> np.ndarray:
     va = cv2.blur(a * a, k) - ma * ma
     vb = cv2.blur(b * b, k) - mb * mb
     return cov / np.sqrt(np.maximum(va * vb, 1e-6))
+
+
+def _detail(grey: np.ndarray) -> np.ndarray:
+    """How much each pixel differs from its 2-px blurred surroundings: the picture's fine detail."""
+    return np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 2.0))
 
 
 def _gradient(grey: np.ndarray) -> np.ndarray:
@@ -272,8 +277,10 @@ class VisionSensor:
         changed = solid | (covered & ~shadow)
 
         # Sight: cells that kept too little of their texture, near a watched region.
-        cells_frame = cv2.resize(g_frame, self._cells, interpolation=cv2.INTER_AREA)
-        cells_expected = cv2.resize(g_expected, self._cells, interpolation=cv2.INTER_AREA)
+        # Fine detail only (what a 2-px blur takes away): a drop's refracted picture of the scene is
+        # blurred far more than that, though it still has broad gradients.
+        cells_frame = cv2.resize(_detail(grey), self._cells, interpolation=cv2.INTER_AREA)
+        cells_expected = cv2.resize(_detail(expected_grey), self._cells, interpolation=cv2.INTER_AREA)
         textured = cells_expected > max(sight.texture_min, noise * 0.6)
         kept = cells_frame / np.maximum(cells_expected, 1e-3)
         usual = float(np.median(kept[textured])) if textured.any() else 1.0

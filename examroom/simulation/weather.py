@@ -130,13 +130,13 @@ class Weather:
         haze = 0.12 * s
         scene = scene * (1 - haze) + np.float32(170.0) * haze
         streaks = np.zeros((h, w), np.float32)
-        count = int(900 * s)
+        count = int(600 * s)
         x = self.rng.integers(0, w, count)
         y = self.rng.integers(0, h, count)
         near = self.rng.random(count) < 0.2  # drops close to the lens: wider, longer, brighter
         length = np.where(near, self.rng.integers(20, 40, count), self.rng.integers(8, 22, count))
         angle = np.radians(self.rng.normal(78, 3, count))
-        brightness = np.where(near, self.rng.uniform(0.5, 0.9, count), self.rng.uniform(0.25, 0.6, count))
+        brightness = np.where(near, self.rng.uniform(0.35, 0.7, count), self.rng.uniform(0.15, 0.45, count))
         for x0, y0, n, a, b, wide in zip(x, y, length, angle, brightness, near):
             x1, y1 = int(x0 + n * math.cos(a)), int(y0 + n * math.sin(a))
             cv2.line(streaks, (int(x0), int(y0)), (x1, y1), float(b), 2 if wide else 1, cv2.LINE_AA)
@@ -158,7 +158,7 @@ class Weather:
             r = 0.06 * min(w, h) + 8  # ~30 px on 640×360
             cv2.ellipse(mask, (int(cx), int(cy)), (int(r), int(r * 0.85)), float(rng.uniform(0, 180)), 0, 360, 1.0, -1,
                         cv2.LINE_AA)
-            mask = cv2.GaussianBlur(mask, (0, 0), 2.0)
+            mask = cv2.GaussianBlur(mask, (0, 0), 0.15 * r)  # on the lens, far out of focus: a soft edge
             return {"mask": mask, "centre": (cx, cy), "radius": r}
         for _ in range(5):  # a splash of mud: a few blotches around one spot
             ox, oy = rng.normal(0, 10, 2)
@@ -183,7 +183,7 @@ class Weather:
         m = cv2.getRotationMatrix2D((cx, cy), 180.0, 0.6)
         refracted = cv2.warpAffine(scene, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         refracted = cv2.GaussianBlur(refracted, (0, 0), 0.25 * r) * 1.08 + 6.0
-        rim = np.clip(lens["mask"] * (1 - lens["mask"]) * 4, 0, 1)[..., None] * 0.5
+        rim = np.clip(lens["mask"] * (1 - lens["mask"]) * 4, 0, 1)[..., None] * 0.3
         out = scene * (1 - alpha) + refracted * alpha
         return out * (1 - rim)
 

@@ -25,8 +25,10 @@ GNSS fix has been lost for longer than ``measurement.fix_loss_allowance`` (which
 the fault it saw within the last ``RECENT_FAULT`` seconds at once, naming the device; that
 command joins the judge's suspension (:attr:`scoring.judge.Judge.fault_unreported`).
 
-A fault is a device that is not alive (disconnected, silent, garbled: the
-line state says which), a course board over its limit of mismatched replies,
+A camera's vision sensor (:meth:`HealthWatch.add_vision`) is watched the same
+way, for the attempts of vehicles in the items it serves. A fault is a device
+that is not alive (disconnected, silent, garbled, or for a camera: obstructed,
+low contrast, noisy, moved — the line state says which), a course board over its limit of mismatched replies,
 a GNSS receiver whose fixes have had no speed for a second, a GNSS fix worse than the site requires for judging
 (``health.required_fix``, RTK fixed unless the site allows float), or RTK
 corrections older than ``health.max_correction_age``. ``fault_after``
@@ -57,11 +59,15 @@ FAULT_AFTER_WALL = 1.5
 
 FIX_NAMES = {0: "无定位", 1: "单点定位", 2: "差分定位", 3: "PPS", 4: "RTK固定解", 5: "RTK浮点解",
              6: "推算定位", 7: "手动输入", 8: "模拟"}
-DEVICE_NAMES = {"gnss": "卫星定位接收机", "signalboard": "车载信号板", "courseboard": "场地信号板"}
+DEVICE_NAMES = {"gnss": "卫星定位接收机", "signalboard": "车载信号板", "courseboard": "场地信号板",
+                "vision": "视觉传感器"}
 LINE_NAMES = {"disconnected": "串口断开", "silent": "无数据", "garbled": "乱码（波特率或校验位不符？）",
               "no_fix": "有数据但未定位", "rejected": "设备应答错误（地址或寄存器配置？）",
               "mismatch": "应答与请求不符（地址、功能码或寄存器配置？总线上有其他主站？）",
-              "starting": "等待首个数据", "ok": "正常"}
+              "starting": "等待首个数据", "ok": "正常",
+              # a camera's vision sensor that cannot see (devices.camera.zones.FAULTS)
+              "obstructed": "镜头被遮挡（水滴、污物），看不清", "low_contrast": "画面对比度不足（雾或光线太暗）",
+              "noisy": "画面噪声过大（光线太暗）", "moved": "画面与空场景对不上（摄像机移动或被遮挡）"}
 # Kinds of Modbus replies a course board rejects (devices.courseboard.driver.REJECT_KINDS).
 REJECT_NAMES = {"wrong_unit": "地址不符", "wrong_function": "功能码不符", "byte_count": "数据长度不符",
                 "bad_crc": "校验错误", "short": "应答不完整", "late": "超时后应答", "unsolicited": "未请求的帧"}
@@ -105,6 +111,8 @@ def device_fault(status: dict, settings: SiteSettings) -> str | None:
     if not status["alive"]:
         if status["kind"] == "gnss" and status.get("line") == "no_fix":
             return f"{name} 未定位"
+        if status["kind"] == "vision" and status.get("blind"):
+            return f"{name} {LINE_NAMES.get(status.get('line'), '无数据')}：{'、'.join(status['blind'])}"
         return f"{name} {LINE_NAMES.get(status.get('line'), '无数据')}"
     if status["kind"] == "gnss":
         quality = status.get("fix_quality")
@@ -138,6 +146,7 @@ class HealthWatch(PeriodicWorker):
             self._vehicle_of[gnss_device(v.id)] = v.id
             self._vehicle_of[signals_device(v.id)] = v.id
         self._boards = {b.id for b in settings.course_boards}
+        self._serves: dict[str, frozenset[str]] = {}  # vision device -> the items its regions belong to
         self._last: dict[str, object] = {}
         self._recent: dict[str, dict[str, float]] = {}  # vehicle -> reason -> last seen (clock)
         self._since: dict[tuple[str, str], tuple[float, float]] = {}  # (vehicle, reason) -> first seen
@@ -148,6 +157,18 @@ class HealthWatch(PeriodicWorker):
         self.on_fault: Callable[[str, int, str], None] | None = None
         # Called with each published snapshot (once per publish_every), in the watch thread.
         self.snapshot_listeners: list[Callable[[list[dict]], None]] = []
+
+    def add_vision(self, runners) -> None:
+        """Watch cameras' vision sensors too (``devices.camera.zones.VisionRunner``).
+
+        A vision sensor that cannot see (lens obstructed, fog, night, a moved
+        camera) suspends the attempt of a vehicle in an item whose lines or
+        zones it watches — that item cannot be judged — and only those: a
+        vehicle elsewhere on the course goes on.
+        """
+        for runner in runners:
+            self.runners.append(runner)
+            self._serves[runner.device] = frozenset(runner.items)
 
     def observe(self, reading) -> None:
         """Called from driver threads with every reading: keeps the last one per device."""
@@ -162,8 +183,14 @@ class HealthWatch(PeriodicWorker):
     def vehicle_faults(self, vehicle_id: str, snapshot: list[dict]) -> list[str]:
         """Reasons the devices this vehicle's attempt depends on cannot be trusted now."""
         reasons = []
+        item = self.controller.current_item(vehicle_id) if self._serves else None
         for status in snapshot:
-            if status["vehicle"] == vehicle_id or status["device"] in self._boards:
+            serves = self._serves.get(status["device"])
+            if serves is not None and item in serves:
+                reason = device_fault(status, self.settings)
+                if reason:
+                    reasons.append(reason)
+            elif status["vehicle"] == vehicle_id or status["device"] in self._boards:
                 reason = device_fault(status, self.settings)
                 if reason:
                     reasons.append(reason)

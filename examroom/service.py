@@ -133,6 +133,8 @@ class CourseService:
                                      frame_sources=frame_sources, submit=self.controller.submit,
                                      items_for_class=lambda c: [i.id for i in self.course.items_for(c)])
             self.video.schedule(self.scheduler)
+            # A camera that cannot see suspends the items it serves, as a faulty course board would.
+            self.health_watch.add_vision(self.video.vision)
             self.video.export_in_child_processes(settings.database_url, settings.course_file, settings.rule_set_file,
                                                  tuple(settings.province_files))
         self.face_watch = self._watch_riders()

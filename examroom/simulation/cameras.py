@@ -106,16 +106,51 @@ def draw_course(image: np.ndarray, course: Course, m: Transform) -> None:
                 cv2.circle(image, centre, max(2, round(pole.radius * scale * 2)), POLE, -1, cv2.LINE_AA)
 
 
+SUN = (0.45, -0.3)  # metres: where a vehicle's shadow falls from its body (east and a little south)
+SHADOW = 0.55  # share of the light left in a shadow
+# Vision bench and tests: bodies a camera confuses with the painted lines (white and pale yellow).
+PAINT_LIKE_COLOURS = ((228, 232, 236), (70, 205, 240))
+
+
+def ground_texture(image: np.ndarray, seed: int = 0) -> None:
+    """Grain of concrete and worn paint, as a camera sees it: a few grey levels of fixed, fine texture."""
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    grain = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 0.8) * 9.0
+    patches = cv2.resize(rng.standard_normal((h // 24 + 1, w // 24 + 1)).astype(np.float32), (w, h),
+                         interpolation=cv2.INTER_CUBIC) * 5.0
+    image[:] = np.clip(image.astype(np.float32) + (grain + patches)[..., None], 0, 255).astype(np.uint8)
+
+
 def draw_vehicle(image: np.ndarray, model: VehicleModel, truth: VehicleTruth, m: Transform,
                  colour: tuple[int, int, int], label: str) -> None:
+    """A vehicle as a camera above sees it: its shadow on the ground, its body, a darker cab roof and
+    windscreen at the front; no drawn outline (a camera sees none)."""
     placement = model.place(truth.x, truth.y, truth.heading)
-    outline = _pixels(placement.outline.exterior.coords, m)
+    body = placement.outline.exterior.coords
+    shadow = _pixels([(x + SUN[0], y + SUN[1]) for x, y in body], m)
+    region = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(region, [shadow], 255, cv2.LINE_AA)
+    # Soft-edged and multiplicative: the ground and the paint keep their texture, only darker.
+    shade = 1.0 - (1.0 - SHADOW) * cv2.GaussianBlur(region, (3, 3), 0).astype(np.float32)[..., None] / 255.0
+    x0, y0, bw, bh = cv2.boundingRect(shadow)
+    x0, y0 = max(0, x0 - 2), max(0, y0 - 2)
+    x1, y1 = min(image.shape[1], x0 + bw + 4), min(image.shape[0], y0 + bh + 4)
+    if x1 > x0 and y1 > y0:
+        patch = image[y0:y1, x0:x1].astype(np.float32) * shade[y0:y1, x0:x1]
+        image[y0:y1, x0:x1] = patch.astype(np.uint8)
+    outline = _pixels(body, m)
     cv2.fillPoly(image, [outline], colour, cv2.LINE_AA)
-    cv2.polylines(image, [outline], True, (20, 20, 20), 1, cv2.LINE_AA)
-    # A dot just inside the front shows which way the vehicle faces; it never reaches past the outline.
-    front = model.length - model.rear_overhang - min(0.4, model.length / 4)
-    nose = _pixels([model._to_course(truth.x, truth.y, truth.heading, (front, 0))], m)[0]
-    cv2.circle(image, (int(nose[0]), int(nose[1])), 1, (0, 0, 0), -1)
+    # The cab: a roof a shade darker than the body, and a dark windscreen in front of it.
+    rear, length, half = model.rear_overhang, model.length, model.width / 2
+    front = length - rear
+    at = lambda pts: _pixels([model._to_course(truth.x, truth.y, truth.heading, p) for p in pts], m)  # noqa: E731
+    roof = (front - 0.35 * length, front - 0.12 * length)
+    cv2.fillPoly(image, [at([(roof[0], -0.8 * half), (roof[1], -0.8 * half), (roof[1], 0.8 * half),
+                             (roof[0], 0.8 * half)])], tuple(int(c * 0.82) for c in colour), cv2.LINE_AA)
+    cv2.fillPoly(image, [at([(roof[1], -0.75 * half), (front - 0.04 * length, -0.7 * half),
+                             (front - 0.04 * length, 0.7 * half), (roof[1], 0.75 * half)])], (60, 55, 50),
+                 cv2.LINE_AA)
     if not label:
         return
     x, y = outline.min(axis=0)
@@ -126,16 +161,18 @@ class CourseRenderer:
     """Draws one view of the simulated course; the static course of the top view is drawn once."""
 
     def __init__(self, course: Course, models: dict[str, VehicleModel], width: int, height: int,
-                 follow: str | None = None, labels: bool = True) -> None:
+                 follow: str | None = None, labels: bool = True,
+                 colours: tuple[tuple[int, int, int], ...] = VEHICLE_COLOURS) -> None:
         self.course = course
         self.labels = labels  # vehicle ids beside each vehicle; off for analysis (they are not on real footage)
         self.models = models
         self.width, self.height = width, height
         self.follow = follow  # vehicle id for a chase view, None for the view from above
-        self._colours = {vid: VEHICLE_COLOURS[i % len(VEHICLE_COLOURS)] for i, vid in enumerate(models)}
+        self._colours = {vid: colours[i % len(colours)] for i, vid in enumerate(models)}
         self._top = top_transform(course, width, height)
         self._base = np.full((height, width, 3), GROUND, np.uint8)
         draw_course(self._base, course, self._top)
+        ground_texture(self._base)
 
     def render(self, truths: dict[str, VehicleTruth | None], caption: str) -> np.ndarray:
         if self.follow is None:

@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -27,24 +26,21 @@ class CannotCheck(Exception):
 
 
 def open_readonly(url: str) -> Engine:
-    """An engine that cannot write, on records that exist; CannotCheck otherwise."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise CannotCheck(f"{url!r} is not a database URL (sqlite:///FILE or postgresql+psycopg://...)") from None
+    """An engine that cannot write, on records that exist; DatabaseURLError or CannotCheck otherwise."""
+    from examroom.database import database_url
+
+    parsed = database_url(url, existing=True)  # one line for every command: examroom.database
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database
         if not path or path == ":memory:":
             raise CannotCheck(f"{url!r} names no database file")
-        if not Path(path).is_file():
-            raise CannotCheck(f"no such database file: {path} (nothing was created)")
         uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
         engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     else:
         try:
             engine = create_engine(parsed, pool_pre_ping=True)
         except (ArgumentError, ImportError) as exc:
-            raise CannotCheck(f"{url!r}: {exc}") from None
+            raise CannotCheck(f"{parsed.render_as_string(hide_password=True)}: {exc}") from None
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT count(*) FROM seals")).scalar()
@@ -58,8 +54,13 @@ def open_readonly(url: str) -> Engine:
 
 
 def run_verify(args) -> int:
+    from examroom.database import DatabaseURLError
+
     try:
         return _run(args)
+    except DatabaseURLError as exc:  # the same line as every other command's
+        print(f"examroom verify: {exc}", file=sys.stderr)
+        return CANNOT_CHECK
     except CannotCheck as exc:
         print(f"examroom verify: cannot check: {exc}", file=sys.stderr)
         return CANNOT_CHECK

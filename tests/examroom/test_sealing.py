@@ -298,9 +298,9 @@ def test_verify_command_exit_status(sealed, sqlite_url, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("url, reason", [
-    ("sqlite:///{tmp}/absent.sqlite3", "no such database file: {tmp}/absent.sqlite3 (nothing was created)"),
+    ("sqlite:///{tmp}/absent.sqlite3", "there is no database file {tmp}/absent.sqlite3"),
     ("sqlite:///{tmp}/notes.txt", "cannot read the records at"),
-    ("not a url", "is not a database URL"),
+    ("not a url", "is not a URL"),
     ("nosuchdb://x/y", "nosuchdb"),
     ("postgresql+psycopg://postgres@127.0.0.1:1/none", "cannot read the records at"),
 ])

@@ -30,9 +30,14 @@ def upgrade() -> None:
     if dialect == "sqlite":
         # The seal number's UNIQUE was created without a name: a naming convention lets the
         # rebuilt table leave it out. The rebuild drops the table's triggers: made again below.
+        # A database downgraded past this revision has no such UNIQUE any more (the downgrade
+        # cannot restore it): nothing to drop then.
+        unique_seq = any(u["column_names"] == ["seq"]
+                         for u in sa.inspect(op.get_bind()).get_unique_constraints("seals"))
         with op.batch_alter_table("seals", schema=None, recreate="always",
                                   naming_convention={"uq": "uq_%(table_name)s_%(column_0_name)s"}) as batch_op:
-            batch_op.drop_constraint("uq_seals_seq", type_="unique")
+            if unique_seq:
+                batch_op.drop_constraint("uq_seals_seq", type_="unique")
             batch_op.add_column(sa.Column("chain", sa.String(length=64), nullable=False, server_default=""))
             batch_op.add_column(sa.Column("slip", sa.Text(), nullable=True))
             batch_op.create_unique_constraint("uq_seals_chain_seq", ["chain", "seq"])

@@ -171,8 +171,8 @@ def test_a_child_that_cannot_work_fails_the_job_with_its_last_words(queue, tmp_p
     queue.start()
     failed = queue.wait(job_id, WAIT)
     assert failed["status"] == "failed", failed
-    assert failed["error"].startswith("the export process exited with status 1: error: OperationalError")
-    assert "unable to open database file" in failed["error"]
+    assert failed["error"].startswith("the export process exited with status 1: error: DatabaseURLError")
+    assert "no-such-folder does not exist" in failed["error"]
 
 
 # The controller killed outright (SIGKILL, power cut of its process): this stands in for it.

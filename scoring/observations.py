@@ -230,6 +230,11 @@ def from_json(line: str | bytes) -> Observation:
     except msgspec.ValidationError as exc:
         raise ObservationFormatError(_explain(line, str(exc))) from None
     except msgspec.DecodeError as exc:
+        if isinstance(line, bytes):  # msgspec ≥ 0.23 reports bad UTF-8 as a DecodeError, not a UnicodeError
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise ObservationFormatError(f"not UTF-8 text: {bad.reason}") from None
         raise ObservationFormatError(_malformed(line, exc)) from None
     except RecursionError:
         raise ObservationFormatError("not JSON: nested too deeply") from None

@@ -68,7 +68,10 @@ def test_the_demo_starts_quietly_keeps_its_passwords_and_stops_with_its_children
         out, err = demo.communicate(timeout=60)
         assert demo.returncode in (0, 130), err[-2000:]
         assert not [pid for pid in children if _alive(pid)], "a child process outlived the demo"
-        with socket.socket() as s:  # the web port is free again
+        with socket.socket() as s:  # the web port is free again: nobody listens on it
+            # SO_REUSEADDR as every server sets it: the closed connections' TIME_WAIT does not
+            # hold the port, a listening socket does (Linux refuses the bind then).
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", port))
         assert "done; records in" in out and str(tmp_path) in out
     finally:

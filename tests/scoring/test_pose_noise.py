@@ -58,7 +58,7 @@ def noisy(obs, t_from, noise, rng, drop=0.1, null=0.15, rate=RATE):
             index += 1
             if index % keep:
                 continue
-            if o.t >= t_from:
+            if o.t > t_from:  # the standstill's fixes (the one at t_from still moves at full speed)
                 if rng.random() < drop:
                     continue
                 dx, dy = noise(rng)

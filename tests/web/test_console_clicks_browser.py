@@ -107,7 +107,7 @@ def test_fifty_clicks_during_a_running_attempt_all_land(console, records, artefa
             press(page, "#vehicle-V1 button[data-action=stop]")
             page.fill("#act-reason", "考生要求中止")
             seen = page.evaluate("window.updates")
-            page.wait_for_function(f"window.updates > {seen + 10}")
+            page.wait_for_function(f"() => window.updates > {seen + 10}")
             assert page.evaluate("document.getElementById('act').open")
             screenshots(page, artefacts, "console-stop-dialog-during-updates")
             page.click("#act-ok", delay=PRESS_MS)

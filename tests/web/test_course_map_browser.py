@@ -66,7 +66,7 @@ def test_the_map_shows_a_vehicle_moving_and_a_pole_touched(course_console, artef
         page.set_viewport_size(DESKTOP if size == "desktop" else PHONE)
         sign_in(page, base, "supervisor", PASSWORD, then="/")
         page.locator("#coursemap[data-ready]").wait_for(timeout=10_000)
-        page.wait_for_function(f"document.querySelector('{OUTLINE}')?.getAttribute('points')")
+        page.wait_for_function(f"() => document.querySelector('{OUTLINE}')?.getAttribute('points')")
         page.locator(POLE_ROW, has_text="正常").wait_for(timeout=10_000)
         assert page.locator('#coursemap li[data-element="e_bridge.A"]').get_attribute("class") == "deck off"
         assert page.locator('#coursemap li[data-element="c4_pile.pole1"]').inner_text().endswith("无数据")  # not wired

@@ -26,9 +26,9 @@ def test_pages_and_the_replay_read_local_time_with_the_zone_once(app, accounts, 
             assert not re.search(r"\d\d:\d\d:\d\dZ|\bUTC\b(?!\+)", text), f"{path}: UTC shown to a person"
             screenshots(page, artefacts, f"one-clock-{name}")
         page.goto(f"{base}/attempts/{attempt_id}/replay")
-        page.wait_for_function("document.getElementById('replay').dataset.nowUtc !== undefined")
+        page.wait_for_function("() => document.getElementById('replay').dataset.nowUtc !== undefined")
         page.locator("#marks .mark").first.dispatch_event("click")
         deduction = records.attempt(attempt_id).deductions[0]
         wall = courseclock.local_text(deduction.utc, "%H:%M:%S")
-        page.wait_for_function(f"document.getElementById('clock').value.endsWith('{wall}')")
+        page.wait_for_function(f"() => document.getElementById('clock').value.endsWith('{wall}')")
         screenshots(page, artefacts, "one-clock-replay")

@@ -73,7 +73,7 @@ def test_replay_plays_at_speed_steps_frames_and_keeps_cameras_in_step(app, accou
     with served(app) as base, chromium_page() as page:
         sign_in(page, base, "auditor", PASSWORD, then="/login")
         page.goto(f"{base}/attempts/{attempt_id}/replay")
-        page.wait_for_function("document.getElementById('replay').dataset.now !== undefined"
+        page.wait_for_function("() => document.getElementById('replay').dataset.now !== undefined"
                                " && document.querySelectorAll('#videos video').length === 2")
         # Deductions are marked on the time axis, in order, and a mark jumps to its moment.
         marks = page.locator("#marks .mark")
@@ -87,7 +87,7 @@ def test_replay_plays_at_speed_steps_frames_and_keeps_cameras_in_step(app, accou
         # Play at 1x: the clock runs, every camera plays along.
         start = _now(page)
         page.click("#play")
-        page.wait_for_function(f"parseFloat(document.getElementById('replay').dataset.now) > {start + 0.8}")
+        page.wait_for_function(f"() => parseFloat(document.getElementById('replay').dataset.now) > {start + 0.8}")
         assert page.evaluate("[...document.querySelectorAll('#videos video')].every(v => !v.paused)")
         # 2x: the clock runs twice as fast as the wall clock, and so do the videos.
         page.select_option("#speed", "2")
@@ -116,23 +116,23 @@ def test_replay_plays_at_speed_steps_frames_and_keeps_cameras_in_step(app, accou
         before = _now(page)
         page.evaluate("() => { const v = document.querySelector('#videos video[data-camera=\"chase-V1\"]');"
                       " v.currentTime = v.currentTime + 1.5; }")
-        page.wait_for_function(f"Math.abs(parseFloat(document.getElementById('replay').dataset.now)"
+        page.wait_for_function(f"() => Math.abs(parseFloat(document.getElementById('replay').dataset.now)"
                                f" - {before + 1.5}) < 0.1")
         _in_step(page)
         # Starting one camera from its own controls plays them all; pausing it pauses them all.
         page.evaluate("document.querySelector('#videos video[data-camera=\"top\"]').play()")
-        page.wait_for_function("document.getElementById('replay').dataset.playing === '1'")
-        page.wait_for_function("[...document.querySelectorAll('#videos video')].every(v => !v.paused)")
+        page.wait_for_function("() => document.getElementById('replay').dataset.playing === '1'")
+        page.wait_for_function("() => [...document.querySelectorAll('#videos video')].every(v => !v.paused)")
         page.evaluate("document.querySelector('#videos video[data-camera=\"top\"]').pause()")
-        page.wait_for_function("document.getElementById('replay').dataset.playing === ''")
+        page.wait_for_function("() => document.getElementById('replay').dataset.playing === ''")
         _in_step(page)
 
         # Full screen per camera, with the shared controls inside it.
         page.click("#videos figure:nth-child(2) button.fullscreen")
-        page.wait_for_function("document.fullscreenElement && document.fullscreenElement.tagName === 'FIGURE'"
+        page.wait_for_function("() => document.fullscreenElement && document.fullscreenElement.tagName === 'FIGURE'"
                                " && document.fullscreenElement.contains(document.getElementById('play'))")
         page.screenshot(path=str(artefacts / "replay-camera-fullscreen-desktop.png"))
         page.evaluate("document.exitFullscreen()")
-        page.wait_for_function("!document.fullscreenElement && document.getElementById('replay')"
+        page.wait_for_function("() => !document.fullscreenElement && document.getElementById('replay')"
                                ".contains(document.getElementById('play'))")
         screenshots(page, artefacts, "replay-controls")

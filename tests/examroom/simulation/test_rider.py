@@ -66,7 +66,8 @@ def test_the_demo_cameras_give_the_in_car_camera_to_the_face_watch():
     cameras = DemoCameras(course, models, dict, ScaledClock(1.0), rider="V2")
     specs = {spec.id: spec for spec in cameras.specs()}
     assert cameras.riders() == {"V2": "car-V2"}
-    assert specs["car-V2"].has("analyse") and not specs["car-V2"].has("record")
+    # watched for faces, and recorded as the V2 attempts' in-cab evidence (issue 14: each vehicle's own cameras)
+    assert specs["car-V2"].has("analyse") and specs["car-V2"].has("record")
     assert "car-V2" in cameras.frame_sources()
     assert DemoCameras(course, models, dict, ScaledClock(1.0)).riders() == {}
     with pytest.raises(ValueError, match="unknown vehicle"):

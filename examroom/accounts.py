@@ -15,6 +15,7 @@ booking already proves (see :meth:`examroom.records.Records.find_candidate`).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,10 @@ from examroom.login_sessions import LoginSessions
 from examroom.models import User
 
 MIN_PASSWORD_LENGTH = 10
+# argon2id parameters; empty: argon2-cffi's defaults (RFC 9106's low-memory profile, about
+# 0.14 s of a core here). Only the tests lower them (tests/conftest.py): they sign in hundreds
+# of times. A hash records its own parameters, so it verifies under any setting.
+HASH_PARAMETERS: dict[str, int] = {}
 
 
 class Role(str, enum.Enum):
@@ -68,13 +73,19 @@ def _account(user: User) -> Account:
     return Account(user.id, user.username, user.display_name, Role(user.role), user.scope)
 
 
+@functools.lru_cache(maxsize=None)
+def _hasher_and_decoy(parameters: tuple[tuple[str, int], ...]) -> tuple[PasswordHasher, str]:
+    """The hasher, and the decoy hash that an unknown name is verified against: that keeps the
+    answer's timing the same, so a wrong name cannot be told from a wrong password. Made once
+    per process (every web app and command makes an :class:`Accounts`)."""
+    hasher = PasswordHasher(**dict(parameters))
+    return hasher, hasher.hash("examroom-decoy-password")
+
+
 class Accounts:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
-        self._hasher = PasswordHasher()
-        # Verifying against a real hash when the name is unknown keeps the answer's
-        # timing the same, so a wrong name cannot be told from a wrong password.
-        self._decoy = self._hasher.hash("examroom-decoy-password")
+        self._hasher, self._decoy = _hasher_and_decoy(tuple(sorted(HASH_PARAMETERS.items())))
 
     def create(self, username: str, password: str, role: Role | str, display_name: str = "",
                scope: str = "") -> Account:

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from hypothesis import settings
 
+import examroom.accounts
 from examroom.database import make_engine, session_factory, upgrade
 from examroom.records import Records
 
@@ -17,6 +18,10 @@ from examroom.records import Records
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+# Cheap argon2 in the test process only (a real hash costs ~0.14 s and the suite makes hundreds);
+# the servers the tests start as child processes keep the real parameters.
+examroom.accounts.HASH_PARAMETERS.update(time_cost=1, memory_cost=1024, parallelism=1)
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

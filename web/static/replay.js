@@ -157,7 +157,7 @@
     fig.appendChild(v); fig.appendChild(cap);
     document.getElementById("videos").appendChild(fig);
     const view = {cam: cam, video: v, caption: note, figure: fig, segment: null, target: null,
-                ownPlays: 0, ownPauses: 0};
+                loading: false, ownPlays: 0, ownPauses: 0};
     follow(view);
     return view;
   }
@@ -167,6 +167,10 @@
   function follow(view) {
     const v = view.video;
     v.addEventListener("seeked", function () {
+      // A segment still loading was put nowhere yet: a seek it reports (to its start) is the
+      // browser's, never the user's; taken for the user's it dragged the clock back to the
+      // segment's start while playing.
+      if (view.loading) return;
       // A playing video has moved on from where the page put it by the time the seek completes
       // (more so on a busy machine): only a bigger jump is the user's.
       const slack = playing ? 0.5 + 0.5 * speed : 0.05;
@@ -214,6 +218,8 @@
     const v = view.video;
     if (view.segment !== seg.id) {
       view.segment = seg.id;
+      view.loading = true;
+      view.target = null;
       ownPause(view);
       v.src = seg.url;
       v.dataset.segStart = seg.start;
@@ -221,6 +227,7 @@
       v.addEventListener("loadedmetadata", function () {
         // Time has moved on while the segment loaded: place it where the clock is now.
         const u = footage.anchor_utc + (now - footage.anchor_t);
+        view.loading = false;
         setTime(view, u - seg.start, u, seg);
         v.playbackRate = speed;
         if (playing) ownPlay(view);

@@ -23,13 +23,13 @@ RULES_2012 = ROOT / "config" / "rules" / "ga1026-2012.toml"
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 
 
-def _store(records, run, course, rules=None) -> int:
+def _store(records, run, course, rules=None, course_snapshot=None) -> int:
     """Record a scripted attempt as the controller does: snapshot, journal, deductions, result."""
     records.ensure_vehicle("veh-1", "甘K·0001学", "E", "E-01")
     candidate = records.ensure_candidate(CandidateInfo("张三", "620102199001011234", "62000001", "E"))
     judge = Judge(course, course.vehicle("E-01"), rules or ruleset(), "E", vehicle="veh-1")
     attempt = records.check_in(candidate, "veh-1", course.name, judge.ruleset.id, UTC,
-                               rule_set_snapshot=ruleset_to_dict(judge.ruleset))
+                               rule_set_snapshot=ruleset_to_dict(judge.ruleset), course_snapshot=course_snapshot)
     records.mark_running(attempt, UTC)
     records.append_journal(attempt, list(enumerate(run.obs, start=1)))
     for obs in run.obs:
@@ -175,19 +175,7 @@ def _store_on_file_course(records, path):
     from scoring.course import load_course
 
     course = load_course(path)
-    run = hill_run(offset=-0.3)
-    records.ensure_vehicle("veh-1", "甘K·0001学", "E", "E-01")
-    candidate = records.ensure_candidate(CandidateInfo("张三", "620102199001011234", "62000001", "E"))
-    judge = Judge(course, course.vehicle("E-01"), ruleset(), "E", vehicle="veh-1")
-    attempt = records.check_in(candidate, "veh-1", course.name, judge.ruleset.id, UTC,
-                               rule_set_snapshot=ruleset_to_dict(judge.ruleset), course_snapshot=course_snapshot(course))
-    records.mark_running(attempt, UTC)
-    records.append_journal(attempt, list(enumerate(run.obs, start=1)))
-    for obs in run.obs:
-        judge.feed(obs)
-    result = result_to_dict(judge.result())
-    records.finish(attempt, AttemptStatus(result["status"]), UTC, result=result)
-    return attempt
+    return _store(records, hill_run(offset=-0.3), course, course_snapshot=course_snapshot(course))
 
 
 def test_the_controller_stores_the_course_file_with_its_hash(records):

@@ -9,30 +9,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
 from tests.web.conftest import csrf_token, login
 from tests.web.crawl import HOSTILE, crawl, urls
+from tests.web.test_security import attempt  # noqa: F401  (a finished attempt, the fixture)
 from web import create_app
 
 HUGE = "99999999999999999999"
-UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def served(records, feed):
     """The app as served: errors become answers instead of propagating to the test."""
     return create_app(records, feed, {"SECRET_KEY": "test-secret", "SSE_KEEPALIVE_SECONDS": 0.05})
-
-
-@pytest.fixture
-def attempt(records):
-    records.ensure_vehicle("V1", "甘K·0001学", "E", "E-01")
-    candidate = records.ensure_candidate(CandidateInfo("王芳", "62120219900101123X", "62000009", "E"))
-    attempt = records.check_in(candidate, "V1", "demo", "ga1026-2022", UTC)
-    records.mark_running(attempt, UTC)
-    records.finish(attempt, AttemptStatus.PASSED, UTC, result={"score": 100, "passed": True, "items": []})
-    return attempt
 
 
 @pytest.mark.parametrize("url", [f"/attempts/{HUGE}", f"/attempts/{HUGE}/replay", f"/api/v1/attempts/{HUGE}",

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from examroom.database import make_engine, session_factory, upgrade
-from examroom.records import CandidateInfo, Records
+from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.records.attempt_log import CandidateInfo, Records
 from web import create_app
 
 

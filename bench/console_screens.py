@@ -27,11 +27,11 @@ import threading
 import time
 from pathlib import Path
 
-from examroom.accounts import Accounts, Role
-from examroom.database import make_engine, session_factory, upgrade
-from examroom.feedserver import FeedServer
-from examroom.livefeed import LiveFeed
-from examroom.records import Records
+from examroom.accounts.users import Accounts, Role
+from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.live.link import FeedServer
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import Records
 from web.signin_client import signed_in
 
 PASSWORD = "bench-password-1"

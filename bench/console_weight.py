@@ -20,10 +20,10 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from examroom.accounts import Accounts, Role
-from examroom.database import make_engine, session_factory, upgrade
-from examroom.livefeed import LiveFeed
-from examroom.records import Records
+from examroom.accounts.users import Accounts, Role
+from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import Records
 from web import create_app
 
 CHROMIUM = "/usr/bin/chromium"

@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from examroom.faces import FaceDetector  # noqa: E402
+from examroom.faces.detection import FaceDetector  # noqa: E402
 
 cv2.setNumThreads(1)
 

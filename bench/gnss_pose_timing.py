@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from examroom.demo import DEMO_VEHICLES, DemoCourse  # noqa: E402
+from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse  # noqa: E402
 from examroom.simulation.scenarios import scenario, scenario_names  # noqa: E402
 
 MOVING = 0.8  # m/s: slower than this the along-track error divided by speed means little

@@ -22,12 +22,12 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from examroom.accounts import Accounts, Role
-from examroom.database import make_engine, session_factory, upgrade
-from examroom.livefeed import LiveFeed
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo, Records
-from examroom.sittings import SittingPlan, create_sitting
+from examroom.accounts.users import Accounts, Role
+from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.live.feed import LiveFeed
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo, Records
+from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.web.conftest import PASSWORD, login
 from tests.web.crawl import crawl, urls
 from web import create_app

@@ -15,7 +15,7 @@ times each way:
 - judge only: ``scoring.judge.judge_stream`` over the already parsed
   observations;
 - parse + judge: ``examroom judge FILE --course config/courses/demo.toml
-  --json`` run in-process (``examroom.cli.main``), which loads the course and
+  --json`` run in-process (``examroom.cli.main.main``), which loads the course and
   rule set, parses the file with ``read_jsonl`` and judges it.
 
 It prints the median wall time of each, the times faster than real time
@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from examroom import cli  # noqa: E402
-from examroom.simulation.route import Leg, Speeds, plan_route  # noqa: E402
+from examroom.cli import main as cli  # noqa: E402
+from examroom.coursetools.route import Leg, Speeds, plan_route  # noqa: E402
 from examroom.simulation.scenarios import (  # noqa: E402
     DEMO_COURSE_PATH, DEMO_MODELS, Expected, Scenario, default_ruleset, demo_course,
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from examroom.demo import DemoCourse  # noqa: E402
+from examroom.simulation.demo import DemoCourse  # noqa: E402
 from examroom.simulation.scenarios import scenario  # noqa: E402
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examroom.database import make_engine, session_factory, upgrade  # noqa: E402
-from examroom.identity import id_check_character  # noqa: E402
-from examroom.models import AttemptStatus  # noqa: E402
-from examroom.records import CandidateInfo, Records  # noqa: E402
-from examroom.sealing import Sealer, load_or_create_key  # noqa: E402
-from examroom.verify import verify  # noqa: E402
+from examroom.records.database import make_engine, session_factory, upgrade  # noqa: E402
+from examroom.records.people import id_check_character  # noqa: E402
+from examroom.records.models import AttemptStatus  # noqa: E402
+from examroom.records.attempt_log import CandidateInfo, Records  # noqa: E402
+from examroom.records.sealing import Sealer, load_or_create_key  # noqa: E402
+from examroom.records.verify import verify  # noqa: E402
 from scoring.observations import Command, CommandAction, FixQuality, Pose  # noqa: E402
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)

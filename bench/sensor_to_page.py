@@ -22,8 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from examroom.demo import DemoCourse
-from examroom.webprocess import end_process, start_web_process
+from examroom.simulation.demo import DemoCourse
+from examroom.station.webprocess import end_process, start_web_process
 from web.signin_client import signed_in
 from examroom.simulation.world import VehicleTruth, WorldState
 

@@ -30,8 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from devices.camera.ffmpeg import ffmpeg_exe  # noqa: E402
-from examroom.database import make_engine, session_factory, upgrade  # noqa: E402
-from examroom.records import CandidateInfo, Records  # noqa: E402
+from examroom.records.database import make_engine, session_factory, upgrade  # noqa: E402
+from examroom.records.attempt_log import CandidateInfo, Records  # noqa: E402
 from examroom.simulation.scenarios import DEMO_COURSE_PATH  # noqa: E402
 from examroom.video.exportjobs import ExportQueue  # noqa: E402
 from examroom.video.exportprocess import ExportProcess  # noqa: E402
@@ -143,7 +143,7 @@ def main() -> None:
                                             "points": 10, "disqualify": False, "item": "hill",
                                             "t": 60.0 * (i + 1), "utc": (T0 + timedelta(seconds=60 * (i + 1) + 7.3))
                                             .isoformat().replace("+00:00", "Z"), "value": ""})
-        from examroom.models import AttemptStatus
+        from examroom.records.models import AttemptStatus
 
         records.finish(attempt, AttemptStatus.FAILED, T0 + timedelta(seconds=10 + seconds))
         course = load_course(DEMO_COURSE_PATH)

@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examroom.demo import DemoCourse  # noqa: E402
+from examroom.simulation.demo import DemoCourse  # noqa: E402
 from examroom.video import timecode  # noqa: E402
 
 

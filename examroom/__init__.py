@@ -1,0 +1,11 @@
+"""examroom: the exam-room controller of a 科目二 test course.
+
+The package is laid out in rooms, each a sub-package that owns one part of the course's work
+(``docs/architecture.md`` gives the reasons). Rooms import downwards only, in this order::
+
+    courseclock  <  records  <  accounts, faces, live  <  examday  <  video  <  site
+                 <  station  <  simulation  <  cli
+
+``examroom`` itself imports ``devices`` and ``scoring`` and never ``web``; the allowed imports
+are checked by ``tests/test_architecture.py``.
+"""

@@ -8,9 +8,9 @@ import uuid
 import pytest
 from hypothesis import settings
 
-import examroom.accounts
-from examroom.database import make_engine, session_factory, upgrade
-from examroom.records import Records
+import examroom.accounts.users
+from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.records.attempt_log import Records
 
 # A test owns its clock and its dice: property tests draw the same examples on every run, so a
 # run's outcome never depends on luck. HYPOTHESIS_PROFILE=explore draws new ones (and keeps what
@@ -21,7 +21,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # Cheap argon2 in the test process only (a real hash costs ~0.14 s and the suite makes hundreds);
 # the servers the tests start as child processes keep the real parameters.
-examroom.accounts.HASH_PARAMETERS.update(time_cost=1, memory_cost=1024, parallelism=1)
+examroom.accounts.users.HASH_PARAMETERS.update(time_cost=1, memory_cost=1024, parallelism=1)
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

@@ -31,7 +31,7 @@ from typing import Any, Callable
 import tomli_w
 from hypothesis import strategies as st
 
-from examroom.settings import SettingsError, load_settings
+from examroom.site.settings import SettingsError, load_settings
 from scoring.course import CourseError, load_course
 from scoring.observations import (
     Command, CommandAction, CourseSensor, FixQuality, Gear, ObservationFormatError, Pose, Signals, from_json,

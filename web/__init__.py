@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Flask
 
-from examroom.accounts import Accounts
-from examroom.audit import AuditLog
-from examroom.livefeed import LiveFeed
-from examroom.login_sessions import LoginSessions
-from examroom.records import Records
+from examroom.accounts.users import Accounts
+from examroom.accounts.audit import AuditLog
+from examroom.live.feed import LiveFeed
+from examroom.accounts.login_sessions import LoginSessions
+from examroom.records.attempt_log import Records
 from web.controlclient import ControllerClient
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -35,7 +35,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         SESSION_COOKIE_SAMESITE="Lax",
         # A course LAN often has no TLS; set SESSION_COOKIE_SECURE where HTTPS is served.
         SESSION_COOKIE_SECURE=False,
-        # Every 429 says when to come back (Retry-After); sign-in has its own throttle (examroom.signin_throttle).
+        # Every 429 says when to come back (Retry-After); sign-in has its own throttle (examroom.accounts.signin_throttle).
         RATELIMIT_HEADERS_ENABLED=True,
         CANDIDATE_LOOKUP_LIMIT="5 per minute",
         COURSE_FILE=str(CONFIG_DIR / "courses" / "demo.toml"),
@@ -43,10 +43,10 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     )
     if config:
         app.config.update(config)
-    app.extensions["examroom.records"] = records
+    app.extensions["examroom.records.attempt_log"] = records
     app.extensions["examroom.feed"] = feed or LiveFeed()
     if controller is not None:
-        app.extensions["examroom.controller"] = controller
+        app.extensions["examroom.live.controller"] = controller
     if not app.config.get("SECRET_KEY"):
         raise ValueError("SECRET_KEY must be set: it signs the session cookies")
     app.json.ensure_ascii = False

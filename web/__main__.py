@@ -12,11 +12,11 @@ import logging
 from pathlib import Path
 
 from examroom import courseclock
-from examroom.database import DatabaseURLError, make_engine, session_factory
-from examroom.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
-from examroom.livefeed import LiveFeed
-from examroom.records import Records
-from examroom.secrets_file import read_or_create_secret
+from examroom.records.database import DatabaseURLError, make_engine, session_factory
+from examroom.station.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import Records
+from examroom.accounts.secrets_file import read_or_create_secret
 from web import create_app
 from web.controlclient import ControllerClient
 from web.feedclient import RemoteFeed

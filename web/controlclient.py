@@ -1,4 +1,4 @@
-"""Send a supervisor's command to the controller process (see examroom.feedserver)."""
+"""Send a supervisor's command to the controller process (see examroom.live.link)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import logging
 import threading
 import urllib.request
 
-from examroom.livefeed import LiveFeed
+from examroom.live.feed import LiveFeed
 
 log = logging.getLogger(__name__)
 

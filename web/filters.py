@@ -9,7 +9,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from examroom import courseclock
-from examroom.identity import mask_id_number
+from examroom.records.people import mask_id_number
 
 
 def status_text(status: str) -> str:
@@ -68,7 +68,7 @@ def item_title(item_type: str | None) -> str:
 
 
 def slip_field(name: str) -> str:
-    """A field of a slip's signed statement (examroom.slip_token), as the verify page names it."""
+    """A field of a slip's signed statement (examroom.records.slip_token), as the verify page names it."""
     return {"a": _("考试编号"), "c": _("准驾车型"), "d": _("考试日期"), "n": _("姓名"), "i": _("身份证明号码"),
             "s": _("成绩"), "r": _("考试结果"), "it": _("各项目结果")}.get(name, name)
 
@@ -143,7 +143,7 @@ def selfcheck_text(passed: bool, overridden: bool = False) -> str:
 
 def is_sealed(attempt_id: int) -> bool:
     """Whether the attempt's result is sealed, so its slip can be printed."""
-    from examroom.models import Seal
+    from examroom.records.models import Seal
     from web.services import records
 
     with records().sessions() as session:

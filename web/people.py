@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, g
 from sqlalchemy import select
 
-from examroom.models import User
+from examroom.records.models import User
 from web.services import records
 
 

@@ -1,6 +1,6 @@
 """Which course's records each view shows, and the check that keeps an auditor inside their scope.
 
-An auditor's scope is a course or a city's courses (:attr:`examroom.accounts.Account.courses`);
+An auditor's scope is a course or a city's courses (:attr:`examroom.accounts.users.Account.courses`);
 admins and supervisors see everything. Every endpoint has one rule here, and
 ``tests/web/test_scope_matrix.py`` fails on an endpoint without one, so a new view cannot
 forget its scope:

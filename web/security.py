@@ -18,9 +18,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import CSRFProtect
 
-from examroom.accounts import Account, Accounts, Role
-from examroom.audit import AuditLog
-from examroom.login_sessions import LoginSessions
+from examroom.accounts.users import Account, Accounts, Role
+from examroom.accounts.audit import AuditLog
+from examroom.accounts.login_sessions import LoginSessions
+
+# The candidate portal keeps the signed-in candidate under this session key (not a Flask-Login user).
+CANDIDATE_SESSION_KEY = "candidate_id"
 
 csrf = CSRFProtect()
 
@@ -36,11 +39,11 @@ class SignedIn(UserMixin):
 
 
 def accounts() -> Accounts:
-    return current_app.extensions["examroom.accounts"]
+    return current_app.extensions["examroom.accounts.users"]
 
 
 def audit_log() -> AuditLog:
-    return current_app.extensions["examroom.audit"]
+    return current_app.extensions["examroom.accounts.audit"]
 
 
 def audit(action: str, target: str = "", detail: str = "", actor: str | None = None, role: str | None = None) -> None:
@@ -110,7 +113,7 @@ class _Cookies(SecureCookieSessionInterface):
 
 
 def login_sessions() -> LoginSessions:
-    return current_app.extensions["examroom.login_sessions"]
+    return current_app.extensions["examroom.accounts.login_sessions"]
 
 
 def sign_in(account: Account) -> None:
@@ -132,9 +135,9 @@ def sign_out() -> None:
 
 def init_app(app: Flask, accounts_service: Accounts, audit_service: AuditLog,
              sessions_service: LoginSessions) -> Limiter:
-    app.extensions["examroom.accounts"] = accounts_service
-    app.extensions["examroom.audit"] = audit_service
-    app.extensions["examroom.login_sessions"] = sessions_service
+    app.extensions["examroom.accounts.users"] = accounts_service
+    app.extensions["examroom.accounts.audit"] = audit_service
+    app.extensions["examroom.accounts.login_sessions"] = sessions_service
     app.session_interface = _Cookies()
     csrf.init_app(app)
     login = LoginManager(app)

@@ -2,12 +2,12 @@
 
 from flask import current_app
 
-from examroom.livefeed import LiveFeed
-from examroom.records import Records
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import Records
 
 
 def records() -> Records:
-    return current_app.extensions["examroom.records"]
+    return current_app.extensions["examroom.records.attempt_log"]
 
 
 def feed() -> LiveFeed:

@@ -21,7 +21,7 @@ from devices.gnss.simulator import GnssTruth
 from devices.nullmodem import NullModem
 from devices.readings import Clock
 from devices.signalboard import MOTORCYCLE, THREE_WHEELER, SignalBoardSimulator, SignalState
-from examroom.settings import CourseBoardSettings, SerialSettings, SiteSettings, VehicleSettings
+from examroom.site.settings import CourseBoardSettings, SerialSettings, SiteSettings, VehicleSettings
 from examroom.simulation.world import VehicleTruth, WorldState
 from scoring.course import Course
 from scoring.item_geometry import BridgeItem, PileItem

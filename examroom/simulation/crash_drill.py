@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from examroom.database import make_engine, session_factory
+from examroom.records.database import make_engine, session_factory
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def kill_mid_attempt(data_dir: Path, delay: float, speed: float = 1.0, booking: 
     kill_t = clock["t"] + (kill_mono - clock["mono"]) * clock["factor"]
     engine = make_engine(_database_url(data_dir))
     try:
-        from examroom.models import JournalEntry
+        from examroom.records.models import JournalEntry
 
         with session_factory(engine)() as session:
             last_t, rows = session.execute(select(func.max(JournalEntry.t), func.count(JournalEntry.id))
@@ -94,7 +94,7 @@ def _database_url(data_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from examroom.demo import DEMO_VEHICLES, DemoCourse
+    from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse
     from examroom.simulation.scenarios import scenario
 
     parser = argparse.ArgumentParser(prog="python -m examroom.simulation.crash_drill")

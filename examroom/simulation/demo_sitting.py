@@ -21,13 +21,13 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from examroom.callup import CallUp
-from examroom.checkin import CheckIn
-from examroom.models import Booking, Candidate, Sitting, SittingStatus
-from examroom.roster import COLUMNS, RosterImport
+from examroom.examday.callup import CallUp
+from examroom.examday.checkin import CheckIn
+from examroom.records.models import Booking, Candidate, Sitting, SittingStatus
+from examroom.examday.roster import COLUMNS, RosterImport
 from examroom.simulation.drive import demo_candidate
 from examroom.simulation.rider import FACE_FILE
-from examroom.sittings import SittingPlan, SittingScheduler, create_sitting
+from examroom.examday.sittings import SittingPlan, SittingScheduler, create_sitting
 
 SITTING_HOURS = 12  # long enough for any round; the round closes its sitting when it ends
 SELF_CHECK_TIMEOUT = 30.0  # seconds to wait for the sitting's self-check to let attempts start

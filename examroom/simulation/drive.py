@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from devices.readings import ScaledClock
-from examroom.controller import Controller
-from examroom.identity import id_check_character
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo, Records
+from examroom.live.controller import Controller
+from examroom.records.people import id_check_character
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo, Records
 from examroom.simulation.course_twins import SimulatedCourse
 from examroom.simulation.scenarios import Scenario
 

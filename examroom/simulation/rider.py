@@ -1,6 +1,6 @@
 """The simulated in-car camera: the candidate in the driver's seat, facing the lens.
 
-The face is a real photograph, so OpenCV's detector (``examroom.faces``) finds
+The face is a real photograph, so OpenCV's detector (``examroom.faces.detection``) finds
 it as it would a candidate's: a crop of NASA's public-domain portrait of
 Eileen Collins (the ``astronaut`` picture of scikit-image's data set), shipped
 as ``rider_face.jpg``. A :class:`LookAway` script makes the candidate lean out

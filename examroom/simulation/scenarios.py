@@ -20,7 +20,7 @@ into this module.
 
 C4 and the demo course: with the motorcycle formula (poles 1.6 m from the
 boundary lines for a 3.2 × 1.3 m vehicle) no weave of a rigid body that size
-stays inside the lines (:func:`examroom.simulation.route.plan_weave` finds
+stays inside the lines (:func:`examroom.coursetools.route.plan_weave` finds
 −0.05 m at best), so the demo course widens the C4 pile lane (its
 ``edge_distance``; see the comment in config/courses/demo.toml).
 """
@@ -34,9 +34,9 @@ from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Callable, Iterator
 
-from examroom.simulation.path import Path
+from examroom.coursetools.path import Path
 from examroom.simulation.observe import DEFAULT_START_UTC, observations
-from examroom.simulation.route import Leg, Route, plan_route
+from examroom.coursetools.route import Leg, Route, plan_route
 from examroom.simulation.script import Pulse, Script, Set, Timeline
 from examroom.simulation.sensors import CourseTruth
 from examroom.simulation.world import WorldState

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from examroom.simulation.path import Path, direction, heading_of
+from examroom.coursetools.path import Path, direction, heading_of
 from examroom.simulation.profile import SpeedProfile
 from examroom.simulation.world import VehicleTruth
 

@@ -2,4 +2,6 @@
 
 Camera access itself is in ``devices.camera``; this package decides what is
 kept, for how long, and how an auditor gets it back.
+
+May import: ``records``, ``live`` (the live feed), ``examroom.courseclock``.
 """

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from examroom.models import CameraName
+from examroom.records.models import CameraName
 
 SITE = "site"  # named_by for a name taken from the site file
 MAX_LENGTH = 32

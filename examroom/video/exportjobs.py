@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
-from examroom.models import Attempt, ExportJob
+from examroom.records.models import Attempt, ExportJob
 from examroom.video.export import Chapter, ExportError, ExportTimeline, export_copy, partial_path
 from examroom.video.exportprocess import TERMINATE_GRACE, ExportProcess, RunningExport
 from examroom.video.index import VideoIndex, as_utc

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("no database URL in %s", DATABASE_ENV)
         return 2
 
-    from examroom.database import make_engine, session_factory
+    from examroom.records.database import make_engine, session_factory
     from examroom.video.exportjobs import ExportQueue
     from examroom.video.index import VideoIndex
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _overlay_exporter(sessions, course_file: Path, rule_set_file: Path, province_files: list[Path]):
     """The overlay maker the controller would use: the site's course and its effective rule set."""
-    from examroom.records import Records
+    from examroom.records.attempt_log import Records
     from examroom.video.overlay_export import OverlayExporter
     from scoring.course import load_course
     from scoring.overrides import effective_ruleset, load_override_file

@@ -1,6 +1,6 @@
 """The video index in the database: segments, evidence links and video timeline events.
 
-Like :mod:`examroom.records`, every write is one short transaction. SQLite
+Like :mod:`examroom.records.attempt_log`, every write is one short transaction. SQLite
 hands back naive datetimes for timezone-aware columns; :func:`as_utc` puts the
 zone back so callers always compare aware UTC times.
 """
@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from examroom.models import Attempt, EvidenceLink, Segment, Vehicle, VideoEvent
+from examroom.records.models import Attempt, EvidenceLink, Segment, Vehicle, VideoEvent
 
 
 def as_utc(value: datetime | None) -> datetime | None:

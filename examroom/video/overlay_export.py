@@ -22,8 +22,8 @@ import av
 
 from devices.camera.ffmpeg import ffmpeg_exe
 from examroom import courseclock
-from examroom.identity import mask_id_number
-from examroom.records import Records
+from examroom.records.people import mask_id_number
+from examroom.records.attempt_log import Records
 from examroom.video.export import ExportError, ExportTimeline, chapters_metadata, export_copy, partial_path
 from examroom.video.index import as_utc
 from examroom.video.overlay import TextPatch

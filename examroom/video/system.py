@@ -16,7 +16,7 @@ import logging
 import socket
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +24,7 @@ from devices.camera import FrameFanout
 from devices.camera.capture import CaptureReader
 from devices.camera.zones import VisionRunner, VisionSensor
 from devices.readings import Clock
-from examroom.livefeed import LiveFeed
-from examroom.video.config import VideoSettings
+from examroom.live.feed import LiveFeed
 from examroom.video.evidence import link_attempts
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.exportprocess import ExportProcess
@@ -35,6 +34,9 @@ from examroom.video.retention import RetentionGuard
 from examroom.video.segments import SegmentMaintainer
 from examroom.video.liveview import LiveViewServer
 from examroom.video.watchdog import RecorderPart, Watchdog
+
+if TYPE_CHECKING:  # the site file's camera section; a type only, so video does not import the site
+    from examroom.site.cameras import VideoSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from examroom.identity import id_check_character
-from examroom.models import AttemptStatus, Booking, Candidate, Sitting
-from examroom.records import CandidateInfo, Records
+from examroom.records.people import id_check_character
+from examroom.records.models import AttemptStatus, Booking, Candidate, Sitting
+from examroom.records.attempt_log import CandidateInfo, Records
 from scoring.observations import Command, CommandAction, Gear, Signals
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)

@@ -6,13 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from examroom.callup import CallUp, CallUpError, hall, public_name, release
-from examroom.checkin import CheckIn, CheckInError
-from examroom.database import session_factory
-from examroom.models import AttemptStatus, Booking, Sitting
-from examroom.records import Records
-from examroom.roster import RosterImport
-from examroom.sittings import SittingPlan, create_sitting
+from examroom.examday.callup import CallUp, CallUpError, hall, release
+from examroom.records.people import public_name
+from examroom.examday.checkin import CheckIn, CheckInError
+from examroom.records.database import session_factory
+from examroom.records.models import AttemptStatus, Booking, Sitting
+from examroom.records.attempt_log import Records
+from examroom.examday.roster import RosterImport
+from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.examroom.attempts import id_number
 from tests.examroom.test_roster import write_csv
 
@@ -122,7 +123,7 @@ def test_public_name():
 
 
 def test_a_photo_without_exactly_one_face_is_flagged_or_refused(day):
-    from examroom.models import FaceFlag
+    from examroom.records.models import FaceFlag
     from tests.examroom.face_pictures import jpeg, one_face, two_faces
 
     sessions, s1, _ = day

@@ -1,6 +1,6 @@
 """The ``examroom`` command line: ``rules`` and ``judge``, their output and their errors.
 
-Most tests call :func:`examroom.cli.main` in-process (capsys); one runs the
+Most tests call :func:`examroom.cli.main.main` in-process (capsys); one runs the
 command as a real process, so the exit status through ``sys.exit`` is checked
 too. The scripted attempts end with exactly the expected deductions when their
 journal is re-judged with ``examroom judge``.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from examroom import cli
+from examroom.cli import main as cli
 from examroom.simulation.scenarios import all_scenarios, scenario
 from scoring.observations import write_jsonl
 
@@ -161,7 +161,7 @@ def test_scripted_attempt_rejudged_gets_exactly_its_expected_deductions(capsys, 
 
 
 def test_judge_as_a_real_process(tmp_path, hill_short):
-    command = [sys.executable, "-m", "examroom.cli", "judge", str(hill_short), "--course", str(DEMO_COURSE),
+    command = [sys.executable, "-m", "examroom.cli.main", "judge", str(hill_short), "--course", str(DEMO_COURSE),
                "--json"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
@@ -255,9 +255,9 @@ def test_journal_without_a_start_command(capsys, tmp_path, hill_short):
 def test_users_add_reads_the_password_from_stdin(tmp_path, monkeypatch, capsys):
     import io
 
-    from examroom.accounts import Accounts
-    from examroom.cli import main
-    from examroom.database import make_engine, session_factory
+    from examroom.accounts.users import Accounts
+    from examroom.cli.main import main
+    from examroom.records.database import make_engine, session_factory
 
     url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
@@ -277,10 +277,10 @@ def test_users_passwd_and_disable_end_the_sessions(tmp_path, monkeypatch, capsys
     import io
     from datetime import datetime, timezone
 
-    from examroom.accounts import Accounts, LoginRefused
-    from examroom.cli import main
-    from examroom.database import make_engine, session_factory, upgrade
-    from examroom.login_sessions import LoginSessions
+    from examroom.accounts.users import Accounts, LoginRefused
+    from examroom.cli.main import main
+    from examroom.records.database import make_engine, session_factory, upgrade
+    from examroom.accounts.login_sessions import LoginSessions
 
     url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
     engine = make_engine(url)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from examroom import cli
+from examroom.cli import main as cli
 from examroom.simulation.scenarios import scenario
 from scoring.observations import write_jsonl
 
@@ -94,7 +94,7 @@ def test_malformed_line_as_a_real_process_has_no_traceback(tmp_path, clean):
     lines[number - 1] = lines[number - 1].replace('"helmet":true', '"helmet":"false"')
     journal = tmp_path / "bad.jsonl"
     journal.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "examroom.cli", "judge", str(journal), "--course", str(DEMO_COURSE)],
+    done = subprocess.run([sys.executable, "-m", "examroom.cli.main", "judge", str(journal), "--course", str(DEMO_COURSE)],
                           cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert (done.returncode, done.stdout) == (2, "")
     assert one_line(done.stderr).endswith(f"bad.jsonl:{number}: signals: field 'helmet': expected `bool | null`, "

@@ -2,7 +2,7 @@
 
 import json
 
-from examroom import cli
+from examroom.cli import main as cli
 from tests.scoring.streams import ROOT
 
 PROVINCE = ROOT / "config" / "rules" / "provinces" / "example.toml"

@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 import pytest
 
 from devices.readings import ScaledClock
-from examroom.commands import CommandDesk
-from examroom.controller import Controller, VehicleInfo
-from examroom.feedserver import FeedServer
-from examroom.livefeed import LiveFeed
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
+from examroom.live.commands import CommandDesk
+from examroom.live.controller import Controller, VehicleInfo
+from examroom.live.link import FeedServer
+from examroom.live.feed import LiveFeed
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
 from scoring.observations import from_json
 from scoring.rules import default_ruleset_path, load_ruleset
 from examroom.simulation.scenarios import demo_course
@@ -127,8 +127,8 @@ def test_commands_need_the_token(link):
 
 
 def test_rerun_after_a_device_fault_starts_a_new_attempt(link, records):
-    from examroom.commands import CommandDesk
-    from examroom.device_health import rerun_attempt
+    from examroom.live.commands import CommandDesk
+    from examroom.station.device_health import rerun_attempt
 
     controller, _client, candidate = link
     desk = CommandDesk(controller, controller.ruleset,
@@ -143,8 +143,8 @@ def test_rerun_after_a_device_fault_starts_a_new_attempt(link, records):
 
 
 def test_start_a_called_candidate_from_the_console(records, engine, tmp_path):
-    from examroom.callup import CallUp
-    from examroom.commands import CommandDesk, CommandRefused
+    from examroom.examday.callup import CallUp
+    from examroom.live.commands import CommandDesk, CommandRefused
     from tests.examroom.test_checkin_callup import _checked_in, day as day_fixture  # noqa: F401
 
     sessions, s1, _ = day_fixture.__wrapped__(engine, tmp_path)

@@ -5,8 +5,8 @@ import math
 import cv2
 import pytest
 
-from examroom import cli
-from examroom.course_builder import CLASS_ITEMS, CourseBuildError, VehicleSpec, build_course
+from examroom.cli import main as cli
+from examroom.coursetools.builder import CLASS_ITEMS, CourseBuildError, VehicleSpec, build_course
 from scoring.course import load_course, parse_course
 from scoring.vehicle import VEHICLE_CLASSES
 

@@ -9,10 +9,10 @@ import pymap3d
 import pytest
 
 from devices.readings import CourseInputs, GnssFix
-from examroom.controller import Controller, VehicleInfo
-from examroom.course_view import CourseView
-from examroom.livefeed import LiveFeed
-from examroom.records import CandidateInfo
+from examroom.live.controller import Controller, VehicleInfo
+from examroom.live.course_view import CourseView
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import CandidateInfo
 from examroom.simulation.scenarios import default_ruleset, demo_course
 from scoring.observations import CourseSensor, FixQuality, Pose
 

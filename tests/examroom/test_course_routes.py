@@ -1,6 +1,6 @@
 """`examroom course new` takes a surveyor's geometry and runs the route planner; `course check FILE`.
 
-The planner is the simulation's (examroom/simulation/route.py), run for real: about a second
+The planner is the simulation's (examroom/coursetools/route.py), run for real: about a second
 of CPU per exam vehicle.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from examroom import cli
+from examroom.cli import main as cli
 from scoring.course import load_course
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,8 +96,8 @@ def test_bad_geometry_is_one_line_and_writes_nothing(tmp_path, capsys, args, mes
 def test_a_weave_through_the_poles_is_as_bad_as_it_is_deep():
     # The planner's clearance once stopped at -pole radius for a pole inside the body, so a weave
     # straight through the poles looked "best" (-0.050 m) on every course too tight to weave.
-    from examroom.course_builder import VehicleSpec, build_course
-    from examroom.simulation.route import _weave_clearance
+    from examroom.coursetools.builder import VehicleSpec, build_course
+    from examroom.coursetools.route import _weave_clearance
     from scoring.course import parse_course
 
     course = parse_course(build_course(VehicleSpec("C4", 3.2, 1.3)))

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from examroom import courseclock
-from examroom.settings import SettingsError, parse_settings
+from examroom.site.settings import SettingsError, parse_settings
 from examroom.video.exportjobs import chapter_title, export_name
 
 MOMENT = datetime(2026, 12, 5, 1, 2, 3, 456000, tzinfo=timezone.utc)

@@ -3,12 +3,12 @@
 import pytest
 from sqlalchemy import select
 
-from examroom.demo import DEMO_VEHICLES, DemoCourse
-from examroom.models import Attempt, Seal
-from examroom.recovery import INTERRUPTED_REASON
+from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse
+from examroom.records.models import Attempt, Seal
+from examroom.station.recovery import INTERRUPTED_REASON
 from examroom.simulation.crash_drill import kill_mid_attempt
 from examroom.simulation.scenarios import scenario
-from examroom.verify import verify
+from examroom.records.verify import verify
 
 pytestmark = pytest.mark.slow
 

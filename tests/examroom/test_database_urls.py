@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from examroom import cli
-from examroom.database import DatabaseURLError, database_url, make_engine
-from examroom.settings import SettingsError, load_settings
+from examroom.cli import main as cli
+from examroom.records.database import make_engine
+from examroom.records.database_url import DatabaseURLError, database_url
+from examroom.site.settings import SettingsError, load_settings
 from tests.examroom.test_settings import GOOD
 
 # Every command that takes --database, with the rest of its arguments.

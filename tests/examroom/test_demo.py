@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
-from examroom.demo import DEMO_EXAMINER
-from examroom.models import Attempt, Booking, FaceFlag, Sitting
+from examroom.simulation.demo import DEMO_EXAMINER
+from examroom.records.models import Attempt, Booking, FaceFlag, Sitting
 from examroom.simulation.scenarios import scenario_names
 
 pytestmark = pytest.mark.slow
 
 
 def test_one_demo_round_is_a_sitting_with_booked_checked_in_candidates(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "examroom.cli", "demo", "--speed", "12", "--rounds", "1",
+    run = subprocess.run([sys.executable, "-m", "examroom.cli.main", "demo", "--speed", "12", "--rounds", "1",
                           "--port", "0", "--dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]

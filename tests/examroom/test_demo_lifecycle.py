@@ -39,7 +39,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
 def test_the_demo_starts_quietly_keeps_its_passwords_and_stops_with_its_children(tmp_path, how):
-    demo = subprocess.Popen([sys.executable, "-m", "examroom.cli", "demo", "--speed", "12", "--port", "0",
+    demo = subprocess.Popen([sys.executable, "-m", "examroom.cli.main", "demo", "--speed", "12", "--port", "0",
                              "--dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         printed = []

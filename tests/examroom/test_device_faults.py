@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from examroom.demo import DemoCourse
-from examroom.device_health import rerun_attempt
+from examroom.simulation.demo import DemoCourse
+from examroom.station.device_health import rerun_attempt
 from examroom.simulation.scenarios import scenario
 from scoring.observations import Command, CommandAction, read_jsonl
 from tests.devices.conftest import wait_for

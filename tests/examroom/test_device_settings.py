@@ -7,8 +7,8 @@ import pytest
 import serial
 
 from devices.nullmodem import NullModem
-from examroom.serial_ports import PortNotFound, locate, port_url
-from examroom.settings import SerialSettings, SettingsError, check_against_course, load_settings, parse_settings
+from examroom.station.serial_ports import PortNotFound, locate, port_url
+from examroom.site.settings import SerialSettings, SettingsError, check_against_course, load_settings, parse_settings
 from scoring.course import load_course
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "config", "sites", "example-county.toml")
@@ -81,7 +81,7 @@ def test_ports_by_stable_link_and_by_usb_serial(tmp_path):
 
 
 def test_board_fault_limit_is_a_health_setting_passed_to_the_board_driver():
-    from examroom.hardware import build_drivers
+    from examroom.station.hardware import build_drivers
 
     settings = parse(lambda d: d.update(health={"board_fault_limit": 7}))
     assert settings.board_fault_limit == 7 and build_drivers(settings)["B1"].fault_limit == 7

@@ -28,16 +28,16 @@ from sqlalchemy import select
 
 from devices.cardreader import CardReader
 from devices.nullmodem import NullModem
-from examroom.demo import DemoCourse
-from examroom.models import Attempt, Sitting
-from examroom.roster import RosterImport, examined_classes
+from examroom.simulation.demo import DemoCourse
+from examroom.records.models import Attempt, Sitting
+from examroom.examday.roster import RosterImport, examined_classes
 from examroom.simulation.crash_drill import kill_mid_attempt
 from examroom.simulation.drive import STEP
 from examroom.simulation.scenarios import scenario
-from examroom.sittings import SittingPlan, create_sitting
-from examroom.slip import render_slip
-from examroom.upload_export import ExportError, export_sitting
-from examroom.verify import verify
+from examroom.examday.sittings import SittingPlan, create_sitting
+from examroom.examday.slip import render_slip
+from examroom.examday.upload_export import ExportError, export_sitting
+from examroom.records.verify import verify
 from tests.examroom.attempts import id_number
 from tests.examroom.test_roster import HEADER
 
@@ -200,7 +200,7 @@ def test_a_whole_exam_day(tmp_path):
     report = verify(sessions)
     assert report.ok, [str(p) for p in report.problems]
     assert len(report.checked) == 8 and not report.unfinished
-    run = subprocess.run([sys.executable, "-m", "examroom.cli", "verify", "--all", "--database", url],
+    run = subprocess.run([sys.executable, "-m", "examroom.cli.main", "verify", "--all", "--database", url],
                          capture_output=True, text=True)
     assert run.returncode == 0 and "verified 8 attempt(s): OK" in run.stdout, run.stdout + run.stderr
 
@@ -237,7 +237,7 @@ def test_a_whole_exam_day(tmp_path):
         at = line.index('"speed":') + len('"speed":')
         edited = line[:at] + ("9" if line[at] != "9" else "8") + line[at + 1:]
         db.execute("UPDATE journal SET line = ? WHERE id = ?", (edited, row_id))
-    run = subprocess.run([sys.executable, "-m", "examroom.cli", "verify", "--all", "--database", url],
+    run = subprocess.run([sys.executable, "-m", "examroom.cli.main", "verify", "--all", "--database", url],
                          capture_output=True, text=True)
     assert run.returncode == 1
     assert f"attempt {e_ids[0]}: journal seq {seq}: the line does not match its hash" in run.stdout, run.stdout

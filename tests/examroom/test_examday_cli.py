@@ -2,10 +2,10 @@
 
 import json
 
-from examroom.cli import main
-from examroom.database import make_engine, session_factory
-from examroom.records import Records
-from examroom.sealing import PUBLIC_KEY_FILE, Sealer, load_or_create_key
+from examroom.cli.main import main
+from examroom.records.database import make_engine, session_factory
+from examroom.records.attempt_log import Records
+from examroom.records.sealing import PUBLIC_KEY_FILE, Sealer, load_or_create_key
 from tests.examroom.attempts import finished_attempt, id_number
 from tests.examroom.test_roster import write_csv
 

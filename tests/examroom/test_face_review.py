@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy
 from alembic import command
 
-from examroom.database import alembic_config, upgrade
-from examroom.face_review import FaceReviewError, flags_to_review, mark_reviewed, thumbnail
+from examroom.records.database import alembic_config, upgrade
+from examroom.faces.review import FaceReviewError, flags_to_review, mark_reviewed, thumbnail
 from tests.examroom.face_pictures import jpeg, no_face
 
 NOW = datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from devices.camera import Frame, FrameFanout
-from examroom.database import session_factory
-from examroom.face_watch import FaceWatch, face_flags
-from examroom.models import FaceFlag
+from examroom.records.database import session_factory
+from examroom.faces.watch import FaceWatch, face_flags
+from examroom.records.models import FaceFlag
 from tests.examroom.attempts import finished_attempt
 from tests.examroom.face_pictures import no_face, one_face, two_faces
 
@@ -71,7 +71,7 @@ def test_refuses_a_non_positive_interval(attempt):
 
 
 def test_the_attempt_listener_watches_a_vehicles_camera_from_start_to_finish(attempt):
-    from examroom.face_watch import AttemptFaceWatch
+    from examroom.faces.watch import AttemptFaceWatch
 
     sessions, attempt_id = attempt
     fanout = FrameFanout()

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from examroom.faces import FaceDetector, shared_detector
+from examroom.faces.detection import FaceDetector, shared_detector
 from tests.examroom.face_pictures import jpeg, no_face, one_face, two_faces
 
 

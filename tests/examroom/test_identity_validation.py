@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from examroom.identity import IdNumberError, validate_id_number
+from examroom.records.people import IdNumberError, validate_id_number
 
 
 def test_standard_example_is_valid_and_normalised():

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from examroom.demo import DEMO_VEHICLES, DemoCourse
+from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse
 from examroom.simulation.scenarios import scenario, scenario_names
 from scoring.judge import judge_stream
 from scoring.observations import read_jsonl

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from devices.readings import GnssFix, ScaledClock
-from examroom.controller import Controller, VehicleInfo
-from examroom.livefeed import LiveFeed
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
+from examroom.live.controller import Controller, VehicleInfo
+from examroom.live.feed import LiveFeed
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
 from examroom.simulation.scenarios import demo_course
 from scoring.observations import ObservationFormatError, Pose, read_jsonl
 from scoring.rules import default_ruleset_path, load_ruleset

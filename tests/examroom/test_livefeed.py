@@ -1,6 +1,6 @@
 import threading
 
-from examroom.livefeed import LiveFeed
+from examroom.live.feed import LiveFeed
 
 
 def test_new_subscriber_gets_current_state_first():

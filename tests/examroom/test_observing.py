@@ -4,7 +4,7 @@ import pymap3d
 import pytest
 
 from devices.readings import CourseInputs, GnssFix, SignalFrame
-from examroom.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
+from examroom.live.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
 from scoring.observations import FixQuality, Gear
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)

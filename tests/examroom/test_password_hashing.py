@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from examroom.accounts import _hasher_and_decoy
+from examroom.accounts.users import _hasher_and_decoy
 
 
 def test_the_shipped_parameters_are_argon2s_defaults():

@@ -2,9 +2,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from examroom.database import session_factory, upgrade
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo, RecordError, Records
+from examroom.records.database import session_factory, upgrade
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo, RecordError, Records
 from scoring.observations import Command, CommandAction, Signals, Gear, from_json
 from tests.examroom.attempts import confirmed_booking, id_number
 

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-from examroom.models import Attempt, Booking, Candidate, Sitting
-from examroom.recovery import INTERRUPTED_REASON, mark_interrupted
+from examroom.records.models import Attempt, Booking, Candidate, Sitting
+from examroom.station.recovery import INTERRUPTED_REASON, mark_interrupted
 from tests.examroom.attempts import UTC, finished_attempt, id_number
 
 

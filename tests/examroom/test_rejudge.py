@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 import pytest
 
 from devices.readings import ScaledClock
-from examroom import cli
-from examroom.controller import Controller, VehicleInfo
-from examroom.livefeed import LiveFeed
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
-from examroom.rejudge import RejudgeError, compare, rejudge, report_text
+from examroom.cli import main as cli
+from examroom.live.controller import Controller, VehicleInfo
+from examroom.live.feed import LiveFeed
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
+from examroom.records.rejudge import RejudgeError, compare, rejudge, report_text
 from scoring.judge import Judge
 from scoring.report import result_to_dict
 from scoring.rule_snapshot import ruleset_from_dict
@@ -124,7 +124,7 @@ def test_cli_rejudge_unknown_attempt(sqlite_url, engine, capsys):
 def _edit_snapshot(engine, attempt, change):
     from sqlalchemy.orm import Session
 
-    from examroom.models import Attempt
+    from examroom.records.models import Attempt
 
     with Session(engine) as session, session.begin():
         row = session.get(Attempt, attempt)
@@ -171,7 +171,7 @@ def _course_files(tmp_path):
 
 
 def _store_on_file_course(records, path):
-    from examroom.course_snapshot import course_snapshot
+    from examroom.records.course_snapshot import course_snapshot
     from scoring.course import load_course
 
     course = load_course(path)
@@ -179,7 +179,7 @@ def _store_on_file_course(records, path):
 
 
 def test_the_controller_stores_the_course_file_with_its_hash(records):
-    from examroom.course_snapshot import course_sha256
+    from examroom.records.course_snapshot import course_sha256
 
     records.ensure_vehicle("veh-1", "甘K·0001学", "E", "E-01")
     candidate = records.ensure_candidate(CandidateInfo("张三", "620102199001011234", "62000001", "E"))
@@ -194,7 +194,7 @@ def test_the_controller_stores_the_course_file_with_its_hash(records):
 
 
 def test_a_course_derived_in_code_has_no_snapshot():
-    from examroom.course_snapshot import course_snapshot
+    from examroom.records.course_snapshot import course_snapshot
 
     assert course_snapshot(demo_course()) is not None
     assert course_snapshot(only(demo_course(), "E", "e_hill")) is None  # no longer what its file says
@@ -236,7 +236,7 @@ def test_an_altered_course_snapshot_is_refused(records, engine, tmp_path):
         next(i for i in snapshot["items"] if i["id"] == "e_hill")["placement"]["y"] = 0.6
         return snapshot
 
-    from examroom.models import Attempt
+    from examroom.records.models import Attempt
 
     with engine.begin() as conn:
         from sqlalchemy.orm import Session

@@ -9,9 +9,9 @@ observations must be exactly the journaled ones and the result the same.
 import pytest
 
 from devices.rawcapture import captured_devices, read_raw
-from examroom.attempt_capture import attempt_dir
-from examroom.demo import DemoCourse
-from examroom.replay import replay_attempt
+from examroom.station.capture import attempt_dir
+from examroom.simulation.demo import DemoCourse
+from examroom.station.raw_replay import replay_attempt
 from examroom.simulation.scenarios import scenario
 from scoring.observations import CourseSensor, Pose, Signals, read_jsonl, to_dict
 from scoring.report import result_to_dict
@@ -70,7 +70,7 @@ def test_replay_gives_the_same_observations_and_judgement(attempts, index):
 
 
 def test_replay_command_reports_the_same_judgement(attempts, tmp_path, capsys):
-    from examroom.cli import main
+    from examroom.cli.main import main
 
     demo, outcomes = attempts
     settings = demo.service.settings

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from devices.gnss import GnssTruth, build_epoch
 from devices.rawcapture import RawChunk, RawWriter
-from examroom.replay import replay_attempt
-from examroom.settings import parse_settings
+from examroom.station.raw_replay import replay_attempt
+from examroom.site.settings import parse_settings
 from examroom.simulation.scenarios import default_ruleset, demo_course
 from scoring.observations import Command, CommandAction, Pose, to_json
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
-from examroom.database import session_factory
-from examroom.identity import IdNumberError, validate_id_number
-from examroom.models import Booking, Candidate
-from examroom.roster import RosterError, RosterImport
-from examroom.sittings import SittingPlan, create_sitting
+from examroom.records.database import session_factory
+from examroom.records.people import IdNumberError, validate_id_number
+from examroom.records.models import Booking, Candidate
+from examroom.examday.roster import RosterError, RosterImport
+from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.examroom.attempts import id_number
 
 T0 = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)

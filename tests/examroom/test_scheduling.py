@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, text
 
-from examroom.models import Sitting, SittingLog
-from examroom.scheduling import MEMORY, PERSISTENT, WORKERS
-from examroom.service import CourseService
-from examroom.settings import SiteSettings
+from examroom.records.models import Sitting, SittingLog
+from examroom.examday.scheduling import MEMORY, PERSISTENT, WORKERS
+from examroom.station.service import CourseService
+from examroom.site.settings import SiteSettings
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
-from examroom.sittings import SittingPlan, create_sitting
-from examroom.video.config import VideoSettings
+from examroom.examday.sittings import SittingPlan, create_sitting
+from examroom.site.cameras import VideoSettings
 from scoring.rules import default_ruleset_path
 
 

@@ -7,15 +7,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select, text
 
-from examroom.cli import main
-from examroom.database import session_factory, upgrade
-from examroom.models import Attempt, Seal
-from examroom.records import Records
-from examroom.sealing import (
+from examroom.cli.main import main
+from examroom.records.database import session_factory, upgrade
+from examroom.records.models import Attempt, Seal
+from examroom.records.attempt_log import Records
+from examroom.records.sealing import (
     GENESIS_SEAL, LEGACY_CHAIN, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SealError, Sealer, canonical, chain_heads, key_id,
     load_or_create_key, load_public_key, record_of, seal_digest,
 )
-from examroom.verify import verify
+from examroom.records.verify import verify
 from tests.examroom.attempts import allow_tampering, finished_attempt
 
 
@@ -369,7 +369,7 @@ def _copy_into_0009(source_engine, target_engine):
     from alembic import command
     from sqlalchemy import MetaData
 
-    from examroom.database import alembic_config
+    from examroom.records.database import alembic_config
 
     config = alembic_config(target_engine.url.render_as_string(hide_password=False))
     with target_engine.begin() as connection:
@@ -412,7 +412,7 @@ def _legacy_database_is_upgraded_and_verifies(source, target, tmp_path):
 
 
 def test_a_database_sealed_before_the_chains_is_migrated_and_verifies(engine, tmp_path):
-    from examroom.database import make_engine
+    from examroom.records.database import make_engine
 
     target = make_engine(f"sqlite:///{tmp_path / 'before.sqlite3'}")
     try:

@@ -5,13 +5,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devices.readings import CourseInputs
-from examroom.demo import DemoCourse
-from examroom.models import Sitting
-from examroom.records import CandidateInfo
-from examroom.selfcheck import SelfCheckRefused, WalkRound
-from examroom.settings import CourseBoardSettings, SerialSettings, SiteSettings
+from examroom.simulation.demo import DemoCourse
+from examroom.records.models import Sitting
+from examroom.records.attempt_log import CandidateInfo
+from examroom.station.selfcheck import SelfCheckRefused, WalkRound
+from examroom.site.settings import CourseBoardSettings, SerialSettings, SiteSettings
 from examroom.simulation.world import VehicleTruth
-from examroom.sittings import SittingPlan, create_sitting
+from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.devices.conftest import wait_for
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)

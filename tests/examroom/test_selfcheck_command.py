@@ -7,12 +7,12 @@ import time
 import pytest
 
 from devices.readings import SystemClock
-from examroom.cli import main
-from examroom.selfcheck_command import run_check
+from examroom.cli.main import main
+from examroom.cli.selfcheck import run_check
 from examroom.simulation.course_twins import SimulatedCourse
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.simulation.world import VehicleTruth
-from examroom.demo import DEMO_VEHICLES
+from examroom.simulation.demo import DEMO_VEHICLES
 from scoring.course import load_course
 
 pytestmark = pytest.mark.slow

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 from devices.gnss import GnssReceiver
 from devices.gnss.simulator import GnssTruth, build_epoch
 from devices.nullmodem import NullModem
-from examroom.device_health import device_fault, device_status
-from examroom.observing import CourseOrigin, pose_from_fix
-from examroom.selfcheck import SPEED_MISSING, SelfCheck
-from examroom.settings import parse_settings
+from examroom.station.device_health import device_fault, device_status
+from examroom.live.observing import CourseOrigin, pose_from_fix
+from examroom.station.selfcheck import SPEED_MISSING, SelfCheck
+from examroom.site.settings import parse_settings
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from scoring.course import load_course
 from tests.devices.conftest import wait_for

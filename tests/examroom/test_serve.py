@@ -8,13 +8,13 @@ import urllib.request
 import pytest
 
 from devices.readings import SystemClock
-from examroom.demo import DEMO_VEHICLES
-from examroom.serve import serve
+from examroom.simulation.demo import DEMO_VEHICLES
+from examroom.cli.serve import serve
 from examroom.simulation.course_twins import SimulatedCourse
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
-from examroom.accounts import Accounts, Role
-from examroom.database import make_engine, session_factory
-from examroom.settings import load_settings
+from examroom.accounts.users import Accounts, Role
+from examroom.records.database import make_engine, session_factory
+from examroom.site.settings import load_settings
 from scoring.course import load_course
 from web.signin_client import signed_in
 from tests.examroom.test_selfcheck_command import site_file

@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 import pytest
 
 from devices.camera import CameraSpec, Frame, FrameFanout
-from examroom.face_watch import face_flags
-from examroom.records import CandidateInfo
-from examroom.service import CourseService
-from examroom.settings import SerialSettings, SettingsError, SiteSettings, VehicleSettings
+from examroom.faces.watch import face_flags
+from examroom.records.attempt_log import CandidateInfo
+from examroom.station.service import CourseService
+from examroom.site.settings import SerialSettings, SettingsError, SiteSettings, VehicleSettings
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
-from examroom.video.config import VideoSettings
+from examroom.site.cameras import VideoSettings
 from scoring.rules import default_ruleset_path
 from tests.examroom.face_pictures import no_face, one_face
 

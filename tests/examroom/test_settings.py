@@ -1,6 +1,6 @@
 import pytest
 
-from examroom.settings import SettingsError, load_settings, parse_settings
+from examroom.site.settings import SettingsError, load_settings, parse_settings
 
 GOOD = {
     "database_url": "sqlite:///course.sqlite3",

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from examroom import cli
-from examroom.course_drawing import DrawingError, draw_course
-from examroom.settings import SettingsError, load_settings
+from examroom.cli import main as cli
+from examroom.coursetools.drawing import DrawingError, draw_course
+from examroom.site.settings import SettingsError, load_settings
 from scoring.course import load_course
 from tests.examroom.test_settings import GOOD
 

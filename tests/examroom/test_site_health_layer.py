@@ -3,8 +3,8 @@
 import dataclasses
 from pathlib import Path
 
-from examroom.service import site_health_layer
-from examroom.settings import SiteSettings
+from examroom.station.service import site_health_layer
+from examroom.site.settings import SiteSettings
 from scoring.rules import default_ruleset_path, load_ruleset
 
 BASE = load_ruleset(default_ruleset_path())

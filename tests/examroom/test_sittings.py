@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, text
 
-from examroom.database import session_factory
-from examroom.models import Booking, Candidate, Sitting, SittingLog
-from examroom.sittings import SittingError, SittingPhases, SittingPlan, SittingScheduler, create_sitting
+from examroom.records.database import session_factory
+from examroom.records.models import Booking, Candidate, Sitting, SittingLog
+from examroom.examday.sittings import SittingError, SittingPhases, SittingPlan, SittingScheduler, create_sitting
 from tests.examroom.attempts import id_number
 
 HEALTHY = [{"device": "V1.gnss", "kind": "gnss", "alive": True, "rate": 10.0, "expected_rate": 10.0,
@@ -133,7 +133,7 @@ def test_jobs_survive_a_restart_and_run_once(engine):
 def test_two_schedulers_firing_the_same_phase_at_once_change_the_records_once(postgres_engine):
     from concurrent.futures import ThreadPoolExecutor
 
-    from examroom.database import upgrade
+    from examroom.records.database import upgrade
 
     upgrade(postgres_engine)
     sessions = session_factory(postgres_engine)
@@ -149,9 +149,9 @@ def test_two_schedulers_firing_the_same_phase_at_once_change_the_records_once(po
 
 
 def test_the_closing_report_carries_the_seal_chain_heads(engine, tmp_path, capsys):
-    from examroom.cli import main
-    from examroom.records import Records
-    from examroom.sealing import Sealer, chain_heads, load_or_create_key
+    from examroom.cli.main import main
+    from examroom.records.attempt_log import Records
+    from examroom.records.sealing import Sealer, chain_heads, load_or_create_key
     from tests.examroom.attempts import finished_attempt
 
     sessions = session_factory(engine)

@@ -10,13 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
-from examroom.cli import main
-from examroom.database import session_factory
-from examroom.models import Booking, Candidate, Seal, Sitting
-from examroom.records import Records
-from examroom.sealing import PUBLIC_KEY_FILE, Sealer, load_or_create_key
-from examroom.slip import SlipError, render_slip
-from examroom.slip_token import sign_slip
+from examroom.cli.main import main
+from examroom.records.database import session_factory
+from examroom.records.models import Booking, Candidate, Seal, Sitting
+from examroom.records.attempt_log import Records
+from examroom.records.sealing import PUBLIC_KEY_FILE, Sealer, load_or_create_key
+from examroom.examday.slip import SlipError, render_slip
+from examroom.records.slip_token import sign_slip
 from tests.examroom.attempts import finished_attempt, id_number
 
 PHOTO = cv2.imencode(".jpg", np.full((160, 120, 3), (40, 120, 200), np.uint8))[1].tobytes()

@@ -6,7 +6,7 @@ import io
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from examroom.spreadsheet_cells import FORMULA_STARTS, spreadsheet_safe
+from examroom.records.spreadsheet_cells import FORMULA_STARTS, spreadsheet_safe
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -2,9 +2,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
-from examroom.statistics import OUTLIER_SIGMAS, Rate, compute, length_outliers, pass_rate_outliers
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
+from examroom.records.statistics import OUTLIER_SIGMAS, Rate, compute, length_outliers, pass_rate_outliers
 from tests.examroom.attempts import confirmed_booking
 
 START = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)  # 09:00 Beijing

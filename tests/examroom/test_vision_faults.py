@@ -7,7 +7,7 @@ import numpy as np
 
 from devices.camera import Frame, FrameFanout
 from devices.camera.zones import Region, VisionRunner, VisionSensor
-from examroom.device_health import device_fault, device_status
+from examroom.station.device_health import device_fault, device_status
 from examroom.simulation.cameras import GROUND, PAINT, ZONE, ground_texture
 from examroom.simulation.weather import weather
 

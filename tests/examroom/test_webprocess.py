@@ -5,8 +5,8 @@ from __future__ import annotations
 import urllib.request
 from pathlib import Path
 
-from examroom.database import make_engine, upgrade
-from examroom.webprocess import WEB_DATABASE_ENV, end_process, start_web_process
+from examroom.records.database import make_engine, upgrade
+from examroom.station.webprocess import WEB_DATABASE_ENV, end_process, start_web_process
 
 
 def test_the_database_url_goes_to_the_web_process_in_its_environment(tmp_path):

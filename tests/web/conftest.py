@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from examroom.accounts import Accounts, Role
-from examroom.livefeed import LiveFeed
+from examroom.accounts.users import Accounts, Role
+from examroom.live.feed import LiveFeed
 from web import create_app
 
 PASSWORD = "correct horse battery"

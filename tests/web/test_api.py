@@ -81,8 +81,8 @@ def test_generated_requests_never_get_a_server_error(app, session_cookie):
 
 
 def test_the_seal_chain_heads_are_returned_within_scope(app, accounts, records, tmp_path):
-    from examroom.accounts import Role
-    from examroom.sealing import Sealer, chain_heads, load_or_create_key
+    from examroom.accounts.users import Role
+    from examroom.records.sealing import Sealer, chain_heads, load_or_create_key
     from tests.examroom.attempts import finished_attempt
     from tests.web.conftest import PASSWORD
 

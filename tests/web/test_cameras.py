@@ -218,8 +218,8 @@ def test_every_page_carries_the_disk_alarm_while_recording_is_stopped(records, a
 
 def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(records, accounts):
     """The live view restarts (the controller restarted): the vehicle card's picture comes back by itself."""
-    from examroom.feedserver import FeedServer
-    from examroom.livefeed import LiveFeed
+    from examroom.live.link import FeedServer
+    from examroom.live.feed import LiveFeed
     from web.feedclient import RemoteFeed
 
     width, height = timecode.strip_size()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from examroom.sealing import Sealer, load_or_create_key
+from examroom.records.sealing import Sealer, load_or_create_key
 from examroom.video.camera_names import CameraNames
 from tests.web.browser import PHONE, chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD

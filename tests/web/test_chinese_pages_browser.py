@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from examroom.audit import AuditLog
-from examroom.checkin import CheckIn
-from examroom.models import Sitting
-from examroom.roster import RosterImport
-from examroom.sittings import SittingPlan, create_sitting
+from examroom.accounts.audit import AuditLog
+from examroom.examday.checkin import CheckIn
+from examroom.records.models import Sitting
+from examroom.examday.roster import RosterImport
+from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.examroom.attempts import id_number
 from tests.examroom.test_checkin_callup import PHOTO
 from tests.examroom.test_roster import write_csv

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from examroom.audit import AuditLog
-from examroom.models import AttemptStatus
+from examroom.accounts.audit import AuditLog
+from examroom.records.models import AttemptStatus
 from tests.examroom.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app
 from web.feedclient import RemoteFeed
-from examroom.livefeed import LiveFeed
+from examroom.live.feed import LiveFeed
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_without_a_controller_the_console_says_so(records, accounts):
 def test_manual_fail_from_the_dialog_in_a_browser(console, records):
     app, controller, candidate = console
     web_feed = LiveFeed()
-    from examroom.feedserver import FeedServer
+    from examroom.live.link import FeedServer
 
     feed_server = FeedServer(controller.feed).start()
     follower = RemoteFeed(feed_server.url, web_feed).start()

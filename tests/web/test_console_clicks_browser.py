@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from examroom.feedserver import FeedServer
-from examroom.livefeed import LiveFeed
-from examroom.models import AttemptStatus
+from examroom.live.link import FeedServer
+from examroom.live.feed import LiveFeed
+from examroom.records.models import AttemptStatus
 from tests.examroom.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
 from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD

@@ -7,16 +7,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devices.readings import ScaledClock
-from examroom.audit import AuditLog
-from examroom.callup import CallUp
-from examroom.checkin import CheckIn
-from examroom.commands import CommandDesk
-from examroom.controller import Controller, VehicleInfo
-from examroom.feedserver import FeedServer
-from examroom.livefeed import LiveFeed
-from examroom.models import Attempt, AttemptStatus, Booking, Sitting
-from examroom.roster import RosterImport
-from examroom.sittings import SittingPlan, create_sitting
+from examroom.accounts.audit import AuditLog
+from examroom.examday.callup import CallUp
+from examroom.examday.checkin import CheckIn
+from examroom.live.commands import CommandDesk
+from examroom.live.controller import Controller, VehicleInfo
+from examroom.live.link import FeedServer
+from examroom.live.feed import LiveFeed
+from examroom.records.models import Attempt, AttemptStatus, Booking, Sitting
+from examroom.examday.roster import RosterImport
+from examroom.examday.sittings import SittingPlan, create_sitting
 from scoring.rules import default_ruleset_path, load_ruleset
 from tests.examroom.attempts import id_number
 from tests.examroom.test_checkin_callup import PHOTO

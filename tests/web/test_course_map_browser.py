@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from devices.readings import CourseInputs
-from examroom.controller import Controller, VehicleInfo
-from examroom.feedserver import FeedServer
-from examroom.livefeed import LiveFeed
-from examroom.records import CandidateInfo
+from examroom.live.controller import Controller, VehicleInfo
+from examroom.live.link import FeedServer
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import CandidateInfo
 from examroom.simulation.scenarios import default_ruleset, demo_course
 from tests.examroom.test_course_map_feed import T0, FixedClock, fix
 from tests.web.browser import DESKTOP, PHONE, chromium_page, screenshots, served, sign_in

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD
 

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from examroom.identity import mask_id_number
-from examroom.models import Attempt, Sitting
-from examroom.roster import RosterImport
-from examroom.sealing import Sealer, load_or_create_key, seal_digest
-from examroom.sittings import SittingPlan, create_sitting
-from examroom.slip_token import sign_slip
+from examroom.records.people import mask_id_number
+from examroom.records.models import Attempt, Sitting
+from examroom.examday.roster import RosterImport
+from examroom.records.sealing import Sealer, load_or_create_key, seal_digest
+from examroom.examday.sittings import SittingPlan, create_sitting
+from examroom.records.slip_token import sign_slip
 from tests.examroom.attempts import allow_tampering, finished_attempt, id_number
 from tests.examroom.test_checkin_callup import PHOTO
 from tests.examroom.test_roster import write_csv
@@ -110,8 +110,8 @@ def test_the_public_page_shows_what_the_slip_must_say(records, tmp_path):
 
 
 def test_the_sittings_page_shows_the_closing_seal_heads(day, records, tmp_path):
-    from examroom.sealing import chain_heads
-    from examroom.sittings import SittingPhases
+    from examroom.records.sealing import chain_heads
+    from examroom.examday.sittings import SittingPhases
 
     client, sitting = day
     Sealer(records.sessions, load_or_create_key(tmp_path)).seal(finished_attempt(records))

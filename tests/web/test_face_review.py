@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from examroom.accounts import Accounts, Role
-from examroom.audit import AuditLog
-from examroom.face_watch import flag_frame
-from examroom.faces import shared_detector
-from examroom.models import Booking, Candidate, FaceFlag, Sitting
+from examroom.accounts.users import Accounts, Role
+from examroom.accounts.audit import AuditLog
+from examroom.faces.watch import flag_frame
+from examroom.faces.detection import shared_detector
+from examroom.records.models import Booking, Candidate, FaceFlag, Sitting
 from tests.examroom.attempts import UTC, finished_attempt, id_number
 from tests.examroom.face_pictures import jpeg, no_face, two_faces
 from tests.web.conftest import PASSWORD, csrf_token, login

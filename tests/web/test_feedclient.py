@@ -1,7 +1,7 @@
 import time
 
-from examroom.feedserver import FeedServer
-from examroom.livefeed import LiveFeed
+from examroom.live.link import FeedServer
+from examroom.live.feed import LiveFeed
 from web.feedclient import RemoteFeed
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from examroom.accounts import Accounts
+from examroom.accounts.users import Accounts
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web.serving import behind_proxies
 

@@ -2,8 +2,8 @@
 
 
 
-from examroom.feedserver import FeedServer
-from examroom.livefeed import LiveFeed
+from examroom.live.link import FeedServer
+from examroom.live.feed import LiveFeed
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD
 from web import create_app

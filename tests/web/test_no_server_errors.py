@@ -77,10 +77,10 @@ def test_api_not_found_is_json(served, accounts, url):
 
 
 def test_a_form_id_that_is_not_a_number_is_a_bad_request(served, accounts):
-    from examroom.sittings import SittingPlan, create_sitting
+    from examroom.examday.sittings import SittingPlan, create_sitting
 
     now = datetime.now(timezone.utc)
-    sitting = create_sitting(served.extensions["examroom.records"].sessions, SittingPlan("S1", now, now, now + timedelta(hours=1)))
+    sitting = create_sitting(served.extensions["examroom.records.attempt_log"].sessions, SittingPlan("S1", now, now, now + timedelta(hours=1)))
     client = served.test_client()
     assert login(client, "supervisor").status_code == 302
     page = client.get(f"/examday/sitting/{sitting}/queue").get_data(as_text=True)

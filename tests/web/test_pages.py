@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
 from tests.examroom.test_statistics import filled  # noqa: F401  (fixture)
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)

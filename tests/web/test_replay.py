@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
 from examroom.simulation.scenarios import demo_course, scenario
 from scoring.judge import judge_stream
 from scoring.report import result_to_dict
-from examroom.course_snapshot import course_snapshot
+from examroom.records.course_snapshot import course_snapshot
 from scoring.rules import default_ruleset_path, load_ruleset, ruleset_to_dict
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
@@ -64,7 +64,7 @@ def test_rejudge_agrees_then_shows_a_difference(app, accounts, judged, records):
     assert same["differences"] == []
     altered = {**result, "score": 100, "deductions": []}
     with records.sessions.begin() as session:  # a stored result that no longer matches its journal
-        from examroom.models import Attempt
+        from examroom.records.models import Attempt
 
         session.get(Attempt, attempt).result = altered
     diff = c.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token}).get_json()["differences"]
@@ -94,7 +94,7 @@ def test_rejudge_in_the_browser_uses_the_attempts_own_rules_and_course(records, 
 def test_rejudge_of_an_attempt_without_stored_rules_says_why(app, accounts, judged, records):
     attempt, _ = judged
     with records.sessions.begin() as session:
-        from examroom.models import Attempt
+        from examroom.records.models import Attempt
 
         session.get(Attempt, attempt).rule_set_snapshot = None
     c, token = _auditor(app)

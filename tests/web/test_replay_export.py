@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from werkzeug.serving import make_server
 
-from examroom.accounts import Role
-from examroom.audit import AuditLog
+from examroom.accounts.users import Role
+from examroom.accounts.audit import AuditLog
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.video import timecode
 from examroom.video.exportjobs import ExportQueue

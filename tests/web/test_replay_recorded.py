@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from examroom.accounts import Accounts, Role
-from examroom.demo import DemoCourse
+from examroom.accounts.users import Accounts, Role
+from examroom.simulation.demo import DemoCourse
 from examroom.video.index import as_utc
 from tests.examroom.video.browser import require_browser
 from tests.examroom.video.test_replay import SEGMENT, _drive_until_deduction, _wait

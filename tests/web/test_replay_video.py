@@ -16,8 +16,8 @@ import av
 import numpy as np
 import pytest
 
-from examroom.accounts import Role
-from examroom.records import CandidateInfo
+from examroom.accounts.users import Role
+from examroom.records.attempt_log import CandidateInfo
 from examroom.video import timecode
 from examroom.video.index import VideoIndex, as_utc
 from examroom.video.segments import tree_path

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from examroom.accounts import Accounts, Role
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo
+from examroom.accounts.users import Accounts, Role
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo
 from tests.web.conftest import PASSWORD, login
 from web import create_app
 from web.scope import RULES, Scope
@@ -33,8 +33,8 @@ def scoped_app(records, feed):
 @pytest.fixture
 def here(records, tmp_path):
     """An attempt on this course, finished and sealed so its slip exists."""
-    from examroom.sealing import Sealer, load_or_create_key
-    from examroom.sittings import SittingPlan, create_sitting
+    from examroom.records.sealing import Sealer, load_or_create_key
+    from examroom.examday.sittings import SittingPlan, create_sitting
 
     records.ensure_vehicle("V1", "甘K·0001学", "E", "E-01")
     candidate = records.ensure_candidate(CandidateInfo("王芳", "62120219900101123X", "62000009", "E"))

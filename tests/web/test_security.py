@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy
 
-from examroom.accounts import AccountError, Accounts, LoginRefused, Role
-from examroom.audit import AuditLog
-from examroom.database import session_factory, upgrade
-from examroom.models import AttemptStatus
-from examroom.records import CandidateInfo, Records
+from examroom.accounts.users import AccountError, Accounts, LoginRefused, Role
+from examroom.accounts.audit import AuditLog
+from examroom.records.database import session_factory, upgrade
+from examroom.records.models import AttemptStatus
+from examroom.records.attempt_log import CandidateInfo, Records
 from tests.web.conftest import PASSWORD, csrf_token, login
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
@@ -45,7 +45,7 @@ def test_every_route_declares_who_may_call_it(app):
 
 @pytest.fixture
 def sitting(records):
-    from examroom.sittings import SittingPlan, create_sitting
+    from examroom.examday.sittings import SittingPlan, create_sitting
 
     now = datetime.now(timezone.utc)
     return create_sitting(records.sessions, SittingPlan("S9", now, now, now + timedelta(hours=1)))

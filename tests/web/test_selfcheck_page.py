@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from examroom.selfcheck import sitting_checks_of
+from examroom.station.selfcheck import sitting_checks_of
 from tests.web.conftest import login
 from web import create_app
 

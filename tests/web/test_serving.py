@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from examroom.audit import AuditLog
+from examroom.accounts.audit import AuditLog
 from tests.web.conftest import login
 from web import create_app
 from web.serving import RESERVED_THREADS, behind_proxies, check_settings

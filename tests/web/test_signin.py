@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from examroom.accounts import Accounts
-from examroom.signin_throttle import NAME_PACE, Pace, SignInThrottles, delay_after
+from examroom.accounts.users import Accounts
+from examroom.accounts.signin_throttle import NAME_PACE, Pace, SignInThrottles, delay_after
 from tests.web.conftest import PASSWORD, csrf_token, login
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)

@@ -31,7 +31,7 @@ import re  # noqa: E402
 import pytest  # noqa: E402
 from openpyxl import load_workbook  # noqa: E402
 
-from examroom.accounts import Accounts, Role  # noqa: E402
+from examroom.accounts.users import Accounts, Role  # noqa: E402
 from tests.examroom.test_statistics_figures import known  # noqa: E402,F401  (fixture)
 from tests.web.conftest import PASSWORD, login  # noqa: E402
 from web.stats.charts import count_chart, tick_step  # noqa: E402

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from examroom.accounts import Role
-from examroom.signin_throttle import SignInThrottles
+from examroom.accounts.users import Role
+from examroom.accounts.signin_throttle import SignInThrottles
 from web.admin import bp
 from web.security import audit as record, audit_log, roles
 from web.services import records

@@ -9,10 +9,10 @@ from flask import jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from examroom.accounts import Role
-from examroom.identity import mask_id_number
-from examroom.sealing import chain_heads
-from examroom.statistics import compute
+from examroom.accounts.users import Role
+from examroom.records.people import mask_id_number
+from examroom.records.sealing import chain_heads
+from examroom.records.statistics import compute
 from scoring.observations import utc_text
 from web.api import bp
 from web.api.openapi import DOCUMENT, STATUSES

@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from examroom.accounts import LoginRefused
-from examroom.signin_throttle import SignInThrottles
+from examroom.accounts.users import LoginRefused
+from examroom.accounts.signin_throttle import SignInThrottles
 from web.auth import bp
 from web.redirects import local_target
 from web.scope import sees_this_course

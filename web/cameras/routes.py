@@ -17,7 +17,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from examroom.accounts import Role
+from examroom.accounts.users import Role
 from examroom.video.camera_names import CameraNameError, CameraNames
 from examroom.video.index import VideoIndex
 from web.cameras import bp
@@ -30,7 +30,7 @@ from web.security import STAFF, audit, roles
 UPSTREAM_TIMEOUT = 10.0
 
 
-def _cameras(base: str) -> tuple[list[dict], bool]:
+def controller_cameras(base: str) -> tuple[list[dict], bool]:
     """The controller's cameras, with this app's URLs for their pictures, and whether the controller answered."""
     if not base:
         return [], True
@@ -97,7 +97,7 @@ def video_alarm() -> dict:
 @roles(*STAFF)
 def cameras():
     base = current_app.config.get("LIVE_VIDEO_URL", "")
-    listed, reachable = _cameras(base)
+    listed, reachable = controller_cameras(base)
     index = VideoIndex(records().sessions)
     gaps = [e for e in index.events(kind="gap") if e.end_utc is None]
     names = CameraNames(records().sessions).all()

@@ -14,10 +14,10 @@ from wtforms.validators import DataRequired, Length
 
 from web.candidate import bp
 from web.replay.video import clips_of
+from web.security import CANDIDATE_SESSION_KEY
 from web.security import public
 from web.services import records
 
-SESSION_KEY = "candidate_id"
 
 
 class LookupForm(FlaskForm):
@@ -40,7 +40,7 @@ def lookup():
             return render_template("candidate_lookup.html", form=form,
                                    error=_("未找到匹配的考试记录，请核对后重试")), 404
         session.clear()  # a shared phone or kiosk: nobody else's look-up survives this one
-        session[SESSION_KEY] = candidate
+        session[CANDIDATE_SESSION_KEY] = candidate
         return redirect(url_for("candidate.results"))
     return render_template("candidate_lookup.html", form=form, error=None)
 
@@ -48,7 +48,7 @@ def lookup():
 @bp.get("/results")
 @public
 def results():
-    candidate = session.get(SESSION_KEY)
+    candidate = session.get(CANDIDATE_SESSION_KEY)
     if candidate is None:
         return redirect(url_for("candidate.lookup"))
     return render_template("candidate_results.html", attempts=records().attempts_of(candidate))
@@ -57,7 +57,7 @@ def results():
 @bp.get("/attempts/<int:attempt_id>")
 @public
 def attempt(attempt_id: int):
-    candidate = session.get(SESSION_KEY)
+    candidate = session.get(CANDIDATE_SESSION_KEY)
     found = records().attempt(attempt_id)
     if candidate is None or found is None or found.candidate_id != candidate:
         abort(404)  # the same answer for someone else's attempt and for none
@@ -71,7 +71,7 @@ def slip(attempt_id: int):
     """The candidate's own result slip, to keep (only from their portal session, like the attempt page)."""
     from web.examday.routes import slip_response
 
-    candidate = session.get(SESSION_KEY)
+    candidate = session.get(CANDIDATE_SESSION_KEY)
     found = records().attempt(attempt_id)
     if candidate is None or found is None or found.candidate_id != candidate:
         abort(404)
@@ -81,5 +81,5 @@ def slip(attempt_id: int):
 @bp.post("/leave")
 @public
 def leave():
-    session.pop(SESSION_KEY, None)
+    session.pop(CANDIDATE_SESSION_KEY, None)
     return redirect(url_for("candidate.lookup"))

@@ -6,7 +6,7 @@ from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from examroom.callup import CallUp, CallUpError
+from examroom.examday.callup import CallUp, CallUpError
 from web.console import bp
 from web.redirects import local_target
 from web.controlclient import ControllerClient, ControllerUnavailable
@@ -17,7 +17,7 @@ ACTIONS = ("stop", "manual_fail", "device_fault", "resume", "rerun")
 
 
 def _controller() -> ControllerClient | None:
-    return current_app.extensions.get("examroom.controller")
+    return current_app.extensions.get("examroom.live.controller")
 
 
 def _send(**command):

@@ -13,13 +13,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from examroom.callup import CallUp, CallUpError, hall
-from examroom.checkin import CheckIn, CheckInError
-from examroom.models import Attempt, Booking, Seal, SealKey, Sitting, Vehicle
-from examroom.sealing import load_public_key, seal_digest
-from examroom.slip import SlipError, render_slip
-from examroom.slip_token import SlipTokenError, differences, read_slip, slip_claims
-from examroom.verify import verify
+from examroom.examday.callup import CallUp, CallUpError, hall
+from examroom.examday.checkin import CheckIn, CheckInError
+from examroom.records.models import Attempt, Booking, Seal, SealKey, Sitting, Vehicle
+from examroom.records.sealing import load_public_key, seal_digest
+from examroom.examday.slip import SlipError, render_slip
+from examroom.records.slip_token import SlipTokenError, differences, read_slip, slip_claims
+from examroom.records.verify import verify
 from web.examday import bp
 from web.params import parse_id
 from web.security import STAFF, SUPERVISORS, audit, public, roles

@@ -11,9 +11,9 @@ from flask import Response, current_app, jsonify, render_template, stream_with_c
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from examroom.callup import desk_queues
-from examroom.course_plan import plan_of
-from examroom.models import Vehicle
+from examroom.examday.callup import desk_queues
+from examroom.coursetools.plan import plan_of
+from examroom.records.models import Vehicle
 from web.filters import booking_state, item_title, sitting_status, status_text
 from web.i18n import select_locale
 from web.live import bp
@@ -25,10 +25,10 @@ from web.services import feed, records
 @roles(*STAFF)
 def course():
     # Each vehicle's card shows the cameras the site file puts in or behind it (in-cab, chase).
-    from web.cameras.routes import _cameras
+    from web.cameras.routes import controller_cameras
     from web.filters import camera_title
 
-    listed, _reachable = _cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
+    listed, _reachable = controller_cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
     cameras: dict[str, list[dict]] = {}
     for c in listed:
         if c.get("vehicle"):
@@ -41,9 +41,9 @@ def course():
 @roles(*STAFF)
 def plan():
     """The course plan for the console's live map, with the Chinese names it shows."""
-    from web.replay.routes import _course  # the web process's course, loaded once
+    from web.replay.attempts import course  # the web process's course, loaded once
 
-    drawn = plan_of(_course())
+    drawn = plan_of(course())
     sensors = []
     types = [item["type"] for item in drawn["items"]]
     for item in drawn["items"]:

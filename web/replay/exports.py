@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.index import VideoIndex
 from web.replay import bp
-from web.replay.routes import AUDITORS, _attempt
+from web.replay.attempts import AUDITORS, attempt_or_404
 from web.security import audit, roles
 from web.services import records
 
@@ -77,7 +77,7 @@ def _job(queue: ExportQueue, attempt_id: int, job_id: int) -> dict:
 @bp.post("/<int:attempt_id>/exports")
 @roles(*AUDITORS)
 def export_request(attempt_id: int):
-    attempt = _attempt(attempt_id)
+    attempt = attempt_or_404(attempt_id)
     queue = _queue_or_404()
     back = redirect(url_for("replay.replay", attempt_id=attempt_id))
     if attempt.ended_utc is None:
@@ -99,14 +99,14 @@ def export_request(attempt_id: int):
 @bp.get("/<int:attempt_id>/exports/<int:job_id>.json")
 @roles(*AUDITORS)
 def export_status(attempt_id: int, job_id: int):
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     return jsonify(job_json(attempt_id, _job(_queue_or_404(), attempt_id, job_id)))
 
 
 @bp.get("/<int:attempt_id>/exports/<int:job_id>.mp4")
 @roles(*AUDITORS)
 def export_file(attempt_id: int, job_id: int):
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     queue = _queue_or_404()
     job = _job(queue, attempt_id, job_id)
     if job["status"] != "done":

@@ -12,10 +12,10 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from examroom.face_review import (FaceReviewError, checkin_photo, flag_picture, flags_to_review, mark_reviewed,
+from examroom.faces.review import (FaceReviewError, checkin_photo, flag_picture, flags_to_review, mark_reviewed,
                                   thumbnail)
 from web.replay import bp
-from web.replay.routes import _attempt
+from web.replay.attempts import attempt_or_404
 from web.security import STAFF, audit, roles
 from web.services import records
 
@@ -35,7 +35,7 @@ def _jpeg(data: bytes) -> Response:
 
 
 def _picture(attempt_id: int, flag_id: int) -> bytes:
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     try:
         return flag_picture(records().sessions, attempt_id, flag_id)
     except FaceReviewError:
@@ -57,7 +57,7 @@ def face_thumbnail(attempt_id: int, flag_id: int):
 @bp.get("/<int:attempt_id>/checkin-photo.jpg")
 @roles(*STAFF)
 def checkin_picture(attempt_id: int):
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     photo = checkin_photo(records().sessions, attempt_id)
     if photo is None:
         abort(404)
@@ -67,7 +67,7 @@ def checkin_picture(attempt_id: int):
 @bp.post("/<int:attempt_id>/faces/<int:flag_id>/review")
 @roles(*STAFF)
 def face_review(attempt_id: int, flag_id: int):
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     comment = (request.form.get("comment") or "").strip()[:MAX_COMMENT]
     try:
         mark_reviewed(records().sessions, attempt_id, flag_id, current_user.account.username, comment,

@@ -4,36 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from examroom.accounts import Role
-from examroom.course_plan import plan_of
-from examroom.reviews import Reviews
-from examroom.track import outline_at, track_of
-from examroom.rejudge import RejudgeError, rejudge
-from scoring.course import Course, CourseError, load_course
+from examroom.coursetools.plan import plan_of
+from examroom.records.reviews import Reviews
+from examroom.coursetools.track import outline_at, track_of
+from examroom.records.rejudge import RejudgeError, rejudge
+from scoring.course import CourseError
 from scoring.rules import RuleSetError
 from web.replay import bp
+from web.replay.attempts import AUDITORS, attempt_or_404, course
 from web.params import parse_seconds
-from web.security import STAFF, audit, may_see, roles
+from web.security import STAFF, audit, roles
 from web.services import records
 
-AUDITORS = (Role.ADMIN, Role.AUDITOR)
 
 
-def _course() -> Course:
-    if "examroom.course" not in current_app.extensions:
-        current_app.extensions["examroom.course"] = load_course(current_app.config["COURSE_FILE"])
-    return current_app.extensions["examroom.course"]
-
-
-def _attempt(attempt_id: int):
-    attempt = records().attempt(attempt_id)
-    if attempt is None or not may_see(attempt):
-        abort(404, description=_("没有编号为 %(id)s 的考试", id=attempt_id))
-    return attempt
 
 
 @bp.get("/<int:attempt_id>/replay")
@@ -42,7 +30,7 @@ def replay(attempt_id: int):
     from web.replay.exports import export_panel  # it builds on this module's views
     from web.replay.faces import face_review_context  # that module imports this one
 
-    attempt = _attempt(attempt_id)
+    attempt = attempt_or_404(attempt_id)
     can_review = current_user.role in AUDITORS
     return render_template("replay.html", attempt=attempt, reviews=Reviews(records().sessions).of(attempt_id),
                            can_review=can_review, exports=export_panel(attempt_id) if can_review else None,
@@ -52,10 +40,10 @@ def replay(attempt_id: int):
 @bp.get("/<int:attempt_id>/track.json")
 @roles(*STAFF)
 def track(attempt_id: int):
-    attempt = _attempt(attempt_id)
+    attempt = attempt_or_404(attempt_id)
     found = track_of(records().journal_lines(attempt_id))
     return jsonify(
-        plan=plan_of(_course()),
+        plan=plan_of(course()),
         start_t=found.start_t,
         end_t=found.poses[-1].t if found.poses else found.start_t,
         poses=[[round(p.t, 3), round(p.x, 3), round(p.y, 3), p.heading, round(p.speed, 2)] for p in found.poses],
@@ -66,21 +54,21 @@ def track(attempt_id: int):
 @bp.get("/<int:attempt_id>/outline.json")
 @roles(*STAFF)
 def outline(attempt_id: int):
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     try:
         t = parse_seconds("t", request.args["t"])
     except (KeyError, ValueError):
         return jsonify(error="t: seconds on the attempt's clock (a finite number)"), 400
-    return jsonify(t=t, outline=outline_at(track_of(records().journal_lines(attempt_id)), _course(), t))
+    return jsonify(t=t, outline=outline_at(track_of(records().journal_lines(attempt_id)), course(), t))
 
 
 @bp.post("/<int:attempt_id>/rejudge")
 @roles(*AUDITORS)
 def rejudge_view(attempt_id: int):
     """Judge the journal again under the attempt's own rule set and course (as ``examroom rejudge``)."""
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     try:
-        again = rejudge(records(), attempt_id, _course())
+        again = rejudge(records(), attempt_id, course())
     except (RejudgeError, RuleSetError, CourseError) as exc:
         return jsonify(error=str(exc)), 422
     differences = again.stored_differences()
@@ -97,7 +85,7 @@ def rejudge_view(attempt_id: int):
 @bp.post("/<int:attempt_id>/review")
 @roles(*AUDITORS)
 def review(attempt_id: int):
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     comment = (request.form.get("comment") or "").strip()
     Reviews(records().sessions).mark(attempt_id, current_user.account.username, comment, datetime.now(timezone.utc))
     audit("review", f"attempt {attempt_id}", comment)

@@ -25,8 +25,8 @@ from examroom.video.index import SegmentInfo, VideoIndex, as_utc
 from scoring.observations import Command, CommandAction, Pose, read_jsonl
 from web.filters import camera_title
 from web.replay import bp
-from web.replay.routes import _attempt
-from web.security import STAFF, public, roles
+from web.replay.attempts import attempt_or_404
+from web.security import CANDIDATE_SESSION_KEY, STAFF, public, roles
 from web.services import records
 
 
@@ -54,7 +54,7 @@ def _segment_json(attempt_id: int, segment: SegmentInfo) -> dict:
 @bp.get("/<int:attempt_id>/video.json")
 @roles(*STAFF)
 def video(attempt_id: int):
-    _attempt(attempt_id)
+    attempt_or_404(attempt_id)
     anchor = clock_anchor(records().journal_lines(attempt_id))
     cameras: dict[str, list[dict]] = {}
     for segment in VideoIndex(records().sessions).evidence(attempt_id):
@@ -103,13 +103,12 @@ def clips_of(attempt) -> dict[int, list[tuple[str, str]]]:
 @bp.get("/<int:attempt_id>/video/<int:segment_id>.mp4")
 @public  # staff, or the candidate whose attempt it is (candidate portal session); checked below
 def segment_file(attempt_id: int, segment_id: int):
-    from web.candidate.routes import SESSION_KEY
 
     if current_user.is_authenticated and current_user.role in STAFF:
-        _attempt(attempt_id)
+        attempt_or_404(attempt_id)
     else:
         found = records().attempt(attempt_id)
-        candidate = session.get(SESSION_KEY)
+        candidate = session.get(CANDIDATE_SESSION_KEY)
         if found is None or candidate is None or found.candidate_id != candidate:
             abort(404)  # the candidate portal's answer: the same for someone else's attempt and for none
     return send_segment(attempt_id, segment_id)

@@ -5,8 +5,8 @@ it while the walk-round goes on, and records a supervisor's override with name a
 from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from examroom.records import utc_now
-from examroom.selfcheck import sitting_checks_of
+from examroom.records.attempt_log import utc_now
+from examroom.station.selfcheck import sitting_checks_of
 from web.filters import local_time
 from flask_login import current_user
 

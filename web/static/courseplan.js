@@ -25,7 +25,7 @@
   // Course points -> an SVG points list.
   function points(list) { return list.map(function (p) { return p[0] + "," + (-p[1]); }).join(" "); }
 
-  // Draw ``plan`` (examroom.course_plan.plan_of) into ``svg``. With ``sensors``, every sensed
+  // Draw ``plan`` (examroom.coursetools.plan.plan_of) into ``svg``. With ``sensors``, every sensed
   // pole gets a ring the page colours by its switch's state. Answers the drawn elements:
   // {zones: {item id: polygon}, sensors: {element id: ring or deck}}.
   function draw(svg, plan, options) {

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from examroom.statistics import Rate
+from examroom.records.statistics import Rate
 
 FONT = 13  # the charts' font size in SVG units (examroom.css)
 RATE_TICKS = (0, 20, 40, 60, 80, 100)

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
-from examroom.accounts import Role
+from examroom.accounts.users import Role
 from examroom import courseclock
-from examroom.statistics import Statistics, compute
-from examroom.statistics_export import FigureRow, csv_bytes, xlsx_bytes
+from examroom.records.statistics import Statistics, compute
+from examroom.records.statistics_export import FigureRow, csv_bytes, xlsx_bytes
 from web.params import FIRST_DAY, LAST_DAY
 from web.people import person_name
 from web.security import roles, visible_courses

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from devices.readings import ScaledClock
-from examroom.database import session_factory
-from examroom.face_watch import FaceWatch, face_flags
-from examroom.faces import FaceDetector
+from examroom.records.database import session_factory
+from examroom.faces.watch import FaceWatch, face_flags
+from examroom.faces.detection import FaceDetector
 from examroom.simulation.cameras import DemoCameras, SimCamera
 from examroom.simulation.rider import LookAway, RiderRenderer
 from examroom.simulation.scenarios import DEMO_COURSE_PATH

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from examroom.simulation.path import Path, blend_corners
+from examroom.coursetools.path import Path, blend_corners
 from examroom.simulation.profile import SpeedProfile
 from examroom.simulation.script import Script, Set
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from examroom.settings import SettingsError, parse_settings
+from examroom.site.settings import SettingsError, parse_settings
 
 BASE = {"database_url": "sqlite://", "course_file": "c.toml", "rule_set_file": "r.toml"}
 VIDEO = {"recordings_dir": "rec", "cache_dir": "cache", "exports_dir": "exp", "free_floor_mb": 100,

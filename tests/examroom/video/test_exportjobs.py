@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import av
 import pytest
 
-from examroom.database import session_factory
-from examroom.models import ExportJob
+from examroom.records.database import session_factory
+from examroom.records.models import ExportJob
 from examroom.video import timecode
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.index import VideoIndex
@@ -87,7 +87,7 @@ def test_a_range_without_footage_fails_with_its_reason(queue):
 
 
 def test_the_command_line_exports_a_range(queue, tmp_path, sqlite_url, capsys):
-    from examroom.cli import main
+    from examroom.cli.main import main
     from examroom.simulation.scenarios import DEMO_COURSE_PATH
     from scoring.rules import default_ruleset_path
 

@@ -6,9 +6,9 @@ import socket
 from urllib.parse import urlsplit
 
 from devices.readings import SystemClock
-from examroom.database import session_factory
-from examroom.livefeed import LiveFeed
-from examroom.video.config import VideoSettings
+from examroom.records.database import session_factory
+from examroom.live.feed import LiveFeed
+from examroom.site.cameras import VideoSettings
 from examroom.video.system import VideoSystem
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from examroom.database import session_factory
-from examroom.records import CandidateInfo, Records
-from examroom.settings import SettingsError, parse_settings
+from examroom.records.database import session_factory
+from examroom.records.attempt_log import CandidateInfo, Records
+from examroom.site.settings import SettingsError, parse_settings
 from examroom.simulation.scenarios import demo_course
-from examroom.video.config import check_cameras
+from examroom.site.cameras import check_cameras
 from examroom.video.evidence import link_attempts
 from examroom.video.index import VideoIndex
 from examroom.video.placement import CameraPlace, cameras_for

@@ -9,7 +9,7 @@ import pytest
 
 from devices.camera import CameraSpec
 from devices.readings import ScaledClock
-from examroom.database import session_factory
+from examroom.records.database import session_factory
 from examroom.simulation.cameras import CourseRenderer, SimCamera
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.simulation.world import VehicleTruth

@@ -20,7 +20,7 @@ import av
 import numpy as np
 import pytest
 
-from examroom.demo import DemoCourse
+from examroom.simulation.demo import DemoCourse
 from examroom.simulation.scenarios import scenario
 from examroom.video import timecode
 from examroom.video.index import as_utc

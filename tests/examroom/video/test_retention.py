@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from examroom.database import session_factory
-from examroom.livefeed import LiveFeed
-from examroom.records import CandidateInfo, Records
+from examroom.records.database import session_factory
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import CandidateInfo, Records
 from examroom.video.index import VideoIndex
 from examroom.video.retention import RetentionGuard, RetentionPolicy, free_bytes
 from examroom.video.segments import tree_path

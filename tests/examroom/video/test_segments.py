@@ -9,7 +9,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from examroom.database import session_factory
+from examroom.records.database import session_factory
 from examroom.video.index import VideoIndex
 from examroom.video.recorder import LIST_NAME, RUN_NAME
 from examroom.video.segments import MAX_START_SECONDS, SegmentMaintainer, probe

@@ -10,7 +10,7 @@ import pytest
 
 from devices.camera.zones import VisionRunner, VisionSensor
 from devices.readings import ScaledClock
-from examroom.observing import CourseInputTracker
+from examroom.live.observing import CourseInputTracker
 from examroom.simulation.cameras import CourseRenderer, SimCamera
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.simulation.vision_truth import regions_for

@@ -221,7 +221,7 @@ BRIDGE_CLASSES = [("E", 1.9, 0.75, None), ("F", 1.73, 0.7, None), ("D", 3.05, 1.
 
 @pytest.mark.parametrize("cls,length,width,kind", BRIDGE_CLASSES)
 def test_driving_past_every_bridge_is_one_deduction_per_bridge(cls, length, width, kind):
-    from examroom.course_builder import VehicleSpec, build_course
+    from examroom.coursetools.builder import VehicleSpec, build_course
     from scoring.course import parse_course
 
     course = parse_course(build_course(VehicleSpec(cls, length, width, kind=kind)))

@@ -1,0 +1,164 @@
+"""``examroom verify``: open the records read-only, verify, and answer with an exit status.
+
+0: intact. 1: tampered — each finding is printed. 2: cannot check — no such
+database file (never created here), a URL that names no database, a file or
+server that cannot be read, or text that is no slip at all. The database is
+opened read-only (SQLite ``mode=ro``), so verifying a copy leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+INTACT, TAMPERED, CANNOT_CHECK = 0, 1, 2
+
+
+class CannotCheck(Exception):
+    """The records cannot be checked at all (as opposed to checked and found altered)."""
+
+
+def open_readonly(url: str) -> Engine:
+    """An engine that cannot write, on records that exist; DatabaseURLError or CannotCheck otherwise."""
+    from examroom.records.database_url import database_url
+
+    parsed = database_url(url, existing=True)  # one line for every command: examroom.records.database
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:":
+            raise CannotCheck(f"{url!r} names no database file")
+        uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    else:
+        try:
+            engine = create_engine(parsed, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as exc:
+            raise CannotCheck(f"{parsed.render_as_string(hide_password=True)}: {exc}") from None
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT count(*) FROM seals")).scalar()
+            connection.execute(text("SELECT count(*) FROM attempts")).scalar()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise CannotCheck(f"cannot read the records at {parsed.render_as_string(hide_password=True)}: "
+                          f"{reason}") from None
+    return engine
+
+
+def run_verify(args) -> int:
+    from examroom.records.database_url import DatabaseURLError
+
+    try:
+        return _run(args)
+    except DatabaseURLError as exc:  # the same line as every other command's
+        print(f"examroom verify: {exc}", file=sys.stderr)
+        return CANNOT_CHECK
+    except CannotCheck as exc:
+        print(f"examroom verify: cannot check: {exc}", file=sys.stderr)
+        return CANNOT_CHECK
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        print(f"examroom verify: cannot check: reading the records failed: {reason}", file=sys.stderr)
+        return CANNOT_CHECK
+
+
+def _run(args) -> int:
+    from examroom.records.sealing import load_public_key
+
+    pinned = load_public_key(args.public_key.read_bytes()) if args.public_key else None
+    if args.database is None:
+        if args.slip is None:
+            raise CannotCheck("--database is needed")
+        if pinned is None:
+            raise CannotCheck("--slip without --database needs --public-key (the course's key file)")
+        return _slip(args, None, pinned)
+    engine = open_readonly(args.database)
+    try:
+        sessions = sessionmaker(engine)
+        if args.slip is not None:
+            return _slip(args, sessions, pinned)
+        return _records(args, sessions, pinned)
+    finally:
+        engine.dispose()
+
+
+def _records(args, sessions, pinned) -> int:
+    from examroom.records.sealing import chain_heads
+    from examroom.records.verify import verify
+
+    report = verify(sessions, attempts=args.attempt, day=args.day, public_key=pinned, heads=args.head)
+    with sessions() as session:
+        heads = chain_heads(session)
+    if args.json:
+        print(json.dumps({"ok": report.ok, "checked": report.checked, "unfinished": report.unfinished,
+                          "problems": [p.__dict__ for p in report.problems], "anchored": report.anchored,
+                          "heads": heads}, ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        if report.unfinished:
+            print(f"still running, not verified: {', '.join(map(str, report.unfinished))}")
+        for digest, found in report.anchored.items():
+            print(f"anchored head {digest[:16]}… is seal {found['seq']} of chain {found['chain']!r}: "
+                  "nothing before it is missing")
+        for chain, head in heads.items():
+            print(f"chain {chain or '(version 1)'!s}: {head['seq']} seal(s), head {head['digest']}")
+        verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
+        print(f"verified {len(report.checked)} attempt(s): {verdict}")
+    return INTACT if report.ok else TAMPERED
+
+
+def _slip(args, sessions, pinned) -> int:
+    from sqlalchemy.orm import joinedload
+
+    from examroom.records.models import Attempt, SealKey
+    from examroom.records.sealing import key_id, load_public_key
+    from examroom.records.slip_token import SlipTokenError, differences, read_slip, slip_claims
+    from examroom.records.verify import verify
+
+    if pinned is not None:
+        keys = {key_id(pinned): pinned}
+    else:
+        with sessions() as session:
+            keys = {k.key_id: load_public_key(k.public_pem) for k in session.scalars(select(SealKey))}
+    try:
+        check = read_slip(args.slip, keys)
+    except SlipTokenError as exc:
+        raise CannotCheck(str(exc)) from None
+    claims = check.claims
+    findings = []
+    if not check.signed:
+        findings.append(f"signature: the slip is not signed by {'the pinned key' if pinned else 'a key of these records'}"
+                        f" (key {claims.get('k')!r}): forged or altered")
+    if sessions is not None:
+        with sessions() as session:
+            attempt = session.scalar(select(Attempt).where(Attempt.id == claims["a"])
+                                     .options(joinedload(Attempt.candidate), joinedload(Attempt.deductions)))
+            stored = None if attempt is None else slip_claims(attempt, claims.get("k", ""))
+        if stored is None:
+            findings.append(f"attempt {claims['a']}: no such attempt in the records")
+        else:
+            findings += [f"slip field {name}: slip says {claims.get(name)!r}, the records {stored.get(name)!r}"
+                         for name in differences(claims, stored)]
+            findings += [str(p) for p in verify(sessions, attempts=[claims["a"]], public_key=pinned).problems]
+    if args.json:
+        print(json.dumps({"ok": not findings, "slip": claims, "signed": check.signed, "problems": findings},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(f"slip of attempt {claims['a']}: class {claims.get('c')}, {claims.get('d')}, {claims.get('n')} "
+              f"{claims.get('i')}, score {claims.get('s')}, {claims.get('r')}")
+        for item, lost, disqualified in claims.get("it", []):
+            print(f"  {item}: {'不合格' if disqualified else (f'-{lost}' if lost else '0')}")
+        for finding in findings:
+            print(finding)
+        print("slip OK: signed by the course" + (" and matching the sealed record" if sessions else "")
+              if not findings else f"slip NOT OK: {len(findings)} problem(s)")
+    return INTACT if not findings else TAMPERED

@@ -1,0 +1,93 @@
+"""Reviewing face flags: an attempt's flagged pictures, its candidate's check-in photo, the review mark.
+
+The flags of an attempt are those its in-car camera raised while it ran and
+those raised at the check-in of the booking it serves (the check-in photo
+itself is kept with the booking). A supervisor or auditor compares each
+flagged picture with the check-in photo and marks it reviewed with what they
+found; the web layer writes the audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import cv2
+import numpy as np
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, defer, sessionmaker
+
+from examroom.records.models import Attempt, Booking, FaceFlag
+
+THUMBNAIL_WIDTH = 240
+THUMBNAIL_QUALITY = 80
+
+
+class FaceReviewError(LookupError):
+    pass
+
+
+def _belongs(attempt: Attempt):
+    """The flags of an attempt: its own, and its booking's check-in flags."""
+    own = FaceFlag.attempt_id == attempt.id
+    if attempt.booking_id is None:
+        return own
+    return or_(own, and_(FaceFlag.attempt_id.is_(None), FaceFlag.booking_id == attempt.booking_id))
+
+
+def flags_to_review(sessions: sessionmaker[Session], attempt_id: int) -> list[FaceFlag]:
+    """The attempt's flags in time order, without their pictures (detached rows; ``jpeg`` not loaded)."""
+    with sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None:
+            return []
+        rows = session.scalars(select(FaceFlag).where(_belongs(attempt)).options(defer(FaceFlag.jpeg))
+                               .order_by(FaceFlag.utc, FaceFlag.id)).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def flag_picture(sessions: sessionmaker[Session], attempt_id: int, flag_id: int) -> bytes:
+    """The flagged frame's JPEG; FaceReviewError unless the flag is one of the attempt's."""
+    with sessions() as session:
+        return _flag(session, attempt_id, flag_id).jpeg
+
+
+def mark_reviewed(sessions: sessionmaker[Session], attempt_id: int, flag_id: int, reviewer: str, comment: str,
+                  utc: datetime) -> None:
+    """Record who looked at the flag, when and what they found (a later review replaces the mark;
+    the audit log keeps every one)."""
+    with sessions.begin() as session:
+        flag = _flag(session, attempt_id, flag_id)
+        flag.reviewed_by, flag.reviewed_utc, flag.review_comment = reviewer, utc, comment.strip()
+
+
+def checkin_photo(sessions: sessionmaker[Session], attempt_id: int) -> bytes | None:
+    """The photo taken at the check-in of the attempt's booking (None without a booking or photo)."""
+    with sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None or attempt.booking_id is None:
+            return None
+        booking = session.get(Booking, attempt.booking_id)
+        return booking.photo if booking is not None else None
+
+
+def thumbnail(picture: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:
+    """A JPEG ``width`` pixels wide (never enlarged) of a JPEG/PNG picture; ValueError if it does not decode."""
+    image = cv2.imdecode(np.frombuffer(picture, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError("picture is not a decodable image")
+    if image.shape[1] > width:
+        height = max(1, round(image.shape[0] * width / image.shape[1]))
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, THUMBNAIL_QUALITY])
+    if not ok:
+        raise ValueError(f"could not encode a picture of shape {image.shape} as JPEG")
+    return data.tobytes()
+
+
+def _flag(session: Session, attempt_id: int, flag_id: int) -> FaceFlag:
+    attempt = session.get(Attempt, attempt_id)
+    flag = session.scalar(select(FaceFlag).where(FaceFlag.id == flag_id, _belongs(attempt))) if attempt else None
+    if flag is None:
+        raise FaceReviewError(f"attempt {attempt_id} has no face flag {flag_id}")
+    return flag

@@ -1,0 +1,419 @@
+"""The controller: one thread that turns readings into judged, journaled attempts.
+
+Device drivers call :meth:`Controller.submit` from their own threads; supervisor
+and system actions arrive through the same queue, so every change to an
+attempt happens in one thread in arrival order. For each running attempt the
+controller journals each observation *before* the judge sees it (record raw,
+judge from the record), feeds the live judge, stores deductions and the final
+result, and publishes the vehicle's state on the live feed, with its pose and
+every course sensor's state for the live course map (examroom.live.course_view).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from devices.readings import Clock, CourseInputs, GnssFix, SignalFrame
+from examroom.records.course_snapshot import course_snapshot
+from examroom.live.course_view import CourseView
+from examroom.live.feed import LiveFeed
+from examroom.records.models import AttemptStatus
+from examroom.live.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
+from examroom.records.attempt_log import Records
+from scoring.course import Course
+from scoring.judge import Judge
+from scoring.observations import (
+    Command, CommandAction, CourseSensor, Observation, ObservationFormatError, TimeOrder, checked_line,
+)
+from scoring.report import deduction_to_dict, result_to_dict
+from scoring.rules import RuleSet, ruleset_to_dict
+
+log = logging.getLogger(__name__)
+
+# Journal rows are committed in batches at most this old (seconds of wall time):
+# a crash loses no more than this much of an attempt's record.
+JOURNAL_FLUSH_SECONDS = 0.05
+
+
+@dataclass
+class LiveAttempt:
+    attempt_id: int
+    vehicle: str
+    judge: Judge
+    seq: int = 0
+    pending: list[tuple[int, Observation]] = field(default_factory=list)
+    deductions: list[dict] = field(default_factory=list)
+    candidate: str = ""
+    finished: threading.Event = field(default_factory=threading.Event)
+    final_status: AttemptStatus | None = None
+    head: str | None = None  # hash of the last journal row written (None: none yet)
+    order: TimeOrder = field(default_factory=TimeOrder)  # the journal's time order, as the reader checks it
+
+
+def _who_and_why(actor: str, reason: str) -> None:
+    # A supervisor action goes into the journal with who took it and why; neither may be blank.
+    if not (actor or "").strip() or not (reason or "").strip():
+        raise ValueError("监考操作须注明操作人和理由")
+
+
+@dataclass(frozen=True)
+class VehicleInfo:
+    id: str
+    plate: str
+    vehicle_class: str
+    model: str
+
+
+class Controller:
+    def __init__(self, course: Course, ruleset: RuleSet, records: Records, feed: LiveFeed,
+                 clock: Clock, vehicles: list[VehicleInfo],
+                 board_inputs: dict[str, list[str | None]] | None = None) -> None:
+        self.course = course
+        self._course_snapshot = course_snapshot(course)
+        self.ruleset = ruleset
+        self.records = records
+        self.feed = feed
+        self.clock = clock
+        self.vehicles = {v.id: v for v in vehicles}
+        self._origin = CourseOrigin(course.origin.latitude, course.origin.longitude, course.origin.altitude)
+        self._device_vehicle: dict[str, str] = {}
+        self._boards = {board: CourseInputTracker(inputs) for board, inputs in (board_inputs or {}).items()}
+        self._queue: queue.Queue = queue.Queue()
+        self._live: dict[str, LiveAttempt] = {}
+        self._thread: threading.Thread | None = None
+        self._running = threading.Event()
+        self._last_flush = time.monotonic()
+        self.unrouted_course_events = 0
+        # Readings the journal schema refuses (scoring.observations): never journaled, never judged.
+        self.refused_readings = 0
+        self.refused_by_device: dict[str, int] = {}  # device id -> readings refused (for device health)
+        self.last_refusal: dict[str, str] = {}  # device id -> why its last refused reading was refused
+        self.fixes_without_speed = 0  # GNSS fixes not judged because their epoch had no speed
+        # Called in the controller thread once an attempt's final status is stored (sealing,
+        # the booking's next step); a failing listener is logged and never stops the course.
+        self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
+        # Called in the controller thread as listener(event, attempt_id, vehicle_id), event
+        # "started" (before the start command is judged) or "finished" (after the result is stored).
+        self.attempt_listeners: list[Callable[[str, int, str], None]] = []
+        self.begin_guard: Callable[[str], None] | None = None  # raises to refuse begin_attempt
+        self.view = CourseView(course, {v.id: v.model for v in vehicles})
+        self._shown: dict[str, dict] = {}  # vehicle id -> the state last published for it
+        for v in vehicles:
+            self._publish_idle(v.id)
+
+    # -- wiring -------------------------------------------------------------------
+    def attach_device(self, device_id: str, vehicle_id: str) -> None:
+        """Say which vehicle a GNSS receiver or signal board is mounted on."""
+        if vehicle_id not in self.vehicles:
+            raise KeyError(f"unknown vehicle {vehicle_id!r}")
+        self._device_vehicle[device_id] = vehicle_id
+
+    def submit(self, reading: Any) -> None:
+        """Called by drivers from their threads."""
+        self._queue.put(("reading", reading))
+
+    def start(self) -> None:
+        self._running.set()
+        self._thread = threading.Thread(target=self._loop, name="controller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._running.clear()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._flush_all()
+
+    # -- actions (thread-safe; executed in the controller thread) -----------------
+    def begin_attempt(self, vehicle_id: str, candidate_id: int, candidate_name: str = "",
+                      booking_id: int | None = None, attempt_no: int | None = None) -> int:
+        """Check a candidate in on a vehicle and start judging at once."""
+        return self._call(self._begin, vehicle_id, candidate_id, candidate_name, booking_id, attempt_no)
+
+    def stop_attempt(self, vehicle_id: str, actor: str, reason: str) -> None:
+        _who_and_why(actor, reason)
+        self._call(self._command, vehicle_id, CommandAction.STOP, actor, reason, None)
+
+    def manual_fail(self, vehicle_id: str, rule: str, actor: str, reason: str) -> None:
+        _who_and_why(actor, reason)
+        self._call(self._command, vehicle_id, CommandAction.MANUAL_FAIL, actor, reason, rule)
+
+    def device_fault(self, vehicle_id: str, reason: str, actor: str = "system") -> None:
+        """Suspend the running attempt (设备故障); a second one, or a stop, ends it as device_fault."""
+        _who_and_why(actor, reason)
+        self._call(self._command, vehicle_id, CommandAction.DEVICE_FAULT, actor, reason, None)
+
+    def resume_attempt(self, vehicle_id: str, actor: str, reason: str = "") -> None:
+        """Continue judging an attempt suspended by a device fault."""
+        self._call(self._resume, vehicle_id, actor, reason)
+
+    def suspended(self, vehicle_id: str) -> bool:
+        live = self._live.get(vehicle_id)
+        return live is not None and live.judge.status.value == "suspended"
+
+    def fault_unreported(self, vehicle_id: str) -> bool:
+        """The judge suspended the attempt itself (GNSS fix lost in an item); no device_fault command yet."""
+        live = self._live.get(vehicle_id)
+        return live is not None and live.judge.fault_unreported
+
+    def wait_finished(self, attempt_id: int, timeout: float) -> AttemptStatus | None:
+        live = next((a for a in list(self._live.values()) if a.attempt_id == attempt_id), None)
+        if live is None:
+            attempt = self.records.attempt(attempt_id)
+            return AttemptStatus(attempt.status) if attempt else None
+        live.finished.wait(timeout)
+        return live.final_status
+
+    def current_item(self, vehicle_id: str) -> str | None:
+        """The item the vehicle's running attempt is in, as the judge sees it now."""
+        live = self._live.get(vehicle_id)
+        return live.judge.snapshot().current_item if live else None
+
+    def running_attempt(self, vehicle_id: str) -> int | None:
+        live = self._live.get(vehicle_id)
+        return live.attempt_id if live else None
+
+    def _call(self, fn: Callable, *args) -> Any:
+        if self._thread is None or threading.current_thread() is self._thread:
+            return fn(*args)
+        done: queue.Queue = queue.Queue(1)
+        self._queue.put(("call", (fn, args, done)))
+        ok, value = done.get(timeout=10)
+        if not ok:
+            raise value
+        return value
+
+    # -- the loop -----------------------------------------------------------------
+    def _loop(self) -> None:
+        while self._running.is_set():
+            try:
+                kind, payload = self._queue.get(timeout=JOURNAL_FLUSH_SECONDS)
+            except queue.Empty:
+                self._flush_all()
+                continue
+            try:
+                if kind == "reading":
+                    self._on_reading(payload)
+                else:
+                    fn, args, done = payload
+                    try:
+                        done.put((True, fn(*args)))
+                    except Exception as exc:  # handed back to the caller's thread
+                        done.put((False, exc))
+            except Exception:
+                # One bad reading must not stop the course; it is logged with its trace.
+                log.exception("controller: failed to handle %s", kind)
+            if time.monotonic() - self._last_flush >= JOURNAL_FLUSH_SECONDS or self._queue.empty():
+                self._flush_all()
+
+    def _on_reading(self, reading: Any) -> None:
+        if isinstance(reading, CourseInputs):
+            tracker = self._boards.get(reading.device)
+            if tracker is None:
+                return
+            for obs in tracker.changes(reading):
+                sensor = self.view.sensor(obs, reading.device)
+                if sensor is not None:
+                    self.feed.publish({"type": "sensor", "element": obs.element}, sensor_state=sensor)
+                self._route_course(obs, reading.device)
+            return
+        vehicle = self._device_vehicle.get(reading.device)
+        if vehicle is None:
+            return
+        if isinstance(reading, GnssFix):
+            pose = pose_from_fix(reading, vehicle, self._origin)
+            if pose is None:
+                self.fixes_without_speed += 1  # never judged as standing still; health reports it
+                return
+            # The map shows every vehicle with a receiver, judged or not (one driving to its start).
+            live = self._live.get(vehicle)
+            if live is not None and not self._observe_reading(live, pose, reading.device):
+                return  # refused by the journal schema: not judged, not shown
+            if self.view.pose(pose) is not None:
+                live = self._live.get(vehicle)  # the pose may have finished the attempt
+                if live is not None:
+                    self._publish(live, {"type": "pose"})
+                else:  # not judged: the card keeps what it last showed (a result stays up)
+                    state = {**self._shown.get(vehicle, self._vehicle_state(None, vehicle)),
+                             "pose": self.view.latest(vehicle)}
+                    self._shown[vehicle] = state
+                    self.feed.publish({"type": "pose", "vehicle": vehicle}, vehicle_state=state)
+        elif vehicle not in self._live:
+            return
+        elif isinstance(reading, SignalFrame):
+            self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle), reading.device)
+
+    def _observe_reading(self, live: LiveAttempt, obs: Observation, device: str) -> bool:
+        """A device's observation: one the journal schema refuses is counted and logged, not judged.
+
+        Returns whether it was taken."""
+        try:
+            self._observe(live, obs)
+            return True
+        except ObservationFormatError as exc:
+            self.refused_readings += 1
+            self.refused_by_device[device] = self.refused_by_device.get(device, 0) + 1
+            self.last_refusal[device] = str(exc)
+            # One line per refusal would flood the log at 20 Hz: the first and every 100th.
+            if self.refused_readings % 100 == 1:
+                log.warning("controller: attempt %d: refused reading (%d so far): %s",
+                            live.attempt_id, self.refused_readings, exc)
+            return False
+
+    def _route_course(self, obs: CourseSensor, device: str) -> None:
+        """Give a course-sensor change to the attempt whose vehicle is in that item."""
+        item_id = obs.element.split(".", 1)[0]
+        for live in self._live.values():
+            if live.judge.snapshot().current_item == item_id:
+                routed = CourseSensor(t=obs.t, utc=obs.utc, element=obs.element, active=obs.active,
+                                      vehicle=live.vehicle)
+                self._observe_reading(live, routed, device)
+                return
+        self.unrouted_course_events += 1
+
+    def _observe(self, live: LiveAttempt, obs: Observation) -> None:
+        # The same schema and time order `examroom judge` applies when it reads the journal back:
+        # what it would refuse is refused here (ObservationFormatError), before the journal.
+        checked_line(obs)
+        live.order.check(obs)
+        live.seq += 1
+        live.pending.append((live.seq, obs))
+        events = live.judge.feed(obs)
+        self._apply_events(live, events)
+
+    def _apply_events(self, live: LiveAttempt, events: list) -> None:
+        for event in events:
+            kind = event.kind
+            if kind == "deduction":
+                deduction = deduction_to_dict(event.deduction)
+                live.deductions.append(deduction)
+                self._flush(live)  # the record holds what a deduction was judged from
+                self.records.add_deduction(live.attempt_id, deduction)
+                self._publish(live, {"type": "deduction", "deduction": deduction})
+            elif kind in ("item_started", "item_finished"):
+                self._publish(live, {"type": kind.value, "item": event.item})
+            elif kind in ("attempt_suspended", "attempt_resumed"):
+                suspended = kind == "attempt_suspended"
+                self._flush(live)
+                self.records.set_suspended(live.attempt_id, suspended, live.judge.reason if suspended else "")
+                self._publish(live, {"type": "suspended" if suspended else "resumed",
+                                     "reason": live.judge.reason if suspended else ""})
+            elif kind == "attempt_finished":
+                self._finish(live)
+
+    def _finish(self, live: LiveAttempt) -> None:
+        self._flush(live)
+        result = live.judge.result()
+        result_dict = result_to_dict(result)
+        status = AttemptStatus(result_dict["status"])
+        _, utc = self.clock.now()
+        # A verdict explains itself by its deductions; a stop or a device fault needs
+        # the supervisor's or the system's words, which the command carried.
+        reason = result.reason if status in (AttemptStatus.ABORTED, AttemptStatus.DEVICE_FAULT) else ""
+        self.records.finish(live.attempt_id, status, utc, result=result_dict, reason=reason)
+        live.final_status = status
+        self._publish(live, {"type": "finished", "result": result_dict})
+        # Listeners run while the attempt still counts as on its vehicle, so whoever waits
+        # for the vehicle to be free sees the seal and the booking's next step done.
+        for listener in self.finish_listeners:
+            try:
+                listener(live.attempt_id, status)
+            except Exception:
+                log.exception("controller: finish listener failed for attempt %s", live.attempt_id)
+        del self._live[live.vehicle]
+        self._notify("finished", live.attempt_id, live.vehicle)
+        live.finished.set()
+
+    def _notify(self, event: str, attempt_id: int, vehicle_id: str) -> None:
+        for listener in self.attempt_listeners:
+            try:
+                listener(event, attempt_id, vehicle_id)
+            except Exception:
+                log.exception("controller: attempt listener failed on %s of attempt %d", event, attempt_id)
+
+    # -- actions, in the controller thread ----------------------------------------
+    def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str,
+               booking_id: int | None = None, attempt_no: int | None = None) -> int:
+        if vehicle_id in self._live:
+            raise RuntimeError(f"vehicle {vehicle_id} already has attempt {self._live[vehicle_id].attempt_id} running")
+        vehicle = self.vehicles[vehicle_id]
+        if self.begin_guard is not None:
+            self.begin_guard(vehicle_id)
+        mono, utc = self.clock.now()
+        start = Command(t=mono, utc=utc, vehicle=vehicle_id, action=CommandAction.START, actor="system",
+                        vehicle_class=vehicle.vehicle_class, vehicle_model=vehicle.model)
+        checked_line(start)  # a start the journal would refuse checks no one in
+        judge = Judge(self.course, self.course.vehicle(vehicle.model), self.ruleset, vehicle.vehicle_class,
+                      vehicle=vehicle_id)
+        # The effective rule set (version + overrides) and the course file are stored with the
+        # attempt: a re-judge uses what applied that day.
+        attempt_id = self.records.check_in(candidate_id, vehicle_id, self.course.name, judge.ruleset.id, utc,
+                                           booking_id=booking_id, attempt_no=attempt_no,
+                                           rule_set_snapshot=ruleset_to_dict(judge.ruleset),
+                                           course_snapshot=self._course_snapshot)
+        self.records.mark_running(attempt_id, utc)
+        live = LiveAttempt(attempt_id=attempt_id, vehicle=vehicle_id, judge=judge, candidate=candidate_name)
+        self._live[vehicle_id] = live
+        self._notify("started", attempt_id, vehicle_id)
+        self._publish(live, {"type": "started"})
+        self._observe(live, start)
+        return attempt_id
+
+    def _command(self, vehicle_id: str, action: CommandAction, actor: str, reason: str,
+                 rule: str | None) -> None:
+        live = self._live.get(vehicle_id)
+        if live is None:
+            raise RuntimeError(f"vehicle {vehicle_id} has no running attempt")
+        mono, utc = self.clock.now()
+        self._observe(live, Command(t=mono, utc=utc, vehicle=vehicle_id, action=action, actor=actor,
+                                    reason=reason, rule=rule))
+
+    def _resume(self, vehicle_id: str, actor: str, reason: str) -> None:
+        if not self.suspended(vehicle_id):
+            raise RuntimeError(f"vehicle {vehicle_id} has no suspended attempt")
+        self._command(vehicle_id, CommandAction.RESUME, actor, reason, None)
+
+    # -- journal and feed ---------------------------------------------------------
+    def _flush(self, live: LiveAttempt) -> None:
+        if live.pending:
+            live.head = self.records.append_journal(live.attempt_id, live.pending, prev_hash=live.head)
+            live.pending = []
+
+    def _flush_all(self) -> None:
+        for live in list(self._live.values()):
+            self._flush(live)
+        self._last_flush = time.monotonic()
+
+    def _vehicle_state(self, live: LiveAttempt | None, vehicle_id: str) -> dict:
+        v = self.vehicles[vehicle_id]
+        state = {"vehicle": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class,
+                 "attempt": None, "candidate": "", "status": "idle", "item": None, "item_type": None,
+                 "score": None, "deductions": [], "pose": self.view.latest(vehicle_id)}
+        if live is not None:
+            snap = live.judge.snapshot()
+            item = self.course.items.get(snap.current_item) if snap.current_item else None
+            running = "suspended" if snap.status.value == "suspended" else "running"
+            state.update(attempt=live.attempt_id, candidate=live.candidate,
+                         status=live.final_status.value if live.final_status else running,
+                         item=snap.current_item, item_type=item.type if item else None, score=snap.score,
+                         deductions=list(live.deductions))
+        return state
+
+    def _publish(self, live: LiveAttempt, event: dict) -> None:
+        state = self._vehicle_state(live, live.vehicle)
+        if event["type"] == "finished":
+            state["status"] = event["result"]["status"]
+            state["score"] = event["result"]["score"]
+        self._shown[live.vehicle] = state
+        self.feed.publish({**event, "vehicle": live.vehicle, "attempt": live.attempt_id},
+                          vehicle_state=state)
+
+    def _publish_idle(self, vehicle_id: str) -> None:
+        state = self._vehicle_state(None, vehicle_id)
+        self._shown[vehicle_id] = state
+        self.feed.publish({"type": "idle", "vehicle": vehicle_id}, vehicle_state=state)

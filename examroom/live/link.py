@@ -1,0 +1,122 @@
+"""The controller's link to web processes over local HTTP: the live feed and commands.
+
+One process owns the hardware; the web server runs in its own process (or
+several) and talks to it here. ``GET /feed`` answers with newline-delimited
+JSON: first the whole current state, then every event as it is published, and
+a ``ping`` line when nothing happened for a while so a dead link is noticed.
+``POST /commands`` takes a supervisor's command as JSON; it needs the shared
+token (the web process reads it from the data folder), so nothing else on the
+machine can stop an attempt.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import threading
+from typing import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from examroom.live.feed import LiveFeed
+
+PING_SECONDS = 5.0
+
+
+CommandHandler = Callable[[dict], dict]
+MAX_COMMAND_BYTES = 16_384
+
+
+class FeedServer:
+    def __init__(self, feed: LiveFeed, host: str = "127.0.0.1", port: int = 0,
+                 commands: CommandHandler | None = None, token: str | None = None) -> None:
+        self._connections: set = set()
+        handler = type("FeedHandler", (_FeedHandler,), {"feed": feed, "connections": self._connections,
+                                                         "commands": staticmethod(commands) if commands else None,
+                                                         "token": token})
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="feed-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/feed"
+
+    def start(self) -> "FeedServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        for connection in list(self._connections):
+            # Followers must see the end of the stream, as when the process exits.
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class _FeedHandler(BaseHTTPRequestHandler):
+    feed: LiveFeed
+    connections: set
+    commands: CommandHandler | None
+    token: str | None
+    protocol_version = "HTTP/1.0"  # the body ends when the connection closes
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self.path != "/commands" or self.commands is None:
+            self.send_error(404)
+            return
+        if not self.token or not hmac.compare_digest(self.headers.get("X-Examroom-Token", ""), self.token):
+            self._answer(403, {"ok": False, "error": "wrong or missing token"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= MAX_COMMAND_BYTES:
+            self._answer(400, {"ok": False, "error": "a command is a JSON object of at most 16 kB"})
+            return
+        try:
+            request = json.loads(self.rfile.read(length))
+            if not isinstance(request, dict):
+                raise ValueError("a command must be a JSON object")
+            self._answer(200, {"ok": True, **self.commands(request)})
+        except ValueError as exc:  # CommandRefused and bad JSON: the sender's to fix
+            self._answer(400, {"ok": False, "error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - the web process shows it; the controller keeps running
+            self._answer(500, {"ok": False, "error": f"controller error: {exc}"})
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        if self.path != "/feed":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        self.connections.add(self.connection)
+        with self.feed.subscribe() as subscription:
+            try:
+                while True:
+                    event = subscription.get(timeout=PING_SECONDS)
+                    if subscription.overflowed:
+                        return  # the reader reconnects and gets the whole state again
+                    line = json.dumps(event if event is not None else {"type": "ping"}, ensure_ascii=False)
+                    self.wfile.write(line.encode("utf-8") + b"\n")
+                    self.wfile.flush()
+            except OSError:
+                return
+            finally:
+                self.connections.discard(self.connection)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        pass  # one line per subscriber would flood the controller's log

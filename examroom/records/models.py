@@ -1,0 +1,420 @@
+"""Database tables of the exam room (SQLAlchemy 2, declarative).
+
+The schema is owned by Alembic migrations (``examroom/migrations``); these
+classes describe it for the ORM and must change only together with a new
+migration. Times are stored as UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AttemptStatus(str, enum.Enum):
+    """Life of an attempt: checked in → running → one of the final states."""
+
+    CHECKED_IN = "checked_in"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    DEVICE_FAULT = "device_fault"
+    INTERRUPTED = "interrupted"  # the controller died mid-attempt; found on restart
+    SUSPENDED = "suspended"  # 设备故障 while running: the supervisor resumes it or ends it (re-run)
+
+    @property
+    def final(self) -> bool:
+        return self not in (AttemptStatus.CHECKED_IN, AttemptStatus.RUNNING, AttemptStatus.SUSPENDED)
+
+
+class Candidate(Base):
+    __tablename__ = "candidates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str] = mapped_column(String(32))  # 身份证明号码; masked on every screen
+    exam_number: Mapped[str] = mapped_column(String(32), unique=True)  # 准考证明编号
+    vehicle_class: Mapped[str] = mapped_column(String(4))
+
+
+class Vehicle(Base):
+    """An exam vehicle of this course and the devices it carries."""
+
+    __tablename__ = "vehicles"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plate: Mapped[str] = mapped_column(String(32))
+    vehicle_class: Mapped[str] = mapped_column(String(4))
+    model: Mapped[str] = mapped_column(String(64))  # vehicle model id in the course file
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"))
+    vehicle_class: Mapped[str] = mapped_column(String(4))
+    course: Mapped[str] = mapped_column(String(64))
+    rule_set: Mapped[str] = mapped_column(String(255))  # the effective set's id, with its layers
+    status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.CHECKED_IN.value)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it ended, when not by the judge
+    checked_in_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ended_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the judge's full result
+    # Exam day (migration 0005_examday): the booking this attempt serves and which try it is
+    # (1 = 初考 of the sitting, 2 = the one 补考; re-runs after a device fault keep the number).
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True, index=True)
+    attempt_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The effective rule set that judged it (version + province + course overrides) and its
+    # SHA-256, so a re-judge uses what applied that day (migration 0002_rulesets).
+    rule_set_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    rule_set_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The course it was driven on: the parsed course file and its SHA-256 (examroom.records.course_snapshot),
+    # so a re-judge uses that course and says when today's file differs (migration 0010_seal_chain).
+    course_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    course_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    candidate: Mapped[Candidate] = relationship()
+    vehicle: Mapped[Vehicle] = relationship()
+    deductions: Mapped[list["Deduction"]] = relationship(
+        back_populates="attempt", order_by="Deduction.t", cascade="all, delete-orphan")
+
+    __table_args__ = (Index("ix_attempts_status", "status"),)
+
+
+class Deduction(Base):
+    __tablename__ = "deductions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(128))
+    points: Mapped[int] = mapped_column(Integer)
+    disqualify: Mapped[bool] = mapped_column(Boolean, default=False)
+    item: Mapped[str] = mapped_column(String(32))
+    t: Mapped[float] = mapped_column(Float)
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    value: Mapped[str] = mapped_column(String(64), default="")
+
+    attempt: Mapped[Attempt] = relationship(back_populates="deductions")
+
+
+class JournalEntry(Base):
+    """One observation of an attempt, in its JSON Lines form, in arrival order."""
+
+    __tablename__ = "journal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    t: Mapped[float] = mapped_column(Float)
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    line: Mapped[str] = mapped_column(Text)
+    # Hash chain (examroom.records.journal_chain): each row's hash covers its line and the previous hash.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (UniqueConstraint("attempt_id", "seq", name="uq_journal_attempt_seq"),)
+
+
+class User(Base):
+    """A person who signs in: administrator, supervisor or auditor. Candidates have no account."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))  # argon2id
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(64), default="")  # the course or city an auditor may see
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginSession(Base):
+    """A signed-in browser, kept on the server: the cookie carries only a random token, stored hashed.
+
+    Signing out, a changed password or a disabled account deletes the rows, and the cookie stops working.
+    """
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per address and per typed name, with the wait before the next try."""
+
+    __tablename__ = "signin_throttles"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # "address:…" or "name:…"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what, when, from where. Append-only: triggers refuse updates and deletes,
+    and each row carries the hash of the one before, so a removed row shows."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Review(Base):
+    """An auditor's mark on an attempt: reviewed, with a comment. Kept, never edited."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str] = mapped_column(Text, default="")
+class SittingStatus(str, enum.Enum):
+    PLANNED = "planned"
+    OPEN = "open"  # check-in open
+    RUNNING = "running"  # self-check passed: attempts may start
+    CLOSED = "closed"
+
+
+class Sitting(Base):
+    """A 考试场次: a block of bookings examined between two times on one course."""
+
+    __tablename__ = "sittings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # 考试场次 as booked in 交管12123
+    course_code: Mapped[str] = mapped_column(String(32), default="")  # 考场代码
+    checkin_opens_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default=SittingStatus.PLANNED.value)
+    self_check: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class SittingLog(Base):
+    """One scheduled phase of a sitting, done once: the unique key makes a second run a no-op."""
+
+    __tablename__ = "sitting_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id"))
+    phase: Mapped[str] = mapped_column(String(16))
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (UniqueConstraint("sitting_id", "phase", name="uq_sitting_log_phase"),)
+
+
+class BookingState(str, enum.Enum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"  # identity confirmed, photo taken: waiting to be called
+    CALLED = "called"  # called up to a vehicle (叫号)
+    ON_VEHICLE = "on_vehicle"  # an attempt is running
+    DONE = "done"
+    NO_SHOW = "no_show"  # 缺考
+
+
+class Booking(Base):
+    """One roster row: a candidate booked into a sitting."""
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    serial_number: Mapped[str] = mapped_column(String(32), default="")  # 流水号
+    vehicle_class: Mapped[str] = mapped_column(String(4))
+    school: Mapped[str] = mapped_column(String(128), default="")  # 驾校
+    exam_reason: Mapped[str] = mapped_column(String(8), default="初考")  # 初考 / 补考
+    state: Mapped[str] = mapped_column(String(16), default=BookingState.BOOKED.value)
+    queue_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    vehicle_id: Mapped[str | None] = mapped_column(ForeignKey("vehicles.id"), nullable=True)
+    called_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checked_in_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmed_by: Mapped[str] = mapped_column(String(64), default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    photo_sha256: Mapped[str] = mapped_column(String(64), default="")
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # judged attempts used (at most 2)
+    outcome: Mapped[str] = mapped_column(String(16), default="")  # passed / failed / no_show
+
+    candidate: Mapped[Candidate] = relationship()
+    sitting: Mapped[Sitting] = relationship()
+
+    __table_args__ = (UniqueConstraint("sitting_id", "candidate_id", name="uq_booking_sitting_candidate"),)
+
+
+# The examiner of an attempt is the supervisor who confirmed its candidate at check-in (the
+# upload export's 考试员1); None when the attempt has no booking. A read-only subquery, not a
+# column: it loads with the attempt (so it is there after the session closes) without pulling
+# the booking's photo along, and it can be filtered and grouped on.
+Attempt.examiner = column_property(
+    select(func.nullif(Booking.confirmed_by, "")).where(Booking.id == Attempt.booking_id)
+    .correlate_except(Booking).scalar_subquery())
+
+
+class Seal(Base):
+    """The signed record of a finished attempt (examroom.records.sealing)."""
+
+    __tablename__ = "seals"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    # Seals chain per course (``chain``: the course name; '' for the one chain of version-1 seals),
+    # numbered 1, 2, ... within it (migration 0010_seal_chain).
+    chain: Mapped[str] = mapped_column(String(64), default="")
+    seq: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON that was signed
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+    key_id: Mapped[str] = mapped_column(String(64))
+    sealed_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    slip: Mapped[str | None] = mapped_column(Text, nullable=True)  # the signed slip token (examroom.records.slip_token)
+
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_seals_chain_seq"),)
+
+
+class SealKey(Base):
+    """A course's public key, kept beside the records so they verify offline."""
+
+    __tablename__ = "seal_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_pem: Mapped[str] = mapped_column(Text)
+    created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+class Segment(Base):
+    """One recorded MP4 segment of a camera, moved out of the cache into the dated tree."""
+
+    __tablename__ = "video_segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(255), unique=True)  # relative to the recordings folder
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(Integer)  # bytes
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)  # evidence: retention never removes it
+
+    __table_args__ = (Index("ix_video_segments_camera_start", "camera", "start_utc"),)
+
+
+class EvidenceLink(Base):
+    """A segment that shows (part of) an attempt."""
+
+    __tablename__ = "video_evidence"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("video_segments.id"), primary_key=True)
+
+
+class VideoEvent(Base):
+    """A timeline event of the video layer: a recording gap, a restart, a disk alarm."""
+
+    __tablename__ = "video_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera: Mapped[str] = mapped_column(String(32))  # "" for events of the whole recorder (disk)
+    kind: Mapped[str] = mapped_column(String(16))  # gap | restart | disk_alarm | retention
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_video_events_camera_start", "camera", "start_utc"),)
+
+
+class ExportJob(Base):
+    """A requested export; rows outlive the process so a restart finds unfinished jobs."""
+
+    __tablename__ = "video_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera: Mapped[str] = mapped_column(String(32))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    overlay: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    path: Mapped[str] = mapped_column(String(255), default="")  # relative to the exports folder
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+class SittingCheck(Base):
+    """A pre-sitting self-check (场地信号检测) and, when it failed, the override that let exams start."""
+
+    __tablename__ = "sitting_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[dict] = mapped_column(JSON)  # devices and walk-round, as examroom.station.selfcheck reports them
+    override_actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    override_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_sitting_checks_finished", "finished_utc"),)
+
+
+class FaceFlag(Base):
+    """A picture of the candidate that did not show exactly one face: for a supervisor to review."""
+
+    __tablename__ = "face_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)  # check-in photo
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)  # during a drive
+    source: Mapped[str] = mapped_column(String(32))  # "checkin" or the camera name
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    faces: Mapped[int] = mapped_column(Integer)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    # The supervisor's or auditor's review (migration 0009_face_review); None: not reviewed yet.
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewed_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    review_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    __table_args__ = (Index("ix_face_flags_attempt_utc", "attempt_id", "utc"),)
+
+
+class CameraName(Base):
+    """The name people read for a camera (考场俯视, V2 车内); its id stays in logs and tooltips."""
+
+    __tablename__ = "camera_names"
+
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(64))
+    named_by: Mapped[str] = mapped_column(String(64))  # an administrator's username, or "site" (the site file)
+    named_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,260 @@
+"""``examroom demo``: a whole simulated course with the real controller and web page.
+
+Two exam vehicles (an E motorcycle and a C4 three-wheeler) drive the scripted
+attempts in a loop. Their devices are twins on pseudo-terminals; the controller
+process reads them with the real drivers, judges, journals to SQLite and serves
+the live feed; the web server runs as its own process (``python -m web``)
+following that feed, as it would on a real course.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+
+from devices.readings import ScaledClock
+from examroom.accounts.users import AccountError, Accounts, Role
+from examroom.accounts.secrets_file import read_or_create_secret
+from examroom.station.service import CourseService
+from examroom.station.webprocess import end_process, start_web_process
+from examroom.simulation.cameras import DemoCameras
+from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
+from examroom.simulation.demo_sitting import DemoSittings
+from examroom.simulation.drive import STEP, ScenarioDriver
+from examroom.simulation.scenarios import DEMO_COURSE_PATH, DEMO_MODELS, scenario, scenario_names
+from scoring.course import load_course
+from scoring.rules import default_ruleset_path
+
+log = logging.getLogger(__name__)
+
+DEMO_VEHICLES = (
+    SimVehicle(id="V1", plate="甘K·3071学", model=DEMO_MODELS["E"]),
+    SimVehicle(id="V2", plate="甘K·3072学", model=DEMO_MODELS["C4"]),
+)
+DEMO_NAMES = {Role.ADMIN: "管理员", Role.SUPERVISOR: "考试员 王", Role.AUDITOR: "审核员 李"}
+DEMO_EXAMINER = f"demo-{Role.SUPERVISOR.value}"  # the demo supervisor's account confirms every check-in
+PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
+RIDER_CAMERA_VEHICLE = "V2"  # the C4 three-wheeler has a cab: its in-car camera faces the candidate
+
+
+def demo_cameras(course, sim: SimulatedCourse, clock: ScaledClock) -> DemoCameras:
+    models = {v.id: course.vehicle(v.model) for v in DEMO_VEHICLES}
+    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in DEMO_VEHICLES}, clock,
+                       rider=RIDER_CAMERA_VEHICLE)
+
+
+def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: int):
+    from examroom.site.cameras import VideoSettings
+    from examroom.video.retention import RetentionPolicy
+
+    return VideoSettings(cameras=cameras.specs(), recordings_dir=data_dir / "recordings",
+                         cache_dir=data_dir / "cache", exports_dir=data_dir / "exports",
+                         segment_seconds=segment_seconds,
+                         retention=RetentionPolicy(days=1.0, floor_bytes=256 * 1024**2), riders=cameras.riders(),
+                         places=cameras.places())
+
+
+class DemoCourse:
+    """The simulated course and its controller, without the web process (tests use this)."""
+
+    def __init__(self, data_dir: Path, speed: float = 1.0, cameras: bool = False,
+                 segment_seconds: int = 10, selfcheck_override: bool = True) -> None:
+        self.data_dir = data_dir
+        self.clock = ScaledClock(speed)
+        course = load_course(DEMO_COURSE_PATH)
+        self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock)
+        self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
+        settings = dataclasses.replace(
+            self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path()),
+            raw_capture_dir=data_dir / "raw")
+        self.command_token_file = data_dir / "command_token"
+        self.cameras = None
+        frame_sources = None
+        if cameras:
+            self.cameras = demo_cameras(course, self.sim, self.clock)
+            settings = dataclasses.replace(settings, video=demo_video_settings(self.cameras, data_dir,
+                                                                               segment_seconds))
+            frame_sources = self.cameras.frame_sources()
+        self.service = CourseService(settings, self.clock, frame_sources=frame_sources,
+                                     command_token=read_or_create_secret(self.command_token_file))
+        if selfcheck_override:
+            # Twins have no poles to touch: the demo logs why it starts without a passed check.
+            self.service.override_selfcheck("演示程序", "模拟考场，设备为仿真孪生，不做场地信号检测")
+        self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
+                                             v.id) for v in DEMO_VEHICLES}
+
+    def start(self) -> "DemoCourse":
+        self.sim.start()
+        if self.cameras is not None:
+            self.cameras.start()
+        self.service.start()
+        return self
+
+    def stop(self) -> None:
+        for driver in self.drivers.values():
+            driver.stopping.set()
+        self.service.stop()
+        if self.cameras is not None:
+            self.cameras.stop()
+        self.sim.stop()
+
+    def create_demo_accounts(self) -> list[tuple[str, str, str]]:
+        """One account per role with a fresh random password, for the person trying the demo."""
+        accounts = Accounts(self.service.records.sessions)
+        made = []
+        for role in Role:
+            username, password = f"demo-{role.value}", secrets.token_urlsafe(9)
+            try:
+                accounts.create(username, password, role, display_name=DEMO_NAMES[role])
+            except AccountError:
+                continue  # a kept data folder has them already, with the passwords printed then
+            made.append((username, password, role.value))
+        return made
+
+    def class_of(self, vehicle_id: str) -> str:
+        return self.service.controller.vehicles[vehicle_id].vehicle_class
+
+    def park_vehicles(self) -> None:
+        """Each vehicle stands at its start, so its receivers report and the sitting's self-check passes."""
+        for vehicle in DEMO_VEHICLES:
+            name = scenario_names(self.class_of(vehicle.id))[0]
+            self.sim.show(vehicle.id, next(iter(scenario(self.class_of(vehicle.id), name).samples(STEP))))
+
+    def sittings(self) -> DemoSittings:
+        classes = {self.class_of(v.id) for v in DEMO_VEHICLES}
+        return DemoSittings(self.service.sessions, self.service.sitting_scheduler, self.service.checkin,
+                            self.service.callup, classes, self.data_dir, DEMO_EXAMINER)
+
+    def run_rounds(self, rounds: int, stop: threading.Event) -> list[int]:
+        """Run ``rounds`` sittings (0: until stopped), every vehicle driving each scenario of its class
+        in turn with the candidates it calls; returns the sittings' ids."""
+        sittings = self.sittings()
+        done: list[int] = []
+        self.park_vehicles()
+        while not stop.is_set() and (rounds == 0 or len(done) < rounds):
+            per_class = {self.class_of(v.id): len(scenario_names(self.class_of(v.id))) for v in DEMO_VEHICLES}
+            sitting_id = sittings.open_round(per_class)
+            threads = [threading.Thread(target=self.run_vehicle, args=(v.id, sittings, sitting_id, stop),
+                                        name=f"sim-{v.id}", daemon=True) for v in DEMO_VEHICLES]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.5)
+            sittings.close_round(sitting_id)
+            done.append(sitting_id)
+        return done
+
+    def run_vehicle(self, vehicle_id: str, sittings: DemoSittings, sitting_id: int, stop: threading.Event) -> None:
+        """Drive every scenario of the vehicle's class once, each with the candidate the vehicle calls."""
+        vehicle_class = self.class_of(vehicle_id)
+        driver = self.drivers[vehicle_id]
+        for name in scenario_names(vehicle_class):
+            if stop.is_set():
+                return
+            booking = sittings.call_next(sitting_id, vehicle_id)
+            if booking is None:
+                return  # everyone of this class has finished their tries
+            outcome = driver.drive(scenario(vehicle_class, name),
+                                   begin=lambda: self.service.callup.start(booking, self.service.controller))
+            if outcome.attempt_id is None:
+                return  # stopped before the start: the candidate stays called for the next sitting's close
+            self.clock.sleep(PAUSE_BETWEEN_ATTEMPTS)
+
+
+ACCOUNTS_FILE = "demo-accounts.txt"  # in the data folder: the demo accounts' passwords, readable by the owner only
+LOG_FILE = "demo.log"  # in the data folder: the controller's and the simulation's log (unless --verbose)
+
+
+def _log_to(data_dir: Path, verbose: bool) -> Path | None:
+    """Logs go to the data folder's demo.log, or to the terminal with ``verbose``; returns the log file."""
+    handler: logging.Handler
+    if verbose:
+        handler, path = logging.StreamHandler(), None
+    else:
+        path = data_dir / LOG_FILE
+        handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    return path
+
+
+def write_accounts(data_dir: Path, made: list[tuple[str, str, str]]) -> Path:
+    """Keep the demo accounts' passwords in the data folder (owner-only), added to any kept from before."""
+    path = data_dir / ACCOUNTS_FILE
+    lines = [f"{role:<10} {username} {password}\n" for username, password, role in made]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.writelines(lines)
+    return path
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the demo the way Ctrl-C does: every child process is stopped on the way out."""
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: int, verbose: bool = False) -> int:
+    _stop_on_sigterm()
+    temporary = data_dir is None
+    try:
+        with ExitStack() as stack:
+            if data_dir is None:
+                data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="examroom-demo-")))
+            data_dir = data_dir.resolve()
+            data_dir.mkdir(parents=True, exist_ok=True)
+            log_file = _log_to(data_dir, verbose)
+            print(f"examroom demo: starting in {data_dir}"
+                  + (f" (log: {log_file}; --verbose shows it here)" if log_file else ""), flush=True)
+            # Cameras film the demo only at real speed: a network camera's stream runs on the wall clock.
+            demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
+            stack.callback(demo.stop)
+            web, address = start_web_process(
+                demo.database_url, demo.service.feed_server.url, host, port, data_dir,
+                live_url=demo.service.video.live.url if demo.service.video is not None else None,
+                recordings_dir=demo.service.video.settings.recordings_dir if demo.service.video is not None else None,
+                exports_dir=demo.service.video.settings.exports_dir if demo.service.video is not None else None,
+                log_file=log_file)
+            stack.callback(end_process, web)
+            if not address:
+                print(f"examroom demo: the web server did not start (see {log_file or 'the log above'})",
+                      file=sys.stderr)
+                return 1
+            made = demo.create_demo_accounts()
+            accounts = write_accounts(data_dir, made)
+            # Printed once, after the start-up: the address, then who may sign in.
+            print(f"examroom demo: 考试实况 {address}  (speed ×{speed:g})", flush=True)
+            for username, password, role in made:
+                print(f"examroom demo: {role:<10} {username} / {password}", flush=True)
+            print(f"examroom demo: passwords kept in {accounts}", flush=True)
+            stop = threading.Event()
+            runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop), name="sim-rounds", daemon=True)
+            runner.start()
+            try:
+                while runner.is_alive():
+                    runner.join(0.5)
+            except KeyboardInterrupt:
+                stop.set()
+                print("examroom demo: stopping", flush=True)
+    except KeyboardInterrupt:  # during start-up: the children started so far are stopped above
+        print("examroom demo: stopped", flush=True)
+        return 130
+    if temporary:
+        print("examroom demo: done; the records were in a temporary folder, now removed "
+              "(give --dir FOLDER to keep them)", flush=True)
+    else:
+        print(f"examroom demo: done; records in {data_dir}", flush=True)
+    return 0

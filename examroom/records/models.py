@@ -76,12 +76,12 @@ class Attempt(Base):
     started_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the judge's full result
-    # Exam day (migration 0005_examday): the booking this attempt serves and which try it is
+    # Exam day (migration 0004_examday): the booking this attempt serves and which try it is
     # (1 = 初考 of the sitting, 2 = the one 补考; re-runs after a device fault keep the number).
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True, index=True)
     attempt_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The effective rule set that judged it (version + province + course overrides) and its
-    # SHA-256, so a re-judge uses what applied that day (migration 0002_rulesets).
+    # SHA-256, so a re-judge uses what applied that day (migration 0005_rulesets).
     rule_set_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     rule_set_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The course it was driven on: the parsed course file and its SHA-256 (examroom.records.course_snapshot),

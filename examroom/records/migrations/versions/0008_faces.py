@@ -1,14 +1,14 @@
 """faces: pictures of the candidate without exactly one face, for review
 
 Revision ID: 0008_faces
-Revises: 0003_devices
+Revises: 0007_devices
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0008_faces"
-down_revision = "0003_devices"
+down_revision = "0007_devices"
 branch_labels = None
 depends_on = None
 

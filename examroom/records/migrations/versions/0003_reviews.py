@@ -1,14 +1,14 @@
 """auditors' review marks
 
-Revision ID: 0007_reviews
-Revises: 0006_accounts
+Revision ID: 0003_reviews
+Revises: 0002_accounts
 Create Date: 2026-11-29
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007_reviews"
-down_revision = "0006_accounts"
+revision = "0003_reviews"
+down_revision = "0002_accounts"
 branch_labels = None
 depends_on = None
 

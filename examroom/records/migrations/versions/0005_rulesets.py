@@ -1,15 +1,15 @@
 """rule sets: the effective rule set (version + overrides) stored with every attempt
 
-Revision ID: 0002_rulesets
-Revises: 0005_examday
+Revision ID: 0005_rulesets
+Revises: 0004_examday
 Create Date: 2026-11-29 04:40:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_rulesets'
-down_revision = '0005_examday'  # re-chained at merge after exam day
+revision = '0005_rulesets'
+down_revision = '0004_examday'
 branch_labels = None
 depends_on = None
 

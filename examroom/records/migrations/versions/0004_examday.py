@@ -1,14 +1,14 @@
 """exam day: sittings, bookings, seals, journal hash chain, scheduler job store
 
-Revision ID: 0005_examday
-Revises: 0007_reviews
+Revision ID: 0004_examday
+Revises: 0003_reviews
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_examday'
-down_revision = '0007_reviews'  # re-chained at merge after accounts and reviews
+revision = '0004_examday'
+down_revision = '0003_reviews'
 branch_labels = None
 depends_on = None
 

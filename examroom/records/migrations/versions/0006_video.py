@@ -1,14 +1,14 @@
 """video: segments, evidence links, video events, export jobs
 
-Revision ID: 0004_video
-Revises: 0002_rulesets
+Revision ID: 0006_video
+Revises: 0005_rulesets
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_video'
-down_revision = '0002_rulesets'  # re-chained at merge after rule sets
+revision = '0006_video'
+down_revision = '0005_rulesets'
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """sitting checks: pre-sitting device self-checks and their overrides
 
-Revision ID: 0003_devices
-Revises: 0004_video
+Revision ID: 0007_devices
+Revises: 0006_video
 Create Date: 2026-11-29 04:25:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_devices'
-down_revision = '0004_video'  # re-chained at merge after video
+revision = '0007_devices'
+down_revision = '0006_video'
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """accounts and the append-only audit log
 
-Revision ID: 0006_accounts
+Revision ID: 0002_accounts
 Revises: 0001
 Create Date: 2026-11-29
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0006_accounts"
+revision = "0002_accounts"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

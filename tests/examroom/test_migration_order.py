@@ -1,0 +1,13 @@
+"""The migration files are named in the order alembic runs them, each named after its revision."""
+from alembic.script import ScriptDirectory
+
+from examroom.records.database import MIGRATIONS, alembic_config
+
+
+def test_migration_files_are_numbered_in_the_order_they_run():
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    chain = list(reversed(list(scripts.walk_revisions())))  # base first
+    files = [revision.path.rsplit("/", 1)[-1].removesuffix(".py") for revision in chain]
+    assert files == sorted(p.stem for p in (MIGRATIONS / "versions").glob("0*.py"))
+    assert [f[:4] for f in files] == [f"{n:04d}" for n in range(1, len(files) + 1)]
+    assert all(f.startswith(revision.revision) for f, revision in zip(files, chain))

@@ -21,7 +21,7 @@ ALLOWED = {
     "loopback": set(),
     "records": {"courseclock"},
     "accounts": {"records"},
-    "faces": {"records"},
+    "faces": {"courseclock", "records"},
     "live": {"records", "loopback"},
     "coursetools": set(),
     "examday": {"courseclock", "records", "faces"},

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from examroom.courseclock import parse_zone
+from examroom.courseclock import DEFAULT_ZONE, parse_zone
 from examroom.site.errors import SettingsError
 from scoring.fields import MISSING, Fields, read_toml
 
@@ -88,7 +88,7 @@ class SiteSettings:
     # Exams start only after a passed pre-sitting self-check or a logged override (examroom.station.selfcheck).
     require_selfcheck: bool = True
     # The zone of every time a person reads (pages, slips, overlays, exports); storage stays UTC.
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -125,7 +125,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     required_fix = health.text("required_fix", "rtk_fixed")
     if required_fix not in REQUIRED_FIX:
         raise SettingsError(f"health.required_fix: must be one of {list(REQUIRED_FIX)}, got {required_fix!r}")
-    zone = reader.text("timezone", "Asia/Shanghai")
+    zone = reader.text("timezone", DEFAULT_ZONE)
     try:
         parse_zone(zone)
     except ValueError as exc:

@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from examroom import courseclock
 from examroom.video.exportprocess import DATABASE_ENV, NICENESS
 
 log = logging.getLogger("examroom.video.exportrun")
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", type=Path, help="course file (overlay exports)")
     parser.add_argument("--rules", type=Path, help="rule set file (overlay exports)")
     parser.add_argument("--province", type=Path, action="append", default=[], help="province override file")
-    parser.add_argument("--timezone", default="Asia/Shanghai", help="the course's zone for what people read")
+    parser.add_argument("--timezone", default=courseclock.DEFAULT_ZONE, help="the course's zone for what people read")
     return parser
 
 
@@ -62,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.nice(args.nice)  # before the imports below: loading PyAV and the judge already takes a core for a moment
     end_with_parent(args.parent)
-    from examroom import courseclock
 
     courseclock.use_zone(args.timezone)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

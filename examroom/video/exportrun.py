@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from examroom.records.database import make_engine, session_factory
+    from examroom.records.models import ExportJobStatus
     from examroom.video.exportjobs import ExportQueue
     from examroom.video.index import VideoIndex
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         sessions = session_factory(engine)
         queue = ExportQueue(sessions, VideoIndex(sessions), args.recordings, args.exports)
         job = queue.job(args.job)
-        if job is None or job["status"] != "running":
+        if job is None or job["status"] != ExportJobStatus.RUNNING.value:
             log.error("export %d is %s, not running: nothing to do", args.job, job and job["status"])
             return 3
         if job["overlay"] and args.course and args.rules:

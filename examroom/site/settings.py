@@ -12,7 +12,7 @@ from typing import Any
 
 from examroom.courseclock import DEFAULT_ZONE, parse_zone
 from examroom.site.errors import SettingsError
-from scoring.fields import MISSING, Fields, read_toml
+from scoring.fields import MISSING, Fields, load_file
 
 PARITIES = {"N", "E", "O", "M", "S"}
 EPOCH_ENDS = ("auto", "GGA", "RMC", "VTG", "HDT")
@@ -93,16 +93,8 @@ class SiteSettings:
 
 def load_settings(path: str | Path) -> SiteSettings:
     path = Path(path)
-    try:
-        data = read_toml(path)
-    except FileNotFoundError:
-        raise SettingsError(f"{path}: no such settings file") from None
-    except ValueError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
-    try:
-        return parse_settings(data, base=path.parent)
-    except SettingsError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
+    return load_file(path, SettingsError, lambda data: parse_settings(data, base=path.parent), shown=str(path),
+                     missing="no such settings file")
 
 
 def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings:

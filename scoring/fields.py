@@ -188,6 +188,26 @@ class Fields:
             raise self.fail(f"unknown value {value!r} (expected one of: {', '.join(choices)})", key)
         return value
 
+    def text(self, key: str, default: Any = _MISSING) -> str:
+        """A string that is not blank (a default is given back as it is)."""
+        value = self.string(key) if default is _MISSING else self.string(key, default)
+        if value is default:
+            return value
+        if not value.strip():
+            raise self.fail("must not be empty", key)
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        """A string that is not blank, or None when the key is absent."""
+        return self.text(key) if key in self.data else self.string(key, None)
+
+    def array(self, key: str, default: Any = _MISSING) -> list:
+        """An array whose entries the caller checks."""
+        value = self.raw(key, default)
+        if not isinstance(value, list):
+            raise self.fail(f"expected an array, got {_type_name(value)}", key)
+        return value
+
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         value = self.raw(key, default)
         if not isinstance(value, bool):

@@ -6,6 +6,8 @@ The package is laid out in rooms, each a sub-package that owns one part of the c
     courseclock  <  records  <  accounts, faces, live  <  examday  <  video  <  site
                  <  station  <  simulation  <  cli
 
+``loopback`` (the one local HTTP server of the live link and the live view) imports no other room.
+
 ``examroom`` itself imports ``devices`` and ``scoring`` and never ``web``; the allowed imports
 are checked by ``tests/test_architecture.py``.
 """

@@ -1,15 +1,18 @@
 """The course's clock as people read it: local time in the zone the site file names.
 
-Storage and the journal stay UTC. Everything a person reads — pages, slips, camera
+Storage and the journal stay UTC (``as_utc`` is the one way a moment becomes UTC: a naive
+moment is UTC, as SQLite hands stored times back). Everything a person reads — pages, slips, camera
 overlays, export chapters and titles, file names, CSV — is the course's local time,
 with the zone stated once where the reader meets it (``zone_note``). One process
 serves one course, so the zone is set once at start-up (``use_zone``) from the site
-file's ``timezone`` (Asia/Shanghai when it names none).
+file's ``timezone`` (Asia/Shanghai when it names none). What the national record and the
+signed slip state is in China time (``CHINA``) whatever the course's zone, so that a record
+reads the same at every course.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -17,6 +20,7 @@ DEFAULT_ZONE = "Asia/Shanghai"
 _SPOKEN = {"Asia/Shanghai": "北京时间", "Asia/Urumqi": "乌鲁木齐时间"}
 
 _zone = ZoneInfo(DEFAULT_ZONE)
+CHINA = ZoneInfo(DEFAULT_ZONE)  # China time (北京时间): the national record's and the signed slip's
 
 
 def use_zone(name: str) -> ZoneInfo:
@@ -39,11 +43,22 @@ def zone() -> ZoneInfo:
     return _zone
 
 
-def local(moment: datetime) -> datetime:
-    """``moment`` in the course's zone (a naive moment is UTC, as SQLite returns stored times)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(_zone)
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC (a naive moment is UTC, as SQLite returns stored times); None stays None."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def local(moment: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """``moment`` in ``zone`` (default: the course's); a naive moment is UTC, as SQLite returns stored times."""
+    return as_utc(moment).astimezone(zone or _zone)
+
+
+def day_bounds(day: date, zone: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+    """A local calendar day in ``zone`` (default: the course's) as UTC bounds [start, end)."""
+    start = datetime.combine(day, time(0), tzinfo=zone or _zone).astimezone(timezone.utc)
+    return start, start + timedelta(days=1)
 
 
 def local_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

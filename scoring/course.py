@@ -16,7 +16,7 @@ from typing import Any
 from shapely.geometry import Point, Polygon
 
 from . import bay_layouts, layouts, small_car_layouts
-from .fields import COURSE_EXTENT, Fields, read_toml
+from .fields import COURSE_EXTENT, ConfigError, Fields, load_file
 from .geometry import REFERENCES, Line, Vec, forward
 from .item_geometry import (
     CROSSING_PATTERNS,
@@ -56,7 +56,7 @@ GENERATORS["field"] = bay_layouts.field
 PILE_LAYOUTS = ("slalom", "bay_shift")
 
 
-class CourseError(ValueError):
+class CourseError(ConfigError):
     """A course file that cannot be used; the message names the field path and the reason."""
 
 
@@ -385,12 +385,4 @@ def parse_course(data: dict[str, Any]) -> Course:
 
 def load_course(path: str | Path) -> Course:
     """Load and validate a course TOML file."""
-    path = Path(path)
-    try:
-        data = read_toml(path)
-    except ValueError as exc:
-        raise CourseError(f"{path.name}: {exc}") from None
-    try:
-        return parse_course(data)
-    except CourseError as exc:
-        raise CourseError(f"{path.name}: {exc}") from exc
+    return load_file(Path(path), CourseError, parse_course)

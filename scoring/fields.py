@@ -1,8 +1,11 @@
-"""Strict reading of parsed TOML tables, with errors that name the field path.
+"""The one strict reader of configuration files: TOML in, typed errors naming file, field and range.
 
-Both the course file and the rule set are read through :class:`Fields`, so a
-broken file always fails the same way: ``items[2].piles: need at least 2
-piles, got 1``. Unknown keys are errors too (a misspelt key silently falling
+Every configuration file (the course file with its vehicles, the rule set, a province or
+course override, the site file with its camera section) is read by :func:`load_file` and
+its tables through :class:`Fields`, so a broken file always fails the same way, with a
+:class:`ConfigError` (each loader's own subclass: ``CourseError``, ``RuleSetError``,
+``SettingsError``) whose message reads ``course.toml: items[2].piles: need at least 2
+piles, got 1`` and whose ``file``, ``field`` and ``allowed`` say the same to a program. Unknown keys are errors too (a misspelt key silently falling
 back to a default is how a course ends up judged with the wrong geometry).
 
 Every number read here is finite and within a range that the message names
@@ -18,7 +21,7 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from .geometry import Vec
 
@@ -32,11 +35,62 @@ MAGNITUDE = 1e6
 COURSE_EXTENT = 10_000.0
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file as a table; ValueError "not UTF-8 text" or "not valid TOML" (the loaders add the file).
+T = TypeVar("T")
 
-    Every configuration reader (course, rule set, override, site) reads its file here, so a file
-    that is not text fails the same way everywhere. FileNotFoundError passes through.
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used. ``str()`` is the whole message for people.
+
+    ``file``: the file as the message names it (None until the loader adds it); ``field``: the
+    field path (``items[2].piles``; None for the file as a whole); ``reason``: what is wrong;
+    ``allowed``: the allowed range in words, when a number was out of it.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None,
+                 reason: str | None = None, allowed: str | None = None) -> None:
+        super().__init__(message)
+        self.file, self.field, self.allowed = file, field, allowed
+        self.reason = message if reason is None else reason
+
+
+def read_table(path: Path, error: type[ConfigError], shown: str | None = None,
+               missing: str | None = None) -> dict[str, Any]:
+    """``path`` read as TOML; a file that is not UTF-8 text or not TOML raises ``error`` naming it.
+
+    ``shown``: how messages name the file (default: its name). ``missing``: the reason given when
+    the file does not exist (default: FileNotFoundError passes through).
+    """
+    shown = path.name if shown is None else shown
+    try:
+        return read_toml(path)
+    except FileNotFoundError:
+        if missing is None:
+            raise
+        raise error(f"{shown}: {missing}", file=shown, reason=missing) from None
+    except ValueError as exc:
+        raise error(f"{shown}: {exc}", file=shown, reason=str(exc)) from None
+
+
+def parse_table(data: dict[str, Any], shown: str, error: type[ConfigError], parse: Callable[[dict[str, Any]], T]) -> T:
+    """``parse(data)``, an ``error`` it raises now naming the file ``shown`` too."""
+    try:
+        return parse(data)
+    except error as exc:
+        raise error(f"{shown}: {exc}", file=shown, field=exc.field, reason=exc.reason,
+                    allowed=exc.allowed) from exc
+
+
+def load_file(path: Path, error: type[ConfigError], parse: Callable[[dict[str, Any]], T], shown: str | None = None,
+              missing: str | None = None) -> T:
+    """Read a configuration file and parse it strictly: the one way every loader reads its file."""
+    shown = path.name if shown is None else shown
+    return parse_table(read_table(path, error, shown, missing), shown, error, parse)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a table; ValueError "not UTF-8 text" or "not valid TOML" (:func:`read_table` adds the file).
+
+    FileNotFoundError passes through.
     """
     raw = path.read_bytes()
     try:
@@ -106,9 +160,12 @@ class Fields:
             return f"{self.path}[{key}]"
         return f"{self.path}.{key}" if self.path else key
 
-    def fail(self, message: str, key: str | int | None = None) -> Exception:
+    def fail(self, message: str, key: str | int | None = None, allowed: str | None = None) -> Exception:
         where = self.path if key is None else self.sub(key)
-        return self._error(f"{where}: {message}" if where else message)
+        exc = self._error(f"{where}: {message}" if where else message)
+        if isinstance(exc, ConfigError):
+            exc.field, exc.reason, exc.allowed = where or None, message, allowed
+        return exc
 
     def has(self, key: str) -> bool:
         return key in self.data
@@ -131,6 +188,26 @@ class Fields:
             raise self.fail(f"unknown value {value!r} (expected one of: {', '.join(choices)})", key)
         return value
 
+    def text(self, key: str, default: Any = _MISSING) -> str:
+        """A string that is not blank (a default is given back as it is)."""
+        value = self.string(key) if default is _MISSING else self.string(key, default)
+        if value is default:
+            return value
+        if not value.strip():
+            raise self.fail("must not be empty", key)
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        """A string that is not blank, or None when the key is absent."""
+        return self.text(key) if key in self.data else self.string(key, None)
+
+    def array(self, key: str, default: Any = _MISSING) -> list:
+        """An array whose entries the caller checks."""
+        value = self.raw(key, default)
+        if not isinstance(value, list):
+            raise self.fail(f"expected an array, got {_type_name(value)}", key)
+        return value
+
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         value = self.raw(key, default)
         if not isinstance(value, bool):
@@ -148,7 +225,7 @@ class Fields:
                      positive: bool = False, maximum: float | None = None) -> float:
         problem = number_problem(value, minimum, maximum, positive)
         if problem is not None:
-            raise self.fail(problem, key)
+            raise self.fail(problem, key, allowed_range(minimum, maximum, positive))
         return float(value)
 
     def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None,
@@ -158,7 +235,7 @@ class Fields:
             raise self.fail(f"expected an integer, got {_type_name(value)}", key)
         problem = number_problem(value, minimum, maximum)
         if problem is not None:
-            raise self.fail(problem.replace("a finite number", "an integer"), key)
+            raise self.fail(problem.replace("a finite number", "an integer"), key, allowed_range(minimum, maximum))
         return value
 
     def strings(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:

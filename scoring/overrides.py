@@ -30,7 +30,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fields import Fields, read_toml
+from .fields import Fields, load_file
 from .rules import (
     UNITS,
     Change,
@@ -109,11 +109,8 @@ class OverrideFile:
 def load_override_file(path: str | Path) -> OverrideFile:
     """Read and check the form of an override file (its ids are checked when applied)."""
     path = Path(path)
-    try:
-        data = read_toml(path)
-    except ValueError as exc:
-        raise RuleSetError(f"{path.name}: {exc}") from None
-    try:
+
+    def parse(data: dict) -> OverrideFile:
         root = Fields(data, "", _error)
         scope = root.string("scope", choices=SCOPES)
         name = root.string("name")
@@ -121,9 +118,9 @@ def load_override_file(path: str | Path) -> OverrideFile:
             raise root.fail("must not be empty", "name")
         overrides = read_overrides(root)
         root.done()
-    except RuleSetError as exc:
-        raise RuleSetError(f"{path.name}: {exc}") from exc
-    return OverrideFile(scope=scope, name=name, overrides=overrides, path=str(path))
+        return OverrideFile(scope=scope, name=name, overrides=overrides, path=str(path))
+
+    return load_file(path, RuleSetError, parse)
 
 
 def apply_overrides(ruleset: RuleSet, overrides: Overrides, label: str) -> RuleSet:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import limits
-from .fields import Fields, read_toml
+from .fields import ConfigError, Fields, parse_table, read_table
 from .vehicle import VEHICLE_CLASSES
 
 ITEMS = ("general", "pile", "hill", "bridge", "reverse", "parallel", "angle", "curve", "field")
@@ -63,7 +63,7 @@ MEASUREMENTS: dict[str, str] = {
 }
 
 
-class RuleSetError(ValueError):
+class RuleSetError(ConfigError):
     """A rule set that cannot be used; the message names the field path and the reason."""
 
 
@@ -411,23 +411,21 @@ def parse_ruleset(data: dict[str, Any], source_name: str = "<rule set>", base: R
 def load_ruleset(path: str | Path, _chain: tuple[Path, ...] = ()) -> RuleSet:
     """Load and validate a rule set TOML file (and the file it extends, if any)."""
     path = Path(path)
-    try:
-        data = read_toml(path)
-    except ValueError as exc:
-        raise RuleSetError(f"{path.name}: {exc}") from None
+    data = read_table(path, RuleSetError)
     base = None
     extends = data.get("ruleset", {}).get("extends") if isinstance(data.get("ruleset"), dict) else None
     if isinstance(extends, str):
         base_path = (path.parent / extends).resolve()
         if base_path in _chain or base_path == path.resolve():
-            raise RuleSetError(f"{path.name}: ruleset.extends: {extends} extends itself (directly or not)")
+            reason = f"{extends} extends itself (directly or not)"
+            raise RuleSetError(f"{path.name}: ruleset.extends: {reason}", file=path.name, field="ruleset.extends",
+                               reason=reason)
         if not base_path.is_file():
-            raise RuleSetError(f"{path.name}: ruleset.extends: no rule set file {extends} beside it")
+            reason = f"no rule set file {extends} beside it"
+            raise RuleSetError(f"{path.name}: ruleset.extends: {reason}", file=path.name, field="ruleset.extends",
+                               reason=reason)
         base = load_ruleset(base_path, _chain + (path.resolve(),))
-    try:
-        return parse_ruleset(data, path.name, base)
-    except RuleSetError as exc:
-        raise RuleSetError(f"{path.name}: {exc}") from exc
+    return parse_table(data, path.name, RuleSetError, lambda table: parse_ruleset(table, path.name, base))
 
 
 def default_ruleset_path() -> Path:

@@ -18,13 +18,14 @@ PACKAGES = ("examroom", "devices", "scoring", "web")
 # Rooms of examroom and what each may import (besides itself, devices and scoring).
 ALLOWED = {
     "courseclock": set(),
+    "loopback": set(),
     "records": {"courseclock"},
     "accounts": {"records"},
-    "faces": {"records"},
-    "live": {"records"},
+    "faces": {"courseclock", "records"},
+    "live": {"records", "loopback"},
     "coursetools": set(),
     "examday": {"courseclock", "records", "faces"},
-    "video": {"courseclock", "records", "live"},
+    "video": {"courseclock", "records", "live", "loopback"},
     "site": {"courseclock", "records", "video"},
     "station": {"courseclock", "records", "accounts", "faces", "live", "examday", "video", "site"},
     "simulation": {"courseclock", "records", "accounts", "faces", "live", "coursetools", "examday", "video",
@@ -149,7 +150,7 @@ def test_there_are_no_import_circles():
     assert not circles, "\n".join(circles)
 
 
-@pytest.mark.parametrize("room", sorted(r for r in ALLOWED if r != "courseclock"))
+@pytest.mark.parametrize("room", sorted(r for r in ALLOWED if (ROOT / "examroom" / r).is_dir()))
 def test_each_room_says_what_it_owns_and_may_import(room):
     doc = ast.get_docstring(ast.parse((ROOT / "examroom" / room / "__init__.py").read_text())) or ""
     assert "May import" in doc, f"examroom/{room}/__init__.py: the docstring names what the room owns and may import"

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the video recordings folder (served read-only to the replay page)")
     parser.add_argument("--exports-dir", type=Path,
                         help="the controller's video exports folder (finished exports are downloaded from it)")
-    parser.add_argument("--timezone", default="Asia/Shanghai",
+    parser.add_argument("--timezone", default=courseclock.DEFAULT_ZONE,
                         help="the course's zone: every time a person reads is shown in it (default Asia/Shanghai)")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help="server threads; each open console screen holds one (default: %(default)s)")

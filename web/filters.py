@@ -9,19 +9,20 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from examroom import courseclock
+from examroom.records.models import AttemptStatus, BookingState, SittingStatus
 from examroom.records.people import mask_id_number
 
 
 def status_text(status: str) -> str:
     return {
-        "checked_in": _("已检录"),
-        "running": _("考试中"),
-        "passed": _("合格"),
-        "failed": _("不合格"),
-        "aborted": _("已中止"),
-        "device_fault": _("设备故障"),
-        "interrupted": _("中断"),
-        "suspended": _("设备故障，暂停中"),
+        AttemptStatus.CHECKED_IN.value: _("已检录"),
+        AttemptStatus.RUNNING.value: _("考试中"),
+        AttemptStatus.PASSED.value: _("合格"),
+        AttemptStatus.FAILED.value: _("不合格"),
+        AttemptStatus.ABORTED.value: _("已中止"),
+        AttemptStatus.DEVICE_FAULT.value: _("设备故障"),
+        AttemptStatus.INTERRUPTED.value: _("中断"),
+        AttemptStatus.SUSPENDED.value: _("设备故障，暂停中"),
     }.get(status, status)
 
 
@@ -50,12 +51,14 @@ def init_app(app: Flask) -> None:
 
 
 def sitting_status(status: str) -> str:
-    return {"planned": _("未开始"), "open": _("签到中"), "running": _("考试中"), "closed": _("已结束")}.get(status, status)
+    return {SittingStatus.PLANNED.value: _("未开始"), SittingStatus.OPEN.value: _("签到中"),
+            SittingStatus.RUNNING.value: _("考试中"), SittingStatus.CLOSED.value: _("已结束")}.get(status, status)
 
 
 def booking_state(state: str) -> str:
-    return {"booked": _("已预约"), "checked_in": _("候考"), "called": _("已叫号"), "on_vehicle": _("考试中"),
-            "done": _("考试结束"), "no_show": _("缺考")}.get(state, state)
+    return {BookingState.BOOKED.value: _("已预约"), BookingState.CHECKED_IN.value: _("候考"),
+            BookingState.CALLED.value: _("已叫号"), BookingState.ON_VEHICLE.value: _("考试中"),
+            BookingState.DONE.value: _("考试结束"), BookingState.NO_SHOW.value: _("缺考")}.get(state, state)
 
 
 def item_title(item_type: str | None) -> str:

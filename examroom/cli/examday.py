@@ -7,7 +7,7 @@ copy far from the course. ``verify`` only reads; the others write what they say.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 
@@ -72,8 +72,9 @@ def add_parsers(sub, default_course: Path) -> None:
 
 
 def _utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    from examroom import courseclock
+
+    return courseclock.as_utc(datetime.fromisoformat(text))
 
 
 def _sessions(url: str, migrate: bool):

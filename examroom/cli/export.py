@@ -34,6 +34,7 @@ def _utc(text: str, name: str) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     from examroom.records.database import make_engine, session_factory, upgrade
+    from examroom.records.models import ExportJobStatus
     from examroom.records.attempt_log import Records
     from examroom.site.settings import load_settings
     from examroom.video.exportjobs import ExportQueue
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     queue.run_job(job_id)
     job = queue.job(job_id)
     engine.dispose()
-    if job["status"] != "done":
+    if job["status"] != ExportJobStatus.DONE.value:
         print(f"examroom export-video: job {job_id} failed: {job['error']}", file=sys.stderr)
         return 1
     print(video.exports_dir / job["path"])

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from scoring.events import Status
+
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEFAULT_RULES = CONFIG_DIR / "rules" / "ga1026-2022.toml"
 DEFAULT_COURSE = CONFIG_DIR / "courses" / "demo.toml"
@@ -14,13 +16,13 @@ RULES_DIR = CONFIG_DIR / "rules"
 
 # What `examroom judge` prints first for each status: the verdict, or that there is none and why.
 _VERDICTS = {
-    "passed": "passed  合格",
-    "failed": "failed  不合格",
-    "running": "unfinished  未完成  (no verdict: the journal ends before the attempt does)",
-    "waiting": "unfinished  未完成  (no verdict: the journal has no start command)",
-    "suspended": "unfinished  未完成  (no verdict: suspended by a device fault 设备故障 when the journal ends)",
-    "aborted": "aborted  中止  (no verdict: stopped by the supervisor)",
-    "device_fault": "device_fault  设备故障  (no verdict: the attempt is run again)",
+    Status.PASSED.value: "passed  合格",
+    Status.FAILED.value: "failed  不合格",
+    Status.RUNNING.value: "unfinished  未完成  (no verdict: the journal ends before the attempt does)",
+    Status.WAITING.value: "unfinished  未完成  (no verdict: the journal has no start command)",
+    Status.SUSPENDED.value: "unfinished  未完成  (no verdict: suspended by a device fault 设备故障 when the journal ends)",
+    Status.ABORTED.value: "aborted  中止  (no verdict: stopped by the supervisor)",
+    Status.DEVICE_FAULT.value: "device_fault  设备故障  (no verdict: the attempt is run again)",
 }
 
 
@@ -206,7 +208,7 @@ def _judge(args) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        verdict = report["status"] in ("passed", "failed")
+        verdict = report["status"] in (Status.PASSED.value, Status.FAILED.value)
         print(_VERDICTS[report["status"]] + (f"  成绩 {report['score']}" if verdict else ""))
         for d in report["deductions"]:
             points = "不合格" if d["disqualify"] else f"-{d['points']}"

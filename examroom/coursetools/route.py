@@ -33,6 +33,7 @@ from typing import Callable
 from shapely.geometry import Point
 
 from examroom.coursetools.path import Path
+from scoring.body_lines import body_beyond
 from scoring.course import Course
 from scoring.item_geometry import BridgeItem, HillItem, Item, PileItem
 from scoring.rules import RuleSet
@@ -185,10 +186,11 @@ def _weave_clearance(item: PileItem, vehicle: VehicleModel, amplitude: float, la
                 # every pole overlap look like -radius, and a weave straight through the poles "best").
                 gap = placed.outline.exterior.distance(centre)
                 worst = min(worst, (-gap if placed.outline.contains(centre) else gap) - radius)
-        points = ([placed.point(w) for w in vehicle.wheel_names] if two_wheeler
-                  else list(placed.outline.exterior.coords))
         for line in item.boundary_lines:
-            worst = min(worst, -max(line.beyond(p) for p in points))
+            # Two-wheelers are judged by their wheels' contact points, other vehicles by the body.
+            past = (max(line.beyond(placed.point(w)) for w in vehicle.wheel_names) if two_wheeler
+                    else body_beyond(placed, line))
+            worst = min(worst, -past)
         u += step
     return worst
 
@@ -231,7 +233,7 @@ def _hill_lane(item: HillItem, vehicle: VehicleModel, gap: float) -> float:
     """Tracked-point v at which the body stands ``gap`` from the edge line's judging reference."""
     x, y = item.to_course(0.0, 0.0)
     placed = vehicle.place(*vehicle.antenna_for(TRACKED_POINT, x, y, item.heading), item.heading)
-    current = -max(item.edge_line.beyond(p) for p in placed.outline.exterior.coords)
+    current = -body_beyond(placed, item.edge_line)
     # Moving toward the edge line reduces the gap one for one; which way is "toward" is the
     # line's negative side, found from its side of the item frame origin.
     toward = -1.0 if item.edge_line.side(item.to_course(0.0, 1.0)) > item.edge_line.side(item.frame_origin) else 1.0

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.records.people import mask_id_number, public_name
-from examroom.records.models import Attempt, AttemptStatus, Booking, BookingState, Sitting, SittingStatus, Vehicle
+from examroom.records.models import (Attempt, AttemptStatus, Booking, BookingOutcome, BookingState, Sitting,
+                                     SittingStatus, Vehicle)
 
 TRIES_PER_SITTING = 2  # the attempt and one 补考 (research.md §1.2)
 _BUSY = (BookingState.CALLED.value, BookingState.ON_VEHICLE.value)
@@ -133,11 +134,11 @@ def release(booking: Booking, status: AttemptStatus) -> None:
     booking.vehicle_id = None
     if status == AttemptStatus.PASSED:
         booking.tries += 1
-        booking.state, booking.outcome = BookingState.DONE.value, "passed"
+        booking.state, booking.outcome = BookingState.DONE.value, BookingOutcome.PASSED.value
     elif status == AttemptStatus.FAILED:
         booking.tries += 1
         if booking.tries >= TRIES_PER_SITTING:
-            booking.state, booking.outcome = BookingState.DONE.value, "failed"
+            booking.state, booking.outcome = BookingState.DONE.value, BookingOutcome.FAILED.value
         else:
             booking.state = BookingState.CHECKED_IN.value  # waits for the 补考
     else:  # stopped, device fault, interrupted: no try used, a re-run follows

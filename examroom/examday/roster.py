@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.records.people import IdNumberError, fold_full_width, validate_id_number
-from examroom.records.models import Booking, Candidate, Sitting
+from examroom.records.models import Booking, BookingState, Candidate, Sitting
 
 # Column → accepted header spellings (the 12123 export and common hand-made variants).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -218,7 +218,7 @@ class RosterImport:
                 fields = dict(serial_number=row.serial_number, vehicle_class=row.vehicle_class, school=row.school,
                               exam_reason=row.exam_reason)
                 if booking is None:
-                    session.add(Booking(sitting_id=sitting_id, candidate_id=candidate.id, state="booked",
+                    session.add(Booking(sitting_id=sitting_id, candidate_id=candidate.id, state=BookingState.BOOKED.value,
                                         confirmed_by="", photo_sha256="", tries=0, outcome="", **fields))
                     report.imported += 1
                 elif all(getattr(booking, k) == v for k, v in fields.items()):

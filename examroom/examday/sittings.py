@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from examroom.records.models import Attempt, Booking, BookingState, Sitting, SittingLog, SittingStatus
+from examroom.records.models import Attempt, Booking, BookingOutcome, BookingState, Sitting, SittingLog, SittingStatus
 from examroom.examday.scheduling import IN_ORDER, PERSISTENT, controller_scheduler
 from examroom.records.sealing import chain_heads
 
@@ -136,12 +136,12 @@ class SittingPhases:
         for booking in bookings:
             if booking.state == BookingState.BOOKED.value:
                 booking.state = BookingState.NO_SHOW.value
-                booking.outcome = "no_show"
+                booking.outcome = BookingOutcome.NO_SHOW.value
             elif booking.state in (BookingState.CHECKED_IN.value, BookingState.CALLED.value):
                 # Not back for the 补考 by the end: the exam ends as failed (research.md §1.2);
                 # checked in but never examined is recorded as such, not as a failure.
                 booking.state = BookingState.DONE.value
-                booking.outcome = "failed" if booking.tries else "not_examined"
+                booking.outcome = (BookingOutcome.FAILED if booking.tries else BookingOutcome.NOT_EXAMINED).value
         outcomes = Counter(b.outcome or b.state for b in bookings)
         attempts = Counter(session.scalars(
             select(Attempt.status).join(Booking, Attempt.booking_id == Booking.id)

@@ -29,13 +29,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
 from examroom.records.people import mask_id_number
-from examroom.records.models import Attempt, Booking, Seal, Sitting
+from examroom.records.models import Attempt, AttemptStatus, Booking, Seal, Sitting
 from examroom.records.sealing import seal_digest
 from examroom.records.deduction_items import ITEM_TITLES, deduction_item
 
 WQY_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-STATUS_TITLES = {"passed": "合格", "failed": "不合格", "aborted": "考试中止", "device_fault": "设备故障",
-                 "interrupted": "中断", "running": "考试中", "checked_in": "已检录"}
+STATUS_TITLES = {AttemptStatus.PASSED.value: "合格", AttemptStatus.FAILED.value: "不合格",
+                 AttemptStatus.ABORTED.value: "考试中止", AttemptStatus.DEVICE_FAULT.value: "设备故障",
+                 AttemptStatus.INTERRUPTED.value: "中断", AttemptStatus.RUNNING.value: "考试中",
+                 AttemptStatus.CHECKED_IN.value: "已检录"}
 
 
 class SlipError(ValueError):
@@ -154,7 +156,7 @@ def _draw(attempt: Attempt, booking: Booking | None, sitting: Sitting | None, se
     pdf.setFont(font, 16)
     score = "—" if attempt.score is None else str(attempt.score)
     pdf.drawString(left, y, f"成绩：{score}分    结果：{STATUS_TITLES.get(attempt.status, attempt.status)}")
-    if attempt.reason and attempt.status not in ("passed",):
+    if attempt.reason and attempt.status != AttemptStatus.PASSED.value:
         y -= 7 * mm
         pdf.setFont(font, 9.5)
         pdf.drawString(left, y, f"说明：{attempt.reason[:60]}")

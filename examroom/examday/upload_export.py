@@ -23,18 +23,17 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom import courseclock
 from examroom.records.deduction_items import deduction_item
 from examroom.records.models import Attempt, AttemptStatus, Booking, Seal, Sitting
 from examroom.records.sealing import seal_digest
 from examroom.records.spreadsheet_cells import spreadsheet_safe
 from examroom.records.verify import verify
 
-_CHINA = ZoneInfo("Asia/Shanghai")
 EXPORTERS: dict[str, type["NationalSubject2Exporter"]] = {}
 
 
@@ -52,11 +51,7 @@ def register_exporter(name: str) -> Callable[[type], type]:
 
 def _stamp(moment: datetime | None) -> str:
     """yyyymmddhhmmss in China time, as the national record has it."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(_CHINA).strftime("%Y%m%d%H%M%S")
+    return "" if moment is None else courseclock.local(moment, courseclock.CHINA).strftime("%Y%m%d%H%M%S")
 
 
 @register_exporter("national")

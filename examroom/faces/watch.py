@@ -10,7 +10,7 @@ one face as a :class:`examroom.records.models.FaceFlag` with its JPEG for a supe
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 
 import cv2
 import numpy as np
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from devices.camera import Frame, FrameFanout
+from examroom.courseclock import as_utc
 from examroom.faces.detection import FaceCheck, FaceDetector, shared_detector
 from examroom.records.models import FaceFlag
 
@@ -78,7 +79,7 @@ class FaceWatch:
         self.checked += 1
         if not check.ok:
             with self._sessions.begin() as session:
-                flag_frame(session, check, frame.image, frame.utc.astimezone(timezone.utc), self.camera,
+                flag_frame(session, check, frame.image, as_utc(frame.utc), self.camera,
                            attempt_id=self.attempt_id)
             self.flagged += 1
         return check

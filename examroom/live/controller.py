@@ -26,6 +26,7 @@ from examroom.records.models import AttemptStatus
 from examroom.live.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
 from examroom.records.attempt_log import Records
 from scoring.course import Course
+from scoring.events import Status
 from scoring.judge import Judge
 from scoring.observations import (
     Command, CommandAction, CourseSensor, Observation, ObservationFormatError, TimeOrder, checked_line,
@@ -154,7 +155,7 @@ class Controller:
 
     def suspended(self, vehicle_id: str) -> bool:
         live = self._live.get(vehicle_id)
-        return live is not None and live.judge.status.value == "suspended"
+        return live is not None and live.judge.status is Status.SUSPENDED
 
     def fault_unreported(self, vehicle_id: str) -> bool:
         """The judge suspended the attempt itself (GNSS fix lost in an item); no device_fault command yet."""
@@ -397,7 +398,7 @@ class Controller:
         if live is not None:
             snap = live.judge.snapshot()
             item = self.course.items.get(snap.current_item) if snap.current_item else None
-            running = "suspended" if snap.status.value == "suspended" else "running"
+            running = (AttemptStatus.SUSPENDED if snap.status is Status.SUSPENDED else AttemptStatus.RUNNING).value
             state.update(attempt=live.attempt_id, candidate=live.candidate,
                          status=live.final_status.value if live.final_status else running,
                          item=snap.current_item, item_type=item.type if item else None, score=snap.score,

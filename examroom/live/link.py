@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hmac
 import json
-import socket
-import threading
 from typing import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from examroom.live.feed import LiveFeed
+from examroom.loopback import LoopbackServer
 
 PING_SECONDS = 5.0
 
@@ -30,33 +29,19 @@ MAX_COMMAND_BYTES = 16_384
 class FeedServer:
     def __init__(self, feed: LiveFeed, host: str = "127.0.0.1", port: int = 0,
                  commands: CommandHandler | None = None, token: str | None = None) -> None:
-        self._connections: set = set()
-        handler = type("FeedHandler", (_FeedHandler,), {"feed": feed, "connections": self._connections,
-                                                         "commands": staticmethod(commands) if commands else None,
-                                                         "token": token})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="feed-server", daemon=True)
+        self._http = LoopbackServer(_FeedHandler, "feed-server", host, port, feed=feed,
+                                    commands=staticmethod(commands) if commands else None, token=token)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/feed"
+        return f"{self._http.base_url}/feed"
 
     def start(self) -> "FeedServer":
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        for connection in list(self._connections):
-            # Followers must see the end of the stream, as when the process exits.
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()  # followers see the end of the stream, as when the process exits
 
 
 class _FeedHandler(BaseHTTPRequestHandler):

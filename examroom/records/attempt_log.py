@@ -7,7 +7,7 @@ write is one short transaction so a crash loses at most the batch in hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Iterable, Iterator, Sequence
 
 from sqlalchemy import func, select
@@ -179,8 +179,8 @@ class Records:
         query = select(Attempt).options(joinedload(Attempt.candidate), joinedload(Attempt.vehicle),
                                         joinedload(Attempt.deductions))
         if day is not None:
-            start = datetime(day.year, day.month, day.day, tzinfo=courseclock.zone()).astimezone(timezone.utc)
-            query = query.where(Attempt.started_utc >= start, Attempt.started_utc < start + timedelta(days=1))
+            start, end = courseclock.day_bounds(day)
+            query = query.where(Attempt.started_utc >= start, Attempt.started_utc < end)
         if vehicle_class:
             query = query.where(Attempt.vehicle_class == vehicle_class)
         if status:

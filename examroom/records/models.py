@@ -249,6 +249,15 @@ class BookingState(str, enum.Enum):
     NO_SHOW = "no_show"  # 缺考
 
 
+class BookingOutcome(str, enum.Enum):
+    """What a booking came to when its sitting closed or its last attempt ended ("": not yet)."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # failed its tries, or left after a try without passing
+    NO_SHOW = "no_show"  # 缺考: never checked in
+    NOT_EXAMINED = "not_examined"  # checked in but never judged before the sitting closed
+
+
 class Booking(Base):
     """One roster row: a candidate booked into a sitting."""
 
@@ -270,7 +279,7 @@ class Booking(Base):
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     photo_sha256: Mapped[str] = mapped_column(String(64), default="")
     tries: Mapped[int] = mapped_column(Integer, default=0)  # judged attempts used (at most 2)
-    outcome: Mapped[str] = mapped_column(String(16), default="")  # passed / failed / no_show
+    outcome: Mapped[str] = mapped_column(String(16), default="")  # a BookingOutcome value, "" until decided
 
     candidate: Mapped[Candidate] = relationship()
     sitting: Mapped[Sitting] = relationship()
@@ -355,6 +364,13 @@ class VideoEvent(Base):
     __table_args__ = (Index("ix_video_events_camera_start", "camera", "start_utc"),)
 
 
+class ExportJobStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class ExportJob(Base):
     """A requested export; rows outlive the process so a restart finds unfinished jobs."""
 
@@ -366,7 +382,7 @@ class ExportJob(Base):
     start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     overlay: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    status: Mapped[str] = mapped_column(String(16), default=ExportJobStatus.QUEUED.value)
     progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
     path: Mapped[str] = mapped_column(String(255), default="")  # relative to the exports folder
     error: Mapped[str] = mapped_column(Text, default="")

@@ -20,6 +20,7 @@ from typing import Any
 
 from examroom.records.course_snapshot import course_from_snapshot, course_sha256, snapshot_sha256
 from examroom.records.attempt_log import Records
+from examroom.records.result_diff import compare, difference_lines, same
 from scoring.course import Course
 from scoring.judge import judge_stream
 from scoring.observations import read_jsonl
@@ -48,7 +49,7 @@ class Rejudgement:
         """Does the re-judge under the attempt's own rules give the stored verdict and deductions?"""
         if self.stored is None or "deductions" not in self.stored:
             return None
-        return _key(self.stored) == _key(self.own)
+        return same(self.stored, self.own)
 
     @property
     def differences(self) -> dict[str, Any] | None:
@@ -63,44 +64,6 @@ class Rejudgement:
     def stored_differences(self) -> list[str]:
         """What the re-judge under the attempt's own rules changes from the stored result, one line each."""
         return difference_lines(self.stored, self.own)
-
-
-def difference_lines(stored: dict[str, Any] | None, again: dict[str, Any]) -> list[str]:
-    stored = stored or {}
-    lines = [f"{key}: {stored.get(key)} → {again.get(key)}" for key in ("status", "score", "passed")
-             if stored.get(key) != again.get(key)]
-    before = [(d["rule"], round(d["t"], 3)) for d in stored.get("deductions", [])]
-    after = [(d["rule"], round(d["t"], 3)) for d in again["deductions"]]
-    lines += [f"deduction no longer given: {r} at {t} s" for r, t in before if (r, t) not in after]
-    lines += [f"deduction now given: {r} at {t} s" for r, t in after if (r, t) not in before]
-    return lines
-
-
-def _key(result: dict[str, Any]) -> tuple:
-    return (result["status"], result["score"], tuple((d["rule"], d["points"], round(d["t"], 3))
-                                                       for d in result["deductions"]))
-
-
-def _deduction_key(d: dict[str, Any]) -> tuple[str, float]:
-    return d["rule"], round(d["t"], 3)
-
-
-def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """What changes from result ``a`` to result ``b``: verdict, score and deductions."""
-    a_ded = {_deduction_key(d): d for d in a["deductions"]}
-    b_ded = {_deduction_key(d): d for d in b["deductions"]}
-    changed = [
-        {"rule": key[0], "t": key[1], "points": [a_ded[key]["points"], b_ded[key]["points"]]}
-        for key in a_ded.keys() & b_ded.keys() if a_ded[key]["points"] != b_ded[key]["points"]
-    ]
-    return {
-        "status": None if a["status"] == b["status"] else [a["status"], b["status"]],
-        "passed": None if a["passed"] == b["passed"] else [a["passed"], b["passed"]],
-        "score": None if a["score"] == b["score"] else [a["score"], b["score"]],
-        "only_before": [a_ded[k] for k in sorted(a_ded.keys() - b_ded.keys(), key=lambda k: k[1])],
-        "only_after": [b_ded[k] for k in sorted(b_ded.keys() - a_ded.keys(), key=lambda k: k[1])],
-        "points_changed": sorted(changed, key=lambda c: c["t"]),
-    }
 
 
 def _rule_set_label(ruleset: RuleSet) -> dict[str, str]:

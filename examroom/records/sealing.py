@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom import courseclock
 from examroom.records.course_snapshot import snapshot_sha256
 from examroom.records.models import (
     Attempt, AttemptStatus, Booking, Deduction, JournalEntry, Seal, SealKey, Sitting,
@@ -59,9 +60,7 @@ def canonical(data) -> str:
 def utc_text(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    if moment.tzinfo is None:  # SQLite gives naive datetimes back; everything stored is UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return courseclock.as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # SQLite's naive times are UTC
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:

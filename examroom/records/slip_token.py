@@ -18,19 +18,17 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import timezone
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from examroom import courseclock
 from examroom.records.people import public_name
 from examroom.records.deduction_items import deduction_item
 from examroom.records.people import mask_id_number
 
 TOKEN_VERSION = 1
-_CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class SlipTokenError(ValueError):
@@ -57,10 +55,8 @@ def item_results(attempt) -> list[list]:
 
 
 def exam_day(attempt) -> str:
-    moment = attempt.started_utc or attempt.checked_in_utc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(_CHINA).date().isoformat()
+    """The exam's day in China time (what the slip signs, the same at every course)."""
+    return courseclock.local(attempt.started_utc or attempt.checked_in_utc, courseclock.CHINA).date().isoformat()
 
 
 def slip_claims(attempt, key_id: str) -> dict:

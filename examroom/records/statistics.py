@@ -15,7 +15,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Sequence
-from datetime import date, datetime, timezone
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -70,11 +70,6 @@ class Statistics:
     def rate(self) -> float:
         """The pass rate over every judged attempt: the reference each group is read against."""
         return self.passed / self.judged if self.judged else 0.0
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    # SQLite hands back naive datetimes for the UTC it stored.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(zone)
 
 
 def _rates(groups: dict[str, list[bool]]) -> list[Rate]:
@@ -136,8 +131,8 @@ def compute(sessions: sessionmaker[Session], since: date | None = None, until: d
             query = query.where(Attempt.course.in_(courses))
         attempts = [a for a in session.scalars(query).unique()
                     if a.started_utc is not None
-                    and (since is None or _local(a.started_utc, zone).date() >= since)
-                    and (until is None or _local(a.started_utc, zone).date() <= until)]
+                    and (since is None or courseclock.local(a.started_utc, zone).date() >= since)
+                    and (until is None or courseclock.local(a.started_utc, zone).date() <= until)]
     judged = [a for a in attempts if a.status in VERDICTS]
     by_day, by_class, by_item, by_hour = (defaultdict(list) for _ in range(4))
     # The dimensions outliers are looked for in: each attempt's group, None for none.
@@ -146,7 +141,7 @@ def compute(sessions: sessionmaker[Session], since: date | None = None, until: d
     lengths: dict[str, dict[str, list[float]]] = {d: defaultdict(list) for d in dimensions}
     for a in judged:
         ok = a.status == AttemptStatus.PASSED.value
-        started = _local(a.started_utc, zone)
+        started = courseclock.local(a.started_utc, zone)
         by_day[started.date().isoformat()].append(ok)
         by_hour[f"{started.hour:02d}"].append(ok)
         by_class[a.vehicle_class].append(ok)
@@ -159,9 +154,9 @@ def compute(sessions: sessionmaker[Session], since: date | None = None, until: d
                 continue
             results[dimension][group].append(ok)
             if a.ended_utc is not None:
-                lengths[dimension][group].append((_local(a.ended_utc, zone) - started).total_seconds())
+                lengths[dimension][group].append((courseclock.local(a.ended_utc, zone) - started).total_seconds())
     counts = Counter((d.rule, d.title) for a in attempts for d in a.deductions)
-    hours = Counter(_local(a.started_utc, zone).hour for a in attempts)
+    hours = Counter(courseclock.local(a.started_utc, zone).hour for a in attempts)
     return Statistics(
         attempts=len(attempts), judged=len(judged), passed=sum(a.status == AttemptStatus.PASSED.value for a in judged),
         by_day=_rates(by_day), by_class=_rates(by_class), by_item=_rates(by_item),

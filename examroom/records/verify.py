@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -54,8 +54,7 @@ class VerifyReport:
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """A course's day (its local calendar day, examroom.courseclock) as UTC bounds."""
-    start = datetime.combine(day, time(0), tzinfo=courseclock.zone()).astimezone(timezone.utc)
-    return start, start + timedelta(days=1)
+    return courseclock.day_bounds(day)
 
 
 def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, day: date | None = None,

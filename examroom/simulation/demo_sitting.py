@@ -21,6 +21,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from examroom import courseclock
 from examroom.examday.callup import CallUp
 from examroom.examday.checkin import CheckIn
 from examroom.records.models import Booking, Candidate, Sitting, SittingStatus
@@ -83,7 +84,7 @@ class DemoSittings:
         self._scheduler.run_now(sitting_id, "close")
 
     def _free_code(self, now: datetime) -> str:
-        day = now.astimezone(timezone(timedelta(hours=8))).strftime("%Y%m%d")
+        day = courseclock.local(now, courseclock.CHINA).strftime("%Y%m%d")  # a demo sitting's code is in China time
         with self._sessions() as session:
             taken = set(session.scalars(select(Sitting.code)))
         return next(code for n in itertools.count(1) if (code := f"DEMO{day}-{n}") not in taken)

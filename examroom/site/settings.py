@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from examroom.courseclock import parse_zone
+from examroom.courseclock import DEFAULT_ZONE, parse_zone
 from examroom.site.errors import SettingsError
-from scoring.fields import MISSING, Fields, read_toml
+from scoring.fields import Fields, load_file
 
 PARITIES = {"N", "E", "O", "M", "S"}
 EPOCH_ENDS = ("auto", "GGA", "RMC", "VTG", "HDT")
@@ -88,25 +88,17 @@ class SiteSettings:
     # Exams start only after a passed pre-sitting self-check or a logged override (examroom.station.selfcheck).
     require_selfcheck: bool = True
     # The zone of every time a person reads (pages, slips, overlays, exports); storage stays UTC.
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
 
 
 def load_settings(path: str | Path) -> SiteSettings:
     path = Path(path)
-    try:
-        data = read_toml(path)
-    except FileNotFoundError:
-        raise SettingsError(f"{path}: no such settings file") from None
-    except ValueError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
-    try:
-        return parse_settings(data, base=path.parent)
-    except SettingsError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
+    return load_file(path, SettingsError, lambda data: parse_settings(data, base=path.parent), shown=str(path),
+                     missing="no such settings file")
 
 
 def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings:
-    reader = _Reader(data, "")
+    reader = Fields(data, "", SettingsError)
     database_url = reader.text("database_url")
     from examroom.records.database_url import DatabaseURLError, database_url as check_database_url
 
@@ -114,18 +106,18 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         check_database_url(database_url, folder=False)
     except DatabaseURLError as exc:
         raise SettingsError(f"database_url: {exc}") from None
-    vehicles = [_vehicle(_Reader(v, f"vehicles[{i}]")) for i, v in enumerate(reader.list("vehicles", []))]
-    boards = [_board(_Reader(b, f"course_boards[{i}]")) for i, b in enumerate(reader.list("course_boards", []))]
+    vehicles = [_vehicle(table) for table in reader.tables("vehicles", [])]
+    boards = [_board(table) for table in reader.tables("course_boards", [])]
     _unique([v.id for v in vehicles], "vehicles", "id")
     _unique([b.id for b in boards], "course_boards", "id")
-    web = _Reader(reader.table("web", {}), "web")
-    health = _Reader(reader.table("health", {}), "health")
-    selfcheck = _Reader(reader.table("selfcheck", {}), "selfcheck")
+    web = reader.table("web", {})
+    health = reader.table("health", {})
+    selfcheck = reader.table("selfcheck", {})
     raw_dir = reader.optional_text("raw_capture_dir")
     required_fix = health.text("required_fix", "rtk_fixed")
     if required_fix not in REQUIRED_FIX:
         raise SettingsError(f"health.required_fix: must be one of {list(REQUIRED_FIX)}, got {required_fix!r}")
-    zone = reader.text("timezone", "Asia/Shanghai")
+    zone = reader.text("timezone", DEFAULT_ZONE)
     try:
         parse_zone(zone)
     except ValueError as exc:
@@ -135,16 +127,16 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         course_file=(base / reader.text("course_file")).resolve(),
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,
-        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, low=0, high=65535),
-        web_trusted_proxies=web.integer("trusted_proxies", 0, low=0, high=5), web_tls=web.boolean("tls", False),
-        web_threads=web.integer("threads", 600, low=32, high=4000),
+        web_host=web.text("host", "127.0.0.1"), web_port=web.integer("port", 8080, minimum=0, maximum=65535),
+        web_trusted_proxies=web.integer("trusted_proxies", 0, minimum=0, maximum=5), web_tls=web.boolean("tls", False),
+        web_threads=web.integer("threads", 600, minimum=32, maximum=4000),
         data_dir=(base / reader.text("data_dir", ".")).resolve(),
-        province_files=_files(reader.list("province_files", []), base, "province_files"),
-        video=_video(reader.table("video", None), base),
+        province_files=_files(reader.array("province_files", []), base, "province_files"),
+        video=_video(reader.raw("video", None), base),
         raw_capture_dir=(base / raw_dir).resolve() if raw_dir else None, required_fix=required_fix,
-        max_correction_age=health.number("max_correction_age", 10.0, low=0.5, high=600),
-        fault_after=health.number("fault_after", 1.0, low=0.2, high=30),
-        board_fault_limit=health.integer("board_fault_limit", 3, low=1, high=100),
+        max_correction_age=health.number("max_correction_age", 10.0, minimum=0.5, maximum=600),
+        fault_after=health.number("fault_after", 1.0, minimum=0.2, maximum=30),
+        board_fault_limit=health.integer("board_fault_limit", 3, minimum=1, maximum=100),
         require_selfcheck=selfcheck.boolean("required", True))
     reader.done()
     web.done()
@@ -174,17 +166,17 @@ def _video(table: dict | None, base: Path):
     return parse_video(table, base)
 
 
-def _vehicle(r: "_Reader") -> VehicleSettings:
+def _vehicle(r: Fields) -> VehicleSettings:
     vid = r.text("id")
     try:
         epoch_end = r.text("gnss_epoch_end", "auto")
         if epoch_end not in EPOCH_ENDS:
             raise SettingsError(f"{r.path}.gnss_epoch_end: must be one of {list(EPOCH_ENDS)}, got {epoch_end!r}")
         v = VehicleSettings(id=vid, plate=r.text("plate"), model=r.text("model"),
-                            gnss=_serial(_Reader(r.table("gnss"), r.path + ".gnss")),
-                            signals=_serial(_Reader(r.table("signals"), r.path + ".signals")),
-                            gnss_rate=r.number("gnss_rate", 10.0, low=1, high=50),
-                            signals_rate=r.number("signals_rate", 20.0, low=1, high=200),
+                            gnss=_serial(r.table("gnss")),
+                            signals=_serial(r.table("signals")),
+                            gnss_rate=r.number("gnss_rate", 10.0, minimum=1, maximum=50),
+                            signals_rate=r.number("signals_rate", 20.0, minimum=1, maximum=200),
                             gnss_epoch_end=epoch_end)
         r.done()
     except SettingsError as exc:
@@ -192,29 +184,29 @@ def _vehicle(r: "_Reader") -> VehicleSettings:
     return v
 
 
-def _board(r: "_Reader") -> CourseBoardSettings:
+def _board(r: Fields) -> CourseBoardSettings:
     bid = r.text("id")
     try:
-        inputs = r.list("inputs")
+        inputs = r.array("inputs")
         for i, element in enumerate(inputs):
             if not isinstance(element, str):
                 raise SettingsError(f"{r.path}.inputs[{i}]: must be a course element id or \"\", got {element!r}")
         if not 1 <= len(inputs) <= 2000:
             raise SettingsError(f"{r.path}.inputs: a board has 1 to 2000 inputs, got {len(inputs)}")
-        b = CourseBoardSettings(id=bid, serial=_serial(_Reader(r.table("serial"), r.path + ".serial")),
-                                unit=r.integer("unit", low=1, high=247),
+        b = CourseBoardSettings(id=bid, serial=_serial(r.table("serial")),
+                                unit=r.integer("unit", minimum=1, maximum=247),
                                 inputs=[e or None for e in inputs],
-                                poll_rate=r.number("poll_rate", 20.0, low=1, high=100),
-                                quiet=r.number("quiet", 0.02, low=0.001, high=0.5),
-                                timeout=r.number("timeout", 0.1, low=0.01, high=2.0),
-                                address=r.integer("address", 0, low=0, high=65535 - len(inputs) + 1))
+                                poll_rate=r.number("poll_rate", 20.0, minimum=1, maximum=100),
+                                quiet=r.number("quiet", 0.02, minimum=0.001, maximum=0.5),
+                                timeout=r.number("timeout", 0.1, minimum=0.01, maximum=2.0),
+                                address=r.integer("address", 0, minimum=0, maximum=65535 - len(inputs) + 1))
         r.done()
     except SettingsError as exc:
         raise SettingsError(f"{exc} (course board {bid})") from None
     return b
 
 
-def _serial(r: "_Reader") -> SerialSettings:
+def _serial(r: Fields) -> SerialSettings:
     usb_serial = r.optional_text("usb_serial")
     port = r.optional_text("port") or ""
     if usb_serial is None and not port:
@@ -222,9 +214,9 @@ def _serial(r: "_Reader") -> SerialSettings:
                             f"or usb_serial (the USB adapter's serial number)")
     if usb_serial is not None and port:
         raise SettingsError(f"{r.path}: give port or usb_serial, not both")
-    s = SerialSettings(port=port, baudrate=r.integer("baudrate", 38400, low=1200, high=921600),
-                       parity=r.text("parity", "N").upper(), bytesize=r.integer("bytesize", 8, low=5, high=8),
-                       stopbits=r.number("stopbits", 1, low=1, high=2), usb_serial=usb_serial)
+    s = SerialSettings(port=port, baudrate=r.integer("baudrate", 38400, minimum=1200, maximum=921600),
+                       parity=r.text("parity", "N").upper(), bytesize=r.integer("bytesize", 8, minimum=5, maximum=8),
+                       stopbits=r.number("stopbits", 1, minimum=1, maximum=2), usb_serial=usb_serial)
     if s.parity not in PARITIES:
         raise SettingsError(f"{r.path}.parity: must be one of {sorted(PARITIES)}, got {s.parity!r}")
     if s.stopbits not in (1, 1.5, 2):
@@ -284,42 +276,3 @@ def _unique(values: list[str], path: str, name: str) -> None:
         if value in seen:
             raise SettingsError(f"{path}[{i}].{name}: duplicate {value!r}")
         seen.add(value)
-
-
-_MISSING = MISSING
-
-
-class _Reader(Fields):
-    """One table of a site file, read by the configuration files' one strict reader (scoring.fields)."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        super().__init__(data, path, SettingsError)
-
-    def text(self, key: str, default: Any = _MISSING) -> str:
-        value = self.string(key) if default is _MISSING else self.string(key, default)
-        if value is default:
-            return value
-        if not value.strip():
-            raise self.fail("must not be empty", key)
-        return value
-
-    def optional_text(self, key: str) -> str | None:
-        return self.text(key) if key in self.data else self.string(key, None)
-
-    def integer(self, key: str, default: Any = _MISSING, low: int | None = None, high: int | None = None) -> int:
-        return super().integer(key, default, minimum=low, maximum=high)
-
-    def number(self, key: str, default: Any = _MISSING, low: float | None = None, high: float | None = None) -> float:
-        return super().number(key, default, minimum=low, maximum=high)
-
-    def list(self, key: str, default: Any = _MISSING) -> list:
-        value = self.raw(key, default)
-        if not isinstance(value, list):
-            raise self.fail(f"expected an array, got {type(value).__name__}", key)
-        return value
-
-    def table(self, key: str, default: Any = _MISSING) -> dict:
-        value = self.raw(key, default)
-        if value is not None and not isinstance(value, dict):
-            raise self.fail(f"expected a table, got {type(value).__name__}", key)
-        return value

@@ -47,6 +47,7 @@ from devices.runner import DeviceRunner
 from devices.worker import PeriodicWorker
 from examroom.station.hardware import gnss_device, signals_device
 from examroom.live.feed import LiveFeed
+from examroom.records.models import AttemptStatus
 from examroom.site.settings import REQUIRED_FIX, SiteSettings
 
 log = logging.getLogger(__name__)
@@ -272,10 +273,10 @@ def rerun_attempt(controller, records, attempt_id: int, actor: str, reason: str)
     attempt = records.attempt(attempt_id)
     if attempt is None:
         raise LookupError(f"no attempt {attempt_id}")
-    if attempt.status == "suspended":
+    if attempt.status == AttemptStatus.SUSPENDED.value:
         controller.stop_attempt(attempt.vehicle_id, actor, reason)
         attempt = records.attempt(attempt_id)
-    if attempt.status != "device_fault":
+    if attempt.status != AttemptStatus.DEVICE_FAULT.value:
         raise ValueError(f"attempt {attempt_id} is {attempt.status}, not device_fault: it cannot be re-run")
     log.info("re-run of attempt %d by %s: %s", attempt_id, actor, reason)
     # The same booking and try: a device fault never costs the candidate their 补考.

@@ -31,6 +31,7 @@ from typing import Iterable
 from devices.rawcapture import captured_devices, read_raw, replay_arrivals
 from devices.readings import CourseInputs, GnssFix, SignalFrame
 from examroom.station.hardware import build_drivers, gnss_device, signals_device
+from examroom.records.result_diff import difference_lines
 from examroom.live.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
 from examroom.site.settings import SiteSettings
 from scoring.course import Course
@@ -115,16 +116,7 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
 
 
 def compare(stored: dict, replayed: AttemptResult) -> list[str]:
-    """Differences between a stored result (``result_to_dict`` form) and a replayed one."""
+    """Differences between a stored result (``result_to_dict`` form) and a replayed one, one line each."""
     from scoring.report import result_to_dict
 
-    again = result_to_dict(replayed)
-    out = []
-    for key in ("status", "score", "passed"):
-        if stored.get(key) != again.get(key):
-            out.append(f"{key}: stored {stored.get(key)!r}, replayed {again.get(key)!r}")
-    before = [(d["rule"], d["t"]) for d in stored.get("deductions", [])]
-    after = [(d["rule"], d["t"]) for d in again["deductions"]]
-    if before != after:
-        out.append(f"deductions: stored {before}, replayed {after}")
-    return out
+    return difference_lines(stored, result_to_dict(replayed))

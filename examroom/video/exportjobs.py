@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
-from examroom.records.models import Attempt, ExportJob
+from examroom.records.models import Attempt, ExportJob, ExportJobStatus
 from examroom.video.export import Chapter, ExportError, ExportTimeline, export_copy, partial_path
 from examroom.video.exportprocess import TERMINATE_GRACE, ExportProcess, RunningExport
 from examroom.video.index import VideoIndex, as_utc
@@ -65,7 +65,7 @@ class ExportQueue:
             raise ExportError(f"export range ends ({end}) before it starts ({start})")
         with self._sessions.begin() as session:
             job = ExportJob(camera=camera, attempt_id=attempt_id, start_utc=start, end_utc=end, overlay=overlay,
-                            status="queued", progress=0.0, path="", error="", created_utc=self.now_utc())
+                            status=ExportJobStatus.QUEUED.value, progress=0.0, path="", error="", created_utc=self.now_utc())
             session.add(job)
             session.flush()
             job_id = job.id
@@ -99,7 +99,7 @@ class ExportQueue:
         waited = 0.0
         while waited < timeout:
             job = self.job(job_id)
-            if job is None or job["status"] in ("done", "failed"):
+            if job is None or job["status"] in (ExportJobStatus.DONE.value, ExportJobStatus.FAILED.value):
                 return job
             deadline.wait(0.1)
             waited += 0.1
@@ -109,9 +109,9 @@ class ExportQueue:
     def recover(self) -> int:
         """Queue again every job a restart cut off; returns how many."""
         with self._sessions.begin() as session:
-            jobs = list(session.scalars(select(ExportJob).where(ExportJob.status == "running")))
+            jobs = list(session.scalars(select(ExportJob).where(ExportJob.status == ExportJobStatus.RUNNING.value)))
             for job in jobs:
-                job.status, job.progress, job.error = "queued", 0.0, RESTARTED
+                job.status, job.progress, job.error = ExportJobStatus.QUEUED.value, 0.0, RESTARTED
             return len(jobs)
 
     def start(self) -> "ExportQueue":
@@ -159,20 +159,20 @@ class ExportQueue:
 
     def _next(self) -> int | None:
         with self._sessions.begin() as session:
-            job = session.scalars(select(ExportJob).where(ExportJob.status == "queued")
+            job = session.scalars(select(ExportJob).where(ExportJob.status == ExportJobStatus.QUEUED.value)
                                   .order_by(ExportJob.id).limit(1)).first()
             if job is None:
                 return None
-            job.status = "running"
+            job.status = ExportJobStatus.RUNNING.value
             return job.id
 
     def claim(self, job_id: int) -> bool:
         """Take a queued job to run in the calling thread (the command line does)."""
         with self._sessions.begin() as session:
             job = session.get(ExportJob, job_id)
-            if job is None or job.status != "queued":
+            if job is None or job.status != ExportJobStatus.QUEUED.value:
                 return False
-            job.status = "running"
+            job.status = ExportJobStatus.RUNNING.value
             return True
 
     def _update(self, job_id: int, **values) -> None:
@@ -187,7 +187,7 @@ class ExportQueue:
             child = self.process.start(job_id, self.recordings_dir, self.exports_dir)
         except OSError as exc:
             log.exception("export %d: the export process could not start", job_id)
-            self._update(job_id, status="failed", error=f"the export process could not start: {exc}"[:500],
+            self._update(job_id, status=ExportJobStatus.FAILED.value, error=f"the export process could not start: {exc}"[:500],
                          finished_utc=self.now_utc())
             return
         with self._child_lock:
@@ -208,18 +208,18 @@ class ExportQueue:
     def _settle(self, job_id: int, child: RunningExport) -> None:
         """A child that ended without writing the outcome: queue the job again if we stopped it, else fail it."""
         job = self.job(job_id)
-        if job is None or job["status"] != "running":  # the child wrote done or failed itself
-            if job is not None and job["status"] == "failed":
+        if job is None or job["status"] != ExportJobStatus.RUNNING.value:  # the child wrote done or failed itself
+            if job is not None and job["status"] == ExportJobStatus.FAILED.value:
                 log.warning("export %d failed in process %d:\n%s", job_id, child.pid, child.log_text())
             return
         partial_path(self.exports_dir / export_name(job)).unlink(missing_ok=True)
         if self._stop.is_set():
             log.warning("export %d stopped with the controller; it runs again after the restart", job_id)
-            self._update(job_id, status="queued", progress=0.0, error=STOPPED)
+            self._update(job_id, status=ExportJobStatus.QUEUED.value, progress=0.0, error=STOPPED)
             return
         reason = f"the export process {child.ending()}"
         log.error("export %d: %s\n%s", job_id, reason, child.log_text())
-        self._update(job_id, status="failed", error=reason[:500], finished_utc=self.now_utc())
+        self._update(job_id, status=ExportJobStatus.FAILED.value, error=reason[:500], finished_utc=self.now_utc())
 
     def run_job(self, job_id: int) -> None:
         job = self.job(job_id)
@@ -242,11 +242,11 @@ class ExportQueue:
                 self.overlay_export(self, job, timeline, out, chapters, title, progress)
             else:
                 export_copy(self.recordings_dir, timeline, out, chapters, title, progress)
-            self._update(job_id, status="done", progress=1.0, path=name, error="", finished_utc=self.now_utc())
+            self._update(job_id, status=ExportJobStatus.DONE.value, progress=1.0, path=name, error="", finished_utc=self.now_utc())
             log.info("export %d done: %s", job_id, out)
         except Exception as exc:  # the job fails with its reason; the worker goes on
             log.exception("export %d failed", job_id)
-            self._update(job_id, status="failed", error=str(exc)[:500], finished_utc=self.now_utc())
+            self._update(job_id, status=ExportJobStatus.FAILED.value, error=str(exc)[:500], finished_utc=self.now_utc())
 
     def _chapters(self, job: dict) -> tuple[list[Chapter], str]:
         if job["attempt"] is None:

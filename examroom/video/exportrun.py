@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from examroom import courseclock
 from examroom.video.exportprocess import DATABASE_ENV, NICENESS
 
 log = logging.getLogger("examroom.video.exportrun")
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", type=Path, help="course file (overlay exports)")
     parser.add_argument("--rules", type=Path, help="rule set file (overlay exports)")
     parser.add_argument("--province", type=Path, action="append", default=[], help="province override file")
-    parser.add_argument("--timezone", default="Asia/Shanghai", help="the course's zone for what people read")
+    parser.add_argument("--timezone", default=courseclock.DEFAULT_ZONE, help="the course's zone for what people read")
     return parser
 
 
@@ -62,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.nice(args.nice)  # before the imports below: loading PyAV and the judge already takes a core for a moment
     end_with_parent(args.parent)
-    from examroom import courseclock
 
     courseclock.use_zone(args.timezone)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from examroom.records.database import make_engine, session_factory
+    from examroom.records.models import ExportJobStatus
     from examroom.video.exportjobs import ExportQueue
     from examroom.video.index import VideoIndex
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         sessions = session_factory(engine)
         queue = ExportQueue(sessions, VideoIndex(sessions), args.recordings, args.exports)
         job = queue.job(args.job)
-        if job is None or job["status"] != "running":
+        if job is None or job["status"] != ExportJobStatus.RUNNING.value:
             log.error("export %d is %s, not running: nothing to do", args.job, job and job["status"])
             return 3
         if job["overlay"] and args.course and args.rules:

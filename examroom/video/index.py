@@ -8,18 +8,13 @@ zone back so callers always compare aware UTC times.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.courseclock import as_utc  # noqa: F401 - the video room's callers take it from here
 from examroom.records.models import Attempt, EvidenceLink, Segment, Vehicle, VideoEvent
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ relays these to signed-in staff (``web.cameras``); it never opens a camera.
 from __future__ import annotations
 
 import json
-import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import cv2
 
 from devices.camera import Frame, FrameFanout
+from examroom.loopback import LoopbackServer
 
 BOUNDARY = "examroomframe"
 JPEG_QUALITY = 80
@@ -50,40 +50,26 @@ class LiveViewServer:
                  host: str = "127.0.0.1", port: int = 0, vehicles: dict[str, str] | None = None) -> None:
         self.sources = sources
         encoded = {camera: _Encoded() for camera in sources}
-        self._connections: set = set()
         self._stopping = threading.Event()
-        handler = type("LiveHandler", (_LiveHandler,), {"sources": sources, "encoded": encoded,
-                                                        "titles": titles or {}, "connections": self._connections,
-                                                        "vehicles": vehicles or {},
-                                                        "stopping": self._stopping})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="live-view", daemon=True)
+        self._http = LoopbackServer(_LiveHandler, "live-view", host, port, sources=sources, encoded=encoded,
+                                    titles=titles or {}, vehicles=vehicles or {}, stopping=self._stopping)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/live/"
+        return f"{self._http.base_url}/live/"
 
     @property
     def viewers(self) -> int:
         """Streams being served now."""
-        return len(self._connections)
+        return len(self._http.connections)
 
     def start(self) -> "LiveViewServer":
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()  # viewers of a camera that sends nothing leave too
-        self._server.shutdown()
-        for connection in list(self._connections):
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
 
 class _LiveHandler(BaseHTTPRequestHandler):

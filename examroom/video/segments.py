@@ -28,6 +28,7 @@ from typing import Callable
 import av
 
 from devices.camera.ffmpeg import ffmpeg_exe
+from examroom.courseclock import as_utc
 from examroom.video.index import SegmentInfo, VideoIndex
 from examroom.video.recorder import LIST_NAME, RUN_NAME
 
@@ -81,7 +82,7 @@ def rebase(path: Path) -> None:
 
 def tree_path(camera: str, start: datetime) -> str:
     """Where a segment starting at ``start`` (UTC) lives, relative to the recordings folder."""
-    start = start.astimezone(timezone.utc)
+    start = as_utc(start)
     return f"{start:%Y-%m-%d}/{start:%H}/{camera}/{start:%M.%S}.mp4"
 
 

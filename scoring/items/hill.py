@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..body_lines import body_beyond
 from ..item_geometry import HillItem
 from ..motion import Rollback, passed_at
 from ..observations import Signals
@@ -77,7 +78,7 @@ class HillJudge(ItemJudge):
             self.ctx.deduct("hill.stop_offset_minor", frame.t, frame.utc, value=offset, unit="m",
                             detail=self.reference)
         edge = self.item.edge_line
-        gap = -max(edge.beyond(p) for p in frame.placement.outline.exterior.coords)
+        gap = -body_beyond(frame.placement, edge)
         if self._hits("hill.edge_gap_major", gap):
             self.ctx.deduct("hill.edge_gap_major", frame.t, frame.utc, value=gap, unit="m")
         elif self._hits("hill.edge_gap_minor", gap):

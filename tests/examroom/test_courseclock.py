@@ -54,3 +54,29 @@ def test_the_export_child_is_told_the_courses_zone(zone, tmp_path):
     zone.use_zone("Asia/Urumqi")
     command = ExportProcess("sqlite://").command(1, tmp_path, tmp_path, parent_pid=1)
     assert command[command.index("--timezone") + 1] == "Asia/Urumqi"
+
+
+def test_one_way_to_utc_a_naive_moment_being_utc():
+    assert courseclock.as_utc(MOMENT.replace(tzinfo=None)) == MOMENT and courseclock.as_utc(None) is None
+    eight = courseclock.local(MOMENT)
+    assert courseclock.as_utc(eight) == MOMENT and courseclock.as_utc(eight).tzinfo is timezone.utc
+
+
+def test_a_local_day_is_its_utc_bounds_in_the_courses_zone_or_the_one_named(zone):
+    from datetime import date, timedelta
+
+    start, end = courseclock.day_bounds(date(2026, 12, 5))
+    assert start == datetime(2026, 12, 4, 16, tzinfo=timezone.utc) and end - start == timedelta(days=1)
+    zone.use_zone("Asia/Urumqi")
+    assert courseclock.day_bounds(date(2026, 12, 5))[0] == datetime(2026, 12, 4, 18, tzinfo=timezone.utc)
+    assert courseclock.day_bounds(date(2026, 12, 5), courseclock.CHINA)[0] == start
+
+
+def test_the_national_record_and_the_slip_are_in_china_time_whatever_the_courses_zone(zone):
+    from examroom.examday.upload_export import _stamp
+    from examroom.records.slip_token import exam_day
+
+    late = datetime(2026, 12, 5, 17, 30, tzinfo=timezone.utc)  # 01:30 on the 6th in Beijing, 23:30 in Urumqi
+    zone.use_zone("Asia/Urumqi")
+    assert _stamp(late) == "20261206013000"
+    assert exam_day(SimpleNamespace(started_utc=late.replace(tzinfo=None), checked_in_utc=None)) == "2026-12-06"

@@ -12,6 +12,7 @@ from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
 from examroom.records.attempt_log import CandidateInfo
 from examroom.records.rejudge import RejudgeError, compare, rejudge, report_text
+from examroom.records.result_diff import difference_lines, same
 from scoring.judge import Judge
 from scoring.report import result_to_dict
 from scoring.rule_snapshot import ruleset_from_dict
@@ -97,6 +98,18 @@ def test_compare_lists_what_only_one_side_has():
     diff = compare(a, b)
     assert diff["status"] == ["passed", "failed"] and diff["score"] == [90, 0]
     assert [d["rule"] for d in diff["only_before"]] == ["x.a"] and [d["rule"] for d in diff["only_after"]] == ["x.b"]
+
+
+def test_one_comparison_gives_the_verdict_the_lines_and_the_points():
+    a = {"status": "passed", "passed": True, "score": 90, "deductions": [
+        {"rule": "x.a", "t": 1.0, "points": 10}, {"rule": "x.c", "t": 3.0, "points": 10}]}
+    b = {"status": "failed", "passed": False, "score": 70, "deductions": [
+        {"rule": "x.b", "t": 2.0, "points": 20}, {"rule": "x.c", "t": 3.0004, "points": 20}]}
+    assert same(a, a) and not same(a, b)
+    assert difference_lines(a, b) == ["status: passed → failed", "score: 90 → 70", "passed: True → False",
+                                      "deduction no longer given: x.a at 1.0 s", "deduction now given: x.b at 2.0 s",
+                                      "points changed: x.c at 3.0 s: 10 → 20"]
+    assert difference_lines(None, a)[0] == "status: None → passed"  # nothing stored: all of it is new
 
 
 def test_cli_rejudge_json(records, sqlite_url, tmp_path, capsys):

@@ -12,6 +12,7 @@ import pytest
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
 JUDGE_MODULES = sorted([SCORING / "judge.py", SCORING / "general.py", SCORING / "motion.py", SCORING / "pose_reading.py",
+                        SCORING / "body_lines.py",
                         *(SCORING / "items").glob("*.py")])
 ALLOWED = {0, 1}
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from examroom.records.models import AttemptStatus
 from web.params import DAY_PATTERN, FIRST_DAY, LAST_DAY, MAX_ID
 
 _DAY = {"type": "string", "format": "date", "pattern": DAY_PATTERN, "minLength": 10, "maxLength": 10,
         "description": f"a date from {FIRST_DAY} to {LAST_DAY}"}
 
-STATUSES = ["checked_in", "running", "passed", "failed", "aborted", "device_fault"]
+STATUSES = [s.value for s in (AttemptStatus.CHECKED_IN, AttemptStatus.RUNNING, AttemptStatus.PASSED,
+                               AttemptStatus.FAILED, AttemptStatus.ABORTED, AttemptStatus.DEVICE_FAULT)]
 
 _DEDUCTION = {
     "type": "object",

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from examroom.examday.callup import desk_queues
 from examroom.coursetools.plan import plan_of
-from examroom.records.models import Vehicle
+from examroom.records.models import AttemptStatus, Vehicle
 from web.filters import booking_state, item_title, sitting_status, status_text
 from web.i18n import select_locale
 from web.live import bp
@@ -69,7 +69,7 @@ def queue():
     queues = desk_queues(sessions)
     # A vehicle is busy while a candidate is called to it or its attempt runs (or waits, suspended).
     occupied = {e.vehicle_id for q in queues for e in q.entries if e.vehicle_id}
-    occupied |= {vid for vid, s in feed().state().items() if s.get("status") in ("running", "suspended")}
+    occupied |= {vid for vid, s in feed().state().items() if s.get("status") in (AttemptStatus.RUNNING.value, AttemptStatus.SUSPENDED.value)}
     with sessions() as session:
         vehicles = [{"id": v.id, "plate": v.plate, "vehicle_class": v.vehicle_class, "busy": v.id in occupied}
                     for v in session.scalars(select(Vehicle).order_by(Vehicle.id))]
@@ -198,9 +198,9 @@ def _announcement(event: dict) -> str:
     if event.get("type") == "finished":
         status = event.get("vehicle_state", {}).get("status")
         score = event.get("vehicle_state", {}).get("score")
-        if status == "passed":
+        if status == AttemptStatus.PASSED.value:
             return _("考试合格，成绩%(score)s分", score=score)
-        if status == "failed":
+        if status == AttemptStatus.FAILED.value:
             return _("考试不合格，成绩%(score)s分", score=score)
         return status_text(status or "")
     return ""

@@ -21,6 +21,7 @@ from pathlib import Path
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 
+from examroom.records.models import ExportJobStatus
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.index import VideoIndex
 from web.replay import bp
@@ -39,14 +40,15 @@ def export_queue() -> ExportQueue | None:
 
 
 def state_text(status: str) -> str:
-    return {"queued": _("排队中"), "running": _("导出中"), "done": _("已完成"), "failed": _("导出失败")}.get(status, status)
+    return {ExportJobStatus.QUEUED.value: _("排队中"), ExportJobStatus.RUNNING.value: _("导出中"),
+            ExportJobStatus.DONE.value: _("已完成"), ExportJobStatus.FAILED.value: _("导出失败")}.get(status, status)
 
 
 def job_json(attempt_id: int, job: dict) -> dict:
-    done = job["status"] == "done"
+    done = job["status"] == ExportJobStatus.DONE.value
     return {"id": job["id"], "camera": job["camera"], "overlay": job["overlay"], "status": job["status"],
             "state": state_text(job["status"]), "progress": job["progress"],
-            "error": job["error"] if job["status"] == "failed" else "",
+            "error": job["error"] if job["status"] == ExportJobStatus.FAILED.value else "",
             "status_url": url_for("replay.export_status", attempt_id=attempt_id, job_id=job["id"]),
             "download": url_for("replay.export_file", attempt_id=attempt_id, job_id=job["id"]) if done else None}
 
@@ -109,7 +111,7 @@ def export_file(attempt_id: int, job_id: int):
     attempt_or_404(attempt_id)
     queue = _queue_or_404()
     job = _job(queue, attempt_id, job_id)
-    if job["status"] != "done":
+    if job["status"] != ExportJobStatus.DONE.value:
         abort(404, description=_("视频导出尚未完成"))
     root = queue.exports_dir.resolve()
     path = (root / job["path"]).resolve()

@@ -67,7 +67,7 @@ def _zone() -> ZoneInfo:
 
 
 def _zone_text(zone: ZoneInfo) -> str:
-    return _("北京时间") if zone.key == "Asia/Shanghai" else zone.key
+    return _("北京时间") if zone.key == courseclock.DEFAULT_ZONE else zone.key
 
 
 def _day(name: str, title: str) -> date | None:
@@ -157,7 +157,7 @@ def export_xlsx():
              (_("考场"), "、".join(courses) if courses is not None else _("全部考场")),
              (_("考试人次"), str(stats.attempts)), (_("有结果的考试"), str(stats.judged)),
              (_("总体合格率"), f"{stats.rate * 100:.1f}%"),
-             (_("生成时间"), datetime.now(timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")),
+             (_("生成时间"), courseclock.local(datetime.now(timezone.utc), zone).strftime("%Y-%m-%d %H:%M")),
              (_("说明"), _("合格率只计合格与不合格的考试；中止和设备故障的考试不计入"))]
     body = xlsx_bytes(_("合格率"), _columns(), _rows(stats), _("说明"), about)
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

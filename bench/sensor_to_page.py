@@ -96,7 +96,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="examroom-bench-") as folder:
         demo = DemoCourse(Path(folder), speed=1.0).start()
-        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, "127.0.0.1", 0,
+        web, address = start_web_process(demo.database_url, demo.service.console_link.url, "127.0.0.1", 0,
                                          Path(folder))
         try:
             username, password, _ = next(a for a in demo.create_demo_accounts() if a[2] == "supervisor")

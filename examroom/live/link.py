@@ -27,23 +27,25 @@ CommandHandler = Callable[[dict], dict]
 MAX_COMMAND_BYTES = 16_384
 
 
-class FeedServer:
+class ConsoleLink:
+    """The web console's link to the controller: serves the live feed and takes the console's commands."""
+
     def __init__(self, feed: LiveFeed, host: str = "127.0.0.1", port: int = 0,
                  commands: CommandHandler | None = None, token: str | None = None) -> None:
         self._connections: set = set()
-        handler = type("FeedHandler", (_FeedHandler,), {"feed": feed, "connections": self._connections,
+        handler = type("LinkHandler", (_LinkHandler,), {"feed": feed, "connections": self._connections,
                                                          "commands": staticmethod(commands) if commands else None,
                                                          "token": token})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="feed-server", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="console-link", daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/feed"
 
-    def start(self) -> "FeedServer":
+    def start(self) -> "ConsoleLink":
         self._thread.start()
         return self
 
@@ -59,7 +61,7 @@ class FeedServer:
         self._thread.join(timeout=5)
 
 
-class _FeedHandler(BaseHTTPRequestHandler):
+class _LinkHandler(BaseHTTPRequestHandler):
     feed: LiveFeed
     connections: set
     commands: CommandHandler | None

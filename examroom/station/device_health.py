@@ -131,7 +131,8 @@ class HealthWatch(PeriodicWorker):
 
     def __init__(self, settings: SiteSettings, runners: list[DeviceRunner], controller, feed: LiveFeed,
                  clock, *, interval: float = 0.1, publish_every: float = 1.0,
-                 fault_after: float = 1.0, fault_after_wall: float = FAULT_AFTER_WALL) -> None:
+                 fault_after: float = 1.0, fault_after_wall: float = FAULT_AFTER_WALL, vision=(),
+                 snapshot_listeners: list[Callable[[list[dict]], None]] | None = None) -> None:
         self.settings = settings
         self.runners = runners
         self.controller = controller
@@ -156,7 +157,8 @@ class HealthWatch(PeriodicWorker):
         self.faults_raised: list[tuple[str, int, str]] = []  # (vehicle, attempt, reason)
         self.on_fault: Callable[[str, int, str], None] | None = None
         # Called with each published snapshot (once per publish_every), in the watch thread.
-        self.snapshot_listeners: list[Callable[[list[dict]], None]] = []
+        self.snapshot_listeners: list[Callable[[list[dict]], None]] = list(snapshot_listeners or [])
+        self.add_vision(vision)
 
     def add_vision(self, runners) -> None:
         """Watch cameras' vision sensors too (``devices.camera.zones.VisionRunner``).

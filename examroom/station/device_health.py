@@ -224,9 +224,9 @@ class HealthWatch(PeriodicWorker):
                 # suspended itself (it saw the GNSS fix lost for longer than the allowance) gets the
                 # report of the fault the watch saw meanwhile, naming the device, at once: the judge
                 # has already confirmed it.
-                seen = [reason for reason, at in recent.items() if mono - at <= RECENT_FAULT]
-                if self.controller.fault_unreported(vehicle_id) and seen:
-                    self._raise(vehicle_id, attempt, "；".join(seen))
+                lately = [reason for reason, at in recent.items() if mono - at <= RECENT_FAULT]
+                if self.controller.fault_unreported(vehicle_id) and lately:
+                    self._raise(vehicle_id, attempt, "；".join(lately))
                 continue
             for reason in current:
                 key = (vehicle_id, reason)

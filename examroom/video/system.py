@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.orm import Session, sessionmaker

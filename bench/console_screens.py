@@ -1,6 +1,6 @@
 """Console screens on the live event stream: how many at once, and the delay from event to screen.
 
-The chain is the real one: a live feed published here goes through the controller's feed server
+The chain is the real one: a live feed published here goes through the controller's console link
 to the web app, served in its own process by the server under test, and out of ``/live/stream``
 (server-sent events) to N screens signed in as a supervisor. The screens are read by a separate
 process (asyncio, one connection each), so the publisher's clock and the screens' clock are the

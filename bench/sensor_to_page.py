@@ -2,7 +2,7 @@
 
 The whole chain is real: the Modbus RTU board twin on a pseudo-terminal, the
 course-board driver polling it, the controller (observation, journal, judge,
-database, live feed), the feed server, the web server in its own process, and
+database, live feed), the console link, the web server in its own process, and
 its server-sent event stream read here as a browser would. Each sample starts
 an attempt with the E motorcycle just inside the 桩考, presses a pole-touch
 switch, and times until the page's stream carries the 碰擦桩杆 deduction.

@@ -1,6 +1,6 @@
 """Console screens on the live event stream: how many at once, and the delay from event to screen.
 
-The chain is the real one: a live feed published here goes through the controller's feed server
+The chain is the real one: a live feed published here goes through the controller's console link
 to the web app, served in its own process by the server under test, and out of ``/live/stream``
 (server-sent events) to N screens signed in as a supervisor. The screens are read by a separate
 process (asyncio, one connection each), so the publisher's clock and the screens' clock are the
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from examroom.accounts.users import Accounts, Role
 from examroom.records.database import make_engine, session_factory, upgrade
-from examroom.live.link import FeedServer
+from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import Records
 from web.signin_client import signed_in
@@ -141,10 +141,10 @@ def run(kind: str, screens: int, events: int, rate: float, folder: Path) -> dict
     Accounts(session_factory(engine)).create("supervisor", PASSWORD, Role.SUPERVISOR)
     feed = LiveFeed()
     feed.publish({"type": "started"}, vehicle_state={"vehicle": "V1", "status": "running", "score": 100})
-    feed_server = FeedServer(feed).start()
+    console_link = ConsoleLink(feed).start()
     me = Path(__file__).resolve()
     env = {**os.environ, "PYTHONPATH": str(me.parent.parent)}
-    web = subprocess.Popen([sys.executable, str(me), "--serve", kind, database_url, feed_server.url],
+    web = subprocess.Popen([sys.executable, str(me), "--serve", kind, database_url, console_link.url],
                            stdout=subprocess.PIPE, text=True, env=env)
     client = None
     try:
@@ -175,7 +175,7 @@ def run(kind: str, screens: int, events: int, rate: float, folder: Path) -> dict
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-        feed_server.stop()
+        console_link.stop()
     delays = sorted(d * 1000 for d in answer["delays"])
     expected = screens * events
 

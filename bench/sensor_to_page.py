@@ -2,7 +2,7 @@
 
 The whole chain is real: the Modbus RTU board twin on a pseudo-terminal, the
 course-board driver polling it, the controller (observation, journal, judge,
-database, live feed), the feed server, the web server in its own process, and
+database, live feed), the console link, the web server in its own process, and
 its server-sent event stream read here as a browser would. Each sample starts
 an attempt with the E motorcycle just inside the 桩考, presses a pole-touch
 switch, and times until the page's stream carries the 碰擦桩杆 deduction.
@@ -96,7 +96,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="examroom-bench-") as folder:
         demo = DemoCourse(Path(folder), speed=1.0).start()
-        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, "127.0.0.1", 0,
+        web, address = start_web_process(demo.database_url, demo.service.console_link.url, "127.0.0.1", 0,
                                          Path(folder))
         try:
             username, password, _ = next(a for a in demo.create_demo_accounts() if a[2] == "supervisor")

@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _judge(args) -> int:
+    from examroom.live.routing import judge_journal
     from scoring.course import load_course
-    from scoring.judge import judge_stream
     from scoring.observations import read_jsonl
     from scoring.report import result_to_dict
     from scoring.rules import load_ruleset
@@ -200,10 +200,10 @@ def _judge(args) -> int:
     ruleset = load_ruleset(args.rules)
     # Lines are read as bytes: the reader checks their UTF-8 itself and names the line.
     if str(args.trace) == "-":
-        result = judge_stream(read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>"), course, ruleset)
+        result = judge_journal(read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>"), course, ruleset)
     else:
         with open(args.trace, "rb") as lines:
-            result = judge_stream(read_jsonl(lines, str(args.trace)), course, ruleset)
+            result = judge_journal(read_jsonl(lines, str(args.trace)), course, ruleset)
     report = result_to_dict(result)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -248,6 +248,7 @@ def _rules(args) -> int:
 def _rejudge(args) -> int:
     from examroom.records.database import make_engine, session_factory
     from examroom.records.attempt_log import Records
+    from examroom.live.routing import judge_journal
     from examroom.records.rejudge import rejudge, report_text
     from scoring.course import load_course
     from scoring.overrides import effective_ruleset, load_override_file
@@ -262,7 +263,7 @@ def _rejudge(args) -> int:
         raise ValueError("--province applies to --rules; give the rule set file too")
     engine = make_engine(args.database, existing=True)
     try:
-        report = rejudge(Records(session_factory(engine)), args.attempt, course, other).to_dict()
+        report = rejudge(Records(session_factory(engine)), args.attempt, course, other, judge=judge_journal).to_dict()
     finally:
         engine.dispose()
     if args.json:

@@ -28,7 +28,7 @@ def serve(site, host: str | None = None, port: int | None = None, feed_port: int
     web = None
     try:
         web, address = start_web_process(
-            settings.database_url, service.feed_server.url, host or settings.web_host,
+            settings.database_url, service.console_link.url, host or settings.web_host,
             settings.web_port if port is None else port, service.data_dir,
             live_url=service.video.live.url if service.video is not None else None,
             course_file=settings.course_file, rules_file=settings.rule_set_file,

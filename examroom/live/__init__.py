@@ -1,8 +1,10 @@
 """Live: the attempt as it happens.
 
-Owns the controller (readings in, judges driven, verdicts recorded), the routing of course
-inputs to poses and signals (``observing``), supervisor commands, the live feed, the live
-course view, and the link that serves the feed to the web console and takes its commands.
+Owns the controller (readings in, judges driven, verdicts recorded), the one observation
+router that sends course inputs to the judges, live and in replay (``routing``, with the
+conversions into the course frame in ``observing``), supervisor commands, the live feed, the
+live course view, and the console link that serves the feed to the web console and takes its
+commands (``link.ConsoleLink``).
 
 May import: ``records``, ``scoring``, ``devices``. Never ``web``.
 """

@@ -2,8 +2,9 @@
 
 Device drivers call :meth:`Controller.submit` from their own threads; supervisor
 and system actions arrive through the same queue, so every change to an
-attempt happens in one thread in arrival order. For each running attempt the
-controller journals each observation *before* the judge sees it (record raw,
+attempt happens in one thread in arrival order. Readings become observations and
+go to the judges through the one observation router (:mod:`examroom.live.routing`),
+which the replays use too. For each running attempt the controller journals each observation *before* the judge sees it (record raw,
 judge from the record), feeds the live judge, stores deductions and the final
 result, and publishes the vehicle's state on the live feed, with its pose and
 every course sensor's state for the live course map (examroom.live.course_view).
@@ -16,20 +17,20 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from devices.readings import Clock, CourseInputs, GnssFix, SignalFrame
+from devices.readings import Clock
 from examroom.records.course_snapshot import course_snapshot
 from examroom.live.course_view import CourseView
 from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
-from examroom.live.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
+from examroom.live.routing import JudgedItems, ObservationRouter, Routed
 from examroom.records.attempt_log import Records
 from scoring.course import Course
 from scoring.events import Status
 from scoring.judge import Judge
 from scoring.observations import (
-    Command, CommandAction, CourseSensor, Observation, ObservationFormatError, TimeOrder, checked_line,
+    Command, CommandAction, CourseSensor, Observation, ObservationFormatError, Pose, TimeOrder, checked_line,
 )
 from scoring.report import deduction_to_dict, result_to_dict
 from scoring.rules import RuleSet, ruleset_to_dict
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 # Journal rows are committed in batches at most this old (seconds of wall time):
 # a crash loses no more than this much of an attempt's record.
 JOURNAL_FLUSH_SECONDS = 0.05
+
+
+FinishListener = Callable[[int, AttemptStatus], None]
+AttemptListener = Callable[[str, int, str], None]
 
 
 @dataclass
@@ -73,7 +78,11 @@ class VehicleInfo:
 class Controller:
     def __init__(self, course: Course, ruleset: RuleSet, records: Records, feed: LiveFeed,
                  clock: Clock, vehicles: list[VehicleInfo],
-                 board_inputs: dict[str, list[str | None]] | None = None) -> None:
+                 board_inputs: dict[str, list[str | None]] | None = None, *,
+                 owners: Mapping[str, str] | None = None,
+                 finish_listeners: list[FinishListener] | None = None,
+                 attempt_listeners: list[AttemptListener] | None = None,
+                 begin_guard: Callable[[str], None] | None = None) -> None:
         self.course = course
         self._course_snapshot = course_snapshot(course)
         self.ruleset = ruleset
@@ -81,27 +90,27 @@ class Controller:
         self.feed = feed
         self.clock = clock
         self.vehicles = {v.id: v for v in vehicles}
-        self._origin = CourseOrigin(course.origin.latitude, course.origin.longitude, course.origin.altitude)
-        self._device_vehicle: dict[str, str] = {}
-        self._boards = {board: CourseInputTracker(inputs) for board, inputs in (board_inputs or {}).items()}
+        # Which judge each course input goes to: the one router the replays use too.
+        self.router = ObservationRouter.for_course(course, boards=board_inputs)
+        for device, vehicle in (owners or {}).items():  # device id -> the vehicle it is mounted on
+            self.attach_device(device, vehicle)
         self._queue: queue.Queue = queue.Queue()
         self._live: dict[str, LiveAttempt] = {}
+        self._judged = JudgedItems(self._live, lambda live: live.judge.snapshot().current_item)
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._last_flush = time.monotonic()
-        self.unrouted_course_events = 0
         # Readings the journal schema refuses (scoring.observations): never journaled, never judged.
         self.refused_readings = 0
         self.refused_by_device: dict[str, int] = {}  # device id -> readings refused (for device health)
         self.last_refusal: dict[str, str] = {}  # device id -> why its last refused reading was refused
-        self.fixes_without_speed = 0  # GNSS fixes not judged because their epoch had no speed
         # Called in the controller thread once an attempt's final status is stored (sealing,
         # the booking's next step); a failing listener is logged and never stops the course.
-        self.finish_listeners: list[Callable[[int, AttemptStatus], None]] = []
+        self.finish_listeners: list[FinishListener] = list(finish_listeners or [])
         # Called in the controller thread as listener(event, attempt_id, vehicle_id), event
         # "started" (before the start command is judged) or "finished" (after the result is stored).
-        self.attempt_listeners: list[Callable[[str, int, str], None]] = []
-        self.begin_guard: Callable[[str], None] | None = None  # raises to refuse begin_attempt
+        self.attempt_listeners: list[AttemptListener] = list(attempt_listeners or [])
+        self.begin_guard = begin_guard  # raises to refuse begin_attempt
         self.view = CourseView(course, {v.id: v.model for v in vehicles})
         self._shown: dict[str, dict] = {}  # vehicle id -> the state last published for it
         for v in vehicles:
@@ -112,7 +121,17 @@ class Controller:
         """Say which vehicle a GNSS receiver or signal board is mounted on."""
         if vehicle_id not in self.vehicles:
             raise KeyError(f"unknown vehicle {vehicle_id!r}")
-        self._device_vehicle[device_id] = vehicle_id
+        self.router.attach(device_id, vehicle_id)
+
+    @property
+    def unrouted_course_events(self) -> int:
+        """Course-sensor changes that came while no judged vehicle was in the element's item."""
+        return self.router.unrouted_course_events
+
+    @property
+    def fixes_without_speed(self) -> int:
+        """GNSS fixes not judged because their epoch had no speed."""
+        return self.router.fixes_without_speed
 
     def submit(self, reading: Any) -> None:
         """Called by drivers from their threads."""
@@ -213,41 +232,39 @@ class Controller:
                 self._flush_all()
 
     def _on_reading(self, reading: Any) -> None:
-        if isinstance(reading, CourseInputs):
-            tracker = self._boards.get(reading.device)
-            if tracker is None:
-                return
-            for obs in tracker.changes(reading):
-                sensor = self.view.sensor(obs, reading.device)
+        device = reading.device
+        # One observation at a time (a generator): a course change the judge has just taken can
+        # move it into the item the next change belongs to.
+        for routed in self.router.route_reading(reading, self._judged):
+            obs = routed.observation
+            if isinstance(obs, CourseSensor):
+                # The map shows every sensor change, routed to a judge or not.
+                sensor = self.view.sensor(obs, device)
                 if sensor is not None:
                     self.feed.publish({"type": "sensor", "element": obs.element}, sensor_state=sensor)
-                self._route_course(obs, reading.device)
+                if routed.to is not None:
+                    self._observe_reading(self._live[routed.to], routed.observation, device)
+            elif isinstance(obs, Pose):
+                self._show_pose(obs, routed, device)
+            elif routed.to is not None:
+                self._observe_reading(self._live[routed.to], routed.observation, device)
+
+    def _show_pose(self, pose: Pose, routed: Routed, device: str) -> None:
+        """Judge a vehicle's pose if its attempt runs, and show it on the map either way."""
+        if routed.to is not None and not self._observe_reading(self._live[routed.to], pose, device):
+            return  # refused by the journal schema: not judged, not shown
+        # The map shows every vehicle with a receiver, judged or not (one driving to its start).
+        if self.view.pose(pose) is None:
             return
-        vehicle = self._device_vehicle.get(reading.device)
-        if vehicle is None:
-            return
-        if isinstance(reading, GnssFix):
-            pose = pose_from_fix(reading, vehicle, self._origin)
-            if pose is None:
-                self.fixes_without_speed += 1  # never judged as standing still; health reports it
-                return
-            # The map shows every vehicle with a receiver, judged or not (one driving to its start).
-            live = self._live.get(vehicle)
-            if live is not None and not self._observe_reading(live, pose, reading.device):
-                return  # refused by the journal schema: not judged, not shown
-            if self.view.pose(pose) is not None:
-                live = self._live.get(vehicle)  # the pose may have finished the attempt
-                if live is not None:
-                    self._publish(live, {"type": "pose"})
-                else:  # not judged: the card keeps what it last showed (a result stays up)
-                    state = {**self._shown.get(vehicle, self._vehicle_state(None, vehicle)),
-                             "pose": self.view.latest(vehicle)}
-                    self._shown[vehicle] = state
-                    self.feed.publish({"type": "pose", "vehicle": vehicle}, vehicle_state=state)
-        elif vehicle not in self._live:
-            return
-        elif isinstance(reading, SignalFrame):
-            self._observe_reading(self._live[vehicle], signals_from_frame(reading, vehicle), reading.device)
+        vehicle = pose.vehicle
+        live = self._live.get(vehicle)  # the pose may have finished the attempt
+        if live is not None:
+            self._publish(live, {"type": "pose"})
+        else:  # not judged: the card keeps what it last showed (a result stays up)
+            state = {**self._shown.get(vehicle, self._vehicle_state(None, vehicle)),
+                     "pose": self.view.latest(vehicle)}
+            self._shown[vehicle] = state
+            self.feed.publish({"type": "pose", "vehicle": vehicle}, vehicle_state=state)
 
     def _observe_reading(self, live: LiveAttempt, obs: Observation, device: str) -> bool:
         """A device's observation: one the journal schema refuses is counted and logged, not judged.
@@ -265,17 +282,6 @@ class Controller:
                 log.warning("controller: attempt %d: refused reading (%d so far): %s",
                             live.attempt_id, self.refused_readings, exc)
             return False
-
-    def _route_course(self, obs: CourseSensor, device: str) -> None:
-        """Give a course-sensor change to the attempt whose vehicle is in that item."""
-        item_id = obs.element.split(".", 1)[0]
-        for live in self._live.values():
-            if live.judge.snapshot().current_item == item_id:
-                routed = CourseSensor(t=obs.t, utc=obs.utc, element=obs.element, active=obs.active,
-                                      vehicle=live.vehicle)
-                self._observe_reading(live, routed, device)
-                return
-        self.unrouted_course_events += 1
 
     def _observe(self, live: LiveAttempt, obs: Observation) -> None:
         # The same schema and time order `examroom judge` applies when it reads the journal back:

@@ -26,17 +26,19 @@ CommandHandler = Callable[[dict], dict]
 MAX_COMMAND_BYTES = 16_384
 
 
-class FeedServer:
+class ConsoleLink:
+    """The web console's link to the controller: serves the live feed and takes the console's commands."""
+
     def __init__(self, feed: LiveFeed, host: str = "127.0.0.1", port: int = 0,
                  commands: CommandHandler | None = None, token: str | None = None) -> None:
-        self._http = LoopbackServer(_FeedHandler, "feed-server", host, port, feed=feed,
+        self._http = LoopbackServer(_LinkHandler, "console-link", host, port, feed=feed,
                                     commands=staticmethod(commands) if commands else None, token=token)
 
     @property
     def url(self) -> str:
         return f"{self._http.base_url}/feed"
 
-    def start(self) -> "FeedServer":
+    def start(self) -> "ConsoleLink":
         self._http.start()
         return self
 
@@ -44,7 +46,7 @@ class FeedServer:
         self._http.stop()  # followers see the end of the stream, as when the process exits
 
 
-class _FeedHandler(BaseHTTPRequestHandler):
+class _LinkHandler(BaseHTTPRequestHandler):
     feed: LiveFeed
     connections: set
     commands: CommandHandler | None

@@ -10,20 +10,21 @@ given (the command line's ``--course``, the web process's course) is only
 compared: when it is not the course of that day, the answer says so
 (``course["changed"]``). Attempts stored before course snapshots are judged
 on the course given. The command line and the auditor's page both call
-:func:`rejudge`.
+:func:`rejudge`, with the live router's journal judge.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from examroom.records.course_snapshot import course_from_snapshot, course_sha256, snapshot_sha256
 from examroom.records.attempt_log import Records
 from examroom.records.result_diff import compare, difference_lines, same
 from scoring.course import Course
+from scoring.events import AttemptResult
 from scoring.judge import judge_stream
-from scoring.observations import read_jsonl
+from scoring.observations import Observation, read_jsonl
 from scoring.report import result_to_dict
 from scoring.rule_snapshot import ruleset_from_dict
 from scoring.rules import RuleSet, ruleset_to_dict
@@ -71,11 +72,21 @@ def _rule_set_label(ruleset: RuleSet) -> dict[str, str]:
     return {"id": data["id"], "hash": data["hash"]}
 
 
-def rejudge(records: Records, attempt_id: int, course: Course | None, other: RuleSet | None = None) -> Rejudgement:
+# Judges one attempt's journal: observations, course, rule set -> result.
+JournalJudge = Callable[[Iterable[Observation], Course, RuleSet], AttemptResult]
+
+
+def rejudge(records: Records, attempt_id: int, course: Course | None, other: RuleSet | None = None, *,
+            judge: JournalJudge = judge_stream) -> Rejudgement:
     """Judge a stored attempt's journal again under its own rule set and course and, if given, ``other``.
 
     ``course``: the course file at hand; judged on only for attempts stored without a course
     snapshot, otherwise compared with the snapshot (``course["changed"]``).
+
+    ``judge``: how a journal is judged. The command line and the auditor's page pass the live
+    router's (:func:`examroom.live.routing.judge_journal`, which routes each line as it was
+    recorded); ``records`` sits below ``live`` and cannot import it, so the default is the judge
+    reading the stream directly, which gives the same result (``tests/examroom/test_router.py``).
     """
     attempt = records.attempt(attempt_id)
     if attempt is None:
@@ -90,10 +101,10 @@ def rejudge(records: Records, attempt_id: int, course: Course | None, other: Rul
     if not lines:
         raise RejudgeError(f"attempt {attempt_id} has no journal")
     source = f"attempt {attempt_id} journal"
-    own = result_to_dict(judge_stream(read_jsonl(lines, source), own_course, own_rules))
+    own = result_to_dict(judge(read_jsonl(lines, source), own_course, own_rules))
     other_result = None
     if other is not None:
-        other_result = result_to_dict(judge_stream(read_jsonl(lines, source), own_course, other))
+        other_result = result_to_dict(judge(read_jsonl(lines, source), own_course, other))
     return Rejudgement(attempt_id=attempt_id, stored=attempt.result, own=own, other=other_result,
                        own_rule_set=_rule_set_label(own_rules),
                        other_rule_set=None if other is None else _rule_set_label(other.with_overrides(

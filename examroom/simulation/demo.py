@@ -223,7 +223,7 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
             demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
             stack.callback(demo.stop)
             web, address = start_web_process(
-                demo.database_url, demo.service.feed_server.url, host, port, data_dir,
+                demo.database_url, demo.service.console_link.url, host, port, data_dir,
                 live_url=demo.service.video.live.url if demo.service.video is not None else None,
                 recordings_dir=demo.service.video.settings.recordings_dir if demo.service.video is not None else None,
                 exports_dir=demo.service.video.settings.exports_dir if demo.service.video is not None else None,

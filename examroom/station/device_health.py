@@ -132,7 +132,8 @@ class HealthWatch(PeriodicWorker):
 
     def __init__(self, settings: SiteSettings, runners: list[DeviceRunner], controller, feed: LiveFeed,
                  clock, *, interval: float = 0.1, publish_every: float = 1.0,
-                 fault_after: float = 1.0, fault_after_wall: float = FAULT_AFTER_WALL) -> None:
+                 fault_after: float = 1.0, fault_after_wall: float = FAULT_AFTER_WALL, vision=(),
+                 snapshot_listeners: list[Callable[[list[dict]], None]] | None = None) -> None:
         self.settings = settings
         self.runners = runners
         self.controller = controller
@@ -157,7 +158,8 @@ class HealthWatch(PeriodicWorker):
         self.faults_raised: list[tuple[str, int, str]] = []  # (vehicle, attempt, reason)
         self.on_fault: Callable[[str, int, str], None] | None = None
         # Called with each published snapshot (once per publish_every), in the watch thread.
-        self.snapshot_listeners: list[Callable[[list[dict]], None]] = []
+        self.snapshot_listeners: list[Callable[[list[dict]], None]] = list(snapshot_listeners or [])
+        self.add_vision(vision)
 
     def add_vision(self, runners) -> None:
         """Watch cameras' vision sensors too (``devices.camera.zones.VisionRunner``).
@@ -223,9 +225,9 @@ class HealthWatch(PeriodicWorker):
                 # suspended itself (it saw the GNSS fix lost for longer than the allowance) gets the
                 # report of the fault the watch saw meanwhile, naming the device, at once: the judge
                 # has already confirmed it.
-                seen = [reason for reason, at in recent.items() if mono - at <= RECENT_FAULT]
-                if self.controller.fault_unreported(vehicle_id) and seen:
-                    self._raise(vehicle_id, attempt, "；".join(seen))
+                lately = [reason for reason, at in recent.items() if mono - at <= RECENT_FAULT]
+                if self.controller.fault_unreported(vehicle_id) and lately:
+                    self._raise(vehicle_id, attempt, "；".join(lately))
                 continue
             for reason in current:
                 key = (vehicle_id, reason)

@@ -1,4 +1,4 @@
-"""Start the device drivers a site's settings name, and wire them to the controller."""
+"""The device drivers a site's settings name, their runners, and which device is on which vehicle."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from devices.courseboard import CourseBoardDriver
 from devices.gnss import GnssDriver
 from devices.readings import Clock
-from devices.runner import DeviceRunner, Driver
+from devices.runner import DeviceRunner, Driver, OnReading, Tap
 from devices.signalboard import SignalBoardDriver
 from examroom.station.serial_ports import port_url
 from examroom.site.settings import SerialSettings, SiteSettings
@@ -44,14 +44,25 @@ def _line(serial: SerialSettings) -> dict:
             "stopbits": serial.stopbits}
 
 
-def build_runners(settings: SiteSettings, controller, clock: Clock) -> list[DeviceRunner]:
-    """One runner per configured device, delivering readings to ``controller.submit``."""
+def device_owners(settings: SiteSettings) -> dict[str, str]:
+    """Device id -> the vehicle it is mounted on: each vehicle's GNSS receiver and signal board."""
+    owners = {gnss_device(v.id): v.id for v in settings.vehicles}
+    owners.update({signals_device(v.id): v.id for v in settings.vehicles})
+    return owners
+
+
+def board_inputs(settings: SiteSettings) -> dict[str, list[str | None]]:
+    """Course board id -> its inputs' course elements; a camera's vision sensor is such a board too."""
+    boards = {b.id: list(b.inputs) for b in settings.course_boards}
+    if settings.video is not None:
+        boards.update({v.device: list(v.elements) for v in settings.video.vision})
+    return boards
+
+
+def build_runners(settings: SiteSettings, on_reading: OnReading, clock: Clock,
+                  tap: Tap | None = None) -> list[DeviceRunner]:
+    """One runner per configured device, delivering its readings to ``on_reading`` (from its thread)
+    and, when ``tap`` is given, its raw bytes to ``tap``."""
     # pymodbus logs every failed poll with a frame dump; device health counts them instead.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-    runners: list[DeviceRunner] = []
-    for v in settings.vehicles:
-        controller.attach_device(gnss_device(v.id), v.id)
-        controller.attach_device(signals_device(v.id), v.id)
-    for driver in build_drivers(settings).values():
-        runners.append(DeviceRunner(driver, controller.submit, clock=clock))
-    return runners
+    return [DeviceRunner(driver, on_reading, clock=clock, tap=tap) for driver in build_drivers(settings).values()]

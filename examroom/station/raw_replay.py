@@ -4,8 +4,8 @@ The journal holds what the drivers *made* of the bytes; the raw capture
 (:mod:`examroom.station.capture`) holds the bytes. Replaying runs every
 captured device's bytes through a fresh driver built from the same site
 settings (so a parser fix is exercised), turns the readings into
-observations exactly as the controller does (:mod:`examroom.live.observing`),
-takes the supervisor and system commands (start, stop, device fault, manual
+observations and routes them with the controller's own router
+(:mod:`examroom.live.routing`), takes the supervisor and system commands (start, stop, device fault, manual
 judgements) from the journal, since no device sent them, and judges the lot.
 
 Course-sensor changes go to the judge only while its current item is the
@@ -26,18 +26,17 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from devices.rawcapture import captured_devices, read_raw, replay_arrivals
-from devices.readings import CourseInputs, GnssFix, SignalFrame
-from examroom.station.hardware import build_drivers, gnss_device, signals_device
+from examroom.live.routing import JudgedItems, ObservationRouter
+from examroom.station.hardware import board_inputs, build_drivers, device_owners
 from examroom.records.result_diff import difference_lines
-from examroom.live.observing import CourseInputTracker, CourseOrigin, pose_from_fix, signals_from_frame
 from examroom.site.settings import SiteSettings
 from scoring.course import Course
 from scoring.judge import judge_for_start
 from scoring.observations import (
-    Command, CommandAction, CourseSensor, Observation, ObservationFormatError, TimeOrder, checked_line, read_jsonl,
+    Command, CommandAction, Observation, ObservationFormatError, TimeOrder, checked_line, read_jsonl,
 )
 from scoring.events import AttemptResult
 from scoring.rules import RuleSet
@@ -62,57 +61,62 @@ def replay_attempt(directory: Path, journal_lines: Iterable[str], settings: Site
     # start; the journal's first device observation says from when on readings were judged.
     from_t = min((o.t for o in journal if not isinstance(o, Command)), default=start.t)
     vehicle = start.vehicle
-    owner = {gnss_device(v.id): v.id for v in settings.vehicles}
-    owner.update({signals_device(v.id): v.id for v in settings.vehicles})
-    trackers = {b.id: CourseInputTracker(b.inputs) for b in settings.course_boards}
-    origin = CourseOrigin(course.origin.latitude, course.origin.longitude, course.origin.altitude)
+    router = ObservationRouter.for_course(course, device_owners(settings), board_inputs(settings))
     drivers = build_drivers(settings)
 
-    timeline: list[tuple[float, int, Observation]] = []
-    counts: dict[str, int] = {}
-    order = itertools.count()
+    arrivals: dict[str, list[tuple[float, object]]] = {}
     for device in captured_devices(directory):
         if device not in drivers:
             raise ValueError(f"{directory}: captured device {device!r} is not in the site settings")
-        readings = replay_arrivals(drivers[device], read_raw(directory, device))
-        counts[device] = len(readings)
-        for arrival, reading in readings:
-            if isinstance(reading, CourseInputs):
-                for obs in trackers[device].changes(reading):
-                    timeline.append((arrival, next(order), obs))
-            elif owner.get(device) == vehicle:
-                obs = pose_from_fix(reading, vehicle, origin) if isinstance(reading, GnssFix) \
-                    else signals_from_frame(reading, vehicle) if isinstance(reading, SignalFrame) else None
-                if obs is not None:
-                    timeline.append((arrival, next(order), obs))
-    for command in commands:
-        timeline.append((command.t, next(order), command))
-    timeline.sort(key=lambda entry: (entry[0], entry[1]))
+        arrivals[device] = replay_arrivals(drivers[device], read_raw(directory, device))
 
     judge = judge_for_start(course, ruleset, start)
+    judged = JudgedItems({vehicle: judge})  # the one vehicle judged here, its item read when asked
     fed: list[Observation] = [start]
     judge.feed(start)
     order = TimeOrder()
     order.check(start)
     refused = 0
-    for _, _, obs in timeline:
-        if obs is start or (obs.t < from_t and not isinstance(obs, Command)):
-            continue  # the preroll before the start: the live judge never saw it either
-        if isinstance(obs, CourseSensor):
-            if judge.snapshot().current_item != obs.element.split(".", 1)[0]:
+    for entry in arrival_order(arrivals, commands):
+        if isinstance(entry, Command):
+            observations: Iterable[Observation] = () if entry is start else (entry,)
+        else:  # a reading, turned into observations and routed as the controller did live (lazily:
+            # each is routed after the one before it was fed)
+            observations = (routed.observation for routed in router.route_reading(entry, judged)
+                            if routed.to == vehicle)
+        for obs in observations:
+            if obs.t < from_t and not isinstance(obs, Command):
+                continue  # the preroll before the start: the live judge never saw it either
+            try:
+                checked_line(obs)
+                order.check(obs)
+            except ObservationFormatError:
+                refused += 1  # the live controller refused it: never journaled, never judged
                 continue
-            obs = CourseSensor(t=obs.t, utc=obs.utc, element=obs.element, active=obs.active, vehicle=vehicle)
-        try:
-            checked_line(obs)
-            order.check(obs)
-        except ObservationFormatError:
-            refused += 1  # the live controller refused it: never journaled, never judged
-            continue
-        fed.append(obs)
-        judge.feed(obs)
+            fed.append(obs)
+            judge.feed(obs)
+            if judge.status.ended:
+                break
         if judge.status.ended:
             break
-    return Replayed(observations=fed, result=judge.result(), readings=counts, refused=refused)
+    return Replayed(observations=fed, result=judge.result(), readings={d: len(a) for d, a in arrivals.items()},
+                    refused=refused)
+
+
+def arrival_order(arrivals: Mapping[str, list[tuple[float, object]]],
+                  commands: Iterable[Command] = ()) -> list[object]:
+    """Every captured reading and journaled command in the order the controller took them live.
+
+    ``arrivals``: device -> (arrival, reading) in the order its bytes gave them. Readings go by
+    arrival (a device's own in its order), commands by their stamp; on equal times the
+    readings come first, then the commands. A GNSS fix carries its receiver epoch, earlier
+    than its arrival, so a fix read late still comes after a frame read before it."""
+    sequence = itertools.count()
+    timeline = [(arrival, next(sequence), reading) for readings in arrivals.values()
+                for arrival, reading in readings]
+    timeline += [(command.t, next(sequence), command) for command in commands]
+    timeline.sort(key=lambda entry: (entry[0], entry[1]))
+    return [entry for _, _, entry in timeline]
 
 
 def compare(stored: dict, replayed: AttemptResult) -> list[str]:

@@ -21,8 +21,8 @@ from examroom.live.controller import Controller, VehicleInfo
 from examroom.records.database import make_engine, session_factory, upgrade
 from examroom.station.device_health import FAULT_AFTER_WALL, HealthWatch, rerun_attempt
 from examroom.faces.watch import AttemptFaceWatch
-from examroom.live.link import FeedServer
-from examroom.station.hardware import build_runners
+from examroom.live.link import ConsoleLink
+from examroom.station.hardware import board_inputs, build_runners, device_owners
 from examroom.live.feed import LiveFeed
 from examroom.examday.callup import CallUp
 from examroom.examday.checkin import CheckIn
@@ -58,12 +58,47 @@ def site_health_layer(ruleset: RuleSet, settings: SiteSettings, clock_factor: fl
 
 
 class CourseService:
+    """A course's controller process: each step of its assembly is one method, run in this order.
+
+    Nothing is wired after the fact: each part gets the callables it delivers to when it is
+    made (a runner its reading sink and raw-byte tap, the controller its listeners and guard,
+    the health watch its snapshot listener)."""
+
     def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0,
                  data_dir: Path | None = None, command_token: str | None = None,
                  frame_sources: dict | None = None) -> None:
         self.settings = settings
         courseclock.use_zone(settings.timezone)  # every time a person reads, in the course's zone
         self.clock = clock or SystemClock()
+        self._load_course_and_rules()
+        self._open_database()
+        self._recover(data_dir)
+        self.checkin = CheckIn(self.sessions)
+        self.callup = CallUp(self.sessions)
+        self.feed = LiveFeed()
+        vehicles = self._register_vehicles()
+        self.raw_capture = AttemptCapture(settings) if settings.raw_capture_dir is not None else None
+        self.video = self._build_video(frame_sources)
+        self.face_watch = self._watch_riders()
+        self._setup_selfcheck(self.sessions)
+        self.controller = self._build_controller(vehicles)
+        self.runners = build_runners(settings, self._on_reading, self.clock,
+                                     tap=self.raw_capture.capture.tap if self.raw_capture is not None else None)
+        self.health_watch = HealthWatch(settings, self.runners, self.controller, self.feed, self.clock,
+                                        fault_after=settings.fault_after, fault_after_wall=FAULT_AFTER_WALL,
+                                        vision=self.video.vision if self.video is not None else (),
+                                        snapshot_listeners=[self._selfcheck_tick])
+        self.commands = CommandDesk(self.controller, self.ruleset, resume=lambda *a: self.resume_attempt(*a),
+                                    rerun=lambda *a: self.rerun_attempt(*a),
+                                    start=lambda booking: self.callup.start(booking, self.controller))
+        self.console_link = ConsoleLink(self.feed, port=feed_port, commands=self.commands.handle,
+                                        token=command_token)
+        self._schedule()
+
+    # -- the steps of the assembly, in the order __init__ runs them --------------------
+    def _load_course_and_rules(self) -> None:
+        """The course and the effective rule set; the settings checked against the course."""
+        settings = self.settings
         self.course = load_course(settings.course_file)
         # the standard version, then the province's files; the judge adds the course's overrides
         provinces = tuple(load_override_file(path) for path in settings.province_files)
@@ -74,97 +109,111 @@ class CourseService:
             from examroom.site.cameras import check_cameras
 
             check_cameras(settings.video, [v.id for v in settings.vehicles], list(self.course.items))
-        self.engine = make_engine(settings.database_url)
+
+    def _open_database(self) -> None:
+        """The database, its schema upgraded (migrate), and the camera titles seeded."""
+        self.engine = make_engine(self.settings.database_url)
         upgrade(self.engine)
         self.sessions = session_factory(self.engine)
         self.records = Records(self.sessions)
-        if settings.video is not None:  # the site file's camera titles name the cameras nobody renamed yet
+        if self.settings.video is not None:  # the site file's camera titles name the cameras nobody renamed yet
             from examroom.video.camera_names import CameraNames
 
-            CameraNames(self.sessions).seed({c.id: c.title for c in settings.video.cameras})
-        # Exam day: seal key, crash recovery (before anything new starts), check-in and call-up.
+            CameraNames(self.sessions).seed({c.id: c.title for c in self.settings.video.cameras})
+
+    def _recover(self, data_dir: Path | None) -> None:
+        """Exam day's recovery, before anything new starts: attempts a crash cut off are marked
+        interrupted, and every finished attempt not yet sealed is sealed."""
+        settings = self.settings
         self.data_dir = data_dir or settings.data_dir or default_data_dir(settings.database_url)
         self.sealer = Sealer(self.sessions, load_or_create_key(self.data_dir),
                              rule_set_sha256=hashlib.sha256(settings.rule_set_file.read_bytes()).hexdigest())
         self.interrupted = mark_interrupted(self.sessions)
         self.sealer.seal_unsealed()
-        self.checkin = CheckIn(self.sessions)
-        self.callup = CallUp(self.sessions)
-        self.feed = LiveFeed()
+
+    def _register_vehicles(self) -> list[VehicleInfo]:
+        """The site's vehicles as the controller knows them, each stored in the database."""
         vehicles = []
-        for v in settings.vehicles:
+        for v in self.settings.vehicles:
             model = self.course.vehicle(v.model)  # a wrong model id fails here, before any device opens
             vehicles.append(VehicleInfo(id=v.id, plate=v.plate, vehicle_class=model.vehicle_class, model=v.model))
             self.records.ensure_vehicle(v.id, v.plate, model.vehicle_class, v.model)
-        board_inputs = {b.id: b.inputs for b in settings.course_boards}
-        if settings.video is not None:  # vision sensors are course boards made of a camera
-            board_inputs.update({v.device: list(v.elements) for v in settings.video.vision})
-        self.controller = Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
-                                     board_inputs=board_inputs)
-        self.controller.finish_listeners += [self._seal, self.callup.on_finished]
-        self.runners = build_runners(settings, self.controller, self.clock)
-        self.raw_capture: AttemptCapture | None = None
-        if settings.raw_capture_dir is not None:
-            self.raw_capture = AttemptCapture(settings)
-            for runner in self.runners:
-                runner.set_tap(self.raw_capture.capture.tap)
-            self.controller.attempt_listeners.append(self.raw_capture)
-        self.health_watch = HealthWatch(settings, self.runners, self.controller, self.feed, self.clock,
-                                        fault_after=settings.fault_after, fault_after_wall=FAULT_AFTER_WALL)
-        self._setup_selfcheck(self.sessions)
-        self.commands = CommandDesk(self.controller, self.ruleset, resume=lambda *a: self.resume_attempt(*a),
-                                    rerun=lambda *a: self.rerun_attempt(*a),
-                                    start=lambda booking: self.callup.start(booking, self.controller))
-        self.feed_server = FeedServer(self.feed, port=feed_port, commands=self.commands.handle, token=command_token)
-        # Scheduled jobs run here, in the one controller process, never in web workers, on one
-        # scheduler: the sittings' phases (persistent job store, each phase once) and the video
-        # housekeeping (memory job store: it holds live objects).
+        return vehicles
+
+    def _build_video(self, frame_sources: dict | None):
+        """The cameras' recording, live view, exports and vision sensors (None without a [video] section).
+
+        Vision sensors report like course boards: their readings go to the controller, made
+        after them, through :meth:`_submit`."""
+        settings = self.settings
+        if settings.video is None:
+            return None
+        from examroom.video.exportprocess import ExportProcess
+        from examroom.video.system import VideoSystem
+
+        # Each export runs in its own lower-priority process, away from the judge and the drivers.
+        exports = ExportProcess(settings.database_url, settings.course_file, settings.rule_set_file,
+                                tuple(settings.province_files))
+        return VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
+                           frame_sources=frame_sources, submit=self._submit,
+                           items_for_class=lambda c: [i.id for i in self.course.items_for(c)],
+                           export_process=exports)
+
+    def _build_controller(self, vehicles: list[VehicleInfo]) -> Controller:
+        """The controller, told which device is on which vehicle and which board senses what, with
+        its listeners: the seal and the booking's next step when an attempt ends; the raw capture
+        and the face watch when one starts and ends; the self-check's gate where the site wants it."""
+        attempt_listeners = [listener for listener in (self.raw_capture, self.face_watch) if listener is not None]
+        return Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
+                          board_inputs=board_inputs(self.settings), owners=device_owners(self.settings),
+                          finish_listeners=[self._seal, self.callup.on_finished],
+                          attempt_listeners=attempt_listeners,
+                          begin_guard=self.gate if self.settings.require_selfcheck else None)
+
+    def _schedule(self) -> None:
+        """Scheduled jobs run here, in the one controller process, never in web workers, on one
+        scheduler: the sittings' phases (persistent job store, each phase once) and the video
+        housekeeping (memory job store: it holds live objects)."""
         self.scheduler = controller_scheduler(self.engine)
         # A sitting runs once its devices report at rate and, where the site requires it, the day's
         # course self-check passed or was overridden: the gate that begin_attempt also asks.
         course_check = self.gate.problem if self.settings.require_selfcheck else None
         phases = SittingPhases(self.sessions, self.health, course_check)
         self.sitting_scheduler = SittingScheduler(self.engine, phases, scheduler=self.scheduler)
-        self.video = None
-        if settings.video is not None:
-            from examroom.video.system import VideoSystem
-
-            self.video = VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
-                                     frame_sources=frame_sources, submit=self.controller.submit,
-                                     items_for_class=lambda c: [i.id for i in self.course.items_for(c)])
+        if self.video is not None:
             self.video.schedule(self.scheduler)
-            # A camera that cannot see suspends the items it serves, as a faulty course board would.
-            self.health_watch.add_vision(self.video.vision)
-            self.video.export_in_child_processes(settings.database_url, settings.course_file, settings.rule_set_file,
-                                                 tuple(settings.province_files))
-        self.face_watch = self._watch_riders()
+
+    # -- what the parts deliver to ---------------------------------------------------------
+    def _on_reading(self, reading) -> None:
+        """Every device reading, from its runner's thread: to the controller, the self-check and the
+        health watch. The self-check is looked up each time: a new day replaces it."""
+        self.controller.submit(reading)
+        self.selfcheck.observe(reading)
+        self.health_watch.observe(reading)
+
+    def _submit(self, reading) -> None:
+        """A vision sensor's reading, from its thread: to the controller."""
+        self.controller.submit(reading)
 
     def _watch_riders(self) -> AttemptFaceWatch | None:
-        """Face review during attempts: each in-car camera's frames, while its vehicle's attempt runs."""
+        """Face review during attempts: each in-car camera's frames, while its vehicle's attempt runs
+        (a controller attempt listener)."""
         video = self.settings.video
         if self.video is None or not video.riders:
             return None
         # The camera's fan-out: the frames its reader (or simulated camera) hands the live view too.
         cameras = {vehicle: (camera, self.video.frame_sources[camera]) for vehicle, camera in video.riders.items()}
-        watch = AttemptFaceWatch(self.sessions, cameras, interval=video.face_interval)
-        self.controller.attempt_listeners.append(watch)
-        return watch
+        return AttemptFaceWatch(self.sessions, cameras, interval=video.face_interval)
 
     def _setup_selfcheck(self, sessions) -> None:
-        """The sitting's self-check: fed every reading, stored when it changes, gating begin_attempt."""
+        """The sitting's self-check: fed every reading (:meth:`_on_reading`), stored when it changes
+        (:meth:`_selfcheck_tick`), gating begin_attempt where the site requires it."""
         _, utc = self.clock.now()
         self.selfcheck = SelfCheck(self.settings, self.course, utc)
         self.sitting_checks = SittingChecks(sessions)
         self.gate = SittingGate(self.sitting_checks)
         self.gate.check_id = self.sitting_checks.save(None, self.selfcheck.report([], utc), utc, utc)
         self._selfcheck_key = None
-        if self.settings.require_selfcheck:
-            self.controller.begin_guard = self.gate
-        for runner in self.runners:
-            # A lambda, not the bound method: a new day replaces self.selfcheck.
-            runner.on_reading = _fan_out(runner.on_reading, lambda r: self.selfcheck.observe(r),
-                                         self.health_watch.observe)
-        self.health_watch.snapshot_listeners.append(self._selfcheck_tick)
 
     def _selfcheck_tick(self, snapshot: list[dict]) -> None:
         _, utc = self.clock.now()
@@ -198,12 +247,12 @@ class CourseService:
         for runner in self.runners:
             runner.start()
         self.health_watch.start()
-        self.feed_server.start()
+        self.console_link.start()
         if self.video is not None:
             self.video.start()
         self.sitting_scheduler.start()  # first: a phase that fell due while down finds its controller
         self.scheduler.start()
-        log.info("controller running: %d devices, live feed at %s", len(self.runners), self.feed_server.url)
+        log.info("controller running: %d devices, live feed at %s", len(self.runners), self.console_link.url)
         return self
 
     def stop(self) -> None:
@@ -212,7 +261,7 @@ class CourseService:
         self.sitting_scheduler.stop()  # after: a phase running until the shutdown still found its controller
         if self.video is not None:
             self.video.stop()
-        self.feed_server.stop()
+        self.console_link.stop()
         self.health_watch.stop()
         for runner in self.runners:
             runner.stop()
@@ -229,13 +278,6 @@ class CourseService:
     def health(self) -> list[dict]:
         """Per device: alive, line state, rates, error counts, GNSS fix (see examroom.station.device_health)."""
         return self.health_watch.snapshot()
-
-
-def _fan_out(*callbacks):
-    def deliver(reading) -> None:
-        for callback in callbacks:
-            callback(reading)
-    return deliver
 
 
 def _local_day(utc):

@@ -79,13 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(url)
     try:
         sessions = session_factory(engine)
-        queue = ExportQueue(sessions, VideoIndex(sessions), args.recordings, args.exports)
-        job = queue.job(args.job)
+        index = VideoIndex(sessions)
+        job = ExportQueue(sessions, index, args.recordings, args.exports).job(args.job)
         if job is None or job["status"] != ExportJobStatus.RUNNING.value:
             log.error("export %d is %s, not running: nothing to do", args.job, job and job["status"])
             return 3
-        if job["overlay"] and args.course and args.rules:
-            queue.overlay_export = _overlay_exporter(sessions, args.course, args.rules, args.province)
+        # The overlay maker loads the course and the rule set: made only for a job that burns them in.
+        overlay = _overlay_exporter(sessions, args.course, args.rules, args.province) \
+            if job["overlay"] and args.course and args.rules else None
+        queue = ExportQueue(sessions, index, args.recordings, args.exports, overlay_export=overlay)
         log.info("export %d running in process %d at niceness %d", args.job, os.getpid(), os.nice(0))
         queue.run_job(args.job)
     finally:

@@ -5,9 +5,10 @@ cameras come in as frame fan-outs (simulated cameras, or OpenCV readers of
 local devices started here); network cameras are opened once, by their
 recorder's ffmpeg. Periodic work runs as APScheduler jobs on the controller's
 scheduler: moving segments (every 2 s), linking evidence (every 5 s), retention
-and the disk guard (every 30 s). Exports are taken by a worker thread here and
-run, once the service has called ``export_in_child_processes``, each in a child
-process at lower priority.
+and the disk guard (every 30 s). Exports are taken by a worker thread here and,
+when the system is made with an ``export_process`` (the course service's: it names
+the database, the course and the rule set the child loads to burn an attempt's
+facts into overlay exports), each runs in a child process at lower priority.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -55,7 +55,8 @@ class VideoSystem:
     def __init__(self, settings: VideoSettings, sessions: sessionmaker[Session], feed: LiveFeed, clock: Clock,
                  frame_sources: dict[str, FrameFanout] | None = None,
                  submit: Callable[[object], None] | None = None,
-                 items_for_class: Callable[[str], list[str]] | None = None) -> None:
+                 items_for_class: Callable[[str], list[str]] | None = None,
+                 export_process: ExportProcess | None = None) -> None:
         self.settings = settings
         self.items_for_class = items_for_class  # a class's course items, for the course cameras' evidence
         self.clock = clock
@@ -82,7 +83,8 @@ class VideoSystem:
                                         resume_recording=lambda: self.watchdog.resume("recorder"),
                                         publish=self._publish)
         self.exports = ExportQueue(sessions, self.index, settings.recordings_dir, settings.exports_dir,
-                                   pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc)
+                                   pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc,
+                                   process=export_process)
         self._jobs: list = []
         # Vision sensors report like course boards: their readings go to the controller.
         self.vision = [VisionRunner(VisionSensor(v.device, v.regions, expected_rate=settings.camera(v.camera).fps),
@@ -167,16 +169,6 @@ class VideoSystem:
         self.maintainer.run()
         self.link_evidence()
         self.exports.stop()
-
-    def export_in_child_processes(self, database_url: str, course_file: Path, rule_set_file: Path,
-                                  province_files: tuple[Path, ...] = ()) -> None:
-        """Run each export in its own lower-priority process, away from the judge and the drivers.
-
-        The child opens the database itself and loads the course and the rule set
-        (the standard version, then the province files) to burn an attempt's
-        facts into overlay exports.
-        """
-        self.exports.process = ExportProcess(database_url, course_file, rule_set_file, tuple(province_files))
 
     def calibrate(self, camera: str, segments=None) -> float:
         """Measure a camera's offset from segments showing the time code, and use it from now on."""

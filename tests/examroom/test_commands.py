@@ -11,7 +11,7 @@ import pytest
 from devices.readings import ScaledClock
 from examroom.live.commands import CommandDesk
 from examroom.live.controller import Controller, VehicleInfo
-from examroom.live.link import FeedServer
+from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
 from examroom.records.attempt_log import CandidateInfo
@@ -30,7 +30,7 @@ def link(records):
     controller = Controller(course, ruleset, records, LiveFeed(), ScaledClock(1.0),
                             [VehicleInfo("V1", "甘K·3071学", "E", "E-01")])
     controller.start()
-    server = FeedServer(controller.feed, commands=CommandDesk(controller, ruleset).handle, token=TOKEN).start()
+    server = ConsoleLink(controller.feed, commands=CommandDesk(controller, ruleset).handle, token=TOKEN).start()
     candidate = records.ensure_candidate(CandidateInfo("张伟", "62120219900101123X", "62000001", "E"))
     yield controller, ControllerClient(server.url, TOKEN), candidate
     server.stop()

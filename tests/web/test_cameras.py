@@ -218,7 +218,7 @@ def test_every_page_carries_the_disk_alarm_while_recording_is_stopped(records, a
 
 def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(records, accounts):
     """The live view restarts (the controller restarted): the vehicle card's picture comes back by itself."""
-    from examroom.live.link import FeedServer
+    from examroom.live.link import ConsoleLink
     from examroom.live.feed import LiveFeed
     from web.feedclient import RemoteFeed
 
@@ -232,10 +232,10 @@ def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(recor
         live = [LiveViewServer({"chase-V1": fanout}, vehicles={"chase-V1": "V1"}).start()]
         stack.callback(lambda: live[-1].stop())
         port = int(live[0].url.split(":")[2].split("/")[0])
-        feed_server = FeedServer(controller_feed).start()
-        stack.callback(feed_server.stop)
+        console_link = ConsoleLink(controller_feed).start()
+        stack.callback(console_link.stop)
         web_feed = LiveFeed()
-        stack.callback(RemoteFeed(feed_server.url, web_feed).start().stop)
+        stack.callback(RemoteFeed(console_link.url, web_feed).start().stop)
         app = create_app(records, web_feed, {"SECRET_KEY": "browser-test", "LIVE_VIDEO_URL": live[0].url})
         base = stack.enter_context(served(app))
         page = stack.enter_context(chromium_page())

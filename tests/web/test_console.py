@@ -67,10 +67,10 @@ def test_without_a_controller_the_console_says_so(records, accounts):
 def test_manual_fail_from_the_dialog_in_a_browser(console, records):
     app, controller, candidate = console
     web_feed = LiveFeed()
-    from examroom.live.link import FeedServer
+    from examroom.live.link import ConsoleLink
 
-    feed_server = FeedServer(controller.feed).start()
-    follower = RemoteFeed(feed_server.url, web_feed).start()
+    console_link = ConsoleLink(controller.feed).start()
+    follower = RemoteFeed(console_link.url, web_feed).start()
     app.extensions["examroom.feed"] = web_feed
     attempt = controller.begin_attempt("V1", candidate, "张伟")
     try:
@@ -86,7 +86,7 @@ def test_manual_fail_from_the_dialog_in_a_browser(console, records):
         assert [d.rule for d in records.attempt(attempt).deductions] == ["general.instruction"]
     finally:
         follower.stop()
-        feed_server.stop()
+        console_link.stop()
 
 
 def test_start_from_the_call_up_page_is_audited_and_refusals_shown(console, records):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from examroom.live.link import FeedServer
+from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
 from tests.examroom.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
@@ -63,13 +63,13 @@ def press(page, selector: str) -> None:
 @pytest.fixture
 def console(records, accounts, link):  # noqa: F811
     controller, client, candidate = link
-    feed_server = FeedServer(controller.feed).start()
+    console_link = ConsoleLink(controller.feed).start()
     web_feed = LiveFeed()
-    follower = RemoteFeed(feed_server.url, web_feed).start()
+    follower = RemoteFeed(console_link.url, web_feed).start()
     app = create_app(records, web_feed, {"SECRET_KEY": "clicks"}, controller=client)
     yield app, controller, candidate
     follower.stop()
-    feed_server.stop()
+    console_link.stop()
 
 
 def test_fifty_clicks_during_a_running_attempt_all_land(console, records, artefacts):

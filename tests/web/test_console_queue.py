@@ -12,7 +12,7 @@ from examroom.examday.callup import CallUp
 from examroom.examday.checkin import CheckIn
 from examroom.live.commands import CommandDesk
 from examroom.live.controller import Controller, VehicleInfo
-from examroom.live.link import FeedServer
+from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.models import Attempt, AttemptStatus, Booking, Sitting
 from examroom.examday.roster import RosterImport
@@ -54,7 +54,7 @@ def desk(records, accounts, tmp_path):
     controller.start()
     callup = CallUp(sessions)
     controller.finish_listeners.append(callup.on_finished)
-    server = FeedServer(controller.feed, token=TOKEN,
+    server = ConsoleLink(controller.feed, token=TOKEN,
                         commands=CommandDesk(controller, ruleset, start=lambda b: callup.start(b, controller)).handle
                         ).start()
     app = create_app(records, controller.feed, {"TESTING": True, "SECRET_KEY": "queue"},
@@ -117,8 +117,8 @@ def test_start_answers_json_to_the_console(desk):
 def test_supervisor_calls_and_starts_a_candidate_from_the_console(desk, records, artefacts):
     app, controller, sitting = desk
     web_feed = LiveFeed()
-    feed_server = FeedServer(controller.feed).start()
-    follower = RemoteFeed(feed_server.url, web_feed).start()
+    console_link = ConsoleLink(controller.feed).start()
+    follower = RemoteFeed(console_link.url, web_feed).start()
     app.extensions["examroom.feed"] = web_feed
     try:
         with served(app) as base, chromium_page() as page:
@@ -146,4 +146,4 @@ def test_supervisor_calls_and_starts_a_candidate_from_the_console(desk, records,
         controller.wait_finished(attempt, 5)
     finally:
         follower.stop()
-        feed_server.stop()
+        console_link.stop()

@@ -11,7 +11,7 @@ import pytest
 
 from devices.readings import CourseInputs
 from examroom.live.controller import Controller, VehicleInfo
-from examroom.live.link import FeedServer
+from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import CandidateInfo
 from examroom.simulation.scenarios import default_ruleset, demo_course
@@ -35,14 +35,14 @@ def course_console(records, accounts):
                             board_inputs={"board1": ["e_pile.pole1", "e_pile.pole2", "e_bridge.A"]})
     controller.attach_device("V1.gnss", "V1")
     controller.start()
-    feed_server = FeedServer(controller.feed).start()
+    console_link = ConsoleLink(controller.feed).start()
     web_feed = LiveFeed()
-    follower = RemoteFeed(feed_server.url, web_feed).start()
+    follower = RemoteFeed(console_link.url, web_feed).start()
     app = create_app(records, web_feed, {"SECRET_KEY": "course-map"})
     candidate = records.ensure_candidate(CandidateInfo("张伟", "62120219900101123X", "62000001", "E"))
     yield app, controller, candidate
     follower.stop()
-    feed_server.stop()
+    console_link.stop()
     controller.stop()
 
 

@@ -1,6 +1,6 @@
 import time
 
-from examroom.live.link import FeedServer
+from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from web.feedclient import RemoteFeed
 
@@ -17,7 +17,7 @@ def _wait(predicate, timeout=5.0):
 def test_web_follows_the_controller_feed_across_a_restart():
     controller_feed = LiveFeed()
     controller_feed.publish({"type": "idle"}, vehicle_state={"vehicle": "V1", "status": "idle"})
-    server = FeedServer(controller_feed).start()
+    server = ConsoleLink(controller_feed).start()
     local = LiveFeed()
     follower = RemoteFeed(server.url, local, max_backoff=0.2).start()
     try:
@@ -36,7 +36,7 @@ def test_web_follows_the_controller_feed_across_a_restart():
         port = int(url.rsplit(":", 1)[1].split("/")[0])
         restarted_feed = LiveFeed()
         restarted_feed.publish({"type": "idle"}, vehicle_state={"vehicle": "V1", "status": "device_fault"})
-        server = FeedServer(restarted_feed, port=port).start()
+        server = ConsoleLink(restarted_feed, port=port).start()
         assert _wait(lambda: local.state().get("V1", {}).get("status") == "device_fault")
     finally:
         follower.stop()

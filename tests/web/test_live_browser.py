@@ -2,7 +2,7 @@
 
 
 
-from examroom.live.link import FeedServer
+from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD
@@ -15,9 +15,9 @@ def test_supervisor_sees_a_live_deduction_arrive(records, accounts):
     state = {"vehicle": "V1", "plate": "甘K·3071学", "vehicle_class": "E", "attempt": 7, "candidate": "张伟",
              "status": "running", "item": "e_pile", "item_type": "pile", "score": 100, "deductions": []}
     controller_feed.publish({"type": "started"}, vehicle_state=state)
-    feed_server = FeedServer(controller_feed).start()
+    console_link = ConsoleLink(controller_feed).start()
     web_feed = LiveFeed()
-    follower = RemoteFeed(feed_server.url, web_feed).start()
+    follower = RemoteFeed(console_link.url, web_feed).start()
     app = create_app(records, web_feed, {"SECRET_KEY": "browser-test"})
     try:
         with served(app) as base, chromium_page() as page:
@@ -45,4 +45,4 @@ def test_supervisor_sees_a_live_deduction_arrive(records, accounts):
             page.locator("#vehicle-V1 li", has_text="中途停车").wait_for(timeout=10_000)
     finally:
         follower.stop()
-        feed_server.stop()
+        console_link.stop()

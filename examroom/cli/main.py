@@ -248,8 +248,7 @@ def _rules(args) -> int:
 def _rejudge(args) -> int:
     from examroom.records.database import make_engine, session_factory
     from examroom.records.attempt_log import Records
-    from examroom.live.routing import judge_journal
-    from examroom.records.rejudge import rejudge, report_text
+    from examroom.live.rejudge import rejudge, report_text
     from scoring.course import load_course
     from scoring.overrides import effective_ruleset, load_override_file
     from scoring.rules import load_ruleset
@@ -263,7 +262,7 @@ def _rejudge(args) -> int:
         raise ValueError("--province applies to --rules; give the rule set file too")
     engine = make_engine(args.database, existing=True)
     try:
-        report = rejudge(Records(session_factory(engine)), args.attempt, course, other, judge=judge_journal).to_dict()
+        report = rejudge(Records(session_factory(engine)), args.attempt, course, other).to_dict()
     finally:
         engine.dispose()
     if args.json:

@@ -11,7 +11,7 @@ from examroom.live.controller import Controller, VehicleInfo
 from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
 from examroom.records.attempt_log import CandidateInfo
-from examroom.records.rejudge import RejudgeError, compare, rejudge, report_text
+from examroom.live.rejudge import RejudgeError, compare, rejudge, report_text
 from examroom.records.result_diff import difference_lines, same
 from scoring.judge import Judge
 from scoring.report import result_to_dict

@@ -11,8 +11,7 @@ from flask_login import current_user
 from examroom.coursetools.plan import plan_of
 from examroom.records.reviews import Reviews
 from examroom.coursetools.track import outline_at, track_of
-from examroom.live.routing import judge_journal
-from examroom.records.rejudge import RejudgeError, rejudge
+from examroom.live.rejudge import RejudgeError, rejudge
 from scoring.course import CourseError
 from scoring.rules import RuleSetError
 from web.replay import bp
@@ -69,7 +68,7 @@ def rejudge_view(attempt_id: int):
     """Judge the journal again under the attempt's own rule set and course (as ``examroom rejudge``)."""
     attempt_or_404(attempt_id)
     try:
-        again = rejudge(records(), attempt_id, course(), judge=judge_journal)
+        again = rejudge(records(), attempt_id, course())
     except (RejudgeError, RuleSetError, CourseError) as exc:
         return jsonify(error=str(exc)), 422
     differences = again.stored_differences()

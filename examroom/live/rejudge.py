@@ -10,7 +10,9 @@ given (the command line's ``--course``, the web process's course) is only
 compared: when it is not the course of that day, the answer says so
 (``course["changed"]``). Attempts stored before course snapshots are judged
 on the course given. The command line and the auditor's page both call
-:func:`rejudge`, with the live router's journal judge.
+:func:`rejudge`; it judges the journal with the live router's journal judge
+(:func:`examroom.live.routing.judge_journal`), which is why it lives in ``live``:
+a journal is judged again exactly the way ``examroom judge`` judges it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from examroom.live.routing import judge_journal
 from examroom.records.course_snapshot import course_from_snapshot, course_sha256, snapshot_sha256
 from examroom.records.attempt_log import Records
 from examroom.records.result_diff import compare, difference_lines, same
 from scoring.course import Course
 from scoring.events import AttemptResult
-from scoring.judge import judge_stream
 from scoring.observations import Observation, read_jsonl
 from scoring.report import result_to_dict
 from scoring.rule_snapshot import ruleset_from_dict
@@ -77,16 +79,13 @@ JournalJudge = Callable[[Iterable[Observation], Course, RuleSet], AttemptResult]
 
 
 def rejudge(records: Records, attempt_id: int, course: Course | None, other: RuleSet | None = None, *,
-            judge: JournalJudge = judge_stream) -> Rejudgement:
+            judge: JournalJudge = judge_journal) -> Rejudgement:
     """Judge a stored attempt's journal again under its own rule set and course and, if given, ``other``.
 
     ``course``: the course file at hand; judged on only for attempts stored without a course
     snapshot, otherwise compared with the snapshot (``course["changed"]``).
 
-    ``judge``: how a journal is judged. The command line and the auditor's page pass the live
-    router's (:func:`examroom.live.routing.judge_journal`, which routes each line as it was
-    recorded); ``records`` sits below ``live`` and cannot import it, so the default is the judge
-    reading the stream directly, which gives the same result (``tests/examroom/test_router.py``).
+    ``judge``: how a journal is judged; the live router's journal judge unless a test gives another.
     """
     attempt = records.attempt(attempt_id)
     if attempt is None:

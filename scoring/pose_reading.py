@@ -106,7 +106,7 @@ class PoseReader:
         self.direction_speed = ruleset.measure("direction_speed")
         self._still: deque[tuple[float, float, float]] = deque(maxlen=self.window)
         self._still_last: Pose | None = None  # the latest fix of the standstill
-        self._still_first: Pose | None = None  # its first fix
+        self._still_since: tuple[float, datetime] | None = None  # (t, utc) of its first fix
         self._heading: float | None = None  # the last body heading placed or held
         self._reverse_from: tuple[float, float] | None = None  # where reverse gear was engaged
         self._reverse_cog: bool | None = None  # this reverse's heading is course over ground
@@ -114,7 +114,7 @@ class PoseReader:
     def reset(self) -> None:
         """Forget the standstill and the reverse (the vehicle may have been moved meanwhile)."""
         self._still.clear()
-        self._still_last = self._still_first = None
+        self._still_last = self._still_since = None
         self._reverse_from, self._reverse_cog = None, None
 
     def unusable_because(self, pose: Pose) -> str | None:
@@ -141,22 +141,18 @@ class PoseReader:
             return PoseRead(Reading.PLACED, pose.x, pose.y, heading, standstill=ended, standstill_count=count,
                             standstill_since=since)
         if not self._still:
-            self._still_first = pose
+            self._still_since = (pose.t, pose.utc)
         self._still.append((pose.x, pose.y, heading))
         self._still_last = pose
         if len(self._still) < self.window:
             return PoseRead(Reading.SETTLING)
         x, y, heading = self._mean()
-        return PoseRead(Reading.PLACED, x, y, heading, fixes=max(len(self._still) - 1, 1), since=self._since())
+        return PoseRead(Reading.PLACED, x, y, heading, fixes=max(len(self._still) - 1, 1), since=self._still_since)
 
     def _mean(self) -> tuple[float, float, float]:
         n = len(self._still)
         xs, ys, headings = zip(*self._still)
         return sum(xs) / n, sum(ys) / n, mean_heading(headings)
-
-    def _since(self) -> tuple[float, datetime] | None:
-        first = self._still_first
-        return (first.t, first.utc) if first is not None else None
 
     def _end_standstill(self) -> tuple[Pose | None, int, tuple[float, datetime] | None]:
         """The standstill is over: where it stood if it was never placed (too few fixes), what that
@@ -166,9 +162,9 @@ class PoseReader:
         if short:
             x, y, heading = self._mean()
             ended = dataclasses.replace(self._still_last, x=x, y=y, heading=heading)
-            count, since = max(len(self._still) - 1, 1), self._since()
+            count, since = max(len(self._still) - 1, 1), self._still_since
         self._still.clear()
-        self._still_last = self._still_first = None
+        self._still_last = self._still_since = None
         return ended, count, since
 
     def _body_heading(self, pose: Pose, gear: Gear | None, standstill: bool) -> float | None:

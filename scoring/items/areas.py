@@ -65,14 +65,19 @@ class Confirmation(Generic[T]):
 
     def update(self, key: str, over: bool, event: Callable[[], T], fixes: int = 1) -> T | None:
         if not over:
-            self._run.pop(key, None)
-            self._first.pop(key, None)
+            self.clear(key)
             return None
         before = self._run.get(key, 0)
         self._run[key] = before + max(fixes, 1)
         if before == 0:
             self._first[key] = event()
         return self._first[key] if before < self.fixes <= self._run[key] else None
+
+    def clear(self, key: str) -> None:
+        """``key`` is not over its margin at this frame: its run, if any, is over."""
+        if key in self._run:
+            del self._run[key]
+            self._first.pop(key, None)
 
     def confirmed(self, key: str) -> bool:
         """``key`` has been over its margin for at least ``fixes`` fixes in a row, up to now."""
@@ -109,12 +114,15 @@ class WheelLines:
         for wheel in self.wheels:
             depth = self.depth(frame.placement.point(wheel))
             margin = self.margins[wheel]
+            if depth <= margin:
+                self._confirm.clear(wheel)
+                continue
 
             def event(wheel: str = wheel, depth: float = depth, margin: float = margin) -> tuple[float, datetime]:
                 before = self.depth(frame.previous.point(wheel)) if frame.previous is not None else None
                 return line_event(frame, before, depth, margin)
 
-            first = self._confirm.update(wheel, depth > margin, event, frame.fixes)
+            first = self._confirm.update(wheel, True, event, frame.fixes)
             if first is not None:
                 touched.append((wheel, depth, *first))
         return touched

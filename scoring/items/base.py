@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .. import limits
 from ..events import VALUE_DECIMALS
@@ -21,9 +20,9 @@ from ..vehicle import Placement, VehicleModel
 EXIT_POINT = "rear_axle"
 
 
-@dataclass(frozen=True)
-class Frame:
-    """One GNSS fix with the vehicle placed on the course, and the fix before it."""
+class Frame(NamedTuple):
+    """One GNSS fix with the vehicle placed on the course, and the fix before it (a named tuple: the
+    judge makes one per fix)."""
 
     t: float
     utc: datetime

@@ -213,7 +213,8 @@ class Judge:
         gear = self.ctx.signals.gear if self.ctx.signals is not None else None
         read = self.poses.read(pose, gear)
         if read.standstill is not None and self._last_fix is not None:
-            self._place(read.standstill, read.standstill.x, read.standstill.y, read.standstill.heading)
+            self._place(read.standstill, read.standstill.x, read.standstill.y, read.standstill.heading,
+                        read.standstill_count, read.standstill_since)
             if self.status.ended:
                 return
         if read.reading.lost:
@@ -229,10 +230,12 @@ class Judge:
         if read.reading != Reading.PLACED:
             self._last_fix = pose
             return  # settling: usable, not placed yet (pose_reading)
-        self._place(pose, read.x, read.y, read.heading)
+        self._place(pose, read.x, read.y, read.heading, read.fixes, read.since)
 
-    def _place(self, pose: Pose, x: float, y: float, heading: float) -> None:
-        """Place the vehicle (antenna at ``x``, ``y``) as of ``pose`` and judge the frame."""
+    def _place(self, pose: Pose, x: float, y: float, heading: float, fixes: int = 1,
+               since: tuple[float, datetime] | None = None) -> None:
+        """Place the vehicle (antenna at ``x``, ``y``) as of ``pose`` and judge the frame; ``fixes`` and
+        ``since``: what a standstill mean counts for and since when it stood there (pose_reading)."""
         frame = Frame(
             t=pose.t,
             utc=pose.utc,
@@ -242,6 +245,8 @@ class Judge:
             position=(x, y),
             previous_t=self._previous.t if self._previous is not None else None,
             previous_utc=self._previous.utc if self._previous is not None else None,
+            fixes=fixes,
+            reached=since,
         )
         if self.current is None:
             self._maybe_enter(frame)

@@ -22,6 +22,7 @@ one the wording means (:data:`WORDINGS`).
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Callable
 
@@ -94,3 +95,14 @@ def exceeds(measured: float, limit: float, unit: str) -> bool:
 def reaches(measured: float, limit: float, unit: str) -> bool:
     """以上: ``measured`` is at least ``limit``."""
     return Limit(">=", limit, unit).holds(measured)
+
+
+def point_margin(position_margin: float, lever_arm: float, heading_noise: float) -> float:
+    """The noise margin of a point ``lever_arm`` metres from the GNSS antenna (metres).
+
+    The antenna's position is known to ``position_margin``; a heading error of up to
+    ``heading_noise`` degrees moves a point ``lever_arm`` away from it sideways by up to
+    ``lever_arm × tan(heading_noise)`` more (measurement.line_margin, measurement.heading_noise).
+    A margin is the candidate's allowance, not a limit from the rule text: it is not rounded.
+    """
+    return position_margin + lever_arm * math.tan(math.radians(heading_noise))

@@ -47,7 +47,8 @@ import dataclasses
 import enum
 import math
 from collections import deque
-from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from .geometry import bearing, mean_heading, opposite, same_way
 from .observations import FixQuality, Gear, Pose
@@ -66,8 +67,10 @@ class Reading(str, enum.Enum):
         return self in (Reading.UNUSABLE, Reading.NO_HEADING)
 
 
-@dataclass(frozen=True)
-class PoseRead:
+class PoseRead(NamedTuple):
+    """What the judge takes from one pose (a named tuple: one is made per pose, and the judge reads
+    thousands a minute)."""
+
     reading: Reading
     x: float = 0.0
     y: float = 0.0
@@ -77,6 +80,19 @@ class PoseRead:
     # the fixes it had) and its last fix, placed before this pose so that nothing measured from the
     # standstill (a rollback) starts from the moving fixes after it.
     standstill: "Pose | None" = None
+    # What the placed position counts for toward a line touch's confirmation (items/areas.py: a
+    # touch needs measurement.line_confirm_fixes fixes in a row over the margin): 1 for a single
+    # fix; a standstill mean of n fixes counts n − 1 (``fixes`` for this pose, ``standstill_count``
+    # for ``standstill``): under Gaussian noise its being over the margin is rarer than n − 1 single
+    # fixes in a row over it (a mean of 3 fixes beyond 2.1σ√3 = 3.65σ: 1.3 × 10⁻⁴; two single fixes
+    # beyond 2.1σ: 3.1 × 10⁻⁴), and a mean of 2 counts as one fix.
+    fixes: int = 1
+    standstill_count: int = 0
+    # A standstill mean's (t, utc) of the standstill's first fix: the vehicle stood there from then on
+    # (``since`` for this pose, ``standstill_since`` for ``standstill``). A line event is interpolated
+    # up to it, not up to the mean's own (latest) fix.
+    since: "tuple[float, datetime] | None" = None
+    standstill_since: "tuple[float, datetime] | None" = None
 
 
 class PoseReader:
@@ -90,6 +106,7 @@ class PoseReader:
         self.direction_speed = ruleset.measure("direction_speed")
         self._still: deque[tuple[float, float, float]] = deque(maxlen=self.window)
         self._still_last: Pose | None = None  # the latest fix of the standstill
+        self._still_since: tuple[float, datetime] | None = None  # (t, utc) of its first fix
         self._heading: float | None = None  # the last body heading placed or held
         self._reverse_from: tuple[float, float] | None = None  # where reverse gear was engaged
         self._reverse_cog: bool | None = None  # this reverse's heading is course over ground
@@ -97,7 +114,7 @@ class PoseReader:
     def reset(self) -> None:
         """Forget the standstill and the reverse (the vehicle may have been moved meanwhile)."""
         self._still.clear()
-        self._still_last = None
+        self._still_last = self._still_since = None
         self._reverse_from, self._reverse_cog = None, None
 
     def unusable_because(self, pose: Pose) -> str | None:
@@ -115,32 +132,40 @@ class PoseReader:
         standstill = pose.speed <= self.standstill_speed
         heading = self._body_heading(pose, gear, standstill)
         if heading is None:
-            return PoseRead(Reading.NO_HEADING, why="no heading while moving", standstill=self._end_standstill())
+            ended, count, since = self._end_standstill()
+            return PoseRead(Reading.NO_HEADING, why="no heading while moving", standstill=ended,
+                            standstill_count=count, standstill_since=since)
         self._heading = heading
         if not standstill:
-            return PoseRead(Reading.PLACED, pose.x, pose.y, heading, standstill=self._end_standstill())
+            ended, count, since = self._end_standstill()
+            return PoseRead(Reading.PLACED, pose.x, pose.y, heading, standstill=ended, standstill_count=count,
+                            standstill_since=since)
+        if not self._still:
+            self._still_since = (pose.t, pose.utc)
         self._still.append((pose.x, pose.y, heading))
         self._still_last = pose
         if len(self._still) < self.window:
             return PoseRead(Reading.SETTLING)
         x, y, heading = self._mean()
-        return PoseRead(Reading.PLACED, x, y, heading)
+        return PoseRead(Reading.PLACED, x, y, heading, fixes=max(len(self._still) - 1, 1), since=self._still_since)
 
     def _mean(self) -> tuple[float, float, float]:
         n = len(self._still)
         xs, ys, headings = zip(*self._still)
         return sum(xs) / n, sum(ys) / n, mean_heading(headings)
 
-    def _end_standstill(self) -> Pose | None:
-        """The standstill is over: where it stood if it was never placed (too few fixes), else None."""
+    def _end_standstill(self) -> tuple[Pose | None, int, tuple[float, datetime] | None]:
+        """The standstill is over: where it stood if it was never placed (too few fixes), what that
+        mean counts for (``PoseRead.fixes``) and since when it stood there; else (None, 0, None)."""
         short = self._still and len(self._still) < self.window and self._still_last is not None
-        ended = None
+        ended, count, since = None, 0, None
         if short:
             x, y, heading = self._mean()
             ended = dataclasses.replace(self._still_last, x=x, y=y, heading=heading)
+            count, since = max(len(self._still) - 1, 1), self._still_since
         self._still.clear()
-        self._still_last = None
-        return ended
+        self._still_last = self._still_since = None
+        return ended, count, since
 
     def _body_heading(self, pose: Pose, gear: Gear | None, standstill: bool) -> float | None:
         heading = pose.heading

@@ -53,6 +53,8 @@ MEASUREMENTS: dict[str, str] = {
     "field_stop_minimum": "s",
     "direction_speed": "m/s",
     "line_margin": "m",
+    "heading_noise": "deg",
+    "line_confirm_fixes": "count",
     "speed_noise": "m/s",
     "max_fix_gap": "s",
     "max_correction_age": "s",

@@ -102,6 +102,17 @@ class VehicleModel:
             return self.antenna
         raise KeyError(f"vehicle {self.id}: no point named {name!r}")
 
+    def lever_arm(self, name: str) -> float:
+        """How far a named point is from the GNSS antenna (metres): a heading error swings it sideways by
+        this × tan(error)."""
+        x, y = self.local_point(name)
+        return math.hypot(x - self.antenna[0], y - self.antenna[1])
+
+    @functools.cached_property
+    def outline_lever_arm(self) -> float:
+        """The furthest outline corner's distance from the antenna (the body's longest lever arm)."""
+        return max(math.hypot(x - self.antenna[0], y - self.antenna[1]) for x, y in self.outline)
+
     def point_names(self) -> tuple[str, ...]:
         return self.wheel_names + REFERENCE_POINTS
 

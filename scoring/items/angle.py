@@ -24,7 +24,7 @@ class AngleJudge(ItemJudge):
     def __init__(self, item: AngleItem, ctx: Context, started_t: float) -> None:
         super().__init__(item, ctx, started_t)
         self._touched = False
-        self._wheels = WheelLines.outside(ctx.vehicle.wheel_names, item.area, ctx.measure("line_margin"))
+        self._wheels = WheelLines.outside(ctx, item.area)
         self._in_corner = False
         self._signal_judged = False
         self._stops = StopCounter(ctx.rule("angle.stop"))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .. import limits
 from ..events import VALUE_DECIMALS
@@ -21,9 +20,9 @@ from ..vehicle import Placement, VehicleModel
 EXIT_POINT = "rear_axle"
 
 
-@dataclass(frozen=True)
-class Frame:
-    """One GNSS fix with the vehicle placed on the course, and the fix before it."""
+class Frame(NamedTuple):
+    """One GNSS fix with the vehicle placed on the course, and the fix before it (a named tuple: the
+    judge makes one per fix)."""
 
     t: float
     utc: datetime
@@ -33,6 +32,8 @@ class Frame:
     position: tuple[float, float]  # antenna, course frame
     previous_t: float | None = None  # when the previous fix was taken
     previous_utc: datetime | None = None
+    fixes: int = 1  # what the position counts for toward a line touch's confirmation (pose_reading)
+    reached: tuple[float, datetime] | None = None  # a standstill mean: (t, utc) the vehicle got there
 
     def path(self, point: str) -> tuple[tuple[float, float] | None, tuple[float, float]]:
         """Where a named point was at the previous fix (or None) and is now."""
@@ -72,13 +73,18 @@ def line_event(frame: Frame, depth_before: float | None, depth_now: float, margi
 
     ``depth_*`` are how far past the reference the point was (negative: short of it). With no
     usable fix before, the event is placed at this fix: later, never earlier, than it happened.
+    A standstill mean's position was reached when the standstill began (``Frame.reached``), not
+    at its latest fix: the interpolation ends there.
     """
+    t, utc = frame.t, frame.utc
+    if frame.reached is not None and (frame.previous_t is None or frame.reached[0] > frame.previous_t):
+        t, utc = frame.reached
     if frame.previous_t is None or frame.previous_utc is None or depth_before is None \
             or not math.isfinite(depth_before) or depth_before > margin or depth_now <= depth_before:
-        return frame.t, frame.utc
+        return t, utc
     k = (margin - depth_before) / (depth_now - depth_before)
-    return (frame.previous_t + (frame.t - frame.previous_t) * k,
-            frame.previous_utc + (frame.utc - frame.previous_utc) * k)
+    return (frame.previous_t + (t - frame.previous_t) * k,
+            frame.previous_utc + (utc - frame.previous_utc) * k)
 
 
 class Context:
@@ -105,6 +111,21 @@ class Context:
 
     def measure(self, name: str) -> float:
         return self.ruleset.measure(name)
+
+    def point_margin(self, point: str) -> float:
+        """How far ``point`` (a wheel, a reference point) must be measured past a line to touch it: the
+        position noise bound plus what the heading noise adds at its lever arm (limits.point_margin)."""
+        return limits.point_margin(self.measure("line_margin"), self.vehicle.lever_arm(point),
+                                   self.measure("heading_noise"))
+
+    def body_margin(self) -> float:
+        """The same for the outline: its furthest corner's lever arm (every corner gets this margin)."""
+        return limits.point_margin(self.measure("line_margin"), self.vehicle.outline_lever_arm,
+                                   self.measure("heading_noise"))
+
+    def confirm_fixes(self) -> int:
+        """How many consecutive fixes over its margin make a touch (measurement.line_confirm_fixes)."""
+        return max(int(self.measure("line_confirm_fixes")), 1)
 
     def over(self, name: str, measured: float) -> bool:
         """``measured`` is more than the measurement setting ``name`` (exact, scoring.limits)."""

@@ -33,7 +33,7 @@ from .. import limits
 from ..item_geometry import BayShiftItem
 from ..motion import Turns, passed_at
 from ..observations import CourseSensor
-from .areas import body_event_time, body_outside, with_margin
+from .areas import Confirmation, body_event_time, body_outside, with_margin
 from .base import Context, Frame, ItemJudge, at_time
 
 
@@ -72,7 +72,8 @@ class BayShiftJudge(ItemJudge):
         self._touched: set[int] = set()
         self._out = self._wrong = self._timed_out = False
         self._poles = {pole.element: pole for pole in item.poles}
-        self._margin = ctx.measure("line_margin")
+        self._margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
+        self._body: Confirmation[tuple[float, datetime]] = Confirmation(ctx.confirm_fixes())
         self._area = with_margin(item.area, self._margin)
         self._bays = {name: with_margin(bay, self._margin) for name, bay in item.bays.items()}
 
@@ -175,10 +176,12 @@ class BayShiftJudge(ItemJudge):
         if self._out:
             return
         out = body_outside(frame, self._area)
-        if out is not None:
+        first = self._body.update("body", out is not None,
+                                 lambda: body_event_time(frame, self.item.area, self._margin), frame.fixes)
+        if out is not None and first is not None:
             self._out = True
             line = self.item.nearest_line((out[1].x, out[1].y)).name
-            t, utc = body_event_time(frame, self.item.area, self._margin)
+            t, utc = first
             self.ctx.deduct(self.rules["out"], t, utc, value=out[0] + self._margin, unit="m", detail=f"over {line}")
 
     def on_sensor(self, sensor: CourseSensor) -> None:

@@ -39,7 +39,6 @@ the deck within that time of reaching its end is given the benefit of the doubt.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -190,7 +189,7 @@ class BridgeJudge(ItemJudge):
                 (x0, y0), (x1, y1) = earlier.placement.point(wheel), later.placement.point(wheel)
                 return x0 + (x1 - x0) * share, y0 + (y1 - y0) * share
 
-            self._judge_release(name, dataclasses.replace(later, t=t, utc=utc), at_release)
+            self._judge_release(name, later._replace(t=t, utc=utc), at_release)
         self._releases = waiting
 
     def _judge_release(self, name: str, frame: Frame, wheel_at) -> None:
@@ -216,7 +215,7 @@ class BridgeJudge(ItemJudge):
                 x, y = last.placement.point(wheel)
                 return x + ahead[0] * travelled, y + ahead[1] * travelled
 
-            self._judge_release(name, dataclasses.replace(last, t=t, utc=utc), carried)
+            self._judge_release(name, last._replace(t=t, utc=utc), carried)
         self._releases = waiting
 
     def on_tick(self, t: float, utc: datetime) -> None:

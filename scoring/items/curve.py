@@ -21,7 +21,7 @@ class CurveJudge(ItemJudge):
     def __init__(self, item: CurveItem, ctx: Context, started_t: float) -> None:
         super().__init__(item, ctx, started_t)
         self._touched = False
-        self._wheels = WheelLines.outside(ctx.vehicle.wheel_names, item.area, ctx.measure("line_margin"))
+        self._wheels = WheelLines.outside(ctx, item.area)
         self._stops = StopCounter(ctx.rule("curve.stop"))
         self._first_gear_since: float | None = None
         self._gear_judged = False

@@ -41,13 +41,12 @@ class HillJudge(ItemJudge):
         self._timed_out = False
         self._edge_touched = False
         edge = item.edge_line
-        self._wheels = WheelLines(ctx.vehicle.wheel_names, edge.over, ctx.measure("line_margin"))
+        self._wheels = WheelLines.of(ctx, edge.over)
 
     def on_pose(self, frame: Frame) -> None:
         stops = self.ctx.stops
-        touched = self._wheels.update(frame)
-        if not stops.stopped:
-            self._check_edge_line(touched)
+        # judged standing too: the fix that confirms a touch may be the standstill's first (areas.py)
+        self._check_edge_line(self._wheels.update(frame))
         if self.state == APPROACH and stops.stopped:
             self.state = STOPPED
             self._stop_since = stops.since
@@ -101,7 +100,7 @@ class HillJudge(ItemJudge):
             self.ctx.deduct("hill.parking_brake", frame.t, frame.utc)
 
     def _check_edge_line(self, touched) -> None:
-        """A wheel more than the line margin past the edge line's reference, at the interpolated moment."""
+        """A wheel more than its margin past the edge line's reference (confirmed), at the interpolated moment."""
         if self._edge_touched or not touched:
             return
         wheel, over, t, utc = touched[0]

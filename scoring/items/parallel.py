@@ -24,7 +24,7 @@ from shapely.geometry import Point
 
 from ..item_geometry import ParallelItem
 from ..motion import StopCounter, Turns, passed_at
-from .areas import Episodes, WheelLines, body_outside, signed_depth, with_margin
+from .areas import Confirmation, Episodes, WheelLines, body_outside, signed_depth, with_margin
 from .base import Context, Frame, ItemJudge, at_time
 
 APPROACH, REVERSING, LEAVING = "approach", "reversing", "leaving"
@@ -43,10 +43,12 @@ class ParallelJudge(ItemJudge):
         self._turns = Turns(ctx.measure("standstill_radius"), direction=1)  # noise-proof turns (motion.Turns)
         self._timed_out = False
         self._episodes = Episodes()
-        margin = ctx.measure("line_margin")
+        margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
         self._slot = with_margin(item.slot, margin)
-        self._lane_lines = WheelLines(ctx.vehicle.wheel_names, self._lane_depth, margin)
+        self._lane_lines = WheelLines.of(ctx, self._lane_depth)
         self._margin = margin
+        self._slot_lines: Confirmation[tuple[float, datetime, str]] = Confirmation(ctx.confirm_fixes())
+        self._slot_line_set = tuple(line for line in item.lines if line.name.startswith("slot_")) or item.lines
         self._stops = StopCounter(ctx.rule("parallel.stop"), prescribed=self._route_stop)
         self._slot_start = min(item.to_item(p)[0] for p in item.slot.exterior.coords)
 
@@ -88,16 +90,23 @@ class ParallelJudge(ItemJudge):
 
     def _check_lines(self, frame: Frame) -> None:
         touched = self._lane_lines.update(frame)
-        on_lane = any(self._lane_depth(frame.placement.point(w)) > self._margin for w in self.ctx.vehicle.wheel_names)
-        if self._episodes.update("lane", on_lane) and touched:
+        if self._episodes.update("lane", self._lane_lines.any_over()) and touched:
             wheel, depth, t, utc = touched[0]
             line = self.item.nearest_line(frame.placement.point(wheel)).name
             self.ctx.deduct("parallel.lane_line", t, utc, value=depth, unit="m", detail=f"{wheel} wheel on {line}")
         outline = frame.placement.outline.buffer(-self._margin, join_style="mitre")
-        if self._episodes.update("slot", outline.intersects(self.item.slot_lines)):
+
+        def event() -> tuple[float, datetime, str]:
+            # named among the slot's own lines: where the slot's front (or back) line meets the lane's
+            # near line the nearest of all lines may be the lane's, which is not the line crossed
             where = outline.intersection(self.item.slot_lines).representative_point()
-            line = self.item.nearest_line((where.x, where.y)).name
-            self.ctx.deduct("parallel.slot_line", frame.t, frame.utc, detail=f"body on {line}")
+            line = min(self._slot_line_set, key=lambda li: li.geometry.distance(where))
+            return frame.t, frame.utc, line.name
+
+        first = self._slot_lines.update("slot", outline.intersects(self.item.slot_lines), event, frame.fixes)
+        if self._episodes.update("slot", self._slot_lines.confirmed("slot")) and first is not None:
+            t, utc, line = first
+            self.ctx.deduct("parallel.slot_line", t, utc, detail=f"body on {line}")
 
     def exit_crossing(self, frame: Frame, previous: Frame | None):
         # driving past the slot before reversing crosses the exit line too: only leaving counts

@@ -14,7 +14,7 @@ from shapely.geometry import Point
 from ..item_geometry import PileItem
 from ..motion import StopCounter, passed_at
 from ..observations import CourseSensor
-from .areas import WheelLines
+from .areas import Confirmation, WheelLines
 from .base import Context, Frame, ItemJudge, at_time, line_event
 
 ROUTE_POINT = "front_axle"  # the point whose path is checked against the poles
@@ -33,10 +33,10 @@ class PileJudge(ItemJudge):
         self._timed_out = False
         self._stops = StopCounter(ctx.rule("pile.stop"))
         self._by_element = {pole.element: pole for pole in item.poles}
-        self._margin = ctx.measure("line_margin")
+        self._margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
         lines = item.boundary_lines
-        self._wheels = WheelLines(ctx.vehicle.wheel_names, lambda p: max(line.over(p) for line in lines),
-                                  self._margin)
+        self._wheels = WheelLines.of(ctx, lambda p: max(line.over(p) for line in lines))
+        self._body: Confirmation[tuple[float, datetime]] = Confirmation(ctx.confirm_fixes())
 
     def on_pose(self, frame: Frame) -> None:
         self._check_route(frame)
@@ -85,8 +85,8 @@ class PileJudge(ItemJudge):
     def _check_lines(self, frame: Frame) -> None:
         """Two-wheelers: a wheel contact point past a boundary line; others: the outline.
 
-        Past means more than the line margin (the position noise bound) past the reference;
-        a wheel's touch is placed at the interpolated moment it got there.
+        Past means more than the point's margin past the reference, at consecutive fixes
+        (areas.py); the touch is placed at the interpolated moment the first of them got there.
         """
         touched = self._wheels.update(frame)
         if self._out:
@@ -102,12 +102,16 @@ class PileJudge(ItemJudge):
         points = list(frame.placement.outline.exterior.coords)
         for line in self.item.boundary_lines:
             over = max(line.over(p) for p in points)
-            if over > self._margin:
-                self._out = True
+
+            def event(line=line, over=over) -> tuple[float, datetime]:
                 before = max(line.over(p) for p in frame.previous.outline.exterior.coords) \
                     if frame.previous is not None else None
-                t, utc = line_event(frame, before, over, self._margin)
-                self.ctx.deduct("pile.out_of_line", t, utc, value=over, unit="m", detail=f"over the {line.name} line")
+                return line_event(frame, before, over, self._margin)
+
+            first = self._body.update(line.name, over > self._margin, event, frame.fixes)
+            if first is not None:
+                self._out = True
+                self.ctx.deduct("pile.out_of_line", *first, value=over, unit="m", detail=f"over the {line.name} line")
                 return
 
     def on_sensor(self, sensor: CourseSensor) -> None:

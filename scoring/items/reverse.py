@@ -23,7 +23,7 @@ from datetime import datetime
 from ..geometry import Line
 from ..item_geometry import ReverseItem
 from ..motion import StopCounter, Turns, passed_at
-from .areas import body_event_time, body_outside, with_margin
+from .areas import Confirmation, body_event_time, body_outside, with_margin
 from .base import Context, Frame, ItemJudge, at_time
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
@@ -45,7 +45,9 @@ class ReverseJudge(ItemJudge):
         self._wrong = False
         self._timed_out = False
         self._stops = StopCounter(ctx.rule("reverse.stop"), prescribed=self._route_stop)
-        self._margin = ctx.measure("line_margin")
+        self._margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
+        self._line_margin = ctx.measure("line_margin")  # the front wheels' passing of a control line
+        self._body: Confirmation[tuple[float, datetime]] = Confirmation(ctx.confirm_fixes())
         self._area = with_margin(item.area, self._margin)
         self._bay = with_margin(item.bay, self._margin)
         self._front = tuple(w for w in ctx.vehicle.wheel_names if w.startswith("front")) or ("front_axle",)
@@ -61,7 +63,7 @@ class ReverseJudge(ItemJudge):
 
     def _front_past(self, frame: Frame, which: str) -> bool:
         line = self._line(which)
-        return all(line.side(frame.placement.point(w)) > self._margin for w in self._front)
+        return all(line.side(frame.placement.point(w)) > self._line_margin for w in self._front)
 
     def on_pose(self, frame: Frame) -> None:
         turned = self._turns.update(frame.placement.point("rear_axle"), frame.placement.heading, frame)
@@ -107,10 +109,12 @@ class ReverseJudge(ItemJudge):
         if self._out:
             return
         out = body_outside(frame, self._area)
-        if out is not None:
+        first = self._body.update("body", out is not None,
+                                 lambda: body_event_time(frame, self.item.area, self._margin), frame.fixes)
+        if out is not None and first is not None:
             self._out = True
             line = self.item.nearest_line((out[1].x, out[1].y)).name
-            t, utc = body_event_time(frame, self.item.area, self._margin)
+            t, utc = first
             self.ctx.deduct("reverse.body_out", t, utc, value=out[0] + self._margin, unit="m", detail=f"over {line}")
 
     def exit_crossing(self, frame: Frame, previous: Frame | None):
@@ -118,7 +122,7 @@ class ReverseJudge(ItemJudge):
         if self.leg_name != "out_b" or previous is None or not self._front_past(frame, "b"):
             return None
         line = self._line("b")
-        fractions = [line.crossed(previous.placement.point(w), frame.placement.point(w), self._margin)
+        fractions = [line.crossed(previous.placement.point(w), frame.placement.point(w), self._line_margin)
                      for w in self._front]
         crossed = [k for k in fractions if k is not None]
         if not crossed:

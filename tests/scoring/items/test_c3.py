@@ -293,6 +293,20 @@ def test_parallel_body_on_the_slot_line_while_moving(cls):
     assert [d.rule for d in result.deductions] == ["parallel.slot_line"] and "slot_front" in result.deductions[0].detail
 
 
+def test_parallel_slot_line_is_named_among_the_slot_lines():
+    """The front corner swings over the slot's front line close to where it meets the lane's near
+    line: the reason names the slot line, whatever the noise margin (with line_margin 2.5 or 3 cm
+    the nearest of all lines to the overlap was once the lane's, lane_near_after)."""
+    from scoring.rules import Overrides
+    from tests.scoring.streams import ruleset
+
+    run = parallel_run(park_u=PARK_U + 0.7)
+    for margin in (0.025, 0.03):
+        rules = ruleset().with_overrides(Overrides(measurement={"line_margin": margin}, source="test"), "course:test")
+        result = run.judge(rules)
+        assert [(d.rule, d.detail) for d in result.deductions] == [("parallel.slot_line", "body on slot_front")]
+
+
 @pytest.mark.parametrize("signal", [None, "right"])
 def test_parallel_exit_signal(signal):
     result = parallel_run(signal=signal).judge()

@@ -97,9 +97,29 @@ def test_wheel_on_the_edge_line_while_moving_fails():
     run = Run(only(demo_course(), "E", E_HILL))
     item = run.item(E_HILL)
     edge_v = item.to_item(item.edge_line.points[0])[1] + item.edge_line.reference_offset()
-    # more than the line margin (0.02 m, the GNSS noise bound) past the reference
+    # more than the wheels' margins (line_margin 0.02 m + lever arm × tan(heading_noise): 21.0 and
+    # 21.2 mm, scoring/items/areas.py) past the reference
     result = hill_run(wheel_v=edge_v - 0.025).judge()
     assert [d.rule for d in result.deductions] == ["hill.edge_line_touched"]
+
+
+def test_wheel_reaching_the_edge_line_as_the_vehicle_stops_fails():
+    """The front wheel gets 30 mm over the edge line at the last moving fix, the vehicle stops there and
+    pulls back inside: the standstill's mean confirms the touch (two fixes' worth or more), and it
+    counts though the vehicle stands."""
+    run = Run(only(demo_course(), "E", E_HILL))
+    item = run.item(E_HILL)
+    edge_v = item.to_item(item.edge_line.points[0])[1] + item.edge_line.reference_offset()
+    inside = lateral_for_gap(run, item, 0.2)
+    stake = stake_u(item)
+    run.at(E_HILL, -1.5, inside).start().hold(0.5)
+    run.go(E_HILL, stake - 0.4, inside, speed=1.0)
+    run.go(E_HILL, stake, lambda u: inside + (edge_v - 0.03 - inside) * (u - stake + 0.4) / 0.4, speed=1.0)
+    run.stand(3.0)
+    run.go(E_HILL, stake + 0.4, lambda u: edge_v - 0.03 + (inside - edge_v + 0.03) * (u - stake) / 0.4, speed=1.0)
+    run.go(E_HILL, past_exit(run, E_HILL), inside, speed=1.0)  # back inside at once: no moving fix confirms
+    result = run.judge()
+    assert [d.rule for d in result.deductions if d.rule == "hill.edge_line_touched"] == ["hill.edge_line_touched"]
 
 
 def test_wheel_within_the_noise_margin_of_the_edge_line_is_not_a_touch():

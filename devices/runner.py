@@ -378,7 +378,7 @@ class DeviceRunner:
         """Clock time :meth:`step` next has work (None: at every step, a streaming port)."""
         state = self._lockstep
         if not self._connected:
-            return state["retry_at"]
+            return state["retry_at"] if state["retry_at"] is not None else float("-inf")
         return state["next_due"] if self.driver.poll_interval is not None else None
 
     def step(self) -> None:

@@ -76,6 +76,10 @@ class LinkCable:
         with self._lock:
             self._plugged = True
 
+    def waiting(self, end: str) -> int:
+        """Bytes waiting to be read at ``end`` (a lockstep run steps a reader only when there are)."""
+        return len(self._waiting[end])
+
     def set_filter(self, direction: str, fn: Filter | None) -> None:
         """Pass every chunk travelling ``direction`` ("a>b" or "b>a") through ``fn``."""
         if direction not in self._filters:

@@ -41,6 +41,7 @@ from examroom.simulation.course_twins import SimulatedCourse
 from examroom.simulation.demo import DEMO_VEHICLES
 from examroom.simulation.drive import ScenarioDriver
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
+from examroom.station.hardware import gnss_device, signals_device
 from examroom.station.service import CourseService
 from scoring.course import load_course
 from scoring.rules import default_ruleset_path
@@ -153,6 +154,11 @@ class LockstepCourse:
         self._next_flush = now
         self._started = False
         self._plays: list[Play] = []
+        # The cable each streaming device's driver reads (its "b" end): stepped when bytes wait there.
+        self._reads: dict[str, LinkCable] = {}
+        for vehicle_id, twins in self.sim.vehicles.items():
+            self._reads[gnss_device(vehicle_id)] = twins.gnss_cable
+            self._reads[signals_device(vehicle_id)] = twins.signal_cable
 
     # -- life -------------------------------------------------------------------
 
@@ -249,7 +255,13 @@ class LockstepCourse:
                     pass  # a pulled cable: the twin writes again once it is back, as its thread does
                 self._due[id(twin)] = twin.next_due(now)
         for runner in self.service.runners:
-            runner.step()
+            cable = self._reads.get(runner.device)
+            due = runner.next_step_due()
+            # A streaming driver with nothing to read would read nothing: skip it (it is stepped
+            # when bytes wait, when its cable was pulled, when its port must be opened again, and
+            # when it is polled).
+            if cable is None or cable.waiting("b") or not cable.plugged or due is not None:
+                runner.step()
         flush = now >= self._next_flush - 1e-12
         if flush:
             self._next_flush = now + JOURNAL_FLUSH

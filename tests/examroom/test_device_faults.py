@@ -17,8 +17,10 @@ from scoring.observations import Command, CommandAction, read_jsonl
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    course = LockstepCourse(tmp_path_factory.mktemp("faults")).start()
+def demo(tmp_path_factory, copy_migrated):
+    folder = tmp_path_factory.mktemp("faults")
+    copy_migrated(folder / "examroom.sqlite3")
+    course = LockstepCourse(folder).start()
     try:
         # GNSS twins stay silent until their vehicle is placed on the course by a scenario.
         course.until(lambda: all(h["alive"] for h in course.service.health() if h["kind"] != "gnss"))

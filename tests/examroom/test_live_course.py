@@ -18,8 +18,10 @@ from scoring.report import result_to_dict
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    demo = LockstepCourse(tmp_path_factory.mktemp("live"), raw_capture=False).start()
+def outcomes(tmp_path_factory, copy_migrated):
+    folder = tmp_path_factory.mktemp("live")
+    copy_migrated(folder / "examroom.sqlite3")
+    demo = LockstepCourse(folder, raw_capture=False).start()
     try:
         results = [(scenario(demo.class_of(v.id), name), demo.drivers[v.id].drive(scenario(demo.class_of(v.id), name)))
                    for v in DEMO_VEHICLES for name in scenario_names(demo.class_of(v.id))]

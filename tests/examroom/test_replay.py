@@ -17,9 +17,11 @@ from scoring.observations import CourseSensor, Pose, Signals, read_jsonl, to_dic
 from scoring.report import result_to_dict
 
 @pytest.fixture(scope="module")
-def attempts(tmp_path_factory):
+def attempts(tmp_path_factory, copy_migrated):
     # In lockstep (examroom.simulation.lockstep): the drivers capture what they read from the links.
-    demo = LockstepCourse(tmp_path_factory.mktemp("replay")).start()
+    folder = tmp_path_factory.mktemp("replay")
+    copy_migrated(folder / "examroom.sqlite3")
+    demo = LockstepCourse(folder).start()
     try:
         outcomes = [demo.drivers["V1"].drive(scenario("E", name)) for name in ("pole_touch", "bridge_drop")]
         yield demo, outcomes

@@ -39,7 +39,8 @@ def test_walk_round_ticks_on_rising_edges_only():
     assert walk.pending() == []
 
 
-def test_exam_starts_only_after_the_check_passed(tmp_path):
+def test_exam_starts_only_after_the_check_passed(tmp_path, copy_migrated):
+    copy_migrated(tmp_path / "examroom.sqlite3")
     demo = LockstepCourse(tmp_path, selfcheck_override=False, raw_capture=False).start()
     service = demo.service
     try:
@@ -93,7 +94,8 @@ def test_exam_starts_only_after_the_check_passed(tmp_path):
         demo.stop()
 
 
-def test_override_is_logged_with_actor_and_reason(tmp_path):
+def test_override_is_logged_with_actor_and_reason(tmp_path, copy_migrated):
+    copy_migrated(tmp_path / "examroom.sqlite3")
     demo = LockstepCourse(tmp_path, selfcheck_override=False, raw_capture=False).start()
     service = demo.service
     try:
@@ -111,7 +113,8 @@ def test_override_is_logged_with_actor_and_reason(tmp_path):
         demo.stop()
 
 
-def test_a_new_day_starts_a_new_check(tmp_path):
+def test_a_new_day_starts_a_new_check(tmp_path, copy_migrated):
+    copy_migrated(tmp_path / "examroom.sqlite3")
     demo = LockstepCourse(tmp_path, selfcheck_override=False, raw_capture=False).start()
     service = demo.service
     try:

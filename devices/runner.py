@@ -36,6 +36,11 @@ thread around it and everything that is the same for every device:
   for raw capture (:mod:`devices.rawcapture`); it runs on the driver thread
   and must be quick.
 
+* :meth:`DeviceRunner.step` runs one pass of that loop in the caller's thread
+  instead of the thread (open when the back-off ran out, poll when due, close
+  on failure), for a lockstep run that owns a manual clock and in-process
+  cables (:mod:`devices.links`, ``examroom.simulation.lockstep``).
+
 Times given to a runner (poll interval, back-off) are in *clock* seconds; with
 a :class:`~devices.readings.ScaledClock` they are divided by its factor for
 the real sleep, so a 10x simulation polls 10x as often in wall time.
@@ -407,7 +412,6 @@ class DeviceRunner:
                     return
                 state["next_due"] = self._next_due(mono, state["next_due"], interval)
             self._poll_once()
-            state["backoff"] = self.backoff_initial if self._readings_since_open else state["backoff"]
         except Exception as exc:
             backoff = self._failed(exc, state["backoff"])
             state["retry_at"] = mono + backoff

@@ -53,6 +53,37 @@ class ScaledClock:
         time.sleep(max(0.0, seconds) / self.factor)
 
 
+class ManualClock:
+    """A clock that moves only when told (:meth:`advance`): a lockstep run owns its time.
+
+    Nothing waits on it: a lockstep harness advances it and then runs every
+    device and the controller up to the new time in the caller's thread
+    (``examroom.simulation.lockstep``). ``sleep`` advances it, so code that
+    paces itself with ``clock.sleep`` runs at once.
+    """
+
+    factor = 1.0  # clock seconds per clock second: allowances sized for a faster clock stay as on a course
+
+    def __init__(self, start_utc: datetime | None = None, start_mono: float = 0.0) -> None:
+        self._mono = float(start_mono)
+        self._origin = float(start_mono)
+        self._start_utc = start_utc or datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
+
+    def now(self) -> tuple[float, datetime]:
+        return self._mono, self._start_utc + timedelta(seconds=self._mono - self._origin)
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock does not go back")
+        self._mono += seconds
+
+    def advance_to(self, mono: float) -> None:
+        self._mono = max(self._mono, mono)
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+
+
 @dataclass(frozen=True)
 class GnssFix:
     """One GNSS epoch: position in WGS 84 with quality and velocity."""

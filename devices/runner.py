@@ -36,6 +36,11 @@ thread around it and everything that is the same for every device:
   for raw capture (:mod:`devices.rawcapture`); it runs on the driver thread
   and must be quick.
 
+* :meth:`DeviceRunner.step` runs one pass of that loop in the caller's thread
+  instead of the thread (open when the back-off ran out, poll when due, close
+  on failure), for a lockstep run that owns a manual clock and in-process
+  cables (:mod:`devices.links`, ``examroom.simulation.lockstep``).
+
 Times given to a runner (poll interval, back-off) are in *clock* seconds; with
 a :class:`~devices.readings.ScaledClock` they are divided by its factor for
 the real sleep, so a 10x simulation polls 10x as often in wall time.
@@ -217,6 +222,8 @@ class DeviceRunner:
         self._bytes_seen = 0
         self._last_byte_mono: float | None = None
         self._bytes_at_frame = 0  # bytes_in when the last valid frame was seen
+        # step(): when to open again, the back-off after that, when the next poll is due (clock seconds)
+        self._lockstep: dict = {"retry_at": None, "backoff": backoff_initial, "next_due": None}
 
     @property
     def device(self) -> str:
@@ -308,26 +315,38 @@ class DeviceRunner:
         while not self._stop.is_set():
             self._readings_since_open = 0
             try:
-                self.driver.open()
-                with self._lock:
-                    if self._opens:
-                        self._reconnects += 1
-                    self._opens += 1
-                    self._connected = True
-                    self._opened_mono = self.clock.now()[0]
-                    # bytes of a previous connection say nothing about this one
-                    self._bytes_at_frame = self.driver.bytes_in
+                self._opened()
                 self._loop()
             except Exception as exc:  # pyserial raises OSError, SerialException, termios.error
-                self._error(f"{'port failed' if self._connected else 'open failed'}: {exc!r}")
-                if self._readings_since_open:
-                    backoff = self.backoff_initial  # it worked for a while: retry soon
-            with self._lock:
-                self._connected = False
-            self._safe_close()
+                backoff = self._failed(exc, backoff)
+            else:
+                self._failed(None, backoff)  # stopped: close the port
             if self._sleep(backoff):
                 break
             backoff = min(backoff * 2, self.backoff_max)
+
+    def _opened(self) -> None:
+        """Open the driver and count the connection."""
+        self.driver.open()
+        with self._lock:
+            if self._opens:
+                self._reconnects += 1
+            self._opens += 1
+            self._connected = True
+            self._opened_mono = self.clock.now()[0]
+            # bytes of a previous connection say nothing about this one
+            self._bytes_at_frame = self.driver.bytes_in
+
+    def _failed(self, exc: Exception | None, backoff: float) -> float:
+        """The port failed (or would not open): note why, close it; the back-off to wait next."""
+        if exc is not None:
+            self._error(f"{'port failed' if self._connected else 'open failed'}: {exc!r}")
+            if self._readings_since_open:
+                backoff = self.backoff_initial  # it worked for a while: retry soon
+        with self._lock:
+            self._connected = False
+        self._safe_close()
+        return backoff
 
     def _loop(self) -> None:
         interval = self.driver.poll_interval
@@ -339,18 +358,64 @@ class DeviceRunner:
                     if self._sleep(next_due - mono):
                         return
                     mono, _ = self.clock.now()
-                # Schedule from the due time, not from now, so the rate does not drift;
-                # after a long stall (timeouts) restart the schedule instead of bursting.
-                next_due = mono + interval if next_due is None or mono - next_due > interval \
-                    else next_due + interval
-            readings = self.driver.poll(self.clock)
-            self._note_line()
-            if readings:
-                # Health counts arrivals: a GNSS fix's stamp is its epoch, earlier than its
-                # arrival by the line's latency, and "alive" asks whether readings still arrive.
-                arrived, _ = self.clock.now()
-                for reading in readings:
-                    self._deliver(reading, arrived)
+                next_due = self._next_due(mono, next_due, interval)
+            self._poll_once()
+
+    @staticmethod
+    def _next_due(mono: float, next_due: float | None, interval: float) -> float:
+        # Schedule from the due time, not from now, so the rate does not drift;
+        # after a long stall (timeouts) restart the schedule instead of bursting.
+        return mono + interval if next_due is None or mono - next_due > interval else next_due + interval
+
+    def _poll_once(self) -> None:
+        readings = self.driver.poll(self.clock)
+        self._note_line()
+        if readings:
+            # Health counts arrivals: a GNSS fix's stamp is its epoch, earlier than its
+            # arrival by the line's latency, and "alive" asks whether readings still arrive.
+            arrived, _ = self.clock.now()
+            for reading in readings:
+                self._deliver(reading, arrived)
+
+    # -- lockstep ------------------------------------------------------------
+
+    def next_step_due(self) -> float | None:
+        """Clock time :meth:`step` next has work (None: at every step, a streaming port)."""
+        state = self._lockstep
+        if not self._connected:
+            return state["retry_at"] if state["retry_at"] is not None else float("-inf")
+        return state["next_due"] if self.driver.poll_interval is not None else None
+
+    def step(self) -> None:
+        """One pass of the runner's loop in the caller's thread, at the clock's time now.
+
+        For a lockstep run (``examroom.simulation.lockstep``), which owns the clock and
+        calls this after each advance instead of starting the thread: opens the driver when
+        its back-off has run out, polls it when due (a polled bus) or at every call (a
+        streaming port), and on failure closes it and waits the same doubling back-off, in
+        clock seconds. Never mixed with :meth:`start`.
+        """
+        if self.running:
+            raise RuntimeError(f"device {self.device}: step() while its thread runs")
+        mono, _ = self.clock.now()
+        state = self._lockstep
+        try:
+            if not self._connected:
+                if state["retry_at"] is not None and mono < state["retry_at"]:
+                    return
+                self._readings_since_open = 0
+                state["next_due"] = None
+                self._opened()
+            interval = self.driver.poll_interval
+            if interval is not None:
+                if state["next_due"] is not None and state["next_due"] > mono + 1e-9:
+                    return
+                state["next_due"] = self._next_due(mono, state["next_due"], interval)
+            self._poll_once()
+        except Exception as exc:
+            backoff = self._failed(exc, state["backoff"])
+            state["retry_at"] = mono + backoff
+            state["backoff"] = min(backoff * 2, self.backoff_max)
 
     def _note_line(self) -> None:
         """Remember when bytes and valid frames last arrived (for the line state)."""

@@ -70,6 +70,12 @@ class SerialTwin:
         """Run the next tick now (e.g. an input changed)."""
         self._wake.set()
 
+    def woken(self) -> bool:
+        """Whether :meth:`wake` was called since the last tick (a lockstep run ticks it then); clears it."""
+        woken = self._wake.is_set()
+        self._wake.clear()
+        return woken
+
     def write(self, data: bytes) -> None:
         """Write raw bytes (tests use this to send garbage between frames)."""
         with self._lock:
@@ -89,6 +95,10 @@ class SerialTwin:
     def tick_interval(self) -> float:
         """Clock seconds until the next tick."""
         return 1.0 / self.rate
+
+    def next_due(self, now: float) -> float:
+        """Clock time the next tick has something to do (a lockstep run ticks it then, not every interval)."""
+        return now + self.tick_interval()
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -31,10 +33,33 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'examroom.sqlite3'}"
 
 
-@pytest.fixture
-def engine(sqlite_url):
-    engine = make_engine(sqlite_url)
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file at the newest migration, made once per session (the migrations run once).
+
+    Every database test starts from a copy of it (:func:`copy_migrated`); the migrations
+    themselves are tested where they are the subject (test_sealing, test_face_review, ...).
+    """
+    path = tmp_path_factory.mktemp("migrated") / "examroom.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
+    engine.dispose()  # the last connection's close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def copy_migrated(migrated_sqlite):
+    """``copy_migrated(path)`` puts a migrated database at ``path`` and returns its URL."""
+    def copy(path: Path) -> str:
+        shutil.copyfile(migrated_sqlite, path)
+        return f"sqlite:///{path}"
+    return copy
+
+
+@pytest.fixture
+def engine(sqlite_url, copy_migrated):
+    copy_migrated(Path(sqlite_url.removeprefix("sqlite:///")))
+    engine = make_engine(sqlite_url)
     yield engine
     engine.dispose()
 

@@ -31,6 +31,9 @@ import asyncio
 import threading
 
 from pymodbus.framer import FramerType
+from pymodbus.framer.rtu import FramerRTU
+from pymodbus.pdu import DecodePDU, ExceptionResponse
+from pymodbus.pdu.bit_message import ReadDiscreteInputsRequest, ReadDiscreteInputsResponse
 from pymodbus.server import ModbusSerialServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from pymodbus.simulator.simutils import SimUtils
@@ -79,6 +82,33 @@ class CourseBoardSimulator:
                 regs = SimUtils.bitsToRegisters(self._bits)
             registers[: len(regs)] = regs
         return None
+
+    # -- the slave's answer without a server (a lockstep link) ------------------
+
+    def answer(self, request: bytes) -> bytes:
+        """The reply frame to one request frame, at once: what the server sends, for a lockstep link.
+
+        Built by pymodbus's own RTU framer and PDUs, as the server builds it: function 02
+        within the inputs gives them, anything else an exception reply (as this twin's server
+        answers every unit id; see the module doc). Bytes that are no request get no answer.
+        """
+        framer = FramerRTU(DecodePDU(True))
+        try:
+            _, pdu = framer.handleFrame(request, 0, 0)
+        except Exception:
+            return b""
+        if pdu is None:
+            return b""
+        if isinstance(pdu, ReadDiscreteInputsRequest) and pdu.dev_id == self.unit \
+                and pdu.address + pdu.count <= self.count:
+            self.reads += 1
+            with self._lock:
+                bits = self._bits[pdu.address: pdu.address + pdu.count]
+            reply = ReadDiscreteInputsResponse(dev_id=pdu.dev_id, bits=bits)
+        else:
+            reply = ExceptionResponse(pdu.function_code, 2 if pdu.dev_id == self.unit else 4,
+                                      device_id=pdu.dev_id)
+        return framer.buildFrame(reply)
 
     # -- life ----------------------------------------------------------------
 

@@ -46,6 +46,12 @@ class SignalBoardSimulator(SerialTwin):
     def tick_interval(self) -> float:
         return self.check_interval
 
+    def next_due(self, now: float) -> float:
+        # Between periodic sentences only a change sends, and a change wakes the twin.
+        if self._last_sent_mono is None:
+            return now + self.check_interval
+        return max(now + self.check_interval, self._last_sent_mono + 1.0 / self.rate - 1e-9)
+
     def tick(self) -> None:
         state = self.source()
         mono, _ = self.clock.now()

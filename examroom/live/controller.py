@@ -231,6 +231,28 @@ class Controller:
             if time.monotonic() - self._last_flush >= JOURNAL_FLUSH_SECONDS or self._queue.empty():
                 self._flush_all()
 
+    def run_pending(self, flush: bool = True) -> None:
+        """Handle every queued reading now, in the caller's thread; write the journal if ``flush``.
+
+        For a lockstep run (``examroom.simulation.lockstep``), which never starts the
+        thread: it owns the clock, calls this after each step of the devices and flushes
+        at the pace of its clock. Actions (begin, stop, ...) already run at once in the
+        caller's thread then (``_call``).
+        """
+        if self._thread is not None:
+            raise RuntimeError("run_pending() while the controller thread runs")
+        while True:
+            try:
+                kind, payload = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                self._on_reading(payload)
+            except Exception:
+                log.exception("controller: failed to handle %s", kind)
+        if flush:
+            self._flush_all()
+
     def _on_reading(self, reading: Any) -> None:
         device = reading.device
         # One observation at a time (a generator): a course change the judge has just taken can

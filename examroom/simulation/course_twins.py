@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import pymap3d
 
@@ -53,11 +54,12 @@ class SimVehicle:
 
 
 class _VehicleTwins:
-    def __init__(self, vehicle: SimVehicle, vehicle_class: str, course: Course, clock: Clock) -> None:
+    def __init__(self, vehicle: SimVehicle, vehicle_class: str, course: Course, clock: Clock,
+                 cable: Callable[[], Any] = NullModem) -> None:
         self.vehicle = vehicle
         self.origin = course.origin
-        self.gnss_cable = NullModem()
-        self.signal_cable = NullModem()
+        self.gnss_cable = cable()
+        self.signal_cable = cable()
         self._lock = threading.Lock()
         self._truth: VehicleTruth | None = None
         self.gnss_quality = 4  # GGA quality the receiver reports (tests drop it to 5: RTK float)
@@ -108,14 +110,17 @@ class _VehicleTwins:
 class SimulatedCourse:
     """Twins for every vehicle and the course board; ``show`` moves the world on."""
 
-    def __init__(self, course: Course, vehicles: list[SimVehicle], clock: Clock) -> None:
+    def __init__(self, course: Course, vehicles: list[SimVehicle], clock: Clock,
+                 cable: Callable[[], Any] = NullModem) -> None:
+        """``cable`` makes each cable: a null modem on ptys, or an in-process link
+        (:class:`devices.links.LinkCable`) for a lockstep run."""
         self.course = course
         self.clock = clock
-        self.vehicles = {v.id: _VehicleTwins(v, course.vehicle(v.model).vehicle_class, course, clock)
+        self.vehicles = {v.id: _VehicleTwins(v, course.vehicle(v.model).vehicle_class, course, clock, cable)
                          for v in vehicles}
         self.elements = sensor_elements(course.items.values())
         self._index = {element: i for i, element in enumerate(self.elements)}
-        self.board_cable = NullModem()
+        self.board_cable = cable()
         self.board = CourseBoardSimulator(self.board_cable.a, unit=BOARD_UNIT, count=max(1, len(self.elements)))
 
     def settings(self, database_url: str, course_file: Path, rule_set_file: Path,

@@ -50,13 +50,17 @@ def demo_candidate(vehicle_class: str) -> CandidateInfo:
 
 class ScenarioDriver:
     def __init__(self, sim: SimulatedCourse, controller: Controller, records: Records, clock: ScaledClock,
-                 vehicle_id: str) -> None:
+                 vehicle_id: str, settle: Callable[[int, float], AttemptStatus | None] | None = None) -> None:
+        """``settle(attempt_id, clock_seconds)`` waits for the judge to finish an attempt after the
+        script ends (its status, or None); by default on the wall, for the clock's factor."""
         self.sim = sim
         self.controller = controller
         self.records = records
         self.clock = clock
         self.vehicle_id = vehicle_id
         self.stopping = threading.Event()
+        self.settle = settle or (lambda attempt_id, seconds: controller.wait_finished(
+            attempt_id, timeout=seconds / clock.factor))
 
     def drive(self, scenario: Scenario, begin: Callable[[], int] | None = None) -> DriveOutcome:
         """Play one scenario; returns the attempt it produced and how it ended.
@@ -82,7 +86,7 @@ class ScenarioDriver:
                 break  # the judge ended the attempt (不合格): the candidate leaves the course
         status = None
         if attempt_id is not None:
-            status = self.controller.wait_finished(attempt_id, timeout=SETTLE / self.clock.factor)
+            status = self.settle(attempt_id, SETTLE)
             if status is None and self.controller.running_attempt(self.vehicle_id) == attempt_id:
                 self.controller.stop_attempt(self.vehicle_id, "system", "模拟脚本结束，考试未完成")
                 status = self.controller.wait_finished(attempt_id, timeout=5)

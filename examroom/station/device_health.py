@@ -133,7 +133,8 @@ class HealthWatch(PeriodicWorker):
     def __init__(self, settings: SiteSettings, runners: list[DeviceRunner], controller, feed: LiveFeed,
                  clock, *, interval: float = 0.1, publish_every: float = 1.0,
                  fault_after: float = 1.0, fault_after_wall: float = FAULT_AFTER_WALL, vision=(),
-                 snapshot_listeners: list[Callable[[list[dict]], None]] | None = None) -> None:
+                 snapshot_listeners: list[Callable[[list[dict]], None]] | None = None,
+                 wall: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.runners = runners
         self.controller = controller
@@ -143,6 +144,9 @@ class HealthWatch(PeriodicWorker):
         self.publish_every = publish_every
         self.fault_after = fault_after
         self.fault_after_wall = fault_after_wall
+        # The wall clock (publishing pace, fault_after_wall); a lockstep run gives its own clock's,
+        # where no host hiccup can happen.
+        self.wall = wall
         self._vehicle_of: dict[str, str] = {}
         for v in settings.vehicles:
             self._vehicle_of[gnss_device(v.id)] = v.id
@@ -154,7 +158,7 @@ class HealthWatch(PeriodicWorker):
         self._since: dict[tuple[str, str], tuple[float, float]] = {}  # (vehicle, reason) -> first seen
                                                                        # (clock, wall)
         super().__init__()
-        self._last_publish = 0.0
+        self._last_publish = float("-inf")  # the first check publishes
         self.faults_raised: list[tuple[str, int, str]] = []  # (vehicle, attempt, reason)
         self.on_fault: Callable[[str, int, str], None] | None = None
         # Called with each published snapshot (once per publish_every), in the watch thread.
@@ -202,7 +206,7 @@ class HealthWatch(PeriodicWorker):
     def check(self) -> list[dict]:
         """One round: publish health if due, raise confirmed faults. Returns the snapshot."""
         snap = self.snapshot()
-        now = time.monotonic()
+        now = self.wall()
         if now - self._last_publish >= self.publish_every:
             self._last_publish = now
             self.feed.publish({"type": "health", "devices": snap})

@@ -1,9 +1,16 @@
-"""SIGKILL the controller mid-attempt: little is lost, the attempt is interrupted, the rest untouched."""
+"""SIGKILL the controller mid-attempt: little is lost, the attempt is interrupted, the rest untouched.
+
+The kill is real (a child process on ptys, in real time: marked slow); the attempts before and
+after it run in lockstep on the same database (examroom.simulation.lockstep).
+"""
+
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
-from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse
+from examroom.simulation.demo import DEMO_VEHICLES
+from examroom.simulation.lockstep import LockstepCourse
 from examroom.records.models import Attempt, Seal
 from examroom.station.recovery import INTERRUPTED_REASON
 from examroom.simulation.crash_drill import kill_mid_attempt
@@ -15,7 +22,9 @@ pytestmark = pytest.mark.slow
 
 def test_sigkill_mid_attempt(tmp_path):
     vehicle = DEMO_VEHICLES[0].id
-    demo = DemoCourse(tmp_path, speed=8).start()
+    # The child's clock is the system's: the lockstep course starts at the same date, so the
+    # attempts stay in the order they ran.
+    demo = LockstepCourse(tmp_path, start_utc=datetime.now(timezone.utc)).start()
     try:
         finished = demo.drivers[vehicle].drive(scenario(demo.class_of(vehicle), "pole_touch")).attempt_id
     finally:
@@ -27,7 +36,7 @@ def test_sigkill_mid_attempt(tmp_path):
     assert kill.rows > 10
     assert kill.loss_seconds <= 0.100, kill
 
-    demo = DemoCourse(tmp_path, speed=8).start()
+    demo = LockstepCourse(tmp_path, start_utc=datetime.now(timezone.utc)).start()
     try:
         assert demo.service.interrupted == [kill.attempt_id]
         with demo.service.sessions() as session:

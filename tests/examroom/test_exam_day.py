@@ -17,7 +17,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import cv2
@@ -64,13 +63,22 @@ def _roster(path):
     return path
 
 
-def _wait(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def _wait(demo, predicate, timeout=15.0, what="condition"):
+    """Wait until ``predicate()``, asking again each time the controller's scheduler has run a job."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+    ran = threading.Event()
+    listener = lambda event: ran.set()  # noqa: E731
+    demo.service.scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    try:
+        while True:
+            ran.clear()
+            if predicate():
+                return
+            if not ran.wait(timeout):
+                raise AssertionError(f"no scheduled job ran within {timeout} s waiting for {what}")
+    finally:
+        demo.service.scheduler.remove_listener(listener)
 
 
 def _status(demo, sitting_id):
@@ -126,7 +134,7 @@ def test_a_whole_exam_day(tmp_path):
         assert [b.line for b in report.bad] == [8, 9, 10] and report.imported == 0
         assert (importer.run(path, commit=True).imported, importer.run(path, commit=True).unchanged) == (6, 6)
 
-        _wait(lambda: _status(demo, s1) == "running" and _status(demo, s2) == "running", what="self-checks")
+        _wait(demo, lambda: _status(demo, s1) == "running" and _status(demo, s2) == "running", what="self-checks")
 
         # Check-in: one number from the serial card reader, the others typed.
         cards: queue.Queue = queue.Queue()

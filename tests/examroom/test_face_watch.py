@@ -1,6 +1,6 @@
 """Face review during an attempt: frames from a camera fan-out are sampled and flagged."""
 
-import time
+import queue
 from datetime import datetime, timedelta, timezone
 
 import cv2
@@ -19,6 +19,21 @@ T0 = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 
 def frame(image, seq, seconds):
     return Frame(image=image, utc=T0 + timedelta(seconds=seconds), mono=1000.0 + seconds, seq=seq)
+
+
+def told_when_checked(watch: FaceWatch) -> queue.Queue:
+    """A queue that gets each check the watch's thread makes (the wait is on it, not a poll)."""
+    checks: queue.Queue = queue.Queue()
+    sample = watch.sample
+
+    def told(frame):
+        result = sample(frame)
+        if result is not None:
+            checks.put(result)
+        return result
+
+    watch.sample = told  # the watch's thread looks the method up for every frame
+    return checks
 
 
 @pytest.fixture
@@ -47,15 +62,13 @@ def test_runs_as_a_fanout_consumer_until_stopped(attempt):
     sessions, attempt_id = attempt
     fanout = FrameFanout()
     watch = FaceWatch(sessions, fanout, attempt_id, "car-V1", interval=0.01)
+    checks = told_when_checked(watch)
     watch.start()
     try:
-        deadline = time.monotonic() + 20
-        while fanout.consumers == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert fanout.consumers == 1  # subscribed by start(), before its thread runs
         for i, picture in enumerate([one_face(), two_faces()]):
-            fanout.publish(Frame(picture, T0 + timedelta(seconds=i), time.monotonic(), i))
-            while watch.checked <= i and time.monotonic() < deadline:
-                time.sleep(0.01)
+            fanout.publish(Frame(picture, T0 + timedelta(seconds=i), 1000.0 + i, i))
+            assert checks.get(timeout=20) is not None
     finally:
         watch.stop()
     assert fanout.consumers == 0
@@ -80,14 +93,12 @@ def test_the_attempt_listener_watches_a_vehicles_camera_from_start_to_finish(att
     assert listener.watches == {}
     listener("started", attempt_id, "V1")
     watch = listener.watches[attempt_id]
-    deadline = time.monotonic() + 20
-    while fanout.consumers == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    fanout.publish(Frame(no_face(), T0, time.monotonic(), 0))
-    while watch.checked == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    listener("finished", attempt_id, "V1")
+    checks = told_when_checked(watch)
+    assert fanout.consumers == 1  # the watch subscribed as the attempt started
+    fanout.publish(Frame(no_face(), T0, 1000.0, 0))
+    assert checks.get(timeout=20) is not None
+    listener("finished", attempt_id, "V1")  # stops the watch and joins its thread
     assert listener.watches == {} and fanout.consumers == 0
-    fanout.publish(Frame(no_face(), T0, time.monotonic(), 1))  # after the finish: not looked at
-    time.sleep(0.1)
+    fanout.publish(Frame(no_face(), T0, 1001.0, 1))  # after the finish: nobody is there to look at it
+    assert checks.empty()
     assert [(f.faces, f.source) for f in face_flags(sessions, attempt_id)] == [(0, "car-V1")]

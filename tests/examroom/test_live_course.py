@@ -1,42 +1,31 @@
-"""The scripted attempts, live: twins on pseudo-terminals, real drivers, controller, journal.
+"""The scripted attempts, live: twins, real drivers, station, controller, journal.
 
 Each attempt must end with exactly its expected deductions, and its journal,
-judged again offline, must give the same result.
+judged again offline, must give the same result. The course runs in lockstep
+(examroom.simulation.lockstep): the same drivers and controller as on ptys,
+on in-process cables and a clock the test owns, so every run is the same;
+test_pty_smoke.py drives one attempt over real pseudo-terminals.
 """
-
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from examroom.live.routing import judge_journal
 from examroom.records.result_diff import difference_lines
-from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse
+from examroom.simulation.demo import DEMO_VEHICLES
+from examroom.simulation.lockstep import LockstepCourse
 from examroom.simulation.scenarios import scenario, scenario_names
-from scoring.judge import judge_stream
 from scoring.observations import read_jsonl
 from scoring.report import result_to_dict
 
-pytestmark = pytest.mark.slow
-
-# The shared clock runs this much faster than the wall. Signal-board frames and course-board polls
-# are stamped on arrival, so a scheduling delay on a loaded machine is multiplied by this factor in
-# clock time: kept low enough that a 100 ms stall is 0.4 s, not enough for a late-stamped deck
-# switch to disagree with where the wheels are. GNSS fixes are timed by their receiver epoch
-# (devices/gnss/epoch_clock.py): a stalled reader does not move them unless the stall exceeds its
-# STEP (3 s of clock, 0.75 s of wall here).
-SPEED = 4.0
-
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    demo = DemoCourse(tmp_path_factory.mktemp("live"), speed=SPEED).start()
+def outcomes(tmp_path_factory, copy_migrated):
+    folder = tmp_path_factory.mktemp("live")
+    copy_migrated(folder / "examroom.sqlite3")
+    demo = LockstepCourse(folder, raw_capture=False).start()
     try:
-        def run(vehicle):
-            cls = demo.class_of(vehicle.id)
-            return [(scenario(cls, name), demo.drivers[vehicle.id].drive(scenario(cls, name)))
-                    for name in scenario_names(cls)]
-
-        with ThreadPoolExecutor(len(DEMO_VEHICLES)) as pool:
-            results = [pair for batch in pool.map(run, DEMO_VEHICLES) for pair in batch]
+        results = [(scenario(demo.class_of(v.id), name), demo.drivers[v.id].drive(scenario(demo.class_of(v.id), name)))
+                   for v in DEMO_VEHICLES for name in scenario_names(demo.class_of(v.id))]
         yield demo, results
     finally:
         demo.stop()
@@ -61,7 +50,7 @@ def test_journals_rejudged_give_the_same_result(outcomes):
     demo, results = outcomes
     for sc, outcome in results:
         lines = list(demo.service.records.journal_lines(outcome.attempt_id))
-        rejudged = result_to_dict(judge_stream(read_jsonl(lines), demo.service.course, demo.service.ruleset))
+        rejudged = result_to_dict(judge_journal(read_jsonl(lines), demo.service.course, demo.service.ruleset))
         stored = demo.service.records.attempt(outcome.attempt_id).result
         assert difference_lines(stored, rejudged) == [], f"{sc.vehicle_class} {sc.name}"
 

@@ -1,6 +1,6 @@
 """Captured attempts replayed byte for byte through fresh drivers give the same judgement.
 
-The demo course captures the raw bytes of every device per attempt. Each
+The demo course (in lockstep) captures the raw bytes of every device per attempt. Each
 scripted attempt is then judged again from those bytes alone (plus the
 supervisor/system commands of its journal): the replayed device
 observations must be exactly the journaled ones and the result the same.
@@ -10,20 +10,18 @@ import pytest
 
 from devices.rawcapture import captured_devices, read_raw
 from examroom.station.capture import attempt_dir
-from examroom.simulation.demo import DemoCourse
+from examroom.simulation.lockstep import LockstepCourse
 from examroom.station.raw_replay import replay_attempt
 from examroom.simulation.scenarios import scenario
 from scoring.observations import CourseSensor, Pose, Signals, read_jsonl, to_dict
 from scoring.report import result_to_dict
 
-pytestmark = pytest.mark.slow
-
-SPEED = 6.0
-
-
 @pytest.fixture(scope="module")
-def attempts(tmp_path_factory):
-    demo = DemoCourse(tmp_path_factory.mktemp("replay"), speed=SPEED).start()
+def attempts(tmp_path_factory, copy_migrated):
+    # In lockstep (examroom.simulation.lockstep): the drivers capture what they read from the links.
+    folder = tmp_path_factory.mktemp("replay")
+    copy_migrated(folder / "examroom.sqlite3")
+    demo = LockstepCourse(folder).start()
     try:
         outcomes = [demo.drivers["V1"].drive(scenario("E", name)) for name in ("pole_touch", "bridge_drop")]
         yield demo, outcomes

@@ -1,18 +1,20 @@
-"""The pre-sitting self-check: walk-round ticks, device checks, and the gate on begin_attempt."""
+"""The pre-sitting self-check: walk-round ticks, device checks, and the gate on begin_attempt.
+
+The course runs in lockstep (examroom.simulation.lockstep): the test owns its clock.
+"""
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from devices.readings import CourseInputs
-from examroom.simulation.demo import DemoCourse
+from examroom.simulation.lockstep import LockstepCourse
 from examroom.records.models import Sitting
 from examroom.records.attempt_log import CandidateInfo
 from examroom.station.selfcheck import SelfCheckRefused, WalkRound
 from examroom.site.settings import CourseBoardSettings, SerialSettings, SiteSettings
 from examroom.simulation.world import VehicleTruth
 from examroom.examday.sittings import SittingPlan, create_sitting
-from tests.devices.conftest import wait_for
 
 T0 = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
 
@@ -37,9 +39,9 @@ def test_walk_round_ticks_on_rising_edges_only():
     assert walk.pending() == []
 
 
-@pytest.mark.slow
-def test_exam_starts_only_after_the_check_passed(tmp_path):
-    demo = DemoCourse(tmp_path, speed=4.0, selfcheck_override=False).start()
+def test_exam_starts_only_after_the_check_passed(tmp_path, copy_migrated):
+    copy_migrated(tmp_path / "examroom.sqlite3")
+    demo = LockstepCourse(tmp_path, selfcheck_override=False, raw_capture=False).start()
     service = demo.service
     try:
         # Nothing checked yet: GNSS twins silent, no sensor touched; a sitting cannot run either.
@@ -50,8 +52,8 @@ def test_exam_starts_only_after_the_check_passed(tmp_path):
         phases = service.sitting_scheduler.phases
         phases.run(sitting, "open")
         assert phases.run(sitting, "self_check") is False
-        report = wait_for(lambda: service.sitting_checks.latest().report["devices"] and
-                          service.sitting_checks.latest().report)
+        report = demo.until(lambda: service.sitting_checks.latest().report["devices"] and
+                            service.sitting_checks.latest().report)
         assert not report["passed"]
         gnss = next(d for d in report["devices"] if d["device"] == "V1.gnss")
         assert not gnss["ok"] and gnss["problems"]
@@ -63,11 +65,11 @@ def test_exam_starts_only_after_the_check_passed(tmp_path):
         def device(name):
             return next(d for d in service.sitting_checks.latest().report["devices"] if d["device"] == name)
 
-        wait_for(lambda: device("V1.gnss")["ok"], timeout=10)
-        wait_for(lambda: device("V2.gnss")["inside_course"] is False, timeout=10)
+        demo.until(lambda: device("V1.gnss")["ok"], timeout=10)
+        demo.until(lambda: device("V2.gnss")["inside_course"] is False, timeout=10)
         assert any("不在考场范围内" in p for p in device("V2.gnss")["problems"])
         demo.sim.vehicles["V2"].show(VehicleTruth(x=3.0, y=0.0, heading=0.0, speed=0.0))
-        wait_for(lambda: service.sitting_checks.latest().report["devices_ok"], timeout=10)
+        demo.until(lambda: service.sitting_checks.latest().report["devices_ok"], timeout=10)
 
         # The walk-round: each pole touched, each deck switch pressed, once.
         elements = demo.sim.elements
@@ -76,10 +78,10 @@ def test_exam_starts_only_after_the_check_passed(tmp_path):
             service.controller.begin_attempt("V1", 1)
         for element in elements:
             demo.sim.board.set_input(demo.sim._index[element], True)
-            wait_for(lambda: any(s["element"] == element and s["fired"]
+            demo.until(lambda: any(s["element"] == element and s["fired"]
                                  for s in service.selfcheck.report(service.health(), T0)["sensors"]))
             demo.sim.board.set_input(demo.sim._index[element], False)
-        wait_for(lambda: service.sitting_checks.latest().passed, timeout=10)
+        demo.until(lambda: service.sitting_checks.latest().passed, timeout=10)
         assert phases.run(sitting, "self_check") is True  # the same gate lets the sitting run
         with service.sessions() as session:
             assert session.get(Sitting, sitting).status == "running"
@@ -92,9 +94,9 @@ def test_exam_starts_only_after_the_check_passed(tmp_path):
         demo.stop()
 
 
-@pytest.mark.slow
-def test_override_is_logged_with_actor_and_reason(tmp_path):
-    demo = DemoCourse(tmp_path, speed=4.0, selfcheck_override=False).start()
+def test_override_is_logged_with_actor_and_reason(tmp_path, copy_migrated):
+    copy_migrated(tmp_path / "examroom.sqlite3")
+    demo = LockstepCourse(tmp_path, selfcheck_override=False, raw_capture=False).start()
     service = demo.service
     try:
         with pytest.raises(ValueError, match="name and a reason"):
@@ -111,19 +113,18 @@ def test_override_is_logged_with_actor_and_reason(tmp_path):
         demo.stop()
 
 
-@pytest.mark.slow
-def test_a_new_day_starts_a_new_check(tmp_path):
-    from datetime import timedelta
-
-    demo = DemoCourse(tmp_path, speed=1.0, selfcheck_override=False).start()
+def test_a_new_day_starts_a_new_check(tmp_path, copy_migrated):
+    copy_migrated(tmp_path / "examroom.sqlite3")
+    demo = LockstepCourse(tmp_path, selfcheck_override=False, raw_capture=False).start()
     service = demo.service
     try:
         first = service.gate.check_id
         service.override_selfcheck("考官李", "昨日放行")
-        later = service.selfcheck.started_utc + timedelta(days=1)
-        clock_now = service.clock.now
-        service.clock.now = lambda: (clock_now()[0], later)  # the controller ran through the night
-        wait_for(lambda: service.gate.check_id != first, timeout=5)
+        demo.advance(1.5)
+        assert service.gate.check_id == first
+        demo.clock.advance(24 * 3600)  # the controller ran through the night (nothing to see in it)
+        demo.advance(1.5)  # the next health snapshot is on the new day
+        assert service.gate.check_id != first
         with pytest.raises(SelfCheckRefused, match="场地信号检测未通过且未登记放行"):
             service.controller.begin_attempt("V1", 1)
         assert service.sitting_checks.get(first).override_actor == "考官李"  # yesterday's stays on record

@@ -16,6 +16,7 @@ from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.site.cameras import VideoSettings
 from scoring.rules import default_ruleset_path
 from tests.examroom.face_pictures import no_face, one_face
+from tests.examroom.test_face_watch import told_when_checked
 
 CAMERA = "car-V1"
 
@@ -42,29 +43,21 @@ def course(tmp_path):
         service.stop()
 
 
-def _until(condition, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def _attempt(service: CourseService, fanout: FrameFanout, picture, checks: int = 3) -> int:
     """An attempt on V1 during which the in-car camera shows ``picture``; returns its id once finished."""
     candidate = service.records.ensure_candidate(CandidateInfo("张三", "620102199001010012", "62000001", "E"))
     attempt_id = service.controller.begin_attempt("V1", candidate, "张三")
-    _until(lambda: fanout.consumers == 1, "the face watch to subscribe to the camera")
+    # begin_attempt returns once the controller ran the attempt listeners: the watch is subscribed.
+    assert fanout.consumers == 1
     watch = service.face_watch.watches[attempt_id]
-    deadline = time.monotonic() + 20
-    for seq in range(10**6):
-        if watch.checked >= checks or time.monotonic() > deadline:
-            break
-        fanout.publish(Frame(picture, datetime.now(timezone.utc), time.monotonic(), seq))
-        time.sleep(0.06)  # longer than the sampling interval: most frames are checked
+    checked = told_when_checked(watch)
+    for seq in range(checks):
+        # Frames a sampling interval apart on the camera's clock: each one is checked.
+        fanout.publish(Frame(picture, datetime.now(timezone.utc), 1000.0 + seq * 2 * watch.interval, seq))
+        assert checked.get(timeout=20) is not None
     assert watch.checked >= checks
     service.controller.stop_attempt("V1", "考试员 王", "测试结束")
-    _until(lambda: fanout.consumers == 0, "the face watch to let go of the camera")
+    assert fanout.consumers == 0  # the finish's listeners ran before stop_attempt returned
     return attempt_id
 
 
@@ -88,7 +81,7 @@ def test_shutdown_stops_a_running_watch(tmp_path):
     try:
         candidate = service.records.ensure_candidate(CandidateInfo("李四", "620102199001010020", "62000002", "E"))
         service.controller.begin_attempt("V1", candidate, "李四")
-        _until(lambda: fanout.consumers == 1, "the face watch to subscribe to the camera")
+        assert fanout.consumers == 1
     finally:
         service.stop()
     assert fanout.consumers == 0 and service.face_watch.watches == {}

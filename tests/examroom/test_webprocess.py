@@ -5,13 +5,11 @@ from __future__ import annotations
 import urllib.request
 from pathlib import Path
 
-from examroom.records.database import make_engine, upgrade
 from examroom.station.webprocess import WEB_DATABASE_ENV, end_process, start_web_process
 
 
-def test_the_database_url_goes_to_the_web_process_in_its_environment(tmp_path):
-    url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
-    upgrade(make_engine(url))
+def test_the_database_url_goes_to_the_web_process_in_its_environment(tmp_path, copy_migrated):
+    url = copy_migrated(tmp_path / "course.sqlite3")
     web, address = start_web_process(url, "http://127.0.0.1:9/", "127.0.0.1", 0, tmp_path)
     try:
         assert address.startswith("http://127.0.0.1:"), address
@@ -25,9 +23,8 @@ def test_the_database_url_goes_to_the_web_process_in_its_environment(tmp_path):
         end_process(web)
 
 
-def test_the_web_process_is_served_by_gunicorn_not_the_development_server(tmp_path):
-    url = f"sqlite:///{tmp_path / 'course.sqlite3'}"
-    upgrade(make_engine(url))
+def test_the_web_process_is_served_by_gunicorn_not_the_development_server(tmp_path, copy_migrated):
+    url = copy_migrated(tmp_path / "course.sqlite3")
     web, address = start_web_process(url, "http://127.0.0.1:9/", "127.0.0.1", 0, tmp_path, threads=40)
     try:
         with urllib.request.urlopen(address + "login", timeout=10) as page:

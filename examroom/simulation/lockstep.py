@@ -164,7 +164,7 @@ class LockstepCourse:
 
     def start(self) -> "LockstepCourse":
         """Take the first step (no thread starts but the live feed's server, which only serves)."""
-        self.service.feed_server.start()
+        self.service.console_link.start()
         self.clock.course = self
         self._started = True
         self._run_due()

@@ -13,6 +13,7 @@ import sys
 
 from examroom.cli import (course, demo, examday, export, judge, rejudge, replay, rules, seal_key, selfcheck, serve,
                           users, verify)
+from examroom.messages import SupervisorError
 
 # In the order ``examroom --help`` lists them.
 COMMANDS = (judge, rules, rejudge, course, demo, users, verify, seal_key, examday, export, serve, selfcheck, replay)
@@ -45,8 +46,9 @@ def _failed(command: str, exc: Exception) -> int:
     if isinstance(exc, FileNotFoundError):
         print(f"examroom {command}: no such file: {exc.filename}", file=sys.stderr)
         return 2
-    if isinstance(exc, (ValueError, OSError)):
-        # Broken inputs (course file, journal, settings) get one clear line, not a trace.
+    if isinstance(exc, (ValueError, OSError, SupervisorError)):
+        # Broken inputs (course file, journal, settings) and refusals (a slip before the seal, in
+        # Chinese: examroom.messages) get one clear line, not a trace.
         print(f"examroom {command}: {exc}", file=sys.stderr)
         return 2
     from sqlalchemy.exc import SQLAlchemyError

@@ -3,8 +3,11 @@
 The package is laid out in rooms, each a sub-package that owns one part of the course's work
 (``docs/architecture.md`` gives the reasons). Rooms import downwards only, in this order::
 
-    courseclock  <  records  <  accounts, faces, live  <  examday  <  video  <  site
-                 <  station  <  simulation  <  cli
+    messages  <  courseclock  <  records  <  accounts, faces, live  <  examday  <  video  <  site
+              <  station  <  simulation  <  cli
+
+``messages`` (errors a supervisor reads, as Chinese msgids the web translates) is the bottom:
+every room may import it.
 
 ``loopback`` (the one local HTTP server of the live link and the live view) imports no other room.
 

@@ -432,7 +432,9 @@ def load_ruleset(path: str | Path, _chain: tuple[Path, ...] = ()) -> RuleSet:
 
 def default_ruleset_path() -> Path:
     """The shipped GA 1026-2022 rule set (``config/rules/ga1026-2022.toml``)."""
-    return Path(__file__).resolve().parent.parent / "config" / "rules" / "ga1026-2022.toml"
+    from .config_files import rule_set_file
+
+    return rule_set_file()
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:

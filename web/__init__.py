@@ -6,7 +6,6 @@ subscribes to the controller's live feed.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -16,9 +15,9 @@ from examroom.accounts.audit import AuditLog
 from examroom.live.feed import LiveFeed
 from examroom.accounts.login_sessions import LoginSessions
 from examroom.records.attempt_log import Records
+from scoring import config_files
 from web.controlclient import ControllerClient
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
 def create_app(records: Records, feed: LiveFeed | None = None,
@@ -38,8 +37,8 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         # Every 429 says when to come back (Retry-After); sign-in has its own throttle (examroom.accounts.signin_throttle).
         RATELIMIT_HEADERS_ENABLED=True,
         CANDIDATE_LOOKUP_LIMIT="5 per minute",
-        COURSE_FILE=str(CONFIG_DIR / "courses" / "demo.toml"),
-        RULES_FILE=str(CONFIG_DIR / "rules" / "ga1026-2022.toml"),
+        COURSE_FILE=str(config_files.course_file()),
+        RULES_FILE=str(config_files.rule_set_file()),
     )
     if config:
         app.config.update(config)

@@ -6,9 +6,11 @@ import json
 import urllib.error
 import urllib.request
 
+from examroom.messages import N_, SupervisorError
 
-class ControllerUnavailable(RuntimeError):
-    pass
+
+class ControllerUnavailable(SupervisorError, RuntimeError):
+    """The controller's process does not answer (not started, stopped, or the link is down)."""
 
 
 class ControllerClient:
@@ -29,6 +31,8 @@ class ControllerClient:
             try:
                 return False, json.loads(error.read())
             except ValueError:
-                return False, {"error": f"controller answered {error.code}"}
+                failed = SupervisorError(N_("考试控制器答复 %(status)s"), status=error.code)
+                return False, {"error": str(failed), "message": failed.as_dict()}
         except OSError as exc:
-            raise ControllerUnavailable(f"the controller does not answer at {self.url}: {exc}") from exc
+            raise ControllerUnavailable(N_("考试控制器无应答（%(url)s）：%(reason)s"), url=self.url,
+                                        reason=str(exc)) from exc

@@ -4,12 +4,20 @@ Messages are written in Chinese in the code and templates (the msgids), so a
 screen is Chinese with no catalogue at all; ``web/translations/en`` holds the
 English. A person switches with the link in the page header; the choice lives
 in their session.
+
+Errors from examroom that a supervisor reads (``examroom.messages.SupervisorError``) carry
+their msgid and parameters; :func:`translated` shows them in the reader's language, also when
+they come from the controller's process as the ``message`` of its answer (:func:`answer_error`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, redirect, request, session
-from flask_babel import Babel
+from flask_babel import Babel, gettext
+
+from examroom.messages import SupervisorError
 
 from web.redirects import local_target
 
@@ -31,6 +39,25 @@ def switch(code: str):
 
 
 switch.allowed_roles = None  # anyone may choose their language
+
+
+def translated(error: BaseException) -> str:
+    """An error for the screen: a SupervisorError in the reader's language, anything else as it reads."""
+    if isinstance(error, SupervisorError):
+        return gettext(error.msgid, **error.params)
+    return str(error)
+
+
+def answer_error(answer: dict[str, Any]) -> str:
+    """The error of the controller's answer in the reader's language (its ``message``, else its words)."""
+    message = answer.get("message")
+    if isinstance(message, dict) and isinstance(message.get("msgid"), str):
+        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        try:
+            return gettext(message["msgid"], **params)
+        except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit the parameters
+            return str(answer.get("error") or message["msgid"])
+    return str(answer.get("error") or "")
 
 
 def init_app(app: Flask) -> None:

@@ -1,42 +1,19 @@
-"""Exam-day subcommands of ``examroom``: sittings, roster import, verify, result slips, export.
+"""Exam-day subcommands of ``examroom``: sittings, roster import, result slips.
 
-They work on the course database by URL, so an auditor can run ``verify`` on a
-copy far from the course. ``verify`` only reads; the others write what they say.
+They work on the course database by URL and write what they say. ``verify``, ``seal-key`` and the
+upload ``export`` have modules of their own (``verify.py``, ``seal_key.py``, ``export.py``).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
+from examroom.cli.options import DEFAULT_COURSE, open_sessions
 
-def add_parsers(sub, default_course: Path) -> None:
-    verify = sub.add_parser(
-        "verify", help="verify sealed attempts offline (signature, journal chain, record, seal chain)",
-        description="Exit status: 0 intact, 1 tampered (each finding named), 2 cannot check "
-                    "(no such database file, wrong URL, unreadable; nothing is created).")
-    scope = verify.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--attempt", type=int, action="append", help="attempt id (repeatable)")
-    scope.add_argument("--day", type=date.fromisoformat, help="a course day, YYYY-MM-DD (China time)")
-    scope.add_argument("--all", action="store_true", help="every attempt")
-    scope.add_argument("--slip", metavar="TEXT",
-                       help="a slip's scanned QR text (link or token): check its signature (with --public-key, "
-                            "offline) and, with --database, that it matches the stored record")
-    verify.add_argument("--database", help="database URL (required except for --slip with --public-key)")
-    verify.add_argument("--public-key", type=Path, help="pin the course's public key (PEM file from "
-                                                        "`examroom seal-key`) instead of the stored one")
-    verify.add_argument("--head", action="append", default=[], metavar="DIGEST",
-                        help="a seal chain head handed out earlier (closing report, API): it must still be "
-                             "in its chain, nothing missing before it (repeatable)")
-    verify.add_argument("--json", action="store_true")
-    verify.set_defaults(run=_verify)
 
-    seal_key = sub.add_parser("seal-key", help="write the course seal key's public half, to hand out for verify")
-    seal_key.add_argument("--data-dir", type=Path, required=True, help="the course's data folder (holds the key)")
-    seal_key.add_argument("--out", type=Path, help="PEM file to write (default: print it)")
-    seal_key.set_defaults(run=_seal_key)
-
+def add_parser(sub) -> None:
     sitting = sub.add_parser("sitting", help="add or list sittings (考试场次)")
     sitting.add_argument("action", choices=["add", "list"])
     sitting.add_argument("code", nargs="?", help="the sitting code, as in the booking list")
@@ -45,15 +22,15 @@ def add_parsers(sub, default_course: Path) -> None:
     sitting.add_argument("--ends", type=_utc, help="end (ISO time)")
     sitting.add_argument("--course-code", default="", help="考场代码")
     sitting.add_argument("--database", required=True, help="database URL")
-    sitting.set_defaults(run=_sitting)
+    sitting.set_defaults(run=run_sitting)
 
     roster = sub.add_parser("roster", help="check a booking list (CSV/.xlsx); import its good rows with --commit")
     roster.add_argument("file", type=Path)
     roster.add_argument("--database", required=True, help="database URL")
-    roster.add_argument("--course", type=Path, default=default_course, help="course file: the classes examined")
+    roster.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file: the classes examined")
     roster.add_argument("--commit", action="store_true", help="import the good rows (default: only report)")
     roster.add_argument("--json", action="store_true")
-    roster.set_defaults(run=_roster)
+    roster.set_defaults(run=run_roster)
 
     slip = sub.add_parser("slip", help="the result slip (成绩单) of an attempt as PDF")
     slip.add_argument("attempt", type=int)
@@ -61,14 +38,7 @@ def add_parsers(sub, default_course: Path) -> None:
     slip.add_argument("--out", type=Path, required=True, help="PDF file to write")
     slip.add_argument("--verify-url", default="http://127.0.0.1:8080/examday/verify/",
                       help="base of the verification link in the QR code")
-    slip.set_defaults(run=_slip)
-
-    export = sub.add_parser("export", help="export a sitting's results for upload (JSON + CSV + checksums)")
-    export.add_argument("sitting", help="sitting code")
-    export.add_argument("--database", required=True, help="database URL")
-    export.add_argument("--out", type=Path, required=True, help="folder to write into")
-    export.add_argument("--format", default="national", help="exporter (default: national 科目二 record)")
-    export.set_defaults(run=_export)
+    slip.set_defaults(run=run_slip)
 
 
 def _utc(text: str) -> datetime:
@@ -77,40 +47,13 @@ def _utc(text: str) -> datetime:
     return courseclock.as_utc(datetime.fromisoformat(text))
 
 
-def _sessions(url: str, migrate: bool):
-    from examroom.records.database import make_engine, session_factory, upgrade
-
-    engine = make_engine(url, existing=not migrate)  # a command that only reads never makes a new file
-    if migrate:
-        upgrade(engine)
-    return session_factory(engine)
-
-
-def _verify(args) -> int:
-    from examroom.cli.verify import run_verify
-
-    return run_verify(args)
-
-
-def _seal_key(args) -> int:
-    from examroom.records.sealing import key_id, load_key, public_pem
-
-    public = load_key(args.data_dir).public_key()
-    if args.out is None:
-        print(public_pem(public), end="")
-    else:
-        args.out.write_text(public_pem(public), encoding="utf-8")
-        print(f"public key {key_id(public)}: {args.out}")
-    return 0
-
-
-def _sitting(args) -> int:
+def run_sitting(args) -> int:
     from sqlalchemy import select
 
     from examroom.records.models import Sitting
     from examroom.examday.sittings import SittingPlan, create_sitting
 
-    sessions = _sessions(args.database, migrate=True)
+    sessions = open_sessions(args.database, migrate=True)
     if args.action == "add":
         if not (args.code and args.opens and args.starts and args.ends):
             raise ValueError("sitting add needs CODE, --opens, --starts and --ends")
@@ -127,11 +70,11 @@ def _sitting(args) -> int:
     return 0
 
 
-def _roster(args) -> int:
+def run_roster(args) -> int:
     from examroom.examday.roster import RosterImport, examined_classes
     from scoring.course import load_course
 
-    importer = RosterImport(_sessions(args.database, migrate=True), examined_classes(load_course(args.course)))
+    importer = RosterImport(open_sessions(args.database, migrate=True), examined_classes(load_course(args.course)))
     report = importer.run(args.file, commit=args.commit)
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -143,19 +86,9 @@ def _roster(args) -> int:
     return 0 if not report.bad else 1
 
 
-def _slip(args) -> int:
+def run_slip(args) -> int:
     from examroom.examday.slip import render_slip
 
-    args.out.write_bytes(render_slip(_sessions(args.database, migrate=False), args.attempt, args.verify_url))
+    args.out.write_bytes(render_slip(open_sessions(args.database, migrate=False), args.attempt, args.verify_url))
     print(f"slip of attempt {args.attempt}: {args.out}")
     return 0
-
-
-def _export(args) -> int:
-    from examroom.examday.upload_export import export_sitting
-
-    files = export_sitting(_sessions(args.database, migrate=False), args.sitting, args.out, args.format)
-    for path in files:
-        print(path)
-    return 0
-

@@ -1,6 +1,7 @@
-"""``examroom export-video``: export an attempt's or a time range's footage from the command line.
+"""``examroom export`` and ``examroom export-video``: a sitting's results for upload, a camera's footage.
 
-It records the export as a job row like the controller's queue does and runs it
+``export`` writes a sitting's records in an upload format (JSON + CSV + checksums).
+``export-video`` records the export as a job row like the controller's queue does and runs it
 in this process, printing progress; the controller need not be running.
 """
 
@@ -13,6 +14,13 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    upload = sub.add_parser("export", help="export a sitting's results for upload (JSON + CSV + checksums)")
+    upload.add_argument("sitting", help="sitting code")
+    upload.add_argument("--database", required=True, help="database URL")
+    upload.add_argument("--out", type=Path, required=True, help="folder to write into")
+    upload.add_argument("--format", default="national", help="exporter (default: national 科目二 record)")
+    upload.set_defaults(run=run_upload)
+
     export = sub.add_parser("export-video", help="export a camera's footage of an attempt or a range as one MP4")
     export.add_argument("--settings", type=Path, required=True, help="site settings file with a [video] table")
     export.add_argument("--camera", required=True)
@@ -21,7 +29,7 @@ def add_parser(sub) -> None:
     what.add_argument("--from", dest="start", help="range start, ISO 8601 UTC (with --to)")
     export.add_argument("--to", dest="end", help="range end, ISO 8601 UTC")
     export.add_argument("--overlay", action="store_true", help="burn in the attempt's facts in Chinese")
-    export.set_defaults(run=run)
+    export.set_defaults(run=run_video)
 
 
 def _utc(text: str, name: str) -> datetime:
@@ -32,7 +40,17 @@ def _utc(text: str, name: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_upload(args: argparse.Namespace) -> int:
+    from examroom.cli.options import open_sessions
+    from examroom.examday.upload_export import export_sitting
+
+    files = export_sitting(open_sessions(args.database, migrate=False), args.sitting, args.out, args.format)
+    for path in files:
+        print(path)
+    return 0
+
+
+def run_video(args: argparse.Namespace) -> int:
     from examroom.records.database import make_engine, session_factory, upgrade
     from examroom.records.models import ExportJobStatus
     from examroom.records.attempt_log import Records

@@ -14,23 +14,42 @@ import json
 import logging
 import sys
 import time
-
-from sqlalchemy.exc import SQLAlchemyError
-
-from devices.readings import SystemClock
-from devices.runner import DeviceRunner
-from examroom.records.database import make_engine, session_factory, upgrade
-from examroom.station.device_health import device_status
-from examroom.station.hardware import build_drivers
-from examroom.station.selfcheck import SelfCheck, SittingChecks
-from examroom.site.settings import check_against_course, load_settings
-from scoring.course import load_course
+from pathlib import Path
 
 KIND_NAMES = {"gnss": "定位", "signalboard": "信号板", "courseboard": "场地板"}
 
 
+def add_parser(sub) -> None:
+    devices = sub.add_parser("devices", help="device tools")
+    devices_sub = devices.add_subparsers(dest="devices_command", required=True)
+    check = devices_sub.add_parser("check", help="pre-sitting self-check (场地信号检测) of a site's devices")
+    check.add_argument("--site", type=Path, required=True, help="site settings (TOML)")
+    check.add_argument("--settle", type=float, default=3.0, help="seconds to wait for the devices (default 3)")
+    check.add_argument("--walk-timeout", type=float, default=300.0, help="seconds for the walk-round (default 300)")
+    check.add_argument("--no-walk", action="store_true", help="check the devices only, no walk-round")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(run=run)
+
+
+def run(args) -> int:
+    return run_check(args.site, settle=args.settle, walk_timeout=args.walk_timeout, walk=not args.no_walk,
+                     as_json=args.json)
+
+
 def run_check(site, settle: float = 3.0, walk_timeout: float = 300.0, walk: bool = True,
               as_json: bool = False, out=None) -> int:
+    # Imported here: every other command builds its parser from this module too.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from devices.readings import SystemClock
+    from devices.runner import DeviceRunner
+    from examroom.records.database import make_engine, session_factory, upgrade
+    from examroom.site.settings import check_against_course, load_settings
+    from examroom.station.device_health import device_status
+    from examroom.station.hardware import build_drivers
+    from examroom.station.selfcheck import SelfCheck, SittingChecks
+    from scoring.course import load_course
+
     out = out or sys.stdout
     settings = load_settings(site)
     course = load_course(settings.course_file)

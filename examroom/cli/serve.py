@@ -13,14 +13,27 @@ import sys
 import threading
 from pathlib import Path
 
-from examroom.accounts.secrets_file import read_or_create_secret
-from examroom.station.service import CourseService
-from examroom.site.settings import load_settings
-from examroom.station.webprocess import end_process, start_web_process
+
+def add_parser(sub) -> None:
+    serve = sub.add_parser("serve", help="run the course controller and web page on a site's hardware")
+    serve.add_argument("--site", type=Path, required=True, help="site settings (TOML), e.g. config/sites/*.toml")
+    serve.add_argument("--host", help="web host (default: the site's [web] host)")
+    serve.add_argument("--port", type=int, help="web port (default: the site's [web] port)")
+    serve.set_defaults(run=run)
+
+
+def run(args) -> int:
+    return serve(args.site, host=args.host, port=args.port)
 
 
 def serve(site, host: str | None = None, port: int | None = None, feed_port: int = 0,
           stop: threading.Event | None = None) -> int:
+    # Imported here: every other command builds its parser from this module too.
+    from examroom.accounts.secrets_file import read_or_create_secret
+    from examroom.site.settings import load_settings
+    from examroom.station.service import CourseService
+    from examroom.station.webprocess import end_process, start_web_process
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings(site)
     service = CourseService(settings, feed_port=feed_port,

@@ -11,14 +11,37 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 INTACT, TAMPERED, CANNOT_CHECK = 0, 1, 2
+
+
+def add_parser(sub) -> None:
+    verify = sub.add_parser(
+        "verify", help="verify sealed attempts offline (signature, journal chain, record, seal chain)",
+        description="Exit status: 0 intact, 1 tampered (each finding named), 2 cannot check "
+                    "(no such database file, wrong URL, unreadable; nothing is created).")
+    scope = verify.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--attempt", type=int, action="append", help="attempt id (repeatable)")
+    scope.add_argument("--day", type=date.fromisoformat, help="a course day, YYYY-MM-DD (China time)")
+    scope.add_argument("--all", action="store_true", help="every attempt")
+    scope.add_argument("--slip", metavar="TEXT",
+                       help="a slip's scanned QR text (link or token): check its signature (with --public-key, "
+                            "offline) and, with --database, that it matches the stored record")
+    verify.add_argument("--database", help="database URL (required except for --slip with --public-key)")
+    verify.add_argument("--public-key", type=Path, help="pin the course's public key (PEM file from "
+                                                        "`examroom seal-key`) instead of the stored one")
+    verify.add_argument("--head", action="append", default=[], metavar="DIGEST",
+                        help="a seal chain head handed out earlier (closing report, API): it must still be "
+                             "in its chain, nothing missing before it (repeatable)")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(run=run_verify)
 
 
 class CannotCheck(Exception):
@@ -27,6 +50,9 @@ class CannotCheck(Exception):
 
 def open_readonly(url: str) -> Engine:
     """An engine that cannot write, on records that exist; DatabaseURLError or CannotCheck otherwise."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
     from examroom.records.database_url import database_url
 
     parsed = database_url(url, existing=True)  # one line for every command: examroom.records.database
@@ -54,6 +80,8 @@ def open_readonly(url: str) -> Engine:
 
 
 def run_verify(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from examroom.records.database_url import DatabaseURLError
 
     try:
@@ -71,6 +99,8 @@ def run_verify(args) -> int:
 
 
 def _run(args) -> int:
+    from sqlalchemy.orm import sessionmaker
+
     from examroom.records.sealing import load_public_key
 
     pinned = load_public_key(args.public_key.read_bytes()) if args.public_key else None
@@ -117,6 +147,7 @@ def _records(args, sessions, pinned) -> int:
 
 
 def _slip(args, sessions, pinned) -> int:
+    from sqlalchemy import select
     from sqlalchemy.orm import joinedload
 
     from examroom.records.models import Attempt, SealKey

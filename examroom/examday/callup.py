@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.messages import N_, SupervisorError
 from examroom.records.people import mask_id_number, public_name
 from examroom.records.models import (Attempt, AttemptStatus, Booking, BookingOutcome, BookingState, Sitting,
                                      SittingStatus, Vehicle)
@@ -28,8 +29,8 @@ TRIES_PER_SITTING = 2  # the attempt and one 补考 (research.md §1.2)
 _BUSY = (BookingState.CALLED.value, BookingState.ON_VEHICLE.value)
 
 
-class CallUpError(ValueError):
-    """Why an assignment or a start is refused (in Chinese: the supervisor reads it)."""
+class CallUpError(SupervisorError, ValueError):
+    """Why an assignment or a start is refused (a Chinese msgid: the supervisor reads it, the web translates it)."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,9 @@ class CallUp:
             booking = session.get(Booking, booking_id)
             vehicle = session.get(Vehicle, vehicle_id)
             if booking is None:
-                raise CallUpError(f"无此预约（{booking_id}）")
+                raise CallUpError(N_("无此预约（%(booking)s）"), booking=booking_id)
             if vehicle is None:
-                raise CallUpError(f"无此考试车辆（{vehicle_id}）")
+                raise CallUpError(N_("无此考试车辆（%(vehicle)s）"), vehicle=vehicle_id)
             self._assign(session, booking, vehicle, utc or datetime.now(timezone.utc))
 
     def call_next(self, sitting_id: int, vehicle_id: str, utc: datetime | None = None) -> int | None:
@@ -65,7 +66,7 @@ class CallUp:
         with self._sessions.begin() as session:
             vehicle = session.get(Vehicle, vehicle_id)
             if vehicle is None:
-                raise CallUpError(f"无此考试车辆（{vehicle_id}）")
+                raise CallUpError(N_("无此考试车辆（%(vehicle)s）"), vehicle=vehicle_id)
             booking = session.scalar(
                 select(Booking).where(Booking.sitting_id == sitting_id,
                                       Booking.state == BookingState.CHECKED_IN.value,
@@ -79,18 +80,19 @@ class CallUp:
     def _assign(self, session: Session, booking: Booking, vehicle: Vehicle, utc: datetime) -> None:
         name = booking.candidate.name
         if booking.vehicle_class != vehicle.vehicle_class:
-            raise CallUpError(f"{name}预约的准驾车型为{booking.vehicle_class}，车辆{vehicle.plate}考{vehicle.vehicle_class}")
+            raise CallUpError(N_("%(name)s预约的准驾车型为%(booked)s，车辆%(plate)s考%(examined)s"), name=name,
+                              booked=booking.vehicle_class, plate=vehicle.plate, examined=vehicle.vehicle_class)
         if booking.state in _BUSY:
-            raise CallUpError(f"{name}已在车辆{booking.vehicle_id}上")
+            raise CallUpError(N_("%(name)s已在车辆%(vehicle)s上"), name=name, vehicle=booking.vehicle_id)
         if booking.state != BookingState.CHECKED_IN.value:
-            raise CallUpError(f"{name}未签到或已考完（状态：{booking.state}）")
+            raise CallUpError(N_("%(name)s未签到或已考完（状态：%(state)s）"), name=name, state=booking.state)
         elsewhere = session.scalar(select(Booking).where(Booking.candidate_id == booking.candidate_id,
                                                          Booking.state.in_(_BUSY)))
         if elsewhere is not None:
-            raise CallUpError(f"{name}已在车辆{elsewhere.vehicle_id}上")
+            raise CallUpError(N_("%(name)s已在车辆%(vehicle)s上"), name=name, vehicle=elsewhere.vehicle_id)
         occupied = session.scalar(select(Booking).where(Booking.vehicle_id == vehicle.id, Booking.state.in_(_BUSY)))
         if occupied is not None:
-            raise CallUpError(f"车辆{vehicle.plate}上已有考生{occupied.candidate.name}")
+            raise CallUpError(N_("车辆%(plate)s上已有考生%(name)s"), plate=vehicle.plate, name=occupied.candidate.name)
         booking.state = BookingState.CALLED.value
         booking.vehicle_id = vehicle.id
         booking.called_utc = utc
@@ -101,13 +103,14 @@ class CallUp:
         with self._sessions.begin() as session:
             booking = session.get(Booking, booking_id)
             if booking is None:
-                raise CallUpError(f"无此预约（{booking_id}）")
+                raise CallUpError(N_("无此预约（%(booking)s）"), booking=booking_id)
             sitting = session.get(Sitting, booking.sitting_id)
             if sitting.status != SittingStatus.RUNNING.value:
-                why = "设备自检未通过" if sitting.self_check and not sitting.self_check.get("ok") else "未开考"
-                raise CallUpError(f"场次{sitting.code}{why}，不能开始考试")
+                if sitting.self_check and not sitting.self_check.get("ok"):
+                    raise CallUpError(N_("场次%(sitting)s设备自检未通过，不能开始考试"), sitting=sitting.code)
+                raise CallUpError(N_("场次%(sitting)s未开考，不能开始考试"), sitting=sitting.code)
             if booking.state != BookingState.CALLED.value:
-                raise CallUpError(f"{booking.candidate.name}未被叫号（状态：{booking.state}）")
+                raise CallUpError(N_("%(name)s未被叫号（状态：%(state)s）"), name=booking.candidate.name, state=booking.state)
             vehicle_id, candidate_id, name = booking.vehicle_id, booking.candidate_id, booking.candidate.name
             attempt_no = booking.tries + 1
             booking.state = BookingState.ON_VEHICLE.value

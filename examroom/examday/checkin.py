@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.faces.watch import flag_frame
+from examroom.messages import N_, SupervisorError
 from examroom.faces.detection import FaceCheck, shared_detector
 from examroom.records.people import IdNumberError, mask_id_number, validate_id_number
 from examroom.records.models import Booking, BookingState, Candidate, Sitting, SittingStatus
@@ -26,8 +27,8 @@ from examroom.records.models import Booking, BookingState, Candidate, Sitting, S
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
 
-class CheckInError(ValueError):
-    """Why a check-in is refused (in Chinese: the supervisor reads it)."""
+class CheckInError(SupervisorError, ValueError):
+    """Why a check-in is refused (a Chinese msgid: the supervisor reads it, the web translates it)."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,12 @@ class Arrival:
 def check_photo(photo: bytes) -> tuple[int, int]:
     """The photo's (width, height); refuses what is not a decodable image."""
     if not photo:
-        raise CheckInError("未提供签到照片")
+        raise CheckInError(N_("未提供签到照片"))
     if len(photo) > MAX_PHOTO_BYTES:
-        raise CheckInError(f"照片过大（{len(photo)} 字节，上限 {MAX_PHOTO_BYTES}）")
+        raise CheckInError(N_("照片过大（%(size)s 字节，上限 %(limit)s）"), size=len(photo), limit=MAX_PHOTO_BYTES)
     image = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
-        raise CheckInError("照片不是可识别的图像（JPEG/PNG）")
+        raise CheckInError(N_("照片不是可识别的图像（JPEG/PNG）"))
     return image.shape[1], image.shape[0]
 
 
@@ -72,15 +73,17 @@ class CheckIn:
         try:
             number = validate_id_number(id_number)
         except IdNumberError as exc:
-            raise CheckInError(f"身份证明号码无效：{exc}") from None
+            raise CheckInError(N_("身份证明号码无效：%(why)s"), why=str(exc)) from None
         with self._sessions() as session:
             sitting = self._open_sitting(session, sitting_id)
             booking = session.scalar(select(Booking).join(Candidate, Booking.candidate_id == Candidate.id)
                                      .where(Booking.sitting_id == sitting.id, Candidate.id_number == number))
             if booking is None:
-                raise CheckInError(f"场次{sitting.code}没有身份证明号码为{mask_id_number(number)}的预约")
+                raise CheckInError(N_("场次%(sitting)s没有身份证明号码为%(id_number)s的预约"), sitting=sitting.code,
+                                   id_number=mask_id_number(number))
             if booking.state != BookingState.BOOKED.value:
-                raise CheckInError(f"{booking.candidate.name}已签到或已考完（状态：{booking.state}）")
+                raise CheckInError(N_("%(name)s已签到或已考完（状态：%(state)s）"), name=booking.candidate.name,
+                                   state=booking.state)
             c = booking.candidate
             return Arrival(booking.id, c.name, mask_id_number(c.id_number), c.exam_number, booking.vehicle_class,
                            booking.school, booking.exam_reason, booking.state)
@@ -88,19 +91,19 @@ class CheckIn:
     def confirm(self, booking_id: int, photo: bytes, supervisor: str, utc: datetime | None = None) -> int:
         """The supervisor confirms the identity; returns the candidate's queue number."""
         if not supervisor.strip():
-            raise CheckInError("须由考试员确认签到")
+            raise CheckInError(N_("须由考试员确认签到"))
         check_photo(photo)
         image = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), cv2.IMREAD_COLOR)
         faces = shared_detector().check(image)
         if self.require_one_face and not faces.ok:
-            raise CheckInError(f"签到照片{faces.describe()}，须只拍考生本人正脸，请重拍")
+            raise CheckInError(N_("签到照片%(faces)s，须只拍考生本人正脸，请重拍"), faces=faces.describe())
         with self._sessions.begin() as session:
             booking = session.get(Booking, booking_id, with_for_update=True)
             if booking is None:
-                raise CheckInError(f"无此预约（{booking_id}）")
+                raise CheckInError(N_("无此预约（%(booking)s）"), booking=booking_id)
             self._open_sitting(session, booking.sitting_id)
             if booking.state != BookingState.BOOKED.value:
-                raise CheckInError(f"{booking.candidate.name}已签到（状态：{booking.state}）")
+                raise CheckInError(N_("%(name)s已签到（状态：%(state)s）"), name=booking.candidate.name, state=booking.state)
             last = session.scalar(select(func.max(Booking.queue_no)).where(Booking.sitting_id == booking.sitting_id))
             booking.queue_no = (last or 0) + 1
             booking.state = BookingState.CHECKED_IN.value
@@ -122,8 +125,9 @@ class CheckIn:
     def _open_sitting(session: Session, sitting_id: int) -> Sitting:
         sitting = session.get(Sitting, sitting_id)
         if sitting is None:
-            raise CheckInError(f"无此场次（{sitting_id}）")
+            raise CheckInError(N_("无此场次（%(sitting)s）"), sitting=sitting_id)
         if sitting.status not in (SittingStatus.OPEN.value, SittingStatus.RUNNING.value):
-            state = "尚未开始签到" if sitting.status == SittingStatus.PLANNED.value else "已结束"
-            raise CheckInError(f"场次{sitting.code}{state}")
+            if sitting.status == SittingStatus.PLANNED.value:
+                raise CheckInError(N_("场次%(sitting)s尚未开始签到"), sitting=sitting.code)
+            raise CheckInError(N_("场次%(sitting)s已结束"), sitting=sitting.code)
         return sitting

@@ -28,6 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
+from examroom.messages import N_, SupervisorError
 from examroom.records.people import mask_id_number
 from examroom.records.models import Attempt, AttemptStatus, Booking, Seal, Sitting
 from examroom.records.sealing import seal_digest
@@ -40,7 +41,7 @@ STATUS_TITLES = {AttemptStatus.PASSED.value: "合格", AttemptStatus.FAILED.valu
                  AttemptStatus.CHECKED_IN.value: "已检录"}
 
 
-class SlipError(ValueError):
+class SlipError(SupervisorError, ValueError):
     """A slip that cannot be printed (unknown or unsealed attempt)."""
 
 
@@ -73,10 +74,11 @@ def render_slip(sessions: sessionmaker[Session], attempt_id: int, verify_base_ur
     with sessions() as session:
         attempt = session.get(Attempt, attempt_id)
         if attempt is None:
-            raise SlipError(f"no attempt {attempt_id}")
+            raise SlipError(N_("没有考试%(attempt)s"), attempt=attempt_id)
         seal = session.get(Seal, attempt_id)
         if seal is None:
-            raise SlipError(f"attempt {attempt_id} is not sealed (status {attempt.status}): no slip before the seal")
+            raise SlipError(N_("考试%(attempt)s尚未封存（状态：%(status)s）：封存前不出成绩单"), attempt=attempt_id,
+                            status=attempt.status)
         booking = session.get(Booking, attempt.booking_id) if attempt.booking_id else None
         sitting = session.get(Sitting, booking.sitting_id) if booking else None
         return _draw(attempt, booking, sitting, seal, verify_link(verify_base_url, attempt_id, seal),

@@ -25,6 +25,7 @@ from examroom.live.course_view import CourseView
 from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
 from examroom.live.routing import JudgedItems, ObservationRouter, Routed
+from examroom.messages import N_, SupervisorError
 from examroom.records.attempt_log import Records
 from scoring.course import Course
 from scoring.events import Status
@@ -61,10 +62,18 @@ class LiveAttempt:
     order: TimeOrder = field(default_factory=TimeOrder)  # the journal's time order, as the reader checks it
 
 
+class AttemptStateError(SupervisorError, RuntimeError):
+    """A supervisor's action that the vehicle's attempt is not in the state for (none running, not suspended...)."""
+
+
+class ActionIncomplete(SupervisorError, ValueError):
+    """A supervisor's action without who took it or why."""
+
+
 def _who_and_why(actor: str, reason: str) -> None:
     # A supervisor action goes into the journal with who took it and why; neither may be blank.
     if not (actor or "").strip() or not (reason or "").strip():
-        raise ValueError("监考操作须注明操作人和理由")
+        raise ActionIncomplete(N_("监考操作须注明操作人和理由"))
 
 
 @dataclass(frozen=True)
@@ -369,7 +378,8 @@ class Controller:
     def _begin(self, vehicle_id: str, candidate_id: int, candidate_name: str,
                booking_id: int | None = None, attempt_no: int | None = None) -> int:
         if vehicle_id in self._live:
-            raise RuntimeError(f"vehicle {vehicle_id} already has attempt {self._live[vehicle_id].attempt_id} running")
+            raise AttemptStateError(N_("车辆%(vehicle)s已有考试%(attempt)s在进行"), vehicle=vehicle_id,
+                                    attempt=self._live[vehicle_id].attempt_id)
         vehicle = self.vehicles[vehicle_id]
         if self.begin_guard is not None:
             self.begin_guard(vehicle_id)
@@ -397,14 +407,14 @@ class Controller:
                  rule: str | None) -> None:
         live = self._live.get(vehicle_id)
         if live is None:
-            raise RuntimeError(f"vehicle {vehicle_id} has no running attempt")
+            raise AttemptStateError(N_("车辆%(vehicle)s当前没有进行中的考试"), vehicle=vehicle_id)
         mono, utc = self.clock.now()
         self._observe(live, Command(t=mono, utc=utc, vehicle=vehicle_id, action=action, actor=actor,
                                     reason=reason, rule=rule))
 
     def _resume(self, vehicle_id: str, actor: str, reason: str) -> None:
         if not self.suspended(vehicle_id):
-            raise RuntimeError(f"vehicle {vehicle_id} has no suspended attempt")
+            raise AttemptStateError(N_("车辆%(vehicle)s没有暂停中的考试"), vehicle=vehicle_id)
         self._command(vehicle_id, CommandAction.RESUME, actor, reason, None)
 
     # -- journal and feed ---------------------------------------------------------

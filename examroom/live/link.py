@@ -6,7 +6,8 @@ JSON: first the whole current state, then every event as it is published, and
 a ``ping`` line when nothing happened for a while so a dead link is noticed.
 ``POST /commands`` takes a supervisor's command as JSON; it needs the shared
 token (the web process reads it from the data folder), so nothing else on the
-machine can stop an attempt.
+machine can stop an attempt. A refusal answers ``error`` (the Chinese sentence) and
+``message`` (its msgid and parameters), so the web process shows it in the reader's language.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler
 
 from examroom.live.feed import LiveFeed
 from examroom.loopback import LoopbackServer
+from examroom.messages import N_, SupervisorError
 
 PING_SECONDS = 5.0
 
@@ -58,7 +60,8 @@ class _LinkHandler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         if not self.token or not hmac.compare_digest(self.headers.get("X-Examroom-Token", ""), self.token):
-            self._answer(403, {"ok": False, "error": "wrong or missing token"})
+            # The web process and the controller disagree on the shared token: the installation's to fix.
+            self._refuse(403, SupervisorError(N_("考试控制器拒绝了指令：令牌错误或缺失")))
             return
         length = int(self.headers.get("Content-Length") or 0)
         if not 0 < length <= MAX_COMMAND_BYTES:
@@ -69,10 +72,15 @@ class _LinkHandler(BaseHTTPRequestHandler):
             if not isinstance(request, dict):
                 raise ValueError("a command must be a JSON object")
             self._answer(200, {"ok": True, **self.commands(request)})
-        except ValueError as exc:  # CommandRefused and bad JSON: the sender's to fix
+        except SupervisorError as exc:  # CommandRefused: the supervisor's to act on
+            self._refuse(400, exc)
+        except ValueError as exc:  # bad JSON: the sender's to fix
             self._answer(400, {"ok": False, "error": str(exc)})
         except Exception as exc:  # noqa: BLE001 - the web process shows it; the controller keeps running
-            self._answer(500, {"ok": False, "error": f"controller error: {exc}"})
+            self._refuse(500, SupervisorError(N_("考试控制器出错：%(error)s"), error=str(exc)))
+
+    def _refuse(self, status: int, exc: SupervisorError) -> None:
+        self._answer(status, {"ok": False, "error": str(exc), "message": exc.as_dict()})
 
     def _answer(self, status: int, body: dict) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")

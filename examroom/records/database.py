@@ -6,6 +6,7 @@ centre. The schema is created and upgraded only by Alembic.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
@@ -13,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATIONS = Path(str(files("examroom.records") / "migrations"))  # package data; alembic wants a folder
 # The databases examroom runs on, and the driver each is reached through (both installed with it).
 from examroom.records.database_url import DatabaseURLError, database_url  # noqa: F401  (re-exported: the engine checks its URL)
 

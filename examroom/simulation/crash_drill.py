@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from examroom.records.database import make_engine, session_factory
+from scoring import config_files
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def kill_mid_attempt(data_dir: Path, delay: float, speed: float = 1.0, booking: 
     if booking is not None:
         command += ["--booking", str(booking)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                             cwd=Path(__file__).resolve().parents[2])
+                             cwd=config_files.code_root())  # the child runs this same code
     clock = attempt = None
     deadline = time.monotonic() + timeout
     try:

@@ -11,13 +11,13 @@ without a face to flag.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
 from typing import Callable
 
 import cv2
 import numpy as np
 
-FACE_FILE = Path(__file__).with_name("rider_face.jpg")
+FACE_FILE = files("examroom.simulation") / "rider_face.jpg"  # package data (setup.cfg package_data)
 CABIN = (48, 44, 40)  # BGR
 WINDOW = (150, 130, 110)
 SEAT = (60, 60, 70)
@@ -42,9 +42,9 @@ class LookAway:
 
 
 def load_face() -> np.ndarray:
-    image = cv2.imread(str(FACE_FILE), cv2.IMREAD_COLOR)
+    image = cv2.imdecode(np.frombuffer(FACE_FILE.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
     if image is None:
-        raise RuntimeError(f"the rider picture {FACE_FILE} is missing or unreadable")
+        raise RuntimeError(f"the rider picture {FACE_FILE} is unreadable")
     return image
 
 

@@ -31,7 +31,6 @@ import math
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path as FilePath
 from typing import Callable, Iterator
 
 from examroom.coursetools.path import Path
@@ -40,11 +39,12 @@ from examroom.coursetools.route import Leg, Route, plan_route
 from examroom.simulation.script import Pulse, Script, Set, Timeline
 from examroom.simulation.sensors import CourseTruth
 from examroom.simulation.world import WorldState
+from scoring import config_files
 from scoring.course import Course, load_course
 from scoring.observations import Observation
 from scoring.rules import RuleSet, default_ruleset_path, load_ruleset
 
-DEMO_COURSE_PATH = FilePath(__file__).resolve().parents[2] / "config" / "courses" / "demo.toml"
+DEMO_COURSE_PATH = config_files.course_file()
 DEMO_MODELS = {"E": "E-01", "C4": "C4-01"}
 # Vehicles with a parking brake (domain/README.md: C3, C4, tractors; D by model).
 PARKING_BRAKE_CLASSES = ("C4",)

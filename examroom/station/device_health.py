@@ -48,6 +48,7 @@ from devices.worker import PeriodicWorker
 from examroom.station.hardware import gnss_device, signals_device
 from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
+from examroom.messages import N_, SupervisorError
 from examroom.site.settings import REQUIRED_FIX, SiteSettings
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,18 @@ def device_fault(status: dict, settings: SiteSettings) -> str | None:
         if age is not None and age > settings.max_correction_age:
             return f"{name} 差分数据龄期 {age:g} 秒，超过 {settings.max_correction_age:g} 秒"
     return None
+
+
+class ResumeRefused(SupervisorError, ValueError):
+    """A resume or re-run the supervisor asked for that the attempt's state does not allow."""
+
+
+class DevicesStillFaulty(SupervisorError, RuntimeError):
+    """A resume refused because the vehicle's devices are still at fault."""
+
+
+class AttemptNotFound(SupervisorError, LookupError):
+    """A re-run of an attempt that is not in the records."""
 
 
 class HealthWatch(PeriodicWorker):
@@ -260,10 +273,11 @@ class HealthWatch(PeriodicWorker):
     def resume(self, vehicle_id: str, actor: str, reason: str = "") -> None:
         """The supervisor resumes a suspended attempt; refused while its devices are still at fault."""
         if not actor.strip():
-            raise ValueError("resuming an attempt needs the supervisor's name")
+            raise ResumeRefused(N_("继续考试须写明考试员姓名"))
         faults = self.vehicle_faults(vehicle_id, self.snapshot())
         if faults:
-            raise RuntimeError(f"车辆 {vehicle_id} 的设备仍有故障，不能继续考试：{'；'.join(faults)}")
+            raise DevicesStillFaulty(N_("车辆 %(vehicle)s 的设备仍有故障，不能继续考试：%(faults)s"),
+                                     vehicle=vehicle_id, faults="；".join(faults))
         self.controller.resume_attempt(vehicle_id, actor, reason)
 
 
@@ -278,12 +292,13 @@ def rerun_attempt(controller, records, attempt_id: int, actor: str, reason: str)
     """
     attempt = records.attempt(attempt_id)
     if attempt is None:
-        raise LookupError(f"no attempt {attempt_id}")
+        raise AttemptNotFound(N_("没有考试%(attempt)s"), attempt=attempt_id)
     if attempt.status == AttemptStatus.SUSPENDED.value:
         controller.stop_attempt(attempt.vehicle_id, actor, reason)
         attempt = records.attempt(attempt_id)
     if attempt.status != AttemptStatus.DEVICE_FAULT.value:
-        raise ValueError(f"attempt {attempt_id} is {attempt.status}, not device_fault: it cannot be re-run")
+        raise ResumeRefused(N_("考试%(attempt)s的状态为%(status)s，不是设备故障（device_fault），不能重新考试"),
+                            attempt=attempt_id, status=attempt.status)
     log.info("re-run of attempt %d by %s: %s", attempt_id, actor, reason)
     # The same booking and try: a device fault never costs the candidate their 补考.
     return controller.begin_attempt(attempt.vehicle_id, attempt.candidate_id, attempt.candidate.name,

@@ -38,6 +38,7 @@ from examroom.station.device_health import FIX_NAMES, LINE_NAMES
 from examroom.station.hardware import gnss_device, signals_device
 from examroom.records.models import SittingCheck
 from examroom.live.observing import CourseOrigin, course_xy
+from examroom.messages import N_, SupervisorError
 from examroom.station.serial_ports import PortNotFound, locate
 from examroom.site.settings import REQUIRED_FIX, SerialSettings, SiteSettings
 from scoring.course import Course
@@ -47,7 +48,7 @@ COURSE_MARGIN = 30.0  # metres around the items that still count as "on the cour
 SPEED_MISSING = "接收机不输出速度（配置错误：需输出 RMC 或 VTG 语句）"
 
 
-class SelfCheckRefused(RuntimeError):
+class SelfCheckRefused(SupervisorError, RuntimeError):
     """begin_attempt refused: no passed check and no override."""
 
 
@@ -239,7 +240,7 @@ class SittingGate:
         why = self.problem()
         if why:
             self.refused.append(vehicle_id)
-            raise SelfCheckRefused(f"车辆 {vehicle_id} 不能开始考试：{why}")
+            raise SelfCheckRefused(N_("车辆 %(vehicle)s 不能开始考试：%(why)s"), vehicle=vehicle_id, why=why)
 
     def problem(self) -> str:
         """Why exams may not start yet ("" when the session's check passed or was overridden).

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from examroom import courseclock
+from scoring import config_files
 
 # The database URL goes to the child in its environment: on the command line
 # ``ps`` would show a PostgreSQL password to every user of the machine.
@@ -36,7 +37,7 @@ LOG_NAME = "child.log"
 
 # The folder holding the examroom package: the child must run the parent's code,
 # whatever the working directory or the installed copy.
-CODE_ROOT = Path(__file__).resolve().parents[2]
+CODE_ROOT = config_files.code_root()
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def test_port_pulled_mid_attempt_then_returned_and_rerun(demo):
     assert new.candidate_id == old.candidate_id
     assert old.status == "device_fault" and "接收机已复位，重考" in old.reason and old.deductions == []
     finish(demo, "V2", play, "考官王", "测试结束")
-    with pytest.raises(ValueError, match="not device_fault"):
+    with pytest.raises(ValueError, match="不是设备故障"):
         rerun_attempt(demo.service.controller, demo.service.records, again, "考官王", "x")
 
 

@@ -64,7 +64,7 @@ def test_slip_is_a_pdf_with_the_facts(sealed_attempt, tmp_path):
 
 def test_no_slip_before_the_seal(sealed_attempt):
     sessions, _, unsealed = sealed_attempt
-    with pytest.raises(SlipError, match="is not sealed"):
+    with pytest.raises(SlipError, match="尚未封存"):
         render_slip(sessions, unsealed, "http://x/")
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from examroom.examday.callup import CallUp, CallUpError
 from web.console import bp
+from web.i18n import answer_error, translated
 from web.redirects import local_target
 from web.controlclient import ControllerClient, ControllerUnavailable
 from web.security import SUPERVISORS, audit, roles
@@ -27,7 +28,9 @@ def _send(**command):
     try:
         accepted, answer = controller.send(**command)
     except ControllerUnavailable as exc:
-        return jsonify(ok=False, error=str(exc)), 503
+        return jsonify(ok=False, error=translated(exc)), 503
+    if not accepted:
+        answer = {**answer, "error": answer_error(answer)}  # the controller's refusal, in the reader's language
     return jsonify(answer), 200 if accepted else 400
 
 
@@ -35,7 +38,7 @@ def _send(**command):
 @roles(*SUPERVISORS)
 def act(vehicle: str, action: str):
     if action not in ACTIONS:
-        return jsonify(ok=False, error=f"unknown action {action!r}"), 404
+        return jsonify(ok=False, error=_("未知操作（%(action)s）", action=action)), 404
     reason = (request.form.get("reason") or "").strip()
     rule = request.form.get("rule") or None
     response, status = _send(action=action, vehicle=vehicle, actor=current_user.account.username,
@@ -69,7 +72,7 @@ def call_next(sitting: int, vehicle: str):
         booking = CallUp(records().sessions).call_next(sitting, vehicle)
     except CallUpError as exc:
         audit("call_next", f"sitting {sitting}", f"vehicle {vehicle} (refused: {exc})")
-        return jsonify(ok=False, error=str(exc)), 400
+        return jsonify(ok=False, error=translated(exc)), 400
     if booking is None:
         return jsonify(ok=False, error=_("没有等候该车型的考生")), 409
     audit("call_next", f"sitting {sitting}", f"vehicle {vehicle} booking {booking}")

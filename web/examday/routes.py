@@ -21,6 +21,7 @@ from examroom.examday.slip import SlipError, render_slip
 from examroom.records.slip_token import SlipTokenError, differences, read_slip, slip_claims
 from examroom.records.verify import verify
 from web.examday import bp
+from web.i18n import translated
 from web.params import parse_id
 from web.security import STAFF, SUPERVISORS, audit, public, roles
 from web.services import records
@@ -74,7 +75,7 @@ def checkin(sitting_id: int):
             else:
                 arrival = service.identify(sitting_id, request.form.get("id_number", ""))
         except CheckInError as exc:
-            error = str(exc)
+            error = translated(exc)
     status = 200 if error is None else 422
     return render_template("examday/checkin.html", sitting=sitting, arrival=arrival, message=message,
                            error=error), status
@@ -97,7 +98,7 @@ def queue(sitting_id: int):
             else:
                 audit("call_next", f"sitting {sitting_id}", f"vehicle {vehicle}")
         except CallUpError as exc:
-            error = str(exc)
+            error = translated(exc)
     with _sessions()() as session:
         vehicles = session.scalars(select(Vehicle).order_by(Vehicle.id)).all()
         waiting = session.scalars(select(Booking).where(Booking.sitting_id == sitting_id,
@@ -172,7 +173,7 @@ def slip_response(attempt_id: int, download: bool = False) -> Response:
         pdf = render_slip(_sessions(), attempt_id, url_for("examday.verify_attempt", attempt_id=0, _external=True)
                           .rsplit("/", 1)[0] + "/")
     except SlipError as exc:
-        abort(404, str(exc))
+        abort(404, translated(exc))
     disposition = "attachment" if download else "inline"
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"{disposition}; filename=slip-{attempt_id}.pdf"})

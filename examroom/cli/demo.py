@@ -1,0 +1,24 @@
+"""``examroom demo``: a whole simulated course with the web page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    demo = sub.add_parser("demo", help="run a whole simulated course with the web page")
+    demo.add_argument("--dir", type=Path, help="data folder (default: a new temporary folder)")
+    demo.add_argument("--speed", type=float, default=1.0, help="simulation speed-up factor (default 1)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080, help="web port (0: any free port)")
+    demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
+    demo.add_argument("--verbose", action="store_true",
+                      help="show the log here (default: in demo.log in the data folder)")
+    demo.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from examroom.simulation.demo import run_demo
+
+    return run_demo(data_dir=args.dir, speed=args.speed, host=args.host, port=args.port,
+                    rounds=args.rounds, verbose=args.verbose)

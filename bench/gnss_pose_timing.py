@@ -1,7 +1,7 @@
 """How well GNSS poses and course switches are timed on the demo course, under this machine's load.
 
 Runs every scripted attempt of both demo vehicles at once on the simulated
-course (clock factor 4 by default, as tests/examroom/test_live_course.py),
+course (clock factor 4 by default, as tests/examroom/live/test_live_course.py),
 records when the drive script showed each state to the twins, and compares
 the journal with it:
 

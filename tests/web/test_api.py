@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.examroom.test_statistics import filled  # noqa: F401  (fixture)
+from tests.examroom.records.test_statistics import filled  # noqa: F401  (fixture)
 from tests.web.conftest import login
 
 

@@ -19,8 +19,8 @@ from examroom.records.models import Sitting
 from examroom.examday.roster import RosterImport
 from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.examroom.attempts import id_number
-from tests.examroom.test_checkin_callup import PHOTO
-from tests.examroom.test_roster import write_csv
+from tests.examroom.examday.test_checkin_callup import PHOTO
+from tests.examroom.examday.test_roster import write_csv
 from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD
 from tests.web.test_replay import judged  # noqa: F401  (the stored E hill_short attempt)

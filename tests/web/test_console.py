@@ -7,7 +7,7 @@ import pytest
 
 from examroom.accounts.audit import AuditLog
 from examroom.records.models import AttemptStatus
-from tests.examroom.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
+from tests.examroom.live.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app

@@ -16,7 +16,7 @@ import pytest
 from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.models import AttemptStatus
-from tests.examroom.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
+from tests.examroom.live.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
 from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD
 from web import create_app

@@ -19,10 +19,10 @@ from examroom.examday.roster import RosterImport
 from examroom.examday.sittings import SittingPlan, create_sitting
 from scoring.rules import default_ruleset_path, load_ruleset
 from tests.examroom.attempts import id_number
-from tests.examroom.test_checkin_callup import PHOTO
+from tests.examroom.examday.test_checkin_callup import PHOTO
 from examroom.simulation.scenarios import demo_course
-from tests.examroom.test_commands import TOKEN
-from tests.examroom.test_roster import write_csv
+from tests.examroom.live.test_commands import TOKEN
+from tests.examroom.examday.test_roster import write_csv
 from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
 from web import create_app

@@ -15,7 +15,7 @@ from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import CandidateInfo
 from examroom.simulation.scenarios import default_ruleset, demo_course
-from tests.examroom.test_course_map_feed import T0, FixedClock, fix
+from tests.examroom.live.test_course_map_feed import T0, FixedClock, fix
 from tests.web.browser import DESKTOP, PHONE, chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD
 from web import create_app

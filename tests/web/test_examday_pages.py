@@ -15,8 +15,8 @@ from examroom.records.sealing import Sealer, load_or_create_key, seal_digest
 from examroom.examday.sittings import SittingPlan, create_sitting
 from examroom.records.slip_token import sign_slip
 from tests.examroom.attempts import allow_tampering, finished_attempt, id_number
-from tests.examroom.test_checkin_callup import PHOTO
-from tests.examroom.test_roster import write_csv
+from tests.examroom.examday.test_checkin_callup import PHOTO
+from tests.examroom.examday.test_roster import write_csv
 from tests.web.conftest import login
 from web import create_app
 

@@ -5,7 +5,7 @@ import pytest
 
 from examroom.records.models import AttemptStatus
 from examroom.records.attempt_log import CandidateInfo
-from tests.examroom.test_statistics import filled  # noqa: F401  (fixture)
+from tests.examroom.records.test_statistics import filled  # noqa: F401  (fixture)
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 

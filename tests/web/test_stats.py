@@ -1,4 +1,4 @@
-from tests.examroom.test_statistics import filled  # noqa: F401  (fixture)
+from tests.examroom.records.test_statistics import filled  # noqa: F401  (fixture)
 
 
 def test_statistics_page(client, filled):  # noqa: F811
@@ -32,7 +32,7 @@ import pytest  # noqa: E402
 from openpyxl import load_workbook  # noqa: E402
 
 from examroom.accounts.users import Accounts, Role  # noqa: E402
-from tests.examroom.test_statistics_figures import known  # noqa: E402,F401  (fixture)
+from tests.examroom.records.test_statistics_figures import known  # noqa: E402,F401  (fixture)
 from tests.web.conftest import PASSWORD, login  # noqa: E402
 from web.stats.charts import count_chart, tick_step  # noqa: E402
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.examroom.test_statistics_figures import known  # noqa: F401  (fixture)
+from tests.examroom.records.test_statistics_figures import known  # noqa: F401  (fixture)
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD
 

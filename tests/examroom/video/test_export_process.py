@@ -211,7 +211,7 @@ def test_a_child_ends_when_its_controller_dies_and_the_next_start_redoes_the_job
 
 def test_the_controller_runs_its_exports_in_child_processes_with_its_course_and_rules(tmp_path):
     from examroom.station.service import CourseService
-    from tests.examroom.test_service_face_watch import site
+    from tests.examroom.station.test_service_face_watch import site
 
     service = CourseService(site(tmp_path, {}))  # built, not started: no device or camera opens
     try:

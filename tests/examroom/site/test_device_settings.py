@@ -11,7 +11,7 @@ from examroom.station.serial_ports import PortNotFound, locate, port_url
 from examroom.site.settings import SerialSettings, SettingsError, check_against_course, load_settings, parse_settings
 from scoring.course import load_course
 
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "config", "sites", "example-county.toml")
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "config", "sites", "example-county.toml")
 BASE = {
     "database_url": "sqlite://", "course_file": "c.toml", "rule_set_file": "r.toml",
     "vehicles": [{"id": "V1", "plate": "甘K·0001学", "model": "E-01",

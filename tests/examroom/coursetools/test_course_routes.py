@@ -15,7 +15,7 @@ import pytest
 from examroom.cli import main as cli
 from scoring.course import load_course
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 E = ["--class", "E", "--vehicle-length", "1.905", "--vehicle-width", "0.75"]
 
 

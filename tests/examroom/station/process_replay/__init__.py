@@ -5,7 +5,7 @@ the demo course (``raw/``: the raw capture, :mod:`devices.rawcapture`), the
 commands no device sends (``commands.jsonl``: start, stops, device faults, as
 the journal held them), and the expectation: the observations the drivers and
 the controller's observing made of the bytes (``journal.jsonl``) and the verdict
-(``verdict.json``). The test (``tests/examroom/test_process_replay.py``) runs the
+(``verdict.json``). The test (``tests/examroom/station/test_process_replay.py``) runs the
 bytes through fresh drivers and the judge (:func:`examroom.station.raw_replay.replay_attempt`)
 and compares line for line, so a change to a framer, decoder, epoch clock,
 observing or a rule shows up as a named difference.
@@ -13,13 +13,13 @@ observing or a rule shows up as a named difference.
 When a change is meant (a parser fix, a rule-table change), write the new
 expectation from the same bytes and review its diff in git::
 
-    EXAMROOM_UPDATE_REPLAY=1 python -m pytest tests/examroom/test_process_replay.py
+    EXAMROOM_UPDATE_REPLAY=1 python -m pytest tests/examroom/station/test_process_replay.py
 
 When the twins themselves change (new sentences, a new scenario), record the
 cases again from scratch, in lockstep (:mod:`examroom.simulation.lockstep`),
 which is deterministic, so recording twice gives the same bytes::
 
-    python -m tests.examroom.process_replay
+    python -m tests.examroom.station.process_replay
 """
 
 from __future__ import annotations

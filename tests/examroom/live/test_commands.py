@@ -145,7 +145,7 @@ def test_rerun_after_a_device_fault_starts_a_new_attempt(link, records):
 def test_start_a_called_candidate_from_the_console(records, engine, tmp_path):
     from examroom.examday.callup import CallUp
     from examroom.live.commands import CommandDesk, CommandRefused
-    from tests.examroom.test_checkin_callup import _checked_in, day as day_fixture  # noqa: F401
+    from tests.examroom.examday.test_checkin_callup import _checked_in, day as day_fixture  # noqa: F401
 
     sessions, s1, _ = day_fixture.__wrapped__(engine, tmp_path)
     course, ruleset = demo_course(), load_ruleset(default_ruleset_path())

@@ -34,7 +34,7 @@ def test_the_web_process_is_served_by_gunicorn_not_the_development_server(tmp_pa
 
 
 def test_no_module_serves_with_werkzeug_serving():
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     users = [str(p.relative_to(root)) for folder in ("web", "examroom") for p in (root / folder).rglob("*.py")
              if "werkzeug.serving" in p.read_text(encoding="utf-8")]
     assert users == []

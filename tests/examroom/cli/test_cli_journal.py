@@ -14,7 +14,7 @@ from examroom.cli import main as cli
 from examroom.simulation.scenarios import scenario
 from scoring.observations import write_jsonl
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEMO_COURSE = ROOT / "config" / "courses" / "demo.toml"
 
 

@@ -13,7 +13,7 @@ from examroom.cli import main as cli
 from examroom.records.database import make_engine
 from examroom.records.database_url import DatabaseURLError, database_url
 from examroom.site.settings import SettingsError, load_settings
-from tests.examroom.test_settings import GOOD
+from tests.examroom.site.test_settings import GOOD
 
 # Every command that takes --database, with the rest of its arguments.
 COMMANDS = {

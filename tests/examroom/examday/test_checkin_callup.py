@@ -15,7 +15,7 @@ from examroom.records.attempt_log import Records
 from examroom.examday.roster import RosterImport
 from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.examroom.attempts import id_number
-from tests.examroom.test_roster import write_csv
+from tests.examroom.examday.test_roster import write_csv
 
 PHOTO = cv2.imencode(".jpg", np.full((120, 90, 3), 128, np.uint8))[1].tobytes()
 

@@ -17,7 +17,7 @@ from examroom.records.database import make_engine, session_factory
 from examroom.site.settings import load_settings
 from scoring.course import load_course
 from web.signin_client import signed_in
-from tests.examroom.test_selfcheck_command import site_file
+from tests.examroom.cli.test_selfcheck_command import site_file
 
 pytestmark = pytest.mark.slow
 

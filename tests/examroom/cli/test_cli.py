@@ -22,7 +22,7 @@ from examroom.cli import main as cli
 from examroom.simulation.scenarios import all_scenarios, scenario
 from scoring.observations import write_jsonl
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEMO_COURSE = ROOT / "config" / "courses" / "demo.toml"
 RULES_FILE = ROOT / "config" / "rules" / "ga1026-2022.toml"
 START_UTC = datetime(2026, 11, 29, 3, 11, 55, tzinfo=timezone.utc)

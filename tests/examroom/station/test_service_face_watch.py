@@ -16,7 +16,7 @@ from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.site.cameras import VideoSettings
 from scoring.rules import default_ruleset_path
 from tests.examroom.face_pictures import no_face, one_face
-from tests.examroom.test_face_watch import told_when_checked
+from tests.examroom.faces.test_face_watch import told_when_checked
 
 CAMERA = "car-V1"
 

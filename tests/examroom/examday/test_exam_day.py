@@ -38,7 +38,7 @@ from examroom.examday.slip import render_slip
 from examroom.examday.upload_export import ExportError, export_sitting
 from examroom.records.verify import verify
 from tests.examroom.attempts import id_number
-from tests.examroom.test_roster import HEADER
+from tests.examroom.examday.test_roster import HEADER
 
 pytestmark = pytest.mark.slow
 

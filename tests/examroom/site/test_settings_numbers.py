@@ -13,9 +13,9 @@ from examroom.cli import main as cli
 from examroom.coursetools.drawing import DrawingError, draw_course
 from examroom.site.settings import SettingsError, load_settings
 from scoring.course import load_course
-from tests.examroom.test_settings import GOOD
+from tests.examroom.site.test_settings import GOOD
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "config" / "courses" / "demo.toml"
 
 

@@ -7,7 +7,7 @@ from examroom.records.database import make_engine, session_factory
 from examroom.records.attempt_log import Records
 from examroom.records.sealing import PUBLIC_KEY_FILE, Sealer, load_or_create_key
 from tests.examroom.attempts import finished_attempt, id_number
-from tests.examroom.test_roster import write_csv
+from tests.examroom.examday.test_roster import write_csv
 
 
 def test_sitting_roster_verify_slip_export(tmp_path, capsys):

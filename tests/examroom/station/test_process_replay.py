@@ -1,6 +1,6 @@
 """Process replay: recorded device bytes in, journal and verdict out, compared with the stored expectation.
 
-See tests/examroom/process_replay/__init__.py for what a case holds and how to write a new
+See tests/examroom/station/process_replay/__init__.py for what a case holds and how to write a new
 expectation (EXAMROOM_UPDATE_REPLAY=1) or record the cases again.
 """
 
@@ -13,7 +13,7 @@ from scoring.course import load_course
 from scoring.rules import default_ruleset_path, load_ruleset
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.station.service import site_health_layer
-from tests.examroom.process_replay import UPDATE_ENV, cases, demo_settings, journal_lines, replay, verdict, \
+from tests.examroom.station.process_replay import UPDATE_ENV, cases, demo_settings, journal_lines, replay, verdict, \
     write_expectation
 
 

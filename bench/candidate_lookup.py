@@ -19,7 +19,7 @@ from pathlib import Path
 
 from examroom.records.database import make_engine, session_factory, upgrade
 from examroom.records.attempt_log import CandidateInfo, Records
-from web import create_app
+from examroom_web import create_app
 
 
 def _client(records: Records, limit: str):

@@ -6,7 +6,7 @@ to the web app, served in its own process by the server under test, and out of `
 process (asyncio, one connection each), so the publisher's clock and the screens' clock are the
 machine's wall clock. Each event carries its publication time; each screen notes when it arrives.
 
-Servers compared: ``gunicorn`` with the threaded worker (what ``python -m web`` runs, through
+Servers compared: ``gunicorn`` with the threaded worker (what ``python -m examroom_web`` runs, through
 web/serving.py: one process, as many threads), ``waitress`` with as many threads, and ``werkzeug`` (the development server,
 one thread per connection: the baseline this replaced).
 
@@ -32,7 +32,7 @@ from examroom.records.database import make_engine, session_factory, upgrade
 from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import Records
-from web.signin_client import signed_in
+from examroom_web.signin_client import signed_in
 
 PASSWORD = "bench-password-1"
 THREADS = 600  # each open screen holds a server thread, under every server compared
@@ -40,8 +40,8 @@ THREADS = 600  # each open screen holds a server thread, under every server comp
 
 def serve(kind: str, database_url: str, feed_url: str) -> None:
     """Child process: the web app on a free port under ``kind``; prints its address."""
-    from web import create_app
-    from web.feedclient import RemoteFeed
+    from examroom_web import create_app
+    from examroom_web.feedclient import RemoteFeed
 
     def make_app():
         feed = LiveFeed()
@@ -69,7 +69,7 @@ def serve(kind: str, database_url: str, feed_url: str) -> None:
         print(f"http://127.0.0.1:{server.server_port}/", flush=True)
         server.serve_forever()
     elif kind == "gunicorn":
-        from web.serving import serve as production
+        from examroom_web.serving import serve as production
 
         production(make_app, "127.0.0.1", 0, threads=THREADS, announce=lambda address: print(address, flush=True))
     else:

@@ -24,7 +24,7 @@ from examroom.accounts.users import Accounts, Role
 from examroom.records.database import make_engine, session_factory, upgrade
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import Records
-from web import create_app
+from examroom_web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "bench-password-1"

@@ -30,7 +30,7 @@ from examroom.records.attempt_log import CandidateInfo, Records
 from examroom.examday.sittings import SittingPlan, create_sitting
 from tests.web.conftest import PASSWORD, login
 from tests.web.crawl import crawl, urls
-from web import create_app
+from examroom_web import create_app
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 

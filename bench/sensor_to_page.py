@@ -24,7 +24,7 @@ from pathlib import Path
 
 from examroom.simulation.demo import DemoCourse
 from examroom.station.webprocess import end_process, start_web_process
-from web.signin_client import signed_in
+from examroom_web.signin_client import signed_in
 from examroom.simulation.world import VehicleTruth, WorldState
 
 VEHICLE = "V1"

@@ -16,14 +16,14 @@ from examroom.live.feed import LiveFeed
 from examroom.accounts.login_sessions import LoginSessions
 from examroom.records.attempt_log import Records
 from scoring import config_files
-from web.controlclient import ControllerClient
+from examroom_web.controlclient import ControllerClient
 
 
 
 def create_app(records: Records, feed: LiveFeed | None = None,
                config: dict[str, Any] | None = None, controller: ControllerClient | None = None) -> Flask:
     app = Flask(__name__)
-    from web import params
+    from examroom_web import params
 
     params.init_app(app)  # bounded ids, finite JSON: before any route is added
     app.config.from_mapping(
@@ -50,19 +50,19 @@ def create_app(records: Records, feed: LiveFeed | None = None,
         raise ValueError("SECRET_KEY must be set: it signs the session cookies")
     app.json.ensure_ascii = False
 
-    from web import errorpages, filters, i18n, people, scope, security
-    from web.admin import bp as admin_bp
-    from web.api import bp as api_bp
-    from web.console import bp as console_bp
-    from web.replay import bp as replay_bp
-    from web.auth import bp as auth_bp
-    from web.candidate import bp as candidate_bp
-    from web.examday import bp as examday_bp
-    from web.cameras import bp as cameras_bp
-    from web.live import bp as live_bp
-    from web.results import bp as results_bp
-    from web.selfcheck import bp as selfcheck_bp
-    from web.stats import bp as stats_bp
+    from examroom_web import errorpages, filters, i18n, people, scope, security
+    from examroom_web.admin import bp as admin_bp
+    from examroom_web.api import bp as api_bp
+    from examroom_web.console import bp as console_bp
+    from examroom_web.replay import bp as replay_bp
+    from examroom_web.auth import bp as auth_bp
+    from examroom_web.candidate import bp as candidate_bp
+    from examroom_web.examday import bp as examday_bp
+    from examroom_web.cameras import bp as cameras_bp
+    from examroom_web.live import bp as live_bp
+    from examroom_web.results import bp as results_bp
+    from examroom_web.selfcheck import bp as selfcheck_bp
+    from examroom_web.stats import bp as stats_bp
 
     i18n.init_app(app)
     filters.init_app(app)

@@ -1,4 +1,4 @@
-"""Run the web server: ``python -m web --database-url URL --feed-url URL``.
+"""Run the web server: ``python -m examroom_web --database-url URL --feed-url URL``.
 
 The web process reads the database and follows the controller's live feed; it
 never opens a serial port or a camera.
@@ -17,10 +17,10 @@ from examroom.station.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import Records
 from examroom.accounts.secrets_file import read_or_create_secret
-from web import create_app
-from web.controlclient import ControllerClient
-from web.feedclient import RemoteFeed
-from web.serving import DEFAULT_THREADS, check_settings, serve
+from examroom_web import create_app
+from examroom_web.controlclient import ControllerClient
+from examroom_web.feedclient import RemoteFeed
+from examroom_web.serving import DEFAULT_THREADS, check_settings, serve
 
 
 def secret_key(path: Path) -> bytes:
@@ -28,7 +28,7 @@ def secret_key(path: Path) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m web", description="examroom web server")
+    parser = argparse.ArgumentParser(prog="python -m examroom_web", description="examroom web server")
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_ENV),
                         help=f"the course database (default: ${DATABASE_ENV}; prefer the variable when the URL "
                              "holds a password, as a command line is visible to every user of the machine)")

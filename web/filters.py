@@ -118,7 +118,7 @@ def camera_title(camera: str) -> str:
     from flask import g
 
     from examroom.video.camera_names import CameraNames
-    from web.services import records
+    from examroom_web.services import records
 
     if "camera_names" not in g:
         g.camera_names = CameraNames(records().sessions).all()
@@ -147,7 +147,7 @@ def selfcheck_text(passed: bool, overridden: bool = False) -> str:
 def is_sealed(attempt_id: int) -> bool:
     """Whether the attempt's result is sealed, so its slip can be printed."""
     from examroom.records.models import Seal
-    from web.services import records
+    from examroom_web.services import records
 
     with records().sessions() as session:
         return session.get(Seal, attempt_id) is not None

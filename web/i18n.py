@@ -19,7 +19,7 @@ from flask_babel import Babel, gettext
 
 from examroom.messages import SupervisorError
 
-from web.redirects import local_target
+from examroom_web.redirects import local_target
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"

@@ -10,7 +10,7 @@ from flask import Flask, g
 from sqlalchemy import select
 
 from examroom.records.models import User
-from web.services import records
+from examroom_web.services import records
 
 
 def person_name(username: str | None) -> str:

@@ -8,7 +8,7 @@ forget its scope:
 ``ATTEMPT``  the view shows one attempt named by ``attempt_id``: out of scope it does not exist (404).
 ``COURSE``   the view shows this web process's course as it runs (live feed, queue, cameras, console,
              signal check): an auditor whose scope lacks this course is refused (403).
-``FILTERED`` the view lists records and filters them itself with :func:`web.security.visible_courses`.
+``FILTERED`` the view lists records and filters them itself with :func:`examroom_web.security.visible_courses`.
 ``NONE``     the view shows no course's records (sign-in, language, the API document, the audit log
              that only admins open, the candidate's own portal, the public verify page and hall screen).
 
@@ -22,7 +22,7 @@ import enum
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from web.services import records
+from examroom_web.services import records
 
 
 class Scope(enum.Enum):

@@ -2,7 +2,7 @@
 
 Loads and validates the site settings, starts :class:`CourseService` (devices,
 controller, health watch, self-check, live feed) and the web server as its
-own process (``python -m web``), as ``examroom demo`` does with simulated
+own process (``python -m examroom_web``), as ``examroom demo`` does with simulated
 devices. Stops both on Ctrl-C.
 """
 

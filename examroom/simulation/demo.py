@@ -3,7 +3,7 @@
 Two exam vehicles (an E motorcycle and a C4 three-wheeler) drive the scripted
 attempts in a loop. Their devices are twins on pseudo-terminals; the controller
 process reads them with the real drivers, judges, journals to SQLite and serves
-the live feed; the web server runs as its own process (``python -m web``)
+the live feed; the web server runs as its own process (``python -m examroom_web``)
 following that feed, as it would on a real course.
 """
 

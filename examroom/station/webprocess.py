@@ -1,4 +1,4 @@
-"""Start the web server as its own process (``python -m web``) beside the controller.
+"""Start the web server as its own process (``python -m examroom_web``) beside the controller.
 
 The web process reads the database, follows the controller's live feed and
 sends supervisors' commands with the token kept in the data folder; it never
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from examroom.accounts.secrets_file import read_or_create_secret
 
-WEB_DATABASE_ENV = "EXAMROOM_DATABASE_URL"  # read by python -m web (web/__main__.py)
+WEB_DATABASE_ENV = "EXAMROOM_DATABASE_URL"  # read by python -m examroom_web (web/__main__.py)
 
 
 def start_web_process(database_url: str, feed_url: str, host: str, port: int, data_dir: Path, *,
@@ -24,10 +24,10 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
                       exports_dir: Path | None = None, timezone: str | None = None,
                       log_file: Path | None = None, trusted_proxies: int = 0, tls: bool = False,
                       threads: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``python -m web``; returns the process and the address it serves (empty if it failed)."""
+    """Start ``python -m examroom_web``; returns the process and the address it serves (empty if it failed)."""
     command_token_file = data_dir / "command_token"
     read_or_create_secret(command_token_file)  # the controller reads the same file
-    args = [sys.executable, "-m", "web", "--feed-url", feed_url,
+    args = [sys.executable, "-m", "examroom_web", "--feed-url", feed_url,
             "--host", host, "--port", str(port), "--secret-key-file", str(data_dir / "secret_key"),
             "--command-token-file", str(command_token_file)]
     if live_url:

@@ -8,7 +8,7 @@ import pytest
 
 from examroom.accounts.users import Accounts, Role
 from examroom.live.feed import LiveFeed
-from web import create_app
+from examroom_web import create_app
 
 PASSWORD = "correct horse battery"
 

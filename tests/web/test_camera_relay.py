@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from web.cameras import relay as relay_module
-from web.cameras.relay import BrokenStream, parts, relay
+from examroom_web.cameras import relay as relay_module
+from examroom_web.cameras.relay import BrokenStream, parts, relay
 
 
 def _part(body: bytes) -> bytes:

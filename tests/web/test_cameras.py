@@ -15,7 +15,7 @@ from examroom.video.index import VideoIndex
 from examroom.video.liveview import BOUNDARY, LiveViewServer
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, login
-from web import create_app
+from examroom_web import create_app
 
 
 def signed_in(app):
@@ -220,7 +220,7 @@ def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(recor
     """The live view restarts (the controller restarted): the vehicle card's picture comes back by itself."""
     from examroom.live.link import ConsoleLink
     from examroom.live.feed import LiveFeed
-    from web.feedclient import RemoteFeed
+    from examroom_web.feedclient import RemoteFeed
 
     width, height = timecode.strip_size()
     read = READ_PICTURE.replace("figure.camera img", "#vehicle-V1 img.camera")

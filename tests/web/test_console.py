@@ -10,8 +10,8 @@ from examroom.records.models import AttemptStatus
 from tests.examroom.live.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
-from web import create_app
-from web.feedclient import RemoteFeed
+from examroom_web import create_app
+from examroom_web.feedclient import RemoteFeed
 from examroom.live.feed import LiveFeed
 
 

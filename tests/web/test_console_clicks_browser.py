@@ -19,8 +19,8 @@ from examroom.records.models import AttemptStatus
 from tests.examroom.live.test_commands import link  # noqa: F401  (fixture: a controller behind its link)
 from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD
-from web import create_app
-from web.feedclient import RemoteFeed
+from examroom_web import create_app
+from examroom_web.feedclient import RemoteFeed
 
 CLICKS = 50
 PRESS_MS = 60  # a quick but real press: several updates arrive before the release

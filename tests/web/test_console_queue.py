@@ -25,9 +25,9 @@ from tests.examroom.live.test_commands import TOKEN
 from tests.examroom.examday.test_roster import write_csv
 from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD, csrf_token, login
-from web import create_app
-from web.controlclient import ControllerClient
-from web.feedclient import RemoteFeed
+from examroom_web import create_app
+from examroom_web.controlclient import ControllerClient
+from examroom_web.feedclient import RemoteFeed
 
 PEOPLE = [("王建国", 51, "E"), ("李秀英", 52, "E"), ("张伟", 53, "C4")]
 

@@ -18,8 +18,8 @@ from examroom.simulation.scenarios import default_ruleset, demo_course
 from tests.examroom.live.test_course_map_feed import T0, FixedClock, fix
 from tests.web.browser import DESKTOP, PHONE, chromium_page, screenshots, served, sign_in
 from tests.web.conftest import PASSWORD
-from web import create_app
-from web.feedclient import RemoteFeed
+from examroom_web import create_app
+from examroom_web.feedclient import RemoteFeed
 
 OUTLINE = "#coursemap g[data-vehicle=V1] polygon.outline"
 POLE = '#coursemap circle[data-element="e_pile.pole2"]'

@@ -18,7 +18,7 @@ from tests.examroom.attempts import allow_tampering, finished_attempt, id_number
 from tests.examroom.examday.test_checkin_callup import PHOTO
 from tests.examroom.examday.test_roster import write_csv
 from tests.web.conftest import login
-from web import create_app
+from examroom_web import create_app
 
 
 @pytest.fixture

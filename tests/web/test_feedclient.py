@@ -2,7 +2,7 @@ import time
 
 from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
-from web.feedclient import RemoteFeed
+from examroom_web.feedclient import RemoteFeed
 
 
 def _wait(predicate, timeout=5.0):

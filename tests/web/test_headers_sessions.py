@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from examroom.accounts.users import Accounts
 from tests.web.conftest import PASSWORD, csrf_token, login
-from web.serving import behind_proxies
+from examroom_web.serving import behind_proxies
 
 
 def test_every_answer_carries_the_security_headers(app, client):

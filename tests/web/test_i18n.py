@@ -56,7 +56,7 @@ def test_compiled_catalogue_matches_the_po_file():
 def test_a_supervisor_error_reads_in_the_readers_language(app):
     from examroom.live.controller import AttemptStateError
     from examroom.messages import N_
-    from web.i18n import answer_error, translated
+    from examroom_web.i18n import answer_error, translated
 
     error = AttemptStateError(N_("车辆%(vehicle)s当前没有进行中的考试"), vehicle="V1")
     assert str(error) == "车辆V1当前没有进行中的考试"  # Chinese first: the CLI and the log

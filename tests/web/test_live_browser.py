@@ -6,8 +6,8 @@ from examroom.live.link import ConsoleLink
 from examroom.live.feed import LiveFeed
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD
-from web import create_app
-from web.feedclient import RemoteFeed
+from examroom_web import create_app
+from examroom_web.feedclient import RemoteFeed
 
 
 def test_supervisor_sees_a_live_deduction_arrive(records, accounts):

@@ -12,7 +12,7 @@ import pytest
 from tests.web.conftest import csrf_token, login
 from tests.web.crawl import HOSTILE, crawl, urls
 from tests.web.test_security import attempt  # noqa: F401  (a finished attempt, the fixture)
-from web import create_app
+from examroom_web import create_app
 
 HUGE = "99999999999999999999"
 
@@ -101,7 +101,7 @@ def test_a_sampled_crawl_of_every_get_route_gets_no_server_error(served, account
 def test_the_crawl_notices_a_server_error(served):
     """The crawl's counting works: a route that fails is counted, not missed."""
     served.add_url_rule("/api/v1/boom", "boom", lambda: 1 / 0)
-    from web.scope import RULES
+    from examroom_web.scope import RULES
 
     RULES.setdefault("boom", RULES["api.openapi"])
     try:

@@ -73,7 +73,7 @@ def test_rejudge_agrees_then_shows_a_difference(app, accounts, judged, records):
 
 def test_rejudge_in_the_browser_uses_the_attempts_own_rules_and_course(records, feed, accounts, judged, tmp_path):
     """The web process's rule file and course file are not the attempt's: the re-judge still reproduces."""
-    from web import create_app
+    from examroom_web import create_app
     from examroom.simulation.scenarios import DEMO_COURSE_PATH
 
     attempt, _ = judged

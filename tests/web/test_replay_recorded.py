@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.recorded_video]
 
 def test_auditor_jumps_to_a_recorded_deduction_and_every_camera_shows_it(tmp_path):
     require_browser()
-    from web import create_app
+    from examroom_web import create_app
 
     demo = DemoCourse(tmp_path, speed=1.0, cameras=True, segment_seconds=SEGMENT).start()
     try:

@@ -16,8 +16,8 @@ from examroom.accounts.users import Accounts, Role
 from examroom.records.models import AttemptStatus
 from examroom.records.attempt_log import CandidateInfo
 from tests.web.conftest import PASSWORD, login
-from web import create_app
-from web.scope import RULES, Scope
+from examroom_web import create_app
+from examroom_web.scope import RULES, Scope
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 COURSE = "陇南演示考场"

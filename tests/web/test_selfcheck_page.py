@@ -6,7 +6,7 @@ import pytest
 
 from examroom.station.selfcheck import sitting_checks_of
 from tests.web.conftest import login
-from web import create_app
+from examroom_web import create_app
 
 UTC = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
 REPORT = {

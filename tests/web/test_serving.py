@@ -6,8 +6,8 @@ import pytest
 
 from examroom.accounts.audit import AuditLog
 from tests.web.conftest import login
-from web import create_app
-from web.serving import RESERVED_THREADS, behind_proxies, check_settings
+from examroom_web import create_app
+from examroom_web.serving import RESERVED_THREADS, behind_proxies, check_settings
 
 FORWARDED = {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "HTTP_X_FORWARDED_PROTO": "https",
              "HTTP_X_FORWARDED_HOST": "course.example",
@@ -69,7 +69,7 @@ def _next_data(stream) -> dict:
 def test_an_event_is_rendered_once_for_all_screens(app, accounts, feed):
     from tests.web.browser import served
     from tests.web.conftest import PASSWORD
-    from web.signin_client import signed_in
+    from examroom_web.signin_client import signed_in
 
     with served(app) as base:
         screens = [signed_in(base + "/", "supervisor", PASSWORD).open(base + "/live/stream", timeout=10)

@@ -34,7 +34,7 @@ from openpyxl import load_workbook  # noqa: E402
 from examroom.accounts.users import Accounts, Role  # noqa: E402
 from tests.examroom.records.test_statistics_figures import known  # noqa: E402,F401  (fixture)
 from tests.web.conftest import PASSWORD, login  # noqa: E402
-from web.stats.charts import count_chart, tick_step  # noqa: E402
+from examroom_web.stats.charts import count_chart, tick_step  # noqa: E402
 
 CHART_TITLES = {"item": "按考试项目合格率", "class": "按准驾车型合格率", "hour": "按开考时段合格率",
                 "examiner": "按考试员合格率", "vehicle": "按考试车辆合格率", "day": "按日期合格率"}

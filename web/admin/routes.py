@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 
 from examroom.accounts.users import Role
 from examroom.accounts.signin_throttle import SignInThrottles
-from web.admin import bp
-from web.security import audit as record, audit_log, roles
-from web.services import records
+from examroom_web.admin import bp
+from examroom_web.security import audit as record, audit_log, roles
+from examroom_web.services import records
 
 
 @bp.get("/audit")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from web.api import routes  # noqa: E402,F401
+from examroom_web.api import routes  # noqa: E402,F401

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from examroom.records.models import AttemptStatus
-from web.params import DAY_PATTERN, FIRST_DAY, LAST_DAY, MAX_ID
+from examroom_web.params import DAY_PATTERN, FIRST_DAY, LAST_DAY, MAX_ID
 
 _DAY = {"type": "string", "format": "date", "pattern": DAY_PATTERN, "minLength": 10, "maxLength": 10,
         "description": f"a date from {FIRST_DAY} to {LAST_DAY}"}

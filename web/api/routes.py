@@ -14,11 +14,11 @@ from examroom.records.people import mask_id_number
 from examroom.records.sealing import chain_heads
 from examroom.records.statistics import compute
 from scoring.observations import utc_text
-from web.api import bp
-from web.api.openapi import DOCUMENT, STATUSES
-from web.params import parse_day
-from web.security import STAFF, may_see, public, visible_courses
-from web.services import feed, records
+from examroom_web.api import bp
+from examroom_web.api.openapi import DOCUMENT, STATUSES
+from examroom_web.params import parse_day
+from examroom_web.security import STAFF, may_see, public, visible_courses
+from examroom_web.services import feed, records
 
 
 class BadRequest(ValueError):

@@ -12,11 +12,11 @@ from wtforms.validators import DataRequired, Length
 
 from examroom.accounts.users import LoginRefused
 from examroom.accounts.signin_throttle import SignInThrottles
-from web.auth import bp
-from web.redirects import local_target
-from web.scope import sees_this_course
-from web.security import STAFF, accounts, audit, public, roles, sign_in, sign_out
-from web.services import records
+from examroom_web.auth import bp
+from examroom_web.redirects import local_target
+from examroom_web.scope import sees_this_course
+from examroom_web.security import STAFF, accounts, audit, public, roles, sign_in, sign_out
+from examroom_web.services import records
 
 
 class LoginForm(FlaskForm):

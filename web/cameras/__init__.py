@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("cameras", __name__)
 
-from web.cameras import routes  # noqa: E402,F401  (registers the views)
+from examroom_web.cameras import routes  # noqa: E402,F401  (registers the views)

@@ -20,10 +20,10 @@ from flask_login import current_user
 from examroom.accounts.users import Role
 from examroom.video.camera_names import CameraNameError, CameraNames
 from examroom.video.index import VideoIndex
-from web.cameras import bp
-from web.cameras.relay import relay
-from web.services import records
-from web.security import STAFF, audit, roles
+from examroom_web.cameras import bp
+from examroom_web.cameras.relay import relay
+from examroom_web.services import records
+from examroom_web.security import STAFF, audit, roles
 
 # A read of the controller's stream waits this long; a camera silent for longer makes the
 # relay reconnect (web.cameras.relay), as a controller that went away does.

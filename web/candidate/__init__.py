@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("candidate", __name__, url_prefix="/candidate")
 
-from web.candidate import routes  # noqa: E402,F401
+from examroom_web.candidate import routes  # noqa: E402,F401

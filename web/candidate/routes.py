@@ -12,11 +12,11 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from web.candidate import bp
-from web.replay.video import clips_of
-from web.security import CANDIDATE_SESSION_KEY
-from web.security import public
-from web.services import records
+from examroom_web.candidate import bp
+from examroom_web.replay.video import clips_of
+from examroom_web.security import CANDIDATE_SESSION_KEY
+from examroom_web.security import public
+from examroom_web.services import records
 
 
 
@@ -69,7 +69,7 @@ def attempt(attempt_id: int):
 @public
 def slip(attempt_id: int):
     """The candidate's own result slip, to keep (only from their portal session, like the attempt page)."""
-    from web.examday.routes import slip_response
+    from examroom_web.examday.routes import slip_response
 
     candidate = session.get(CANDIDATE_SESSION_KEY)
     found = records().attempt(attempt_id)

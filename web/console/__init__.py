@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-from web.console import routes  # noqa: E402,F401
+from examroom_web.console import routes  # noqa: E402,F401

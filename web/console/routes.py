@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from examroom.examday.callup import CallUp, CallUpError
-from web.console import bp
-from web.i18n import answer_error, translated
-from web.redirects import local_target
-from web.controlclient import ControllerClient, ControllerUnavailable
-from web.security import SUPERVISORS, audit, roles
-from web.services import records
+from examroom_web.console import bp
+from examroom_web.i18n import answer_error, translated
+from examroom_web.redirects import local_target
+from examroom_web.controlclient import ControllerClient, ControllerUnavailable
+from examroom_web.security import SUPERVISORS, audit, roles
+from examroom_web.services import records
 
 ACTIONS = ("stop", "manual_fail", "device_fault", "resume", "rerun")
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("examday", __name__, url_prefix="/examday")
 
-from web.examday import routes  # noqa: E402,F401
+from examroom_web.examday import routes  # noqa: E402,F401

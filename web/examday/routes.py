@@ -20,11 +20,11 @@ from examroom.records.sealing import load_public_key, seal_digest
 from examroom.examday.slip import SlipError, render_slip
 from examroom.records.slip_token import SlipTokenError, differences, read_slip, slip_claims
 from examroom.records.verify import verify
-from web.examday import bp
-from web.i18n import translated
-from web.params import parse_id
-from web.security import STAFF, SUPERVISORS, audit, public, roles
-from web.services import records
+from examroom_web.examday import bp
+from examroom_web.i18n import translated
+from examroom_web.params import parse_id
+from examroom_web.security import STAFF, SUPERVISORS, audit, public, roles
+from examroom_web.services import records
 
 
 def _sessions():

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("live", __name__)
 
-from web.live import routes  # noqa: E402,F401  (registers the views)
+from examroom_web.live import routes  # noqa: E402,F401  (registers the views)

@@ -14,19 +14,19 @@ from sqlalchemy import select
 from examroom.examday.callup import desk_queues
 from examroom.coursetools.plan import plan_of
 from examroom.records.models import AttemptStatus, Vehicle
-from web.filters import booking_state, item_title, sitting_status, status_text
-from web.i18n import select_locale
-from web.live import bp
-from web.security import STAFF, roles
-from web.services import feed, records
+from examroom_web.filters import booking_state, item_title, sitting_status, status_text
+from examroom_web.i18n import select_locale
+from examroom_web.live import bp
+from examroom_web.security import STAFF, roles
+from examroom_web.services import feed, records
 
 
 @bp.get("/")
 @roles(*STAFF)
 def course():
     # Each vehicle's card shows the cameras the site file puts in or behind it (in-cab, chase).
-    from web.cameras.routes import controller_cameras
-    from web.filters import camera_title
+    from examroom_web.cameras.routes import controller_cameras
+    from examroom_web.filters import camera_title
 
     listed, _reachable = controller_cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
     cameras: dict[str, list[dict]] = {}
@@ -41,7 +41,7 @@ def course():
 @roles(*STAFF)
 def plan():
     """The course plan for the console's live map, with the Chinese names it shows."""
-    from web.replay.attempts import course  # the web process's course, loaded once
+    from examroom_web.replay.attempts import course  # the web process's course, loaded once
 
     drawn = plan_of(course())
     sensors = []

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("replay", __name__, url_prefix="/attempts")
 
-from web.replay import routes  # noqa: E402,F401
-from web.replay import video  # noqa: E402,F401
-from web.replay import exports  # noqa: E402,F401
-from web.replay import faces  # noqa: E402,F401
+from examroom_web.replay import routes  # noqa: E402,F401
+from examroom_web.replay import video  # noqa: E402,F401
+from examroom_web.replay import exports  # noqa: E402,F401
+from examroom_web.replay import faces  # noqa: E402,F401

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from examroom.accounts.users import Role
 from scoring.course import Course, load_course
-from web.security import may_see
-from web.services import records
+from examroom_web.security import may_see
+from examroom_web.services import records
 
 AUDITORS = (Role.ADMIN, Role.AUDITOR)
 

@@ -24,10 +24,10 @@ from flask_babel import gettext as _
 from examroom.records.models import ExportJobStatus
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.index import VideoIndex
-from web.replay import bp
-from web.replay.attempts import AUDITORS, attempt_or_404
-from web.security import audit, roles
-from web.services import records
+from examroom_web.replay import bp
+from examroom_web.replay.attempts import AUDITORS, attempt_or_404
+from examroom_web.security import audit, roles
+from examroom_web.services import records
 
 
 def export_queue() -> ExportQueue | None:

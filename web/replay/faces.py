@@ -14,10 +14,10 @@ from flask_login import current_user
 
 from examroom.faces.review import (FaceReviewError, checkin_photo, flag_picture, flags_to_review, mark_reviewed,
                                   thumbnail)
-from web.replay import bp
-from web.replay.attempts import attempt_or_404
-from web.security import STAFF, audit, roles
-from web.services import records
+from examroom_web.replay import bp
+from examroom_web.replay.attempts import attempt_or_404
+from examroom_web.security import STAFF, audit, roles
+from examroom_web.services import records
 
 MAX_COMMENT = 500
 

@@ -14,11 +14,11 @@ from examroom.coursetools.track import outline_at, track_of
 from examroom.live.rejudge import RejudgeError, rejudge
 from scoring.course import CourseError
 from scoring.rules import RuleSetError
-from web.replay import bp
-from web.replay.attempts import AUDITORS, attempt_or_404, course
-from web.params import parse_seconds
-from web.security import STAFF, audit, roles
-from web.services import records
+from examroom_web.replay import bp
+from examroom_web.replay.attempts import AUDITORS, attempt_or_404, course
+from examroom_web.params import parse_seconds
+from examroom_web.security import STAFF, audit, roles
+from examroom_web.services import records
 
 
 
@@ -27,8 +27,8 @@ from web.services import records
 @bp.get("/<int:attempt_id>/replay")
 @roles(*STAFF)
 def replay(attempt_id: int):
-    from web.replay.exports import export_panel  # it builds on this module's views
-    from web.replay.faces import face_review_context  # that module imports this one
+    from examroom_web.replay.exports import export_panel  # it builds on this module's views
+    from examroom_web.replay.faces import face_review_context  # that module imports this one
 
     attempt = attempt_or_404(attempt_id)
     can_review = current_user.role in AUDITORS

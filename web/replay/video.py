@@ -23,11 +23,11 @@ from flask_login import current_user
 
 from examroom.video.index import SegmentInfo, VideoIndex, as_utc
 from scoring.observations import Command, CommandAction, Pose, read_jsonl
-from web.filters import camera_title
-from web.replay import bp
-from web.replay.attempts import attempt_or_404
-from web.security import CANDIDATE_SESSION_KEY, STAFF, public, roles
-from web.services import records
+from examroom_web.filters import camera_title
+from examroom_web.replay import bp
+from examroom_web.replay.attempts import attempt_or_404
+from examroom_web.security import CANDIDATE_SESSION_KEY, STAFF, public, roles
+from examroom_web.services import records
 
 
 def clock_anchor(lines: Iterable[str]) -> tuple[float, datetime] | None:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("results", __name__, url_prefix="/attempts")
 
-from web.results import routes  # noqa: E402,F401
+from examroom_web.results import routes  # noqa: E402,F401

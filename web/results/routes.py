@@ -2,10 +2,10 @@
 
 from flask import abort, render_template, request
 
-from web.params import parse_day
-from web.results import bp
-from web.security import STAFF, may_see, roles, visible_courses
-from web.services import records
+from examroom_web.params import parse_day
+from examroom_web.results import bp
+from examroom_web.security import STAFF, may_see, roles, visible_courses
+from examroom_web.services import records
 
 
 FILTERS = ("day", "vehicle_class", "status", "rule", "candidate", "examiner")

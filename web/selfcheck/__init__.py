@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("selfcheck", __name__, url_prefix="/selfcheck")
 
-from web.selfcheck import routes  # noqa: E402,F401  (registers the views)
+from examroom_web.selfcheck import routes  # noqa: E402,F401  (registers the views)

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 
 from examroom.records.attempt_log import utc_now
 from examroom.station.selfcheck import sitting_checks_of
-from web.filters import local_time
+from examroom_web.filters import local_time
 from flask_login import current_user
 
-from web.security import STAFF, SUPERVISORS, audit, roles
-from web.selfcheck import bp
-from web.services import records
+from examroom_web.security import STAFF, SUPERVISORS, audit, roles
+from examroom_web.selfcheck import bp
+from examroom_web.services import records
 
 
 def _checks():

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
-from web.stats import routes  # noqa: E402,F401
+from examroom_web.stats import routes  # noqa: E402,F401

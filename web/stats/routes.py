@@ -17,12 +17,12 @@ from examroom.accounts.users import Role
 from examroom import courseclock
 from examroom.records.statistics import Statistics, compute
 from examroom.records.statistics_export import FigureRow, csv_bytes, xlsx_bytes
-from web.params import FIRST_DAY, LAST_DAY
-from web.people import person_name
-from web.security import roles, visible_courses
-from web.services import records
-from web.stats import bp
-from web.stats.charts import NARROW, WIDE, Layout, RateChart, count_chart, rate_chart
+from examroom_web.params import FIRST_DAY, LAST_DAY
+from examroom_web.people import person_name
+from examroom_web.security import roles, visible_courses
+from examroom_web.services import records
+from examroom_web.stats import bp
+from examroom_web.stats.charts import NARROW, WIDE, Layout, RateChart, count_chart, rate_chart
 
 
 # The order the shipped courses drive their items in (demo: pile, hill, bridge; c3: reverse … angle),

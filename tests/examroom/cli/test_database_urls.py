@@ -106,7 +106,7 @@ def test_a_site_files_sqlite_folder_is_checked_where_the_course_opens_it(tmp_pat
 
 
 def test_the_web_process_refuses_an_unsupported_database_before_it_starts(tmp_path, capsys):
-    from web.__main__ import main as web_main
+    from examroom_web.__main__ import main as web_main
 
     key = tmp_path / "key"
     key.write_text("k" * 32, encoding="utf-8")

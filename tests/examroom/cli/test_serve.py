@@ -16,7 +16,7 @@ from examroom.accounts.users import Accounts, Role
 from examroom.records.database import make_engine, session_factory
 from examroom.site.settings import load_settings
 from scoring.course import load_course
-from web.signin_client import signed_in
+from examroom_web.signin_client import signed_in
 from tests.examroom.cli.test_selfcheck_command import site_file
 
 pytestmark = pytest.mark.slow

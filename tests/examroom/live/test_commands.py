@@ -18,7 +18,7 @@ from examroom.records.attempt_log import CandidateInfo
 from scoring.observations import from_json
 from scoring.rules import default_ruleset_path, load_ruleset
 from examroom.simulation.scenarios import demo_course
-from web.controlclient import ControllerClient
+from examroom_web.controlclient import ControllerClient
 
 TOKEN = "t" * 64
 

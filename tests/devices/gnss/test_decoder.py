@@ -109,16 +109,42 @@ def test_twin_order_groups_one_fix_per_epoch():
 def test_fallback_emits_when_time_changes():
     dec = NmeaEpochDecoder("g", epoch_end=None)
     truth = GnssTruth(30.5, 114.25)
+    push_all(dec, build_epoch(truth, T0 - timedelta(seconds=0.1)))  # held until a second confirms it
     first = build_epoch(truth, T0)
-    assert push_all(dec, first) == []  # nothing says the epoch is over yet
+    assert [f.receiver_time for f in push_all(dec, first)] == ["075959.90"]  # not 080000.00: not over yet
     fixes = push_all(dec, build_epoch(truth, T0.replace(microsecond=100000))[:1])
     assert len(fixes) == 1 and fixes[0].receiver_time == "080000.00"
 
 
+def test_first_epoch_waits_for_the_second_to_confirm_its_layout():
+    """A stream's first sentences are compared with nothing: an XOR-blind double deletion
+    (``3000.0000600`` -> ``3000.000600``) would pass. They are held until the next sentence of
+    each type shows the same layout, so the first fix is one epoch late; a first epoch whose
+    layout the second contradicts is refused."""
+    from devices.framing import with_checksum
+
+    dec = NmeaEpochDecoder("g")
+    truth = GnssTruth(30.5, 114.25)
+    assert push_all(dec, build_epoch(truth, T0)) == []
+    fixes = push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.1)))
+    assert [f.receiver_time for f in fixes] == ["080000.00", "080000.10"]
+    dec = NmeaEpochDecoder("g")
+    first = [with_checksum(s[1:s.index("*")].replace("3030.0000000", "3030.00000", 1))
+             for s in build_epoch(truth, T0)]  # two zeros lost: the XOR does not change
+    assert first != build_epoch(truth, T0)
+    assert push_all(dec, first) == []
+    # The second contradicts the first: which one is damaged is not known until a third agrees.
+    assert push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.1))) == []
+    fixes = push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.2)))
+    assert [f.receiver_time for f in fixes] == ["080000.10", "080000.20"]
+    assert dec.counts["layout_changed"] == 2
+
+
 def test_no_fix_epoch_is_not_a_reading_but_shows_in_status():
     dec = NmeaEpochDecoder("g")
-    assert push_all(dec, build_epoch(GnssTruth(0, 0, quality=0), T0)) == []
-    assert dec.status.fix_quality == 0 and dec.counts["no_fix_epochs"] == 1
+    for k in range(2):
+        assert push_all(dec, build_epoch(GnssTruth(0, 0, quality=0), T0 + timedelta(seconds=k / 10))) == []
+    assert dec.status.fix_quality == 0 and dec.counts["no_fix_epochs"] == 2
 
 
 @pytest.mark.parametrize("sentence", [
@@ -150,5 +176,6 @@ def test_unknown_and_unused_types_are_ignored_not_dropped():
 def test_talker_ids_accepted():
     for talker in ("GP", "GN", "BD", "GB", "GL", "GA"):
         dec = NmeaEpochDecoder("g")
-        fixes = push_all(dec, build_epoch(GnssTruth(30.5, 114.25), T0, talker=talker))
-        assert len(fixes) == 1 and fixes[0].talker == talker
+        fixes = push_all(dec, [s for k in range(2) for s in build_epoch(
+            GnssTruth(30.5, 114.25), T0 + timedelta(seconds=k / 10), talker=talker)])
+        assert len(fixes) == 2 and fixes[0].talker == talker

@@ -30,9 +30,18 @@ Grouping, and its pitfalls:
   ``no_fix_epochs`` and shows in health as ``fix_quality = 0``. A fix
   reading always has a real position.
 * pynmea2 is lenient: when a field does not convert (``int("x")``) it returns
-  the raw string instead of raising. Every field is therefore re-checked
-  here; a sentence with an impossible value (latitude > 90, quality "x") is
-  counted as ``malformed`` and dropped, never half-used.
+  the raw string instead of raising, and it converts ``.70``, ``08000.10``
+  or ``3000.000600`` as if a receiver could send them. Every used sentence
+  must therefore have the NMEA 0183 format of its type, field by field and
+  in its number of fields, and the layout this receiver writes (the
+  decimals of every number), confirmed by a second sentence of that type
+  (:mod:`devices.gnss.layout`): a stream's first epoch (and the first with a
+  position after a stretch without one) is held until the next one confirms
+  it, so it goes out one epoch late. A sentence that fails is counted as
+  ``malformed`` (``layout_changed`` for the layout) and dropped, never
+  half-used; values are range-checked as well (latitude > 90, minutes ≥ 60).
+  This is what catches damage the 8-bit XOR misses (two equal characters
+  lost from one sentence).
 * ``epoch_end="auto"`` starts with the time-change rule and adopts the type
   that ended the last three epochs as ``epoch_end`` (RMC for a receiver that
   sends GGA, RMC; VTG for GGA, RMC, VTG). Until then fixes lag one epoch.
@@ -51,14 +60,23 @@ Grouping, and its pitfalls:
   dropped (``ambiguous``) while its position is kept. Arrival timing is *not*
   used: at 38400 baud a 10 Hz epoch of ~300 bytes takes 78 ms to arrive,
   so the idle gap between epochs is too short to tell bursts apart.
-  What remains: when the last sentences of one epoch *and* the first of the
-  next are all lost, the surviving VTG/HDT can sit in the wrong epoch (its
-  heading and speed one period off). The fuzz test measures this: none at 2
-  damaged bytes per kB, about 0.6 % of epochs at 8 per kB.
-* GGA and RMC of one epoch both carry the position; when they disagree
+  When the last sentences of one epoch *and* the first of the next are all
+  lost, the surviving VTG/HDT could sit in the wrong epoch (its heading and
+  speed one period off); the intact-stretch rule below refuses it.
+* GGA and RMC of one epoch both carry the position, RMC and VTG the speed
+  and course, VTG its speed in knots and in km/h; when they disagree
   (beyond the coarser one's last digit) the epoch is dropped as
-  ``inconsistent_epochs``: an 8-bit XOR misses some multi-byte damage (two
-  equal characters lost), and this cross-check catches most of it.
+  ``inconsistent_epochs`` (a VTG whose two speeds disagree is
+  ``malformed``): a digit lost from the integer part of two numbers keeps
+  the XOR, the formats and the layout, but not this agreement. An RMC with
+  no VTG beside it has nothing to contradict such a pair (``23.326`` kn and
+  ``359.00`` to ``2.326`` and ``59.00``): the one damage that gets through.
+* A VTG or HDT (no time) is tied to its epoch only if no bytes were lost
+  between it and one of the epoch's GGA/RMC (the framer reports where it
+  dropped bytes); across a loss the sentences that marked the boundary may
+  be gone, and it may be the neighbour epoch's. It is then not used
+  (``untimed_across_damage``): the fix goes out without that speed or
+  heading.
 * Other sentence types (GSV, GSA, GLL, ZDA, proprietary $P...) are counted
   as ``ignored``: they are valid, just not needed.
 
@@ -73,6 +91,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 
 import pynmea2
@@ -118,20 +137,25 @@ def _int(value, lo: int, hi: int) -> int | None:
     return i
 
 
-def _position(msg) -> tuple[float, float] | None:
-    if not msg.lat or not msg.lon:
+def _position(raw: tuple) -> tuple[float, float] | None:
+    """Degrees from the raw (lat, N/S, lon, E/W) fields, whose format is already checked."""
+    lat, lat_dir, lon, lon_dir = raw
+    if not lat or not lon:
         return None
-    if msg.lat_dir not in ("N", "S") or msg.lon_dir not in ("E", "W"):
+    if lat_dir not in ("N", "S") or lon_dir not in ("E", "W"):
         raise Malformed("bad hemisphere")
-    if float(msg.lat[2:]) >= 60 or float(msg.lon[3:]) >= 60:  # ddmm.mm, dddmm.mm: minutes
+    if lat[2] > "5" or lon[3] > "5":  # ddmm.mm, dddmm.mm: minutes >= 60
         raise Malformed("minutes out of range")
-    try:
-        lat, lon = msg.latitude, msg.longitude
-    except ValueError as exc:  # pynmea2.dm_to_sd on a bad ddmm.mmm
-        raise Malformed(str(exc)) from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if "." not in lat or "." not in lon:
+        raise Malformed("no decimals")  # as pynmea2's dm_to_sd, which this is without its regex
+    lat_deg = float(lat[:2]) + float(lat[2:]) / 60
+    lon_deg = float(lon[:3]) + float(lon[3:]) / 60
+    if not (lat_deg <= 90 and lon_deg <= 180):
         raise Malformed("position out of range")
-    return lat, lon
+    return (-lat_deg if lat_dir == "S" else lat_deg), (-lon_deg if lon_dir == "W" else lon_deg)
+
+
+_day = lru_cache(maxsize=4)(day_number)  # one date a day: not a calendar look-up per sentence
 
 
 def _half_unit(raw: str) -> float:
@@ -258,7 +282,8 @@ class NmeaEpochDecoder:
         self._order_seen, self._order = ((), 0), ()
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
-        """Decode one verified sentence; return the fixes it completed (0, 1 or more)."""
+        """Decode one sentence the framer verified (checksum included); return the fixes it
+        completed (0, 1 or more)."""
         parsed = self._parse(sentence)
         if parsed is None:
             return []
@@ -361,8 +386,14 @@ class NmeaEpochDecoder:
     def _parse(self, sentence: str) -> tuple | None:
         """(kind, talker, data, key, raw time, layout) of a used sentence, or None (counted)."""
         counts = self.status.counts
+        star = sentence.rfind("*")
+        if star < 0:  # the framer passes only sentences with a checksum (which it verified)
+            counts["malformed"] += 1
+            self.note_damage()
+            return None
         try:
-            msg = pynmea2.parse(sentence)
+            # Without its checksum: the framer verified it, pynmea2 would compute it again.
+            msg = pynmea2.parse(sentence[:star])
         except pynmea2.SentenceTypeError:
             counts["ignored"] += 1
             return None
@@ -376,7 +407,7 @@ class NmeaEpochDecoder:
             counts["ignored"] += 1
             return None
         comma = sentence.find(",")
-        fields = sentence[comma + 1:sentence.rindex("*")] if comma > 0 else None
+        fields = sentence[comma + 1:star] if 0 < comma < star else None
         # Fast path: exactly the layout this receiver was seen to send (format included).
         confirmed = fields is not None and self._layouts.matches(kind, fields)
         if not confirmed and (fields is None or not well_formed(kind, fields)):
@@ -502,10 +533,11 @@ class NmeaEpochDecoder:
     @staticmethod
     def _gga(msg) -> dict:
         quality = _int(msg.data[5], 0, 9)
+        raw = tuple(msg.data[1:5])
         return {
             "quality": 0 if quality is None else quality,
-            "position": _position(msg),
-            "raw_position": (msg.lat, msg.lat_dir, msg.lon, msg.lon_dir),
+            "position": _position(raw),
+            "raw_position": raw,
             "satellites": _int(msg.data[6], 0, 255),
             "hdop": _float(msg.data[7], 0, 100),
             "altitude": _float(msg.data[8], -1000, 100000),
@@ -518,12 +550,12 @@ class NmeaEpochDecoder:
         if status not in ("A", "V", ""):
             raise Malformed(f"RMC status {status!r}")
         mode = msg.data[11] if len(msg.data) > 11 else ""
-        if msg.data[8] and day_number(msg.data[8]) is None:
+        if msg.data[8] and _day(msg.data[8]) is None:
             raise Malformed(f"RMC date {msg.data[8]!r}")
         return {
             "valid": status == "A" and mode != "N",
-            "position": _position(msg),
-            "raw_position": (msg.lat, msg.lat_dir, msg.lon, msg.lon_dir),
+            "position": _position(tuple(msg.data[2:6])),
+            "raw_position": tuple(msg.data[2:6]),
             "speed": _float(msg.data[6], 0, 1000),
             "course": _float(msg.data[7], 0, 360),
             # half a unit of the last digit sent: how far an honest other report may differ

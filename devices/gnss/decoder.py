@@ -71,6 +71,10 @@ Grouping, and its pitfalls:
   the XOR, the formats and the layout, but not this agreement. An RMC with
   no VTG beside it has nothing to contradict such a pair (``23.326`` kn and
   ``359.00`` to ``2.326`` and ``59.00``): the one damage that gets through.
+  While ``epoch_end="auto"`` learns the order no VTG is placed in an epoch,
+  so an RMC with a speed is held until the VTG just before it or the next
+  one agrees with it (``rmc_unconfirmed`` when neither does; in a stream
+  without VTG, until the next RMC).
 * A VTG or HDT (no time) is tied to its epoch only if no bytes were lost
   between it and one of the epoch's GGA/RMC (the framer reports where it
   dropped bytes); across a loss the sentences that marked the boundary may
@@ -104,6 +108,7 @@ from devices.readings import GnssFix
 KNOT = 1852.0 / 3600.0  # m/s
 TALKERS = ("GP", "GN", "BD", "GB", "GL", "GA")
 USED_TYPES = ("GGA", "RMC", "VTG", "HDT")
+WITNESS = "witness"  # a held RMC waiting for a VTG to confirm its speed and course (order learning)
 HOLD_MAX = 40  # sentences held back for a layout to be confirmed before the oldest is refused
 # NMEA 2.3+ RMC mode indicator -> GGA quality, for an epoch with RMC but no GGA.
 _RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
@@ -172,6 +177,13 @@ def _agree(a: float | None, a_tol: float, b: float | None, b_tol: float, circle:
     if circle:
         d = min(d, 360.0 - d)
     return d <= a_tol + b_tol + 1e-9
+
+
+def _rmc_agrees(rmc: dict, vtg: dict) -> bool:
+    """An RMC's and a VTG's speed and course agree to their last digits."""
+    return _agree(rmc["speed"] * KNOT if rmc["speed"] is not None else None, rmc["speed_tol"],
+                  vtg["speed"], vtg["speed_tol"]) \
+        and _agree(rmc["course"], rmc["course_tol"], vtg["course"], vtg["course_tol"], circle=True)
 
 
 def _same_position(a: tuple, b: tuple) -> bool:
@@ -259,6 +271,9 @@ class NmeaEpochDecoder:
         # where the stream was damaged: [verdict, parsed, mono, utc] or ["damage"].
         self._held: list[list] = []
         self._stretch = 0  # the intact stretch of stream now arriving (+1 at each damage)
+        self._arrivals = 0  # the same, counted as sentences arrive (not as they are released)
+        self._last_vtg: tuple | None = None  # while learning: (VTG data, arrival stretch)
+        self._vtg_seen = False
         self.learned_order: tuple[str, ...] | None = None
         self._learner: EpochOrderLearner | None = EpochOrderLearner() if self._auto else None
 
@@ -279,6 +294,7 @@ class NmeaEpochDecoder:
         if self._auto:  # possibly another receiver, or reconfigured: learn again
             self.epoch_end, self._learn = None, (None, 0)
             self._learner, self.learned_order = EpochOrderLearner(), None
+            self._last_vtg, self._vtg_seen = None, False
         self._order_seen, self._order = ((), 0), ()
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
@@ -290,12 +306,15 @@ class NmeaEpochDecoder:
         kind, sig = parsed[0], parsed[-1]
         verdict = SentenceLayouts.OK if sig is None else self._layouts.check(kind, sig)
         if verdict == SentenceLayouts.BAD:
+            self._arrivals += 1
             self._refuse_layout()
             return []
+        if kind in ("RMC", "VTG") and (self._learner is not None or self._held):
+            verdict = self._witness(kind, parsed[2], verdict)
         if not self._held:
             if verdict == SentenceLayouts.OK:
                 return self._use(parsed, mono, utc)
-            self._held.append([verdict, parsed, mono, utc])
+            self._held.append([verdict, parsed, mono, utc, self._arrivals])
             return []
         # Held back: a sentence of the same type confirms (or refutes) the layout of those before.
         for item in self._held:
@@ -305,23 +324,58 @@ class NmeaEpochDecoder:
                     item[0] = SentenceLayouts.BAD
                 elif decided:
                     item[0] = SentenceLayouts.OK
-        verdict = self._layouts.check(kind, sig)
-        self._held.append([verdict, parsed, mono, utc])
+        if verdict != WITNESS:
+            verdict = self._layouts.check(kind, sig)
+        self._held.append([verdict, parsed, mono, utc, self._arrivals])
         return self._release()
+
+    def _witness(self, kind: str, data: dict, verdict: str) -> str:
+        """While the order is learnt a VTG is not placed in an epoch, so nothing would compare an
+        RMC's speed and course with its VTG's (a digit lost from each passes everything else).
+        An RMC is therefore used only when the VTG just before it or the next one agrees with it
+        (one of them is its own); in a stream without VTG, when the next RMC comes first."""
+        if kind == "VTG":
+            self._vtg_seen = True
+            self._last_vtg = (data, self._arrivals)
+            for item in self._held:
+                if item[0] == WITNESS:
+                    rmc = item[1][2]
+                    ok = item[4] == self._arrivals and _rmc_agrees(rmc, data)
+                    item[0] = self._layouts_verdict(item) if ok else "no_witness"
+            return verdict
+        for item in self._held:  # an RMC came first: no VTG between them
+            if item[0] == WITNESS:
+                item[0] = "no_witness" if self._vtg_seen else self._layouts_verdict(item)
+        if self._learner is None or (data["speed"] is None and data["course"] is None):
+            return verdict  # once the order is known, _close compares the epoch's own VTG
+        prev = self._last_vtg
+        self._last_vtg = None  # the VTG before the next RMC is another one
+        if prev is not None and prev[1] == self._arrivals and _rmc_agrees(data, prev[0]):
+            return verdict
+        return WITNESS
+
+    def _layouts_verdict(self, item: list) -> str:
+        kind, sig = item[1][0], item[1][-1]
+        return SentenceLayouts.OK if sig is None else self._layouts.check(kind, sig)
 
     def _release(self, everything: bool = False) -> list[GnssFix]:
         """Use the held sentences from the oldest on, up to the first whose layout is not decided
         (``everything``: to the end, refusing the undecided)."""
         out: list[GnssFix] = []
         held = self._held
-        while held and (everything or held[0][0] != SentenceLayouts.NEW or len(held) > HOLD_MAX):
+        while held and (everything or held[0][0] not in (SentenceLayouts.NEW, WITNESS) or len(held) > HOLD_MAX):
             item = held.pop(0)
+            if item[0] == WITNESS and everything and not self._vtg_seen:
+                item[0] = self._layouts_verdict(item)  # the stream's end, and it sends no VTG
             if item[0] == "damage":
                 self._damage()
             elif item[0] == SentenceLayouts.OK:
                 out += self._use(item[1], item[2], item[3])
             elif item[0] == SentenceLayouts.BAD:
                 self._refuse_layout()
+            elif item[0] in ("no_witness", WITNESS):
+                self.status.counts["rmc_unconfirmed"] += 1  # its speed and course: no VTG agreed
+                self._damage()
             else:
                 self.status.counts["layout_unconfirmed"] += 1  # never confirmed: not used
                 self._damage()
@@ -371,6 +425,7 @@ class NmeaEpochDecoder:
 
     def note_damage(self) -> None:
         """The framer dropped bytes here, between the sentences pushed before and after."""
+        self._arrivals += 1
         if self._held:
             self._held.append(["damage"])
         else:

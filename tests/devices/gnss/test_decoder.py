@@ -266,3 +266,20 @@ def test_a_real_log_damaged_where_the_checksum_cannot_see():
     truth = oracle(data)
     assert fixes and all(f.receiver_time in truth for f in fixes)
     assert drv.decoder.counts["layout_changed"] == 1
+
+
+@pytest.mark.parametrize("order", [("RMC", "VTG"), ("VTG", "RMC"), ("RMC", "VTG", "GGA")])
+def test_while_the_order_is_learnt_an_rmc_needs_its_vtg_to_agree(order):
+    """epoch_end="auto" places no VTG until the order is known, so the RMC/VTG comparison of an
+    epoch has nothing to compare; an RMC is used only when the VTG beside it agrees. Epoch 1's RMC
+    lost a "3" from its speed and its course: no fix carries 2.326 kn or 59 degrees."""
+    epochs = [{s[3:6]: s for s in build_epoch(GnssTruth(30.5, 114.25, speed=12.0, course=359.0),
+                                               T0 + timedelta(seconds=k / 10))} for k in range(8)]
+    rmc = epochs[1]["RMC"]
+    epochs[1]["RMC"] = rmc.replace(",23.326,359.00,", ",2.326,59.00,")
+    assert epochs[1]["RMC"] != rmc and epochs[1]["RMC"][-2:] == rmc[-2:]
+    data = "".join(e[t] + "\r\n" for e in epochs for t in order).encode()
+    fixes, drv = replay(data, epoch_end="auto")
+    assert fixes and all(f.speed is None or f.speed == pytest.approx(12.0, abs=1e-3) for f in fixes)
+    assert all(f.course is None or f.course == 359.0 for f in fixes)
+    assert drv.decoder.counts["rmc_unconfirmed"] == 1

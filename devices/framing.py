@@ -74,6 +74,12 @@ class SentenceFramer:
         self._buf: bytearray | None = None  # current candidate, starts with b"$"
         self._in_garbage = False  # inside a garbage run already counted
         self._skipping = False  # rest of an over-long line: not counted again
+        # Where the last feed() dropped something: for each drop, the number of sentences it
+        # returned before that drop. A reader that ties sentences to their neighbours (GNSS
+        # VTG/HDT to the epoch around them) must know whether anything was lost *between* two
+        # sentences, not only somewhere in the chunk.
+        self.drop_marks: list[int] = []
+        self._out: list[str] = []
 
     @property
     def dropped(self) -> int:
@@ -89,6 +95,8 @@ class SentenceFramer:
 
     def feed(self, data: bytes) -> list[str]:
         out: list[str] = []
+        self.drop_marks = []
+        self._out = out
         pos, end = 0, len(data)
         while pos < end:
             if self._buf is None:  # hunting for "$"
@@ -134,6 +142,7 @@ class SentenceFramer:
 
     def _drop(self, reason: str) -> None:
         self.counts[reason] += 1
+        self.drop_marks.append(len(self._out))
 
     def _check(self, line: bytes) -> str | None:
         m = _SENTENCE_RE.match(line)

@@ -30,9 +30,18 @@ Grouping, and its pitfalls:
   ``no_fix_epochs`` and shows in health as ``fix_quality = 0``. A fix
   reading always has a real position.
 * pynmea2 is lenient: when a field does not convert (``int("x")``) it returns
-  the raw string instead of raising. Every field is therefore re-checked
-  here; a sentence with an impossible value (latitude > 90, quality "x") is
-  counted as ``malformed`` and dropped, never half-used.
+  the raw string instead of raising, and it converts ``.70``, ``08000.10``
+  or ``3000.000600`` as if a receiver could send them. Every used sentence
+  must therefore have the NMEA 0183 format of its type, field by field and
+  in its number of fields, and the layout this receiver writes (the
+  decimals of every number), confirmed by a second sentence of that type
+  (:mod:`devices.gnss.layout`): a stream's first epoch (and the first with a
+  position after a stretch without one) is held until the next one confirms
+  it, so it goes out one epoch late. A sentence that fails is counted as
+  ``malformed`` (``layout_changed`` for the layout) and dropped, never
+  half-used; values are range-checked as well (latitude > 90, minutes ≥ 60).
+  This is what catches damage the 8-bit XOR misses (two equal characters
+  lost from one sentence).
 * ``epoch_end="auto"`` starts with the time-change rule and adopts the type
   that ended the last three epochs as ``epoch_end`` (RMC for a receiver that
   sends GGA, RMC; VTG for GGA, RMC, VTG). Until then fixes lag one epoch.
@@ -51,14 +60,27 @@ Grouping, and its pitfalls:
   dropped (``ambiguous``) while its position is kept. Arrival timing is *not*
   used: at 38400 baud a 10 Hz epoch of ~300 bytes takes 78 ms to arrive,
   so the idle gap between epochs is too short to tell bursts apart.
-  What remains: when the last sentences of one epoch *and* the first of the
-  next are all lost, the surviving VTG/HDT can sit in the wrong epoch (its
-  heading and speed one period off). The fuzz test measures this: none at 2
-  damaged bytes per kB, about 0.6 % of epochs at 8 per kB.
-* GGA and RMC of one epoch both carry the position; when they disagree
+  When the last sentences of one epoch *and* the first of the next are all
+  lost, the surviving VTG/HDT could sit in the wrong epoch (its heading and
+  speed one period off); the intact-stretch rule below refuses it.
+* GGA and RMC of one epoch both carry the position, RMC and VTG the speed
+  and course, VTG its speed in knots and in km/h; when they disagree
   (beyond the coarser one's last digit) the epoch is dropped as
-  ``inconsistent_epochs``: an 8-bit XOR misses some multi-byte damage (two
-  equal characters lost), and this cross-check catches most of it.
+  ``inconsistent_epochs`` (a VTG whose two speeds disagree is
+  ``malformed``): a digit lost from the integer part of two numbers keeps
+  the XOR, the formats and the layout, but not this agreement. An RMC with
+  no VTG beside it has nothing to contradict such a pair (``23.326`` kn and
+  ``359.00`` to ``2.326`` and ``59.00``): the one damage that gets through.
+  While ``epoch_end="auto"`` learns the order no VTG is placed in an epoch,
+  so an RMC with a speed is held until the VTG just before it or the next
+  one agrees with it (``rmc_unconfirmed`` when neither does; in a stream
+  without VTG, until the next RMC).
+* A VTG or HDT (no time) is tied to its epoch only if no bytes were lost
+  between it and one of the epoch's GGA/RMC (the framer reports where it
+  dropped bytes); across a loss the sentences that marked the boundary may
+  be gone, and it may be the neighbour epoch's. It is then not used
+  (``untimed_across_damage``): the fix goes out without that speed or
+  heading.
 * Other sentence types (GSV, GSA, GLL, ZDA, proprietary $P...) are counted
   as ``ignored``: they are valid, just not needed.
 
@@ -73,18 +95,21 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 
 import pynmea2
 
-from devices.gnss.epoch_clock import EpochClock, LogClock
+from devices.gnss.epoch_clock import EpochClock, LogClock, day_number
 from devices.gnss.epoch_order import EpochOrderLearner
+from devices.gnss.layout import SentenceLayouts, signature, well_formed
 from devices.readings import GnssFix
 
 KNOT = 1852.0 / 3600.0  # m/s
 TALKERS = ("GP", "GN", "BD", "GB", "GL", "GA")
 USED_TYPES = ("GGA", "RMC", "VTG", "HDT")
-SHAPE_RUN = 3  # sentences in a row with one position layout before it is this receiver's
+WITNESS = "witness"  # a held RMC waiting for a VTG to confirm its speed and course (order learning)
+HOLD_MAX = 40  # sentences held back for a layout to be confirmed before the oldest is refused
 # NMEA 2.3+ RMC mode indicator -> GGA quality, for an epoch with RMC but no GGA.
 _RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
 
@@ -117,18 +142,48 @@ def _int(value, lo: int, hi: int) -> int | None:
     return i
 
 
-def _position(msg) -> tuple[float, float] | None:
-    if not msg.lat or not msg.lon:
+def _position(raw: tuple) -> tuple[float, float] | None:
+    """Degrees from the raw (lat, N/S, lon, E/W) fields, whose format is already checked."""
+    lat, lat_dir, lon, lon_dir = raw
+    if not lat or not lon:
         return None
-    if msg.lat_dir not in ("N", "S") or msg.lon_dir not in ("E", "W"):
+    if lat_dir not in ("N", "S") or lon_dir not in ("E", "W"):
         raise Malformed("bad hemisphere")
-    try:
-        lat, lon = msg.latitude, msg.longitude
-    except ValueError as exc:  # pynmea2.dm_to_sd on a bad ddmm.mmm
-        raise Malformed(str(exc)) from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if lat[2] > "5" or lon[3] > "5":  # ddmm.mm, dddmm.mm: minutes >= 60
+        raise Malformed("minutes out of range")
+    if "." not in lat or "." not in lon:
+        raise Malformed("no decimals")  # as pynmea2's dm_to_sd, which this is without its regex
+    lat_deg = float(lat[:2]) + float(lat[2:]) / 60
+    lon_deg = float(lon[:3]) + float(lon[3:]) / 60
+    if not (lat_deg <= 90 and lon_deg <= 180):
         raise Malformed("position out of range")
-    return lat, lon
+    return (-lat_deg if lat_dir == "S" else lat_deg), (-lon_deg if lon_dir == "W" else lon_deg)
+
+
+_day = lru_cache(maxsize=4)(day_number)  # one date a day: not a calendar look-up per sentence
+
+
+def _half_unit(raw: str) -> float:
+    """Half a unit of the last digit of a number as sent (``0.214`` -> 0.0005)."""
+    dot = raw.find(".")
+    return 0.5 * 10.0 ** -(len(raw) - dot - 1 if dot >= 0 else 0)
+
+
+def _agree(a: float | None, a_tol: float, b: float | None, b_tol: float, circle: bool = False) -> bool:
+    """Two reports of one quantity agree to their last digits (or one is missing)."""
+    if a is None or b is None:
+        return True
+    d = abs(a - b)
+    if circle:
+        d = min(d, 360.0 - d)
+    return d <= a_tol + b_tol + 1e-9
+
+
+def _rmc_agrees(rmc: dict, vtg: dict) -> bool:
+    """An RMC's and a VTG's speed and course agree to their last digits."""
+    return _agree(rmc["speed"] * KNOT if rmc["speed"] is not None else None, rmc["speed_tol"],
+                  vtg["speed"], vtg["speed_tol"]) \
+        and _agree(rmc["course"], rmc["course_tol"], vtg["course"], vtg["course_tol"], circle=True)
 
 
 def _same_position(a: tuple, b: tuple) -> bool:
@@ -168,6 +223,11 @@ class _Epoch:
     last_type: str | None = None  # last used sentence type pushed into it
     types: list = field(default_factory=list)  # used sentence types, in arrival order
     untimed_first: bool = False  # VTG/HDT arrived before its first timed sentence
+    # Stretches of intact stream (see NmeaEpochDecoder._damage) its timed sentences arrived in,
+    # and those of its VTG and HDT: an untimed sentence is used only if it shares one.
+    stretches: set = field(default_factory=set)
+    vtg_stretch: int = -1
+    hdt_stretch: int = -1
 
     def empty(self) -> bool:
         return not (self.gga or self.rmc or self.vtg or self.hdt is not None)
@@ -206,7 +266,14 @@ class NmeaEpochDecoder:
         self.status = GnssStatus()
         self._cur = _Epoch()
         self._closed_key = None
-        self._shapes: dict[str, tuple] = {}  # sentence type -> (adopted, last, run) position layouts
+        self._layouts = SentenceLayouts()
+        # Sentences held back until their layout is confirmed, in stream order, with the places
+        # where the stream was damaged: [verdict, parsed, mono, utc] or ["damage"].
+        self._held: list[list] = []
+        self._stretch = 0  # the intact stretch of stream now arriving (+1 at each damage)
+        self._arrivals = 0  # the same, counted as sentences arrive (not as they are released)
+        self._last_vtg: tuple | None = None  # while learning: (VTG data, arrival stretch)
+        self._vtg_seen = False
         self.learned_order: tuple[str, ...] | None = None
         self._learner: EpochOrderLearner | None = EpochOrderLearner() if self._auto else None
 
@@ -222,17 +289,108 @@ class NmeaEpochDecoder:
         """Forget the open epoch (port re-opened: its sentences may be incomplete)."""
         self._cur = _Epoch()
         self._closed_key = None
-        self._shapes = {}
+        self._layouts, self._held = SentenceLayouts(), []
+        self._stretch += 1
         if self._auto:  # possibly another receiver, or reconfigured: learn again
             self.epoch_end, self._learn = None, (None, 0)
             self._learner, self.learned_order = EpochOrderLearner(), None
+            self._last_vtg, self._vtg_seen = None, False
         self._order_seen, self._order = ((), 0), ()
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
-        """Decode one verified sentence; return the fixes it completed (0, 1 or more)."""
+        """Decode one sentence the framer verified (checksum included); return the fixes it
+        completed (0, 1 or more)."""
         parsed = self._parse(sentence)
         if parsed is None:
             return []
+        kind, sig = parsed[0], parsed[-1]
+        verdict = SentenceLayouts.OK if sig is None else self._layouts.check(kind, sig)
+        if verdict == SentenceLayouts.BAD:
+            self._arrivals += 1
+            self._refuse_layout()
+            return []
+        if kind in ("RMC", "VTG") and (self._learner is not None or self._held):
+            verdict = self._witness(kind, parsed[2], verdict)
+        if not self._held:
+            if verdict == SentenceLayouts.OK:
+                return self._use(parsed, mono, utc)
+            self._held.append([verdict, parsed, mono, utc, self._arrivals])
+            return []
+        # Held back: a sentence of the same type confirms (or refutes) the layout of those before.
+        for item in self._held:
+            if item[0] == SentenceLayouts.NEW and item[1][0] == kind:
+                decided = self._layouts.confirm(kind, item[1][-1], sig)
+                if decided is False:
+                    item[0] = SentenceLayouts.BAD
+                elif decided:
+                    item[0] = SentenceLayouts.OK
+        if verdict != WITNESS:
+            verdict = self._layouts.check(kind, sig)
+        self._held.append([verdict, parsed, mono, utc, self._arrivals])
+        return self._release()
+
+    def _witness(self, kind: str, data: dict, verdict: str) -> str:
+        """While the order is learnt a VTG is not placed in an epoch, so nothing would compare an
+        RMC's speed and course with its VTG's (a digit lost from each passes everything else).
+        An RMC is therefore used only when the VTG just before it or the next one agrees with it
+        (one of them is its own); in a stream without VTG, when the next RMC comes first."""
+        if kind == "VTG":
+            self._vtg_seen = True
+            self._last_vtg = (data, self._arrivals)
+            for item in self._held:
+                if item[0] == WITNESS:
+                    rmc = item[1][2]
+                    ok = item[4] == self._arrivals and _rmc_agrees(rmc, data)
+                    item[0] = self._layouts_verdict(item) if ok else "no_witness"
+            return verdict
+        for item in self._held:  # an RMC came first: no VTG between them
+            if item[0] == WITNESS:
+                item[0] = "no_witness" if self._vtg_seen else self._layouts_verdict(item)
+        if self._learner is None or (data["speed"] is None and data["course"] is None):
+            return verdict  # once the order is known, _close compares the epoch's own VTG
+        prev = self._last_vtg
+        self._last_vtg = None  # the VTG before the next RMC is another one
+        if prev is not None and prev[1] == self._arrivals and _rmc_agrees(data, prev[0]):
+            return verdict
+        return WITNESS
+
+    def _layouts_verdict(self, item: list) -> str:
+        kind, sig = item[1][0], item[1][-1]
+        return SentenceLayouts.OK if sig is None else self._layouts.check(kind, sig)
+
+    def _release(self, everything: bool = False) -> list[GnssFix]:
+        """Use the held sentences from the oldest on, up to the first whose layout is not decided
+        (``everything``: to the end, refusing the undecided)."""
+        out: list[GnssFix] = []
+        held = self._held
+        while held and (everything or held[0][0] not in (SentenceLayouts.NEW, WITNESS) or len(held) > HOLD_MAX):
+            item = held.pop(0)
+            if item[0] == WITNESS and everything and not self._vtg_seen:
+                item[0] = self._layouts_verdict(item)  # the stream's end, and it sends no VTG
+            if item[0] == "damage":
+                self._damage()
+            elif item[0] == SentenceLayouts.OK:
+                out += self._use(item[1], item[2], item[3])
+            elif item[0] == SentenceLayouts.BAD:
+                self._refuse_layout()
+            elif item[0] in ("no_witness", WITNESS):
+                self.status.counts["rmc_unconfirmed"] += 1  # its speed and course: no VTG agreed
+                self._damage()
+            else:
+                self.status.counts["layout_unconfirmed"] += 1  # never confirmed: not used
+                self._damage()
+        return out
+
+    def _refuse_layout(self) -> None:
+        counts = self.status.counts
+        counts["layout_changed"] += 1
+        counts["malformed"] += 1
+        self._damage()
+
+    def _use(self, parsed: tuple, mono: float, utc: datetime) -> list[GnssFix]:
+        """One sentence whose layout is confirmed: into the order learner or its epoch."""
+        parsed = parsed[:-1] + (self._stretch,)
+        self.status.counts[parsed[0]] += 1
         if self._learner is not None:
             learner = self._learner
             learner.add(parsed[0], parsed[3], mono, parsed)
@@ -254,11 +412,11 @@ class NmeaEpochDecoder:
             out: list[GnssFix] = []
             cur = self._cur
             if cur.timed:
-                for kind, _, data, _, _ in before:
+                for kind, _, data, _, _, stretch in before:
                     if kind == "VTG":
-                        cur.vtg = data
+                        cur.vtg, cur.vtg_stretch = data, stretch
                     else:
-                        cur.hdt = data
+                        cur.hdt, cur.hdt_stretch = data, stretch
                 out += self._close(mono, utc)
             for entry in current:
                 out += self._place(*entry, mono, utc)
@@ -266,15 +424,31 @@ class NmeaEpochDecoder:
         return self._place(*parsed, mono, utc)
 
     def note_damage(self) -> None:
-        """The framer dropped bytes: the stream since its start is no longer intact."""
+        """The framer dropped bytes here, between the sentences pushed before and after."""
+        self._arrivals += 1
+        if self._held:
+            self._held.append(["damage"])
+        else:
+            self._damage()
+
+    def _damage(self) -> None:
+        # A new intact stretch begins: what was lost may have held an epoch boundary, so a
+        # VTG/HDT is not tied across it to the epoch of a GGA/RMC on the other side.
+        self._stretch += 1
         if self._learner is not None:
-            self._learner.damaged = True
+            self._learner.damaged = True  # the stream since its start is no longer intact
 
     def _parse(self, sentence: str) -> tuple | None:
-        """(kind, talker, data, key, raw time) of a used sentence, or None (counted)."""
+        """(kind, talker, data, key, raw time, layout) of a used sentence, or None (counted)."""
         counts = self.status.counts
+        star = sentence.rfind("*")
+        if star < 0:  # the framer passes only sentences with a checksum (which it verified)
+            counts["malformed"] += 1
+            self.note_damage()
+            return None
         try:
-            msg = pynmea2.parse(sentence)
+            # Without its checksum: the framer verified it, pynmea2 would compute it again.
+            msg = pynmea2.parse(sentence[:star])
         except pynmea2.SentenceTypeError:
             counts["ignored"] += 1
             return None
@@ -287,6 +461,14 @@ class NmeaEpochDecoder:
         if kind not in USED_TYPES or talker not in self.talkers:
             counts["ignored"] += 1
             return None
+        comma = sentence.find(",")
+        fields = sentence[comma + 1:star] if 0 < comma < star else None
+        # Fast path: exactly the layout this receiver was seen to send (format included).
+        confirmed = fields is not None and self._layouts.matches(kind, fields)
+        if not confirmed and (fields is None or not well_formed(kind, fields)):
+            counts["malformed"] += 1  # not the standard's format: damage the checksum missed
+            self.note_damage()
+            return None
         try:
             if kind == "GGA":
                 data, key = self._gga(msg), _time_key(msg.data[0])
@@ -296,16 +478,16 @@ class NmeaEpochDecoder:
                 data, key = self._vtg(msg), None
             else:
                 data, key = _float(msg.data[0] if msg.data else None, 0, 360), None
-            if kind in ("GGA", "RMC") and data["position"] is not None:
-                self._check_shape(kind, data["raw_position"])
         except (Malformed, IndexError, ValueError, TypeError):
             counts["malformed"] += 1
             self.note_damage()
             return None
-        counts[kind] += 1
-        return kind, talker, data, key, (msg.data[0] if key is not None else None)
+        # The layout (None: as confirmed) is computed only off the fast path.
+        sig = None if confirmed and not self._held else signature(msg.data)
+        return kind, talker, data, key, (msg.data[0] if key is not None else None), sig
 
-    def _place(self, kind: str, talker, data, key, time_raw, mono: float, utc: datetime) -> list[GnssFix]:
+    def _place(self, kind: str, talker, data, key, time_raw, stretch: int,
+               mono: float, utc: datetime) -> list[GnssFix]:
         """Put one parsed sentence into its epoch; return the fixes it completed."""
         counts = self.status.counts
         out: list[GnssFix] = []
@@ -338,9 +520,9 @@ class NmeaEpochDecoder:
             if not self._cur.timed:
                 self._cur.untimed_first = True
             if kind == "VTG":
-                self._cur.vtg = data
+                self._cur.vtg, self._cur.vtg_stretch = data, stretch
             else:
-                self._cur.hdt = data
+                self._cur.hdt, self._cur.hdt_stretch = data, stretch
         else:
             if key is not None and key == self._closed_key and not self._cur.timed:
                 counts["late"] += 1
@@ -352,6 +534,7 @@ class NmeaEpochDecoder:
             if key is not None and cur.key is None:
                 cur.key, cur.time_raw = key, time_raw
             cur.timed = True
+            cur.stretches.add(stretch)
             if kind == "GGA":
                 cur.gga, cur.talker = data, talker
             else:
@@ -363,30 +546,6 @@ class NmeaEpochDecoder:
             self._learn_order(self._cur)
             out += self._close(mono, utc)
         return out
-
-    def _check_shape(self, kind: str, raw: tuple) -> None:
-        """Reject a position whose digits are not laid out as this receiver lays them out.
-
-        NMEA fixes the integer part (ddmm, dddmm) and a receiver keeps its number of
-        decimals. Two equal characters lost from one sentence leave its 8-bit XOR checksum
-        intact (``3000.0000600`` -> ``3000.000600``: 18 m north); the layout shows it. A
-        layout is adopted after SHAPE_RUN sentences in a row have it (a receiver that was
-        reconfigured is followed after that many rejected sentences).
-        """
-        lat, lon = raw[0], raw[2]
-        lat_int, _, lat_dec = lat.partition(".")
-        lon_int, _, lon_dec = lon.partition(".")
-        if len(lat_int) != 4 or len(lon_int) != 5:
-            raise Malformed(f"position layout {lat!r}, {lon!r}")
-        shape = (len(lat_dec), len(lon_dec))
-        known, candidate, run = self._shapes.get(kind, (None, None, 0))
-        run = run + 1 if shape == candidate else 1
-        if run >= SHAPE_RUN:
-            known = shape
-        self._shapes[kind] = (known, shape, run)
-        if known is not None and shape != known:
-            self.status.counts["layout_changed"] += 1
-            raise Malformed(f"position decimals {shape}, this receiver sends {known}")
 
     def _boundary_missed(self, cur: _Epoch, kind: str) -> bool:
         """True if an untimed ``kind`` cannot belong to the open epoch."""
@@ -419,18 +578,21 @@ class NmeaEpochDecoder:
             self.epoch_end = last_type
 
     def flush(self, mono: float, utc: datetime) -> list[GnssFix]:
-        """Emit the open epoch (end of a capture)."""
-        return self._close(mono, utc) if self._cur.timed else []
+        """Emit the open epoch (end of a capture); a sentence whose layout no later one confirmed
+        is not used."""
+        out = self._release(everything=True)
+        return out + (self._close(mono, utc) if self._cur.timed else [])
 
     # -- sentence types ------------------------------------------------------
 
     @staticmethod
     def _gga(msg) -> dict:
         quality = _int(msg.data[5], 0, 9)
+        raw = tuple(msg.data[1:5])
         return {
             "quality": 0 if quality is None else quality,
-            "position": _position(msg),
-            "raw_position": (msg.lat, msg.lat_dir, msg.lon, msg.lon_dir),
+            "position": _position(raw),
+            "raw_position": raw,
             "satellites": _int(msg.data[6], 0, 255),
             "hdop": _float(msg.data[7], 0, 100),
             "altitude": _float(msg.data[8], -1000, 100000),
@@ -443,23 +605,41 @@ class NmeaEpochDecoder:
         if status not in ("A", "V", ""):
             raise Malformed(f"RMC status {status!r}")
         mode = msg.data[11] if len(msg.data) > 11 else ""
+        if msg.data[8] and _day(msg.data[8]) is None:
+            raise Malformed(f"RMC date {msg.data[8]!r}")
         return {
             "valid": status == "A" and mode != "N",
-            "position": _position(msg),
-            "raw_position": (msg.lat, msg.lat_dir, msg.lon, msg.lon_dir),
+            "position": _position(tuple(msg.data[2:6])),
+            "raw_position": tuple(msg.data[2:6]),
             "speed": _float(msg.data[6], 0, 1000),
             "course": _float(msg.data[7], 0, 360),
+            # half a unit of the last digit sent: how far an honest other report may differ
+            "speed_tol": _half_unit(msg.data[6]) * KNOT,
+            "course_tol": _half_unit(msg.data[7]),
             "date": msg.data[8] if len(msg.data) > 8 else "",  # ddmmyy, for the epoch clock
             "mode": mode,
         }
 
     @staticmethod
     def _vtg(msg) -> dict:
-        # VTG has an old (NMEA 2.0, no unit letters) and a new layout; pynmea2 parses the new one.
-        kmph = _float(msg.data[6], 0, 2000) if len(msg.data) > 6 else None
-        knots = _float(msg.data[4], 0, 1000) if len(msg.data) > 4 else None
-        speed = kmph / 3.6 if kmph is not None else (knots * KNOT if knots is not None else None)
-        return {"course": _float(msg.data[0], 0, 360), "speed": speed}
+        # VTG has an old (NMEA 2.0: four numbers, no unit letters) and a new layout.
+        old = len(msg.data) == 4
+        kmph = _float(msg.data[3 if old else 6], 0, 2000) if len(msg.data) > 6 or old else None
+        knots = _float(msg.data[2 if old else 4], 0, 1000) if len(msg.data) > 4 or old else None
+        if kmph is not None and knots is not None:
+            # One speed in two units: a digit lost from the integer part of one (which keeps
+            # the layout, and with an equal digit lost elsewhere the XOR) makes them disagree.
+            kn_raw, kmph_raw = msg.data[2 if old else 4], msg.data[3 if old else 6]
+            if abs(knots * 1.852 - kmph) > _half_unit(kn_raw) * 1.852 + _half_unit(kmph_raw) + 1e-9:
+                raise Malformed(f"VTG {knots} kn is not {kmph} km/h")
+        if kmph is not None:
+            speed, speed_tol = kmph / 3.6, _half_unit(msg.data[3 if old else 6]) / 3.6
+        elif knots is not None:
+            speed, speed_tol = knots * KNOT, _half_unit(msg.data[2 if old else 4]) * KNOT
+        else:
+            speed = speed_tol = None
+        return {"course": _float(msg.data[0], 0, 360), "speed": speed, "speed_tol": speed_tol,
+                "course_tol": _half_unit(msg.data[0])}
 
     # -- epoch ---------------------------------------------------------------
 
@@ -467,7 +647,16 @@ class NmeaEpochDecoder:
         ep, self._cur = self._cur, _Epoch()
         self._closed_key = ep.key
         st = self.status
-        gga, rmc, vtg = ep.gga, ep.rmc, ep.vtg
+        gga, rmc, vtg, hdt = ep.gga, ep.rmc, ep.vtg, ep.hdt
+        # A VTG/HDT belongs to this epoch only if no bytes were lost between it and one of the
+        # epoch's GGA/RMC: across a loss the sentences that mark the epoch boundary may be gone
+        # (the last of one epoch and the first of the next), and it may be the neighbour's.
+        if vtg is not None and ep.vtg_stretch not in ep.stretches:
+            vtg = None
+            st.counts["untimed_across_damage"] += 1
+        if hdt is not None and ep.hdt_stretch not in ep.stretches:
+            hdt = None
+            st.counts["untimed_across_damage"] += 1
         position = altitude = satellites = hdop = age = None
         if gga is not None:
             quality = gga["quality"]
@@ -485,6 +674,14 @@ class NmeaEpochDecoder:
                 and not _same_position(gga["raw_position"], rmc["raw_position"]):
             # GGA and RMC of one epoch disagree: one was damaged in a way the 8-bit XOR
             # checksum missed (two equal bytes lost, ...). Neither can be trusted.
+            st.counts["inconsistent_epochs"] += 1
+            return []
+        if rmc is not None and vtg is not None and not (
+                _agree(rmc["speed"] * KNOT if rmc["speed"] is not None else None, rmc["speed_tol"],
+                       vtg["speed"], vtg["speed_tol"])
+                and _agree(rmc["course"], rmc["course_tol"], vtg["course"], vtg["course_tol"], circle=True)):
+            # RMC and VTG of one epoch report one speed and course: a digit lost from each of
+            # two numbers of one sentence keeps its layout and XOR, but not this agreement.
             st.counts["inconsistent_epochs"] += 1
             return []
         st.fix_quality = quality if position is not None else 0
@@ -511,7 +708,7 @@ class NmeaEpochDecoder:
             mono=mono, utc=utc, device=self.device,
             latitude=position[0], longitude=position[1], altitude=altitude,
             quality=quality, satellites=satellites, hdop=hdop, correction_age=age,
-            speed=speed, course=course, heading=ep.hdt,
+            speed=speed, course=course, heading=hdt,
             receiver_time=ep.time_raw, receiver_date=date,
             talker=ep.talker,
         )]

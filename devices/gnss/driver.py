@@ -51,13 +51,19 @@ class GnssDriver(StreamDriver):
 
     def feed(self, data: bytes, mono: float, utc: datetime) -> list[GnssFix]:
         fixes: list[GnssFix] = []
-        dropped = self.framer.dropped
         sentences = self.framer.feed(data)
-        if self.framer.dropped != dropped:
-            self.decoder.note_damage()  # the epoch-order learner must not trust the stream's start
-        for sentence in sentences:
+        marks = self.framer.drop_marks
+        m = 0
+        for i, sentence in enumerate(sentences):
+            # Tell the decoder where bytes were lost, between which sentences: an untimed
+            # VTG/HDT is only tied to an epoch across an intact stretch of the stream.
+            while m < len(marks) and marks[m] <= i:
+                self.decoder.note_damage()
+                m += 1
             self.frames_ok += 1
             fixes += self.decoder.push(sentence, mono, utc)
+        if m < len(marks):
+            self.decoder.note_damage()  # after the last sentence of this read
         return fixes
 
     def idle_state(self) -> str:

@@ -109,16 +109,42 @@ def test_twin_order_groups_one_fix_per_epoch():
 def test_fallback_emits_when_time_changes():
     dec = NmeaEpochDecoder("g", epoch_end=None)
     truth = GnssTruth(30.5, 114.25)
+    push_all(dec, build_epoch(truth, T0 - timedelta(seconds=0.1)))  # held until a second confirms it
     first = build_epoch(truth, T0)
-    assert push_all(dec, first) == []  # nothing says the epoch is over yet
+    assert [f.receiver_time for f in push_all(dec, first)] == ["075959.90"]  # not 080000.00: not over yet
     fixes = push_all(dec, build_epoch(truth, T0.replace(microsecond=100000))[:1])
     assert len(fixes) == 1 and fixes[0].receiver_time == "080000.00"
 
 
+def test_first_epoch_waits_for_the_second_to_confirm_its_layout():
+    """A stream's first sentences are compared with nothing: an XOR-blind double deletion
+    (``3000.0000600`` -> ``3000.000600``) would pass. They are held until the next sentence of
+    each type shows the same layout, so the first fix is one epoch late; a first epoch whose
+    layout the second contradicts is refused."""
+    from devices.framing import with_checksum
+
+    dec = NmeaEpochDecoder("g")
+    truth = GnssTruth(30.5, 114.25)
+    assert push_all(dec, build_epoch(truth, T0)) == []
+    fixes = push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.1)))
+    assert [f.receiver_time for f in fixes] == ["080000.00", "080000.10"]
+    dec = NmeaEpochDecoder("g")
+    first = [with_checksum(s[1:s.index("*")].replace("3030.0000000", "3030.00000", 1))
+             for s in build_epoch(truth, T0)]  # two zeros lost: the XOR does not change
+    assert first != build_epoch(truth, T0)
+    assert push_all(dec, first) == []
+    # The second contradicts the first: which one is damaged is not known until a third agrees.
+    assert push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.1))) == []
+    fixes = push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.2)))
+    assert [f.receiver_time for f in fixes] == ["080000.10", "080000.20"]
+    assert dec.counts["layout_changed"] == 2
+
+
 def test_no_fix_epoch_is_not_a_reading_but_shows_in_status():
     dec = NmeaEpochDecoder("g")
-    assert push_all(dec, build_epoch(GnssTruth(0, 0, quality=0), T0)) == []
-    assert dec.status.fix_quality == 0 and dec.counts["no_fix_epochs"] == 1
+    for k in range(2):
+        assert push_all(dec, build_epoch(GnssTruth(0, 0, quality=0), T0 + timedelta(seconds=k / 10))) == []
+    assert dec.status.fix_quality == 0 and dec.counts["no_fix_epochs"] == 2
 
 
 @pytest.mark.parametrize("sentence", [
@@ -150,5 +176,110 @@ def test_unknown_and_unused_types_are_ignored_not_dropped():
 def test_talker_ids_accepted():
     for talker in ("GP", "GN", "BD", "GB", "GL", "GA"):
         dec = NmeaEpochDecoder("g")
-        fixes = push_all(dec, build_epoch(GnssTruth(30.5, 114.25), T0, talker=talker))
-        assert len(fixes) == 1 and fixes[0].talker == talker
+        fixes = push_all(dec, [s for k in range(2) for s in build_epoch(
+            GnssTruth(30.5, 114.25), T0 + timedelta(seconds=k / 10), talker=talker)])
+        assert len(fixes) == 2 and fixes[0].talker == talker
+
+
+def _epochs(n, **truth):
+    return [s for k in range(n) for s in build_epoch(GnssTruth(30.5, 114.25, **truth), T0 + timedelta(seconds=k / 10))]
+
+
+@pytest.mark.parametrize("good, bad", [
+    ("0.70,0.000,M", ".70,0.000,M"),  # HDOP without its integer digit
+    ("080000.00,3030", "08000.00,3030"),  # time with five digits
+    ("0.00,010524", "0.00,01524"),  # date with five digits
+    ("3030.0000000,N", "3030.0e0000,N"),  # an exponent: float() reads it, NMEA has none
+    ("11415.0000000,E", "1141_5.000000,E"),  # float() also reads "1_415"
+    ("4,20,0.70", "4,2,0,0.70"),  # a field more (a comma for a digit)
+    (",,,R*", ",,R*"),  # a field fewer
+])
+def test_the_standard_formats_refuse_what_pynmea2_reads(good, bad):
+    """Each of these still parses with pynmea2; NMEA 0183's field formats and counts refuse it."""
+    from devices.framing import with_checksum
+
+    sentences = _epochs(6)
+    hit = [i for i, s in enumerate(sentences[:9]) if good in s][-1]  # in epoch 2
+    body = sentences[hit][1:sentences[hit].index("*")].replace(good.replace(",R*", ",R"), bad.replace(",R*", ",R"))
+    dec = NmeaEpochDecoder("g")
+    fixes = push_all(dec, sentences[:hit] + [with_checksum(body)] + sentences[hit + 1:])
+    assert dec.malformed == 1 and len(fixes) == 6  # epoch 2 from its other sentence
+    for f in fixes:  # none carries the damaged sentence's values
+        assert (f.latitude, f.longitude, f.quality) == (30.5, 114.25, 4) and f.hdop in (0.7, None)
+
+
+def test_vtg_knots_and_kmh_must_agree():
+    from devices.framing import with_checksum
+
+    dec = NmeaEpochDecoder("g")
+    push_all(dec, _epochs(2, speed=5.0))
+    assert dec.push(with_checksum("GNVTG,90.00,T,,M,9.719,N,18.000,K,A"), 1.0, T0) == []
+    assert dec.malformed == 0  # 9.719 kn = 18.0 km/h to their last digits
+    assert dec.push(with_checksum("GNVTG,90.00,T,,M,9.719,N,1.000,K,A"), 1.0, T0) == [] and dec.malformed == 1
+
+
+def test_rmc_and_vtg_of_one_epoch_must_agree_on_speed_and_course():
+    """``23.326`` -> ``2.326`` and ``359.00`` -> ``59.00`` (two equal digits lost: same XOR, same
+    layout) in an RMC: its VTG still says 23.326 kn and 359 degrees, so the epoch is refused."""
+    from devices.framing import with_checksum
+
+    sentences = _epochs(4, speed=12.0, course=359.0)
+    rmc = sentences[6]
+    assert rmc.startswith("$GNRMC,080000.20") and ",23.326,359.00," in rmc
+    damaged = with_checksum(rmc[1:rmc.index("*")].replace(",23.326,359.00,", ",2.326,59.00,"))
+    assert damaged[-2:] == rmc[-2:]  # the checksum does not see it
+    dec = NmeaEpochDecoder("g")
+    fixes = push_all(dec, sentences[:6] + [damaged] + sentences[7:])
+    assert [f.receiver_time for f in fixes] == ["080000.00", "080000.10", "080000.30"]
+    assert dec.counts["inconsistent_epochs"] == 1
+
+
+def test_a_vtg_is_not_tied_to_an_epoch_across_lost_bytes():
+    """GGA, VTG per epoch: epoch 7's VTG and epoch 8's GGA lost. Epoch 8's VTG arrives after
+    epoch 7's GGA; by the learned order it would be epoch 7's. Bytes were lost between them, so
+    it is not used: epoch 7 goes out without a speed, never with epoch 8's."""
+    lines = [s + "\r\n" for k in range(12) for s in build_epoch(
+        GnssTruth(30.5, 114.25, speed=float(k), course=10.0 * k), T0 + timedelta(seconds=k / 10))
+        if s[3:6] in ("GGA", "VTG")]
+    lines = [lines[k + 1] if k % 2 == 0 else lines[k - 1] for k in range(len(lines))]  # GGA, VTG
+    assert lines[14].startswith("$GNGGA,080000.70") and lines[15].startswith("$GNVTG")
+    data = "".join(lines[:15]) + "$GNVTG,70.0" + "$GNGGA,080000.8" + "".join(lines[17:])
+    fixes, drv = replay(data.encode(), epoch_end="auto")
+    by_time = {f.receiver_time: f for f in fixes}
+    assert by_time["080000.70"].speed is None and drv.decoder.counts["untimed_across_damage"] == 1
+    for t, f in by_time.items():
+        k = round(float(t[4:]) * 10)
+        assert f.speed is None or f.speed == pytest.approx(k, abs=1e-3)
+
+
+def test_a_real_log_damaged_where_the_checksum_cannot_see():
+    """rst39.log with one GGA's time and station id each one "0" short (``204132.10`` ->
+    ``204132.1``, ``0138`` -> ``138``): the XOR is unchanged, pynmea2 reads 204132.1, and the
+    fix would carry the next epoch's position at this one's time. The time's layout refuses it."""
+    from tests.devices.gnss.test_real_logs import oracle
+
+    data = read("rst39.log")
+    line = b"$GPGGA,204132.10,4205.733715,N,08802.040978,W,2,08,1.0,221.921,M,,,3,0138*15"
+    assert line in data
+    damaged = data.replace(line, line.replace(b"204132.10", b"204132.1").replace(b",0138*", b",138*"))
+    fixes, drv = replay(damaged, epoch_end="auto")
+    truth = oracle(data)
+    assert fixes and all(f.receiver_time in truth for f in fixes)
+    assert drv.decoder.counts["layout_changed"] == 1
+
+
+@pytest.mark.parametrize("order", [("RMC", "VTG"), ("VTG", "RMC"), ("RMC", "VTG", "GGA")])
+def test_while_the_order_is_learnt_an_rmc_needs_its_vtg_to_agree(order):
+    """epoch_end="auto" places no VTG until the order is known, so the RMC/VTG comparison of an
+    epoch has nothing to compare; an RMC is used only when the VTG beside it agrees. Epoch 1's RMC
+    lost a "3" from its speed and its course: no fix carries 2.326 kn or 59 degrees."""
+    epochs = [{s[3:6]: s for s in build_epoch(GnssTruth(30.5, 114.25, speed=12.0, course=359.0),
+                                               T0 + timedelta(seconds=k / 10))} for k in range(8)]
+    rmc = epochs[1]["RMC"]
+    epochs[1]["RMC"] = rmc.replace(",23.326,359.00,", ",2.326,59.00,")
+    assert epochs[1]["RMC"] != rmc and epochs[1]["RMC"][-2:] == rmc[-2:]
+    data = "".join(e[t] + "\r\n" for e in epochs for t in order).encode()
+    fixes, drv = replay(data, epoch_end="auto")
+    assert fixes and all(f.speed is None or f.speed == pytest.approx(12.0, abs=1e-3) for f in fixes)
+    assert all(f.course is None or f.course == 359.0 for f in fixes)
+    assert drv.decoder.counts["rmc_unconfirmed"] == 1

@@ -316,7 +316,12 @@ class NmeaEpochDecoder:
                 return self._use(parsed, mono, utc)
             self._held.append([verdict, parsed, mono, utc, self._arrivals])
             return []
-        # Held back: a sentence of the same type confirms (or refutes) the layout of those before.
+        return self._hold(parsed, verdict, mono, utc)
+
+    def _hold(self, parsed: tuple, verdict: str, mono: float, utc: datetime) -> list[GnssFix]:
+        """Sentences are held back: this one may confirm (or refute) the layout of those before
+        it of its type; it joins them, and those now decided are used."""
+        kind, sig = parsed[0], parsed[-1]
         for item in self._held:
             if item[0] == SentenceLayouts.NEW and item[1][0] == kind:
                 decided = self._layouts.confirm(kind, item[1][-1], sig)

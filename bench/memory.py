@@ -245,7 +245,7 @@ def start_sources(count: int, size: str, rate: int, bitrate: str) -> tuple[list[
 SOURCES_STOP = threading.Event()
 
 
-def serve_fleet(data_dir: Path, ports: list[int], size: str, rate: int) -> int:
+def serve_fleet(data_dir: Path, ports: list[int], size: str, rate: int, roles: tuple[str, ...]) -> int:
     """The child: the controller with the fleet and the copy cameras, and the web process, until SIGTERM."""
     import logging
 
@@ -262,7 +262,7 @@ def serve_fleet(data_dir: Path, ports: list[int], size: str, rate: int) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     width, height = (int(v) for v in size.split("x"))
-    cameras = [CameraSpec(f"cam{i + 1}", f"tcp://127.0.0.1:{port}", mode="copy", fps=rate, width=width,
+    cameras = [CameraSpec(f"cam{i + 1}", f"tcp://127.0.0.1:{port}", roles=roles, mode="copy", fps=rate, width=width,
                           height=height, title=f"摄像机 {i + 1}") for i, port in enumerate(ports)]
     video = VideoSettings(cameras=cameras, recordings_dir=data_dir / "recordings", cache_dir=data_dir / "cache",
                           exports_dir=data_dir / "exports",
@@ -310,7 +310,7 @@ def run_case(case: str, minutes: float, args) -> int:
             sources, ports = start_sources(args.cameras, args.size, args.rate, args.bitrate)
             time.sleep(1.0)  # the sources listen
             command = [sys.executable, __file__, "--serve", str(data_dir), "--ports", ",".join(map(str, ports)),
-                       "--size", args.size, "--rate", str(args.rate)]
+                       "--size", args.size, "--rate", str(args.rate), "--roles", args.roles]
         else:
             command = [sys.executable, "-c", "import sys; from examroom.cli.main import main; sys.exit(main())",
                        "demo", "--dir", str(data_dir), "--port", "0"]
@@ -341,7 +341,8 @@ def run_case(case: str, minutes: float, args) -> int:
             rows = snapshot(child.pid)
             for pid, _, r in rows:
                 r["growth"] = r["pss"] - first.get(pid, r["pss"])
-            libraries = {pid: by_library(pid) for pid, name, _ in rows if not name.startswith(("recorder", "simulated"))}
+            libraries = {pid: by_library(pid) for pid, name, _ in rows
+                         if not name.startswith(("recorder", "simulated"))}
             recorder = next((pid for pid, name, _ in rows if name.startswith("recorder")), None)
             if recorder is not None:
                 libraries[recorder] = by_library(recorder)
@@ -394,12 +395,16 @@ def main() -> int:
     parser.add_argument("--size", default="640x360", help="the fleet cameras' picture size")
     parser.add_argument("--rate", type=int, default=15, help="the fleet cameras' frame rate")
     parser.add_argument("--bitrate", default="800k")
+    parser.add_argument("--roles", default="record,live",
+                        help="the fleet cameras' roles (record,live, the site default: the controller decodes "
+                             "each stream for the live view)")
     parser.add_argument("--no-imports", action="store_true", help="skip the bare-interpreter import costs")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the fleet's child process
     parser.add_argument("--ports", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        return serve_fleet(args.serve, [int(p) for p in args.ports.split(",")], args.size, args.rate)
+        return serve_fleet(args.serve, [int(p) for p in args.ports.split(",")], args.size, args.rate,
+                           tuple(args.roles.split(",")))
     print(f"machine: {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
     totals = {}
     for case in (("fleet", "demo") if args.case == "both" else (args.case,)):

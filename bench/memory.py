@@ -48,7 +48,7 @@ GOAL_MB = 400  # issue 15: the 4 vehicles + 8 copy cameras case
 SAMPLE_SECONDS = 15.0
 # Libraries whose import a bare interpreter is measured for (the ones the processes load).
 IMPORTS = ("numpy", "cv2", "av", "shapely", "sqlalchemy", "flask", "apscheduler", "pymodbus", "serial",
-           "pynmea2", "alembic", "waitress", "PIL", "pydantic")
+           "pynmea2", "alembic", "gunicorn.app.base", "reportlab.platypus", "openpyxl")
 # Project modules measured the same way: what each process's entry point imports.
 ENTRY_IMPORTS = ("scoring.judge", "examroom.station.service", "web.__main__")
 

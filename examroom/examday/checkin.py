@@ -13,16 +13,18 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import cv2
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from examroom.faces.watch import flag_frame
 from examroom.messages import N_, SupervisorError
-from examroom.faces.detection import FaceCheck, shared_detector
 from examroom.records.people import IdNumberError, mask_id_number, validate_id_number
 from examroom.records.models import Booking, BookingState, Candidate, Sitting, SittingStatus
+
+if TYPE_CHECKING:
+    from examroom.faces.detection import FaceCheck
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
@@ -51,6 +53,10 @@ def check_photo(photo: bytes) -> tuple[int, int]:
         raise CheckInError(N_("未提供签到照片"))
     if len(photo) > MAX_PHOTO_BYTES:
         raise CheckInError(N_("照片过大（%(size)s 字节，上限 %(limit)s）"), size=len(photo), limit=MAX_PHOTO_BYTES)
+    # OpenCV and the face detector are imported at the first photo: the web process imports this
+    # module with its routes and would otherwise hold OpenCV (about 50 MB) from the start.
+    import cv2
+
     image = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise CheckInError(N_("照片不是可识别的图像（JPEG/PNG）"))
@@ -93,6 +99,11 @@ class CheckIn:
         if not supervisor.strip():
             raise CheckInError(N_("须由考试员确认签到"))
         check_photo(photo)
+        import cv2
+
+        from examroom.faces.detection import shared_detector
+        from examroom.faces.watch import flag_frame
+
         image = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), cv2.IMREAD_COLOR)
         faces = shared_detector().check(image)
         if self.require_one_face and not faces.ok:
@@ -119,6 +130,8 @@ class CheckIn:
     def face_check(photo: bytes) -> FaceCheck:
         """How many faces the photo shows, for the check-in page to warn before confirming."""
         check_photo(photo)
+        from examroom.faces.detection import shared_detector
+
         return shared_detector().check_encoded(photo)
 
     @staticmethod

@@ -17,14 +17,6 @@ import io
 from datetime import datetime
 from pathlib import Path
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
@@ -46,6 +38,8 @@ class SlipError(SupervisorError, ValueError):
 
 
 def _font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+
     if "CJK" in pdfmetrics.getRegisteredFontNames():
         return "CJK"
     if WQY_FONT.exists():
@@ -87,6 +81,16 @@ def render_slip(sessions: sessionmaker[Session], attempt_id: int, verify_base_ur
 
 def _draw(attempt: Attempt, booking: Booking | None, sitting: Sitting | None, seal: Seal, link: str,
           page: str) -> bytes:
+    # reportlab (about 16 MB) is imported here, when a slip is printed: the web process imports this
+    # module for its routes and would otherwise hold it from the start (bench/memory.py).
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
     font = _font()
     out = io.BytesIO()
     pdf = Canvas(out, pagesize=A4, pageCompression=1)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import cv2
 import numpy as np
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, defer, sessionmaker
@@ -73,6 +72,9 @@ def checkin_photo(sessions: sessionmaker[Session], attempt_id: int) -> bytes | N
 
 def thumbnail(picture: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:
     """A JPEG ``width`` pixels wide (never enlarged) of a JPEG/PNG picture; ValueError if it does not decode."""
+    # OpenCV (about 50 MB resident) is imported when a picture is shown, not with the web process's routes.
+    import cv2
+
     image = cv2.imdecode(np.frombuffer(picture, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError("picture is not a decodable image")

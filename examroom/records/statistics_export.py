@@ -15,8 +15,6 @@ import io
 from dataclasses import dataclass
 from typing import Sequence
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from examroom.records.spreadsheet_cells import spreadsheet_safe
 
@@ -54,6 +52,10 @@ def csv_bytes(columns: Sequence[str], rows: Sequence[FigureRow]) -> bytes:
 def xlsx_bytes(sheet_title: str, columns: Sequence[str], rows: Sequence[FigureRow],
                about_title: str, about: Sequence[tuple[str, str]]) -> bytes:
     """The rows as a workbook: one sheet of figures (rates as numbers in percent format) and one describing them."""
+    # openpyxl (about 16 MB) is imported when a workbook is asked for, not with the web process's routes.
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title

@@ -19,6 +19,7 @@ import tempfile
 import threading
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 from devices.readings import ScaledClock
 from examroom.accounts.users import AccountError, Accounts, Role
@@ -33,6 +34,9 @@ from examroom.simulation.scenarios import DEMO_COURSE_PATH, DEMO_MODELS, scenari
 from scoring.course import load_course
 from scoring.rules import default_ruleset_path
 
+if TYPE_CHECKING:
+    from examroom.site.cameras import VideoSettings
+
 log = logging.getLogger(__name__)
 
 DEMO_VEHICLES = (
@@ -45,10 +49,11 @@ PAUSE_BETWEEN_ATTEMPTS = 4.0  # seconds (clock): the next candidate gets on
 RIDER_CAMERA_VEHICLE = "V2"  # the C4 three-wheeler has a cab: its in-car camera faces the candidate
 
 
-def demo_cameras(course, sim: SimulatedCourse, clock: ScaledClock) -> DemoCameras:
-    models = {v.id: course.vehicle(v.model) for v in DEMO_VEHICLES}
-    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in DEMO_VEHICLES}, clock,
-                       rider=RIDER_CAMERA_VEHICLE)
+def demo_cameras(course, sim: SimulatedCourse, clock: ScaledClock,
+                 vehicles: Sequence[SimVehicle] = DEMO_VEHICLES) -> DemoCameras:
+    models = {v.id: course.vehicle(v.model) for v in vehicles}
+    rider = RIDER_CAMERA_VEHICLE if RIDER_CAMERA_VEHICLE in models else None
+    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in vehicles}, clock, rider=rider)
 
 
 def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: int):
@@ -63,14 +68,23 @@ def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: i
 
 
 class DemoCourse:
-    """The simulated course and its controller, without the web process (tests use this)."""
+    """The simulated course and its controller, without the web process (tests use this).
+
+    ``vehicles`` are the exam vehicles on the course (the demo's two by default). ``cameras`` films
+    the course with the simulated cameras; ``video`` instead gives the camera section outright
+    (cameras the caller serves itself, such as network streams recorded by copy).
+    """
 
     def __init__(self, data_dir: Path, speed: float = 1.0, cameras: bool = False,
-                 segment_seconds: int = 10, selfcheck_override: bool = True) -> None:
+                 segment_seconds: int = 10, selfcheck_override: bool = True,
+                 vehicles: Sequence[SimVehicle] = DEMO_VEHICLES, video: VideoSettings | None = None) -> None:
+        if cameras and video is not None:
+            raise ValueError("either the simulated cameras or a camera section, not both")
         self.data_dir = data_dir
+        self.vehicles = tuple(vehicles)
         self.clock = ScaledClock(speed)
         course = load_course(DEMO_COURSE_PATH)
-        self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock)
+        self.sim = SimulatedCourse(course, list(self.vehicles), self.clock)
         self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
         settings = dataclasses.replace(
             self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path()),
@@ -79,17 +93,19 @@ class DemoCourse:
         self.cameras = None
         frame_sources = None
         if cameras:
-            self.cameras = demo_cameras(course, self.sim, self.clock)
+            self.cameras = demo_cameras(course, self.sim, self.clock, self.vehicles)
             settings = dataclasses.replace(settings, video=demo_video_settings(self.cameras, data_dir,
                                                                                segment_seconds))
             frame_sources = self.cameras.frame_sources()
+        elif video is not None:
+            settings = dataclasses.replace(settings, video=video)
         self.service = CourseService(settings, self.clock, frame_sources=frame_sources,
                                      command_token=read_or_create_secret(self.command_token_file))
         if selfcheck_override:
             # Twins have no poles to touch: the demo logs why it starts without a passed check.
             self.service.override_selfcheck("演示程序", "模拟考场，设备为仿真孪生，不做场地信号检测")
         self.drivers = {v.id: ScenarioDriver(self.sim, self.service.controller, self.service.records, self.clock,
-                                             v.id) for v in DEMO_VEHICLES}
+                                             v.id) for v in self.vehicles}
 
     def start(self) -> "DemoCourse":
         self.sim.start()
@@ -124,12 +140,12 @@ class DemoCourse:
 
     def park_vehicles(self) -> None:
         """Each vehicle stands at its start, so its receivers report and the sitting's self-check passes."""
-        for vehicle in DEMO_VEHICLES:
+        for vehicle in self.vehicles:
             name = scenario_names(self.class_of(vehicle.id))[0]
             self.sim.show(vehicle.id, next(iter(scenario(self.class_of(vehicle.id), name).samples(STEP))))
 
     def sittings(self) -> DemoSittings:
-        classes = {self.class_of(v.id) for v in DEMO_VEHICLES}
+        classes = {self.class_of(v.id) for v in self.vehicles}
         return DemoSittings(self.service.sessions, self.service.sitting_scheduler, self.service.checkin,
                             self.service.callup, classes, self.data_dir, DEMO_EXAMINER)
 
@@ -140,10 +156,13 @@ class DemoCourse:
         done: list[int] = []
         self.park_vehicles()
         while not stop.is_set() and (rounds == 0 or len(done) < rounds):
-            per_class = {self.class_of(v.id): len(scenario_names(self.class_of(v.id))) for v in DEMO_VEHICLES}
+            per_class: dict[str, int] = {}  # each vehicle drives every scenario of its class once a round
+            for v in self.vehicles:
+                vehicle_class = self.class_of(v.id)
+                per_class[vehicle_class] = per_class.get(vehicle_class, 0) + len(scenario_names(vehicle_class))
             sitting_id = sittings.open_round(per_class)
             threads = [threading.Thread(target=self.run_vehicle, args=(v.id, sittings, sitting_id, stop),
-                                        name=f"sim-{v.id}", daemon=True) for v in DEMO_VEHICLES]
+                                        name=f"sim-{v.id}", daemon=True) for v in self.vehicles]
             for thread in threads:
                 thread.start()
             for thread in threads:

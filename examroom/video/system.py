@@ -40,6 +40,11 @@ if TYPE_CHECKING:  # the site file's camera section; a type only, so video does 
 
 log = logging.getLogger(__name__)
 
+# The reader's UDP receive ring, in 188-byte packets: 16384 = 3 MB, 3 s of an 8 Mbit/s stream (a live
+# view wants the newest picture, not a backlog). ffmpeg fills the ring all the way round before it
+# reuses it, so its whole size becomes resident: 1 000 000 packets made each copy camera's reader
+# grow to 188 MB (bench/memory.py saw 6 MB a minute per 800 kbit/s camera).
+UDP_FIFO_PACKETS = 16384
 MAINTAIN_SECONDS = 2
 EVIDENCE_SECONDS = 5
 RETENTION_SECONDS = 30
@@ -100,7 +105,7 @@ class VideoSystem:
                 # The recorder's ffmpeg is the one client of the camera; it re-serves the stream
                 # locally for the OpenCV reader (the go2rtc pattern, without another program).
                 restream = free_udp_port()
-                url = f"udp://127.0.0.1:{restream}?overrun_nonfatal=1&fifo_size=1000000"
+                url = f"udp://127.0.0.1:{restream}?overrun_nonfatal=1&fifo_size={UDP_FIFO_PACKETS}"
             else:
                 url = spec.url
             reader = CaptureReader(spec, url=url, clock=self.clock)

@@ -15,7 +15,7 @@ from shapely.geometry import Point
 from ..item_geometry import AngleItem
 from ..motion import StopCounter
 from .areas import WheelLines
-from .base import Context, Frame, ItemJudge, at_time
+from .base import Context, Frame, ItemJudge
 
 
 class AngleJudge(ItemJudge):
@@ -56,10 +56,7 @@ class AngleJudge(ItemJudge):
                     self.ctx.deduct("angle.turn_signal", frame.t, frame.utc, detail=f"{detail} entering the turn")
 
     def on_tick(self, t: float, utc: datetime) -> None:
-        stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None:
-            duration, at = stopped
-            self.ctx.deduct("angle.stop", *at_time(t, utc, at), value=duration, unit="s")
+        self.deduct_stop(self._stops, t, utc)
 
     def finish(self, t: float, utc: datetime) -> None:
         state = self._turn_signals()

@@ -10,7 +10,7 @@ from .. import limits
 from ..events import VALUE_DECIMALS
 from ..geometry import Line, forward
 from ..item_geometry import Item
-from ..motion import StopTracker
+from ..motion import StopCounter, StopTracker, passed_at
 from ..observations import CourseSensor, Signals
 from ..rules import Rule, RuleSet
 from ..vehicle import Placement, VehicleModel
@@ -177,6 +177,24 @@ class ItemJudge:
 
     def on_tick(self, t: float, utc: datetime) -> None:
         pass
+
+    def deduct_stop(self, stops: StopCounter, t: float, utc: datetime) -> None:
+        """Apply the item's 中途停车 rule once the counter has found a standstill long enough to count."""
+        stopped = stops.check(t, self.ctx.stops)
+        if stopped is not None:
+            duration, at = stopped
+            self.ctx.deduct(stops.rule.id, *at_time(t, utc, at), value=duration, unit="s")
+
+    def deduct_time_limit(self, rule_id: str, started: float | None, t: float, utc: datetime) -> bool:
+        """Apply the item's time limit once the time since ``started`` passes it; True when it did."""
+        if started is None:
+            return False
+        elapsed = self.ctx.confirmed(t) - started
+        rule = self.ctx.rule(rule_id)
+        if not rule.triggered_by(elapsed):
+            return False
+        self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, started, t)), value=elapsed, unit="s")
+        return True
 
     def exit_crossing(self, frame: Frame, previous: Frame | None) -> tuple[float, datetime] | None:
         """When the vehicle finished the item between ``previous`` and ``frame``, else None."""

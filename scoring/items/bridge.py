@@ -48,7 +48,7 @@ from ..geometry import forward
 from ..item_geometry import BridgeItem, Deck
 from ..motion import StopCounter
 from ..observations import CourseSensor
-from .base import Context, Frame, ItemJudge, at_time
+from .base import Context, Frame, ItemJudge
 
 PENDING, MOUNTED, DROPPED, DONE, MISSED = "pending", "mounted", "dropped", "done", "missed"
 
@@ -221,10 +221,7 @@ class BridgeJudge(ItemJudge):
     def on_tick(self, t: float, utc: datetime) -> None:
         # A release waits for a fix after it only as long as a fix gap may last (max_fix_gap).
         self._judge_releases_carried_forward(before=t - self._fix_gap)
-        stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None:
-            duration, at = stopped
-            self.ctx.deduct("bridge.stop", *at_time(t, utc, at), value=duration, unit="s")
+        self.deduct_stop(self._stops, t, utc)
 
     def finish(self, t: float, utc: datetime) -> None:
         self._judge_releases_carried_forward(before=float("inf"))

@@ -12,7 +12,7 @@ from ..item_geometry import CurveItem
 from ..motion import StopCounter
 from ..observations import Gear
 from .areas import WheelLines
-from .base import Context, Frame, ItemJudge, at_time
+from .base import Context, Frame, ItemJudge
 
 
 class CurveJudge(ItemJudge):
@@ -48,7 +48,4 @@ class CurveJudge(ItemJudge):
             self.ctx.deduct("curve.low_gear", frame.t, frame.utc, detail="gear 1")
 
     def on_tick(self, t: float, utc: datetime) -> None:
-        stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None:
-            duration, at = stopped
-            self.ctx.deduct("curve.stop", *at_time(t, utc, at), value=duration, unit="s")
+        self.deduct_stop(self._stops, t, utc)

@@ -23,9 +23,9 @@ from datetime import datetime
 from shapely.geometry import Point
 
 from ..item_geometry import ParallelItem
-from ..motion import StopCounter, Turns, passed_at
+from ..motion import StopCounter, Turns
 from .areas import Confirmation, Episodes, WheelLines, body_outside, signed_depth, with_margin
-from .base import Context, Frame, ItemJudge, at_time
+from .base import Context, Frame, ItemJudge
 
 APPROACH, REVERSING, LEAVING = "approach", "reversing", "leaving"
 
@@ -113,17 +113,9 @@ class ParallelJudge(ItemJudge):
         return super().exit_crossing(frame, previous) if self.phase == LEAVING else None
 
     def on_tick(self, t: float, utc: datetime) -> None:
-        if self.timer_start is not None and not self._timed_out:
-            elapsed = self.ctx.confirmed(t) - self.timer_start
-            rule = self.ctx.rule("parallel.time_limit")
-            if rule.triggered_by(elapsed):
-                self._timed_out = True
-                self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
-                                unit="s")
-        stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None:
-            duration, at = stopped
-            self.ctx.deduct("parallel.stop", *at_time(t, utc, at), value=duration, unit="s")
+        if not self._timed_out:
+            self._timed_out = self.deduct_time_limit("parallel.time_limit", self.timer_start, t, utc)
+        self.deduct_stop(self._stops, t, utc)
 
     def _route_stop(self) -> bool:
         """Stops the route has: alongside or past the slot before reversing in, wholly in the slot before leaving.

@@ -120,10 +120,7 @@ class PileJudge(ItemJudge):
             self._touch(pole.number, sensor.t, sensor.utc, f"pole {pole.number}: sensor {sensor.element}")
 
     def on_tick(self, t: float, utc: datetime) -> None:
-        stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None:
-            duration, at = stopped
-            self.ctx.deduct("pile.stop", *at_time(t, utc, at), value=duration, unit="s")
+        self.deduct_stop(self._stops, t, utc)
         limit = self.ctx.rule("pile.time_limit")
         elapsed = self.ctx.confirmed(t) - self.started_t
         if not self._timed_out and limit.triggered_by(elapsed):

@@ -22,9 +22,9 @@ from datetime import datetime
 
 from ..geometry import Line
 from ..item_geometry import ReverseItem
-from ..motion import StopCounter, Turns, passed_at
+from ..motion import StopCounter, Turns
 from .areas import Confirmation, body_event_time, body_outside, with_margin
-from .base import Context, Frame, ItemJudge, at_time
+from .base import Context, Frame, ItemJudge
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
 _TARGET = {"in": "b", "out_a": "a", "out_b": "b"}  # the control line a forward leg must pass
@@ -131,17 +131,9 @@ class ReverseJudge(ItemJudge):
         return previous.t + (frame.t - previous.t) * k, previous.utc + (frame.utc - previous.utc) * k
 
     def on_tick(self, t: float, utc: datetime) -> None:
-        if self.timer_start is not None and not self._timed_out:
-            elapsed = self.ctx.confirmed(t) - self.timer_start
-            rule = self.ctx.rule("reverse.time_limit")
-            if rule.triggered_by(elapsed):
-                self._timed_out = True
-                self.ctx.deduct(rule.id, *at_time(t, utc, passed_at(rule, self.timer_start, t)), value=elapsed,
-                                unit="s")
-        stopped = self._stops.check(t, self.ctx.stops)
-        if stopped is not None:
-            duration, at = stopped
-            self.ctx.deduct("reverse.stop", *at_time(t, utc, at), value=duration, unit="s")
+        if not self._timed_out:
+            self._timed_out = self.deduct_time_limit("reverse.time_limit", self.timer_start, t, utc)
+        self.deduct_stop(self._stops, t, utc)
 
     def _route_stop(self) -> bool:
         """Stops that belong to the route: beyond the control line before a reverse, in the bay after one.

@@ -34,7 +34,7 @@ from examroom.simulation.weather import CONDITIONS, OBSTRUCTIONS  # noqa: E402
 def weather_table(fps: float, names: list[str], conditions: list[str], seed: int,
                   classes: tuple[str, ...] = ("E", "C4")) -> None:
     print(f"{'condition':<9} {'crossings':>9} {'hits':>5} {'hit rate':>8} {'false':>5} {'refused':>8} "
-          f"{'fault after':>11} {'events after hit':>16}  {'ms/frame':>8}  faults")
+          f"{'fault after':>11} {'events after hit':>16}  {'cpu ms/frame':>13}  faults")
     for condition in conditions:
         truth = hits = false = frames = refused = after = 0
         delays: list[float] = []
@@ -62,7 +62,7 @@ def weather_table(fps: float, names: list[str], conditions: list[str], seed: int
         reasons = ", ".join(f"{k} ({v})" for k, v in sorted(faults.items(), key=lambda kv: -kv[1]))
         print(f"{condition:<9} {truth:>9} {hits:>5} {hits / max(1, truth):>8.1%} {false:>5} "
               f"{refused / max(1, frames):>8.1%} {delay:>11} "
-              f"{after if condition in OBSTRUCTIONS else '':>16}  {took * 1000 / max(1, frames):>8.1f}  {reasons[:90]}")
+              f"{after if condition in OBSTRUCTIONS else '':>16}  {took * 1000 / max(1, frames):>13.1f}  {reasons[:90]}")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ differ, and then nothing it says can be trusted).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -71,11 +72,14 @@ class Sight:
 
     colour_threshold: float = 28.0  # grey levels a pixel's colour must leave the empty scene's by, at least
     noise_factor: float = 5.0  # ... or this many times the measured noise, whichever is more
-    edge_threshold: float = 24.0  # gradient (grey levels per pixel) of an edge worth watching
-    edge_kept: float = 0.4  # an edge of the empty scene seen at less than this share is covered
+    slack: float = 0.3  # pixels of registration error a colour may be explained by
+    edge_threshold: float = 12.0  # grey-level step between two neighbouring pixels that is a boundary worth watching
+    edge_kept: float = 0.4  # a boundary of the empty scene seen at less than this share of its step is covered
     shadow: tuple[float, float] = (0.3, 0.93)  # a shadow keeps this share of the light ...
     shadow_spread: float = 0.12  # ... the same in every colour channel, within this
-    shadow_texture: float = 0.4  # ... and the ground's grain shows through it (5×5 correlation at least this)
+    shadow_texture: float = 0.4  # ... and what lies under it shows through (5×5 correlation at least this)
+    min_width: int = 4  # pixels: a change narrower than this either way is not a vehicle (a streak, a speck)
+    confirm_frames: int = 3  # a change counts when it lasts this many frames in a row (a raindrop's streak lasts one)
     adapt_seconds: float = 4.0  # the empty scene follows slow change (dusk, fog) with this time constant
     tile: int = 16  # pixels: the cells in which sharpness is compared with the empty scene
     blind_ratio: float = 0.35  # a cell keeping less than this share of its texture is blind
@@ -84,6 +88,11 @@ class Sight:
     max_noise: float = 14.0  # grey levels of noise above which it cannot see
     max_shift: float = 12.0  # pixels of sway it registers; more is a moved camera
     register_window: int = 256  # side of the textured square the registration correlates
+    scene_step: int = 4  # the whole-picture checks (contrast, a moved camera) look at every 4th pixel
+
+    def __post_init__(self) -> None:
+        if self.confirm_frames < 2:
+            raise ValueError("confirm_frames: a change must be seen in at least 2 frames")
 
 
 def _best_window(grey: np.ndarray, side: int) -> tuple[int, int, int, int]:
@@ -122,24 +131,120 @@ def _detail(grey: np.ndarray) -> np.ndarray:
     return np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 2.0))
 
 
-def _gradient(grey: np.ndarray) -> np.ndarray:
-    return cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, scale=0.25),
-                         cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, scale=0.25))
+def _lost_boundaries(expected: np.ndarray, frame: np.ndarray, step: float, kept: float) -> np.ndarray:
+    """Pixels beside a boundary of the empty scene (a step of at least ``step`` between two neighbours)
+    that the frame no longer shows (its step, the same way, under ``kept`` of the expected one).
+
+    Steps between neighbours, not a 3×3 gradient: the boundary of a painted line one pixel wide is
+    lost exactly when something covers the pixel next to the line and the line's edge, not a pixel before."""
+    lost = np.zeros(expected.shape, bool)
+    for axis in (0, 1):
+        e = np.diff(expected, axis=axis)
+        f = np.diff(frame, axis=axis)
+        at = step if np.isscalar(step) else (step[1:] if axis == 0 else step[:, 1:])
+        gone = (np.abs(e) >= at) & (f * np.sign(e) < kept * np.abs(e))
+        if axis == 0:
+            lost[1:] |= gone
+            lost[:-1] |= gone
+        else:
+            lost[:, 1:] |= gone
+            lost[:, :-1] |= gone
+    return lost
+
+
+def _boundaries(expected: np.ndarray, step: float) -> np.ndarray:
+    """Pixels beside a step of at least ``step`` grey levels to a neighbour: where the scene has structure."""
+    near = np.zeros(expected.shape, bool)
+    for axis in (0, 1):
+        at = step if np.isscalar(step) else (step[1:] if axis == 0 else step[:, 1:])
+        steep = np.abs(np.diff(expected, axis=axis)) >= at
+        if axis == 0:
+            near[1:] |= steep
+            near[:-1] |= steep
+        else:
+            near[:, 1:] |= steep
+            near[:, :-1] |= steep
+    return near
+
+
+class _Patch:
+    """A rectangle of the picture around one or more regions (in the empty scene's pixels), and where it
+    sits in the mosaic of patches a frame is judged in."""
+
+    def __init__(self, rect: tuple[int, int, int, int], members: list[int], at: int) -> None:
+        self.rect = rect
+        self.size = (rect[2] - rect[0], rect[3] - rect[1])
+        self.members = members  # the regions it holds
+        self.at = at  # its first column in the mosaic
+
+
+def _patches(masks: list[np.ndarray], shape: tuple[int, int], margin: int) -> list[tuple]:
+    """Rectangles around each region's pixels, ``margin`` wider on every side, overlapping ones merged."""
+    h, w = shape
+    rects = []
+    for k, m in enumerate(masks):
+        ys, xs = np.nonzero(m)
+        if len(xs) == 0:
+            continue
+        rects.append(([max(0, xs.min() - margin), max(0, ys.min() - margin),
+                       min(w, xs.max() + 1 + margin), min(h, ys.max() + 1 + margin)], [k]))
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(rects)):
+            for j in range(i + 1, len(rects)):
+                a, b = rects[i][0], rects[j][0]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    rects[i] = ([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])],
+                                rects[i][1] + rects[j][1])
+                    del rects[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return [(tuple(int(v) for v in r), sorted(members)) for r, members in rects]
+
+
+GAP = 8  # pixels between patches in the mosaic: wider than any filter reaches (the 2-px blur's kernel)
 
 
 class VisionSensor:
     """Judges each frame's regions against the empty scene, in whatever weather the camera sees.
 
-    Per frame: the picture is registered to the empty scene (phase correlation
-    on its most textured square, so a mast swaying a few pixels moves nothing);
-    thin rain streaks and noise are taken out (a 3×3 median); the empty scene's
-    colours are mapped to the frame's exposure (a per-channel gain and offset,
-    fitted robustly over the whole picture: automatic gain, a passing cloud);
-    a pixel has changed when its colour leaves the range of the empty scene
-    around it by more than the noise allows, or when an edge of the empty scene
-    (a painted line's side) is no longer seen; a uniform darkening that keeps
-    the colour is a shadow, not a vehicle. The empty scene then follows the
-    frame where nothing changed, so dusk and fog roll in without a trigger.
+    Only the picture around the regions is judged pixel by pixel: a rectangle
+    reaching one 16 px cell beyond each region, the rectangles laid side by side
+    in one mosaic so every step runs once per frame. The whole picture is
+    looked at coarsely (every 4th pixel), for its contrast and whether it still
+    shows the empty scene.
+
+    Per frame:
+
+    * the sway is measured against the empty scene learnt in clear air (phase
+      correlation on its most textured 256 px square); each rectangle is taken
+      from the frame as the camera gave it, at the sway's whole pixels, and the
+      empty scene is moved by the remaining fraction of a pixel (interpolating
+      the averaged empty scene, never the noisy frame);
+    * both are smoothed alike (3×3 Gaussian), which keeps a painted line one
+      pixel wide: a median would erase it, and a raindrop's streak beside it
+      would draw it back;
+    * the empty scene's colours are mapped to the frame's exposure (a
+      per-channel gain and offset, fitted robustly on what did not move in the
+      frame before: automatic gain, a passing cloud); the noise left is measured;
+    * a pixel has changed when its colour leaves the empty scene's by more than
+      the noise allows (a third of a pixel of slack for the registration), or
+      when a boundary of the empty scene beside it (a painted line's edge) is no
+      longer seen: a white body on a white line shows only that; a darkening that
+      keeps the colour, lets what lies under it show through and has no body's
+      colour beside it is a shadow, not a vehicle;
+    * a change counts where it is at least ``min_width`` pixels wide both ways
+      (a raindrop's streak is thinner) and lasts ``confirm_frames`` frames in a
+      row (a streak is gone by the next frame, a vehicle stays): a region turns
+      on then, and stays on while any of those frames still sees a change in it
+      (a moving body's roof and windscreen may hide it for a frame). The reading
+      of a frame is therefore given ``confirm_frames - 1`` frames later, stamped
+      with that frame's own times;
+    * the empty scene then follows the frame where nothing changed (when the
+      frame sits on whole pixels), so dusk and fog roll in without a trigger.
 
     What it cannot see through it names instead of judging: cells near a
     watched region that lost most of their sharpness (a drop, dirt, a blob on
@@ -157,187 +262,307 @@ class VisionSensor:
         self.sight = sight or Sight()
         self.scene_changed_share = scene_changed_share
         self.expected_rate = expected_rate
-        self.background: np.ndarray | None = None  # float32 BGR, the empty scene now
-        self._reference: np.ndarray | None = None  # grey, the empty scene as learnt (clear air)
-        self._masks: list[np.ndarray] = []
+        self.background: np.ndarray | None = None  # float32 BGR, the empty scene now (kept around the regions)
+        self._patches: list[_Patch] = []
         self._health = DeviceHealth(device=device, kind="vision", expected_rate=expected_rate)
         self._times: list[float] = []
         self._last: tuple[bool, ...] = ()
-        self._changed: tuple = (None, None)  # (colour, texture) changes two frames back and one back
-        self._pending: Frame | None = None  # the frame whose reading the next one confirms
+        self._history: list[np.ndarray] = []  # the mosaic's lasting-size changes of the recent frames, oldest first
+        self._moving: np.ndarray | None = None  # the last frame's change: kept out of the exposure fit
+        self._pending: list[Frame] = []  # frames whose readings later frames confirm, oldest first
+
+    @property
+    def lag(self) -> int:
+        """Frames between a frame and its reading (the frames that confirm it)."""
+        return self.sight.confirm_frames - 1
 
     # -- learning --------------------------------------------------------------------
     def learn_background(self, images: Sequence[np.ndarray]) -> None:
         """The empty scene: the per-pixel median, so anything moving through it drops out."""
-        stack = np.stack([cv2.medianBlur(i, 3) for i in images])
-        median = np.median(stack, axis=0).astype(np.uint8)
+        sight = self.sight
+        median = np.median(np.stack(list(images)), axis=0).astype(np.uint8)
         self.background = median.astype(np.float32)
         grey = cv2.cvtColor(median, cv2.COLOR_BGR2GRAY).astype(np.float32)
-        self._reference = grey
-        self._reference_contrast = max(1.0, float(grey.std()))
+        step = sight.scene_step
+        self._coarse = grey[::step, ::step].copy()  # the whole picture, coarsely: follows slow change too
+        self._reference_contrast = max(1.0, float(self._coarse.std()))
         h, w = grey.shape
-        masks = [r.mask((h, w)) for r in self.regions]
-        self._masks = [np.flatnonzero(m) for m in masks]  # each region's pixels, as indices
-        self._window = _best_window(grey, self.sight.register_window)
-        x, y, ww, wh = self._window
+        x, y, ww, wh = self._window = _best_window(grey, sight.register_window)
+        self._window_reference = grey[y:y + wh, x:x + ww].copy()
+        self._window_detail = cv2.resize(_detail(cv2.GaussianBlur(self._window_reference, (3, 3), 0.7)),
+                                         (max(1, ww // sight.tile), max(1, wh // sight.tile)),
+                                         interpolation=cv2.INTER_AREA)
         self._hann = cv2.createHanningWindow((ww, wh), cv2.CV_32F)
-        tile = self.sight.tile
-        self._cells = ((w + tile - 1) // tile, (h + tile - 1) // tile)
-        # Which cells each region's neighbourhood touches: those decide whether it can be seen.
-        near = cv2.dilate(np.stack(masks).astype(np.uint8).max(axis=0) if masks else
-                          np.zeros((h, w), np.uint8), np.ones((2 * tile + 1, 2 * tile + 1), np.uint8))
-        self._region_cells = [np.flatnonzero(cv2.resize(cv2.dilate(m.astype(np.uint8), np.ones((tile + 1, tile + 1),
-                                                                                              np.uint8)),
-                                                        self._cells, interpolation=cv2.INTER_AREA) > 0) for m in masks]
-        self._watched_cells = cv2.resize(near, self._cells, interpolation=cv2.INTER_AREA) > 0
+        # The mosaic: each region's rectangle, side by side, GAP apart.
+        masks = [r.mask((h, w)) for r in self.regions]
+        tile = sight.tile
+        self._patches, at = [], 0
+        for rect, members in _patches(masks, (h, w), tile + 2):
+            self._patches.append(_Patch(rect, members, at))
+            at += rect[2] - rect[0] + GAP
+        self._mosaic = (max(p.size[1] for p in self._patches), at - GAP)
+        smooth = cv2.GaussianBlur(grey, (3, 3), 0.7)
+        self._patch_contrast = [max(1.0, float(smooth[p.rect[1]:p.rect[3], p.rect[0]:p.rect[2]].std()))
+                                for p in self._patches]
+        mh, mw = self._mosaic
+        inside = np.zeros((mh, mw), bool)
+        region_masks = [np.zeros((mh, mw), np.uint8) for _ in self.regions]
+        for p in self._patches:
+            x0, y0, x1, y1 = p.rect
+            inside[:y1 - y0, p.at:p.at + x1 - x0] = True
+            for k in p.members:
+                region_masks[k][:y1 - y0, p.at:p.at + x1 - x0] = masks[k][y0:y1, x0:x1]
+        self._pixels = [np.flatnonzero(m) for m in region_masks]  # each region's pixels in the mosaic
+        self._inside = inside
+        grid = inside.copy()
+        grid[1::2] = False
+        grid[:, 1::2] = False
+        self._samples = grid  # the pixels the exposure is fitted on
+        # Cells near a region decide whether it can be seen; each region's own cells name it. Per patch:
+        # (its cells' shape, watched cells, [(region, its cells)]).
+        self._cells = []
+        for p in self._patches:
+            cells = (-(-p.size[0] // tile), -(-p.size[1] // tile))
+            local = [region_masks[k][:p.size[1], p.at:p.at + p.size[0]] for k in p.members]
+            near = cv2.dilate(np.max(local, axis=0), np.ones((2 * tile + 1, 2 * tile + 1), np.uint8))
+            own = [(k, np.flatnonzero(cv2.resize(cv2.dilate(m, np.ones((tile + 1, tile + 1), np.uint8)), cells,
+                                                 interpolation=cv2.INTER_AREA) > 0)) for k, m in zip(p.members, local)]
+            self._cells.append((cells, cv2.resize(near, cells, interpolation=cv2.INTER_AREA) > 0, own))
         self._last = (False,) * len(self.regions)
-        self._changed, self._pending = (None, None), None
+        self._history, self._moving, self._pending = [], None, []
 
     # -- one frame -------------------------------------------------------------------
-    def _register(self, grey: np.ndarray) -> tuple[float, float, float]:
+    def _register(self, image: np.ndarray) -> tuple[float, float, float]:
         x, y, w, h = self._window
-        ref = cv2.cvtColor(self.background.astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)[y:y + h, x:x + w]
-        # Copies: phaseCorrelate writes the windowed picture back into its inputs.
-        (dx, dy), response = cv2.phaseCorrelate(ref.copy(), grey[y:y + h, x:x + w].copy(), self._hann)
+        grey = cv2.cvtColor(image[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY).astype(np.float32)
+        # A copy of the reference: phaseCorrelate writes the windowed picture back into its inputs.
+        (dx, dy), response = cv2.phaseCorrelate(self._window_reference.copy(), grey, self._hann)
         return dx, dy, response
 
-    def _fit_exposure(self, frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """Per-channel gain and offset taking the empty scene to this frame's exposure, and the noise left."""
-        f = frame[::6, ::6].reshape(-1, 3)
-        b = background[::6, ::6].reshape(-1, 3)
-        gain, offset = np.ones(3, np.float32), np.zeros(3, np.float32)
-        residual = np.zeros(len(f), np.float32)
-        for c in range(3):
-            keep = np.ones(len(f), bool)
-            for _ in range(2):  # least squares, then again without the worst fifth (vehicles, rain)
-                bc, fc = b[keep, c], f[keep, c]
-                var = float(bc.var())
-                g = float(((bc - bc.mean()) * (fc - fc.mean())).mean() / var) if var > 1e-3 else 1.0
-                g = min(4.0, max(0.05, g))
-                o = float(fc.mean() - g * bc.mean())
-                r = np.abs(f[:, c] - (g * b[:, c] + o))
-                keep = r <= np.quantile(r, 0.8)
-            gain[c], offset[c] = g, o
-            residual = np.maximum(residual, r)
-        noise = float(np.median(residual)) * 1.4826
+    def _usual_sharpness(self, image: np.ndarray, dx: float, dy: float) -> float:
+        """How much of its fine detail the picture keeps overall (the registration square against the
+        scene learnt in clear air): fog and dusk take it from every cell, a drop from a few."""
+        x, y, w, h = self._window
+        grey = cv2.cvtColor(cv2.getRectSubPix(image, (w, h), (x + dx + (w - 1) / 2, y + dy + (h - 1) / 2)),
+                            cv2.COLOR_BGR2GRAY).astype(np.float32)
+        cells = cv2.resize(_detail(cv2.GaussianBlur(grey, (3, 3), 0.7)), self._window_detail.shape[::-1],
+                           interpolation=cv2.INTER_AREA)
+        textured = self._window_detail > self.sight.texture_min
+        if not textured.any():
+            return 1.0
+        return float(np.median(cells[textured] / self._window_detail[textured]))
+
+    @staticmethod
+    def _fit_exposure(f: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Per-channel gain and offset taking the empty scene ``b`` (N×3) to the frame ``f``, and the noise left:
+        least squares, then again without the worst fifth of each channel (vehicles, rain)."""
+        keep = np.ones(f.shape, np.float32)
+        for _ in range(2):
+            n = keep.sum(axis=0) + 1e-6
+            mb, mf = (keep * b).sum(axis=0) / n, (keep * f).sum(axis=0) / n
+            db = b - mb
+            var = (keep * db * db).sum(axis=0) / n
+            cov = (keep * db * (f - mf)).sum(axis=0) / n
+            gain = np.where(var > 1e-3, cov / np.maximum(var, 1e-3), 1.0).clip(0.05, 4.0).astype(np.float32)
+            offset = (mf - gain * mb).astype(np.float32)
+            residual = np.abs(f - (b * gain + offset))
+            cut = int(len(f) * 0.8)
+            keep = (residual <= np.partition(residual, cut, axis=0)[cut]).astype(np.float32)
+        noise = float(np.median(residual.max(axis=1))) * 1.4826
         return gain, offset, noise
 
     def occupancy(self, image: np.ndarray) -> tuple[bool, ...] | None:
-        """Regions occupied in the frame before this one (confirmed by this one), or None: when the
-        camera cannot see (health says why), and for the first frame after learning or a fault."""
+        """Regions occupied in the frame ``lag`` frames before this one (confirmed by the frames since),
+        or None: when the camera cannot see (health says why), and for the first frames after learning or
+        a fault."""
         if self.background is None:
             raise RuntimeError(f"vision sensor {self.device}: learn the background first")
         sight = self.sight
         extra = self._health.extra
-        smooth = cv2.medianBlur(image, 3)  # rain streaks and speckle are thinner than anything judged
-        grey = cv2.cvtColor(smooth, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        step = sight.scene_step
+        coarse = cv2.cvtColor(np.ascontiguousarray(image[::step, ::step]), cv2.COLOR_BGR2GRAY).astype(np.float32)
         # Contrast against the scene learnt in clear air: the empty scene follows fog and dusk, this does not.
-        contrast = float(grey.std()) / self._reference_contrast
+        contrast = float(coarse.std()) / self._reference_contrast
         extra["contrast"] = round(contrast, 2)
         if contrast < sight.min_contrast:
             return self._fault("low_contrast", f"{contrast:.0%} of the clear-air contrast left")
-        dx, dy, response = self._register(grey)
+        dx, dy, _ = self._register(image)
         extra["shift"] = [round(dx, 2), round(dy, 2)]
         if max(abs(dx), abs(dy)) > sight.max_shift:
             return self._fault("moved", f"picture shifted by ({dx:.1f}, {dy:.1f}) px")
-        h, w = grey.shape
-        frame = smooth.astype(np.float32)
-        if abs(dx) > 0.05 or abs(dy) > 0.05:
-            back = np.float32([[1, 0, -dx], [0, 1, -dy]])
-            frame = cv2.warpAffine(frame, back, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            grey = cv2.warpAffine(grey, back, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        gain, offset, noise = self._fit_exposure(frame, self.background)
-        expected = self.background * gain + offset  # the empty scene in this frame's light
+        if math.hypot(dx, dy) < 0.15:
+            dx = dy = 0.0  # a still camera, measured through noise
+        ix, iy = round(dx), round(dy)
+        fx, fy = dx - ix, dy - iy
+
+        # The mosaic of patches: the frame as the camera gave it (at the sway's whole pixels) and the
+        # empty scene moved by the rest of the sway.
+        mh, mw = self._mosaic
+        raw = np.zeros((mh, mw, 3), np.uint8)
+        empty = np.zeros((mh, mw, 3), np.float32)
+        for p in self._patches:
+            x0, y0, x1, y1 = p.rect
+            w, h = p.size
+            raw[:h, p.at:p.at + w] = cv2.getRectSubPix(image, (w, h), (x0 + ix + (w - 1) / 2, y0 + iy + (h - 1) / 2))
+            empty[:h, p.at:p.at + w] = (self.background[y0:y1, x0:x1] if fx == 0.0 and fy == 0.0 else
+                                        cv2.getRectSubPix(self.background, (w, h),
+                                                          (x0 - fx + (w - 1) / 2, y0 - fy + (h - 1) / 2)))
+        frame = cv2.GaussianBlur(raw.astype(np.float32), (3, 3), 0.7)
+        empty = cv2.GaussianBlur(empty, (3, 3), 0.7)
+        fit = self._samples if self._moving is None else self._samples & ~self._moving
+        gain, offset, _ = self._fit_exposure(frame[fit], empty[fit])
+        expected = empty * gain + offset  # the empty scene in this frame's light
+        # Each patch's own light, and what is left of its clear-air contrast: fog is thicker in one place than
+        # another, and it takes a body's contrast with the ground as it takes the scene's.
+        threshold = np.empty((mh, mw), np.float32)
+        boundary = np.empty((mh, mw), np.float32)
+        residuals, contrasts, shifts = [], [], []
+        for p, reference in zip(self._patches, self._patch_contrast):
+            w, h = p.size
+            area = (slice(0, h), slice(p.at, p.at + w))
+            local = frame[area][fit[area]] - expected[area][fit[area]]
+            shift = np.median(local, axis=0) if len(local) else np.zeros(3, np.float32)
+            expected[area] += shift
+            shifts.append(shift)
+            residuals.append(np.abs(local - shift))
+            contrasts.append(min(1.0, max(0.25, float(cv2.cvtColor(expected[area], cv2.COLOR_BGR2GRAY).std())
+                                          / reference)))
+        residuals = np.concatenate(residuals)
+        noise = float(np.median(residuals.max(axis=1))) * 1.4826  # in the channel that differs most
+        # ... and in grey, where boundaries are watched: a step between two pixels has √2 of it.
+        step_noise = float(np.median(np.abs(residuals @ np.array([0.114, 0.587, 0.299], np.float32)))) * 1.4826 * 1.41
         extra["noise"] = round(noise, 1)
         if noise > sight.max_noise:
             return self._fault("noisy", f"noise {noise:.0f} grey levels")
-
-        # Colour: outside the range of the empty scene around the pixel (one pixel of registration slack).
+        for p, contrast in zip(self._patches, contrasts):
+            w, h = p.size
+            threshold[:, p.at:p.at + w] = max(sight.colour_threshold * contrast, sight.noise_factor * noise)
+            boundary[:, p.at:p.at + w] = max(sight.edge_threshold * contrast, 3.0 * step_noise)
         kernel = np.ones((3, 3), np.uint8)
-        low, high = cv2.erode(expected, kernel), cv2.dilate(expected, kernel)
-        outside = _channel_max(np.maximum(low - frame, frame - high))
-        threshold = max(sight.colour_threshold, sight.noise_factor * noise)
-        coloured = outside > threshold
-        # A shadow: darker by the same share in every channel.
+        # Colour: outside what the empty scene shows within a third of a pixel (registration slack).
+        low = expected - sight.slack * (expected - cv2.erode(expected, kernel))
+        high = expected + sight.slack * (cv2.dilate(expected, kernel) - expected)
+        coloured = _channel_max(np.maximum(low - frame, frame - high)) > threshold
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        expected_grey = cv2.cvtColor(expected, cv2.COLOR_BGR2GRAY)
+        covered = _lost_boundaries(expected_grey, grey, boundary, sight.edge_kept)
+        # A shadow: darker by the same share in every channel ...
         ratio = (frame + 1.0) / (expected + 1.0)
         rmin, rmax = -_channel_max(-ratio), _channel_max(ratio)
         shadow = (rmin >= sight.shadow[0]) & (rmax <= sight.shadow[1]) & (rmax - rmin <= sight.shadow_spread)
-        # ... through which the ground's own grain still shows (a dark windscreen shows none).
-        # Near a shadow's edge the step itself spoils the correlation: the darkening shade that reaches
-        # within two pixels of grain seen through it is the same shadow.
-        textured = (shadow & (_correlation(grey, cv2.cvtColor(expected, cv2.COLOR_BGR2GRAY)) >= sight.shadow_texture))
-        shadow &= cv2.dilate(textured.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-        # Texture: an edge of the empty scene that is no longer seen anywhere within a pixel.
-        expected_grey = cv2.cvtColor(expected, cv2.COLOR_BGR2GRAY)
-        g_expected = _gradient(expected_grey)
-        g_frame = _gradient(grey)
-        edge = g_expected > max(sight.edge_threshold, sight.noise_factor * noise * 0.5)
-        covered = edge & (cv2.dilate(g_frame, kernel) < sight.edge_kept * g_expected)
-        solid = coloured & ~shadow
-        changed = solid | (covered & ~shadow)
+        if shadow.any():
+            # ... through which what lies under it still shows. Near a shadow's edge on plain ground the
+            # step itself spoils the correlation: the darkening shade that reaches within two pixels of
+            # grain seen through it is the same shadow. On a boundary of the empty scene (a line's edge)
+            # the correlation is decisive. And a darkening beside a body's own colour is the body's pale
+            # roof over a white line, not a shadow.
+            textured = shadow & (_correlation(grey, expected_grey) >= sight.shadow_texture)
+            structured = cv2.dilate(_boundaries(expected_grey, boundary).astype(np.uint8), kernel) > 0
+            near = cv2.dilate(textured.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            solid = cv2.dilate((coloured & ~shadow).astype(np.uint8), kernel) > 0
+            shadow &= (textured | (near & ~structured)) & ~solid
+            changed = (coloured | covered) & ~shadow
+        else:
+            changed = coloured | covered
+        changed &= self._inside  # the mosaic's gaps hold nothing
 
-        # Sight: cells that kept too little of their texture, near a watched region.
-        # Fine detail only (what a 2-px blur takes away): a drop's refracted picture of the scene is
-        # blurred far more than that, though it still has broad gradients.
-        cells_frame = cv2.resize(_detail(grey), self._cells, interpolation=cv2.INTER_AREA)
-        cells_expected = cv2.resize(_detail(expected_grey), self._cells, interpolation=cv2.INTER_AREA)
-        textured = cells_expected > max(sight.texture_min, noise * 0.6)
-        kept = cells_frame / np.maximum(cells_expected, 1e-3)
-        usual = float(np.median(kept[textured])) if textured.any() else 1.0
-        blind = textured & (kept < sight.blind_ratio * max(usual, 1e-3)) & self._watched_cells
-        for cells, was in zip(self._region_cells, self._last):
-            if was:  # a vehicle standing on a region hides its texture; that is not a blind camera
-                blind.ravel()[cells] = False
-        blind = cv2.dilate(blind.astype(np.uint8), kernel) > 0
-        flat = blind.ravel()
-        behind = [r.element for r, cells in zip(self.regions, self._region_cells) if flat[cells].any()]
-        if behind:
+        # Sight: cells near a region that kept too little of their fine detail (a drop's refracted picture
+        # of the scene is blurred far more than a 2-px blur takes away, though it keeps broad gradients).
+        detail_frame, detail_expected = _detail(grey), _detail(expected_grey)
+        blind_regions: set[int] = set()
+        usual = None
+        for p, (cells, watched, own) in zip(self._patches, self._cells):
+            w, h = p.size
+            expected_cells = cv2.resize(detail_expected[:h, p.at:p.at + w], cells, interpolation=cv2.INTER_AREA)
+            kept = cv2.resize(detail_frame[:h, p.at:p.at + w], cells, interpolation=cv2.INTER_AREA) / \
+                np.maximum(expected_cells, 1e-3)
+            judged = (expected_cells > max(sight.texture_min, noise * 0.6)) & watched
+            if not (judged & (kept < sight.blind_ratio * 1.5)).any():
+                continue
+            if usual is None:
+                usual = self._usual_sharpness(image, dx, dy)
+            blind = judged & (kept < sight.blind_ratio * max(usual, 1e-3))
+            for k, mine in own:
+                if self._last[k]:  # a vehicle standing on a region hides its texture; that is not a blind camera
+                    blind.ravel()[mine] = False
+            blind = (cv2.dilate(blind.astype(np.uint8), kernel) > 0).ravel()
+            blind_regions.update(k for k, mine in own if blind[mine].any())
+        if blind_regions:
+            behind = [r.element for k, r in enumerate(self.regions) if k in blind_regions]
             extra["blind"] = behind
             return self._fault("obstructed", f"cannot see {', '.join(behind)}")
         extra["blind"] = []
 
-        share = float(changed.mean())
+        # The whole picture, coarsely: most of it unlike the empty scene is a moved or covered camera.
+        weights = np.array([0.114, 0.587, 0.299], np.float32)
+        residual = np.abs(coarse - (self._coarse * float(weights @ gain) + float(weights @ offset)))
+        coarse_threshold = max(sight.colour_threshold, sight.noise_factor * noise)
+        share = float(np.count_nonzero(residual > coarse_threshold)) / residual.size
         extra["scene_changed"] = round(share, 3)
         if share > self.scene_changed_share:
             return self._fault("moved", f"{share:.0%} of the picture differs from the empty scene")
-        # A vehicle is there in the frame before or after too; a raindrop's streak, a speck of
-        # noise is not: the previous frame's change counts where this or the one before it agrees.
-        # Anything judged is also wider than what two streaks in a row leave: an opening removes what is
-        # thinner than 3 px (an edge of the empty scene no longer seen is thin by nature, and stays).
-        before, previous = self._changed
-        self._changed = (previous, (solid, covered & ~shadow))
-        if previous is None:
-            inputs = None
-        else:
-            both = [p & (c | b) if b is not None else p & c
-                    for p, c, b in zip(previous, (solid, covered & ~shadow), before or (None, None))]
-            confirmed = ((cv2.morphologyEx(both[0].astype(np.uint8), cv2.MORPH_OPEN, kernel) > 0) | both[1]).ravel()
-            inputs = tuple(int(np.count_nonzero(confirmed[m])) >= r.min_pixels
-                           for r, m in zip(self.regions, self._masks))
-        # The empty scene follows the frame where nothing moved: slow light and fog, never a vehicle.
-        still = (~cv2.dilate((changed | shadow).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool))
+
+        # A change counts where it is at least min_width pixels wide both ways and lasts confirm_frames
+        # frames in a row: a raindrop's streak is thin and gone by the next frame, a vehicle is neither.
+        runs = sight.confirm_frames
+        self._moving = changed
+        opening = np.ones((sight.min_width, sight.min_width), np.uint8)
+        self._history = (self._history + [cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_OPEN, opening)
+                                          > 0])[-(2 * runs - 1):]
+        inputs = None
+        if len(self._history) >= runs:
+            judged_at = len(self._history) - runs  # the frame judged now: runs - 1 frames back
+            lasting = np.zeros(changed.shape, bool)
+            for start in range(max(0, judged_at - runs + 1), judged_at + 1):
+                lasting |= np.logical_and.reduce(self._history[start:start + runs])
+            lasting = lasting.ravel()
+            later = [h.ravel() for h in self._history[judged_at:]]
+            inputs = []
+            for k, region in enumerate(self.regions):
+                pixels = self._pixels[k]
+                # On when a change lasted; once on, it stays on while any frame up to the newest still sees
+                # a change there (a moving body's roof and windscreen can hide it for a frame).
+                inputs.append(int(np.count_nonzero(lasting[pixels])) >= region.min_pixels
+                              or (self._last[k] and any(int(np.count_nonzero(h[pixels])) >= region.min_pixels
+                                                        for h in later)))
+            self._last = inputs = tuple(inputs)
+
+        # The empty scene follows the frame where nothing moved (slow light and fog, never a vehicle) and
+        # follows the frame's light elsewhere (the fitted exposure): a place a vehicle stood while dusk fell
+        # must not keep the daylight. Only a frame on whole pixels of it: an interpolated frame would blur it.
         alpha = 1.0 / max(1.0, sight.adapt_seconds * self.expected_rate)
-        cv2.accumulateWeighted(frame, self.background, alpha, still.astype(np.uint8))
-        if inputs is not None:
-            self._last = inputs
+        if abs(fx) < 0.1 and abs(fy) < 0.1:
+            still = cv2.dilate((changed | shadow).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+            source = raw.astype(np.float32)
+            for p, shift in zip(self._patches, shifts):
+                x0, y0, x1, y1 = p.rect
+                w, h = p.size
+                empty_now = self.background[y0:y1, x0:x1]
+                target = np.where(still[:h, p.at:p.at + w, None], source[:h, p.at:p.at + w],
+                                  empty_now * gain + (offset + shift))
+                cv2.accumulateWeighted(target, empty_now, alpha)
+        cv2.accumulateWeighted(coarse, self._coarse, alpha, (residual <= coarse_threshold).astype(np.uint8))
         return inputs
 
     def _fault(self, name: str, detail: str) -> None:
-        self._changed = (None, None)  # nothing seen across a fault confirms anything after it
-        self._pending = None
+        self._history, self._moving = [], None  # nothing seen across a fault confirms anything after it
+        self._pending = []
         self._health.alive = False
         self._health.extra["line"] = name
         self._health.last_error = f"{FAULTS[name]} ({detail})"
         return None
 
     def process(self, frame: Frame) -> CourseInputs | None:
-        """The reading of the frame before this one, confirmed by this one, stamped with that frame's
-        times; None while the camera cannot see (health says why) or right after learning or a fault."""
+        """The reading of the frame ``lag`` frames before this one, confirmed by the frames since, stamped
+        with that frame's times; None while the camera cannot see (health says why) or right after learning
+        or a fault."""
         self._health.last_error = None
         self._health.alive = True
         self._health.extra["line"] = "ok"
         inputs = self.occupancy(frame.image)
-        shown, self._pending = self._pending, (frame if self._health.alive else None)
+        if self._health.alive:
+            self._pending = (self._pending + [frame])[-(self.lag + 1):]
+        shown = self._pending[0] if inputs is not None and len(self._pending) > self.lag else None
         now = time.monotonic()
         self._health.readings += 1
         self._health.last_reading_mono = now

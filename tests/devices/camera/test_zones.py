@@ -25,7 +25,7 @@ def _scene(box: tuple[int, int] | None = None, colour=(0, 200, 255), seed: int =
 
 
 def _feed(sensor, images):
-    """Each image as a frame; returns {frame index: inputs} (a reading is of the frame before it)."""
+    """Each image as a frame; returns {frame index: inputs} (a reading is of a frame ``lag`` frames back)."""
     seen = {}
     for i, image in enumerate(images):
         reading = sensor.process(Frame(image, datetime.now(timezone.utc), float(i), i))
@@ -43,8 +43,8 @@ def test_zone_and_line_occupancy_follow_the_object():
     assert seen[1] == (False, False)
     assert seen[4] == (True, False)
     assert seen[7] == (False, True)
-    assert seen[10] == (False, False)
-    assert set(seen) == set(range(11)), "every frame but the last has its reading, one frame late"
+    assert seen[9] == (False, False)
+    assert set(seen) == set(range(12 - sensor.lag)), "every frame but the last ones has its reading, lag frames late"
     assert sensor.health().alive and sensor.health().readings == 12
 
 
@@ -57,7 +57,7 @@ def test_a_body_close_to_the_paint_is_seen_by_colour_and_texture():
     sensor = VisionSensor("vision-1", [Region("item.line", "line", ((80, 0), (80, 119)), min_pixels=2)])
     sensor.learn_background([_scene(seed=i) for i in range(5)])
     seen = _feed(sensor, [_scene(None, seed=10), _scene((74, 60), pale, seed=11), _scene((74, 61), pale, seed=12),
-                          _scene((74, 62), pale, seed=13)])
+                          _scene((74, 62), pale, seed=13), _scene((74, 63), pale, seed=14)])
     assert seen[0] == (False,)
     assert seen[1] == (True,) and seen[2] == (True,)
 

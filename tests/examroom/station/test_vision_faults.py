@@ -54,14 +54,14 @@ def test_a_camera_that_cannot_see_suspends_only_the_attempt_in_the_item_it_serve
     """The real path: sensor readings go to the controller's submit, the health watch suspends by item."""
     from types import SimpleNamespace
 
-    from examroom.controller import Controller, VehicleInfo
-    from examroom.device_health import HealthWatch
-    from examroom.livefeed import LiveFeed
-    from examroom.records import CandidateInfo
+    from examroom.live.controller import Controller, VehicleInfo
+    from examroom.station.device_health import HealthWatch
+    from examroom.live.feed import LiveFeed
+    from examroom.records.attempt_log import CandidateInfo
     from examroom.simulation.scenarios import default_ruleset, demo_course
     from scoring.observations import CourseSensor, read_jsonl
     from tests.examroom.attempts import id_number
-    from tests.examroom.test_course_map_feed import fix
+    from tests.examroom.live.test_course_map_feed import fix
 
     course, clock = demo_course(), _Clock()
     vehicles = [VehicleInfo("V1", "甘K·0001学", "E", "E-01"), VehicleInfo("V2", "甘K·0002学", "C4", "C4-01")]

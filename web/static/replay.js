@@ -210,11 +210,18 @@
       if (!v.paused && !view.run) play();
     });
     v.addEventListener("pause", function () {
-      if (v.paused && view.run && !v.ended) pause();
+      if (playing && userPaused(view)) pause();
     });
     v.addEventListener("ratechange", function () {
       if (!view.loading && Math.abs(v.playbackRate - speed) > 1e-6) setSpeed(v.playbackRate);
     });
+  }
+
+  // Paused while the page wants it playing, and not by its end nor by a load: the user's pause.
+  // Read from state on every frame too: a segment change drops the pause event still queued.
+  function userPaused(view) {
+    const v = view.video;
+    return view.run && v.paused && !v.ended && !view.loading;
   }
 
   // The page's own moves of a video: each one keeps ``view`` telling what was asked.
@@ -274,6 +281,9 @@
   }
   function showVideo(fromView) {
     if (!footage || footage.anchor_t === null) return;
+    // Before any camera moves on (to a next segment, dropping its queued events): a camera the
+    // user paused pauses the page.
+    if (playing && footage.views.some(userPaused)) { pause(); return; }
     const utc = nowUtc();
     footage.views.forEach(function (view) { place(view, utc, fromView); });
   }

@@ -20,9 +20,11 @@ from tests.examroom.video.test_replay import SEGMENT, _drive_until_deduction, _w
 from tests.web.conftest import PASSWORD
 from tests.web.test_replay_video import TOLERANCE, open_replay_and_read_deduction
 
-# Out of the default run: on a clean CI machine the browser once waited 10 s for a seek into the
-# recording's segment that never completed (readyState < 2); tests/web/test_replay_video.py checks
-# the same property deterministically. Run it with: make test PYTEST_ARGS="-m recorded_video".
+# Out of the default run, and it stays out: the demo runs on the wall clock with live cameras
+# (two 4 s chase segments before driving, a drive until the judge deducts, segments past it), so it
+# takes a minute and its course depends on the machine's speed; no test can own that clock.
+# tests/web/test_replay_video.py (made footage) and test_replay_player_browser.py check the same
+# page deterministically. Run it with: make test PYTEST_ARGS="-m recorded_video".
 pytestmark = [pytest.mark.slow, pytest.mark.recorded_video]
 
 
@@ -47,7 +49,9 @@ def test_auditor_jumps_to_a_recorded_deduction_and_every_camera_shows_it(tmp_pat
         Accounts(demo.service.records.sessions).create("auditor", PASSWORD, Role.AUDITOR)
         app = create_app(demo.service.records, demo.service.feed,
                          {"SECRET_KEY": "test", "RECORDINGS_DIR": str(video.settings.recordings_dir)})
-        errors = open_replay_and_read_deduction(app, attempt.id, wanted, set(video.recorders))
+        # The attempt's own cameras (its vehicle's and the course's that see it), not every recorder.
+        cameras = {s.camera for s in video.index.evidence(attempt.id)}
+        errors = open_replay_and_read_deduction(app, attempt.id, wanted, cameras, within=TOLERANCE)
         print(f"replay frame vs deduction (s): {errors}")
         assert all(abs(e) <= TOLERANCE for e in errors.values()), errors
     finally:

@@ -32,12 +32,16 @@
 
   // -- the one clock ---------------------------------------------------------------
   // ``now`` is the journal time the whole page shows: the cursor, the outline and every
-  // camera. Playing advances it with the wall clock times the speed; each camera plays
-  // along at the same rate and is put back on ``now`` when it drifts. Moving any camera
-  // (its own controls) moves ``now``, and with it every other camera.
+  // camera. It is the only clock: playing advances it with the wall clock (the animation
+  // frame's timestamp) times the speed, and nothing else moves it but the user. The cameras
+  // follow it: after every change of the clock each camera is put where the clock says
+  // (``place``), and while playing it plays along at the same rate and is re-seeked when it
+  // drifts. Moving any camera with its own controls is the user moving the clock, and with
+  // it every other camera.
   const SPEEDS = [0.25, 0.5, 1, 2, 4];
   const DRIFT = 0.25;  // seconds a playing camera may be off before it is re-seeked
   const FRAME = parseFloat(d.frame || "0.04");  // one frame at 25 fps, the cameras' rate
+  const END = 0.01;  // a camera rests this far before its video's end (at the end the browser ends it)
   let now = 0, playing = false, speed = 1, lastTick = null;
   const playButton = document.getElementById("play");
   const speedBox = document.getElementById("speed");
@@ -49,7 +53,7 @@
     box.dataset.now = now.toFixed(3);
     if (footage && footage.anchor_t !== null) box.dataset.nowUtc = (footage.anchor_utc + now - footage.anchor_t).toFixed(3);
     outlineSoon();
-    showVideo(now, fromView);
+    showVideo(fromView);
   }
 
   // The moment as the course's local time (the zone is stated at the page's foot).
@@ -81,7 +85,7 @@
     lastTick = null;
     box.dataset.playing = "1";
     playButton.textContent = d.tPause;
-    showVideo(now);
+    showVideo();
     requestAnimationFrame(tick);
   }
   function pause() {
@@ -95,6 +99,7 @@
     if (!playing) return;
     if (lastTick !== null) {
       const t = now + (ts - lastTick) / 1000 * speed;
+      box.dataset.wall = ts.toFixed(3);  // the wall-clock moment (ms) ``now`` was advanced to
       if (t >= data.end_t) { seek(data.end_t); pause(); return; }
       seek(t);
     }
@@ -105,7 +110,12 @@
     speed = value;
     speedBox.value = String(value);
     box.dataset.speed = String(value);
-    if (footage) footage.views.forEach(function (view) { view.video.playbackRate = speed; });
+    if (footage) footage.views.forEach(function (view) { setRate(view.video); });
+  }
+  function setRate(v) {
+    // The default rate too: loading a segment resets the rate to it.
+    if (v.defaultPlaybackRate !== speed) v.defaultPlaybackRate = speed;
+    if (v.playbackRate !== speed) v.playbackRate = speed;
   }
   function step(frames) {
     pause();
@@ -134,6 +144,7 @@
   // command's (t, utc), then walk the camera's segments for the one showing that moment.
   // The index already holds each segment's calibrated UTC (offset applied when filed).
   let footage = null;
+  function nowUtc() { return footage.anchor_utc + (now - footage.anchor_t); }
   function cameraView(cam) {
     const fig = document.createElement("figure");
     const v = document.createElement("video");
@@ -156,111 +167,125 @@
     cap.append(name, note, full);
     fig.appendChild(v); fig.appendChild(cap);
     document.getElementById("videos").appendChild(fig);
-    const view = {cam: cam, video: v, caption: note, figure: fig, segment: null, target: null,
-                loading: false, ownPlays: 0, ownPauses: 0};
+    // seg: the segment whose file the video holds; loading: its metadata is not in yet;
+    // run: whether the page wants this video playing; seeks: the page's own seeks whose
+    // ``seeking`` event has not come yet; wanted: the UTC the page last put it on.
+    const view = {cam: cam, video: v, caption: note, figure: fig, seg: null, loading: false,
+                  run: false, seeks: 0, wanted: null};
     follow(view);
     return view;
   }
 
-  // A camera moved by its own controls moves the page's clock; our own moves (to
-  // ``view.target``) and the pause at a segment's end are told apart and ignored.
+  // What the user does with a camera's own controls, told from what the page does by state,
+  // not by timing: the page keeps ``view.run`` equal to what it asked of the video and counts
+  // its own seeks, so a video that plays while the page wants it paused, pauses while the
+  // page wants it playing, or reports a seek the page did not make, was moved by the user.
+  // The browser's own moves cannot pass for the user's: loading a segment drops the events
+  // still queued for the old one (and the page ignores a loading video's), the pause at a
+  // video's end comes with ``ended``, and the page never plays an ended video (play() would
+  // seek it back to its start).
   function follow(view) {
     const v = view.video;
-    v.addEventListener("seeked", function () {
-      // A segment still loading was put nowhere yet: a seek it reports (to its start) is the
-      // browser's, never the user's; taken for the user's it dragged the clock back to the
-      // segment's start while playing.
-      if (view.loading) return;
-      // A playing video has moved on from where the page put it by the time the seek completes
-      // (more so on a busy machine): only a bigger jump is the user's.
-      const slack = playing ? 0.5 + 0.5 * speed : 0.05;
-      if (view.target !== null && Math.abs(v.currentTime - view.target) < slack) return;
-      const seg = view.cam.segments.find(function (s) { return s.id === view.segment; });
-      if (!seg || !footage) return;
-      seek(footage.anchor_t + (seg.start + v.currentTime - footage.anchor_utc), view);
+    v.addEventListener("loadedmetadata", function () {
+      if (!view.loading || v.readyState < 1) return;
+      view.loading = false;
+      setRate(v);
+      place(view, nowUtc());  // the clock has moved on while the segment loaded: put it where it is now
     });
+    v.addEventListener("seeking", function () {
+      if (view.loading) return;
+      if (view.seeks > 0) { view.seeks -= 1; return; }  // one of the page's own
+      if (!footage || !view.seg) return;
+      seek(footage.anchor_t + (view.seg.start + v.currentTime - footage.anchor_utc), view);
+    });
+    v.addEventListener("seeked", function () {
+      if (view.loading || !view.seg) return;
+      v.dataset.segment = view.seg.id;
+      v.dataset.shownUtc = (view.seg.start + v.currentTime).toFixed(3);
+      if (view.wanted !== null) v.dataset.wantedUtc = view.wanted.toFixed(3);
+    });
+    // No loading guard here: loading pauses without an event and drops the queued ones, and a
+    // user may press play on a camera still loading.
     v.addEventListener("play", function () {
-      if (view.ownPlays > 0) { view.ownPlays -= 1; return; }
-      if (!playing) play();
+      if (!v.paused && !view.run) play();
     });
     v.addEventListener("pause", function () {
-      if (view.ownPauses > 0) { view.ownPauses -= 1; return; }
-      if (!v.ended && playing) pause();
+      if (playing && userPaused(view)) pause();
     });
     v.addEventListener("ratechange", function () {
-      if (Math.abs(v.playbackRate - speed) > 1e-6) setSpeed(v.playbackRate);
+      if (!view.loading && Math.abs(v.playbackRate - speed) > 1e-6) setSpeed(v.playbackRate);
     });
   }
 
-  // Play and pause the page asks for itself: counted, so their events are not taken for the user's.
-  function ownPlay(view) {
-    if (!view.video.paused) return;
-    view.ownPlays += 1;
-    view.video.play().catch(function () { /* a newer placement took over */ });
-  }
-  function ownPause(view) {
-    if (view.video.paused) return;
-    view.ownPauses += 1;
-    view.video.pause();
-  }
-  function setTime(view, seconds, utc, seg) {
+  // Paused while the page wants it playing, and not by its end nor by a load: the user's pause.
+  // Read from state on every frame too: a segment change drops the pause event still queued.
+  function userPaused(view) {
     const v = view.video;
-    const to = Math.min(seconds, Math.max(0, (v.duration || seg.duration) - 0.01));
-    view.target = to;
-    v.addEventListener("seeked", function () {
-      v.dataset.segment = seg.id;
-      v.dataset.shownUtc = (seg.start + v.currentTime).toFixed(3);
-      v.dataset.wantedUtc = utc.toFixed(3);
-    }, {once: true});
-    v.currentTime = to;
+    return view.run && v.paused && !v.ended && !view.loading;
   }
-  function placeIn(view, seg, offset, utc) {
+
+  // The page's own moves of a video: each one keeps ``view`` telling what was asked.
+  function run(view, yes) {
     const v = view.video;
-    if (view.segment !== seg.id) {
-      view.segment = seg.id;
-      view.loading = true;
-      view.target = null;
-      ownPause(view);
-      v.src = seg.url;
-      v.dataset.segStart = seg.start;
-      v.playbackRate = speed;
-      v.addEventListener("loadedmetadata", function () {
-        // Time has moved on while the segment loaded: place it where the clock is now.
-        const u = footage.anchor_utc + (now - footage.anchor_t);
-        view.loading = false;
-        setTime(view, u - seg.start, u, seg);
-        v.playbackRate = speed;
-        if (playing) ownPlay(view);
-      }, {once: true});
+    view.run = yes;
+    if (!yes && !v.paused) v.pause();
+    // An ended video is not played: play() would seek it to its start (a seek the page did
+    // not count); it is re-placed first, and played on the next frame.
+    if (yes && v.paused && !v.ended) v.play().catch(function () { /* a newer move took over */ });
+  }
+  function setTime(view, offset, utc) {
+    const v = view.video;
+    view.wanted = utc;
+    if (!v.seekable.length) return;  // the browser would not seek (nor say so)
+    view.seeks += 1;
+    v.currentTime = offset;
+  }
+  function load(view, seg) {
+    const v = view.video;
+    view.seg = seg;
+    view.loading = true;
+    view.run = false;  // loading pauses the video (without a pause event)
+    view.seeks = 0;    // and drops the events of the page's seeks still queued
+    view.wanted = null;
+    v.src = seg.url;
+    v.dataset.segStart = seg.start;
+  }
+  // Put one camera where the clock is (UTC ``utc``): its segment, its moment, playing or not.
+  function place(view, utc, fromView) {
+    const v = view.video;
+    const seg = view.cam.segments.find(function (s) { return s.start <= utc && utc < s.end; });
+    view.caption.textContent = seg ? "" : " · " + d.tNoVideo;
+    view.figure.classList.toggle("novideo", !seg);
+    if (!seg) { run(view, false); return; }
+    if (!view.seg || view.seg.id !== seg.id) { load(view, seg); return; }
+    if (view.loading) return;
+    const end = Math.max(0, (v.duration || seg.duration) - END);
+    const offset = Math.min(utc - seg.start, end);
+    if (!playing) {
+      run(view, false);
+      if (view === fromView) {  // it is already where the user put it
+        view.wanted = utc;
+        v.dataset.wantedUtc = v.dataset.shownUtc = utc.toFixed(3);
+        return;
+      }
+      setTime(view, offset, utc);
       return;
     }
-    if (v.readyState < 1) return;
-    if (playing) {
-      if (v.playbackRate !== speed) v.playbackRate = speed;
-      if (Math.abs(v.currentTime - offset) > DRIFT * Math.max(1, speed)) setTime(view, offset, utc, seg);
-      if (v.paused) ownPlay(view);
-    } else {
-      if (!v.paused) ownPause(view);
-      setTime(view, offset, utc, seg);
+    setRate(v);
+    // A segment just loaded is put on the clock; a seek under way (the page's or the user's)
+    // is let finish: re-seeking now would make a user's move look like the page's.
+    if (view.wanted === null || (!v.seeking && Math.abs(v.currentTime - offset) > DRIFT * Math.max(1, speed))) {
+      setTime(view, offset, utc);
     }
+    run(view, utc - seg.start < end);  // past the video's last picture it rests there
   }
-  function showVideo(t, fromView) {
+  function showVideo(fromView) {
     if (!footage || footage.anchor_t === null) return;
-    const utc = footage.anchor_utc + (t - footage.anchor_t);
-    footage.views.forEach(function (view) {
-      const seg = view.cam.segments.find(function (s) { return s.start <= utc && utc < s.end; });
-      view.caption.textContent = seg ? "" : " · " + d.tNoVideo;
-      view.figure.classList.toggle("novideo", !seg);
-      if (!seg) {
-        if (!view.video.paused) ownPause(view);
-        return;
-      }
-      if (view === fromView && !playing) {  // it is already where the user put it
-        view.video.dataset.wantedUtc = view.video.dataset.shownUtc = utc.toFixed(3);
-        return;
-      }
-      placeIn(view, seg, utc - seg.start, utc);
-    });
+    // Before any camera moves on (to a next segment, dropping its queued events): a camera the
+    // user paused pauses the page.
+    if (playing && footage.views.some(userPaused)) { pause(); return; }
+    const utc = nowUtc();
+    footage.views.forEach(function (view) { place(view, utc, fromView); });
   }
   function loadVideo() {
     return fetch(d.video).then(function (r) { return r.json(); }).then(function (json) {

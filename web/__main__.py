@@ -12,7 +12,8 @@ import logging
 from pathlib import Path
 
 from examroom import courseclock
-from examroom.records.database import DatabaseURLError, make_engine, session_factory
+from examroom.records.database import make_engine, session_factory
+from examroom.records.database_url import DatabaseURLError
 from examroom.station.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import Records

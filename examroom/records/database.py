@@ -14,9 +14,9 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.records.database_url import database_url
+
 MIGRATIONS = Path(str(files("examroom.records") / "migrations"))  # package data; alembic wants a folder
-# The databases examroom runs on, and the driver each is reached through (both installed with it).
-from examroom.records.database_url import DatabaseURLError, database_url  # noqa: F401  (re-exported: the engine checks its URL)
 
 
 def make_engine(url: str, existing: bool = False) -> Engine:

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+# The databases examroom runs on, and the driver each is reached through (both installed with it).
 SUPPORTED = {"sqlite": "pysqlite", "postgresql": "psycopg"}
 _FORMS = "sqlite:///FILE (SQLite) or postgresql+psycopg://USER:PASSWORD@HOST/NAME (PostgreSQL)"
 

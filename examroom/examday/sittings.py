@@ -24,6 +24,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 from typing import Callable
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -72,6 +73,14 @@ def sitting_by_code(session: Session, code: str) -> Sitting | None:
     return session.scalar(select(Sitting).where(Sitting.code == code))
 
 
+class PhaseOutcome(Enum):
+    """What became of one run of a sitting's phase."""
+
+    DONE = "done"  # it changed the records now
+    DONE_BEFORE = "done_before"  # it had been done (by an earlier run, or a concurrent one)
+    NOT_PASSED = "not_passed"  # the self-check found a problem; recorded on the sitting, to be retried
+
+
 class SittingPhases:
     """What each phase does to the records. ``health`` gives the devices' health dicts."""
 
@@ -84,10 +93,15 @@ class SittingPhases:
         self._course_check = course_check
 
     def run(self, sitting_id: int, phase: str, utc: datetime | None = None) -> bool:
-        """Run a phase once; True when done now, False when done before or (self-check) failed.
+        """Run a phase once; True when done now, False when done before or (self-check) failed."""
+        return self.attempt(sitting_id, phase, utc) is PhaseOutcome.DONE
+
+    def attempt(self, sitting_id: int, phase: str, utc: datetime | None = None) -> "PhaseOutcome":
+        """Run a phase once and say what became of it.
 
         A failed self-check is recorded on the sitting but not logged as done, so
-        it can run again (the scheduler retries it every ``SELF_CHECK_RETRY_SECONDS``).
+        it can run again (the scheduler retries it every ``SELF_CHECK_RETRY_SECONDS``);
+        a phase found done before is not retried.
         """
         if phase not in PHASES:
             raise SittingError(f"unknown phase {phase!r}")
@@ -99,17 +113,17 @@ class SittingPhases:
                     raise SittingError(f"unknown sitting {sitting_id}")
                 if session.scalar(select(SittingLog.id).where(SittingLog.sitting_id == sitting_id,
                                                               SittingLog.phase == phase)) is not None:
-                    return False
+                    return PhaseOutcome.DONE_BEFORE
                 detail = getattr(self, f"_{phase}")(session, sitting, utc)
                 if detail is None:
                     log.warning("sitting %s: phase %s not passed: %s", sitting_id, phase, sitting.self_check)
-                    return False
+                    return PhaseOutcome.NOT_PASSED
                 session.add(SittingLog(sitting_id=sitting_id, phase=phase, utc=utc, detail=detail))
         except IntegrityError:  # a concurrent run logged it first; the unique key undid ours
             log.info("sitting %s: phase %s already done", sitting_id, phase)
-            return False
+            return PhaseOutcome.DONE_BEFORE
         log.info("sitting %s: phase %s done", sitting_id, phase)
-        return True
+        return PhaseOutcome.DONE
 
     def _open(self, session: Session, sitting: Sitting, utc: datetime) -> dict:
         if sitting.status == SittingStatus.PLANNED.value:
@@ -193,9 +207,12 @@ def run_scheduled_phase(database: str, sitting_id: int, phase: str) -> None:
     if phase not in PHASES or phases is None:
         log.error("scheduled phase %s of sitting %s: no controller for %s", phase, sitting_id, database)
         return
-    done = phases.run(sitting_id, phase)
+    outcome = phases.attempt(sitting_id, phase)
     scheduler = _SCHEDULERS_BY_DATABASE.get(database)
-    if phase == "self_check" and not done and scheduler is not None:
+    # Only a self-check that did not pass is tried again. One found done before (a job put back by
+    # a sync that raced the phase's own run) is not: retrying it would fail the same way every
+    # SELF_CHECK_RETRY_SECONDS until the sitting closed.
+    if phase == "self_check" and outcome is PhaseOutcome.NOT_PASSED and scheduler is not None:
         scheduler.retry_self_check(sitting_id)
 
 
@@ -224,11 +241,14 @@ class SittingScheduler:
         """
         _PHASES_BY_DATABASE[self.database] = self.phases
         _SCHEDULERS_BY_DATABASE[self.database] = self
-        if self._owns_scheduler:
-            self.scheduler.start()
         self.sync()
         self._add_job(sync_scheduled_sittings, "interval", seconds=SYNC_SECONDS, id="sittings-sync",
                       args=[self.database], name="schedule new sittings")
+        # Started after the sync, as the controller starts its shared one: a sync racing the
+        # scheduler's first run over overdue jobs replaced a job the run was removing, and the
+        # scheduler's thread died of the JobLookupError.
+        if self._owns_scheduler:
+            self.scheduler.start()
         return self
 
     def stop(self) -> None:

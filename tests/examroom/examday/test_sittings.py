@@ -1,14 +1,19 @@
 """Sittings: phases change the records once; scheduled jobs survive a restart and run once."""
 
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+import apscheduler.schedulers.base
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import func, select, text
 
 from examroom.records.database import session_factory
 from examroom.records.models import Booking, Candidate, Sitting, SittingLog
-from examroom.examday.sittings import SittingError, SittingPhases, SittingPlan, SittingScheduler, create_sitting
+from examroom.examday.scheduling import PERSISTENT
+from examroom.examday.sittings import (_PHASES_BY_DATABASE, PhaseOutcome, SittingError, SittingPhases, SittingPlan,
+                                       SittingScheduler, create_sitting, run_scheduled_phase)
 from tests.examroom.attempts import id_number
 
 HEALTHY = [{"device": "V1.gnss", "kind": "gnss", "alive": True, "rate": 10.0, "expected_rate": 10.0,
@@ -99,26 +104,38 @@ def test_bad_plans_are_refused(engine):
         _sitting(sessions, "S2", length=-10)
 
 
-def test_jobs_survive_a_restart_and_run_once(engine):
+def _run_until_idle(scheduler: SittingScheduler, sessions, sitting_id: int, timeout: float = 30.0) -> None:
+    """Wait, on the scheduler's own job events, until no phase is pending and the sitting is closed.
+
+    No sleeping: each wake-up is a job that ran (or failed); the timeout only bounds a broken run.
+    """
+    ran = threading.Event()
+    scheduler.scheduler.add_listener(lambda event: ran.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    deadline = time.monotonic() + timeout
+    while True:
+        with sessions() as session:
+            closed = session.get(Sitting, sitting_id).status == "closed"
+        if closed and scheduler.pending() == []:
+            return
+        assert ran.wait(max(0.0, deadline - time.monotonic())), (
+            f"phases still pending after {timeout}s: {scheduler.pending()}")
+        ran.clear()
+
+
+def test_jobs_survive_a_restart_and_run_once(engine, monkeypatch):
+    """The controller was down for the whole sitting: when it is back, every phase runs once, in order."""
     sessions = session_factory(engine)
-    sitting_id = _sitting(sessions, start_in=0.8, length=0.4, opens_before=0.4)
-    first = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY))
-    with sessions() as session:
-        first.schedule(session.get(Sitting, sitting_id))
-    first.start()
+    sitting_id = _sitting(sessions, start_in=3600.0, length=1800.0, opens_before=1800.0)
+    first = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY)).start()
     first.stop()  # the controller goes down before any phase is due
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs WHERE id LIKE 'sitting-%'")).scalar() == 3
-    time.sleep(0.6)  # check-in should have opened while nobody was running
+    # It comes back three hours later, after the sitting should have closed: the scheduler's clock
+    # is the test's, not a sleep.
+    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", _clock_moved_on(timedelta(hours=3)))
     second = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY)).start()
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with sessions() as session:
-                if session.get(Sitting, sitting_id).status == "closed":
-                    break
-            time.sleep(0.05)
-        assert second.pending() == []
+        _run_until_idle(second, sessions, sitting_id)
     finally:
         second.stop()
     third = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY)).start()
@@ -127,6 +144,38 @@ def test_jobs_survive_a_restart_and_run_once(engine):
         phases = session.scalars(select(SittingLog.phase).order_by(SittingLog.id)).all()
         assert phases == ["open", "self_check", "close"]
         assert session.get(Sitting, sitting_id).status == "closed"
+
+
+def _clock_moved_on(by: timedelta) -> type[datetime]:
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + by
+
+    return Later
+
+
+def test_a_self_check_done_before_is_not_retried(engine):
+    """A self-check job put back by a sync that raced its run finds it done: no retry every few seconds."""
+    sessions = session_factory(engine)
+    sitting_id = _sitting(sessions)
+    phases = SittingPhases(sessions, lambda: HEALTHY)
+    sittings = SittingScheduler(engine, phases).start()  # nothing falls due for an hour
+    try:
+        phases.run(sitting_id, "open")
+        assert phases.attempt(sitting_id, "self_check") is PhaseOutcome.DONE
+        sittings.scheduler.remove_job(f"sitting-{sitting_id}-self_check", PERSISTENT)
+        run_scheduled_phase(sittings.database, sitting_id, "self_check")
+        assert sittings.pending() == [f"sitting-{sitting_id}-close", f"sitting-{sitting_id}-open"]
+        failing = SittingPhases(sessions, lambda: DEAD)
+        second = _sitting(sessions, "S2")
+        failing.run(second, "open")
+        _PHASES_BY_DATABASE[sittings.database] = failing
+        assert failing.attempt(second, "self_check") is PhaseOutcome.NOT_PASSED
+        run_scheduled_phase(sittings.database, second, "self_check")  # a self-check that fails is retried
+        assert f"sitting-{second}-self_check" in sittings.pending()
+    finally:
+        sittings.stop()
 
 
 @pytest.mark.postgres

@@ -99,8 +99,7 @@ def run_verify(args) -> int:
 
 
 def _run(args) -> int:
-    from sqlalchemy.orm import sessionmaker
-
+    from examroom.records.database import session_factory
     from examroom.records.sealing import load_public_key
 
     pinned = load_public_key(args.public_key.read_bytes()) if args.public_key else None
@@ -112,7 +111,7 @@ def _run(args) -> int:
         return _slip(args, None, pinned)
     engine = open_readonly(args.database)
     try:
-        sessions = sessionmaker(engine)
+        sessions = session_factory(engine)
         if args.slip is not None:
             return _slip(args, sessions, pinned)
         return _records(args, sessions, pinned)

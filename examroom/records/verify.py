@@ -143,11 +143,9 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
 
     course = attempt.course_key
     seal = session.get(Seal, (course, attempt.id))
-    sealed_version = _version(seal)
-    # The journal names the attempt as the seal says: with its course (version 3) or by number
-    # (1, 2); an unsealed attempt's journal by the form its first row shows.
-    form = course if sealed_version == 3 else "" if sealed_version in (1, 2) else None
-    for where, message in _check_journal(session, attempt.id, course, form):
+    # The journal's form (its rows name the attempt with its course, or by number: written before
+    # the course had a code) is the one its first row shows; the sealed head pins every row.
+    for where, message in _check_journal(session, attempt.id, course, None):
         bad(where, message)
     if seal is None:
         bad("seal", f"the attempt ended as {attempt.status} but has no seal")
@@ -181,14 +179,6 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
         bad("seal", f"the seal is for attempt {payload.get('record', {}).get('attempt')}")
     _check_seal_link(session, seal, payload, bad)
     return problems
-
-
-def _version(seal: Seal | None) -> int | None:
-    try:
-        payload = json.loads(seal.payload) if seal is not None else None
-    except json.JSONDecodeError:
-        return None
-    return payload.get("version") if isinstance(payload, dict) else None
 
 
 def _check_journal(session: Session, attempt_id: int, course: str, form: str | None) -> list[tuple[str, str]]:

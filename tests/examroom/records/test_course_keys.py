@@ -119,3 +119,38 @@ def test_migrating_an_old_database_gives_its_rows_the_course_code(tmp_path):
     with session_factory(engine)() as session:
         assert session.get(Vehicle, "V1").course_key == CODE
     engine.dispose()
+
+
+def test_an_attempt_journaled_before_the_course_had_its_code_and_sealed_after_verifies(engine, tmp_path):
+    """A crash between finish and seal, then the upgrade gives the course its code: the recovery
+    seals it as version 3 while its journal names it by number, as it was written."""
+    attempt_id = finished_attempt(Records(session_factory(engine)))
+    claim_course(engine, CODE)
+    sessions = session_factory(engine)
+    assert Sealer(sessions, load_or_create_key(tmp_path)).seal_unsealed() == [attempt_id]
+    with sessions() as session:
+        assert json.loads(session.get(Seal, attempt_id).payload)["version"] == 3
+    assert _first_prev_hash(sessions, attempt_id) == genesis(attempt_id)
+    report = verify(sessions)
+    assert report.ok and report.checked == [attempt_id], [str(p) for p in report.problems]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_course_gets_its_code_and_its_old_seals_still_verify(postgres_engine, tmp_path):
+    upgrade(postgres_engine)  # e.g. first upgraded by `examroom users add`, which knows no site
+    sessions = session_factory(postgres_engine)
+    key = load_or_create_key(tmp_path)
+    old = [finished_attempt(Records(sessions)) for _ in range(2)]
+    for attempt_id in old:
+        Sealer(sessions, key).seal(attempt_id)
+    claim_course(postgres_engine, CODE)  # parents and children re-keyed together
+    sessions = session_factory(postgres_engine)
+    new = finished_attempt(Records(sessions))
+    assert Sealer(sessions, key).seal(new).seq == 3
+    report = verify(sessions)
+    assert report.ok and report.checked == old + [new], [str(p) for p in report.problems]
+    with postgres_engine.connect() as connection:  # the triggers fire again
+        with pytest.raises(Exception, match="attempt is sealed"):
+            connection.execute(text("UPDATE attempts SET score = 1 WHERE id = :a"), {"a": old[0]})
+    with postgres_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM attempts WHERE course_key = ''")).scalar_one() == 0

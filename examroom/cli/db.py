@@ -94,19 +94,11 @@ def _move(source_url: str, target_url: str, code: str) -> int:
 
 def _refuse_unless_empty(target) -> None:
     """A target holding any row (of examroom or anything else) is refused before anything is written."""
-    from sqlalchemy import inspect, text
-
     from examroom.messages import N_, SupervisorError
+    from examroom.records.copying import filled_tables
 
-    filled = []
-    with target.connect() as connection:
-        for table in inspect(connection).get_table_names():
-            if table in ("alembic_version", "course_identity"):  # what an empty migrated database holds
-                continue
-            rows = connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-            if rows:
-                filled.append(f"{table}（{rows} 行）")
+    filled = filled_tables(target)
     if filled:
         raise SupervisorError(N_("目标数据库不是空的：%(tables)s已有数据。examroom db move-to 只搬到空数据库，"
                                  "两边都没有改动；请新建一个空的 PostgreSQL 数据库再搬。"),
-                              tables="、".join(filled))
+                              tables="、".join(f"{table}（{rows} 行）" for table, rows in filled))

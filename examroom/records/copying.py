@@ -28,6 +28,22 @@ def tables_in_order(names: list[str] | None = None) -> list:
     return [t for t in tables if t.name not in SEALS_LAST] + [t for t in tables if t.name in SEALS_LAST]
 
 
+def filled_tables(engine: Engine) -> list[tuple[str, int]]:
+    """Every table holding rows (of examroom or anything else), with its count; an empty migrated
+    database holds only its migration mark and course identity."""
+    from sqlalchemy import inspect
+
+    filled = []
+    with engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            if table in ("alembic_version", "course_identity"):
+                continue
+            rows = connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+            if rows:
+                filled.append((table, rows))
+    return filled
+
+
 def row_counts(engine: Engine, tables: list | None = None) -> dict[str, int]:
     with engine.connect() as connection:
         return {t.name: connection.execute(select(func.count()).select_from(t)).scalar_one()

@@ -1,6 +1,7 @@
 """Two courses' records meet in one PostgreSQL database (the city's) and every seal of both verifies;
 two controllers sealing into one database at once never take the same seal number (docs/city.md)."""
 
+import json
 import threading
 
 import pytest
@@ -138,3 +139,50 @@ def test_two_controllers_of_one_course_sealing_at_once_never_take_the_same_numbe
     assert report.ok and report.checked == ids, [str(p) for p in report.problems]
     for e in (engine, first, second):
         e.dispose()
+
+
+def test_the_city_proves_a_courses_records_against_its_public_key_alone(postgres_urls, tmp_path, capsys):
+    """``examroom verify --course --public-key`` at the city: a record re-sealed with a key put into
+    the database passes when the database's keys are trusted, and is caught against the course's key."""
+    from examroom.cli.main import main
+    from examroom.records.models import Attempt
+    from examroom.records.sealing import PUBLIC_KEY_FILE
+    from tests.examroom.attempts import allow_tampering
+
+    a_url, b_url, city_url = postgres_urls(3)
+    a, _, a_ids = _course(a_url, COURSES[0], tmp_path / "a", 3)
+    b, _, b_ids = _course(b_url, COURSES[1], tmp_path / "b", 2)
+    city = _city(city_url)
+    keyed = [t for t in tables_in_order() if "course_key" in t.c]
+    for engine in (a, b):
+        copy_rows(engine, city, keyed)
+    a_key, b_key = (str(tmp_path / side / PUBLIC_KEY_FILE) for side in ("a", "b"))
+    pinned = ["verify", "--all", "--database", city_url, "--json"]
+    assert main(pinned + ["--course", COURSES[0], "--public-key", a_key]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["course"] == COURSES[0] and report["checked"] == a_ids
+    assert main(pinned + ["--course", COURSES[1], "--public-key", b_key]) == 0
+    assert json.loads(capsys.readouterr().out)["checked"] == b_ids
+    assert main(pinned + ["--course", COURSES[1], "--public-key", a_key]) == 1  # another course's key
+    capsys.readouterr()
+    assert main(pinned) == 2
+    assert "give --course CODE" in capsys.readouterr().err
+    # Someone with the database rewrites course A's newest record and seals it again with a key of
+    # their own, which they also put into the database.
+    last = a_ids[-1]
+    with city.begin() as connection:
+        allow_tampering(connection)
+        connection.execute(text("DELETE FROM seals WHERE course_key = :c AND attempt_id = :a"),
+                           {"c": COURSES[0], "a": last})
+        connection.execute(text("UPDATE attempts SET score = 100 WHERE course_key = :c AND id = :a"),
+                           {"c": COURSES[0], "a": last})
+    Sealer(session_factory(city, COURSES[0]), load_or_create_key(tmp_path / "forger")).seal(last)
+    trusting = verify(session_factory(city), course=COURSES[0])
+    assert trusting.ok  # the database's own keys cannot tell
+    assert main(pinned + ["--course", COURSES[0], "--public-key", a_key]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [(p["attempt"], p["where"]) for p in problems] == [(last, "seal"), (last, "signature")]
+    with session_factory(city, COURSES[0])() as session:
+        assert session.get(Attempt, last).score == 100
+    for engine in (a, b, city):
+        engine.dispose()

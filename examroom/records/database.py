@@ -6,6 +6,7 @@ centre. The schema is created and upgraded only by Alembic.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -83,6 +84,7 @@ class CourseSession(Session):
         return code
 
 
+@lru_cache(maxsize=None)
 def _keyed(entity) -> bool:
     mapper = inspect(entity, raiseerr=False)
     return mapper is not None and any(c.key == "course_key" for c in mapper.primary_key)

@@ -180,7 +180,8 @@ def _slip(args, sessions, pinned) -> int:
                         f" (key {claims.get('k')!r}): forged or altered")
     if sessions is not None:
         with sessions() as session:
-            attempt = session.scalar(select(Attempt).where(Attempt.id == claims["a"])
+            course = claims.get("o") or session.info.get("course_code")  # the slip's course, at the city too
+            attempt = session.scalar(select(Attempt).where(Attempt.course_key == course, Attempt.id == claims["a"])
                                      .options(joinedload(Attempt.candidate), joinedload(Attempt.deductions)))
             stored = None if attempt is None else slip_claims(attempt, claims.get("k", ""))
         if stored is None:
@@ -188,7 +189,8 @@ def _slip(args, sessions, pinned) -> int:
         else:
             findings += [f"slip field {name}: slip says {claims.get(name)!r}, the records {stored.get(name)!r}"
                          for name in differences(claims, stored)]
-            findings += [str(p) for p in verify(sessions, attempts=[claims["a"]], public_key=pinned).problems]
+            findings += [str(p) for p in verify(sessions, attempts=[claims["a"]], public_key=pinned,
+                                                course=course).problems]
     if args.json:
         print(json.dumps({"ok": not findings, "slip": claims, "signed": check.signed, "problems": findings},
                          ensure_ascii=False, indent=2))

@@ -167,6 +167,11 @@ def test_the_city_proves_a_courses_records_against_its_public_key_alone(postgres
     capsys.readouterr()
     assert main(pinned) == 2
     assert "give --course CODE" in capsys.readouterr().err
+    # A slip names its course: at the city, course B's attempt 1 is found, not course A's.
+    with session_factory(city, COURSES[1])() as session:
+        slip = session.get(Seal, 1).slip
+    assert main(["verify", "--slip", slip, "--database", city_url, "--public-key", b_key]) == 0
+    assert "slip OK: signed by the course and matching the sealed record" in capsys.readouterr().out
     # Someone with the database rewrites course A's newest record and seals it again with a key of
     # their own, which they also put into the database.
     last = a_ids[-1]

@@ -97,6 +97,17 @@ def _name_the_course(session: CourseSession, _context, _instances) -> None:
             row.course_key = session._course_code()
 
 
+def prepare_city(engine: Engine) -> None:
+    """Make ``engine``'s database a city's: the courses' schema, and no course of its own.
+
+    Courses' rows arrive there keyed by their course (logical replication, or
+    ``records.copying``); with no ``course_identity`` row, sessions refuse a bare id.
+    """
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM course_identity"))
+
+
 def database_course(engine: Engine) -> str | None:
     """This database's course code (course_identity), '' for a course without one, None at the city."""
     from examroom.records.models import CourseIdentity

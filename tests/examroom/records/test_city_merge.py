@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from examroom.records.attempt_log import Records
 from examroom.records.copying import copy_rows, tables_in_order
-from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.records.database import make_engine, prepare_city, session_factory, upgrade
 from examroom.records.models import Seal, Vehicle
 from examroom.records.sealing import Sealer, chain_heads, load_or_create_key
 from examroom.records.verify import verify
@@ -37,9 +37,7 @@ def _course(url, code, key_dir, attempts):
 def _city(url):
     """The city's database: the same migrations; no course of its own."""
     engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM course_identity"))
+    prepare_city(engine)
     return engine
 
 

@@ -51,25 +51,3 @@ def test_one_demo_round_is_a_sitting_with_booked_checked_in_candidates(tmp_path)
     tries = Counter(a.booking_id for a in attempts if a.status in ("passed", "failed"))
     assert max(tries.values()) == 2 and all(n <= 2 for n in tries.values())
     assert sorted({a.status for a in attempts}) == ["failed", "passed"]
-
-
-@pytest.mark.postgres
-def test_one_demo_round_on_postgresql(tmp_path, postgres_urls):
-    """``examroom demo --database``: the same round with its records (and the web page's) on PostgreSQL."""
-    from examroom.cli.main import main
-    from examroom.records.database import make_engine, session_factory
-
-    (url,) = postgres_urls(1)
-    run = subprocess.run([sys.executable, "-m", "examroom.cli.main", "demo", "--speed", "12", "--rounds", "1",
-                          "--port", "0", "--dir", str(tmp_path), "--database", url, "--course-code", "4201001"],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "考试实况 http://" in run.stdout and "records in postgresql" in run.stdout
-    assert not (tmp_path / "examroom.sqlite3").exists()
-    engine = make_engine(url)
-    with session_factory(engine)() as session:
-        attempts = session.scalars(select(Attempt)).all()
-        assert len(attempts) == len(scenario_names("E")) + len(scenario_names("C4"))
-        assert {a.course_key for a in attempts} == {"4201001"}
-    engine.dispose()
-    assert main(["verify", "--all", "--database", url]) == 0

@@ -88,3 +88,31 @@ def postgres_engine():
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+@pytest.fixture
+def postgres_urls():
+    """``postgres_urls(n)``: n fresh databases on the local PostgreSQL server (URLs), dropped afterwards."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pytest.importorskip("psycopg", reason="psycopg is not installed")
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    names = []
+
+    def make(count: int) -> list[str]:
+        made = []
+        for _ in range(count):
+            name = f"examroom_test_{uuid.uuid4().hex[:8]}"
+            try:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            except sqlalchemy.exc.OperationalError as exc:
+                pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
+            names.append(name)
+            made.append(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name)
+        return made
+
+    yield make
+    with admin.connect() as conn:
+        for name in names:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()

@@ -36,7 +36,8 @@ class AuditLog:
     def record(self, utc: datetime, actor: str, role: str, action: str, target: str = "", detail: str = "",
                address: str = "") -> None:
         with self._lock, self._sessions.begin() as session:
-            last = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+            last = session.scalar(select(AuditEntry.hash).where(_of_course(session))
+                                  .order_by(AuditEntry.id.desc()).limit(1))
             prev = last or GENESIS
             session.add(AuditEntry(utc=utc, actor=actor, role=role, action=action, target=target, detail=detail,
                                    address=address, prev_hash=prev,
@@ -44,13 +45,14 @@ class AuditLog:
 
     def entries(self, limit: int = 200) -> list[AuditEntry]:
         with self._sessions() as session:
-            return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+            return list(session.scalars(select(AuditEntry).where(_of_course(session))
+                                        .order_by(AuditEntry.id.desc()).limit(limit)))
 
     def verify(self) -> list[str]:
         """Problems found in the chain (empty when intact)."""
         problems, prev = [], GENESIS
         with self._sessions() as session:
-            for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+            for e in session.scalars(select(AuditEntry).where(_of_course(session)).order_by(AuditEntry.id)):
                 utc = e.utc if e.utc.tzinfo else e.utc.replace(tzinfo=timezone.utc)
                 if e.prev_hash != prev:
                     problems.append(f"entry {e.id}: previous entry missing or changed")
@@ -58,3 +60,8 @@ class AuditLog:
                     problems.append(f"entry {e.id}: content changed")
                 prev = e.hash
         return problems
+
+
+def _of_course(session: Session):
+    """The session's course's entries: each course's log is its own chain (the city holds several)."""
+    return AuditEntry.course_key == session.info.get("course_code")

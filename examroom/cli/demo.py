@@ -14,6 +14,10 @@ def add_parser(sub) -> None:
     demo.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: run forever)")
     demo.add_argument("--verbose", action="store_true",
                       help="show the log here (default: in demo.log in the data folder)")
+    demo.add_argument("--database", metavar="URL",
+                      help="keep the records in this empty database, e.g. postgresql://USER@HOST/NAME "
+                           "(default: SQLite in the data folder)")
+    demo.add_argument("--course-code", default="", help="the simulated course's 考场代码 (default: none)")
     demo.set_defaults(run=run)
 
 
@@ -21,4 +25,5 @@ def run(args) -> int:
     from examroom.simulation.demo import run_demo
 
     return run_demo(data_dir=args.dir, speed=args.speed, host=args.host, port=args.port,
-                    rounds=args.rounds, verbose=args.verbose)
+                    rounds=args.rounds, verbose=args.verbose, database_url=args.database,
+                    course_code=args.course_code)

@@ -51,7 +51,7 @@ def run_upload(args: argparse.Namespace) -> int:
 
 
 def run_video(args: argparse.Namespace) -> int:
-    from examroom.records.database import make_engine, session_factory, upgrade
+    from examroom.records.database import claim_course, make_engine, session_factory, upgrade
     from examroom.records.models import ExportJobStatus
     from examroom.records.attempt_log import Records
     from examroom.site.settings import load_settings
@@ -69,7 +69,8 @@ def run_video(args: argparse.Namespace) -> int:
         raise ValueError(f"--camera: no camera {args.camera!r} in {args.settings} "
                          f"(known: {', '.join(c.id for c in video.cameras) or 'none'})")
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    upgrade(engine, settings.course_code)
+    claim_course(engine, settings.course_code)
     sessions = session_factory(engine)
     queue = ExportQueue(sessions, VideoIndex(sessions), video.recordings_dir, video.exports_dir,
                         pre=video.evidence_pre, post=video.evidence_post)

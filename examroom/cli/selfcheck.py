@@ -43,7 +43,7 @@ def run_check(site, settle: float = 3.0, walk_timeout: float = 300.0, walk: bool
 
     from devices.readings import SystemClock
     from devices.runner import DeviceRunner
-    from examroom.records.database import make_engine, session_factory, upgrade
+    from examroom.records.database import claim_course, make_engine, session_factory, upgrade
     from examroom.site.settings import check_against_course, load_settings
     from examroom.station.device_health import device_status
     from examroom.station.hardware import build_drivers
@@ -93,7 +93,8 @@ def run_check(site, settle: float = 3.0, walk_timeout: float = 300.0, walk: bool
             runner.stop()
     engine = make_engine(settings.database_url)
     try:
-        upgrade(engine)
+        upgrade(engine, settings.course_code)
+        claim_course(engine, settings.course_code)
         _, utc = clock.now()
         check_id = SittingChecks(session_factory(engine)).save(None, final, started, utc)
     except SQLAlchemyError as exc:

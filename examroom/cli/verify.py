@@ -37,6 +37,9 @@ def add_parser(sub) -> None:
     verify.add_argument("--database", help="database URL (required except for --slip with --public-key)")
     verify.add_argument("--public-key", type=Path, help="pin the course's public key (PEM file from "
                                                         "`examroom seal-key`) instead of the stored one")
+    verify.add_argument("--course", metavar="CODE",
+                        help="the course (考场代码) whose records to verify: needed at the city, whose database "
+                             "holds every course's; with --public-key the course's key alone is trusted")
     verify.add_argument("--head", action="append", default=[], metavar="DIGEST",
                         help="a seal chain head handed out earlier (closing report, API): it must still be "
                              "in its chain, nothing missing before it (repeatable)")
@@ -99,8 +102,7 @@ def run_verify(args) -> int:
 
 
 def _run(args) -> int:
-    from sqlalchemy.orm import sessionmaker
-
+    from examroom.records.database import session_factory
     from examroom.records.sealing import load_public_key
 
     pinned = load_public_key(args.public_key.read_bytes()) if args.public_key else None
@@ -112,7 +114,7 @@ def _run(args) -> int:
         return _slip(args, None, pinned)
     engine = open_readonly(args.database)
     try:
-        sessions = sessionmaker(engine)
+        sessions = session_factory(engine)
         if args.slip is not None:
             return _slip(args, sessions, pinned)
         return _records(args, sessions, pinned)
@@ -124,11 +126,18 @@ def _records(args, sessions, pinned) -> int:
     from examroom.records.sealing import chain_heads
     from examroom.records.verify import verify
 
-    report = verify(sessions, attempts=args.attempt, day=args.day, public_key=pinned, heads=args.head)
+    course = args.course
     with sessions() as session:
-        heads = chain_heads(session)
+        if course is None and session.info.get("course_code") is None:
+            raise CannotCheck("this database holds several courses' records (the city): give --course CODE")
+        if course is None:
+            course = session.info["course_code"]
+        heads = chain_heads(session, course_key=course)
+    report = verify(sessions, attempts=args.attempt, day=args.day, public_key=pinned, heads=args.head,
+                    course=course)
     if args.json:
-        print(json.dumps({"ok": report.ok, "checked": report.checked, "unfinished": report.unfinished,
+        print(json.dumps({"ok": report.ok, "course": course, "checked": report.checked,
+                          "unfinished": report.unfinished,
                           "problems": [p.__dict__ for p in report.problems], "anchored": report.anchored,
                           "heads": heads}, ensure_ascii=False, indent=2))
     else:
@@ -142,7 +151,7 @@ def _records(args, sessions, pinned) -> int:
         for chain, head in heads.items():
             print(f"chain {chain or '(version 1)'!s}: {head['seq']} seal(s), head {head['digest']}")
         verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
-        print(f"verified {len(report.checked)} attempt(s): {verdict}")
+        print(f"verified {len(report.checked)} attempt(s){f' of course {course}' if course else ''}: {verdict}")
     return INTACT if report.ok else TAMPERED
 
 
@@ -171,7 +180,8 @@ def _slip(args, sessions, pinned) -> int:
                         f" (key {claims.get('k')!r}): forged or altered")
     if sessions is not None:
         with sessions() as session:
-            attempt = session.scalar(select(Attempt).where(Attempt.id == claims["a"])
+            course = claims.get("o") or session.info.get("course_code")  # the slip's course, at the city too
+            attempt = session.scalar(select(Attempt).where(Attempt.course_key == course, Attempt.id == claims["a"])
                                      .options(joinedload(Attempt.candidate), joinedload(Attempt.deductions)))
             stored = None if attempt is None else slip_claims(attempt, claims.get("k", ""))
         if stored is None:
@@ -179,7 +189,8 @@ def _slip(args, sessions, pinned) -> int:
         else:
             findings += [f"slip field {name}: slip says {claims.get(name)!r}, the records {stored.get(name)!r}"
                          for name in differences(claims, stored)]
-            findings += [str(p) for p in verify(sessions, attempts=[claims["a"]], public_key=pinned).problems]
+            findings += [str(p) for p in verify(sessions, attempts=[claims["a"]], public_key=pinned,
+                                                course=course).problems]
     if args.json:
         print(json.dumps({"ok": not findings, "slip": claims, "signed": check.signed, "problems": findings},
                          ensure_ascii=False, indent=2))

@@ -32,6 +32,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.records.database import session_factory
 from examroom.records.models import Attempt, Booking, BookingOutcome, BookingState, Sitting, SittingLog, SittingStatus
 from examroom.examday.scheduling import IN_ORDER, PERSISTENT, controller_scheduler
 from examroom.records.sealing import chain_heads
@@ -225,7 +226,7 @@ class SittingScheduler:
 
     def __init__(self, engine: Engine, phases: SittingPhases, scheduler: BaseScheduler | None = None,
                  jobstore: str = PERSISTENT) -> None:
-        self._sessions = sessionmaker(engine)
+        self._sessions = session_factory(engine)
         self.self_check_retry = SELF_CHECK_RETRY_SECONDS
         self.database = engine.url.render_as_string(hide_password=True)
         self.phases = phases

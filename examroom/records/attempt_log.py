@@ -39,6 +39,11 @@ class Records:
         self._sessions = sessions
 
     @property
+    def course_code(self) -> str:
+        """The course whose records these are ('' for a course without a code; docs/city.md)."""
+        return self._sessions.kw.get("info", {}).get("course_code") or ""
+
+    @property
     def sessions(self) -> sessionmaker[Session]:
         """The session factory, for the services that share this database (exam day, video index, web)."""
         return self._sessions
@@ -116,11 +121,12 @@ class Records:
     def append_journal(self, attempt_id: int, entries: Iterable[tuple[int, Observation]],
                        prev_hash: str | None = None) -> str:
         """Append rows to the attempt's hash chain; returns the new head (give it back next time)."""
-        head = prev_hash or genesis(attempt_id)
+        course = self.course_code
+        head = prev_hash or genesis(attempt_id, course)
         rows = []
         for seq, obs in entries:
             line = to_json(obs)
-            digest = row_hash(head, attempt_id, seq, line)
+            digest = row_hash(head, attempt_id, seq, line, course)
             rows.append(JournalEntry(attempt_id=attempt_id, seq=seq, kind=obs.kind, t=obs.t, utc=obs.utc,
                                      line=line, prev_hash=head, hash=digest))
             head = digest

@@ -6,14 +6,17 @@ centre. The schema is created and upgraded only by Alembic.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from examroom.messages import N_, SupervisorError
 from examroom.records.database_url import database_url
 
 MIGRATIONS = Path(str(files("examroom.records") / "migrations"))  # package data; alembic wants a folder
@@ -46,13 +49,138 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
+def upgrade(engine: Engine, course_code: str = "") -> None:
+    """Bring the schema to the newest migration.
+
+    ``course_code``: the course's 考场代码 (the site file's), given to the rows that exist when the
+    migration adding the course to every key runs (0013); a database already past it keeps its own.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["course_code"] = course_code
         command.upgrade(config, "head")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+class CourseSession(Session):
+    """A session of one course's database, or (``info["course_code"]`` None) of the city's.
+
+    A keyed row's identity is (course_key, id) (docs/city.md). At a course a bare id means this
+    course's row, so ``get(Attempt, 17)`` works as it always did; at the city it is refused (name
+    the course: ``get(Attempt, ("4201001", 17))``). New keyed rows get the session's code when they
+    name none (``before_flush`` below).
+    """
+
+    def get(self, entity, ident, **kwargs):
+        if not isinstance(ident, (tuple, list, dict)) and _keyed(entity):
+            ident = (self._course_code(), ident)
+        return super().get(entity, ident, **kwargs)
+
+    def _course_code(self) -> str:
+        code = self.info.get("course_code")
+        if code is None:
+            raise ValueError("this database holds several courses' records (the city): name the course "
+                             "of the row, e.g. (course_key, id)")
+        return code
+
+
+@lru_cache(maxsize=None)
+def _keyed(entity) -> bool:
+    mapper = inspect(entity, raiseerr=False)
+    return mapper is not None and any(c.key == "course_key" for c in mapper.primary_key)
+
+
+@event.listens_for(CourseSession, "before_flush")
+def _name_the_course(session: CourseSession, _context, _instances) -> None:
+    for row in session.new:
+        if getattr(row, "course_key", "") is None and _keyed(type(row)):
+            row.course_key = session._course_code()
+
+
+def prepare_city(engine: Engine) -> None:
+    """Make ``engine``'s database a city's: the courses' schema, and no course of its own.
+
+    Courses' rows arrive there keyed by their course (logical replication, or
+    ``records.copying``); with no ``course_identity`` row, sessions refuse a bare id.
+    """
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM course_identity"))
+
+
+def database_course(engine: Engine) -> str | None:
+    """This database's course code (course_identity), '' for a course without one, None at the city."""
+    from examroom.records.models import CourseIdentity
+
+    with Session(engine) as session:
+        try:
+            return session.scalar(select(CourseIdentity.code))
+        except DBAPIError:  # not migrated yet: nothing of any course in it
+            return ""
+
+
+_FROM_DATABASE = object()
+
+
+def session_factory(engine: Engine, course_code=_FROM_DATABASE) -> sessionmaker[Session]:
+    """Sessions of the database's course (read from it), or of the course given (None: the city)."""
+    code = database_course(engine) if course_code is _FROM_DATABASE else course_code
+    return sessionmaker(engine, class_=CourseSession, expire_on_commit=False, info={"course_code": code})
+
+
+class CourseCodeError(SupervisorError, ValueError):
+    """A database that belongs to another course (or to the city) than the site file says."""
+
+
+def keyed_tables() -> list[str]:
+    """The replicated tables (each row keyed by its course), parents before children."""
+    from examroom.records.models import Base
+
+    return [table.name for table in Base.metadata.sorted_tables if "course_key" in table.c]
+
+
+def claim_course(engine: Engine, course_code: str) -> None:
+    """Make ``course_code`` this database's course, once (docs/city.md).
+
+    A database made before its course had a code holds '' in every key: its rows are re-keyed to
+    the code. That changes nothing hashed or signed (a course without a code seals version 2 and
+    names journal rows by number). A database of another course, or the city's, is refused.
+    The triggers that keep sealed rows frozen are set aside for this one UPDATE of the course column.
+    """
+    if not course_code:
+        return
+    stored = database_course(engine)
+    if stored == course_code:
+        return
+    if stored is None:
+        raise CourseCodeError(N_("这个数据库是市级汇总库（没有本考场的考场代码），不能用作考场 %(code)s 的数据库"),
+                              code=course_code)
+    if stored:
+        raise CourseCodeError(N_("这个数据库属于考场 %(stored)s，站点文件写的考场代码是 %(code)s；"
+                                 "考场代码写进封存后不能更改"), stored=stored, code=course_code)
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # The append-only and sealed-attempt triggers refuse any UPDATE of these rows; the
+            # re-key touches only the course column, so they are set aside and made again as stored.
+            triggers = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+            for name, _ in triggers:
+                connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+            for table in keyed_tables():
+                connection.execute(text(f"UPDATE {table} SET course_key = :code WHERE course_key = ''"),
+                                   {"code": course_code})
+            for _, sql in triggers:
+                connection.exec_driver_sql(sql)
+        else:
+            # Replica mode fires neither the triggers nor the foreign-key checks, so parents and
+            # children change their course in one transaction (it needs a role allowed to set it).
+            try:
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
+            except DBAPIError as exc:
+                raise CourseCodeError(N_("这个 PostgreSQL 数据库的记录还没有考场代码，补上考场代码 %(code)s 需要能设置 "
+                                         "session_replication_role 的数据库账号（如超级用户）：%(reason)s"),
+                                      code=course_code, reason=str(exc.orig).strip().splitlines()[0]) from None
+            for table in keyed_tables():
+                connection.execute(text(f"UPDATE {table} SET course_key = :code WHERE course_key = ''"),
+                                   {"code": course_code})
+        connection.execute(text("UPDATE course_identity SET code = :code"), {"code": course_code})

@@ -11,14 +11,42 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func,
-    select,
+    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, LargeBinary, String,
+    Text, UniqueConstraint, func, select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def course_key() -> Mapped[str]:
+    """The course a replicated row belongs to (its 考场代码): the first part of its key (docs/city.md).
+
+    Left unset, the session fills it (``records.database.CourseSession``).
+    """
+    return mapped_column(String(32), primary_key=True)
+
+
+def local_id() -> Mapped[int]:
+    """A row's number within its course (the second part of its key), counted by the database."""
+    return mapped_column(Integer, primary_key=True, autoincrement=True)
+
+
+def course_reference(columns: list[str], target: str, **options) -> ForeignKeyConstraint:
+    """A reference to another replicated row: always one of the same course."""
+    table, _, key = target.partition(".")
+    return ForeignKeyConstraint(["course_key"] + columns, [f"{table}.course_key"] + [f"{table}.{key}"], **options)
+
+
+class CourseIdentity(Base):
+    """This database's course (one row); no row at the city, which holds every course's records."""
+
+    __tablename__ = "course_identity"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.current_timestamp())
 
 
 class AttemptStatus(str, enum.Enum):
@@ -41,11 +69,14 @@ class AttemptStatus(str, enum.Enum):
 class Candidate(Base):
     __tablename__ = "candidates"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
     name: Mapped[str] = mapped_column(String(64))
     id_number: Mapped[str] = mapped_column(String(32))  # 身份证明号码; masked on every screen
-    exam_number: Mapped[str] = mapped_column(String(32), unique=True)  # 准考证明编号
+    exam_number: Mapped[str] = mapped_column(String(32))  # 准考证明编号, unique within the course
     vehicle_class: Mapped[str] = mapped_column(String(4))
+
+    __table_args__ = (UniqueConstraint("course_key", "exam_number", name="candidates_exam_number_key"),)
 
 
 class Vehicle(Base):
@@ -53,7 +84,8 @@ class Vehicle(Base):
 
     __tablename__ = "vehicles"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    course_key: Mapped[str] = course_key()
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "V1": the course's own name for it
     plate: Mapped[str] = mapped_column(String(32))
     vehicle_class: Mapped[str] = mapped_column(String(4))
     model: Mapped[str] = mapped_column(String(64))  # vehicle model id in the course file
@@ -62,9 +94,10 @@ class Vehicle(Base):
 class Attempt(Base):
     __tablename__ = "attempts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
-    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"))
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
+    candidate_id: Mapped[int] = mapped_column(Integer)
+    vehicle_id: Mapped[str] = mapped_column(String(32))
     vehicle_class: Mapped[str] = mapped_column(String(4))
     course: Mapped[str] = mapped_column(String(64))
     rule_set: Mapped[str] = mapped_column(String(255))  # the effective set's id, with its layers
@@ -78,7 +111,7 @@ class Attempt(Base):
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the judge's full result
     # Exam day (migration 0004_examday): the booking this attempt serves and which try it is
     # (1 = 初考 of the sitting, 2 = the one 补考; re-runs after a device fault keep the number).
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True, index=True)
+    booking_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     attempt_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The effective rule set that judged it (version + province + course overrides) and its
     # SHA-256, so a re-judge uses what applied that day (migration 0005_rulesets).
@@ -89,19 +122,23 @@ class Attempt(Base):
     course_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     course_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    candidate: Mapped[Candidate] = relationship()
-    vehicle: Mapped[Vehicle] = relationship()
+    candidate: Mapped[Candidate] = relationship(overlaps="vehicle")
+    vehicle: Mapped[Vehicle] = relationship(overlaps="candidate")
     deductions: Mapped[list["Deduction"]] = relationship(
         back_populates="attempt", order_by="Deduction.t", cascade="all, delete-orphan")
 
-    __table_args__ = (Index("ix_attempts_status", "status"),)
+    __table_args__ = (Index("ix_attempts_status", "status"),
+                      course_reference(["candidate_id"], "candidates.id"),
+                      course_reference(["vehicle_id"], "vehicles.id"),
+                      course_reference(["booking_id"], "bookings.id", name="fk_attempts_booking_id"))
 
 
 class Deduction(Base):
     __tablename__ = "deductions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
+    attempt_id: Mapped[int] = mapped_column(Integer, index=True)
     rule: Mapped[str] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(128))
@@ -114,14 +151,19 @@ class Deduction(Base):
 
     attempt: Mapped[Attempt] = relationship(back_populates="deductions")
 
+    __table_args__ = (course_reference(["attempt_id"], "attempts.id"),)
+
 
 class JournalEntry(Base):
     """One observation of an attempt, in its JSON Lines form, in arrival order."""
 
     __tablename__ = "journal"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    course_key: Mapped[str] = course_key()
+    # 64-bit on PostgreSQL (nine busy courses would pass 2**31 in months); SQLite's rowid is 64-bit.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    attempt_id: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     t: Mapped[float] = mapped_column(Float)
@@ -131,7 +173,8 @@ class JournalEntry(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    __table_args__ = (UniqueConstraint("attempt_id", "seq", name="uq_journal_attempt_seq"),)
+    __table_args__ = (UniqueConstraint("course_key", "attempt_id", "seq", name="uq_journal_attempt_seq"),
+                      course_reference(["attempt_id"], "attempts.id"))
 
 
 class User(Base):
@@ -181,7 +224,8 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
@@ -198,11 +242,17 @@ class Review(Base):
 
     __tablename__ = "reviews"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
+    attempt_id: Mapped[int] = mapped_column(Integer, index=True)
     reviewer: Mapped[str] = mapped_column(String(64))
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (course_reference(["attempt_id"], "attempts.id"),)
+
+
+
 class SittingStatus(str, enum.Enum):
     PLANNED = "planned"
     OPEN = "open"  # check-in open
@@ -215,8 +265,9 @@ class Sitting(Base):
 
     __tablename__ = "sittings"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)  # 考试场次 as booked in 交管12123
+    course_key: Mapped[str] = course_key()  # the records' course (its own 考场代码 as booked: course_code)
+    id: Mapped[int] = local_id()
+    code: Mapped[str] = mapped_column(String(32))  # 考试场次 as booked in 交管12123
     course_code: Mapped[str] = mapped_column(String(32), default="")  # 考场代码
     checkin_opens_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     starts_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -225,19 +276,23 @@ class Sitting(Base):
     self_check: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
+    __table_args__ = (UniqueConstraint("course_key", "code", name="sittings_code_key"),)
+
 
 class SittingLog(Base):
     """One scheduled phase of a sitting, done once: the unique key makes a second run a no-op."""
 
     __tablename__ = "sitting_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id"))
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
+    sitting_id: Mapped[int] = mapped_column(Integer)
     phase: Mapped[str] = mapped_column(String(16))
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
-    __table_args__ = (UniqueConstraint("sitting_id", "phase", name="uq_sitting_log_phase"),)
+    __table_args__ = (UniqueConstraint("course_key", "sitting_id", "phase", name="uq_sitting_log_phase"),
+                      course_reference(["sitting_id"], "sittings.id"))
 
 
 class BookingState(str, enum.Enum):
@@ -263,16 +318,17 @@ class Booking(Base):
 
     __tablename__ = "bookings"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id"), index=True)
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
+    sitting_id: Mapped[int] = mapped_column(Integer, index=True)
+    candidate_id: Mapped[int] = mapped_column(Integer)
     serial_number: Mapped[str] = mapped_column(String(32), default="")  # 流水号
     vehicle_class: Mapped[str] = mapped_column(String(4))
     school: Mapped[str] = mapped_column(String(128), default="")  # 驾校
     exam_reason: Mapped[str] = mapped_column(String(8), default="初考")  # 初考 / 补考
     state: Mapped[str] = mapped_column(String(16), default=BookingState.BOOKED.value)
     queue_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    vehicle_id: Mapped[str | None] = mapped_column(ForeignKey("vehicles.id"), nullable=True)
+    vehicle_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     called_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     checked_in_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     confirmed_by: Mapped[str] = mapped_column(String(64), default="")
@@ -281,10 +337,13 @@ class Booking(Base):
     tries: Mapped[int] = mapped_column(Integer, default=0)  # judged attempts used (at most 2)
     outcome: Mapped[str] = mapped_column(String(16), default="")  # a BookingOutcome value, "" until decided
 
-    candidate: Mapped[Candidate] = relationship()
-    sitting: Mapped[Sitting] = relationship()
+    candidate: Mapped[Candidate] = relationship(overlaps="sitting")
+    sitting: Mapped[Sitting] = relationship(overlaps="candidate")
 
-    __table_args__ = (UniqueConstraint("sitting_id", "candidate_id", name="uq_booking_sitting_candidate"),)
+    __table_args__ = (UniqueConstraint("course_key", "sitting_id", "candidate_id", name="uq_booking_sitting_candidate"),
+                      course_reference(["sitting_id"], "sittings.id"),
+                      course_reference(["candidate_id"], "candidates.id"),
+                      course_reference(["vehicle_id"], "vehicles.id"))
 
 
 # The examiner of an attempt is the supervisor who confirmed its candidate at check-in (the
@@ -292,7 +351,8 @@ class Booking(Base):
 # column: it loads with the attempt (so it is there after the session closes) without pulling
 # the booking's photo along, and it can be filtered and grouped on.
 Attempt.examiner = column_property(
-    select(func.nullif(Booking.confirmed_by, "")).where(Booking.id == Attempt.booking_id)
+    select(func.nullif(Booking.confirmed_by, ""))
+    .where(Booking.course_key == Attempt.course_key, Booking.id == Attempt.booking_id)
     .correlate_except(Booking).scalar_subquery())
 
 
@@ -301,9 +361,11 @@ class Seal(Base):
 
     __tablename__ = "seals"
 
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    course_key: Mapped[str] = course_key()
+    attempt_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Seals chain per course (``chain``: the course name; '' for the one chain of version-1 seals),
-    # numbered 1, 2, ... within it (migration 0010_seal_chain).
+    # numbered 1, 2, ... within it (migration 0010_seal_chain); a course's chains are its own
+    # (0013: the seal number is unique within (course_key, chain)).
     chain: Mapped[str] = mapped_column(String(64), default="")
     seq: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON that was signed
@@ -312,7 +374,8 @@ class Seal(Base):
     sealed_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     slip: Mapped[str | None] = mapped_column(Text, nullable=True)  # the signed slip token (examroom.records.slip_token)
 
-    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_seals_chain_seq"),)
+    __table_args__ = (UniqueConstraint("course_key", "chain", "seq", name="uq_seals_chain_seq"),
+                      course_reference(["attempt_id"], "attempts.id"))
 
 
 class SealKey(Base):
@@ -320,6 +383,7 @@ class SealKey(Base):
 
     __tablename__ = "seal_keys"
 
+    course_key: Mapped[str] = course_key()
     key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     public_pem: Mapped[str] = mapped_column(Text)
     created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -345,7 +409,7 @@ class EvidenceLink(Base):
 
     __tablename__ = "video_evidence"
 
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # this course's attempt
     segment_id: Mapped[int] = mapped_column(ForeignKey("video_segments.id"), primary_key=True)
 
 
@@ -378,7 +442,7 @@ class ExportJob(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     camera: Mapped[str] = mapped_column(String(32))
-    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)
+    attempt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # this course's attempt
     start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     overlay: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -393,7 +457,8 @@ class SittingCheck(Base):
 
     __tablename__ = "sitting_checks"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
     started_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     passed: Mapped[bool] = mapped_column(Boolean)
@@ -411,8 +476,9 @@ class FaceFlag(Base):
     __tablename__ = "face_flags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)  # check-in photo
-    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)  # during a drive
+    # This course's booking or attempt (course-only table: no course key, docs/city.md).
+    booking_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # check-in photo
+    attempt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # during a drive
     source: Mapped[str] = mapped_column(String(32))  # "checkin" or the camera name
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     faces: Mapped[int] = mapped_column(Integer)

@@ -13,8 +13,10 @@ from the stored rows and compares.
 
 Payload versions: 1 (before migration 0010) — one chain for the whole
 database, no course or rule-set hashes in the record; 2 — chains per course,
-hashes of the stored course and rule-set snapshots. Version-1 seals keep
-verifying as they were made.
+hashes of the stored course and rule-set snapshots; 3 (a course with a code,
+migration 0013) — the course's code in the record and beside the chain, so a
+record cannot pass for another course's (docs/city.md). A course without a code
+seals version 2. Older seals keep verifying as they were made.
 
 The private key lives in the course's data folder (created on first start,
 readable by its owner only); the public key is exported beside it and kept in
@@ -31,7 +33,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
@@ -43,7 +46,9 @@ from examroom.records.slip_token import sign_slip, slip_claims
 
 PRIVATE_KEY_FILE = "course-seal-key.pem"
 PUBLIC_KEY_FILE = "course-seal-key.pub.pem"
-PAYLOAD_VERSION = 2
+PAYLOAD_VERSION = 3
+UNBOUND_VERSION = 2  # what a course without a code seals
+SEAL_TRIES = 5  # a seal number taken by another writer in between is retried with the new last seal
 LEGACY_CHAIN = ""  # the one chain of version-1 seals
 GENESIS_SEAL = "0" * 64
 
@@ -114,11 +119,13 @@ def seal_digest(seal: Seal) -> str:
     return hashlib.sha256((seal.payload + "\n" + seal.signature).encode("utf-8")).hexdigest()
 
 
-def journal_summary(session: Session, attempt_id: int) -> dict:
+def journal_summary(session: Session, attempt_id: int, course_key: str | None = None) -> dict:
+    """Rows, last seq and head of an attempt's journal (``course_key`` None: the session's course)."""
+    course = session.info.get("course_code") if course_key is None else course_key
+    of_attempt = (JournalEntry.course_key == course, JournalEntry.attempt_id == attempt_id)
     count, last_seq = session.execute(
-        select(func.count(JournalEntry.id), func.max(JournalEntry.seq))
-        .where(JournalEntry.attempt_id == attempt_id)).one()
-    head = session.scalar(select(JournalEntry.hash).where(JournalEntry.attempt_id == attempt_id)
+        select(func.count(JournalEntry.id), func.max(JournalEntry.seq)).where(*of_attempt)).one()
+    head = session.scalar(select(JournalEntry.hash).where(*of_attempt)
                           .order_by(JournalEntry.seq.desc()).limit(1))
     return {"rows": count, "last_seq": last_seq, "head": head}
 
@@ -133,9 +140,11 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
     Sealing signs this; verifying rebuilds it and compares field by field, so
     every stored field an auditor relies on must be here.
     """
-    booking = session.get(Booking, attempt.booking_id) if attempt.booking_id is not None else None
-    sitting = session.get(Sitting, booking.sitting_id) if booking is not None else None
-    deductions = session.scalars(select(Deduction).where(Deduction.attempt_id == attempt.id)
+    course = attempt.course_key  # every row named by the course's key, so this works at the city too
+    booking = session.get(Booking, (course, attempt.booking_id)) if attempt.booking_id is not None else None
+    sitting = session.get(Sitting, (course, booking.sitting_id)) if booking is not None else None
+    deductions = session.scalars(select(Deduction).where(Deduction.course_key == course,
+                                                         Deduction.attempt_id == attempt.id)
                                  .order_by(Deduction.id)).all()
     candidate, vehicle = attempt.candidate, attempt.vehicle
     evidence = []
@@ -167,7 +176,7 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
         "deductions": [{"rule": d.rule, "code": d.code, "title": d.title, "points": d.points,
                         "disqualify": d.disqualify, "item": d.item, "t": d.t, "utc": utc_text(d.utc),
                         "value": d.value} for d in deductions],
-        "journal": journal_summary(session, attempt.id),
+        "journal": journal_summary(session, attempt.id, course),
         "evidence": evidence,
     }
     if version >= 2:
@@ -177,23 +186,44 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
         record["rule_set_snapshot_sha256"] = _sha256_of(attempt.rule_set_snapshot)
         record["course_sha256"] = attempt.course_sha256
         record["course_snapshot_sha256"] = snapshot_sha256(attempt.course_snapshot)
+    if version >= 3:
+        record["course_code"] = course
     return record
 
 
-def chain_heads(session: Session, chains: list[str] | None = None) -> dict[str, dict]:
-    """Each seal chain's newest seal: {chain: {seq, digest, attempt, sealed_utc}}.
+def payload_version(course_key: str) -> int:
+    """The version a course seals: 3 binds its code; a course without one seals 2 (its code may come later)."""
+    return PAYLOAD_VERSION if course_key else UNBOUND_VERSION
+
+
+def chain_heads(session: Session, chains: list[str] | None = None, course_key: str | None = None) -> dict[str, dict]:
+    """Each seal chain's newest seal: {chain: {seq, digest, attempt, sealed_utc}}, of one course
+    (``course_key``; None: the session's).
 
     The digest is what is anchored outside the database (``examroom verify --head``).
     """
+    course = session.info.get("course_code") if course_key is None else course_key
     heads = {}
-    query = select(Seal.chain, func.max(Seal.seq)).group_by(Seal.chain)
+    query = select(Seal.chain, func.max(Seal.seq)).where(Seal.course_key == course).group_by(Seal.chain)
     if chains is not None:
         query = query.where(Seal.chain.in_(chains))
     for chain, seq in session.execute(query).all():
-        seal = session.scalar(select(Seal).where(Seal.chain == chain, Seal.seq == seq))
+        seal = session.scalar(select(Seal).where(Seal.course_key == course, Seal.chain == chain, Seal.seq == seq))
         heads[chain] = {"seq": seq, "digest": seal_digest(seal), "attempt": seal.attempt_id,
                         "sealed_utc": utc_text(seal.sealed_utc)}
     return heads
+
+
+def _lock_chain(session: Session, course_key: str, chain: str) -> None:
+    """Serialise the writers of one seal chain until this transaction ends (PostgreSQL).
+
+    Two controllers (or a controller and a recovery) sealing into one database would otherwise
+    both read seal n as the last and both write n + 1. SQLite writers are serialised by the
+    database lock; a clash there is retried (``Sealer.seal``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:chain, 0))"),
+                        {"chain": f"examroom-seal\n{course_key}\n{chain}"})
 
 
 class Sealer:
@@ -212,6 +242,16 @@ class Sealer:
                                     created_utc=datetime.now(timezone.utc)))
 
     def seal(self, attempt_id: int) -> Seal:
+        for attempt_no in range(SEAL_TRIES):
+            try:
+                return self._seal(attempt_id)
+            except IntegrityError:
+                # Another writer took the seal number between our read of the last seal and our
+                # write (SQLite; PostgreSQL's chain lock prevents it): read the new last seal.
+                if attempt_no == SEAL_TRIES - 1:
+                    raise
+
+    def _seal(self, attempt_id: int) -> Seal:
         with self._sessions.begin() as session:
             attempt = session.get(Attempt, attempt_id)
             if attempt is None:
@@ -220,12 +260,15 @@ class Sealer:
                 raise SealError(f"attempt {attempt_id} is {attempt.status}: only a finished attempt is sealed")
             if session.get(Seal, attempt_id) is not None:
                 raise SealError(f"attempt {attempt_id} is already sealed")
-            chain = attempt.course
-            previous = session.scalar(select(Seal).where(Seal.chain == chain).order_by(Seal.seq.desc()).limit(1))
+            chain, course = attempt.course, attempt.course_key
+            _lock_chain(session, course, chain)
+            previous = session.scalar(select(Seal).where(Seal.course_key == course, Seal.chain == chain)
+                                      .order_by(Seal.seq.desc()).limit(1))
             now = datetime.now(timezone.utc)
+            version = payload_version(course)
             payload = {
-                "version": PAYLOAD_VERSION,
-                "record": record_of(session, attempt),
+                "version": version,
+                "record": record_of(session, attempt, version),
                 # Sealed-only facts: what the rule-set file was, when and after which seal of which chain.
                 "rule_set_sha256": self.rule_set_sha256,
                 "sealed_utc": utc_text(now),
@@ -233,9 +276,11 @@ class Sealer:
                 "seq": 1 if previous is None else previous.seq + 1,
                 "prev_seal": GENESIS_SEAL if previous is None else seal_digest(previous),
             }
-            text = canonical(payload)
-            seal = Seal(attempt_id=attempt_id, chain=chain, seq=payload["seq"], payload=text,
-                        signature=self._key.sign(text.encode("utf-8")).hex(), key_id=self.key_id,
+            if version >= 3:
+                payload["course_code"] = course
+            signed = canonical(payload)
+            seal = Seal(course_key=course, attempt_id=attempt_id, chain=chain, seq=payload["seq"], payload=signed,
+                        signature=self._key.sign(signed.encode("utf-8")).hex(), key_id=self.key_id,
                         sealed_utc=now, slip=sign_slip(slip_claims(attempt, self.key_id), self._key))
             session.add(seal)
             return seal
@@ -244,8 +289,9 @@ class Sealer:
         """Seal every finished attempt that has no seal yet (after a crash between finish and seal)."""
         with self._sessions() as session:
             ids = session.scalars(
-                select(Attempt.id).outerjoin(Seal, Seal.attempt_id == Attempt.id)
-                .where(Seal.attempt_id.is_(None))
+                select(Attempt.id)
+                .outerjoin(Seal, (Seal.course_key == Attempt.course_key) & (Seal.attempt_id == Attempt.id))
+                .where(Attempt.course_key == session.info.get("course_code"), Seal.attempt_id.is_(None))
                 .where(Attempt.status.notin_([AttemptStatus.CHECKED_IN.value, AttemptStatus.RUNNING.value]))
                 .order_by(Attempt.id)).all()
         for attempt_id in ids:

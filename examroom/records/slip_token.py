@@ -60,11 +60,18 @@ def exam_day(attempt) -> str:
 
 
 def slip_claims(attempt, key_id: str) -> dict:
-    """What a slip of ``attempt`` states, as the token signs it (short keys keep the QR small)."""
-    return {"v": TOKEN_VERSION, "a": attempt.id, "k": key_id, "c": attempt.vehicle_class,
-            "d": exam_day(attempt), "n": public_name(attempt.candidate.name),
-            "i": mask_id_number(attempt.candidate.id_number), "s": attempt.score, "r": attempt.status,
-            "it": item_results(attempt)}
+    """What a slip of ``attempt`` states, as the token signs it (short keys keep the QR small).
+
+    A course with a code (docs/city.md) also signs it (``o``), so the slip names its attempt at the
+    city too; slips of a course without one, and every slip made before, carry none.
+    """
+    claims = {"v": TOKEN_VERSION, "a": attempt.id, "k": key_id, "c": attempt.vehicle_class,
+              "d": exam_day(attempt), "n": public_name(attempt.candidate.name),
+              "i": mask_id_number(attempt.candidate.id_number), "s": attempt.score, "r": attempt.status,
+              "it": item_results(attempt)}
+    if getattr(attempt, "course_key", ""):
+        claims["o"] = attempt.course_key
+    return claims
 
 
 def _b64(data: bytes) -> str:
@@ -130,5 +137,10 @@ def read_slip(text: str, keys: dict[str, Ed25519PublicKey]) -> SlipCheck:
 
 
 def differences(claims: dict, stored: dict) -> list[str]:
-    """The fields where a slip's claims and the stored record's claims disagree."""
-    return [name for name in ("a", "c", "d", "n", "i", "s", "r", "it") if claims.get(name) != stored.get(name)]
+    """The fields where a slip's claims and the stored record's claims disagree.
+
+    The course (``o``) is compared when the slip names one: a slip made before its course had a
+    code names none, and its record has been given the code since.
+    """
+    names = ("a", "c", "d", "n", "i", "s", "r", "it") + (("o",) if "o" in claims else ())
+    return [name for name in names if claims.get(name) != stored.get(name)]

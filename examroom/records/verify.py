@@ -10,6 +10,11 @@ to "running" is a finding, not an attempt still running). Given chain heads
 anchored outside the database (``heads``), each must still be a seal of its
 chain with every seal before it present, so removing the newest sealed
 attempts shows too. Nothing here writes.
+
+One course's records are verified at a time: the session's course, or the one
+named (``course``; at the city, which holds every course's). A version-3 seal
+binds the course's code, and its journal names the attempt as
+``<course>/<id>`` (examroom.records.journal_chain).
 """
 
 from __future__ import annotations
@@ -58,25 +63,32 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, day: date | None = None,
-           public_key: Ed25519PublicKey | None = None, heads: list[str] | None = None) -> VerifyReport:
-    """Verify the given attempts, a day's attempts, or (neither given) every attempt.
+           public_key: Ed25519PublicKey | None = None, heads: list[str] | None = None,
+           course: str | None = None) -> VerifyReport:
+    """Verify the given attempts, a day's attempts, or (neither given) every attempt of one course.
 
     ``heads``: seal digests anchored outside the database (chain heads handed out
     earlier); each must still be in its chain, with no seal missing up to it.
+    ``course``: the course whose records (None: the session's course; needed at the city).
     """
     report = VerifyReport()
     with sessions() as session:
-        query = select(Attempt).order_by(Attempt.id)
+        if course is None:
+            course = session.info.get("course_code")
+        if course is None:
+            raise ValueError("this database holds several courses' records: name the course to verify")
+        query = select(Attempt).where(Attempt.course_key == course).order_by(Attempt.id)
         if attempts is not None:
             query = query.where(Attempt.id.in_(attempts))
-            found = set(session.scalars(select(Attempt.id).where(Attempt.id.in_(attempts))))
+            found = set(session.scalars(select(Attempt.id).where(Attempt.course_key == course,
+                                                                 Attempt.id.in_(attempts))))
             for missing in sorted(set(attempts) - found):
                 report.problems.append(Problem(missing, "attempt", "no such attempt in the database"))
         if day is not None:
             start, end = day_bounds(day)
             query = query.where(Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end)
-        keys = {k.key_id: k.public_pem for k in session.scalars(select(SealKey))}
-        sealed = set(session.scalars(select(Seal.attempt_id)))
+        keys = {k.key_id: k.public_pem for k in session.scalars(select(SealKey).where(SealKey.course_key == course))}
+        sealed = set(session.scalars(select(Seal.attempt_id).where(Seal.course_key == course)))
         for attempt in session.scalars(query):
             # A seal settles it: whatever the status column says now, the attempt was finished.
             if attempt.id not in sealed and not _final(attempt.status):
@@ -85,7 +97,7 @@ def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, d
             report.checked.append(attempt.id)
             report.problems += _verify_attempt(session, attempt, keys, public_key)
         for head in heads or []:
-            report.problems += _check_head(session, head, report)
+            report.problems += _check_head(session, head, report, course)
     return report
 
 
@@ -96,13 +108,13 @@ def _final(status: str) -> bool:
         return True
 
 
-def _check_head(session: Session, head: str, report: VerifyReport) -> list[Problem]:
+def _check_head(session: Session, head: str, report: VerifyReport, course: str) -> list[Problem]:
     """An anchored chain head must still be a seal, with every seal of its chain before it."""
     wanted = head.strip().lower()
     if len(wanted) != 64 or any(c not in "0123456789abcdef" for c in wanted):
         return [Problem(None, "seal chain head", f"{head!r} is not a seal digest (64 hex characters)")]
     found = None
-    for seal in session.scalars(select(Seal).order_by(Seal.chain, Seal.seq)):
+    for seal in session.scalars(select(Seal).where(Seal.course_key == course).order_by(Seal.chain, Seal.seq)):
         if seal_digest(seal) == wanted:
             found = seal
             break
@@ -111,7 +123,8 @@ def _check_head(session: Session, head: str, report: VerifyReport) -> list[Probl
                         f"the anchored head {wanted[:16]}… is not among the seals: the sealed attempts it "
                         "closed (the newest when it was handed out) were removed or their seal replaced")]
     report.anchored[wanted] = {"chain": found.chain, "seq": found.seq, "attempt": found.attempt_id}
-    present = set(session.scalars(select(Seal.seq).where(Seal.chain == found.chain, Seal.seq <= found.seq)))
+    present = set(session.scalars(select(Seal.seq).where(Seal.course_key == course, Seal.chain == found.chain,
+                                                         Seal.seq <= found.seq)))
     missing = sorted(set(range(1, found.seq + 1)) - present)
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
@@ -128,10 +141,12 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     def bad(where: str, message: str) -> None:
         problems.append(Problem(attempt.id, where, message))
 
-    chain = _check_journal(session, attempt.id)
-    for where, message in chain:
+    course = attempt.course_key
+    seal = session.get(Seal, (course, attempt.id))
+    # The journal's form (its rows name the attempt with its course, or by number: written before
+    # the course had a code) is the one its first row shows; the sealed head pins every row.
+    for where, message in _check_journal(session, attempt.id, course, None):
         bad(where, message)
-    seal = session.get(Seal, attempt.id)
     if seal is None:
         bad("seal", f"the attempt ended as {attempt.status} but has no seal")
         return problems
@@ -155,7 +170,7 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
         bad("seal", f"the sealed payload is not JSON: {exc}")
         return problems
     version = payload.get("version") if isinstance(payload, dict) else None
-    if version not in (1, 2):
+    if version not in (1, 2, 3):
         bad("seal", f"unknown payload version {version!r}")
         return problems
     for path, sealed, stored in _diff(payload.get("record"), record_of(session, attempt, version), "record"):
@@ -166,14 +181,19 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     return problems
 
 
-def _check_journal(session: Session, attempt_id: int) -> list[tuple[str, str]]:
+def _check_journal(session: Session, attempt_id: int, course: str, form: str | None) -> list[tuple[str, str]]:
+    """The attempt's journal chain row by row; ``form``: the course its rows name ('' by number),
+    None: whichever its first row starts."""
     out: list[tuple[str, str]] = []
-    expected_prev = genesis(attempt_id)
     expected_seq = 1
     # Plain rows, not ORM objects: a day holds hundreds of thousands of journal rows.
     rows = session.execute(select(JournalEntry.seq, JournalEntry.kind, JournalEntry.t, JournalEntry.utc,
                                   JournalEntry.line, JournalEntry.prev_hash, JournalEntry.hash)
-                           .where(JournalEntry.attempt_id == attempt_id).order_by(JournalEntry.seq))
+                           .where(JournalEntry.course_key == course, JournalEntry.attempt_id == attempt_id)
+                           .order_by(JournalEntry.seq)).all()
+    if form is None:
+        form = "" if rows and rows[0].prev_hash == genesis(attempt_id) else course
+    expected_prev = genesis(attempt_id, form)
     for seq, kind, t, utc, line, prev_hash, digest in rows:
         where = f"journal seq {seq}"
         if seq != expected_seq:
@@ -184,7 +204,7 @@ def _check_journal(session: Session, attempt_id: int) -> list[tuple[str, str]]:
             continue
         if prev_hash != expected_prev:
             out.append((where, "prev_hash does not link to the row before (row inserted, removed or edited)"))
-        if row_hash(prev_hash or "", attempt_id, seq, line) != digest:
+        if row_hash(prev_hash or "", attempt_id, seq, line, form) != digest:
             out.append((where, "the line does not match its hash (the line or the hash was edited)"))
         try:
             data = json.loads(line)
@@ -208,11 +228,14 @@ def _check_seal_link(session: Session, seal: Seal, payload: dict, bad) -> None:
         bad("seal chain", f"chain column {seal.chain!r} differs from the sealed chain {chain!r}")
     if payload.get("version") != 1 and chain != payload.get("record", {}).get("course"):
         bad("seal chain", f"sealed in chain {chain!r}, not the chain of its course")
+    if payload.get("version") == 3 and payload.get("course_code") != seal.course_key:
+        bad("seal chain", f"sealed for course {payload.get('course_code')!r}, kept as course {seal.course_key!r}")
     if seal.seq == 1:
         if payload.get("prev_seal") != GENESIS_SEAL:
             bad("seal chain", "the first seal does not start the chain")
         return
-    previous = session.scalar(select(Seal).where(Seal.chain == chain, Seal.seq == seal.seq - 1))
+    previous = session.scalar(select(Seal).where(Seal.course_key == seal.course_key, Seal.chain == chain,
+                                                 Seal.seq == seal.seq - 1))
     if previous is None:
         bad("seal chain", f"seal {seal.seq - 1} (the one before) is missing: a sealed attempt was removed")
     elif seal_digest(previous) != payload.get("prev_seal"):

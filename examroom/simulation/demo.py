@@ -21,8 +21,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from sqlalchemy.engine import make_url
+
 from devices.readings import ScaledClock
 from examroom.accounts.users import AccountError, Accounts, Role
+from examroom.messages import N_, SupervisorError
 from examroom.accounts.secrets_file import read_or_create_secret
 from examroom.station.service import CourseService
 from examroom.station.webprocess import end_process, start_web_process
@@ -72,12 +75,14 @@ class DemoCourse:
 
     ``vehicles`` are the exam vehicles on the course (the demo's two by default). ``cameras`` films
     the course with the simulated cameras; ``video`` instead gives the camera section outright
-    (cameras the caller serves itself, such as network streams recorded by copy).
+    (cameras the caller serves itself, such as network streams recorded by copy). The records go
+    to ``database_url`` (default: a SQLite file in the data folder), under ``course_code``.
     """
 
     def __init__(self, data_dir: Path, speed: float = 1.0, cameras: bool = False,
                  segment_seconds: int = 10, selfcheck_override: bool = True,
-                 vehicles: Sequence[SimVehicle] = DEMO_VEHICLES, video: VideoSettings | None = None) -> None:
+                 vehicles: Sequence[SimVehicle] = DEMO_VEHICLES, video: VideoSettings | None = None,
+                 database_url: str | None = None, course_code: str = "") -> None:
         if cameras and video is not None:
             raise ValueError("either the simulated cameras or a camera section, not both")
         self.data_dir = data_dir
@@ -85,10 +90,10 @@ class DemoCourse:
         self.clock = ScaledClock(speed)
         course = load_course(DEMO_COURSE_PATH)
         self.sim = SimulatedCourse(course, list(self.vehicles), self.clock)
-        self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
+        self.database_url = database_url or f"sqlite:///{data_dir / 'examroom.sqlite3'}"
         settings = dataclasses.replace(
             self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path()),
-            raw_capture_dir=data_dir / "raw")
+            raw_capture_dir=data_dir / "raw", data_dir=data_dir, course_code=course_code)
         self.command_token_file = data_dir / "command_token"
         self.cameras = None
         frame_sources = None
@@ -189,6 +194,21 @@ class DemoCourse:
             self.clock.sleep(PAUSE_BETWEEN_ATTEMPTS)
 
 
+def refuse_unless_empty(database_url: str) -> None:
+    """The demo makes its accounts, sittings and vehicles afresh: a database holding rows is refused."""
+    from examroom.records.copying import filled_tables
+    from examroom.records.database import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        filled = filled_tables(engine)
+    finally:
+        engine.dispose()
+    if filled:
+        raise SupervisorError(N_("演示程序要一个空的数据库：%(tables)s已有数据；请新建一个空的数据库再运行演示。"),
+                              tables="、".join(f"{table}（{rows} 行）" for table, rows in filled))
+
+
 ACCOUNTS_FILE = "demo-accounts.txt"  # in the data folder: the demo accounts' passwords, readable by the owner only
 LOG_FILE = "demo.log"  # in the data folder: the controller's and the simulation's log (unless --verbose)
 
@@ -226,7 +246,11 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
-def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: int, verbose: bool = False) -> int:
+def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: int, verbose: bool = False,
+             database_url: str | None = None, course_code: str = "") -> int:
+    """The demo with its web page; ``database_url``: the records there (an empty database), not in the folder."""
+    if database_url is not None:
+        refuse_unless_empty(database_url)
     _stop_on_sigterm()
     temporary = data_dir is None
     try:
@@ -239,7 +263,8 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
             print(f"examroom demo: starting in {data_dir}"
                   + (f" (log: {log_file}; --verbose shows it here)" if log_file else ""), flush=True)
             # Cameras film the demo only at real speed: a network camera's stream runs on the wall clock.
-            demo = DemoCourse(data_dir, speed, cameras=speed == 1.0).start()
+            demo = DemoCourse(data_dir, speed, cameras=speed == 1.0, database_url=database_url,
+                              course_code=course_code).start()
             stack.callback(demo.stop)
             web, address = start_web_process(
                 demo.database_url, demo.service.console_link.url, host, port, data_dir,
@@ -271,7 +296,10 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
     except KeyboardInterrupt:  # during start-up: the children started so far are stopped above
         print("examroom demo: stopped", flush=True)
         return 130
-    if temporary:
+    if database_url is not None:
+        print(f"examroom demo: done; records in {make_url(database_url).render_as_string(hide_password=True)}",
+              flush=True)
+    elif temporary:
         print("examroom demo: done; the records were in a temporary folder, now removed "
               "(give --dir FOLDER to keep them)", flush=True)
     else:

@@ -126,13 +126,14 @@ class LockstepCourse:
     """The demo course's devices, station and controller, advanced by the caller."""
 
     def __init__(self, data_dir: Path, *, selfcheck_override: bool = True, raw_capture: bool = True,
-                 start_utc: datetime | None = None) -> None:
+                 start_utc: datetime | None = None, database_url: str | None = None, course_code: str = "") -> None:
         self.data_dir = data_dir
         self.clock = _WorldClock(start_utc)
         course = load_course(DEMO_COURSE_PATH)
         self.sim = SimulatedCourse(course, list(DEMO_VEHICLES), self.clock, cable=LinkCable)
-        self.database_url = f"sqlite:///{data_dir / 'examroom.sqlite3'}"
-        settings = self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path())
+        self.database_url = database_url or f"sqlite:///{data_dir / 'examroom.sqlite3'}"
+        settings = dataclasses.replace(self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path()),
+                                       data_dir=data_dir, course_code=course_code)
         boards = [dataclasses.replace(b, quiet=LOCKSTEP_BOARD_QUIET, timeout=LOCKSTEP_BOARD_TIMEOUT,
                                       serial=dataclasses.replace(b.serial, baudrate=LOCKSTEP_BOARD_BAUD))
                   for b in settings.course_boards]

@@ -89,6 +89,9 @@ class SiteSettings:
     require_selfcheck: bool = True
     # The zone of every time a person reads (pages, slips, overlays, exports); storage stays UTC.
     timezone: str = DEFAULT_ZONE
+    # The course's 考场代码: the course part of every record's key and of what version-3 seals sign
+    # (docs/city.md). "" until the course is given one (it seals version 2 meanwhile).
+    course_code: str = ""
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -122,8 +125,12 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         parse_zone(zone)
     except ValueError as exc:
         raise SettingsError(f"timezone: {exc}") from None
+    course_code = reader.text("course_code", "")
+    if len(course_code) > 32 or any(c in course_code for c in "/'\"") or course_code != "".join(course_code.split()):
+        raise SettingsError(f"course_code: the 考场代码 is up to 32 characters without spaces, '/' or quotes, "
+                            f"got {course_code!r}")
     settings = SiteSettings(
-        database_url=database_url, timezone=zone,
+        database_url=database_url, timezone=zone, course_code=course_code,
         course_file=(base / reader.text("course_file")).resolve(),
         rule_set_file=(base / reader.text("rule_set_file")).resolve(),
         vehicles=vehicles, course_boards=boards,

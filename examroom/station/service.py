@@ -18,7 +18,7 @@ from examroom import courseclock
 from examroom.station.capture import AttemptCapture
 from examroom.live.commands import CommandDesk
 from examroom.live.controller import Controller, VehicleInfo
-from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.records.database import claim_course, make_engine, session_factory, upgrade
 from examroom.station.device_health import FAULT_AFTER_WALL, HealthWatch, rerun_attempt
 from examroom.faces.watch import AttemptFaceWatch
 from examroom.live.link import ConsoleLink
@@ -113,7 +113,8 @@ class CourseService:
     def _open_database(self) -> None:
         """The database, its schema upgraded (migrate), and the camera titles seeded."""
         self.engine = make_engine(self.settings.database_url)
-        upgrade(self.engine)
+        upgrade(self.engine, self.settings.course_code)
+        claim_course(self.engine, self.settings.course_code)  # a database made before the course had its code
         self.sessions = session_factory(self.engine)
         self.records = Records(self.sessions)
         if self.settings.video is not None:  # the site file's camera titles name the cameras nobody renamed yet

@@ -40,8 +40,9 @@ def confirmed_booking(records: Records, candidate_id: int, examiner: str, sittin
 
 
 def finished_attempt(records: Records, observations: int = 30, passed: bool = True,
-                     booking_id: int | None = None, candidate_id: int | None = None) -> int:
-    records.ensure_vehicle("V1", "甘K·0001学", "E", "E-HJ110")
+                     booking_id: int | None = None, candidate_id: int | None = None,
+                     plate: str = "甘K·0001学") -> int:
+    records.ensure_vehicle("V1", plate, "E", "E-HJ110")
     if candidate_id is None:
         n = next(_numbers)
         candidate_id = records.ensure_candidate(CandidateInfo("张三", id_number(n), f"6200{n:06d}", "E"))

@@ -135,11 +135,10 @@ def test_cli_rejudge_unknown_attempt(sqlite_url, engine, capsys):
 
 
 def _edit_snapshot(engine, attempt, change):
-    from sqlalchemy.orm import Session
-
+    from examroom.records.database import session_factory
     from examroom.records.models import Attempt
 
-    with Session(engine) as session, session.begin():
+    with session_factory(engine).begin() as session:
         row = session.get(Attempt, attempt)
         snapshot = json.loads(json.dumps(row.rule_set_snapshot))
         row.rule_set_snapshot = change(snapshot)
@@ -252,9 +251,9 @@ def test_an_altered_course_snapshot_is_refused(records, engine, tmp_path):
     from examroom.records.models import Attempt
 
     with engine.begin() as conn:
-        from sqlalchemy.orm import Session
+        from examroom.records.database import CourseSession
 
-        with Session(bind=conn) as session:
+        with CourseSession(bind=conn, info={"course_code": ""}) as session:
             row = session.get(Attempt, attempt)
             row.course_snapshot = move(json.loads(json.dumps(row.course_snapshot)))
             session.commit()

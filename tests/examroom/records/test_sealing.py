@@ -347,8 +347,8 @@ def test_unsealing_is_refused_and_the_head_checked_on_postgresql(postgres_engine
     for statement in (f"UPDATE attempts SET status = 'running' WHERE id = {ids[1]}",
                       f"DELETE FROM attempts WHERE id = {ids[1]}",
                       f"DELETE FROM deductions WHERE attempt_id = {ids[1]}",
-                      f"INSERT INTO journal (attempt_id, seq, kind, t, utc, line) "
-                      f"VALUES ({ids[1]}, 31, 'signals', 9.0, now(), '{{}}')"):
+                      f"INSERT INTO journal (course_key, attempt_id, seq, kind, t, utc, line) "
+                      f"VALUES ('', {ids[1]}, 31, 'signals', 9.0, now(), '{{}}')"):
         with pytest.raises(Exception, match="attempt is sealed"):
             with postgres_engine.begin() as conn:
                 conn.exec_driver_sql(statement)

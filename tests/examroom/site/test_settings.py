@@ -19,6 +19,8 @@ def test_good_settings(tmp_path):
     assert s.vehicles[0].gnss.baudrate == 115200 and s.vehicles[0].signals.baudrate == 38400
     assert s.course_boards[0].inputs == ["pile_e.pole1", None, "bridge_e.A"]
     assert s.course_file == (tmp_path / "courses/demo.toml").resolve()
+    assert s.course_code == ""  # a course without its 考场代码 yet (docs/city.md)
+    assert parse_settings(dict(GOOD, course_code="4201001"), base=tmp_path).course_code == "4201001"
 
 
 @pytest.mark.parametrize("change, message", [
@@ -29,6 +31,8 @@ def test_good_settings(tmp_path):
     (lambda d: d["vehicles"].append(dict(d["vehicles"][0])), r"vehicles\[1\]\.id: duplicate 'V1'"),
     (lambda d: d["vehicles"][0].update(colour="red"), r"vehicles\[0\]: unknown key\(s\): colour"),
     (lambda d: d["course_boards"][0].update(inputs=[3]), r"course_boards\[0\]\.inputs\[0\]"),
+    (lambda d: d.update(course_code="4201/001"), r"course_code: the 考场代码 is up to 32 characters"),
+    (lambda d: d.update(course_code="42 01"), r"course_code: the 考场代码 is up to 32 characters"),
 ])
 def test_broken_settings_name_the_field(tmp_path, change, message):
     import copy

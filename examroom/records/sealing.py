@@ -13,8 +13,9 @@ from the stored rows and compares.
 
 Payload versions: 1 (before migration 0010) — one chain for the whole
 database, no course or rule-set hashes in the record; 2 — chains per course,
-hashes of the stored course and rule-set snapshots. Version-1 seals keep
-verifying as they were made.
+hashes of the stored course and rule-set snapshots; 3 (migration 0013) —
+the 1:1 face checks of the attempt and the supervisor's decisions
+(``identity``). Older seals keep verifying as they were made.
 
 The private key lives in the course's data folder (created on first start,
 readable by its owner only); the public key is exported beside it and kept in
@@ -37,13 +38,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from examroom import courseclock
 from examroom.records.course_snapshot import snapshot_sha256
 from examroom.records.models import (
-    Attempt, AttemptStatus, Booking, Deduction, JournalEntry, Seal, SealKey, Sitting,
+    Attempt, AttemptStatus, Booking, Deduction, FaceFlag, IdentityCheck, JournalEntry, Seal, SealKey, Sitting,
 )
 from examroom.records.slip_token import sign_slip, slip_claims
 
 PRIVATE_KEY_FILE = "course-seal-key.pem"
 PUBLIC_KEY_FILE = "course-seal-key.pub.pem"
-PAYLOAD_VERSION = 2
+PAYLOAD_VERSION = 3
 LEGACY_CHAIN = ""  # the one chain of version-1 seals
 GENESIS_SEAL = "0" * 64
 
@@ -142,6 +143,10 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
     if booking is not None and booking.photo is not None:
         evidence.append({"kind": "checkin_photo", "sha256": hashlib.sha256(booking.photo).hexdigest(),
                          "bytes": len(booking.photo)})
+    elif booking is not None and booking.personal_data_deleted_utc is not None and booking.photo_sha256:
+        # The photo's retention ended (examroom.faces.personal_data): what was sealed is its digest and
+        # size, kept when the photo was deleted; the bytes can no longer be checked against them.
+        evidence.append({"kind": "checkin_photo", "sha256": booking.photo_sha256, "bytes": booking.photo_bytes})
     record = {
         "attempt": attempt.id,
         "attempt_no": attempt.attempt_no,
@@ -177,7 +182,37 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
         record["rule_set_snapshot_sha256"] = _sha256_of(attempt.rule_set_snapshot)
         record["course_sha256"] = attempt.course_sha256
         record["course_snapshot_sha256"] = snapshot_sha256(attempt.course_snapshot)
+    if version >= 3:
+        record["identity"] = identity_record(session, attempt, booking)
     return record
+
+
+def identity_record(session: Session, attempt: Attempt, booking: Booking | None) -> dict | None:
+    """The 1:1 face checks of an attempt (issue 17): the booking's reference, each check-in comparison
+    with the supervisor's decision, and the in-cab mismatch runs with their frames' digests.
+
+    Built from stored digests and values, never from the pictures, so deleting the pictures when
+    their retention ends leaves the record as sealed.
+    """
+    if booking is None:
+        return None
+    checks = session.scalars(
+        select(IdentityCheck).where(IdentityCheck.booking_id == booking.id)
+        .where((IdentityCheck.kind == "checkin") | (IdentityCheck.attempt_id == attempt.id))
+        .order_by(IdentityCheck.utc, IdentityCheck.id)).all()
+    frames = session.scalars(select(FaceFlag.jpeg_sha256).where(FaceFlag.attempt_id == attempt.id,
+                                                                FaceFlag.reason == "mismatch")
+                             .order_by(FaceFlag.utc, FaceFlag.id)).all()
+    return {
+        "reference": {"sha256": booking.reference_sha256, "source": booking.reference_source,
+                      "confirmed_by": booking.reference_confirmed_by, "model": booking.face_model},
+        "checks": [{"kind": c.kind, "source": c.source, "utc": utc_text(c.utc), "outcome": c.outcome,
+                    "unclear": c.unclear, "distance": None if c.distance is None else round(c.distance, 4),
+                    "threshold": c.threshold, "model": c.model, "frames": c.frames,
+                    "picture_sha256": c.picture_sha256, "decision": c.decision, "decided_by": c.decided_by,
+                    "decided_utc": utc_text(c.decided_utc), "comment": c.decision_comment} for c in checks],
+        "mismatch_frames": list(frames),
+    }
 
 
 def chain_heads(session: Session, chains: list[str] | None = None) -> dict[str, dict]:

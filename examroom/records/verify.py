@@ -155,7 +155,7 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
         bad("seal", f"the sealed payload is not JSON: {exc}")
         return problems
     version = payload.get("version") if isinstance(payload, dict) else None
-    if version not in (1, 2):
+    if version not in (1, 2, 3):
         bad("seal", f"unknown payload version {version!r}")
         return problems
     for path, sealed, stored in _diff(payload.get("record"), record_of(session, attempt, version), "record"):

@@ -203,7 +203,8 @@ class CourseService:
             return None
         # The camera's fan-out: the frames its reader (or simulated camera) hands the live view too.
         cameras = {vehicle: (camera, self.video.frame_sources[camera]) for vehicle, camera in video.riders.items()}
-        return AttemptFaceWatch(self.sessions, cameras, interval=video.face_interval)
+        # 1:1 with the booking's face where the models are installed; a run of mismatches warns the console.
+        return AttemptFaceWatch(self.sessions, cameras, interval=video.face_interval, publish=self.feed.publish)
 
     def _setup_selfcheck(self, sessions) -> None:
         """The sitting's self-check: fed every reading (:meth:`_on_reading`), stored when it changes

@@ -134,8 +134,9 @@ class FaceWatch:
         if verdict.outcome is not Outcome.MISMATCH:
             return
         self._streak.append((as_utc(frame.utc), jpeg_of(frame.image), verdict.distance, reading.faces))
-        if len(self._streak) < self.mismatch_run:
-            return
+        if self._streak_check is None and len(self._streak) < self.mismatch_run:
+            return  # not (yet) a run; a run already flagged takes each further frame at once
+        new_run = self._streak_check is None
         with self._sessions.begin() as session:
             if self._streak_check is None:
                 first_utc, _, _, _ = self._streak[0]
@@ -156,7 +157,6 @@ class FaceWatch:
                 if not check.picture_sha256:
                     check.picture_sha256 = flag.jpeg_sha256
             frames, distance = check.frames, check.distance
-        new_run = frames == len(self._streak)
         self._streak = []
         if new_run:
             self.warnings += 1

@@ -89,6 +89,9 @@ class SiteSettings:
     require_selfcheck: bool = True
     # The zone of every time a person reads (pages, slips, overlays, exports); storage stays UTC.
     timezone: str = DEFAULT_ZONE
+    # Days after a sitting ends that its candidates' photos and face descriptors are kept
+    # (个人信息保护法: no longer than needed; examroom.faces.personal_data deletes them, daily).
+    personal_data_days: float = 90.0
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -113,6 +116,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     web = reader.table("web", {})
     health = reader.table("health", {})
     selfcheck = reader.table("selfcheck", {})
+    personal = reader.table("personal_data", {})
     raw_dir = reader.optional_text("raw_capture_dir")
     required_fix = health.text("required_fix", "rtk_fixed")
     if required_fix not in REQUIRED_FIX:
@@ -137,8 +141,10 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         max_correction_age=health.number("max_correction_age", 10.0, minimum=0.5, maximum=600),
         fault_after=health.number("fault_after", 1.0, minimum=0.2, maximum=30),
         board_fault_limit=health.integer("board_fault_limit", 3, minimum=1, maximum=100),
-        require_selfcheck=selfcheck.boolean("required", True))
+        require_selfcheck=selfcheck.boolean("required", True),
+        personal_data_days=personal.number("retention_days", 90.0, minimum=1, maximum=3650))
     reader.done()
+    personal.done()
     web.done()
     health.done()
     selfcheck.done()

@@ -182,6 +182,21 @@ class CourseService:
         self.sitting_scheduler = SittingScheduler(self.engine, phases, scheduler=self.scheduler)
         if self.video is not None:
             self.video.schedule(self.scheduler)
+        # Candidates' photos and face descriptors past their retention: deleted, each deletion audited.
+        self.scheduler.add_job(self.delete_expired_faces, trigger="interval", hours=6, id="faces-retention",
+                               max_instances=1, coalesce=True)
+
+    def delete_expired_faces(self) -> list[int]:
+        """Delete the face data of bookings past the site's retention (a scheduled job; also callable)."""
+        from examroom.accounts.audit import AuditLog
+        from examroom.faces.personal_data import delete_expired
+
+        _, utc = self.clock.now()
+        audit = AuditLog(self.sessions)
+        return delete_expired(self.sessions, utc, self.settings.personal_data_days,
+                              on_deleted=lambda booking, what: audit.record(
+                                  utc, "system", "system", "face_data_deleted", f"booking {booking}",
+                                  f"retention {self.settings.personal_data_days:g} days; {what}"))
 
     # -- what the parts deliver to ---------------------------------------------------------
     def _on_reading(self, reading) -> None:

@@ -62,6 +62,7 @@ class Arrival:
     school: str
     exam_reason: str
     state: str
+    has_reference: bool = False  # a reference photo to compare with (issue 17): shown beside the form
 
 
 def check_photo(photo: bytes) -> tuple[int, int]:
@@ -109,7 +110,7 @@ class CheckIn:
                                    state=booking.state)
             c = booking.candidate
             return Arrival(booking.id, c.name, mask_id_number(c.id_number), c.exam_number, booking.vehicle_class,
-                           booking.school, booking.exam_reason, booking.state)
+                           booking.school, booking.exam_reason, booking.state, bool(booking.reference_sha256))
 
     def present(self, booking_id: int, photo: bytes, supervisor: str, utc: datetime | None = None) -> Presented:
         """The check-in photo is compared 1:1 with the booking's reference photo (issue 17).
@@ -211,6 +212,22 @@ class CheckIn:
         if not faces.ok:
             flag_frame(session, faces, image, utc, "checkin", booking_id=booking.id)
         return booking.queue_no
+
+    def reference_photo(self, booking_id: int) -> bytes | None:
+        """The booking's reference photo, for the supervisor at the desk (None without one)."""
+        with self._sessions() as session:
+            booking = session.get(Booking, booking_id)
+            return booking.reference_photo if booking is not None else None
+
+    def identity_picture(self, booking_id: int, check_id: int) -> bytes | None:
+        """The photo presented at one of the booking's check-in comparisons (None: no such, or deleted)."""
+        from examroom.records.models import IdentityCheck
+
+        with self._sessions() as session:
+            check = session.get(IdentityCheck, check_id)
+            if check is None or check.booking_id != booking_id or check.kind != "checkin":
+                return None
+            return check.picture
 
     @staticmethod
     def face_check(photo: bytes) -> FaceCheck:

@@ -16,7 +16,7 @@ from examroom.examday.checkin import CheckIn, CheckInError, IdentityUndecided
 from examroom.faces.identity import booking_descriptor, set_reference
 from examroom.faces.personal_data import delete_expired
 from examroom.faces.watch import FaceWatch
-from examroom.records.database import session_factory
+from examroom.records.database import make_engine, session_factory
 from examroom.records.models import Attempt, AuditEntry, Booking, FaceFlag, IdentityCheck, Seal, Sitting
 from examroom.records.sealing import Sealer
 from examroom.records.verify import verify
@@ -248,3 +248,65 @@ print(describe_models().split(': ')[0])
         booking = session.get(Booking, booking_id)
         assert (booking.state, booking.face_descriptor) == ("checked_in", None)
     assert checks(sessions, booking_id) == [("checkin", "unavailable", "", "accepted", "考试员甲")]
+
+
+def test_roster_photos_named_by_id_number_become_the_bookings_references(tmp_path, capsys):
+    """``examroom roster --photos DIR``: each photo to its candidate's booking, with its descriptor."""
+    from examroom.cli.main import main
+    from tests.examroom.examday.test_roster import write_csv
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    assert main(["sitting", "add", "S1", "--opens", "2026-11-30T08:00+08:00", "--starts", "2026-11-30T08:30+08:00",
+                 "--ends", "2026-11-30T11:30+08:00", "--database", url]) == 0
+    roster = write_csv(tmp_path / "r.csv", [["", "王建国", id_number(81), "620100000081", "", "E", "", "S1", "初考"],
+                                            ["", "李秀英", id_number(82), "620100000082", "", "E", "", "S1", "初考"]])
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / f"{id_number(81)}.jpg").write_bytes(picture(OBAMA_12))
+    (folder / f"{id_number(82)}.png").write_bytes(encoded(fit_area(photo(face_photos.PROFILE_ONLY), 640, 480), ".png"))
+    (folder / f"{id_number(83)}.jpg").write_bytes(picture(BIDEN_10))  # nobody booked
+    (folder / "王建国.jpg").write_bytes(picture(OBAMA_09))  # not named by ID number
+    (folder / f"{id_number(84)}.jpg").write_bytes(b"not a picture")
+    capsys.readouterr()
+    assert main(["roster", str(roster), "--database", url, "--commit", "--photos", str(folder), "--json"]) == 1
+    photos = json.loads(capsys.readouterr().out)["photos"]
+    assert photos["attached"] == [f"{id_number(81)}.jpg", f"{id_number(82)}.png"]
+    assert photos["no_face"] == [f"{id_number(82)}.png: no_face"] and photos["unmatched"] == [f"{id_number(83)}.jpg"]
+    assert [line.split(":")[0] for line in photos["bad"]] == [f"{id_number(84)}.jpg", "王建国.jpg"]
+    sessions = session_factory(make_engine(url))
+    with sessions() as session:
+        first, second = session.query(Booking).order_by(Booking.id).all()
+        assert (first.reference_source, first.reference_confirmed_by, len(first.face_descriptor)) == (
+            "roster", "roster import", 512)
+        assert second.reference_sha256 and second.face_descriptor is None
+    assert main(["roster", str(roster), "--database", url, "--commit", "--photos", str(folder), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["photos"]["unchanged"] == [f"{id_number(81)}.jpg", f"{id_number(82)}.png"]
+
+
+def test_the_attempt_listener_compares_with_the_bookings_face_and_warns_the_feed(desk, records):
+    from examroom.faces.watch import AttemptFaceWatch
+    from examroom.live.feed import LiveFeed
+
+    sessions, checkin, booking_id, candidate_id = desk
+    with_reference(sessions, booking_id, OBAMA_12)
+    attempt_id = finished_attempt(records, booking_id=booking_id, candidate_id=candidate_id)
+    without_booking = finished_attempt(records)
+    feed = LiveFeed()
+    heard = feed.subscribe()
+    fanout = FrameFanout()
+    listener = AttemptFaceWatch(sessions, {"V1": ("car-V1", fanout)}, interval=1.0, publish=feed.publish,
+                                mismatch_run=2)
+    listener("started", without_booking, "V1")
+    assert listener.watches[without_booking].reference is None  # no booking: the one-face check only
+    listener("finished", without_booking, "V1")
+    listener("started", attempt_id, "V1")
+    watch = listener.watches[attempt_id]
+    watch.stop()  # this test feeds the watch itself, not through its thread
+    assert watch.reference is not None and watch.booking_id == booking_id and watch.vehicle == "V1"
+    for i in range(2):
+        watch.sample(frame(on_frame(photo(BIDEN_10)), i))
+    listener("finished", attempt_id, "V1")
+    events = [heard.get(timeout=0) for _ in range(2)]
+    assert events[0]["type"] == "state"
+    assert {k: events[1][k] for k in ("type", "vehicle", "attempt", "camera", "frames")} == {
+        "type": "identity", "vehicle": "V1", "attempt": attempt_id, "camera": "car-V1", "frames": 2}

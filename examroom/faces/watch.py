@@ -217,18 +217,23 @@ class AttemptFaceWatch:
             self.watches.pop(attempt_id).stop()
 
     def _reference(self, attempt_id: int) -> tuple[int | None, np.ndarray | None]:
-        """The attempt's booking and its face descriptor (None without one, or without the models)."""
-        from examroom.faces import verification
-        from examroom.faces.identity import booking_descriptor
+        """The attempt's booking and its stored face descriptor (None without one, or without the models).
 
-        with self._sessions.begin() as session:
+        Only the stored descriptor is read: this runs in the controller's thread as the attempt
+        starts, so nothing is computed here, and the models load in the watch's own thread at its
+        first comparison. (The check-in stored the descriptor when it compared the photo.)
+        """
+        from examroom.faces import verification
+
+        with self._sessions() as session:
             attempt = session.get(Attempt, attempt_id)
             booking = session.get(Booking, attempt.booking_id) if attempt and attempt.booking_id else None
             if booking is None:
                 return None, None
-            if verification.unavailable_reason() is not None:
+            if (booking.face_descriptor is None or booking.face_model != verification.MODEL
+                    or verification.unavailable_reason() is not None):
                 return booking.id, None
-            return booking.id, booking_descriptor(booking)
+            return booking.id, verification.from_bytes(booking.face_descriptor)
 
     def close(self) -> None:
         for attempt_id in list(self.watches):

@@ -22,6 +22,8 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fixtures, run from anywhere
+
 from examroom.accounts.users import Accounts, Role
 from examroom.records.database import make_engine, session_factory, upgrade
 from examroom.live.feed import LiveFeed

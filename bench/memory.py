@@ -6,7 +6,7 @@ Two cases, each run in a child process tree that this script only watches:
   the demo starts it: ``examroom.simulation.demo.DemoCourse``) with 4 simulated exam vehicles
   (E, C4, E, C4) driving the demo's scripted scenarios in a loop, 8 cameras recorded by stream
   copy (``mode = "copy"``, roles record + live, the site default), and the web process
-  (``python -m web``). The cameras are H.264 MPEG-TS streams on local TCP ports, each an ffmpeg
+  (``python -m examroom_web``). The cameras are H.264 MPEG-TS streams on local TCP ports, each an ffmpeg
   encoding a test picture live; they stand in for IP cameras, so they are started here, outside
   the measured tree, and not counted.
 * ``demo`` — ``examroom demo`` as a person runs it: 2 vehicles, the simulated cameras (two
@@ -50,7 +50,7 @@ SAMPLE_SECONDS = 15.0
 IMPORTS = ("numpy", "cv2", "av", "shapely", "sqlalchemy", "flask", "apscheduler", "pymodbus", "serial",
            "pynmea2", "alembic", "gunicorn.app.base", "reportlab.platypus", "openpyxl")
 # Project modules measured the same way: what each process's entry point imports.
-ENTRY_IMPORTS = ("scoring.judge", "examroom.station.service", "web.__main__")
+ENTRY_IMPORTS = ("scoring.judge", "examroom.station.service", "examroom_web.__main__")
 
 
 # -- reading /proc ------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def by_library(pid: int) -> dict[str, int]:
 def _parent_is_web(pid: int) -> bool:
     with open(f"/proc/{pid}/stat") as f:
         ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-    return _cmdline(ppid)[1:3] == ["-m", "web"]
+    return _cmdline(ppid)[1:3] == ["-m", "examroom_web"]
 
 
 def role(pid: int, root: int) -> str:
@@ -145,9 +145,9 @@ def role(pid: int, root: int) -> str:
     text = " ".join(args)
     if pid == root:
         return "controller (+ simulated devices)"
-    if args[1:3] == ["-m", "web"]:
+    if args[1:3] == ["-m", "examroom_web"]:
         # gunicorn: the master (started by the controller) forks the worker that serves the pages.
-        return "web worker (gunicorn)" if _parent_is_web(pid) else "web master (python -m web, gunicorn)"
+        return "web worker (gunicorn)" if _parent_is_web(pid) else "web master (python -m examroom_web, gunicorn)"
     if "ffmpeg" in os.path.basename(args[0] if args else ""):
         if "listen=1" in text:
             return "simulated camera (H.264 source, not counted)"

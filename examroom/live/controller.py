@@ -198,6 +198,14 @@ class Controller:
         live.finished.wait(timeout)
         return live.final_status
 
+    def drain(self) -> None:
+        """Return once everything queued before this call has been handled and written to the records.
+
+        The queue is first in, first out: the flush runs in the controller's thread after
+        every reading and action put before it (in the caller's thread where none runs).
+        """
+        self._call(self._flush_all)
+
     def current_item(self, vehicle_id: str) -> str | None:
         """The item the vehicle's running attempt is in, as the judge sees it now."""
         live = self._live.get(vehicle_id)

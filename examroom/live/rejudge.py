@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from examroom.live.routing import judge_journal
+from examroom.messages import N_, SupervisorError
 from examroom.records.course_snapshot import course_from_snapshot, course_sha256, snapshot_sha256
 from examroom.records.attempt_log import Records
 from examroom.records.result_diff import compare, difference_lines, same
@@ -32,7 +33,7 @@ from scoring.rule_snapshot import ruleset_from_dict
 from scoring.rules import RuleSet, ruleset_to_dict
 
 
-class RejudgeError(ValueError):
+class RejudgeError(SupervisorError, ValueError):
     """The attempt cannot be re-judged as asked (unknown, no journal, no rule set, wrong course)."""
 
 
@@ -89,16 +90,16 @@ def rejudge(records: Records, attempt_id: int, course: Course | None, other: Rul
     """
     attempt = records.attempt(attempt_id)
     if attempt is None:
-        raise RejudgeError(f"no attempt {attempt_id} in the database")
+        raise RejudgeError(N_("数据库中没有考试%(attempt)s"), attempt=attempt_id)
     if attempt.rule_set_snapshot is None:
-        raise RejudgeError(f"attempt {attempt_id} has no stored rule set (recorded before rule-set snapshots; "
-                           f"its rule set id is {attempt.rule_set!r}): it cannot be re-judged under its own rules; "
-                           f"judge its journal with `examroom judge` and the rule set file of that id")
+        raise RejudgeError(N_("考试%(attempt)s未保存评判规则（记录于规则快照之前，规则编号 %(rule_set)s）：不能按其自身规则重新评判；"
+                              "请用 examroom judge 和该编号的规则文件评判其日志"), attempt=attempt_id,
+                           rule_set=attempt.rule_set)
     own_course, course_info = _own_course(attempt, course)
     own_rules = ruleset_from_dict(attempt.rule_set_snapshot)
     lines = list(records.journal_lines(attempt_id))
     if not lines:
-        raise RejudgeError(f"attempt {attempt_id} has no journal")
+        raise RejudgeError(N_("考试%(attempt)s没有日志"), attempt=attempt_id)
     source = f"attempt {attempt_id} journal"
     own = result_to_dict(judge(read_jsonl(lines, source), own_course, own_rules))
     other_result = None
@@ -116,18 +117,18 @@ def _own_course(attempt, given: Course | None) -> tuple[Course, dict[str, Any]]:
     given_sha = None if given is None else course_sha256(given)
     if attempt.course_snapshot is not None:
         if snapshot_sha256(attempt.course_snapshot) != attempt.course_sha256:
-            raise RejudgeError(f"attempt {attempt.id}: the stored course snapshot does not match its hash "
-                               f"{attempt.course_sha256}: it was altered (see examroom verify)")
+            raise RejudgeError(N_("考试%(attempt)s：保存的考场快照与其哈希 %(sha256)s 不符，已被改动（见 examroom verify）"),
+                               attempt=attempt.id, sha256=attempt.course_sha256)
         own = course_from_snapshot(attempt.course_snapshot)
         changed = None if given is None else (given.name != own.name or given_sha != attempt.course_sha256)
         return own, {"name": own.name, "sha256": attempt.course_sha256, "source": "snapshot",
                      "given_sha256": given_sha, "changed": changed}
     if given is None:
-        raise RejudgeError(f"attempt {attempt.id} has no stored course (recorded before course snapshots): "
-                           "give the course file it was driven on")
+        raise RejudgeError(N_("考试%(attempt)s未保存考场（记录于考场快照之前）：请给出考试时所用的考场文件"),
+                           attempt=attempt.id)
     if attempt.course != given.name:
-        raise RejudgeError(f"attempt {attempt.id} was driven on course {attempt.course!r}; "
-                           f"the course file given is {given.name!r}")
+        raise RejudgeError(N_("考试%(attempt)s在考场 %(course)s 进行，所给考场文件为 %(given)s"),
+                           attempt=attempt.id, course=attempt.course, given=given.name)
     # Without a snapshot, only a stored hash can tell whether the file is that day's.
     changed = None if attempt.course_sha256 is None or given_sha is None else given_sha != attempt.course_sha256
     return given, {"name": given.name, "sha256": attempt.course_sha256, "source": "given",

@@ -30,6 +30,7 @@ and Gaussian noise.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Generic, TypeVar
 
@@ -164,6 +165,45 @@ def body_event_time(frame: Frame, area: Polygon, margin: float) -> tuple[float, 
 def with_margin(area: Polygon, margin: float) -> Polygon:
     """The area grown by the line margin: what the body may reach before it counts as out."""
     return area.buffer(margin, join_style="mitre")
+
+
+@dataclass(frozen=True)
+class BodyOut:
+    """The outline's first confirmed reach past an item's area: how far past its lines, where, when."""
+
+    depth: float  # metres past the area's lines (margin included)
+    where: Point
+    t: float
+    utc: datetime
+
+
+class BodyInArea:
+    """Watches the vehicle's outline stay inside an item's area (车身出线); says so once.
+
+    The area is grown by the outline's ``margin`` (:func:`with_margin`) and a reach over it counts
+    at the rule set's confirmation fixes (:class:`Confirmation`), timed where the body got
+    ``margin`` past the area's own lines (:func:`body_event_time`).
+    """
+
+    def __init__(self, area: Polygon, margin: float, confirm_fixes: int) -> None:
+        self.area = area
+        self.margin = margin
+        self._grown = with_margin(area, margin)
+        self._confirm: Confirmation[tuple[float, datetime]] = Confirmation(confirm_fixes)
+        self.out = False
+
+    def check(self, frame: Frame) -> BodyOut | None:
+        """The body's first confirmed reach out of the area at this frame, or None (also once it was out)."""
+        if self.out:
+            return None
+        out = body_outside(frame, self._grown)
+        first = self._confirm.update("body", out is not None,
+                                     lambda: body_event_time(frame, self.area, self.margin), frame.fixes)
+        if out is None or first is None:
+            return None
+        self.out = True
+        t, utc = first
+        return BodyOut(out[0] + self.margin, out[1], t, utc)
 
 
 class Episodes:

@@ -33,7 +33,7 @@ from .. import limits
 from ..item_geometry import BayShiftItem
 from ..motion import Turns, passed_at
 from ..observations import CourseSensor
-from .areas import Confirmation, body_event_time, body_outside, with_margin
+from .areas import BodyInArea, body_outside, with_margin
 from .base import Context, Frame, ItemJudge, at_time
 
 
@@ -70,11 +70,10 @@ class BayShiftJudge(ItemJudge):
         self._halt: _Halt | None = None
         self._stops = 0
         self._touched: set[int] = set()
-        self._out = self._wrong = self._timed_out = False
+        self._wrong = self._timed_out = False
         self._poles = {pole.element: pole for pole in item.poles}
         self._margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
-        self._body: Confirmation[tuple[float, datetime]] = Confirmation(ctx.confirm_fixes())
-        self._area = with_margin(item.area, self._margin)
+        self._body = BodyInArea(item.area, self._margin, ctx.confirm_fixes())
         self._bays = {name: with_margin(bay, self._margin) for name, bay in item.bays.items()}
 
     @property
@@ -173,16 +172,10 @@ class BayShiftJudge(ItemJudge):
         self.ctx.deduct(self.rules["pole"], t, utc, detail=detail)
 
     def _check_body(self, frame: Frame) -> None:
-        if self._out:
-            return
-        out = body_outside(frame, self._area)
-        first = self._body.update("body", out is not None,
-                                 lambda: body_event_time(frame, self.item.area, self._margin), frame.fixes)
-        if out is not None and first is not None:
-            self._out = True
-            line = self.item.nearest_line((out[1].x, out[1].y)).name
-            t, utc = first
-            self.ctx.deduct(self.rules["out"], t, utc, value=out[0] + self._margin, unit="m", detail=f"over {line}")
+        out = self._body.check(frame)
+        if out is not None:
+            line = self.item.nearest_line((out.where.x, out.where.y)).name
+            self.ctx.deduct(self.rules["out"], out.t, out.utc, value=out.depth, unit="m", detail=f"over {line}")
 
     def on_sensor(self, sensor: CourseSensor) -> None:
         pole = self._poles.get(sensor.element)

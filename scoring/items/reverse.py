@@ -23,7 +23,7 @@ from datetime import datetime
 from ..geometry import Line
 from ..item_geometry import ReverseItem
 from ..motion import StopCounter, Turns
-from .areas import Confirmation, body_event_time, body_outside, with_margin
+from .areas import BodyInArea, body_outside, with_margin
 from .base import Context, Frame, ItemJudge
 
 LEGS = ("in", "rev1", "out_a", "rev2", "out_b")
@@ -41,14 +41,12 @@ class ReverseJudge(ItemJudge):
         self.timer_start: float | None = None
         self._last: Frame | None = None
         self._turns = Turns(ctx.measure("standstill_radius"), direction=1)  # noise-proof turns (motion.Turns)
-        self._out = False
         self._wrong = False
         self._timed_out = False
         self._stops = StopCounter(ctx.rule("reverse.stop"), prescribed=self._route_stop)
         self._margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
         self._line_margin = ctx.measure("line_margin")  # the front wheels' passing of a control line
-        self._body: Confirmation[tuple[float, datetime]] = Confirmation(ctx.confirm_fixes())
-        self._area = with_margin(item.area, self._margin)
+        self._body = BodyInArea(item.area, self._margin, ctx.confirm_fixes())
         self._bay = with_margin(item.bay, self._margin)
         self._front = tuple(w for w in ctx.vehicle.wheel_names if w.startswith("front")) or ("front_axle",)
 
@@ -106,16 +104,10 @@ class ReverseJudge(ItemJudge):
         self.leg += 1
 
     def _check_body(self, frame: Frame) -> None:
-        if self._out:
-            return
-        out = body_outside(frame, self._area)
-        first = self._body.update("body", out is not None,
-                                 lambda: body_event_time(frame, self.item.area, self._margin), frame.fixes)
-        if out is not None and first is not None:
-            self._out = True
-            line = self.item.nearest_line((out[1].x, out[1].y)).name
-            t, utc = first
-            self.ctx.deduct("reverse.body_out", t, utc, value=out[0] + self._margin, unit="m", detail=f"over {line}")
+        out = self._body.check(frame)
+        if out is not None:
+            line = self.item.nearest_line((out.where.x, out.where.y)).name
+            self.ctx.deduct("reverse.body_out", out.t, out.utc, value=out.depth, unit="m", detail=f"over {line}")
 
     def exit_crossing(self, frame: Frame, previous: Frame | None):
         """Both front wheels past control line B on the last leg, at the later wheel's crossing."""

@@ -5,13 +5,14 @@ from examroom.live.feed import LiveFeed
 from examroom_web.feedclient import RemoteFeed
 
 
-def _wait(predicate, timeout=5.0):
+def _until(feed: LiveFeed, predicate, timeout=10.0) -> bool:
+    """Wait on the feed's own events until ``predicate(feed)`` holds (each wake-up is an event)."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
+    with feed.subscribe() as sub:
+        while not predicate(feed):
+            if sub.get(timeout=max(0.0, end - time.monotonic())) is None:  # timed out
+                return predicate(feed)
+    return True
 
 
 def test_web_follows_the_controller_feed_across_a_restart():
@@ -21,7 +22,7 @@ def test_web_follows_the_controller_feed_across_a_restart():
     local = LiveFeed()
     follower = RemoteFeed(server.url, local, max_backoff=0.2).start()
     try:
-        assert _wait(lambda: local.state().get("V1", {}).get("status") == "idle")
+        assert _until(local, lambda feed: feed.state().get("V1", {}).get("status") == "idle")
         with local.subscribe() as sub:
             sub.get(timeout=1)  # the state event
             controller_feed.publish({"type": "deduction", "deduction": {"rule": "general.stall"}},
@@ -37,7 +38,7 @@ def test_web_follows_the_controller_feed_across_a_restart():
         restarted_feed = LiveFeed()
         restarted_feed.publish({"type": "idle"}, vehicle_state={"vehicle": "V1", "status": "device_fault"})
         server = ConsoleLink(restarted_feed, port=port).start()
-        assert _wait(lambda: local.state().get("V1", {}).get("status") == "device_fault")
+        assert _until(local, lambda feed: feed.state().get("V1", {}).get("status") == "device_fault")
     finally:
         follower.stop()
         server.stop()

@@ -99,7 +99,7 @@ def test_rejudge_of_an_attempt_without_stored_rules_says_why(app, accounts, judg
         session.get(Attempt, attempt).rule_set_snapshot = None
     c, token = _auditor(app)
     response = c.post(f"/attempts/{attempt}/rejudge", headers={"X-CSRFToken": token})
-    assert response.status_code == 422 and "no stored rule set" in response.get_json()["error"]
+    assert response.status_code == 422 and "未保存评判规则" in response.get_json()["error"]
 
 
 def test_review_mark(app, accounts, judged):

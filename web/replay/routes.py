@@ -16,6 +16,7 @@ from scoring.course import CourseError
 from scoring.rules import RuleSetError
 from examroom_web.replay import bp
 from examroom_web.replay.attempts import AUDITORS, attempt_or_404, course
+from examroom_web.i18n import translated
 from examroom_web.params import parse_seconds
 from examroom_web.security import STAFF, audit, roles
 from examroom_web.services import records
@@ -70,7 +71,7 @@ def rejudge_view(attempt_id: int):
     try:
         again = rejudge(records(), attempt_id, course())
     except (RejudgeError, RuleSetError, CourseError) as exc:
-        return jsonify(error=str(exc)), 422
+        return jsonify(error=translated(exc)), 422
     differences = again.stored_differences()
     notes = []
     if again.course and again.course["changed"]:

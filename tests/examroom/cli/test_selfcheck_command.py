@@ -2,7 +2,6 @@
 
 import io
 import threading
-import time
 
 import pytest
 
@@ -44,20 +43,41 @@ def sim():
     course.stop()
 
 
+class _WatchedOutput(io.StringIO):
+    """The check's printed report, which a walker can wait on line by line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._written = threading.Condition()
+
+    def write(self, text: str) -> int:
+        with self._written:
+            n = super().write(text)
+            self._written.notify_all()
+        return n
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        with self._written:
+            return self._written.wait_for(lambda: text in self.getvalue(), timeout)
+
+
 def test_check_passes_after_the_walk_round(tmp_path, sim):
+    """A person touches each pole and holds it until the check has seen it, as they would watch the screen."""
     site = site_file(tmp_path, sim)
+    out = _WatchedOutput()
 
     def walk():
-        time.sleep(2.0)  # after the settle time, as a person would start walking
+        if not out.wait_for("巡场检测", timeout=30):
+            return
         for element in sim.elements:
             sim.board.set_input(sim._index[element], True)
-            time.sleep(0.15)
+            seen = out.wait_for(f"✓ {element} ", timeout=10)
             sim.board.set_input(sim._index[element], False)
-            time.sleep(0.1)
+            if not seen:
+                return
 
     walker = threading.Thread(target=walk)
     walker.start()
-    out = io.StringIO()
     rc = run_check(site, settle=1.5, walk_timeout=20, out=out)
     walker.join()
     text = out.getvalue()

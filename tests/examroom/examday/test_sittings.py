@@ -4,7 +4,6 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import apscheduler.schedulers.base
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import func, select, text
@@ -122,7 +121,7 @@ def _run_until_idle(scheduler: SittingScheduler, sessions, sitting_id: int, time
         ran.clear()
 
 
-def test_jobs_survive_a_restart_and_run_once(engine, monkeypatch):
+def test_jobs_survive_a_restart_and_run_once(engine, move_scheduler_clock):
     """The controller was down for the whole sitting: when it is back, every phase runs once, in order."""
     sessions = session_factory(engine)
     sitting_id = _sitting(sessions, start_in=3600.0, length=1800.0, opens_before=1800.0)
@@ -132,7 +131,7 @@ def test_jobs_survive_a_restart_and_run_once(engine, monkeypatch):
         assert conn.execute(text("SELECT count(*) FROM apscheduler_jobs WHERE id LIKE 'sitting-%'")).scalar() == 3
     # It comes back three hours later, after the sitting should have closed: the scheduler's clock
     # is the test's, not a sleep.
-    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", _clock_moved_on(timedelta(hours=3)))
+    move_scheduler_clock(timedelta(hours=3))
     second = SittingScheduler(engine, SittingPhases(sessions, lambda: HEALTHY)).start()
     try:
         _run_until_idle(second, sessions, sitting_id)
@@ -144,15 +143,6 @@ def test_jobs_survive_a_restart_and_run_once(engine, monkeypatch):
         phases = session.scalars(select(SittingLog.phase).order_by(SittingLog.id)).all()
         assert phases == ["open", "self_check", "close"]
         assert session.get(Sitting, sitting_id).status == "closed"
-
-
-def _clock_moved_on(by: timedelta) -> type[datetime]:
-    class Later(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return datetime.now(tz) + by
-
-    return Later
 
 
 def test_a_self_check_done_before_is_not_retried(engine):

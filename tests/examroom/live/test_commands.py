@@ -67,12 +67,9 @@ def test_manual_fail_names_a_manual_rule(link, records):
     assert [d.rule for d in records.attempt(attempt).deductions] == ["general.instruction"]
 
 
-def _wait_status(records, attempt, status, timeout=5.0):
-    import time
-
-    end = time.monotonic() + timeout
-    while records.attempt(attempt).status != status and time.monotonic() < end:
-        time.sleep(0.02)
+def _status(controller, records, attempt):
+    """The attempt's stored status once the controller has handled and written everything sent so far."""
+    controller.drain()
     return records.attempt(attempt).status
 
 
@@ -80,11 +77,11 @@ def test_device_fault_suspends_and_resume_continues(link, records):
     controller, client, candidate = link
     attempt = controller.begin_attempt("V1", candidate, "张伟")
     ok, _ = client.send(action="device_fault", vehicle="V1", actor="wang", reason="GNSS 天线松动")
-    assert ok and _wait_status(records, attempt, "suspended") == "suspended"
+    assert ok and _status(controller, records, attempt) == "suspended"
     refused, answer = client.send(action="device_fault", vehicle="V9", actor="wang", reason="x")
     assert not refused
     ok, _ = client.send(action="resume", vehicle="V1", actor="wang", reason="天线已紧固")
-    assert ok and _wait_status(records, attempt, "running") == "running"
+    assert ok and _status(controller, records, attempt) == "running"
     not_suspended, answer = client.send(action="resume", vehicle="V1", actor="wang", reason="x")
     assert not not_suspended and "未暂停" in answer["error"]
 
@@ -93,7 +90,7 @@ def test_a_suspended_attempt_stopped_ends_as_device_fault_never_a_deduction(link
     controller, client, candidate = link
     attempt = controller.begin_attempt("V1", candidate, "张伟")
     client.send(action="device_fault", vehicle="V1", actor="wang", reason="信号板无数据")
-    _wait_status(records, attempt, "suspended")
+    assert _status(controller, records, attempt) == "suspended"
     ok, _ = client.send(action="stop", vehicle="V1", actor="wang", reason="换车重考")
     assert ok and controller.wait_finished(attempt, 5) is AttemptStatus.DEVICE_FAULT
     assert records.attempt(attempt).deductions == []
@@ -135,7 +132,7 @@ def test_rerun_after_a_device_fault_starts_a_new_attempt(link, records):
                        rerun=lambda attempt, actor, reason: rerun_attempt(controller, records, attempt, actor, reason))
     attempt = controller.begin_attempt("V1", candidate, "张伟")
     desk.handle({"action": "device_fault", "vehicle": "V1", "actor": "wang", "reason": "GNSS 天线松动"})
-    _wait_status(records, attempt, "suspended")
+    assert _status(controller, records, attempt) == "suspended"
     answer = desk.handle({"action": "rerun", "vehicle": "V1", "actor": "wang", "reason": "换备用车载终端"})
     assert answer["attempt"] == attempt and answer["new_attempt"] != attempt
     assert records.attempt(attempt).status == "device_fault" and records.attempt(attempt).deductions == []

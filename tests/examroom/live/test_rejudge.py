@@ -82,11 +82,11 @@ def test_rejudge_uses_the_stored_rules_not_todays(records):
 
 def test_refusals(records):
     course = only(demo_course(), "E", "e_hill")
-    with pytest.raises(RejudgeError, match="no attempt 99"):
+    with pytest.raises(RejudgeError, match="数据库中没有考试99"):
         rejudge(records, 99, course)
     attempt = _store(records, hill_run(), course)
     import dataclasses
-    with pytest.raises(RejudgeError, match="driven on course"):
+    with pytest.raises(RejudgeError, match="所给考场文件为"):
         rejudge(records, attempt, dataclasses.replace(course, name="别的考场"))
 
 
@@ -131,7 +131,7 @@ def test_cli_rejudge_json(records, sqlite_url, tmp_path, capsys):
 
 def test_cli_rejudge_unknown_attempt(sqlite_url, engine, capsys):
     code = cli.main(["rejudge", "7", "--database", sqlite_url])
-    assert code == 2 and "no attempt 7" in capsys.readouterr().err
+    assert code == 2 and "数据库中没有考试7" in capsys.readouterr().err
 
 
 def _edit_snapshot(engine, attempt, change):
@@ -164,7 +164,7 @@ def test_an_attempt_without_a_snapshot_needs_rules(records, engine):
     course = only(demo_course(), "E", "e_hill")
     attempt = _store(records, hill_run(), course)
     _edit_snapshot(engine, attempt, lambda snapshot: None)
-    with pytest.raises(RejudgeError, match="no stored rule set"):
+    with pytest.raises(RejudgeError, match="未保存评判规则"):
         rejudge(records, attempt, course)
 
 
@@ -258,5 +258,5 @@ def test_an_altered_course_snapshot_is_refused(records, engine, tmp_path):
             row = session.get(Attempt, attempt)
             row.course_snapshot = move(json.loads(json.dumps(row.course_snapshot)))
             session.commit()
-    with pytest.raises(RejudgeError, match="stored course snapshot does not match its hash"):
+    with pytest.raises(RejudgeError, match="保存的考场快照与其哈希"):
         rejudge(records, attempt, load_course(day))

@@ -107,6 +107,15 @@ def reference_photo(sessions: sessionmaker[Session], attempt_id: int) -> bytes |
         return session.get(Booking, attempt.booking_id).reference_photo
 
 
+def face_data_deleted(sessions: sessionmaker[Session], attempt_id: int) -> datetime | None:
+    """When the pictures of the attempt's booking were deleted at the end of their retention (None: kept)."""
+    with sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None or attempt.booking_id is None:
+            return None
+        return session.get(Booking, attempt.booking_id).personal_data_deleted_utc
+
+
 def thumbnail(picture: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:
     """A JPEG ``width`` pixels wide (never enlarged) of a JPEG/PNG picture; ValueError if it does not decode."""
     # OpenCV (about 50 MB resident) is imported when a picture is shown, not with the web process's routes.

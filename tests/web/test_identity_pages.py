@@ -122,3 +122,23 @@ def test_the_replay_shows_the_checks_and_pictures_go_to_supervisors_and_auditors
     viewed = [a for a in audit_actions(sessions) if a[0] == "auditor" and a[1] == "view_face_picture"]
     assert [a[2] for a in viewed] == [f"attempt {attempt} reference photo", f"attempt {attempt} identity check {check.id}",
                                       f"attempt {attempt} check-in photo"]
+
+
+def test_after_the_retention_the_replay_says_the_pictures_were_deleted(desk, records):
+    from examroom.faces.personal_data import delete_expired
+
+    app, sessions, sitting, booking_id = desk
+    client = signed_in(app, "supervisor")
+    client.post(f"/examday/sitting/{sitting}/checkin", content_type="multipart/form-data",
+                data={"booking": str(booking_id), "photo": (io.BytesIO(picture("obama_2012_official_portrait.jpg")),
+                                                            "p.jpg")})
+    with sessions() as session:
+        candidate_id = session.get(Booking, booking_id).candidate_id
+    attempt = finished_attempt(records, booking_id=booking_id, candidate_id=candidate_id)
+    assert delete_expired(sessions, datetime.now(timezone.utc) + timedelta(days=100), 90) == [booking_id]
+    auditor = signed_in(app, "auditor")
+    page = auditor.get(f"/attempts/{attempt}/replay").get_data(as_text=True)
+    assert "按个人信息保留期限删除" in page and "无预约照片" in page and "无签到照片" in page
+    assert "人脸比对一致" in page  # the check itself stays, as sealed
+    for url in (f"/attempts/{attempt}/reference-photo.jpg", f"/attempts/{attempt}/checkin-photo.jpg"):
+        assert auditor.get(url).status_code == 404

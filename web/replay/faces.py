@@ -12,7 +12,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from examroom.faces.review import (FaceReviewError, checkin_photo, flag_picture, flags_to_review, identity_checks,
+from examroom.faces.review import (FaceReviewError, checkin_photo, face_data_deleted, flag_picture, flags_to_review, identity_checks,
                                   mark_reviewed, reference_photo, thumbnail)
 from examroom.faces.review import identity_picture as identity_picture_of
 from examroom_web.replay import bp
@@ -28,7 +28,8 @@ def face_review_context(attempt_id: int) -> dict:
     return {"face_flags": flags_to_review(records().sessions, attempt_id),
             "has_checkin_photo": checkin_photo(records().sessions, attempt_id) is not None,
             "has_reference_photo": reference_photo(records().sessions, attempt_id) is not None,
-            "identity_checks": identity_checks(records().sessions, attempt_id)}
+            "identity_checks": identity_checks(records().sessions, attempt_id),
+            "face_data_deleted": face_data_deleted(records().sessions, attempt_id)}
 
 
 def _jpeg(data: bytes) -> Response:

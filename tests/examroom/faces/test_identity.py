@@ -41,6 +41,10 @@ def picture(name: str) -> bytes:
 @pytest.fixture
 def desk(engine, records):
     """A running sitting with one booking (no reference photo yet), and the check-in desk."""
+    return make_desk(engine, records)
+
+
+def make_desk(engine, records):
     sessions = session_factory(engine)
     attempt = finished_attempt(records)  # makes the candidate; the attempt itself is not this booking's
     with sessions.begin() as session:
@@ -173,7 +177,21 @@ def test_in_cab_a_run_of_mismatches_flags_the_attempt_and_warns_once_per_run(des
         assert session.get(Attempt, attempt_id).score == score  # never changes the score
 
 
-def test_decisions_and_in_cab_runs_are_sealed_and_survive_the_deletion_of_the_pictures(desk, records, engine):
+def test_decisions_and_in_cab_runs_are_sealed_and_survive_the_deletion_of_the_pictures(desk, records):
+    seal_and_delete(desk, records)
+
+
+@pytest.mark.postgres
+def test_sealed_and_deleted_on_postgresql(postgres_engine):
+    from examroom.records.attempt_log import Records
+    from examroom.records.database import upgrade
+
+    upgrade(postgres_engine)
+    records = Records(session_factory(postgres_engine))
+    seal_and_delete(make_desk(postgres_engine, records), records)
+
+
+def seal_and_delete(desk, records):
     sessions, checkin, booking_id, candidate_id = desk
     with_reference(sessions, booking_id, OBAMA_10)
     presented = checkin.present(booking_id, picture(BIDEN_10), "考试员甲", T0)

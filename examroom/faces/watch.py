@@ -216,6 +216,12 @@ class AttemptFaceWatch:
         elif event == "finished" and attempt_id in self.watches:
             self.watches.pop(attempt_id).stop()
 
+    def on_finished(self, attempt_id: int, _status=None) -> None:
+        """A controller finish listener that runs before the seal: the attempt's watch stops and its
+        last sample is written first, so nothing is added to a sealed attempt's 1:1 checks."""
+        if attempt_id in self.watches:
+            self.watches.pop(attempt_id).stop()
+
     def _reference(self, attempt_id: int) -> tuple[int | None, np.ndarray | None]:
         """The attempt's booking and its stored face descriptor (None without one, or without the models).
 

@@ -166,7 +166,9 @@ class CourseService:
         attempt_listeners = [listener for listener in (self.raw_capture, self.face_watch) if listener is not None]
         return Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
                           board_inputs=board_inputs(self.settings), owners=device_owners(self.settings),
-                          finish_listeners=[self._seal, self.callup.on_finished],
+                          # the face watch stops before the seal: its checks are part of the sealed record
+                          finish_listeners=[*([self.face_watch.on_finished] if self.face_watch else []),
+                                            self._seal, self.callup.on_finished],
                           attempt_listeners=attempt_listeners,
                           begin_guard=self.gate if self.settings.require_selfcheck else None)
 

@@ -111,7 +111,10 @@ def test_a_different_rider_warns_the_console_and_the_face_data_is_deleted_after_
     from datetime import timedelta
 
     from examroom.faces.identity import set_reference
-    from examroom.records.models import AuditEntry, Booking, IdentityCheck, Sitting
+    import json
+
+    from examroom.records.models import AuditEntry, Booking, IdentityCheck, Seal, Sitting
+    from examroom.records.verify import verify
     from tests.examroom.face_photos import encoded, fit_area, on_frame, photo
 
     service, fanout = course
@@ -149,6 +152,11 @@ def test_a_different_rider_warns_the_console_and_the_face_data_is_deleted_after_
         run, = session.query(IdentityCheck).filter_by(attempt_id=attempt_id).all()
         assert (run.kind, run.outcome, run.frames) == ("in_cab", "mismatch", 3)
         assert session.get(Booking, booking_id).face_descriptor is not None
+        sealed = json.loads(session.get(Seal, attempt_id).payload)["record"]["identity"]
+    assert [(c["kind"], c["frames"]) for c in sealed["checks"]] == [("in_cab", 3)]
+    # frames the camera shows after the finish are nobody's: the watch stopped before the seal
+    fanout.publish(Frame(stand_in, datetime.now(timezone.utc), 1010.0, 10))
+    assert verify(service.sessions, attempts=[attempt_id]).ok
 
     assert datetime.now(timezone.utc) - ended > timedelta(days=90)  # the service runs on the system clock
     assert service.delete_expired_faces() == [booking_id]

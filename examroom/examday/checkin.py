@@ -2,9 +2,15 @@
 
 The ID number comes typed, from a card reader that types like a keyboard (the
 check-in page's field), or from a serial card reader (``devices.cardreader``).
-The supervisor compares the candidate with the booking shown for that number,
-and confirms; the confirmation stores the check-in photo with the booking (its
-digest goes into every sealed attempt of that booking) and gives a queue number.
+The supervisor compares the candidate with the booking shown for that number
+(and its reference photo, where it has one) and takes the photo. The photo is
+compared 1:1 with the booking's reference (examroom.faces.identity, issue 17):
+a match, or a booking without a reference (the photo becomes it), checks the
+candidate in; a mismatch, a photo that cannot tell, or a machine without the
+face models waits for the supervisor's decision (:meth:`CheckIn.decide`).
+Checking in stores the photo with the booking (its digest goes into every
+sealed attempt of that booking, with the comparison and the decision) and
+gives a queue number.
 """
 
 from __future__ import annotations

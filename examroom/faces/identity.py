@@ -17,7 +17,6 @@ whoever called.
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,10 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from examroom.faces import verification
-from examroom.faces.verification import FaceModelsUnavailable, Outcome
+from examroom.faces.verification import Outcome
 from examroom.records.models import Booking, IdentityCheck
-
-log = logging.getLogger(__name__)
 
 ENROLLED = "enrolled"  # no reference yet: this check-in photo became it
 UNAVAILABLE = "unavailable"  # no face models on this machine: the supervisor's eye alone
@@ -132,6 +129,3 @@ def describe_models() -> str:
     return f"1:1 face verification: {verification.MODEL}, threshold {verification.THRESHOLD}" if reason is None \
         else f"1:1 face verification unavailable: {reason}"
 
-
-__all__ = ["Arrival1to1", "FaceModelsUnavailable", "check_arrival", "decide", "pending_check", "set_reference",
-           "booking_descriptor", "checks_of_booking", "describe_models", "sha256"]

@@ -84,6 +84,14 @@ def run_roster(args) -> int:
         from examroom.examday.roster import import_reference_photos
 
         photos = import_reference_photos(sessions, args.photos, "roster import", commit=args.commit)
+        if args.commit and photos.attached:  # candidates' faces: who attached them, from where, is audited
+            import getpass
+            from datetime import datetime, timezone
+
+            from examroom.accounts.audit import AuditLog
+
+            AuditLog(sessions).record(datetime.now(timezone.utc), getpass.getuser(), "cli", "reference_photos_imported",
+                                      str(args.photos), f"{len(photos.attached)} photo(s): {', '.join(photos.attached)}")
     if args.json:
         print(json.dumps(report.as_dict() | ({"photos": photos.as_dict()} if photos else {}), ensure_ascii=False,
                          indent=2))

@@ -296,6 +296,8 @@ def test_roster_photos_named_by_id_number_become_the_bookings_references(tmp_pat
         assert (first.reference_source, first.reference_confirmed_by, len(first.face_descriptor)) == (
             "roster", "roster import", 512)
         assert second.reference_sha256 and second.face_descriptor is None
+        entry, = session.query(AuditEntry).filter_by(action="reference_photos_imported").all()
+        assert (entry.role, entry.target) == ("cli", str(folder)) and entry.detail.startswith("2 photo(s): ")
     assert main(["roster", str(roster), "--database", url, "--commit", "--photos", str(folder), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["photos"]["unchanged"] == [f"{id_number(81)}.jpg", f"{id_number(82)}.png"]
 

@@ -64,6 +64,8 @@ RULES: dict[str, Scope] = {
     "console.manual_rules": Scope.COURSE,
     "examday.sittings": Scope.COURSE,
     "examday.checkin": Scope.COURSE,
+    "examday.reference_picture": Scope.COURSE,  # the check-in desk of this course
+    "examday.identity_picture": Scope.COURSE,
     "examday.queue": Scope.COURSE,
     "selfcheck.page": Scope.COURSE,
     "selfcheck.state": Scope.COURSE,
@@ -92,6 +94,8 @@ RULES: dict[str, Scope] = {
     "replay.face_picture": Scope.ATTEMPT,
     "replay.face_thumbnail": Scope.ATTEMPT,
     "replay.face_review": Scope.ATTEMPT,
+    "replay.reference_picture": Scope.ATTEMPT,
+    "replay.identity_picture": Scope.ATTEMPT,
 }
 
 

@@ -78,6 +78,9 @@ def public(view: Callable) -> Callable:
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR)
 SUPERVISORS = (Role.ADMIN, Role.SUPERVISOR)
+# Candidates' face pictures (sensitive personal information, 个人信息保护法): supervisors and auditors
+# only, each view audit-logged; an administrator manages the course, not its candidates' faces.
+FACE_VIEWERS = (Role.SUPERVISOR, Role.AUDITOR)
 
 
 def visible_courses() -> tuple[str, ...] | None:

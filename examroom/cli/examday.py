@@ -30,6 +30,8 @@ def add_parser(sub) -> None:
     roster.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="course file: the classes examined")
     roster.add_argument("--commit", action="store_true", help="import the good rows (default: only report)")
     roster.add_argument("--json", action="store_true")
+    roster.add_argument("--photos", type=Path, default=None,
+                        help="folder of reference photos named by ID number (<身份证明号码>.jpg): attached with --commit")
     roster.set_defaults(run=run_roster)
 
     slip = sub.add_parser("slip", help="the result slip (成绩单) of an attempt as PDF")
@@ -74,16 +76,39 @@ def run_roster(args) -> int:
     from examroom.examday.roster import RosterImport, examined_classes
     from scoring.course import load_course
 
-    importer = RosterImport(open_sessions(args.database, migrate=True), examined_classes(load_course(args.course)))
+    sessions = open_sessions(args.database, migrate=True)
+    importer = RosterImport(sessions, examined_classes(load_course(args.course)))
     report = importer.run(args.file, commit=args.commit)
+    photos = None
+    if args.photos is not None:
+        from examroom.examday.roster import import_reference_photos
+
+        photos = import_reference_photos(sessions, args.photos, "roster import", commit=args.commit)
+        if args.commit and photos.attached:  # candidates' faces: who attached them, from where, is audited
+            import getpass
+            from datetime import datetime, timezone
+
+            from examroom.accounts.audit import AuditLog
+
+            AuditLog(sessions).record(datetime.now(timezone.utc), getpass.getuser(), "cli", "reference_photos_imported",
+                                      str(args.photos), f"{len(photos.attached)} photo(s): {', '.join(photos.attached)}")
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(report.as_dict() | ({"photos": photos.as_dict()} if photos else {}), ensure_ascii=False,
+                         indent=2))
     else:
         for bad in report.bad:
             print(bad)
         done = f"导入 {report.imported} 条，已存在未变 {report.unchanged} 条" if args.commit else "未导入（加 --commit 导入合格行）"
         print(f"{report.source}: 合格 {len(report.good)} 行，不合格 {len(report.bad)} 行；{done}")
-    return 0 if not report.bad else 1
+        if photos is not None:
+            for line in photos.bad + [f"{name}: 没有待签到的预约" for name in photos.unmatched]:
+                print(line)
+            for line in photos.no_face:
+                print(f"{line}（照片中没有可用的人脸，签到时由考试员决定）")
+            verb = "附上" if args.commit else "可附上（加 --commit 附上）"
+            print(f"比对照片：{verb} {len(photos.attached)} 张，未变 {len(photos.unchanged)} 张，"
+                  f"无预约 {len(photos.unmatched)} 张，不合格 {len(photos.bad)} 张")
+    return 0 if not report.bad and not (photos and photos.bad) else 1
 
 
 def run_slip(args) -> int:

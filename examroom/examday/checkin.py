@@ -2,9 +2,15 @@
 
 The ID number comes typed, from a card reader that types like a keyboard (the
 check-in page's field), or from a serial card reader (``devices.cardreader``).
-The supervisor compares the candidate with the booking shown for that number,
-and confirms; the confirmation stores the check-in photo with the booking (its
-digest goes into every sealed attempt of that booking) and gives a queue number.
+The supervisor compares the candidate with the booking shown for that number
+(and its reference photo, where it has one) and takes the photo. The photo is
+compared 1:1 with the booking's reference (examroom.faces.identity, issue 17):
+a match, or a booking without a reference (the photo becomes it), checks the
+candidate in; a mismatch, a photo that cannot tell, or a machine without the
+face models waits for the supervisor's decision (:meth:`CheckIn.decide`).
+Checking in stores the photo with the booking (its digest goes into every
+sealed attempt of that booking, with the comparison and the decision) and
+gives a queue number.
 """
 
 from __future__ import annotations
@@ -25,12 +31,29 @@ from examroom.records.models import Booking, BookingState, Candidate, Sitting, S
 
 if TYPE_CHECKING:
     from examroom.faces.detection import FaceCheck
+    from examroom.faces.identity import Arrival1to1
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
 
 class CheckInError(SupervisorError, ValueError):
     """Why a check-in is refused (a Chinese msgid: the supervisor reads it, the web translates it)."""
+
+
+class IdentityUndecided(CheckInError):
+    """The 1:1 comparison did not pass the photo: the supervisor decides (``CheckIn.decide``)."""
+
+    def __init__(self, identity: "Arrival1to1") -> None:
+        super().__init__(N_("人脸核验未通过（%(outcome)s），须由考试员比对两张照片后决定"), outcome=identity.outcome)
+        self.identity = identity
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A check-in photo presented: the queue number (None: waiting for the supervisor's decision)."""
+
+    queue_no: int | None
+    identity: "Arrival1to1"
 
 
 @dataclass(frozen=True)
@@ -45,6 +68,7 @@ class Arrival:
     school: str
     exam_reason: str
     state: str
+    has_reference: bool = False  # a reference photo to compare with (issue 17): shown beside the form
 
 
 def check_photo(photo: bytes) -> tuple[int, int]:
@@ -92,39 +116,124 @@ class CheckIn:
                                    state=booking.state)
             c = booking.candidate
             return Arrival(booking.id, c.name, mask_id_number(c.id_number), c.exam_number, booking.vehicle_class,
-                           booking.school, booking.exam_reason, booking.state)
+                           booking.school, booking.exam_reason, booking.state, bool(booking.reference_sha256))
+
+    def present(self, booking_id: int, photo: bytes, supervisor: str, utc: datetime | None = None) -> Presented:
+        """The check-in photo is compared 1:1 with the booking's reference photo (issue 17).
+
+        A match checks the candidate in; so does a booking without a reference, whose photo
+        becomes it (the supervisor has compared the person with the ID card). A mismatch, a
+        picture that cannot tell, or a course without the face models leaves the booking as it
+        was, with a pending check for the supervisor's :meth:`decide`.
+        """
+        supervisor = self._supervisor(supervisor)
+        image, faces = self._faces(photo)
+        from examroom.faces.identity import ENROLLED, check_arrival, set_reference
+
+        utc = utc or datetime.now(timezone.utc)
+        with self._sessions.begin() as session:
+            booking = self._booked(session, booking_id)
+            identity = check_arrival(session, booking, photo, utc)
+            if identity.needs_decision:
+                return Presented(None, identity)
+            queue_no = self._check_in(session, booking, photo, image, faces, supervisor, utc)
+            if identity.outcome == ENROLLED:
+                set_reference(booking, photo, "checkin", supervisor)
+            return Presented(queue_no, identity)
+
+    def decide(self, booking_id: int, check_id: int, accepted: bool, supervisor: str, comment: str = "",
+               utc: datetime | None = None) -> int | None:
+        """The supervisor's decision on a check the 1:1 comparison left open; the queue number if accepted.
+
+        Refusing leaves the booking unchecked-in (a new photo may be presented); the decision
+        and who took it are kept on the check, and sealed with the booking's attempts.
+        """
+        supervisor = self._supervisor(supervisor)
+        if not accepted and not comment.strip():
+            raise CheckInError(N_("拒绝签到须填写原因"))
+        from examroom.faces.identity import decide, pending_check
+
+        utc = utc or datetime.now(timezone.utc)
+        with self._sessions.begin() as session:
+            booking = self._booked(session, booking_id)
+            check = pending_check(session, booking.id, check_id)
+            if check is None:
+                raise CheckInError(N_("没有待决定的人脸核验（%(check)s）"), check=check_id)
+            decide(check, accepted, supervisor, comment, utc)
+            if not accepted:
+                return None
+            image, faces = self._faces(check.picture)
+            return self._check_in(session, booking, check.picture, image, faces, supervisor, utc)
 
     def confirm(self, booking_id: int, photo: bytes, supervisor: str, utc: datetime | None = None) -> int:
-        """The supervisor confirms the identity; returns the candidate's queue number."""
+        """The supervisor confirms the identity; returns the candidate's queue number.
+
+        A photo the 1:1 comparison does not pass is refused with the pending check's id (see :meth:`present`).
+        """
+        presented = self.present(booking_id, photo, supervisor, utc)
+        if presented.queue_no is None:
+            raise IdentityUndecided(presented.identity)
+        return presented.queue_no
+
+    @staticmethod
+    def _supervisor(supervisor: str) -> str:
         if not supervisor.strip():
             raise CheckInError(N_("须由考试员确认签到"))
-        check_photo(photo)
+        return supervisor.strip()
+
+    def _faces(self, photo: bytes | None):
+        check_photo(photo or b"")
         import cv2
 
         from examroom.faces.detection import shared_detector
-        from examroom.faces.watch import flag_frame
 
         image = cv2.imdecode(np.frombuffer(photo, dtype=np.uint8), cv2.IMREAD_COLOR)
         faces = shared_detector().check(image)
         if self.require_one_face and not faces.ok:
             raise CheckInError(N_("签到照片%(faces)s，须只拍考生本人正脸，请重拍"), faces=faces.describe())
-        with self._sessions.begin() as session:
-            booking = session.get(Booking, booking_id, with_for_update=True)
-            if booking is None:
-                raise CheckInError(N_("无此预约（%(booking)s）"), booking=booking_id)
-            self._open_sitting(session, booking.sitting_id)
-            if booking.state != BookingState.BOOKED.value:
-                raise CheckInError(N_("%(name)s已签到（状态：%(state)s）"), name=booking.candidate.name, state=booking.state)
-            last = session.scalar(select(func.max(Booking.queue_no)).where(Booking.sitting_id == booking.sitting_id))
-            booking.queue_no = (last or 0) + 1
-            booking.state = BookingState.CHECKED_IN.value
-            booking.checked_in_utc = utc or datetime.now(timezone.utc)
-            booking.confirmed_by = supervisor.strip()
-            booking.photo = photo
-            booking.photo_sha256 = hashlib.sha256(photo).hexdigest()
-            if not faces.ok:
-                flag_frame(session, faces, image, booking.checked_in_utc, "checkin", booking_id=booking.id)
-            return booking.queue_no
+        return image, faces
+
+    def _booked(self, session: Session, booking_id: int) -> Booking:
+        booking = session.get(Booking, booking_id, with_for_update=True)
+        if booking is None:
+            raise CheckInError(N_("无此预约（%(booking)s）"), booking=booking_id)
+        self._open_sitting(session, booking.sitting_id)
+        if booking.state != BookingState.BOOKED.value:
+            raise CheckInError(N_("%(name)s已签到（状态：%(state)s）"), name=booking.candidate.name, state=booking.state)
+        return booking
+
+    @staticmethod
+    def _check_in(session: Session, booking: Booking, photo: bytes, image, faces, supervisor: str,
+                  utc: datetime) -> int:
+        from examroom.faces.watch import flag_frame
+
+        last = session.scalar(select(func.max(Booking.queue_no)).where(Booking.sitting_id == booking.sitting_id))
+        booking.queue_no = (last or 0) + 1
+        booking.state = BookingState.CHECKED_IN.value
+        booking.checked_in_utc = utc
+        booking.confirmed_by = supervisor
+        booking.photo = photo
+        booking.photo_sha256 = hashlib.sha256(photo).hexdigest()
+        booking.photo_bytes = len(photo)
+        if not faces.ok:
+            flag_frame(session, faces, image, utc, "checkin", booking_id=booking.id)
+        return booking.queue_no
+
+    def reference_photo(self, booking_id: int) -> bytes | None:
+        """The booking's reference photo, for the supervisor at the desk (None without one)."""
+        with self._sessions() as session:
+            booking = session.get(Booking, booking_id)
+            return booking.reference_photo if booking is not None else None
+
+    def identity_picture(self, booking_id: int, check_id: int) -> bytes | None:
+        """The photo presented at one of the booking's check-in comparisons (None: no such, or deleted)."""
+        from examroom.records.models import IdentityCheck
+
+        with self._sessions() as session:
+            check = session.get(IdentityCheck, check_id)
+            if check is None or check.booking_id != booking_id or check.kind != "checkin":
+                return None
+            return check.picture
 
     @staticmethod
     def face_check(photo: bytes) -> FaceCheck:

@@ -230,6 +230,70 @@ class RosterImport:
         return report
 
 
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class PhotoReport:
+    """Reference photos read from a folder (one file per candidate, named by ID number)."""
+
+    folder: str
+    attached: list[str] = field(default_factory=list)  # file names attached to a booking (or to attach)
+    unchanged: list[str] = field(default_factory=list)  # already that booking's reference
+    unmatched: list[str] = field(default_factory=list)  # no booking waiting for check-in with that ID number
+    bad: list[str] = field(default_factory=list)  # "file: why" (name, picture)
+    no_face: list[str] = field(default_factory=list)  # attached, but the picture gives no usable face: "file: why"
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def import_reference_photos(sessions: sessionmaker[Session], folder: Path, importer: str,
+                            commit: bool = False) -> PhotoReport:
+    """Attach each photo in ``folder`` as the reference photo of its candidate's bookings not yet checked in.
+
+    A file is named by the candidate's ID number (``620102199001011234.jpg``; .jpg, .jpeg or
+    .png); the face descriptor is computed as it is attached (where the face models are
+    installed), and a photo without a usable face is attached but named in the report, so the
+    check-in falls to the supervisor's decision. Nothing is written unless ``commit``.
+    """
+    from examroom.examday.checkin import CheckInError, check_photo
+    from examroom.faces.identity import set_reference, sha256
+
+    report = PhotoReport(folder=str(folder))
+    if not folder.is_dir():
+        raise RosterError(f"{folder}: 不是文件夹")
+    with (sessions.begin() if commit else sessions()) as session:
+        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES):
+            try:
+                number = validate_id_number(fold_full_width(path.stem).strip())
+            except IdNumberError as exc:
+                report.bad.append(f"{path.name}: 文件名应为身份证明号码（{exc}）")
+                continue
+            photo = path.read_bytes()
+            try:
+                check_photo(photo)
+            except CheckInError as exc:
+                report.bad.append(f"{path.name}: {exc}")
+                continue
+            bookings = session.scalars(select(Booking).join(Candidate, Booking.candidate_id == Candidate.id)
+                                       .where(Candidate.id_number == number,
+                                              Booking.state == BookingState.BOOKED.value)).all()
+            if not bookings:
+                report.unmatched.append(path.name)
+                continue
+            if all(b.reference_sha256 == sha256(photo) for b in bookings):
+                report.unchanged.append(path.name)
+                continue
+            report.attached.append(path.name)
+            if commit:
+                for booking in bookings:
+                    reading = set_reference(booking, photo, "roster", importer)
+                if reading is not None and reading.descriptor is None:
+                    report.no_face.append(f"{path.name}: {reading.unclear}")
+    return report
+
+
 def examined_classes(course) -> set[str]:
     """The classes this course has items for."""
     return {cls for item in course.items.values() for cls in item.classes}

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from examroom.records.models import Attempt, Booking, FaceFlag
+from examroom.records.models import Attempt, Booking, FaceFlag, IdentityCheck
 
 THUMBNAIL_WIDTH = 240
 THUMBNAIL_QUALITY = 80
@@ -48,7 +48,10 @@ def flags_to_review(sessions: sessionmaker[Session], attempt_id: int) -> list[Fa
 def flag_picture(sessions: sessionmaker[Session], attempt_id: int, flag_id: int) -> bytes:
     """The flagged frame's JPEG; FaceReviewError unless the flag is one of the attempt's."""
     with sessions() as session:
-        return _flag(session, attempt_id, flag_id).jpeg
+        jpeg = _flag(session, attempt_id, flag_id).jpeg
+        if not jpeg:  # deleted when its retention ended (examroom.faces.personal_data)
+            raise FaceReviewError(f"the picture of face flag {flag_id} was deleted")
+        return jpeg
 
 
 def mark_reviewed(sessions: sessionmaker[Session], attempt_id: int, flag_id: int, reviewer: str, comment: str,
@@ -68,6 +71,49 @@ def checkin_photo(sessions: sessionmaker[Session], attempt_id: int) -> bytes | N
             return None
         booking = session.get(Booking, attempt.booking_id)
         return booking.photo if booking is not None else None
+
+
+def identity_checks(sessions: sessionmaker[Session], attempt_id: int) -> list[IdentityCheck]:
+    """The attempt's 1:1 checks (its booking's check-in comparisons with their decisions, its in-cab
+    mismatch runs) in time order, without their pictures (detached rows)."""
+    with sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None or attempt.booking_id is None:
+            return []
+        rows = session.scalars(select(IdentityCheck).where(IdentityCheck.booking_id == attempt.booking_id)
+                               .where((IdentityCheck.kind == "checkin") | (IdentityCheck.attempt_id == attempt_id))
+                               .order_by(IdentityCheck.utc, IdentityCheck.id)).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def identity_picture(sessions: sessionmaker[Session], attempt_id: int, check_id: int) -> bytes:
+    """The picture of one of the attempt's 1:1 checks; FaceReviewError if it is not the attempt's or was deleted."""
+    with sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        check = session.get(IdentityCheck, check_id)
+        if (attempt is None or check is None or check.booking_id != attempt.booking_id
+                or (check.kind != "checkin" and check.attempt_id != attempt_id) or not check.picture):
+            raise FaceReviewError(f"attempt {attempt_id} has no identity picture {check_id}")
+        return check.picture
+
+
+def reference_photo(sessions: sessionmaker[Session], attempt_id: int) -> bytes | None:
+    """The reference photo of the attempt's booking (None without one, or after its retention ended)."""
+    with sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None or attempt.booking_id is None:
+            return None
+        return session.get(Booking, attempt.booking_id).reference_photo
+
+
+def face_data_deleted(sessions: sessionmaker[Session], attempt_id: int) -> datetime | None:
+    """When the pictures of the attempt's booking were deleted at the end of their retention (None: kept)."""
+    with sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None or attempt.booking_id is None:
+            return None
+        return session.get(Booking, attempt.booking_id).personal_data_deleted_utc
 
 
 def thumbnail(picture: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:

@@ -336,6 +336,19 @@ class Booking(Base):
     photo_sha256: Mapped[str] = mapped_column(String(64), default="")
     tries: Mapped[int] = mapped_column(Integer, default=0)  # judged attempts used (at most 2)
     outcome: Mapped[str] = mapped_column(String(16), default="")  # a BookingOutcome value, "" until decided
+    # Face identity (migration 0014_face_identity): the reference photo the check-in is compared with
+    # (from the roster, or the first check-in's photo a supervisor confirmed against the ID card) and
+    # its face descriptor (examroom.faces.verification), computed once. Personal data: deleted when
+    # the retention ends (examroom.faces.personal_data), leaving the digests and the check-in
+    # photo's size that seals name.
+    reference_photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    reference_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    reference_source: Mapped[str] = mapped_column(String(16), default="", server_default="")  # roster | checkin
+    reference_confirmed_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    face_descriptor: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    face_model: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    photo_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    personal_data_deleted_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     candidate: Mapped[Candidate] = relationship(overlaps="sitting")
     sitting: Mapped[Sitting] = relationship(overlaps="candidate")
@@ -487,8 +500,49 @@ class FaceFlag(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reviewed_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     review_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Why it was raised (migration 0014_face_identity): "faces" (not exactly one face) or "mismatch"
+    # (a face unlike the booking's, with its distance); the JPEG's digest outlives its deletion.
+    reason: Mapped[str] = mapped_column(String(16), default="faces", server_default="faces")
+    distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    jpeg_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __table_args__ = (Index("ix_face_flags_attempt_utc", "attempt_id", "utc"),)
+
+
+class IdentityCheck(Base):
+    """A 1:1 face comparison someone must see (examroom.faces.identity).
+
+    ``kind`` "checkin": the check-in photo against the booking's reference, with the supervisor's
+    decision when it was not a match (or when verification could not run); "in_cab": a run of
+    ``frames`` in-cab samples unlike the booking's face during an attempt, for the auditor (the
+    frames are face flags of the attempt). Sealed with the attempt; the picture is personal data
+    and is deleted with the booking's, its digest stays.
+    """
+
+    __tablename__ = "identity_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # checkin | in_cab
+    source: Mapped[str] = mapped_column(String(32))  # "checkin" or the camera name
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # match | mismatch | cannot_tell | enrolled (first photo became the reference) | unavailable (no models)
+    outcome: Mapped[str] = mapped_column(String(16))
+    unclear: Mapped[str] = mapped_column(String(16), default="", server_default="")  # why cannot_tell
+    distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    model: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    frames: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    picture: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    picture_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    decision: Mapped[str] = mapped_column(String(16), default="", server_default="")  # "" | accepted | refused
+    decided_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    decided_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decision_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    __table_args__ = (Index("ix_identity_checks_booking", "booking_id", "utc"),
+                      Index("ix_identity_checks_attempt", "attempt_id"))
 
 
 class CameraName(Base):

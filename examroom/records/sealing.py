@@ -15,8 +15,11 @@ Payload versions: 1 (before migration 0010) — one chain for the whole
 database, no course or rule-set hashes in the record; 2 — chains per course,
 hashes of the stored course and rule-set snapshots; 3 (a course with a code,
 migration 0013) — the course's code in the record and beside the chain, so a
-record cannot pass for another course's (docs/city.md). A course without a code
-seals version 2. Older seals keep verifying as they were made.
+record cannot pass for another course's (docs/city.md); 4 — version 3 and the
+1:1 face checks of the attempt with the supervisor's decisions (``identity``,
+migration 0014); 5 — what a course without a code seals now: version 2 and
+``identity`` (its code may come later, so it is not signed). Older seals keep
+verifying as they were made.
 
 The private key lives in the course's data folder (created on first start,
 readable by its owner only); the public key is exported beside it and kept in
@@ -40,14 +43,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from examroom import courseclock
 from examroom.records.course_snapshot import snapshot_sha256
 from examroom.records.models import (
-    Attempt, AttemptStatus, Booking, Deduction, JournalEntry, Seal, SealKey, Sitting,
+    Attempt, AttemptStatus, Booking, Deduction, FaceFlag, IdentityCheck, JournalEntry, Seal, SealKey, Sitting,
 )
 from examroom.records.slip_token import sign_slip, slip_claims
 
 PRIVATE_KEY_FILE = "course-seal-key.pem"
 PUBLIC_KEY_FILE = "course-seal-key.pub.pem"
-PAYLOAD_VERSION = 3
-UNBOUND_VERSION = 2  # what a course without a code seals
+PAYLOAD_VERSION = 4
+UNBOUND_VERSION = 5  # what a course without a code seals (no course code; see COURSE_BOUND)
+# Which payload versions carry what (versions are not a ladder: 5 is 2 and the face checks).
+COURSE_BOUND = frozenset({3, 4})
+WITH_IDENTITY = frozenset({4, 5})
+VERSIONS = (1, 2, 3, 4, 5)
 SEAL_TRIES = 5  # a seal number taken by another writer in between is retried with the new last seal
 LEGACY_CHAIN = ""  # the one chain of version-1 seals
 GENESIS_SEAL = "0" * 64
@@ -151,6 +158,10 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
     if booking is not None and booking.photo is not None:
         evidence.append({"kind": "checkin_photo", "sha256": hashlib.sha256(booking.photo).hexdigest(),
                          "bytes": len(booking.photo)})
+    elif booking is not None and booking.personal_data_deleted_utc is not None and booking.photo_sha256:
+        # The photo's retention ended (examroom.faces.personal_data): what was sealed is its digest and
+        # size, kept when the photo was deleted; the bytes can no longer be checked against them.
+        evidence.append({"kind": "checkin_photo", "sha256": booking.photo_sha256, "bytes": booking.photo_bytes})
     record = {
         "attempt": attempt.id,
         "attempt_no": attempt.attempt_no,
@@ -186,13 +197,43 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
         record["rule_set_snapshot_sha256"] = _sha256_of(attempt.rule_set_snapshot)
         record["course_sha256"] = attempt.course_sha256
         record["course_snapshot_sha256"] = snapshot_sha256(attempt.course_snapshot)
-    if version >= 3:
+    if version in COURSE_BOUND:
         record["course_code"] = course
+    if version in WITH_IDENTITY:
+        record["identity"] = identity_record(session, attempt, booking)
     return record
 
 
+def identity_record(session: Session, attempt: Attempt, booking: Booking | None) -> dict | None:
+    """The 1:1 face checks of an attempt (issue 17): the booking's reference, each check-in comparison
+    with the supervisor's decision, and the in-cab mismatch runs with their frames' digests.
+
+    Built from stored digests and values, never from the pictures, so deleting the pictures when
+    their retention ends leaves the record as sealed.
+    """
+    if booking is None:
+        return None
+    checks = session.scalars(
+        select(IdentityCheck).where(IdentityCheck.booking_id == booking.id)
+        .where((IdentityCheck.kind == "checkin") | (IdentityCheck.attempt_id == attempt.id))
+        .order_by(IdentityCheck.utc, IdentityCheck.id)).all()
+    frames = session.scalars(select(FaceFlag.jpeg_sha256).where(FaceFlag.attempt_id == attempt.id,
+                                                                FaceFlag.reason == "mismatch")
+                             .order_by(FaceFlag.utc, FaceFlag.id)).all()
+    return {
+        "reference": {"sha256": booking.reference_sha256, "source": booking.reference_source,
+                      "confirmed_by": booking.reference_confirmed_by, "model": booking.face_model},
+        "checks": [{"kind": c.kind, "source": c.source, "utc": utc_text(c.utc), "outcome": c.outcome,
+                    "unclear": c.unclear, "distance": None if c.distance is None else round(c.distance, 4),
+                    "threshold": c.threshold, "model": c.model, "frames": c.frames,
+                    "picture_sha256": c.picture_sha256, "decision": c.decision, "decided_by": c.decided_by,
+                    "decided_utc": utc_text(c.decided_utc), "comment": c.decision_comment} for c in checks],
+        "mismatch_frames": list(frames),
+    }
+
+
 def payload_version(course_key: str) -> int:
-    """The version a course seals: 3 binds its code; a course without one seals 2 (its code may come later)."""
+    """The version a course seals now: 4 binds its code; a course without one seals 5 (its code may come later)."""
     return PAYLOAD_VERSION if course_key else UNBOUND_VERSION
 
 
@@ -276,7 +317,7 @@ class Sealer:
                 "seq": 1 if previous is None else previous.seq + 1,
                 "prev_seal": GENESIS_SEAL if previous is None else seal_digest(previous),
             }
-            if version >= 3:
+            if version in COURSE_BOUND:
                 payload["course_code"] = course
             signed = canonical(payload)
             seal = Seal(course_key=course, attempt_id=attempt_id, chain=chain, seq=payload["seq"], payload=signed,

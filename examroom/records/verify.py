@@ -12,7 +12,7 @@ chain with every seal before it present, so removing the newest sealed
 attempts shows too. Nothing here writes.
 
 One course's records are verified at a time: the session's course, or the one
-named (``course``; at the city, which holds every course's). A version-3 seal
+named (``course``; at the city, which holds every course's). A version-3 or -4 seal
 binds the course's code, and its journal names the attempt as
 ``<course>/<id>`` (examroom.records.journal_chain).
 """
@@ -32,7 +32,7 @@ from examroom import courseclock
 from examroom.records.journal_chain import genesis, row_hash
 from examroom.records.models import Attempt, AttemptStatus, JournalEntry, Seal, SealKey
 from examroom.records.sealing import (
-    GENESIS_SEAL, LEGACY_CHAIN, key_id, load_public_key, record_of, seal_digest, utc_text,
+    COURSE_BOUND, GENESIS_SEAL, LEGACY_CHAIN, VERSIONS, key_id, load_public_key, record_of, seal_digest, utc_text,
 )
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
         bad("seal", f"the sealed payload is not JSON: {exc}")
         return problems
     version = payload.get("version") if isinstance(payload, dict) else None
-    if version not in (1, 2, 3):
+    if version not in VERSIONS:
         bad("seal", f"unknown payload version {version!r}")
         return problems
     for path, sealed, stored in _diff(payload.get("record"), record_of(session, attempt, version), "record"):
@@ -228,7 +228,7 @@ def _check_seal_link(session: Session, seal: Seal, payload: dict, bad) -> None:
         bad("seal chain", f"chain column {seal.chain!r} differs from the sealed chain {chain!r}")
     if payload.get("version") != 1 and chain != payload.get("record", {}).get("course"):
         bad("seal chain", f"sealed in chain {chain!r}, not the chain of its course")
-    if payload.get("version") == 3 and payload.get("course_code") != seal.course_key:
+    if payload.get("version") in COURSE_BOUND and payload.get("course_code") != seal.course_key:
         bad("seal chain", f"sealed for course {payload.get('course_code')!r}, kept as course {seal.course_key!r}")
     if seal.seq == 1:
         if payload.get("prev_seal") != GENESIS_SEAL:

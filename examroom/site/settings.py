@@ -92,6 +92,9 @@ class SiteSettings:
     # The course's 考场代码: the course part of every record's key and of what version-3 seals sign
     # (docs/city.md). "" until the course is given one (it seals version 2 meanwhile).
     course_code: str = ""
+    # Days after a sitting ends that its candidates' photos and face descriptors are kept
+    # (个人信息保护法: no longer than needed; examroom.faces.personal_data deletes them, daily).
+    personal_data_days: float = 90.0
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -116,6 +119,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     web = reader.table("web", {})
     health = reader.table("health", {})
     selfcheck = reader.table("selfcheck", {})
+    personal = reader.table("personal_data", {})
     raw_dir = reader.optional_text("raw_capture_dir")
     required_fix = health.text("required_fix", "rtk_fixed")
     if required_fix not in REQUIRED_FIX:
@@ -144,8 +148,10 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         max_correction_age=health.number("max_correction_age", 10.0, minimum=0.5, maximum=600),
         fault_after=health.number("fault_after", 1.0, minimum=0.2, maximum=30),
         board_fault_limit=health.integer("board_fault_limit", 3, minimum=1, maximum=100),
-        require_selfcheck=selfcheck.boolean("required", True))
+        require_selfcheck=selfcheck.boolean("required", True),
+        personal_data_days=personal.number("retention_days", 90.0, minimum=1, maximum=3650))
     reader.done()
+    personal.done()
     web.done()
     health.done()
     selfcheck.done()

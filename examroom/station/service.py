@@ -167,7 +167,9 @@ class CourseService:
         attempt_listeners = [listener for listener in (self.raw_capture, self.face_watch) if listener is not None]
         return Controller(self.course, self.ruleset, self.records, self.feed, self.clock, vehicles,
                           board_inputs=board_inputs(self.settings), owners=device_owners(self.settings),
-                          finish_listeners=[self._seal, self.callup.on_finished],
+                          # the face watch stops before the seal: its checks are part of the sealed record
+                          finish_listeners=[*([self.face_watch.on_finished] if self.face_watch else []),
+                                            self._seal, self.callup.on_finished],
                           attempt_listeners=attempt_listeners,
                           begin_guard=self.gate if self.settings.require_selfcheck else None)
 
@@ -183,6 +185,21 @@ class CourseService:
         self.sitting_scheduler = SittingScheduler(self.engine, phases, scheduler=self.scheduler)
         if self.video is not None:
             self.video.schedule(self.scheduler)
+        # Candidates' photos and face descriptors past their retention: deleted, each deletion audited.
+        self.scheduler.add_job(self.delete_expired_faces, trigger="interval", hours=6, id="faces-retention",
+                               max_instances=1, coalesce=True)
+
+    def delete_expired_faces(self) -> list[int]:
+        """Delete the face data of bookings past the site's retention (a scheduled job; also callable)."""
+        from examroom.accounts.audit import AuditLog
+        from examroom.faces.personal_data import delete_expired
+
+        _, utc = self.clock.now()
+        audit = AuditLog(self.sessions)
+        return delete_expired(self.sessions, utc, self.settings.personal_data_days,
+                              on_deleted=lambda booking, what: audit.record(
+                                  utc, "system", "system", "face_data_deleted", f"booking {booking}",
+                                  f"retention {self.settings.personal_data_days:g} days; {what}"))
 
     # -- what the parts deliver to ---------------------------------------------------------
     def _on_reading(self, reading) -> None:
@@ -204,7 +221,8 @@ class CourseService:
             return None
         # The camera's fan-out: the frames its reader (or simulated camera) hands the live view too.
         cameras = {vehicle: (camera, self.video.frame_sources[camera]) for vehicle, camera in video.riders.items()}
-        return AttemptFaceWatch(self.sessions, cameras, interval=video.face_interval)
+        # 1:1 with the booking's face where the models are installed; a run of mismatches warns the console.
+        return AttemptFaceWatch(self.sessions, cameras, interval=video.face_interval, publish=self.feed.publish)
 
     def _setup_selfcheck(self, sessions) -> None:
         """The sitting's self-check: fed every reading (:meth:`_on_reading`), stored when it changes

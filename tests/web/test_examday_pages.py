@@ -47,7 +47,8 @@ def test_check_in_call_up_and_the_hall(day):
     booking = page.split('name="booking" value="')[1].split('"')[0]
     done = client.post(f"/examday/sitting/{sitting}/checkin", content_type="multipart/form-data",
                        data={"booking": booking, "photo": (io.BytesIO(PHOTO), "p.jpg")})
-    assert "签到成功，排队号 1；照片未检测到人脸，已标记待复核" in done.get_data(as_text=True)  # PHOTO is blank
+    # PHOTO is blank: it becomes the booking's reference photo (it had none), flagged for review
+    assert "签到成功，排队号 1；本次照片已作为该预约的比对照片；照片未检测到人脸，已标记待复核" in done.get_data(as_text=True)
     wrong = client.post(f"/examday/sitting/{sitting}/queue", data={"booking": booking, "vehicle": "V2"})
     assert wrong.status_code == 422 and "预约的准驾车型为E" in wrong.get_data(as_text=True)
     assert client.post(f"/examday/sitting/{sitting}/queue", data={"vehicle": "V1"}).status_code == 200

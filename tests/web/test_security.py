@@ -59,7 +59,7 @@ def test_walk_every_route_with_every_role(app, accounts, attempt, sitting, role)
             continue
         url = (rule.rule.replace("<int:attempt_id>", str(attempt)).replace("<vehicle>", "V1")
                .replace("<int:sitting_id>", str(sitting)).replace("<int:job_id>", "1").replace("<camera>", "top")
-               .replace("<int:flag_id>", "1"))
+               .replace("<int:flag_id>", "1").replace("<int:check_id>", "1").replace("<int:booking_id>", "1"))
         response = client.get(url)
         allowed = app.view_functions[rule.endpoint].allowed_roles
         if allowed is None:

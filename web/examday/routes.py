@@ -23,7 +23,7 @@ from examroom.records.verify import verify
 from examroom_web.examday import bp
 from examroom_web.i18n import translated
 from examroom_web.params import parse_id
-from examroom_web.security import STAFF, SUPERVISORS, audit, public, roles
+from examroom_web.security import FACE_VIEWERS, STAFF, SUPERVISORS, audit, public, roles
 from examroom_web.services import records
 
 
@@ -57,28 +57,102 @@ def sittings():
 @bp.route("/sitting/<int:sitting_id>/checkin", methods=["GET", "POST"])
 @roles(*SUPERVISORS)
 def checkin(sitting_id: int):
+    """Identify by ID number, then the photo: compared 1:1 with the booking's reference photo; a
+    mismatch or a photo that cannot tell shows both pictures for the supervisor's decision."""
     sitting = _sitting(sitting_id)
     service = CheckIn(_sessions())
-    arrival = message = error = None
+    arrival = message = error = pending = None
     if request.method == "POST":
         try:
-            if "booking" in request.form:
-                photo = request.files.get("photo")
-                # The confirming examiner is whoever is signed in, not a name typed into a field.
-                picture = photo.read() if photo else b""
-                queue_no = service.confirm(_booking(), picture, current_user.account.username)
-                audit("check_in", f"booking {request.form['booking']}", f"queue {queue_no}")
-                message = _("签到成功，排队号 %(n)s", n=queue_no)
-                faces = service.face_check(picture)
-                if not faces.ok:  # confirm kept the photo with a review flag; say so while the candidate is here
-                    message += _("；照片%(faces)s，已标记待复核", faces=faces.describe())
+            if "decision" in request.form:
+                message, pending = _decide(service)
+            elif "booking" in request.form:
+                message, pending = _present(service)
             else:
                 arrival = service.identify(sitting_id, request.form.get("id_number", ""))
         except CheckInError as exc:
             error = translated(exc)
     status = 200 if error is None else 422
     return render_template("examday/checkin.html", sitting=sitting, arrival=arrival, message=message,
-                           error=error), status
+                           error=error, pending=pending, face_unavailable=_face_unavailable()), status
+
+
+def _face_unavailable() -> bool:
+    from examroom.faces.verification import unavailable_reason
+
+    return unavailable_reason() is not None
+
+
+def _present(service: CheckIn) -> tuple[str, dict | None]:
+    """The photo presented: checked in, or a pending 1:1 check for the supervisor (both pictures shown)."""
+    booking = _booking()
+    photo = request.files.get("photo")
+    picture = photo.read() if photo else b""
+    # The confirming examiner is whoever is signed in, not a name typed into a field.
+    presented = service.present(booking, picture, current_user.account.username)
+    identity = presented.identity
+    distance = "" if identity.distance is None else f" {identity.distance:.3f}"
+    audit("identity_check", f"booking {booking} identity check {identity.check_id}",
+          f"{identity.outcome}{distance} {identity.unclear}".strip())
+    if presented.queue_no is None:
+        return None, {"booking": booking, "check": identity.check_id, "outcome": identity.outcome,
+                      "unclear": identity.unclear, "distance": identity.distance, "threshold": identity.threshold}
+    audit("check_in", f"booking {booking}", f"queue {presented.queue_no}")
+    message = _("签到成功，排队号 %(n)s", n=presented.queue_no)
+    if identity.outcome == "match":
+        message += _("；人脸比对一致（距离 %(d).3f）", d=identity.distance)
+    elif identity.outcome == "enrolled":
+        message += _("；本次照片已作为该预约的比对照片")
+    faces = service.face_check(picture)
+    if not faces.ok:  # the photo is kept with a review flag; say so while the candidate is here
+        message += _("；照片%(faces)s，已标记待复核", faces=faces.describe())
+    return message, None
+
+
+def _decide(service: CheckIn) -> tuple[str, dict | None]:
+    """The supervisor's decision on a pending 1:1 check, audit-logged (and sealed with the attempts)."""
+    booking = _booking()
+    try:
+        check = parse_id("check", request.form.get("check", ""))
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    accepted = request.form.get("decision") == "accept"
+    comment = (request.form.get("comment") or "").strip()[:500]
+    queue_no = service.decide(booking, check, accepted, current_user.account.username, comment)
+    audit("identity_decision", f"booking {booking} identity check {check}",
+          ("accepted" if accepted else "refused") + (f": {comment}" if comment else ""))
+    if queue_no is None:
+        return _("已拒绝签到：%(why)s", why=comment), None
+    audit("check_in", f"booking {booking}", f"queue {queue_no}")
+    return _("考试员确认为本人，签到成功，排队号 %(n)s", n=queue_no), None
+
+
+def _picture_response(data: bytes | None) -> Response:
+    if not data:
+        abort(404)
+    from examroom.faces.review import thumbnail
+
+    response = Response(thumbnail(data, 320), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"  # a candidate's face: not for shared caches
+    return response
+
+
+@bp.get("/sitting/<int:sitting_id>/booking/<int:booking_id>/reference.jpg")
+@roles(*FACE_VIEWERS)
+def reference_picture(sitting_id: int, booking_id: int):
+    """The booking's reference photo, beside the check-in form; every view is in the audit log."""
+    data = CheckIn(_sessions()).reference_photo(booking_id)
+    audit("view_face_picture", f"booking {booking_id} reference photo", "check-in desk")
+    return _picture_response(data)
+
+
+@bp.get("/sitting/<int:sitting_id>/booking/<int:booking_id>/identity/<int:check_id>.jpg")
+@roles(*FACE_VIEWERS)
+def identity_picture(sitting_id: int, booking_id: int, check_id: int):
+    """The photo presented at a pending check-in comparison; every view is in the audit log."""
+    data = CheckIn(_sessions()).identity_picture(booking_id, check_id)
+    audit("view_face_picture", f"booking {booking_id} identity check {check_id}", "check-in desk")
+    return _picture_response(data)
 
 
 @bp.route("/sitting/<int:sitting_id>/queue", methods=["GET", "POST"])

@@ -9,6 +9,7 @@
   const vehicles = {};
   const cameras = JSON.parse(t.cameras || "{}");
   const health = {};  // vehicle -> [device status], from the controller's health events
+  const identity = {};  // vehicle -> the newest in-cab face warning (a run of 1:1 mismatches) of its attempt
 
   function text(tag, value, cls) {
     const el = document.createElement(tag);
@@ -67,6 +68,10 @@
       parts.push(bar);
     }
     parts.push(text("div", t.tCandidate + ": " + (v.candidate || "—")));
+    const warning = identity[v.vehicle];
+    if (warning && v.attempt && warning.attempt === v.attempt) {  // for the auditor too; the score is untouched
+      parts.push(text("div", t.tIdentity.replace("{n}", warning.frames), "identity-warning"));
+    }
     parts.push(text("div", t.tItem + ": " + (v.item_text || "—")));
     const devices = health[v.vehicle] || [];
     const kinds = JSON.parse(t.kinds || "{}");
@@ -209,7 +214,10 @@
         });
         return;
       }
-      if (ev.type === "health") {
+      if (ev.type === "identity") {  // the face watch: the rider is not the person who booked
+        identity[ev.vehicle] = ev;
+        speak(t.tIdentitySpoken);
+      } else if (ev.type === "health") {
         Object.keys(health).forEach(function (k) { delete health[k]; });
         (ev.devices || []).forEach(function (d) {
           if (!d.vehicle) return;

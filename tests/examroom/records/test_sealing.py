@@ -1,5 +1,6 @@
 """Sealing finished attempts, and verifying them offline: every stored edit is named."""
 
+import hashlib
 import json
 import stat
 from datetime import datetime, timezone
@@ -9,14 +10,14 @@ from sqlalchemy import select, text
 
 from examroom.cli.main import main
 from examroom.records.database import session_factory, upgrade
-from examroom.records.models import Attempt, Seal
-from examroom.records.attempt_log import Records
+from examroom.records.models import Attempt, Booking, Seal
+from examroom.records.attempt_log import CandidateInfo, Records
 from examroom.records.sealing import (
     GENESIS_SEAL, LEGACY_CHAIN, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SealError, Sealer, canonical, chain_heads, key_id,
     load_or_create_key, load_public_key, record_of, seal_digest,
 )
 from examroom.records.verify import verify
-from tests.examroom.attempts import allow_tampering, finished_attempt
+from tests.examroom.attempts import allow_tampering, finished_attempt, id_number
 
 
 @pytest.fixture
@@ -231,7 +232,7 @@ def test_seals_chain_per_course_each_naming_the_one_before(engine, tmp_path):
     seals = {a: sealer.seal(a) for a in (first, other, third)}
     assert [(seals[a].chain, seals[a].seq) for a in (first, other, third)] == [("demo", 1), ("north", 1), ("demo", 2)]
     payload = json.loads(seals[third].payload)
-    assert payload["version"] == 2 and payload["chain"] == "demo" and payload["seq"] == 2
+    assert payload["version"] == 3 and payload["chain"] == "demo" and payload["seq"] == 2
     assert payload["prev_seal"] == seal_digest(seals[first])
     assert json.loads(seals[other].payload)["prev_seal"] == GENESIS_SEAL
     with sessions() as session:
@@ -269,6 +270,43 @@ def test_records_sealed_before_the_chains_per_course_still_verify(engine, tmp_pa
     problems, _ = _problems(sessions)
     assert f"attempt {old[1]}: record.score: stored 50, sealed 90" in problems
     assert f"attempt {old[1]}: seal chain: seal 1 (the one before) is missing: a sealed attempt was removed" in problems
+
+
+def test_records_sealed_before_the_face_checks_still_verify(engine, tmp_path):
+    """A version-2 seal (before migration 0014 added the 1:1 face checks) verifies as it was made,
+    after the new version-3 seals of the same chain; its check-in photo's deletion does not break it."""
+    from examroom.faces.personal_data import delete_booking_faces
+    from tests.examroom.attempts import confirmed_booking
+
+    sessions = session_factory(engine)
+    records = Records(sessions)
+    key = load_or_create_key(tmp_path)
+    Sealer(sessions, key)
+    candidate = records.ensure_candidate(CandidateInfo("赵六", id_number(95), "6200000095", "E"))
+    booking = confirmed_booking(records, candidate, "考试员甲")
+    with sessions.begin() as session:
+        photo = b"\xff\xd8 a check-in photo"
+        stored = session.get(Booking, booking)
+        stored.photo, stored.photo_sha256 = photo, hashlib.sha256(photo).hexdigest()
+    old = finished_attempt(records, booking_id=booking, candidate_id=candidate)
+    with sessions.begin() as session:
+        attempt = session.get(Attempt, old)
+        payload = {"version": 2, "record": record_of(session, attempt, version=2), "rule_set_sha256": "",
+                   "sealed_utc": "2026-11-29T03:01:00.000000Z", "chain": attempt.course, "seq": 1,
+                   "prev_seal": GENESIS_SEAL}
+        assert "identity" not in payload["record"] and payload["record"]["evidence"][0]["bytes"] == len(photo)
+        body = canonical(payload)
+        session.add(Seal(attempt_id=old, chain=attempt.course, seq=1, payload=body,
+                         signature=key.sign(body.encode()).hex(), key_id=key_id(key.public_key()),
+                         sealed_utc=datetime(2026, 11, 29, 3, 1, tzinfo=timezone.utc)))
+    new = finished_attempt(records)
+    assert json.loads(Sealer(sessions, key).seal(new).payload)["version"] == 3
+    assert verify(sessions).ok
+    with sessions.begin() as session:
+        delete_booking_faces(session, booking, datetime(2027, 3, 1, tzinfo=timezone.utc))
+    with sessions() as session:
+        assert session.get(Booking, booking).photo is None
+    assert verify(sessions).ok
 
 
 def test_the_rule_set_and_course_snapshots_are_sealed(sealed):

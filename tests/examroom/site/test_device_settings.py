@@ -34,6 +34,8 @@ def test_the_example_site_file_loads_and_matches_its_course():
     assert settings.vehicles[0].signals.usb_serial == "A10KJ3XB" and settings.vehicles[0].signals.port == ""
     assert settings.course_boards[0].serial.parity == "E" and settings.required_fix == "rtk_fixed"
     assert settings.video.riders == {"V2": "car-V2"}
+    assert settings.personal_data_days == 30  # the example's [personal_data]; 90 where a site says nothing
+    assert parse(lambda d: d.pop("personal_data", None)).personal_data_days == 90
     check_against_course(settings, load_course(settings.course_file))
 
 
@@ -49,6 +51,8 @@ def test_the_example_site_file_loads_and_matches_its_course():
      r"course_boards\[0\]\.inputs\[1\]: element 'e_pile.pole1' is already wired at course_boards\[0\]\.inputs\[0\]"),
     (lambda d: d.update(health={"required_fix": "rtk"}), r"health\.required_fix: must be one of"),
     (lambda d: d.update(selfcheck={"required": "yes"}), r"selfcheck\.required: expected true or false, got string"),
+    (lambda d: d.update(personal_data={"retention_days": 0}), r"personal_data\.retention_days: must be between 1"),
+    (lambda d: d.update(personal_data={"retention": 30}), r"personal_data.*retention"),
 ])
 def test_device_errors_name_field_and_device(change, message):
     with pytest.raises(SettingsError, match=message):

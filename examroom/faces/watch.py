@@ -153,6 +153,7 @@ class FaceWatch:
                 flag = flag_frame(session, None, jpeg, utc, self.camera, attempt_id=self.attempt_id, faces=faces,
                                   distance=distance)
                 check.frames += 1
+                check.frame_sha256s = [*(check.frame_sha256s or []), flag.jpeg_sha256]
                 check.distance = min(check.distance, distance)
                 if not check.picture_sha256:
                     check.picture_sha256 = flag.jpeg_sha256

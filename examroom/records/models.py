@@ -521,9 +521,12 @@ class IdentityCheck(Base):
 
     __tablename__ = "identity_checks"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
-    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)
+    # Replicated (keyed by its course) so the city rebuilds the sealed record; ``picture`` is
+    # personal data and stays at the course (the publication leaves it out: docs/city.md).
+    course_key: Mapped[str] = course_key()
+    id: Mapped[int] = local_id()
+    booking_id: Mapped[int] = mapped_column(Integer)
+    attempt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     kind: Mapped[str] = mapped_column(String(16))  # checkin | in_cab
     source: Mapped[str] = mapped_column(String(32))  # "checkin" or the camera name
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -540,9 +543,13 @@ class IdentityCheck(Base):
     decided_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     decided_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decision_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # An in-cab run's frames by digest, in order (their pictures are the attempt's face flags).
+    frame_sha256s: Mapped[list] = mapped_column(JSON, default=list)
 
-    __table_args__ = (Index("ix_identity_checks_booking", "booking_id", "utc"),
-                      Index("ix_identity_checks_attempt", "attempt_id"))
+    __table_args__ = (course_reference(["booking_id"], "bookings.id"),
+                      course_reference(["attempt_id"], "attempts.id"),
+                      Index("ix_identity_checks_booking", "course_key", "booking_id", "utc"),
+                      Index("ix_identity_checks_attempt", "course_key", "attempt_id"))
 
 
 class CameraName(Base):

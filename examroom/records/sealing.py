@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from examroom import courseclock
 from examroom.records.course_snapshot import snapshot_sha256
 from examroom.records.models import (
-    Attempt, AttemptStatus, Booking, Deduction, FaceFlag, IdentityCheck, JournalEntry, Seal, SealKey, Sitting,
+    Attempt, AttemptStatus, Booking, Deduction, IdentityCheck, JournalEntry, Seal, SealKey, Sitting,
 )
 from examroom.records.slip_token import sign_slip, slip_claims
 
@@ -155,7 +155,13 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
                                  .order_by(Deduction.id)).all()
     candidate, vehicle = attempt.candidate, attempt.vehicle
     evidence = []
-    if booking is not None and booking.photo is not None:
+    if version in WITH_IDENTITY and booking is not None and booking.photo_sha256:
+        # From the stored digest, so the city (which never receives the photo, personal data) rebuilds
+        # the same record; where the photo is kept, verify checks its bytes against this digest.
+        evidence.append({"kind": "checkin_photo", "sha256": booking.photo_sha256, "bytes": booking.photo_bytes})
+    elif version in WITH_IDENTITY:
+        pass
+    elif booking is not None and booking.photo is not None:
         evidence.append({"kind": "checkin_photo", "sha256": hashlib.sha256(booking.photo).hexdigest(),
                          "bytes": len(booking.photo)})
     elif booking is not None and booking.personal_data_deleted_utc is not None and booking.photo_sha256:
@@ -214,12 +220,13 @@ def identity_record(session: Session, attempt: Attempt, booking: Booking | None)
     if booking is None:
         return None
     checks = session.scalars(
-        select(IdentityCheck).where(IdentityCheck.booking_id == booking.id)
+        select(IdentityCheck).where(IdentityCheck.course_key == booking.course_key,
+                                    IdentityCheck.booking_id == booking.id)
         .where((IdentityCheck.kind == "checkin") | (IdentityCheck.attempt_id == attempt.id))
         .order_by(IdentityCheck.utc, IdentityCheck.id)).all()
-    frames = session.scalars(select(FaceFlag.jpeg_sha256).where(FaceFlag.attempt_id == attempt.id,
-                                                                FaceFlag.reason == "mismatch")
-                             .order_by(FaceFlag.utc, FaceFlag.id)).all()
+    # The in-cab runs' frames by digest, kept on their checks (the frames themselves are course-only
+    # face flags): in time order, one run after another.
+    frames = [digest for c in checks if c.kind == "in_cab" for digest in (c.frame_sha256s or [])]
     return {
         "reference": {"sha256": booking.reference_sha256, "source": booking.reference_source,
                       "confirmed_by": booking.reference_confirmed_by, "model": booking.face_model},

@@ -19,6 +19,7 @@ binds the course's code, and its journal names the attempt as
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,9 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
 from examroom.records.journal_chain import genesis, row_hash
-from examroom.records.models import Attempt, AttemptStatus, JournalEntry, Seal, SealKey
+from examroom.records.models import Attempt, AttemptStatus, Booking, IdentityCheck, JournalEntry, Seal, SealKey
 from examroom.records.sealing import (
-    COURSE_BOUND, GENESIS_SEAL, LEGACY_CHAIN, VERSIONS, key_id, load_public_key, record_of, seal_digest, utc_text,
+    COURSE_BOUND, GENESIS_SEAL, LEGACY_CHAIN, VERSIONS, WITH_IDENTITY, key_id, load_public_key, record_of, seal_digest, utc_text,
 )
 
 @dataclass(frozen=True)
@@ -177,8 +178,32 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
         bad(path, f"stored {_show(stored)}, sealed {_show(sealed)}")
     if payload.get("record", {}).get("attempt") != attempt.id:
         bad("seal", f"the seal is for attempt {payload.get('record', {}).get('attempt')}")
+    if version in WITH_IDENTITY:
+        _check_kept_pictures(session, attempt, bad)
     _check_seal_link(session, seal, payload, bad)
     return problems
+
+
+def _check_kept_pictures(session: Session, attempt: Attempt, bad) -> None:
+    """Pictures a version-4/5 record names by their stored digest, checked where they are still kept.
+
+    The record is built from the digests (the city never receives the pictures); at the course, a
+    picture edited after its digest was stored shows here.
+    """
+    booking = (session.get(Booking, (attempt.course_key, attempt.booking_id))
+               if attempt.booking_id is not None else None)
+    if booking is None:
+        return
+    photo = booking.photo
+    if photo is not None and hashlib.sha256(photo).hexdigest() != booking.photo_sha256:
+        bad("booking.photo", f"the check-in photo does not match its stored digest {booking.photo_sha256}")
+    checks = session.scalars(select(IdentityCheck).where(IdentityCheck.course_key == booking.course_key,
+                                                         IdentityCheck.booking_id == booking.id)).all()
+    for check in checks:
+        picture = check.picture
+        if picture is not None and check.picture_sha256 and hashlib.sha256(picture).hexdigest() != check.picture_sha256:
+            bad(f"identity_check {check.id}.picture",
+                f"the picture does not match its stored digest {check.picture_sha256}")
 
 
 def _check_journal(session: Session, attempt_id: int, course: str, form: str | None) -> list[tuple[str, str]]:

@@ -35,9 +35,23 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reason", sa.String(length=16), nullable=False, server_default="faces"))
         batch_op.add_column(sa.Column("distance", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("jpeg_sha256", sa.String(length=64), nullable=False, server_default=""))
+    # Replicated like the tables 0013 keyed: (course_key, id) on PostgreSQL with references to the
+    # same course's booking and attempt; on SQLite (one course) id stays the INTEGER PRIMARY KEY.
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    code = op.get_context().config.attributes.get("course_code") or ""
+    course = sa.Column("course_key", sa.String(length=32), nullable=False,
+                       **({} if postgresql else {"server_default": code}))
+    key = ([sa.PrimaryKeyConstraint("course_key", "id"),
+            sa.ForeignKeyConstraint(["course_key", "booking_id"], ["bookings.course_key", "bookings.id"]),
+            sa.ForeignKeyConstraint(["course_key", "attempt_id"], ["attempts.course_key", "attempts.id"])]
+           if postgresql else
+           [sa.PrimaryKeyConstraint("id"),
+            sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"]),
+            sa.ForeignKeyConstraint(["attempt_id"], ["attempts.id"])])
     op.create_table(
         "identity_checks",
-        sa.Column("id", sa.Integer(), nullable=False),
+        course,
+        sa.Column("id", sa.Integer(), nullable=False, autoincrement=True),
         sa.Column("booking_id", sa.Integer(), nullable=False),
         sa.Column("attempt_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -55,12 +69,11 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(length=64), nullable=False, server_default=""),
         sa.Column("decided_utc", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decision_comment", sa.Text(), nullable=False, server_default=""),
-        sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"]),
-        sa.ForeignKeyConstraint(["attempt_id"], ["attempts.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        sa.Column("frame_sha256s", sa.JSON(), nullable=True),
+        *key,
     )
-    op.create_index("ix_identity_checks_booking", "identity_checks", ["booking_id", "utc"])
-    op.create_index("ix_identity_checks_attempt", "identity_checks", ["attempt_id"])
+    op.create_index("ix_identity_checks_booking", "identity_checks", ["course_key", "booking_id", "utc"])
+    op.create_index("ix_identity_checks_attempt", "identity_checks", ["course_key", "attempt_id"])
 
 
 def downgrade() -> None:

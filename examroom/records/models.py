@@ -544,7 +544,7 @@ class IdentityCheck(Base):
     decided_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decision_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     # An in-cab run's frames by digest, in order (their pictures are the attempt's face flags).
-    frame_sha256s: Mapped[list] = mapped_column(JSON, default=list)
+    frame_sha256s: Mapped[list | None] = mapped_column(JSON, default=list, nullable=True)
 
     __table_args__ = (course_reference(["booking_id"], "bookings.id"),
                       course_reference(["attempt_id"], "attempts.id"),

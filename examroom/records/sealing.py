@@ -159,8 +159,6 @@ def record_of(session: Session, attempt: Attempt, version: int = PAYLOAD_VERSION
         # From the stored digest, so the city (which never receives the photo, personal data) rebuilds
         # the same record; where the photo is kept, verify checks its bytes against this digest.
         evidence.append({"kind": "checkin_photo", "sha256": booking.photo_sha256, "bytes": booking.photo_bytes})
-    elif version in WITH_IDENTITY:
-        pass
     elif booking is not None and booking.photo is not None:
         evidence.append({"kind": "checkin_photo", "sha256": hashlib.sha256(booking.photo).hexdigest(),
                          "bytes": len(booking.photo)})

@@ -1,4 +1,4 @@
-"""Every record keyed by its course (docs/city.md): sessions, version-3 seals, the journal's form 2,
+"""Every record keyed by its course (docs/city.md): sessions, version-4 seals (5 without a code), the journal's form 2,
 re-keying a course that had no code, and records sealed before all of it still verifying."""
 
 import json
@@ -25,7 +25,7 @@ def _first_prev_hash(sessions, attempt_id):
                                                                    JournalEntry.seq == 1))
 
 
-def test_a_course_with_a_code_seals_version_3_and_names_its_attempts_in_the_journal(engine, tmp_path):
+def test_a_course_with_a_code_seals_version_4_and_names_its_attempts_in_the_journal(engine, tmp_path):
     claim_course(engine, CODE)
     sessions = session_factory(engine)
     assert sessions.kw["info"]["course_code"] == CODE
@@ -34,7 +34,7 @@ def test_a_course_with_a_code_seals_version_3_and_names_its_attempts_in_the_jour
     attempt_id = finished_attempt(records)
     seal = sealer.seal(attempt_id)
     payload = json.loads(seal.payload)
-    assert payload["version"] == 3 and payload["course_code"] == CODE and payload["record"]["course_code"] == CODE
+    assert payload["version"] == 4 and payload["course_code"] == CODE and payload["record"]["course_code"] == CODE
     assert _first_prev_hash(sessions, attempt_id) == genesis(attempt_id, CODE) != genesis(attempt_id)
     with sessions() as session:  # a bare id still finds this course's row
         assert session.get(Attempt, attempt_id).course_key == CODE
@@ -49,13 +49,14 @@ def test_records_sealed_before_the_course_had_a_code_stay_verifiable_after_it_ge
     key = load_or_create_key(tmp_path)
     old = [finished_attempt(Records(sessions)) for _ in range(2)]
     for attempt_id in old:
-        assert json.loads(Sealer(sessions, key).seal(attempt_id).payload)["version"] == 2
+        unbound = json.loads(Sealer(sessions, key).seal(attempt_id).payload)
+        assert unbound["version"] == 5 and "course_code" not in unbound and "course_code" not in unbound["record"]
     claim_course(engine, CODE)  # re-keys every row past the append-only and sealed-attempt triggers
     assert database_course(engine) == CODE
     sessions = session_factory(engine)
     new = finished_attempt(Records(sessions))
     seal = Sealer(sessions, key).seal(new)
-    assert json.loads(seal.payload)["version"] == 3 and seal.seq == 3  # the course's chain goes on
+    assert json.loads(seal.payload)["version"] == 4 and seal.seq == 3  # the course's chain goes on
     report = verify(sessions)
     assert report.ok and report.checked == old + [new], [str(p) for p in report.problems]
     with engine.connect() as connection:  # the triggers are back: a sealed attempt stays frozen
@@ -123,13 +124,13 @@ def test_migrating_an_old_database_gives_its_rows_the_course_code(tmp_path):
 
 def test_an_attempt_journaled_before_the_course_had_its_code_and_sealed_after_verifies(engine, tmp_path):
     """A crash between finish and seal, then the upgrade gives the course its code: the recovery
-    seals it as version 3 while its journal names it by number, as it was written."""
+    seals it as version 4 while its journal names it by number, as it was written."""
     attempt_id = finished_attempt(Records(session_factory(engine)))
     claim_course(engine, CODE)
     sessions = session_factory(engine)
     assert Sealer(sessions, load_or_create_key(tmp_path)).seal_unsealed() == [attempt_id]
     with sessions() as session:
-        assert json.loads(session.get(Seal, attempt_id).payload)["version"] == 3
+        assert json.loads(session.get(Seal, attempt_id).payload)["version"] == 4
     assert _first_prev_hash(sessions, attempt_id) == genesis(attempt_id)
     report = verify(sessions)
     assert report.ok and report.checked == [attempt_id], [str(p) for p in report.problems]

@@ -232,7 +232,7 @@ def test_seals_chain_per_course_each_naming_the_one_before(engine, tmp_path):
     seals = {a: sealer.seal(a) for a in (first, other, third)}
     assert [(seals[a].chain, seals[a].seq) for a in (first, other, third)] == [("demo", 1), ("north", 1), ("demo", 2)]
     payload = json.loads(seals[third].payload)
-    assert payload["version"] == 3 and payload["chain"] == "demo" and payload["seq"] == 2
+    assert payload["version"] == 5 and payload["chain"] == "demo" and payload["seq"] == 2  # no course code
     assert payload["prev_seal"] == seal_digest(seals[first])
     assert json.loads(seals[other].payload)["prev_seal"] == GENESIS_SEAL
     with sessions() as session:
@@ -274,7 +274,7 @@ def test_records_sealed_before_the_chains_per_course_still_verify(engine, tmp_pa
 
 def test_records_sealed_before_the_face_checks_still_verify(engine, tmp_path):
     """A version-2 seal (before migration 0014 added the 1:1 face checks) verifies as it was made,
-    after the new version-3 seals of the same chain; its check-in photo's deletion does not break it."""
+    after the new version-5 seals (a course without a code) of the same chain; its check-in photo's deletion does not break it."""
     from examroom.faces.personal_data import delete_booking_faces
     from tests.examroom.attempts import confirmed_booking
 
@@ -300,7 +300,7 @@ def test_records_sealed_before_the_face_checks_still_verify(engine, tmp_path):
                          signature=key.sign(body.encode()).hex(), key_id=key_id(key.public_key()),
                          sealed_utc=datetime(2026, 11, 29, 3, 1, tzinfo=timezone.utc)))
     new = finished_attempt(records)
-    assert json.loads(Sealer(sessions, key).seal(new).payload)["version"] == 3
+    assert json.loads(Sealer(sessions, key).seal(new).payload)["version"] == 5
     assert verify(sessions).ok
     with sessions.begin() as session:
         delete_booking_faces(session, booking, datetime(2027, 3, 1, tzinfo=timezone.utc))

@@ -330,7 +330,7 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
                 backwards.append(f"chain {chain!r}: the city saw seal {highest}, the course's chain now ends at "
                                  f"{now_seq}")
         if backwards:
-            found.append(CityWarning("seal_chain", course, N_("考场 %(course)s 的封存链头倒退：%(detail)s"),
+            found.append(CityWarning("seal_chain", course, N_("考场 %(course)s 的封存链与城市此前所见的链头不符（链头倒退，或链头之前的封存缺失）：%(detail)s"),
                                      {"course": course, "detail": "；".join(backwards)},
                                      {"problems": backwards, "heads_now": current[course]}, ()))
     return found

@@ -216,7 +216,20 @@ class EvidenceFetcher:
 
     def fetch(self, course: str, attempt_id: int, actor: str = "city", refresh: bool = False,
               now: datetime | None = None) -> Evidence:
-        """The attempt's checked evidence (see the module's docstring for the states)."""
+        """The attempt's checked evidence (see the module's docstring for the states); every look is audited.
+
+        ``refresh``: fetch from the course even when the cache holds the files (and compare them
+        with the first fetch's digests).
+        """
+        now = now or datetime.now(timezone.utc)
+        evidence = self._fetch(course, attempt_id, refresh, now)
+        if self.audit is not None:
+            self.audit.record(now, actor, "city", "city_fetch_evidence", f"{course}/{attempt_id}",
+                              f"{evidence.state}; {len(evidence.video)} video file(s)"
+                              + ("; from the cache" if evidence.from_cache else ""))
+        return evidence
+
+    def _fetch(self, course: str, attempt_id: int, refresh: bool, now: datetime) -> Evidence:
         evidence = Evidence(course, attempt_id, UNSEALED)
         with self.sessions() as session:
             attempt = session.get(Attempt, (course, attempt_id))
@@ -272,13 +285,8 @@ class EvidenceFetcher:
         else:
             evidence.state = VERIFIED if sealed_video else VIDEO_UNSEALED
             evidence.folder = folder
-        now = now or datetime.now(timezone.utc)
         if not evidence.from_cache and evidence.state in SHOWN:
             self._write_manifest(folder, evidence, checked_in, manifest, now)
-        if self.audit is not None:
-            self.audit.record(now, actor, "city", "city_fetch_evidence",
-                              f"{course}/{attempt_id}", f"{evidence.state}; {len(evidence.video)} video file(s)"
-                              + ("; from the cache" if evidence.from_cache else ""))
         return evidence
 
     @staticmethod

@@ -177,7 +177,8 @@ def _iso(moment: datetime) -> str:
 
 
 def coverage_gaps(video: list[VideoFile], start: datetime, end: datetime) -> list[dict]:
-    """Per camera, the stretches of [start, end] no segment covers (seconds, with their bounds)."""
+    """Per camera, the stretches of [start, end] no segment covers (seconds, with their bounds); with no
+    video at all, the whole attempt (camera "")."""
     gaps = []
     for camera in sorted({v.camera for v in video}):
         cursor = as_utc(start)
@@ -192,6 +193,9 @@ def coverage_gaps(video: list[VideoFile], start: datetime, end: datetime) -> lis
         if cursor < as_utc(end):
             gaps.append({"camera": camera, "from": cursor.isoformat(), "to": as_utc(end).isoformat(),
                          "seconds": round((as_utc(end) - cursor).total_seconds(), 3)})
+    if not video and as_utc(end) > as_utc(start):  # no camera at all: the whole attempt is uncovered
+        gaps.append({"camera": "", "from": as_utc(start).isoformat(), "to": as_utc(end).isoformat(),
+                     "seconds": round((as_utc(end) - as_utc(start)).total_seconds(), 3)})
     return [g for g in gaps if g["seconds"] > 0]
 
 

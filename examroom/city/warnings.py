@@ -144,14 +144,16 @@ def journal_gaps(sessions: sessionmaker[Session], start: datetime, end: datetime
     query = (select(lagged.c.course_key, lagged.c.attempt_id, lagged.c.seq, lagged.c.prev_seq, lagged.c.t,
                     lagged.c.prev_t)
              .where((lagged.c.seq - lagged.c.prev_seq != 1)
-                    | (lagged.c.t - lagged.c.prev_t > settings.max_journal_gap_seconds))
+                    | (lagged.c.t - lagged.c.prev_t > settings.max_journal_gap_seconds)
+                    | (lagged.c.prev_seq.is_(None) & (lagged.c.seq != 1)))  # its first rows missing
              .order_by(lagged.c.course_key, lagged.c.attempt_id, lagged.c.seq))
     holes: dict[AttemptKey, dict] = {}
     with sessions() as session:
         for course, attempt_id, seq, prev_seq, t, prev_t in session.execute(query):
             found = holes.setdefault((course, attempt_id), {"missing_rows": 0, "longest_silence_s": 0.0, "at_seq": []})
-            found["missing_rows"] += max(0, seq - prev_seq - 1)
-            found["longest_silence_s"] = round(max(found["longest_silence_s"], t - prev_t), 3)
+            found["missing_rows"] += max(0, seq - (prev_seq or 0) - 1)
+            if prev_t is not None:
+                found["longest_silence_s"] = round(max(found["longest_silence_s"], t - prev_t), 3)
             found["at_seq"].append(seq)
     return [CityWarning("journal_gap", f"{course}/{attempt_id}",
                         N_("考试 %(attempt)s 的过程记录有缺口：缺 %(missing)s 行，最长间断 %(silence)s 秒"),

@@ -79,7 +79,7 @@ class CourseWriter:
     def attempt(self, person: str, at: datetime, *, examiner: str = "考试员甲", passed: bool = True,
                 status: AttemptStatus | None = None, manual: bool = False, fault_resumed: bool = False,
                 attempt_no: int = 1, gap_rows: int = 0, silence: float = 0.0, seal: bool = True,
-                outcome: str = "") -> int:
+                outcome: str = "", first_rows_lost: int = 0) -> int:
         day = at.astimezone(CHINA).date()
         booking = self.booking(person, day, examiner, outcome)
         candidate = self.candidate(person)
@@ -102,6 +102,8 @@ class CourseWriter:
                                                 rule="general.G2")))
         if gap_rows:
             rows = rows[:5] + [(seq + gap_rows, obs) for seq, obs in rows[5:]]  # rows lost in the middle
+        if first_rows_lost:
+            rows = [(seq + first_rows_lost, obs) for seq, obs in rows]
         self.records.append_journal(attempt, rows)
         final = status or (AttemptStatus.PASSED if passed and not manual else AttemptStatus.FAILED)
         judged = final in (AttemptStatus.PASSED, AttemptStatus.FAILED)

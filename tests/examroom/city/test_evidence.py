@@ -105,14 +105,15 @@ def test_evidence_is_fetched_checked_cached_and_kept_when_the_course_goes_offlin
     with served(app) as base:
         back = fetcher(city, base, cache).fetch(COURSE, attempts[1], now=at + timedelta(days=9))
     assert back.state == VIDEO_UNSEALED and back.video == [] and len(back.journal) == 20
+    assert [(g["camera"], g["seconds"]) for g in back.video_gaps] == [("", 60.0)]  # no video of it at all
     entries = [(e.action, e.target, e.detail) for e in reversed(AuditLog(session_factory(city, CITY)).entries())]
     assert [e[0] for e in entries] == ["city_fetch_evidence"] * 4
     assert entries[2][2].startswith("offline") and "from the cache" in entries[1][2]
     # The gap shows among the warnings once the city's limit is below it (5 s is just inside 5 s).
     _, start, end = week_of(MONDAY)
-    assert video_gaps(cache, start, end, SETTINGS) == []
+    assert [w.attempts for w in video_gaps(cache, start, end, SETTINGS)] == [((COURSE, attempts[1]),)]
     found = video_gaps(cache, start, end, SETTINGS.__class__(**{**SETTINGS.__dict__, "max_journal_gap_seconds": 4.0}))
-    assert [w.attempts for w in found] == [((COURSE, attempts[0]),)]
+    assert [w.attempts for w in found] == [((COURSE, attempts[0]),), ((COURSE, attempts[1]),)]
     assert len(cached_manifests(cache)) == 2
 
 

@@ -106,9 +106,11 @@ def test_journal_gaps_missing_rows_and_silences(city, tmp_path):
     holed = a.attempt("1", china(MONDAY, 9), gap_rows=3)
     silent = a.attempt("2", china(MONDAY, 10), silence=10.0)
     a.attempt("3", china(MONDAY, 11), silence=4.4)  # 4.9 s between two rows: inside the 5 s limit
+    headless = a.attempt("4", china(MONDAY, 12), first_rows_lost=2)
     found = journal_gaps(sessions_of(city), START, END, SETTINGS)
     assert [(w.attempts, w.numbers["missing_rows"]) for w in found] == [((("4201001", holed),), 3),
-                                                                        ((("4201001", silent),), 0)]
+                                                                        ((("4201001", silent),), 0),
+                                                                        ((("4201001", headless),), 2)]
     assert found[1].numbers["longest_silence_s"] == pytest.approx(10.5)
 
 

@@ -11,6 +11,8 @@ Weeks and days are China time (北京时间), the national record's clock, whate
 
 from __future__ import annotations
 
+import bisect
+
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
@@ -75,13 +77,12 @@ def overridden(session: Session, course: str, ids: list[int]) -> dict[int, int]:
                              .where(SittingCheck.course_key == course).order_by(SittingCheck.finished_utc)).all()
     if not checks:
         return {}
+    finished = [as_utc(check.finished_utc) for check in checks]
     found = {}
     for attempt_id, checked_in in session.execute(select(Attempt.id, Attempt.checked_in_utc).where(
             Attempt.course_key == course, Attempt.id.in_(ids))):
-        latest = None
-        for check in checks:  # a course has a few checks a day: a scan is plenty
-            if as_utc(check.finished_utc) <= as_utc(checked_in):
-                latest = check
+        at = bisect.bisect_right(finished, as_utc(checked_in))  # the checks finished by then
+        latest = checks[at - 1] if at else None
         if latest is not None and not latest.passed and latest.override_actor:
             found[attempt_id] = latest.id
     return found

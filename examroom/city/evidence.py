@@ -313,8 +313,10 @@ class EvidenceFetcher:
                 raise CourseRefused(f"{client.link.code}: camera name {name!r} is not a plain name")
             for segment in camera.get("segments", []):
                 relative = f"video/{name}/{int(segment['id'])}.mp4"
-                path = urllib.parse.urlparse(segment["url"]).path  # only the path: never another host
-                sha, size = client.download(path, folder / relative)
+                # The segment's route is built here, not taken from the listing: never another host,
+                # never another page of the course, and a course behind a path prefix works too.
+                sha, size = client.download(f"/attempts/{attempt_id}/video/{int(segment['id'])}.mp4",
+                                            folder / relative)
                 files.append(VideoFile(name, int(segment["id"]),
                                        datetime.fromtimestamp(segment["start"], timezone.utc).isoformat(),
                                        datetime.fromtimestamp(segment["end"], timezone.utc).isoformat(),

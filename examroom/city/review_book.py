@@ -86,7 +86,10 @@ class ReviewBook:
             drawn += sampling.draw(seed, attempts, self.settings.share, self.settings.always, beacon)
         rules = {"share": self.settings.share, "always": list(self.settings.always)}
         with self.sessions.begin() as session:
-            draw = self._draw(session, week)
+            # Locked and looked at again: two drawers at once store one draw, the other is refused.
+            draw = session.scalar(select(CityDraw).where(CityDraw.week == week).with_for_update())
+            if draw.revealed_utc is not None:
+                raise ReviewError(N_("%(week)s 的抽检已经抽取，不能重抽"), week=week)
             draw.revealed_utc, draw.beacon, draw.rules, draw.populations = now, beacon, rules, populations
             session.add_all([CitySample(draw_id=draw.id, course_code=d.course, attempt_id=d.id, reasons=list(d.reasons),
                                         ticket=d.ticket) for d in drawn])

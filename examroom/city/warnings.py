@@ -57,8 +57,17 @@ class CityWarning:
 
 # -- rates ------------------------------------------------------------------------------------
 
-RATE_NAMES = {"pass": N_("合格率"), "manual_fail": N_("人工判不合格率"), "device_fault": N_("设备故障率"),
-              "override": N_("自检放行考试率")}
+# One message per rate, so each reads whole in every language.
+RATE_MESSAGES = {
+    "pass": N_("%(subject)s 的合格率为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s（%(rest_k)s/%(rest_n)s），"
+               "精确二项检验 p = %(p)s"),
+    "manual_fail": N_("%(subject)s 的人工判不合格率为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s"
+                      "（%(rest_k)s/%(rest_n)s），精确二项检验 p = %(p)s"),
+    "device_fault": N_("%(subject)s 的设备故障率为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s（%(rest_k)s/%(rest_n)s），"
+                       "精确二项检验 p = %(p)s"),
+    "override": N_("%(subject)s 在自检未通过而放行时考试的比例为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s"
+                   "（%(rest_k)s/%(rest_n)s），精确二项检验 p = %(p)s"),
+}
 JUDGED = (AttemptStatus.PASSED.value, AttemptStatus.FAILED.value)
 
 
@@ -102,9 +111,8 @@ def _rate_warning(metric: str, unit: str, subject: str, mine: list[dict], all_: 
                "rest_n": city_n, "rest_rate": round(p0, 4), "test": settings.test, "p_value": p_value,
                "alpha": settings.alpha, "min_attempts": settings.min_attempts,
                "min_difference": settings.min_difference}
-    return CityWarning("rate", subject, N_("%(subject)s 的%(rate_name)s为 %(rate)s（%(k)s/%(n)s），全市其余为 "
-                                           "%(rest)s（%(rest_k)s/%(rest_n)s），精确二项检验 p = %(p)s"),
-                       {"subject": subject, "rate_name": RATE_NAMES[metric], "rate": f"{rate:.1%}", "k": k, "n": n,
+    return CityWarning("rate", subject, RATE_MESSAGES[metric],
+                       {"subject": subject, "rate": f"{rate:.1%}", "k": k, "n": n,
                         "rest": f"{p0:.1%}", "rest_k": city_k, "rest_n": city_n, "p": f"{p_value:.2g}"},
                        numbers, behind)
 

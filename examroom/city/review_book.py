@@ -108,16 +108,21 @@ class ReviewBook:
                     "rules": draw.rules, "populations": draw.populations,
                     "sample": [(s.course, s.attempt, s.reasons) for s in self.samples(week)] if revealed else None}
 
-    def recheck(self, week: str) -> list[str]:
-        """Re-run a published draw from its seed and populations; the differences from what was stored."""
+    def recheck(self, week: str, against_records: bool = True) -> list[str]:
+        """Re-run a published draw from its seed and populations; the differences from what was stored.
+
+        ``against_records``: also read the week's attempts and their classes from the records again,
+        so a population that left an attempt out (or gave one a class it has not) shows. A seal
+        that stopped verifying since the draw shows here too (a new ``seal_warning``): a finding.
+        """
         facts = self.published(week)
         if facts["seed"] is None:
             return [f"{week}: not drawn yet"]
+        problems = self._population_problems(week, facts["populations"]) if against_records else []
         seed = bytes.fromhex(facts["seed"])
         if sampling.commitment(seed) != facts["commitment"]:
             return [f"{week}: the seed does not match the commitment published before the week"]
         rules, expected = facts["rules"], []
-        problems = []
         for course, population in sorted(facts["populations"].items()):
             attempts = [sampling.Attempt(course, i, frozenset(population["classes"].get(str(i), ())))
                         for i in population["ids"]]
@@ -130,6 +135,25 @@ class ReviewBook:
             problems.append(f"{week}: the stored sample differs from the draw re-run: "
                             f"only stored {sorted(set(map(str, stored)) - set(map(str, expected)))}, "
                             f"only re-run {sorted(set(map(str, expected)) - set(map(str, stored)))}")
+        return problems
+
+    def _population_problems(self, week: str, populations: dict) -> list[str]:
+        _, starts, ends = attempt_classes.week_of(datetime.strptime(week + "-1", "%G-W%V-%u").date())
+        with self.sessions() as session:
+            ids_by_course = attempt_classes.finished_attempts(session, starts, ends)
+        problems = []
+        for course in sorted(set(ids_by_course) | set(populations)):
+            ids = ids_by_course.get(course, [])
+            published = populations.get(course, {"ids": [], "classes": {}})
+            for missing in sorted(set(ids) - set(published["ids"])):
+                problems.append(f"{course}/{missing}: an attempt of the week left out of the draw's population")
+            for extra in sorted(set(published["ids"]) - set(ids)):
+                problems.append(f"{course}/{extra}: in the draw's population but not a finished attempt of the week")
+            found = attempt_classes.classes(self.sessions, course, ids)
+            for attempt_id in sorted(set(ids) & set(published["ids"])):
+                now, then = sorted(found[attempt_id]), sorted(published["classes"].get(str(attempt_id), []))
+                if now != then:
+                    problems.append(f"{course}/{attempt_id}: classes {then} at the draw, {now} in the records now")
         return problems
 
     # -- assignments and outcomes ----------------------------------------------

@@ -4,6 +4,7 @@ the classes always reviewed, assignments and outcomes, each in the city's audit 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -152,3 +153,20 @@ def test_a_stored_sample_that_differs_from_the_seed_is_found(city, tmp_path):
                            {"id": plain.id})
     problems = book.recheck(WEEK)
     assert len(problems) == 1 and "differs from the draw re-run" in problems[0]
+
+
+def test_a_population_that_left_an_attempt_out_is_found(city, tmp_path):
+    book = ReviewBook(city, CITY, SETTINGS)
+    _, starts, ends = week_of(MONDAY)
+    book.commit_week(MONDAY, "主任", starts - timedelta(hours=1), seed=SEED)
+    special = fill_week(city, tmp_path)
+    book.reveal_and_draw(WEEK, "主任", ends)
+    course, attempt = special["manual_fail"]
+    with city.begin() as connection:  # the city's own record of the population edited afterwards
+        populations = connection.execute(text("SELECT populations FROM city_draws")).scalar_one()
+        populations[course]["ids"].remove(attempt)
+        del populations[course]["classes"][str(attempt)]
+        connection.execute(text("UPDATE city_draws SET populations = CAST(:p AS json)"), {"p": json.dumps(populations)})
+    problems = book.recheck(WEEK)
+    assert f"{course}/{attempt}: an attempt of the week left out of the draw's population" in problems
+    assert any("does not match its published digest" in p for p in problems)

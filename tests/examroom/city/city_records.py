@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from examroom.courseclock import CHINA
 from examroom.records.attempt_log import CandidateInfo, Records
-from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.records.database import make_engine, prepare_city, session_factory
 from examroom.records.models import AttemptStatus, Booking, Candidate, Sitting, SittingCheck
 from examroom.records.sealing import Sealer, load_or_create_key
 from scoring.observations import Command, CommandAction, Gear, Signals
@@ -27,9 +27,7 @@ def china(day: date, hour: int, minute: int = 0) -> datetime:
 def city_engine(url: str):
     """The city's database: the courses' migrations, and no course of its own."""
     engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM course_identity"))
+    prepare_city(engine)
     return engine
 
 

@@ -32,6 +32,7 @@ ALLOWED = {
     "station": {"courseclock", "records", "accounts", "faces", "live", "examday", "video", "site"},
     "simulation": {"courseclock", "records", "accounts", "faces", "live", "coursetools", "examday", "video",
                    "site", "station"},
+    "city": {"courseclock", "records", "accounts"},
     "cli": {"courseclock", "records", "accounts", "faces", "live", "coursetools", "examday", "video", "site",
             "station", "simulation"},
 }

@@ -561,3 +561,78 @@ class CameraName(Base):
     title: Mapped[str] = mapped_column(String(64))
     named_by: Mapped[str] = mapped_column(String(64))  # an administrator's username, or "site" (the site file)
     named_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# The city's own tables (migration 0015_city_review): written only at the city, never replicated
+# (no course_key column; the sampled attempt's course is ``course_code``). docs/city-sampling.md.
+class CityDraw(Base):
+    """One week's random review draw: the seed's commitment first, the seed and the sample after."""
+
+    __tablename__ = "city_draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), unique=True)  # ISO week "2026-W49" (China time)
+    starts_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    commitment: Mapped[str] = mapped_column(String(64))
+    committed_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    beacon: Mapped[str] = mapped_column(Text, default="", server_default="")
+    revealed_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rules: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    populations: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class CitySample(Base):
+    """An attempt a week's draw took for review, and why (the share, or a class always reviewed)."""
+
+    __tablename__ = "city_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("city_draws.id"))
+    course_code: Mapped[str] = mapped_column(String(32))
+    attempt_id: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list] = mapped_column(JSON)
+    ticket: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("draw_id", "course_code", "attempt_id", name="uq_city_samples_attempt"),)
+
+
+class CityAssignment(Base):
+    """A sampled attempt given to an inspector (append-only: a reassignment is a new row)."""
+
+    __tablename__ = "city_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("city_samples.id"), index=True)
+    inspector: Mapped[str] = mapped_column(String(64))
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CityReviewOutcome(Base):
+    """An inspector's finding on a sampled attempt: 一致 / 存疑 / 判定有误, with notes. Append-only."""
+
+    __tablename__ = "city_review_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("city_samples.id"), index=True)
+    inspector: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CitySeenHead(Base):
+    """A course's seal-chain head as the city saw it: a later head below it went backwards."""
+
+    __tablename__ = "city_seen_heads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_code: Mapped[str] = mapped_column(String(32))
+    chain: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    seen_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_city_seen_heads_course_chain", "course_code", "chain", "seq"),)

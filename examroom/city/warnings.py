@@ -1,0 +1,356 @@
+"""The city's warnings (预警), computed over every course's records, each with its numbers and attempts.
+
+Every function here reads the city database (a session of ``session_factory(engine, None)``) and
+returns :class:`CityWarning` records; none writes (except :func:`note_heads`, which keeps the
+seal-chain heads the city has seen). The thresholds are the ``[warnings]`` settings of the city
+file. docs/city-warnings.md states each check, its test and its source.
+
+- ``rate``: a course's or an examiner's pass rate, manual-fail rate, device-fault rate or override
+  rate far from the rest of the city (exact two-sided binomial test, ``rate_test``; a minimum
+  sample, a significance level and a minimum difference);
+- ``journal_gap``: an attempt whose journal misses rows or goes silent longer than allowed;
+- ``video_gap``: an attempt whose fetched video leaves part of it uncovered (``evidence``);
+- ``same_id_two_courses``: one ID number examined at two courses on one day (China time);
+- ``retest_rules``: more tries in a sitting than allowed, a booking too soon after a failed
+  sitting, more bookings within the validity period than allowed;
+- ``seal_chain``: a seal chain that does not link, or a head that went backwards (a head the city
+  saw earlier is gone, or the chain is shorter than the city saw it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from examroom.city import attempt_classes
+from examroom.city.rate_test import binomial_two_sided
+from examroom.city.watch_settings import WarningSettings
+from examroom.courseclock import CHINA, as_utc
+from examroom.messages import N_
+from examroom.records.models import (
+    Attempt, AttemptStatus, Booking, Candidate, CitySeenHead, JournalEntry, Seal, Sitting,
+)
+from examroom.records.people import mask_id_number
+from examroom.records.sealing import chain_heads
+from examroom.records.verify import verify
+
+AttemptKey = tuple[str, int]  # (course, attempt id): an attempt's global key
+
+
+@dataclass(frozen=True)
+class CityWarning:
+    kind: str
+    subject: str  # "4201001", "4201001/考试员甲", a masked ID number
+    msgid: str  # Chinese, marked N_; params fill it
+    params: dict
+    numbers: dict  # the figures behind the warning
+    attempts: tuple[AttemptKey, ...] = field(default=())
+
+    def __str__(self) -> str:
+        return self.msgid % self.params
+
+
+# -- rates ------------------------------------------------------------------------------------
+
+# One message per rate, so each reads whole in every language.
+RATE_MESSAGES = {
+    "pass": N_("%(subject)s 的合格率为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s（%(rest_k)s/%(rest_n)s），"
+               "精确二项检验 p = %(p)s"),
+    "manual_fail": N_("%(subject)s 的人工判不合格率为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s"
+                      "（%(rest_k)s/%(rest_n)s），精确二项检验 p = %(p)s"),
+    "device_fault": N_("%(subject)s 的设备故障率为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s（%(rest_k)s/%(rest_n)s），"
+                       "精确二项检验 p = %(p)s"),
+    "override": N_("%(subject)s 在自检未通过而放行时考试的比例为 %(rate)s（%(k)s/%(n)s），全市其余为 %(rest)s"
+                   "（%(rest_k)s/%(rest_n)s），精确二项检验 p = %(p)s"),
+}
+JUDGED = (AttemptStatus.PASSED.value, AttemptStatus.FAILED.value)
+
+
+def _attempt_facts(sessions: sessionmaker[Session], start: datetime, end: datetime) -> list[dict]:
+    """Each finished attempt of the window: its key, examiner, and which rate numerators it is in."""
+    facts = []
+    with sessions() as session:
+        by_course = attempt_classes.finished_attempts(session, start, end)
+        rows = {(r.course_key, r.id): r for r in session.execute(
+            select(Attempt.course_key, Attempt.id, Attempt.status, Attempt.passed, Attempt.examiner)
+            .where(Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end))}
+        for course, ids in by_course.items():
+            manual = attempt_classes.manual_fails(session, course, ids)
+            faults = attempt_classes.device_faults(session, course, ids)
+            overrides = attempt_classes.overridden(session, course, ids)
+            for attempt_id in ids:
+                row = rows[(course, attempt_id)]
+                facts.append({"key": (course, attempt_id), "examiner": row.examiner, "judged": row.status in JUDGED,
+                              "pass": bool(row.passed), "manual_fail": attempt_id in manual,
+                              "device_fault": attempt_id in faults, "override": attempt_id in overrides})
+    return facts
+
+
+def _rate_warning(metric: str, unit: str, subject: str, mine: list[dict], all_: list[dict],
+                  settings: WarningSettings) -> CityWarning | None:
+    # The pass rate is over judged attempts; the other rates over every finished attempt.
+    base = (lambda f: f["judged"]) if metric == "pass" else (lambda f: True)
+    mine = [f for f in mine if base(f)]
+    n, k = len(mine), sum(1 for f in mine if f[metric])
+    city_n = sum(1 for f in all_ if base(f)) - n
+    city_k = sum(1 for f in all_ if base(f) and f[metric]) - k
+    if n < settings.min_attempts or city_n <= 0:
+        return None
+    rate, p0 = k / n, city_k / city_n
+    p_value = binomial_two_sided(k, n, p0)
+    if p_value >= settings.alpha or abs(rate - p0) < settings.min_difference:
+        return None
+    # The attempts behind it: those on the over-represented side (a low pass rate: its failures).
+    behind = tuple(sorted(f["key"] for f in mine if f[metric] == (rate > p0)))
+    numbers = {"metric": metric, "unit": unit, "k": k, "n": n, "rate": round(rate, 4), "rest_k": city_k,
+               "rest_n": city_n, "rest_rate": round(p0, 4), "test": settings.test, "p_value": p_value,
+               "alpha": settings.alpha, "min_attempts": settings.min_attempts,
+               "min_difference": settings.min_difference}
+    return CityWarning("rate", subject, RATE_MESSAGES[metric],
+                       {"subject": subject, "rate": f"{rate:.1%}", "k": k, "n": n,
+                        "rest": f"{p0:.1%}", "rest_k": city_k, "rest_n": city_n, "p": f"{p_value:.2g}"},
+                       numbers, behind)
+
+
+def rate_warnings(sessions: sessionmaker[Session], start: datetime, end: datetime,
+                  settings: WarningSettings) -> list[CityWarning]:
+    """Courses and examiners whose rates are far from the rest of the city's in [start, end)."""
+    facts = _attempt_facts(sessions, start, end)
+    units: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for f in facts:
+        units[("course", f["key"][0])].append(f)
+        if f["examiner"]:
+            units[("examiner", f"{f['key'][0]}/{f['examiner']}")].append(f)
+    found = []
+    for (unit, subject), mine in sorted(units.items()):
+        metrics = ("pass", "manual_fail") if unit == "examiner" else ("pass", "manual_fail", "device_fault", "override")
+        for metric in metrics:
+            warning = _rate_warning(metric, unit, subject, mine, facts, settings)
+            if warning is not None:
+                found.append(warning)
+    return found
+
+
+# -- gaps -------------------------------------------------------------------------------------
+
+def journal_gaps(sessions: sessionmaker[Session], start: datetime, end: datetime,
+                 settings: WarningSettings) -> list[CityWarning]:
+    """Attempts whose journal has missing rows (a hole in seq) or a silence longer than allowed."""
+    window = (JournalEntry.course_key, JournalEntry.attempt_id)
+    lagged = (select(JournalEntry.course_key, JournalEntry.attempt_id, JournalEntry.seq, JournalEntry.t,
+                     func.lag(JournalEntry.seq).over(partition_by=window, order_by=JournalEntry.seq).label("prev_seq"),
+                     func.lag(JournalEntry.t).over(partition_by=window, order_by=JournalEntry.seq).label("prev_t"))
+              .join(Attempt, (Attempt.course_key == JournalEntry.course_key) & (Attempt.id == JournalEntry.attempt_id))
+              .where(Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end,
+                     Attempt.status.in_(attempt_classes.FINAL))
+              .subquery())
+    query = (select(lagged.c.course_key, lagged.c.attempt_id, lagged.c.seq, lagged.c.prev_seq, lagged.c.t,
+                    lagged.c.prev_t)
+             .where((lagged.c.seq - lagged.c.prev_seq != 1)
+                    | (lagged.c.t - lagged.c.prev_t > settings.max_journal_gap_seconds)
+                    | (lagged.c.prev_seq.is_(None) & (lagged.c.seq != 1)))  # its first rows missing
+             .order_by(lagged.c.course_key, lagged.c.attempt_id, lagged.c.seq))
+    holes: dict[AttemptKey, dict] = {}
+    with sessions() as session:
+        for course, attempt_id, seq, prev_seq, t, prev_t in session.execute(query):
+            found = holes.setdefault((course, attempt_id), {"missing_rows": 0, "longest_silence_s": 0.0, "at_seq": []})
+            found["missing_rows"] += max(0, seq - (prev_seq or 0) - 1)
+            if prev_t is not None:
+                found["longest_silence_s"] = round(max(found["longest_silence_s"], t - prev_t), 3)
+            found["at_seq"].append(seq)
+    return [CityWarning("journal_gap", f"{course}/{attempt_id}",
+                        N_("考试 %(attempt)s 的过程记录有缺口：缺 %(missing)s 行，最长间断 %(silence)s 秒"),
+                        {"attempt": f"{course}/{attempt_id}", "missing": gap["missing_rows"],
+                         "silence": gap["longest_silence_s"]},
+                        {**gap, "max_gap_s": settings.max_journal_gap_seconds}, ((course, attempt_id),))
+            for (course, attempt_id), gap in sorted(holes.items())]
+
+
+def video_gaps(cache_dir: Path, start: datetime, end: datetime, settings: WarningSettings) -> list[CityWarning]:
+    """Attempts whose video, as fetched into the city's evidence cache, leaves parts uncovered.
+
+    Video stays at the courses (docs/city.md): the city knows it only for the attempts whose
+    evidence it fetched (``examroom.city.evidence``). The window is the attempts' check-in time.
+    """
+    from examroom.city.evidence import cached_manifests  # evidence imports this module's peers only
+
+    found = []
+    for manifest in cached_manifests(cache_dir):
+        checked_in = datetime.fromisoformat(manifest["checked_in_utc"])
+        if not start <= checked_in < end:
+            continue
+        gaps = [g for g in manifest.get("video_gaps", []) if g["seconds"] > settings.max_journal_gap_seconds]
+        if gaps:
+            key = (manifest["course"], manifest["attempt"])
+            found.append(CityWarning("video_gap", f"{key[0]}/{key[1]}",
+                                     N_("考试 %(attempt)s 的录像有缺口：%(count)s 处，最长 %(seconds)s 秒"),
+                                     {"attempt": f"{key[0]}/{key[1]}", "count": len(gaps),
+                                      "seconds": max(g["seconds"] for g in gaps)},
+                                     {"gaps": gaps, "max_gap_s": settings.max_journal_gap_seconds}, (key,)))
+    return sorted(found, key=lambda w: w.attempts)
+
+
+# -- people -----------------------------------------------------------------------------------
+
+def _examined(session: Session, start: datetime | None, end: datetime) -> list:
+    query = (select(Attempt.course_key, Attempt.id, Attempt.checked_in_utc, Attempt.booking_id, Attempt.attempt_no,
+                    Attempt.status, Candidate.id_number)
+             .join(Candidate, (Candidate.course_key == Attempt.course_key) & (Candidate.id == Attempt.candidate_id))
+             .where(Attempt.checked_in_utc < end))
+    if start is not None:
+        query = query.where(Attempt.checked_in_utc >= start)
+    return session.execute(query.order_by(Attempt.course_key, Attempt.id)).all()
+
+
+def same_id_two_courses(sessions: sessionmaker[Session], start: datetime, end: datetime) -> list[CityWarning]:
+    """One ID number examined at two or more courses on one day (China time)."""
+    seen: dict[tuple[str, object], list] = defaultdict(list)
+    with sessions() as session:
+        for row in _examined(session, start, end):
+            seen[(row.id_number.upper(), as_utc(row.checked_in_utc).astimezone(CHINA).date())].append(row)
+    found = []
+    for (id_number, day), rows in sorted(seen.items(), key=lambda item: (item[0][1], item[0][0])):
+        courses = sorted({r.course_key for r in rows})
+        if len(courses) < 2:
+            continue
+        masked = mask_id_number(id_number)
+        found.append(CityWarning("same_id_two_courses", masked,
+                                 N_("身份证明号码 %(id)s 于 %(day)s 在 %(count)s 个考场参加考试：%(courses)s"),
+                                 {"id": masked, "day": day.isoformat(), "count": len(courses),
+                                  "courses": "、".join(courses)},
+                                 {"day": day.isoformat(), "courses": courses, "attempts": len(rows)},
+                                 tuple((r.course_key, r.id) for r in rows)))
+    return found
+
+
+def retest_warnings(sessions: sessionmaker[Session], start: datetime, end: datetime,
+                    settings: WarningSettings) -> list[CityWarning]:
+    """Re-examinations outside the rules, for bookings whose sitting starts in [start, end).
+
+    The rules (domain research §1.2): one 补考 in the same sitting (``tries_per_sitting`` tries;
+    re-runs after a device fault keep their try number); after a failed sitting, booked again only
+    ``rebook_after_days`` later; at most ``bookings_per_validity`` bookings within
+    ``validity_days``. Bookings are matched across courses by ID number.
+    """
+    found = []
+    with sessions() as session:
+        bookings = session.execute(
+            select(Booking.course_key, Booking.id, Booking.outcome, Booking.vehicle_class, Sitting.starts_utc,
+                   Candidate.id_number)
+            .join(Sitting, (Sitting.course_key == Booking.course_key) & (Sitting.id == Booking.sitting_id))
+            .join(Candidate, (Candidate.course_key == Booking.course_key) & (Candidate.id == Booking.candidate_id))
+            .where(Sitting.starts_utc < end)).all()
+        tries = defaultdict(set)
+        attempts_of = defaultdict(list)
+        for row in session.execute(select(Attempt.course_key, Attempt.booking_id, Attempt.id, Attempt.attempt_no)
+                                   .where(Attempt.booking_id.is_not(None))):
+            tries[(row.course_key, row.booking_id)].add(row.attempt_no)
+            attempts_of[(row.course_key, row.booking_id)].append((row.course_key, row.id))
+    in_window = [b for b in bookings if start <= as_utc(b.starts_utc) < end]
+    for b in in_window:
+        used = sorted(n for n in tries[(b.course_key, b.id)] if n is not None)
+        if used and (len(used) > settings.tries_per_sitting or used[-1] > settings.tries_per_sitting):
+            found.append(CityWarning(
+                "retest_rules", mask_id_number(b.id_number),
+                N_("考场 %(course)s 预约 %(booking)s 在同一场次考了 %(tries)s 次（规定至多 %(limit)s 次）"),
+                {"course": b.course_key, "booking": b.id, "tries": len(used), "limit": settings.tries_per_sitting},
+                {"rule": "tries_per_sitting", "tries": used, "limit": settings.tries_per_sitting},
+                tuple(sorted(attempts_of[(b.course_key, b.id)]))))
+    by_person = defaultdict(list)
+    for b in bookings:
+        by_person[b.id_number.upper()].append(b)
+    for b in in_window:
+        mine = sorted(by_person[b.id_number.upper()], key=lambda x: as_utc(x.starts_utc))
+        day = as_utc(b.starts_utc).astimezone(CHINA).date()
+        for earlier in mine:
+            earlier_day = as_utc(earlier.starts_utc).astimezone(CHINA).date()
+            if (earlier.outcome == "failed" and earlier_day < day
+                    and (day - earlier_day).days < settings.rebook_after_days):
+                found.append(CityWarning(
+                    "retest_rules", mask_id_number(b.id_number),
+                    N_("%(id)s 于 %(earlier)s 考试不合格，%(days)s 天后即在考场 %(course)s 再次考试（规定 %(limit)s 天后才能预约）"),
+                    {"id": mask_id_number(b.id_number), "earlier": earlier_day.isoformat(),
+                     "days": (day - earlier_day).days, "course": b.course_key, "limit": settings.rebook_after_days},
+                    {"rule": "rebook_after_days", "failed_booking": [earlier.course_key, earlier.id],
+                     "booking": [b.course_key, b.id], "days": (day - earlier_day).days,
+                     "limit": settings.rebook_after_days},
+                    tuple(sorted(attempts_of[(earlier.course_key, earlier.id)] + attempts_of[(b.course_key, b.id)]))))
+        since = as_utc(b.starts_utc) - timedelta(days=settings.validity_days)
+        within = [x for x in mine if since < as_utc(x.starts_utc) <= as_utc(b.starts_utc)
+                  and x.vehicle_class == b.vehicle_class]
+        if len(within) > settings.bookings_per_validity:
+            found.append(CityWarning(
+                "retest_rules", mask_id_number(b.id_number),
+                N_("%(id)s 在有效期内已预约科目二 %(count)s 次（规定至多 %(limit)s 次）"),
+                {"id": mask_id_number(b.id_number), "count": len(within), "limit": settings.bookings_per_validity},
+                {"rule": "bookings_per_validity", "bookings": [[x.course_key, x.id] for x in within],
+                 "limit": settings.bookings_per_validity, "validity_days": settings.validity_days},
+                tuple(sorted(k for x in within for k in attempts_of[(x.course_key, x.id)]))))
+    return found
+
+
+# -- seal chains ------------------------------------------------------------------------------
+
+def note_heads(sessions: sessionmaker[Session], now: datetime) -> int:
+    """Keep each course's seal-chain heads as seen now (only those not seen before); returns rows added."""
+    added = 0
+    with sessions.begin() as session:
+        courses = session.scalars(select(Seal.course_key).distinct()).all()
+        for course in courses:
+            for chain, head in chain_heads(session, course_key=course).items():
+                known = session.scalar(select(CitySeenHead.id).where(
+                    CitySeenHead.course_code == course, CitySeenHead.chain == chain,
+                    CitySeenHead.digest == head["digest"]))
+                if known is None:
+                    session.add(CitySeenHead(course_code=course, chain=chain, seq=head["seq"],
+                                             digest=head["digest"], seen_utc=now))
+                    added += 1
+    return added
+
+
+def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: datetime) -> list[CityWarning]:
+    """Seal chains that do not link (the window's attempts) and heads that went backwards (ever seen)."""
+    found = []
+    with sessions() as session:
+        by_course = attempt_classes.finished_attempts(session, start, end)
+        seen = session.execute(select(CitySeenHead.course_code, CitySeenHead.chain, CitySeenHead.seq,
+                                      CitySeenHead.digest).order_by(CitySeenHead.id)).all()
+        current = {course: chain_heads(session, course_key=course)
+                   for course in sorted(set(by_course) | {s.course_code for s in seen})}
+    for course in sorted(current):
+        heads = [s.digest for s in seen if s.course_code == course]
+        report = verify(sessions, attempts=by_course.get(course, []), course=course, heads=heads)
+        broken = [p for p in report.problems if p.where.startswith("seal chain")]
+        links = [p for p in broken if p.where == "seal chain"]
+        if links:
+            found.append(CityWarning("seal_chain", course, N_("考场 %(course)s 的封存链断开：%(count)s 处"),
+                                     {"course": course, "count": len(links)},
+                                     {"problems": [str(p) for p in links]},
+                                     tuple(sorted({(course, p.attempt) for p in links if p.attempt is not None}))))
+        backwards = [str(p) for p in broken if p.where == "seal chain head"]
+        for chain in sorted({s.chain for s in seen if s.course_code == course}):
+            highest = max(s.seq for s in seen if s.course_code == course and s.chain == chain)
+            now_seq = current[course].get(chain, {}).get("seq", 0)
+            if now_seq < highest:
+                backwards.append(f"chain {chain!r}: the city saw seal {highest}, the course's chain now ends at "
+                                 f"{now_seq}")
+        if backwards:
+            found.append(CityWarning("seal_chain", course, N_("考场 %(course)s 的封存链与城市此前所见的链头不符（链头倒退，或链头之前的封存缺失）：%(detail)s"),
+                                     {"course": course, "detail": "；".join(backwards)},
+                                     {"problems": backwards, "heads_now": current[course]}, ()))
+    return found
+
+
+def all_warnings(sessions: sessionmaker[Session], start: datetime, end: datetime, settings: WarningSettings,
+                 evidence_cache: Path | None = None) -> list[CityWarning]:
+    """Every warning of the window [start, end), in the order of the module's list."""
+    found = rate_warnings(sessions, start, end, settings) + journal_gaps(sessions, start, end, settings)
+    if evidence_cache is not None:
+        found += video_gaps(evidence_cache, start, end, settings)
+    found += same_id_two_courses(sessions, start, end) + retest_warnings(sessions, start, end, settings)
+    return found + seal_chain_warnings(sessions, start, end)

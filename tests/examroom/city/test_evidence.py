@@ -1,0 +1,139 @@
+"""An attempt's evidence fetched by the city from its course's real web process over HTTP, cached,
+and checked against the seal before it is shown; an unreachable course is a state, not an error.
+
+The course runs on its own PostgreSQL database and serves its recordings as it does to auditors
+(web/replay: ``/attempts/<id>/video.json`` and the segment files); its records reach the city's
+database by ``records.copying`` (the stand-in for replication here)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from examroom.accounts.audit import AuditLog
+from examroom.accounts.users import Accounts, Role
+from examroom.city.evidence import (
+    MISMATCH, OFFLINE, STATE_TEXT, UNSEALED, VIDEO_UNSEALED, EvidenceFetcher, cached_manifests,
+)
+from examroom.city.attempt_classes import week_of
+from examroom.city.warnings import video_gaps
+from examroom.city.watch_settings import CourseLink
+from examroom.live.feed import LiveFeed
+from examroom.records.attempt_log import Records
+from examroom.records.copying import copy_rows, tables_in_order
+from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.video.index import VideoIndex
+from examroom.video.segments import tree_path
+from examroom_web import create_app
+from tests.examroom.attempts import allow_tampering
+from tests.examroom.city.city_records import MONDAY, CourseWriter, china, city_engine
+from tests.examroom.city.test_warnings import SETTINGS
+from tests.examroom.video.footage import write_time_coded_segment
+from tests.web.browser import served
+
+pytestmark = pytest.mark.postgres
+
+COURSE, CITY = "4201001", "420100"
+PASSWORD = "city auditor's long password"
+SEGMENT = 20.0  # seconds
+
+
+@pytest.fixture
+def course_and_city(postgres_urls, tmp_path):
+    course_url, city_url = postgres_urls(2)
+    course = make_engine(course_url)
+    upgrade(course, COURSE)
+    writer = CourseWriter(course, COURSE, tmp_path / "key")
+    at = china(MONDAY, 9)
+    attempts = [writer.attempt("1", at), writer.attempt("2", at + timedelta(minutes=5)),
+                writer.attempt("3", at + timedelta(minutes=10), seal=False)]
+    recordings = tmp_path / "recordings"
+    index = VideoIndex(session_factory(course))
+    # Camera "top" covers the first attempt but its last 5 s; "chase-V1" all of it.
+    for camera, begin, end in (("top", -5, 55), ("chase-V1", -5, 75)):
+        start = at + timedelta(seconds=begin)
+        while start < at + timedelta(seconds=end):
+            relative = tree_path(camera, start)
+            write_time_coded_segment(recordings / relative, start, SEGMENT, 5, 480, 64, crf="30")
+            index.add_segment(camera, relative, start, start + timedelta(seconds=SEGMENT), SEGMENT,
+                              (recordings / relative).stat().st_size)
+            start += timedelta(seconds=SEGMENT)
+    assert index.link_evidence(attempts[0], ["top", "chase-V1"], at, at + timedelta(seconds=60)) == 7
+    Accounts(session_factory(course)).create("city-auditor", PASSWORD, Role.AUDITOR, display_name="市级抽检")
+    app = create_app(Records(session_factory(course)), LiveFeed(),
+                     {"SECRET_KEY": "course-secret", "RECORDINGS_DIR": str(recordings)})
+    city = city_engine(city_url)
+    copy_rows(course, city, [t for t in tables_in_order() if "course_key" in t.c])
+    yield course, city, app, attempts, recordings
+    for engine in (course, city):
+        engine.dispose()
+
+
+def fetcher(city, base: str, cache) -> EvidenceFetcher:
+    return EvidenceFetcher(session_factory(city, None), cache, {COURSE: CourseLink(COURSE, base, "city-auditor", PASSWORD)},
+                           timeout=10.0, audit=AuditLog(session_factory(city, CITY)))
+
+
+def test_evidence_is_fetched_checked_cached_and_kept_when_the_course_goes_offline(course_and_city, tmp_path):
+    course, city, app, attempts, recordings = course_and_city
+    cache = tmp_path / "cache"
+    at = china(MONDAY, 9)
+    with served(app) as base:
+        got = fetcher(city, base, cache).fetch(COURSE, attempts[0], actor="检查员甲", now=at + timedelta(days=7))
+    # The records verify; today's seals name no video digest, so it is shown as unsealed video.
+    assert got.state == VIDEO_UNSEALED and got.shown and not got.from_cache, got.problems
+    assert len(got.journal) == 20 and got.journal[0].startswith('{"kind":"command"')
+    assert sorted({v.camera for v in got.video}) == ["chase-V1", "top"] and len(got.video) == 7
+    for v in got.video:  # in the cache as listed
+        assert hashlib.sha256((got.folder / v.path).read_bytes()).hexdigest() == v.sha256
+    # ... and the very bytes the course keeps
+    assert {v.sha256 for v in got.video} == {hashlib.sha256(p.read_bytes()).hexdigest()
+                                             for p in recordings.rglob("*.mp4")}
+    # "top" leaves the attempt's last 5 s uncovered.
+    assert [(g["camera"], g["seconds"]) for g in got.video_gaps] == [("top", 5.0)]
+    # The course is gone now: the cached evidence is still checked and shown.
+    again = fetcher(city, base, cache).fetch(COURSE, attempts[0], now=at + timedelta(days=8))
+    assert again.state == VIDEO_UNSEALED and again.from_cache and again.video == got.video
+    # Another attempt, not cached: the course's absence is a state the review waits on.
+    offline = fetcher(city, base, cache).fetch(COURSE, attempts[1], now=at + timedelta(days=8))
+    assert offline.state == OFFLINE and not offline.shown and offline.folder is None
+    assert STATE_TEXT[offline.state] == "考场离线，待其恢复"
+    # Once the course is back the review goes on.
+    with served(app) as base:
+        back = fetcher(city, base, cache).fetch(COURSE, attempts[1], now=at + timedelta(days=9))
+    assert back.state == VIDEO_UNSEALED and back.video == [] and len(back.journal) == 20
+    assert [(g["camera"], g["seconds"]) for g in back.video_gaps] == [("", 60.0)]  # no video of it at all
+    entries = [(e.action, e.target, e.detail) for e in reversed(AuditLog(session_factory(city, CITY)).entries())]
+    assert [e[0] for e in entries] == ["city_fetch_evidence"] * 4
+    assert entries[2][2].startswith("offline") and "from the cache" in entries[1][2]
+    # The gap shows among the warnings once the city's limit is below it (5 s is just inside 5 s).
+    _, start, end = week_of(MONDAY)
+    assert [w.attempts for w in video_gaps(cache, start, end, SETTINGS)] == [((COURSE, attempts[1]),)]
+    found = video_gaps(cache, start, end, SETTINGS.__class__(**{**SETTINGS.__dict__, "max_journal_gap_seconds": 4.0}))
+    assert [w.attempts for w in found] == [((COURSE, attempts[0]),), ((COURSE, attempts[1]),)]
+    assert len(cached_manifests(cache)) == 2
+
+
+def test_other_bytes_than_first_fetched_or_an_edited_record_are_not_shown(course_and_city, tmp_path):
+    course, city, app, attempts, recordings = course_and_city
+    cache = tmp_path / "cache"
+    with served(app) as base:
+        first = fetcher(city, base, cache).fetch(COURSE, attempts[0])
+        assert first.state == VIDEO_UNSEALED
+        victim = next(recordings.rglob("*.mp4"))
+        victim.write_bytes(victim.read_bytes()[:-100] + b"\0" * 100)  # the course's file changed since
+        changed = fetcher(city, base, cache).fetch(COURSE, attempts[0], refresh=True)
+        assert changed.state == MISMATCH and not changed.shown and changed.folder is None
+        assert any("other bytes than at the first fetch" in p for p in changed.problems)
+        with city.begin() as connection:  # the city's copy of a journal row edited
+            allow_tampering(connection)
+            connection.execute(text("UPDATE journal SET line = replace(line, :was, :now) "
+                                    "WHERE course_key = :c AND attempt_id = :a AND seq = 5"),
+                               {"c": COURSE, "a": attempts[1], "was": '"helmet":true', "now": '"helmet":false'})
+        edited = fetcher(city, base, cache).fetch(COURSE, attempts[1])
+        assert edited.state == MISMATCH and any("journal seq 5" in p for p in edited.problems)
+        unsealed = fetcher(city, base, cache).fetch(COURSE, attempts[2])
+        assert unsealed.state == UNSEALED and not unsealed.shown

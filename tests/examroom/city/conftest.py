@@ -77,3 +77,20 @@ def migrated(clusters):
         upgrade(engine)
         return engine
     return make
+
+
+def row_sets(engine, course: str) -> dict[str, list[str]]:
+    """Every replicated table's rows of one course, each row as PostgreSQL's text of it, sorted:
+    two databases hold the same records exactly when these are equal (nothing lost, nothing twice)."""
+    from sqlalchemy import text
+
+    from examroom.records.database import keyed_tables
+
+    with engine.connect() as connection:
+        return {table: list(connection.execute(text(
+            f'SELECT t::text FROM "{table}" t WHERE course_key = :c ORDER BY 1'), {"c": course}).scalars())
+            for table in keyed_tables()}
+
+
+def counts(sets: dict[str, list[str]]) -> dict[str, int]:
+    return {table: len(rows) for table, rows in sets.items() if rows}

@@ -17,13 +17,31 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from examroom.records.database_url import database_url
 
 from examroom.city.replication import slot_name, subscription_name
 from examroom.messages import N_
 
 DEFAULT_WARN_BYTES = 1 << 30  # 1 GiB of WAL held back for the city: days of a busy course's records
+REACH_TIMEOUT_S = 3  # how long the city waits for a course's answer before showing it out of reach
+
+
+def course_engine(url: str, timeout_s: int = REACH_TIMEOUT_S) -> Engine:
+    """An engine on a course's database as the city reaches it, for ``LinkWatch``.
+
+    A new connection each time (no pool: a pooled connection over a link that went down would
+    hang on the dead socket for as long as TCP retransmits, a quarter of an hour), with a connect
+    timeout, a TCP user timeout and a statement timeout, so a course out of reach costs the
+    city's screen ``timeout_s`` seconds, not minutes.
+    """
+    return create_engine(database_url(url), poolclass=NullPool, connect_args={
+        "connect_timeout": timeout_s, "tcp_user_timeout": timeout_s * 1000,
+        "keepalives": 1, "keepalives_idle": 1, "keepalives_interval": 1, "keepalives_count": timeout_s,
+        "options": f"-c statement_timeout={timeout_s * 1000}"})
 
 
 @dataclass(frozen=True)
@@ -122,8 +140,8 @@ class LinkWatch:
     """The city's view of its courses' links, sampled on demand (the city console's refresh).
 
     ``courses`` maps each course code to an engine on the course's database as the city reaches
-    it (short connect timeout), or None where the city has no such access: then only the city's
-    own view (connected, last contact) is shown.
+    it (``course_engine``: no pool, short timeouts), or None where the city has no such access:
+    then only the city's own view (connected, last contact) is shown.
     """
 
     city: Engine

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from examroom.city.errors import CityError
 from examroom.messages import N_
 from examroom.records.database import claim_course, database_course, keyed_tables, upgrade
+from examroom.records.database import prepare_city as make_city_schema
 
 PUBLICATION = "examroom_city"
 # Inserts, updates and deletes; never TRUNCATE (a course must not be able to empty the city).
@@ -68,23 +69,19 @@ def prepare_course(course_db: Engine, course: str) -> tuple[str, ...]:
 
 
 def prepare_city(city: Engine) -> None:
-    """The city's database: the courses' schema (the same migrations) and no course of its own.
-
-    The migrations give a new database a course identity (empty code); the city's is removed, so
-    the app there knows it holds several courses (``database_course`` is None). A database that
-    already holds records of a course is refused.
+    """The city's database: the courses' schema (the same migrations) and no course of its own
+    (``records.database.prepare_city``), after checking it holds no course's records.
     """
     _require_postgresql(city, "城市中心")
     upgrade(city)
-    if database_course(city) is None:
-        return
-    with city.begin() as connection:
-        rows = sum(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-                   for table in keyed_tables())
+    if database_course(city) is not None:
+        with city.connect() as connection:
+            rows = sum(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+                       for table in keyed_tables())
         if rows:
             raise CityError(N_("这个数据库已有 %(rows)s 行考场记录，不能用作城市中心的汇总库：请新建一个空数据库。"),
                             rows=rows)
-        connection.exec_driver_sql("DELETE FROM course_identity")
+    make_city_schema(city)
 
 
 def publish(course: Engine) -> tuple[str, ...]:

@@ -17,6 +17,8 @@ from examroom.city import replication
 from examroom.city.watch import LinkWatch, course_engine
 from examroom.records.attempt_log import Records
 from examroom.records.database import make_engine, session_factory
+from examroom.records.sealing import Sealer, load_or_create_key
+from examroom.records.verify import verify
 from examroom.simulation.busy_course import AttemptShape, BusyCourse
 from tests.examroom.city.conftest import counts, row_sets, wait_until
 
@@ -86,7 +88,7 @@ def course_links():
     links.remove()
 
 
-def test_a_course_cut_off_mid_sitting_examines_on_and_the_city_catches_up(course_links, clusters):
+def test_a_course_cut_off_mid_sitting_examines_on_and_the_city_catches_up(course_links, clusters, tmp_path):
     courses = {}
     for k, code in enumerate(CODES, start=1):
         namespace, host_end = course_links.add(k)
@@ -97,7 +99,10 @@ def test_a_course_cut_off_mid_sitting_examines_on_and_the_city_catches_up(course
         remote = course_engine(cluster.url())  # the city's view of the course, over the link
         clusters.engines += [local, remote]
         replication.prepare_course(local, code)
-        courses[code] = (cluster, local, remote, host_end, BusyCourse(Records(session_factory(local)), code, shape=SHAPE))
+        sessions = session_factory(local)
+        sealer = Sealer(sessions, load_or_create_key(tmp_path / code))  # each course seals with its own key
+        courses[code] = (cluster, local, remote, host_end,
+                         BusyCourse(Records(sessions), code, shape=SHAPE, sealer=sealer))
     city = clusters("city")
     city_db = make_engine(city.create_database())
     clusters.engines.append(city_db)
@@ -136,3 +141,7 @@ def test_a_course_cut_off_mid_sitting_examines_on_and_the_city_catches_up(course
     back = wait_until(lambda: next((l for l in watch.sample() if l.course == cut and l.connected), None),
                       what="the link shown connected again")
     assert back.last_contact > down.last_contact
+    for code in CODES:  # every course's records prove themselves at the city against its own key alone
+        key = courses[code][4].sealer.public_key
+        report = verify(session_factory(city_db, code), public_key=key, course=code)
+        assert report.ok and report.checked == [1, 2, 3, 4], [str(p) for p in report.problems]

@@ -13,9 +13,10 @@ passes a configured size (``warn_bytes``), and when the server says the WAL is a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -76,6 +77,11 @@ class SlotState:
     def warning_params(self) -> dict[str, str]:
         return {"slot": self.slot, "size": human_bytes(self.retained_bytes), "limit": human_bytes(self.warn_bytes)}
 
+    @property
+    def warning_text(self) -> str | None:
+        """The warning as a Chinese sentence (the command line, the log); pages translate the msgid."""
+        return None if self.warning is None else self.warning % self.warning_params()
+
 
 def slot_states(course_db: Engine, warn_bytes: int = DEFAULT_WARN_BYTES) -> list[SlotState]:
     """Every logical slot at a course (the city's and any other), with its WAL and lag."""
@@ -107,6 +113,7 @@ class CourseLink:
     last_contact: datetime | None  # when the course last spoke (kept across disconnections by LinkWatch)
     received_lsn: str | None
     slot: SlotState | None  # from the course, when the city could reach it; None otherwise
+    newest_record: datetime | None = None  # the time of the course's newest journal row the city holds
 
     @property
     def behind_bytes(self) -> int | None:
@@ -135,23 +142,42 @@ def subscription_rows(city: Engine) -> dict[str, tuple[bool, bool, datetime | No
     return {row[0]: (bool(row[1]), bool(row[2]), row[3], row[4]) for row in rows}
 
 
+def newest_records(city: Engine, courses: list[str]) -> dict[str, datetime | None]:
+    """Each course's newest journal row at the city (by id, so one index probe a course)."""
+    with city.connect() as connection:
+        return {course: connection.execute(text(
+            "SELECT utc FROM journal WHERE course_key = :c ORDER BY id DESC LIMIT 1"), {"c": course}).scalar()
+            for course in courses}
+
+
 @dataclass
 class LinkWatch:
     """The city's view of its courses' links, sampled on demand (the city console's refresh).
 
     ``courses`` maps each course code to an engine on the course's database as the city reaches
     it (``course_engine``: no pool, short timeouts), or None where the city has no such access:
-    then only the city's own view (connected, last contact) is shown.
+    then only the city's own view (connected, last contact, newest record) is shown.
+    ``state_file``: where the last contacts are kept between runs (a command run from cron
+    remembers them as the console process does).
     """
 
     city: Engine
     courses: dict[str, Engine | None]
     warn_bytes: int = DEFAULT_WARN_BYTES
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    state_file: Path | None = None
     _last_contact: dict[str, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.state_file is not None and Path(self.state_file).is_file():
+            try:
+                saved = json.loads(Path(self.state_file).read_text())
+                self._last_contact = {course: datetime.fromisoformat(utc) for course, utc in saved.items()}
+            except (ValueError, AttributeError):  # a damaged state file costs the remembered times, nothing else
+                self._last_contact = {}
 
     def sample(self) -> list[CourseLink]:
         rows = subscription_rows(self.city)
+        newest = newest_records(self.city, sorted(self.courses))
         links = []
         for course, engine in sorted(self.courses.items()):
             enabled, worker, receipt, received = rows.get(subscription_name(course), (False, False, None, None))
@@ -159,7 +185,10 @@ class LinkWatch:
                 self._last_contact[course] = receipt
             links.append(CourseLink(course=course, enabled=enabled, connected=worker and receipt is not None,
                                     last_contact=self._last_contact.get(course), received_lsn=received,
-                                    slot=self._course_slot(course, engine)))
+                                    slot=self._course_slot(course, engine), newest_record=newest[course]))
+        if self.state_file is not None:
+            Path(self.state_file).write_text(json.dumps(
+                {course: utc.isoformat() for course, utc in sorted(self._last_contact.items())}, indent=1) + "\n")
         return links
 
     def _course_slot(self, course: str, engine: Engine | None) -> SlotState | None:

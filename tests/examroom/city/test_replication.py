@@ -77,7 +77,7 @@ def test_a_cut_link_loses_nothing_and_repeats_nothing_and_the_city_shows_it(clus
     assert not down.connected and down.lag_s is None
     assert down.last_contact is not None and down.last_contact >= contact_before_cut  # remembered
     assert down.slot is not None and not down.slot.active and down.slot.behind_bytes > 0
-    assert down.slot.warning is not None and "保留了" in down.slot.warning % down.slot.warning_params()
+    assert down.slot.warning is not None and "保留了" in down.slot.warning_text
     assert relay.counts().cuts == 1
 
     relay.restore()
@@ -109,7 +109,7 @@ def test_a_lost_slot_is_recovered_by_re_sync(clusters, relays):
             connection.execute(text("SELECT pg_switch_wal()"))
         connection.execute(text("CHECKPOINT"))
     lost = slot_states(course_db)[0]
-    assert lost.lost and "必须重新同步" in lost.warning % lost.warning_params()
+    assert lost.lost and "必须重新同步" in lost.warning_text
 
     relay.restore()
     replication.resync(city_db, CODE, course.conninfo(port=relay.port))

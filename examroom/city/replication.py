@@ -133,6 +133,12 @@ def subscribe(city: Engine, course: str, conninfo: str, *, copy_data: bool = Tru
     return name
 
 
+def reconnect(city: Engine, course: str, conninfo: str) -> None:
+    """Point the city's subscription to a course at a new address (the course moved, a new relay)."""
+    with _autocommit(city) as connection:
+        connection.exec_driver_sql(f"ALTER SUBSCRIPTION {subscription_name(course)} CONNECTION {_literal(conninfo)}")
+
+
 def _literal(value: str) -> str:
     if "\\" in value or "\0" in value:
         raise ValueError("a connection string with a backslash or NUL is not accepted")

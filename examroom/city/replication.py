@@ -94,6 +94,12 @@ def publish(course: Engine) -> tuple[str, ...]:
         if connection.exec_driver_sql("SHOW wal_level").scalar() != "logical":
             raise CityError(N_("考场数据库的 wal_level 不是 logical，无法向城市中心复制：请在 postgresql.conf 中设置 "
                                "wal_level = logical 并重启数据库。"))
+        standbys = connection.exec_driver_sql("SHOW synchronous_standby_names").scalar() or ""
+        if standbys.strip() and ("*" in standbys or "examroom" in standbys.lower()):
+            # A synchronous standby makes every commit wait for it: with the link down the course
+            # would stop examining. The city must only ever be an asynchronous subscriber.
+            raise CityError(N_("考场数据库的 synchronous_standby_names（%(names)s）会让每次提交等待城市中心，断网时考场将无法考试："
+                               "请从中去掉城市中心的订阅。"), names=standbys)
         present = set(connection.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
         tables = tuple(table for table in keyed_tables() if table in present)

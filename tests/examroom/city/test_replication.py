@@ -128,3 +128,18 @@ def test_the_city_database_refuses_a_course_database_and_a_second_subscription(c
         replication.subscribe(city_db, CODE, course.conninfo())
     with pytest.raises(CityError, match="只能由字母、数字和下划线组成"):
         replication.subscribe(city_db, "42-01", course.conninfo())
+
+
+def test_a_course_that_would_wait_for_the_city_is_refused(clusters):
+    course, course_db, _city_db = _course_and_city(clusters)
+    with course_db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        connection.exec_driver_sql("SELECT pg_reload_conf()")
+    course_db.dispose()
+
+    def reloaded():  # the postmaster reloads on its own time; a new session then reads the setting
+        with course_db.connect() as connection:
+            return connection.exec_driver_sql("SHOW synchronous_standby_names").scalar() == "*"
+    wait_until(reloaded, what="the reloaded configuration")
+    with pytest.raises(CityError, match="断网时考场将无法考试"):
+        replication.publish(course_db)

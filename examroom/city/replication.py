@@ -2,8 +2,9 @@
 
 Each course's database has one publication, ``examroom_city``, of the tables that hold records:
 the tables keyed by their course (``records.database.keyed_tables``; docs/city.md), so nine
-courses' rows meet in the city's tables without a clash. The city's database is made by the same migrations and holds one
-subscription per course, ``examroom_<course>``, whose replication slot at the course is
+courses' rows meet in the city's tables without a clash. The city's database is made by the
+same migrations and holds one subscription per course, ``examroom_<course>``, whose
+replication slot at the course is
 ``examroom_city_<course>``: the slot keeps every change the city has not yet confirmed, so a
 course examines with its link down and the city catches up when it is back, each change once.
 
@@ -54,15 +55,18 @@ def _autocommit(engine: Engine):
     return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _require_postgresql(engine: Engine, role: str) -> None:
-    if engine.dialect.name != "postgresql":
-        raise CityError(N_("%(role)s的数据库必须是 PostgreSQL 才能参与城市复制（现在是 %(backend)s）。"),
-                        role=role, backend=engine.dialect.name)
+def _require_postgresql(engine: Engine, at_city: bool) -> None:
+    if engine.dialect.name == "postgresql":
+        return
+    if at_city:
+        raise CityError(N_("城市中心的数据库必须是 PostgreSQL（现在是 %(backend)s）。"), backend=engine.dialect.name)
+    raise CityError(N_("考场的数据库必须是 PostgreSQL 才能向城市中心复制（现在是 %(backend)s）：请先用 examroom db move-to 迁移。"),
+                    backend=engine.dialect.name)
 
 
 def prepare_course(course_db: Engine, course: str) -> tuple[str, ...]:
     """A course's PostgreSQL database ready to publish: migrated, named by its code, published."""
-    _require_postgresql(course_db, "考场")
+    _require_postgresql(course_db, at_city=False)
     upgrade(course_db, _checked(course))
     claim_course(course_db, course)
     return publish(course_db)
@@ -72,7 +76,7 @@ def prepare_city(city: Engine) -> None:
     """The city's database: the courses' schema (the same migrations) and no course of its own
     (``records.database.prepare_city``), after checking it holds no course's records.
     """
-    _require_postgresql(city, "城市中心")
+    _require_postgresql(city, at_city=True)
     upgrade(city)
     if database_course(city) is not None:
         with city.connect() as connection:
@@ -89,7 +93,7 @@ def publish(course: Engine) -> tuple[str, ...]:
 
     Run after the course's migrations: a table a newer migration added is published from then on.
     """
-    _require_postgresql(course, "考场")
+    _require_postgresql(course, at_city=False)
     with _autocommit(course) as connection:
         if connection.exec_driver_sql("SHOW wal_level").scalar() != "logical":
             raise CityError(N_("考场数据库的 wal_level 不是 logical，无法向城市中心复制：请在 postgresql.conf 中设置 "
@@ -123,7 +127,7 @@ def subscribe(city: Engine, course: str, conninfo: str, *, copy_data: bool = Tru
     then on the link may come and go. ``copy_data``: first copy the tables as they are (a new
     course, a re-sync); False when the city already holds exactly the course's rows.
     """
-    _require_postgresql(city, "城市中心")
+    _require_postgresql(city, at_city=True)
     name, slot = subscription_name(course), slot_name(course)
     with _autocommit(city) as connection:
         if connection.execute(text("SELECT 1 FROM pg_subscription WHERE subname = :n"), {"n": name}).first():

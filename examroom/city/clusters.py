@@ -26,7 +26,8 @@ from examroom.city.errors import CityError
 from examroom.messages import N_
 
 # Where distributions put the server's programs when they are not on PATH (newest first wins).
-SEARCH_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/opt/postgresql*/bin")
+SEARCH_GLOBS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin",
+                "/opt/homebrew/opt/postgresql*/bin")
 PROGRAMS = ("initdb", "pg_ctl", "postgres")
 SERVER_ACCOUNT = "postgres"  # the system account the server runs as when we are root
 DATABASE = "examroom"

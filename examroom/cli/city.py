@@ -32,7 +32,8 @@ def add_parser(sub) -> None:
     city = sub.add_parser("city", help="replication of the courses' records into a city database")
     commands = city.add_subparsers(dest="city_command", required=True)
 
-    publish = commands.add_parser("publish", help="at a course: migrate its PostgreSQL database and publish its records")
+    publish = commands.add_parser("publish",
+                                  help="at a course: migrate its PostgreSQL database and publish its records")
     publish.add_argument("--database", required=True, help="the course's PostgreSQL URL")
     publish.add_argument("--course-code", required=True, help="考场代码 of the course")
     publish.set_defaults(run=run_publish)
@@ -123,7 +124,8 @@ def run_slots(args) -> int:
                            "warning": s.warning_text} for s in states], ensure_ascii=False, indent=2))
     else:
         for s in states:
-            print(f"{s.slot}: {'connected' if s.active else 'not connected'}, WAL held {human_bytes(s.retained_bytes)}, "
+            print(f"{s.slot}: {'connected' if s.active else 'not connected'}, "
+                  f"WAL held {human_bytes(s.retained_bytes)}, "
                   f"behind {human_bytes(s.behind_bytes)}, {s.wal_status or '-'}")
             if s.warning_text:
                 print(f"  {s.warning_text}")

@@ -87,7 +87,8 @@ def test_a_cut_link_loses_nothing_and_repeats_nothing_and_the_city_shows_it(clus
     assert counts(course_rows)["journal"] == 2 * SMALL.journal_rows + 5 * LONGER.journal_rows
     with course_db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("CHECKPOINT"))  # logs the running transactions the slot's restart point moves to
-    back = wait_until(lambda: next((l for l in watch.sample() if l.connected and l.slot and l.slot.warning is None), None),
+    back = wait_until(lambda: next((l for l in watch.sample()
+                                    if l.connected and l.slot and l.slot.warning is None), None),
                       what="the warning to clear once caught up")
     assert back.last_contact > contact_before_cut
 

@@ -3,7 +3,7 @@
 The package is laid out in rooms, each a sub-package that owns one part of the course's work
 (``docs/architecture.md`` gives the reasons). Rooms import downwards only, in this order::
 
-    messages  <  courseclock  <  records  <  accounts, faces, live  <  examday  <  video  <  site
+    messages  <  courseclock  <  records  <  accounts, faces, live, city  <  examday  <  video  <  site
               <  station  <  simulation  <  cli
 
 ``messages`` (errors a supervisor reads, as Chinese msgids the web translates) is the bottom:

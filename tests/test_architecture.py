@@ -25,16 +25,17 @@ ALLOWED = {
     "accounts": {"records"},
     "faces": {"courseclock", "records"},
     "live": {"records", "loopback"},
+    "city": {"records"},
     "coursetools": set(),
     "examday": {"courseclock", "records", "faces"},
     "video": {"courseclock", "records", "live", "loopback"},
     "site": {"courseclock", "records", "video"},
     "station": {"courseclock", "records", "accounts", "faces", "live", "examday", "video", "site"},
     "simulation": {"courseclock", "records", "accounts", "faces", "live", "coursetools", "examday", "video",
-                   "site", "station"},
+                   "site", "station", "city"},
     "city": {"courseclock", "records", "accounts"},
     "cli": {"courseclock", "records", "accounts", "faces", "live", "coursetools", "examday", "video", "site",
-            "station", "simulation"},
+            "station", "simulation", "city"},
 }
 # messages (translatable supervisor-facing errors) is the bottom: every room may import it.
 for _room_name in ALLOWED:

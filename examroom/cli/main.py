@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from examroom.cli import (course, db, demo, examday, export, judge, rejudge, replay, rules, seal_key, selfcheck, serve,
-                          users, verify)
+from examroom.cli import (city, course, db, demo, examday, export, judge, rejudge, replay, rules, seal_key, selfcheck,
+                          serve, users, verify)
 from examroom.messages import SupervisorError
 
 # In the order ``examroom --help`` lists them.
-COMMANDS = (judge, rules, rejudge, course, demo, users, verify, seal_key, db, examday, export, serve, selfcheck, replay)
+COMMANDS = (judge, rules, rejudge, course, demo, users, verify, seal_key, db, city, examday, export, serve, selfcheck,
+            replay)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,96 @@
+"""Real PostgreSQL clusters for the city tests: made with initdb in a temporary folder, stopped
+and removed by the fixture's finalizer whatever the test did. Skipped where the machine has no
+PostgreSQL server programs (the skip says why)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from examroom.city.clusters import Cluster, find_binaries
+from examroom.city.errors import CityError
+from examroom.records.database import make_engine, upgrade
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition"):
+    """Poll ``condition`` until it is true (real servers, real time); fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def pg_binaries() -> Path:
+    try:
+        return find_binaries()
+    except CityError as exc:
+        pytest.skip(f"no PostgreSQL server programs on this machine: {exc}")
+
+
+@pytest.fixture
+def cluster_folder():
+    """A folder the PostgreSQL account can reach (pytest's tmp_path is private to root), removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="er-city-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def clusters(pg_binaries, cluster_folder):
+    """``clusters(name, **make_options)``: a started throwaway cluster (no fsync); all stopped after."""
+    made: list[Cluster] = []
+    engines = []
+
+    def make(name: str, **options) -> Cluster:
+        options.setdefault("durable", False)
+        cluster = Cluster.make(cluster_folder / name, binaries=pg_binaries, **options)
+        made.append(cluster)
+        return cluster.start()
+
+    make.engines = engines  # engines to dispose before the servers stop
+    yield make
+    for engine in engines:
+        engine.dispose()
+    for cluster in reversed(made):
+        cluster.stop()
+    assert not any(cluster.running() for cluster in made)
+
+
+@pytest.fixture
+def migrated(clusters):
+    """``migrated(cluster)``: the cluster's examroom database, made and migrated; its engine."""
+    def make(cluster: Cluster, host: str | None = None):
+        cluster.create_database()
+        engine = make_engine(cluster.url(host=host))
+        clusters.engines.append(engine)
+        upgrade(engine)
+        return engine
+    return make
+
+
+def row_sets(engine, course: str) -> dict[str, list[str]]:
+    """Every replicated table's rows of one course, each row as PostgreSQL's text of it, sorted:
+    two databases hold the same records exactly when these are equal (nothing lost, nothing twice)."""
+    from sqlalchemy import text
+
+    from examroom.records.database import keyed_tables
+
+    with engine.connect() as connection:
+        return {table: list(connection.execute(text(
+            f'SELECT t::text FROM "{table}" t WHERE course_key = :c ORDER BY 1'), {"c": course}).scalars())
+            for table in keyed_tables()}
+
+
+def counts(sets: dict[str, list[str]]) -> dict[str, int]:
+    return {table: len(rows) for table, rows in sets.items() if rows}

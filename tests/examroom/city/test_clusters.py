@@ -1,0 +1,47 @@
+"""Local PostgreSQL clusters made, started, stopped and opened again with the machine's initdb/pg_ctl."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from examroom.city.clusters import Cluster, find_binaries
+from examroom.city.errors import CityError
+
+pytestmark = pytest.mark.slow  # real PostgreSQL servers
+
+
+def test_a_cluster_is_made_with_logical_wal_started_stopped_and_opened_again(clusters, cluster_folder):
+    cluster = clusters("course")
+    with psycopg.connect(cluster.libpq("postgres")) as connection:
+        assert connection.execute("SHOW wal_level").fetchone() == ("logical",)
+        assert connection.execute("SHOW port").fetchone() == (str(cluster.port),)
+    url = cluster.create_database()
+    assert url.endswith(f":{cluster.port}/examroom")
+    assert cluster.create_database() == url  # a second time changes nothing
+    cluster.stop()
+    assert not cluster.running()
+    again = Cluster.open(cluster_folder / "course")
+    assert (again.port, again.binaries, again.settings) == (cluster.port, cluster.binaries, cluster.settings)
+    again.start()
+    with psycopg.connect(again.libpq()) as connection:  # the database made before is still there
+        assert connection.execute("SELECT current_database()").fetchone() == ("examroom",)
+    again.stop()
+
+
+def test_a_folder_holding_a_cluster_is_not_made_again(clusters, cluster_folder):
+    clusters("course")
+    with pytest.raises(CityError, match="已经有一个 PostgreSQL 数据库集群"):
+        Cluster.make(cluster_folder / "course")
+
+
+def test_missing_server_programs_say_how_to_install_them(tmp_path):
+    with pytest.raises(CityError) as raised:
+        find_binaries(path=str(tmp_path), places=())
+    assert "apt-get install postgresql" in str(raised.value)
+    assert "找不到 PostgreSQL 服务器程序" in str(raised.value)
+
+
+def test_opening_a_folder_without_a_cluster_says_so(tmp_path):
+    with pytest.raises(CityError, match="没有 examroom 建立的数据库集群"):
+        Cluster.open(tmp_path)

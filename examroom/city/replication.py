@@ -26,7 +26,7 @@ from sqlalchemy import Engine, text
 
 from examroom.city.errors import CityError
 from examroom.messages import N_
-from examroom.records.database import claim_course, database_course, keyed_tables, upgrade
+from examroom.records.database import claim_course, database_course, keyed_tables, replicated_columns, upgrade
 from examroom.records.database import prepare_city as make_city_schema
 
 PUBLICATION = "examroom_city"
@@ -107,7 +107,7 @@ def publish(course: Engine) -> tuple[str, ...]:
         present = set(connection.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
         tables = tuple(table for table in keyed_tables() if table in present)
-        listed = ", ".join(f'public."{table}"' for table in tables)
+        listed = ", ".join(_published(table) for table in tables)
         exists = connection.execute(text("SELECT 1 FROM pg_publication WHERE pubname = :name"),
                                     {"name": PUBLICATION}).first()
         if exists:
@@ -117,6 +117,14 @@ def publish(course: Engine) -> tuple[str, ...]:
             connection.exec_driver_sql(f"CREATE PUBLICATION {PUBLICATION} FOR TABLE {listed} "
                                        f"WITH (publish = '{PUBLISH}')")
     return tables
+
+
+def _published(table: str) -> str:
+    """A table of the publication, with a column list where personal data stays at the course."""
+    columns = replicated_columns(table)
+    if columns is None:
+        return f'public."{table}"'
+    return f'public."{table}" (' + ", ".join(f'"{c}"' for c in columns) + ")"
 
 
 def subscribe(city: Engine, course: str, conninfo: str, *, copy_data: bool = True) -> str:

@@ -139,6 +139,25 @@ def keyed_tables() -> list[str]:
     return [table.name for table in Base.metadata.sorted_tables if "course_key" in table.c]
 
 
+# Personal data that never leaves the course (个人信息保护法; docs/faces.md): pictures and face
+# descriptors of replicated rows. The city gets every other column; sealed records name these by
+# their stored digests (seal payload versions 4 and 5), so the city still verifies them.
+COURSE_ONLY_COLUMNS = {
+    "bookings": ("photo", "reference_photo", "face_descriptor"),
+    "identity_checks": ("picture",),
+}
+
+
+def replicated_columns(table: str) -> list[str] | None:
+    """The columns of a replicated table the city receives; None: all of them."""
+    from examroom.records.models import Base
+
+    kept = COURSE_ONLY_COLUMNS.get(table)
+    if kept is None:
+        return None
+    return [column.name for column in Base.metadata.tables[table].columns if column.name not in kept]
+
+
 def claim_course(engine: Engine, course_code: str) -> None:
     """Make ``course_code`` this database's course, once (docs/city.md).
 

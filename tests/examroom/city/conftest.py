@@ -84,11 +84,15 @@ def row_sets(engine, course: str) -> dict[str, list[str]]:
     two databases hold the same records exactly when these are equal (nothing lost, nothing twice)."""
     from sqlalchemy import text
 
-    from examroom.records.database import keyed_tables
+    from examroom.records.database import keyed_tables, replicated_columns
+
+    def row(table: str) -> str:  # the columns the city receives (personal data stays at the course)
+        columns = replicated_columns(table)
+        return "t::text" if columns is None else "ROW(" + ", ".join(f't."{c}"' for c in columns) + ")::text"
 
     with engine.connect() as connection:
         return {table: list(connection.execute(text(
-            f'SELECT t::text FROM "{table}" t WHERE course_key = :c ORDER BY 1'), {"c": course}).scalars())
+            f'SELECT {row(table)} FROM "{table}" t WHERE course_key = :c ORDER BY 1'), {"c": course}).scalars())
             for table in keyed_tables()}
 
 

@@ -144,3 +144,36 @@ def test_a_course_that_would_wait_for_the_city_is_refused(clusters):
     wait_until(reloaded, what="the reloaded configuration")
     with pytest.raises(CityError, match="断网时考场将无法考试"):
         replication.publish(course_db)
+
+
+def test_pictures_and_face_descriptors_stay_at_the_course(clusters, relays):
+    """Personal data (个人信息保护法): the city gets a booking's digests, never its photos or descriptor."""
+    from examroom.records.models import Booking, Candidate, Sitting
+
+    course, course_db, city_db = _course_and_city(clusters)
+    sessions = session_factory(course_db)
+    with sessions.begin() as session:
+        candidate = Candidate(name="王建国", id_number="62120219900101123X", exam_number="62000001",
+                              vehicle_class="E")
+        sitting = Sitting(code="S1", course_code=CODE, checkin_opens_utc=START, starts_utc=START,
+                          ends_utc=START + timedelta(hours=4), status="open")
+        session.add_all([candidate, sitting])
+        session.flush()
+        session.add(Booking(sitting_id=sitting.id, candidate_id=candidate.id, vehicle_class="E", state="checked_in",
+                            serial_number="", school="", exam_reason="初考", confirmed_by="考试员甲",
+                            photo=b"\xff\xd8 check-in photo", photo_sha256="a" * 64, photo_bytes=19,
+                            reference_photo=b"\xff\xd8 roster photo", reference_sha256="b" * 64,
+                            face_descriptor=b"\x00" * 1024, face_model="dlib_resnet_v1+5pt", tries=0, outcome=""))
+    relay = relays(("127.0.0.1", course.port))
+    replication.subscribe(city_db, CODE, course.conninfo(port=relay.port))
+    wait_until(lambda: replication.sync_state(city_db, CODE).done, what="the first copy")
+    wait_until(lambda: row_sets(city_db, CODE) == row_sets(course_db, CODE), what="the city to catch up")
+    query = text("SELECT photo, reference_photo, face_descriptor, photo_sha256, reference_sha256, face_model "
+                 "FROM bookings WHERE course_key = :c")
+    with course_db.connect() as connection:
+        at_course = connection.execute(query, {"c": CODE}).one()
+    with city_db.connect() as connection:
+        at_city = connection.execute(query, {"c": CODE}).one()
+    assert all(value is not None for value in at_course)
+    assert at_city[:3] == (None, None, None)
+    assert at_city[3:] == ("a" * 64, "b" * 64, "dlib_resnet_v1+5pt")

@@ -35,7 +35,7 @@ def test_the_demo_course_runs_on_postgresql(tmp_path, postgres_urls):
         attempts = session.scalars(select(Attempt).order_by(Attempt.id)).all()
         assert [(a.course_key, a.id) for a in attempts] == [(CODE, o.attempt_id) for o in outcomes]
         payloads = [json.loads(s.payload) for s in session.scalars(select(Seal).order_by(Seal.seq))]
-        assert [(p["version"], p["course_code"], p["seq"]) for p in payloads] == [(3, CODE, 1), (3, CODE, 2)]
+        assert [(p["version"], p["course_code"], p["seq"]) for p in payloads] == [(4, CODE, 1), (4, CODE, 2)]
     report = verify(sessions)
     assert report.ok and report.checked == [o.attempt_id for o in outcomes], [str(p) for p in report.problems]
     assert (tmp_path / "course-seal-key.pem").is_file()  # the key stays in the course's folder, not the database

@@ -151,13 +151,14 @@ class CourseBoardDriver(Driver):
                  fault_limit: int = 3, fault_window: int = 100,
                  on_change_only: bool = False, heartbeat: float = 1.0,
                  parity: str = "N", bytesize: int = 8, stopbits: float = 1,
-                 late_limit: float = 1.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 late_limit: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         if not 1 <= count <= 2000:
             raise ValueError("Modbus reads 1..2000 discrete inputs at a time")
         if not 1 <= unit <= 247:
             raise ValueError("a Modbus unit id is 1..247")
         if fault_limit < 1 or fault_window < fault_limit:
             raise ValueError("fault_limit must be at least 1 and at most fault_window")
+        late_limit = max(1.0, 4 * timeout) if late_limit is None else late_limit
         if late_limit < 2 * timeout:
             raise ValueError("late_limit must be at least two timeouts (a drain already waits that long)")
         expected = 1.0 / heartbeat if on_change_only else rate
@@ -175,7 +176,8 @@ class CourseBoardDriver(Driver):
         self.quiet = max(quiet, 3.5 * (1 + bytesize + stopbits + (parity != "N")) / baudrate)
         self.fault_limit = fault_limit
         self.fault_window = fault_window
-        self.late_limit = late_limit  # clock seconds an owed reply may still come (module doc)
+        # Clock seconds an owed reply may still come (module doc): 1 s, or four timeouts if longer.
+        self.late_limit = late_limit
         # Timeouts, quiet guards and drains are measured on this (wall time on a course; a
         # test's manual clock over a timed lockstep cable, so replies land at chosen instants).
         self._monotonic = monotonic
@@ -609,7 +611,7 @@ class CourseBoard(DeviceRunner):
 
     ``CourseBoard(port, on_reading, device=..., clock=..., unit=1, count=16,
     rate=20.0, baudrate=19200, timeout=0.1, quiet=0.02, fault_limit=3,
-    on_change_only=False)``; ``start()``, ``health()``, ``stop()``.
+    on_change_only=False, late_limit=None)``; ``start()``, ``health()``, ``stop()``.
     """
 
     def __init__(self, port: str, on_reading: OnReading | None = None, *,

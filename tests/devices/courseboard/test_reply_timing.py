@@ -147,6 +147,14 @@ def test_a_write_the_os_will_not_take_fails_after_the_write_timeout():
         os.close(slave)
 
 
+def test_late_limit_is_a_second_or_four_timeouts_and_never_shorter_than_a_drain():
+    # The site file allows timeouts up to 2 s: the debt then lasts four of them.
+    assert CourseBoardDriver("x", timeout=2.0).late_limit == 8.0
+    assert CourseBoardDriver("x", timeout=0.1).late_limit == 1.0
+    with pytest.raises(ValueError, match="two timeouts"):
+        CourseBoardDriver("x", timeout=0.1, late_limit=0.15)
+
+
 class _StillClock:
     """Stamps for a poll whose timing is not the subject."""
 

@@ -25,7 +25,10 @@ target:
   (a board with another register map, another unit id, or a counter board)
   through a cable that delays replies past the timeout, sends them twice,
   rewrites their unit id or damages a byte (--foreign seconds of wall time
-  per variant).
+  per variant). While a read's reply is owed (after a timeout or another
+  unit's frame) the driver sends probes, which give no readings, until the
+  reply comes or a second has passed: "readings" is lower for it, and
+  "false" must stay 0 however loaded the machine (see bench/README.md).
 
 Run: python bench/fuzz_serial.py [--seconds 30] [--foreign 30]; exits 1 on any exception, or false
 reading but those of nmea-blind.

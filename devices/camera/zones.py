@@ -461,7 +461,11 @@ class VisionSensor:
             near = cv2.dilate(textured.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
             solid = cv2.dilate((coloured & ~shadow).astype(np.uint8), kernel) > 0
             shadow &= (textured | (near & ~structured)) & ~solid
-            changed = (coloured | covered) & ~shadow
+            # A shadow dims a painted line's edge by its own share of the light, never below the darkest
+            # shadow's: an edge kept at less than that share of its step is under something opaque (a
+            # body's front edge on a line that also lies in the body's own shadow), not in a shadow.
+            opaque = _lost_boundaries(expected_grey, grey, boundary, sight.edge_kept * sight.shadow[0])
+            changed = ((coloured | covered) & ~shadow) | (opaque & shadow)
         else:
             changed = coloured | covered
         changed &= self._inside  # the mosaic's gaps hold nothing

@@ -28,26 +28,46 @@ is named and counted (``rejected`` in health):
 * ``bad_crc``: a frame whose CRC does not match (line noise);
 * ``short``: fewer bytes than a frame needs when the timeout ran out;
 * ``late``: bytes that arrive after a timeout (a slow board's reply to the
-  previous request);
+  previous request), or a reply to a read that lands in a later probe's
+  window (see owed replies);
 * ``unsolicited``: bytes nobody asked for: a frame after the reply, or on
   the line before a request.
 
 After a timeout or a rejected reply the line is drained until it has been
-quiet for ``timeout`` seconds before the next request, so a late reply is
-never taken for the next poll's answer. After a clean reply only what is
-already waiting is drained. A reply later than ``2 × timeout`` after its
-request cannot be told from a prompt answer to the next request by any
-master; it is then at most one poll stale, never foreign.
+quiet for ``timeout`` seconds before the next request, so a late reply
+usually arrives there and is named. After a clean reply only what is already
+waiting is drained.
 
-Faults: when ``fault_limit`` rejected replies fall within the last
-``fault_window`` polls the board is *faulted*: it delivers no readings (not
-even replies that match: a bus with a second master or a board with a
-foreign register map cannot be trusted) until the window holds fewer again.
-The runner's line state is then ``mismatch`` and health names the kinds, so
-the controller suspends the attempts that depend on the board (设备故障)
-instead of judging them on stale or foreign data. Timeouts and exception
-replies do not count toward the limit: a silent board is already not
-alive, and an exception reply is a valid answer ("rejected" line state).
+Owed replies: draining cannot catch a reply later than the drain (a board,
+or a loaded host, slower than ``2 × timeout``), and such a reply, arriving
+alone in the next transaction's window, looks exactly like the prompt
+answer to the next request: RTU has no transaction id, and a read of the
+same inputs has the same unit, function and byte count. So the driver keeps
+the stamps of the reads whose replies may still come (its *debt*): a read
+goes on it when its window held no reply to a read from our board (silence,
+another unit's frame, a late probe reply); every distinct read reply that
+arrives later (in a drain, in a probe's window) pays the oldest. While a
+read is owed the driver does not send the read but a *probe*: the same
+request with ``count + 8`` inputs, one data byte more, so that no read
+reply, however late, fits the probe's window, and a late read reply that
+lands there is named ``late`` and pays (a board without those inputs answers
+the probe with an exception, counted apart as ``probe_exceptions``). When nothing is owed the next
+read goes out and its reply is believed. A probe gives no reading. A read
+is forgiven ``late_limit`` clock seconds after it went out: the board
+dropped it (as a board drops a request a noise burst damaged), and the
+probes end then. Replies may come in any order (a store-and-forward link
+holds one back while the next passes), so nothing but a reply or the limit
+settles a debt. A reply later than ``late_limit`` cannot be told from a
+prompt answer by any master, and is then at most one poll stale. A window
+holding a damaged frame, or a frame of our unit with another function or a
+third size, is taken as the board's (wrong) answer, not as a debt.
+
+Writes are ours too: pyserial's ``write`` with a write timeout raises
+``SerialTimeoutException`` when the timeout has run out by the time it looks,
+even after the OS took every byte, so a driver thread that waited for the
+CPU between the two would report a port failure (and reconnect) for a
+request that went out. The driver writes with its own deadline and fails
+only when the OS would not take the bytes in time.
 
 Why the receive side is ours and not pymodbus's (3.16.1): its sync
 transaction (``TransactionManager.sync_get_response``) accepts a frame of
@@ -75,9 +95,12 @@ drained bytes, so a replay gives the same readings, counts and faults.
 
 from __future__ import annotations
 
+import os
+import select
 import threading
 import time
 from collections import Counter, deque
+from typing import Callable
 
 from pymodbus.client import ModbusSerialClient
 from pymodbus.framer import FramerType
@@ -116,7 +139,7 @@ class _BoardClient(ModbusSerialClient):
 
     def send(self, request: bytes, addr: tuple | None = None) -> int:
         self._driver._drain_now()
-        return super().send(request, addr)
+        return self._driver._write(request)
 
 
 class CourseBoardDriver(Driver):
@@ -127,13 +150,17 @@ class CourseBoardDriver(Driver):
                  baudrate: int = 19200, timeout: float = 0.1, quiet: float = 0.02,
                  fault_limit: int = 3, fault_window: int = 100,
                  on_change_only: bool = False, heartbeat: float = 1.0,
-                 parity: str = "N", bytesize: int = 8, stopbits: float = 1) -> None:
+                 parity: str = "N", bytesize: int = 8, stopbits: float = 1,
+                 late_limit: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         if not 1 <= count <= 2000:
             raise ValueError("Modbus reads 1..2000 discrete inputs at a time")
         if not 1 <= unit <= 247:
             raise ValueError("a Modbus unit id is 1..247")
         if fault_limit < 1 or fault_window < fault_limit:
             raise ValueError("fault_limit must be at least 1 and at most fault_window")
+        late_limit = max(1.0, 4 * timeout) if late_limit is None else late_limit
+        if late_limit < 2 * timeout:
+            raise ValueError("late_limit must be at least two timeouts (a drain already waits that long)")
         expected = 1.0 / heartbeat if on_change_only else rate
         super().__init__(device, expected)
         self.port = port
@@ -149,6 +176,12 @@ class CourseBoardDriver(Driver):
         self.quiet = max(quiet, 3.5 * (1 + bytesize + stopbits + (parity != "N")) / baudrate)
         self.fault_limit = fault_limit
         self.fault_window = fault_window
+        # Clock seconds an owed reply may still come (module doc): 1 s, or four timeouts if longer.
+        self.late_limit = late_limit
+        # Timeouts, quiet guards and drains are measured on this (wall time on a course; a
+        # test's manual clock over a timed lockstep cable, so replies land at chosen instants).
+        self._monotonic = monotonic
+        self.write_timeout = max(1.0, 4 * timeout)  # how long the OS may refuse a request's bytes
         self.on_change_only = on_change_only
         self.heartbeat = heartbeat
         self.counts: Counter[str] = Counter()
@@ -158,10 +191,22 @@ class CourseBoardDriver(Driver):
         self._request = self._framer.buildFrame(
             ReadDiscreteInputsRequest(address=address, count=count, dev_id=unit))
         self._data_bytes = (count + 7) // 8
+        # The probe: the same read with one data byte more (module doc: owed replies). More,
+        # not fewer: a board with fewer inputs than configured (another register map) must
+        # not look like a probe's answer.
+        probe = count + 8 if count + 8 <= 2000 else count - 8
+        self._probe = self._framer.buildFrame(
+            ReadDiscreteInputsRequest(address=address, count=probe, dev_id=unit))
+        self._size = {"read": self._data_bytes, "probe": (probe + 7) // 8}
         # How the last transaction ended: "ok", "timeout" or "rejected". After anything but
         # "ok" the line is drained until quiet for ``timeout`` before the next request.
         self._after = "ok"
         self._armed = False  # replay: a request was sent and its reply chunk not seen yet
+        self._sent: float | None = None  # clock stamp of the request just sent (its tx chunk)
+        self._probed: float | None = None  # clock stamp of the last probe sent
+        self._shape = "read"  # what the request just sent was: "read" or "probe"
+        # Clock stamps of the reads whose replies may still come, oldest first (module doc).
+        self._debt: list[float] = []
         self._rejections: deque[int] = deque()  # poll numbers of rejected replies
         self._lock = threading.Lock()  # _rejections: the driver thread writes, health() reads
         self._last: tuple[bool, ...] | None = None
@@ -197,11 +242,46 @@ class CourseBoardDriver(Driver):
         # Counted when the request goes out, as a replay counts its tx chunks: the fault
         # window is counted in polls, and live and replay must agree on it.
         self.counts["polls"] += 1
-        self._client.send(self._request)
-        self._tap("tx", self._request)
+        self._forgive(clock.now()[0])
+        shape = "probe" if self._debt else "read"
+        request = self._probe if shape == "probe" else self._request
+        if shape == "probe":
+            self.counts["probes"] += 1
+        self._client.send(request)
+        self._sent, sent_utc = clock.now()
+        self._shape = shape
+        self._tap("tx", request, self._sent, sent_utc)
         reply, mono, utc = self._receive(clock)
         self._tap("rx", reply, mono, utc)
         return self._settle(reply, mono, utc)
+
+    def _write(self, request: bytes) -> int:
+        """Write the request; fail only if the OS would not take it within ``write_timeout``.
+
+        The deadline is checked only when bytes are left over: a request the OS took is
+        sent, however long this thread waited for the CPU meanwhile (see the module doc).
+        """
+        sock = self._client.socket
+        if sock is None:
+            raise ConnectionError(f"{self.port} closed")
+        fd = getattr(sock, "fd", None)
+        if not isinstance(fd, int):
+            return sock.write(request)  # an in-process port (lockstep://, loop://) takes it all
+        view = memoryview(request)
+        deadline = self._monotonic() + self.write_timeout
+        while view:
+            try:
+                view = view[os.write(fd, view):]  # pyserial opens the port non-blocking
+            except BlockingIOError:
+                pass
+            if not view:
+                break
+            left = deadline - self._monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{self.port}: {len(view)} of {len(request)} request bytes not taken "
+                                   f"in {self.write_timeout:g} s")
+            select.select([], [fd], [], left)
+        return len(request)
 
     def _read(self, wait: float) -> bytes:
         """What arrives within ``wait`` seconds (returns as soon as something did)."""
@@ -220,12 +300,12 @@ class CourseBoardDriver(Driver):
     def _receive(self, clock: Clock) -> tuple[bytes, float, object]:
         """Collect one transaction's reply: until its frame is complete and the line quiet, or the timeout."""
         buf = bytearray()
-        start = time.monotonic()
+        start = self._monotonic()
         deadline = start + self.timeout
         complete_at = None
         last_byte = start
         while True:
-            now = time.monotonic()
+            now = self._monotonic()
             if complete_at is not None:
                 limit = max(complete_at, last_byte) + self.quiet
             elif buf and self._frame_length(buf) is None and len(buf) >= 2:
@@ -244,7 +324,7 @@ class CourseBoardDriver(Driver):
                 data = self._read(limit - now)
             if not data:
                 continue
-            last_byte = time.monotonic()
+            last_byte = self._monotonic()
             buf += data
             if complete_at is None:
                 length = self._frame_length(buf)
@@ -265,14 +345,14 @@ class CourseBoardDriver(Driver):
         never went quiet (a babbling bus), so no request should be sent into it.
         """
         got = bytearray()
-        cap = time.monotonic() + 4 * self.timeout + quiet
+        cap = self._monotonic() + 4 * self.timeout + quiet
         while True:
             data = self._read(quiet)
             if not data:
                 break
             got += data
             quiet = max(quiet, self.quiet)
-            if time.monotonic() > cap:
+            if self._monotonic() > cap:
                 self._drained(bytes(got))
                 return False
         if got:
@@ -285,8 +365,9 @@ class CourseBoardDriver(Driver):
             self._drained(sock.read(sock.in_waiting))
 
     def _drained(self, data: bytes) -> None:
-        self._tap("rx", data)
-        self._count_drained(data)
+        mono, utc = self._clock.now() if self._clock is not None else (None, None)
+        self._tap("rx", data, mono, utc)
+        self._count_drained(data, mono)
 
     def _tap(self, direction: str, data: bytes, mono: float | None = None, utc=None) -> None:
         if direction == "rx":
@@ -312,8 +393,11 @@ class CourseBoardDriver(Driver):
             return None    # NotImplementedException for classes without an RTU size
         return size or None
 
-    def judge(self, reply: bytes) -> tuple[str, tuple[bool, ...] | None]:
-        """What one transaction's reply bytes are: ("ok", inputs) or (a named kind, None)."""
+    def judge(self, reply: bytes, data_bytes: int | None = None) -> tuple[str, tuple[bool, ...] | None]:
+        """What one transaction's reply bytes are: ("ok", inputs) or (a named kind, None).
+
+        ``data_bytes``: the byte count the request asked for (the read's by default).
+        """
         if not reply:
             return "timeout", None
         length = self._frame_length(reply)
@@ -336,7 +420,7 @@ class CourseBoardDriver(Driver):
             return "exception", None
         if frame[1] != FUNCTION:
             return "wrong_function", None
-        if frame[2] != self._data_bytes:
+        if frame[2] != (data_bytes or self._data_bytes):
             return "byte_count", None
         pdu = self._framer.decoder.decode(frame[1:-2])
         if pdu is None:
@@ -347,11 +431,42 @@ class CourseBoardDriver(Driver):
     def _crc_ok(frame: bytes) -> bool:
         return FramerRTU.check_CRC(frame[:-2], int.from_bytes(frame[-2:], "big"))
 
-    def _count_drained(self, data: bytes) -> None:
+    def replies_in(self, data: bytes) -> set[tuple[str, bytes]]:
+        """The distinct frames in ``data`` that answer a read or a probe of ours: (shape, frame).
+
+        Our unit, function 02, the byte count of the read or of the probe, good CRC.
+        Distinct, because a frame sent twice must not pay for two requests.
+        """
+        shapes = {size: shape for shape, size in self._size.items()}
+        found, i = set(), 0
+        while i < len(data) - 4:
+            shape = shapes.get(data[i + 2]) if data[i] == self.unit and data[i + 1] == FUNCTION else None
+            frame = data[i:i + 5 + data[i + 2]] if shape else b""
+            if shape and len(frame) == 5 + data[i + 2] and self._crc_ok(frame):
+                found.add((shape, bytes(frame)))
+                i += len(frame)
+            else:
+                i += 1
+        return found
+
+    def _forgive(self, before: float | None) -> None:
+        """Forget owed replies to reads sent more than ``late_limit`` before ``before``."""
+        if before is not None:
+            self._debt = [sent for sent in self._debt if before - sent <= self.late_limit]
+
+    def _pay(self, replies: set[tuple[str, bytes]]) -> None:
+        """Read replies came: each pays the oldest owed read (probe replies owe nothing)."""
+        del self._debt[:sum(1 for shape, _ in replies if shape == "read")]
+
+    def _count_drained(self, data: bytes, mono: float | None = None) -> None:
         # After a timeout the bytes are that request's reply, too late; after a clean
-        # reply they are frames nobody asked for. After a rejected reply they are the
-        # rest of what was already counted.
-        if self._after == "timeout":
+        # reply they are frames nobody asked for (or a reply still owed: late). After a
+        # rejected reply they are the rest of what was already counted. Every reply of
+        # ours among them pays an owed one (module doc).
+        self._forgive(mono)
+        owed = bool(self._debt)
+        self._pay(self.replies_in(data))
+        if self._after == "timeout" or (self._after == "ok" and owed):
             self._reject("late")
         elif self._after == "ok":
             self._reject("unsolicited")
@@ -364,12 +479,36 @@ class CourseBoardDriver(Driver):
         self.report_error(f"{REJECT_TEXT[kind]} (unit {self.unit})")
 
     def _settle(self, reply: bytes, mono: float, utc) -> list[CourseInputs]:
-        kind, inputs = self.judge(reply)
+        shape, sent = self._shape, self._sent if self._sent is not None else mono
+        self._shape, self._sent = "read", None
+        if shape == "probe":
+            self._probed = sent
+        kind, inputs = self.judge(reply, self._size[shape])
+        replies = self.replies_in(reply)
+        if self._probed is None or sent - self._probed > self.late_limit:
+            # No probe of ours can still be answered: a frame of its size is another map's.
+            replies = {(s, f) for s, f in replies if s == "read"}
+        if shape == "probe":
+            # Sent because a read was owed: read replies here are late ones, and pay.
+            self._pay(replies)
+            if any(s == "read" for s, _ in replies) and kind == "byte_count":
+                kind = "late"
+        elif kind in ("timeout", "wrong_unit", "unsolicited", "byte_count") \
+                and not any(s == "read" for s, _ in replies) and (kind != "byte_count" or replies):
+            # Nothing from our board that answers a read (silence, another unit's frame, a
+            # late probe reply): this read's reply may still come.
+            self._debt.append(sent)
+            if kind == "byte_count":
+                kind = "late"  # a probe's reply, after its window
         # An exception reply is a valid answer: nothing else is on its way.
         self._after = kind if kind in ("ok", "timeout") else "ok" if kind == "exception" else "rejected"
         if kind == "timeout":
             self.counts["timeouts"] += 1
             self.report_error(f"no reply from unit {self.unit}")
+            return []
+        if kind == "exception" and shape == "probe":
+            self.frames_ok += 1
+            self.counts["probe_exceptions"] += 1  # a board without the probe's extra inputs
             return []
         if kind == "exception":
             self.frames_ok += 1
@@ -380,6 +519,9 @@ class CourseBoardDriver(Driver):
             self._reject(kind)
             return []
         self.frames_ok += 1
+        if shape == "probe":
+            self.counts["probe_replies"] += 1
+            return []  # the probe is not the read: no reading from it
         if self.faulted:
             self.report_error(self.fault_reason())
             return []
@@ -400,9 +542,13 @@ class CourseBoardDriver(Driver):
         if direction == "tx":
             self.counts["polls"] += 1
             self._armed = True
+            self._sent = mono
+            self._shape = "probe" if data == self._probe else "read"
+            if self._shape == "probe":
+                self.counts["probes"] += 1
             return []
         if not self._armed:
-            self._count_drained(data)
+            self._count_drained(data, mono)
             return []
         self._armed = False
         return self._settle(data, mono, utc)
@@ -450,6 +596,8 @@ class CourseBoardDriver(Driver):
             "polls": self.counts["polls"],
             "timeouts": self.counts["timeouts"],
             "exceptions": self.counts["exceptions"],
+            "probes": self.counts["probes"],  # requests sent while a read's reply was owed
+            "owed": len(self._debt),
             "rejected": {k: self.counts[k] for k in REJECT_KINDS},
             "rejected_recent": self.rejected_recent,
             "faulted": self.faulted,
@@ -463,7 +611,7 @@ class CourseBoard(DeviceRunner):
 
     ``CourseBoard(port, on_reading, device=..., clock=..., unit=1, count=16,
     rate=20.0, baudrate=19200, timeout=0.1, quiet=0.02, fault_limit=3,
-    on_change_only=False)``; ``start()``, ``health()``, ``stop()``.
+    on_change_only=False, late_limit=None)``; ``start()``, ``health()``, ``stop()``.
     """
 
     def __init__(self, port: str, on_reading: OnReading | None = None, *,

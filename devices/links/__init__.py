@@ -16,6 +16,14 @@ polled device answers on the link itself: :meth:`LinkCable.answer` gives a
 function that turns each chunk written towards one end into the bytes that
 end sends back, at once (a Modbus slave's reply to its request).
 
+A cable made with a ``clock`` (a :class:`~devices.readings.ManualClock`) is
+*timed*: :meth:`LinkCable.deliver_at` puts bytes on the line at a clock
+instant, and a read that finds too little waiting and has a timeout moves
+that clock on to the next delivery or to the end of its timeout, whichever
+comes first. A driver that measures its timeouts on the same clock then sees
+replies at exactly the instants a test chose (a reply 1 ms after its
+timeout, a frame right behind another), however loaded the machine.
+
 Importing this package registers the ``lockstep://`` URL scheme with pyserial.
 """
 
@@ -42,7 +50,7 @@ if __name__ not in serial.protocol_handler_packages:
 class LinkCable:
     """Two connected in-process serial ends, ``a`` and ``b`` (pyserial URLs)."""
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, clock=None) -> None:
         with _registry_lock:
             self.name = name or f"cable{next(_names)}"
             if self.name in _cables:
@@ -57,6 +65,9 @@ class LinkCable:
         self._answers: dict[str, Answer | None] = {"a": None, "b": None}
         self._plugged = True
         self._generation = 0  # a port opened before an unplug stays dead after the replug
+        self.clock = clock  # timed cable: reads with a timeout move it (see module doc)
+        self._scheduled: list[tuple[float, int, str, bytes]] = []  # (instant, order, end, data)
+        self._order = itertools.count()
 
     # -- what a test does to the cable ----------------------------------------
 
@@ -96,6 +107,17 @@ class LinkCable:
         """Make ``data`` arrive at ``end`` as if the other end sent it."""
         with self._lock:
             self._waiting[end] += data
+
+    def deliver_at(self, end: str, instant: float, data: bytes) -> None:
+        """Timed cable: make ``data`` arrive at ``end`` when the clock reaches ``instant``."""
+        if self.clock is None:
+            raise ValueError("deliver_at needs a cable made with a clock")
+        with self._lock:
+            self._scheduled.append((instant, next(self._order), end, bytes(data)))
+            self._scheduled.sort()
+
+    def now(self) -> float:
+        return self.clock.now()[0]
 
     def close(self) -> None:
         self.unplug()
@@ -143,9 +165,36 @@ class LinkCable:
             back = "b" if to == "a" else "a"
             self._deliver(f"{to}>{back}", back, reply)
 
+    def _arrive(self) -> None:
+        """Timed cable: move every scheduled delivery that is due into its end's buffer."""
+        if self.clock is None:
+            return
+        now = self.now()
+        while self._scheduled and self._scheduled[0][0] <= now:
+            _, _, end, data = self._scheduled.pop(0)
+            self._waiting[end] += data
+
+    def _wait_for(self, end: str, generation: int, size: int, timeout: float | None) -> None:
+        """Timed cable: move the clock on until ``size`` bytes wait at ``end`` or ``timeout`` ran out."""
+        if self.clock is None or not timeout:
+            return
+        with self._lock:
+            deadline = self.now() + timeout
+            self._arrive()
+            while len(self._waiting[end]) < size:
+                self._alive(end, generation)
+                due = [s[0] for s in self._scheduled if s[2] == end]
+                if not due or min(due) > deadline:
+                    self.clock.advance_to(deadline)
+                    self._arrive()
+                    return
+                self.clock.advance_to(min(due))
+                self._arrive()
+
     def _read(self, end: str, generation: int, size: int) -> bytes:
         with self._lock:
             self._alive(end, generation)
+            self._arrive()
             buf = self._waiting[end]
             data = bytes(buf[:size])
             del buf[:size]
@@ -154,6 +203,7 @@ class LinkCable:
     def _in_waiting(self, end: str, generation: int) -> int:
         with self._lock:
             self._alive(end, generation)
+            self._arrive()
             return len(self._waiting[end])
 
 

@@ -1,7 +1,8 @@
 """pyserial's handler for ``lockstep://NAME/END`` URLs: one end of a :class:`devices.links.LinkCable`.
 
 pyserial finds it by name (``protocol_<scheme>`` in a package listed in
-``serial.protocol_handler_packages``). Reads never wait: see :mod:`devices.links`.
+``serial.protocol_handler_packages``). Reads never wait, except on a timed
+cable, where they move its manual clock: see :mod:`devices.links`.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ class Serial(SerialBase):
         return self._checked()._in_waiting(self._end, self._generation)
 
     def read(self, size: int = 1) -> bytes:
-        return self._checked()._read(self._end, self._generation, size)
+        cable = self._checked()
+        # A timed cable moves its clock through the timeout (see devices.links); others never wait.
+        cable._wait_for(self._end, self._generation, size, self._timeout)
+        return cable._read(self._end, self._generation, size)
 
     def write(self, data) -> int:
         data = to_bytes(data)

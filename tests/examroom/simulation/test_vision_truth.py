@@ -26,3 +26,20 @@ def test_line_sensors_see_every_crossing_without_false_triggers():
     # metre), the hill's stake line too, where a white body creeps onto the white line and stops there.
     assert max(errors) <= 2 / FPS + 1e-9
     assert statistics.median(errors) <= 1 / FPS + 1e-9
+
+
+def test_a_body_rolling_back_stays_seen_while_its_front_edge_is_on_the_line_in_its_own_shadow():
+    """E hill_rollback: the motorcycle rolls back until its front edge is on the stake line's far
+    edge, with the line in the body's own shadow (the sun is ahead of it). The edge the body hides
+    there was taken for shadow and the sensor let go of the line while the front was still 9 cm
+    (0.7 px) onto it (26.67 s). A shadow dims an edge by its own share of the light; an edge lost
+    beyond that is under something opaque: the line stays on until the contact is a fraction of a
+    pixel (27.2 s, 2 cm)."""
+    from examroom.simulation.vision_truth import run
+
+    ev = run(scenario("E", "hill_rollback"), fps=FPS)
+    stake = next(r for r in ev.reports if r.element.endswith("stake_line"))
+    first = stake.seen[0]
+    assert first.on <= stake.truth[0].on + 2 / FPS
+    assert first.off >= 27.2 - 1e-9, f"let go of the line at {first.off:.2f} s, 0.7 px onto it"
+    assert sum(r.misses for r in ev.reports) == 0

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, with_loader_criteria
 
 from examroom.messages import N_, SupervisorError
 from examroom.records.database_url import database_url
@@ -88,6 +88,18 @@ class CourseSession(Session):
 def _keyed(entity) -> bool:
     mapper = inspect(entity, raiseerr=False)
     return mapper is not None and any(c.key == "course_key" for c in mapper.primary_key)
+
+
+@event.listens_for(CourseSession, "do_orm_execute")
+def _only_the_course(execute_state) -> None:
+    """A course's session sees only its course's rows, in every ORM query (at a course all rows are
+    its own; at the city this makes ``session_factory(city, code)`` one course's view)."""
+    from examroom.records.models import CourseKeyed
+
+    code = execute_state.session.info.get("course_code")
+    if code is not None and not execute_state.is_column_load and not execute_state.is_relationship_load:
+        execute_state.statement = execute_state.statement.options(
+            with_loader_criteria(CourseKeyed, lambda cls: cls.course_key == code, include_aliases=True))
 
 
 @event.listens_for(CourseSession, "before_flush")

@@ -21,12 +21,14 @@ class Base(DeclarativeBase):
     pass
 
 
-def course_key() -> Mapped[str]:
-    """The course a replicated row belongs to (its 考场代码): the first part of its key (docs/city.md).
+class CourseKeyed:
+    """A replicated row: its key begins with its course's 考场代码 (docs/city.md).
 
-    Left unset, the session fills it (``records.database.CourseSession``).
+    Left unset, the session fills it (``records.database.CourseSession``); a course's session
+    sees only its course's rows.
     """
-    return mapped_column(String(32), primary_key=True)
+
+    course_key: Mapped[str] = mapped_column(String(32), primary_key=True, sort_order=-1)
 
 
 def local_id() -> Mapped[int]:
@@ -66,10 +68,9 @@ class AttemptStatus(str, enum.Enum):
         return self not in (AttemptStatus.CHECKED_IN, AttemptStatus.RUNNING, AttemptStatus.SUSPENDED)
 
 
-class Candidate(Base):
+class Candidate(CourseKeyed, Base):
     __tablename__ = "candidates"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     name: Mapped[str] = mapped_column(String(64))
     id_number: Mapped[str] = mapped_column(String(32))  # 身份证明号码; masked on every screen
@@ -79,22 +80,20 @@ class Candidate(Base):
     __table_args__ = (UniqueConstraint("course_key", "exam_number", name="candidates_exam_number_key"),)
 
 
-class Vehicle(Base):
+class Vehicle(CourseKeyed, Base):
     """An exam vehicle of this course and the devices it carries."""
 
     __tablename__ = "vehicles"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "V1": the course's own name for it
     plate: Mapped[str] = mapped_column(String(32))
     vehicle_class: Mapped[str] = mapped_column(String(4))
     model: Mapped[str] = mapped_column(String(64))  # vehicle model id in the course file
 
 
-class Attempt(Base):
+class Attempt(CourseKeyed, Base):
     __tablename__ = "attempts"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     candidate_id: Mapped[int] = mapped_column(Integer)
     vehicle_id: Mapped[str] = mapped_column(String(32))
@@ -133,10 +132,9 @@ class Attempt(Base):
                       course_reference(["booking_id"], "bookings.id", name="fk_attempts_booking_id"))
 
 
-class Deduction(Base):
+class Deduction(CourseKeyed, Base):
     __tablename__ = "deductions"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     attempt_id: Mapped[int] = mapped_column(Integer, index=True)
     rule: Mapped[str] = mapped_column(String(64))
@@ -154,12 +152,11 @@ class Deduction(Base):
     __table_args__ = (course_reference(["attempt_id"], "attempts.id"),)
 
 
-class JournalEntry(Base):
+class JournalEntry(CourseKeyed, Base):
     """One observation of an attempt, in its JSON Lines form, in arrival order."""
 
     __tablename__ = "journal"
 
-    course_key: Mapped[str] = course_key()
     # 64-bit on PostgreSQL (nine busy courses would pass 2**31 in months); SQLite's rowid is 64-bit.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
                                     autoincrement=True)
@@ -218,13 +215,12 @@ class SignInThrottle(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
-class AuditEntry(Base):
+class AuditEntry(CourseKeyed, Base):
     """Who did what, when, from where. Append-only: triggers refuse updates and deletes,
     and each row carries the hash of the one before, so a removed row shows."""
 
     __tablename__ = "audit_log"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(64))
@@ -237,12 +233,11 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class Review(Base):
+class Review(CourseKeyed, Base):
     """An auditor's mark on an attempt: reviewed, with a comment. Kept, never edited."""
 
     __tablename__ = "reviews"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     attempt_id: Mapped[int] = mapped_column(Integer, index=True)
     reviewer: Mapped[str] = mapped_column(String(64))
@@ -260,15 +255,14 @@ class SittingStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
-class Sitting(Base):
+class Sitting(CourseKeyed, Base):
     """A 考试场次: a block of bookings examined between two times on one course."""
 
     __tablename__ = "sittings"
 
-    course_key: Mapped[str] = course_key()  # the records' course (its own 考场代码 as booked: course_code)
     id: Mapped[int] = local_id()
     code: Mapped[str] = mapped_column(String(32))  # 考试场次 as booked in 交管12123
-    course_code: Mapped[str] = mapped_column(String(32), default="")  # 考场代码
+    course_code: Mapped[str] = mapped_column(String(32), default="")  # 考场代码 as booked (the records' own: course_key)
     checkin_opens_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     starts_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -279,12 +273,11 @@ class Sitting(Base):
     __table_args__ = (UniqueConstraint("course_key", "code", name="sittings_code_key"),)
 
 
-class SittingLog(Base):
+class SittingLog(CourseKeyed, Base):
     """One scheduled phase of a sitting, done once: the unique key makes a second run a no-op."""
 
     __tablename__ = "sitting_log"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     sitting_id: Mapped[int] = mapped_column(Integer)
     phase: Mapped[str] = mapped_column(String(16))
@@ -313,12 +306,11 @@ class BookingOutcome(str, enum.Enum):
     NOT_EXAMINED = "not_examined"  # checked in but never judged before the sitting closed
 
 
-class Booking(Base):
+class Booking(CourseKeyed, Base):
     """One roster row: a candidate booked into a sitting."""
 
     __tablename__ = "bookings"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     sitting_id: Mapped[int] = mapped_column(Integer, index=True)
     candidate_id: Mapped[int] = mapped_column(Integer)
@@ -369,12 +361,11 @@ Attempt.examiner = column_property(
     .correlate_except(Booking).scalar_subquery())
 
 
-class Seal(Base):
+class Seal(CourseKeyed, Base):
     """The signed record of a finished attempt (examroom.records.sealing)."""
 
     __tablename__ = "seals"
 
-    course_key: Mapped[str] = course_key()
     attempt_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Seals chain per course (``chain``: the course name; '' for the one chain of version-1 seals),
     # numbered 1, 2, ... within it (migration 0010_seal_chain); a course's chains are its own
@@ -391,12 +382,11 @@ class Seal(Base):
                       course_reference(["attempt_id"], "attempts.id"))
 
 
-class SealKey(Base):
+class SealKey(CourseKeyed, Base):
     """A course's public key, kept beside the records so they verify offline."""
 
     __tablename__ = "seal_keys"
 
-    course_key: Mapped[str] = course_key()
     key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     public_pem: Mapped[str] = mapped_column(Text)
     created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -465,12 +455,11 @@ class ExportJob(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-class SittingCheck(Base):
+class SittingCheck(CourseKeyed, Base):
     """A pre-sitting self-check (场地信号检测) and, when it failed, the override that let exams start."""
 
     __tablename__ = "sitting_checks"
 
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     started_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -66,6 +66,11 @@ def test_two_courses_records_merge_into_one_database_and_every_seal_verifies(pos
         assert session.get(Vehicle, (COURSES[1], "V1")).plate == "鄂A·2001学"
     with pytest.raises(ValueError, match="name the course"):
         verify(sessions)
+    # One course's view of the city: every query sees that course's rows only.
+    b_view = Records(session_factory(city, COURSES[1]))
+    assert b_view.attempt(1).vehicle.plate == "鄂A·2001学"
+    assert [attempt.id for attempt in b_view.recent_attempts()] == b_ids[::-1]
+    assert {attempt.course_key for attempt in b_view.search()} == {COURSES[1]}
     for engine in (a, b, city):
         engine.dispose()
 

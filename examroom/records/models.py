@@ -498,7 +498,7 @@ class FaceFlag(Base):
     __table_args__ = (Index("ix_face_flags_attempt_utc", "attempt_id", "utc"),)
 
 
-class IdentityCheck(Base):
+class IdentityCheck(CourseKeyed, Base):
     """A 1:1 face comparison someone must see (examroom.faces.identity).
 
     ``kind`` "checkin": the check-in photo against the booking's reference, with the supervisor's
@@ -512,7 +512,6 @@ class IdentityCheck(Base):
 
     # Replicated (keyed by its course) so the city rebuilds the sealed record; ``picture`` is
     # personal data and stays at the course (the publication leaves it out: docs/city.md).
-    course_key: Mapped[str] = course_key()
     id: Mapped[int] = local_id()
     booking_id: Mapped[int] = mapped_column(Integer)
     attempt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -92,12 +92,14 @@ def _keyed(entity) -> bool:
 
 @event.listens_for(CourseSession, "do_orm_execute")
 def _only_the_course(execute_state) -> None:
-    """A course's session sees only its course's rows, in every ORM query (at a course all rows are
-    its own; at the city this makes ``session_factory(city, code)`` one course's view)."""
+    """A course's view of a database holding several courses (the city's: ``session_factory(city,
+    code)``) sees only that course's rows, in every ORM query. A course's own database holds only
+    its rows, so its sessions need (and pay for) no such filter."""
     from examroom.records.models import CourseKeyed
 
-    code = execute_state.session.info.get("course_code")
-    if code is not None and not execute_state.is_column_load and not execute_state.is_relationship_load:
+    info = execute_state.session.info
+    code = info.get("course_code")
+    if info.get("course_view") and not execute_state.is_column_load and not execute_state.is_relationship_load:
         execute_state.statement = execute_state.statement.options(
             with_loader_criteria(CourseKeyed, lambda cls: cls.course_key == code, include_aliases=True))
 
@@ -135,9 +137,12 @@ _FROM_DATABASE = object()
 
 
 def session_factory(engine: Engine, course_code=_FROM_DATABASE) -> sessionmaker[Session]:
-    """Sessions of the database's course (read from it), or of the course given (None: the city)."""
-    code = database_course(engine) if course_code is _FROM_DATABASE else course_code
-    return sessionmaker(engine, class_=CourseSession, expire_on_commit=False, info={"course_code": code})
+    """Sessions of the database's course (read from it), or of the course given (None: every course,
+    at the city); a course other than the database's own is a view that filters every query."""
+    own = database_course(engine)
+    code = own if course_code is _FROM_DATABASE else course_code
+    return sessionmaker(engine, class_=CourseSession, expire_on_commit=False,
+                        info={"course_code": code, "course_view": code is not None and code != own})
 
 
 class CourseCodeError(SupervisorError, ValueError):

@@ -84,7 +84,8 @@ def test_the_city_demo_cuts_and_restores_a_course_and_stops_everything(pg_binari
         assert _servers_of(folder), "the city and its courses run on servers in the data folder"
         send("2")
         # Offline, with an attempt the course holds and the city has not got: the cut holds it back.
-        screen.until(lambda s: not s[2][0] and s[2][1] > s[2][2], "course 2 offline with an attempt not yet at the city")
+        screen.until(lambda s: not s[2][0] and s[2][1] > s[2][2],
+                     "course 2 offline with an attempt not yet at the city")
         assert screen.latest[1][0], "the other course stays online"
         send("2")
         screen.until(lambda s: s[2][0] and all(course == city for _, course, city in s.values()),

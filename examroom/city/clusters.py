@@ -56,14 +56,16 @@ BASE_SETTINGS = {
 THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
-def find_binaries(path: str | None = None, places: tuple[str, ...] = SEARCH_GLOBS) -> Path:
+def find_binaries(path: str | None = None, places: tuple[str, ...] | None = None) -> Path:
     """The folder holding initdb, pg_ctl and postgres: PATH first, then the distributions' places.
 
-    ``path`` is searched instead of $PATH when given; ``places`` are the folders' patterns.
+    ``path`` is searched instead of $PATH when given; ``places`` are the folders' patterns
+    (default: ``SEARCH_GLOBS``, read when called).
 
     Raises CityError (with how to install them) when the machine has none.
     """
     found = shutil.which("initdb", path=path)
+    places = SEARCH_GLOBS if places is None else places
     candidates = [Path(found).resolve().parent] if found else []
     for pattern in places:
         candidates += sorted(Path("/").glob(pattern.lstrip("/")), key=_version_key, reverse=True)

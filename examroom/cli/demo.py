@@ -1,4 +1,4 @@
-"""``examroom demo``: a whole simulated course with the web page."""
+"""``examroom demo``: a whole simulated course with the web page; ``--city N``: N courses and their city."""
 
 from __future__ import annotations
 
@@ -18,10 +18,19 @@ def add_parser(sub) -> None:
                       help="keep the records in this empty database, e.g. postgresql://USER@HOST/NAME "
                            "(default: SQLite in the data folder)")
     demo.add_argument("--course-code", default="", help="the simulated course's 考场代码 (default: none)")
+    demo.add_argument("--city", type=int, metavar="N",
+                      help="N simulated courses (1-9) and a city, each on a PostgreSQL cluster made in the data "
+                           "folder with this machine's initdb/pg_ctl; no web page; typing a course's number and "
+                           "Enter cuts or restores its link, q quits")
     demo.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if args.city is not None:
+        from examroom.simulation.city_demo import check_arguments, run_city_demo
+
+        check_arguments(args.city, args.database, args.course_code)
+        return run_city_demo(args.city, args.dir, speed=args.speed, verbose=args.verbose)
     from examroom.simulation.demo import run_demo
 
     return run_demo(data_dir=args.dir, speed=args.speed, host=args.host, port=args.port,

@@ -1,0 +1,107 @@
+"""``examroom demo --city 2`` as a person runs it: two simulated courses and their city on
+clusters made in the data folder; typing ``2`` cuts course 2's link (its status line shows it
+offline while its attempts wait at the course), ``2`` again restores it (the city catches up),
+``q`` quits, and nothing of it is left running."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from examroom.city.clusters import Cluster
+
+pytestmark = pytest.mark.slow  # real PostgreSQL servers and a real-time simulated course
+
+STATUS = re.compile(r"考场 (\d)（(\d+)）：(在线|离线)，.*考试记录：考场 (\d+) 条，城市 (\d+) 条")
+
+
+class Screen:
+    """The demo's printed lines, read in a thread; ``until`` waits on the newest status of each course."""
+
+    def __init__(self, stream) -> None:
+        self.lines: queue.Queue = queue.Queue()
+        self.printed: list[str] = []
+        self.latest: dict[int, tuple[bool, int, int]] = {}  # course number -> (online, at course, at city)
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def until(self, condition, what: str, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition(self.latest):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out waiting for {what}; last lines:\n" + "".join(self.printed[-8:]))
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(f"the demo ended while waiting for {what}:\n" + "".join(self.printed[-20:]))
+            self.printed.append(line)
+            if match := STATUS.search(line):
+                self.latest[int(match[1])] = (match[3] == "在线", int(match[4]), int(match[5]))
+
+
+def _servers_of(folder: Path) -> list[int]:
+    """PostgreSQL processes whose command line names a cluster in ``folder``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "postgres" in command and str(folder) in command:
+            found.append(int(proc.name))
+    return found
+
+
+def test_the_city_demo_cuts_and_restores_a_course_and_stops_everything(pg_binaries, cluster_folder):
+    folder = cluster_folder / "city-demo"
+    demo = subprocess.Popen([sys.executable, "-m", "examroom.cli.main", "demo", "--city", "2", "--dir", str(folder)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        screen = Screen(demo.stdout)
+
+        def send(key: str) -> None:
+            demo.stdin.write(key + "\n")
+            demo.stdin.flush()
+
+        screen.until(lambda s: len(s) == 2 and all(online for online, _, _ in s.values()), "both courses online")
+        assert _servers_of(folder), "the city and its courses run on servers in the data folder"
+        send("2")
+        # Offline, with an attempt the course holds and the city has not got: the cut holds it back.
+        screen.until(lambda s: not s[2][0] and s[2][1] > s[2][2],
+                     "course 2 offline with an attempt not yet at the city")
+        assert screen.latest[1][0], "the other course stays online"
+        send("2")
+        screen.until(lambda s: s[2][0] and all(course == city for _, course, city in s.values()),
+                     "the city caught up with both courses")
+        send("q")
+        out, err = demo.communicate(timeout=120)
+        assert demo.returncode == 0, err[-2000:]
+        assert "done; the city and its courses are kept in" in out
+        assert not _servers_of(folder), "a PostgreSQL server of the demo outlived it"
+    finally:
+        if demo.poll() is None:
+            demo.send_signal(signal.SIGTERM)
+            try:
+                demo.wait(60)
+            except subprocess.TimeoutExpired:
+                demo.kill()
+                demo.wait()
+        for settings in folder.glob("*/cluster.json"):  # whatever happened, no server outlives the test
+            Cluster.open(settings.parent).stop()

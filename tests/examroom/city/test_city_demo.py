@@ -53,6 +53,13 @@ class Screen:
             if match := STATUS.search(line):
                 self.latest[int(match[1])] = (match[3] == "在线", int(match[4]), int(match[5]))
 
+    def rest(self, timeout: float = 120.0) -> str:
+        """Everything printed until the demo closed its output (this thread is its one reader)."""
+        deadline = time.monotonic() + timeout
+        while (line := self.lines.get(timeout=max(0.0, deadline - time.monotonic()))) is not None:
+            self.printed.append(line)
+        return "".join(self.printed)
+
 
 def _servers_of(folder: Path) -> list[int]:
     """PostgreSQL processes whose command line names a cluster in ``folder``."""
@@ -91,8 +98,10 @@ def test_the_city_demo_cuts_and_restores_a_course_and_stops_everything(pg_binari
         screen.until(lambda s: s[2][0] and all(course == city for _, course, city in s.values()),
                      "the city caught up with both courses")
         send("q")
-        out, err = demo.communicate(timeout=120)
-        assert demo.returncode == 0, err[-2000:]
+        out = screen.rest()  # the screen's thread reads stdout; communicate() would race it for the last lines
+        demo.stdin.close()
+        err = demo.stderr.read()
+        assert demo.wait(timeout=120) == 0, err[-2000:]
         assert "done; the city and its courses are kept in" in out
         assert not _servers_of(folder), "a PostgreSQL server of the demo outlived it"
     finally:

@@ -77,6 +77,12 @@ RULES: dict[str, Scope] = {
     "stats.export_csv": Scope.FILTERED,
     "stats.export_xlsx": Scope.FILTERED,
     "api.seal_heads": Scope.FILTERED,  # the chain heads of the courses in scope
+    # The city console (web/city): each view lists or opens only the courses of the inspector's scope.
+    "city.overview": Scope.FILTERED,
+    "city.warnings": Scope.FILTERED,
+    "city.attempt": Scope.FILTERED,  # /city/attempts/<course>/<id>: out of scope is 404, in the view
+    "city.review": Scope.FILTERED,
+    "city.record_outcome": Scope.FILTERED,
     "results.result": Scope.ATTEMPT,
     "api.attempt": Scope.ATTEMPT,
     "examday.slip": Scope.ATTEMPT,

@@ -1,0 +1,110 @@
+"""What the city console reads: the links (``examroom.city.watch``) and each course's day from the
+replicated records, seen through that course's view (``session_factory(city_engine, code)``)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from flask import Flask, abort, current_app
+from sqlalchemy import Engine, func, select, text
+
+from examroom.city import attempt_classes
+from examroom.city.watch import CourseLink, LinkWatch, course_engine
+from examroom.city.watch_settings import CityWatchSettings
+from examroom.courseclock import CHINA, as_utc
+from examroom.records.attempt_log import utc_now
+from examroom.records.database import session_factory
+from examroom.records.models import Attempt, AttemptStatus, Sitting, SittingCheck
+
+EXTENSION = "examroom.city.console"
+
+
+@dataclass(frozen=True)
+class CourseDay:
+    """One course's row of the overview."""
+
+    course: str
+    link: CourseLink
+    sittings: int
+    attempts: int
+    running: tuple[str, ...]  # the vehicles testing now
+    faults: tuple[int, ...]  # today's attempts hit by a device fault
+    overrides: int  # today's failed self-checks that exams started after
+
+
+@dataclass
+class CityConsole:
+    """The city's database and settings, and the courses' databases as the city reaches them.
+
+    ``course_urls``: course code -> URL of the course's database for the slot and lag figures
+    (None or absent: the city's own view only). Each sample opens fresh connections with short
+    timeouts (``watch.course_engine``), so a course whose link is down costs seconds, not minutes.
+    ``now``: the clock (tests give their own).
+    """
+
+    city: Engine
+    settings: CityWatchSettings
+    course_urls: dict[str, str | None] = field(default_factory=dict)
+    now: Callable[[], datetime] = utc_now
+    _engines: dict[str, Engine | None] = field(default_factory=dict)
+    _watch: LinkWatch | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def courses(self) -> list[str]:
+        """Every course the city holds records of or has a link to."""
+        with self.city.connect() as connection:
+            found = set(connection.execute(text(
+                "SELECT course_key FROM sittings UNION SELECT course_key FROM attempts "
+                "UNION SELECT course_key FROM vehicles")).scalars())
+        return sorted((found | set(self.course_urls)) - {"", self.settings.city_code})
+
+    def links(self, courses: list[str]) -> dict[str, CourseLink]:
+        """The links of these courses (one sample at a time: LinkWatch remembers last contacts)."""
+        with self._lock:
+            for course in courses:
+                if course not in self._engines:
+                    url = self.course_urls.get(course)
+                    self._engines[course] = course_engine(url) if url else None
+            if self._watch is None:
+                self._watch = LinkWatch(self.city, {})
+            self._watch.courses = {course: self._engines[course] for course in courses}
+            return {link.course: link for link in self._watch.sample()}
+
+    def day(self, course: str, day: date, link: CourseLink) -> CourseDay:
+        start, end = as_utc(attempt_classes.day_start(day)), as_utc(attempt_classes.day_start(day + timedelta(days=1)))
+        with session_factory(self.city, course)() as session:
+            sittings = session.scalar(select(func.count()).select_from(Sitting).where(
+                Sitting.starts_utc >= start, Sitting.starts_utc < end)) or 0
+            today = list(session.scalars(select(Attempt.id).where(
+                Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end)))
+            running = tuple(sorted(set(session.scalars(select(Attempt.vehicle_id).where(
+                Attempt.status == AttemptStatus.RUNNING.value)))))
+            faults = tuple(sorted(attempt_classes.device_faults(session, course, today))) if today else ()
+            overrides = session.scalar(select(func.count()).select_from(SittingCheck).where(
+                SittingCheck.override_utc >= start, SittingCheck.override_utc < end)) or 0
+        return CourseDay(course, link, sittings, len(today), running, faults, overrides)
+
+    def overview(self, visible: tuple[str, ...] | None) -> list[CourseDay]:
+        courses = [c for c in self.courses() if visible is None or c in visible]
+        links = self.links(courses)
+        today = self.now().astimezone(CHINA).date()
+        return [self.day(course, today, links[course]) for course in courses]
+
+
+def attach(app: Flask, console: CityConsole) -> None:
+    app.extensions[EXTENSION] = console
+
+
+def city_mode() -> bool:
+    """Whether this web process is the city console (its menus are the city's)."""
+    return EXTENSION in current_app.extensions
+
+
+def console() -> CityConsole:
+    found = current_app.extensions.get(EXTENSION)
+    if found is None:
+        abort(404)  # a course's web process: no city here
+    return found

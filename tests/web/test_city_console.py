@@ -66,3 +66,45 @@ def test_a_course_web_process_has_no_city_pages(app, accounts):
     assert login(client, "inspector").status_code == 302
     assert client.get("/city/").status_code == 404
     assert client.get("/").status_code == 403  # an inspector opens no course page
+
+
+@pg
+def test_only_the_assigned_inspector_records_a_review_outcome(city_app, city):
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from examroom.city.review_book import ReviewBook
+    from tests.examroom.city.city_records import MONDAY, WEEK, china
+    from tests.web.city_console import CITY_CODE, NOW, SETTINGS
+    from tests.web.conftest import csrf_token
+
+    engine, made = city
+    book = ReviewBook(engine, CITY_CODE, SETTINGS.sampling)
+    book.commit_week(MONDAY, "主任", china(MONDAY - timedelta(days=1), 10))
+    samples = book.reveal_and_draw(WEEK, "主任", NOW + timedelta(days=6))
+    fault = next(s for s in samples if (s.course, s.attempt) == ("4201001", made["fault"]))  # always drawn
+    book.assign(fault.id, "inspector1", "主任", NOW + timedelta(days=6))
+    url = f"/city/review/{fault.id}"
+
+    other = _signed_in(city_app, "inspector")  # sees the sample, is not assigned it
+    page = other.get(f"/city/review?week={WEEK}").get_data(as_text=True)
+    assert f'data-sample="{fault.id}"' in page and f'action="{url}"' not in page  # no form for them
+    assert other.post(url, data={"week": WEEK, "outcome": "consistent"}).status_code == 400  # no CSRF token
+    refused = other.post(url, data={"week": WEEK, "outcome": "consistent", "csrf_token": csrf_token(page)},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "未分派给 inspector" in refused
+    assert book.samples(WEEK, "inspector1")[0].outcome is None
+
+    mine = _signed_in(city_app, "inspector1")
+    page = mine.get(f"/city/review?week={WEEK}").get_data(as_text=True)
+    assert f'action="{url}"' in page and "4201002/" not in page  # only their scope's samples
+    done = mine.post(url, data={"week": WEEK, "outcome": "doubtful", "notes": "起步未开转向灯却未扣分",
+                                "csrf_token": csrf_token(page)})
+    assert done.status_code == 302
+    assert book.samples(WEEK, "inspector1")[0].outcome == "doubtful"
+    with engine.connect() as connection:  # the city's own audit chain
+        actions = [tuple(r) for r in connection.execute(text(
+            "SELECT actor, action FROM audit_log WHERE course_key = :c ORDER BY id"), {"c": CITY_CODE})]
+    assert ("inspector", "city_review_refused") in actions
+    assert ("inspector1", "city_review_outcome") in actions

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -76,13 +78,14 @@ def attempt(course: str, attempt_id: int):
 @roles(*CITY_ROLES)
 def review():
     city = console()
-    week = request.args.get("week") or attempt_classes.week_of(city.now())[0]
+    # The week just ended by default: a week's sample is drawn once it is over.
+    week = request.args.get("week") or attempt_classes.week_of(city.now() - timedelta(days=7))[0]
     book = ReviewBook(city.city, city.settings.city_code, city.settings.sampling)
     try:
         samples = [s for s in book.samples(week) if _in_scope(s.course)]
         error = request.args.get("error")
     except ReviewError as exc:
-        samples, error = [], str(exc)
+        samples, error = [], _(exc.msgid, **exc.params)
     return render_template("city/review.html", week=week, samples=samples, outcomes=OUTCOMES, error=error,
                            me=current_user.account.username)
 
@@ -102,5 +105,5 @@ def record_outcome(sample_id: int):
                             request.form.get("notes", ""), city.now())
     except SupervisorError as exc:
         audit("city_review_refused", f"sample {sample_id}", str(exc))
-        return redirect(url_for("city.review", week=week, error=str(exc)))
+        return redirect(url_for("city.review", week=week, error=_(exc.msgid, **exc.params)))
     return redirect(url_for("city.review", week=week))

@@ -9,11 +9,9 @@ import pytest
 
 from examroom.accounts.users import Accounts, Role
 from examroom.city.watch_settings import CityWatchSettings, EvidenceSettings, SamplingSettings, WarningSettings
-from examroom.records.attempt_log import Records
 from examroom.records.database import session_factory
 from examroom.records.models import AttemptStatus
-from examroom_web import create_app
-from examroom_web.city import CityConsole, attach
+from examroom_web.city.console import EXTENSION, city_app as city_app_of
 from tests.examroom.city.city_records import MONDAY, CourseWriter, china, city_engine
 from tests.web.conftest import PASSWORD
 
@@ -50,19 +48,27 @@ def city(postgres_urls, tmp_path):
     (url,) = postgres_urls(1)
     engine = city_engine(url)
     made = fill(engine, tmp_path)
+    made["url"] = url
     yield engine, made
     engine.dispose()
 
 
 @pytest.fixture
 def city_app(city):
+    """The web app in city mode, as ``python -m examroom_web --city-file`` makes it, on the test's clock."""
+    engine, made = city
+    app = city_app_of(made["url"], SETTINGS, {}, {"TESTING": True, "SECRET_KEY": "test-secret"})
+    app.extensions[EXTENSION].now = lambda: NOW
+    yield app
+    app.extensions[EXTENSION].city.dispose()
+
+
+@pytest.fixture
+def inspectors(city):
     engine, _made = city
-    records = Records(session_factory(engine, CITY_CODE))  # the city's own accounts and audit chain
-    app = create_app(records, None, {"TESTING": True, "SECRET_KEY": "test-secret"})
-    attach(app, CityConsole(engine, SETTINGS, now=lambda: NOW))
-    accounts = Accounts(records.sessions)
+    accounts = Accounts(session_factory(engine, CITY_CODE))  # the city's own accounts
     accounts.create("inspector", PASSWORD, Role.INSPECTOR, display_name="巡查员甲")
     accounts.create("inspector1", PASSWORD, Role.INSPECTOR, display_name="巡查员乙", scope=COURSES[0])
     accounts.create("supervisor", PASSWORD, Role.SUPERVISOR)
     accounts.create("admin", PASSWORD, Role.ADMIN)
-    return app
+    return accounts

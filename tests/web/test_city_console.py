@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.city_console import COURSES, city, city_app  # noqa: F401  (fixtures)
+from tests.web.city_console import COURSES, city, city_app, inspectors  # noqa: F401  (fixtures)
 from tests.web.conftest import login
 
 pg = pytest.mark.postgres
@@ -17,7 +17,7 @@ def _signed_in(app, name):
 
 
 @pg
-def test_a_city_inspector_sees_every_course_and_its_day(city_app, city):
+def test_a_city_inspector_sees_every_course_and_its_day(city_app, city, inspectors):
     client = _signed_in(city_app, "inspector")
     page = client.get("/city/")
     assert page.status_code == 200
@@ -33,7 +33,7 @@ def test_a_city_inspector_sees_every_course_and_its_day(city_app, city):
 
 
 @pg
-def test_an_inspector_scoped_to_one_course_sees_only_it(city_app, city):
+def test_an_inspector_scoped_to_one_course_sees_only_it(city_app, city, inspectors):
     _engine, made = city
     client = _signed_in(city_app, "inspector1")
     text = client.get("/city/").get_data(as_text=True)
@@ -46,7 +46,7 @@ def test_an_inspector_scoped_to_one_course_sees_only_it(city_app, city):
 
 
 @pg
-def test_the_warnings_page_links_the_attempts_behind_each_warning(city_app, city):
+def test_the_warnings_page_links_the_attempts_behind_each_warning(city_app, city, inspectors):
     _engine, made = city
     client = _signed_in(city_app, "inspector")
     text = client.get("/city/warnings").get_data(as_text=True)
@@ -55,7 +55,7 @@ def test_the_warnings_page_links_the_attempts_behind_each_warning(city_app, city
 
 
 @pg
-def test_a_course_supervisor_cannot_open_the_city_pages(city_app):
+def test_a_course_supervisor_cannot_open_the_city_pages(city_app, inspectors):
     client = _signed_in(city_app, "supervisor")
     for path in ("/city/", "/city/warnings", "/city/review", "/city/attempts/4201001/1"):
         assert client.get(path).status_code == 403, path
@@ -69,7 +69,7 @@ def test_a_course_web_process_has_no_city_pages(app, accounts):
 
 
 @pg
-def test_only_the_assigned_inspector_records_a_review_outcome(city_app, city):
+def test_only_the_assigned_inspector_records_a_review_outcome(city_app, city, inspectors):
     from datetime import timedelta
 
     from sqlalchemy import text
@@ -108,3 +108,41 @@ def test_only_the_assigned_inspector_records_a_review_outcome(city_app, city):
             "SELECT actor, action FROM audit_log WHERE course_key = :c ORDER BY id"), {"c": CITY_CODE})]
     assert ("inspector", "city_review_refused") in actions
     assert ("inspector1", "city_review_outcome") in actions
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:  # bound then closed: nothing listens there afterwards
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pg
+def test_a_course_out_of_reach_shows_offline_and_the_page_answers(city_app, inspectors):
+    from examroom_web.city.console import EXTENSION
+
+    console = city_app.extensions[EXTENSION]
+    console.course_urls["4201001"] = f"postgresql://postgres@127.0.0.1:{_free_port()}/course"
+    client = _signed_in(city_app, "inspector")
+    page = client.get("/city/")
+    assert page.status_code == 200
+    row = page.get_data(as_text=True).split('data-course="4201001"')[1].split("</tr>")[0]
+    assert "离线" in row and "未知" in row
+
+
+def test_course_database_options_are_code_equals_url():
+    from examroom_web.city.console import parse_course_databases
+
+    assert parse_course_databases(["4201001=postgresql://city@a/course", " 4201002 = postgresql://b/c "]) == {
+        "4201001": "postgresql://city@a/course", "4201002": "postgresql://b/c"}
+    with pytest.raises(ValueError, match="CODE=URL"):
+        parse_course_databases(["postgresql://a/course"])
+
+
+def test_the_web_command_needs_a_feed_or_a_city_file(capsys):
+    from examroom_web.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--database-url", "sqlite:///x.db", "--secret-key-file", "/nonexistent/k"])
+    assert "--feed-url is required (or --city-file for the city console)" in capsys.readouterr().err

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.web.browser import chromium_page, screenshots, served, sign_in
-from tests.web.city_console import city, city_app  # noqa: F401  (fixtures)
+from tests.web.city_console import city, city_app, inspectors  # noqa: F401  (fixtures)
 from tests.web.conftest import PASSWORD
 from tests.web.test_chinese_pages_browser import foreign_words
 
 
 @pytest.mark.postgres
-def test_the_city_console_reads_chinese(city_app, city, artefacts):  # noqa: F811
+def test_the_city_console_reads_chinese(city_app, city, inspectors, artefacts):  # noqa: F811
     _engine, made = city
     found = {}
     with served(city_app) as base, chromium_page() as page:

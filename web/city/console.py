@@ -98,6 +98,31 @@ def attach(app: Flask, console: CityConsole) -> None:
     app.extensions[EXTENSION] = console
 
 
+def city_app(database_url: str, settings: CityWatchSettings, course_urls: dict[str, str | None],
+             config: dict) -> Flask:
+    """The web app in city mode: the city's database, its accounts and audit chain (the city's
+    code), no live feed and no controller link, the city console attached."""
+    from examroom.records.attempt_log import Records
+    from examroom.records.database import make_engine
+    from examroom_web import create_app
+
+    engine = make_engine(database_url)
+    app = create_app(Records(session_factory(engine, settings.city_code)), None, config)
+    attach(app, CityConsole(engine, settings, dict(course_urls)))
+    return app
+
+
+def parse_course_databases(values: list[str]) -> dict[str, str]:
+    """``CODE=URL`` options: where the city reaches each course's database for its slot and lag."""
+    found = {}
+    for value in values:
+        code, sep, url = value.partition("=")
+        if not sep or not code.strip() or not url.strip():
+            raise ValueError(f"--course-database {value!r}: expected CODE=URL, e.g. 4201001=postgresql://…")
+        found[code.strip()] = url.strip()
+    return found
+
+
 def city_mode() -> bool:
     """Whether this web process is the city console (its menus are the city's)."""
     return EXTENSION in current_app.extensions

@@ -146,3 +146,18 @@ def test_the_web_command_needs_a_feed_or_a_city_file(capsys):
     with pytest.raises(SystemExit):
         main(["--database-url", "sqlite:///x.db", "--secret-key-file", "/nonexistent/k"])
     assert "--feed-url is required (or --city-file for the city console)" in capsys.readouterr().err
+
+
+@pg
+def test_an_inspector_made_by_the_users_command_signs_in_to_the_city(city_app, city, monkeypatch, capsys):
+    import io
+
+    from examroom.cli.main import main
+
+    _engine, made = city
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    assert main(["users", "add", "zhao", "--role", "inspector", "--scope", "4201002", "--database", made["url"]]) == 0
+    assert "created inspector zhao" in capsys.readouterr().out
+    client = _signed_in(city_app, "zhao")
+    text = client.get("/city/").get_data(as_text=True)
+    assert 'data-course="4201002"' in text and 'data-course="4201001"' not in text

@@ -70,6 +70,15 @@ def test_the_overview_shows_links_up_and_a_link_cut(pg_binaries, cluster_folder)
         cut = _cells(_row(text, CODES[1]))
         assert cut[2] == "未知" and cut[3] != "从未联系"  # no lag while cut; the last contact kept
         assert "在线" in _row(text, CODES[0])
+        # Records written while cut stay in the course's WAL for the city: past the limit (1 B here, so
+        # the connected course's few retained kilobytes warn as well), the page says so under the course.
+        app.extensions["examroom.city.console"]._watch.warn_bytes = 1
+        engine = make_engine(city.course_url(CODES[1]))
+        BusyCourse(Records(session_factory(engine)), CODES[1], shape=AttemptShape(seconds=2.0)).attempt(2, START)
+        engine.dispose()
+        text = wait_until(lambda: (lambda t: t if f'data-course-warning="{CODES[1]}"' in t else None)(page()),
+                          what="the held-back WAL warned")
+        assert "为城市中心保留了" in text.split(f'data-course-warning="{CODES[1]}"')[1].split("</tr>")[0]
     finally:
         if app is not None:
             app.extensions["examroom.city.console"].city.dispose()

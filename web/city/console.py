@@ -12,7 +12,7 @@ from flask import Flask, abort, current_app
 from sqlalchemy import Engine, func, select, text
 
 from examroom.city import attempt_classes
-from examroom.city.watch import CourseLink, LinkWatch, course_engine
+from examroom.city.watch import DEFAULT_WARN_BYTES, CourseLink, LinkWatch, course_engine
 from examroom.city.watch_settings import CityWatchSettings
 from examroom.courseclock import CHINA, as_utc
 from examroom.records.attempt_log import utc_now
@@ -49,6 +49,7 @@ class CityConsole:
     settings: CityWatchSettings
     course_urls: dict[str, str | None] = field(default_factory=dict)
     now: Callable[[], datetime] = utc_now
+    warn_bytes: int = DEFAULT_WARN_BYTES  # WAL a course's slot may hold for the city before the page warns
     _engines: dict[str, Engine | None] = field(default_factory=dict)
     _watch: LinkWatch | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,7 +70,7 @@ class CityConsole:
                     url = self.course_urls.get(course)
                     self._engines[course] = course_engine(url) if url else None
             if self._watch is None:
-                self._watch = LinkWatch(self.city, {})
+                self._watch = LinkWatch(self.city, {}, warn_bytes=self.warn_bytes)
             self._watch.courses = {course: self._engines[course] for course in courses}
             return {link.course: link for link in self._watch.sample()}
 

@@ -51,8 +51,15 @@ class CityConsole:
     now: Callable[[], datetime] = utc_now
     warn_bytes: int = DEFAULT_WARN_BYTES  # WAL a course's slot may hold for the city before the page warns
     _engines: dict[str, Engine | None] = field(default_factory=dict)
+    _cameras: "CourseCameras | None" = None
     _watch: LinkWatch | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def cameras(self) -> "CourseCameras":
+        if self._cameras is None:
+            self._cameras = CourseCameras(self.settings.evidence.courses, self.settings.evidence.timeout_seconds)
+        return self._cameras
 
     def courses(self) -> list[str]:
         """Every course the city holds records of or has a link to."""
@@ -134,3 +141,38 @@ def console() -> CityConsole:
     if found is None:
         abort(404)  # a course's web process: no city here
     return found
+
+
+class CourseCameras:
+    """A course's live cameras as the city sees them: through the course's web process, signed in as
+    the city's account there (``[evidence]`` links of the city file), one kept conversation a course
+    with short timeouts; a conversation the course stopped honouring is opened again once."""
+
+    def __init__(self, links: dict, timeout: float) -> None:
+        self._links, self._timeout = links, timeout
+        self._clients: dict = {}
+        self._lock = threading.Lock()
+
+    def configured(self, course: str) -> bool:
+        return course in self._links
+
+    def _ask(self, course: str, ask):
+        from examroom.city.evidence import CourseClient, CourseRefused
+
+        with self._lock:
+            client = self._clients.get(course) or CourseClient(self._links[course], self._timeout)
+            self._clients[course] = client
+        try:
+            return ask(client)
+        except CourseRefused:
+            with self._lock:
+                self._clients[course] = client = CourseClient(self._links[course], self._timeout)
+            return ask(client)  # a session that expired at the course: signed in again, asked once more
+
+    def listed(self, course: str) -> dict:
+        return self._ask(course, lambda client: client.json("/cameras.json"))
+
+    def frame(self, course: str, camera: str) -> bytes:
+        from urllib.parse import quote
+
+        return self._ask(course, lambda client: client.read(f"/cameras/{quote(camera, safe='')}/live.jpg"))

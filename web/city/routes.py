@@ -107,3 +107,50 @@ def record_outcome(sample_id: int):
         audit("city_review_refused", f"sample {sample_id}", str(exc))
         return redirect(url_for("city.review", week=week, error=_(exc.msgid, **exc.params)))
     return redirect(url_for("city.review", week=week))
+
+
+def _course_in_scope(course: str) -> None:
+    if not _in_scope(course):
+        abort(404)  # out of scope, as if it did not exist
+
+
+@bp.get("/courses/<course>/cameras")
+@roles(*CITY_ROLES)
+def course_cameras(course: str):
+    """A course's live cameras, relayed through its web process (pictures stay at the course)."""
+    from examroom.city.evidence import CourseOffline, CourseRefused
+
+    _course_in_scope(course)
+    cameras = console().cameras
+    listed, error = [], None
+    if not cameras.configured(course):
+        error = _("城市中心未配置到这个考场的连接")
+    else:
+        try:
+            answer = cameras.listed(course)
+            listed = answer.get("cameras", [])
+            if not answer.get("reachable", True):
+                error = _("无法连接考场控制器的实时画面")
+        except (CourseOffline, CourseRefused):
+            error = _("考场暂时无法连接")
+    audit("city_view_cameras", course)
+    return render_template("city/cameras.html", course=course, cameras=listed, error=error)
+
+
+@bp.get("/courses/<course>/cameras/<camera>/live.jpg")
+@roles(*CITY_ROLES)
+def course_frame(course: str, camera: str):
+    """A camera's newest picture from the course, through its web process."""
+    from flask import Response
+
+    from examroom.city.evidence import CourseOffline, CourseRefused
+
+    _course_in_scope(course)
+    cameras = console().cameras
+    if not cameras.configured(course):
+        abort(404)
+    try:
+        picture = cameras.frame(course, camera)
+    except (CourseOffline, CourseRefused):
+        abort(503, description=_("考场暂时无法连接"))
+    return Response(picture, content_type="image/jpeg", headers={"Cache-Control": "no-cache, no-store"})

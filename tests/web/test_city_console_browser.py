@@ -7,6 +7,8 @@ import pytest
 
 from tests.web.browser import chromium_page, screenshots, served, sign_in
 from tests.web.city_console import city, city_app, inspectors  # noqa: F401  (fixtures)
+from tests.web.test_cameras import live  # noqa: F401
+from tests.web.test_city_cameras import city_web, course_web  # noqa: F401
 from tests.web.conftest import PASSWORD
 from tests.web.test_chinese_pages_browser import foreign_words
 
@@ -29,3 +31,16 @@ def test_the_city_console_reads_chinese(city_app, city, inspectors, artefacts): 
                 found[path] = words
             screenshots(page, artefacts, f"zh-{name}")
     assert found == {}
+
+
+@pytest.mark.postgres
+def test_the_citys_live_pictures_show_and_refresh(city_web, artefacts):  # noqa: F811
+    with served(city_web) as base, chromium_page() as page:
+        sign_in(page, base, "inspector", PASSWORD, then="/city/")
+        page.click("#city-courses tr[data-course='4201001'] a")
+        page.wait_for_url("**/city/courses/4201001/cameras")
+        # The picture arrived, and was asked again once it had (the refresh runs from the page's script).
+        page.wait_for_function("() => { const i = document.querySelector('img.city-frame[data-camera=top]');"
+                               " return i && i.complete && i.naturalWidth > 0 && i.src.includes('?t='); }")
+        assert foreign_words(page.inner_text("body")) == []
+        screenshots(page, artefacts, "zh-city-cameras")

@@ -8,5 +8,6 @@
     const next = () => setTimeout(() => { img.src = base + "?t=" + Date.now(); }, PERIOD_MS);
     img.addEventListener("load", next);
     img.addEventListener("error", next);
+    if (img.complete) next();  // the first picture came before this script: its load event has passed
   }
 })();

@@ -59,6 +59,8 @@ def test_a_course_supervisor_cannot_open_the_city_pages(city_app, inspectors):
     client = _signed_in(city_app, "supervisor")
     for path in ("/city/", "/city/warnings", "/city/review", "/city/attempts/4201001/1"):
         assert client.get(path).status_code == 403, path
+    refusal = client.get("/city/").get_data(as_text=True)
+    assert "巡查员" in refusal and "inspector" not in refusal and 'href="/city/"' in refusal
 
 
 def test_a_course_web_process_has_no_city_pages(app, accounts):

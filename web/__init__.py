@@ -59,6 +59,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     from examroom_web.candidate import bp as candidate_bp
     from examroom_web.examday import bp as examday_bp
     from examroom_web.cameras import bp as cameras_bp
+    from examroom_web.city import bp as city_bp
     from examroom_web.live import bp as live_bp
     from examroom_web.results import bp as results_bp
     from examroom_web.selfcheck import bp as selfcheck_bp
@@ -72,7 +73,7 @@ def create_app(records: Records, feed: LiveFeed | None = None,
     security.init_app(app, Accounts(records.sessions), AuditLog(records.sessions), LoginSessions(records.sessions))
     # The API answers JSON clients that sign in with the pages' session; its GETs change nothing.
     for blueprint in (auth_bp, live_bp, results_bp, candidate_bp, admin_bp, stats_bp, api_bp, console_bp, replay_bp,
-                      examday_bp, cameras_bp, selfcheck_bp):
+                      examday_bp, cameras_bp, selfcheck_bp, city_bp):
         app.register_blueprint(blueprint)
     @app.get("/favicon.ico")
     def favicon():

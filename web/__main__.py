@@ -1,7 +1,8 @@
 """Run the web server: ``python -m examroom_web --database-url URL --feed-url URL``.
 
 The web process reads the database and follows the controller's live feed; it
-never opens a serial port or a camera.
+never opens a serial port or a camera. With ``--city-file`` it is the city console instead
+(``--database-url`` the city's database; no feed, no controller): docs/city-console.md.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_ENV),
                         help=f"the course database (default: ${DATABASE_ENV}; prefer the variable when the URL "
                              "holds a password, as a command line is visible to every user of the machine)")
-    parser.add_argument("--feed-url", required=True, help="the controller's live feed")
+    parser.add_argument("--feed-url", help="the controller's live feed (a course's web process: required)")
+    parser.add_argument("--city-file", type=Path,
+                        help="the city settings file: serve the city console (网上巡查) on the city's database")
+    parser.add_argument("--course-database", action="append", default=[], metavar="CODE=URL",
+                        help="city console: where the city reaches a course's database for its replication "
+                             "slot and lag (repeat per course; keep passwords in ~/.pgpass, not here)")
     parser.add_argument("--live-url", default="", help="the controller's live-view server (camera pictures)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
@@ -57,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tls", action="store_true",
                         help="the pages are served over HTTPS (at the proxy): cookies are marked Secure")
     args = parser.parse_args(argv)
+    if not args.city_file and not args.feed_url:
+        parser.error("--feed-url is required (or --city-file for the city console)")
     if not args.database_url:
         parser.error(f"no database: give --database-url or set {DATABASE_ENV}")
     try:
@@ -82,6 +90,20 @@ def main(argv: list[str] | None = None) -> int:
         config["RECORDINGS_DIR"] = str(args.recordings_dir)
     if args.exports_dir:
         config["EXPORTS_DIR"] = str(args.exports_dir)
+
+    if args.city_file:
+        from examroom.city.watch_settings import CitySettingsError, load
+        from examroom_web.city.console import city_app, parse_course_databases
+
+        try:
+            settings = load(args.city_file)
+            course_urls = parse_course_databases(args.course_database)
+        except (OSError, CitySettingsError, ValueError) as exc:
+            parser.error(str(exc))
+        serve(lambda: city_app(args.database_url, settings, course_urls, config), args.host, args.port,
+              threads=args.threads, trusted_proxies=args.trusted_proxies,
+              announce=lambda address: print(f"city web: {address}", flush=True))
+        return 0
 
     def make_app():
         # In gunicorn's worker, after the fork: the feed reader's thread must start there.

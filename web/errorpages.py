@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 
 def role_name(role: str) -> str:
-    return {"admin": _("管理员"), "supervisor": _("考试员"), "auditor": _("审核员")}.get(role, role)
+    return {"admin": _("管理员"), "supervisor": _("考试员"), "auditor": _("审核员"),
+            "inspector": _("巡查员")}.get(role, role)
 
 
 def _wants_page() -> bool:
@@ -24,6 +25,8 @@ def _wants_page() -> bool:
 
 
 def _home() -> str:
+    if current_user.is_authenticated and "examroom.city.console" in current_app.extensions:
+        return url_for("city.overview")  # the city console has no course pages
     return url_for("live.course") if current_user.is_authenticated else url_for("candidate.lookup")
 
 

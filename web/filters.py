@@ -104,7 +104,8 @@ def audit_text(text: str) -> str:
 
 
 def role_title(role: str) -> str:
-    return {"admin": _("管理员"), "supervisor": _("考试员"), "auditor": _("审核员"), "-": "—"}.get(role, role)
+    return {"admin": _("管理员"), "supervisor": _("考试员"), "auditor": _("审核员"), "inspector": _("巡查员"),
+            "city": _("市级巡查"), "-": "—"}.get(role, role)
 
 
 def rule_set_name(rule_set: str) -> str:

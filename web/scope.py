@@ -55,6 +55,7 @@ RULES: dict[str, Scope] = {
     "live.plan": Scope.COURSE,  # the course map's plan
     "api.live": Scope.COURSE,
     "cameras.cameras": Scope.COURSE,
+    "cameras.cameras_json": Scope.COURSE,
     "cameras.live_stream": Scope.COURSE,
     "cameras.live_frame": Scope.COURSE,
     "cameras.rename": Scope.COURSE,
@@ -77,6 +78,14 @@ RULES: dict[str, Scope] = {
     "stats.export_csv": Scope.FILTERED,
     "stats.export_xlsx": Scope.FILTERED,
     "api.seal_heads": Scope.FILTERED,  # the chain heads of the courses in scope
+    # The city console (web/city): each view lists or opens only the courses of the inspector's scope.
+    "city.overview": Scope.FILTERED,
+    "city.warnings": Scope.FILTERED,
+    "city.attempt": Scope.FILTERED,  # /city/attempts/<course>/<id>: out of scope is 404, in the view
+    "city.review": Scope.FILTERED,
+    "city.record_outcome": Scope.FILTERED,
+    "city.course_cameras": Scope.FILTERED,  # /city/courses/<course>/…: out of scope is 404, in the view
+    "city.course_frame": Scope.FILTERED,
     "results.result": Scope.ATTEMPT,
     "api.attempt": Scope.ATTEMPT,
     "examday.slip": Scope.ATTEMPT,

@@ -7,7 +7,8 @@ of that person (:mod:`examroom.accounts.login_sessions`).
 
 Roles: ``admin`` (users, audit log), ``supervisor`` (runs the course),
 ``auditor`` (reviews records, limited by ``scope`` to a course, or to a city's courses: their
-names separated by commas).
+names separated by commas), ``inspector`` (the city's 网上巡查: signs in to the city console only,
+limited by ``scope`` like an auditor, to chosen courses' codes; an empty scope is the whole city).
 Candidates have no account: they look up their own results with what their
 booking already proves (see :meth:`examroom.records.attempt_log.Records.find_candidate`).
 """
@@ -39,6 +40,7 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
+    INSPECTOR = "inspector"  # the city console's (网上巡查); no course page admits this role
 
 
 class AccountError(ValueError):
@@ -62,8 +64,8 @@ class Account:
 
     @property
     def courses(self) -> tuple[str, ...] | None:
-        """The courses an auditor may see (None: every course; other roles are not limited)."""
-        if self.role is not Role.AUDITOR:
+        """The courses an auditor or inspector may see (None: every course; other roles are not limited)."""
+        if self.role not in (Role.AUDITOR, Role.INSPECTOR):
             return None
         names = tuple(name.strip() for name in re.split(r"[,，;；]", self.scope) if name.strip())
         return names or None

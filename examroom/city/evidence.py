@@ -146,6 +146,15 @@ class CourseClient:
             except json.JSONDecodeError:
                 raise CourseRefused(f"{self.link.code}: {path}: not JSON") from None
 
+    def read(self, path: str) -> bytes:
+        """The whole answer at ``path`` (a small one: a camera's picture)."""
+        self.sign_in()
+        with self._open(path) as answer:
+            try:
+                return answer.read()
+            except (socket.timeout, ConnectionError, OSError) as exc:
+                raise CourseOffline(f"{self.link.code}: {path}: {exc}") from None
+
     def download(self, path: str, target: Path) -> tuple[str, int]:
         """The file at ``path`` into ``target`` (written whole or not at all); its SHA-256 and size."""
         self.sign_in()

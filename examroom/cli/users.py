@@ -1,4 +1,4 @@
-"""``examroom users add|passwd|disable``: accounts of administrators, supervisors and auditors."""
+"""``examroom users add|passwd|disable``: accounts of administrators, supervisors, auditors and city inspectors."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ def add_parser(sub) -> None:
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="create an account (the password is read from standard input)")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["admin", "supervisor", "auditor"])
+    add.add_argument("--role", required=True, choices=["admin", "supervisor", "auditor", "inspector"])
     add.add_argument("--name", default="", help="name shown on screens")
-    add.add_argument("--scope", default="", help="for an auditor: the course they may see, or a city's courses separated by commas (empty: all)")
+    add.add_argument("--scope", default="", help="for an auditor or a city inspector: the course they may see, or a city's courses separated by commas (empty: all)")
     add.add_argument("--database", required=True, help="database URL, e.g. sqlite:///course.sqlite3")
     add.set_defaults(run=run_add)
     passwd = users_sub.add_parser("passwd", help="set a new password (read from standard input); ends the "

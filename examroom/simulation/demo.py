@@ -128,10 +128,11 @@ class DemoCourse:
         self.sim.stop()
 
     def create_demo_accounts(self) -> list[tuple[str, str, str]]:
-        """One account per role with a fresh random password, for the person trying the demo."""
+        """One account per course role with a fresh random password, for the person trying the demo
+        (not the city's inspector: that role signs in to the city console, not a course)."""
         accounts = Accounts(self.service.records.sessions)
         made = []
-        for role in Role:
+        for role in (Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR):
             username, password = f"demo-{role.value}", secrets.token_urlsafe(9)
             try:
                 accounts.create(username, password, role, display_name=DEMO_NAMES[role])

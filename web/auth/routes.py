@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -52,7 +52,11 @@ def login():
         sign_in(account)
         audit("login")
         # An auditor of other courses is not shown this one running: their records instead.
-        default = url_for("live.course" if sees_this_course() else "results.recent")
+        # The city console opens on its overview; a course's web process has no city pages.
+        if current_app.extensions.get("examroom.city.console") is not None:
+            default = url_for("city.overview")
+        else:
+            default = url_for("live.course" if sees_this_course() else "results.recent")
         return redirect(local_target(request.args.get("next"), default, refuse_control=False))
     return render_template("login.html", form=form)
 

@@ -13,7 +13,8 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -107,6 +108,16 @@ def cameras():
     known = sorted({c["camera"] for c in listed} | set(names) | set(index.cameras()))
     return render_template("cameras.html", cameras=listed, configured=bool(base), reachable=reachable, gaps=gaps,
                            names=[(c, names.get(c, "")) for c in known], can_name=current_user.role == Role.ADMIN)
+
+
+@bp.get("/cameras.json")
+@roles(*STAFF)
+def cameras_json():
+    """This course's live cameras with the names people gave them (the city console lists them so)."""
+    listed, reachable = controller_cameras(current_app.config.get("LIVE_VIDEO_URL", ""))
+    names = CameraNames(records().sessions).all()
+    return jsonify({"reachable": reachable, "cameras": [
+        {"camera": c["camera"], "title": names.get(c["camera"]) or c.get("title") or c["camera"]} for c in listed]})
 
 
 @bp.post("/cameras/<camera>/name")

@@ -22,7 +22,10 @@ from examroom.simulation.scenarios import scenario_names
 # working, not a defect of the demo. Every scenario's verdict is tested at any speed in lockstep
 # (test_demo_verdicts; through the real drivers and controller: tests/examroom/live/test_live_course.py).
 SPEED = "6"
-pytestmark = pytest.mark.slow
+# On demand (-m demo_round), to keep the whole suite under 10 minutes on two cores: the exam-day
+# test (tests/examroom/examday/test_exam_day.py) drives the same sittings, check-in, call-up and
+# 补考 at 6x, and test_demo_lifecycle starts and stops the demo command itself.
+pytestmark = [pytest.mark.slow, pytest.mark.demo_round]
 
 
 def test_one_demo_round_is_a_sitting_with_booked_checked_in_candidates(tmp_path):

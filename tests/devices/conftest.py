@@ -8,18 +8,8 @@ import time
 import pytest
 
 from devices.nullmodem import NullModem
+from tests.waiting import wait_for  # noqa: F401  (the device tests import it from here)
 
-
-def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 @pytest.fixture

@@ -4,29 +4,20 @@ PostgreSQL server programs (the skip says why)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from examroom.city.clusters import Cluster, find_binaries
 from examroom.city.errors import CityError
 from examroom.records.database import make_engine, upgrade
+from tests.waiting import wait_for
 
-
-def wait_until(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition"):
-    """Poll ``condition`` until it is true (real servers, real time); fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
+# Replication between real servers takes seconds, not the device tests' milliseconds.
+wait_until = functools.partial(wait_for, timeout=60.0, interval=0.02)
 
 
 @pytest.fixture

@@ -187,7 +187,8 @@ class ReviewBook:
 
         only_stored, only_rerun = stored - expected, expected - stored
         return Finding(course, f"{week}: the stored sample differs from the draw re-run: "
-                               f"only stored {sorted(map(str, only_stored))}, only re-run {sorted(map(str, only_rerun))}",
+                               f"only stored {sorted(map(str, only_stored))}, "
+                               f"only re-run {sorted(map(str, only_rerun))}",
                        N_("%(course)s：存储的抽检与按种子重算的不一致（仅存储中有：%(stored)s；仅重算有：%(rerun)s）"),
                        {"course": course, "stored": named(only_stored), "rerun": named(only_rerun)})
 
@@ -200,16 +201,19 @@ class ReviewBook:
             ids = ids_by_course.get(course, [])
             published = populations.get(course, {"ids": [], "classes": {}})
             for missing in sorted(set(ids) - set(published["ids"])):
-                problems.append(Finding(course, f"{course}/{missing}: an attempt of the week left out of the draw's population",
+                problems.append(Finding(course,
+                                        f"{course}/{missing}: an attempt of the week left out of the draw's population",
                                         N_("%(attempt)s：本周的考试未列入抽取范围"), {"attempt": f"{course}/{missing}"}))
             for extra in sorted(set(published["ids"]) - set(ids)):
-                problems.append(Finding(course, f"{course}/{extra}: in the draw's population but not a finished attempt of the week",
+                problems.append(Finding(course, f"{course}/{extra}: in the draw's population "
+                                                "but not a finished attempt of the week",
                                         N_("%(attempt)s：列入抽取范围，却不是本周完成的考试"), {"attempt": f"{course}/{extra}"}))
             found = attempt_classes.classes(self.sessions, course, ids)
             for attempt_id in sorted(set(ids) & set(published["ids"])):
                 now, then = sorted(found[attempt_id]), sorted(published["classes"].get(str(attempt_id), []))
                 if now != then:
-                    problems.append(Finding(course, f"{course}/{attempt_id}: classes {then} at the draw, {now} in the records now",
+                    problems.append(Finding(course,
+                                            f"{course}/{attempt_id}: classes {then} at the draw, {now} in the records now",
                                             N_("%(attempt)s：抽取时的必检类别为 %(then)s，现在记录中为 %(now)s"),
                                             {"attempt": f"{course}/{attempt_id}", "then": then, "now": now}))
         return problems
@@ -222,7 +226,9 @@ class ReviewBook:
             raise ReviewError(N_("请指定抽检人员"))
         with self.sessions.begin() as session:
             # Locked: two people assigning the same sample at once give it to one inspector, not two.
-            sample = session.get(CitySample, sample_id, with_for_update=True) or self._sample(session, sample_id)
+            sample = session.get(CitySample, sample_id, with_for_update=True)
+            if sample is None:
+                raise ReviewError(N_("没有抽检 %(id)s"), id=sample_id)
             if self._outcome(session, sample_id) is not None:
                 raise ReviewError(N_("抽检 %(id)s 已有结论，不能再分派"), id=sample_id)
             already = self._inspector(session, sample_id)

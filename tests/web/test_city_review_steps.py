@@ -99,6 +99,9 @@ def test_an_administrator_commits_draws_assigns_and_the_draw_checks_out(city_app
     # Anyone in the city re-runs the draw from the published seed.
     check = _signed_in(city_app, "inspector").get(f"/city/draws/{WEEK}/check").get_data(as_text=True)
     assert 'id="draw-verdict">一致<' in check and book.published(WEEK)["seed"] in check
+    # Against the records too: the week's attempts and their classes read again, every seal verified.
+    full = _signed_in(city_app, "inspector").get(f"/city/draws/{WEEK}/check?records=1").get_data(as_text=True)
+    assert 'id="draw-verdict">一致<' in full and "各考场参与抽取的考试与记录相符" in full
     assert ("admin", "city_commit_seed") in _actions(engine) and ("admin", "city_draw") in _actions(engine)
     assert ("admin", "city_assign_review") in _actions(engine)
 

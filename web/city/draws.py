@@ -218,11 +218,17 @@ def check_draw(week: str):
         facts = book.published(week)
     except ReviewError as exc:
         flash(_said(exc), "error")
-        return render_template("city/check.html", week=week, facts=None, findings=[], populations={}, sampled={})
+        return render_template("city/check.html", week=week, facts=None, findings=[], populations={}, sampled={},
+                               against_records=False)
+    # By default the draw is re-run from what was published (quick); ``?records=1`` also reads the week's
+    # attempts and their classes from the records again, which verifies every seal of the week (slow:
+    # seconds for a city's week), so it is asked for, not done on every look.
+    against_records = request.args.get("records") == "1"
     findings = []
     if facts["seed"] is not None:
-        findings = [_finding_text(f) for f in book.findings(week) if f.course is None or _in_scope(f.course)]
+        findings = [_finding_text(f) for f in book.findings(week, against_records)
+                    if f.course is None or _in_scope(f.course)]
     populations = {c: p for c, p in sorted((facts["populations"] or {}).items()) if _in_scope(c)}
     sampled = Counter(course for course, _attempt, _reasons in facts["sample"] or [] if _in_scope(course))
     return render_template("city/check.html", week=week, facts=facts, findings=findings, populations=populations,
-                           sampled=sampled)
+                           sampled=sampled, against_records=against_records)

@@ -5,6 +5,8 @@ following a course without a reload."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.browser import chromium_page, screenshots, served, sign_in
@@ -50,7 +52,7 @@ def test_the_citys_live_pictures_show_and_refresh(city_web, artefacts):  # noqa:
 
 # Published digests and seeds are numbers people copy and compare, not words; SHA-256 and HMAC-SHA256
 # are the names the check is stated with (as GA names a standard).
-HEX = __import__("re").compile(r"\b[0-9a-f]{16,}\b")
+HEX = re.compile(r"\b[0-9a-f]{16,}\b")
 
 
 def _foreign(page) -> list[str]:

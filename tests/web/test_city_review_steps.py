@@ -6,6 +6,7 @@ Chinese, audit-logged, and leave what was done before as it was. The overview re
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -197,6 +198,16 @@ def test_the_check_names_a_stored_sample_that_differs_from_the_seed(city_app, ci
     assert 'id="draw-verdict">不一致<' in page
     assert (f"4201002：存储的抽检与按种子重算的不一致（仅存储中有：4201002/{swapped.attempt + 1000}；"
             f"仅重算有：4201002/{swapped.attempt}）") in page
+    # Against the records: the city's own copy of the population edited afterwards shows too, in Chinese.
+    _engine, made = city
+    with engine.begin() as connection:
+        populations = connection.execute(text("SELECT populations FROM city_draws")).scalar_one()
+        populations["4201001"]["classes"].pop(str(made["fault"]))
+        connection.execute(text("UPDATE city_draws SET populations = CAST(:p AS json)"),
+                           {"p": json.dumps(populations)})
+    page = admin.get(f"/city/draws/{WEEK}/check?records=1").get_data(as_text=True)
+    assert f"4201001/{made['fault']}：抽取时的必检类别为 无，现在记录中为 设备故障" in page
+    assert "4201001：参与抽取的考试与公布的摘要不符" in page
     assert "2026年第50周 没有承诺过抽检种子" in admin.get("/city/draws/2026-W50/check").get_data(as_text=True)
 
 

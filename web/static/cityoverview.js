@@ -12,7 +12,12 @@
   function next() { setTimeout(ask, period); }
 
   function ask() {
-    fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "text/html" } })
+    // A request the network swallowed must not end the refreshing: it is given up after a while.
+    const giveUp = new AbortController();
+    const timer = setTimeout(function () { giveUp.abort(); }, Math.max(30000, 3 * period));
+    fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "text/html" },
+                 signal: giveUp.signal })
+      .finally(function () { clearTimeout(timer); })
       .then(function (response) {
         // Signed out meanwhile: the answer is the sign-in page, not rows. Say so and stop asking.
         if (response.redirected) { stale.hidden = false; return null; }

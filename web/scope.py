@@ -86,6 +86,15 @@ RULES: dict[str, Scope] = {
     "city.record_outcome": Scope.FILTERED,
     "city.course_cameras": Scope.FILTERED,  # /city/courses/<course>/…: out of scope is 404, in the view
     "city.course_frame": Scope.FILTERED,
+    "city.overview_rows": Scope.FILTERED,  # the overview's rows again, for its refresh
+    # Running the week's review (web/city/draws.py): a draw covers the city; each page lists, and
+    # each assignment accepts, only the courses of the scope (out of scope is 404, in the view).
+    "city.draws": Scope.FILTERED,
+    "city.commit_seed": Scope.FILTERED,
+    "city.draw_week": Scope.FILTERED,
+    "city.assignments": Scope.FILTERED,
+    "city.assign": Scope.FILTERED,
+    "city.check_draw": Scope.FILTERED,
     "results.result": Scope.ATTEMPT,
     "api.attempt": Scope.ATTEMPT,
     "examday.slip": Scope.ATTEMPT,

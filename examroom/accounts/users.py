@@ -151,6 +151,14 @@ class Accounts:
             raise AccountError(f"username: no account {username!r}")
         return user
 
+    def active(self, role: Role | None = None) -> list[Account]:
+        """The accounts that may sign in (of one role, when given), by username."""
+        with self._sessions() as session:
+            query = select(User).where(User.active.is_(True)).order_by(User.username)
+            if role is not None:
+                query = query.where(User.role == Role(role).value)
+            return [_account(user) for user in session.scalars(query)]
+
     def get(self, user_id: int) -> Account | None:
         with self._sessions() as session:
             user = session.get(User, user_id)

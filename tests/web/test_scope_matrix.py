@@ -57,7 +57,7 @@ def _auditor(app, records, name: str):
 def _url(rule, attempt: int, sitting: int) -> str:
     values = {"attempt_id": attempt, "sitting_id": sitting, "sitting": sitting, "job_id": 1, "flag_id": 1, "check_id": 1, "booking_id": 1,
               "segment_id": 1, "booking": 1, "vehicle": "V1", "camera": "top", "action": "stop", "code": "en",
-              "filename": "examroom.css", "course": COURSE, "sample_id": 1}
+              "filename": "examroom.css", "course": COURSE, "sample_id": 1, "week": "2026-W49"}
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 

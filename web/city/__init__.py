@@ -11,9 +11,10 @@ from flask import Blueprint
 bp = Blueprint("city", __name__, url_prefix="/city")
 
 from examroom_web.city.console import CityConsole, attach, city_mode  # noqa: E402,F401
-from examroom_web.city.words import sample_reason, warning_kind  # noqa: E402
+from examroom_web.city.words import sample_reason, warning_kind, week_name  # noqa: E402
 
 bp.add_app_template_global(warning_kind)
 bp.add_app_template_global(city_mode)
 bp.add_app_template_filter(sample_reason)
-from examroom_web.city import routes  # noqa: E402,F401  (registers the views)
+bp.add_app_template_filter(week_name)
+from examroom_web.city import draws, routes  # noqa: E402,F401  (registers the views)

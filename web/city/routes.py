@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -43,7 +43,19 @@ def _warning_courses(warning: CityWarning, known: set[str]) -> set[str]:
 def overview():
     city = console()
     days = city.overview(visible_courses())
-    return render_template("city/overview.html", days=days, now=city.now())
+    return render_template("city/overview.html", days=days, now=city.now(),
+                           refresh_ms=int(1000 * current_app.config.get("CITY_REFRESH_SECONDS", 10)))
+
+
+@bp.get("/overview/rows")
+@roles(*CITY_ROLES)
+def overview_rows():
+    """The overview's live part alone, sampled again: the page asks for it by itself (web/static/cityoverview.js)."""
+    city = console()
+    response = make_response(render_template("city/overview_rows.html", days=city.overview(visible_courses()),
+                                             now=city.now()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/warnings")
@@ -86,8 +98,10 @@ def review():
         error = request.args.get("error")
     except ReviewError as exc:
         samples, error = [], _(exc.msgid, **exc.params)
+    from examroom_web.city.draws import inspector_names
+
     return render_template("city/review.html", week=week, samples=samples, outcomes=OUTCOMES, error=error,
-                           me=current_user.account.username)
+                           me=current_user.account.username, names=inspector_names())
 
 
 @bp.post("/review/<int:sample_id>")

@@ -14,3 +14,11 @@ def warning_kind(kind: str) -> str:
 def sample_reason(reason: str) -> str:
     return {"share": _("随机抽取"), "manual_fail": _("人工评判"), "device_fault": _("设备故障"),
             "override": _("自检放行"), "seal_warning": _("封存校验未通过")}.get(reason, reason)
+
+
+def week_name(week: str) -> str:
+    """An ISO week ("2026-W49") as people say it: 2026年第49周."""
+    year, sep, number = week.partition("-W")
+    if not sep or not (year.isdigit() and number.isdigit()):
+        return week
+    return _("%(year)s年第%(week)s周", year=year, week=int(number))

@@ -170,3 +170,27 @@ def test_a_population_that_left_an_attempt_out_is_found(city, tmp_path):
     problems = book.recheck(WEEK)
     assert f"{course}/{attempt}: an attempt of the week left out of the draw's population" in problems
     assert any("does not match its published digest" in p for p in problems)
+
+
+def test_a_seed_held_off_the_database_is_checked_against_its_commitment_when_revealed(city, tmp_path):
+    book = ReviewBook(city, CITY, SETTINGS)
+    _, starts, ends = week_of(MONDAY)
+    commitment = book.commit_week(MONDAY, "主任", starts - timedelta(hours=1), seed=SEED, keep_seed=False)
+    with city.connect() as connection:  # only the commitment is kept
+        assert connection.execute(text("SELECT seed FROM city_draws")).scalar_one() is None
+    CourseWriter(city, "4201001", tmp_path / "k").attempt("100", china(MONDAY, 9))
+    with pytest.raises(ReviewError, match="请输入保管的种子"):
+        book.reveal_and_draw(WEEK, "主任", ends)
+    with pytest.raises(ReviewError, match="承诺值不符"):
+        book.reveal_and_draw(WEEK, "主任", ends, seed=("ab" * 32))
+    with pytest.raises(ReviewError, match="64 位十六进制"):
+        book.reveal_and_draw(WEEK, "主任", ends, seed="5eed")
+    assert book.published(WEEK)["seed"] is None and book.samples(WEEK) == []
+    (drawn,) = book.reveal_and_draw(WEEK, "主任", ends, seed=SEED.hex())
+    assert book.published(WEEK)["seed"] == SEED.hex() and sampling.commitment(SEED) == commitment
+    assert book.recheck(WEEK) == []
+    book.assign(drawn.id, "检查员甲", "主任", ends)
+    with pytest.raises(ReviewError, match="已分派给 检查员甲，不能重复分派"):
+        book.assign(drawn.id, "检查员乙", "主任", ends)
+    book.assign(drawn.id, "检查员乙", "主任", ends, reassign=True)  # said so: the latest assignment counts
+    assert book.samples(WEEK)[0].inspector == "检查员乙"

@@ -94,6 +94,15 @@ def register_key(engine: Engine, city_code: str, course: str, pem: str, by: str,
     return row
 
 
+def ensure_key(engine: Engine, city_code: str, course: str, pem: str, by: str, now: datetime) -> bool:
+    """``register_key`` unless this key is already the course's at the city; True when it was registered now."""
+    with session_factory(engine, None)() as session:
+        if key_id(load_public_key(pem)) in course_keys(session, course):
+            return False
+    register_key(engine, city_code, course, pem, by, now)
+    return True
+
+
 def course_keys(session: Session, course: str) -> dict[str, str]:
     """The course's keys the city registered: key id -> PEM."""
     return dict(session.execute(select(CityCourseKey.key_id, CityCourseKey.public_pem)
@@ -321,8 +330,8 @@ class VerificationLoop:
     """
 
     def __init__(self, engine: Engine, every_s: float, now: Callable[[], datetime],
-                 on_pass: Callable[[PassSummary], None] | None = None) -> None:
-        self.engine, self.every_s, self.now, self.on_pass = engine, every_s, now, on_pass
+                 on_pass: Callable[[PassSummary], None] | None = None, limit: int | None = None) -> None:
+        self.engine, self.every_s, self.now, self.on_pass, self.limit = engine, every_s, now, on_pass, limit
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -330,7 +339,7 @@ class VerificationLoop:
         """Passes until ``stop()`` (in the calling thread)."""
         while not self._stop.is_set():
             try:
-                summary = verify_pass(self.engine, self.now)
+                summary = verify_pass(self.engine, self.now, limit=self.limit)
             except Exception:  # noqa: BLE001 - the loop must outlive a database that went away for a while
                 log.exception("city verification pass failed; trying again in %s s", self.every_s)
             else:
@@ -338,12 +347,16 @@ class VerificationLoop:
                     self.on_pass(summary)
             self._stop.wait(self.every_s)
 
+    def request_stop(self) -> None:
+        """End the loop after the pass under way (a signal handler may call it)."""
+        self._stop.set()
+
     def start(self) -> VerificationLoop:
         self._thread = threading.Thread(target=self.run, name="city-verification", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)

@@ -212,3 +212,51 @@ def test_one_pass_at_a_time(city, tmp_path):
     assert verify_pass(city, clock).checked == 1
     with session_factory(city, None)() as session:
         assert session.scalar(select(func.count()).select_from(CityVerifiedSeal)) == 1
+
+
+@pg
+def test_the_command_line_registers_a_key_and_runs_a_pass(city, tmp_path, capsys):
+    from examroom.cli.main import main
+    from examroom.records.models import CityCourseKey
+    from scoring.config_files import config_dir
+
+    city_file = tmp_path / "city.toml"
+    city_file.write_text((config_dir() / "city" / "example-city.toml").read_text(encoding="utf-8")
+                         .replace('password_file = "/etc/examroom-city/4201001.password"', 'password = "x"'))
+    writer = CourseWriter(city, "4201001", tmp_path / "k")
+    ids = write(writer, 2)
+    url = city.url_text
+    watch = ["city", "watch", "--database", url, "--city-file", str(city_file), "--once"]
+    assert main(watch) == 0
+    assert "4201001: no key" in capsys.readouterr().out
+    key = ["city", "key", "--database", url, "--city-file", str(city_file), "--course", "4201001",
+           "--public-key", str(tmp_path / "k" / PUBLIC_KEY_FILE), "--by", "管理员甲"]
+    assert main(key) == 0
+    with session_factory(city, None)() as session:
+        kept = session.scalar(select(CityCourseKey))
+    assert kept.fingerprint in capsys.readouterr().out
+    assert main(key) == 2 and "已登记过" in capsys.readouterr().err
+    tampered(city, ("UPDATE attempts SET passed = NOT passed WHERE course_key = '4201001' AND id = :a",
+                    {"a": ids[1]}))
+    assert main(watch) == 1  # a problem found: exit status 1, and it is named
+    out = capsys.readouterr().out
+    assert "2 seal(s) verified" in out and f"attempt {ids[1]}" in out
+
+
+@pg
+def test_the_loop_passes_again_and_again_until_stopped(city, tmp_path):
+    import queue
+
+    from examroom.city.verification import VerificationLoop
+
+    writer = course(city, "4201001", tmp_path)
+    passes: queue.Queue = queue.Queue()
+    loop = VerificationLoop(city, 0.05, clock, on_pass=passes.put).start()
+    try:
+        write(writer, 2)
+        seen = 0
+        while seen < 2:  # the seals are picked up by whichever passes run after they were written
+            seen += passes.get(timeout=30).checked
+    finally:
+        loop.stop()
+    assert seen == 2 and not loop._thread.is_alive()

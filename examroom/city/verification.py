@@ -240,9 +240,16 @@ def _verify_chain(sessions: sessionmaker[Session], course: str, chain: str, keys
             found: list[dict] = list(pending)
             pending = []
             rows = []
+            ids = [attempt_id for _seq, attempt_id in batch]
+            # One query each for the batch's seals and attempts (verify_attempt finds them in the session).
+            seals = {seal.attempt_id: seal for seal in session.scalars(select(Seal).where(
+                Seal.course_key == course, Seal.attempt_id.in_(ids)))}
+            attempts = {attempt.id: attempt for attempt in session.scalars(select(Attempt).where(
+                Attempt.course_key == course, Attempt.id.in_(ids)))}
             for seq, attempt_id in batch:
-                seal = session.get(Seal, (course, attempt_id))
-                attempt = session.get(Attempt, (course, attempt_id))
+                seal, attempt = seals.get(attempt_id), attempts.get(attempt_id)
+                if seal is None:  # removed since the list was read: found by the next pass's count
+                    continue
                 if attempt is None:
                     mine = [Problem(attempt_id, "attempt", "the sealed attempt's row is not in the database")]
                 else:
@@ -251,13 +258,13 @@ def _verify_chain(sessions: sessionmaker[Session], course: str, chain: str, keys
                 found += mine_dicts
                 rows.append(CityVerifiedSeal(course_code=course, chain=chain, seq=seq, attempt_id=attempt_id,
                                              digest=seal_digest(seal), ok=not mine))
-            result = _result(course, chain, batch[0][0], batch[-1][0], len(batch), found, started, now())
+            result = _result(course, chain, batch[0][0], batch[-1][0], len(rows), found, started, now())
             session.add(result)
             session.flush()
             for row in rows:
                 row.result_id = result.id
             session.add_all(rows)
-        checked += len(batch)
+        checked += len(rows)
         first = batch[0][0] if first is None else first
         to = batch[-1][0]
         stored += found
@@ -299,6 +306,9 @@ def _still_there(session: Session, course: str, chain: str, last) -> list[Proble
             for seq, attempt_id in gone:
                 problems.append(Problem(attempt_id, HEAD, f"chain {chain!r}: seal {seq} (attempt {attempt_id}), "
                                                           "verified by the city, is gone: a sealed attempt was removed"))
+            if not gone:  # seals the city never verified went away below the last it did
+                problems.append(Problem(None, HEAD, f"chain {chain!r}: {last.seq - present} seal(s) up to seal "
+                                                    f"{last.seq} are missing: sealed attempts were removed"))
     seen = session.execute(select(CitySeenHead.seq, CitySeenHead.digest).where(
         CitySeenHead.course_code == course, CitySeenHead.chain == chain,
         CitySeenHead.seq > max(end, last.seq if last else 0)).order_by(CitySeenHead.seq.desc()).limit(1)).first()

@@ -23,8 +23,8 @@ again: records are append-only, a problem once found stays found (the warnings r
 
 A course still being copied (its subscription's initial copy not done: seals can arrive before
 their journals then) is left for a later pass, and so is a course with no key registered. One
-pass runs at a time in a city database (a PostgreSQL advisory lock; a second one returns at
-once). ``VerificationLoop`` runs passes every ``[verification] every_seconds`` of the city file
+pass runs at a time in a city database, and none while a course is re-synced (a PostgreSQL
+advisory lock, ``replication.CITY_RECORDS_LOCK``; a pass that finds it held returns at once). ``VerificationLoop`` runs passes every ``[verification] every_seconds`` of the city file
 in a thread (``examroom city watch``, ``examroom demo --city``).
 """
 
@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.accounts.audit import AuditLog
 from examroom.city.errors import CityError
-from examroom.city.replication import subscription_name
+from examroom.city.replication import CITY_RECORDS_LOCK, sync_state
 from examroom.messages import N_
 from examroom.records.database import session_factory
 from examroom.records.models import (
@@ -54,7 +54,7 @@ from examroom.records.verify import Problem, verify_attempt
 
 log = logging.getLogger(__name__)
 
-PASS_LOCK = 0x6578_7672  # pg advisory lock key ("exvr"): one verification pass at a time per city database
+PASS_LOCK = CITY_RECORDS_LOCK  # one pass at a time in a city database, and none during a re-sync
 BATCH = 250  # seals verified and stored per transaction: a pass stopped midway resumes after the last batch
 KEYS_WHERE = "registered at the city for this course"
 HEAD = "seal chain head"
@@ -179,14 +179,14 @@ def verify_pass(engine: Engine, now: Callable[[], datetime], courses: list[str] 
 
 
 def _copying(engine: Engine, course: str) -> bool:
-    """The course's subscription has tables whose initial copy is not done (no subscription: not copying)."""
+    """The course's subscription has tables whose first copy is not done (no subscription: not copying)."""
     if engine.dialect.name != "postgresql":
         return False
-    with engine.connect() as connection:
-        not_ready = connection.execute(text(
-            "SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid "
-            "WHERE s.subname = :n AND r.srsubstate <> 'r'"), {"n": subscription_name(course)}).scalar()
-    return bool(not_ready)
+    try:
+        state = sync_state(engine, course)
+    except CityError:  # a code no subscription can be named after: never subscribed, so not copying
+        return False
+    return state.tables > 0 and not state.done
 
 
 def _run(engine: Engine, now: Callable[[], datetime], courses: list[str] | None, limit: int | None,

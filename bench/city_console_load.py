@@ -10,6 +10,11 @@ figure is the city database's side). An inspector of the whole city opens the ov
 the warnings (预警) and the review (抽检) page ``--repeat`` times each through the WSGI app in this
 process; the script prints the median and the slowest time per page and the records behind them.
 
+Before the pages, the city's verification pass (``examroom.city.verification``, what ``examroom
+city watch`` runs) verifies the whole week once, with each course's key registered at the city:
+the warnings page reads its stored results. After the pages, ten more attempts are written at one
+course and an incremental pass verifies just those. Both passes are timed.
+
     python bench/city_console_load.py [--per-day 40] [--repeat 7]
 
 The database is dropped at the end. Nothing here asserts on timing.
@@ -31,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' recor
 import sqlalchemy  # noqa: E402
 
 from examroom.accounts.users import Accounts, Role  # noqa: E402
+from examroom.city.verification import register_key, verify_pass  # noqa: E402
+from examroom.records.sealing import PUBLIC_KEY_FILE  # noqa: E402
 from examroom.records.database import session_factory  # noqa: E402
 from examroom.records.attempt_log import CandidateInfo  # noqa: E402
 from examroom.records.models import AttemptStatus  # noqa: E402
@@ -59,6 +66,8 @@ def fill(engine, folder: Path, per_day: int) -> int:
     made = 0
     for index, code in enumerate(COURSES, 1):
         writer = WeekWriter(engine, code, folder / code)
+        register_key(engine, CITY_CODE, code, (folder / code / PUBLIC_KEY_FILE).read_text(), "bench",
+                     china(MONDAY, 7))
         writer.overridden_check(china(MONDAY, 7, 30))
         for day in range(5):
             start = china(MONDAY + timedelta(days=day), 8)
@@ -95,6 +104,11 @@ def main() -> int:
             began = time.perf_counter()
             attempts = fill(engine, Path(folder), args.per_day)
             filled = time.perf_counter() - began
+            now = lambda: china(MONDAY + timedelta(days=2), 11)  # noqa: E731
+            began = time.perf_counter()
+            full = verify_pass(engine, now)
+            full_s = time.perf_counter() - began
+            late = WeekWriter(engine, COURSES[0], Path(folder) / COURSES[0])
         Accounts(session_factory(engine, CITY_CODE)).create("inspector", PASSWORD, Role.INSPECTOR,
                                                             display_name="巡查员甲")
         app = city_app(url, SETTINGS, {}, {"TESTING": True, "SECRET_KEY": "bench-secret"})
@@ -103,6 +117,8 @@ def main() -> int:
         login(client, "inspector")
         print(f"city_console_load: {len(COURSES)} courses, {attempts} attempts in the week "
               f"({args.per_day} a course a day), written and sealed in {filled:.1f} s")
+        print(f"city_console_load: verification pass over the week: {full.checked} seals in {full_s:.1f} s "
+              f"({full_s / max(full.checked, 1) * 1000:.1f} ms a seal), {full.problems} problems")
         for page in PAGES:
             times = []
             for _ in range(args.repeat):
@@ -114,6 +130,17 @@ def main() -> int:
                     return 1
             print(f"city_console_load: {page:16s} median {statistics.median(times) * 1000:7.0f} ms, "
                   f"slowest {max(times) * 1000:7.0f} ms ({args.repeat} times, {len(answer.data):,} bytes)")
+        for n in range(10):  # ten more attempts arrive at one course on Thursday
+            late.attempt(f"9{n:04d}", china(MONDAY + timedelta(days=3), 8) + timedelta(minutes=8 * n))
+        began = time.perf_counter()
+        incremental = verify_pass(engine, now)
+        incremental_s = time.perf_counter() - began
+        print(f"city_console_load: incremental pass after 10 new attempts: {incremental.checked} seals in "
+              f"{incremental_s * 1000:.0f} ms, {incremental.problems} problems")
+        began = time.perf_counter()
+        quiet = verify_pass(engine, now)
+        print(f"city_console_load: a pass with nothing new: {quiet.checked} seals in "
+              f"{(time.perf_counter() - began) * 1000:.0f} ms")
         app.extensions[EXTENSION].city.dispose()
         engine.dispose()
     finally:

@@ -33,6 +33,10 @@ PUBLICATION = "examroom_city"
 # Inserts, updates and deletes; never TRUNCATE (a course must not be able to empty the city).
 PUBLISH = "insert, update, delete"
 _CODE = re.compile(r"[A-Za-z0-9_]{1,40}")
+# The city's verification pass (city/verification.py) holds this PostgreSQL advisory lock while it
+# runs; a re-sync holds it too, so no pass reads a course's rows while they are dropped and copied
+# again (it would take the gap for removed seals, and keep that as evidence).
+CITY_RECORDS_LOCK = 0x6578_7672
 
 
 def subscription_name(course: str) -> str:
@@ -205,14 +209,22 @@ def resync(city: Engine, course: str, conninfo: str) -> None:
     course must be reachable. The course's rows at the city are those keyed by its code; the
     other courses' rows and subscriptions are not touched.
     """
-    unsubscribe(city, course, course_reachable=True)
-    with city.begin() as connection:
-        # The city's copies are replicas: the append-only and sealed-record triggers guard the
-        # course's writes, not a re-copy, so they are set aside here as the apply worker does.
-        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        for table in reversed(keyed_tables()):
-            connection.execute(text(f'DELETE FROM "{table}" WHERE course_key = :code'), {"code": course})
-    subscribe(city, course, conninfo, copy_data=True)
+    with city.connect() as lock:
+        # Until the new subscription exists (and shows its tables still copying), no verification pass runs.
+        lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": CITY_RECORDS_LOCK})
+        lock.commit()
+        try:
+            unsubscribe(city, course, course_reachable=True)
+            with city.begin() as connection:
+                # The city's copies are replicas: the append-only and sealed-record triggers guard the
+                # course's writes, not a re-copy, so they are set aside here as the apply worker does.
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                for table in reversed(keyed_tables()):
+                    connection.execute(text(f'DELETE FROM "{table}" WHERE course_key = :code'), {"code": course})
+            subscribe(city, course, conninfo, copy_data=True)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": CITY_RECORDS_LOCK})
+            lock.commit()
 
 
 @dataclass(frozen=True)

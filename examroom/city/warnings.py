@@ -13,8 +13,11 @@ file. docs/city-warnings.md states each check, its test and its source.
 - ``same_id_two_courses``: one ID number examined at two courses on one day (China time);
 - ``retest_rules``: more tries in a sitting than allowed, a booking too soon after a failed
   sitting, more bookings within the validity period than allowed;
-- ``seal_chain``: a seal chain that does not link, or a head that went backwards (a head the city
-  saw earlier is gone, or the chain is shorter than the city saw it).
+- ``seal_chain``: what the city's continuous verification (``verification``) found and stored: a
+  seal chain that does not link, a head that went backwards (a seal the city verified is gone or
+  replaced, a head it saw is no longer reached), records that do not match their seals; and a
+  course whose key the city has not registered. Read from the stored results, never verified on
+  the request.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.city import attempt_classes
@@ -33,11 +36,11 @@ from examroom.city.watch_settings import WarningSettings
 from examroom.courseclock import CHINA, as_utc
 from examroom.messages import N_
 from examroom.records.models import (
-    Attempt, AttemptStatus, Booking, Candidate, CitySeenHead, JournalEntry, Seal, Sitting,
+    Attempt, AttemptStatus, Booking, Candidate, CityCourseKey, CitySeenHead, CityVerifyResult, JournalEntry, Seal,
+    Sitting,
 )
 from examroom.records.people import mask_id_number
 from examroom.records.sealing import chain_heads
-from examroom.records.verify import verify
 
 AttemptKey = tuple[str, int]  # (course, attempt id): an attempt's global key
 
@@ -313,36 +316,70 @@ def note_heads(sessions: sessionmaker[Session], now: datetime) -> int:
     return added
 
 
+SEAL_LINK = N_("考场 %(course)s 的封存链断开：%(count)s 处")
+SEAL_HEAD = N_("考场 %(course)s 的封存链与城市此前所见的链头不符（链头倒退，或链头之前的封存缺失）：%(detail)s")
+SEAL_RECORD = N_("考场 %(course)s 有 %(count)s 场考试的记录与其封存不符（签名、考试记录或过程记录）")
+SEAL_NO_KEY = N_("考场 %(course)s 的公钥未在城市中心登记：它的 %(count)s 个封存无法核验")
+
+
 def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: datetime) -> list[CityWarning]:
-    """Seal chains that do not link (the window's attempts) and heads that went backwards (ever seen)."""
+    """What the city's verification found (``city/verification.py``), read from its stored results.
+
+    Nothing is verified here: the pass that runs where the records arrive (``examroom city
+    watch``) stored each problem with the attempts behind it. A problem found stays a warning
+    whatever the window (records are append-only: a break is permanent evidence), so ``start``
+    and ``end`` do not limit these. Per course: seals that do not link, a head that went
+    backwards (a verified seal gone or replaced, a seen head no longer reached), records that do
+    not match their seals; and a course whose seals the city cannot verify, for want of its key.
+    """
     found = []
     with sessions() as session:
-        by_course = attempt_classes.finished_attempts(session, start, end)
-        seen = session.execute(select(CitySeenHead.course_code, CitySeenHead.chain, CitySeenHead.seq,
-                                      CitySeenHead.digest).order_by(CitySeenHead.id)).all()
-        current = {course: chain_heads(session, course_key=course)
-                   for course in sorted(set(by_course) | {s.course_code for s in seen})}
-    for course in sorted(current):
-        heads = [s.digest for s in seen if s.course_code == course]
-        report = verify(sessions, attempts=by_course.get(course, []), course=course, heads=heads)
-        broken = [p for p in report.problems if p.where.startswith("seal chain")]
-        links = [p for p in broken if p.where == "seal chain"]
+        results = session.execute(select(CityVerifyResult.course_code, CityVerifyResult.chain,
+                                         CityVerifyResult.problems, CityVerifyResult.finished_utc)
+                                  .where(CityVerifyResult.ok.is_(False))
+                                  .order_by(CityVerifyResult.course_code, CityVerifyResult.id)).all()
+        keyed = set(session.scalars(select(CityCourseKey.course_code).distinct()))
+        # The courses that seal, one index probe each (a skip scan: a year's seals are a million rows),
+        # and how many seals those without a key hold.
+        sealing = session.scalars(text(
+            "WITH RECURSIVE c(k) AS (SELECT min(course_key) FROM seals UNION ALL "
+            "SELECT (SELECT min(course_key) FROM seals WHERE course_key > c.k) FROM c WHERE c.k IS NOT NULL) "
+            "SELECT k FROM c WHERE k IS NOT NULL")).all()
+        sealed = {course: session.scalar(select(func.count()).select_from(Seal).where(Seal.course_key == course))
+                  for course in sealing if course not in keyed}
+    by_course: dict[str, list[dict]] = defaultdict(list)
+    for course, chain, problems, finished in results:
+        for problem in problems:
+            by_course[course].append({**problem, "chain": chain, "found_utc": as_utc(finished).isoformat()})
+
+    def attempts_of(course: str, problems: list[dict]) -> tuple[AttemptKey, ...]:
+        return tuple(sorted({(course, p["attempt"]) for p in problems if p["attempt"] is not None}))
+
+    def shown(p: dict) -> str:
+        who = "records" if p["attempt"] is None else f"attempt {p['attempt']}"
+        return f"{who}: {p['where']}: {p['message']}"
+
+    for course in sorted(set(by_course) | {c for c in sealed if c not in keyed}):
+        problems = by_course.get(course, [])
+        links = [p for p in problems if p["where"] == "seal chain"]
+        heads = [p for p in problems if p["where"] == "seal chain head"]
+        records = [p for p in problems if p["where"] not in ("seal chain", "seal chain head")]
         if links:
-            found.append(CityWarning("seal_chain", course, N_("考场 %(course)s 的封存链断开：%(count)s 处"),
-                                     {"course": course, "count": len(links)},
-                                     {"problems": [str(p) for p in links]},
-                                     tuple(sorted({(course, p.attempt) for p in links if p.attempt is not None}))))
-        backwards = [str(p) for p in broken if p.where == "seal chain head"]
-        for chain in sorted({s.chain for s in seen if s.course_code == course}):
-            highest = max(s.seq for s in seen if s.course_code == course and s.chain == chain)
-            now_seq = current[course].get(chain, {}).get("seq", 0)
-            if now_seq < highest:
-                backwards.append(f"chain {chain!r}: the city saw seal {highest}, the course's chain now ends at "
-                                 f"{now_seq}")
-        if backwards:
-            found.append(CityWarning("seal_chain", course, N_("考场 %(course)s 的封存链与城市此前所见的链头不符（链头倒退，或链头之前的封存缺失）：%(detail)s"),
-                                     {"course": course, "detail": "；".join(backwards)},
-                                     {"problems": backwards, "heads_now": current[course]}, ()))
+            found.append(CityWarning("seal_chain", course, SEAL_LINK, {"course": course, "count": len(links)},
+                                     {"problems": [shown(p) for p in links], "found": links},
+                                     attempts_of(course, links)))
+        if heads:
+            found.append(CityWarning("seal_chain", course, SEAL_HEAD,
+                                     {"course": course, "detail": "；".join(p["message"] for p in heads)},
+                                     {"problems": [shown(p) for p in heads], "found": heads},
+                                     attempts_of(course, heads)))
+        if records:
+            behind = attempts_of(course, records)
+            found.append(CityWarning("seal_chain", course, SEAL_RECORD, {"course": course, "count": len(behind)},
+                                     {"problems": [shown(p) for p in records], "found": records}, behind))
+        if course not in keyed and sealed.get(course):
+            found.append(CityWarning("seal_chain", course, SEAL_NO_KEY, {"course": course, "count": sealed[course]},
+                                     {"seals": sealed[course]}, ()))
     return found
 
 

@@ -1,4 +1,4 @@
-"""The city settings file's review, warning and evidence sections, read strictly.
+"""The city settings file's review, warning, evidence and verification sections, read strictly.
 
 The thresholds of the random review and the warnings are rule-like data: they live in the city
 settings file (``config/city/example-city.toml`` documents each), never as literals in the code
@@ -56,11 +56,19 @@ class EvidenceSettings:
 
 
 @dataclass(frozen=True)
+class VerificationSettings:
+    """How often the city's verification pass runs (``examroom city watch``, ``city/verification.py``)."""
+
+    every_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class CityWatchSettings:
     city_code: str
     sampling: SamplingSettings
     warnings: WarningSettings
     evidence: EvidenceSettings
+    verification: VerificationSettings = VerificationSettings()
 
 
 def _need(table: dict, key: str, kind, where: str):
@@ -116,7 +124,15 @@ def parse(data: dict, base: Path) -> CityWatchSettings:
                 raise CitySettingsError(f"{where}.password_file: {exc.strerror}: {path}") from None
         courses[str(code)] = CourseLink(str(code), _need(link, "url", str, where).rstrip("/"),
                                         _need(link, "username", str, where), password)
+    # The section may be left out (a file written before it): the default, 60 s, applies.
+    verification = _need(data, "verification", dict, "city") if "verification" in data else {}
+    every = (_number(verification, "every_seconds", "verification", 0.0, 86400.0, low_open=True)
+             if "every_seconds" in verification else VerificationSettings.every_seconds)
+    unknown_keys = sorted(set(verification) - {"every_seconds"})
+    if unknown_keys:
+        raise CitySettingsError(f"verification: unknown field(s) {unknown_keys}")
     return CityWatchSettings(
+        verification=VerificationSettings(every_seconds=every),
         city_code=city_code.strip(),
         sampling=SamplingSettings(share=_number(sampling, "share", "sampling", 0.0, 1.0, low_open=True),
                                   always=always),

@@ -5,7 +5,10 @@ At a course: ``city publish`` (migrate, name the course, publish its records) an
 when it passes ``--warn-wal``, for a cron job or the course's monitoring). At the city:
 ``city prepare`` (the city's database), ``city subscribe`` (one course), ``city status`` (each
 course's link: connected, last contact, newest record, lag, WAL; exit status 1 when a course is
-out of contact or warns) and ``city resync`` (a course's copy made again, after its slot was lost).
+out of contact or warns), ``city resync`` (a course's copy made again, after its slot was lost),
+``city key`` (a course's public seal key registered at the city, its fingerprint in the city's
+audit log) and ``city watch`` (the city's verification of every course's newly replicated seals,
+every ``[verification] every_seconds`` until stopped, or ``--once``: docs/city-warnings.md).
 """
 
 from __future__ import annotations
@@ -74,6 +77,28 @@ def add_parser(sub) -> None:
     resync.add_argument("--course-code", required=True)
     resync.add_argument("--conninfo", required=True, help="how the city reaches the course (libpq form)")
     resync.set_defaults(run=run_resync)
+
+    key = commands.add_parser("key", help="at the city: register a course's public seal key (what the city "
+                                          "verifies the course's records against)")
+    key.add_argument("--database", required=True, help="the city's PostgreSQL URL")
+    key.add_argument("--city-file", required=True, type=Path, help="the city settings file (its city_code)")
+    key.add_argument("--course", required=True, help="考场代码 of the course")
+    key.add_argument("--public-key", required=True, type=Path,
+                     help="the course's public key file (course-seal-key.pub.pem), as the course handed it over")
+    key.add_argument("--by", required=True, help="who registers it (kept in the city's audit log)")
+    key.set_defaults(run=run_key)
+
+    watch = commands.add_parser("watch", help="at the city: verify every course's newly replicated seals, "
+                                              "continuously, and store the results",
+                                description="Runs a verification pass every [verification] every_seconds of "
+                                            "the city file until stopped (SIGTERM, Ctrl-C). With --once: one "
+                                            "pass; exit status 1 when it found a problem. docs/city-warnings.md.")
+    watch.add_argument("--database", required=True, help="the city's PostgreSQL URL")
+    watch.add_argument("--city-file", required=True, type=Path, help="the city settings file")
+    watch.add_argument("--once", action="store_true", help="one pass, then exit")
+    watch.add_argument("--limit", type=int, default=None,
+                       help="at most this many seals a chain in a pass (catching up on a long backlog)")
+    watch.set_defaults(run=run_watch)
 
 
 def _engine(url: str):
@@ -168,3 +193,46 @@ def run_status(args) -> int:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def run_key(args) -> int:
+    from examroom.city.verification import register_key
+    from examroom.city.watch_settings import load
+
+    settings = load(args.city_file)
+    row = register_key(_engine(args.database), settings.city_code, args.course,
+                       args.public_key.read_text(encoding="utf-8"), args.by, datetime.now(timezone.utc))
+    print(f"course {args.course}: key {row.key_id} registered (sha256 {row.fingerprint}); "
+          "the city verifies the course's seals against it")
+    return OK
+
+
+def run_watch(args) -> int:
+    import signal
+
+    from examroom.city.verification import VerificationLoop, verify_pass
+    from examroom.city.watch_settings import load
+
+    settings = load(args.city_file)
+    engine = _engine(args.database)
+
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    def show(summary) -> None:
+        print(f"{_iso(summary.started)} {summary.line()}", flush=True)
+        for chain in summary.chains:
+            for problem in chain.problems:
+                who = "records" if problem["attempt"] is None else f"attempt {problem['attempt']}"
+                print(f"  {chain.course}/{chain.chain}: {who}: {problem['where']}: {problem['message']}", flush=True)
+
+    if args.once:
+        summary = verify_pass(engine, now, limit=args.limit)
+        show(summary)
+        return ATTENTION if summary.problems else OK
+    loop = VerificationLoop(engine, settings.verification.every_seconds, now, on_pass=show, limit=args.limit)
+    signal.signal(signal.SIGTERM, lambda *_: loop.request_stop())
+    print(f"city watch: a verification pass every {settings.verification.every_seconds:g} s "
+          "(SIGTERM or Ctrl-C stops it)", flush=True)
+    loop.run()
+    return OK

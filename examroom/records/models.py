@@ -624,3 +624,66 @@ class CitySeenHead(Base):
     seen_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_city_seen_heads_course_chain", "course_code", "chain", "seq"),)
+
+
+# The city's verification of the replicated records (migration 0016_city_verification): city-only,
+# not replicated, as the tables above. docs/city-warnings.md.
+class CityCourseKey(Base):
+    """A course's public seal key as the city registered it (``examroom city key``); append-only.
+
+    The city verifies a course's seals against these keys alone, never against the ``seal_keys``
+    rows the course's own database sends (a record re-sealed with a key put there is caught).
+    """
+
+    __tablename__ = "city_course_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_code: Mapped[str] = mapped_column(String(32), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the raw public key, hex
+    public_pem: Mapped[str] = mapped_column(Text)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("course_code", "key_id", name="uq_city_course_keys_key"),)
+
+
+class CityVerifiedSeal(Base):
+    """A seal the city's verification pass checked: where each course's chain was verified up to.
+
+    The digest is the seal's as it was when checked, so a seal gone or changed since is found.
+    """
+
+    __tablename__ = "city_verified_seals"
+
+    course_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    result_id: Mapped[int] = mapped_column(ForeignKey("city_verify_results.id"))
+
+
+class CityVerifyResult(Base):
+    """One verification of one course's chain: the seals checked and what was found; append-only.
+
+    Written when a pass checked new seals or found a problem (a quiet pass writes nothing).
+    ``problems``: [{"attempt": id or null, "where": ..., "message": ...}]; ``attempts``: the ids behind them.
+    """
+
+    __tablename__ = "city_verify_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_code: Mapped[str] = mapped_column(String(32))
+    chain: Mapped[str] = mapped_column(String(64))
+    from_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no new seal was checked
+    to_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    checked: Mapped[int] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    problems: Mapped[list] = mapped_column(JSON)
+    attempts: Mapped[list] = mapped_column(JSON)
+    started_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_city_verify_results_course_chain", "course_code", "chain", "id"),)

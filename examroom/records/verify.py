@@ -135,8 +135,18 @@ def _check_head(session: Session, head: str, report: VerifyReport, course: str) 
     return []
 
 
+def verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
+                   keys_where: str = "in the database") -> list[Problem]:
+    """One attempt, checked as :func:`verify` checks it, against the given keys (key id -> PEM).
+
+    The city's verification pass (``examroom.city.verification``) gives the keys it registered
+    itself (``keys_where`` says where they come from, for the message of a key not among them).
+    """
+    return _verify_attempt(session, attempt, keys, None, keys_where)
+
+
 def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
-                    pinned: Ed25519PublicKey | None) -> list[Problem]:
+                    pinned: Ed25519PublicKey | None, keys_where: str = "in the database") -> list[Problem]:
     problems: list[Problem] = []
 
     def bad(where: str, message: str) -> None:
@@ -155,7 +165,7 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     if key is None:
         pem = keys.get(seal.key_id)
         if pem is None:
-            bad("seal", f"signed with key {seal.key_id}, which is not in the database")
+            bad("seal", f"signed with key {seal.key_id}, which is not {keys_where}")
             return problems
         key = load_public_key(pem)
     else:

@@ -7,7 +7,10 @@ under its own code (4201001, 4201002, ...), running rounds as the single-course 
 without cameras and without a web process, and with one exam vehicle each (alternately the E
 motorcycle and the C4 three-wheeler): N courses and N + 1 PostgreSQL servers share the machine.
 Every few seconds one status line per course is printed: the link as the city sees it (online or
-not, lag, last contact) and the attempts held at the course and at the city.
+not, lag, last contact) and the attempts held at the course and at the city. The city verifies
+the courses' records as they arrive (``examroom.city.verification``: each course's key registered
+at the city when the course starts, a pass every ``VERIFY_EVERY_S``), as ``examroom city watch``
+does at a real city; a pass that finds a problem says so.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from sqlalchemy import Engine, text
 
 from examroom.city.clusters import find_binaries
 from examroom.city.local_city import LocalCity
+from examroom.city.verification import VerificationLoop, ensure_key
 from examroom.city.watch import CourseLink
 from examroom.messages import N_, SupervisorError
 from examroom.records.database import make_engine
+from examroom.records.sealing import PUBLIC_KEY_FILE
 from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse, _log_to, _stop_on_sigterm
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,8 @@ log = logging.getLogger(__name__)
 MAX_COURSES = 9  # one key (1..9) a course
 FIRST_CODE = 4201001  # the first simulated course's 考场代码; the next ones count up
 STATUS_EVERY_S = 3.0  # seconds between two status blocks
+VERIFY_EVERY_S = 5.0  # seconds between two of the city's verification passes (a real city: its city file)
+CITY_CODE = "420100"  # the demo city's own code (its audit log)
 RUNNER_JOIN_S = 15.0  # how long the stop waits for a course's rounds to notice it
 
 HELP = N_("按键（输入后回车）：1–%(last)s 断开或恢复该考场与城市中心的连接，q 退出；Ctrl-C 也可退出。")
@@ -50,6 +57,7 @@ CUT_MARK = N_("（连接已断开）")
 CUT_DONE = N_("考场 %(number)s（%(code)s）与城市中心的连接已断开，考场照常考试。")
 RESTORE_DONE = N_("考场 %(number)s（%(code)s）与城市中心的连接已恢复，城市中心正在补齐记录。")
 UNKNOWN_KEY = N_("不认识的按键 %(key)s。")
+VERIFY_FOUND = N_("城市中心核验考场记录时发现 %(count)s 个问题（已记入预警）：%(first)s")
 COUNT_REFUSED = N_("--city 的考场数要在 1 到 %(most)s 之间（现在是 %(count)s）。")
 DATABASE_REFUSED = N_("--city 的每个考场和城市中心都用数据文件夹里自建的 PostgreSQL 数据库，不能同时给 --database。")
 CODE_REFUSED = N_("--city 的考场代码自动编排（4201001 起），不能同时给 --course-code。")
@@ -174,9 +182,21 @@ def run_city_demo(count: int, data_dir: Path | None, speed: float = 1.0, verbose
                                   database_url=city.course_url(code), course_code=code).start()
                 stack.callback(demo.stop)
                 courses[code] = demo
+                # What a course's administrator hands the city when it joins: its public key.
+                ensure_key(city.city_db, CITY_CODE, code, (station / PUBLIC_KEY_FILE).read_text(encoding="utf-8"),
+                           "demo", datetime.now(timezone.utc))
             stack.callback(stop.set)  # first on the way out: the rounds stop calling candidates
             running = CityDemo(city, courses, out)
             stack.callback(running.close)
+
+            def found(summary) -> None:
+                if summary.problems:
+                    first = next(p for c in summary.chains for p in c.problems)
+                    running.say(VERIFY_FOUND % {"count": summary.problems, "first": first["message"]})
+
+            verifier = VerificationLoop(city.city_db, VERIFY_EVERY_S, lambda: datetime.now(timezone.utc),
+                                        on_pass=found).start()
+            stack.callback(verifier.stop)  # before the servers stop
             for code, demo in courses.items():
                 runner = threading.Thread(target=demo.run_rounds, args=(0, stop), name=f"rounds-{code}", daemon=True)
                 runner.start()

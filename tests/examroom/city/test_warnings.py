@@ -10,13 +10,15 @@ from sqlalchemy import text
 
 from examroom.city.attempt_classes import week_of
 from examroom.city.rate_test import binomial_two_sided
+from examroom.city.verification import register_key, verify_pass
 from examroom.city.warnings import (
-    all_warnings, journal_gaps, note_heads, rate_warnings, retest_warnings, same_id_two_courses,
-    seal_chain_warnings,
+    SEAL_HEAD, SEAL_LINK, all_warnings, journal_gaps, note_heads, rate_warnings, retest_warnings,
+    same_id_two_courses, seal_chain_warnings,
 )
 from examroom.city.watch_settings import WarningSettings
 from examroom.records.database import session_factory
 from examroom.records.models import AttemptStatus
+from examroom.records.sealing import PUBLIC_KEY_FILE
 from tests.examroom.attempts import allow_tampering
 from tests.examroom.city.city_records import MONDAY, CourseWriter, china, city_engine
 
@@ -160,13 +162,21 @@ def test_re_examinations_outside_the_rules(city, tmp_path):
     assert next(w for w in found if w.numbers["rule"] == "bookings_per_validity").numbers["bookings"][-1][0] == "4201002"
 
 
+def registered(city, writer: CourseWriter, key_dir) -> CourseWriter:
+    """The course's public key registered at the city (``examroom city key``), as the city verifies with it."""
+    register_key(city, "420100", writer.code, (key_dir / PUBLIC_KEY_FILE).read_text(), "管理员甲", END)
+    return writer
+
+
 @pg
 def test_a_seal_chain_break_and_a_head_that_went_backwards(city, tmp_path):
-    a, b = (CourseWriter(city, code, tmp_path / code) for code in ("4201001", "4201002"))
+    a, b = (registered(city, CourseWriter(city, code, tmp_path / code), tmp_path / code)
+            for code in ("4201001", "4201002"))
     a_ids = [a.attempt(str(n), china(MONDAY, 9, n)) for n in range(6)]
     b_ids = [b.attempt(str(50 + n), china(MONDAY, 9, n)) for n in range(4)]
     sessions = sessions_of(city)
     assert note_heads(sessions, END) == 2 and note_heads(sessions, END) == 0  # a head is kept once
+    assert verify_pass(city, lambda: END).checked == 10
     assert seal_chain_warnings(sessions, START, END) == []
     with city.begin() as connection:
         allow_tampering(connection)
@@ -176,20 +186,36 @@ def test_a_seal_chain_break_and_a_head_that_went_backwards(city, tmp_path):
                                   ("attempts", "id")):
                 connection.execute(text(f"DELETE FROM {table} WHERE course_key = :c AND {column} = :a"),
                                    {"c": course, "a": attempt})
+    assert seal_chain_warnings(sessions, START, END) == []  # the page verifies nothing: the pass finds it
+    a.attempt("7", china(MONDAY, 10))  # seal 7 of 4201001 names seal 6, which is still there
+    assert verify_pass(city, lambda: END).checked == 1
     found = seal_chain_warnings(sessions, START, END)
-    assert [(w.subject, "断开" in w.msgid) for w in found] == [("4201001", True), ("4201001", False), ("4201002", False)]
-    broken, missing, backwards = found
-    assert broken.attempts == (("4201001", a_ids[3]),)  # the seal after the removed one no longer links
-    # The head the city saw (seal 6) is still there, but seal 3 before it is gone.
-    assert any("missing seal(s) 3" in p for p in missing.numbers["problems"])
-    assert "链头倒退" in str(backwards) and any("ends at 3" in p for p in backwards.numbers["problems"])
+    assert [(w.subject, w.msgid == SEAL_HEAD) for w in found] == [("4201001", True), ("4201002", True)]
+    missing, backwards = found
+    # The seal the city verified as 3 is gone: its attempt is named although its rows are gone too.
+    assert missing.attempts == (("4201001", a_ids[2]),)
+    assert any("seal 3" in p and "is gone" in p for p in missing.numbers["problems"])
+    assert "链头倒退" in str(backwards) and backwards.attempts == (("4201002", b_ids[-1]),)
+
+
+@pg
+def test_a_seal_that_does_not_link_is_a_break(city, tmp_path):
+    a = registered(city, CourseWriter(city, "4201001", tmp_path / "k"), tmp_path / "k")
+    ids = [a.attempt(str(n), china(MONDAY, 9, n)) for n in range(3)]
+    with city.begin() as connection:
+        allow_tampering(connection)  # seal 2 removed before the city verified it: seal 3 does not link
+        connection.execute(text("DELETE FROM seals WHERE course_key = '4201001' AND attempt_id = :a"), {"a": ids[1]})
+    verify_pass(city, lambda: END)
+    (broken,) = [w for w in seal_chain_warnings(sessions_of(city), START, END) if w.msgid == SEAL_LINK]
+    assert broken.attempts == (("4201001", ids[2]),) and "断开" in broken.msgid
 
 
 @pg
 def test_all_warnings_of_a_quiet_week_are_none(city, tmp_path):
-    a, b = (CourseWriter(city, code, tmp_path / code) for code in ("4201001", "4201002"))
+    a, b = (registered(city, CourseWriter(city, code, tmp_path / code), tmp_path / code)
+            for code in ("4201001", "4201002"))
     for n in range(25):
         a.attempt(str(n), china(MONDAY, 8) + timedelta(minutes=n), passed=n % 4 != 0)
         b.attempt(str(100 + n), china(MONDAY, 8) + timedelta(minutes=n), passed=n % 5 != 0)
-    note_heads(sessions_of(city), END)
+    verify_pass(city, lambda: END)
     assert all_warnings(sessions_of(city), START, END, SETTINGS, evidence_cache=tmp_path / "none") == []

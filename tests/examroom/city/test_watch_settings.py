@@ -29,6 +29,13 @@ def test_the_shipped_example_reads(tmp_path):
             settings.warnings.bookings_per_validity) == (2, 10, 5)
     link = settings.evidence.courses["4201001"]
     assert link.password == "secret" and link.url.startswith("https://")
+    assert settings.verification.every_seconds == 60.0
+
+
+def test_a_file_without_the_verification_section_passes_every_minute(tmp_path):
+    data = example(tmp_path)
+    del data["verification"]
+    assert parse(data, tmp_path).verification.every_seconds == 60.0
 
 
 @pytest.mark.parametrize("change, field", [
@@ -41,6 +48,10 @@ def test_the_shipped_example_reads(tmp_path):
     (lambda d: d["warnings"].update(tries_per_sitting=0), "warnings.tries_per_sitting"),
     (lambda d: d["evidence"]["courses"]["4201001"].update(password_file="nowhere"), "evidence.courses.4201001"),
     (lambda d: d.update(city_code=" "), "city.city_code"),
+    (lambda d: d["verification"].update(every_seconds=0), "verification.every_seconds"),
+    (lambda d: d["verification"].update(every_seconds="60"), "verification.every_seconds"),
+    (lambda d: d["verification"].update(every_second=60), "verification"),
+    (lambda d: d.update(verification=60), "city.verification"),
 ])
 def test_a_wrong_field_is_named(tmp_path, change, field):
     data = example(tmp_path)

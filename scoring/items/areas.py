@@ -32,12 +32,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, Iterable, TypeVar
 
 from shapely.geometry import Point, Polygon
 from shapely.ops import nearest_points
 
 from ..geometry import Vec
+from ..item_geometry import Pole
+from ..observations import CourseSensor
 from .base import Context, Frame, line_event
 
 T = TypeVar("T")
@@ -204,6 +206,46 @@ class BodyInArea:
         self.out = True
         t, utc = first
         return BodyOut(out[0] + self.margin, out[1], t, utc)
+
+
+class PoleTouches:
+    """Which poles the outline has touched (碰擦桩杆), each counted once, by GNSS or by a pole's sensor.
+
+    The outline touches a pole when it is measured closer to the pole's centre than the pole's radius
+    less the outline's ``margin``, at the rule set's confirmation fixes in a row (:class:`Confirmation`):
+    one fix in the Gaussian tail of the position noise is not a touch, as for lines. The touch is
+    placed at the first of those fixes. A pole's own sensor (a switch on the pole, on the course
+    board) is a measurement of the contact itself and counts at once.
+    """
+
+    def __init__(self, poles: Iterable[Pole], margin: float, confirm_fixes: int) -> None:
+        self.poles = tuple(poles)
+        self.margin = margin
+        self._confirm: Confirmation[tuple[float, datetime]] = Confirmation(confirm_fixes)
+        self._by_element = {pole.element: pole for pole in self.poles}
+        self.touched: set[int] = set()
+
+    def by_outline(self, frame: Frame) -> list[tuple[Pole, float, datetime]]:
+        """The poles whose touch this frame confirms, with the moment each was first reached."""
+        outline = frame.placement.outline
+        found = []
+        for pole in self.poles:
+            if pole.number in self.touched:
+                continue
+            reached = outline.distance(Point(pole.position)) < pole.radius - self.margin
+            first = self._confirm.update(pole.element, reached, lambda: (frame.t, frame.utc), frame.fixes)
+            if first is not None:
+                self.touched.add(pole.number)
+                found.append((pole, *first))
+        return found
+
+    def by_sensor(self, sensor: CourseSensor) -> Pole | None:
+        """The pole this sensor reading touches for the first time, or None."""
+        pole = self._by_element.get(sensor.element)
+        if pole is None or not sensor.active or pole.number in self.touched:
+            return None
+        self.touched.add(pole.number)
+        return pole
 
 
 class Episodes:

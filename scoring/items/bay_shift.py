@@ -27,13 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shapely.geometry import Point
 
 from .. import limits
 from ..item_geometry import BayShiftItem
 from ..motion import Turns, passed_at
 from ..observations import CourseSensor
-from .areas import BodyInArea, body_outside, with_margin
+from .areas import BodyInArea, PoleTouches, body_outside, with_margin
 from .base import Context, Frame, ItemJudge, at_time
 
 
@@ -69,10 +68,9 @@ class BayShiftJudge(ItemJudge):
         self._turns = Turns(self._radius, direction=1)
         self._halt: _Halt | None = None
         self._stops = 0
-        self._touched: set[int] = set()
         self._wrong = self._timed_out = False
-        self._poles = {pole.element: pole for pole in item.poles}
         self._margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
+        self._poles = PoleTouches(item.poles, self._margin, ctx.confirm_fixes())
         self._body = BodyInArea(item.area, self._margin, ctx.confirm_fixes())
         self._bays = {name: with_margin(bay, self._margin) for name, bay in item.bays.items()}
 
@@ -161,15 +159,8 @@ class BayShiftJudge(ItemJudge):
             self.ctx.deduct(self.rules["wrong_route"], frame.t, frame.utc, detail=detail)
 
     def _check_poles(self, frame: Frame) -> None:
-        outline = frame.placement.outline
-        for pole in self.item.poles:
-            if pole.number not in self._touched and \
-                    outline.distance(Point(pole.position)) < pole.radius - self._margin:
-                self._touch(pole.number, frame.t, frame.utc, f"pole {pole.number}: outline reaches the pole")
-
-    def _touch(self, number: int, t: float, utc: datetime, detail: str) -> None:
-        self._touched.add(number)
-        self.ctx.deduct(self.rules["pole"], t, utc, detail=detail)
+        for pole, t, utc in self._poles.by_outline(frame):
+            self.ctx.deduct(self.rules["pole"], t, utc, detail=f"pole {pole.number}: outline reaches the pole")
 
     def _check_body(self, frame: Frame) -> None:
         out = self._body.check(frame)
@@ -178,9 +169,9 @@ class BayShiftJudge(ItemJudge):
             self.ctx.deduct(self.rules["out"], out.t, out.utc, value=out.depth, unit="m", detail=f"over {line}")
 
     def on_sensor(self, sensor: CourseSensor) -> None:
-        pole = self._poles.get(sensor.element)
-        if pole is not None and sensor.active and pole.number not in self._touched:
-            self._touch(pole.number, sensor.t, sensor.utc, f"pole {pole.number}: sensor {sensor.element}")
+        pole = self._poles.by_sensor(sensor)
+        if pole is not None:
+            self.ctx.deduct(self.rules["pole"], sensor.t, sensor.utc, detail=f"pole {pole.number}: sensor {sensor.element}")
 
     def on_tick(self, t: float, utc: datetime) -> None:
         rule_id = self.rules["time"]

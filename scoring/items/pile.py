@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shapely.geometry import Point
 
 from ..item_geometry import PileItem
 from ..motion import StopCounter, passed_at
 from ..observations import CourseSensor
-from .areas import Confirmation, WheelLines
+from .areas import Confirmation, PoleTouches, WheelLines
 from .base import Context, Frame, ItemJudge, at_time, line_event
 
 ROUTE_POINT = "front_axle"  # the point whose path is checked against the poles
@@ -28,12 +27,11 @@ class PileJudge(ItemJudge):
         self._pole_u = [item.to_item(pole.position) for pole in item.poles]
         self._next = 0  # index of the next pole on the route
         self._furthest: float | None = None  # furthest u the route point has reached
-        self._touched: set[int] = set()
         self._out = False
         self._timed_out = False
         self._stops = StopCounter(ctx.rule("pile.stop"))
-        self._by_element = {pole.element: pole for pole in item.poles}
         self._margin = ctx.body_margin()  # the outline's (its furthest corner's lever arm, areas.py)
+        self._poles = PoleTouches(item.poles, self._margin, ctx.confirm_fixes())
         lines = item.boundary_lines
         self._wheels = WheelLines.of(ctx, lambda p: max(line.over(p) for line in lines))
         self._body: Confirmation[tuple[float, datetime]] = Confirmation(ctx.confirm_fixes())
@@ -70,17 +68,8 @@ class PileJudge(ItemJudge):
         self._furthest = max(self._furthest, u1)
 
     def _check_poles(self, frame: Frame) -> None:
-        outline = frame.placement.outline
-        for pole in self.item.poles:
-            if pole.number in self._touched:
-                continue
-            gap = outline.distance(Point(pole.position)) - pole.radius
-            if gap < -self._margin:
-                self._touch(pole.number, frame.t, frame.utc, f"pole {pole.number}: outline reaches the pole")
-
-    def _touch(self, number: int, t: float, utc: datetime, detail: str) -> None:
-        self._touched.add(number)
-        self.ctx.deduct("pile.pole_touched", t, utc, detail=detail)
+        for pole, t, utc in self._poles.by_outline(frame):
+            self.ctx.deduct("pile.pole_touched", t, utc, detail=f"pole {pole.number}: outline reaches the pole")
 
     def _check_lines(self, frame: Frame) -> None:
         """Two-wheelers: a wheel contact point past a boundary line; others: the outline.
@@ -115,9 +104,9 @@ class PileJudge(ItemJudge):
                 return
 
     def on_sensor(self, sensor: CourseSensor) -> None:
-        pole = self._by_element.get(sensor.element)
-        if pole is not None and sensor.active and pole.number not in self._touched:
-            self._touch(pole.number, sensor.t, sensor.utc, f"pole {pole.number}: sensor {sensor.element}")
+        pole = self._poles.by_sensor(sensor)
+        if pole is not None:
+            self.ctx.deduct("pile.pole_touched", sensor.t, sensor.utc, detail=f"pole {pole.number}: sensor {sensor.element}")
 
     def on_tick(self, t: float, utc: datetime) -> None:
         self.deduct_stop(self._stops, t, utc)

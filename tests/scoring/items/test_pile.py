@@ -1,11 +1,16 @@
 """桩考 judge: each rule triggered, and just inside its limit not triggered."""
 
 import dataclasses
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from scoring.judge import judge_stream
+from scoring.observations import Pose
 from scoring.rules import Overrides, RuleChange
-from tests.scoring.streams import Run, demo_course, only, past_exit, slalom
+from tests.scoring.streams import Run, demo_course, only, past_exit, ruleset, slalom
 
 
 def pile_run(amplitude=0.9, speed=1.5, course=None, midway=None, model="E-01", item="e_pile"):
@@ -131,3 +136,40 @@ def test_two_stops_count_twice():
 def test_stop_of_two_seconds_is_not_counted():
     # exactly 2 s at standstill: 超过2s excludes the limit
     assert _stop_in_pile(2.0).deductions == ()
+
+
+def _fixes_put_on_a_pole(run, pole_number, count, every=1):
+    """The run's poses with ``count`` poses in a row, from the one nearest the pole, moved onto it
+    (the antenna on the pole's centre: the outline holds the pole), keeping every ``every``-th pose
+    (a receiver at 10/every Hz)."""
+    pole = next(p for p in run.course.items["e_pile"].poles if p.number == pole_number)
+    poses = [i for i, o in enumerate(run.obs) if isinstance(o, Pose)]
+    kept = set(poses[::every])
+    obs = [o for i, o in enumerate(run.obs) if not isinstance(o, Pose) or i in kept]
+    at = [i for i, o in enumerate(obs) if isinstance(o, Pose)]
+    nearest = min(at, key=lambda i: math.dist((obs[i].x, obs[i].y), pole.position))
+    first = at.index(nearest)
+    for i in at[first:first + count]:
+        obs[i] = dataclasses.replace(obs[i], x=pole.position[0], y=pole.position[1])
+    return obs, obs[nearest]
+
+
+@settings(max_examples=40, deadline=None)
+@given(pole=st.integers(1, 5), every=st.sampled_from([1, 2]))
+def test_one_fix_on_a_pole_is_no_touch_and_two_in_a_row_are(pole, every):
+    """One fix in the noise's tail is not a touch (areas.PoleTouches confirms as lines do); the same
+    reach at the next fix too is, placed at the first of the two."""
+    run = pile_run()
+    one, _ = _fixes_put_on_a_pole(run, pole, 1, every)
+    assert judge_stream(one, run.course, ruleset()).deductions == ()
+    two, first = _fixes_put_on_a_pole(run, pole, 2, every)
+    result = judge_stream(two, run.course, ruleset())
+    assert [d.rule for d in result.deductions] == ["pile.pole_touched"]
+    assert result.deductions[0].t == first.t and f"pole {pole}" in result.deductions[0].detail
+
+
+def test_three_fixes_on_a_pole_are_one_touch():
+    run = pile_run()
+    obs, _ = _fixes_put_on_a_pole(run, 3, 3)
+    result = judge_stream(obs, run.course, ruleset())
+    assert [d.rule for d in result.deductions] == ["pile.pole_touched"]

@@ -23,6 +23,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -30,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
+from examroom.records.evidence_seals import GoneVideo, verify_evidence
 from examroom.records.journal_chain import genesis, row_hash
 from examroom.records.models import Attempt, AttemptStatus, Booking, IdentityCheck, JournalEntry, Seal, SealKey
 from examroom.records.sealing import (
@@ -52,6 +54,7 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     unfinished: list[int] = field(default_factory=list)  # still running: nothing to verify yet
     anchored: dict[str, dict] = field(default_factory=dict)  # head digest given → {chain, seq} found
+    video_gone: list[GoneVideo] = field(default_factory=list)  # sealed video deleted by retention (not a problem)
 
     @property
     def ok(self) -> bool:
@@ -65,12 +68,15 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, day: date | None = None,
            public_key: Ed25519PublicKey | None = None, heads: list[str] | None = None,
-           course: str | None = None) -> VerifyReport:
+           course: str | None = None, recordings_dir: Path | None = None) -> VerifyReport:
     """Verify the given attempts, a day's attempts, or (neither given) every attempt of one course.
 
     ``heads``: seal digests anchored outside the database (chain heads handed out
     earlier); each must still be in its chain, with no seal missing up to it.
     ``course``: the course whose records (None: the session's course; needed at the city).
+    ``recordings_dir``: the course's recordings folder: each segment file an evidence seal names is
+    checked against its sealed size and SHA-256 (without it, at the city, the evidence seals'
+    signatures and links are checked and the files are not).
     """
     report = VerifyReport()
     with sessions() as session:
@@ -96,7 +102,7 @@ def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, d
                 report.unfinished.append(attempt.id)
                 continue
             report.checked.append(attempt.id)
-            report.problems += _verify_attempt(session, attempt, keys, public_key)
+            report.problems += _verify_attempt(session, attempt, keys, public_key, recordings_dir, report.video_gone)
         for head in heads or []:
             report.problems += _check_head(session, head, report, course)
     return report
@@ -136,7 +142,8 @@ def _check_head(session: Session, head: str, report: VerifyReport, course: str) 
 
 
 def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
-                    pinned: Ed25519PublicKey | None) -> list[Problem]:
+                    pinned: Ed25519PublicKey | None, recordings_dir: Path | None = None,
+                    video_gone: list[GoneVideo] | None = None) -> list[Problem]:
     problems: list[Problem] = []
 
     def bad(where: str, message: str) -> None:
@@ -181,6 +188,8 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     if version in WITH_IDENTITY:
         _check_kept_pictures(session, attempt, bad)
     _check_seal_link(session, seal, payload, bad)
+    # The attempt's video, sealed after it (examroom.records.evidence_seals); any seal version.
+    verify_evidence(session, attempt, keys, pinned, recordings_dir, bad, video_gone if video_gone is not None else [])
     return problems
 
 

@@ -1,0 +1,70 @@
+"""evidence seals: each attempt's filed video signed by the course; segments keep their digest
+
+Revision ID: 0016_evidence_seals
+Revises: 0015_city_review
+
+``evidence_seals`` holds one signed statement per attempt of the video that shows it (per camera:
+each segment's file name, start/end UTC, size and SHA-256), bound to the attempt's seal by its
+digest (examroom.records.evidence_seals). It is replicated to the city like the seals (keyed by
+its course: (course_key, attempt_id) on PostgreSQL with a reference to the same course's attempt;
+on SQLite, one course, attempt_id alone) and append-only like them. ``video_segments`` (course-only)
+gets the SHA-256 of each file as it was filed.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0016_evidence_seals"
+down_revision = "0015_city_review"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("video_segments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sha256", sa.String(length=64), nullable=True))
+    bind = op.get_bind()
+    postgresql = bind.dialect.name == "postgresql"
+    code = op.get_context().config.attributes.get("course_code") or ""
+    course = sa.Column("course_key", sa.String(length=32), nullable=False,
+                       **({} if postgresql else {"server_default": code}))
+    key = ([sa.PrimaryKeyConstraint("course_key", "attempt_id"),
+            sa.UniqueConstraint("course_key", "seq", name="uq_evidence_seals_seq"),
+            sa.ForeignKeyConstraint(["course_key", "attempt_id"], ["attempts.course_key", "attempts.id"])]
+           if postgresql else
+           [sa.PrimaryKeyConstraint("attempt_id"),
+            sa.UniqueConstraint("course_key", "seq", name="uq_evidence_seals_seq"),
+            sa.ForeignKeyConstraint(["attempt_id"], ["attempts.id"])])
+    op.create_table(
+        "evidence_seals",
+        course,
+        sa.Column("attempt_id", sa.Integer(), nullable=False, autoincrement=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("signature", sa.String(length=128), nullable=False),
+        sa.Column("key_id", sa.String(length=64), nullable=False),
+        sa.Column("sealed_utc", sa.DateTime(timezone=True), nullable=False),
+        *key,
+    )
+    # Append-only, as the seals: the database refuses an UPDATE or DELETE from the application;
+    # someone who drops the trigger first is caught by the signature and the chain (examroom verify).
+    if bind.dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER evidence_seals_no_{verb.lower()} BEFORE {verb} ON evidence_seals "
+                       "BEGIN SELECT RAISE(ABORT, 'evidence_seals is append-only'); END")
+    elif postgresql:
+        # examroom_append_only() is 0004's (journal, seals).
+        op.execute("CREATE TRIGGER evidence_seals_append_only BEFORE UPDATE OR DELETE ON evidence_seals "
+                   "FOR EACH ROW EXECUTE FUNCTION examroom_append_only()")
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for verb in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS evidence_seals_no_{verb}")
+    elif bind.dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS evidence_seals_append_only ON evidence_seals")
+    op.drop_table("evidence_seals")
+    with op.batch_alter_table("video_segments", schema=None) as batch_op:
+        batch_op.drop_column("sha256")

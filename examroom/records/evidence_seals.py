@@ -29,20 +29,19 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
 from examroom.records.models import Attempt, EvidenceSeal, Seal, VideoEvent
 from examroom.records.sealing import (
-    GENESIS_SEAL, SEAL_TRIES, SealError, _lock_chain, canonical, key_id, load_public_key, seal_digest, utc_text,
+    GENESIS_SEAL, SEAL_TRIES, SealError, canonical, key_id, load_public_key, seal_digest, utc_text,
 )
 
 EVIDENCE_KIND = "video_evidence"
 EVIDENCE_VERSION = 1
 EVIDENCE_VERSIONS = (1,)
-EVIDENCE_CHAIN = "\x00evidence"  # the lock name of a course's evidence chain (never a course file's name)
 RETENTION = "retention"  # video_events kind: an evidence segment deleted by the evidence retention
 CHUNK = 1 << 20
 
@@ -92,6 +91,14 @@ def sealed_segments(payload: dict) -> list[SealedSegment]:
     return out
 
 
+def _lock_evidence_chain(session: Session, course: str) -> None:
+    """Serialise the writers of a course's evidence chain until the transaction ends (PostgreSQL;
+    SQLite's writers are serialised by its lock, a clash is retried), as ``sealing`` does for seals."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:chain, 0))"),
+                        {"chain": f"examroom-evidence-seal\n{course}"})
+
+
 class EvidenceSealer:
     """Signs attempts' video statements with the course key; the only writer of evidence seals
     (the controller process's video maintenance)."""
@@ -124,7 +131,7 @@ class EvidenceSealer:
                 raise SealError(f"attempt {attempt_id} has no seal yet: its video is sealed after it")
             if session.get(EvidenceSeal, (course, attempt_id)) is not None:
                 raise SealError(f"the video of attempt {attempt_id} is already sealed")
-            _lock_chain(session, course, EVIDENCE_CHAIN)
+            _lock_evidence_chain(session, course)
             previous = session.scalar(select(EvidenceSeal).where(EvidenceSeal.course_key == course)
                                       .order_by(EvidenceSeal.seq.desc()).limit(1))
             now = now or datetime.now(timezone.utc)

@@ -301,3 +301,14 @@ def test_attempts_sealed_under_older_payload_versions_still_verify_with_and_with
         allow_tampering(connection)
         connection.execute(text("UPDATE attempts SET score = 50 WHERE id = :a"), {"a": v1})
     assert _problems(course.verify()) == [f"attempt {v1}: record.score: stored 50, sealed 90"]
+
+
+def test_video_sealed_before_the_course_had_its_code_still_verifies_after_it(sealed_video):
+    from examroom.records.database import claim_course
+
+    course, attempt, _ = sealed_video
+    claim_course(course.engine, "6201001")  # the rows, the evidence seal's among them, re-keyed once
+    course.sessions = session_factory(course.engine)
+    assert course.statement(attempt)["course_code"] == ""  # signed as it was: not bound to a code
+    report = course.verify()
+    assert report.ok and report.checked == [attempt], _problems(report)

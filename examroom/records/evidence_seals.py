@@ -246,6 +246,10 @@ def _check_evidence_link(session: Session, row: EvidenceSeal, payload: dict, bad
 def _check_files(session: Session, attempt_id: int, payload: dict, root: Path, bad, gone: list[GoneVideo]) -> None:
     segments = sealed_segments(payload)
     deleted = retention_deletions(session, [s.file for s in segments])
+    try:
+        sealed_at = datetime.fromisoformat(str(payload.get("sealed_utc", "")).replace("Z", "+00:00"))
+    except ValueError:
+        sealed_at = None
     resolved_root = root.resolve()
     for s in segments:
         where = f"video {s.camera} {s.file}"
@@ -256,7 +260,12 @@ def _check_files(session: Session, attempt_id: int, payload: dict, root: Path, b
             bad(where, "the sealed file name points outside the recordings folder")
             continue
         if not path.is_file():
-            if s.file in deleted:
+            if s.file in deleted and sealed_at is not None and deleted[s.file] < sealed_at:
+                # The evidence retention takes only segments whose video is sealed: a "retention"
+                # before the seal was written by someone else.
+                bad(where, f"recorded as deleted by retention on {utc_text(deleted[s.file])}, before its video "
+                           f"was sealed on {utc_text(sealed_at)}: the retention never deletes unsealed evidence")
+            elif s.file in deleted:
                 gone.append(GoneVideo(attempt_id, s.camera, s.file, deleted[s.file]))
             else:
                 bad(where, "the sealed segment file is missing, and no retention deleted it")

@@ -9,7 +9,11 @@ that has a seal is checked whatever its status says (a sealed attempt set back
 to "running" is a finding, not an attempt still running). Given chain heads
 anchored outside the database (``heads``), each must still be a seal of its
 chain with every seal before it present, so removing the newest sealed
-attempts shows too. Nothing here writes.
+attempts shows too. An attempt's evidence seal (its filed video, signed after it:
+``examroom.records.evidence_seals``) is checked too: its signature, the seal it names, its place
+in the course's evidence chain and, given the recordings folder, every sealed file's size and
+SHA-256; a file the evidence retention deleted is reported (``video_gone``), not a problem.
+Nothing here writes.
 
 One course's records are verified at a time: the session's course, or the one
 named (``course``; at the city, which holds every course's). A version-3 or -4 seal

@@ -35,7 +35,7 @@ POST_SECONDS = 5.0
 LINK_WINDOW = timedelta(minutes=10)
 # Attempts sealed per pass: a course upgraded with weeks of evidence works its backlog off a little
 # at a time (each file of an old segment is hashed once) instead of holding the job for minutes.
-SEAL_BATCH = 20
+SEAL_BATCH = 5
 
 
 def link_attempts(index: VideoIndex, cameras: list[str], now: datetime, pre: float = PRE_SECONDS,

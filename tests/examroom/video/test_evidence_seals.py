@@ -312,3 +312,16 @@ def test_video_sealed_before_the_course_had_its_code_still_verifies_after_it(sea
     assert course.statement(attempt)["course_code"] == ""  # signed as it was: not bound to a code
     report = course.verify()
     assert report.ok and report.checked == [attempt], _problems(report)
+
+
+def test_a_retention_recorded_before_the_video_was_sealed_is_not_believed(sealed_video):
+    course, attempt, files = sealed_video
+    (course.recordings / files[0]).unlink()
+    with course.engine.begin() as connection:  # someone deletes a segment and writes the retention's note
+        connection.execute(text("INSERT INTO video_events (camera, kind, start_utc, end_utc, detail) "
+                                "VALUES ('chase-V1', 'retention', :t, :t, :f)"),
+                           {"t": UTC + timedelta(seconds=70), "f": files[0]})
+    assert _problems(course.verify()) == [
+        f"attempt {attempt}: video chase-V1 {files[0]}: recorded as deleted by retention on "
+        "2026-11-29T03:01:10.000000Z, before its video was sealed on 2026-11-29T03:02:00.000000Z: the retention "
+        "never deletes unsealed evidence"]

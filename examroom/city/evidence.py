@@ -347,7 +347,9 @@ class EvidenceFetcher:
         against its sealed size and digest before it is cached or shown."""
         course, attempt_id = evidence.course, evidence.attempt
         wanted = {(s.camera, s.segment): s for s in sealed if s.sha256 is not None}
-        if manifest is not None and not refresh and self._cache_matches(folder, manifest, wanted):
+        if not wanted:  # the statement names no video (no camera filed any of it): nothing to fetch
+            pass
+        elif manifest is not None and not refresh and self._cache_matches(folder, manifest, wanted):
             evidence.video = [VideoFile(**v) for v in manifest["video"]]
             evidence.video_gone = list(manifest.get("video_gone", []))
             evidence.from_cache = True
@@ -394,8 +396,12 @@ class EvidenceFetcher:
                                              "(and does not say its retention deleted it)")
                 continue
             relative = f"video/{camera}/{number}.mp4"
-            sha, size = client.download(f"/attempts/{evidence.attempt}/video/{number}.mp4", folder / relative,
-                                        expected_sha256=s.sha256)
+            try:
+                sha, size = client.download(f"/attempts/{evidence.attempt}/video/{number}.mp4", folder / relative,
+                                            expected_sha256=s.sha256)
+            except CourseRefused as exc:  # listed, but its file not served (gone from the course's disk)
+                evidence.problems.append(f"video {camera} {s.file}: sealed, but the course does not serve it ({exc})")
+                continue
             if sha != s.sha256:
                 evidence.problems.append(
                     f"video {camera} {s.file}: the course served {size} bytes with SHA-256 {sha[:16]}…, not the "

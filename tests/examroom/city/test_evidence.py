@@ -193,6 +193,13 @@ def test_sealed_video_is_checked_file_by_file_and_a_tampered_segment_is_refused(
         assert again.state == MISMATCH and not again.shown
         assert hashlib.sha256((cache / COURSE / str(attempts[0]) / f"video/top/{victim.segment}.mp4")
                               .read_bytes()).hexdigest() == victim.sha256  # the cached copy was not overwritten
+        # A sealed file gone from the course's disk, no retention saying so: not shown either.
+        lost = next(s for s in sealed if s.camera == "chase-V1")
+        (recordings / lost.file).unlink()
+        missing = fetcher(city, base, tmp_path / "cache-3").fetch(COURSE, attempts[0])
+        assert missing.state == MISMATCH and not missing.shown
+        assert (f"video chase-V1 {lost.file}: sealed, but the course does not serve it "
+                f"({COURSE}: /attempts/{attempts[0]}/video/{lost.segment}.mp4: HTTP 404)") in missing.problems
     # At the city, `examroom verify` with the course's key checks the video statements' signatures.
     city_url = city.url.render_as_string(hide_password=False)
     public_key = str(tmp_path / "key" / PUBLIC_KEY_FILE)

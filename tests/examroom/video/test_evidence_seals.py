@@ -261,14 +261,16 @@ def test_video_deleted_by_retention_is_reported_as_gone_not_tampered(sealed_vide
 
 
 def _legacy_seal(sessions, key, attempt_id: int, version: int, seq: int, prev: str) -> Seal:
-    """A seal of payload version 1 or 2, written as the code of its time wrote it."""
+    """A seal of payload version 1, 2 or 3, written as the code of its time wrote it."""
     with sessions.begin() as session:
         attempt = session.get(Attempt, attempt_id)
         payload = {"version": version, "record": record_of(session, attempt, version=version),
                    "rule_set_sha256": "", "sealed_utc": "2026-11-29T03:01:00.000000Z", "seq": seq, "prev_seal": prev}
         chain = LEGACY_CHAIN
-        if version == 2:
+        if version in (2, 3):
             payload["chain"] = chain = attempt.course
+        if version == 3:
+            payload["course_code"] = attempt.course_key
         body = canonical(payload)
         seal = Seal(attempt_id=attempt_id, chain=chain, seq=seq, payload=body, signature=key.sign(body.encode()).hex(),
                     key_id=key_id(key.public_key()), sealed_utc=datetime(2026, 11, 29, 3, 1, tzinfo=timezone.utc))
@@ -325,3 +327,24 @@ def test_a_retention_recorded_before_the_video_was_sealed_is_not_believed(sealed
         f"attempt {attempt}: video chase-V1 {files[0]}: recorded as deleted by retention on "
         "2026-11-29T03:01:10.000000Z, before its video was sealed on 2026-11-29T03:02:00.000000Z: the retention "
         "never deletes unsealed evidence"]
+
+
+def test_a_course_with_a_code_seals_video_of_version_3_and_4_attempts(course):
+    from examroom.records.database import claim_course
+
+    claim_course(course.engine, "6201001")
+    course.sessions = session_factory(course.engine)
+    course.records, course.index = Records(course.sessions), VideoIndex(course.sessions)
+    course.sealer = Sealer(course.sessions, load_or_create_key(course.key_dir))
+    key = load_or_create_key(course.key_dir)
+    v3 = finished_attempt(course.records)
+    _legacy_seal(course.sessions, key, v3, 3, 1, GENESIS_SEAL)
+    v4 = course.attempt()
+    with course.sessions() as session:
+        assert [json.loads(session.get(Seal, a).payload)["version"] for a in (v3, v4)] == [3, 4]
+    course.record()
+    course.close(upto=4)
+    assert course.link_and_seal(UTC + timedelta(minutes=2)) == [v3, v4]
+    assert course.statement(v4)["global_id"] == f"6201001/{v4}" and course.statement(v4)["course_code"] == "6201001"
+    report = course.verify()
+    assert report.ok and report.checked == [v3, v4], _problems(report)

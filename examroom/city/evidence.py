@@ -345,7 +345,7 @@ class EvidenceFetcher:
                       refresh: bool, span: tuple, checked_in: datetime, now: datetime) -> Evidence:
         """Evidence whose video the course sealed: exactly the sealed segments, each checked
         against its sealed size and digest before it is cached or shown."""
-        course, attempt_id = evidence.course, evidence.attempt
+        course = evidence.course
         wanted = {(s.camera, s.segment): s for s in sealed if s.sha256 is not None}
         if not wanted:  # the statement names no video (no camera filed any of it): nothing to fetch
             pass

@@ -75,8 +75,13 @@ def seal_filed_evidence(index: VideoIndex, sealer: EvidenceSealer, recordings_di
         if expected:  # the last segments filed since the last linking pass
             index.link_evidence(span.id, expected, start, end)
             linked = index.evidence(span.id)
-        statement = {camera: [_sealed(recordings_dir, s) for s in linked if s.camera == camera] for camera in serving}
-        sealer.seal(span.id, statement, (start, end), now)
+        try:
+            statement = {camera: [_sealed(recordings_dir, s) for s in linked if s.camera == camera]
+                         for camera in serving}
+            sealer.seal(span.id, statement, (start, end), now)
+        except Exception:  # one attempt's failure (an unreadable file) must not stop the others'
+            log.exception("cannot seal the video of attempt %d; tried again next pass", span.id)
+            continue
         done.append(span.id)
         log.info("video of attempt %d sealed: %s", span.id,
                  ", ".join(f"{c} {len(v)} segment(s)" for c, v in statement.items()))

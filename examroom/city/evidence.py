@@ -17,9 +17,9 @@ Before anything is shown it is checked:
   chain. Exactly the segments it names are fetched, and each file is checked against its sealed
   size and digest *before* it is cached: a file with other bytes is deleted as it arrives, named
   in the problems, and the evidence is refused (``mismatch``), never shown. A sealed segment the
-  course no longer serves because its evidence retention deleted it (the course's ``video.json``
-  lists it under ``gone``) is listed in ``video_gone``, not a mismatch; one it does not serve
-  otherwise is a mismatch;
+  course deleted by its evidence retention (a signed evidence release, replicated to the city,
+  names it; ``records.verify`` reports it) is listed in ``video_gone`` and not fetched; a sealed
+  segment the course does not serve otherwise is a mismatch;
 - an attempt without an evidence seal (sealed before evidence seals, or its video not filed yet):
   the state says the video is unsealed, the digests of the first fetch are pinned in the
   manifest, and a later fetch that brings other bytes is a mismatch;
@@ -300,7 +300,9 @@ class EvidenceFetcher:
         folder = self.folder(course, attempt_id)
         manifest = self._manifest(folder)
         if sealed_segments_ is not None:
-            return self._fetch_sealed(evidence, sealed_segments_, folder, manifest, refresh, span, checked_in, now)
+            gone = {g.file: g for g in report.video_gone}  # signed releases at the city name them
+            return self._fetch_sealed(evidence, sealed_segments_, gone, folder, manifest, refresh, span, checked_in,
+                                      now)
         if manifest is not None and not refresh and self._cache_intact(folder, manifest):
             evidence.video = [VideoFile(**v) for v in manifest["video"]]
             evidence.from_cache = True
@@ -341,17 +343,17 @@ class EvidenceFetcher:
             self._write_manifest(folder, evidence, checked_in, manifest, now)
         return evidence
 
-    def _fetch_sealed(self, evidence: Evidence, sealed: list[SealedSegment], folder: Path, manifest: dict | None,
-                      refresh: bool, span: tuple, checked_in: datetime, now: datetime) -> Evidence:
-        """Evidence whose video the course sealed: exactly the sealed segments, each checked
-        against its sealed size and digest before it is cached or shown."""
+    def _fetch_sealed(self, evidence: Evidence, sealed: list[SealedSegment], gone: dict, folder: Path,
+                      manifest: dict | None, refresh: bool, span: tuple, checked_in: datetime,
+                      now: datetime) -> Evidence:
+        """Evidence whose video the course sealed: exactly the sealed segments still at the course,
+        each checked against its sealed size and digest before it is cached or shown."""
         course = evidence.course
-        wanted = {(s.camera, s.segment): s for s in sealed if s.sha256 is not None}
+        wanted = {(s.camera, s.segment): s for s in sealed if s.sha256 is not None and s.file not in gone}
         if not wanted:  # the statement names no video (no camera filed any of it): nothing to fetch
             pass
         elif manifest is not None and not refresh and self._cache_matches(folder, manifest, wanted):
             evidence.video = [VideoFile(**v) for v in manifest["video"]]
-            evidence.video_gone = list(manifest.get("video_gone", []))
             evidence.from_cache = True
         else:
             link = self.links.get(course)
@@ -370,6 +372,11 @@ class EvidenceFetcher:
                 evidence.problems.append(str(exc))
                 evidence.video = []
                 return evidence
+        # Deleted at the course by its signed release, and not kept in the city's cache from before.
+        kept = {(v.camera, v.segment) for v in evidence.video}
+        evidence.video_gone = [{"camera": s.camera, "segment": s.segment, "file": s.file,
+                                "deleted_utc": gone[s.file].deleted_utc.isoformat()}
+                               for s in sealed if s.file in gone and (s.camera, s.segment) not in kept]
         evidence.video_gaps = coverage_gaps(evidence.video, *span)
         if evidence.problems:
             evidence.state = MISMATCH
@@ -383,17 +390,12 @@ class EvidenceFetcher:
     def _download_sealed(self, client: CourseClient, evidence: Evidence, wanted: dict, folder: Path) -> None:
         listing = client.json(f"/attempts/{evidence.attempt}/video.json")
         served = {int(segment["id"]) for camera in listing.get("cameras", []) for segment in camera.get("segments", [])}
-        gone = {str(g.get("file", "")): g for g in listing.get("gone", []) if isinstance(g, dict)}
         for (camera, number), s in sorted(wanted.items(), key=lambda kv: (kv[0][0], kv[1].start_utc)):
             if not re.fullmatch(r"[\w.-]+", camera):
                 raise CourseRefused(f"{client.link.code}: camera name {camera!r} is not a plain name")
             if number not in served:
-                if s.file in gone:
-                    evidence.video_gone.append({"camera": camera, "segment": number, "file": s.file,
-                                                "deleted_utc": gone[s.file].get("deleted_utc", "")})
-                else:
-                    evidence.problems.append(f"video {camera} {s.file}: sealed, but the course does not serve it "
-                                             "(and does not say its retention deleted it)")
+                evidence.problems.append(f"video {camera} {s.file}: sealed, but the course does not serve it "
+                                         "(and no evidence release deleted it)")
                 continue
             relative = f"video/{camera}/{number}.mp4"
             try:
@@ -412,12 +414,11 @@ class EvidenceFetcher:
 
     @staticmethod
     def _cache_matches(folder: Path, manifest: dict, wanted: dict) -> bool:
-        """The cached files are the sealed ones (every sealed segment cached or gone, each with its digest)."""
+        """The cached files are the sealed ones still at the course, each with its sealed digest."""
         cached = {(v["camera"], v["segment"]): v["sha256"] for v in manifest.get("video", [])}
-        gone = {(g["camera"], g["segment"]) for g in manifest.get("video_gone", [])}
-        if set(cached) | gone != set(wanted):
+        if not set(wanted) <= set(cached):
             return False
-        return (all(cached[k] == wanted[k].sha256 for k in cached)
+        return (all(cached[k] == wanted[k].sha256 for k in cached if k in wanted)
                 and EvidenceFetcher._cache_intact(folder, manifest))
 
     @staticmethod

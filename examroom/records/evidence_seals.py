@@ -14,9 +14,15 @@ the attempt's seal by its digest (editing or replacing the seal breaks the link)
 stay exactly as they were. Evidence seals chain among themselves per course (``seq`` and
 ``prev``, the digest of the one before), so removing one shows as removing a seal does.
 
+When the course's evidence retention (``examroom.video.retention``; off by default) deletes sealed
+segment files, it first signs an **evidence release**: the files, their digests, the attempts they
+were evidence of, when and why. A sealed file named by a release whose signature holds is *gone by
+retention*, reported and not a problem, at the course and (the releases are replicated) at the city;
+a sealed file missing without one is a problem, and so is a release whose signature does not hold.
+
 Nothing here touches a video file: the caller (``examroom.video.evidence``) gives the segments
 with their digests; ``verify_evidence`` checks the files only where a recordings folder is given
-(at the course; the city has no video and checks the signature and the links).
+(at the course; the city has no video and checks the signatures and the links).
 """
 
 from __future__ import annotations
@@ -34,15 +40,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
-from examroom.records.models import Attempt, EvidenceSeal, Seal, VideoEvent
+from examroom.records.models import Attempt, EvidenceRelease, EvidenceSeal, Seal, SealKey
 from examroom.records.sealing import (
     GENESIS_SEAL, SEAL_TRIES, SealError, canonical, key_id, load_public_key, seal_digest, utc_text,
 )
 
 EVIDENCE_KIND = "video_evidence"
+RELEASE_KIND = "video_release"
+RELEASE_VERSIONS = (1,)
 EVIDENCE_VERSION = 1
 EVIDENCE_VERSIONS = (1,)
-RETENTION = "retention"  # video_events kind: an evidence segment deleted by the evidence retention
+RETENTION = "retention"  # why a release deleted video; also the video_events kind on the course's timeline
 CHUNK = 1 << 20
 
 
@@ -91,6 +99,21 @@ def sealed_segments(payload: dict) -> list[SealedSegment]:
     return out
 
 
+@dataclass(frozen=True)
+class ReleasedSegment:
+    """A segment file an evidence release deletes."""
+
+    camera: str
+    file: str
+    bytes: int
+    sha256: str | None
+    attempts: tuple[int, ...]  # the attempts it was evidence of
+
+    def as_dict(self) -> dict:
+        return {"camera": self.camera, "file": self.file, "bytes": self.bytes, "sha256": self.sha256,
+                "attempts": list(self.attempts)}
+
+
 def _lock_evidence_chain(session: Session, course: str) -> None:
     """Serialise the writers of a course's evidence chain until the transaction ends (PostgreSQL;
     SQLite's writers are serialised by its lock, a clash is retried), as ``sealing`` does for seals."""
@@ -100,8 +123,8 @@ def _lock_evidence_chain(session: Session, course: str) -> None:
 
 
 class EvidenceSealer:
-    """Signs attempts' video statements with the course key; the only writer of evidence seals
-    (the controller process's video maintenance)."""
+    """Signs attempts' video statements, and the evidence retention's releases, with the course key;
+    the only writer of both (the controller process's video maintenance)."""
 
     def __init__(self, sessions: sessionmaker[Session], private_key: Ed25519PrivateKey) -> None:
         self._sessions = sessions
@@ -156,6 +179,85 @@ class EvidenceSealer:
             session.add(row)
             return row
 
+    def release(self, segments: list[ReleasedSegment], evidence_days: float, now: datetime,
+                 reason: str = RETENTION) -> EvidenceRelease:
+        """Sign that these sealed segment files are being deleted (before deleting them: a crash in
+        between leaves a release naming files still there, which verify reads as they are)."""
+        with self._sessions.begin() as session:
+            course = session.info.get("course_code") or ""
+            payload = {"kind": RELEASE_KIND, "version": 1, "course_code": course, "reason": reason,
+                       "evidence_days": evidence_days, "deleted_utc": utc_text(now),
+                       "segments": [s.as_dict() for s in segments]}
+            signed = canonical(payload)
+            row = EvidenceRelease(course_key=course, released_utc=now, payload=signed,
+                                  signature=self._key.sign(signed.encode("utf-8")).hex(), key_id=self.key_id)
+            session.add(row)
+            session.flush()
+            return row
+
+
+
+@dataclass(frozen=True)
+class Released:
+    """A file an evidence release names: when, by which release, and whether its signature holds."""
+
+    deleted_utc: datetime
+    release: int
+    signed: bool
+
+
+class ReleaseBook:
+    """A course's evidence releases, read and their signatures checked once per verification."""
+
+    def __init__(self, session: Session, course: str, pinned: Ed25519PublicKey | None) -> None:
+        self.session, self.course, self.pinned = session, course, pinned
+        self._files: dict[str, Released] | None = None
+
+    def files(self) -> dict[str, Released]:
+        if self._files is None:
+            keys = {k.key_id: k.public_pem for k in self.session.scalars(
+                select(SealKey).where(SealKey.course_key == self.course))}
+            self._files = {}
+            for row in self.session.scalars(select(EvidenceRelease).where(EvidenceRelease.course_key == self.course)
+                                            .order_by(EvidenceRelease.id)):
+                signed = _signature_holds(row.payload, row.signature, row.key_id, keys, self.pinned)
+                try:
+                    payload = json.loads(row.payload)
+                    when = _parse_utc(payload.get("deleted_utc")) or courseclock.as_utc(row.released_utc)
+                    named = [str(s.get("file", "")) for s in payload.get("segments", [])]
+                    signed = signed and payload.get("kind") == RELEASE_KIND and payload.get("version") in RELEASE_VERSIONS
+                except (json.JSONDecodeError, AttributeError, TypeError):
+                    continue  # unreadable: it names nothing, so nothing it would excuse is excused
+                for file in named:
+                    known = self._files.get(file)
+                    if known is None or (signed and not known.signed):
+                        self._files[file] = Released(when, row.id, signed)
+        return self._files
+
+
+def _signature_holds(payload: str, signature: str, signer: str, keys: dict[str, str],
+                     pinned: Ed25519PublicKey | None) -> bool:
+    if pinned is not None:
+        if key_id(pinned) != signer:
+            return False
+        key = pinned
+    elif signer in keys:
+        key = load_public_key(keys[signer])
+    else:
+        return False
+    try:
+        key.verify(bytes.fromhex(signature), payload.encode("utf-8"))
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def _parse_utc(text) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
 
 @dataclass(frozen=True)
 class GoneVideo:
@@ -171,21 +273,13 @@ class GoneVideo:
                 f"{utc_text(self.deleted_utc)} (its sealed digest stays)")
 
 
-def retention_deletions(session: Session, files: list[str]) -> dict[str, datetime]:
-    """Of these segment files, those the evidence retention deleted, with when (course-only events)."""
-    if not files:
-        return {}
-    rows = session.execute(select(VideoEvent.detail, VideoEvent.end_utc, VideoEvent.start_utc)
-                           .where(VideoEvent.kind == RETENTION, VideoEvent.detail.in_(files))).all()
-    return {detail: courseclock.as_utc(end or start) for detail, end, start in rows}
-
-
 def verify_evidence(session: Session, attempt: Attempt, keys: dict[str, str], pinned: Ed25519PublicKey | None,
-                    recordings_dir: Path | None, bad, gone: list[GoneVideo]) -> None:
+                    recordings_dir: Path | None, bad, gone: list[GoneVideo],
+                    releases: ReleaseBook | None = None) -> None:
     """Check an attempt's evidence seal, if it has one: signature, payload, the attempt's seal it
     names, its place in the course's evidence chain, and (``recordings_dir`` given, at the course)
     each sealed file's size and SHA-256. ``bad(where, message)`` takes each finding; ``gone``
-    collects sealed files deleted by retention."""
+    collects sealed files a signed evidence release deleted (at the city: every such file)."""
     course = attempt.course_key
     row = session.get(EvidenceSeal, (course, attempt.id))
     if row is None:
@@ -223,8 +317,9 @@ def verify_evidence(session: Session, attempt: Attempt, keys: dict[str, str], pi
     elif seal_digest(seal) != payload.get("attempt_seal"):
         bad("evidence seal", "names another seal of the attempt than the one kept (the seal was edited or replaced)")
     _check_evidence_link(session, row, payload, bad)
-    if recordings_dir is not None:
-        _check_files(session, attempt.id, payload, Path(recordings_dir), bad, gone)
+    releases = releases or ReleaseBook(session, course, pinned)
+    _check_files(attempt.id, payload, None if recordings_dir is None else Path(recordings_dir), bad, gone,
+                 releases.files())
 
 
 def _check_evidence_link(session: Session, row: EvidenceSeal, payload: dict, bad) -> None:
@@ -243,35 +338,37 @@ def _check_evidence_link(session: Session, row: EvidenceSeal, payload: dict, bad
                               "follows: it was edited or replaced")
 
 
-def _check_files(session: Session, attempt_id: int, payload: dict, root: Path, bad, gone: list[GoneVideo]) -> None:
-    segments = sealed_segments(payload)
-    deleted = retention_deletions(session, [s.file for s in segments])
-    try:
-        sealed_at = datetime.fromisoformat(str(payload.get("sealed_utc", "")).replace("Z", "+00:00"))
-    except ValueError:
-        sealed_at = None
-    resolved_root = root.resolve()
-    for s in segments:
+def _check_files(attempt_id: int, payload: dict, root: Path | None, bad, gone: list[GoneVideo],
+                 released: dict[str, Released]) -> None:
+    """Each sealed file against its size and digest (``root`` given, at the course), or as released;
+    without ``root`` (the city) only what the releases say."""
+    sealed_at = _parse_utc(payload.get("sealed_utc", ""))
+    for s in sealed_segments(payload):
         where = f"video {s.camera} {s.file}"
         if s.sha256 is None:
             continue  # gone before it was sealed: the statement says so, nothing to check
-        path = (root / s.file).resolve()
-        if not path.is_relative_to(resolved_root):
-            bad(where, "the sealed file name points outside the recordings folder")
-            continue
-        if not path.is_file():
-            if s.file in deleted and sealed_at is not None and deleted[s.file] < sealed_at:
-                # The evidence retention takes only segments whose video is sealed: a "retention"
-                # before the seal was written by someone else.
-                bad(where, f"recorded as deleted by retention on {utc_text(deleted[s.file])}, before its video "
-                           f"was sealed on {utc_text(sealed_at)}: the retention never deletes unsealed evidence")
-            elif s.file in deleted:
-                gone.append(GoneVideo(attempt_id, s.camera, s.file, deleted[s.file]))
-            else:
-                bad(where, "the sealed segment file is missing, and no retention deleted it")
-            continue
-        size = path.stat().st_size
-        if s.bytes is not None and size != s.bytes:
-            bad(where, f"the file is {size} bytes, sealed {s.bytes} (truncated, extended or swapped)")
-        elif sha256_file(path) != s.sha256:
-            bad(where, f"the file's SHA-256 is not the sealed {s.sha256[:16]}… (swapped or edited)")
+        if root is not None:
+            path = (root / s.file).resolve()
+            if not path.is_relative_to(root.resolve()):
+                bad(where, "the sealed file name points outside the recordings folder")
+                continue
+            if path.is_file():
+                size = path.stat().st_size
+                if s.bytes is not None and size != s.bytes:
+                    bad(where, f"the file is {size} bytes, sealed {s.bytes} (truncated, extended or swapped)")
+                elif sha256_file(path) != s.sha256:
+                    bad(where, f"the file's SHA-256 is not the sealed {s.sha256[:16]}… (swapped or edited)")
+                continue
+        release = released.get(s.file)
+        if release is None:
+            if root is not None:
+                bad(where, "the sealed segment file is missing, and no evidence release deleted it")
+        elif not release.signed:
+            bad(where, f"named as deleted by evidence release {release.release}, whose signature does not hold "
+                       "(the release was edited or forged)")
+        elif sealed_at is not None and release.deleted_utc < sealed_at:
+            # The evidence retention takes only segments whose video is sealed.
+            bad(where, f"released as deleted by retention on {utc_text(release.deleted_utc)}, before its video "
+                       f"was sealed on {utc_text(sealed_at)}: the retention never deletes unsealed evidence")
+        else:
+            gone.append(GoneVideo(attempt_id, s.camera, s.file, release.deleted_utc))

@@ -416,6 +416,23 @@ class EvidenceSeal(CourseKeyed, Base):
                       course_reference(["attempt_id"], "attempts.id"))
 
 
+class EvidenceRelease(CourseKeyed, Base):
+    """The course's signed statement that it deleted sealed video by its evidence retention.
+
+    Written before the files are deleted (examroom.video.retention), naming each segment file with
+    its digest and the attempts it was evidence of; replicated, append-only. ``examroom verify``
+    reports a sealed file named here as gone by retention, not as missing (migration 0016).
+    """
+
+    __tablename__ = "evidence_releases"
+
+    id: Mapped[int] = local_id()
+    released_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON that was signed
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+    key_id: Mapped[str] = mapped_column(String(64))
+
+
 class Segment(Base):
     """One recorded MP4 segment of a camera, moved out of the cache into the dated tree."""
 

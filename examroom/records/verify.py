@@ -12,7 +12,7 @@ chain with every seal before it present, so removing the newest sealed
 attempts shows too. An attempt's evidence seal (its filed video, signed after it:
 ``examroom.records.evidence_seals``) is checked too: its signature, the seal it names, its place
 in the course's evidence chain and, given the recordings folder, every sealed file's size and
-SHA-256; a file the evidence retention deleted is reported (``video_gone``), not a problem.
+SHA-256; a file a signed evidence release deleted is reported (``video_gone``), not a problem.
 Nothing here writes.
 
 One course's records are verified at a time: the session's course, or the one
@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
-from examroom.records.evidence_seals import GoneVideo, verify_evidence
+from examroom.records.evidence_seals import GoneVideo, ReleaseBook, verify_evidence
 from examroom.records.journal_chain import genesis, row_hash
 from examroom.records.models import Attempt, AttemptStatus, Booking, IdentityCheck, JournalEntry, Seal, SealKey
 from examroom.records.sealing import (
@@ -58,7 +58,7 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     unfinished: list[int] = field(default_factory=list)  # still running: nothing to verify yet
     anchored: dict[str, dict] = field(default_factory=dict)  # head digest given → {chain, seq} found
-    video_gone: list[GoneVideo] = field(default_factory=list)  # sealed video deleted by retention (not a problem)
+    video_gone: list[GoneVideo] = field(default_factory=list)  # sealed video a signed release deleted (not a problem)
 
     @property
     def ok(self) -> bool:
@@ -100,13 +100,15 @@ def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, d
             query = query.where(Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end)
         keys = {k.key_id: k.public_pem for k in session.scalars(select(SealKey).where(SealKey.course_key == course))}
         sealed = set(session.scalars(select(Seal.attempt_id).where(Seal.course_key == course)))
+        releases = ReleaseBook(session, course, public_key)  # read once, when a sealed video needs it
         for attempt in session.scalars(query):
             # A seal settles it: whatever the status column says now, the attempt was finished.
             if attempt.id not in sealed and not _final(attempt.status):
                 report.unfinished.append(attempt.id)
                 continue
             report.checked.append(attempt.id)
-            report.problems += _verify_attempt(session, attempt, keys, public_key, recordings_dir, report.video_gone)
+            report.problems += _verify_attempt(session, attempt, keys, public_key, recordings_dir, report.video_gone,
+                                               releases)
         for head in heads or []:
             report.problems += _check_head(session, head, report, course)
     return report
@@ -147,7 +149,7 @@ def _check_head(session: Session, head: str, report: VerifyReport, course: str) 
 
 def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
                     pinned: Ed25519PublicKey | None, recordings_dir: Path | None = None,
-                    video_gone: list[GoneVideo] | None = None) -> list[Problem]:
+                    video_gone: list[GoneVideo] | None = None, releases: ReleaseBook | None = None) -> list[Problem]:
     problems: list[Problem] = []
 
     def bad(where: str, message: str) -> None:
@@ -193,7 +195,8 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
         _check_kept_pictures(session, attempt, bad)
     _check_seal_link(session, seal, payload, bad)
     # The attempt's video, sealed after it (examroom.records.evidence_seals); any seal version.
-    verify_evidence(session, attempt, keys, pinned, recordings_dir, bad, video_gone if video_gone is not None else [])
+    verify_evidence(session, attempt, keys, pinned, recordings_dir, bad, video_gone if video_gone is not None else [],
+                    releases)
     return problems
 
 

@@ -7,7 +7,6 @@ zone back so callers always compare aware UTC times.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +14,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.courseclock import as_utc  # noqa: F401 - the video room's callers take it from here
-from examroom.records.evidence_seals import RETENTION, retention_deletions, sealed_segments
+from examroom.records.evidence_seals import RETENTION
 from examroom.records.models import Attempt, EvidenceLink, EvidenceSeal, Seal, Segment, Vehicle, VideoEvent
 
 
@@ -189,31 +188,23 @@ class VideoIndex:
             return [SegmentInfo.of(r) for r in rows]
 
     def forget_deleted_evidence(self, segment: SegmentInfo, utc: datetime) -> None:
-        """The evidence retention deleted this segment's file: its links and row go, and a
-        ``retention`` event keeps its file name and times (verify reads it: gone by retention, not missing)."""
+        """The evidence retention deleted this segment's file (its signed release says so): its links and
+        row go, and a ``retention`` event keeps its file name and times on the course's video timeline."""
         with self._sessions.begin() as session:
             session.add(VideoEvent(camera=segment.camera, kind=RETENTION, start_utc=segment.start_utc,
                                    end_utc=utc, detail=segment.path))
             session.execute(delete(EvidenceLink).where(EvidenceLink.segment_id == segment.id))
             session.execute(delete(Segment).where(Segment.id == segment.id))
 
-    def gone_by_retention(self, attempt_id: int) -> list[dict]:
-        """The segments the attempt's evidence seal names that the evidence retention deleted:
-        camera, segment, file and when (``video.json`` lists them, so the city tells them from missing)."""
+    def attempts_of(self, segment_ids: list[int]) -> dict[int, tuple[int, ...]]:
+        """The attempts each segment is evidence of."""
+        found: dict[int, list[int]] = {}
         with self._sessions() as session:
-            try:
-                statement = session.get(EvidenceSeal, attempt_id)
-            except ValueError:  # the city's sessions name no course: no video there
-                return []
-            if statement is None:
-                return []
-            try:
-                sealed = sealed_segments(json.loads(statement.payload))
-            except (ValueError, TypeError, AttributeError):
-                return []  # verify names an unreadable statement
-            deleted = retention_deletions(session, [s.file for s in sealed])
-        return [{"camera": s.camera, "segment": s.segment, "file": s.file,
-                 "deleted_utc": deleted[s.file].isoformat()} for s in sealed if s.file in deleted]
+            for segment, attempt in session.execute(
+                    select(EvidenceLink.segment_id, EvidenceLink.attempt_id)
+                    .where(EvidenceLink.segment_id.in_(segment_ids)).order_by(EvidenceLink.attempt_id)):
+                found.setdefault(segment, []).append(attempt)
+        return {segment: tuple(attempts) for segment, attempts in found.items()}
 
     # -- timeline events ------------------------------------------------------------
     def open_event(self, camera: str, kind: str, start: datetime, detail: str = "") -> int:

@@ -8,10 +8,10 @@
   the supervisor screen; recording resumes once space is back above the floor
   (an operator moved evidence away or added a disk).
 * Evidence is deleted by age only where the site sets ``evidence_retention_days``
-  (none by default: kept), and only once the video of each of its attempts is
-  sealed (examroom.video.evidence): the evidence seal stays, and a ``retention``
-  event names the file deleted, so ``examroom verify`` reports the video as gone
-  by retention, not as missing.
+  (none by default: kept), only once the video of each of its attempts is sealed
+  (examroom.video.evidence), and only after the course signed an evidence release
+  naming the files (examroom.records.evidence_seals): the evidence seal stays, and
+  ``examroom verify`` reports the video as gone by retention, not as missing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
-from examroom.video.index import VideoIndex
+from examroom.records.evidence_seals import ReleasedSegment
+from examroom.video.index import SegmentInfo, VideoIndex
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,16 @@ def free_bytes(path: Path) -> int:
 class RetentionGuard:
     def __init__(self, index: VideoIndex, recordings_dir: Path, policy: RetentionPolicy,
                  stop_recording: Callable[[], None], resume_recording: Callable[[], None],
-                 publish: Callable[[dict], None] | None = None) -> None:
+                 publish: Callable[[dict], None] | None = None,
+                 release: Callable[[list[ReleasedSegment], float, datetime], object] | None = None) -> None:
         self.index = index
         self.recordings_dir = Path(recordings_dir)
         self.policy = policy
         self.stop_recording = stop_recording
         self.resume_recording = resume_recording
         self.publish = publish or (lambda event: None)
+        # Signs an evidence release (EvidenceSealer.release); without one, evidence is never deleted.
+        self.release = release
         self.alarm = False
 
     def _delete(self, segment) -> None:
@@ -77,13 +81,21 @@ class RetentionGuard:
             folder.rmdir()
             folder = folder.parent
 
+    def _released(self, segments: list[SegmentInfo]) -> list[ReleasedSegment]:
+        attempts = self.index.attempts_of([s.id for s in segments])
+        return [ReleasedSegment(s.camera, s.path, s.size, s.sha256, attempts.get(s.id, ())) for s in segments]
+
     def run(self, now: datetime) -> RetentionReport:
         report = RetentionReport()
         for segment in self.index.oldest_unpinned(before=now - timedelta(days=self.policy.days), limit=10_000):
             self._delete(segment)
             report.expired += 1
-        if self.policy.evidence_days > 0:
-            for segment in self.index.sealed_evidence_before(now - timedelta(days=self.policy.evidence_days)):
+        if self.policy.evidence_days > 0 and self.release is not None:
+            expired = self.index.sealed_evidence_before(now - timedelta(days=self.policy.evidence_days))
+            if expired:
+                # Signed first, deleted after: a crash in between leaves files a release names, still there.
+                self.release(self._released(expired), self.policy.evidence_days, now)
+            for segment in expired:
                 self._delete_evidence(segment, now)
                 report.evidence_expired += 1
             if report.evidence_expired:

@@ -90,7 +90,8 @@ class VideoSystem:
         self.retention = RetentionGuard(self.index, settings.recordings_dir, settings.retention,
                                         stop_recording=lambda: self.watchdog.pause("recorder"),
                                         resume_recording=lambda: self.watchdog.resume("recorder"),
-                                        publish=self._publish)
+                                        publish=self._publish,
+                                        release=evidence_sealer.release if evidence_sealer is not None else None)
         self.exports = ExportQueue(sessions, self.index, settings.recordings_dir, settings.exports_dir,
                                    pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc,
                                    process=export_process)

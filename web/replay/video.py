@@ -59,11 +59,9 @@ def video(attempt_id: int):
     cameras: dict[str, list[dict]] = {}
     for segment in VideoIndex(records().sessions).evidence(attempt_id):
         cameras.setdefault(segment.camera, []).append(_segment_json(attempt_id, segment))
-    # Sealed segments the evidence retention deleted: gone, not missing (the city fetch reads this).
-    gone = VideoIndex(records().sessions).gone_by_retention(attempt_id)
     return jsonify(anchor_t=anchor[0] if anchor else None, anchor_utc=_epoch(anchor[1]) if anchor else None,
                    cameras=[{"camera": c, "label": camera_title(c), "segments": s} for c, s in sorted(cameras.items())],
-                   gone=gone, served=bool(current_app.config.get("RECORDINGS_DIR")))
+                   served=bool(current_app.config.get("RECORDINGS_DIR")))
 
 
 def _linked_segment(attempt_id: int, segment_id: int) -> SegmentInfo:

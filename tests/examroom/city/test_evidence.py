@@ -17,7 +17,8 @@ from sqlalchemy import text
 from examroom.accounts.audit import AuditLog
 from examroom.accounts.users import Accounts, Role
 from examroom.city.evidence import (
-    MANIFEST, MISMATCH, OFFLINE, STATE_TEXT, UNSEALED, VERIFIED, VIDEO_UNSEALED, EvidenceFetcher, cached_manifests,
+    MANIFEST, MISMATCH, OFFLINE, STATE_TEXT, UNSEALED, VERIFIED, VIDEO_GONE_TEXT, VIDEO_UNSEALED, EvidenceFetcher,
+    cached_manifests,
 )
 from examroom.city.attempt_classes import week_of
 from examroom.city.warnings import video_gaps
@@ -30,6 +31,7 @@ from examroom.records.database import make_engine, session_factory, upgrade
 from examroom.records.evidence_seals import EvidenceSealer, sealed_segments
 from examroom.records.models import Base, EvidenceSeal
 from examroom.records.sealing import PUBLIC_KEY_FILE, load_key
+from examroom.records.verify import verify
 from examroom.video.evidence import seal_filed_evidence
 from examroom.video.index import VideoIndex
 from examroom.video.retention import RetentionGuard, RetentionPolicy
@@ -221,12 +223,23 @@ def test_sealed_video_is_checked_file_by_file_and_a_tampered_segment_is_refused(
 def test_sealed_video_deleted_by_the_courses_retention_is_gone_not_a_mismatch(course_and_city, tmp_path):
     course, city, app, attempts, recordings = course_and_city
     sealed = _seal_first_attempts_video(course, city, recordings, tmp_path / "key", attempts[0])
+    sealer = EvidenceSealer(session_factory(course), load_key(tmp_path / "key"))
     guard = RetentionGuard(VideoIndex(session_factory(course)), recordings,
                            RetentionPolicy(days=7, floor_bytes=0, evidence_days=365),
-                           stop_recording=lambda: None, resume_recording=lambda: None)
-    assert guard.run(china(MONDAY, 9) + timedelta(days=366)).evidence_expired == 7
+                           stop_recording=lambda: None, resume_recording=lambda: None, release=sealer.release)
+    # A year on, the course's retention deletes all but "top"'s first segment (its release signed first).
+    first_top = next(s for s in sealed if s.camera == "top")
+    with course.begin() as connection:  # that one is also evidence of a later attempt, not sealed yet
+        connection.execute(text("INSERT INTO video_evidence (attempt_id, segment_id) VALUES (:a, :s)"),
+                           {"a": attempts[2], "s": first_top.segment})
+    assert guard.run(china(MONDAY, 9) + timedelta(days=366)).evidence_expired == 6
+    copy_rows(course, city, [Base.metadata.tables["evidence_releases"]])  # replicated with the records
     with served(app) as base:
         got = fetcher(city, base, tmp_path / "cache").fetch(COURSE, attempts[0])
-    assert got.state == VERIFIED and got.shown and got.video == [], got.problems
-    assert sorted(g["file"] for g in got.video_gone) == sorted(s.file for s in sealed)
-    assert [(g["camera"], g["seconds"]) for g in got.video_gaps] == [("", 60.0)]
+    assert got.state == VERIFIED and got.shown, got.problems
+    assert [(v.camera, v.segment, v.sha256) for v in got.video] == [("top", first_top.segment, first_top.sha256)]
+    assert sorted(g["file"] for g in got.video_gone) == sorted(s.file for s in sealed if s != first_top)
+    assert STATE_TEXT[got.state] == "证据已与封存摘要核对一致" and VIDEO_GONE_TEXT
+    # The city's own check says the same from the signed releases alone.
+    gone = verify(session_factory(city, None), attempts=[attempts[0]], course=COURSE).video_gone
+    assert sorted(g.file for g in gone) == sorted(g["file"] for g in got.video_gone)

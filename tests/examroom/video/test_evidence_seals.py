@@ -12,13 +12,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from examroom.cli.main import main
 from examroom.records.attempt_log import Records
 from examroom.records.database import session_factory
-from examroom.records.evidence_seals import EvidenceSealer, evidence_digest, sealed_segments
-from examroom.records.models import Attempt, EvidenceSeal, Seal
+from examroom.records.evidence_seals import EvidenceSealer, ReleasedSegment, evidence_digest, sealed_segments
+from examroom.records.models import Attempt, EvidenceRelease, EvidenceSeal, Seal
 from examroom.records.sealing import (
     GENESIS_SEAL, LEGACY_CHAIN, Sealer, canonical, key_id, load_or_create_key, record_of, seal_digest,
 )
@@ -238,13 +238,23 @@ def test_video_deleted_by_retention_is_reported_as_gone_not_tampered(sealed_vide
     # A later attempt whose video is linked but not sealed yet: retention never takes its evidence.
     later = course.attempt()
     assert course.index.link_evidence(later, ["top"], UTC, UTC + timedelta(seconds=5)) == 1  # "top"'s first
-    guard = RetentionGuard(course.index, course.recordings, RetentionPolicy(days=7, floor_bytes=0, evidence_days=30),
-                           stop_recording=lambda: None, resume_recording=lambda: None)
+    policy = RetentionPolicy(days=7, floor_bytes=0, evidence_days=30)
+    unsigned = RetentionGuard(course.index, course.recordings, policy, lambda: None, lambda: None)
+    assert unsigned.run(UTC + timedelta(days=31)).evidence_expired == 0  # nobody to sign a release: kept
+    sealer = EvidenceSealer(course.sessions, load_or_create_key(course.key_dir))
+    guard = RetentionGuard(course.index, course.recordings, policy, lambda: None, lambda: None,
+                           release=sealer.release)
     assert guard.run(UTC + timedelta(days=29)).evidence_expired == 0  # not old enough
     report = guard.run(UTC + timedelta(days=31))
     assert report.evidence_expired == 7  # all but the segment the unsealed attempt still needs
     kept = [f for f in files if (course.recordings / f).is_file()]
     assert kept == [files[4]]  # "top"'s first
+    with course.sessions() as session:  # signed before the files went: what, whose, when and why
+        [release] = session.scalars(select(EvidenceRelease)).all()
+    released = json.loads(release.payload)
+    assert released["reason"] == "retention" and released["evidence_days"] == 30
+    assert sorted(s["file"] for s in released["segments"]) == sorted(set(files) - set(kept))
+    assert all(s["attempts"] == [attempt] and len(s["sha256"]) == 64 for s in released["segments"])
     verified = course.verify(attempts=[attempt])
     assert verified.ok, _problems(verified)
     assert sorted(g.file for g in verified.video_gone) == sorted(set(files) - set(kept))
@@ -253,11 +263,14 @@ def test_video_deleted_by_retention_is_reported_as_gone_not_tampered(sealed_vide
     assert main(["verify", "--attempt", str(attempt), "--database", sqlite_url,
                  "--recordings-dir", str(course.recordings)]) == 0
     assert "deleted by retention on" in capsys.readouterr().out
-    assert course.index.gone_by_retention(attempt)[0]["file"] in files
-    # A file gone without the retention deleting it is missing: tampering, not retention.
+    # Where the video is not (the city), the releases alone say which sealed video is gone.
+    assert sorted(g.file for g in verify(course.sessions, attempts=[attempt]).video_gone) == sorted(
+        set(files) - set(kept))
+    # A file gone without a release is missing: tampering, not retention.
     (course.recordings / kept[0]).unlink()
     assert _problems(course.verify(attempts=[attempt])) == [
-        f"attempt {attempt}: video top {kept[0]}: the sealed segment file is missing, and no retention deleted it"]
+        f"attempt {attempt}: video top {kept[0]}: the sealed segment file is missing, and no evidence release "
+        "deleted it"]
 
 
 def _legacy_seal(sessions, key, attempt_id: int, version: int, seq: int, prev: str) -> Seal:
@@ -316,17 +329,30 @@ def test_video_sealed_before_the_course_had_its_code_still_verifies_after_it(sea
     assert report.ok and report.checked == [attempt], _problems(report)
 
 
-def test_a_retention_recorded_before_the_video_was_sealed_is_not_believed(sealed_video):
+def test_a_deletion_is_believed_only_from_a_signed_release_made_after_the_video_was_sealed(sealed_video):
     course, attempt, files = sealed_video
-    (course.recordings / files[0]).unlink()
-    with course.engine.begin() as connection:  # someone deletes a segment and writes the retention's note
+    for name in files[:3]:
+        (course.recordings / name).unlink()
+    with course.engine.begin() as connection:  # someone notes a retention on the course's timeline ...
         connection.execute(text("INSERT INTO video_events (camera, kind, start_utc, end_utc, detail) "
                                 "VALUES ('chase-V1', 'retention', :t, :t, :f)"),
-                           {"t": UTC + timedelta(seconds=70), "f": files[0]})
+                           {"t": UTC + timedelta(days=40), "f": files[0]})
+    sealer = EvidenceSealer(course.sessions, load_or_create_key(course.key_dir))
+    released = [ReleasedSegment("chase-V1", name, 1, "ab" * 32, (attempt,)) for name in files[1:3]]
+    early = sealer.release(released[:1], 30, UTC + timedelta(seconds=70))  # ... or signs one dated before the seal
+    sealer.release(released[1:], 30, UTC + timedelta(days=40))
+    with course.engine.begin() as connection:  # ... and edits a signed one
+        connection.exec_driver_sql("DROP TRIGGER evidence_releases_no_update")
+        connection.execute(text("UPDATE evidence_releases SET payload = replace(payload, :was, :now) WHERE id != :early"),
+                           {"was": '"evidence_days":30', "now": '"evidence_days":3', "early": early.id})
     assert _problems(course.verify()) == [
-        f"attempt {attempt}: video chase-V1 {files[0]}: recorded as deleted by retention on "
+        f"attempt {attempt}: video chase-V1 {files[0]}: the sealed segment file is missing, and no evidence release "
+        "deleted it",
+        f"attempt {attempt}: video chase-V1 {files[1]}: released as deleted by retention on "
         "2026-11-29T03:01:10.000000Z, before its video was sealed on 2026-11-29T03:02:00.000000Z: the retention "
-        "never deletes unsealed evidence"]
+        "never deletes unsealed evidence",
+        f"attempt {attempt}: video chase-V1 {files[2]}: named as deleted by evidence release {early.id + 1}, whose "
+        "signature does not hold (the release was edited or forged)"]
 
 
 def test_a_course_with_a_code_seals_video_of_version_3_and_4_attempts(course):

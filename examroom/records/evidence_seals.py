@@ -252,9 +252,10 @@ def _signature_holds(payload: str, signature: str, signer: str, keys: dict[str, 
         return False
 
 
-def _parse_utc(text) -> datetime | None:
+def _parse_utc(value) -> datetime | None:
+    """A sealed UTC time (``…Z``), or None when it is not one."""
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
 

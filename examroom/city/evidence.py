@@ -11,10 +11,18 @@ Before anything is shown it is checked:
 
 - the attempt's seal, record and journal chain verify (``records.verify``: the journal's rows and
   head, the check-in photo's digest and every recorded field are what was sealed);
-- every video digest the seal names (evidence entries of kind ``video_segment``) is among the
-  files fetched and every file fetched is among them. Seals made so far name no video (only the
-  check-in photo): then the state says the video is unsealed, the digests of the first fetch are
-  pinned in the manifest, and a later fetch that brings other bytes is a mismatch;
+- the attempt's evidence seal (``records.evidence_seals``: the course's signed statement of its
+  video, per camera each segment's file, times, size and SHA-256, naming the attempt's seal by its
+  digest) verifies with the records: signature, link to the seal, place in the course's evidence
+  chain. Exactly the segments it names are fetched, and each file is checked against its sealed
+  size and digest *before* it is cached: a file with other bytes is deleted as it arrives, named
+  in the problems, and the evidence is refused (``mismatch``), never shown. A sealed segment the
+  course deleted by its evidence retention (a signed evidence release, replicated to the city,
+  names it; ``records.verify`` reports it) is listed in ``video_gone`` and not fetched; a sealed
+  segment the course does not serve otherwise is a mismatch;
+- an attempt without an evidence seal (sealed before evidence seals, or its video not filed yet):
+  the state says the video is unsealed, the digests of the first fetch are pinned in the
+  manifest, and a later fetch that brings other bytes is a mismatch;
 - the segments' times cover the attempt from its start to its end per camera; what they leave
   uncovered is listed (``video_gaps``; a warning, ``examroom.city.warnings.video_gaps``).
 
@@ -43,7 +51,8 @@ from examroom.accounts.audit import AuditLog
 from examroom.city.watch_settings import CourseLink
 from examroom.courseclock import as_utc
 from examroom.messages import N_
-from examroom.records.models import Attempt, JournalEntry, Seal
+from examroom.records.evidence_seals import SealedSegment, sealed_segments
+from examroom.records.models import Attempt, EvidenceSeal, JournalEntry, Seal
 from examroom.records.verify import verify
 
 VERIFIED = "verified"  # everything checked against the seal
@@ -62,6 +71,8 @@ STATE_TEXT = {
     NO_COURSE_LINK: N_("城市设置中没有该考场的地址"),
 }
 SHOWN = (VERIFIED, VIDEO_UNSEALED)
+# Beside a shown state: some sealed video is no longer at the course (its evidence retention).
+VIDEO_GONE_TEXT = N_("部分录像已按考场的证据保存期限删除，其封存摘要仍在")
 MANIFEST = "manifest.json"
 CHUNK = 1 << 16
 
@@ -93,6 +104,7 @@ class Evidence:
     journal: list[str] = field(default_factory=list)  # the journal's lines, in seq order
     video: list[VideoFile] = field(default_factory=list)
     video_gaps: list[dict] = field(default_factory=list)
+    video_gone: list[dict] = field(default_factory=list)  # sealed segments the course deleted by retention
     problems: list[str] = field(default_factory=list)
     folder: Path | None = None  # where the files are (None when nothing may be shown)
     from_cache: bool = False
@@ -155,8 +167,11 @@ class CourseClient:
             except (socket.timeout, ConnectionError, OSError) as exc:
                 raise CourseOffline(f"{self.link.code}: {path}: {exc}") from None
 
-    def download(self, path: str, target: Path) -> tuple[str, int]:
-        """The file at ``path`` into ``target`` (written whole or not at all); its SHA-256 and size."""
+    def download(self, path: str, target: Path, expected_sha256: str | None = None) -> tuple[str, int]:
+        """The file at ``path`` into ``target`` (written whole or not at all); its SHA-256 and size.
+
+        ``expected_sha256``: the sealed digest; a file with another is deleted as it arrived and
+        ``target`` is left as it was (the caller names the refusal)."""
         self.sign_in()
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".part")
@@ -168,9 +183,28 @@ class CourseClient:
                     size += len(chunk)
                     out.write(chunk)
             except (socket.timeout, ConnectionError, OSError) as exc:
+                partial.unlink(missing_ok=True)
                 raise CourseOffline(f"{self.link.code}: {path}: {exc}") from None
+        if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
+            partial.unlink(missing_ok=True)  # never cached, so never shown
+            return digest.hexdigest(), size
         partial.replace(target)
         return digest.hexdigest(), size
+
+
+def _statement_segments(statement: EvidenceSeal | None) -> list[SealedSegment] | None:
+    """The segments an evidence seal names (None: the attempt has none; [] if unreadable: verify says why)."""
+    if statement is None:
+        return None
+    try:
+        return sealed_segments(json.loads(statement.payload))
+    except (json.JSONDecodeError, TypeError, ValueError, AttributeError):
+        return []
+
+
+def _sealed_time(text: str) -> str:
+    """A sealed UTC time (``…Z``) as the manifest's ISO form."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
 
 
 def _sha256_file(path: Path) -> str:
@@ -255,13 +289,20 @@ class EvidenceFetcher:
             span = (attempt.started_utc or attempt.checked_in_utc, attempt.ended_utc or attempt.checked_in_utc)
             checked_in = attempt.checked_in_utc
             sealed_video = self._sealed_video(seal)
+            statement = session.get(EvidenceSeal, (course, attempt_id))
+            sealed_segments_ = _statement_segments(statement)
         if seal is None:
             evidence.problems.append("the attempt has no seal")
             return evidence
+        # The records, and the evidence seal's signature, link to the seal and chain.
         report = verify(self.sessions, attempts=[attempt_id], course=course)
         evidence.problems += [str(p) for p in report.problems]
         folder = self.folder(course, attempt_id)
         manifest = self._manifest(folder)
+        if sealed_segments_ is not None:
+            gone = {g.file: g for g in report.video_gone}  # signed releases at the city name them
+            return self._fetch_sealed(evidence, sealed_segments_, gone, folder, manifest, refresh, span, checked_in,
+                                      now)
         if manifest is not None and not refresh and self._cache_intact(folder, manifest):
             evidence.video = [VideoFile(**v) for v in manifest["video"]]
             evidence.from_cache = True
@@ -301,6 +342,84 @@ class EvidenceFetcher:
         if not evidence.from_cache and evidence.state in SHOWN:
             self._write_manifest(folder, evidence, checked_in, manifest, now)
         return evidence
+
+    def _fetch_sealed(self, evidence: Evidence, sealed: list[SealedSegment], gone: dict, folder: Path,
+                      manifest: dict | None, refresh: bool, span: tuple, checked_in: datetime,
+                      now: datetime) -> Evidence:
+        """Evidence whose video the course sealed: exactly the sealed segments still at the course,
+        each checked against its sealed size and digest before it is cached or shown."""
+        course = evidence.course
+        wanted = {(s.camera, s.segment): s for s in sealed if s.sha256 is not None and s.file not in gone}
+        if not wanted:  # the statement names no video (no camera filed any of it): nothing to fetch
+            pass
+        elif manifest is not None and not refresh and self._cache_matches(folder, manifest, wanted):
+            evidence.video = [VideoFile(**v) for v in manifest["video"]]
+            evidence.from_cache = True
+        else:
+            link = self.links.get(course)
+            if link is None:
+                evidence.state = NO_COURSE_LINK
+                return evidence
+            try:
+                self._download_sealed(CourseClient(link, self.timeout), evidence, wanted, folder)
+            except CourseOffline as exc:
+                evidence.state = OFFLINE
+                evidence.problems.append(str(exc))
+                evidence.video = []
+                return evidence
+            except CourseRefused as exc:
+                evidence.state = MISMATCH
+                evidence.problems.append(str(exc))
+                evidence.video = []
+                return evidence
+        # Deleted at the course by its signed release, and not kept in the city's cache from before.
+        kept = {(v.camera, v.segment) for v in evidence.video}
+        evidence.video_gone = [{"camera": s.camera, "segment": s.segment, "file": s.file,
+                                "deleted_utc": gone[s.file].deleted_utc.isoformat()}
+                               for s in sealed if s.file in gone and (s.camera, s.segment) not in kept]
+        evidence.video_gaps = coverage_gaps(evidence.video, *span)
+        if evidence.problems:
+            evidence.state = MISMATCH
+            return evidence
+        evidence.state = VERIFIED
+        evidence.folder = folder
+        if not evidence.from_cache:
+            self._write_manifest(folder, evidence, checked_in, manifest, now)
+        return evidence
+
+    def _download_sealed(self, client: CourseClient, evidence: Evidence, wanted: dict, folder: Path) -> None:
+        listing = client.json(f"/attempts/{evidence.attempt}/video.json")
+        served = {int(segment["id"]) for camera in listing.get("cameras", []) for segment in camera.get("segments", [])}
+        for (camera, number), s in sorted(wanted.items(), key=lambda kv: (kv[0][0], kv[1].start_utc)):
+            if not re.fullmatch(r"[\w.-]+", camera):
+                raise CourseRefused(f"{client.link.code}: camera name {camera!r} is not a plain name")
+            if number not in served:
+                evidence.problems.append(f"video {camera} {s.file}: sealed, but the course does not serve it "
+                                         "(and no evidence release deleted it)")
+                continue
+            relative = f"video/{camera}/{number}.mp4"
+            try:
+                sha, size = client.download(f"/attempts/{evidence.attempt}/video/{number}.mp4", folder / relative,
+                                            expected_sha256=s.sha256)
+            except CourseRefused as exc:  # listed, but its file not served (gone from the course's disk)
+                evidence.problems.append(f"video {camera} {s.file}: sealed, but the course does not serve it ({exc})")
+                continue
+            if sha != s.sha256:
+                evidence.problems.append(
+                    f"video {camera} {s.file}: the course served {size} bytes with SHA-256 {sha[:16]}…, not the "
+                    f"sealed {s.bytes} bytes with {s.sha256[:16]}…: refused, not cached and not shown")
+                continue
+            evidence.video.append(VideoFile(camera, number, _sealed_time(s.start_utc), _sealed_time(s.end_utc),
+                                            sha, size, relative))
+
+    @staticmethod
+    def _cache_matches(folder: Path, manifest: dict, wanted: dict) -> bool:
+        """The cached files are the sealed ones still at the course, each with its sealed digest."""
+        cached = {(v["camera"], v["segment"]): v["sha256"] for v in manifest.get("video", [])}
+        if not set(wanted) <= set(cached):
+            return False
+        return (all(cached[k] == wanted[k].sha256 for k in cached if k in wanted)
+                and EvidenceFetcher._cache_intact(folder, manifest))
 
     @staticmethod
     def _sealed_video(seal: Seal | None) -> dict[str, str]:
@@ -348,7 +467,7 @@ class EvidenceFetcher:
         folder.mkdir(parents=True, exist_ok=True)
         data = {"course": evidence.course, "attempt": evidence.attempt, "checked_in_utc": _iso(checked_in),
                 "state": evidence.state, "video": [v.__dict__ for v in evidence.video],
-                "video_gaps": evidence.video_gaps,
+                "video_gaps": evidence.video_gaps, "video_gone": evidence.video_gone,
                 "first_fetched_utc": (earlier or {}).get("first_fetched_utc") or _iso(now)}
         partial = folder / (MANIFEST + ".part")
         partial.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -24,7 +24,7 @@ INTACT, TAMPERED, CANNOT_CHECK = 0, 1, 2
 
 def add_parser(sub) -> None:
     verify = sub.add_parser(
-        "verify", help="verify sealed attempts offline (signature, journal chain, record, seal chain)",
+        "verify", help="verify sealed attempts offline (signature, journal chain, record, seal chain, sealed video)",
         description="Exit status: 0 intact, 1 tampered (each finding named), 2 cannot check "
                     "(no such database file, wrong URL, unreadable; nothing is created).")
     scope = verify.add_mutually_exclusive_group(required=True)
@@ -43,6 +43,10 @@ def add_parser(sub) -> None:
     verify.add_argument("--head", action="append", default=[], metavar="DIGEST",
                         help="a seal chain head handed out earlier (closing report, API): it must still be "
                              "in its chain, nothing missing before it (repeatable)")
+    verify.add_argument("--recordings-dir", type=Path, metavar="DIR",
+                        help="the course's recordings folder (the site's [video] recordings_dir): each video "
+                             "segment an evidence seal names is checked against its sealed size and SHA-256; "
+                             "without it only the evidence seals' signatures and links are checked")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(run=run_verify)
 
@@ -133,18 +137,26 @@ def _records(args, sessions, pinned) -> int:
         if course is None:
             course = session.info["course_code"]
         heads = chain_heads(session, course_key=course)
+    recordings = getattr(args, "recordings_dir", None)
+    if recordings is not None and not recordings.is_dir():
+        raise CannotCheck(f"{recordings}: no such recordings folder")
     report = verify(sessions, attempts=args.attempt, day=args.day, public_key=pinned, heads=args.head,
-                    course=course)
+                    course=course, recordings_dir=recordings)
     if args.json:
         print(json.dumps({"ok": report.ok, "course": course, "checked": report.checked,
                           "unfinished": report.unfinished,
                           "problems": [p.__dict__ for p in report.problems], "anchored": report.anchored,
+                          "video_gone_by_retention": [{"attempt": g.attempt, "camera": g.camera, "file": g.file,
+                                                       "deleted_utc": g.deleted_utc.isoformat()}
+                                                      for g in report.video_gone],
                           "heads": heads}, ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
             print(problem)
         if report.unfinished:
             print(f"still running, not verified: {', '.join(map(str, report.unfinished))}")
+        for gone in report.video_gone:  # not a problem: the course's evidence retention deleted it
+            print(gone)
         for digest, found in report.anchored.items():
             print(f"anchored head {digest[:16]}… is seal {found['seq']} of chain {found['chain']!r}: "
                   "nothing before it is missing")

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, DateTime, Engine, Integer, bindparam, func, select,
 from examroom.records.models import Base
 
 BATCH = 2000
-SEALS_LAST = ("seals",)
+SEALS_LAST = ("seals", "evidence_seals")  # an evidence seal follows its attempt's seal
 NOT_COPIED = ("course_identity",)  # the target's own, made by its migration with the course's code
 
 

@@ -390,6 +390,49 @@ class SealKey(CourseKeyed, Base):
     key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     public_pem: Mapped[str] = mapped_column(Text)
     created_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceSeal(CourseKeyed, Base):
+    """The course's signed statement of an attempt's video (examroom.records.evidence_seals).
+
+    Written once the attempt's segments are filed: per camera, each segment's file name, times,
+    size and SHA-256, bound to the attempt's seal by its digest. A table of its own (migration
+    0017_evidence_seals), not a kind of seal: the attempt's seal is made when it ends, its video
+    is filed later, and the seals' chain and payload versions stay as they were. Evidence seals
+    chain among themselves per course (``seq``, and the digest of the one before in the payload),
+    so removing one shows. Replicated; append-only.
+    """
+
+    __tablename__ = "evidence_seals"
+
+    attempt_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON that was signed
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+    key_id: Mapped[str] = mapped_column(String(64))
+    sealed_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("course_key", "seq", name="uq_evidence_seals_seq"),
+                      course_reference(["attempt_id"], "attempts.id"))
+
+
+class EvidenceRelease(CourseKeyed, Base):
+    """The course's signed statement that it deleted sealed video by its evidence retention.
+
+    Written before the files are deleted (examroom.video.retention), naming each segment file with
+    its digest and the attempts it was evidence of; replicated, append-only. ``examroom verify``
+    reports a sealed file named here as gone by retention, not as missing (migration 0016).
+    """
+
+    __tablename__ = "evidence_releases"
+
+    id: Mapped[int] = local_id()
+    released_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON that was signed
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+    key_id: Mapped[str] = mapped_column(String(64))
+
+
 class Segment(Base):
     """One recorded MP4 segment of a camera, moved out of the cache into the dated tree."""
 
@@ -403,6 +446,8 @@ class Segment(Base):
     duration: Mapped[float] = mapped_column(Float)
     size: Mapped[int] = mapped_column(Integer)  # bytes
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)  # evidence: retention never removes it
+    # SHA-256 of the file as it was filed (migration 0017_evidence_seals); None: filed before.
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (Index("ix_video_segments_camera_start", "camera", "start_utc"),)
 
@@ -423,7 +468,9 @@ class VideoEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     camera: Mapped[str] = mapped_column(String(32))  # "" for events of the whole recorder (disk)
-    kind: Mapped[str] = mapped_column(String(16))  # gap | restart | disk_alarm | retention
+    # gap | restart | disk_alarm | retention (an evidence segment deleted by the evidence retention:
+    # ``detail`` is its file name, start/end its times; examroom.video.retention)
+    kind: Mapped[str] = mapped_column(String(16))
     start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -9,7 +9,11 @@ that has a seal is checked whatever its status says (a sealed attempt set back
 to "running" is a finding, not an attempt still running). Given chain heads
 anchored outside the database (``heads``), each must still be a seal of its
 chain with every seal before it present, so removing the newest sealed
-attempts shows too. Nothing here writes.
+attempts shows too. An attempt's evidence seal (its filed video, signed after it:
+``examroom.records.evidence_seals``) is checked too: its signature, the seal it names, its place
+in the course's evidence chain and, given the recordings folder, every sealed file's size and
+SHA-256; a file a signed evidence release deleted is reported (``video_gone``), not a problem.
+Nothing here writes.
 
 One course's records are verified at a time: the session's course, or the one
 named (``course``; at the city, which holds every course's). A version-3 or -4 seal
@@ -23,6 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -30,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom import courseclock
+from examroom.records.evidence_seals import GoneVideo, ReleaseBook, verify_evidence
 from examroom.records.journal_chain import genesis, row_hash
 from examroom.records.models import Attempt, AttemptStatus, Booking, IdentityCheck, JournalEntry, Seal, SealKey
 from examroom.records.sealing import (
@@ -52,6 +58,7 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     unfinished: list[int] = field(default_factory=list)  # still running: nothing to verify yet
     anchored: dict[str, dict] = field(default_factory=dict)  # head digest given → {chain, seq} found
+    video_gone: list[GoneVideo] = field(default_factory=list)  # sealed video a signed release deleted (not a problem)
 
     @property
     def ok(self) -> bool:
@@ -65,12 +72,15 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, day: date | None = None,
            public_key: Ed25519PublicKey | None = None, heads: list[str] | None = None,
-           course: str | None = None) -> VerifyReport:
+           course: str | None = None, recordings_dir: Path | None = None) -> VerifyReport:
     """Verify the given attempts, a day's attempts, or (neither given) every attempt of one course.
 
     ``heads``: seal digests anchored outside the database (chain heads handed out
     earlier); each must still be in its chain, with no seal missing up to it.
     ``course``: the course whose records (None: the session's course; needed at the city).
+    ``recordings_dir``: the course's recordings folder: each segment file an evidence seal names is
+    checked against its sealed size and SHA-256 (without it, at the city, the evidence seals'
+    signatures and links are checked and the files are not).
     """
     report = VerifyReport()
     with sessions() as session:
@@ -90,13 +100,15 @@ def verify(sessions: sessionmaker[Session], attempts: list[int] | None = None, d
             query = query.where(Attempt.checked_in_utc >= start, Attempt.checked_in_utc < end)
         keys = {k.key_id: k.public_pem for k in session.scalars(select(SealKey).where(SealKey.course_key == course))}
         sealed = set(session.scalars(select(Seal.attempt_id).where(Seal.course_key == course)))
+        releases = ReleaseBook(session, course, public_key)  # read once, when a sealed video needs it
         for attempt in session.scalars(query):
             # A seal settles it: whatever the status column says now, the attempt was finished.
             if attempt.id not in sealed and not _final(attempt.status):
                 report.unfinished.append(attempt.id)
                 continue
             report.checked.append(attempt.id)
-            report.problems += _verify_attempt(session, attempt, keys, public_key)
+            report.problems += _verify_attempt(session, attempt, keys, public_key, recordings_dir, report.video_gone,
+                                               releases)
         for head in heads or []:
             report.problems += _check_head(session, head, report, course)
     return report
@@ -142,11 +154,13 @@ def verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     The city's verification pass (``examroom.city.verification``) gives the keys it registered
     itself (``keys_where`` says where they come from, for the message of a key not among them).
     """
-    return _verify_attempt(session, attempt, keys, None, keys_where)
+    return _verify_attempt(session, attempt, keys, None, keys_where=keys_where)
 
 
 def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
-                    pinned: Ed25519PublicKey | None, keys_where: str = "in the database") -> list[Problem]:
+                    pinned: Ed25519PublicKey | None, recordings_dir: Path | None = None,
+                    video_gone: list[GoneVideo] | None = None, releases: ReleaseBook | None = None,
+                    keys_where: str = "in the database") -> list[Problem]:
     problems: list[Problem] = []
 
     def bad(where: str, message: str) -> None:
@@ -191,6 +205,9 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     if version in WITH_IDENTITY:
         _check_kept_pictures(session, attempt, bad)
     _check_seal_link(session, seal, payload, bad)
+    # The attempt's video, sealed after it (examroom.records.evidence_seals); any seal version.
+    verify_evidence(session, attempt, keys, pinned, recordings_dir, bad, video_gone if video_gone is not None else [],
+                    releases)
     return problems
 
 

@@ -7,6 +7,7 @@ In the site settings file::
     cache_dir = "/dev/shm/examroom-cache"     # a tmpfs: segments are written here first
     exports_dir = "/srv/examroom/exports"
     retention_days = 7
+    evidence_retention_days = 0   # sealed evidence older than this is deleted (0: kept)
     free_floor_mb = 2048
     live_port = 8091
 
@@ -124,7 +125,10 @@ def parse_video(data: Any, base: Path) -> VideoSettings:
         segment_seconds=int(video.number("segment_seconds", SEGMENT_SECONDS, minimum=2, maximum=60)),
         retention=RetentionPolicy(days=video.number("retention_days", 7, minimum=0.01, maximum=3650),
                                   floor_bytes=int(video.number("free_floor_mb", 2048, minimum=0, maximum=10**7)
-                                                  * 1024**2)),
+                                                  * 1024**2),
+                                  # 0 (the default): sealed evidence is kept until someone removes it
+                                  evidence_days=video.number("evidence_retention_days", 0, minimum=0,
+                                                             maximum=36500)),
         live_port=int(video.integer("live_port", 0, minimum=0, maximum=65535)),
         evidence_pre=video.number("evidence_pre_seconds", 5.0, minimum=0, maximum=120),
         evidence_post=video.number("evidence_post_seconds", 5.0, minimum=0, maximum=120),

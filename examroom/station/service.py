@@ -155,10 +155,15 @@ class CourseService:
         # Each export runs in its own lower-priority process, away from the judge and the drivers.
         exports = ExportProcess(settings.database_url, settings.course_file, settings.rule_set_file,
                                 tuple(settings.province_files))
-        return VideoSystem(settings.video, session_factory(self.engine), self.feed, self.clock,
+        from examroom.records.evidence_seals import EvidenceSealer
+
+        video_sessions = session_factory(self.engine)
+        return VideoSystem(settings.video, video_sessions, self.feed, self.clock,
                            frame_sources=frame_sources, submit=self._submit,
                            items_for_class=lambda c: [i.id for i in self.course.items_for(c)],
-                           export_process=exports)
+                           export_process=exports,
+                           # the course key that seals the attempts signs their filed video too
+                           evidence_sealer=EvidenceSealer(video_sessions, load_or_create_key(self.data_dir)))
 
     def _build_controller(self, vehicles: list[VehicleInfo]) -> Controller:
         """The controller, told which device is on which vehicle and which board senses what, with

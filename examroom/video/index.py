@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.courseclock import as_utc  # noqa: F401 - the video room's callers take it from here
-from examroom.records.models import Attempt, EvidenceLink, Segment, Vehicle, VideoEvent
+from examroom.records.evidence_seals import RETENTION
+from examroom.records.models import Attempt, EvidenceLink, EvidenceSeal, Seal, Segment, Vehicle, VideoEvent
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,17 @@ class SegmentInfo:
     duration: float
     size: int
     pinned: bool
+    sha256: str | None = None  # of the file as filed (None: filed before digests were kept)
 
     @classmethod
     def of(cls, row: Segment) -> "SegmentInfo":
         return cls(row.id, row.camera, row.path, as_utc(row.start_utc), as_utc(row.end_utc), row.duration,
-                   row.size, row.pinned)
+                   row.size, row.pinned, row.sha256)
+
+
+def _video_sealed():
+    """The attempt (of the query) has an evidence seal."""
+    return exists().where(EvidenceSeal.course_key == Attempt.course_key, EvidenceSeal.attempt_id == Attempt.id)
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,10 @@ class VideoIndex:
 
     # -- segments -----------------------------------------------------------------
     def add_segment(self, camera: str, path: str, start: datetime, end: datetime, duration: float,
-                    size: int) -> SegmentInfo:
+                    size: int, sha256: str | None = None) -> SegmentInfo:
         with self._sessions.begin() as session:
             row = Segment(camera=camera, path=path, start_utc=start, end_utc=end, duration=duration, size=size,
-                          pinned=False)
+                          pinned=False, sha256=sha256)
             session.add(row)
             session.flush()
             return SegmentInfo.of(row)
@@ -141,13 +148,63 @@ class VideoIndex:
             return [SegmentInfo.of(r) for r in session.scalars(query)]
 
     def attempts_to_link(self, since: datetime) -> list[AttemptSpan]:
-        """Attempts started and not ended before ``since``, with their vehicle and its class."""
+        """Attempts started and not ended before ``since``, with their vehicle and its class; an
+        attempt whose video is sealed is closed: nothing more is linked to it."""
         with self._sessions() as session:
             rows = session.execute(
                 select(Attempt.id, Attempt.started_utc, Attempt.ended_utc, Attempt.vehicle_id, Vehicle.vehicle_class)
                 .join(Vehicle, Vehicle.id == Attempt.vehicle_id, isouter=True)
-                .where(Attempt.started_utc.is_not(None), or_(Attempt.ended_utc.is_(None), Attempt.ended_utc > since)))
+                .where(Attempt.started_utc.is_not(None), or_(Attempt.ended_utc.is_(None), Attempt.ended_utc > since))
+                .where(~_video_sealed()))
             return [AttemptSpan(i, as_utc(s), as_utc(e), v or "", c or "") for i, s, e, v, c in rows]
+
+    # -- evidence seals (examroom.video.evidence.seal_filed_evidence) ------------------
+    def attempts_to_seal(self, since: datetime) -> list[AttemptSpan]:
+        """Sealed, ended attempts whose video is not sealed yet: those with evidence linked, and
+        those that ended after ``since`` (a camera that filed nothing of them is sealed as such)."""
+        with self._sessions() as session:
+            linked = exists().where(EvidenceLink.attempt_id == Attempt.id)
+            rows = session.execute(
+                select(Attempt.id, Attempt.started_utc, Attempt.ended_utc, Attempt.vehicle_id, Vehicle.vehicle_class)
+                .join(Vehicle, Vehicle.id == Attempt.vehicle_id, isouter=True)
+                .join(Seal, and_(Seal.course_key == Attempt.course_key, Seal.attempt_id == Attempt.id))
+                .where(Attempt.started_utc.is_not(None), Attempt.ended_utc.is_not(None))
+                .where(or_(linked, Attempt.ended_utc > since), ~_video_sealed())
+                .order_by(Attempt.ended_utc, Attempt.id))
+            return [AttemptSpan(i, as_utc(s), as_utc(e), v or "", c or "") for i, s, e, v, c in rows]
+
+    def sealed_evidence_before(self, before: datetime, limit: int = 200) -> list[SegmentInfo]:
+        """Evidence segments that ended before ``before`` and whose every attempt has its video
+        sealed: what the evidence retention may delete (the statement of them stays)."""
+        with self._sessions() as session:
+            unsealed_link = (select(EvidenceLink.segment_id)
+                             .join(Attempt, Attempt.id == EvidenceLink.attempt_id)
+                             .where(~_video_sealed()))
+            rows = session.scalars(
+                select(Segment).where(Segment.pinned.is_(True), Segment.end_utc < before,
+                                      Segment.id.in_(select(EvidenceLink.segment_id)),
+                                      Segment.id.not_in(unsealed_link))
+                .order_by(Segment.start_utc).limit(limit))
+            return [SegmentInfo.of(r) for r in rows]
+
+    def forget_deleted_evidence(self, segment: SegmentInfo, utc: datetime) -> None:
+        """The evidence retention deleted this segment's file (its signed release says so): its links and
+        row go, and a ``retention`` event keeps its file name and times on the course's video timeline."""
+        with self._sessions.begin() as session:
+            session.add(VideoEvent(camera=segment.camera, kind=RETENTION, start_utc=segment.start_utc,
+                                   end_utc=utc, detail=segment.path))
+            session.execute(delete(EvidenceLink).where(EvidenceLink.segment_id == segment.id))
+            session.execute(delete(Segment).where(Segment.id == segment.id))
+
+    def attempts_of(self, segment_ids: list[int]) -> dict[int, tuple[int, ...]]:
+        """The attempts each segment is evidence of."""
+        found: dict[int, list[int]] = {}
+        with self._sessions() as session:
+            for segment, attempt in session.execute(
+                    select(EvidenceLink.segment_id, EvidenceLink.attempt_id)
+                    .where(EvidenceLink.segment_id.in_(segment_ids)).order_by(EvidenceLink.attempt_id)):
+                found.setdefault(segment, []).append(attempt)
+        return {segment: tuple(attempts) for segment, attempts in found.items()}
 
     # -- timeline events ------------------------------------------------------------
     def open_event(self, camera: str, kind: str, start: datetime, detail: str = "") -> int:

@@ -5,7 +5,7 @@ The maintainer probes each listed segment (it must open, have a duration and
 decode a frame; one whose first frame is not at 0 s is copied once more so that
 it is, because a browser seeks on the file's own axis), turns its stream times
 into UTC (``run.json`` plus the camera's offset), moves it to ``recordings/YYYY-MM-DD/HH/<camera>/MM.SS.mp4``
-(UTC) and adds its row. A segment that fails the check is deleted and so
+(UTC) and adds its row with the file's SHA-256. A segment that fails the check is deleted and so
 becomes part of a recording gap. A run whose process has ended is cleared away
 once its listed segments are handled; unlisted files left by a crash are the
 lost tail of that run.
@@ -29,6 +29,7 @@ import av
 
 from devices.camera.ffmpeg import ffmpeg_exe
 from examroom.courseclock import as_utc
+from examroom.records.evidence_seals import sha256_file
 from examroom.video.index import SegmentInfo, VideoIndex
 from examroom.video.recorder import LIST_NAME, RUN_NAME
 
@@ -158,6 +159,9 @@ class SegmentMaintainer:
             target = self.recordings_dir / relative
             n += 1
         size = path.stat().st_size
+        # The digest of the file as filed: the evidence seal states it (examroom.video.evidence), so a
+        # file changed between filing and sealing shows too. Read from the cache (a tmpfs), once.
+        digest = sha256_file(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(path), str(target))
@@ -166,7 +170,7 @@ class SegmentMaintainer:
             log.error("cannot move segment %s of %s to %s: %s", path.name, camera, target, exc)
             target.unlink(missing_ok=True)
             return None
-        info = self.index.add_segment(camera, relative, start, end, checked.duration, size)
+        info = self.index.add_segment(camera, relative, start, end, checked.duration, size, digest)
         if self.on_segment is not None:
             self.on_segment(info, path.parent)
         return info

@@ -4,8 +4,9 @@ It runs inside the controller process, which owns the cameras. Frames-only
 cameras come in as frame fan-outs (simulated cameras, or OpenCV readers of
 local devices started here); network cameras are opened once, by their
 recorder's ffmpeg. Periodic work runs as APScheduler jobs on the controller's
-scheduler: moving segments (every 2 s), linking evidence (every 5 s), retention
-and the disk guard (every 30 s). Exports are taken by a worker thread here and,
+scheduler: moving segments (every 2 s), linking evidence and sealing the video of
+attempts whose segments are all filed (every 5 s; with an ``evidence_sealer``),
+retention and the disk guard (every 30 s). Exports are taken by a worker thread here and,
 when the system is made with an ``export_process`` (the course service's: it names
 the database, the course and the rule set the child loads to burn an attempt's
 facts into overlay exports), each runs in a child process at lower priority.
@@ -25,7 +26,7 @@ from devices.camera.capture import CaptureReader
 from devices.camera.zones import VisionRunner, VisionSensor
 from devices.readings import Clock
 from examroom.live.feed import LiveFeed
-from examroom.video.evidence import link_attempts
+from examroom.video.evidence import link_attempts, seal_filed_evidence
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.exportprocess import ExportProcess
 from examroom.video.index import VideoIndex
@@ -36,6 +37,7 @@ from examroom.video.liveview import LiveViewServer
 from examroom.video.watchdog import RecorderPart, Watchdog
 
 if TYPE_CHECKING:  # the site file's camera section; a type only, so video does not import the site
+    from examroom.records.evidence_seals import EvidenceSealer
     from examroom.site.cameras import VideoSettings
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,10 @@ class VideoSystem:
                  frame_sources: dict[str, FrameFanout] | None = None,
                  submit: Callable[[object], None] | None = None,
                  items_for_class: Callable[[str], list[str]] | None = None,
-                 export_process: ExportProcess | None = None) -> None:
+                 export_process: ExportProcess | None = None,
+                 evidence_sealer: EvidenceSealer | None = None) -> None:
         self.settings = settings
+        self.evidence_sealer = evidence_sealer  # signs each attempt's filed video (None: not sealed)
         self.items_for_class = items_for_class  # a class's course items, for the course cameras' evidence
         self.clock = clock
         self.feed = feed
@@ -86,7 +90,8 @@ class VideoSystem:
         self.retention = RetentionGuard(self.index, settings.recordings_dir, settings.retention,
                                         stop_recording=lambda: self.watchdog.pause("recorder"),
                                         resume_recording=lambda: self.watchdog.resume("recorder"),
-                                        publish=self._publish)
+                                        publish=self._publish,
+                                        release=evidence_sealer.release if evidence_sealer is not None else None)
         self.exports = ExportQueue(sessions, self.index, settings.recordings_dir, settings.exports_dir,
                                    pre=settings.evidence_pre, post=settings.evidence_post, now_utc=self.now_utc,
                                    process=export_process)
@@ -134,6 +139,19 @@ class VideoSystem:
         return link_attempts(self.index, list(self.recorders), self.now_utc(), self.settings.evidence_pre,
                              self.settings.evidence_post, self.settings.places, self.items_for_class)
 
+    def seal_evidence(self) -> list[int]:
+        """Seal the video of every sealed attempt whose segments are all filed (and any a crash left)."""
+        if self.evidence_sealer is None:
+            return []
+        return seal_filed_evidence(self.index, self.evidence_sealer, self.settings.recordings_dir,
+                                   list(self.recorders), self.now_utc(), self.settings.evidence_pre,
+                                   self.settings.evidence_post, self.settings.places, self.items_for_class)
+
+    def evidence_pass(self) -> None:
+        """Link, then seal what is complete: one job, so a seal never races the links it states."""
+        self.link_evidence()
+        self.seal_evidence()
+
     def enforce_retention(self):
         return self.retention.run(self.now_utc())
 
@@ -142,7 +160,7 @@ class VideoSystem:
         opts = dict(trigger="interval", max_instances=1, coalesce=True)
         self._jobs = [
             scheduler.add_job(self.maintain, seconds=MAINTAIN_SECONDS, id="video-maintain", **opts),
-            scheduler.add_job(self.link_evidence, seconds=EVIDENCE_SECONDS, id="video-evidence", **opts),
+            scheduler.add_job(self.evidence_pass, seconds=EVIDENCE_SECONDS, id="video-evidence", **opts),
             scheduler.add_job(self.enforce_retention, seconds=RETENTION_SECONDS, id="video-retention", **opts),
         ]
 
@@ -172,7 +190,7 @@ class VideoSystem:
         for reader in self.readers.values():
             reader.kill()
         self.maintainer.run()
-        self.link_evidence()
+        self.evidence_pass()
         self.exports.stop()
 
     def calibrate(self, camera: str, segments=None) -> float:

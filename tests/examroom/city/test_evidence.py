@@ -8,6 +8,7 @@ database by ``records.copying`` (the stand-in for replication here)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -16,16 +17,24 @@ from sqlalchemy import text
 from examroom.accounts.audit import AuditLog
 from examroom.accounts.users import Accounts, Role
 from examroom.city.evidence import (
-    MISMATCH, OFFLINE, STATE_TEXT, UNSEALED, VIDEO_UNSEALED, EvidenceFetcher, cached_manifests,
+    MANIFEST, MISMATCH, OFFLINE, STATE_TEXT, UNSEALED, VERIFIED, VIDEO_GONE_TEXT, VIDEO_UNSEALED, EvidenceFetcher,
+    cached_manifests,
 )
 from examroom.city.attempt_classes import week_of
 from examroom.city.warnings import video_gaps
 from examroom.city.watch_settings import CourseLink
+from examroom.cli.main import main
 from examroom.live.feed import LiveFeed
 from examroom.records.attempt_log import Records
 from examroom.records.copying import copy_rows, tables_in_order
 from examroom.records.database import make_engine, session_factory, upgrade
+from examroom.records.evidence_seals import EvidenceSealer, sealed_segments
+from examroom.records.models import Base, EvidenceSeal
+from examroom.records.sealing import PUBLIC_KEY_FILE, load_key
+from examroom.records.verify import verify
+from examroom.video.evidence import seal_filed_evidence
 from examroom.video.index import VideoIndex
+from examroom.video.retention import RetentionGuard, RetentionPolicy
 from examroom.video.segments import tree_path
 from examroom_web import create_app
 from tests.examroom.attempts import allow_tampering
@@ -137,3 +146,100 @@ def test_other_bytes_than_first_fetched_or_an_edited_record_are_not_shown(course
         assert edited.state == MISMATCH and any("journal seq 5" in p for p in edited.problems)
         unsealed = fetcher(city, base, cache).fetch(COURSE, attempts[2])
         assert unsealed.state == UNSEALED and not unsealed.shown
+
+
+def _seal_first_attempts_video(course, city, recordings, key_dir, attempt: int) -> list:
+    """The course seals the attempt's filed video (its segments were filed before digests were kept:
+    hashed now); the statement reaches the city with the records."""
+    sealer = EvidenceSealer(session_factory(course), load_key(key_dir))
+    at = china(MONDAY, 9)
+    assert seal_filed_evidence(VideoIndex(session_factory(course)), sealer, recordings, ["top", "chase-V1"],
+                               at + timedelta(days=1)) == [attempt]
+    copy_rows(course, city, [Base.metadata.tables["evidence_seals"]])
+    with session_factory(city, COURSE)() as session:
+        return sealed_segments(json.loads(session.get(EvidenceSeal, attempt).payload))
+
+
+def test_sealed_video_is_checked_file_by_file_and_a_tampered_segment_is_refused(course_and_city, tmp_path, capsys):
+    course, city, app, attempts, recordings = course_and_city
+    sealed = _seal_first_attempts_video(course, city, recordings, tmp_path / "key", attempts[0])
+    assert len(sealed) == 7
+    cache, fresh_cache = tmp_path / "cache", tmp_path / "cache-2"
+    with served(app) as base:
+        got = fetcher(city, base, cache).fetch(COURSE, attempts[0])
+        assert got.state == VERIFIED and got.shown, got.problems
+        assert sorted((v.camera, v.segment, v.sha256, v.bytes) for v in got.video) == sorted(
+            (s.camera, s.segment, s.sha256, s.bytes) for s in sealed)
+        assert [(g["camera"], g["seconds"]) for g in got.video_gaps] == [("top", 5.0)]
+        # A segment changed at the course (one byte, its size kept) after it was sealed.
+        victim = next(s for s in sealed if s.camera == "top")
+        path = recordings / victim.file
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+        tampered = hashlib.sha256(bytes(data)).hexdigest()
+        refused = fetcher(city, base, fresh_cache).fetch(COURSE, attempts[0])
+        assert refused.state == MISMATCH and not refused.shown and refused.folder is None
+        assert refused.problems == [
+            f"video top {victim.file}: the course served {victim.bytes} bytes with SHA-256 {tampered[:16]}…, not "
+            f"the sealed {victim.bytes} bytes with {victim.sha256[:16]}…: refused, not cached and not shown"]
+        assert STATE_TEXT[refused.state] == "证据与封存不一致，不予显示"
+        # The tampered bytes were never kept: not in the cache, no manifest to show anything from.
+        kept = [p for p in fresh_cache.rglob("*") if p.is_file()]
+        assert all(hashlib.sha256(p.read_bytes()).hexdigest() != tampered for p in kept)
+        assert not (fresh_cache / COURSE / str(attempts[0]) / MANIFEST).exists()
+        # The first fetch's cache holds the sealed bytes: still shown from it, checked against the seal.
+        cached = fetcher(city, base, cache).fetch(COURSE, attempts[0])
+        assert cached.state == VERIFIED and cached.from_cache
+        again = fetcher(city, base, cache).fetch(COURSE, attempts[0], refresh=True)
+        assert again.state == MISMATCH and not again.shown
+        assert hashlib.sha256((cache / COURSE / str(attempts[0]) / f"video/top/{victim.segment}.mp4")
+                              .read_bytes()).hexdigest() == victim.sha256  # the cached copy was not overwritten
+        # A sealed file gone from the course's disk, no retention saying so: not shown either.
+        lost = next(s for s in sealed if s.camera == "chase-V1")
+        (recordings / lost.file).unlink()
+        missing = fetcher(city, base, tmp_path / "cache-3").fetch(COURSE, attempts[0])
+        assert missing.state == MISMATCH and not missing.shown
+        assert (f"video chase-V1 {lost.file}: sealed, but the course does not serve it "
+                f"({COURSE}: /attempts/{attempts[0]}/video/{lost.segment}.mp4: HTTP 404)") in missing.problems
+    # At the city, `examroom verify` with the course's key checks the video statements' signatures.
+    city_url = city.url.render_as_string(hide_password=False)
+    public_key = str(tmp_path / "key" / PUBLIC_KEY_FILE)
+    assert main(["verify", "--attempt", str(attempts[0]), "--database", city_url, "--course", COURSE,
+                 "--public-key", public_key]) == 0
+    capsys.readouterr()
+    with city.begin() as connection:
+        allow_tampering(connection)
+        connection.exec_driver_sql("DROP TRIGGER IF EXISTS evidence_seals_append_only ON evidence_seals")
+        connection.execute(text("UPDATE evidence_seals SET payload = replace(payload, :was, :now) "
+                                "WHERE course_key = :c AND attempt_id = :a"),
+                           {"was": victim.sha256, "now": tampered, "c": COURSE, "a": attempts[0]})
+    assert main(["verify", "--attempt", str(attempts[0]), "--database", city_url, "--course", COURSE,
+                 "--public-key", public_key]) == 1
+    assert (f"attempt {attempts[0]}: evidence seal signature: the Ed25519 signature does not match the sealed video "
+            "statement (statement or signature edited)") in capsys.readouterr().out
+
+
+def test_sealed_video_deleted_by_the_courses_retention_is_gone_not_a_mismatch(course_and_city, tmp_path):
+    course, city, app, attempts, recordings = course_and_city
+    sealed = _seal_first_attempts_video(course, city, recordings, tmp_path / "key", attempts[0])
+    sealer = EvidenceSealer(session_factory(course), load_key(tmp_path / "key"))
+    guard = RetentionGuard(VideoIndex(session_factory(course)), recordings,
+                           RetentionPolicy(days=7, floor_bytes=0, evidence_days=365),
+                           stop_recording=lambda: None, resume_recording=lambda: None, release=sealer.release)
+    # A year on, the course's retention deletes all but "top"'s first segment (its release signed first).
+    first_top = next(s for s in sealed if s.camera == "top")
+    with course.begin() as connection:  # that one is also evidence of a later attempt, not sealed yet
+        connection.execute(text("INSERT INTO video_evidence (attempt_id, segment_id) VALUES (:a, :s)"),
+                           {"a": attempts[2], "s": first_top.segment})
+    assert guard.run(china(MONDAY, 9) + timedelta(days=366)).evidence_expired == 6
+    copy_rows(course, city, [Base.metadata.tables["evidence_releases"]])  # replicated with the records
+    with served(app) as base:
+        got = fetcher(city, base, tmp_path / "cache").fetch(COURSE, attempts[0])
+    assert got.state == VERIFIED and got.shown, got.problems
+    assert [(v.camera, v.segment, v.sha256) for v in got.video] == [("top", first_top.segment, first_top.sha256)]
+    assert sorted(g["file"] for g in got.video_gone) == sorted(s.file for s in sealed if s != first_top)
+    assert STATE_TEXT[got.state] == "证据已与封存摘要核对一致" and VIDEO_GONE_TEXT
+    # The city's own check says the same from the signed releases alone.
+    gone = verify(session_factory(city, None), attempts=[attempts[0]], course=COURSE).video_gone
+    assert sorted(g.file for g in gone) == sorted(g["file"] for g in got.video_gone)

@@ -177,3 +177,33 @@ def test_pictures_and_face_descriptors_stay_at_the_course(clusters, relays):
     assert all(value is not None for value in at_course)
     assert at_city[:3] == (None, None, None)
     assert at_city[3:] == ("a" * 64, "b" * 64, "dlib_resnet_v1+5pt")
+
+
+def test_an_attempts_video_statement_replicates_with_its_seal_and_verifies_at_the_city(clusters, tmp_path):
+    """The evidence seal and the evidence release (records.evidence_seals) are replicated tables of the
+    publication: they reach the city after the attempt's seal, and the city verifies them against the
+    course's key (the video the release deleted is gone by retention, not missing)."""
+    from examroom.records.evidence_seals import EvidenceSealer, ReleasedSegment, SealedSegment
+    from examroom.records.sealing import Sealer, load_or_create_key
+    from examroom.records.verify import verify
+
+    course, course_db, city_db = _course_and_city(clusters)
+    assert {"evidence_seals", "evidence_releases"} <= set(replication.publish(course_db))
+    sessions = session_factory(course_db)
+    key = load_or_create_key(tmp_path / "key")
+    busy = BusyCourse(Records(sessions), CODE, shape=SMALL, sealer=Sealer(sessions, key))
+    attempt = busy.attempt(1, START)
+    replication.subscribe(city_db, CODE, course.conninfo())
+    wait_until(lambda: replication.sync_state(city_db, CODE).done, what="the first copy")
+    segment = SealedSegment("top", 1, "2026-12-01/01/top/00.00.mp4", "2026-12-01T01:00:00.000000Z",
+                            "2026-12-01T01:00:10.000000Z", 1234, "ab" * 32)
+    sealer = EvidenceSealer(sessions, key)
+    sealer.seal(attempt, {"top": [segment]}, (START, START + timedelta(seconds=10)))
+    # A year on, the course's evidence retention signs the segment's deletion.
+    sealer.release([ReleasedSegment("top", segment.file, 1234, segment.sha256, (attempt,))], 365,
+                   START + timedelta(days=366))
+    wait_until(lambda: row_sets(city_db, CODE) == row_sets(course_db, CODE), what="the city to catch up")
+    assert counts(row_sets(city_db, CODE))["evidence_seals"] == counts(row_sets(city_db, CODE))["evidence_releases"] == 1
+    report = verify(session_factory(city_db, None), course=CODE, public_key=key.public_key())
+    assert report.ok and report.checked == [attempt], [str(p) for p in report.problems]
+    assert [g.file for g in report.video_gone] == [segment.file]

@@ -11,6 +11,7 @@ from examroom.cli.main import main
 from examroom.records.attempt_log import Records
 from examroom.records.copying import row_counts
 from examroom.records.database import claim_course, make_engine, session_factory
+from examroom.records.evidence_seals import EvidenceSealer, SealedSegment
 from examroom.records.models import Attempt, JournalEntry, Seal
 from examroom.records.sealing import Sealer, chain_heads, load_or_create_key
 from tests.examroom.attempts import confirmed_booking, finished_attempt
@@ -22,12 +23,14 @@ CODE = "4201001"
 
 @pytest.fixture
 def course(engine, tmp_path):
-    """A SQLite course: two attempts sealed before it had a code (version 2), then two with it (3)."""
+    """A SQLite course: two attempts sealed before it had a code (version 2), then two with it (3);
+    one video sealed before the code and one after (evidence seals)."""
     key = load_or_create_key(tmp_path / "data")
     sessions = session_factory(engine)
     old = [finished_attempt(Records(sessions)) for _ in range(2)]
     for attempt_id in old:
         Sealer(sessions, key).seal(attempt_id)
+    _seal_video(sessions, key, old[0])
     claim_course(engine, CODE)
     sessions = session_factory(engine)
     records = Records(sessions)
@@ -35,9 +38,16 @@ def course(engine, tmp_path):
     booked = finished_attempt(records, candidate_id=None)
     for attempt_id in (first, booked):
         Sealer(sessions, key).seal(attempt_id)
+    _seal_video(sessions, key, first)
     confirmed_booking(records, 1, "监考员甲")
     AuditLog(sessions).record(records_utc(sessions), "admin", "admin", "user.add", "监考员甲")
     return engine, sessions, old + [first, booked]
+
+
+def _seal_video(sessions, key, attempt_id: int) -> None:
+    segment = SealedSegment("top", attempt_id, f"2026-11-29/02/top/59.5{attempt_id}.mp4", "2026-11-29T02:59:50.000000Z",
+                            "2026-11-29T03:00:10.000000Z", 4096, f"{attempt_id:02d}" * 32)
+    EvidenceSealer(sessions, key).seal(attempt_id, {"top": [segment]}, (records_utc(sessions), records_utc(sessions)))
 
 
 def records_utc(sessions):
@@ -56,6 +66,7 @@ def test_a_course_moves_to_postgresql_with_every_id_and_seal_and_verify_proves_i
     assert f"(course {CODE})" in out and "verified 4 attempt(s) on the target: OK" in out
     moved = make_engine(target)
     assert row_counts(moved) == row_counts(engine)
+    assert row_counts(moved)["evidence_seals"] == 2
     with engine.connect() as before, moved.connect() as after:
         for query in (select(Attempt.course_key, Attempt.id, Attempt.checked_in_utc),
                       select(JournalEntry.id, JournalEntry.hash), select(Seal.attempt_id, Seal.seq, Seal.signature)):

@@ -15,6 +15,9 @@ def test_video_settings_are_read_with_their_cameras(tmp_path):
     video = settings.video
     assert video.recordings_dir == (tmp_path / "rec").resolve()
     assert video.retention.floor_bytes == 100 * 1024**2 and video.segment_seconds == 10
+    assert video.retention.evidence_days == 0  # sealed evidence is kept unless the site says otherwise
+    kept_a_year = parse_settings({**BASE, "video": {**VIDEO, "evidence_retention_days": 365}}, base=tmp_path)
+    assert kept_a_year.video.retention.evidence_days == 365
     assert video.camera("gate").mode == "copy" and video.camera("gate").offset == -0.1
     assert video.camera("usb").is_device and video.camera("usb").fps == 10
 
@@ -30,6 +33,7 @@ def test_no_video_table_means_no_cameras():
     ({"cameras": [{"id": "a", "url": "x"}, {"id": "a", "url": "y"}]}, "duplicate camera ids"),
     ({"cameras": [{"id": "a", "url": "x", "zoom": 2}]}, r"cameras\[0\]: unknown key\(s\): zoom"),
     ({"retention_days": -1}, "video.retention_days"),
+    ({"evidence_retention_days": -1}, "video.evidence_retention_days"),
     ({"recordings_dir": ""}, "video.recordings_dir"),
     ({"cameras": [{"id": "a", "url": "x", "roles": 3}]}, r"cameras\[0\]\.roles: expected an array of strings"),
     ({"cameras": [{"id": "a", "url": "x", "fps": float("nan")}]}, r"cameras\[0\]\.fps: must be a finite number"),

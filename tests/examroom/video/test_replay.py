@@ -291,3 +291,26 @@ def test_live_view_shows_each_camera_within_a_second_without_opening_it_again(re
     # The network camera has exactly one client: its recorder (the live frames come from the
     # recorder's local re-stream), so the simulated camera would refuse a second one anyway.
     assert video.readers[demo.cameras.chase.id].url.startswith("udp://127.0.0.1:")
+
+
+def test_each_attempts_filed_video_is_sealed_by_the_course_and_verifies(recorded):
+    """The controller's evidence job seals each attempt's video once its cameras filed past it."""
+    from examroom.records.evidence_seals import sealed_segments
+    from examroom.records.models import EvidenceSeal
+    from examroom.records.verify import verify
+
+    demo, attempts, *_ = recorded
+    video = demo.service.video
+    video.seal_evidence()  # the job (every 5 s) may have sealed them already: then this seals nothing
+    sessions = demo.service.sessions
+    for vehicle, attempt in attempts.items():
+        with sessions() as session:
+            statement = json.loads(session.get(EvidenceSeal, attempt.id).payload)
+        by_camera = {c["camera"]: c["segments"] for c in statement["cameras"]}
+        own = demo.cameras.chase.id if vehicle == "V1" else demo.cameras.rider.id
+        assert set(by_camera) == {"top", own} and all(by_camera.values())
+        linked = {(s.camera, s.id, s.sha256) for s in video.index.evidence(attempt.id)}
+        assert {(s.camera, s.segment, s.sha256) for s in sealed_segments(statement)} == linked
+    report = verify(sessions, attempts=[a.id for a in attempts.values()],
+                    recordings_dir=video.settings.recordings_dir)
+    assert report.ok, [str(p) for p in report.problems]

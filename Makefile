@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_ARGS ?=
+# The suite on every core; the real-time tests run one after another on one worker (tests/conftest.py).
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 # Debian packages: a CJK font for slips and overlays, Chromium for the browser tests,
 # poppler-utils to read result slips back in the tests.

@@ -28,6 +28,27 @@ examroom.accounts.users.HASH_PARAMETERS.update(time_cost=1, memory_cost=1024, pa
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
+# Tests that measure real time (pseudo-terminals, child processes, recording cameras, replicating
+# servers) run one after another on one pytest-xdist worker (``--dist loadgroup``), so they never
+# compete with each other for the machine's cores; the rest, which own their clocks, share the
+# other workers. A real-time test must still pass when the other worker is busy.
+REAL_TIME_FOLDERS = ("tests/devices/", "tests/examroom/video/")
+REAL_TIME_MODULES = ("tests/web/test_cameras.py", "tests/web/test_replay_export.py",
+                     "tests/web/test_replay_video.py", "tests/web/test_replay_player_browser.py")
+
+
+def real_time(item: pytest.Item) -> bool:
+    where = Path(item.path).relative_to(Path(__file__).parent.parent).as_posix()
+    return item.get_closest_marker("slow") is not None or where.startswith(REAL_TIME_FOLDERS) \
+        or where in REAL_TIME_MODULES
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if real_time(item):
+            item.add_marker(pytest.mark.xdist_group("real_time"))
+
+
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'examroom.sqlite3'}"

@@ -9,6 +9,7 @@ import time
 
 from devices.courseboard import CourseBoard, CourseBoardSimulator
 from devices.gnss import GnssReceiver, GnssSimulator, GnssTruth
+from devices.runner import GARBLED_BYTES
 from devices.signalboard import SignalBoard, SignalBoardSimulator, SignalState
 from tests.devices.conftest import wait_for
 
@@ -33,8 +34,12 @@ def test_parity_mismatch_is_reported_as_such_not_as_silence(modem):
         wait_for(lambda: line(rx) == "garbled", timeout=3)
         h = rx.health()
         n = len(got)
-        time.sleep(0.2)
-        assert len(got) == n  # nothing half-decoded leaks out of a garbled line
+        # Let the driver read several more epochs of the garbled line (counted in bytes, not in
+        # time, so a slow machine reads as much of it as a fast one) ...
+        read = h.extra["bytes_in"]
+        wait_for(lambda: rx.health().extra["bytes_in"] >= read + 4 * GARBLED_BYTES,
+                 what="more of the garbled line read")
+        assert len(got) == n  # ... and nothing half-decoded leaks out of it
         modem.set_filter("a>b", None)
         wait_for(lambda: line(rx) == "ok")
     assert not h.alive and h.extra["diagnosis"] == "baud or parity mismatch?"

@@ -1,5 +1,4 @@
 import threading
-import time
 
 from devices.worker import PeriodicWorker, Worker
 
@@ -12,37 +11,39 @@ class Counter(PeriodicWorker):
         super().__init__()
         self.passes = 0
         self.fail_first = fail_first
+        self.third_pass = threading.Event()
 
     def check(self):
         self.passes += 1
+        if self.passes >= 3:
+            self.third_pass.set()
         if self.fail_first and self.passes == 1:
             raise RuntimeError("first pass fails")
 
 
 def test_periodic_worker_keeps_going_after_a_failed_pass_and_stops_cleanly():
     worker = Counter(fail_first=True).start()
-    deadline = time.monotonic() + 5
-    while worker.passes < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    reached = worker.third_pass.wait(5)
     worker.stop()
+    assert reached, "the worker stopped after its failed pass"
     assert worker.passes >= 3
     assert not any(t.name == "counter" for t in threading.enumerate())
 
 
 def test_worker_runs_its_loop_in_a_named_thread():
     seen = []
+    running = threading.Event()
 
     class Once(Worker):
         thread_name = "once"
 
         def _run(self):
             seen.append(threading.current_thread().name)
+            running.set()
             self._stop.wait()
 
     worker = Once().start()
-    deadline = time.monotonic() + 5
-    while not seen and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert running.wait(5), "the worker's loop never ran"
     worker.stop()
     worker.stop()  # twice is fine
     assert seen == ["once"]

@@ -15,6 +15,7 @@ from examroom.video.index import VideoIndex
 from examroom.video.liveview import BOUNDARY, LiveViewServer
 from tests.web.browser import chromium_page, served, sign_in
 from tests.web.conftest import PASSWORD, login
+from tests.waiting import wait_for
 from examroom_web import create_app
 
 
@@ -112,10 +113,7 @@ def test_the_relayed_stream_delivers_jpeg_frames_and_lets_go_of_the_controller(r
     assert None not in moments and moments == sorted(moments) and moments[0] < moments[-1], moments
     assert filming.viewers == 1
     stream.close()  # the viewer goes away: the relay closes its connection to the controller
-    deadline = time.monotonic() + 5
-    while filming.viewers and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert filming.viewers == 0, "the controller still streams to a viewer who left"
+    wait_for(lambda: filming.viewers == 0, interval=0.05, what="the controller to stop streaming to a viewer who left")
 
 
 def test_live_pictures_are_for_signed_in_staff_only(records, accounts, filming):
@@ -156,26 +154,18 @@ def test_the_cameras_page_in_chromium_shows_the_moving_picture_through_the_relay
         assert picture.evaluate("img => img.src") == f"{base}/cameras/top/live.mjpg"
 
         def shown() -> datetime | None:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                pixels = page.evaluate(READ_PICTURE, [width, height])
-                moment = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
-                if moment:
-                    return moment
-                time.sleep(0.1)
-            return None
+            """The moment of the picture on the page now (its time code), or None."""
+            pixels = page.evaluate(READ_PICTURE, [width, height])
+            return pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
 
-        first = shown()
-        time.sleep(1.0)
-        later = shown()
-        assert first is not None and later is not None, "no picture with a time code on the page"
-        assert (later - first).total_seconds() >= 0.5, f"the picture does not move: {first} then {later}"
+        first = wait_for(shown, timeout=10, interval=0.1, what="a picture with a time code on the page")
+        # The picture moves: a later one, half a second of the camera's time on, replaces it.
+        wait_for(lambda: (moment := shown()) and (moment - first).total_seconds() >= 0.5, timeout=10, interval=0.1,
+                 what=f"the picture to move on from {first}")
         assert filming.viewers == 1
     # The browser is gone: the relay notices on its next write and lets go of the controller.
-    deadline = time.monotonic() + 10
-    while filming.viewers and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert filming.viewers == 0
+    wait_for(lambda: filming.viewers == 0, timeout=10, interval=0.1,
+             what="the relay to let go of the controller after the browser left")
 
 
 def test_cameras_page_shows_the_disk_alarm_and_gaps_from_the_database(records, accounts, live):
@@ -243,18 +233,17 @@ def test_the_console_picks_a_camera_up_again_after_the_controller_drops_it(recor
         page.locator("#vehicle-V1 img.camera").wait_for(timeout=10_000)
 
         def shown_after(moment: datetime) -> datetime | None:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                pixels = page.evaluate(read, [width, height])
-                seen = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
-                if seen and seen > moment:
-                    return seen
-                time.sleep(0.1)
-            return None
+            """The moment of the card's picture (its time code) if it is later than ``moment``."""
+            pixels = page.evaluate(read, [width, height])
+            seen = pixels and timecode.read(np.array(pixels, np.uint8).reshape(height, width, 4))
+            return seen if seen and seen > moment else None
 
-        assert shown_after(datetime.now(timezone.utc) - timedelta(seconds=5)) is not None
+        recent = datetime.now(timezone.utc) - timedelta(seconds=5)
+        wait_for(lambda: shown_after(recent), timeout=15, interval=0.1, what="the card's picture")
         live[0].stop()  # the controller goes away: its stream ends mid-picture
-        time.sleep(1.0)
+        # Its stop cut the stream to the console's relay; the relay keeps the browser's picture and
+        # asks the controller again until it answers.
+        wait_for(lambda: live[0].viewers == 0, interval=0.05, what="the stopped controller to end its stream")
         back = datetime.now(timezone.utc)
         live.append(LiveViewServer({"chase-V1": fanout}, port=port, vehicles={"chase-V1": "V1"}).start())
-        assert shown_after(back) is not None, "the card's picture never came back"
+        wait_for(lambda: shown_after(back), timeout=15, interval=0.1, what="the card's picture to come back")

@@ -10,7 +10,6 @@ each job in a child process as the controller does.
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from tests.web.browser import chromium_page
 from tests.web.conftest import PASSWORD, csrf_token, login
 from tests.web.test_replay import judged  # noqa: F401  (the stored E hill_short attempt)
 from tests.web.test_replay_video import CAMERAS, TOLERANCE, footage  # noqa: F401
+from tests.waiting import wait_for
 
 WAIT = 60.0  # seconds an export may take on a loaded 2-core machine
 
@@ -84,13 +84,10 @@ def _request_export(client, attempt_id: int, camera: str, overlay: bool = False)
 
 
 def _wait_done(client, status_url: str) -> dict:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
+    def finished():
         job = client.get(status_url).get_json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"the export did not finish in {WAIT:.0f} s: {job}")
+        return job if job["status"] in ("done", "failed") else None
+    return wait_for(finished, timeout=WAIT, interval=0.2, what=f"the export at {status_url} to finish")
 
 
 def _job_of(response) -> int:

@@ -131,11 +131,13 @@ def test_fixes_read_in_a_burst_keep_their_epoch_spacing(modem):
     got = []
     port = open_serial(modem.a, 38400, timeout=0.05)
     try:
-        with GnssReceiver(modem.b, got.append):
-            time.sleep(0.2)  # the driver has opened its port (it flushes what came before)
+        with GnssReceiver(modem.b, got.append) as rx:
+            wait_for(lambda: rx.health().extra["connected"], what="the driver to open its port")
             start = time.monotonic()
 
             def send_at(k, data):
+                # Not a wait for anything: the receiver's own pace, an epoch every 0.1 s of real
+                # time, is what the stamps are checked against (on a real pty, read by a thread).
                 time.sleep(max(0.0, start + k / 10 - time.monotonic()))
                 port.write(data)
 

@@ -2,7 +2,6 @@
 
 import re
 import threading
-import time
 import urllib.request
 
 import pytest
@@ -18,6 +17,7 @@ from examroom.site.settings import load_settings
 from scoring.course import load_course
 from examroom_web.signin_client import signed_in
 from tests.examroom.cli.test_selfcheck_command import site_file
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +31,14 @@ def test_serve_runs_the_site_and_its_pages(tmp_path, capsys):
     thread = threading.Thread(target=lambda: result.update(rc=serve(site, port=0, stop=stop)))
     thread.start()
     try:
-        deadline = time.monotonic() + 20
-        address = None
-        while address is None and time.monotonic() < deadline:
-            m = re.search(r"考试实况 (http://\S+/)", capsys.readouterr().out)
-            address = m.group(1) if m else None
-            time.sleep(0.1)
-        assert address, "serve printed no address"
+        printed = []
+
+        def address_printed():
+            printed.append(capsys.readouterr().out)
+            m = re.search(r"考试实况 (http://\S+/)", "".join(printed))
+            return m.group(1) if m else None
+
+        address = wait_for(address_printed, timeout=20, interval=0.1, what="serve to print its address")
         url = load_settings(site).database_url
         Accounts(session_factory(make_engine(url))).create("wang", "a long enough secret", Role.SUPERVISOR)
         page = signed_in(address, "wang", "a long enough secret").open(address + "selfcheck/", timeout=10).read().decode()

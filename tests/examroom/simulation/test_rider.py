@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from devices.readings import ScaledClock
@@ -15,6 +13,7 @@ from examroom.simulation.rider import LookAway, RiderRenderer
 from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from scoring.course import load_course
 from tests.examroom.attempts import finished_attempt
+from tests.waiting import wait_for
 
 
 def test_the_rider_shows_one_face_except_while_looking_away():
@@ -45,9 +44,7 @@ def test_the_face_watch_flags_the_look_aways_of_a_running_camera(engine, records
     watch = FaceWatch(sessions, camera.fanout, attempt_id, camera.id, interval=0.2)
     watch.start()
     try:
-        deadline = time.monotonic() + 30
-        while watch.checked < 16 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: watch.checked >= 16, timeout=30, interval=0.05, what="16 checks of the face watch")
     finally:
         watch.stop()
         camera.stop()

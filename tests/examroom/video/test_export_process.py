@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from examroom.video.exportprocess import DATABASE_ENV, ExportProcess
 from examroom.video.index import VideoIndex
 from examroom.video.segments import probe, tree_path
 from scoring.rules import default_ruleset_path
+from tests.waiting import wait_for
 
 T0 = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)
 SECONDS = 30
@@ -64,23 +64,13 @@ def queue(engine, sqlite_url, tmp_path, footage_files):
     queue.stop()
 
 
-def _until(predicate, what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _running_child(queue: ExportQueue, job_id: int, past: float) -> int:
     """The pid of the process running the job once its row shows progress beyond ``past``."""
     def state():
         pid, job = queue.child_pid, queue.job(job_id)
         assert job["status"] in ("queued", "running"), job
         return pid if pid and job["status"] == "running" and job["progress"] > past else None
-    return _until(state, f"export {job_id} past {past:.0%} in its process")
+    return wait_for(state, timeout=WAIT, interval=0.02, what=f"export {job_id} past {past:.0%} in its process")
 
 
 def _alive(pid: int) -> bool:
@@ -128,7 +118,7 @@ def test_a_job_runs_in_its_own_process_at_lower_priority(queue):
     assert _frames(queue.exports_dir / done["path"]) == SECONDS * FPS
     assert not list(queue.exports_dir.glob("*.part.mp4"))
     # The row is done before the worker has seen its child end and cleaned up after it.
-    _until(lambda: not scratch.exists(), "the child's temporary folder to be removed", timeout=10)
+    wait_for(lambda: not scratch.exists(), timeout=10, interval=0.02, what="the child's temporary folder to be removed")
     assert queue.child_pid is None and not _alive(pid)
 
 
@@ -183,7 +173,7 @@ command[command.index("--parent") + 1] = str(os.getpid())
 child = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
 print(child.pid, flush=True)
-time.sleep(600)
+time.sleep(600)  # not a wait: a controller that lives on until the test kills it
 """
 
 
@@ -196,11 +186,12 @@ def test_a_child_ends_when_its_controller_dies_and_the_next_start_redoes_the_job
                                   stdout=subprocess.PIPE, text=True)
     try:
         pid = int(controller.stdout.readline())
-        _until(lambda: queue.job(job_id)["progress"] > 0.15, "the orphan-to-be to make progress")
+        wait_for(lambda: queue.job(job_id)["progress"] > 0.15,
+                 timeout=WAIT, interval=0.02, what="the orphan-to-be to make progress")
     finally:
         controller.kill()
         controller.wait()
-    _until(lambda: not _alive(pid), "the child to end after its controller", timeout=10)
+    wait_for(lambda: not _alive(pid), timeout=10, interval=0.02, what="the child to end after its controller")
     assert queue.job(job_id)["status"] == "running"  # as a dead controller leaves it
 
     queue.start()  # the next start queues it again and runs it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,19 +18,11 @@ from examroom.video.recorder import SegmentRecorder
 from examroom.video.segments import SegmentMaintainer
 from examroom.video.watchdog import RecorderPart, Watchdog
 from scoring.course import load_course
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 SEGMENT = 2
 FPS = 10.0
-
-
-def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -59,17 +50,21 @@ def rig(engine, tmp_path):
 
 def test_crashed_and_stalled_recorders_come_back_and_each_outage_is_a_gap(rig):
     camera, recorder, watchdog, maintainer, index, recordings = rig
-    _wait(lambda: maintainer.run() is None or len(index.all_segments("top")) >= 2, 15, "two segments")
+    wait_for(lambda: maintainer.run() is None or len(index.all_segments("top")) >= 2,
+             timeout=15, interval=0.1, what="two segments")
     first = index.all_segments("top")[1]
     assert max(abs(e) for e in frame_errors(recordings, first)) < 0.002  # frames on the grid of their own times
 
     recorder.kill()  # a crash: the open segment is lost
-    _wait(lambda: maintainer.run() is None or [e for e in index.events("top", "gap") if e.end_utc], 15, "the crash gap")
+    wait_for(lambda: maintainer.run() is None or [e for e in index.events("top", "gap") if e.end_utc],
+             timeout=15, interval=0.1, what="the crash gap")
     camera.stop()  # the source stalls: no frames
-    _wait(lambda: maintainer.run() is None or len(index.events("top", "gap")) == 2, 15, "the stall gap")
+    wait_for(lambda: maintainer.run() is None or len(index.events("top", "gap")) == 2,
+             timeout=15, interval=0.1, what="the stall gap")
     assert "no frame" in index.events("top", "gap")[1].detail
     camera.start()
-    _wait(lambda: maintainer.run() is None or all(e.end_utc for e in index.events("top", "gap")), 20, "recording again")
+    wait_for(lambda: maintainer.run() is None or all(e.end_utc for e in index.events("top", "gap")),
+             timeout=20, interval=0.1, what="recording again")
 
     gaps = index.events("top", "gap")
     segments = index.all_segments("top")

@@ -21,6 +21,16 @@ no new seal; a quiet pass writes nothing. A problem already stored for the chain
 again: records are append-only, a problem once found stays found (the warnings read these rows,
 ``warnings.seal_chain_warnings``). The new head is noted in ``city_seen_heads``.
 
+After a course's seal chains, its evidence (``_verify_evidence``): the evidence seals, one chain
+a course, arrive minutes after their attempts' seals and are walked the same way from the last
+one verified (``city_verified_evidence``, migration 0018): each checked by itself against the
+registered key (``evidence_seals.check_statement``), its link to the evidence seal before as the
+city verified it, and the attempt seal it names against the digest in ``city_verified_seals`` (one
+whose attempt's seal is not verified yet waits for a later pass); no video file is read. Then the
+evidence releases not checked yet (``evidence_seals.check_release``; ``city_verified_releases``),
+and that those checked are still there. Their results are ``city_verify_results`` rows under the
+chains ``EVIDENCE_CHAIN`` and ``RELEASES_CHAIN``, each problem with its attempt.
+
 A course still being copied (its subscription's initial copy not done: seals can arrive before
 their journals then) is left for a later pass, and so is a course with no key registered. One
 pass runs at a time in a city database, and none while a course is re-synced (a PostgreSQL

@@ -28,8 +28,8 @@ registered key (``evidence_seals.check_statement``), its link to the evidence se
 city verified it, and the attempt seal it names against the digest in ``city_verified_seals`` (one
 whose attempt's seal is not verified yet waits for a later pass); no video file is read. Then the
 evidence releases not checked yet (``evidence_seals.check_release``; ``city_verified_releases``),
-and that those checked are still there. Their results are ``city_verify_results`` rows under the
-chains ``EVIDENCE_CHAIN`` and ``RELEASES_CHAIN``, each problem with its attempt.
+and that those checked are still there. Their results are ``city_verify_results`` rows of kind
+``evidence`` and ``releases`` (the seal chains' are ``seals``), each problem with its attempt.
 
 A course still being copied (its subscription's initial copy not done: seals can arrive before
 their journals then) is left for a later pass, and so is a course with no key registered. One
@@ -70,10 +70,11 @@ PASS_LOCK = CITY_RECORDS_LOCK  # one pass at a time in a city database, and none
 BATCH = 250  # seals verified and stored per transaction: a pass stopped midway resumes after the last batch
 KEYS_WHERE = "registered at the city for this course"
 HEAD = "seal chain head"
-# The results of the evidence walk are kept in city_verify_results under these chain names (a
-# course layout, which names a seal chain, is a file name without spaces).
+# The evidence walk's results in city_verify_results: told from the seal chains' by their kind
+# (a seal chain is named after the course layout, any string); the chain names are labels.
 EVIDENCE_CHAIN = "video evidence"
 RELEASES_CHAIN = "video evidence releases"
+SEALS, EVIDENCE, RELEASES = "seals", "evidence", "releases"
 EVIDENCE_HEAD = "evidence chain head"
 RELEASE = "evidence release"
 
@@ -139,7 +140,7 @@ class ChainResult:
     from_seq: int | None
     to_seq: int | None
     problems: tuple[dict, ...]  # new problems, as stored
-    kind: str = "seals"  # "seals", "evidence" (the evidence seals) or "releases" (the evidence releases)
+    kind: str = SEALS  # SEALS, EVIDENCE (the evidence seals) or RELEASES (the evidence releases)
 
     @property
     def attempts(self) -> tuple[int, ...]:
@@ -156,15 +157,15 @@ class PassSummary:
     @property
     def checked(self) -> int:
         """Seals verified (the evidence seals and releases are counted apart)."""
-        return sum(c.checked for c in self.chains if c.kind == "seals")
+        return sum(c.checked for c in self.chains if c.kind == SEALS)
 
     @property
     def evidence_checked(self) -> int:
-        return sum(c.checked for c in self.chains if c.kind == "evidence")
+        return sum(c.checked for c in self.chains if c.kind == EVIDENCE)
 
     @property
     def releases_checked(self) -> int:
-        return sum(c.checked for c in self.chains if c.kind == "releases")
+        return sum(c.checked for c in self.chains if c.kind == RELEASES)
 
     @property
     def problems(self) -> int:
@@ -260,8 +261,8 @@ def _verify_chain(sessions: sessionmaker[Session], course: str, chain: str, keys
     with sessions() as session:
         known = {(p["attempt"], p["where"], p["message"])
                  for problems in session.scalars(select(CityVerifyResult.problems).where(
-                     CityVerifyResult.course_code == course, CityVerifyResult.chain == chain,
-                     CityVerifyResult.ok.is_(False)))
+                     CityVerifyResult.course_code == course, CityVerifyResult.kind == SEALS,
+                     CityVerifyResult.chain == chain, CityVerifyResult.ok.is_(False)))
                  for p in problems}
         last = session.execute(select(CityVerifiedSeal.seq, CityVerifiedSeal.digest, CityVerifiedSeal.attempt_id)
                                .where(CityVerifiedSeal.course_code == course, CityVerifiedSeal.chain == chain)
@@ -316,8 +317,8 @@ def _verify_chain(sessions: sessionmaker[Session], course: str, chain: str, keys
 
 
 def _result(course: str, chain: str, first: int | None, last: int | None, checked: int, problems: list[dict],
-            started: datetime, finished: datetime) -> CityVerifyResult:
-    return CityVerifyResult(course_code=course, chain=chain, from_seq=first, to_seq=last, checked=checked,
+            started: datetime, finished: datetime, kind: str = SEALS) -> CityVerifyResult:
+    return CityVerifyResult(course_code=course, kind=kind, chain=chain, from_seq=first, to_seq=last, checked=checked,
                             ok=not problems, problems=problems,
                             attempts=sorted({p["attempt"] for p in problems if p["attempt"] is not None}),
                             started_utc=started, finished_utc=finished)
@@ -366,12 +367,14 @@ def _verify_evidence(sessions: sessionmaker[Session], course: str, keys: dict[st
     (a result only for what has any: a course without video evidence adds nothing)."""
     out = []
     with sessions() as session:
-        any_evidence = session.scalar(select(EvidenceSeal.seq).where(EvidenceSeal.course_key == course).limit(1)) \
-            is not None or session.scalar(select(CityVerifiedEvidence.seq).where(
-                CityVerifiedEvidence.course_code == course).limit(1)) is not None
-        any_release = session.scalar(select(EvidenceRelease.id).where(EvidenceRelease.course_key == course)
-                                     .limit(1)) is not None or session.scalar(select(CityVerifiedRelease.release_id)
-                                     .where(CityVerifiedRelease.course_code == course).limit(1)) is not None
+        def has(query) -> bool:
+            return session.scalar(query.limit(1)) is not None
+
+        # What the course sent, or what the city verified of it (all of it may be gone since).
+        any_evidence = has(select(EvidenceSeal.seq).where(EvidenceSeal.course_key == course)) \
+            or has(select(CityVerifiedEvidence.seq).where(CityVerifiedEvidence.course_code == course))
+        any_release = has(select(EvidenceRelease.id).where(EvidenceRelease.course_key == course)) \
+            or has(select(CityVerifiedRelease.release_id).where(CityVerifiedRelease.course_code == course))
     if any_evidence:
         out.append(_evidence_chain(sessions, course, keys, now, limit))
     if any_release:
@@ -379,11 +382,11 @@ def _verify_evidence(sessions: sessionmaker[Session], course: str, keys: dict[st
     return out
 
 
-def _known(session: Session, course: str, chain: str) -> set[tuple]:
-    """The problems already stored for the course's chain (a problem found stays found, once)."""
+def _known(session: Session, course: str, kind: str) -> set[tuple]:
+    """The problems already stored for the course's evidence (``kind``: EVIDENCE or RELEASES)."""
     return {(p["attempt"], p["where"], p["message"])
             for problems in session.scalars(select(CityVerifyResult.problems).where(
-                CityVerifyResult.course_code == course, CityVerifyResult.chain == chain,
+                CityVerifyResult.course_code == course, CityVerifyResult.kind == kind,
                 CityVerifyResult.ok.is_(False)))
             for p in problems}
 
@@ -399,7 +402,7 @@ def _evidence_chain(sessions: sessionmaker[Session], course: str, keys: dict[str
     ones after it, for a later pass; no file is read (the video stays at the course)."""
     started = now()
     with sessions() as session:
-        known = _known(session, course, EVIDENCE_CHAIN)
+        known = _known(session, course, EVIDENCE)
         last = session.execute(select(CityVerifiedEvidence.seq, CityVerifiedEvidence.digest,
                                       CityVerifiedEvidence.attempt_id)
                                .where(CityVerifiedEvidence.course_code == course)
@@ -448,7 +451,7 @@ def _evidence_chain(sessions: sessionmaker[Session], course: str, keys: dict[str
                 continue
             first_seq = rows[0].seq if rows else None
             last_seq = rows[-1].seq if rows else None
-            result = _result(course, EVIDENCE_CHAIN, first_seq, last_seq, len(rows), found, started, now())
+            result = _result(course, EVIDENCE_CHAIN, first_seq, last_seq, len(rows), found, started, now(), EVIDENCE)
             session.add(result)
             session.flush()
             for row in rows:
@@ -461,9 +464,9 @@ def _evidence_chain(sessions: sessionmaker[Session], course: str, keys: dict[str
         stored += found
     if pending:  # problems found with no new evidence seal to check
         with sessions.begin() as session:
-            session.add(_result(course, EVIDENCE_CHAIN, None, None, 0, pending, started, now()))
+            session.add(_result(course, EVIDENCE_CHAIN, None, None, 0, pending, started, now(), EVIDENCE))
         stored += pending
-    return ChainResult(course, EVIDENCE_CHAIN, checked, first, to, tuple(stored), kind="evidence")
+    return ChainResult(course, EVIDENCE_CHAIN, checked, first, to, tuple(stored), kind=EVIDENCE)
 
 
 def _check_evidence(row: EvidenceSeal, keys: dict[str, str], attempt_seal: str | None,
@@ -535,7 +538,7 @@ def _releases(sessions: sessionmaker[Session], course: str, keys: dict[str, str]
     problem of every attempt whose video it names."""
     started = now()
     with sessions() as session:
-        known = _known(session, course, RELEASES_CHAIN)
+        known = _known(session, course, RELEASES)
         checked_before = session.execute(select(CityVerifiedRelease.release_id, CityVerifiedRelease.digest,
                                                 CityVerifiedRelease.attempts)
                                          .where(CityVerifiedRelease.course_code == course)).all()
@@ -568,14 +571,14 @@ def _releases(sessions: sessionmaker[Session], course: str, keys: dict[str, str]
     if rows or problems:
         with sessions.begin() as session:
             result = _result(course, RELEASES_CHAIN, rows[0].release_id if rows else None,
-                             rows[-1].release_id if rows else None, len(rows), problems, started, now())
+                             rows[-1].release_id if rows else None, len(rows), problems, started, now(), RELEASES)
             session.add(result)
             session.flush()
             for row in rows:
                 row.result_id = result.id
             session.add_all(rows)
     return ChainResult(course, RELEASES_CHAIN, len(rows), rows[0].release_id if rows else None,
-                       rows[-1].release_id if rows else None, tuple(problems), kind="releases")
+                       rows[-1].release_id if rows else None, tuple(problems), kind=RELEASES)
 
 
 def _release_problems(attempts: list[int], message: str) -> list[Problem]:

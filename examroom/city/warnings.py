@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.city import attempt_classes
 from examroom.city.rate_test import binomial_two_sided
-from examroom.city.verification import EVIDENCE_CHAIN, RELEASES_CHAIN
+from examroom.city.verification import SEALS
 from examroom.city.watch_settings import WarningSettings
 from examroom.courseclock import CHINA, as_utc
 from examroom.messages import N_
@@ -338,7 +338,7 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
     """
     found = []
     with sessions() as session:
-        results = session.execute(select(CityVerifyResult.course_code, CityVerifyResult.chain,
+        results = session.execute(select(CityVerifyResult.course_code, CityVerifyResult.chain, CityVerifyResult.kind,
                                          CityVerifyResult.problems, CityVerifyResult.finished_utc)
                                   .where(CityVerifyResult.ok.is_(False))
                                   .order_by(CityVerifyResult.course_code, CityVerifyResult.id)).all()
@@ -352,9 +352,10 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
         sealed = {course: session.scalar(select(func.count()).select_from(Seal).where(Seal.course_key == course))
                   for course in sealing if course not in keyed}
     by_course: dict[str, list[dict]] = defaultdict(list)
-    for course, chain, problems, finished in results:
+    for course, chain, kind, problems, finished in results:
         for problem in problems:
-            by_course[course].append({**problem, "chain": chain, "found_utc": as_utc(finished).isoformat()})
+            by_course[course].append({**problem, "chain": chain, "kind": kind,
+                                      "found_utc": as_utc(finished).isoformat()})
 
     def attempts_of(course: str, problems: list[dict]) -> tuple[AttemptKey, ...]:
         return tuple(sorted({(course, p["attempt"]) for p in problems if p["attempt"] is not None}))
@@ -367,8 +368,7 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
         problems = by_course.get(course, [])
         # The video's: found by the evidence walk, or by the seal walk's check of an attempt whose
         # evidence seal was already there ("evidence …", and "video <camera> <file>" for its files).
-        video = [p for p in problems if p["chain"] in (EVIDENCE_CHAIN, RELEASES_CHAIN)
-                 or p["where"].startswith(("evidence", "video "))]
+        video = [p for p in problems if p["kind"] != SEALS or p["where"].startswith(("evidence", "video "))]
         problems = [p for p in problems if p not in video]
         links = [p for p in problems if p["where"] == "seal chain"]
         heads = [p for p in problems if p["where"] == "seal chain head"]

@@ -751,6 +751,8 @@ class CityVerifyResult(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_code: Mapped[str] = mapped_column(String(32))
+    # "seals" (a seal chain), "evidence" (the evidence seals) or "releases" (evidence releases); 0018
+    kind: Mapped[str] = mapped_column(String(16), default="seals", server_default="seals")
     chain: Mapped[str] = mapped_column(String(64))
     from_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no new seal was checked
     to_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)

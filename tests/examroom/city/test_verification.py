@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from examroom.accounts.audit import AuditLog
 from examroom.city.errors import CityError
 from examroom.city.verification import (
-    EVIDENCE_CHAIN, PASS_LOCK, RELEASES_CHAIN, fingerprint, register_key, verify_pass,
+    EVIDENCE, PASS_LOCK, RELEASES, SEALS, fingerprint, register_key, verify_pass,
 )
 from examroom.city.warnings import SEAL_EVIDENCE, SEAL_HEAD, SEAL_LINK, SEAL_NO_KEY, SEAL_RECORD, seal_chain_warnings
 from examroom.records.database import make_engine, session_factory
@@ -327,8 +327,8 @@ def evidence_tampered(city, *statements):
                      *statements])
 
 
-def evidence_results(city, code, chain):
-    return [r for r in results(city, code) if r.chain == chain]
+def evidence_results(city, code, kind):
+    return [r for r in results(city, code) if r.kind == kind]
 
 
 @pg
@@ -348,8 +348,9 @@ def test_evidence_seals_are_verified_as_they_arrive_after_their_attempts(city, t
         seal_video(a, tmp_path, attempt)  # the newest attempt's seal and its video's both arrive by the next pass
     third = verify_pass(city, clock)
     assert (third.checked, third.evidence_checked, third.problems) == (1, 2, 0)
-    assert [(r.from_seq, r.to_seq, r.checked, r.ok) for r in evidence_results(city, "4201001", EVIDENCE_CHAIN)] \
+    assert [(r.from_seq, r.to_seq, r.checked, r.ok) for r in evidence_results(city, "4201001", EVIDENCE)] \
         == [(1, 2, 2, True), (3, 4, 2, True)]
+    assert [r.to_seq for r in evidence_results(city, "4201001", SEALS)] == [3, 4]  # the seal chain's, apart
     with session_factory(city, None)() as session:
         assert session.scalars(select(CityVerifiedEvidence.attempt_id).order_by(CityVerifiedEvidence.seq)).all() \
             == [*ids, late]
@@ -399,7 +400,7 @@ def test_an_edited_or_removed_evidence_seal_is_stored_with_its_attempts(city, tm
                       (ids[4], "evidence seal signature"), (ids[5], "evidence chain")}
     assert any("is gone" in p["message"] for p in chain.problems if p["attempt"] == ids[1])
     assert any("replaced or edited" in p["message"] for p in chain.problems if p["attempt"] == ids[3])
-    (stored,) = [r for r in evidence_results(city, "4201001", EVIDENCE_CHAIN) if not r.ok]
+    (stored,) = [r for r in evidence_results(city, "4201001", EVIDENCE) if not r.ok]
     assert set(stored.attempts) == {ids[1], ids[3], ids[4], ids[5]} and (stored.from_seq, stored.to_seq) == (5, 6)
     assert verify_pass(city, clock).problems == 0  # found once, kept once
     (warning,) = seal_chain_warnings(session_factory(city, None), START, END)
@@ -454,7 +455,7 @@ def test_a_forged_or_edited_evidence_release_is_found_with_the_attempts_it_names
                              {"r": honest.id}))
     gone = verify_pass(city, clock)
     assert [(p["attempt"], "is gone" in p["message"]) for c in gone.chains for p in c.problems] == [(ids[0], True)]
-    stored = [r for r in evidence_results(city, "4201001", RELEASES_CHAIN) if not r.ok]
+    stored = [r for r in evidence_results(city, "4201001", RELEASES) if not r.ok]
     assert [sorted(r.attempts) for r in stored] == [[ids[1], ids[2]], [ids[0]]]
     (warning,) = seal_chain_warnings(session_factory(city, None), START, END)
     assert warning.msgid == SEAL_EVIDENCE and warning.attempts == tuple(("4201001", i) for i in ids)

@@ -8,8 +8,9 @@ every evidence seal the city's verification pass checked (per course: its number
 evidence seal's digest then: where the course's evidence chain was verified up to, and what an
 evidence seal gone or changed since is compared with), and every evidence release it checked (its
 id, digest then, and the attempts it names, which stay known if the release goes). The pass's
-results go to 0016's ``city_verify_results`` under the chain names ``video evidence`` and
-``video evidence releases``. Append-only: what was verified, and what was found, is kept.
+results go to 0016's ``city_verify_results``, which gets a ``kind`` column: ``seals`` (every row
+before), ``evidence`` or ``releases`` (a chain's name is the course layout's, any string, so the
+chain column cannot tell them apart). Append-only: what was verified, and what was found, is kept.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -24,6 +25,10 @@ APPEND_ONLY = ("city_verified_evidence", "city_verified_releases")
 
 
 def upgrade() -> None:
+    # A constant default: PostgreSQL adds the column without touching a row (the append-only
+    # trigger does not fire), SQLite by ALTER TABLE ADD COLUMN.
+    op.add_column("city_verify_results", sa.Column("kind", sa.String(length=16), nullable=False,
+                                                   server_default="seals"))
     op.create_table(
         "city_verified_evidence",
         sa.Column("course_code", sa.String(length=32), primary_key=True),
@@ -63,3 +68,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
     op.drop_table("city_verified_releases")
     op.drop_table("city_verified_evidence")
+    with op.batch_alter_table("city_verify_results", schema=None) as batch_op:
+        batch_op.drop_column("kind")

@@ -21,6 +21,16 @@ no new seal; a quiet pass writes nothing. A problem already stored for the chain
 again: records are append-only, a problem once found stays found (the warnings read these rows,
 ``warnings.seal_chain_warnings``). The new head is noted in ``city_seen_heads``.
 
+After a course's seal chains, its evidence (``_verify_evidence``): the evidence seals, one chain
+a course, arrive minutes after their attempts' seals and are walked the same way from the last
+one verified (``city_verified_evidence``, migration 0018): each checked by itself against the
+registered key (``evidence_seals.check_statement``), its link to the evidence seal before as the
+city verified it, and the attempt seal it names against the digest in ``city_verified_seals`` (one
+whose attempt's seal is not verified yet waits for a later pass); no video file is read. Then the
+evidence releases not checked yet (``evidence_seals.check_release``; ``city_verified_releases``),
+and that those checked are still there. Their results are ``city_verify_results`` rows of kind
+``evidence`` and ``releases`` (the seal chains' are ``seals``), each problem with its attempt.
+
 A course still being copied (its subscription's initial copy not done: seals can arrive before
 their journals then) is left for a later pass, and so is a course with no key registered. One
 pass runs at a time in a city database, and none while a course is re-synced (a PostgreSQL
@@ -46,10 +56,12 @@ from examroom.city.errors import CityError
 from examroom.city.replication import CITY_RECORDS_LOCK, sync_state
 from examroom.messages import N_
 from examroom.records.database import session_factory
+from examroom.records.evidence_seals import check_release, check_statement, evidence_digest, release_digest
 from examroom.records.models import (
-    Attempt, CityCourseKey, CitySeenHead, CityVerifiedSeal, CityVerifyResult, Seal,
+    Attempt, CityCourseKey, CitySeenHead, CityVerifiedEvidence, CityVerifiedRelease, CityVerifiedSeal,
+    CityVerifyResult, EvidenceRelease, EvidenceSeal, Seal,
 )
-from examroom.records.sealing import chain_heads, key_id, load_public_key, seal_digest
+from examroom.records.sealing import GENESIS_SEAL, chain_heads, key_id, load_public_key, seal_digest
 from examroom.records.verify import Problem, verify_attempt
 
 log = logging.getLogger(__name__)
@@ -58,6 +70,13 @@ PASS_LOCK = CITY_RECORDS_LOCK  # one pass at a time in a city database, and none
 BATCH = 250  # seals verified and stored per transaction: a pass stopped midway resumes after the last batch
 KEYS_WHERE = "registered at the city for this course"
 HEAD = "seal chain head"
+# The evidence walk's results in city_verify_results: told from the seal chains' by their kind
+# (a seal chain is named after the course layout, any string); the chain names are labels.
+EVIDENCE_CHAIN = "video evidence"
+RELEASES_CHAIN = "video evidence releases"
+SEALS, EVIDENCE, RELEASES = "seals", "evidence", "releases"
+EVIDENCE_HEAD = "evidence chain head"
+RELEASE = "evidence release"
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -121,6 +140,7 @@ class ChainResult:
     from_seq: int | None
     to_seq: int | None
     problems: tuple[dict, ...]  # new problems, as stored
+    kind: str = SEALS  # SEALS, EVIDENCE (the evidence seals) or RELEASES (the evidence releases)
 
     @property
     def attempts(self) -> tuple[int, ...]:
@@ -136,7 +156,16 @@ class PassSummary:
 
     @property
     def checked(self) -> int:
-        return sum(c.checked for c in self.chains)
+        """Seals verified (the evidence seals and releases are counted apart)."""
+        return sum(c.checked for c in self.chains if c.kind == SEALS)
+
+    @property
+    def evidence_checked(self) -> int:
+        return sum(c.checked for c in self.chains if c.kind == EVIDENCE)
+
+    @property
+    def releases_checked(self) -> int:
+        return sum(c.checked for c in self.chains if c.kind == RELEASES)
 
     @property
     def problems(self) -> int:
@@ -146,7 +175,11 @@ class PassSummary:
         """One line for the log and the command line."""
         if not self.ran:
             return "another verification pass is running: skipped"
-        parts = [f"{self.checked} seal(s) verified", f"{self.problems} new problem(s)"]
+        parts = [f"{self.checked} seal(s) verified"]
+        if self.evidence_checked or self.releases_checked:
+            parts.append(f"{self.evidence_checked} evidence seal(s) and {self.releases_checked} evidence "
+                         "release(s) verified")
+        parts.append(f"{self.problems} new problem(s)")
         parts += [f"{course}: {why}" for course, why in sorted(self.skipped.items())]
         return "; ".join(parts)
 
@@ -200,6 +233,12 @@ def _run(engine: Engine, now: Callable[[], datetime], courses: list[str] | None,
     for course, chain in [*chains, *verified]:  # a chain whose seals are all gone is still checked
         if courses is None or course in courses:
             by_course.setdefault(course, set()).add(chain)
+    with sessions() as session:  # a course with evidence but no seal chain at the city (all gone) too
+        evidenced = session.scalars(select(CityVerifiedEvidence.course_code).distinct()
+                                    .union(select(EvidenceSeal.course_key).distinct())).all()
+    for course in evidenced:
+        if courses is None or course in courses:
+            by_course.setdefault(course, set())
     for course, course_chains in sorted(by_course.items()):
         if _copying(engine, course):
             summary.skipped[course] = "copying"
@@ -211,6 +250,8 @@ def _run(engine: Engine, now: Callable[[], datetime], courses: list[str] | None,
             continue
         for chain in sorted(course_chains):
             summary.chains.append(_verify_chain(sessions, course, chain, keys, now, limit))
+        # After the seals: an evidence seal is checked against its attempt's seal as the city verified it.
+        summary.chains += _verify_evidence(sessions, course, keys, now, limit)
         _note_heads(sessions, course, now())
 
 
@@ -220,8 +261,8 @@ def _verify_chain(sessions: sessionmaker[Session], course: str, chain: str, keys
     with sessions() as session:
         known = {(p["attempt"], p["where"], p["message"])
                  for problems in session.scalars(select(CityVerifyResult.problems).where(
-                     CityVerifyResult.course_code == course, CityVerifyResult.chain == chain,
-                     CityVerifyResult.ok.is_(False)))
+                     CityVerifyResult.course_code == course, CityVerifyResult.kind == SEALS,
+                     CityVerifyResult.chain == chain, CityVerifyResult.ok.is_(False)))
                  for p in problems}
         last = session.execute(select(CityVerifiedSeal.seq, CityVerifiedSeal.digest, CityVerifiedSeal.attempt_id)
                                .where(CityVerifiedSeal.course_code == course, CityVerifiedSeal.chain == chain)
@@ -276,8 +317,8 @@ def _verify_chain(sessions: sessionmaker[Session], course: str, chain: str, keys
 
 
 def _result(course: str, chain: str, first: int | None, last: int | None, checked: int, problems: list[dict],
-            started: datetime, finished: datetime) -> CityVerifyResult:
-    return CityVerifyResult(course_code=course, chain=chain, from_seq=first, to_seq=last, checked=checked,
+            started: datetime, finished: datetime, kind: str = SEALS) -> CityVerifyResult:
+    return CityVerifyResult(course_code=course, kind=kind, chain=chain, from_seq=first, to_seq=last, checked=checked,
                             ok=not problems, problems=problems,
                             attempts=sorted({p["attempt"] for p in problems if p["attempt"] is not None}),
                             started_utc=started, finished_utc=finished)
@@ -316,6 +357,233 @@ def _still_there(session: Session, course: str, chain: str, last) -> list[Proble
         problems.append(Problem(None, HEAD, f"chain {chain!r}: the city saw seal {seen.seq} ({seen.digest[:16]}…) "
                                             "as its head, and the chain no longer reaches it"))
     return problems
+
+
+# -- the evidence seals and releases ----------------------------------------------------------
+
+def _verify_evidence(sessions: sessionmaker[Session], course: str, keys: dict[str, str],
+                     now: Callable[[], datetime], limit: int | None) -> list[ChainResult]:
+    """The course's evidence chain from the last evidence seal verified, and its new releases
+    (a result only for what has any: a course without video evidence adds nothing)."""
+    out = []
+    with sessions() as session:
+        def has(query) -> bool:
+            return session.scalar(query.limit(1)) is not None
+
+        # What the course sent, or what the city verified of it (all of it may be gone since).
+        any_evidence = has(select(EvidenceSeal.seq).where(EvidenceSeal.course_key == course)) \
+            or has(select(CityVerifiedEvidence.seq).where(CityVerifiedEvidence.course_code == course))
+        any_release = has(select(EvidenceRelease.id).where(EvidenceRelease.course_key == course)) \
+            or has(select(CityVerifiedRelease.release_id).where(CityVerifiedRelease.course_code == course))
+    if any_evidence:
+        out.append(_evidence_chain(sessions, course, keys, now, limit))
+    if any_release:
+        out.append(_releases(sessions, course, keys, now))
+    return out
+
+
+def _known(session: Session, course: str, kind: str) -> set[tuple]:
+    """The problems already stored for the course's evidence (``kind``: EVIDENCE or RELEASES)."""
+    return {(p["attempt"], p["where"], p["message"])
+            for problems in session.scalars(select(CityVerifyResult.problems).where(
+                CityVerifyResult.course_code == course, CityVerifyResult.kind == kind,
+                CityVerifyResult.ok.is_(False)))
+            for p in problems}
+
+
+def _evidence_chain(sessions: sessionmaker[Session], course: str, keys: dict[str, str],
+                    now: Callable[[], datetime], limit: int | None) -> ChainResult:
+    """Verify the evidence seals numbered above the last one the city verified.
+
+    Each: ``check_statement`` (signature against the registered key, the statement's kind, attempt
+    and course), its number, its link to the evidence seal before as the city verified it, and the
+    attempt seal it names against that seal's digest in ``city_verified_seals``. An evidence seal
+    whose attempt's seal is at the city but not verified yet (a pass's ``limit``) waits, with the
+    ones after it, for a later pass; no file is read (the video stays at the course)."""
+    started = now()
+    with sessions() as session:
+        known = _known(session, course, EVIDENCE)
+        last = session.execute(select(CityVerifiedEvidence.seq, CityVerifiedEvidence.digest,
+                                      CityVerifiedEvidence.attempt_id)
+                               .where(CityVerifiedEvidence.course_code == course)
+                               .order_by(CityVerifiedEvidence.seq.desc()).limit(1)).first()
+        verified_to = last.seq if last else 0
+        pending = [_problem(p) for p in _evidence_still_there(session, course, last)]
+        new = session.execute(select(EvidenceSeal.seq, EvidenceSeal.attempt_id).where(
+            EvidenceSeal.course_key == course, EvidenceSeal.seq > verified_to).order_by(EvidenceSeal.seq)
+            .limit(limit)).all()
+    pending = [p for p in pending if (p["attempt"], p["where"], p["message"]) not in known]
+    before = (verified_to, last.digest if last else GENESIS_SEAL)  # the evidence seal the next must follow
+    stored: list[dict] = []
+    checked, first, to = 0, None, None
+    waiting = False
+    for start in range(0, len(new), BATCH):
+        if waiting:
+            break
+        batch = new[start:start + BATCH]
+        with sessions.begin() as session:
+            found: list[dict] = list(pending)
+            pending = []
+            rows = []
+            seqs = [seq for seq, _attempt in batch]
+            ids = [attempt_id for _seq, attempt_id in batch]
+            kept = {row.seq: row for row in session.scalars(select(EvidenceSeal).where(
+                EvidenceSeal.course_key == course, EvidenceSeal.seq.in_(seqs)))}
+            verified = dict(session.execute(select(CityVerifiedSeal.attempt_id, CityVerifiedSeal.digest).where(
+                CityVerifiedSeal.course_code == course, CityVerifiedSeal.attempt_id.in_(ids))).all())
+            sealed = set(session.scalars(select(Seal.attempt_id).where(Seal.course_key == course,
+                                                                        Seal.attempt_id.in_(ids))))
+            for seq, attempt_id in batch:
+                row = kept.get(seq)
+                if row is None:  # removed since the list was read: found by the next pass's count
+                    continue
+                if attempt_id not in verified and attempt_id in sealed:
+                    waiting = True  # its attempt's seal is not verified yet: this and the rest next pass
+                    break
+                mine = _check_evidence(row, keys, verified.get(attempt_id), before)
+                mine_dicts = [p for p in map(_problem, mine) if (p["attempt"], p["where"], p["message"]) not in known]
+                found += mine_dicts
+                digest = evidence_digest(row)
+                rows.append(CityVerifiedEvidence(course_code=course, seq=seq, attempt_id=attempt_id, digest=digest,
+                                                 ok=not mine))
+                before = (seq, digest)
+            if not rows and not found:
+                continue
+            first_seq = rows[0].seq if rows else None
+            last_seq = rows[-1].seq if rows else None
+            result = _result(course, EVIDENCE_CHAIN, first_seq, last_seq, len(rows), found, started, now(), EVIDENCE)
+            session.add(result)
+            session.flush()
+            for row in rows:
+                row.result_id = result.id
+            session.add_all(rows)
+        checked += len(rows)
+        if rows:
+            first = rows[0].seq if first is None else first
+            to = rows[-1].seq
+        stored += found
+    if pending:  # problems found with no new evidence seal to check
+        with sessions.begin() as session:
+            session.add(_result(course, EVIDENCE_CHAIN, None, None, 0, pending, started, now(), EVIDENCE))
+        stored += pending
+    return ChainResult(course, EVIDENCE_CHAIN, checked, first, to, tuple(stored), kind=EVIDENCE)
+
+
+def _check_evidence(row: EvidenceSeal, keys: dict[str, str], attempt_seal: str | None,
+                    before: tuple[int, str]) -> list[Problem]:
+    """One evidence seal as the city can check it: by itself, its number and link, the seal it names."""
+    problems: list[Problem] = []
+
+    def bad(where: str, message: str) -> None:
+        problems.append(Problem(row.attempt_id, where, message))
+
+    payload = check_statement(row, keys, None, bad, KEYS_WHERE)
+    if payload is None:
+        return problems
+    if payload.get("seq") != row.seq:
+        bad("evidence chain", f"number column {row.seq} differs from the sealed number {payload.get('seq')}")
+    previous, previous_digest = before
+    if row.seq != previous + 1:
+        bad("evidence chain", f"evidence seals {previous + 1}..{row.seq - 1} (before this one) are missing: "
+                              "video statements were removed")
+    elif payload.get("prev") != previous_digest:
+        bad("evidence chain", "the first evidence seal does not start the chain" if previous == 0 else
+            f"evidence seal {previous} is not the one this follows, as the city verified it: it was edited or "
+            "replaced")
+    if attempt_seal is None:
+        bad("evidence seal", "names an attempt seal the city never verified and that is not at the city")
+    elif attempt_seal != payload.get("attempt_seal"):
+        bad("evidence seal", "names another seal of the attempt than the one the city verified (the seal was "
+                             "edited or replaced)")
+    return problems
+
+
+def _evidence_still_there(session: Session, course: str, last) -> list[Problem]:
+    """What the city verified of the course's evidence chain is still there as it was."""
+    problems = []
+    if last is None:
+        return problems
+    anchor = session.scalar(select(EvidenceSeal).where(EvidenceSeal.course_key == course,
+                                                       EvidenceSeal.seq == last.seq))
+    if anchor is not None and evidence_digest(anchor) != last.digest:
+        problems.append(Problem(last.attempt_id, EVIDENCE_HEAD,
+                                f"evidence seal {last.seq} (attempt {last.attempt_id}) is not the evidence seal "
+                                "the city verified: it was replaced or edited"))
+    present = session.scalar(select(func.count()).select_from(EvidenceSeal).where(
+        EvidenceSeal.course_key == course, EvidenceSeal.seq <= last.seq))
+    if present < last.seq:
+        gone = session.execute(
+            select(CityVerifiedEvidence.seq, CityVerifiedEvidence.attempt_id)
+            .outerjoin(EvidenceSeal, (EvidenceSeal.course_key == CityVerifiedEvidence.course_code)
+                       & (EvidenceSeal.seq == CityVerifiedEvidence.seq))
+            .where(CityVerifiedEvidence.course_code == course, EvidenceSeal.seq.is_(None))
+            .order_by(CityVerifiedEvidence.seq)).all()
+        for seq, attempt_id in gone:
+            problems.append(Problem(attempt_id, EVIDENCE_HEAD,
+                                    f"evidence seal {seq} (attempt {attempt_id}), verified by the city, is gone: "
+                                    "the attempt's sealed video statement was removed"))
+        if not gone:
+            problems.append(Problem(None, EVIDENCE_HEAD, f"{last.seq - present} evidence seal(s) up to {last.seq} "
+                                                         "are missing: video statements were removed"))
+    return problems
+
+
+def _releases(sessions: sessionmaker[Session], course: str, keys: dict[str, str],
+              now: Callable[[], datetime]) -> ChainResult:
+    """Verify the course's evidence releases the city has not checked yet (``check_release``: the
+    signature against the registered key), and that those it checked are still there as they were.
+
+    Releases are few (one a retention run) and not numbered without gaps, so the ones checked are
+    known by id; a release that does not hold, or one checked and gone or changed since, is a
+    problem of every attempt whose video it names."""
+    started = now()
+    with sessions() as session:
+        known = _known(session, course, RELEASES)
+        checked_before = session.execute(select(CityVerifiedRelease.release_id, CityVerifiedRelease.digest,
+                                                CityVerifiedRelease.attempts)
+                                         .where(CityVerifiedRelease.course_code == course)).all()
+        done = {r.release_id for r in checked_before}
+        found: list[Problem] = []
+        present = {row_id for row_id in session.scalars(select(EvidenceRelease.id).where(
+            EvidenceRelease.course_key == course))}
+        for release_id, _digest, attempts in checked_before:
+            if release_id not in present:
+                found += _release_problems(attempts, f"evidence release {release_id}, verified by the city, is "
+                                                     "gone: the deletion it signed is no longer accounted for")
+        if checked_before:  # the newest checked, as the seal walk checks its last seal (a release can be long)
+            newest = max(checked_before, key=lambda r: r.release_id)
+            anchor = session.scalar(select(EvidenceRelease).where(EvidenceRelease.course_key == course,
+                                                                  EvidenceRelease.id == newest.release_id))
+            if anchor is not None and release_digest(anchor) != newest.digest:
+                found += _release_problems(newest.attempts, f"evidence release {newest.release_id} is not the "
+                                                            "release the city verified: it was replaced or edited")
+        new = session.scalars(select(EvidenceRelease).where(
+            EvidenceRelease.course_key == course, EvidenceRelease.id.not_in(done))
+            .order_by(EvidenceRelease.id)).all()
+        rows = []
+        for release in new:
+            wrong, attempts = check_release(release, keys, KEYS_WHERE)
+            for message in wrong:
+                found += _release_problems(attempts, message)
+            rows.append(CityVerifiedRelease(course_code=course, release_id=release.id, digest=release_digest(release),
+                                            attempts=attempts, ok=not wrong))
+    problems = [p for p in map(_problem, found) if (p["attempt"], p["where"], p["message"]) not in known]
+    if rows or problems:
+        with sessions.begin() as session:
+            result = _result(course, RELEASES_CHAIN, rows[0].release_id if rows else None,
+                             rows[-1].release_id if rows else None, len(rows), problems, started, now(), RELEASES)
+            session.add(result)
+            session.flush()
+            for row in rows:
+                row.result_id = result.id
+            session.add_all(rows)
+    return ChainResult(course, RELEASES_CHAIN, len(rows), rows[0].release_id if rows else None,
+                       rows[-1].release_id if rows else None, tuple(problems), kind=RELEASES)
+
+
+def _release_problems(attempts: list[int], message: str) -> list[Problem]:
+    """One problem for each attempt whose video the release names (none named: one of the records)."""
+    return [Problem(attempt, RELEASE, message) for attempt in attempts] or [Problem(None, RELEASE, message)]
 
 
 def _note_heads(sessions: sessionmaker[Session], course: str, now: datetime) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from examroom.city import attempt_classes
 from examroom.city.rate_test import binomial_two_sided
+from examroom.city.verification import SEALS
 from examroom.city.watch_settings import WarningSettings
 from examroom.courseclock import CHINA, as_utc
 from examroom.messages import N_
@@ -319,6 +320,7 @@ def note_heads(sessions: sessionmaker[Session], now: datetime) -> int:
 SEAL_LINK = N_("考场 %(course)s 的封存链断开：%(count)s 处")
 SEAL_HEAD = N_("考场 %(course)s 的封存链与城市此前所见的链头不符（链头倒退，或链头之前的封存缺失）：%(detail)s")
 SEAL_RECORD = N_("考场 %(course)s 有 %(count)s 场考试的记录与其封存不符（签名、考试记录或过程记录）")
+SEAL_EVIDENCE = N_("考场 %(course)s 有 %(count)s 场考试的录像封存核验不符（录像封存或录像删除凭证被改动、删除或伪造）")
 SEAL_NO_KEY = N_("考场 %(course)s 的公钥未在城市中心登记：它的 %(count)s 个封存无法核验")
 
 
@@ -330,11 +332,13 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
     whatever the window (records are append-only: a break is permanent evidence), so ``start``
     and ``end`` do not limit these. Per course: seals that do not link, a head that went
     backwards (a verified seal gone or replaced, a seen head no longer reached), records that do
-    not match their seals; and a course whose seals the city cannot verify, for want of its key.
+    not match their seals; the attempts whose video statement (evidence seal) or video deletion
+    (evidence release) does not verify, or went or changed after the city verified it; and a
+    course whose seals the city cannot verify, for want of its key.
     """
     found = []
     with sessions() as session:
-        results = session.execute(select(CityVerifyResult.course_code, CityVerifyResult.chain,
+        results = session.execute(select(CityVerifyResult.course_code, CityVerifyResult.chain, CityVerifyResult.kind,
                                          CityVerifyResult.problems, CityVerifyResult.finished_utc)
                                   .where(CityVerifyResult.ok.is_(False))
                                   .order_by(CityVerifyResult.course_code, CityVerifyResult.id)).all()
@@ -348,9 +352,10 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
         sealed = {course: session.scalar(select(func.count()).select_from(Seal).where(Seal.course_key == course))
                   for course in sealing if course not in keyed}
     by_course: dict[str, list[dict]] = defaultdict(list)
-    for course, chain, problems, finished in results:
+    for course, chain, kind, problems, finished in results:
         for problem in problems:
-            by_course[course].append({**problem, "chain": chain, "found_utc": as_utc(finished).isoformat()})
+            by_course[course].append({**problem, "chain": chain, "kind": kind,
+                                      "found_utc": as_utc(finished).isoformat()})
 
     def attempts_of(course: str, problems: list[dict]) -> tuple[AttemptKey, ...]:
         return tuple(sorted({(course, p["attempt"]) for p in problems if p["attempt"] is not None}))
@@ -361,6 +366,10 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
 
     for course in sorted(set(by_course) | {c for c in sealed if c not in keyed}):
         problems = by_course.get(course, [])
+        # The video's: found by the evidence walk, or by the seal walk's check of an attempt whose
+        # evidence seal was already there ("evidence …", and "video <camera> <file>" for its files).
+        video = [p for p in problems if p["kind"] != SEALS or p["where"].startswith(("evidence", "video "))]
+        problems = [p for p in problems if p not in video]
         links = [p for p in problems if p["where"] == "seal chain"]
         heads = [p for p in problems if p["where"] == "seal chain head"]
         records = [p for p in problems if p["where"] not in ("seal chain", "seal chain head")]
@@ -377,6 +386,10 @@ def seal_chain_warnings(sessions: sessionmaker[Session], start: datetime, end: d
             behind = attempts_of(course, records)
             found.append(CityWarning("seal_chain", course, SEAL_RECORD, {"course": course, "count": len(behind)},
                                      {"problems": [shown(p) for p in records], "found": records}, behind))
+        if video:
+            behind = attempts_of(course, video)
+            found.append(CityWarning("seal_chain", course, SEAL_EVIDENCE, {"course": course, "count": len(behind)},
+                                     {"problems": [shown(p) for p in video], "found": video}, behind))
         if course not in keyed and sealed.get(course):
             found.append(CityWarning("seal_chain", course, SEAL_NO_KEY, {"course": course, "count": sealed[course]},
                                      {"seals": sealed[course]}, ()))

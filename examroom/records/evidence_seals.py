@@ -209,13 +209,16 @@ class Released:
 class ReleaseBook:
     """A course's evidence releases, read and their signatures checked once per verification."""
 
-    def __init__(self, session: Session, course: str, pinned: Ed25519PublicKey | None) -> None:
-        self.session, self.course, self.pinned = session, course, pinned
+    def __init__(self, session: Session, course: str, pinned: Ed25519PublicKey | None,
+                 keys: dict[str, str] | None = None) -> None:
+        """``keys``: the keys a release may be signed with (key id -> PEM; at the city, the ones it
+        registered); None: the course's ``seal_keys`` rows."""
+        self.session, self.course, self.pinned, self.keys = session, course, pinned, keys
         self._files: dict[str, Released] | None = None
 
     def files(self) -> dict[str, Released]:
         if self._files is None:
-            keys = {k.key_id: k.public_pem for k in self.session.scalars(
+            keys = self.keys if self.keys is not None else {k.key_id: k.public_pem for k in self.session.scalars(
                 select(SealKey).where(SealKey.course_key == self.course))}
             self._files = {}
             for row in self.session.scalars(select(EvidenceRelease).where(EvidenceRelease.course_key == self.course)
@@ -252,6 +255,35 @@ def _signature_holds(payload: str, signature: str, signer: str, keys: dict[str, 
         return False
 
 
+def release_digest(row: EvidenceRelease) -> str:
+    """An evidence release as signed: what a release changed since it was checked is compared with."""
+    return hashlib.sha256((row.payload + "\n" + row.signature).encode("utf-8")).hexdigest()
+
+
+def check_release(row: EvidenceRelease, keys: dict[str, str], keys_where: str = "in the database") \
+        -> tuple[list[str], list[int]]:
+    """Whether an evidence release holds by itself: what is wrong with it (nothing: it holds) and
+    the attempts whose video it names. Signature against its key among ``keys``, kind, version,
+    course."""
+    wrong: list[str] = []
+    try:
+        payload = json.loads(row.payload)
+        segments = payload.get("segments", [])
+        attempts = sorted({int(a) for s in segments for a in s.get("attempts", [])})
+    except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
+        return [f"evidence release {row.id} is not a readable release statement"], []
+    if row.key_id not in keys:
+        wrong.append(f"evidence release {row.id} is signed with key {row.key_id}, which is not {keys_where}")
+    elif not _signature_holds(row.payload, row.signature, row.key_id, keys, None):
+        wrong.append(f"the signature of evidence release {row.id} does not hold (the release was edited or forged)")
+    if payload.get("kind") != RELEASE_KIND or payload.get("version") not in RELEASE_VERSIONS:
+        wrong.append(f"evidence release {row.id}: unknown statement kind/version {payload.get('kind')!r}")
+    if payload.get("course_code") and payload.get("course_code") != row.course_key:
+        wrong.append(f"evidence release {row.id} was signed for course {payload.get('course_code')!r}, "
+                     f"kept as course {row.course_key!r}")
+    return wrong, attempts
+
+
 def _parse_utc(value) -> datetime | None:
     """A sealed UTC time (``…Z``), or None when it is not one."""
     try:
@@ -274,23 +306,18 @@ class GoneVideo:
                 f"{utc_text(self.deleted_utc)} (its sealed digest stays)")
 
 
-def verify_evidence(session: Session, attempt: Attempt, keys: dict[str, str], pinned: Ed25519PublicKey | None,
-                    recordings_dir: Path | None, bad, gone: list[GoneVideo],
-                    releases: ReleaseBook | None = None) -> None:
-    """Check an attempt's evidence seal, if it has one: signature, payload, the attempt's seal it
-    names, its place in the course's evidence chain, and (``recordings_dir`` given, at the course)
-    each sealed file's size and SHA-256. ``bad(where, message)`` takes each finding; ``gone``
-    collects sealed files a signed evidence release deleted (at the city: every such file)."""
-    course = attempt.course_key
-    row = session.get(EvidenceSeal, (course, attempt.id))
-    if row is None:
-        return
+def check_statement(row: EvidenceSeal, keys: dict[str, str], pinned: Ed25519PublicKey | None, bad,
+                    keys_where: str = "in the database") -> dict | None:
+    """An evidence seal by itself: its signature (against ``pinned``, or its key among ``keys``), its
+    statement's kind and version, the attempt and course it names. ``bad(where, message)`` takes
+    each finding; the statement is returned when it can be read as one (the caller checks the
+    links: to the attempt's seal, to the evidence seal before)."""
     key = pinned
     if key is None:
         pem = keys.get(row.key_id)
         if pem is None:
-            bad("evidence seal", f"signed with key {row.key_id}, which is not in the database")
-            return
+            bad("evidence seal", f"signed with key {row.key_id}, which is not {keys_where}")
+            return None
         key = load_public_key(pem)
     elif key_id(pinned) != row.key_id:
         bad("evidence seal", f"signed with key {row.key_id}, not the pinned key {key_id(pinned)}")
@@ -303,22 +330,40 @@ def verify_evidence(session: Session, attempt: Attempt, keys: dict[str, str], pi
         payload = json.loads(row.payload)
     except json.JSONDecodeError as exc:
         bad("evidence seal", f"the sealed video statement is not JSON: {exc}")
-        return
+        return None
     if not isinstance(payload, dict) or payload.get("kind") != EVIDENCE_KIND \
             or payload.get("version") not in EVIDENCE_VERSIONS:
         bad("evidence seal", f"unknown statement kind/version {payload.get('kind') if isinstance(payload, dict) else None!r}")
-        return
-    if payload.get("attempt") != attempt.id:
+        return None
+    if payload.get("attempt") != row.attempt_id:
         bad("evidence seal", f"the video statement is for attempt {payload.get('attempt')}")
-    if payload.get("course_code") and payload.get("course_code") != course:
-        bad("evidence seal", f"sealed for course {payload.get('course_code')!r}, kept as course {course!r}")
+    if payload.get("course_code") and payload.get("course_code") != row.course_key:
+        bad("evidence seal", f"sealed for course {payload.get('course_code')!r}, kept as course {row.course_key!r}")
+    return payload
+
+
+def verify_evidence(session: Session, attempt: Attempt, keys: dict[str, str], pinned: Ed25519PublicKey | None,
+                    recordings_dir: Path | None, bad, gone: list[GoneVideo],
+                    releases: ReleaseBook | None = None, keys_where: str = "in the database") -> None:
+    """Check an attempt's evidence seal, if it has one: signature, payload, the attempt's seal it
+    names, its place in the course's evidence chain, and (``recordings_dir`` given, at the course)
+    each sealed file's size and SHA-256. ``bad(where, message)`` takes each finding; ``gone``
+    collects sealed files a signed evidence release deleted (at the city: every such file).
+    ``keys_where``: where ``keys`` come from, for the message of a key not among them."""
+    course = attempt.course_key
+    row = session.get(EvidenceSeal, (course, attempt.id))
+    if row is None:
+        return
+    payload = check_statement(row, keys, pinned, bad, keys_where)
+    if payload is None:
+        return
     seal = session.get(Seal, (course, attempt.id))
     if seal is None:
         bad("evidence seal", "names an attempt seal that is not there")
     elif seal_digest(seal) != payload.get("attempt_seal"):
         bad("evidence seal", "names another seal of the attempt than the one kept (the seal was edited or replaced)")
     _check_evidence_link(session, row, payload, bad)
-    releases = releases or ReleaseBook(session, course, pinned)
+    releases = releases or ReleaseBook(session, course, pinned, keys)
     _check_files(attempt.id, payload, None if recordings_dir is None else Path(recordings_dir), bad, gone,
                  releases.files())
 

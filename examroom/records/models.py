@@ -712,6 +712,34 @@ class CityVerifiedSeal(Base):
     result_id: Mapped[int] = mapped_column(ForeignKey("city_verify_results.id"))
 
 
+class CityVerifiedEvidence(Base):
+    """An evidence seal the city's verification pass checked (migration 0018): where each course's
+    evidence chain was verified up to; the digest is the evidence seal's as it was when checked."""
+
+    __tablename__ = "city_verified_evidence"
+
+    course_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    result_id: Mapped[int] = mapped_column(ForeignKey("city_verify_results.id"))
+
+
+class CityVerifiedRelease(Base):
+    """An evidence release the city's verification pass checked (migration 0018): its digest then and
+    the attempts it names, so a release gone or changed since is found with its attempts."""
+
+    __tablename__ = "city_verified_releases"
+
+    course_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    release_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    digest: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[list] = mapped_column(JSON)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    result_id: Mapped[int] = mapped_column(ForeignKey("city_verify_results.id"))
+
+
 class CityVerifyResult(Base):
     """One verification of one course's chain: the seals checked and what was found; append-only.
 
@@ -723,6 +751,8 @@ class CityVerifyResult(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_code: Mapped[str] = mapped_column(String(32))
+    # "seals" (a seal chain), "evidence" (the evidence seals) or "releases" (evidence releases); 0018
+    kind: Mapped[str] = mapped_column(String(16), default="seals", server_default="seals")
     chain: Mapped[str] = mapped_column(String(64))
     from_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no new seal was checked
     to_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -207,7 +207,7 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     _check_seal_link(session, seal, payload, bad)
     # The attempt's video, sealed after it (examroom.records.evidence_seals); any seal version.
     verify_evidence(session, attempt, keys, pinned, recordings_dir, bad, video_gone if video_gone is not None else [],
-                    releases)
+                    releases, keys_where)
     return problems
 
 

@@ -4,18 +4,23 @@ it (once), a head that went backwards is found, and a pass started again goes on
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
 
 from examroom.accounts.audit import AuditLog
 from examroom.city.errors import CityError
-from examroom.city.verification import PASS_LOCK, fingerprint, register_key, verify_pass
-from examroom.city.warnings import SEAL_HEAD, SEAL_LINK, SEAL_NO_KEY, SEAL_RECORD, seal_chain_warnings
+from examroom.city.verification import (
+    EVIDENCE, PASS_LOCK, RELEASES, SEALS, fingerprint, register_key, verify_pass,
+)
+from examroom.city.warnings import SEAL_EVIDENCE, SEAL_HEAD, SEAL_LINK, SEAL_NO_KEY, SEAL_RECORD, seal_chain_warnings
 from examroom.records.database import make_engine, session_factory
-from examroom.records.models import CityVerifiedSeal, CityVerifyResult
-from examroom.records.sealing import PUBLIC_KEY_FILE
+from examroom.records.evidence_seals import EvidenceSealer, ReleasedSegment, SealedSegment, sealed_segments, sha256_file
+from examroom.records.models import CityVerifiedEvidence, CityVerifiedSeal, CityVerifyResult
+from examroom.records.sealing import PUBLIC_KEY_FILE, load_or_create_key, utc_text
 from tests.examroom.attempts import allow_tampering
 from tests.examroom.city.city_records import MONDAY, CourseWriter, china, city_engine
 
@@ -295,3 +300,162 @@ def test_replicated_seals_are_verified_and_a_re_sync_leaves_no_false_evidence(cl
     wait_until(caught_up, what="the re-synced copy")
     after = verify_pass(city_db, clock)
     assert after.problems == 0 and after.checked == 0 and not after.skipped
+
+
+# -- the video evidence: evidence seals and releases, verified as they arrive ------------------
+
+def seal_video(writer: CourseWriter, tmp_path, attempt: int):
+    """The attempt's video sealed by the course's own sealer, some minutes after the attempt: two
+    cameras, one small real file each (the city reads no file: their digests are what is sealed)."""
+    at = china(MONDAY, 9) + timedelta(minutes=attempt)
+    cameras = {}
+    for n, camera in enumerate(("chase-V1", "top")):
+        name = f"2026-11-30/01/{camera}/{attempt % 60:02d}.00.mp4"
+        path = tmp_path / writer.code / "recordings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f"{camera} {attempt}\n".encode() * 64)
+        cameras[camera] = [SealedSegment(camera, attempt * 2 + n, name, utc_text(at), utc_text(at + timedelta(minutes=1)),
+                                         path.stat().st_size, sha256_file(path))]
+    sealer = EvidenceSealer(writer.sessions, load_or_create_key(tmp_path / writer.code))
+    return sealer.seal(attempt, cameras, (at, at + timedelta(seconds=65)), now=at + timedelta(minutes=5))
+
+
+def evidence_tampered(city, *statements):
+    """As ``tampered``, around the evidence tables' append-only triggers too."""
+    tampered(city, *[("DROP TRIGGER IF EXISTS evidence_seals_append_only ON evidence_seals", {}),
+                     ("DROP TRIGGER IF EXISTS evidence_releases_append_only ON evidence_releases", {}),
+                     *statements])
+
+
+def evidence_results(city, code, kind):
+    return [r for r in results(city, code) if r.kind == kind]
+
+
+@pg
+def test_evidence_seals_are_verified_as_they_arrive_after_their_attempts(city, tmp_path):
+    a = course(city, "4201001", tmp_path)
+    ids = write(a, 3)
+    first = verify_pass(city, clock)
+    assert (first.checked, first.evidence_checked) == (3, 0)  # no video sealed yet
+    for attempt in ids[:2]:
+        seal_video(a, tmp_path, attempt)
+    second = verify_pass(city, clock)
+    assert (second.checked, second.evidence_checked, second.problems) == (0, 2, 0)
+    assert "2 evidence seal(s)" in second.line()
+    assert verify_pass(city, clock).evidence_checked == 0  # nothing new: nothing checked, nothing stored
+    (late,) = write(a, 1, first=10)
+    for attempt in (ids[2], late):
+        seal_video(a, tmp_path, attempt)  # the newest attempt's seal and its video's both arrive by the next pass
+    third = verify_pass(city, clock)
+    assert (third.checked, third.evidence_checked, third.problems) == (1, 2, 0)
+    assert [(r.from_seq, r.to_seq, r.checked, r.ok) for r in evidence_results(city, "4201001", EVIDENCE)] \
+        == [(1, 2, 2, True), (3, 4, 2, True)]
+    assert [r.to_seq for r in evidence_results(city, "4201001", SEALS)] == [3, 4]  # the seal chain's, apart
+    with session_factory(city, None)() as session:
+        assert session.scalars(select(CityVerifiedEvidence.attempt_id).order_by(CityVerifiedEvidence.seq)).all() \
+            == [*ids, late]
+    assert seal_chain_warnings(session_factory(city, None), START, END) == []
+
+
+@pg
+def test_an_evidence_seal_waits_for_its_attempts_seal_and_a_restarted_pass_resumes(city, tmp_path):
+    a = course(city, "4201001", tmp_path)
+    ids = write(a, 2)
+    for attempt in reversed(ids):  # the second attempt's video is sealed first
+        seal_video(a, tmp_path, attempt)
+    first = verify_pass(city, clock, limit=1)
+    # The first seal is verified; evidence seal 1 names the second attempt, whose seal is not yet.
+    assert (first.checked, first.evidence_checked, first.problems) == (1, 0, 0)
+    city.dispose()
+    again = make_engine(city.url_text)  # a new process: only the database remembers
+    try:
+        second = verify_pass(again, clock, limit=1)
+        assert (second.checked, second.evidence_checked) == (1, 1)
+        third = verify_pass(again, clock)
+        assert (third.checked, third.evidence_checked, third.problems) == (0, 1, 0)
+        assert verify_pass(again, clock).evidence_checked == 0
+    finally:
+        again.dispose()
+
+
+@pg
+def test_an_edited_or_removed_evidence_seal_is_stored_with_its_attempts(city, tmp_path):
+    a = course(city, "4201001", tmp_path)
+    ids = write(a, 6)
+    for attempt in ids[:4]:
+        seal_video(a, tmp_path, attempt)
+    assert verify_pass(city, clock).evidence_checked == 4
+    for attempt in ids[4:]:
+        seal_video(a, tmp_path, attempt)
+    edit = "UPDATE evidence_seals SET payload = replace(payload, '\"bytes\":', '\"bytes\": ') " \
+           "WHERE course_key = '4201001' AND seq = :s"
+    # Evidence seal 2 removed and 4 (the last verified) edited after the city verified them; 5 edited before.
+    evidence_tampered(city, ("DELETE FROM evidence_seals WHERE course_key = '4201001' AND seq = 2", {}),
+                      (edit, {"s": 4}), (edit, {"s": 5}))
+    found = verify_pass(city, clock)
+    assert (found.checked, found.evidence_checked) == (0, 2)
+    (chain,) = [c for c in found.chains if c.kind == "evidence"]
+    wheres = {(p["attempt"], p["where"]) for p in chain.problems}
+    assert wheres == {(ids[1], "evidence chain head"), (ids[3], "evidence chain head"),
+                      (ids[4], "evidence seal signature"), (ids[5], "evidence chain")}
+    assert any("is gone" in p["message"] for p in chain.problems if p["attempt"] == ids[1])
+    assert any("replaced or edited" in p["message"] for p in chain.problems if p["attempt"] == ids[3])
+    (stored,) = [r for r in evidence_results(city, "4201001", EVIDENCE) if not r.ok]
+    assert set(stored.attempts) == {ids[1], ids[3], ids[4], ids[5]} and (stored.from_seq, stored.to_seq) == (5, 6)
+    assert verify_pass(city, clock).problems == 0  # found once, kept once
+    (warning,) = seal_chain_warnings(session_factory(city, None), START, END)
+    assert warning.msgid == SEAL_EVIDENCE and "录像封存" in str(warning)
+    assert warning.attempts == tuple(("4201001", i) for i in (ids[1], ids[3], ids[4], ids[5]))
+
+
+@pg
+def test_an_evidence_seal_naming_another_seal_than_the_city_verified_is_found(city, tmp_path):
+    a = course(city, "4201001", tmp_path)
+    (attempt,) = write(a, 1)
+    assert verify_pass(city, clock).checked == 1
+    # The attempt's seal replaced at the course after the city verified it, and its video sealed over the new one.
+    tampered(city, ("UPDATE seals SET payload = payload || ' ' WHERE course_key = '4201001' AND attempt_id = :a",
+                    {"a": attempt}))
+    seal_video(a, tmp_path, attempt)
+    found = verify_pass(city, clock)
+    (chain,) = [c for c in found.chains if c.kind == "evidence"]
+    assert [(p["attempt"], p["where"]) for p in chain.problems] == [(attempt, "evidence seal")]
+    assert "the one the city verified" in chain.problems[0]["message"]
+
+
+@pg
+def test_a_forged_or_edited_evidence_release_is_found_with_the_attempts_it_names(city, tmp_path):
+
+
+    a = course(city, "4201001", tmp_path)
+    ids = write(a, 3)
+    statements = [json.loads(seal_video(a, tmp_path, attempt).payload) for attempt in ids]
+
+    def released(n: int) -> list[ReleasedSegment]:
+        return [ReleasedSegment(s.camera, s.file, s.bytes, s.sha256, (ids[n],)) for s in sealed_segments(statements[n])]
+
+    course_sealer = EvidenceSealer(a.sessions, load_or_create_key(tmp_path / "4201001"))
+    honest = course_sealer.release(released(0), 30, NOW)
+    first = verify_pass(city, clock)
+    assert (first.evidence_checked, first.releases_checked, first.problems) == (3, 1, 0)
+    # A release signed with a key the city never registered, and the honest one edited afterwards.
+    EvidenceSealer(a.sessions, Ed25519PrivateKey.generate()).release(released(1), 30, NOW)
+    second_honest = course_sealer.release(released(2), 30, NOW)
+    evidence_tampered(city, ("UPDATE evidence_releases SET payload = replace(payload, :was, :now) "
+                             "WHERE course_key = '4201001' AND id = :r",
+                             {"was": '"evidence_days":30', "now": '"evidence_days":1', "r": second_honest.id}))
+    found = verify_pass(city, clock)
+    assert found.releases_checked == 2
+    (chain,) = [c for c in found.chains if c.kind == "releases"]
+    assert chain.attempts == (ids[1], ids[2])
+    assert any("not registered at the city" in p["message"] for p in chain.problems if p["attempt"] == ids[1])
+    assert any("does not hold" in p["message"] for p in chain.problems if p["attempt"] == ids[2])
+    # The honest release removed after the city verified it: its attempt is named.
+    evidence_tampered(city, ("DELETE FROM evidence_releases WHERE course_key = '4201001' AND id = :r",
+                             {"r": honest.id}))
+    gone = verify_pass(city, clock)
+    assert [(p["attempt"], "is gone" in p["message"]) for c in gone.chains for p in c.problems] == [(ids[0], True)]
+    stored = [r for r in evidence_results(city, "4201001", RELEASES) if not r.ok]
+    assert [sorted(r.attempts) for r in stored] == [[ids[1], ids[2]], [ids[0]]]
+    (warning,) = seal_chain_warnings(session_factory(city, None), START, END)
+    assert warning.msgid == SEAL_EVIDENCE and warning.attempts == tuple(("4201001", i) for i in ids)

@@ -43,6 +43,7 @@ def real_time(item: pytest.Item) -> bool:
         or where in REAL_TIME_MODULES
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group into each test's id
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if real_time(item):

@@ -16,7 +16,8 @@ from examroom.accounts.users import Accounts, Role
 from examroom.simulation.demo import DemoCourse
 from examroom.video.index import as_utc
 from tests.examroom.video.browser import require_browser
-from tests.examroom.video.test_replay import SEGMENT, _drive_until_deduction, _wait
+from tests.examroom.video.test_replay import SEGMENT, _drive_until_deduction
+from tests.waiting import wait_for
 from tests.web.conftest import PASSWORD
 from tests.web.test_replay_video import TOLERANCE, open_replay_and_read_deduction
 
@@ -36,15 +37,15 @@ def test_auditor_jumps_to_a_recorded_deduction_and_every_camera_shows_it(tmp_pat
     try:
         video = demo.service.video
         chase = demo.cameras.chase.id
-        _wait(lambda: len(video.index.all_segments(chase)) >= 2, 30, "two chase segments")
+        wait_for(lambda: len(video.index.all_segments(chase)) >= 2, 30, what="two chase segments")
         video.calibrate(chase, video.index.all_segments(chase)[1:2])
         outcome = _drive_until_deduction(demo, "V1", "pole_touch")
         attempt = demo.service.records.attempt(outcome.attempt_id)
         assert attempt.deductions
         wanted = as_utc(attempt.deductions[0].utc)
         for camera in video.recorders:
-            _wait(lambda c=camera: (s := video.index.last_segment(c)) and s.end_utc > wanted + timedelta(seconds=1),
-                  30, f"segments of {camera} past the deduction")
+            wait_for(lambda c=camera: (s := video.index.last_segment(c)) and s.end_utc > wanted + timedelta(seconds=1),
+                     30, what=f"segments of {camera} past the deduction")
         video.link_evidence()
         Accounts(demo.service.records.sessions).create("auditor", PASSWORD, Role.AUDITOR)
         app = create_app(demo.service.records, demo.service.feed,

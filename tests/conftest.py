@@ -112,21 +112,51 @@ def postgres_engine():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_postgres():
+    """``migrated_postgres()``: the name of a database at the newest migration on the local
+    PostgreSQL server, made on first use and once per session (per xdist worker), dropped at the
+    end; the databases ``postgres_urls(n, migrated=True)`` makes are copies of it (CREATE DATABASE
+    ... TEMPLATE: 0.1 s where running the migrations takes 0.7 s)."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def template() -> str:
+        if not made:
+            name = f"examroom_template_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            made.append(name)
+            engine = make_engine(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name)
+            upgrade(engine)
+            engine.dispose()  # a template is copied only while nobody is connected to it
+        return made[0]
+
+    yield template
+    with admin.connect() as conn:
+        for name in made:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
 @pytest.fixture
-def postgres_urls():
-    """``postgres_urls(n)``: n fresh databases on the local PostgreSQL server (URLs), dropped afterwards."""
+def postgres_urls(migrated_postgres):
+    """``postgres_urls(n)``: n fresh databases on the local PostgreSQL server (URLs), dropped
+    afterwards; ``postgres_urls(n, migrated=True)``: at the newest migration already."""
     sqlalchemy = pytest.importorskip("sqlalchemy")
     pytest.importorskip("psycopg", reason="psycopg is not installed")
     admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     names = []
 
-    def make(count: int) -> list[str]:
+    def make(count: int, migrated: bool = False) -> list[str]:
         made = []
         for _ in range(count):
             name = f"examroom_test_{uuid.uuid4().hex[:8]}"
             try:
+                template = f' TEMPLATE "{migrated_postgres()}"' if migrated else ""
                 with admin.connect() as conn:
-                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
             except sqlalchemy.exc.OperationalError as exc:
                 pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
             names.append(name)

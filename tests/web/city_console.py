@@ -45,7 +45,7 @@ def fill(engine, tmp_path: Path) -> dict[str, dict]:
 
 @pytest.fixture
 def city(postgres_urls, tmp_path):
-    (url,) = postgres_urls(1)
+    (url,) = postgres_urls(1, migrated=True)
     engine = city_engine(url)
     made = fill(engine, tmp_path)
     made["url"] = url

@@ -31,7 +31,7 @@ SEED = bytes.fromhex("5eed" * 16)
 
 @pytest.fixture
 def city(postgres_urls):
-    (url,) = postgres_urls(1)
+    (url,) = postgres_urls(1, migrated=True)
     engine = city_engine(url)
     yield engine
     engine.dispose()

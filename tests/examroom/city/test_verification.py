@@ -36,7 +36,7 @@ def clock():
 
 @pytest.fixture
 def city(postgres_urls):
-    (url,) = postgres_urls(1)
+    (url,) = postgres_urls(1, migrated=True)
     engine = city_engine(url)
     engine.url_text = url
     yield engine

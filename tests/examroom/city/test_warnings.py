@@ -48,7 +48,7 @@ pg = pytest.mark.postgres
 
 @pytest.fixture
 def city(postgres_urls):
-    (url,) = postgres_urls(1)
+    (url,) = postgres_urls(1, migrated=True)
     engine = city_engine(url)
     yield engine
     engine.dispose()

@@ -104,7 +104,7 @@ def _seal_together(sealers_and_ids):
 
 
 def test_two_courses_controllers_sealing_into_one_database_never_collide(postgres_urls, tmp_path):
-    (url,) = postgres_urls(1)
+    (url,) = postgres_urls(1, migrated=True)
     engine = make_engine(url)
     upgrade(engine)
     pairs, courses = [], []

@@ -114,6 +114,67 @@ HOLD_MAX = 40  # sentences held back for a layout to be confirmed before the old
 _RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
 
 
+# -- track check: the bounds, in one place -----------------------------------------------------
+# A receiver's reported speed and course are compared with how its positions moved over the last
+# epoch (see _track_check). Damage the XOR cannot see (two equal digits lost from the integer
+# parts of an RMC's speed and course) lowers the speed by ≥ 9 kn and turns the course by ≥ 9°.
+# Position noise between two epochs, per GGA quality, in metres: only an RTK fixed solution is
+# precise enough (±2 cm horizontally, what RTK receivers state for a fixed solution); float, DGPS
+# and autonomous fixes wander by decimetres to metres, too much to contradict a speed in one epoch.
+TRACK_NOISE_M = {4: 0.02}
+# The displacement must be ≥ 10× the noise bound (0.2 m: 2 m/s at 10 Hz, 1 m/s at 5 Hz), so the
+# noise of its two ends turns its direction by at most asin(2 × 0.02 / 0.2) ≈ 11.5°.
+TRACK_MIN_FACTOR = 10.0
+# The longest epoch interval the check uses (the slowest rate configured is 1 Hz).
+TRACK_MAX_DT = 1.0  # s
+# What a vehicle can do within one epoch: braking at 1 g on dry asphalt is the hardest a car or
+# motorcycle changes speed (10 m/s², rounded up), and no road vehicle turns faster than 120°/s
+# (a motorcycle's 2.5 m minimum turning radius at the 5 m/s where 10 m/s² sideways stops it).
+TRACK_MAX_ACCEL = 10.0  # m/s²
+TRACK_MAX_TURN = 120.0  # °/s
+# A receiver's own speed and course noise (Doppler: a few cm/s; course: about a degree at the
+# speeds checked), on top of the half unit of the last digit sent.
+TRACK_SPEED_NOISE = 0.1  # m/s
+TRACK_COURSE_NOISE = 2.0  # °
+# How far from its epoch's time a reported position may have been taken: ~0 for a receiver (its
+# solution is for that time), but the project's twin reports the last scenario sample it was shown
+# (examroom/simulation/drive.py: STEP = 0.05 s apart), so its positions may be up to 0.05 s old.
+TRACK_TIME_SLACK = 0.05  # s
+_M_PER_DEG = 6371000.0 * math.pi / 180.0
+
+
+def _track_disagrees(prev: tuple, position: tuple, dt: float, noise: float, speed: float | None,
+                     speed_tol: float, course: float | None, course_tol: float) -> bool:
+    """True if the reported speed or course cannot be how the vehicle moved from ``prev`` to
+    ``position`` in ``dt`` seconds (both fixes with position noise ``noise``); False when the
+    displacement is too short to tell."""
+    north = (position[0] - prev[0]) * _M_PER_DEG
+    east = (position[1] - prev[1]) * _M_PER_DEG * math.cos(math.radians(position[0]))
+    d = math.hypot(north, east)
+    if d < TRACK_MIN_FACTOR * noise:
+        return False  # the noise could point it anywhere, and a slow vehicle turns on the spot
+    track_speed = d / dt
+    if speed is not None:
+        # One-sided: a digit lost from a number makes it smaller, and a twin whose scenario
+        # stalled shows a short track. Braking within the epoch, the noise of both ends, the
+        # receiver's own noise and rounding, and the position's time slack (it scales the track).
+        tol = (TRACK_MAX_ACCEL * dt + 2 * noise / dt + TRACK_SPEED_NOISE + speed_tol
+               + max(track_speed, speed) * TRACK_TIME_SLACK / dt)
+        if speed < track_speed - tol:
+            return True
+    if course is not None:
+        track = math.degrees(math.atan2(east, north)) % 360.0
+        diff = abs(course - track) % 360.0
+        diff = min(diff, 360.0 - diff)
+        # The chord of a turn points half the turn (over the epoch, and the time slack) behind
+        # the course at its end; the noise of both ends turns it by up to asin(2 noise / d).
+        tol = (TRACK_MAX_TURN * (dt / 2 + TRACK_TIME_SLACK) + math.degrees(math.asin(min(1.0, 2 * noise / d)))
+               + TRACK_COURSE_NOISE + course_tol)
+        if diff > tol:
+            return True
+    return False
+
+
 class Malformed(ValueError):
     """A sentence that passed the checksum but holds impossible values."""
 
@@ -276,6 +337,10 @@ class NmeaEpochDecoder:
         self._vtg_seen = False
         self.learned_order: tuple[str, ...] | None = None
         self._learner: EpochOrderLearner | None = EpochOrderLearner() if self._auto else None
+        # The last fix (seconds of its UTC day, position, quality) and the shortest interval
+        # between fixes seen: the receiver's epoch period (the track check).
+        self._prev_fix: tuple | None = None
+        self._period: float | None = None
 
     @property
     def counts(self) -> Counter:
@@ -296,6 +361,7 @@ class NmeaEpochDecoder:
             self._learner, self.learned_order = EpochOrderLearner(), None
             self._last_vtg, self._vtg_seen = None, False
         self._order_seen, self._order = ((), 0), ()
+        self._prev_fix, self._period = None, None  # no track across a reconnect
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
         """Decode one sentence the framer verified (checksum included); return the fixes it
@@ -588,6 +654,37 @@ class NmeaEpochDecoder:
         out = self._release(everything=True)
         return out + (self._close(mono, utc) if self._cur.timed else [])
 
+    def _track_disagrees(self, ep: _Epoch, position: tuple, quality: int, rmc, vtg,
+                         speed: float | None, course: float | None) -> bool:
+        """The track check (bounds at the top of this module): this fix's reported speed or course
+        contradicts how it moved since the previous fix, one epoch before. Skipped for the first
+        fix, after a reconnect, after a gap (an interval longer than the shortest seen, the
+        epoch period) and when either fix is not precise enough (``TRACK_NOISE_M``)."""
+        prev, now = self._prev_fix, None
+        if ep.key is not None:
+            h, m, sec, us = ep.key
+            now = h * 3600 + m * 60 + sec + us / 1e6
+        self._prev_fix = (now, position, quality) if now is not None else None
+        if prev is None or now is None or (speed is None and course is None):
+            return False
+        dt = round(now - prev[0], 6)
+        if dt <= 0 or dt > TRACK_MAX_DT:
+            return False  # a new day, a gap, or a clock step
+        if self._period is None or dt < self._period:
+            self._period = dt
+        noise = max(TRACK_NOISE_M.get(quality, math.inf), TRACK_NOISE_M.get(prev[2], math.inf))
+        if dt > self._period or math.isinf(noise):
+            return False
+        if rmc is not None and rmc["speed"] is not None:
+            speed_tol, course_tol = rmc["speed_tol"], rmc["course_tol"]
+        else:
+            speed_tol = vtg["speed_tol"] if vtg is not None and vtg["speed_tol"] is not None else 0.0
+            course_tol = vtg["course_tol"] if vtg is not None else 0.0
+        if rmc is not None and rmc["course"] is None and vtg is not None:
+            course_tol = vtg["course_tol"]
+        self.status.counts["track_checked"] += 1  # compared (if it moved far enough to tell)
+        return _track_disagrees(prev[1], position, dt, noise, speed, speed_tol, course, course_tol)
+
     # -- sentence types ------------------------------------------------------
 
     @staticmethod
@@ -700,6 +797,11 @@ class NmeaEpochDecoder:
         if vtg is not None:
             speed = vtg["speed"] if speed is None else speed
             course = vtg["course"] if course is None else course
+        if self._track_disagrees(ep, position, quality, rmc, vtg, speed, course):
+            # Not confirmed by the track: used as an epoch without speed and course is (never
+            # replaced by the track's: the check only refuses).
+            st.counts["track_disagrees"] += 1
+            speed = course = None
         st.counts["fixes"] += 1
         if speed is None:
             st.counts["fixes_without_speed"] += 1

@@ -160,14 +160,18 @@ TRACK_MAX_SPEED = 70.0  # m/s
 _M_PER_DEG = 6371000.0 * math.pi / 180.0
 
 
-def _track_disagrees(prev: tuple, position: tuple, dt: float, noise: float, speed: float | None,
-                     speed_tol: float) -> bool:
-    """True if the reported speed cannot be how the vehicle moved from ``prev`` to ``position``
-    in ``dt`` seconds (both fixes with position noise ``noise``); False when the displacement
-    is too short (or too long) to tell."""
+def _displacement(prev: tuple, position: tuple) -> tuple[float, float, float]:
+    """(north, east, distance) in metres from ``prev`` to ``position`` (degrees; a local plane is
+    exact enough over the metres of one epoch)."""
     north = (position[0] - prev[0]) * _M_PER_DEG
     east = (position[1] - prev[1]) * _M_PER_DEG * math.cos(math.radians(position[0]))
-    d = math.hypot(north, east)
+    return north, east, math.hypot(north, east)
+
+
+def _track_disagrees(d: float, dt: float, noise: float, speed: float | None, speed_tol: float) -> bool:
+    """True if the reported speed cannot be how the vehicle moved ``d`` metres in ``dt`` seconds
+    (both fixes with position noise ``noise``); False when the displacement is too short (or too
+    long) to tell."""
     if d < TRACK_MIN_FACTOR * noise:
         return False  # the noise could point it anywhere, and a slow vehicle turns on the spot
     track_speed = d / dt
@@ -184,16 +188,13 @@ def _track_disagrees(prev: tuple, position: tuple, dt: float, noise: float, spee
     return False
 
 
-def _track_turns_away(prev: tuple, position: tuple, dt: float, noise: float, course: float | None,
+def _track_turns_away(north: float, east: float, d: float, dt: float, noise: float, course: float | None,
                       course_tol: float) -> bool:
     """True if the reported course is further from the track's direction than a vehicle turns in
     ``dt`` plus noise. Counted, not refused: the project's twin reports its vehicle's heading as
     the course while its antenna sits off the tracked point, so in turns its track runs up to 30°
     from that course (examroom/simulation/script.py, ``antenna``); a real receiver's course is
     its antenna's."""
-    north = (position[0] - prev[0]) * _M_PER_DEG
-    east = (position[1] - prev[1]) * _M_PER_DEG * math.cos(math.radians(position[0]))
-    d = math.hypot(north, east)
     if course is None or d < TRACK_MIN_FACTOR * noise or d / dt > TRACK_MAX_SPEED:
         return False
     track = math.degrees(math.atan2(east, north)) % 360.0
@@ -714,9 +715,10 @@ class NmeaEpochDecoder:
         if rmc is not None and rmc["course"] is None and vtg is not None:
             course_tol = vtg["course_tol"]
         self.status.counts["track_checked"] += 1  # compared (if it moved far enough to tell)
-        if _track_turns_away(prev[1], position, dt, noise, course, course_tol):
+        north, east, d = _displacement(prev[1], position)
+        if _track_turns_away(north, east, d, dt, noise, course, course_tol):
             self.status.counts["track_course_differs"] += 1
-        return _track_disagrees(prev[1], position, dt, noise, speed, speed_tol)
+        return _track_disagrees(d, dt, noise, speed, speed_tol)
 
     # -- sentence types ------------------------------------------------------
 

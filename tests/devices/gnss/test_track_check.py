@@ -114,5 +114,25 @@ def test_the_simulator_never_trips_it(speed, course, turn, rate, straight, vtg):
     fixes, dec = decode(sentences(truths, rate, types))
     assert len(fixes) == 12
     assert dec.counts["track_disagrees"] == 0
+    assert dec.counts["track_course_differs"] == 0  # a physical stream: the course check holds too
     assert all(f.speed is not None and f.course is not None for f in fixes)
     assert dec.counts["track_checked"] == 11
+
+
+def test_a_course_alone_is_counted_not_refused():
+    # "100.00" -> "1.00" (two 0s lost from the course only): the speed is intact, so the fix keeps
+    # both; the course check counts it (it does not refuse while the twin reports its vehicle's
+    # heading as its course).
+    lines = sentences(track(6, 12.0, 100.0))
+    assert ",23.326,100.00," in lines[6]
+    lines[6] = lines[6].replace(",23.326,100.00,", ",23.326,1.00,")
+    fixes, dec = decode(lines)
+    assert fixes[3].course == 1.0 and fixes[3].speed is not None
+    assert dec.counts["track_course_differs"] == 1 and dec.counts["track_disagrees"] == 0
+
+
+def test_a_position_jump_is_no_track():
+    # The twin puts a vehicle back at its start between attempts (45 m in one epoch, standing).
+    truths = track(3, 0.0, 90.0) + track(3, 0.0, 90.0, lat=30.5004)
+    fixes, dec = decode(sentences(truths))
+    assert all(f.speed == 0.0 for f in fixes) and dec.counts["track_disagrees"] == 0

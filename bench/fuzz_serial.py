@@ -16,8 +16,10 @@ target:
   ``359.00`` -> ``59.00``) keep every format and layout, and only a VTG of
   the same epoch contradicts them, or, in RTK fixed epochs, the receiver's own track (the
   streams' positions move by their speed and course, as a vehicle's do: the decoder refuses a
-  speed or course the track contradicts). Its epochs are RTK fixed, float or autonomous at
-  random, and only RTK fixed pairs can be checked: reported, not counted in the exit status;
+  speed, with its course, lower than the track's). Its epochs are RTK fixed, float or
+  autonomous at random, and only RTK fixed pairs can be checked; it also finds the first two
+  GGAs of a stream damaged alike, whose decimals the layout check then learns: reported, not
+  counted in the exit status;
 * nmea-blind-rtk: the same with every epoch RTK fixed (the exam course's receivers); counted;
 * nmea-real: the real receiver logs in ../shared/data/nmea (written by
   receivers, not by us), each damaged at 2 bytes per kB and split at random,

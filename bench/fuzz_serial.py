@@ -14,7 +14,13 @@ target:
   refuse there is the limit of the checksum: two equal digits lost from the
   integer parts of an RMC's speed and course (``23.326`` -> ``2.326`` and
   ``359.00`` -> ``59.00``) keep every format and layout, and only a VTG of
-  the same epoch contradicts them. Reported, not counted in the exit status;
+  the same epoch contradicts them, or, in RTK fixed epochs, the receiver's own track (the
+  streams' positions move by their speed and course, as a vehicle's do: the decoder refuses a
+  speed, with its course, lower than the track's). Its epochs are RTK fixed, float or
+  autonomous at random, and only RTK fixed pairs can be checked; it also finds the first two
+  GGAs of a stream damaged alike, whose decimals the layout check then learns: reported, not
+  counted in the exit status;
+* nmea-blind-rtk: the same with every epoch RTK fixed (the exam course's receivers); counted;
 * nmea-real: the real receiver logs in ../shared/data/nmea (written by
   receivers, not by us), each damaged at 2 bytes per kB and split at random,
   checked against the logs' own GGA/RMC positions;
@@ -30,7 +36,7 @@ target:
   reply comes or a second has passed: "readings" is lower for it, and
   "false" must stay 0 however loaded the machine (see bench/README.md).
 
-Run: python bench/fuzz_serial.py [--seconds 30] [--foreign 30]; exits 1 on any exception, or false
+Run: python bench/fuzz_serial.py [--seconds 30] [--foreign 30] [--targets nmea]; exits 1 on any exception, or false
 reading but those of nmea-blind.
 """
 
@@ -75,10 +81,10 @@ def nmea_case(rng):
     return 75 * len(order) * len(values), false
 
 
-def nmea_blind_case(rng):
+def nmea_blind_case(rng, qualities=(1, 4, 5)):
     order = tuple(rng.sample(GNSS_TYPES, rng.randint(1, 4)))
     values = [(rng.choice([0.0, 0.5, 3.25, 12.0]), rng.choice([0.0, 45.5, 359.0]),
-               rng.choice([0.0, 90.25, 271.0]), rng.choice([1, 4, 5])) for _ in range(rng.randint(6, 16))]
+               rng.choice([0.0, 90.25, 271.0]), rng.choice(qualities)) for _ in range(rng.randint(6, 16))]
     blind = [rng.randrange(10**6) for _ in range(rng.randint(1, 2))]
     report: list = []
     fixes, false = nmea_false_fixes(order, values, [], cuts(rng), rng.random() < 0.5, blind, report)
@@ -88,6 +94,10 @@ def nmea_blind_case(rng):
             print(f"  nmea-blind false fix ({'/'.join(order)}): {f.receiver_time} speed {f.speed} course "
                   f"{f.course} heading {f.heading}; sent speed {t.speed} course {t.course} heading {t.heading}")
     return 75 * len(order) * len(values), false
+
+
+def nmea_blind_rtk_case(rng):
+    return nmea_blind_case(rng, qualities=(4,))  # every epoch RTK fixed, as on the exam course
 
 
 _LOGS = None
@@ -159,15 +169,28 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="CPU seconds per pure target")
     parser.add_argument("--foreign", type=float, default=30.0, help="wall seconds per foreign-board variant")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--targets", default="all",
+                        help="comma-separated targets to run (nmea,nmea-blind,nmea-blind-rtk,nmea-real,modbus,"
+                             "signal,modbus-foreign), or 'nmea' for the four NMEA ones; default all")
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # every rejected reply is logged (and pymodbus logs its own); the figures count them
     print(f"{'target':16} {'inputs':>9} {'bytes':>11} {'exceptions':>10} {'false':>6}")
     bad = 0
-    for name, case in (("nmea", nmea_case), ("nmea-blind", nmea_blind_case), ("nmea-real", nmea_real_case),
-                       ("modbus", modbus_case), ("signal", signal_case)):
+    if args.targets == "all":
+        wanted = None
+    elif args.targets == "nmea":
+        wanted = {"nmea", "nmea-blind", "nmea-blind-rtk", "nmea-real"}
+    else:
+        wanted = set(args.targets.split(","))
+    for name, case in (("nmea", nmea_case), ("nmea-blind", nmea_blind_case), ("nmea-blind-rtk", nmea_blind_rtk_case),
+                       ("nmea-real", nmea_real_case), ("modbus", modbus_case), ("signal", signal_case)):
+        if wanted is not None and name not in wanted:
+            continue
         r = run(name, case, args.seconds, args.seed)
         bad += r["exceptions"] + (r["false"] if name != "nmea-blind" else 0)
         print(f"{name:16} {r['inputs']:9d} {r['bytes']:11d} {r['exceptions']:10d} {r['false']:6d}")
+    if wanted is not None and "modbus-foreign" not in wanted:
+        return 1 if bad else 0
     from tests.devices.courseboard.foreign import run_foreign
 
     for variant in ("counter", "offset_map", "other_unit"):

@@ -70,11 +70,23 @@ Grouping, and its pitfalls:
   ``malformed``): a digit lost from the integer part of two numbers keeps
   the XOR, the formats and the layout, but not this agreement. An RMC with
   no VTG beside it has nothing to contradict such a pair (``23.326`` kn and
-  ``359.00`` to ``2.326`` and ``59.00``): the one damage that gets through.
+  ``359.00`` to ``2.326`` and ``59.00``): the one damage that gets through, unless the
+  track contradicts it (below).
   While ``epoch_end="auto"`` learns the order no VTG is placed in an epoch,
   so an RMC with a speed is held until the VTG just before it or the next
   one agrees with it (``rmc_unconfirmed`` when neither does; in a stream
   without VTG, until the next RMC).
+* What nothing in the sentences can contradict, the track can (``_track_disagrees``, bounds in
+  one block at the top of this module): when this receiver's previous fix is one epoch before
+  (by the UTC times: not the first fix, not after a gap or a reconnect) and both are RTK fixed
+  (±2 cm), and the vehicle moved at least 10× that, a reported speed lower than the track's by
+  more than a vehicle's braking in one epoch plus noise is not confirmed, nor the course that
+  came with it: the fix goes out with neither (``track_disagrees``; counted as a fix without
+  speed, as an epoch without RMC or VTG is). A course further from the track's direction than a
+  vehicle turns in one epoch plus noise is counted (``track_course_differs``), not refused: the
+  twin's course is its vehicle's heading, not its antenna's. No value is ever taken from the
+  track. Fixes that are not RTK fixed are not checked
+  (their positions wander by decimetres to metres between epochs).
 * A VTG or HDT (no time) is tied to its epoch only if no bytes were lost
   between it and one of the epoch's GGA/RMC (the framer reports where it
   dropped bytes); across a loss the sentences that marked the boundary may
@@ -112,6 +124,87 @@ WITNESS = "witness"  # a held RMC waiting for a VTG to confirm its speed and cou
 HOLD_MAX = 40  # sentences held back for a layout to be confirmed before the oldest is refused
 # NMEA 2.3+ RMC mode indicator -> GGA quality, for an epoch with RMC but no GGA.
 _RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
+
+
+# -- track check: the bounds, in one place -----------------------------------------------------
+# A receiver's reported speed and course are compared with how its positions moved over the last
+# epoch (see _track_disagrees). Damage the XOR cannot see (two equal digits lost from the integer
+# parts of an RMC's speed and course) lowers the speed by ≥ 9 kn and turns the course by ≥ 8°. The
+# speed is the witness: a speed the track refutes takes its sentence's course with it (the other
+# lost digit is there); a course alone that the track contradicts is only counted (see
+# _track_turns_away: the project's twin would trip it).
+# Position noise between two epochs, per GGA quality, in metres: only an RTK fixed solution is
+# precise enough (±2 cm horizontally, what RTK receivers state for a fixed solution); float, DGPS
+# and autonomous fixes wander by decimetres to metres, too much to contradict a speed in one epoch.
+TRACK_NOISE_M = {4: 0.02}
+# The displacement must be ≥ 10× the noise bound (0.2 m: 2 m/s at 10 Hz, 1 m/s at 5 Hz), so the
+# noise of its two ends turns its direction by at most asin(2 × 0.02 / 0.2) ≈ 11.5°.
+TRACK_MIN_FACTOR = 10.0
+# The longest epoch interval the check uses (the slowest rate configured is 1 Hz).
+TRACK_MAX_DT = 1.0  # s
+# What a vehicle can do within one epoch: braking at 1 g on dry asphalt is the hardest a car or
+# motorcycle changes speed (10 m/s², rounded up), and no road vehicle turns faster than 120°/s
+# (a motorcycle's 2.5 m minimum turning radius at the 5 m/s where 10 m/s² sideways stops it).
+TRACK_MAX_ACCEL = 10.0  # m/s²
+TRACK_MAX_TURN = 120.0  # °/s
+# A receiver's own speed and course noise (Doppler: a few cm/s; course: about a degree at the
+# speeds checked), on top of the half unit of the last digit sent.
+TRACK_SPEED_NOISE = 0.1  # m/s
+TRACK_COURSE_NOISE = 2.0  # °
+# How far from its epoch's time a reported position may have been taken: ~0 for a receiver (its
+# solution is for that time), but the project's twin reports the last scenario sample it was shown
+# (examroom/simulation/drive.py: STEP = 0.05 s apart), so its positions may be up to 0.05 s old.
+TRACK_TIME_SLACK = 0.05  # s
+# Faster than any exam vehicle (250 km/h): a track like that is a position jump, not a drive.
+TRACK_MAX_SPEED = 70.0  # m/s
+_M_PER_DEG = 6371000.0 * math.pi / 180.0
+
+
+def _displacement(prev: tuple, position: tuple) -> tuple[float, float, float]:
+    """(north, east, distance) in metres from ``prev`` to ``position`` (degrees; a local plane is
+    exact enough over the metres of one epoch)."""
+    north = (position[0] - prev[0]) * _M_PER_DEG
+    east = (position[1] - prev[1]) * _M_PER_DEG * math.cos(math.radians(position[0]))
+    return north, east, math.hypot(north, east)
+
+
+def _track_disagrees(d: float, dt: float, noise: float, speed: float | None, speed_tol: float) -> bool:
+    """True if the reported speed cannot be how the vehicle moved ``d`` metres in ``dt`` seconds
+    (both fixes with position noise ``noise``); False when the displacement is too short (or too
+    long) to tell."""
+    if d < TRACK_MIN_FACTOR * noise:
+        return False  # the noise could point it anywhere, and a slow vehicle turns on the spot
+    track_speed = d / dt
+    if track_speed > TRACK_MAX_SPEED:
+        return False  # a position jump (or the twin putting a vehicle back at its start): no track
+    if speed is not None:
+        # One-sided: a digit lost from a number makes it smaller, and a twin whose scenario
+        # stalled shows a short track. Braking within the epoch, the noise of both ends, the
+        # receiver's own noise and rounding, and the position's time slack (it scales the track).
+        tol = (TRACK_MAX_ACCEL * dt + 2 * noise / dt + TRACK_SPEED_NOISE + speed_tol
+               + max(track_speed, speed) * TRACK_TIME_SLACK / dt)
+        if speed < track_speed - tol:
+            return True
+    return False
+
+
+def _track_turns_away(north: float, east: float, d: float, dt: float, noise: float, course: float | None,
+                      course_tol: float) -> bool:
+    """True if the reported course is further from the track's direction than a vehicle turns in
+    ``dt`` plus noise. Counted, not refused: the project's twin reports its vehicle's heading as
+    the course while its antenna sits off the tracked point, so in turns its track runs up to 30°
+    from that course (examroom/simulation/script.py, ``antenna``); a real receiver's course is
+    its antenna's."""
+    if course is None or d < TRACK_MIN_FACTOR * noise or d / dt > TRACK_MAX_SPEED:
+        return False
+    track = math.degrees(math.atan2(east, north)) % 360.0
+    diff = abs(course - track) % 360.0
+    diff = min(diff, 360.0 - diff)
+    # The chord of a turn points half the turn (over the epoch, and the time slack) behind the
+    # course at its end; the noise of both ends turns it by up to asin(2 noise / d).
+    tol = (TRACK_MAX_TURN * (dt / 2 + TRACK_TIME_SLACK) + math.degrees(math.asin(min(1.0, 2 * noise / d)))
+           + TRACK_COURSE_NOISE + course_tol)
+    return diff > tol
 
 
 class Malformed(ValueError):
@@ -276,6 +369,10 @@ class NmeaEpochDecoder:
         self._vtg_seen = False
         self.learned_order: tuple[str, ...] | None = None
         self._learner: EpochOrderLearner | None = EpochOrderLearner() if self._auto else None
+        # The last fix (seconds of its UTC day, position, quality) and the shortest interval
+        # between fixes seen: the receiver's epoch period (the track check).
+        self._prev_fix: tuple | None = None
+        self._period: float | None = None
 
     @property
     def counts(self) -> Counter:
@@ -296,6 +393,7 @@ class NmeaEpochDecoder:
             self._learner, self.learned_order = EpochOrderLearner(), None
             self._last_vtg, self._vtg_seen = None, False
         self._order_seen, self._order = ((), 0), ()
+        self._prev_fix, self._period = None, None  # no track across a reconnect
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
         """Decode one sentence the framer verified (checksum included); return the fixes it
@@ -588,6 +686,40 @@ class NmeaEpochDecoder:
         out = self._release(everything=True)
         return out + (self._close(mono, utc) if self._cur.timed else [])
 
+    def _track_disagrees(self, ep: _Epoch, position: tuple, quality: int, rmc, vtg,
+                         speed: float | None, course: float | None) -> bool:
+        """The track check (bounds at the top of this module): this fix's reported speed or course
+        contradicts how it moved since the previous fix, one epoch before. Skipped for the first
+        fix, after a reconnect, after a gap (an interval longer than the shortest seen, the
+        epoch period) and when either fix is not precise enough (``TRACK_NOISE_M``)."""
+        prev, now = self._prev_fix, None
+        if ep.key is not None:
+            h, m, sec, us = ep.key
+            now = h * 3600 + m * 60 + sec + us / 1e6
+        self._prev_fix = (now, position, quality) if now is not None else None
+        if prev is None or now is None or (speed is None and course is None):
+            return False
+        dt = round(now - prev[0], 6)
+        if dt <= 0 or dt > TRACK_MAX_DT:
+            return False  # a new day, a gap, or a clock step
+        if self._period is None or dt < self._period:
+            self._period = dt
+        noise = max(TRACK_NOISE_M.get(quality, math.inf), TRACK_NOISE_M.get(prev[2], math.inf))
+        if dt > self._period or math.isinf(noise):
+            return False
+        if rmc is not None and rmc["speed"] is not None:
+            speed_tol, course_tol = rmc["speed_tol"], rmc["course_tol"]
+        else:
+            speed_tol = vtg["speed_tol"] if vtg is not None and vtg["speed_tol"] is not None else 0.0
+            course_tol = vtg["course_tol"] if vtg is not None else 0.0
+        if rmc is not None and rmc["course"] is None and vtg is not None:
+            course_tol = vtg["course_tol"]
+        self.status.counts["track_checked"] += 1  # compared (if it moved far enough to tell)
+        north, east, d = _displacement(prev[1], position)
+        if _track_turns_away(north, east, d, dt, noise, course, course_tol):
+            self.status.counts["track_course_differs"] += 1
+        return _track_disagrees(d, dt, noise, speed, speed_tol)
+
     # -- sentence types ------------------------------------------------------
 
     @staticmethod
@@ -700,6 +832,11 @@ class NmeaEpochDecoder:
         if vtg is not None:
             speed = vtg["speed"] if speed is None else speed
             course = vtg["course"] if course is None else course
+        if self._track_disagrees(ep, position, quality, rmc, vtg, speed, course):
+            # Not confirmed by the track: used as an epoch without speed and course is (never
+            # replaced by the track's: the check only refuses).
+            st.counts["track_disagrees"] += 1
+            speed = course = None
         st.counts["fixes"] += 1
         if speed is None:
             st.counts["fixes_without_speed"] += 1

@@ -89,6 +89,8 @@ class GnssDriver(StreamDriver):
             "late_sentences": st.counts["late"],
             "fixes_without_speed": st.counts["fixes_without_speed"],
             "speed_missing_streak": st.speed_missing_streak,
+            # speeds and courses refused because the RTK track contradicted them (decoder doc)
+            "track_disagrees": st.counts["track_disagrees"],
             "sentence_order": list(self.decoder.learned_order) if self.decoder.learned_order else None,
             "drops": {**{k: v for k, v in self.framer.counts.items() if v},
                       "malformed_fields": self.decoder.malformed},

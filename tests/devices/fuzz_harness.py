@@ -12,6 +12,7 @@ client against a foreign pymodbus server
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 from pymodbus.framer.rtu import FramerRTU
@@ -27,6 +28,8 @@ from devices.signalboard.protocol import MOTORCYCLE, SignalState, encode
 from tests.devices.mutation import mutate
 
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
+PERIOD = 0.1  # s between the epochs of a fuzzed stream (10 Hz)
+M_PER_DEG = 6371000.0 * math.pi / 180.0  # metres per degree of latitude
 GNSS_TYPES = ("RMC", "VTG", "HDT", "GGA")
 
 
@@ -67,11 +70,19 @@ def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
 # -- NMEA ---------------------------------------------------------------------
 
 def nmea_epochs(order: tuple[str, ...], values: list[tuple[float, float, float, int]]):
-    """The bytes of one epoch per value (speed, course, heading, quality) in ``order``, and the truths."""
+    """The bytes of one epoch per value (speed, course, heading, quality) in ``order``, and the truths.
+
+    The positions follow the speeds and courses (each epoch moved ``speed * PERIOD`` along its
+    ``course`` from the one before), so the decoder's track check (it refuses a speed or course
+    the positions contradict) sees honest streams as honest."""
     out, truths = [], {}
+    lat, lon = 30.0, 114.0
     for k, (speed, course, heading, quality) in enumerate(values):
-        truth = GnssTruth(30.0 + k * 1e-6, 114.0 + k * 2e-6, speed=speed, course=course,
-                          heading=heading, quality=quality)
+        if k:  # the vehicle moved as it reports (its speed and course), as a real one does
+            step = speed * PERIOD
+            lat += step * math.cos(math.radians(course)) / M_PER_DEG
+            lon += step * math.sin(math.radians(course)) / (M_PER_DEG * math.cos(math.radians(lat)))
+        truth = GnssTruth(lat, lon, speed=speed, course=course, heading=heading, quality=quality)
         when = T0 + timedelta(seconds=k / 10)
         sentences = {s[3:6]: s for s in build_epoch(truth, when)}
         out.append("".join(sentences[t] + "\r\n" for t in order if t in sentences).encode())

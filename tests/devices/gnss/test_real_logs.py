@@ -74,3 +74,5 @@ def test_fixes_match_the_sentences(path):
     # Only a receiver's multi-GGA epochs or an epoch cut by the end of the capture may be missing.
     assert len(missing) <= 1, f"GGA fixes not reported: {missing[:5]}"
     assert drv.decoder.counts["inconsistent_epochs"] == 0
+    # A receiver's own speed and course always agree with its track (the track check refuses none).
+    assert drv.decoder.counts["track_disagrees"] == 0

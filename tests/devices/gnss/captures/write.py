@@ -11,12 +11,14 @@ decoder is not checked against itself):
 
 The true values are functions of the epoch number ``k`` that the test's
 oracle recomputes from the sentence time: speed ``k % 9 * 0.5`` m/s,
-course ``k * 7 % 360``, heading ``k * 11 % 360``, latitude ``30.5 + k * 1e-6``.
+course ``k * 7 % 360``, heading ``k * 11 % 360``; the position starts at 30.5 N,
+114.25 E and moves each epoch by its speed and course (what a real track does).
 Run: python tests/devices/gnss/captures/write.py
 """
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -36,9 +38,19 @@ ORDERS = {
 EPOCHS = 60
 
 
+M_PER_DEG = 6371000.0 * math.pi / 180.0  # metres per degree of latitude
+
+
 def truth(k: int) -> dict:
-    return {"speed": k % 9 * 0.5, "course": k * 7 % 360, "heading": k * 11 % 360,
-            "lat": 30.5 + k * 1e-6, "lon": 114.25 + k * 2e-6}
+    # The position follows the speed and course (each epoch moved speed * 0.1 s along its course
+    # from the one before), as a real receiver's does: the decoder refuses a speed or course
+    # its RTK track contradicts.
+    lat, lon = 30.5, 114.25
+    for j in range(1, k + 1):
+        step, course = j % 9 * 0.5 * 0.1, math.radians(j * 7 % 360)
+        lat += step * math.cos(course) / M_PER_DEG
+        lon += step * math.sin(course) / (M_PER_DEG * math.cos(math.radians(lat)))
+    return {"speed": k % 9 * 0.5, "course": k * 7 % 360, "heading": k * 11 % 360, "lat": lat, "lon": lon}
 
 
 def _dm(value: float, width: int) -> str:

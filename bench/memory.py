@@ -271,7 +271,7 @@ def serve_fleet(data_dir: Path, ports: list[int], size: str, rate: int, roles: t
     demo = DemoCourse(data_dir, 1.0, vehicles=vehicles, video=video).start()
     web = None
     try:
-        web, address = start_web_process(demo.database_url, demo.service.feed_server.url, "127.0.0.1", 0, data_dir,
+        web, address = start_web_process(demo.database_url, demo.service.console_link.url, "127.0.0.1", 0, data_dir,
                                          live_url=demo.service.video.live.url,
                                          recordings_dir=video.recordings_dir, exports_dir=video.exports_dir,
                                          log_file=log_file)
@@ -323,7 +323,9 @@ def run_case(case: str, minutes: float, args) -> int:
                 if line.startswith("ready") or "考试实况" in line:
                     break
             else:
-                print(f"{case}: the course did not start (see {data_dir})", file=sys.stderr)
+                stderr.flush()
+                said = (data_dir / "stderr.log").read_text(errors="replace").strip().splitlines()[-15:]
+                print(f"{case}: the course did not start; its last words:", *said, sep="\n  ", file=sys.stderr)
                 return 0
             threading.Thread(target=lambda: [None for _ in child.stdout], daemon=True).start()
             print(f"\n{case}: started in {time.monotonic() - started:.0f} s; measuring after {minutes:g} min",

@@ -43,6 +43,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -307,19 +308,10 @@ class EvidenceFetcher:
             evidence.video = [VideoFile(**v) for v in manifest["video"]]
             evidence.from_cache = True
         else:
-            link = self.links.get(course)
-            if link is None:
-                evidence.state = NO_COURSE_LINK
-                return evidence
-            try:
-                evidence.video = self._download(CourseClient(link, self.timeout), attempt_id, folder)
-            except CourseOffline as exc:
-                evidence.state = OFFLINE
-                evidence.problems.append(str(exc))
-                return evidence
-            except CourseRefused as exc:
-                evidence.state = MISMATCH
-                evidence.problems.append(str(exc))
+            def download(client: CourseClient) -> None:
+                evidence.video = self._download(client, attempt_id, folder)
+
+            if not self._from_course(evidence, download):
                 return evidence
             if manifest is not None:  # pinned at the first fetch: the course must serve the same bytes
                 pinned = {(v["camera"], v["segment"]): v["sha256"] for v in manifest["video"]}
@@ -348,30 +340,14 @@ class EvidenceFetcher:
                       now: datetime) -> Evidence:
         """Evidence whose video the course sealed: exactly the sealed segments still at the course,
         each checked against its sealed size and digest before it is cached or shown."""
-        course = evidence.course
         wanted = {(s.camera, s.segment): s for s in sealed if s.sha256 is not None and s.file not in gone}
-        if not wanted:  # the statement names no video (no camera filed any of it): nothing to fetch
-            pass
-        elif manifest is not None and not refresh and self._cache_matches(folder, manifest, wanted):
+        # No wanted segment: the statement names no video (no camera filed any of it), nothing to fetch.
+        if wanted and manifest is not None and not refresh and self._cache_matches(folder, manifest, wanted):
             evidence.video = [VideoFile(**v) for v in manifest["video"]]
             evidence.from_cache = True
-        else:
-            link = self.links.get(course)
-            if link is None:
-                evidence.state = NO_COURSE_LINK
-                return evidence
-            try:
-                self._download_sealed(CourseClient(link, self.timeout), evidence, wanted, folder)
-            except CourseOffline as exc:
-                evidence.state = OFFLINE
-                evidence.problems.append(str(exc))
-                evidence.video = []
-                return evidence
-            except CourseRefused as exc:
-                evidence.state = MISMATCH
-                evidence.problems.append(str(exc))
-                evidence.video = []
-                return evidence
+        elif wanted and not self._from_course(
+                evidence, lambda client: self._download_sealed(client, evidence, wanted, folder)):
+            return evidence
         # Deleted at the course by its signed release, and not kept in the city's cache from before.
         kept = {(v.camera, v.segment) for v in evidence.video}
         evidence.video_gone = [{"camera": s.camera, "segment": s.segment, "file": s.file,
@@ -386,6 +362,23 @@ class EvidenceFetcher:
         if not evidence.from_cache:
             self._write_manifest(folder, evidence, checked_in, manifest, now)
         return evidence
+
+    def _from_course(self, evidence: Evidence, download: Callable[[CourseClient], None]) -> bool:
+        """Run ``download`` against the evidence's course. False when it could not: the state says
+        why (no link to the course, offline, refused), the reason is among the problems, and nothing
+        of a partial download is kept."""
+        link = self.links.get(evidence.course)
+        if link is None:
+            evidence.state = NO_COURSE_LINK
+            return False
+        try:
+            download(CourseClient(link, self.timeout))
+        except (CourseOffline, CourseRefused) as exc:
+            evidence.state = OFFLINE if isinstance(exc, CourseOffline) else MISMATCH
+            evidence.problems.append(str(exc))
+            evidence.video = []
+            return False
+        return True
 
     def _download_sealed(self, client: CourseClient, evidence: Evidence, wanted: dict, folder: Path) -> None:
         listing = client.json(f"/attempts/{evidence.attempt}/video.json")

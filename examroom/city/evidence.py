@@ -52,7 +52,7 @@ from examroom.accounts.audit import AuditLog
 from examroom.city.watch_settings import CourseLink
 from examroom.courseclock import as_utc
 from examroom.messages import N_
-from examroom.records.evidence_seals import SealedSegment, sealed_segments
+from examroom.records.evidence_seals import SealedSegment, sealed_segments, sha256_file
 from examroom.records.models import Attempt, EvidenceSeal, JournalEntry, Seal
 from examroom.records.verify import verify
 
@@ -207,13 +207,6 @@ def _sealed_time(text: str) -> str:
     """A sealed UTC time (``…Z``) as the manifest's ISO form."""
     return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
 
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _iso(moment: datetime) -> str:
@@ -451,7 +444,7 @@ class EvidenceFetcher:
 
     @staticmethod
     def _cache_intact(folder: Path, manifest: dict) -> bool:
-        return all((folder / v["path"]).is_file() and _sha256_file(folder / v["path"]) == v["sha256"]
+        return all((folder / v["path"]).is_file() and sha256_file(folder / v["path"]) == v["sha256"]
                    for v in manifest["video"])
 
     @staticmethod

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from examroom import courseclock
 from examroom.records.models import Attempt, EvidenceRelease, EvidenceSeal, Seal, SealKey
 from examroom.records.sealing import (
-    GENESIS_SEAL, SEAL_TRIES, SealError, canonical, key_id, load_public_key, seal_digest, utc_text,
+    GENESIS_SEAL, SEAL_TRIES, SealError, canonical, key_id, load_public_key, seal_digest, signature_holds, signing_key,
+    utc_text,
 )
 
 EVIDENCE_KIND = "video_evidence"
@@ -248,11 +248,7 @@ def _signature_holds(payload: str, signature: str, signer: str, keys: dict[str, 
         key = load_public_key(keys[signer])
     else:
         return False
-    try:
-        key.verify(bytes.fromhex(signature), payload.encode("utf-8"))
-        return True
-    except (InvalidSignature, ValueError):
-        return False
+    return signature_holds(key, payload, signature)
 
 
 def release_digest(row: EvidenceRelease) -> str:
@@ -312,18 +308,10 @@ def check_statement(row: EvidenceSeal, keys: dict[str, str], pinned: Ed25519Publ
     statement's kind and version, the attempt and course it names. ``bad(where, message)`` takes
     each finding; the statement is returned when it can be read as one (the caller checks the
     links: to the attempt's seal, to the evidence seal before)."""
-    key = pinned
+    key = signing_key(row.key_id, keys, pinned, "evidence seal", bad, keys_where)
     if key is None:
-        pem = keys.get(row.key_id)
-        if pem is None:
-            bad("evidence seal", f"signed with key {row.key_id}, which is not {keys_where}")
-            return None
-        key = load_public_key(pem)
-    elif key_id(pinned) != row.key_id:
-        bad("evidence seal", f"signed with key {row.key_id}, not the pinned key {key_id(pinned)}")
-    try:
-        key.verify(bytes.fromhex(row.signature), row.payload.encode("utf-8"))
-    except (InvalidSignature, ValueError):
+        return None
+    if not signature_holds(key, row.payload, row.signature):
         bad("evidence seal signature",
             "the Ed25519 signature does not match the sealed video statement (statement or signature edited)")
     try:

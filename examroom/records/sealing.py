@@ -34,6 +34,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select, text
@@ -90,6 +91,32 @@ def load_public_key(pem: str | bytes) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("the public key is not an Ed25519 key")
     return key
+
+
+def signature_holds(key: Ed25519PublicKey, payload: str, signature: str) -> bool:
+    """``signature`` (hex) is ``key``'s Ed25519 signature of ``payload``."""
+    try:
+        key.verify(bytes.fromhex(signature), payload.encode("utf-8"))
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def signing_key(signer: str, keys: dict[str, str], pinned: Ed25519PublicKey | None, where: str, bad,
+                keys_where: str = "in the database") -> Ed25519PublicKey | None:
+    """The key to check a record that names ``signer`` as its key with (verify's seals and evidence
+    seals): ``pinned`` when given (a record naming another key is told to ``bad(where, message)``,
+    and still checked against the pinned one), else the signer's among ``keys`` (key id -> PEM;
+    None, told to ``bad``, when it is not there: ``keys_where`` says where they come from)."""
+    if pinned is None:
+        pem = keys.get(signer)
+        if pem is None:
+            bad(where, f"signed with key {signer}, which is not {keys_where}")
+            return None
+        return load_public_key(pem)
+    if key_id(pinned) != signer:
+        bad(where, f"signed with key {signer}, not the pinned key {key_id(pinned)}")
+    return pinned
 
 
 def load_key(data_dir: Path) -> Ed25519PrivateKey:

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +38,8 @@ from examroom.records.evidence_seals import GoneVideo, ReleaseBook, verify_evide
 from examroom.records.journal_chain import genesis, row_hash
 from examroom.records.models import Attempt, AttemptStatus, Booking, IdentityCheck, JournalEntry, Seal, SealKey
 from examroom.records.sealing import (
-    COURSE_BOUND, GENESIS_SEAL, LEGACY_CHAIN, VERSIONS, WITH_IDENTITY, key_id, load_public_key, record_of, seal_digest, utc_text,
+    COURSE_BOUND, GENESIS_SEAL, LEGACY_CHAIN, VERSIONS, WITH_IDENTITY, record_of, seal_digest, signature_holds, signing_key,
+    utc_text,
 )
 
 @dataclass(frozen=True)
@@ -175,19 +175,10 @@ def _verify_attempt(session: Session, attempt: Attempt, keys: dict[str, str],
     if seal is None:
         bad("seal", f"the attempt ended as {attempt.status} but has no seal")
         return problems
-    key = pinned
+    key = signing_key(seal.key_id, keys, pinned, "seal", bad, keys_where)
     if key is None:
-        pem = keys.get(seal.key_id)
-        if pem is None:
-            bad("seal", f"signed with key {seal.key_id}, which is not {keys_where}")
-            return problems
-        key = load_public_key(pem)
-    else:
-        if key_id(pinned) != seal.key_id:
-            bad("seal", f"signed with key {seal.key_id}, not the pinned key {key_id(pinned)}")
-    try:
-        key.verify(bytes.fromhex(seal.signature), seal.payload.encode("utf-8"))
-    except (InvalidSignature, ValueError):
+        return problems
+    if not signature_holds(key, seal.payload, seal.signature):
         bad("signature", "the Ed25519 signature does not match the sealed payload (payload or signature edited)")
     try:
         payload = json.loads(seal.payload)

@@ -14,6 +14,7 @@ import pytest
 from examroom.city.clusters import Cluster, find_binaries
 from examroom.city.errors import CityError
 from examroom.records.database import make_engine, upgrade
+from tests.examroom.city.city_records import city_engine
 from tests.waiting import wait_for
 
 # Replication between real servers takes seconds, not the device tests' milliseconds.
@@ -89,3 +90,12 @@ def row_sets(engine, course: str) -> dict[str, list[str]]:
 
 def counts(sets: dict[str, list[str]]) -> dict[str, int]:
     return {table: len(rows) for table, rows in sets.items() if rows}
+
+
+@pytest.fixture
+def city(postgres_urls):
+    """A city's database on the local PostgreSQL server: the courses' schema, no course of its own."""
+    (url,) = postgres_urls(1, migrated=True)
+    engine = city_engine(url)
+    yield engine
+    engine.dispose()

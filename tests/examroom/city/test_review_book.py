@@ -19,7 +19,7 @@ from examroom.city.watch_settings import SamplingSettings
 from examroom.records.database import session_factory
 from examroom.records.models import AttemptStatus
 from tests.examroom.attempts import allow_tampering
-from tests.examroom.city.city_records import MONDAY, WEEK, CourseWriter, china, city_engine
+from tests.examroom.city.city_records import MONDAY, WEEK, CourseWriter, china
 
 pytestmark = pytest.mark.postgres
 
@@ -28,13 +28,6 @@ ALWAYS = ("manual_fail", "device_fault", "override", "seal_warning")
 SETTINGS = SamplingSettings(share=0.1, always=ALWAYS)
 SEED = bytes.fromhex("5eed" * 16)
 
-
-@pytest.fixture
-def city(postgres_urls):
-    (url,) = postgres_urls(1, migrated=True)
-    engine = city_engine(url)
-    yield engine
-    engine.dispose()
 
 
 def fill_week(engine, tmp_path):

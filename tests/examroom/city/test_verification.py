@@ -22,7 +22,7 @@ from examroom.records.evidence_seals import EvidenceSealer, ReleasedSegment, Sea
 from examroom.records.models import CityVerifiedEvidence, CityVerifiedSeal, CityVerifyResult
 from examroom.records.sealing import PUBLIC_KEY_FILE, load_or_create_key, utc_text
 from tests.examroom.attempts import allow_tampering
-from tests.examroom.city.city_records import MONDAY, CourseWriter, china, city_engine
+from tests.examroom.city.city_records import MONDAY, CourseWriter, china
 
 pg = pytest.mark.postgres
 CITY_CODE = "420100"
@@ -33,14 +33,6 @@ START, END = china(MONDAY, 0), china(MONDAY + timedelta(days=7), 0)
 def clock():
     return NOW
 
-
-@pytest.fixture
-def city(postgres_urls):
-    (url,) = postgres_urls(1, migrated=True)
-    engine = city_engine(url)
-    engine.url_text = url
-    yield engine
-    engine.dispose()
 
 
 def course(city, code, tmp_path, register=True) -> CourseWriter:
@@ -99,7 +91,7 @@ def test_a_pass_started_again_goes_on_from_the_stored_state(city, tmp_path):
     write(a, 5)
     assert verify_pass(city, clock, limit=3).checked == 3  # stopped after three
     city.dispose()
-    again = make_engine(city.url_text)  # a new process: only the database remembers
+    again = make_engine(city.url.render_as_string(hide_password=False))  # a new process: only the database remembers
     try:
         resumed = verify_pass(again, clock)
         assert resumed.checked == 2 and resumed.chains[0].from_seq == 4 and resumed.problems == 0
@@ -230,7 +222,7 @@ def test_the_command_line_registers_a_key_and_runs_a_pass(city, tmp_path, capsys
                          .replace('password_file = "/etc/examroom-city/4201001.password"', 'password = "x"'))
     writer = CourseWriter(city, "4201001", tmp_path / "k")
     ids = write(writer, 2)
-    url = city.url_text
+    url = city.url.render_as_string(hide_password=False)
     watch = ["city", "watch", "--database", url, "--city-file", str(city_file), "--once"]
     assert main(watch) == 0
     assert "4201001: no key" in capsys.readouterr().out
@@ -367,7 +359,7 @@ def test_an_evidence_seal_waits_for_its_attempts_seal_and_a_restarted_pass_resum
     # The first seal is verified; evidence seal 1 names the second attempt, whose seal is not yet.
     assert (first.checked, first.evidence_checked, first.problems) == (1, 0, 0)
     city.dispose()
-    again = make_engine(city.url_text)  # a new process: only the database remembers
+    again = make_engine(city.url.render_as_string(hide_password=False))  # a new process: only the database remembers
     try:
         second = verify_pass(again, clock, limit=1)
         assert (second.checked, second.evidence_checked) == (1, 1)

@@ -20,7 +20,7 @@ from examroom.records.database import session_factory
 from examroom.records.models import AttemptStatus
 from examroom.records.sealing import PUBLIC_KEY_FILE
 from tests.examroom.attempts import allow_tampering
-from tests.examroom.city.city_records import MONDAY, CourseWriter, china, city_engine
+from tests.examroom.city.city_records import MONDAY, CourseWriter, china
 
 SETTINGS = WarningSettings(test="binomial_exact", alpha=0.001, min_attempts=20, min_difference=0.10,
                            max_journal_gap_seconds=5.0, tries_per_sitting=2, rebook_after_days=10,
@@ -45,13 +45,6 @@ def test_the_binomial_test_at_the_edges():
 
 pg = pytest.mark.postgres
 
-
-@pytest.fixture
-def city(postgres_urls):
-    (url,) = postgres_urls(1, migrated=True)
-    engine = city_engine(url)
-    yield engine
-    engine.dispose()
 
 
 def sessions_of(engine):

@@ -284,6 +284,18 @@ class ReviewBook:
                                         outcome.notes if outcome else ""))
         return [v for v in views if inspector is None or v.inspector == inspector]
 
+    def weeks(self) -> list[dict]:
+        """Every week committed, newest first, with what has been done of it (the console's list)."""
+        with self.sessions() as session:
+            draws = session.scalars(select(CityDraw).order_by(CityDraw.week.desc())).all()
+            counts = dict(session.execute(select(CitySample.draw_id, func.count()).group_by(CitySample.draw_id)).all())
+            assigned = dict(session.execute(
+                select(CitySample.draw_id, func.count(func.distinct(CityAssignment.sample_id)))
+                .join(CityAssignment, CityAssignment.sample_id == CitySample.id).group_by(CitySample.draw_id)).all())
+            return [{"week": d.week, "starts": d.starts_utc, "ends": d.ends_utc, "commitment": d.commitment,
+                     "committed": d.committed_utc, "revealed": d.revealed_utc, "held": d.seed is None,
+                     "sampled": counts.get(d.id, 0), "assigned": assigned.get(d.id, 0)} for d in draws]
+
     # -- lookups ------------------------------------------------------------------
     @staticmethod
     def _draw(session: Session, week: str) -> CityDraw:

@@ -82,30 +82,13 @@ def _may_review(inspector: Account, course: str) -> bool:
     return courses is None or course in courses
 
 
-def _weeks() -> list[dict]:
-    """Every week committed, newest first, with what has been done of it."""
-    from sqlalchemy import func, select
-
-    from examroom.records.models import CityAssignment, CityDraw, CitySample
-
-    with session_factory(console().city, None)() as session:
-        draws = session.scalars(select(CityDraw).order_by(CityDraw.week.desc())).all()
-        counts = dict(session.execute(select(CitySample.draw_id, func.count()).group_by(CitySample.draw_id)).all())
-        assigned = dict(session.execute(
-            select(CitySample.draw_id, func.count(func.distinct(CityAssignment.sample_id)))
-            .join(CityAssignment, CityAssignment.sample_id == CitySample.id).group_by(CitySample.draw_id)).all())
-        return [{"week": d.week, "starts": d.starts_utc, "ends": d.ends_utc, "commitment": d.commitment,
-                 "committed": d.committed_utc, "revealed": d.revealed_utc, "held": d.seed is None,
-                 "sampled": counts.get(d.id, 0), "assigned": assigned.get(d.id, 0)} for d in draws]
-
-
 @bp.get("/draws")
 @roles(*REVIEW_RUNNERS)
 def draws():
     city = console()
     now = city.now()
     coming = attempt_classes.week_of((now + timedelta(days=7)).astimezone(CHINA).date())
-    weeks = _weeks()
+    weeks = _book().weeks()
     committed = {w["week"] for w in weeks}
     return render_template("city/draws.html", weeks=weeks, coming=coming[0], coming_starts=coming[1],
                            coming_committed=coming[0] in committed, now=now)

@@ -19,12 +19,15 @@ visible:
   always two); only the integer part of a number varies. The layout of a
   sentence is the number of fields and, per field, its decimals (or "an
   integer", or nothing for an empty or text field). :class:`SentenceLayouts`
-  confirms a field's layout when two consecutive sentences of one type agree
-  on it (a damaged and an intact sentence disagree), then rejects every
-  sentence that contradicts it. A sentence with a field not confirmed yet is
-  held back by the decoder until the next one of its type confirms it, so at
-  a stream's start (or when a position first appears) fixes are one epoch
-  late, never unchecked. A receiver that is reconfigured to another layout is
+  confirms a field's layout when ``CONFIRM_RUN`` consecutive sentences of one
+  type agree on it (a damaged and an intact sentence disagree), then rejects
+  every sentence that contradicts it. Three, not two: the same damage twice in
+  a row (two GGAs that lost the same two characters, ``11359.9999995`` ->
+  ``11359.99995``) would otherwise be learnt as the layout and both used; three
+  alike in a row do not happen by chance. A sentence with a field not
+  confirmed yet is held back by the decoder until the next ones of its type
+  confirm it, so at a stream's start (or when a position first appears) fixes
+  are two epochs late, never unchecked. A receiver that is reconfigured to another layout is
   followed after ``SHAPE_RUN`` rejected sentences in a row that agree.
 
 What neither can see: damage that keeps both the format and the layout (a
@@ -37,6 +40,7 @@ from __future__ import annotations
 import re
 
 SHAPE_RUN = 3  # sentences in a row with one new layout before it is this receiver's
+CONFIRM_RUN = 3  # sentences in a row that agree on a field before its layout is confirmed
 
 
 class _Num:
@@ -122,6 +126,8 @@ class SentenceLayouts:
         self._known: dict[str, list] = {}  # type -> confirmed layout per field (None: not yet)
         self._change: dict[str, tuple] = {}  # type -> (contradicting layout, sentences in a row)
         self._exact: dict[str, re.Pattern] = {}  # type -> its fields exactly as confirmed
+        # type -> per field, how many later sentences agreed with the held one (to CONFIRM_RUN - 1)
+        self._votes: dict[str, list[int]] = {}
 
     def matches(self, kind: str, fields: str) -> bool:
         """Fast path: ``fields`` has the standard's format and every non-empty field is as
@@ -158,32 +164,32 @@ class SentenceLayouts:
         return verdict
 
     def confirm(self, kind: str, earlier: tuple, later: tuple) -> bool | None:
-        """Two consecutive sentences of ``kind``: confirm the fields they agree on.
+        """A held sentence of ``kind`` (``earlier``) and a later one: count the fields they agree on.
 
-        True: every non-empty field of ``earlier`` is now confirmed; False: they disagree on a
-        field (one of them is damaged: ``earlier`` is not used); None: not decided yet
-        (``later`` leaves a field of ``earlier`` empty).
+        True: every non-empty field of ``earlier`` is now confirmed (``CONFIRM_RUN - 1`` later
+        sentences agreed with it); False: they disagree on a field (one of them is damaged:
+        ``earlier`` is not used, and the agreement counted so far is forgotten); None: not
+        decided yet.
         """
-        if len(earlier) != len(later):
-            return False
         known = self._known.get(kind)
-        if known is not None and len(known) != len(earlier):
+        if len(earlier) != len(later) or (known is not None and len(known) != len(earlier)) or any(
+                a is not None and b is not None and a != b for a, b in zip(earlier, later)):
+            self._votes.pop(kind, None)
             return False
-        for a, b in zip(earlier, later):
-            if a is not None and b is not None and a != b:
-                return False
         if known is None:
             known = self._known[kind] = [None] * len(earlier)
+        votes = self._votes.setdefault(kind, [0] * len(earlier))
         self._exact.pop(kind, None)
         done = True
         for i, (a, b) in enumerate(zip(earlier, later)):
-            if a is None:
+            if a is None or known[i] is not None:
                 continue
-            if known[i] is None:
-                if b is None:
-                    done = False
-                else:
-                    known[i] = a
+            if b is not None:
+                votes[i] += 1
+            if votes[i] >= CONFIRM_RUN - 1:
+                known[i] = a
+            else:
+                done = False
         return True if done else None
 
     def _contradiction(self, kind: str, sig: tuple) -> str:

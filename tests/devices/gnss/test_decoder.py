@@ -38,7 +38,9 @@ def test_every_real_log_parses_without_exception(path, epoch_end):
     for f in fixes:
         assert -90 <= f.latitude <= 90 and -180 <= f.longitude <= 180
         assert f.quality > 0
-    if b"GGA," in data and not path.endswith("trimble-lassen_iq-3dfix.log"):
+    # A layout is confirmed by three sentences of a type in a row: beidou-gb.log has only two GGAs
+    # with a position, at its end.
+    if b"GGA," in data and not path.endswith(("trimble-lassen_iq-3dfix.log", "beidou-gb.log")):
         assert fixes, "a log with GGA sentences gives fixes"
 
 
@@ -97,8 +99,8 @@ def test_twin_order_groups_one_fix_per_epoch():
     dec = NmeaEpochDecoder("g")
     truth = GnssTruth(30.5, 114.25, altitude=20.0, speed=5.0, course=90.0, heading=91.5,
                       quality=5, satellites=18, hdop=0.8, correction_age=2.0)
-    fixes = push_all(dec, build_epoch(truth, T0) + build_epoch(truth, T0.replace(microsecond=100000)))
-    assert len(fixes) == 2
+    fixes = push_all(dec, [s for k in range(3) for s in build_epoch(truth, T0 + timedelta(seconds=k / 10))])
+    assert len(fixes) == 3
     f = fixes[0]
     assert (f.latitude, f.longitude, f.altitude) == (pytest.approx(30.5), pytest.approx(114.25), 20.0)
     assert (f.quality, f.satellites, f.hdop, f.correction_age) == (5, 18, 0.8, 2.0)
@@ -109,42 +111,51 @@ def test_twin_order_groups_one_fix_per_epoch():
 def test_fallback_emits_when_time_changes():
     dec = NmeaEpochDecoder("g", epoch_end=None)
     truth = GnssTruth(30.5, 114.25)
-    push_all(dec, build_epoch(truth, T0 - timedelta(seconds=0.1)))  # held until a second confirms it
+    for k in (2, 1):  # held until a third confirms their layout
+        assert push_all(dec, build_epoch(truth, T0 - timedelta(seconds=k / 10))) == []
     first = build_epoch(truth, T0)
-    assert [f.receiver_time for f in push_all(dec, first)] == ["075959.90"]  # not 080000.00: not over yet
+    # not 080000.00: not over yet
+    assert [f.receiver_time for f in push_all(dec, first)] == ["075959.80", "075959.90"]
     fixes = push_all(dec, build_epoch(truth, T0.replace(microsecond=100000))[:1])
     assert len(fixes) == 1 and fixes[0].receiver_time == "080000.00"
 
 
-def test_first_epoch_waits_for_the_second_to_confirm_its_layout():
+def test_first_epochs_wait_for_a_third_to_confirm_their_layout():
     """A stream's first sentences are compared with nothing: an XOR-blind double deletion
-    (``3000.0000600`` -> ``3000.000600``) would pass. They are held until the next sentence of
-    each type shows the same layout, so the first fix is one epoch late; a first epoch whose
-    layout the second contradicts is refused."""
+    (``3000.0000600`` -> ``3000.000600``) would pass. They are held until two more sentences of
+    each type show the same layout, so the first fix is two epochs late; the first epochs are
+    refused when one of the next contradicts them, and so are two first epochs damaged alike
+    (the layout they agree on is not confirmed by the third)."""
     from devices.framing import with_checksum
+
+    def epoch(k):
+        return build_epoch(truth, T0 + timedelta(seconds=k / 10))
+
+    def damaged(k):  # two zeros lost: the XOR does not change
+        return [with_checksum(s[1:s.index("*")].replace("3030.0000000", "3030.00000", 1)) for s in epoch(k)]
 
     dec = NmeaEpochDecoder("g")
     truth = GnssTruth(30.5, 114.25)
-    assert push_all(dec, build_epoch(truth, T0)) == []
-    fixes = push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.1)))
-    assert [f.receiver_time for f in fixes] == ["080000.00", "080000.10"]
-    dec = NmeaEpochDecoder("g")
-    first = [with_checksum(s[1:s.index("*")].replace("3030.0000000", "3030.00000", 1))
-             for s in build_epoch(truth, T0)]  # two zeros lost: the XOR does not change
-    assert first != build_epoch(truth, T0)
-    assert push_all(dec, first) == []
-    # The second contradicts the first: which one is damaged is not known until a third agrees.
-    assert push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.1))) == []
-    fixes = push_all(dec, build_epoch(truth, T0 + timedelta(seconds=0.2)))
-    assert [f.receiver_time for f in fixes] == ["080000.10", "080000.20"]
-    assert dec.counts["layout_changed"] == 2
+    assert push_all(dec, epoch(0)) == [] and push_all(dec, epoch(1)) == []
+    assert [f.receiver_time for f in push_all(dec, epoch(2))] == ["080000.00", "080000.10", "080000.20"]
+    assert damaged(0) != epoch(0)
+    # one damaged first epoch, then two damaged alike: refused, and the fixes start with the
+    # first three intact epochs in a row
+    for first, fixed in (([damaged(0)], ["080000.10", "080000.20", "080000.30"]),
+                         ([damaged(0), damaged(1)], ["080000.20", "080000.30", "080000.40"])):
+        dec = NmeaEpochDecoder("g")
+        stream = first + [epoch(k) for k in range(len(first), len(first) + 3)]
+        for sentences in stream[:-1]:
+            assert push_all(dec, sentences) == []
+        assert [f.receiver_time for f in push_all(dec, stream[-1])] == fixed
+        assert dec.counts["layout_changed"] == 2 * len(first)  # GGA and RMC of each damaged epoch
 
 
 def test_no_fix_epoch_is_not_a_reading_but_shows_in_status():
     dec = NmeaEpochDecoder("g")
-    for k in range(2):
+    for k in range(3):
         assert push_all(dec, build_epoch(GnssTruth(0, 0, quality=0), T0 + timedelta(seconds=k / 10))) == []
-    assert dec.status.fix_quality == 0 and dec.counts["no_fix_epochs"] == 2
+    assert dec.status.fix_quality == 0 and dec.counts["no_fix_epochs"] == 3
 
 
 @pytest.mark.parametrize("sentence", [
@@ -176,9 +187,9 @@ def test_unknown_and_unused_types_are_ignored_not_dropped():
 def test_talker_ids_accepted():
     for talker in ("GP", "GN", "BD", "GB", "GL", "GA"):
         dec = NmeaEpochDecoder("g")
-        fixes = push_all(dec, [s for k in range(2) for s in build_epoch(
+        fixes = push_all(dec, [s for k in range(3) for s in build_epoch(
             GnssTruth(30.5, 114.25), T0 + timedelta(seconds=k / 10), talker=talker)])
-        assert len(fixes) == 2 and fixes[0].talker == talker
+        assert len(fixes) == 3 and fixes[0].talker == talker
 
 
 def _epochs(n, **truth):

@@ -87,9 +87,9 @@ def test_scaled_clock_stamps(modem):
 
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 EPOCHS = [build_epoch(GnssTruth(30.0 + i * 1e-4, 114.0, heading=float(i)), T0.replace(second=i))
-          for i in range(3)]
+          for i in range(4)]  # four: a sentence the checksum drops leaves three of its type to confirm the layout
 STREAM = "".join(s + "\r\n" for ep in EPOCHS for s in ep).encode()
-SENT = {round(30.0 + i * 1e-4, 7) for i in range(3)}
+SENT = {round(30.0 + i * 1e-4, 7) for i in range(4)}
 
 
 def feed(data, chunk):
@@ -194,13 +194,13 @@ def test_health_counts_arrivals_not_epoch_stamps():
     got = []
     with DeviceRunner(drv, got.append, clock=clock) as runner:
         wait_for(lambda: drv._serial is not None)
-        # epoch -1 is held until epoch 0 confirms its layout; epoch 2 is read 0.25 s late
-        for k, arrival in ((-1, 99.9), (0, 100.0), (1, 100.1), (2, 100.45)):
+        # epochs -2 and -1 are held until epoch 0 confirms their layout; epoch 2 is read 0.25 s late
+        for k, arrival in ((-2, 99.8), (-1, 99.9), (0, 100.0), (1, 100.1), (2, 100.45)):
             clock.mono = arrival
             drv._serial.write("".join(s + "\r\n" for s in build_epoch(TRUTH, T0 + timedelta(seconds=k / 10)))
                               .encode())
-            wait_for(lambda: k < 0 or len(got) > k + 1)
-        assert got[3].mono == pytest.approx(100.2)  # stamped at its epoch
+            wait_for(lambda: k < 0 or len(got) > k + 2)
+        assert got[4].mono == pytest.approx(100.2)  # stamped at its epoch
         clock.mono = 100.6  # 0.4 s after that stamp, 0.15 s after it arrived
         h = runner.health()
     assert h.alive and h.last_reading_mono == 100.45
@@ -214,6 +214,6 @@ def test_capture_replay_gives_fixes_their_arrivals_and_epoch_stamps():
     chunks = [RawChunk(50.0 + k / 10, T0, "rx", epoch(k)) for k in range(5)]
     chunks.append(RawChunk(50.9, T0, "rx", b"".join(epoch(k) for k in range(5, 10))))
     timed = replay_arrivals(GnssDriver("replay://"), chunks)
-    # the first epoch comes out with the second, which confirms its layout
-    assert [arrival for arrival, _ in timed] == [50.1, 50.1, 50.2, 50.3, 50.4] + [50.9] * 5
+    # the first two epochs come out with the third, which confirms their layout
+    assert [arrival for arrival, _ in timed] == [50.2, 50.2, 50.2, 50.3, 50.4] + [50.9] * 5
     assert [fix.mono for _, fix in timed] == pytest.approx([50.0 + k / 10 for k in range(10)])

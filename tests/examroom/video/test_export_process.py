@@ -1,6 +1,6 @@
 """Export jobs run in a child process: at lower priority, stopped with the controller, settled when they die.
 
-The footage is 30 s of 640×360 25 fps H.264 (ffmpeg's test pattern in three
+The footage is 30 s of 640×360 10 fps H.264 (ffmpeg's test pattern in three
 10 s segments), so an overlay export takes seconds: long enough to look at its
 process, kill it or stop the queue while it runs.
 """
@@ -30,7 +30,7 @@ from tests.waiting import wait_for
 
 T0 = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)
 SECONDS = 30
-FPS = 25
+FPS = 10  # 300 frames: seconds of overlay export (750 at 25 fps took 12–15 s a test on 2 cores)
 WAIT = 120.0  # seconds an export may take on a loaded 2-core machine
 
 

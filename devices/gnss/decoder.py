@@ -34,10 +34,10 @@ Grouping, and its pitfalls:
   or ``3000.000600`` as if a receiver could send them. Every used sentence
   must therefore have the NMEA 0183 format of its type, field by field and
   in its number of fields, and the layout this receiver writes (the
-  decimals of every number), confirmed by a second sentence of that type
-  (:mod:`devices.gnss.layout`): a stream's first epoch (and the first with a
-  position after a stretch without one) is held until the next one confirms
-  it, so it goes out one epoch late. A sentence that fails is counted as
+  decimals of every number), confirmed by two more sentences of that type
+  (:mod:`devices.gnss.layout`): a stream's first two epochs (and the first
+  with a position after a stretch without one) are held until the third
+  confirms them, so they go out late. A sentence that fails is counted as
   ``malformed`` (``layout_changed`` for the layout) and dropped, never
   half-used; values are range-checked as well (latitude > 90, minutes ≥ 60).
   This is what catches damage the 8-bit XOR misses (two equal characters

@@ -34,7 +34,7 @@ Grouping, and its pitfalls:
   or ``3000.000600`` as if a receiver could send them. Every used sentence
   must therefore have the NMEA 0183 format of its type, field by field and
   in its number of fields, and the layout this receiver writes (the
-  decimals of every number), confirmed by two more sentences of that type
+  decimals of every number), confirmed by three sentences of that type
   (:mod:`devices.gnss.layout`): a stream's first two epochs (and the first
   with a position after a stretch without one) are held until the third
   confirms them, so they go out late. A sentence that fails is counted as
@@ -412,21 +412,21 @@ class NmeaEpochDecoder:
         if not self._held:
             if verdict == SentenceLayouts.OK:
                 return self._use(parsed, mono, utc)
+            if verdict == SentenceLayouts.NEW:
+                self._layouts.observe(kind, sig)
             self._held.append([verdict, parsed, mono, utc, self._arrivals])
             return []
         return self._hold(parsed, verdict, mono, utc)
 
     def _hold(self, parsed: tuple, verdict: str, mono: float, utc: datetime) -> list[GnssFix]:
-        """Sentences are held back: this one may confirm (or refute) the layout of those before
-        it of its type; it joins them, and those now decided are used."""
+        """Sentences are held back: this one votes on the layout of its type, which may decide
+        those held before it; it joins them, and those now decided are used."""
         kind, sig = parsed[0], parsed[-1]
-        for item in self._held:
-            if item[0] == SentenceLayouts.NEW and item[1][0] == kind:
-                decided = self._layouts.confirm(kind, item[1][-1], sig)
-                if decided is False:
-                    item[0] = SentenceLayouts.BAD
-                elif decided:
-                    item[0] = SentenceLayouts.OK
+        if sig is not None and self._layouts.decide(kind, sig) == SentenceLayouts.NEW:
+            self._layouts.observe(kind, sig)
+            for item in self._held:
+                if item[0] == SentenceLayouts.NEW and item[1][0] == kind:
+                    item[0] = self._layouts.decide(kind, item[1][-1])
         if verdict != WITNESS:
             verdict = self._layouts.check(kind, sig)
         self._held.append([verdict, parsed, mono, utc, self._arrivals])

@@ -19,15 +19,17 @@ visible:
   always two); only the integer part of a number varies. The layout of a
   sentence is the number of fields and, per field, its decimals (or "an
   integer", or nothing for an empty or text field). :class:`SentenceLayouts`
-  confirms a field's layout when ``CONFIRM_RUN`` consecutive sentences of one
-  type agree on it (a damaged and an intact sentence disagree), then rejects
-  every sentence that contradicts it. Three, not two: the same damage twice in
-  a row (two GGAs that lost the same two characters, ``11359.9999995`` ->
-  ``11359.99995``) would otherwise be learnt as the layout and both used; three
-  alike in a row do not happen by chance. A sentence with a field not
-  confirmed yet is held back by the decoder until the next ones of its type
-  confirm it, so at a stream's start (or when a position first appears) fixes
-  are two epochs late, never unchecked. A receiver that is reconfigured to another layout is
+  confirms a field's layout when ``CONFIRM_VOTES`` of the last
+  ``CONFIRM_WINDOW`` sentences of one type agree on it (a damaged and an
+  intact sentence disagree), then rejects every sentence that contradicts it.
+  Three, not two: the same damage twice in a row (two GGAs that lost the same
+  two characters, ``11359.9999995`` -> ``11359.99995``) would otherwise be
+  learnt as the layout and both used; three alike do not happen by chance. Of
+  the last five, not three in a row: a stream damaged every third epoch still
+  has its layout confirmed. A sentence with a field not confirmed yet is held
+  back by the decoder until later ones of its type confirm it, so at a
+  stream's start (or when a position first appears) fixes are two epochs
+  late, never unchecked. A receiver that is reconfigured to another layout is
   followed after ``SHAPE_RUN`` rejected sentences in a row that agree.
 
 What neither can see: damage that keeps both the format and the layout (a
@@ -38,9 +40,11 @@ such field). The bench's fuzz run (``bench/fuzz_serial.py``) counts it.
 from __future__ import annotations
 
 import re
+from collections import Counter, deque
 
 SHAPE_RUN = 3  # sentences in a row with one new layout before it is this receiver's
-CONFIRM_RUN = 3  # sentences in a row that agree on a field before its layout is confirmed
+CONFIRM_VOTES = 3  # sentences that agree on a field's layout before it is confirmed ...
+CONFIRM_WINDOW = 5  # ... among the last this many of the type
 
 
 class _Num:
@@ -126,8 +130,8 @@ class SentenceLayouts:
         self._known: dict[str, list] = {}  # type -> confirmed layout per field (None: not yet)
         self._change: dict[str, tuple] = {}  # type -> (contradicting layout, sentences in a row)
         self._exact: dict[str, re.Pattern] = {}  # type -> its fields exactly as confirmed
-        # type -> per field, how many later sentences agreed with the held one (to CONFIRM_RUN - 1)
-        self._votes: dict[str, list[int]] = {}
+        # type -> the layouts of its last sentences not yet fully confirmed (the votes)
+        self._recent: dict[str, deque] = {}
 
     def matches(self, kind: str, fields: str) -> bool:
         """Fast path: ``fields`` has the standard's format and every non-empty field is as
@@ -163,34 +167,43 @@ class SentenceLayouts:
         self._change.pop(kind, None)
         return verdict
 
-    def confirm(self, kind: str, earlier: tuple, later: tuple) -> bool | None:
-        """A held sentence of ``kind`` (``earlier``) and a later one: count the fields they agree on.
-
-        True: every non-empty field of ``earlier`` is now confirmed (``CONFIRM_RUN - 1`` later
-        sentences agreed with it); False: they disagree on a field (one of them is damaged:
-        ``earlier`` is not used, and the agreement counted so far is forgotten); None: not
-        decided yet.
-        """
+    def observe(self, kind: str, sig: tuple) -> None:
+        """A sentence of ``kind`` with a field not confirmed yet: its layout votes, and each field
+        (and the field count) that ``CONFIRM_VOTES`` of the last ``CONFIRM_WINDOW`` agree on is
+        confirmed."""
+        recent = self._recent.setdefault(kind, deque(maxlen=CONFIRM_WINDOW))
+        recent.append(sig)
         known = self._known.get(kind)
-        if len(earlier) != len(later) or (known is not None and len(known) != len(earlier)) or any(
-                a is not None and b is not None and a != b for a, b in zip(earlier, later)):
-            self._votes.pop(kind, None)
-            return False
         if known is None:
-            known = self._known[kind] = [None] * len(earlier)
-        votes = self._votes.setdefault(kind, [0] * len(earlier))
-        self._exact.pop(kind, None)
-        done = True
-        for i, (a, b) in enumerate(zip(earlier, later)):
-            if a is None or known[i] is not None:
+            count, votes = Counter(len(s) for s in recent).most_common(1)[0]
+            if votes < CONFIRM_VOTES:
+                return
+            known = self._known[kind] = [None] * count
+        for i, value in enumerate(known):
+            if value is None:
+                votes = Counter(s[i] for s in recent if len(s) == len(known) and s[i] is not None)
+                agreed = [v for v, n in votes.items() if n >= CONFIRM_VOTES]
+                if agreed:
+                    known[i] = agreed[0]
+                    self._exact.pop(kind, None)
+
+    def decide(self, kind: str, sig: tuple) -> str:
+        """A held sentence against what is confirmed now: OK, BAD (a confirmed field contradicts
+        it) or NEW (not decided yet)."""
+        known = self._known.get(kind)
+        if known is None:
+            return self.NEW
+        if len(known) != len(sig):
+            return self.BAD
+        verdict = self.OK
+        for k, s in zip(known, sig):
+            if s is None:
                 continue
-            if b is not None:
-                votes[i] += 1
-            if votes[i] >= CONFIRM_RUN - 1:
-                known[i] = a
-            else:
-                done = False
-        return True if done else None
+            if k is None:
+                verdict = self.NEW
+            elif k != s:
+                return self.BAD
+        return verdict
 
     def _contradiction(self, kind: str, sig: tuple) -> str:
         # A receiver reconfigured to another layout: followed once SHAPE_RUN sentences in a row

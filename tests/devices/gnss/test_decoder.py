@@ -151,6 +151,26 @@ def test_first_epochs_wait_for_a_third_to_confirm_their_layout():
         assert dec.counts["layout_changed"] == 2 * len(first)  # GGA and RMC of each damaged epoch
 
 
+def test_a_stream_damaged_alike_every_third_epoch_gives_every_intact_epoch():
+    """Three of the last five agreeing confirm a layout: a stream whose every third epoch lost the
+    same two characters (a receiver's burst overrunning a small buffer at one place) is read, its
+    damaged epochs refused, never learnt as the layout."""
+    from devices.framing import with_checksum
+
+    truth = GnssTruth(30.5, 114.25)
+
+    def epoch(k):
+        sentences = build_epoch(truth, T0 + timedelta(seconds=k / 10))
+        if k % 3 == 1:
+            return [with_checksum(s[1:s.index("*")].replace("3030.0000000", "3030.00000", 1)) for s in sentences]
+        return sentences
+
+    dec = NmeaEpochDecoder("g")
+    fixes = push_all(dec, [s for k in range(10) for s in epoch(k)])
+    assert [f.receiver_time for f in fixes] == [f"0800{k // 10:02d}.{k % 10}0" for k in range(10) if k % 3 != 1]
+    assert all(f.latitude == pytest.approx(30.5, abs=1e-9) for f in fixes)
+
+
 def test_no_fix_epoch_is_not_a_reading_but_shows_in_status():
     dec = NmeaEpochDecoder("g")
     for k in range(3):

@@ -14,7 +14,7 @@ from functools import reduce
 import pytest
 
 from devices.gnss.driver import replay
-from devices.gnss.layout import CONFIRM_RUN
+from devices.gnss.layout import CONFIRM_VOTES
 
 NMEA_DIR = "/work/shared/data/nmea"
 LOGS = sorted(glob.glob(os.path.join(NMEA_DIR, "*.log")))
@@ -73,7 +73,7 @@ def test_fixes_match_the_sentences(path):
     reported = {f.receiver_time for f in fixes}
     positions = [t for t, e in truth.items() if "gga" in e]
     missing = [t for t in positions if t not in reported]
-    if len(positions) < CONFIRM_RUN:  # a layout is confirmed by three sentences in a row, and a
+    if len(positions) < CONFIRM_VOTES:  # a layout is confirmed by three sentences, and a
         assert missing == positions  # capture ending with fewer has nothing confirmed
     else:  # only a receiver's multi-GGA epochs or an epoch cut by the end of the capture may be missing
         assert len(missing) <= 1, f"GGA fixes not reported: {missing[:5]}"

@@ -19,4 +19,4 @@ def body_beyond(placement: Placement, line: Line) -> float:
 
     Positive: the body is over the line by that much; negative: the gap the body keeps from it.
     """
-    return max(line.beyond(p) for p in placement.outline.exterior.coords)
+    return max(line.beyond(p) for p in placement.corners)

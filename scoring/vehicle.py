@@ -62,6 +62,14 @@ class Placement:
             self._outline = Polygon(self._corners)
         return self._outline
 
+    @property
+    def corners(self) -> list[Vec]:
+        """The outline's corners in ring order, without the ring's closing repeat. Where a question
+        is about the corners alone (how far the furthest is past a line), no polygon is built."""
+        if self._corners is None:
+            self._corners = list(self._outline.exterior.coords)[:-1]
+        return self._corners
+
     def point(self, name: str) -> Vec:
         return self.points[name]
 

@@ -157,11 +157,11 @@ def body_event_time(frame: Frame, area: Polygon, margin: float) -> tuple[float, 
     Uses the outline's corners: how far the furthest one was past the lines at the previous fix
     and now. Call it once the body is known to be out (:func:`body_outside`).
     """
-    def depth(outline) -> float:
-        return max(signed_depth(area, p) for p in outline.exterior.coords)
+    def depth(placement) -> float:
+        return max(signed_depth(area, p) for p in placement.corners)
 
-    before = depth(frame.previous.outline) if frame.previous is not None else None
-    return line_event(frame, before, depth(frame.placement.outline), margin)
+    before = depth(frame.previous) if frame.previous is not None else None
+    return line_event(frame, before, depth(frame.placement), margin)
 
 
 def with_margin(area: Polygon, margin: float) -> Polygon:

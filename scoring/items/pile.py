@@ -88,12 +88,12 @@ class PileJudge(ItemJudge):
                 self.ctx.deduct("pile.out_of_line", t, utc, value=over, unit="m",
                                 detail=f"{wheel} wheel over the {line.name} line")
             return
-        points = list(frame.placement.outline.exterior.coords)
+        points = frame.placement.corners
         for line in self.item.boundary_lines:
             over = max(line.over(p) for p in points)
 
             def event(line=line, over=over) -> tuple[float, datetime]:
-                before = max(line.over(p) for p in frame.previous.outline.exterior.coords) \
+                before = max(line.over(p) for p in frame.previous.corners) \
                     if frame.previous is not None else None
                 return line_event(frame, before, over, self._margin)
 

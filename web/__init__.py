@@ -6,24 +6,31 @@ subscribes to the controller's live feed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
-from examroom.accounts.users import Accounts
-from examroom.accounts.audit import AuditLog
-from examroom.live.feed import LiveFeed
-from examroom.accounts.login_sessions import LoginSessions
-from examroom.records.attempt_log import Records
-from scoring import config_files
-from examroom_web.controlclient import ControllerClient
+    from examroom.live.feed import LiveFeed
+    from examroom.records.attempt_log import Records
+    from examroom_web.controlclient import ControllerClient
 
 
-
+# The application's imports are made when it is created, not when the package is: ``python -m
+# examroom_web`` imports this package in gunicorn's master too, which only watches the worker, and
+# every page the master imported and the worker then wrote to was resident twice.
 def create_app(records: Records, feed: LiveFeed | None = None,
                config: dict[str, Any] | None = None, controller: ControllerClient | None = None) -> Flask:
-    app = Flask(__name__)
+    from flask import Flask
+
+    from examroom.accounts.audit import AuditLog
+    from examroom.accounts.login_sessions import LoginSessions
+    from examroom.accounts.users import Accounts
+    from examroom.live.feed import LiveFeed
     from examroom_web import params
+    from scoring import config_files
+
+    app = Flask(__name__)
 
     params.init_app(app)  # bounded ids, finite JSON: before any route is added
     app.config.from_mapping(

@@ -13,16 +13,15 @@ import logging
 from pathlib import Path
 
 from examroom import courseclock
-from examroom.records.database import make_engine, session_factory
-from examroom.records.database_url import DatabaseURLError
-from examroom.station.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
-from examroom.live.feed import LiveFeed
-from examroom.records.attempt_log import Records
 from examroom.accounts.secrets_file import read_or_create_secret
-from examroom_web import create_app
+from examroom.records.database_url import DatabaseURLError, database_url
+from examroom.station.webprocess import WEB_DATABASE_ENV as DATABASE_ENV
 from examroom_web.controlclient import ControllerClient
-from examroom_web.feedclient import RemoteFeed
 from examroom_web.serving import DEFAULT_THREADS, check_settings, serve
+
+# This module runs in gunicorn's master as well as its worker. The master only starts and watches
+# the worker, so the application (Flask, the models, the pages) is imported in make_app, in the
+# worker: what the master imported and the worker then wrote to was resident in both.
 
 
 def secret_key(path: Path) -> bytes:
@@ -69,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no database: give --database-url or set {DATABASE_ENV}")
     try:
         courseclock.use_zone(args.timezone)
-        make_engine(args.database_url).dispose()  # the URL checked here; the worker makes its own engine
+        database_url(args.database_url)  # the URL checked here; the worker makes its engine
     except (ValueError, DatabaseURLError) as exc:  # one line, before anything is opened or created
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
@@ -107,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def make_app():
         # In gunicorn's worker, after the fork: the feed reader's thread must start there.
+        from examroom.live.feed import LiveFeed
+        from examroom.records.attempt_log import Records
+        from examroom.records.database import make_engine, session_factory
+        from examroom_web import create_app
+        from examroom_web.feedclient import RemoteFeed
+
         feed = LiveFeed()
         RemoteFeed(args.feed_url, feed).start()
         return create_app(Records(session_factory(make_engine(args.database_url))), feed, config,

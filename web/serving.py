@@ -15,10 +15,10 @@ gunicorn's own forwarded-header handling is switched off so that count alone dec
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEFAULT_THREADS = 600
 # Threads kept for pages, the API and sign-in when every other thread is holding a screen's stream.
@@ -34,6 +34,8 @@ def check_settings(threads: int, trusted_proxies: int) -> None:
 
 def behind_proxies(app: Flask, trusted_proxies: int) -> Flask:
     """Honour X-Forwarded-* from that many proxies in front (ProxyFix); 0 leaves the app as it is."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     check_settings(DEFAULT_THREADS, trusted_proxies)
     if trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies,

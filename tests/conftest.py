@@ -91,6 +91,19 @@ def records(engine) -> Records:
     return Records(session_factory(engine))
 
 
+def create_test_database(conn, name: str, template: str | None = None) -> None:
+    """CREATE DATABASE on the local server for a test, its commits not waiting for the disk.
+
+    A commit waits until its WAL is flushed to disk: 3.3-3.9 ms on this machine's server, 0.2 ms
+    with ``synchronous_commit = off``, and the database tests commit thousands of times. What that
+    risks is the server's own crash (the last commits lost), which no test causes on this server;
+    a controller killed mid-attempt (the crash drill) loses nothing either way, as the server
+    holds what was committed. The clusters the city tests make with initdb keep the default.
+    """
+    conn.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+
+
 @pytest.fixture
 def postgres_engine():
     """A fresh database on the local PostgreSQL server, dropped afterwards."""
@@ -100,7 +113,7 @@ def postgres_engine():
     name = f"examroom_test_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            create_test_database(conn, name)
     except sqlalchemy.exc.OperationalError as exc:
         admin.dispose()
         pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
@@ -126,7 +139,7 @@ def migrated_postgres():
         if not made:
             name = f"examroom_template_{uuid.uuid4().hex[:8]}"
             with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                create_test_database(conn, name)
             made.append(name)
             engine = make_engine(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name)
             upgrade(engine)
@@ -154,9 +167,9 @@ def postgres_urls(migrated_postgres):
         for _ in range(count):
             name = f"examroom_test_{uuid.uuid4().hex[:8]}"
             try:
-                template = f' TEMPLATE "{migrated_postgres()}"' if migrated else ""
+                template = migrated_postgres() if migrated else None
                 with admin.connect() as conn:
-                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
+                    create_test_database(conn, name, template)
             except sqlalchemy.exc.OperationalError as exc:
                 pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
             names.append(name)

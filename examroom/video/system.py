@@ -185,10 +185,14 @@ class VideoSystem:
             runner.stop()
         self.watchdog.stop()
         self.live.stop()
-        for recorder in self.recorders.values():
-            recorder.stop()
+        # Readers before recorders: a copy camera's reader reads its recorder's re-stream, and
+        # while frames still flow its read returns within a frame. Stopped after the recorder, it
+        # waited out its read time-out, and on a loaded machine could outlive its join and still
+        # be inside FFmpeg when the interpreter exited.
         for reader in self.readers.values():
             reader.kill()
+        for recorder in self.recorders.values():
+            recorder.stop()
         self.maintainer.run()
         self.evidence_pass()
         self.exports.stop()

@@ -9,6 +9,7 @@ whole parser stays cheap for every command.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import sys
 
 from examroom.cli import (city, course, db, demo, examday, export, judge, rejudge, replay, rules, seal_key, selfcheck,
@@ -29,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A crash in native code (OpenCV, FFmpeg, dlib) prints every thread's Python stack on standard
+    # error, where a course's service manager keeps it, instead of leaving only "signal 11".
+    try:
+        faulthandler.enable()
+    except (OSError, ValueError):
+        pass  # standard error is not a file (a caller's captured stream): nothing to write to
     args = parser().parse_args(argv)
     try:
         return args.run(args)

@@ -150,21 +150,13 @@ class SentenceLayouts:
         return True
 
     def check(self, kind: str, sig: tuple) -> str:
-        """OK (every field as confirmed), NEW (a field not confirmed yet) or BAD (a contradiction)."""
-        known = self._known.get(kind)
-        if known is None:
-            return self.NEW
-        if len(known) != len(sig):
+        """OK (every field as confirmed), NEW (a field not confirmed yet) or BAD (a contradiction):
+        :meth:`decide`, and a contradiction counts towards a reconfigured receiver's new layout."""
+        verdict = self.decide(kind, sig)
+        if verdict == self.BAD:
             return self._contradiction(kind, sig)
-        verdict = self.OK
-        for k, s in zip(known, sig):
-            if s is None:
-                continue
-            if k is None:
-                verdict = self.NEW
-            elif k != s:
-                return self._contradiction(kind, sig)
-        self._change.pop(kind, None)
+        if kind in self._known:
+            self._change.pop(kind, None)
         return verdict
 
     def observe(self, kind: str, sig: tuple) -> None:
@@ -188,8 +180,8 @@ class SentenceLayouts:
                     self._exact.pop(kind, None)
 
     def decide(self, kind: str, sig: tuple) -> str:
-        """A held sentence against what is confirmed now: OK, BAD (a confirmed field contradicts
-        it) or NEW (not decided yet)."""
+        """A sentence against what is confirmed now: OK, BAD (a confirmed field contradicts it) or
+        NEW (not decided yet). Nothing is counted: held sentences are decided again as votes come."""
         known = self._known.get(kind)
         if known is None:
             return self.NEW

@@ -133,8 +133,18 @@ def test_jump_to_a_deduction_in_the_browser(app, accounts, judged):
     attempt, result = judged
     with served(app) as base, chromium_page() as page:
         sign_in(page, base, "auditor", PASSWORD, then="/login")
+        # The footage list is held back until the deduction has been clicked: an auditor who
+        # clicks while the page still loads must stay at the deduction, not be pulled back to the
+        # start when the list arrives (what happened under load).
+        held = []
+        page.route("**/video.json", lambda route: held.append(route))
         page.goto(f"{base}/attempts/{attempt}/replay")
         page.click("#timeline button")
+        page.wait_for_function("() => document.getElementById('replay').dataset.cursorT !== undefined")
+        assert len(held) == 1
+        held[0].continue_()
+        page.wait_for_function("() => document.getElementById('replay').dataset.loaded === 'true'")
+        assert abs(float(page.locator("#replay").get_attribute("data-now")) - result["deductions"][0]["t"]) < 0.05
         # A function, not an expression string: the page's CSP forbids the eval a string would need.
         page.wait_for_function("() => document.getElementById('replay').dataset.cursorT !== undefined && "
                                "Math.abs(parseFloat(document.getElementById('replay').dataset.cursorT) - "

@@ -376,6 +376,9 @@
     draw();
     timeline();
     marks();
-    return loadVideo().then(function () { seek(data.start_t); });
+    seek(data.start_t);
+    // The footage list may come after the user has already moved the clock (a deduction clicked
+    // while it loads): the cameras join the clock where it is, never pulling it back to the start.
+    return loadVideo().then(function () { seek(now); box.dataset.loaded = "true"; });
   });
 })();

@@ -56,8 +56,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from devices.courseboard.driver import CourseBoardDriver  # noqa: E402
 from devices.gnss.driver import replay  # noqa: E402
 from devices.signalboard.protocol import GEARS, MOTORCYCLE  # noqa: E402
-from tests.devices.fuzz_harness import (GNSS_TYPES, _damage, modbus_false_reading, modbus_reply,  # noqa: E402
-                                        nmea_false_fixes, signal_false_frames)
+from tests.devices.fuzz_harness import (DRIVE_ACCEL, DRIVE_TURN, GNSS_TYPES, _damage, driven,  # noqa: E402
+                                        modbus_false_reading, modbus_reply, nmea_false_fixes, signal_false_frames)
 
 SHOW = [0]  # false fixes of nmea-blind printed so far
 from tests.devices.mutation import MUTATIONS  # noqa: E402
@@ -73,18 +73,23 @@ def cuts(rng: random.Random) -> list[int]:
     return [rng.randrange(10**6) for _ in range(rng.randrange(13))]
 
 
+def drive(rng, n: int, qualities=(1, 4, 5)) -> list:
+    """A vehicle's epochs: any start, then any acceleration and turn a vehicle can make."""
+    start = (rng.uniform(0.0, 15.0), rng.uniform(0.0, 360.0), rng.uniform(0.0, 360.0))
+    return driven(start, [(rng.uniform(-DRIVE_ACCEL, DRIVE_ACCEL), rng.uniform(-DRIVE_TURN, DRIVE_TURN),
+                           rng.uniform(-DRIVE_TURN, DRIVE_TURN), rng.choice(qualities)) for _ in range(n)])
+
+
 def nmea_case(rng):
     order = tuple(rng.sample(GNSS_TYPES, rng.randint(1, 4)))
-    values = [(rng.choice([0.0, 0.5, 3.25, 12.0]), rng.choice([0.0, 45.5, 359.0]),
-               rng.choice([0.0, 90.25, 271.0]), rng.choice([1, 4, 5])) for _ in range(rng.randint(6, 16))]
+    values = drive(rng, rng.randint(6, 16))
     fixes, false = nmea_false_fixes(order, values, damage(rng, rng.randint(0, 2)), cuts(rng), rng.random() < 0.5)
     return 75 * len(order) * len(values), false
 
 
 def nmea_blind_case(rng, qualities=(1, 4, 5)):
     order = tuple(rng.sample(GNSS_TYPES, rng.randint(1, 4)))
-    values = [(rng.choice([0.0, 0.5, 3.25, 12.0]), rng.choice([0.0, 45.5, 359.0]),
-               rng.choice([0.0, 90.25, 271.0]), rng.choice(qualities)) for _ in range(rng.randint(6, 16))]
+    values = drive(rng, rng.randint(6, 16), qualities)
     blind = [rng.randrange(10**6) for _ in range(rng.randint(1, 2))]
     report: list = []
     fixes, false = nmea_false_fixes(order, values, [], cuts(rng), rng.random() < 0.5, blind, report)

@@ -70,14 +70,14 @@ Grouping, and its pitfalls:
   ``malformed``): a digit lost from the integer part of two numbers keeps
   the XOR, the formats and the layout, but not this agreement. An RMC with
   no VTG beside it has nothing to contradict such a pair (``23.326`` kn and
-  ``359.00`` to ``2.326`` and ``59.00``): the one damage that gets through, unless the
-  track contradicts it (below).
+  ``359.00`` to ``2.326`` and ``59.00``) within its epoch: the track and the neighbouring
+  fixes do (below).
   While ``epoch_end="auto"`` learns the order no VTG is placed in an epoch,
   so an RMC with a speed is held until the VTG just before it or the next
   one agrees with it (``rmc_unconfirmed`` when neither does; in a stream
   without VTG, until the next RMC).
 * What nothing in the sentences can contradict, the track can (``_track_disagrees``, bounds in
-  one block at the top of this module): when this receiver's previous fix is one epoch before
+  :mod:`devices.gnss.motion_bounds`): when this receiver's previous fix is one epoch before
   (by the UTC times: not the first fix, not after a gap or a reconnect) and both are RTK fixed
   (±2 cm), and the vehicle moved at least 10× that, a reported speed lower than the track's by
   more than a vehicle's braking in one epoch plus noise is not confirmed, nor the course that
@@ -87,6 +87,16 @@ Grouping, and its pitfalls:
   twin's course is its vehicle's heading, not its antenna's. No value is ever taken from the
   track. Fixes that are not RTK fixed are not checked
   (their positions wander by decimetres to metres between epochs).
+* What one sentence alone reports (an RMC's speed and course without a VTG, a VTG's course
+  without an RMC, every HDT heading) is compared with the fixes beside it
+  (:mod:`devices.gnss.neighbours`): a value no vehicle could reach from its neighbour within the
+  same bounds goes out unknown (``neighbours_disagree``). This covers what the track check skips
+  (float and autonomous fixes, the first fix, after a gap) and the heading, which nothing else
+  reports twice. A fix with no fix within a second before it waits one epoch for the next.
+* With ``epoch_end="auto"``, a type the learnt order lacks (refused all through the learning, or
+  a receiver reconfigured to send it) that comes in three epochs in a row makes the order out of
+  date: it is learnt again (``order_relearned``), from the arrival bursts. (A type sent at a
+  lower rate, RMC at 1 Hz beside GGA at 10 Hz, is never in an order and does not.)
 * A VTG or HDT (no time) is tied to its epoch only if no bytes were lost
   between it and one of the epoch's GGA/RMC (the framer reports where it
   dropped bytes); across a loss the sentences that marked the boundary may
@@ -113,50 +123,26 @@ from datetime import datetime
 import pynmea2
 
 from devices.gnss.epoch_clock import EpochClock, LogClock, day_number
+from devices.gnss import motion_bounds as bound
 from devices.gnss.epoch_order import EpochOrderLearner
 from devices.gnss.layout import SentenceLayouts, signature, well_formed
+from devices.gnss.neighbours import NeighbourWitness, Reported
 from devices.readings import GnssFix
 
 KNOT = 1852.0 / 3600.0  # m/s
 TALKERS = ("GP", "GN", "BD", "GB", "GL", "GA")
 USED_TYPES = ("GGA", "RMC", "VTG", "HDT")
 WITNESS = "witness"  # a held RMC waiting for a VTG to confirm its speed and course (order learning)
+# An HDT's heading is compared with its neighbours' within half a unit of its last digit; the
+# coarsest a receiver sends is whole degrees, and a bound of tens of degrees hides the difference.
+HDT_ROUNDING = 0.5  # °
+# A type the learnt order lacks, used in this many epochs in a row, makes the order learnt again.
+RELEARN_EPOCHS = 3
 HOLD_MAX = 40  # sentences held back for a layout to be confirmed before the oldest is refused
 # NMEA 2.3+ RMC mode indicator -> GGA quality, for an epoch with RMC but no GGA.
 _RMC_MODE_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
 
 
-# -- track check: the bounds, in one place -----------------------------------------------------
-# A receiver's reported speed and course are compared with how its positions moved over the last
-# epoch (see _track_disagrees). Damage the XOR cannot see (two equal digits lost from the integer
-# parts of an RMC's speed and course) lowers the speed by ≥ 9 kn and turns the course by ≥ 8°. The
-# speed is the witness: a speed the track refutes takes its sentence's course with it (the other
-# lost digit is there); a course alone that the track contradicts is only counted (see
-# _track_turns_away: the project's twin would trip it).
-# Position noise between two epochs, per GGA quality, in metres: only an RTK fixed solution is
-# precise enough (±2 cm horizontally, what RTK receivers state for a fixed solution); float, DGPS
-# and autonomous fixes wander by decimetres to metres, too much to contradict a speed in one epoch.
-TRACK_NOISE_M = {4: 0.02}
-# The displacement must be ≥ 10× the noise bound (0.2 m: 2 m/s at 10 Hz, 1 m/s at 5 Hz), so the
-# noise of its two ends turns its direction by at most asin(2 × 0.02 / 0.2) ≈ 11.5°.
-TRACK_MIN_FACTOR = 10.0
-# The longest epoch interval the check uses (the slowest rate configured is 1 Hz).
-TRACK_MAX_DT = 1.0  # s
-# What a vehicle can do within one epoch: braking at 1 g on dry asphalt is the hardest a car or
-# motorcycle changes speed (10 m/s², rounded up), and no road vehicle turns faster than 120°/s
-# (a motorcycle's 2.5 m minimum turning radius at the 5 m/s where 10 m/s² sideways stops it).
-TRACK_MAX_ACCEL = 10.0  # m/s²
-TRACK_MAX_TURN = 120.0  # °/s
-# A receiver's own speed and course noise (Doppler: a few cm/s; course: about a degree at the
-# speeds checked), on top of the half unit of the last digit sent.
-TRACK_SPEED_NOISE = 0.1  # m/s
-TRACK_COURSE_NOISE = 2.0  # °
-# How far from its epoch's time a reported position may have been taken: ~0 for a receiver (its
-# solution is for that time), but the project's twin reports the last scenario sample it was shown
-# (examroom/simulation/drive.py: STEP = 0.05 s apart), so its positions may be up to 0.05 s old.
-TRACK_TIME_SLACK = 0.05  # s
-# Faster than any exam vehicle (250 km/h): a track like that is a position jump, not a drive.
-TRACK_MAX_SPEED = 70.0  # m/s
 _M_PER_DEG = 6371000.0 * math.pi / 180.0
 
 
@@ -172,17 +158,17 @@ def _track_disagrees(d: float, dt: float, noise: float, speed: float | None, spe
     """True if the reported speed cannot be how the vehicle moved ``d`` metres in ``dt`` seconds
     (both fixes with position noise ``noise``); False when the displacement is too short (or too
     long) to tell."""
-    if d < TRACK_MIN_FACTOR * noise:
+    if d < bound.MIN_FACTOR * noise:
         return False  # the noise could point it anywhere, and a slow vehicle turns on the spot
     track_speed = d / dt
-    if track_speed > TRACK_MAX_SPEED:
+    if track_speed > bound.MAX_SPEED:
         return False  # a position jump (or the twin putting a vehicle back at its start): no track
     if speed is not None:
         # One-sided: a digit lost from a number makes it smaller, and a twin whose scenario
         # stalled shows a short track. Braking within the epoch, the noise of both ends, the
         # receiver's own noise and rounding, and the position's time slack (it scales the track).
-        tol = (TRACK_MAX_ACCEL * dt + 2 * noise / dt + TRACK_SPEED_NOISE + speed_tol
-               + max(track_speed, speed) * TRACK_TIME_SLACK / dt)
+        tol = (bound.MAX_ACCEL * dt + 2 * noise / dt + bound.SPEED_NOISE + speed_tol
+               + max(track_speed, speed) * bound.TIME_SLACK / dt)
         if speed < track_speed - tol:
             return True
     return False
@@ -195,15 +181,15 @@ def _track_turns_away(north: float, east: float, d: float, dt: float, noise: flo
     the course while its antenna sits off the tracked point, so in turns its track runs up to 30°
     from that course (examroom/simulation/script.py, ``antenna``); a real receiver's course is
     its antenna's."""
-    if course is None or d < TRACK_MIN_FACTOR * noise or d / dt > TRACK_MAX_SPEED:
+    if course is None or d < bound.MIN_FACTOR * noise or d / dt > bound.MAX_SPEED:
         return False
     track = math.degrees(math.atan2(east, north)) % 360.0
     diff = abs(course - track) % 360.0
     diff = min(diff, 360.0 - diff)
     # The chord of a turn points half the turn (over the epoch, and the time slack) behind the
     # course at its end; the noise of both ends turns it by up to asin(2 noise / d).
-    tol = (TRACK_MAX_TURN * (dt / 2 + TRACK_TIME_SLACK) + math.degrees(math.asin(min(1.0, 2 * noise / d)))
-           + TRACK_COURSE_NOISE + course_tol)
+    tol = (bound.MAX_TURN * (dt / 2 + bound.TIME_SLACK) + math.degrees(math.asin(min(1.0, 2 * noise / d)))
+           + bound.COURSE_NOISE + course_tol)
     return diff > tol
 
 
@@ -303,6 +289,14 @@ def _time_key(raw: str):
     return (t.hour, t.minute, t.second, t.microsecond)
 
 
+def _seconds(key: tuple | None) -> float | None:
+    """Seconds of the UTC day from an epoch key."""
+    if key is None:
+        return None
+    h, m, sec, us = key
+    return h * 3600 + m * 60 + sec + us / 1e6
+
+
 @dataclass
 class _Epoch:
     key: tuple | None = None
@@ -373,6 +367,9 @@ class NmeaEpochDecoder:
         # between fixes seen: the receiver's epoch period (the track check).
         self._prev_fix: tuple | None = None
         self._period: float | None = None
+        self._neighbours = NeighbourWitness(self.status.counts)
+        self._epochs = 0  # epochs closed: when a type the learnt order lacks came
+        self._missing: dict[str, tuple[int, int]] = {}  # type the order lacks -> (epoch, epochs in a row)
 
     @property
     def counts(self) -> Counter:
@@ -389,11 +386,20 @@ class NmeaEpochDecoder:
         self._layouts, self._held = SentenceLayouts(), []
         self._stretch += 1
         if self._auto:  # possibly another receiver, or reconfigured: learn again
-            self.epoch_end, self._learn = None, (None, 0)
-            self._learner, self.learned_order = EpochOrderLearner(), None
-            self._last_vtg, self._vtg_seen = None, False
+            self._forget_order()
         self._order_seen, self._order = ((), 0), ()
         self._prev_fix, self._period = None, None  # no track across a reconnect
+        if self._neighbours.flush():  # a fix waiting for a witness: none comes across a reconnect
+            self.status.counts["unwitnessed_at_reconnect"] += 1
+        self._neighbours = NeighbourWitness(self.status.counts)
+
+    def _forget_order(self) -> None:
+        """epoch_end="auto": learn the receiver's order (again)."""
+        self._missing = {}
+        self.epoch_end, self._learn = None, (None, 0)
+        self._learner, self.learned_order = EpochOrderLearner(), None
+        self._last_vtg, self._vtg_seen = None, False
+        self._order_seen, self._order = ((), 0), ()
 
     def push(self, sentence: str, mono: float, utc: datetime) -> list[GnssFix]:
         """Decode one sentence the framer verified (checksum included); return the fixes it
@@ -491,7 +497,31 @@ class NmeaEpochDecoder:
         self._damage()
 
     def _use(self, parsed: tuple, mono: float, utc: datetime) -> list[GnssFix]:
-        """One sentence whose layout is confirmed: into the order learner or its epoch."""
+        """One sentence whose layout is confirmed: into the order learner or its epoch. A type the
+        learnt order lacks (refused all through the learning, or a receiver reconfigured to send
+        it) makes the order out of date: placing by it could orphan that type or put an untimed
+        sentence in the wrong epoch, so the open epoch is closed and the order learnt again."""
+        if self._auto and self.learned_order is not None and parsed[0] not in self.learned_order \
+                and self._missing_in_a_row(parsed[0]) >= RELEARN_EPOCHS:
+            out = self._close(mono, utc) if self._cur.timed else []
+            self._cur = _Epoch()
+            self._forget_order()
+            self._learner.damaged = True  # the stream did not start here: no phase from its start
+            self.status.counts["order_relearned"] += 1
+            return out + self._use_confirmed(parsed, mono, utc)
+        return self._use_confirmed(parsed, mono, utc)
+
+    def _missing_in_a_row(self, kind: str) -> int:
+        """In how many epochs in a row (this one included) a type the learnt order lacks came. A
+        receiver that sends one type at a lower rate (RMC at 1 Hz beside GGA at 10 Hz) never
+        has it in an order, and is not learnt again at every one."""
+        last, run = self._missing.get(kind, (-2, 0))
+        if last != self._epochs:
+            run = run + 1 if last == self._epochs - 1 else 1
+        self._missing[kind] = (self._epochs, run)
+        return run
+
+    def _use_confirmed(self, parsed: tuple, mono: float, utc: datetime) -> list[GnssFix]:
         parsed = parsed[:-1] + (self._stretch,)
         self.status.counts[parsed[0]] += 1
         if self._learner is not None:
@@ -684,27 +714,25 @@ class NmeaEpochDecoder:
         """Emit the open epoch (end of a capture); a sentence whose layout no later one confirmed
         is not used."""
         out = self._release(everything=True)
-        return out + (self._close(mono, utc) if self._cur.timed else [])
+        out += self._close(mono, utc) if self._cur.timed else []
+        return out + self._emit(self._neighbours.flush())
 
     def _track_disagrees(self, ep: _Epoch, position: tuple, quality: int, rmc, vtg,
                          speed: float | None, course: float | None) -> bool:
         """The track check (bounds at the top of this module): this fix's reported speed or course
         contradicts how it moved since the previous fix, one epoch before. Skipped for the first
         fix, after a reconnect, after a gap (an interval longer than the shortest seen, the
-        epoch period) and when either fix is not precise enough (``TRACK_NOISE_M``)."""
-        prev, now = self._prev_fix, None
-        if ep.key is not None:
-            h, m, sec, us = ep.key
-            now = h * 3600 + m * 60 + sec + us / 1e6
+        epoch period) and when either fix is not precise enough (``bound.NOISE_M``)."""
+        prev, now = self._prev_fix, _seconds(ep.key)
         self._prev_fix = (now, position, quality) if now is not None else None
         if prev is None or now is None or (speed is None and course is None):
             return False
         dt = round(now - prev[0], 6)
-        if dt <= 0 or dt > TRACK_MAX_DT:
+        if dt <= 0 or dt > bound.MAX_DT:
             return False  # a new day, a gap, or a clock step
         if self._period is None or dt < self._period:
             self._period = dt
-        noise = max(TRACK_NOISE_M.get(quality, math.inf), TRACK_NOISE_M.get(prev[2], math.inf))
+        noise = max(bound.NOISE_M.get(quality, math.inf), bound.NOISE_M.get(prev[2], math.inf))
         if dt > self._period or math.isinf(noise):
             return False
         if rmc is not None and rmc["speed"] is not None:
@@ -782,6 +810,7 @@ class NmeaEpochDecoder:
 
     def _close(self, mono: float, utc: datetime) -> list[GnssFix]:
         ep, self._cur = self._cur, _Epoch()
+        self._epochs += 1
         self._closed_key = ep.key
         st = self.status
         gga, rmc, vtg, hdt = ep.gga, ep.rmc, ep.vtg, ep.hdt
@@ -837,20 +866,40 @@ class NmeaEpochDecoder:
             # replaced by the track's: the check only refuses).
             st.counts["track_disagrees"] += 1
             speed = course = None
-        st.counts["fixes"] += 1
-        if speed is None:
-            st.counts["fixes_without_speed"] += 1
-            st.speed_missing_streak += 1
-        else:
-            st.speed_missing_streak = 0
         date = (rmc["date"] or None) if rmc is not None else None
         if self.timing is not None:
             mono, utc = self.timing.stamp(ep.time_raw, date, mono, utc)
-        return [GnssFix(
+        fix = GnssFix(
             mono=mono, utc=utc, device=self.device,
             latitude=position[0], longitude=position[1], altitude=altitude,
             quality=quality, satellites=satellites, hdop=hdop, correction_age=age,
             speed=speed, course=course, heading=hdt,
             receiver_time=ep.time_raw, receiver_date=date,
             talker=ep.talker,
-        )]
+        )
+        return self._emit(self._neighbours.push(fix, self._reported(ep, rmc, vtg, speed, course, hdt)))
+
+    @staticmethod
+    def _reported(ep: _Epoch, rmc, vtg, speed, course, hdt) -> Reported:
+        """What the fix reports for the neighbour check: a speed and course are alone unless an
+        RMC and a VTG (compared in _close) both gave them; an HDT's heading is always alone."""
+        t = _seconds(ep.key)
+        tol = rmc if rmc is not None and rmc["speed"] is not None else vtg
+        both = rmc is not None and vtg is not None and rmc["speed"] is not None and vtg["speed"] is not None
+        return Reported(t, speed=speed, speed_tol=(tol["speed_tol"] or 0.0) if tol else 0.0,
+                        course=course, course_tol=tol["course_tol"] if tol else 0.0,
+                        heading=hdt, heading_tol=HDT_ROUNDING,
+                        motion_alone=(speed is not None or course is not None) and not both,
+                        heading_alone=hdt is not None)
+
+    def _emit(self, fixes: list[GnssFix]) -> list[GnssFix]:
+        """Count the fixes going out (a speed the neighbours refused is missing like any other)."""
+        st = self.status
+        for fix in fixes:
+            st.counts["fixes"] += 1
+            if fix.speed is None:
+                st.counts["fixes_without_speed"] += 1
+                st.speed_missing_streak += 1
+            else:
+                st.speed_missing_streak = 0
+        return fixes

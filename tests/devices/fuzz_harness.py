@@ -31,6 +31,10 @@ T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 PERIOD = 0.1  # s between the epochs of a fuzzed stream (10 Hz)
 M_PER_DEG = 6371000.0 * math.pi / 180.0  # metres per degree of latitude
 GNSS_TYPES = ("RMC", "VTG", "HDT", "GGA")
+# What a fuzzed vehicle does between epochs, at most: brake or accelerate at 8 m/s², change course
+# and turn at 100 °/s (hard for any vehicle, and inside devices/gnss/motion_bounds.py's bounds).
+DRIVE_ACCEL = 8.0  # m/s²
+DRIVE_TURN = 100.0  # °/s
 
 
 def _damage(data: bytes, damage: list[tuple[int, int, str]]) -> bytes:
@@ -68,6 +72,21 @@ def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 # -- NMEA ---------------------------------------------------------------------
+
+def driven(start: tuple[float, float, float], steps) -> list[tuple[float, float, float, int]]:
+    """Epoch values (speed, course, heading, quality) of a vehicle that starts at ``start`` (speed
+    m/s, course °, heading °) and, epoch by epoch, accelerates, changes course and turns at the
+    rates of ``steps`` (m/s², °/s, °/s, quality): what a vehicle can do, within the decoder's bounds
+    (devices/gnss/motion_bounds.py), so an honest stream is an honest drive. Values are rounded to
+    what the sentences carry (course and heading in hundredths)."""
+    speed, course, heading = start
+    out = []
+    for accel, turn, yaw, quality in steps:
+        speed = max(0.0, speed + accel * PERIOD)
+        course, heading = (course + turn * PERIOD) % 360.0, (heading + yaw * PERIOD) % 360.0
+        out.append((round(speed, 3), round(course, 2) % 360.0, round(heading, 2) % 360.0, quality))
+    return out
+
 
 def nmea_epochs(order: tuple[str, ...], values: list[tuple[float, float, float, int]]):
     """The bytes of one epoch per value (speed, course, heading, quality) in ``order``, and the truths.

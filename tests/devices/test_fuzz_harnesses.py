@@ -17,21 +17,24 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from devices.courseboard.driver import CourseBoardDriver
 from devices.signalboard.protocol import GEARS, MOTORCYCLE
-from tests.devices.fuzz_harness import (GNSS_TYPES, modbus_false_reading, modbus_reply, nmea_false_fixes,
-                                        signal_false_frames)
+from tests.devices.fuzz_harness import (DRIVE_ACCEL, DRIVE_TURN, GNSS_TYPES, driven, modbus_false_reading,
+                                        modbus_reply, nmea_false_fixes, signal_false_frames)
 from tests.devices.mutation import MUTATIONS
 
 # derandomize: the suite runs the same examples every time; the long, random runs are the bench.
 QUICK = settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 damage = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from(MUTATIONS)), max_size=2)
 cuts = st.lists(st.integers(0, 10**6), max_size=12)
-epoch_values = st.tuples(st.sampled_from([0.0, 0.5, 3.25, 12.0]), st.sampled_from([0.0, 45.5, 359.0]),
-                         st.sampled_from([0.0, 90.25, 271.0]), st.sampled_from([1, 4, 5]))
+# A vehicle's epochs: any start, then what a vehicle can do from one epoch to the next.
+drives = st.builds(driven, st.tuples(st.floats(0.0, 15.0), st.floats(0.0, 359.99), st.floats(0.0, 359.99)),
+                   st.lists(st.tuples(st.floats(-DRIVE_ACCEL, DRIVE_ACCEL), st.floats(-DRIVE_TURN, DRIVE_TURN),
+                                      st.floats(-DRIVE_TURN, DRIVE_TURN), st.sampled_from([1, 4, 5])),
+                            min_size=6, max_size=12))
 
 
 @QUICK
 @given(st.permutations(GNSS_TYPES).flatmap(lambda p: st.integers(1, 4).map(lambda n: tuple(p[:n]))),
-       st.lists(epoch_values, min_size=6, max_size=12), damage, cuts, st.booleans())
+       drives, damage, cuts, st.booleans())
 def test_nmea_decoder_in_any_order_never_gives_a_false_fix(order, values, dmg, cut, timed):
     fixes, false = nmea_false_fixes(order, values, dmg, cut, timed)
     assert false == 0
@@ -69,7 +72,7 @@ def test_nmea_decoder_false_fixes_the_bench_found(case):
 
 @QUICK
 @given(st.permutations(GNSS_TYPES).flatmap(lambda p: st.integers(1, 4).map(lambda n: tuple(p[:n]))),
-       st.lists(epoch_values, min_size=6, max_size=12), st.lists(st.integers(0, 10**6), min_size=1, max_size=2),
+       drives, st.lists(st.integers(0, 10**6), min_size=1, max_size=2),
        cuts, st.booleans())
 def test_nmea_decoder_refuses_damage_the_checksum_misses(order, values, blind, cut, timed):
     """Two equal characters lost from a sentence: the framer passes it, the decoder must not."""

@@ -135,3 +135,26 @@ def test_hemisphere_order_with_a_lost_sentence_never_borrows_a_neighbours_speed(
         v = truth(epoch_number(f.receiver_time))
         assert f.speed is None or f.speed == pytest.approx(v["speed"], abs=1e-3)
         assert f.heading is None or f.heading == pytest.approx(v["heading"])
+
+
+def test_a_type_the_learnt_order_lacks_is_learnt_again():
+    # A receiver sends RMC, GGA; after 10 epochs it is set to send its heading too, HDT first.
+    # By the old order every HDT would open an epoch whose timed opener was lost (orphaned): the
+    # order is learnt again, from the bursts, and the headings are used.
+    from devices.gnss.decoder import NmeaEpochDecoder
+    from devices.gnss.simulator import GnssTruth, build_epoch
+
+    dec = NmeaEpochDecoder("t", epoch_end="auto")
+    fixes = []
+    for k in range(24):
+        truth = GnssTruth(30.5 + k * 1e-6, 114.25, speed=1.0, course=0.0, heading=10.0 + k, quality=4)
+        by_type = {s[3:6]: s for s in build_epoch(truth, T0 + timedelta(seconds=k / 10))}
+        order = ("RMC", "GGA") if k < 10 else ("HDT", "RMC", "GGA")
+        for i, kind in enumerate(order):  # one burst per epoch, as a receiver sends it
+            fixes += dec.push(by_type[kind], k * 0.1 + i * 0.003, T0)
+    assert dec.counts["order_relearned"] == 1 and dec.learned_order == ("HDT", "RMC", "GGA")
+    assert [epoch_number(f.receiver_time) for f in fixes] == list(range(24))
+    for f in fixes:
+        k = epoch_number(f.receiver_time)
+        assert f.heading is None or f.heading == pytest.approx(10.0 + k)  # never a neighbour's
+    assert all(f.heading is not None for f in fixes[-8:])

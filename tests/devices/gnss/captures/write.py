@@ -10,9 +10,11 @@ decoder is not checked against itself):
 * HDT ``heading,T``
 
 The true values are functions of the epoch number ``k`` that the test's
-oracle recomputes from the sentence time: speed ``k % 9 * 0.5`` m/s,
-course ``k * 7 % 360``, heading ``k * 11 % 360``; the position starts at 30.5 N,
-114.25 E and moves each epoch by its speed and course (what a real track does).
+oracle recomputes from the sentence time: speed ``0.3 * min(k % 20, 20 - k % 20)``
+m/s (0 to 3 m/s and back, 3 m/s² as a vehicle can), course ``k * 7 % 360``, heading
+``k * 11 % 360`` (110°/s); the position starts at 30.5 N, 114.25 E and moves each epoch by
+its speed and course (what a real track does). The decoder compares what one sentence
+alone reports with the epochs beside it, so a capture moves as a vehicle can.
 Run: python tests/devices/gnss/captures/write.py
 """
 
@@ -41,16 +43,20 @@ EPOCHS = 60
 M_PER_DEG = 6371000.0 * math.pi / 180.0  # metres per degree of latitude
 
 
+def _speed(k: int) -> float:
+    return 0.3 * min(k % 20, 20 - k % 20)
+
+
 def truth(k: int) -> dict:
     # The position follows the speed and course (each epoch moved speed * 0.1 s along its course
     # from the one before), as a real receiver's does: the decoder refuses a speed or course
     # its RTK track contradicts.
     lat, lon = 30.5, 114.25
     for j in range(1, k + 1):
-        step, course = j % 9 * 0.5 * 0.1, math.radians(j * 7 % 360)
+        step, course = _speed(j) * 0.1, math.radians(j * 7 % 360)
         lat += step * math.cos(course) / M_PER_DEG
         lon += step * math.sin(course) / (M_PER_DEG * math.cos(math.radians(lat)))
-    return {"speed": k % 9 * 0.5, "course": k * 7 % 360, "heading": k * 11 % 360, "lat": lat, "lon": lon}
+    return {"speed": _speed(k), "course": k * 7 % 360, "heading": k * 11 % 360, "lat": lat, "lon": lon}
 
 
 def _dm(value: float, width: int) -> str:

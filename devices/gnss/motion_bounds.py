@@ -1,0 +1,36 @@
+"""What a vehicle and a receiver can do between two epochs: the bounds of the checks that compare
+a fix with its neighbours (the track check in :mod:`devices.gnss.decoder`, and
+:mod:`devices.gnss.neighbours`), in one place."""
+
+# A receiver's reported speed and course are compared with how its positions moved over the last
+# epoch (the decoder's _track_disagrees). Damage the XOR cannot see (two equal digits lost from the
+# integer parts of an RMC's speed and course) lowers the speed by ≥ 9 kn and turns the course by
+# ≥ 8°. The speed is the witness: a speed the track refutes takes its sentence's course with it
+# (the other lost digit is there); a course alone that the track contradicts is only counted (the
+# decoder's _track_turns_away: the project's twin would trip it).
+# Position noise between two epochs, per GGA quality, in metres: only an RTK fixed solution is
+# precise enough (±2 cm horizontally, what RTK receivers state for a fixed solution); float, DGPS
+# and autonomous fixes wander by decimetres to metres, too much to contradict a speed in one epoch.
+NOISE_M = {4: 0.02}
+# The displacement must be ≥ 10× the noise bound (0.2 m: 2 m/s at 10 Hz, 1 m/s at 5 Hz), so the
+# noise of its two ends turns its direction by at most asin(2 × 0.02 / 0.2) ≈ 11.5°.
+MIN_FACTOR = 10.0
+# The longest epoch interval the check uses (the slowest rate configured is 1 Hz).
+MAX_DT = 1.0  # s
+# What a vehicle can do within one epoch: braking at 1 g on dry asphalt is the hardest a car or
+# motorcycle changes speed (10 m/s², rounded up), and no road vehicle turns faster than 120°/s
+# (a motorcycle's 2.5 m minimum turning radius at the 5 m/s where 10 m/s² sideways stops it).
+MAX_ACCEL = 10.0  # m/s²
+MAX_TURN = 120.0  # °/s
+# A receiver's own speed and course noise (Doppler: a few cm/s; course: about a degree at the
+# speeds checked), on top of the half unit of the last digit sent.
+SPEED_NOISE = 0.1  # m/s
+COURSE_NOISE = 2.0  # °
+# A dual-antenna heading (HDT) is better than a degree on a baseline of half a metre or more.
+HEADING_NOISE = 1.0  # °
+# How far from its epoch's time a reported position may have been taken: ~0 for a receiver (its
+# solution is for that time), but the project's twin reports the last scenario sample it was shown
+# (examroom/simulation/drive.py: STEP = 0.05 s apart), so its positions may be up to 0.05 s old.
+TIME_SLACK = 0.05  # s
+# Faster than any exam vehicle (250 km/h): a track like that is a position jump, not a drive.
+MAX_SPEED = 70.0  # m/s

@@ -1,0 +1,164 @@
+"""What one sentence alone reports, confirmed by the fixes beside it.
+
+Two equal characters lost from one sentence keep its XOR checksum, its format and its layout:
+an RMC's ``23.326`` kn and ``359.00``° become ``2.326`` and ``59.00``, an HDT's ``227.43``°
+becomes ``7.43``. Where a second sentence of the epoch reports the same quantity (RMC and VTG:
+speed and course; a VTG's knots and km/h) the decoder compares the two. What one sentence alone
+reports — the speed and course of an RMC without a VTG, the course of a VTG without an RMC, an
+HDT's heading — is compared here with the same quantity in the fixes before and after it: no
+vehicle changes its speed or turns faster than the track check's bounds
+(:mod:`devices.gnss.decoder`, top). A value that could be how the vehicle moved since its
+neighbour is confirmed; one that could not goes out unknown (None, counted as
+``neighbours_disagree``), never replaced by the neighbour's. A speed and course come from one
+sentence and a lost pair of characters may have taken one from each: they are confirmed or
+refused together.
+
+Which of two disagreeing fixes was damaged, the two alone cannot say. So the first witness is
+the last fix whose value was confirmed (within ``motion_bounds.MAX_DT``), the second the fix just
+before (confirmed or not): a damaged fix is refused, and the one after it is confirmed by the
+one before the damage; after a real jump (the project's twin putting its vehicle back at the
+start) the fix after the jump is confirmed by the jump's own fix. A fix with no fix within
+``motion_bounds.MAX_DT`` before it (a stream's first, the first after a gap or a reconnect) waits for
+the next one to witness it: it goes out one epoch late. At a stream's start the layout check
+holds it that long anyway.
+
+The bounds are wide at 10 Hz (a heading may turn 22° between two epochs of the twin), so a
+damaged value that lands within them passes: of the two equal integer digits an HDT can lose
+with its layout kept, only a heading of 353–355.99° (``355.xx`` → ``3.xx``, 8° off; ``353.xx`` →
+``5.xx``, 12°) comes back that close.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from devices.readings import GnssFix
+
+from devices.gnss.motion_bounds import (COURSE_NOISE, HEADING_NOISE, MAX_ACCEL, MAX_DT, MAX_TURN, SPEED_NOISE,
+                                        TIME_SLACK)
+
+MOTION, HEADING = "motion", "heading"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """What a fix reported, with the half unit of each value's last digit sent (its rounding)
+    and which of its values no second sentence of its epoch confirmed."""
+
+    t: float | None  # seconds of the receiver's UTC day; None: the receiver sent no time
+    speed: float | None = None
+    speed_tol: float = 0.0
+    course: float | None = None
+    course_tol: float = 0.0
+    heading: float | None = None
+    heading_tol: float = 0.0
+    motion_alone: bool = False  # speed and course from one sentence only
+    heading_alone: bool = False  # heading from one sentence only (HDT: always)
+
+    def alone(self, group: str) -> bool:
+        return self.motion_alone if group == MOTION else self.heading_alone
+
+
+def _turn(a: float, b: float) -> float:
+    d = abs(a - b) % 360.0
+    return min(d, 360.0 - d)
+
+
+def _course_noise(speed: float) -> float:
+    """A Doppler course's noise at ``speed``: the receiver's speed noise sideways turns it by up
+    to atan(noise / speed), 90° at a standstill (where a course means nothing)."""
+    return COURSE_NOISE + math.degrees(math.atan2(SPEED_NOISE, max(speed, 0.0)))
+
+
+def could_follow(a: Reported, b: Reported, group: str) -> bool:
+    """True if ``b``'s values of ``group`` could be how the vehicle moved on from ``a``'s."""
+    dt = abs(b.t - a.t) + TIME_SLACK  # the twin's values may be a sample old (motion_bounds.TIME_SLACK)
+    if group == HEADING:
+        if a.heading is None or b.heading is None:
+            return False
+        return _turn(a.heading, b.heading) <= MAX_TURN * dt + 2 * HEADING_NOISE + a.heading_tol + b.heading_tol
+    if a.speed is None or b.speed is None:
+        return False
+    if abs(a.speed - b.speed) > MAX_ACCEL * dt + 2 * SPEED_NOISE + a.speed_tol + b.speed_tol:
+        return False
+    if a.course is None or b.course is None:
+        return True  # receivers leave the course empty at a standstill: the speed decides
+    limit = (MAX_TURN * dt + _course_noise(a.speed) + _course_noise(b.speed) + a.course_tol + b.course_tol)
+    return _turn(a.course, b.course) <= limit
+
+
+def _has(rep: Reported, group: str) -> bool:
+    return (rep.speed if group == MOTION else rep.heading) is not None
+
+
+def _near(a: Reported | None, b: Reported) -> bool:
+    return a is not None and a.t is not None and b.t is not None and 0 < b.t - a.t <= MAX_DT
+
+
+class NeighbourWitness:
+    """Confirms or refuses each fix's single-sentence values by its neighbours (module doc)."""
+
+    GROUPS = (MOTION, HEADING)
+
+    def __init__(self, counts: Counter) -> None:
+        self.counts = counts
+        self._last: dict[str, Reported] = {}  # group -> the last fix that reported it, as reported
+        self._confirmed: dict[str, Reported] = {}  # group -> the last fix it was confirmed in
+        self._pending: tuple[GnssFix, Reported] | None = None  # waits for the next fix
+
+    def push(self, fix: GnssFix, rep: Reported) -> list[GnssFix]:
+        """One fix (its single-sentence values not yet confirmed); return the fixes now decided,
+        in order: the one held for this one to witness, and this one unless it waits."""
+        out: list[GnssFix] = []
+        if self._pending is not None:
+            held, held_rep = self._pending
+            self._pending = None
+            ahead = rep if _near(held_rep, rep) else None
+            out.append(self._decide(held, held_rep, lambda group: ahead is not None
+                                    and could_follow(held_rep, ahead, group)))
+        waits = any(rep.alone(g) and self._witnesses(rep, g) == [] for g in self.GROUPS) and rep.t is not None
+        if waits:
+            self._pending = (fix, rep)
+            return out
+        witnesses = {group: self._witnesses(rep, group) for group in self.GROUPS}
+        out.append(self._decide(fix, rep, lambda group: any(could_follow(w, rep, group) for w in witnesses[group])))
+        return out
+
+    def flush(self) -> list[GnssFix]:
+        """The end of the stream: a fix still waiting has no witness."""
+        if self._pending is None:
+            return []
+        held, held_rep = self._pending
+        self._pending = None
+        return [self._decide(held, held_rep, lambda group: False)]
+
+    def _witnesses(self, rep: Reported, group: str) -> list[Reported]:
+        """The last fix ``group`` was confirmed in, and the last that reported it (confirmed or
+        not), if near enough. (The last that reported it, not just the fix before: a receiver may
+        send its speed at 1 Hz beside positions at 10 Hz.)"""
+        found: list[Reported] = []
+        for w in (self._confirmed.get(group), self._last.get(group)):
+            if _near(w, rep) and all(w is not f for f in found):
+                found.append(w)
+        return found
+
+    def _decide(self, fix: GnssFix, rep: Reported, confirmed) -> GnssFix:
+        """``fix`` with each single-sentence group it reports kept if ``confirmed(group)``; it
+        becomes the last fix that reported them."""
+        changes = {}
+        for group in self.GROUPS:
+            if not rep.alone(group):
+                if _has(rep, group):
+                    self._confirmed[group] = rep  # confirmed within its epoch
+                continue
+            if confirmed(group):
+                self._confirmed[group] = rep
+                self.counts["neighbours_confirm"] += 1
+                continue
+            self.counts["neighbours_disagree"] += 1
+            changes.update({"speed": None, "course": None} if group == MOTION else {"heading": None})
+        self._last.update({group: rep for group in self.GROUPS if _has(rep, group)})
+        return dataclasses.replace(fix, **changes) if changes else fix

@@ -1,0 +1,193 @@
+"""What one sentence alone reports is confirmed by the fixes beside it (devices/gnss/neighbours.py):
+an honest drive keeps every value, a value no vehicle could reach from its neighbour is refused,
+never replaced, and the bounds hold to the digit."""
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from devices.gnss import motion_bounds as bound
+from devices.gnss.decoder import NmeaEpochDecoder
+from devices.gnss.neighbours import HEADING, MOTION, NeighbourWitness, Reported, could_follow
+from devices.gnss.simulator import GnssTruth, build_epoch
+from devices.readings import GnssFix
+from tests.devices.fuzz_harness import DRIVE_ACCEL, DRIVE_TURN, driven
+
+T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
+DT = 0.1  # 10 Hz
+
+
+def heading_limit(dt=DT, tol=0.0):
+    return bound.MAX_TURN * (dt + bound.TIME_SLACK) + 2 * bound.HEADING_NOISE + 2 * tol
+
+
+def speed_limit(dt=DT):
+    return bound.MAX_ACCEL * (dt + bound.TIME_SLACK) + 2 * bound.SPEED_NOISE
+
+
+# -- the bounds, to the digit ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("start", [0.0, 100.0, 355.0])
+def test_a_heading_turns_at_most_the_bound_between_two_epochs(start):
+    a = Reported(0.0, heading=start, heading_alone=True)
+    inside = Reported(DT, heading=(start + heading_limit() - 0.01) % 360.0, heading_alone=True)
+    outside = Reported(DT, heading=(start + heading_limit() + 0.01) % 360.0, heading_alone=True)
+    assert could_follow(a, inside, HEADING)
+    assert not could_follow(a, outside, HEADING)
+    backwards = Reported(DT, heading=(start - heading_limit() - 0.01) % 360.0, heading_alone=True)
+    assert not could_follow(a, backwards, HEADING)
+
+
+def test_a_speed_changes_at_most_the_bound_between_two_epochs():
+    a = Reported(0.0, speed=12.0, motion_alone=True)
+    assert could_follow(a, Reported(DT, speed=12.0 - speed_limit() + 0.001, motion_alone=True), MOTION)
+    assert not could_follow(a, Reported(DT, speed=12.0 - speed_limit() - 0.001, motion_alone=True), MOTION)
+    assert not could_follow(a, Reported(DT, speed=12.0 + speed_limit() + 0.001, motion_alone=True), MOTION)
+    # Over a longer interval (an epoch lost between) the bound grows with it.
+    assert could_follow(a, Reported(3 * DT, speed=12.0 - speed_limit(3 * DT) + 0.001, motion_alone=True), MOTION)
+
+
+def test_a_course_is_bounded_while_moving_and_free_at_a_standstill():
+    moving = Reported(0.0, speed=10.0, course=100.0, motion_alone=True)
+    limit = (bound.MAX_TURN * (DT + bound.TIME_SLACK) + 2 * bound.COURSE_NOISE)
+    # The Doppler course's noise at 10 m/s (atan(0.1 / 10) ≈ 0.57° each) is on top of the turn.
+    assert could_follow(moving, Reported(DT, speed=10.0, course=100.0 + limit + 1.0, motion_alone=True), MOTION)
+    assert not could_follow(moving, Reported(DT, speed=10.0, course=100.0 + limit + 1.2, motion_alone=True), MOTION)
+    standing = Reported(0.0, speed=0.0, course=100.0, motion_alone=True)
+    assert could_follow(standing, Reported(DT, speed=0.0, course=280.0, motion_alone=True), MOTION)
+    # Receivers leave the course empty at a standstill: the speed decides.
+    assert could_follow(standing, Reported(DT, speed=0.0, course=None, motion_alone=True), MOTION)
+
+
+# -- the witness: which neighbour, and when ------------------------------------------------------
+
+def fix(k, speed=None, course=None, heading=None):
+    return GnssFix(mono=k * DT, utc=T0 + timedelta(seconds=k * DT), device="t", latitude=30.0, longitude=114.0,
+                   altitude=None, quality=4, satellites=None, hdop=None, correction_age=None,
+                   speed=speed, course=course, heading=heading)
+
+
+def rep(k, heading):
+    return Reported(k * DT, heading=heading, heading_tol=0.005, heading_alone=True)
+
+
+def run(headings, start=0):
+    counts = Counter()
+    w = NeighbourWitness(counts)
+    out = []
+    for k, h in enumerate(headings, start):
+        out += w.push(fix(k, heading=h), rep(k, h))
+    return out + w.flush(), counts
+
+
+def test_the_first_fix_waits_for_the_next_to_witness_it():
+    counts = Counter()
+    w = NeighbourWitness(counts)
+    assert w.push(fix(0, heading=10.0), rep(0, 10.0)) == []  # nothing before it: it waits
+    out = w.push(fix(1, heading=15.0), rep(1, 15.0))
+    assert [f.heading for f in out] == [10.0, 15.0]  # then both go out, in order
+    alone, _ = run([10.0])
+    assert [f.heading for f in alone] == [None]  # the stream ended: no witness came
+
+
+def test_a_damaged_heading_is_refused_and_the_next_is_confirmed_by_the_one_before():
+    # 227.43 -> 7.43: two 2s lost (the XOR is blind to it), 140° in 0.1 s.
+    out, counts = run([220.0, 223.0, 227.43, 7.43, 235.0, 238.0])
+    assert [f.heading for f in out] == [220.0, 223.0, 227.43, None, 235.0, 238.0]
+    assert counts["neighbours_disagree"] == 1
+
+
+def test_a_damaged_first_heading_costs_its_witness_too():
+    # Which of the first two is wrong, the two cannot say; the third is confirmed by the second.
+    out, counts = run([7.43, 230.0, 233.0, 236.0])
+    assert [f.heading for f in out] == [None, None, 233.0, 236.0]
+
+
+def test_after_a_real_jump_the_fix_after_it_is_confirmed():
+    # The twin puts its vehicle back at the start, facing another way: one fix goes without.
+    out, _ = run([90.0, 90.0, 90.0, 0.0, 0.0, 0.0])
+    assert [f.heading for f in out] == [90.0, 90.0, 90.0, None, 0.0, 0.0]
+
+
+def test_after_a_gap_the_first_fix_waits_for_a_witness():
+    counts = Counter()
+    w = NeighbourWitness(counts)
+    out = []
+    for k in (0, 1, 2, 30, 31):  # 2.8 s without a fix between epochs 2 and 30
+        out += w.push(fix(k, heading=45.0), rep(k, 45.0))
+    assert [f.mono for f in out] == pytest.approx([0.0, 0.1, 0.2, 3.0, 3.1])
+    assert all(f.heading == 45.0 for f in out)
+
+
+def test_values_a_second_sentence_confirmed_are_not_compared():
+    counts = Counter()
+    w = NeighbourWitness(counts)
+    both = Reported(0.0, speed=12.0, course=90.0, motion_alone=False)
+    jump = Reported(DT, speed=0.0, course=270.0, motion_alone=False)  # RMC and VTG agreed on it
+    out = w.push(fix(0, 12.0, 90.0), both) + w.push(fix(1, 0.0, 270.0), jump) + w.flush()
+    assert [(f.speed, f.course) for f in out] == [(12.0, 90.0), (0.0, 270.0)]
+    assert not counts
+
+
+def test_a_reconnect_drops_the_fix_waiting_for_a_witness():
+    dec = NmeaEpochDecoder("t")
+    # Four epochs, then one 3 s later (after a gap it waits for the next), then the port drops.
+    lines = [s for k in (0, 1, 2, 3, 30) for s in build_epoch(
+        GnssTruth(30.0, 114.0, speed=0.0, course=0.0, heading=5.0), T0 + timedelta(seconds=k * DT))]
+    out = []
+    for s in lines:
+        out += dec.push(s, 0.0, T0)
+    assert len(out) == 4
+    dec.reset()
+    assert dec.counts["unwitnessed_at_reconnect"] == 1
+
+
+# -- through the decoder: honest drives keep everything ------------------------------------------
+
+def sentences(values, types):
+    out, lat = [], 30.0
+    for k, (speed, course, heading, quality) in enumerate(values):
+        truth = GnssTruth(lat + k * 1e-6, 114.0, speed=speed, course=course, heading=heading, quality=quality)
+        out += [s for s in build_epoch(truth, T0 + timedelta(seconds=k * DT)) if s[3:6] in types]
+    return out
+
+
+drives = st.builds(driven, st.tuples(st.floats(0.0, 15.0), st.floats(0.0, 359.99), st.floats(0.0, 359.99)),
+                   st.lists(st.tuples(st.floats(-DRIVE_ACCEL, DRIVE_ACCEL), st.floats(-DRIVE_TURN, DRIVE_TURN),
+                                      st.floats(-DRIVE_TURN, DRIVE_TURN), st.sampled_from([1, 5])),
+                            min_size=4, max_size=12))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(values=drives, types=st.sampled_from([("RMC", "HDT", "GGA"), ("VTG", "HDT", "GGA"), ("RMC", "GGA")]))
+def test_an_honest_drive_keeps_every_value(values, types):
+    # Float and autonomous fixes only: the RTK track check does not apply, the neighbours do.
+    dec = NmeaEpochDecoder("t", epoch_end="GGA")
+    fixes = []
+    for s in sentences(values, types):
+        fixes += dec.push(s, 0.0, T0)
+    fixes += dec.flush(0.0, T0)
+    assert len(fixes) == len(values) and dec.counts["neighbours_disagree"] == 0
+    for f, (speed, course, heading, _) in zip(fixes, values):
+        assert f.speed == pytest.approx(speed, abs=1e-3)
+        if "HDT" in types:
+            assert f.heading == pytest.approx(heading, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(values=drives.filter(lambda v: len(v) >= 6), at=st.integers(2, 4), off=st.floats(0.0, 1.0))
+def test_a_heading_no_vehicle_could_turn_to_is_refused(values, at, off):
+    # Any heading further from both neighbours than the bound, as damage leaves it.
+    values = list(values)
+    speed, course, heading, quality = values[at]
+    far = heading_limit(tol=0.5) + 2 * DRIVE_TURN * DT + 0.1 + off * 100.0
+    values[at] = (speed, course, round((heading + far) % 360.0, 2), quality)
+    dec = NmeaEpochDecoder("t", epoch_end="GGA")
+    fixes = []
+    for s in sentences(values, ("RMC", "HDT", "GGA")):
+        fixes += dec.push(s, 0.0, T0)
+    fixes += dec.flush(0.0, T0)
+    assert fixes[at].heading is None
+    assert fixes[at + 1].heading == pytest.approx(values[at + 1][2], abs=1e-6)  # confirmed by at - 1

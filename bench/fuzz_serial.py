@@ -5,21 +5,23 @@ a quick size), driven here by a seeded generator for ``--seconds`` of CPU per
 target:
 
 * nmea: the GNSS decoder (epoch_end="auto") on 6..16 epochs in a random
-  receiver order (any subset and permutation of RMC, VTG, HDT, GGA), with up
-  to 2 damaged bytes per stream, split at random, with and without burst
-  timing;
+  receiver order (any subset and permutation of RMC, VTG, HDT, GGA) of a
+  vehicle that drives as one can (speed, course and heading random walks at up
+  to 8 m/s² and 100°/s from any start, any decimals: tests/devices/fuzz_harness.py,
+  ``driven``), with up to 2 damaged bytes per stream, split at random, with and
+  without burst timing;
 * nmea-blind: the same streams with one or two pairs of equal characters
   lost from a sentence (the damage an 8-bit XOR checksum cannot see, which
-  random damage makes about once in 10^4 inputs). What the decoder cannot
-  refuse there is the limit of the checksum: two equal digits lost from the
-  integer parts of an RMC's speed and course (``23.326`` -> ``2.326`` and
-  ``359.00`` -> ``59.00``) keep every format and layout, and only a VTG of
-  the same epoch contradicts them, or, in RTK fixed epochs, the receiver's own track (the
-  streams' positions move by their speed and course, as a vehicle's do: the decoder refuses a
-  speed, with its course, lower than the track's). Its epochs are RTK fixed, float or
-  autonomous at random, and only RTK fixed pairs can be checked; it also finds the first two
-  GGAs of a stream damaged alike, whose decimals the layout check then learns: reported, not
-  counted in the exit status;
+  random damage makes about once in 10^4 inputs). Where a second sentence of
+  the epoch reports the same quantity the decoder compares them; what one
+  sentence alone reports (an RMC's speed and course without VTG, an HDT's
+  heading) it compares with the fixes beside it, and in RTK fixed epochs with
+  the receiver's own track. What still gets through is the limit of those
+  bounds: two equal integer digits lost from an angle that land within what a
+  vehicle turns in an epoch or two (``355.04`` -> ``3.04``, 8°; ``331.00`` ->
+  ``1.00``, 30° against a witness two epochs old), and a course at a standstill
+  (any course passes there). Its epochs are RTK fixed, float or autonomous at
+  random: reported, not counted in the exit status;
 * nmea-blind-rtk: the same with every epoch RTK fixed (the exam course's receivers); counted;
 * nmea-real: the real receiver logs in ../shared/data/nmea (written by
   receivers, not by us), each damaged at 2 bytes per kB and split at random,

@@ -43,7 +43,7 @@ from devices.gnss.motion_bounds import (COURSE_NOISE, HEADING_NOISE, MAX_ACCEL, 
 MOTION, HEADING = "motion", "heading"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reported:
     """What a fix reported, with the half unit of each value's last digit sent (its rounding)
     and which of its values no second sentence of its epoch confirmed."""
@@ -94,8 +94,8 @@ def _has(rep: Reported, group: str) -> bool:
     return (rep.speed if group == MOTION else rep.heading) is not None
 
 
-def _near(a: Reported | None, b: Reported) -> bool:
-    return a is not None and a.t is not None and b.t is not None and 0 < b.t - a.t <= MAX_DT
+def _near(a: Reported, b: Reported) -> bool:
+    return a.t is not None and b.t is not None and 0 < b.t - a.t <= MAX_DT
 
 
 class NeighbourWitness:
@@ -119,11 +119,10 @@ class NeighbourWitness:
             ahead = rep if _near(held_rep, rep) else None
             out.append(self._decide(held, held_rep, lambda group: ahead is not None
                                     and could_follow(held_rep, ahead, group)))
-        waits = any(rep.alone(g) and self._witnesses(rep, g) == [] for g in self.GROUPS) and rep.t is not None
-        if waits:
-            self._pending = (fix, rep)
+        witnesses = {group: self._witnesses(rep, group) for group in self.GROUPS if rep.alone(group)}
+        if rep.t is not None and not all(witnesses.values()):
+            self._pending = (fix, rep)  # nothing near before it: the next fix witnesses it
             return out
-        witnesses = {group: self._witnesses(rep, group) for group in self.GROUPS}
         out.append(self._decide(fix, rep, lambda group: any(could_follow(w, rep, group) for w in witnesses[group])))
         return out
 
@@ -139,10 +138,10 @@ class NeighbourWitness:
         """The last fix ``group`` was confirmed in, and the last that reported it (confirmed or
         not), if near enough. (The last that reported it, not just the fix before: a receiver may
         send its speed at 1 Hz beside positions at 10 Hz.)"""
-        found: list[Reported] = []
-        for w in (self._confirmed.get(group), self._last.get(group)):
-            if _near(w, rep) and all(w is not f for f in found):
-                found.append(w)
+        confirmed, last = self._confirmed.get(group), self._last.get(group)
+        found = [confirmed] if confirmed is not None and _near(confirmed, rep) else []
+        if last is not None and last is not confirmed and _near(last, rep):
+            found.append(last)
         return found
 
     def _decide(self, fix: GnssFix, rep: Reported, confirmed) -> GnssFix:

@@ -22,10 +22,12 @@ start) the fix after the jump is confirmed by the jump's own fix. A fix with no 
 the next one to witness it: it goes out one epoch late. At a stream's start the layout check
 holds it that long anyway.
 
-The bounds are wide at 10 Hz (a heading may turn 22° between two epochs of the twin), so a
-damaged value that lands within them passes: of the two equal integer digits an HDT can lose
-with its layout kept, only a heading of 353–355.99° (``355.xx`` → ``3.xx``, 8° off; ``353.xx`` →
-``5.xx``, 12°) comes back that close.
+The bounds are wide at 10 Hz (a heading may turn 22° between two epochs of the twin, a course
+more at a standstill, where its Doppler noise has no bound), so a damaged value that lands within
+them passes. Of the two equal integer digits an angle can lose with its layout kept, those that
+come back that close: ``355.xx`` → ``3.xx`` (8°), ``353.xx`` → ``5.xx`` (12°), ``344.xx`` → ``3.xx``
+(19°), ``343.xx`` → ``4.xx`` (21°), and ``33x.xx`` → ``x.xx`` (30°) against a witness two epochs
+old. A course at a standstill is not checked at all: the judge takes no heading from it there.
 """
 
 from __future__ import annotations

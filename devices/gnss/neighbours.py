@@ -27,7 +27,9 @@ more at a standstill, where its Doppler noise has no bound), so a damaged value 
 them passes. Of the two equal integer digits an angle can lose with its layout kept, those that
 come back that close: ``355.xx`` → ``3.xx`` (8°), ``353.xx`` → ``5.xx`` (12°), ``344.xx`` → ``3.xx``
 (19°), ``343.xx`` → ``4.xx`` (21°), and ``33x.xx`` → ``x.xx`` (30°) against a witness two epochs
-old. A course at a standstill is not checked at all: the judge takes no heading from it there.
+old. A course at a standstill is hardly checked (its noise there allows any turn); a receiver
+without HDT gives the judge its course as the heading, also standing in a forward gear
+(scoring/pose_reading.py), so such damage can turn a standing body.
 """
 
 from __future__ import annotations

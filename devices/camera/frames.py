@@ -2,7 +2,9 @@
 
 Consumers (recorder, live view, vision sensors) each get their own slot
 holding only the newest frame, so a slow consumer skips frames instead of
-holding up the reader or the other consumers.
+holding up the reader or the other consumers. Whoever produces the frames may
+listen to the number of consumers (:meth:`FrameFanout.listen`) to read the
+camera only while someone wants its frames (:mod:`devices.camera.demand`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 import numpy as np
 
@@ -62,19 +65,39 @@ class FrameFanout:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._slots: list[FrameSlot] = []
+        self._listeners: list[Callable[[int], None]] = []
         self.latest: Frame | None = None
         self.frames = 0
+
+    def listen(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener`` with the number of consumers each time one subscribes or leaves."""
+        self._listeners.append(listener)
 
     def subscribe(self) -> FrameSlot:
         slot = FrameSlot(self)
         with self._lock:
             self._slots.append(slot)
+            count = len(self._slots)
+        self._tell(count)
         return slot
 
     def unsubscribe(self, slot: FrameSlot) -> None:
         with self._lock:
-            if slot in self._slots:
-                self._slots.remove(slot)
+            if slot not in self._slots:
+                return
+            self._slots.remove(slot)
+            count = len(self._slots)
+        self._tell(count)
+
+    def _tell(self, count: int) -> None:
+        # Outside the lock: a listener may stop the reader, which waits for its last publish.
+        for listener in self._listeners:
+            listener(count)
+
+    def forget(self) -> None:
+        """Drop the newest frame: a camera no longer read leaves no picture that looks live."""
+        with self._lock:
+            self.latest = None
 
     def publish(self, frame: Frame) -> None:
         with self._lock:

@@ -9,6 +9,9 @@ behind), JPEG-encoded once per frame for all viewers.
 
 ``GET /live/<camera>.mjpg`` — ``multipart/x-mixed-replace`` stream for an ``<img>``;
 ``GET /live/<camera>.jpg`` — the newest frame; ``GET /live/`` — the cameras as JSON.
+A viewer is a consumer of the camera's fan-out, and so is a snapshot while it is served: a
+camera decoded only on demand (:mod:`devices.camera.demand`) starts reading for it, and a
+snapshot of a camera not being read waits (at most ``snapshot_wait`` seconds) for its first frame.
 It listens on the loopback by default and asks nobody to sign in: the web process
 relays these to signed-in staff (``web.cameras``); it never opens a camera.
 """
@@ -26,6 +29,9 @@ from examroom.loopback import LoopbackServer
 
 BOUNDARY = "examroomframe"
 JPEG_QUALITY = 80
+# A snapshot of a camera that is not being read waits this long for the reader's first frame: its
+# open time-out (5 s) and a frame, under the web relay's 10 s (examroom_web.cameras.routes).
+SNAPSHOT_WAIT = 6.0
 
 
 class _Encoded:
@@ -47,12 +53,14 @@ class _Encoded:
 
 class LiveViewServer:
     def __init__(self, sources: dict[str, FrameFanout], titles: dict[str, str] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, vehicles: dict[str, str] | None = None) -> None:
+                 host: str = "127.0.0.1", port: int = 0, vehicles: dict[str, str] | None = None,
+                 snapshot_wait: float = SNAPSHOT_WAIT) -> None:
         self.sources = sources
         encoded = {camera: _Encoded() for camera in sources}
         self._stopping = threading.Event()
         self._http = LoopbackServer(_LiveHandler, "live-view", host, port, sources=sources, encoded=encoded,
-                                    titles=titles or {}, vehicles=vehicles or {}, stopping=self._stopping)
+                                    titles=titles or {}, vehicles=vehicles or {}, stopping=self._stopping,
+                                    snapshot_wait=snapshot_wait)
 
     @property
     def url(self) -> str:
@@ -79,6 +87,7 @@ class _LiveHandler(BaseHTTPRequestHandler):
     vehicles: dict[str, str]  # camera -> the vehicle it is in or follows (the site file's placement)
     connections: set
     stopping: threading.Event
+    snapshot_wait: float
     protocol_version = "HTTP/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
@@ -95,7 +104,8 @@ class _LiveHandler(BaseHTTPRequestHandler):
             self.send_error(404, "unknown camera")
             return
         if ext == "jpg":
-            frame = fanout.latest
+            with fanout.subscribe() as slot:
+                frame = fanout.latest or slot.get(timeout=self.snapshot_wait)
             if frame is None:
                 self.send_error(503, "no frame yet")
                 return

@@ -3,10 +3,13 @@
 It runs inside the controller process, which owns the cameras. Frames-only
 cameras come in as frame fan-outs (simulated cameras, or OpenCV readers of
 local devices started here); network cameras are opened once, by their
-recorder's ffmpeg. Periodic work runs as APScheduler jobs on the controller's
+recorder's ffmpeg. A camera's frames are decoded only while something wants them
+(:class:`devices.camera.demand.DemandReader`): a live-view viewer, or always where a vision sensor
+or the face watch is configured on it. Periodic work runs as APScheduler jobs on the controller's
 scheduler: moving segments (every 2 s), linking evidence and sealing the video of
 attempts whose segments are all filed (every 5 s; with an ``evidence_sealer``),
-retention and the disk guard (every 30 s). Exports are taken by a worker thread here and,
+retention and the disk guard (every 30 s), stopping readers nobody watched for their linger
+time (every 5 s). Exports are taken by a worker thread here and,
 when the system is made with an ``export_process`` (the course service's: it names
 the database, the course and the rule set the child loads to burn an attempt's
 facts into overlay exports), each runs in a child process at lower priority.
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from devices.camera import FrameFanout
 from devices.camera.capture import CaptureReader
+from devices.camera.demand import DemandReader
 from devices.camera.zones import VisionRunner, VisionSensor
 from devices.readings import Clock
 from examroom.live.feed import LiveFeed
@@ -50,6 +54,7 @@ UDP_FIFO_PACKETS = 16384
 MAINTAIN_SECONDS = 2
 EVIDENCE_SECONDS = 5
 RETENTION_SECONDS = 30
+IDLE_READERS_SECONDS = 5
 
 
 def free_udp_port() -> int:
@@ -76,7 +81,10 @@ class VideoSystem:
         self.index = VideoIndex(sessions)
         self.watchdog = Watchdog(self.index, publish=self._publish, now_utc=self.now_utc)
         self.recorders: dict[str, SegmentRecorder] = {}
-        self.readers: dict[str, CaptureReader] = {}
+        self.readers: dict[str, DemandReader] = {}
+        # Cameras whose consumers need frames the moment they subscribe: a vision sensor learns its
+        # background and reports continuously, the face watch samples from an attempt's first second.
+        self.always_read = {v.camera for v in settings.vision} | set(settings.riders.values())
         for spec in settings.cameras:
             self._add_camera(spec)
         live = {s.id: self.frame_sources[s.id] for s in settings.cameras if s.has("live") and s.id in self.frame_sources}
@@ -113,7 +121,8 @@ class VideoSystem:
                 url = f"udp://127.0.0.1:{restream}?overrun_nonfatal=1&fifo_size={UDP_FIFO_PACKETS}"
             else:
                 url = spec.url
-            reader = CaptureReader(spec, url=url, clock=self.clock)
+            reader = DemandReader(CaptureReader(spec, url=url, clock=self.clock), clock=self.clock,
+                                  always=spec.id in self.always_read)
             self.readers[spec.id] = reader
             self.frame_sources[spec.id] = reader.fanout
         if spec.has("record"):
@@ -155,6 +164,10 @@ class VideoSystem:
     def enforce_retention(self):
         return self.retention.run(self.now_utc())
 
+    def settle_readers(self) -> dict[str, str]:
+        """Stop the readers nobody watched for their linger time; each reader's state after."""
+        return {camera: reader.settle() for camera, reader in self.readers.items()}
+
     def schedule(self, scheduler) -> None:
         """Add the periodic jobs to the controller's APScheduler (one instance each, never piled up)."""
         opts = dict(trigger="interval", max_instances=1, coalesce=True)
@@ -162,6 +175,7 @@ class VideoSystem:
             scheduler.add_job(self.maintain, seconds=MAINTAIN_SECONDS, id="video-maintain", **opts),
             scheduler.add_job(self.evidence_pass, seconds=EVIDENCE_SECONDS, id="video-evidence", **opts),
             scheduler.add_job(self.enforce_retention, seconds=RETENTION_SECONDS, id="video-retention", **opts),
+            scheduler.add_job(self.settle_readers, seconds=IDLE_READERS_SECONDS, id="video-idle-readers", **opts),
         ]
 
     # -- life -------------------------------------------------------------------------
@@ -171,7 +185,7 @@ class VideoSystem:
             recorder.start()
             self.watchdog.register(RecorderPart(recorder))
         for reader in self.readers.values():  # after the recorders that re-serve their streams
-            reader.start()
+            reader.start()  # reads at once only where it is always read or already has a consumer
             self.watchdog.register(reader)
         self.watchdog.start()
         self.exports.start()
@@ -215,3 +229,8 @@ class VideoSystem:
     def health(self) -> list[dict]:
         return [{"camera": cid, "recording": r.alive(), "runs": r.runs,
                  "restarts": self.watchdog.restarts(cid)} for cid, r in self.recorders.items()]
+
+    def reader_health(self) -> list[dict]:
+        """Each decoded camera's reader: ``idle`` while nobody watches is not a fault, ``down`` is."""
+        return [{"camera": cid, "state": r.state, "consumers": r.consumers, "always": r.always}
+                for cid, r in self.readers.items()]

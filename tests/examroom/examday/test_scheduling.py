@@ -52,7 +52,8 @@ def test_a_course_service_runs_one_scheduler_for_both_kinds_of_job(tmp_path):
         persistent = sorted(job.id for job in service.scheduler.get_jobs(PERSISTENT))
         memory = sorted(job.id for job in service.scheduler.get_jobs(MEMORY))
         assert persistent == [f"sitting-{sitting_id}-{p}" for p in ("close", "open", "self_check")] + ["sittings-sync"]
-        assert memory == ["faces-retention", "video-evidence", "video-maintain", "video-retention"]
+        assert memory == ["faces-retention", "video-evidence", "video-idle-readers", "video-maintain",
+                          "video-retention"]
         assert _stored_job_ids(service) == persistent  # the video jobs hold live objects: never stored
         ran = _ran(service, "video-maintain")
         service.scheduler.modify_job("video-maintain", jobstore=MEMORY, next_run_time=datetime.now(timezone.utc))

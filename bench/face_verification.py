@@ -4,8 +4,9 @@ Inputs: the public-domain photos in EXAMROOM_FACE_PHOTOS (default /work/shared/d
 README), clean (scaled to about 640×480 pixels) and degraded at run time (JPEG quality 30,
 320×240, grey, ±30 % brightness, and all at once). Each probe is compared with the clean
 reference of every other photo. Times are per check on true 640×480 frames (the photo fitted
-into the frame), CPU time on this thread. Memory: resident set before and after loading the
-models, in a fresh child process. Exits non-zero on any false accept.
+into the frame), CPU time on this thread. Memory: resident set and PSS before loading the models and
+after checking every frame with them, in a fresh child process, and PSS once they are released
+as after the site's idle time (examroom.faces.loaded_models). Exits non-zero on any false accept.
 
 Run: python bench/face_verification.py
 """
@@ -26,16 +27,26 @@ from examroom.faces.verification import THRESHOLD, Outcome, compare, face_models
 from tests.examroom.face_photos import PHOTOS, VARIANTS, fit_area, on_frame, photo  # noqa: E402
 
 MEMORY_CHILD = """
-import resource, sys
-def rss():
-    for line in open('/proc/self/status'):
-        if line.startswith('VmRSS:'):
+def mb(field, path):
+    for line in open(path):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
-import numpy, cv2
-before = rss()
-from examroom.faces.verification import face_models
-face_models()
-print(f"{before:.0f} {rss():.0f}")
+import dlib, numpy, cv2
+from devices.readings import ManualClock
+from examroom.faces.verification import shared_models
+from tests.examroom.face_photos import PHOTOS, on_frame, photo
+frames = [on_frame(photo(n), 640, 480) for n in PHOTOS]
+before = mb('VmRSS:', '/proc/self/status')
+pss_before = mb('Pss:', '/proc/self/smaps_rollup')
+shared_models.clock = clock = ManualClock()
+for frame in frames:  # the working memory of real checks, not the bare load
+    shared_models.get().read(frame)
+after = mb('VmRSS:', '/proc/self/status')
+pss_used = mb('Pss:', '/proc/self/smaps_rollup')
+clock.advance(shared_models.idle_seconds)
+assert shared_models.release_if_idle()
+pss_released = mb('Pss:', '/proc/self/smaps_rollup')
+print(f"{before:.1f} {after:.1f} {pss_before:.1f} {pss_used:.1f} {pss_released:.1f}")
 """
 
 
@@ -82,9 +93,11 @@ def main() -> int:
 
     env = dict(os.environ, PYTHONPATH=ROOT)
     out = subprocess.run([sys.executable, "-c", MEMORY_CHILD], capture_output=True, text=True, env=env, check=True)
-    before, after = (float(v) for v in out.stdout.split())
-    print(f"memory: the three models take {after - before:.0f} MB resident "
-          f"({before:.0f} MB with numpy and OpenCV imported, {after:.0f} MB after loading)")
+    before, after, pss_before, pss_used, pss_released = (float(v) for v in out.stdout.split())
+    print(f"memory: the three models and their checks of {len(PHOTOS)} frames take {after - before:.0f} MB resident "
+          f"({before:.0f} MB with dlib, numpy, OpenCV and the frames, {after:.0f} MB after); PSS "
+          f"{pss_before:.1f} -> {pss_used:.1f} MB, released after the idle time: {pss_released:.1f} MB "
+          f"({pss_used - pss_released:.1f} MB given back)")
     print(f"false accepts: {false_accepts} (must be 0)")
     return 1 if false_accepts else 0
 

@@ -61,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: 0, none)")
     parser.add_argument("--tls", action="store_true",
                         help="the pages are served over HTTPS (at the proxy): cookies are marked Secure")
+    parser.add_argument("--face-models-idle-minutes", type=float, default=10.0,
+                        help="minutes without a face verification after which the worker drops the face models "
+                             "(the site's [faces] models_idle_minutes; 1-1440, default %(default)s)")
     args = parser.parse_args(argv)
+    if not 1 <= args.face_models_idle_minutes <= 1440:
+        parser.error(f"--face-models-idle-minutes: must be between 1 and 1440, got {args.face_models_idle_minutes:g}")
     if not args.city_file and not args.feed_url:
         parser.error("--feed-url is required (or --city-file for the city console)")
     if not args.database_url:
@@ -108,10 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         # In gunicorn's worker, after the fork: the feed reader's thread must start there.
         from examroom.live.feed import LiveFeed
         from examroom.records.attempt_log import Records
+        from examroom.faces.verification import shared_models
         from examroom.records.database import make_engine, session_factory
         from examroom_web import create_app
         from examroom_web.feedclient import RemoteFeed
 
+        shared_models.set_idle_seconds(args.face_models_idle_minutes * 60)  # the check-in page's models
         feed = LiveFeed()
         RemoteFeed(args.feed_url, feed).start()
         return create_app(Records(session_factory(make_engine(args.database_url))), feed, config,

@@ -48,7 +48,8 @@ def serve(site, host: str | None = None, port: int | None = None, feed_port: int
             recordings_dir=service.video.settings.recordings_dir if service.video is not None else None,
             exports_dir=service.video.settings.exports_dir if service.video is not None else None,
             timezone=settings.timezone,
-            trusted_proxies=settings.web_trusted_proxies, tls=settings.web_tls, threads=settings.web_threads)
+            trusted_proxies=settings.web_trusted_proxies, tls=settings.web_tls, threads=settings.web_threads,
+            face_models_idle_minutes=settings.face_models_idle_minutes)
         if not address:
             print("examroom serve: the web server did not start", file=sys.stderr)
             return 1

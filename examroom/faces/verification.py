@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from examroom.faces.loaded_models import LoadedModels
+
 MODEL = "dlib_resnet_v1+5pt"  # stored with every descriptor: descriptors of two models never compare
 DESCRIPTOR_SIZE = 128
 FIVE_POINT_FILE = "shape_predictor_5_face_landmarks.dat"
@@ -225,14 +227,10 @@ def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4").astype(np.float32)
 
 
-_shared: FaceModels | None = None
-_shared_lock = threading.Lock()
+shared_models: LoadedModels[FaceModels] = LoadedModels(FaceModels)
 
 
 def face_models() -> FaceModels:
-    """The process's one set of loaded models, loaded at the first call (FaceModelsUnavailable without them)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = FaceModels()
-        return _shared
+    """The process's one set of models, loaded at the first call after a release or ever, released
+    after the site's idle time (examroom.faces.loaded_models); FaceModelsUnavailable without them."""
+    return shared_models.get()

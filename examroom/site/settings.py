@@ -95,6 +95,9 @@ class SiteSettings:
     # Days after a sitting ends that its candidates' photos and face descriptors are kept
     # (个人信息保护法: no longer than needed; examroom.faces.personal_data deletes them, daily).
     personal_data_days: float = 90.0
+    # Minutes without a 1:1 face verification after which a process drops the face models (about
+    # 40 MB) until the next one (examroom.faces.loaded_models): the controller and the web worker.
+    face_models_idle_minutes: float = 10.0
 
 
 def load_settings(path: str | Path) -> SiteSettings:
@@ -120,6 +123,7 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
     health = reader.table("health", {})
     selfcheck = reader.table("selfcheck", {})
     personal = reader.table("personal_data", {})
+    faces = reader.table("faces", {})
     raw_dir = reader.optional_text("raw_capture_dir")
     required_fix = health.text("required_fix", "rtk_fixed")
     if required_fix not in REQUIRED_FIX:
@@ -149,9 +153,11 @@ def parse_settings(data: dict[str, Any], base: Path = Path(".")) -> SiteSettings
         fault_after=health.number("fault_after", 1.0, minimum=0.2, maximum=30),
         board_fault_limit=health.integer("board_fault_limit", 3, minimum=1, maximum=100),
         require_selfcheck=selfcheck.boolean("required", True),
-        personal_data_days=personal.number("retention_days", 90.0, minimum=1, maximum=3650))
+        personal_data_days=personal.number("retention_days", 90.0, minimum=1, maximum=3650),
+        face_models_idle_minutes=faces.number("models_idle_minutes", 10.0, minimum=1, maximum=1440))
     reader.done()
     personal.done()
+    faces.done()
     web.done()
     health.done()
     selfcheck.done()

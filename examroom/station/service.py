@@ -20,6 +20,7 @@ from examroom.live.commands import CommandDesk
 from examroom.live.controller import Controller, VehicleInfo
 from examroom.records.database import claim_course, make_engine, session_factory, upgrade
 from examroom.station.device_health import FAULT_AFTER_WALL, HealthWatch, rerun_attempt
+from examroom.faces.verification import shared_models
 from examroom.faces.watch import AttemptFaceWatch
 from examroom.live.link import ConsoleLink
 from examroom.station.hardware import board_inputs, build_runners, device_owners
@@ -69,6 +70,7 @@ class CourseService:
                  frame_sources: dict | None = None) -> None:
         self.settings = settings
         courseclock.use_zone(settings.timezone)  # every time a person reads, in the course's zone
+        shared_models.set_idle_seconds(settings.face_models_idle_minutes * 60)  # check-ins and in-cab 1:1
         self.clock = clock or SystemClock()
         self._load_course_and_rules()
         self._open_database()

@@ -23,7 +23,8 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
                       rules_file: Path | None = None, recordings_dir: Path | None = None,
                       exports_dir: Path | None = None, timezone: str | None = None,
                       log_file: Path | None = None, trusted_proxies: int = 0, tls: bool = False,
-                      threads: int | None = None) -> tuple[subprocess.Popen, str]:
+                      threads: int | None = None,
+                      face_models_idle_minutes: float | None = None) -> tuple[subprocess.Popen, str]:
     """Start ``python -m examroom_web``; returns the process and the address it serves (empty if it failed)."""
     command_token_file = data_dir / "command_token"
     read_or_create_secret(command_token_file)  # the controller reads the same file
@@ -48,6 +49,8 @@ def start_web_process(database_url: str, feed_url: str, host: str, port: int, da
         args.append("--tls")
     if threads:
         args += ["--threads", str(threads)]
+    if face_models_idle_minutes is not None:
+        args += ["--face-models-idle-minutes", repr(float(face_models_idle_minutes))]
     # The database URL may hold a password: in the environment, not on the visible command line.
     stderr = open(log_file, "a", encoding="utf-8") if log_file else None  # its log beside the controller's
     try:

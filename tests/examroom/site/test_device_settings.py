@@ -36,7 +36,19 @@ def test_the_example_site_file_loads_and_matches_its_course():
     assert settings.video.riders == {"V2": "car-V2"}
     assert settings.personal_data_days == 30  # the example's [personal_data]; 90 where a site says nothing
     assert parse(lambda d: d.pop("personal_data", None)).personal_data_days == 90
+    assert settings.face_models_idle_minutes == 10 and parse().face_models_idle_minutes == 10
     check_against_course(settings, load_course(settings.course_file))
+
+
+def test_a_wrong_face_models_idle_time_names_the_file_the_field_and_the_range(tmp_path):
+    with open(EXAMPLE, encoding="utf-8") as f:
+        text = f.read()
+    assert "models_idle_minutes = 10\n" in text
+    site = tmp_path / "county.toml"
+    site.write_text(text.replace("models_idle_minutes = 10\n", "models_idle_minutes = 2000\n"), encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"county\.toml: faces\.models_idle_minutes: must be between 1 and 1440, "
+                                            r"got 2000"):
+        load_settings(site)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -53,6 +65,9 @@ def test_the_example_site_file_loads_and_matches_its_course():
     (lambda d: d.update(selfcheck={"required": "yes"}), r"selfcheck\.required: expected true or false, got string"),
     (lambda d: d.update(personal_data={"retention_days": 0}), r"personal_data\.retention_days: must be between 1"),
     (lambda d: d.update(personal_data={"retention": 30}), r"personal_data.*retention"),
+    (lambda d: d.update(faces={"models_idle_minutes": 0}), r"faces\.models_idle_minutes: must be between 1 and 1440"),
+    (lambda d: d.update(faces={"models_idle_minutes": float("nan")}), r"faces\.models_idle_minutes: must be a finite"),
+    (lambda d: d.update(faces={"idle_minutes": 5}), r"faces.*idle_minutes"),
 ])
 def test_device_errors_name_field_and_device(change, message):
     with pytest.raises(SettingsError, match=message):

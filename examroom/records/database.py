@@ -9,15 +9,17 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker, with_loader_criteria
 
 from examroom.messages import N_, SupervisorError
 from examroom.records.database_url import database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(str(files("examroom.records") / "migrations"))  # package data; alembic wants a folder
 
@@ -43,6 +45,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    # Alembic (with Mako and Pygments, 11 MB private in a bare interpreter) is imported only by
+    # who migrates: the controller once at its start, the db commands. The web worker opens the
+    # database through this module too and never migrates.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -55,6 +62,8 @@ def upgrade(engine: Engine, course_code: str = "") -> None:
     ``course_code``: the course's 考场代码 (the site file's), given to the rows that exist when the
     migration adding the course to every key runs (0013); a database already past it keeps its own.
     """
+    from alembic import command
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n auto --dist loadgroup
 SYSTEM_PACKAGES ?= fonts-wqy-microhei chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench clean system-packages
+.PHONY: demo test bench translations clean system-packages
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -35,6 +35,13 @@ test: system-packages $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_all.py
+
+# After changing user-facing strings: the template from the code, the English catalogue updated
+# from it (translate what it marks new or fuzzy), compiled. tests/web/test_i18n.py checks the rest.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d web/translations
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -91,6 +91,10 @@ class GnssDriver(StreamDriver):
             "speed_missing_streak": st.speed_missing_streak,
             # speeds and courses refused because the RTK track contradicted them (decoder doc)
             "track_disagrees": st.counts["track_disagrees"],
+            # values one sentence alone reported that no vehicle could reach from the fixes beside
+            # them (devices/gnss/neighbours.py): refused, the fix sent without them
+            "neighbours_disagree": st.counts["neighbours_disagree"],
+            "unwitnessed": st.counts["unwitnessed"],  # ... or that no fix beside them could confirm
             "sentence_order": list(self.decoder.learned_order) if self.decoder.learned_order else None,
             "drops": {**{k: v for k, v in self.framer.counts.items() if v},
                       "malformed_fields": self.decoder.malformed},

@@ -9,7 +9,8 @@ HDT's heading — is compared here with the same quantity in the fixes before an
 vehicle changes its speed or turns faster than the track check's bounds
 (:mod:`devices.gnss.decoder`, top). A value that could be how the vehicle moved since its
 neighbour is confirmed; one that could not goes out unknown (None, counted as
-``neighbours_disagree``), never replaced by the neighbour's. A speed and course come from one
+``neighbours_disagree``), never replaced by the neighbour's; one no fix beside it could witness goes out unknown too
+(``unwitnessed``). A speed and course come from one
 sentence and a lost pair of characters may have taken one from each: they are confirmed or
 refused together.
 
@@ -121,13 +122,14 @@ class NeighbourWitness:
             held, held_rep = self._pending
             self._pending = None
             ahead = rep if _near(held_rep, rep) else None
-            out.append(self._decide(held, held_rep, lambda group: ahead is not None
-                                    and could_follow(held_rep, ahead, group)))
+            out.append(self._decide(held, held_rep, lambda group: None if ahead is None or not _has(ahead, group)
+                                    else could_follow(held_rep, ahead, group)))
         witnesses = {group: self._witnesses(rep, group) for group in self.GROUPS if rep.alone(group)}
         if rep.t is not None and not all(witnesses.values()):
             self._pending = (fix, rep)  # nothing near before it: the next fix witnesses it
             return out
-        out.append(self._decide(fix, rep, lambda group: any(could_follow(w, rep, group) for w in witnesses[group])))
+        out.append(self._decide(fix, rep, lambda group: any(could_follow(w, rep, group) for w in witnesses[group])
+                                if witnesses[group] else None))
         return out
 
     def flush(self) -> list[GnssFix]:
@@ -136,7 +138,7 @@ class NeighbourWitness:
             return []
         held, held_rep = self._pending
         self._pending = None
-        return [self._decide(held, held_rep, lambda group: False)]
+        return [self._decide(held, held_rep, lambda group: None)]
 
     def _witnesses(self, rep: Reported, group: str) -> list[Reported]:
         """The last fix ``group`` was confirmed in, and the last that reported it (confirmed or
@@ -149,19 +151,21 @@ class NeighbourWitness:
         return found
 
     def _decide(self, fix: GnssFix, rep: Reported, confirmed) -> GnssFix:
-        """``fix`` with each single-sentence group it reports kept if ``confirmed(group)``; it
-        becomes the last fix that reported them."""
+        """``fix`` with each single-sentence group it reports kept if ``confirmed(group)`` (True;
+        False: a witness contradicts it, ``neighbours_disagree``; None: no witness came,
+        ``unwitnessed``); it becomes the last fix that reported them."""
         changes = {}
         for group in self.GROUPS:
             if not rep.alone(group):
                 if _has(rep, group):
                     self._confirmed[group] = rep  # confirmed within its epoch
                 continue
-            if confirmed(group):
+            verdict = confirmed(group)
+            if verdict:
                 self._confirmed[group] = rep
                 self.counts["neighbours_confirm"] += 1
                 continue
-            self.counts["neighbours_disagree"] += 1
+            self.counts["unwitnessed" if verdict is None else "neighbours_disagree"] += 1
             changes.update({"speed": None, "course": None} if group == MOTION else {"heading": None})
         self._last.update({group: rep for group in self.GROUPS if _has(rep, group)})
         return dataclasses.replace(fix, **changes) if changes else fix

@@ -80,3 +80,6 @@ def test_fixes_match_the_sentences(path):
     assert drv.decoder.counts["inconsistent_epochs"] == 0
     # A receiver's own speed and course always agree with its track (the track check refuses none).
     assert drv.decoder.counts["track_disagrees"] == 0
+    # Nor do a receiver's fixes contradict each other (a lone value may go unwitnessed: rst39.log's
+    # one RMC with a speed, at its start, has no other speed within a second).
+    assert drv.decoder.counts["neighbours_disagree"] == 0

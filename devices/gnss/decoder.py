@@ -184,8 +184,7 @@ def _track_turns_away(north: float, east: float, d: float, dt: float, noise: flo
     if course is None or d < bound.MIN_FACTOR * noise or d / dt > bound.MAX_SPEED:
         return False
     track = math.degrees(math.atan2(east, north)) % 360.0
-    diff = abs(course - track) % 360.0
-    diff = min(diff, 360.0 - diff)
+    diff = bound.turn(course, track)
     # The chord of a turn points half the turn (over the epoch, and the time slack) behind the
     # course at its end; the noise of both ends turns it by up to asin(2 noise / d).
     tol = (bound.MAX_TURN * (dt / 2 + bound.TIME_SLACK) + math.degrees(math.asin(min(1.0, 2 * noise / d)))
@@ -252,9 +251,7 @@ def _agree(a: float | None, a_tol: float, b: float | None, b_tol: float, circle:
     """Two reports of one quantity agree to their last digits (or one is missing)."""
     if a is None or b is None:
         return True
-    d = abs(a - b)
-    if circle:
-        d = min(d, 360.0 - d)
+    d = bound.turn(a, b) if circle else abs(a - b)
     return d <= a_tol + b_tol + 1e-9
 
 
@@ -717,13 +714,14 @@ class NmeaEpochDecoder:
         out += self._close(mono, utc) if self._cur.timed else []
         return out + self._emit(self._neighbours.flush())
 
-    def _track_disagrees(self, ep: _Epoch, position: tuple, quality: int, rmc, vtg,
+    def _track_disagrees(self, now: float | None, position: tuple, quality: int, rmc, vtg,
                          speed: float | None, course: float | None) -> bool:
-        """The track check (bounds at the top of this module): this fix's reported speed or course
-        contradicts how it moved since the previous fix, one epoch before. Skipped for the first
-        fix, after a reconnect, after a gap (an interval longer than the shortest seen, the
-        epoch period) and when either fix is not precise enough (``bound.NOISE_M``)."""
-        prev, now = self._prev_fix, _seconds(ep.key)
+        """The track check (bounds in :mod:`devices.gnss.motion_bounds`): this fix's reported speed
+        or course (its epoch at ``now``, seconds of the UTC day) contradicts how it moved since the
+        previous fix, one epoch before. Skipped for the first fix, after a reconnect, after a gap
+        (an interval longer than the shortest seen, the epoch period) and when either fix is not
+        precise enough (``bound.NOISE_M``)."""
+        prev = self._prev_fix
         self._prev_fix = (now, position, quality) if now is not None else None
         if prev is None or now is None or (speed is None and course is None):
             return False
@@ -861,7 +859,8 @@ class NmeaEpochDecoder:
         if vtg is not None:
             speed = vtg["speed"] if speed is None else speed
             course = vtg["course"] if course is None else course
-        if self._track_disagrees(ep, position, quality, rmc, vtg, speed, course):
+        now = _seconds(ep.key)
+        if self._track_disagrees(now, position, quality, rmc, vtg, speed, course):
             # Not confirmed by the track: used as an epoch without speed and course is (never
             # replaced by the track's: the check only refuses).
             st.counts["track_disagrees"] += 1
@@ -877,16 +876,15 @@ class NmeaEpochDecoder:
             receiver_time=ep.time_raw, receiver_date=date,
             talker=ep.talker,
         )
-        return self._emit(self._neighbours.push(fix, self._reported(ep, rmc, vtg, speed, course, hdt)))
+        return self._emit(self._neighbours.push(fix, self._reported(now, rmc, vtg, speed, course, hdt)))
 
     @staticmethod
-    def _reported(ep: _Epoch, rmc, vtg, speed, course, hdt) -> Reported:
+    def _reported(now: float | None, rmc, vtg, speed, course, hdt) -> Reported:
         """What the fix reports for the neighbour check: a speed and course are alone unless an
         RMC and a VTG (compared in _close) both gave them; an HDT's heading is always alone."""
-        t = _seconds(ep.key)
         tol = rmc if rmc is not None and rmc["speed"] is not None else vtg
         both = rmc is not None and vtg is not None and rmc["speed"] is not None and vtg["speed"] is not None
-        return Reported(t, speed=speed, speed_tol=(tol["speed_tol"] or 0.0) if tol else 0.0,
+        return Reported(now, speed=speed, speed_tol=(tol["speed_tol"] or 0.0) if tol else 0.0,
                         course=course, course_tol=tol["course_tol"] if tol else 0.0,
                         heading=hdt, heading_tol=HDT_ROUNDING,
                         motion_alone=(speed is not None or course is not None) and not both,

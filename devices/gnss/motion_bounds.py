@@ -1,6 +1,6 @@
 """What a vehicle and a receiver can do between two epochs: the bounds of the checks that compare
 a fix with its neighbours (the track check in :mod:`devices.gnss.decoder`, and
-:mod:`devices.gnss.neighbours`), in one place."""
+:mod:`devices.gnss.neighbours`), in one place, and the angle they measure turns by."""
 
 # A receiver's reported speed and course are compared with how its positions moved over the last
 # epoch (the decoder's _track_disagrees). Damage the XOR cannot see (two equal digits lost from the
@@ -34,3 +34,9 @@ HEADING_NOISE = 1.0  # °
 TIME_SLACK = 0.05  # s
 # Faster than any exam vehicle (250 km/h): a track like that is a position jump, not a drive.
 MAX_SPEED = 70.0  # m/s
+
+
+def turn(a: float, b: float) -> float:
+    """The smaller angle between two bearings in degrees (0..180)."""
+    d = abs(a - b) % 360.0
+    return min(d, 360.0 - d)

@@ -40,10 +40,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from devices.readings import GnssFix
-
 from devices.gnss.motion_bounds import (COURSE_NOISE, HEADING_NOISE, MAX_ACCEL, MAX_DT, MAX_TURN, SPEED_NOISE,
-                                        TIME_SLACK)
+                                        TIME_SLACK, turn)
+from devices.readings import GnssFix
 
 MOTION, HEADING = "motion", "heading"
 
@@ -67,11 +66,6 @@ class Reported:
         return self.motion_alone if group == MOTION else self.heading_alone
 
 
-def _turn(a: float, b: float) -> float:
-    d = abs(a - b) % 360.0
-    return min(d, 360.0 - d)
-
-
 def _course_noise(speed: float) -> float:
     """A Doppler course's noise at ``speed``: the receiver's speed noise sideways turns it by up
     to atan(noise / speed), 90° at a standstill (where a course means nothing)."""
@@ -84,7 +78,7 @@ def could_follow(a: Reported, b: Reported, group: str) -> bool:
     if group == HEADING:
         if a.heading is None or b.heading is None:
             return False
-        return _turn(a.heading, b.heading) <= MAX_TURN * dt + 2 * HEADING_NOISE + a.heading_tol + b.heading_tol
+        return turn(a.heading, b.heading) <= MAX_TURN * dt + 2 * HEADING_NOISE + a.heading_tol + b.heading_tol
     if a.speed is None or b.speed is None:
         return False
     if abs(a.speed - b.speed) > MAX_ACCEL * dt + 2 * SPEED_NOISE + a.speed_tol + b.speed_tol:
@@ -92,7 +86,7 @@ def could_follow(a: Reported, b: Reported, group: str) -> bool:
     if a.course is None or b.course is None:
         return True  # receivers leave the course empty at a standstill: the speed decides
     limit = (MAX_TURN * dt + _course_noise(a.speed) + _course_noise(b.speed) + a.course_tol + b.course_tol)
-    return _turn(a.course, b.course) <= limit
+    return turn(a.course, b.course) <= limit
 
 
 def _has(rep: Reported, group: str) -> bool:

@@ -88,6 +88,16 @@ def driven(start: tuple[float, float, float], steps) -> list[tuple[float, float,
     return out
 
 
+def drives(qualities=(1, 4, 5), min_size: int = 6, max_size: int = 12):
+    """A hypothesis strategy for :func:`driven` epochs: any start, then what a vehicle can do."""
+    from hypothesis import strategies as st  # the tests' library; the bench draws with random
+
+    start = st.tuples(st.floats(0.0, 15.0), st.floats(0.0, 359.99), st.floats(0.0, 359.99))
+    step = st.tuples(st.floats(-DRIVE_ACCEL, DRIVE_ACCEL), st.floats(-DRIVE_TURN, DRIVE_TURN),
+                     st.floats(-DRIVE_TURN, DRIVE_TURN), st.sampled_from(list(qualities)))
+    return st.builds(driven, start, st.lists(step, min_size=min_size, max_size=max_size))
+
+
 def nmea_epochs(order: tuple[str, ...], values: list[tuple[float, float, float, int]]):
     """The bytes of one epoch per value (speed, course, heading, quality) in ``order``, and the truths.
 

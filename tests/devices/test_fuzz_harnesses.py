@@ -17,19 +17,16 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from devices.courseboard.driver import CourseBoardDriver
 from devices.signalboard.protocol import GEARS, MOTORCYCLE
-from tests.devices.fuzz_harness import (DRIVE_ACCEL, DRIVE_TURN, GNSS_TYPES, driven, modbus_false_reading,
-                                        modbus_reply, nmea_false_fixes, signal_false_frames)
+from tests.devices.fuzz_harness import (GNSS_TYPES, modbus_false_reading, modbus_reply, nmea_false_fixes,
+                                        signal_false_frames)
+from tests.devices.fuzz_harness import drives as fuzz_drives
 from tests.devices.mutation import MUTATIONS
 
 # derandomize: the suite runs the same examples every time; the long, random runs are the bench.
 QUICK = settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 damage = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from(MUTATIONS)), max_size=2)
 cuts = st.lists(st.integers(0, 10**6), max_size=12)
-# A vehicle's epochs: any start, then what a vehicle can do from one epoch to the next.
-drives = st.builds(driven, st.tuples(st.floats(0.0, 15.0), st.floats(0.0, 359.99), st.floats(0.0, 359.99)),
-                   st.lists(st.tuples(st.floats(-DRIVE_ACCEL, DRIVE_ACCEL), st.floats(-DRIVE_TURN, DRIVE_TURN),
-                                      st.floats(-DRIVE_TURN, DRIVE_TURN), st.sampled_from([1, 4, 5])),
-                            min_size=6, max_size=12))
+drives = fuzz_drives()  # a vehicle's epochs: any start, then what a vehicle can do
 
 
 @QUICK

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 from collections.abc import Iterator
 
 from devices.camera import CameraSpec
 from devices.camera.ffmpeg import ffmpeg_exe
+from examroom.video.system import free_udp_port
 
 WIDTH, HEIGHT, FPS = 320, 240, 15
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

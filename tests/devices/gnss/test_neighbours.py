@@ -13,7 +13,7 @@ from devices.gnss.decoder import NmeaEpochDecoder
 from devices.gnss.neighbours import HEADING, MOTION, NeighbourWitness, Reported, could_follow
 from devices.gnss.simulator import GnssTruth, build_epoch
 from devices.readings import GnssFix
-from tests.devices.fuzz_harness import DRIVE_ACCEL, DRIVE_TURN, driven
+from tests.devices.fuzz_harness import DRIVE_TURN, drives as fuzz_drives
 
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 DT = 0.1  # 10 Hz
@@ -154,10 +154,7 @@ def sentences(values, types):
     return out
 
 
-drives = st.builds(driven, st.tuples(st.floats(0.0, 15.0), st.floats(0.0, 359.99), st.floats(0.0, 359.99)),
-                   st.lists(st.tuples(st.floats(-DRIVE_ACCEL, DRIVE_ACCEL), st.floats(-DRIVE_TURN, DRIVE_TURN),
-                                      st.floats(-DRIVE_TURN, DRIVE_TURN), st.sampled_from([1, 5])),
-                            min_size=4, max_size=12))
+drives = fuzz_drives(qualities=(1, 5), min_size=4)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

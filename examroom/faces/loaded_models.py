@@ -14,6 +14,7 @@ import ctypes.util
 import gc
 import logging
 import threading
+import time
 from typing import Callable, Generic, TypeVar
 
 from devices.readings import Clock, SystemClock
@@ -95,8 +96,9 @@ class LoadedModels(Generic[T]):
         return True
 
     def _watch(self) -> None:
-        stop = threading.Event()  # never set: the thread ends when the models are gone
-        while not stop.wait(self.check_seconds):
+        """Look every ``check_seconds`` (wall time: a daemon thread); end once the models are gone."""
+        while True:
+            time.sleep(self.check_seconds)
             with self._lock:
                 if self._models is None:
                     self._watcher = None  # decided under the lock: a load after this starts a new watcher

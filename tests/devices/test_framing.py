@@ -1,7 +1,10 @@
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from devices.framing import SentenceFramer, with_checksum
 from tests.devices.mutation import MUTATIONS, mutate
+
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
 
 GGA = "$GPGGA,021613.949,5029.3800,N,10441.0389,W,1,04,12.5,572.4,M,-20.3,M,0.0,0000*7E"
 RMC = "$GPRMC,021613.949,A,5029.3800,N,10441.0389,W,0.009850,267.99,280706,,*19"

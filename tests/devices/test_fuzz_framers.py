@@ -29,7 +29,7 @@ from devices.gnss import GnssDriver, GnssTruth, build_epoch
 from devices.signalboard.driver import SignalBoardDriver
 from devices.signalboard.protocol import MOTORCYCLE, SignalState, encode
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.own_clock  # a million bytes take seconds of CPU, but no port, process or thread
 
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 MILLION = 1_000_000

@@ -5,6 +5,8 @@ import pytest
 
 from devices.camera import CameraSpec, Frame, FrameFanout
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 
 def _frame(seq: int) -> Frame:
     return Frame(np.zeros((2, 2, 3), np.uint8), datetime.now(timezone.utc), float(seq), seq)

@@ -7,6 +7,8 @@ import pytest
 from devices.camera import Frame
 from devices.camera.zones import Region, VisionSensor
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 GROUND = (70, 110, 70)
 PAINT = (245, 245, 245)
 

@@ -8,6 +8,8 @@ import pytest
 from devices.gnss.epoch_clock import STEP, WINDOW, EpochClock, LogClock, ReceiverTimeline
 from devices.rawcapture import PREROLL, RawCapture
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 # The receiver's UTC and the controller's clocks need not agree: the local clock here starts at
 # mono 1000.0 / 2024-05-01 09:13:07.5 UTC while the receiver's first epoch is 07:59:58.0 UTC.
 RX0 = datetime(2024, 5, 1, 7, 59, 58, tzinfo=timezone.utc)

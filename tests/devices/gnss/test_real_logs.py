@@ -16,6 +16,8 @@ import pytest
 from devices.gnss.driver import replay
 from devices.gnss.layout import CONFIRM_VOTES
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 NMEA_DIR = "/work/shared/data/nmea"
 LOGS = sorted(glob.glob(os.path.join(NMEA_DIR, "*.log")))
 

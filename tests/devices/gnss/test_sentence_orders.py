@@ -23,6 +23,8 @@ from devices.gnss.epoch_clock import LogClock
 from devices.gnss.epoch_order import EPOCHS as LEARN_EPOCHS
 from tests.devices.gnss.captures.write import EPOCHS, ORDERS, T0, epoch, truth
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 HERE = os.path.join(os.path.dirname(__file__), "captures")
 CAPTURES = sorted(glob.glob(os.path.join(HERE, "*.nmea")))
 

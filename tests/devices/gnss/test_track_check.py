@@ -4,10 +4,13 @@ refused (the fix goes out as one without speed and course), and honest streams n
 import math
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from devices.gnss.decoder import KNOT, NmeaEpochDecoder
 from devices.gnss.simulator import GnssTruth, build_epoch
+
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
 
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 M_PER_DEG = 6371000.0 * math.pi / 180.0

@@ -4,6 +4,8 @@ import pytest
 
 from examroom.site.settings import SettingsError, parse_settings
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 BASE = {"database_url": "sqlite://", "course_file": "c.toml", "rule_set_file": "r.toml"}
 VIDEO = {"recordings_dir": "rec", "cache_dir": "cache", "exports_dir": "exp", "free_floor_mb": 100,
          "cameras": [{"id": "gate", "url": "rtsp://10.0.0.5/stream", "roles": ["record", "live"], "offset": -0.1},

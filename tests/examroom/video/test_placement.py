@@ -18,6 +18,8 @@ from examroom.video.index import VideoIndex
 from examroom.video.placement import CameraPlace, cameras_for
 from tests.examroom.video.test_config import BASE, VEHICLE, VIDEO
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 V1 = {**VEHICLE, "id": "V1", "plate": "甘K·0001学", "model": "E-01", "gnss": {"port": "/dev/ttyUSB2"},
       "signals": {"port": "/dev/ttyUSB3"}}
 CAMERAS = [

@@ -16,6 +16,8 @@ from examroom.video.index import VideoIndex
 from examroom.video.retention import RetentionGuard, RetentionPolicy, free_bytes
 from examroom.video.segments import tree_path
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 MB = 1024**2
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 

@@ -6,6 +6,8 @@ import pytest
 
 from examroom.video import timecode
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 MOMENT = datetime(2026, 11, 29, 4, 30, 12, 345000, tzinfo=timezone.utc)
 
 

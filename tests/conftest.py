@@ -33,7 +33,10 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # compete with each other for the machine's cores; the rest, which own their clocks, share the
 # other workers. A real-time test must still pass when the other worker is busy. A module in those
 # folders that owns its clock (pure decoding, no port, process or thread) says so with
-# ``pytestmark = pytest.mark.own_clock`` and runs beside the others.
+# ``pytestmark = pytest.mark.own_clock`` and runs beside the others; so does a slow test marked
+# ``state_waits``: it waits only on its servers' own state (replication caught up, a link seen
+# down), with time-outs of a minute and no time in its assertions, so a busy neighbour slows it
+# and changes nothing.
 REAL_TIME_FOLDERS = ("tests/devices/", "tests/examroom/video/")
 REAL_TIME_MODULES = ("tests/web/test_cameras.py", "tests/web/test_replay_export.py",
                      "tests/web/test_replay_video.py", "tests/web/test_replay_player_browser.py")
@@ -41,7 +44,7 @@ REAL_TIME_MODULES = ("tests/web/test_cameras.py", "tests/web/test_replay_export.
 
 def real_time(item: pytest.Item) -> bool:
     where = Path(item.path).relative_to(Path(__file__).parent.parent).as_posix()
-    if item.get_closest_marker("own_clock") is not None:
+    if item.get_closest_marker("own_clock") or item.get_closest_marker("state_waits"):
         return False
     return item.get_closest_marker("slow") is not None or where.startswith(REAL_TIME_FOLDERS) \
         or where in REAL_TIME_MODULES

@@ -18,7 +18,7 @@ from tests.examroom.city.conftest import cluster_folder, pg_binaries, row_sets, 
 from tests.web.city_console import CITY_CODE, SETTINGS
 from tests.web.conftest import PASSWORD, login
 
-pytestmark = pytest.mark.slow  # real PostgreSQL servers
+pytestmark = [pytest.mark.slow, pytest.mark.state_waits]  # real PostgreSQL servers
 
 CODES = ["4201001", "4201002"]
 START = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)

@@ -15,7 +15,7 @@ from examroom.records.database import make_engine, session_factory
 from examroom.simulation.busy_course import AttemptShape, BusyCourse
 from tests.examroom.city.conftest import row_sets, wait_until
 
-pytestmark = pytest.mark.slow  # real PostgreSQL servers
+pytestmark = [pytest.mark.slow, pytest.mark.state_waits]  # real PostgreSQL servers
 
 CODE = "4201001"
 

@@ -18,7 +18,7 @@ import pytest
 
 from examroom.city.clusters import Cluster
 
-pytestmark = pytest.mark.slow  # real PostgreSQL servers and a real-time simulated course
+pytestmark = [pytest.mark.slow, pytest.mark.state_waits]  # real PostgreSQL servers and a real-time simulated course
 
 STATUS = re.compile(r"考场 (\d)（(\d+)）：(在线|离线)，.*考试记录：考场 (\d+) 条，城市 (\d+) 条")
 

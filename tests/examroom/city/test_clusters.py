@@ -8,7 +8,7 @@ import pytest
 from examroom.city.clusters import Cluster, find_binaries
 from examroom.city.errors import CityError
 
-pytestmark = pytest.mark.slow  # real PostgreSQL servers
+pytestmark = [pytest.mark.slow, pytest.mark.state_waits]  # real PostgreSQL servers
 
 
 def test_a_cluster_is_made_with_logical_wal_started_stopped_and_opened_again(clusters, cluster_folder):

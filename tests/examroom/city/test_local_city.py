@@ -14,7 +14,7 @@ from examroom.records.database import make_engine, session_factory
 from examroom.simulation.busy_course import AttemptShape, BusyCourse
 from tests.examroom.city.conftest import counts, row_sets, wait_until
 
-pytestmark = pytest.mark.slow  # real PostgreSQL servers
+pytestmark = [pytest.mark.slow, pytest.mark.state_waits]  # real PostgreSQL servers
 
 CODES = ["4201001", "4201002", "4201003"]
 START = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)

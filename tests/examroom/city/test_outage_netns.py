@@ -27,7 +27,7 @@ from examroom.records.verify import verify
 from examroom.simulation.busy_course import AttemptShape, BusyCourse
 from tests.examroom.city.conftest import counts, row_sets, wait_until
 
-pytestmark = pytest.mark.slow  # real PostgreSQL servers, real links, real time
+pytestmark = [pytest.mark.slow, pytest.mark.state_waits]  # real PostgreSQL servers, real links, real time
 
 CODES = ("4201001", "4201002", "4201003")
 START = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)

@@ -18,7 +18,7 @@ from examroom.records.attempt_log import Records
 from examroom.simulation.busy_course import AttemptShape, BusyCourse
 from tests.examroom.city.conftest import counts, row_sets, wait_until
 
-pytestmark = pytest.mark.slow  # real PostgreSQL servers and their replication, in real time
+pytestmark = [pytest.mark.slow, pytest.mark.state_waits]  # real PostgreSQL servers and their replication, in real time
 
 CODE = "4201001"
 START = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)

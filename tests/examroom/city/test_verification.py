@@ -260,6 +260,7 @@ def test_the_loop_passes_again_and_again_until_stopped(city, tmp_path):
 
 
 @pytest.mark.slow  # real clusters and their replication, in real time
+@pytest.mark.state_waits
 def test_replicated_seals_are_verified_and_a_re_sync_leaves_no_false_evidence(clusters, tmp_path):
     from examroom.city import replication
     from examroom.city.replication import sync_state

@@ -37,7 +37,8 @@ from examroom.video.exportjobs import ExportQueue  # noqa: E402
 from examroom.video.exportprocess import ExportProcess  # noqa: E402
 from examroom.video.index import VideoIndex  # noqa: E402
 from examroom.video.overlay_export import OverlayExporter  # noqa: E402
-from examroom.video.segments import probe, tree_path  # noqa: E402
+from examroom.video.segments import tree_path  # noqa: E402
+from tests.examroom.video.footage import probe  # noqa: E402
 from scoring.course import load_course  # noqa: E402
 from scoring.rules import default_ruleset_path, load_ruleset  # noqa: E402
 

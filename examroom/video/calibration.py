@@ -13,14 +13,16 @@ import statistics
 from datetime import timedelta
 from pathlib import Path
 
-import av
-
 from examroom.video import timecode
 from examroom.video.index import SegmentInfo
 
 
 def frame_errors(recordings_dir: Path, segment: SegmentInfo, limit: int = 300) -> list[float]:
     """Seconds by which each decoded frame's time code differs from its recorded time."""
+    # Imported here: calibration is done on demand, and PyAV's libraries would otherwise stay mapped
+    # in the controller (the camera readers and the segment check use OpenCV's FFmpeg).
+    import av
+
     errors = []
     with av.open(str(Path(recordings_dir) / segment.path)) as container:
         stream = container.streams.video[0]

@@ -43,7 +43,8 @@ RUN_NAME = "run.json"
 FRAME_STALL_SECONDS = 3.0
 
 
-def _segment_output(run_dir: Path, segment_seconds: int) -> list[str]:
+def segment_output(run_dir: Path, segment_seconds: int) -> list[str]:
+    """ffmpeg's output options for MP4 segments in ``run_dir``, each listed in its ``list.csv`` when closed."""
     return ["-f", "segment", "-segment_time", str(segment_seconds), "-reset_timestamps", "1",
             "-segment_format", "mp4", "-segment_format_options", "movflags=+faststart",
             "-segment_list", str(run_dir / LIST_NAME), "-segment_list_type", "csv",
@@ -85,7 +86,7 @@ class SegmentRecorder:
         if spec.mode == "copy":
             cmd = head + _input_options(spec.url) + ["-use_wallclock_as_timestamps", "1", "-i", spec.url,
                                                      "-map", "0:v:0", "-c", "copy", "-copyts"]
-            cmd += _segment_output(run_dir, self.segment_seconds)
+            cmd += segment_output(run_dir, self.segment_seconds)
             if self.restream_port:
                 # muxdelay 0: the MPEG-TS muxer would otherwise hold 0.7 s of stream back.
                 cmd += ["-map", "0:v:0", "-c", "copy", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1", "-f", "mpegts",
@@ -96,7 +97,7 @@ class SegmentRecorder:
                        "-framerate", f"{spec.fps:g}", "-i", "pipe:0",
                        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-threads", "1",
                        "-g", str(gop), "-force_key_frames", f"expr:gte(t,n_forced*{self.segment_seconds})",
-                       ] + _segment_output(run_dir, self.segment_seconds)
+                       ] + segment_output(run_dir, self.segment_seconds)
 
     # -- life -----------------------------------------------------------------------
     def start(self) -> None:

@@ -1,10 +1,11 @@
 """Segments from the cache into the dated tree: checked, moved, indexed.
 
-ffmpeg lists a segment in its run's ``list.csv`` once the segment is closed.
-The maintainer probes each listed segment (it must open, have a duration and
-decode a frame; one whose first frame is not at 0 s is copied once more so that
-it is, because a browser seeks on the file's own axis), turns its stream times
-into UTC (``run.json`` plus the camera's offset), moves it to ``recordings/YYYY-MM-DD/HH/<camera>/MM.SS.mp4``
+ffmpeg lists a segment in its run's ``list.csv`` once the segment is closed,
+with the stream times of its start and end. The maintainer checks each listed
+segment (it must open, decode its first frame and last a while; a stream-copy
+run's first segment, whose first frame is not at 0 s, is copied once more so
+that it is, because a browser seeks on the file's own axis), turns its stream
+times into UTC (``run.json`` plus the camera's offset), moves it to ``recordings/YYYY-MM-DD/HH/<camera>/MM.SS.mp4``
 (UTC) and adds its row with the file's SHA-256. A segment that fails the check is deleted and so
 becomes part of a recording gap. A run whose process has ended is cleared away
 once its listed segments are handled; unlisted files left by a crash are the
@@ -20,65 +21,77 @@ import os
 import shutil
 import subprocess
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-import av
+import cv2
 
+from devices.camera.capture import DECODER_THREADS
 from devices.camera.ffmpeg import ffmpeg_exe
 from examroom.courseclock import as_utc
 from examroom.records.evidence_seals import sha256_file
 from examroom.video.index import SegmentInfo, VideoIndex
-from examroom.video.recorder import LIST_NAME, RUN_NAME
+from examroom.video.recorder import LIST_NAME, RUN_NAME, segment_output
 
 log = logging.getLogger(__name__)
 
-
-# A segment whose first frame is stamped later than this is not on its own time axis (see rebase).
-MAX_START_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class Probe:
-    duration: float
-    frames_ok: bool
-    start: float = 0.0  # presentation time of the first frame, seconds
+# The rebase's copy of a segment is one segment: longer than any a recorder closes.
+WHOLE_SECONDS = 1_000_000
 
 
-def probe(path: Path) -> Probe | None:
-    """Duration of an MP4, its start time and whether its first frame decodes; None if it cannot be opened."""
+def first_frame_decodes(path: Path) -> bool:
+    """Whether the file opens as video and its first frame decodes.
+
+    Read with OpenCV's FFmpeg, which the controller has mapped for its camera
+    readers anyway: PyAV would add its own copy of FFmpeg's libraries to the
+    process for this one check.
+    """
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, DECODER_THREADS])
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            duration = None
-            if stream.duration is not None and stream.time_base is not None:
-                duration = float(stream.duration * stream.time_base)
-            elif container.duration is not None:
-                duration = container.duration / 1_000_000
-            start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
-            decoded = False
-            for frame in container.decode(stream):
-                decoded = frame.width > 0
-                break
-            return Probe(duration or 0.0, decoded, start)
-    except (av.FFmpegError, IndexError, OSError):
-        return None
+        if not capture.isOpened():
+            return False
+        ok, image = capture.read()
+        return bool(ok) and image is not None and image.size > 0
+    finally:
+        capture.release()
 
 
-def rebase(path: Path) -> None:
-    """Rewrite a segment by stream copy so that its first frame is at 0 s.
+def rebase(path: Path) -> float:
+    """Rewrite a segment by stream copy so that its first frame is at 0 s; returns its duration.
 
     ffmpeg's segment muxer resets each segment's timestamps except the first
     one's: the first segment of a stream-copy run keeps the wall-clock stamps
     (about 1.8e9 s), and a browser asked to seek 3 s into it stays at its first
-    frame. Copying it once more, without ``-copyts``, starts it at zero.
+    frame. Copying it once more, without ``-copyts``, starts it at zero. The
+    list does not tell how long that segment lasts (it lists it from 0 s), so
+    the copy goes through the segment muxer too, as one segment: its own list
+    does.
     """
-    rebased = path.with_name(path.stem + ".rebased.mp4")
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(path), "-map", "0:v:0",
-                    "-c", "copy", "-movflags", "+faststart", str(rebased)], check=True, capture_output=True)
-    os.replace(rebased, path)
+    work = path.with_name(path.stem + ".rebase")
+    shutil.rmtree(work, ignore_errors=True)  # a pass that died half-way
+    work.mkdir()
+    try:
+        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(path),
+                        "-map", "0:v:0", "-c", "copy", *segment_output(work, WHOLE_SECONDS)],
+                       check=True, capture_output=True)
+        listed = listed_segments(work)
+        if len(listed) != 1:
+            raise OSError(f"the copy of {path.name} came out as {len(listed)} segments")
+        name, start, end = listed[0]
+        os.replace(work / name, path)
+        return end - start
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def listed_segments(run_dir: Path) -> list[tuple[str, float, float]]:
+    """The segments ffmpeg listed as closed in ``run_dir``: (file name, start, end stream times)."""
+    try:
+        with open(run_dir / LIST_NAME, newline="") as f:
+            return [(row[0], float(row[1]), float(row[2])) for row in csv.reader(f) if len(row) >= 3]
+    except FileNotFoundError:
+        return []
 
 
 def tree_path(camera: str, start: datetime) -> str:
@@ -117,40 +130,46 @@ class SegmentMaintainer:
         except (FileNotFoundError, json.JSONDecodeError):
             run = None
         if run is not None:
-            for name, _start, end in self._listed(run_dir):
+            for n, (name, start, end) in enumerate(listed_segments(run_dir)):
                 path = run_dir / name
                 if path.exists():
-                    info = self._take(run, path, float(run["origin"]) + end)
+                    # Only a stream-copy run's first segment keeps the stream's own (wall-clock)
+                    # times; the segment muxer starts each later one, and an encoded run's first, at 0.
+                    first_copied = n == 0 and run.get("mode") == "copy"
+                    info = self._take(run, path, start, end, first_copied)
                     if info is not None:
                         added.append(info)
         if ended:
             shutil.rmtree(run_dir, ignore_errors=True)
         return added
 
-    @staticmethod
-    def _listed(run_dir: Path) -> list[tuple[str, float, float]]:
-        try:
-            with open(run_dir / LIST_NAME, newline="") as f:
-                return [(row[0], float(row[1]), float(row[2])) for row in csv.reader(f) if len(row) >= 3]
-        except FileNotFoundError:
-            return []
-
-    def _take(self, run: dict, path: Path, end_epoch: float) -> SegmentInfo | None:
+    def _take(self, run: dict, path: Path, start: float, end: float, first_copied: bool) -> SegmentInfo | None:
+        """File one listed segment; ``start``, ``end``: its stream times from the list."""
         camera = run["camera"]
-        checked = probe(path)
-        if checked is None or not checked.frames_ok or checked.duration <= 0:
+        if not first_frame_decodes(path):
             log.warning("segment %s of %s does not decode; dropped", path.name, camera)
             self.rejected += 1
             path.unlink(missing_ok=True)
             return None
-        if abs(checked.start) > MAX_START_SECONDS:
+        if first_copied:
             try:
-                rebase(path)
+                duration = rebase(path)
             except (subprocess.CalledProcessError, OSError) as exc:
-                log.error("segment %s of %s: cannot rebase its times to zero (%s); kept as recorded",
-                          path.name, camera, exc)
-        end = datetime.fromtimestamp(end_epoch, timezone.utc) + timedelta(seconds=float(run.get("offset", 0.0)))
-        start = end - timedelta(seconds=checked.duration)
+                # A full cache, say: the segment stays and is tried again, as a failed move is.
+                log.error("segment %s of %s: cannot rebase its times to zero (%s)", path.name, camera, exc)
+                return None
+        else:
+            # The muxer's own times: the first packet's and the next segment's first packet's (or,
+            # for a run's last segment, the end of its last frame), which is what the file lasts.
+            duration = end - start
+        if duration <= 0:
+            log.warning("segment %s of %s lasts %.3f s; dropped", path.name, camera, duration)
+            self.rejected += 1
+            path.unlink(missing_ok=True)
+            return None
+        end_utc = datetime.fromtimestamp(float(run["origin"]) + end, timezone.utc) \
+            + timedelta(seconds=float(run.get("offset", 0.0)))
+        start = end_utc - timedelta(seconds=duration)
         relative = tree_path(camera, start)
         target = self.recordings_dir / relative
         n = 1
@@ -170,7 +189,7 @@ class SegmentMaintainer:
             log.error("cannot move segment %s of %s to %s: %s", path.name, camera, target, exc)
             target.unlink(missing_ok=True)
             return None
-        info = self.index.add_segment(camera, relative, start, end, checked.duration, size, digest)
+        info = self.index.add_segment(camera, relative, start, end_utc, duration, size, digest)
         if self.on_segment is not None:
             self.on_segment(info, path.parent)
         return info

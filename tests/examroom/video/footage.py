@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,3 +26,32 @@ def write_time_coded_segment(path: Path, start: datetime, seconds: float, fps: i
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+
+
+@dataclass(frozen=True)
+class Probe:
+    duration: float
+    frames_ok: bool
+    start: float = 0.0  # presentation time of the first frame, seconds
+
+
+def probe(path: Path) -> Probe | None:
+    """What the file itself says: its video's duration and start time, and whether its first frame
+    decodes (None if it cannot be opened). Read with PyAV, apart from the maintainer's OpenCV and
+    segment list, so a test compares the maintainer's account with the file's."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            duration = None
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / 1_000_000
+            start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
+            decoded = False
+            for frame in container.decode(stream):
+                decoded = frame.width > 0
+                break
+            return Probe(duration or 0.0, decoded, start)
+    except (av.FFmpegError, IndexError, OSError):
+        return None

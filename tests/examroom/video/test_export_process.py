@@ -24,8 +24,9 @@ from examroom.simulation.scenarios import DEMO_COURSE_PATH
 from examroom.video.exportjobs import ExportQueue
 from examroom.video.exportprocess import DATABASE_ENV, ExportProcess
 from examroom.video.index import VideoIndex
-from examroom.video.segments import probe, tree_path
+from examroom.video.segments import tree_path
 from scoring.rules import default_ruleset_path
+from tests.examroom.video.footage import probe
 from tests.waiting import wait_for
 
 T0 = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)

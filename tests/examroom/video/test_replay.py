@@ -24,8 +24,9 @@ from examroom.simulation.demo import DemoCourse
 from examroom.simulation.scenarios import scenario
 from examroom.video import timecode
 from examroom.video.index import as_utc
-from examroom.video.segments import probe, tree_path
+from examroom.video.segments import tree_path
 from tests.examroom.video.browser import GRAB, chromium, require_browser, serve
+from tests.examroom.video.footage import probe
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow

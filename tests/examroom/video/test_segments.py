@@ -12,7 +12,8 @@ import numpy as np
 from examroom.records.database import session_factory
 from examroom.video.index import VideoIndex
 from examroom.video.recorder import LIST_NAME, RUN_NAME
-from examroom.video.segments import MAX_START_SECONDS, SegmentMaintainer, probe
+from examroom.video.segments import SegmentMaintainer
+from tests.examroom.video.footage import probe
 
 FPS = 15
 EPOCH_START = 1_795_936_268.5  # a wall-clock stamp, as a stream-copy run's first segment keeps it
@@ -33,20 +34,26 @@ def _write(path, first_seconds: float, frames: int = 30) -> None:
             out.mux(packet)
 
 
-def _run(tmp_path, first_seconds: float):
+def _run(tmp_path, first_seconds: float, listed: str, name: str = "seg000000.mp4"):
+    """A stream-copy run's folder holding one segment, ``name``, and the list ``listed``."""
     run_dir = tmp_path / "cache" / "chase-V1" / "run-1"
     run_dir.mkdir(parents=True)
     (run_dir / RUN_NAME).write_text(json.dumps({"camera": "chase-V1", "mode": "copy", "origin": 0.0, "offset": 0.0}))
-    _write(run_dir / "seg000000.mp4", first_seconds)
-    (run_dir / LIST_NAME).write_text(f"seg000000.mp4,{EPOCH_START:.6f},{EPOCH_START + 2:.6f}\n")
-    return run_dir / "seg000000.mp4"
+    _write(run_dir / name, first_seconds)
+    (run_dir / LIST_NAME).write_text(listed)
+    return run_dir / name
+
+
+def _maintainer(engine, tmp_path) -> SegmentMaintainer:
+    return SegmentMaintainer(tmp_path / "cache", tmp_path / "recordings", VideoIndex(session_factory(engine)),
+                             lambda: set())
 
 
 def test_a_segment_stamped_with_the_wall_clock_is_filed_starting_at_zero(engine, tmp_path):
-    raw = _run(tmp_path, EPOCH_START)
-    assert probe(raw).start > MAX_START_SECONDS  # as ffmpeg leaves a stream-copy run's first segment
-    index = VideoIndex(session_factory(engine))
-    [info] = SegmentMaintainer(tmp_path / "cache", tmp_path / "recordings", index, lambda: set()).run()
+    # ffmpeg lists a stream-copy run's first segment from 0 s: the list does not tell how long it is.
+    raw = _run(tmp_path, EPOCH_START, f"seg000000.mp4,0.000000,{EPOCH_START + 2:.6f}\n")
+    assert probe(raw).start > 1  # as ffmpeg leaves a stream-copy run's first segment
+    [info] = _maintainer(engine, tmp_path).run()
     filed = probe(tmp_path / "recordings" / info.path)
     assert filed.frames_ok and filed.start == 0.0
     assert abs(filed.duration - 2.0) < 0.07
@@ -57,9 +64,19 @@ def test_a_segment_stamped_with_the_wall_clock_is_filed_starting_at_zero(engine,
     assert len(shades) == 30 and all(abs(shade - i * 8) <= 4 for i, shade in enumerate(shades))  # all, in order
 
 
-def test_a_segment_already_at_zero_is_filed_untouched(engine, tmp_path):
-    raw = _run(tmp_path, 0.0)
+def test_a_later_segment_already_at_zero_is_filed_untouched_with_its_listed_times(engine, tmp_path):
+    raw = _run(tmp_path, 0.0, f"seg000000.mp4,0.000000,{EPOCH_START:.6f}\n"  # the run's first, filed before
+                              f"seg000001.mp4,{EPOCH_START:.6f},{EPOCH_START + 2:.6f}\n", name="seg000001.mp4")
     before = raw.read_bytes()
-    index = VideoIndex(session_factory(engine))
-    [info] = SegmentMaintainer(tmp_path / "cache", tmp_path / "recordings", index, lambda: set()).run()
+    [info] = _maintainer(engine, tmp_path).run()
     assert (tmp_path / "recordings" / info.path).read_bytes() == before
+    assert info.start_utc == datetime.fromtimestamp(EPOCH_START, timezone.utc) and info.duration == 2.0
+    assert info.end_utc == datetime.fromtimestamp(EPOCH_START + 2, timezone.utc)
+
+
+def test_a_segment_that_does_not_decode_is_dropped(engine, tmp_path):
+    raw = _run(tmp_path, 0.0, f"seg000000.mp4,{EPOCH_START:.6f},{EPOCH_START + 2:.6f}\n")
+    raw.write_bytes(raw.read_bytes()[:2000])  # cut short, as a write the disk refused
+    maintainer = _maintainer(engine, tmp_path)
+    assert maintainer.run() == [] and maintainer.rejected == 1
+    assert not raw.exists() and not list((tmp_path / "recordings").glob("**/*.mp4"))

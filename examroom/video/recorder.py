@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -41,6 +42,10 @@ RUN_NAME = "run.json"
 # A frames-only source that sends nothing for this long has stalled: the run ends and the
 # watchdog starts a new one (a new run also gets a new time origin).
 FRAME_STALL_SECONDS = 3.0
+# One malloc arena per recorder: glibc gives each of ffmpeg's threads (demuxer, muxers) an arena of
+# its own, which keeps what it freed. A copy recorder of a 640×360 800 kbit/s stream held 9.7 MB
+# private after 90 s with them, 8.8 MB with one arena (a few packets a second: no contention to speak of).
+RECORDER_ENV = {"MALLOC_ARENA_MAX": "1"}
 
 
 def segment_output(run_dir: Path, segment_seconds: int) -> list[str]:
@@ -110,13 +115,10 @@ class SegmentRecorder:
         if self.spec.mode == "copy":
             # Stream times are wall-clock epoch seconds already (-use_wallclock_as_timestamps + -copyts).
             self._write_run(origin=0.0)
-            self.process = subprocess.Popen(self.command(self.run_dir), stdin=subprocess.PIPE,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            threading.Thread(target=self._drain_stderr, args=(self.process,), daemon=True).start()
-        else:
-            self.process = subprocess.Popen(self.command(self.run_dir), stdin=subprocess.PIPE,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            threading.Thread(target=self._drain_stderr, args=(self.process,), daemon=True).start()
+        self.process = subprocess.Popen(self.command(self.run_dir), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, env={**os.environ, **RECORDER_ENV})
+        threading.Thread(target=self._drain_stderr, args=(self.process,), daemon=True).start()
+        if self.spec.mode == "encode":
             self._stop_writer.clear()
             self._writer = threading.Thread(target=self._write_frames, args=(self.process, self.run_dir),
                                             name=f"rec-{self.spec.id}", daemon=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +55,8 @@ def test_crashed_and_stalled_recorders_come_back_and_each_outage_is_a_gap(rig):
              timeout=15, interval=0.1, what="two segments")
     first = index.all_segments("top")[1]
     assert max(abs(e) for e in frame_errors(recordings, first)) < 0.002  # frames on the grid of their own times
+    # The recorder's ffmpeg runs with one malloc arena (RECORDER_ENV): the setting reaches it.
+    assert b"MALLOC_ARENA_MAX=1" in Path(f"/proc/{recorder.process.pid}/environ").read_bytes().split(b"\0")
 
     recorder.kill()  # a crash: the open segment is lost
     wait_for(lambda: maintainer.run() is None or [e for e in index.events("top", "gap") if e.end_utc],

@@ -18,7 +18,7 @@ from examroom import courseclock
 from examroom.station.capture import AttemptCapture
 from examroom.live.commands import CommandDesk
 from examroom.live.controller import Controller, VehicleInfo
-from examroom.records.database import claim_course, make_engine, session_factory, upgrade
+from examroom.records.database import claim_course, make_engine, session_factory
 from examroom.station.device_health import FAULT_AFTER_WALL, HealthWatch, rerun_attempt
 from examroom.faces.verification import shared_models
 from examroom.faces.watch import AttemptFaceWatch
@@ -31,6 +31,7 @@ from examroom.records.attempt_log import Records
 from examroom.station.recovery import mark_interrupted
 from examroom.examday.scheduling import controller_scheduler
 from examroom.records.sealing import Sealer, load_or_create_key
+from examroom.records.schema_process import upgrade_apart
 from examroom.station.selfcheck import SelfCheck, SittingChecks, SittingGate
 from examroom.site.settings import SiteSettings, check_against_course
 from examroom.examday.sittings import SittingPhases, SittingScheduler
@@ -115,7 +116,7 @@ class CourseService:
     def _open_database(self) -> None:
         """The database, its schema upgraded (migrate), and the camera titles seeded."""
         self.engine = make_engine(self.settings.database_url)
-        upgrade(self.engine, self.settings.course_code)
+        upgrade_apart(self.engine, self.settings.course_code)  # Alembic stays out of the controller
         claim_course(self.engine, self.settings.course_code)  # a database made before the course had its code
         self.sessions = session_factory(self.engine)
         self.records = Records(self.sessions)

@@ -1,9 +1,10 @@
-"""What the controller process maps: PyAV stays out of it.
+"""What the controller process imports: PyAV and Alembic stay out of it.
 
 PyAV brings its own copy of FFmpeg's libraries (32 MB PSS in the fleet bench,
 bench/README.md); the controller decodes with OpenCV's FFmpeg and records with
-the ffmpeg program, so it has no use for them. Run in a child, whose modules
-are only what the controller imports.
+the ffmpeg program, so it has no use for them. Alembic migrates the database
+once at the start, in a child (examroom.records.schema_process). Run in a
+child, whose modules are only what the controller imports.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _copy_run_left_in_the_cache(cache: Path) -> None:
                                      f"seg000001.mp4,{EPOCH_START + 2:.6f},{EPOCH_START + 4:.6f}\n")
 
 
-def test_the_controller_and_its_segment_maintainer_do_not_import_pyav(tmp_path):
+def test_the_controller_and_its_segment_maintainer_import_neither_pyav_nor_alembic(tmp_path):
     _copy_run_left_in_the_cache(tmp_path / "cache")
     code = f"""
 import json, sys
@@ -72,7 +73,8 @@ try:
     filed = [s.duration for s in service.video.index.all_segments({CAMERA!r})]
 finally:
     service.stop()
-print(json.dumps({{"filed": filed, "av": sorted(m for m in sys.modules if m == "av" or m.startswith("av."))}}))
+print(json.dumps({{"filed": filed, "tables": len(service.engine.dialect.get_table_names(service.engine.connect())),
+                  "kept": sorted(m for m in sys.modules if m.split(".")[0] in ("av", "alembic", "mako", "pygments"))}}))
 """
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
@@ -80,4 +82,5 @@ print(json.dumps({{"filed": filed, "av": sorted(m for m in sys.modules if m == "
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.splitlines()[-1])
     assert [round(d, 3) for d in seen["filed"]] == [2.0, 2.0]  # both checked and filed, the first rebased
-    assert seen["av"] == []
+    assert seen["tables"] > 20  # the schema was made, by the child
+    assert seen["kept"] == []

@@ -1,0 +1,33 @@
+"""The controller's schema upgrade in a child process."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from examroom.records.database import alembic_config, make_engine
+from examroom.records.schema_process import SchemaUpgradeFailed, upgrade_apart
+
+
+def test_the_child_brings_a_new_database_to_the_newest_migration(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'course.sqlite3'}")
+    upgrade_apart(engine, "4201001")
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+    upgrade_apart(engine, "4201001")  # at the newest already: nothing to do, no error
+
+
+def test_a_database_the_child_cannot_upgrade_fails_the_start_with_its_reason(tmp_path):
+    path = tmp_path / "course.sqlite3"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(SchemaUpgradeFailed, match="file is not a database"):
+        upgrade_apart(make_engine(f"sqlite:///{path}"))
+
+
+def test_a_database_in_memory_is_upgraded_in_this_process():
+    engine = make_engine("sqlite://")
+    upgrade_apart(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1

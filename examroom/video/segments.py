@@ -51,6 +51,10 @@ def first_frame_decodes(path: Path) -> bool:
     try:
         if not capture.isOpened():
             return False
+        # From the file's start: with the live readers' capture options (fflags nobuffer, process-wide
+        # once a network reader opened, devices.camera.capture) the packets read while probing are
+        # dropped, and a segment of one keyframe interval (a run's short last one) gave no frame.
+        capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
         ok, image = capture.read()
         return bool(ok) and image is not None and image.size > 0
     finally:

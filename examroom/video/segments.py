@@ -159,7 +159,8 @@ class SegmentMaintainer:
             try:
                 duration = rebase(path)
             except (subprocess.CalledProcessError, OSError) as exc:
-                # A full cache, say: the segment stays and is tried again, as a failed move is.
+                # A full cache, say: the segment stays and is tried at the next pass, as after a
+                # failed move (if its run has ended, it goes with the run's folder, as that one does).
                 log.error("segment %s of %s: cannot rebase its times to zero (%s)", path.name, camera, exc)
                 return None
         else:

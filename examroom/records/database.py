@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(str(files("examroom.records") / "migrations"))  # package data; alembic wants a folder
+# The newest migration's revision. A process that finds its database there has nothing to migrate
+# and need not import Alembic to learn so (tests/examroom/records/test_migration_order.py holds
+# this to Alembic's own head: a new migration fails that test until it is named here).
+SCHEMA_HEAD = "0018_city_evidence_verification"
 
 
 def make_engine(url: str, existing: bool = False) -> Engine:
@@ -54,6 +58,14 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at (Alembic's ``alembic_version``); None before the first."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine, course_code: str = "") -> None:

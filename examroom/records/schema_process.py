@@ -6,8 +6,9 @@ controller's imports already, 13.5 MB of private memory after upgrading a new
 database, 14.2 after a second, no-op upgrade. The controller migrates once, at
 its start, and then runs for days, so it hands the upgrade to
 ``python -m examroom.records.schema_process`` (about 0.8 s) and never imports
-Alembic itself. An SQLite database in memory lives in the process that opened
-it: that one is upgraded in place.
+Alembic itself. A database already at the newest migration (every start but the
+first after an update) needs no child: its ``alembic_version`` says so. An SQLite
+database in memory lives in the process that opened it: that one is upgraded in place.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import subprocess
 import sys
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
-from examroom.records.database import make_engine, upgrade
+from examroom.records.database import SCHEMA_HEAD, make_engine, schema_revision, upgrade
 from scoring import config_files
 
 # The URL goes to the child in its environment: on the command line ``ps`` would show a
@@ -36,6 +38,8 @@ def upgrade_apart(engine: Engine, course_code: str = "") -> None:
     if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
         upgrade(engine, course_code)
         return
+    if _at_head(engine):
+        return
     path = os.pathsep.join(p for p in (str(config_files.code_root()), os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, DATABASE_ENV: engine.url.render_as_string(hide_password=False), COURSE_ENV: course_code,
            "PYTHONPATH": path}
@@ -43,6 +47,13 @@ def upgrade_apart(engine: Engine, course_code: str = "") -> None:
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SchemaUpgradeFailed("the database schema could not be upgraded:\n" + done.stderr.strip()[-2000:])
+
+
+def _at_head(engine: Engine) -> bool:
+    try:
+        return schema_revision(engine) == SCHEMA_HEAD
+    except DBAPIError:  # not a database, or not ours: the child's upgrade says why, in its words
+        return False
 
 
 def main() -> None:

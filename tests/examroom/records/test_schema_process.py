@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
@@ -17,6 +20,23 @@ def test_the_child_brings_a_new_database_to_the_newest_migration(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
     upgrade_apart(engine, "4201001")  # at the newest already: nothing to do, no error
+
+
+def test_a_database_at_the_newest_migration_starts_no_child(tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite:///{tmp_path / 'course.sqlite3'}")
+    upgrade_apart(engine, "4201001")
+    started = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: started.append(a) or subprocess.CompletedProcess(a, 0))
+    upgrade_apart(engine, "4201001")
+    assert started == []
+
+    behind = make_engine(f"sqlite:///{tmp_path / 'behind.sqlite3'}")  # one migration behind: a child
+    config = alembic_config(str(behind.url))
+    with behind.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0017_evidence_seals")
+    upgrade_apart(behind, "4201001")
+    assert len(started) == 1
 
 
 def test_a_database_the_child_cannot_upgrade_fails_the_start_with_its_reason(tmp_path):

@@ -6,9 +6,9 @@ target:
 
 * nmea: the GNSS decoder (epoch_end="auto") on 6..16 epochs in a random
   receiver order (any subset and permutation of RMC, VTG, HDT, GGA) of a
-  vehicle that drives as one can (speed, course and heading random walks at up
-  to 8 m/s² and 100°/s from any start, any decimals: tests/devices/fuzz_harness.py,
-  ``driven``), with up to 2 damaged bytes per stream, split at random, with and
+  vehicle that drives as one can (speed, course and heading from any start, at up
+  to 8 m/s² and 100°/s, their turn rates changing at up to 300°/s², any decimals:
+  tests/devices/fuzz_harness.py, ``driven``), with up to 2 damaged bytes per stream, split at random, with and
   without burst timing;
 * nmea-blind: the same streams with one or two pairs of equal characters
   lost from a sentence (the damage an 8-bit XOR checksum cannot see, which
@@ -58,8 +58,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from devices.courseboard.driver import CourseBoardDriver  # noqa: E402
 from devices.gnss.driver import replay  # noqa: E402
 from devices.signalboard.protocol import GEARS, MOTORCYCLE  # noqa: E402
-from tests.devices.fuzz_harness import (DRIVE_ACCEL, DRIVE_TURN, GNSS_TYPES, _damage, driven,  # noqa: E402
-                                        modbus_false_reading, modbus_reply, nmea_false_fixes, signal_false_frames)
+from tests.devices.fuzz_harness import (DRIVE_ACCEL, DRIVE_TURN, DRIVE_YAW_ACCEL, GNSS_TYPES, _damage,  # noqa: E402
+                                        driven, modbus_false_reading, modbus_reply, nmea_false_fixes, signal_false_frames)
 
 SHOW = [0]  # false fixes of nmea-blind printed so far
 from tests.devices.mutation import MUTATIONS  # noqa: E402
@@ -76,10 +76,12 @@ def cuts(rng: random.Random) -> list[int]:
 
 
 def drive(rng, n: int, qualities=(1, 4, 5)) -> list:
-    """A vehicle's epochs: any start, then any acceleration and turn a vehicle can make."""
-    start = (rng.uniform(0.0, 15.0), rng.uniform(0.0, 360.0), rng.uniform(0.0, 360.0))
-    return driven(start, [(rng.uniform(-DRIVE_ACCEL, DRIVE_ACCEL), rng.uniform(-DRIVE_TURN, DRIVE_TURN),
-                           rng.uniform(-DRIVE_TURN, DRIVE_TURN), rng.choice(qualities)) for _ in range(n)])
+    """A vehicle's epochs: any start, then any acceleration and change of turn rate a vehicle can make."""
+    start = (rng.uniform(0.0, 15.0), rng.uniform(0.0, 360.0), rng.uniform(0.0, 360.0),
+             rng.uniform(-DRIVE_TURN, DRIVE_TURN), rng.uniform(-DRIVE_TURN, DRIVE_TURN))
+    return driven(start, [(rng.uniform(-DRIVE_ACCEL, DRIVE_ACCEL), rng.uniform(-DRIVE_YAW_ACCEL, DRIVE_YAW_ACCEL),
+                           rng.uniform(-DRIVE_YAW_ACCEL, DRIVE_YAW_ACCEL), rng.choice(qualities))
+                          for _ in range(n)])
 
 
 def nmea_case(rng):

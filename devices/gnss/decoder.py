@@ -133,9 +133,6 @@ KNOT = 1852.0 / 3600.0  # m/s
 TALKERS = ("GP", "GN", "BD", "GB", "GL", "GA")
 USED_TYPES = ("GGA", "RMC", "VTG", "HDT")
 WITNESS = "witness"  # a held RMC waiting for a VTG to confirm its speed and course (order learning)
-# An HDT's heading is compared with its neighbours' within half a unit of its last digit; the
-# coarsest a receiver sends is whole degrees, and a bound of tens of degrees hides the difference.
-HDT_ROUNDING = 0.5  # °
 # A type the learnt order lacks, used in this many epochs in a row, makes the order learnt again.
 RELEARN_EPOCHS = 3
 HOLD_MAX = 40  # sentences held back for a layout to be confirmed before the oldest is refused
@@ -302,7 +299,7 @@ class _Epoch:
     gga: dict | None = None
     rmc: dict | None = None
     vtg: dict | None = None
-    hdt: float | None = None
+    hdt: tuple[float, float] | None = None  # (heading, half a unit of its last digit sent)
     timed: bool = False  # has a GGA or RMC
     last_type: str | None = None  # last used sentence type pushed into it
     types: list = field(default_factory=list)  # used sentence types, in arrival order
@@ -607,7 +604,7 @@ class NmeaEpochDecoder:
             elif kind == "VTG":
                 data, key = self._vtg(msg), None
             else:
-                data, key = _float(msg.data[0] if msg.data else None, 0, 360), None
+                data, key = self._hdt(msg), None
         except (Malformed, IndexError, ValueError, TypeError):
             counts["malformed"] += 1
             self.note_damage()
@@ -784,6 +781,14 @@ class NmeaEpochDecoder:
         }
 
     @staticmethod
+    def _hdt(msg) -> tuple[float, float] | None:
+        """(heading, half a unit of its last digit sent: how far from the truth the rounding took
+        it, which the neighbour check's second-order bound of a few degrees sees); None: empty."""
+        raw = msg.data[0] if msg.data else None
+        heading = _float(raw, 0, 360)
+        return None if heading is None else (heading, _half_unit(raw))
+
+    @staticmethod
     def _vtg(msg) -> dict:
         # VTG has an old (NMEA 2.0: four numbers, no unit letters) and a new layout.
         old = len(msg.data) == 4
@@ -872,7 +877,7 @@ class NmeaEpochDecoder:
             mono=mono, utc=utc, device=self.device,
             latitude=position[0], longitude=position[1], altitude=altitude,
             quality=quality, satellites=satellites, hdop=hdop, correction_age=age,
-            speed=speed, course=course, heading=hdt,
+            speed=speed, course=course, heading=hdt[0] if hdt is not None else None,
             receiver_time=ep.time_raw, receiver_date=date,
             talker=ep.talker,
         )
@@ -886,7 +891,7 @@ class NmeaEpochDecoder:
         both = rmc is not None and vtg is not None and rmc["speed"] is not None and vtg["speed"] is not None
         return Reported(now, speed=speed, speed_tol=(tol["speed_tol"] or 0.0) if tol else 0.0,
                         course=course, course_tol=tol["course_tol"] if tol else 0.0,
-                        heading=hdt, heading_tol=HDT_ROUNDING,
+                        heading=hdt[0] if hdt is not None else None, heading_tol=hdt[1] if hdt is not None else 0.0,
                         motion_alone=(speed is not None or course is not None) and not both,
                         heading_alone=hdt is not None)
 

@@ -22,6 +22,20 @@ MAX_DT = 1.0  # s
 # (a motorcycle's 2.5 m minimum turning radius at the 5 m/s where 10 m/s² sideways stops it).
 MAX_ACCEL = 10.0  # m/s²
 MAX_TURN = 120.0  # °/s
+# How fast a vehicle's turn rate itself changes (its yaw acceleration), for the check of a heading
+# or course against the turn of the two confirmed values before it (devices/gnss/neighbours.py).
+# A vehicle that rolls without skidding yaws at ω = v·κ (κ its path's curvature), so its yaw
+# acceleration is v·dκ/dt + a·κ: the front wheel swings (δ) no faster than a hand turns the
+# handlebar or the steering wheel, dκ/dt = δ'/L·sec²δ, and the speed changes at MAX_ACCEL at most.
+# A motorcycle at 3 m/s (wheelbase L = 1.35 m) whose handlebar is swung lock to lock (70°) in
+# 0.6 s (2 rad/s) near full lock (sec²35° = 1.5): 3 × 2 / 1.35 × 1.5 ≈ 6.7 rad/s² ≈ 380°/s². A car
+# at 10 m/s whose steering wheel turns at the 720°/s of the ESC sine-with-dwell test's robot
+# (ratio 16: 0.79 rad/s at the wheels, L = 2.5 m): 10 × 0.79 / 2.5 ≈ 180°/s², plus braking at
+# 10 m/s² on the tightest curve friction allows there (κ = g/v² ≈ 0.1/m): 57°/s². Rounded up.
+# (The project's twin needs about 330°/s² with the heading noise below: its scripts join
+# straights and arcs without a transition, a step of the turn rate, 9.5°/s to 83°/s within 0.1 s
+# in the E scripts at 8.6 s; 400°/s² holds it.)
+MAX_YAW_ACCEL = 400.0  # °/s²
 # A receiver's own speed and course noise (Doppler: a few cm/s; course: about a degree at the
 # speeds checked), on top of the half unit of the last digit sent.
 SPEED_NOISE = 0.1  # m/s

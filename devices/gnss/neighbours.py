@@ -40,8 +40,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from devices.gnss.motion_bounds import (COURSE_NOISE, HEADING_NOISE, MAX_ACCEL, MAX_DT, MAX_TURN, SPEED_NOISE,
-                                        TIME_SLACK, turn)
+from devices.gnss.motion_bounds import (COURSE_NOISE, HEADING_NOISE, MAX_ACCEL, MAX_DT, MAX_TURN, MAX_YAW_ACCEL,
+                                        SPEED_NOISE, TIME_SLACK, turn)
 from devices.readings import GnssFix
 
 MOTION, HEADING = "motion", "heading"
@@ -89,6 +89,41 @@ def could_follow(a: Reported, b: Reported, group: str) -> bool:
     return turn(a.course, b.course) <= limit
 
 
+def _angle(rep: Reported, group: str) -> tuple[float, float] | None:
+    """The heading (HEADING) or course (MOTION) ``rep`` reported and how far from the truth it may
+    be (the receiver's noise and the rounding of its last digit); None without one, or a course
+    without the speed its noise depends on."""
+    if group == HEADING:
+        return None if rep.heading is None else (rep.heading, HEADING_NOISE + rep.heading_tol)
+    if rep.course is None or rep.speed is None:
+        return None
+    return rep.course, _course_noise(rep.speed) + rep.course_tol
+
+
+def could_continue(before: Reported, last: Reported, b: Reported, group: str) -> bool:
+    """True if ``b``'s heading (HEADING) or course (MOTION) could be where the turn from ``before``
+    to ``last`` went on to: the turn rate changes by at most ``MAX_YAW_ACCEL``. Values without an
+    angle have nothing to compare (True: :func:`could_follow` decides).
+
+    The turn rate of ``before`` → ``last``, carried on to ``b``'s time, predicts ``b``; with the
+    second derivative bounded by ``MAX_YAW_ACCEL`` the truth is within ``MAX_YAW_ACCEL``/2 × (t_b −
+    t_before) × (t_b − t_last) of that (the remainder of the interpolation through three points),
+    and each value's own error enters with the weight it has in the prediction. No time slack:
+    a value taken a fixed time early (the twin's last scenario sample) shifts all three alike;
+    one that jitters would need it, and the twin reports its values for the epoch's own time."""
+    angles = [_angle(rep, group) for rep in (before, last, b)]
+    if None in angles or b.t is None or last.t is None or before.t is None:
+        return True
+    (a0, n0), (a1, n1), (a2, n2) = angles
+    d1, d2 = last.t - before.t, b.t - last.t
+    if d1 <= 0 or d2 <= 0:
+        return True
+    rate = ((a1 - a0 + 180.0) % 360.0 - 180.0) / d1  # the shorter way round: the pair could follow
+    r = d2 / d1
+    limit = MAX_YAW_ACCEL / 2 * (d1 + d2) * d2 + n2 + (1 + r) * n1 + r * n0
+    return turn(a1 + rate * d2, a2) <= limit
+
+
 def _has(rep: Reported, group: str) -> bool:
     return (rep.speed if group == MOTION else rep.heading) is not None
 
@@ -106,6 +141,7 @@ class NeighbourWitness:
         self.counts = counts
         self._last: dict[str, Reported] = {}  # group -> the last fix that reported it, as reported
         self._confirmed: dict[str, Reported] = {}  # group -> the last fix it was confirmed in
+        self._before: dict[str, Reported] = {}  # group -> the fix it was confirmed in before that
         self._pending: tuple[GnssFix, Reported] | None = None  # waits for the next fix
 
     def push(self, fix: GnssFix, rep: Reported) -> list[GnssFix]:
@@ -122,7 +158,7 @@ class NeighbourWitness:
         if rep.t is not None and not all(witnesses.values()):
             self._pending = (fix, rep)  # nothing near before it: the next fix witnesses it
             return out
-        out.append(self._decide(fix, rep, lambda group: any(could_follow(w, rep, group) for w in witnesses[group])
+        out.append(self._decide(fix, rep, lambda group: any(self._follows(w, rep, group) for w in witnesses[group])
                                 if witnesses[group] else None))
         return out
 
@@ -133,6 +169,19 @@ class NeighbourWitness:
         held, held_rep = self._pending
         self._pending = None
         return [self._decide(held, held_rep, lambda group: None)]
+
+    def _follows(self, witness: Reported, rep: Reported, group: str) -> bool:
+        """True if ``rep``'s values of ``group`` could follow ``witness``'s; after the last
+        confirmed value, its heading or course also the turn of the two confirmed before it
+        (:func:`could_continue`), if they are near and could follow each other (not across a
+        real jump, where the first witness is all there is)."""
+        if not could_follow(witness, rep, group):
+            return False
+        before = self._before.get(group)
+        if witness is not self._confirmed.get(group) or before is None or not _near(before, witness) \
+                or not could_follow(before, witness, group):
+            return True
+        return could_continue(before, witness, rep, group)
 
     def _witnesses(self, rep: Reported, group: str) -> list[Reported]:
         """The last fix ``group`` was confirmed in, and the last that reported it (confirmed or
@@ -152,14 +201,20 @@ class NeighbourWitness:
         for group in self.GROUPS:
             if not rep.alone(group):
                 if _has(rep, group):
-                    self._confirmed[group] = rep  # confirmed within its epoch
+                    self._confirm(group, rep)  # confirmed within its epoch
                 continue
             verdict = confirmed(group)
             if verdict:
-                self._confirmed[group] = rep
+                self._confirm(group, rep)
                 self.counts["neighbours_confirm"] += 1
                 continue
             self.counts["unwitnessed" if verdict is None else "neighbours_disagree"] += 1
             changes.update({"speed": None, "course": None} if group == MOTION else {"heading": None})
         self._last.update({group: rep for group in self.GROUPS if _has(rep, group)})
         return dataclasses.replace(fix, **changes) if changes else fix
+
+    def _confirm(self, group: str, rep: Reported) -> None:
+        """``rep`` is the last fix ``group`` was confirmed in; the one before it moves back."""
+        if group in self._confirmed:
+            self._before[group] = self._confirmed[group]
+        self._confirmed[group] = rep

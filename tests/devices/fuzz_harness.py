@@ -32,9 +32,11 @@ PERIOD = 0.1  # s between the epochs of a fuzzed stream (10 Hz)
 M_PER_DEG = 6371000.0 * math.pi / 180.0  # metres per degree of latitude
 GNSS_TYPES = ("RMC", "VTG", "HDT", "GGA")
 # What a fuzzed vehicle does between epochs, at most: brake or accelerate at 8 m/s², change course
-# and turn at 100 °/s (hard for any vehicle, and inside devices/gnss/motion_bounds.py's bounds).
+# and turn at 100 °/s, and change those turn rates at 300 °/s² (hard for any vehicle, and inside
+# devices/gnss/motion_bounds.py's MAX_ACCEL, MAX_TURN and MAX_YAW_ACCEL).
 DRIVE_ACCEL = 8.0  # m/s²
 DRIVE_TURN = 100.0  # °/s
+DRIVE_YAW_ACCEL = 300.0  # °/s²
 
 
 def _damage(data: bytes, damage: list[tuple[int, int, str]]) -> bytes:
@@ -73,17 +75,23 @@ def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
 
 # -- NMEA ---------------------------------------------------------------------
 
-def driven(start: tuple[float, float, float], steps) -> list[tuple[float, float, float, int]]:
+def _turned(rate: float, change: float) -> float:
+    """A turn rate (°/s) changed by ``change`` °/s² over one epoch, within ±DRIVE_TURN."""
+    return max(-DRIVE_TURN, min(DRIVE_TURN, rate + change * PERIOD))
+
+
+def driven(start: tuple[float, float, float, float, float], steps) -> list[tuple[float, float, float, int]]:
     """Epoch values (speed, course, heading, quality) of a vehicle that starts at ``start`` (speed
-    m/s, course °, heading °) and, epoch by epoch, accelerates, changes course and turns at the
-    rates of ``steps`` (m/s², °/s, °/s, quality): what a vehicle can do, within the decoder's bounds
-    (devices/gnss/motion_bounds.py), so an honest stream is an honest drive. Values are rounded to
-    what the sentences carry (course and heading in hundredths)."""
-    speed, course, heading = start
+    m/s, course °, heading °, and the rates they turn at, °/s) and, epoch by epoch, accelerates and
+    changes those turn rates as ``steps`` say (m/s², °/s², °/s², quality): what a vehicle can do,
+    within the decoder's bounds (devices/gnss/motion_bounds.py), so an honest stream is an honest
+    drive. Values are rounded to what the sentences carry (course and heading in hundredths)."""
+    speed, course, heading, course_rate, heading_rate = start
     out = []
-    for accel, turn, yaw, quality in steps:
+    for accel, course_change, heading_change, quality in steps:
         speed = max(0.0, speed + accel * PERIOD)
-        course, heading = (course + turn * PERIOD) % 360.0, (heading + yaw * PERIOD) % 360.0
+        course_rate, heading_rate = _turned(course_rate, course_change), _turned(heading_rate, heading_change)
+        course, heading = (course + course_rate * PERIOD) % 360.0, (heading + heading_rate * PERIOD) % 360.0
         out.append((round(speed, 3), round(course, 2) % 360.0, round(heading, 2) % 360.0, quality))
     return out
 
@@ -92,9 +100,10 @@ def drives(qualities=(1, 4, 5), min_size: int = 6, max_size: int = 12):
     """A hypothesis strategy for :func:`driven` epochs: any start, then what a vehicle can do."""
     from hypothesis import strategies as st  # the tests' library; the bench draws with random
 
-    start = st.tuples(st.floats(0.0, 15.0), st.floats(0.0, 359.99), st.floats(0.0, 359.99))
-    step = st.tuples(st.floats(-DRIVE_ACCEL, DRIVE_ACCEL), st.floats(-DRIVE_TURN, DRIVE_TURN),
-                     st.floats(-DRIVE_TURN, DRIVE_TURN), st.sampled_from(list(qualities)))
+    start = st.tuples(st.floats(0.0, 15.0), st.floats(0.0, 359.99), st.floats(0.0, 359.99),
+                      st.floats(-DRIVE_TURN, DRIVE_TURN), st.floats(-DRIVE_TURN, DRIVE_TURN))
+    step = st.tuples(st.floats(-DRIVE_ACCEL, DRIVE_ACCEL), st.floats(-DRIVE_YAW_ACCEL, DRIVE_YAW_ACCEL),
+                     st.floats(-DRIVE_YAW_ACCEL, DRIVE_YAW_ACCEL), st.sampled_from(list(qualities)))
     return st.builds(driven, start, st.lists(step, min_size=min_size, max_size=max_size))
 
 

@@ -10,10 +10,10 @@ from hypothesis import given, settings, strategies as st
 
 from devices.gnss import motion_bounds as bound
 from devices.gnss.decoder import NmeaEpochDecoder
-from devices.gnss.neighbours import HEADING, MOTION, NeighbourWitness, Reported, could_follow
+from devices.gnss.neighbours import HEADING, MOTION, NeighbourWitness, Reported, could_continue, could_follow
 from devices.gnss.simulator import GnssTruth, build_epoch
 from devices.readings import GnssFix
-from tests.devices.fuzz_harness import DRIVE_TURN, drives as fuzz_drives
+from tests.devices.fuzz_harness import DRIVE_TURN, DRIVE_YAW_ACCEL, drives as fuzz_drives
 
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 DT = 0.1  # 10 Hz
@@ -59,6 +59,56 @@ def test_a_course_is_bounded_while_moving_and_free_at_a_standstill():
     assert could_follow(standing, Reported(DT, speed=0.0, course=280.0, motion_alone=True), MOTION)
     # Receivers leave the course empty at a standstill: the speed decides.
     assert could_follow(standing, Reported(DT, speed=0.0, course=None, motion_alone=True), MOTION)
+
+
+def continue_limit(d1=DT, d2=DT, noise=bound.HEADING_NOISE + 0.005):
+    """How far a third value may be from the turn of the two before it carried on (could_continue)."""
+    r = d2 / d1
+    return bound.MAX_YAW_ACCEL / 2 * (d1 + d2) * d2 + (2 + 2 * r) * noise
+
+
+@pytest.mark.parametrize("start,rate", [(10.0, 0.0), (350.0, 80.0), (5.0, -100.0)])
+def test_a_heading_changes_its_turn_rate_at_most_the_bound(start, rate):
+    a = Reported(0.0, heading=start, heading_tol=0.005, heading_alone=True)
+    b = Reported(DT, heading=(start + rate * DT) % 360.0, heading_tol=0.005, heading_alone=True)
+    predicted = start + 2 * rate * DT
+    for sign in (1, -1):
+        inside = Reported(2 * DT, heading=(predicted + sign * (continue_limit() - 0.01)) % 360.0, heading_tol=0.005)
+        outside = Reported(2 * DT, heading=(predicted + sign * (continue_limit() + 0.01)) % 360.0, heading_tol=0.005)
+        assert could_continue(a, b, inside, HEADING)
+        assert not could_continue(a, b, outside, HEADING)
+
+
+def test_the_second_order_bound_grows_with_an_epoch_lost_between():
+    # The last confirmed value two epochs old: the turn is carried on over 0.2 s.
+    a, b = Reported(0.0, heading=100.0, heading_tol=0.005), Reported(DT, heading=105.0, heading_tol=0.005)
+    limit = continue_limit(DT, 2 * DT)
+    assert could_continue(a, b, Reported(3 * DT, heading=115.0 + limit - 0.01, heading_tol=0.005), HEADING)
+    assert not could_continue(a, b, Reported(3 * DT, heading=115.0 + limit + 0.01, heading_tol=0.005), HEADING)
+
+
+def test_a_course_changes_its_turn_rate_within_its_doppler_noise():
+    # At 10 m/s each course may be atan(0.1 / 10) ≈ 0.57° off on top of COURSE_NOISE.
+    noise = bound.COURSE_NOISE + 0.5729 + 0.005
+    a = Reported(0.0, speed=10.0, course=90.0, course_tol=0.005)
+    b = Reported(DT, speed=10.0, course=92.0, course_tol=0.005)
+    limit = continue_limit(noise=noise)
+    assert could_continue(a, b, Reported(2 * DT, speed=10.0, course=94.0 + limit - 0.01, course_tol=0.005), MOTION)
+    assert not could_continue(a, b, Reported(2 * DT, speed=10.0, course=94.0 + limit + 0.02, course_tol=0.005),
+                              MOTION)
+    # Standing, a course means nothing: no turn of it is refused.
+    still = [Reported(k * DT, speed=0.0, course=c, course_tol=0.005) for k, c in enumerate((90.0, 92.0, 270.0))]
+    assert could_continue(*still, MOTION)
+
+
+def test_with_one_witness_the_first_order_bound_decides():
+    # A stream's second fix has one fix before it: a heading 18° on is kept (first order), as
+    # it is no longer after two fixes that did not turn (second order).
+    out, counts = run([100.0, 118.0])
+    assert [f.heading for f in out] == [100.0, 118.0]
+    out, counts = run([100.0, 100.0, 118.0, 118.0])
+    assert [f.heading for f in out] == [100.0, 100.0, None, 118.0]
+    assert counts["neighbours_disagree"] == 1
 
 
 # -- the witness: which neighbour, and when ------------------------------------------------------
@@ -171,6 +221,27 @@ def test_an_honest_drive_keeps_every_value(values, types):
         assert f.speed == pytest.approx(speed, abs=1e-3)
         if "HDT" in types:
             assert f.heading == pytest.approx(heading, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(values=drives.filter(lambda v: len(v) >= 6), at=st.integers(3, 4),
+       loss=st.sampled_from([12.0, 19.0, 21.0, -12.0, -19.0, -21.0]))
+def test_a_heading_two_lost_digits_turn_on_is_refused(values, at, loss):
+    # 353.xx -> 5.xx (12°), 344.xx -> 3.xx (19°), 343.xx -> 4.xx (21°): within what a vehicle turns
+    # in an epoch, but not within how fast its turn rate changes (the honest drive's, at most
+    # DRIVE_YAW_ACCEL, is 3° off a steady turn in an epoch; the bound allows 8°).
+    assert DRIVE_YAW_ACCEL * DT**2 + continue_limit() < 12.0
+    values = list(values)
+    speed, course, heading, quality = values[at]
+    values[at] = (speed, course, round((heading + loss) % 360.0, 2), quality)
+    dec = NmeaEpochDecoder("t", epoch_end="GGA")
+    fixes = []
+    for s in sentences(values, ("RMC", "VTG", "HDT", "GGA")):
+        fixes += dec.push(s, 0.0, T0)
+    fixes += dec.flush(0.0, T0)
+    assert fixes[at].heading is None
+    assert [f.heading for k, f in enumerate(fixes) if k != at] == pytest.approx(
+        [v[2] for k, v in enumerate(values) if k != at], abs=1e-6)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

@@ -7,6 +7,8 @@ on in-process cables and a clock the test owns, so every run is the same;
 test_pty_smoke.py drives one attempt over real pseudo-terminals.
 """
 
+from collections import Counter
+
 import pytest
 
 from examroom.live.routing import judge_journal
@@ -24,11 +26,21 @@ def outcomes(tmp_path_factory, copy_migrated):
     copy_migrated(folder / "examroom.sqlite3")
     demo = LockstepCourse(folder, raw_capture=False).start()
     try:
-        results = [(scenario(demo.class_of(v.id), name), demo.drivers[v.id].drive(scenario(demo.class_of(v.id), name)))
-                   for v in DEMO_VEHICLES for name in scenario_names(demo.class_of(v.id))]
+        results, jumps = [], Counter()
+        for v in DEMO_VEHICLES:
+            for name in scenario_names(demo.class_of(v.id)):
+                sc = scenario(demo.class_of(v.id), name)
+                jumps[v.id] += _jumps(demo.sim.truth(v.id), next(sc.samples()).vehicle)
+                results.append((sc, demo.drivers[v.id].drive(sc)))
+        demo.jumps = jumps
         yield demo, results
     finally:
         demo.stop()
+
+
+def _jumps(last, first) -> bool:
+    """The twin puts its vehicle at a script's start: a jump from where the last script left it."""
+    return last is not None and (last.x, last.y, last.heading) != (first.x, first.y, first.heading)
 
 
 def _ids(outcomes):
@@ -62,3 +74,9 @@ def test_devices_healthy_and_nothing_dropped(outcomes):
         assert health["readings"] > 0, health
         # The twins' positions move as they report: the GNSS track check refuses no speed or course.
         assert health.get("track_disagrees", 0) == 0, health
+        # Nor do its headings turn faster, or change their turn rate faster, than a vehicle can
+        # (devices/gnss/neighbours.py): the neighbour check refuses none of them but a heading the
+        # twin jumped to, putting its vehicle at the next script's start (at most one a jump).
+        if "neighbours_disagree" in health:
+            vehicle = health["device"].split(".")[0]
+            assert health["neighbours_disagree"] <= demo.jumps[vehicle], (health, demo.jumps)

@@ -111,15 +111,19 @@ class GnssSimulator(SerialTwin):
 
     ``source`` is a callable returning the current :class:`GnssTruth` (or None
     to stay silent this epoch), or a ``queue.Queue`` of them (the newest one
-    is used; the last one is repeated when the queue is empty).
+    is used; the last one is repeated when the queue is empty). With
+    ``at_epoch`` the callable takes the clock time (``mono`` seconds) of the
+    epoch being sent and returns the truth at that moment: a receiver's
+    solution is for its epoch's time, not for when it was last told something.
     """
 
     name = "gnss"
 
     def __init__(self, port: str, source: Source, *, rate: float = 10.0, baudrate: int = 38400,
-                 talker: str = "GN", clock: Clock | None = None) -> None:
+                 talker: str = "GN", clock: Clock | None = None, at_epoch: bool = False) -> None:
         super().__init__(port, rate=rate, baudrate=baudrate, clock=clock)
         self.source = source
+        self.at_epoch = at_epoch
         self.talker = talker
         self.epochs_sent = 0
         self._last: GnssTruth | None = None
@@ -134,7 +138,8 @@ class GnssSimulator(SerialTwin):
         with self._corrupt_lock:
             self._corrupt.append((how, sentence))
 
-    def current(self) -> GnssTruth | None:
+    def current(self, at: float | None = None) -> GnssTruth | None:
+        """The truth to send; ``at``: the epoch's clock time, for an ``at_epoch`` source."""
         src = self.source
         if hasattr(src, "get_nowait"):
             try:
@@ -143,7 +148,7 @@ class GnssSimulator(SerialTwin):
             except queue.Empty:
                 pass
             return self._last
-        return src()
+        return src(at) if self.at_epoch else src()
 
     def _period_us(self) -> int:
         return int(round(1e6 / self.rate))
@@ -155,20 +160,23 @@ class GnssSimulator(SerialTwin):
         # The margin keeps a wake-up that rounding brings a hair early on the new epoch.
         return (period_us - utc.microsecond % period_us) / 1e6 + _GRID_MARGIN
 
-    def epoch_time(self) -> datetime:
-        _, utc = self.clock.now()
+    def epoch_time(self) -> tuple[datetime, float]:
+        """The UTC time of the epoch to send now (the grid's, after the last one sent), and the
+        clock's ``mono`` at it."""
+        mono, utc = self.clock.now()
         period = timedelta(microseconds=self._period_us())
         floor = utc - timedelta(microseconds=utc.microsecond % self._period_us())
         if self._last_time is not None and floor <= self._last_time:
             floor = self._last_time + period
-        self._last_time = floor
-        return floor
+        return floor, mono - (utc - floor).total_seconds()
 
     def tick(self) -> None:
-        truth = self.current()
+        when, mono = self.epoch_time()
+        truth = self.current(mono)
         if truth is None:
             return
-        sentences = build_epoch(truth, self.epoch_time(), self.talker)
+        self._last_time = when
+        sentences = build_epoch(truth, when, self.talker)
         data = bytearray()
         for s in sentences:
             data += self._maybe_corrupt(s)

@@ -62,24 +62,46 @@ class _VehicleTwins:
         self.signal_cable = cable()
         self._lock = threading.Lock()
         self._truth: VehicleTruth | None = None
+        # The scenario the GNSS twin follows (see follow), and what it last reported of it.
+        self._motion: tuple[Callable[[float], VehicleTruth], float, float] | None = None
+        self._followed: VehicleTruth | None = None
         self.gnss_quality = 4  # GGA quality the receiver reports (tests drop it to 5: RTK float)
         present = MOTORCYCLE if vehicle_class in _HELMET_CLASSES else THREE_WHEELER
-        self.gnss = GnssSimulator(self.gnss_cable.a, self._gnss_truth, clock=clock)
+        self.gnss = GnssSimulator(self.gnss_cable.a, self._gnss_truth, clock=clock, at_epoch=True)
         self.signals = SignalBoardSimulator(self.signal_cable.a, self._signal_state, present=present,
                                             clock=clock)
 
     def show(self, truth: VehicleTruth) -> None:
         with self._lock:
             self._truth = truth
+            if self._motion is None:
+                self._followed = None  # shown still: the GNSS reports this
         self.signals.wake()  # a signal change goes out at once, as the real board does
+
+    def follow(self, motion: Callable[[float], VehicleTruth], origin: float, end: float) -> None:
+        """From now the GNSS twin reports ``motion(mono - origin)`` (up to ``end``, scenario
+        seconds) at each epoch's own time, as a receiver's solution is for its epoch: not the
+        last sample shown, which may be up to a step old (more on a loaded host), a jitter no
+        vehicle's heading has (devices/gnss/neighbours.py's second-order check would see it)."""
+        with self._lock:
+            self._motion = (motion, origin, end)
+
+    def hold(self) -> None:
+        """The scenario stopped: the GNSS twin keeps reporting where it last was."""
+        with self._lock:
+            self._motion = None
 
     def truth(self) -> VehicleTruth | None:
         with self._lock:
             return self._truth
 
-    def _gnss_truth(self) -> GnssTruth | None:
+    def _gnss_truth(self, mono: float) -> GnssTruth | None:
+        """What the receiver reports for its epoch at clock time ``mono``."""
         with self._lock:
-            truth = self._truth
+            if self._motion is not None:
+                motion, origin, end = self._motion
+                self._followed = motion(min(max(mono - origin, 0.0), end))
+            truth = self._followed or self._truth
         if truth is None:
             return None
         lat, lon, alt = pymap3d.enu2geodetic(truth.x, truth.y, 0.0, self.origin.latitude,
@@ -146,6 +168,13 @@ class SimulatedCourse:
             index = self._index.get(element)
             if index is not None:
                 self.board.set_input(index, active)
+
+    def follow(self, vehicle_id: str, motion: Callable[[float], VehicleTruth], origin: float, end: float) -> None:
+        """The vehicle's GNSS reports ``motion`` at its epochs' own times (``_VehicleTwins.follow``)."""
+        self.vehicles[vehicle_id].follow(motion, origin, end)
+
+    def hold(self, vehicle_id: str) -> None:
+        self.vehicles[vehicle_id].hold()
 
     def truth(self, vehicle_id: str) -> VehicleTruth | None:
         """What the vehicle is really doing now (the simulated cameras film it)."""

@@ -74,6 +74,7 @@ class ScenarioDriver:
             begin = lambda: self.controller.begin_attempt(self.vehicle_id, candidate_id, info.name)  # noqa: E731
         origin, _ = self.clock.now()
         attempt_id = None
+        self.sim.follow(self.vehicle_id, scenario.timeline.state, origin, scenario.duration)
         for sample in scenario.samples(STEP):
             if self.stopping.is_set():
                 break
@@ -84,6 +85,7 @@ class ScenarioDriver:
                 attempt_id = begin()
             elif attempt_id is not None and self.controller.running_attempt(self.vehicle_id) != attempt_id:
                 break  # the judge ended the attempt (不合格): the candidate leaves the course
+        self.sim.hold(self.vehicle_id)  # the candidate stops where the script stopped
         status = None
         if attempt_id is not None:
             status = self.settle(attempt_id, SETTLE)

@@ -98,6 +98,7 @@ class Play:
         self._origin, _ = course.clock.now()
         self._samples = iter(scenario.samples(STEP))
         self._next = next(self._samples, None)
+        course.sim.follow(vehicle_id, scenario.timeline.state, self._origin, scenario.duration)
 
     @property
     def due(self) -> float | None:
@@ -119,6 +120,7 @@ class Play:
 
     def _end(self) -> None:
         self.done = True
+        self.course.sim.hold(self.vehicle_id)
         self.course.sim.release_sensors(self.course.sim.elements_of(self.vehicle_id))
 
 

@@ -90,7 +90,9 @@ Grouping, and its pitfalls:
 * What one sentence alone reports (an RMC's speed and course without a VTG, a VTG's course
   without an RMC, every HDT heading) is compared with the fixes beside it
   (:mod:`devices.gnss.neighbours`): a value no vehicle could reach from its neighbour within the
-  same bounds goes out unknown (``neighbours_disagree``). This covers what the track check skips
+  same bounds, or a heading or course that leaves the turn of the two confirmed before it faster
+  than a vehicle's turn rate changes (``MAX_YAW_ACCEL``), goes out unknown
+  (``neighbours_disagree``). This covers what the track check skips
   (float and autonomous fixes, the first fix, after a gap) and the heading, which nothing else
   reports twice. A fix with no fix within a second before it waits one epoch for the next.
 * With ``epoch_end="auto"``, a type the learnt order lacks (refused all through the learning, or

@@ -43,8 +43,11 @@ COURSE_NOISE = 2.0  # °
 # A dual-antenna heading (HDT) is better than a degree on a baseline of half a metre or more.
 HEADING_NOISE = 1.0  # °
 # How far from its epoch's time a reported position may have been taken: ~0 for a receiver (its
-# solution is for that time), but the project's twin reports the last scenario sample it was shown
-# (examroom/simulation/drive.py: STEP = 0.05 s apart), so its positions may be up to 0.05 s old.
+# solution is for that time). The project's twin reported the last scenario sample it was shown
+# (examroom/simulation/drive.py: STEP = 0.05 s apart), up to 0.05 s old; while it drives a scenario
+# it now reports it at the epoch's own time (course_twins.py, follow), but a twin shown states one
+# by one (tests, the demo's parked vehicles) still reports the last. The first-order and track
+# checks keep the slack; the second-order check has none (neighbours.py, could_continue).
 TIME_SLACK = 0.05  # s
 # Faster than any exam vehicle (250 km/h): a track like that is a position jump, not a drive.
 MAX_SPEED = 70.0  # m/s

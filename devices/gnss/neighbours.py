@@ -23,14 +23,25 @@ start) the fix after the jump is confirmed by the jump's own fix. A fix with no 
 the next one to witness it: it goes out one epoch late. At a stream's start the layout check
 holds it that long anyway.
 
-The bounds are wide at 10 Hz (a heading may turn 22° between two epochs of the twin, a course
-more at a standstill, where its Doppler noise has no bound), so a damaged value that lands within
-them passes. Of the two equal integer digits an angle can lose with its layout kept, those that
-come back that close: ``355.xx`` → ``3.xx`` (8°), ``353.xx`` → ``5.xx`` (12°), ``344.xx`` → ``3.xx``
-(19°), ``343.xx`` → ``4.xx`` (21°), and ``33x.xx`` → ``x.xx`` (30°) against a witness two epochs
-old. A course at a standstill is hardly checked (its noise there allows any turn); a receiver
-without HDT gives the judge its course as the heading, also standing in a forward gear
-(scoring/pose_reading.py), so such damage can turn a standing body.
+A heading or course checked against the last fix it was confirmed in is also checked against
+the turn of that fix and the one confirmed before it (:func:`could_continue`): a vehicle's turn
+rate changes by at most ``motion_bounds.MAX_YAW_ACCEL``, so at 10 Hz a heading may leave its
+steady turn by 4° plus four times its noise and rounding (8.0° in all), a course by 4° plus four
+times its Doppler noise (16.6° at 5 m/s, 13.5° at 15 m/s; without bound at a standstill). With one
+witness (a stream's first fixes, the first after a gap, the fix after a real jump, a fix whose
+neighbour goes out unconfirmed) the first-order bound is all there is: 20° for a heading.
+
+So a damaged value that lands within those bounds passes. Of the two equal integer digits an
+angle can lose with its layout kept: ``355.xx`` → ``3.xx`` (8°) in a heading, when the vehicle's
+turn rate changes the same way; ``353.xx`` → ``5.xx`` (12°), ``344.xx`` → ``3.xx`` (19°) and
+``343.xx`` → ``4.xx`` (21°) in a heading only against one witness, in a course also against two
+below the speeds where its noise is that small; and ``33x.xx`` → ``x.xx`` (30°) in either against
+one witness, in a course also against two when the last is two epochs old. A course at a standstill is not checked (its noise there allows any
+turn); a receiver without HDT gives the judge its course as the heading, also standing in a
+forward gear (scoring/pose_reading.py), so such damage can turn a standing body. Sending such a
+course as unknown would change what the judge does (a moving pose without heading is a fix loss;
+a standing one holds the last body heading instead of the standstill's mean course), so it is
+not done here.
 """
 
 from __future__ import annotations
@@ -111,10 +122,10 @@ def could_continue(before: Reported, last: Reported, b: Reported, group: str) ->
     and each value's own error enters with the weight it has in the prediction. No time slack:
     a value taken a fixed time early (the twin's last scenario sample) shifts all three alike;
     one that jitters would need it, and the twin reports its values for the epoch's own time."""
-    angles = [_angle(rep, group) for rep in (before, last, b)]
-    if None in angles or b.t is None or last.t is None or before.t is None:
+    x0, x1, x2 = _angle(before, group), _angle(last, group), _angle(b, group)
+    if x0 is None or x1 is None or x2 is None or b.t is None or last.t is None or before.t is None:
         return True
-    (a0, n0), (a1, n1), (a2, n2) = angles
+    (a0, n0), (a1, n1), (a2, n2) = x0, x1, x2
     d1, d2 = last.t - before.t, b.t - last.t
     if d1 <= 0 or d2 <= 0:
         return True
@@ -178,10 +189,10 @@ class NeighbourWitness:
         if not could_follow(witness, rep, group):
             return False
         before = self._before.get(group)
-        if witness is not self._confirmed.get(group) or before is None or not _near(before, witness) \
-                or not could_follow(before, witness, group):
+        if witness is not self._confirmed.get(group) or before is None or not _near(before, witness):
             return True
-        return could_continue(before, witness, rep, group)
+        # Whether the two could follow each other matters only when the turn does not go on.
+        return could_continue(before, witness, rep, group) or not could_follow(before, witness, group)
 
     def _witnesses(self, rep: Reported, group: str) -> list[Reported]:
         """The last fix ``group`` was confirmed in, and the last that reported it (confirmed or

@@ -7,6 +7,8 @@ import pytest
 from devices.gnss import GnssSimulator, GnssTruth
 from devices.readings import ManualClock
 
+pytestmark = pytest.mark.own_clock  # a manual clock and loop://: no port, child process or thread
+
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 
 

@@ -31,7 +31,7 @@ from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
-SEGMENT = 2  # seconds; short segments keep the test short (sites use 10)
+SEGMENT = 4  # seconds; short segments keep the test short (sites use 10)
 TOLERANCE = 0.2  # seconds between a deduction and the frame shown at its chapter
 FPS = 15  # the demo cameras' frame rate
 

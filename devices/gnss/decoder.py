@@ -872,6 +872,7 @@ class NmeaEpochDecoder:
             # replaced by the track's: the check only refuses).
             st.counts["track_disagrees"] += 1
             speed = course = None
+        heading, heading_tol = hdt if hdt is not None else (None, 0.0)
         date = (rmc["date"] or None) if rmc is not None else None
         if self.timing is not None:
             mono, utc = self.timing.stamp(ep.time_raw, date, mono, utc)
@@ -879,23 +880,23 @@ class NmeaEpochDecoder:
             mono=mono, utc=utc, device=self.device,
             latitude=position[0], longitude=position[1], altitude=altitude,
             quality=quality, satellites=satellites, hdop=hdop, correction_age=age,
-            speed=speed, course=course, heading=hdt[0] if hdt is not None else None,
+            speed=speed, course=course, heading=heading,
             receiver_time=ep.time_raw, receiver_date=date,
             talker=ep.talker,
         )
-        return self._emit(self._neighbours.push(fix, self._reported(now, rmc, vtg, speed, course, hdt)))
+        return self._emit(self._neighbours.push(fix, self._reported(now, rmc, vtg, speed, course, heading, heading_tol)))
 
     @staticmethod
-    def _reported(now: float | None, rmc, vtg, speed, course, hdt) -> Reported:
+    def _reported(now: float | None, rmc, vtg, speed, course, heading, heading_tol) -> Reported:
         """What the fix reports for the neighbour check: a speed and course are alone unless an
         RMC and a VTG (compared in _close) both gave them; an HDT's heading is always alone."""
         tol = rmc if rmc is not None and rmc["speed"] is not None else vtg
         both = rmc is not None and vtg is not None and rmc["speed"] is not None and vtg["speed"] is not None
         return Reported(now, speed=speed, speed_tol=(tol["speed_tol"] or 0.0) if tol else 0.0,
                         course=course, course_tol=tol["course_tol"] if tol else 0.0,
-                        heading=hdt[0] if hdt is not None else None, heading_tol=hdt[1] if hdt is not None else 0.0,
+                        heading=heading, heading_tol=heading_tol,
                         motion_alone=(speed is not None or course is not None) and not both,
-                        heading_alone=hdt is not None)
+                        heading_alone=heading is not None)
 
     def _emit(self, fixes: list[GnssFix]) -> list[GnssFix]:
         """Count the fixes going out (a speed the neighbours refused is missing like any other)."""

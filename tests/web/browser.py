@@ -62,7 +62,6 @@ class _Browser:
 
             self._playwright = sync_playwright().start()
             self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-            atexit.register(self.close)
         return self._browser
 
     def close(self) -> None:
@@ -77,6 +76,7 @@ class _Browser:
 
 
 _BROWSER = _Browser()
+atexit.register(_BROWSER.close)  # once; closing a browser never started does nothing
 
 
 @contextmanager

@@ -9,8 +9,6 @@ loads them again (a second or so, once). A watcher thread, started with each loa
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import logging
 import threading
@@ -18,6 +16,7 @@ import time
 from typing import Callable, Generic, TypeVar
 
 from devices.readings import Clock, SystemClock
+from examroom.heap import trim_heap
 
 log = logging.getLogger(__name__)
 
@@ -25,21 +24,6 @@ IDLE_SECONDS = 600.0
 CHECK_SECONDS = 30.0
 
 T = TypeVar("T")
-
-
-def trim_heap() -> None:
-    """Give the C heap's free pages back to the system (glibc; elsewhere nothing happens).
-
-    dlib frees its models into glibc's heap, which keeps most of them resident for later
-    allocations: without the trim a release returned little of what the models held.
-    """
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 class LoadedModels(Generic[T]):

@@ -27,7 +27,7 @@ from devices.readings import ScaledClock
 from examroom.accounts.users import AccountError, Accounts, Role
 from examroom.messages import N_, SupervisorError
 from examroom.accounts.secrets_file import read_or_create_secret
-from examroom.station.heap import limit_arenas
+from examroom.heap import limit_arenas
 from examroom.station.service import CourseService
 from examroom.station.webprocess import end_process, start_web_process
 from examroom.simulation.cameras import DemoCameras
@@ -86,7 +86,7 @@ class DemoCourse:
                  database_url: str | None = None, course_code: str = "") -> None:
         if cameras and video is not None:
             raise ValueError("either the simulated cameras or a camera section, not both")
-        limit_arenas()  # the twins' threads start before the course service's (examroom.station.heap)
+        limit_arenas()  # the twins' threads start before the course service's (examroom.heap)
         self.data_dir = data_dir
         self.vehicles = tuple(vehicles)
         self.clock = ScaledClock(speed)

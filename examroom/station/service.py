@@ -32,7 +32,7 @@ from examroom.station.recovery import mark_interrupted
 from examroom.examday.scheduling import controller_scheduler
 from examroom.records.sealing import Sealer, load_or_create_key
 from examroom.records.schema_process import upgrade_apart
-from examroom.station.heap import limit_arenas
+from examroom.heap import limit_arenas
 from examroom.station.selfcheck import SelfCheck, SittingChecks, SittingGate
 from examroom.site.settings import SiteSettings, check_against_course
 from examroom.examday.sittings import SittingPhases, SittingScheduler
@@ -70,7 +70,7 @@ class CourseService:
     def __init__(self, settings: SiteSettings, clock: Clock | None = None, feed_port: int = 0,
                  data_dir: Path | None = None, command_token: str | None = None,
                  frame_sources: dict | None = None) -> None:
-        limit_arenas()  # before the controller's threads start (examroom.station.heap)
+        limit_arenas()  # before the controller's threads start (examroom.heap)
         self.settings = settings
         courseclock.use_zone(settings.timezone)  # every time a person reads, in the course's zone
         shared_models.set_idle_seconds(settings.face_models_idle_minutes * 60)  # check-ins and in-cab 1:1

@@ -1,4 +1,4 @@
-"""The controller's limit on malloc arenas (examroom.station.heap), seen from glibc's own count."""
+"""The controller's limit on malloc arenas (examroom.heap), seen from glibc's own count."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import ctypes, ctypes.util, sys, threading
-from examroom.station.heap import limit_arenas
+from examroom.heap import limit_arenas
 if sys.argv[1] == "limit":
     limit_arenas()
 libc = ctypes.CDLL(ctypes.util.find_library("c"))

@@ -42,7 +42,7 @@ from tests.examroom.examday.test_roster import HEADER
 
 pytestmark = pytest.mark.slow
 
-SPEED = 12.0
+SPEED = 6.0
 PHOTO = cv2.imencode(".jpg", np.full((160, 120, 3), (90, 140, 60), np.uint8))[1].tobytes()
 E, C4 = "V1", "V2"  # the demo vehicles: an E motorcycle and a C4 three-wheeler
 PEOPLE = {  # key: (name, id serial, class, sitting)

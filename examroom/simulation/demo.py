@@ -286,11 +286,14 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
             print(f"examroom demo: 考试实况 {address}  (speed ×{speed:g})", flush=True)
             for username, password, role in made:
                 print(f"examroom demo: {role:<10} {username} / {password}", flush=True)
-            print(f"examroom demo: passwords kept in {accounts}", flush=True)
             stop = threading.Event()
-            runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop), name="sim-rounds", daemon=True)
-            runner.start()
+            # From the last line printed on, an interrupt sets ``stop``: one that came between that
+            # line and the runner's start left the rounds running while the demo stopped under them,
+            # and the demo hung (seen under load, a Ctrl-C right after the start).
             try:
+                print(f"examroom demo: passwords kept in {accounts}", flush=True)
+                runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop), name="sim-rounds", daemon=True)
+                runner.start()
                 while runner.is_alive():
                     runner.join(0.5)
             except KeyboardInterrupt:

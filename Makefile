@@ -4,10 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_ARGS ?=
-# The suite on one worker per core and one more: the real-time tests run one after another on one
-# worker (tests/conftest.py), which mostly waits on real time (with a worker per core, 2 cores were
-# 59 % busy: 399 s of CPU in 337 s; with three workers the suite took 268 s instead of 335).
-PYTEST_ARGS ?= -n $(shell echo $$(( $$(nproc) + 1 ))) --dist loadgroup
+# The suite on every core; the real-time tests run one after another on one worker (tests/conftest.py).
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 # Debian packages: a CJK font for slips and overlays, Chromium for the browser tests,
 # poppler-utils to read result slips back in the tests.

@@ -16,8 +16,8 @@ def test_card_numbers_arrive_and_noise_is_counted():
             device = serial.serial_for_url(cable.a)
             device.write(b"62010219900101123x\r\n\x00garbage\r\n110105194912")
             device.write(b"31002X\n")
-            assert cards.get(timeout=2) == "62010219900101123X"
-            assert cards.get(timeout=2) == "11010519491231002X"
+            assert cards.get(timeout=10) == "62010219900101123X"
+            assert cards.get(timeout=10) == "11010519491231002X"
             device.close()
         finally:
             reader.stop()

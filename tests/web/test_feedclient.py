@@ -24,10 +24,10 @@ def test_web_follows_the_controller_feed_across_a_restart():
     try:
         assert _until(local, lambda feed: feed.state().get("V1", {}).get("status") == "idle")
         with local.subscribe() as sub:
-            sub.get(timeout=1)  # the state event
+            sub.get(timeout=10)  # the state event
             controller_feed.publish({"type": "deduction", "deduction": {"rule": "general.stall"}},
                                     vehicle_state={"vehicle": "V1", "status": "running", "score": 90})
-            event = sub.get(timeout=2)
+            event = sub.get(timeout=10)
             assert event["type"] == "deduction" and event["deduction"]["rule"] == "general.stall"
         assert local.state()["V1"]["score"] == 90
 

@@ -22,7 +22,7 @@ def test_inputs_arrive_and_changes_follow(modem):
             wait_for(lambda: len(got) >= 3)
             assert on(got[-1].inputs) == [2, 17] and got[-1].unit == 3 and len(got[-1].inputs) == 20
             twin.set_input(5, True)
-            wait_for(lambda: on(got[-1].inputs) == [2, 5, 17], timeout=2)
+            wait_for(lambda: on(got[-1].inputs) == [2, 5, 17], timeout=10)
             h = wait_for(lambda: (lambda h: h if h.rate > 10 else None)(board.health()))
     assert h.alive and h.frames_dropped == 0 and h.extra["timeouts"] == 0
 
@@ -80,8 +80,8 @@ def test_on_change_only_with_heartbeat(modem):
                          heartbeat=0.3) as board:
             wait_for(lambda: len(got) >= 1)
             twin.set_input(1, True)
-            wait_for(lambda: on(got[-1].inputs) == [1], timeout=1)
-            wait_for(lambda: len(got) >= 3, timeout=2)  # heartbeat repeats the state
+            wait_for(lambda: on(got[-1].inputs) == [1], timeout=10)
+            wait_for(lambda: len(got) >= 3, timeout=10)  # heartbeat repeats the state
             polls = board.health().extra["polls"]
     assert polls > len(got) + 3
 

@@ -23,7 +23,7 @@ def test_frames_arrive_and_changes_are_sent_at_once(modem):
         wait_for(lambda: len(got) >= 3)
         truth.state = SignalState(frozenset({"ignition", "engine", "helmet", "left_footpeg"}), "1", 12.3)
         sim.wake()
-        f = wait_for(lambda: next((x for x in got if "engine" in x.flags), None), timeout=2)
+        f = wait_for(lambda: next((x for x in got if "engine" in x.flags), None), timeout=10)
         h = wait_for(lambda: (lambda h: h if h.rate > 10 else None)(board.health()))
     assert f.flags == {"ignition", "engine", "helmet", "left_footpeg"}
     assert f.gear == "1" and f.roll == 12.3 and "seatbelt" not in f.present

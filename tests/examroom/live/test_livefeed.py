@@ -7,10 +7,10 @@ def test_new_subscriber_gets_current_state_first():
     feed = LiveFeed()
     feed.publish({"type": "deduction"}, vehicle_state={"vehicle": "V1", "score": 90})
     with feed.subscribe() as sub:
-        first = sub.get(timeout=1)
+        first = sub.get(timeout=10)
         assert first["type"] == "state" and first["vehicles"]["V1"]["score"] == 90
         feed.publish({"type": "finished"}, vehicle_state={"vehicle": "V1", "score": 90, "status": "passed"})
-        assert sub.get(timeout=1)["type"] == "finished"
+        assert sub.get(timeout=10)["type"] == "finished"
 
 
 def test_slow_subscriber_is_marked_not_blocking():

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Callable
 
 from pymodbus.framer import FramerType
 from pymodbus.framer.rtu import FramerRTU
@@ -42,8 +43,13 @@ from pymodbus.simulator.simutils import SimUtils
 class CourseBoardSimulator:
     """A Modbus RTU slave with ``count`` discrete inputs at ``unit`` on ``port``."""
 
-    def __init__(self, port: str, *, unit: int = 1, count: int = 16, baudrate: int = 19200) -> None:
+    def __init__(self, port: str, *, unit: int = 1, count: int = 16, baudrate: int = 19200,
+                 refresh: Callable[[], None] | None = None) -> None:
+        """``refresh``, when given, runs before each read is answered and may set the inputs: a
+        board reads its switches when it is polled, so a twin whose world moves on its own clock
+        answers with the world at the poll's time."""
         self.port = port
+        self.refresh = refresh
         self.unit = unit
         self.count = count
         self.baudrate = baudrate
@@ -78,6 +84,8 @@ class CourseBoardSimulator:
     async def _action(self, function_code, start_address, address, count, registers, set_values):
         if function_code == 2:
             self.reads += 1
+            if self.refresh is not None:
+                self.refresh()
             with self._lock:
                 regs = SimUtils.bitsToRegisters(self._bits)
             registers[: len(regs)] = regs
@@ -102,6 +110,8 @@ class CourseBoardSimulator:
         if isinstance(pdu, ReadDiscreteInputsRequest) and pdu.dev_id == self.unit \
                 and pdu.address + pdu.count <= self.count:
             self.reads += 1
+            if self.refresh is not None:
+                self.refresh()
             with self._lock:
                 bits = self._bits[pdu.address: pdu.address + pdu.count]
             reply = ReadDiscreteInputsResponse(dev_id=pdu.dev_id, bits=bits)

@@ -58,11 +58,12 @@ class _VehicleTwins:
                  cable: Callable[[], Any] = NullModem) -> None:
         self.vehicle = vehicle
         self.origin = course.origin
+        self.clock = clock
         self.gnss_cable = cable()
         self.signal_cable = cable()
         self._lock = threading.Lock()
         self._truth: VehicleTruth | None = None
-        # The scenario the GNSS twin follows (see follow), and what it last reported of it.
+        # The scenario the twins follow (see follow), and what the GNSS twin last reported of it.
         self._motion: tuple[Callable[[float], VehicleTruth], float, float] | None = None
         self._followed: VehicleTruth | None = None
         self.gnss_quality = 4  # GGA quality the receiver reports (tests drop it to 5: RTK float)
@@ -79,10 +80,14 @@ class _VehicleTwins:
         self.signals.wake()  # a signal change goes out at once, as the real board does
 
     def follow(self, motion: Callable[[float], VehicleTruth], origin: float, end: float) -> None:
-        """From now the GNSS twin reports ``motion(mono - origin)`` (up to ``end``, scenario
-        seconds) at each epoch's own time, as a receiver's solution is for its epoch: not the
-        last sample shown, which may be up to a step old (more on a loaded host), a jitter no
-        vehicle's heading has (devices/gnss/neighbours.py's second-order check would see it)."""
+        """From now the twins report ``motion(mono - origin)`` (up to ``end``, scenario seconds)
+        at their own times: the GNSS at each epoch's time, as a receiver's solution is for its
+        epoch, and the signal board (and the cameras, through :meth:`truth`) when they sample.
+        Not the last sample shown, which may be up to a step old, and more when the host starves
+        the thread that shows them: a receiver reporting where the vehicle is while the board
+        still sends the gear and footpegs of a second ago is a vehicle no course has (a clean
+        attempt read as coasting in neutral, or a foot put down), and a heading jitter no
+        vehicle has (devices/gnss/neighbours.py's second-order check would see it)."""
         with self._lock:
             self._motion = (motion, origin, end)
 
@@ -92,7 +97,12 @@ class _VehicleTwins:
             self._motion = None
 
     def truth(self) -> VehicleTruth | None:
+        """What the vehicle is doing now: the followed scenario at the clock's time, else the last shown."""
+        mono, _ = self.clock.now()
         with self._lock:
+            if self._motion is not None:
+                motion, origin, end = self._motion
+                return motion(min(max(mono - origin, 0.0), end))
             return self._truth
 
     def _gnss_truth(self, mono: float) -> GnssTruth | None:
@@ -111,8 +121,7 @@ class _VehicleTwins:
                          course=course, heading=truth.heading, quality=self.gnss_quality)
 
     def _signal_state(self) -> SignalState:
-        with self._lock:
-            truth = self._truth
+        truth = self.truth()
         if truth is None:
             return SignalState(gear="N")
         flags = frozenset(name for name in _SIGNAL_NAMES if getattr(truth, name))
@@ -143,7 +152,11 @@ class SimulatedCourse:
         self.elements = sensor_elements(course.items.values())
         self._index = {element: i for i, element in enumerate(self.elements)}
         self.board_cable = cable()
-        self.board = CourseBoardSimulator(self.board_cable.a, unit=BOARD_UNIT, count=max(1, len(self.elements)))
+        # The course sensors of each followed scenario (see follow), read when the board is polled.
+        self._sensing: dict[str, tuple[Callable[[float], dict[str, bool]], float, float]] = {}
+        self._sensing_lock = threading.Lock()
+        self.board = CourseBoardSimulator(self.board_cable.a, unit=BOARD_UNIT, count=max(1, len(self.elements)),
+                                          refresh=self._sense)
 
     def settings(self, database_url: str, course_file: Path, rule_set_file: Path,
                  web_port: int = 8080) -> SiteSettings:
@@ -169,12 +182,35 @@ class SimulatedCourse:
             if index is not None:
                 self.board.set_input(index, active)
 
-    def follow(self, vehicle_id: str, motion: Callable[[float], VehicleTruth], origin: float, end: float) -> None:
-        """The vehicle's GNSS reports ``motion`` at its epochs' own times (``_VehicleTwins.follow``)."""
+    def follow(self, vehicle_id: str, motion: Callable[[float], VehicleTruth], origin: float, end: float,
+               sensors: Callable[[float], dict[str, bool]] | None = None) -> None:
+        """The vehicle's twins report ``motion`` at their own times (``_VehicleTwins.follow``), and
+        the course board answers each poll with ``sensors`` (the course sensors at a scenario
+        time) at the poll's time, for the same reason: no sensor lags the vehicle that presses it."""
         self.vehicles[vehicle_id].follow(motion, origin, end)
+        with self._sensing_lock:
+            if sensors is None:
+                self._sensing.pop(vehicle_id, None)
+            else:
+                self._sensing[vehicle_id] = (sensors, origin, end)
 
     def hold(self, vehicle_id: str) -> None:
         self.vehicles[vehicle_id].hold()
+        with self._sensing_lock:
+            self._sensing.pop(vehicle_id, None)
+
+    def _sense(self) -> None:
+        """Set the board's inputs to the followed scenarios' sensors now (before it answers a poll)."""
+        with self._sensing_lock:
+            followed = list(self._sensing.values())
+        if not followed:
+            return
+        mono, _ = self.clock.now()
+        for sensors, origin, end in followed:
+            for element, active in sensors(min(max(mono - origin, 0.0), end)).items():
+                index = self._index.get(element)
+                if index is not None:
+                    self.board.set_input(index, active)
 
     def truth(self, vehicle_id: str) -> VehicleTruth | None:
         """What the vehicle is really doing now (the simulated cameras film it)."""

@@ -74,7 +74,8 @@ class ScenarioDriver:
             begin = lambda: self.controller.begin_attempt(self.vehicle_id, candidate_id, info.name)  # noqa: E731
         origin, _ = self.clock.now()
         attempt_id = None
-        self.sim.follow(self.vehicle_id, scenario.timeline.state, origin, scenario.duration)
+        self.sim.follow(self.vehicle_id, scenario.timeline.state, origin, scenario.duration,
+                        sensors=scenario.sensor_state)
         for sample in scenario.samples(STEP):
             if self.stopping.is_set():
                 break

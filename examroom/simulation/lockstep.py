@@ -98,7 +98,8 @@ class Play:
         self._origin, _ = course.clock.now()
         self._samples = iter(scenario.samples(STEP))
         self._next = next(self._samples, None)
-        course.sim.follow(vehicle_id, scenario.timeline.state, self._origin, scenario.duration)
+        course.sim.follow(vehicle_id, scenario.timeline.state, self._origin, scenario.duration,
+                          sensors=scenario.sensor_state)
 
     @property
     def due(self) -> float | None:

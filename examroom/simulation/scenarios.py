@@ -101,6 +101,10 @@ class Scenario:
         return WorldState(t=t, vehicle=truth, course_sensors=self.sensors.read(truth, self.timeline.active_pulses(t)),
                           commands=self.timeline.commands_at(t, step))
 
+    def sensor_state(self, t: float) -> dict[str, bool]:
+        """The course sensors at scenario time ``t`` (what a board polled then reads)."""
+        return self.sensors.read(self.timeline.state(t), self.timeline.active_pulses(t))
+
     def samples(self, step: float = 0.05) -> Iterator[WorldState]:
         """World states at ``step`` seconds from 0 to the end, the same every time."""
         for t in self.timeline.times(step):

@@ -94,7 +94,10 @@ Grouping, and its pitfalls:
   than a vehicle's turn rate changes (``MAX_YAW_ACCEL``), goes out unknown
   (``neighbours_disagree``). This covers what the track check skips
   (float and autonomous fixes, the first fix, after a gap) and the heading, which nothing else
-  reports twice. A fix with no fix within a second before it waits one epoch for the next.
+  reports twice. A heading or moving course that does not continue its turn to within
+  ``motion_bounds.STEADY`` waits one epoch and must lie on the turn through the fixes before and
+  after it (``next_fix_disagrees``); a fix with no fix within a second before it waits for the
+  next and, where their turn can check it, the one after.
 * With ``epoch_end="auto"``, a type the learnt order lacks (refused all through the learning, or
   a receiver reconfigured to send it) that comes in three epochs in a row makes the order out of
   date: it is learnt again (``order_relearned``), from the arrival bursts. (A type sent at a
@@ -385,8 +388,9 @@ class NmeaEpochDecoder:
             self._forget_order()
         self._order_seen, self._order = ((), 0), ()
         self._prev_fix, self._period = None, None  # no track across a reconnect
-        if self._neighbours.flush():  # a fix waiting for a witness: none comes across a reconnect
-            self.status.counts["unwitnessed_at_reconnect"] += 1
+        # Fixes waiting for the fixes after them (their witnesses): none comes across a reconnect,
+        # and the port's fault already stands for what is lost with them.
+        self.status.counts["unwitnessed_at_reconnect"] += len(self._neighbours.flush())
         self._neighbours = NeighbourWitness(self.status.counts)
 
     def _forget_order(self) -> None:

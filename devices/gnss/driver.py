@@ -95,6 +95,8 @@ class GnssDriver(StreamDriver):
             # them (devices/gnss/neighbours.py): refused, the fix sent without them
             "neighbours_disagree": st.counts["neighbours_disagree"],
             "unwitnessed": st.counts["unwitnessed"],  # ... or that no fix beside them could confirm
+            # of neighbours_disagree: values off the turn through the fixes before and after them
+            "next_fix_disagrees": st.counts["next_fix_disagrees"],
             "sentence_order": list(self.decoder.learned_order) if self.decoder.learned_order else None,
             "drops": {**{k: v for k, v in self.framer.counts.items() if v},
                       "malformed_fields": self.decoder.malformed},

@@ -36,6 +36,16 @@ MAX_TURN = 120.0  # °/s
 # straights and arcs without a transition, a step of the turn rate, 9.5°/s to 83°/s within 0.1 s
 # in the E scripts at 8.6 s; 400°/s² holds it.)
 MAX_YAW_ACCEL = 400.0  # °/s²
+# A heading or course alone that continues the turn of the two confirmed just before it to within
+# this is decided at once; one further off waits one epoch and is checked between the fixes
+# before and after it (neighbours.py). It is the part of the second-order bound the turn rate's
+# change alone takes at 10 Hz (MAX_YAW_ACCEL / 2 × 0.2 s × 0.1 s), without the noise terms: the
+# least an angle moves when two equal integer digits are lost (355.xx -> 3.xx) is 8°, so damage
+# lands further off unless the vehicle and the noise together depart by more than 4° too. It only
+# sets which values wait (the latency), not which are refused: the twin (≤ 330°/s², no noise) and
+# the fuzz harness's vehicle (≤ 300°/s²) stay within it; a real receiver's noise may put a value
+# beyond it, which then goes out one epoch late.
+STEADY = 4.0  # °
 # A receiver's own speed and course noise (Doppler: a few cm/s; course: about a degree at the
 # speeds checked), on top of the half unit of the last digit sent.
 SPEED_NOISE = 0.1  # m/s

@@ -18,29 +18,47 @@ Which of two disagreeing fixes was damaged, the two alone cannot say. So the fir
 the last fix whose value was confirmed (within ``motion_bounds.MAX_DT``), the second the fix just
 before (confirmed or not): a damaged fix is refused, and the one after it is confirmed by the
 one before the damage; after a real jump (the project's twin putting its vehicle back at the
-start) the fix after the jump is confirmed by the jump's own fix. A fix with no fix within
-``motion_bounds.MAX_DT`` before it (a stream's first, the first after a gap or a reconnect) waits for
-the next one to witness it: it goes out one epoch late. At a stream's start the layout check
-holds it that long anyway.
+start) the fix after the jump is confirmed by the jump's own fix.
 
 A heading or course checked against the last fix it was confirmed in is also checked against
 the turn of that fix and the one confirmed before it (:func:`could_continue`): a vehicle's turn
 rate changes by at most ``motion_bounds.MAX_YAW_ACCEL``, so at 10 Hz a heading may leave its
 steady turn by 4° plus four times its noise and rounding (8.0° in all), a course by 4° plus four
-times its Doppler noise (16.6° at 5 m/s, 13.5° at 15 m/s; without bound at a standstill). With one
-witness (a stream's first fixes, the first after a gap, the fix after a real jump, a fix whose
-neighbour goes out unconfirmed) the first-order bound is all there is: 20° for a heading.
+times its Doppler noise (16.6° at 5 m/s, 13.5° at 15 m/s; without bound at a standstill).
 
-So a damaged value that lands within those bounds passes. Of the two equal integer digits an
-angle can lose with its layout kept: ``355.xx`` → ``3.xx`` (8°) in a heading, when the vehicle's
-turn rate changes the same way; ``353.xx`` → ``5.xx`` (12°), ``344.xx`` → ``3.xx`` (19°) and
-``343.xx`` → ``4.xx`` (21°) in a heading only against one witness, in a course also against two
-below the speeds where its noise is that small; and ``33x.xx`` → ``x.xx`` (30°) in either against
-one witness, in a course also against two when the last is two epochs old. A course at a standstill is not checked (its noise there allows any
-turn); a receiver without HDT gives the judge its course as the heading, also standing in a
-forward gear (scoring/pose_reading.py), so such damage can turn a standing body. Sending such a
-course as unknown would change what the judge does (a moving pose without heading is a fix loss;
-a standing one holds the last body heading instead of the standstill's mean course), so it is
+**Between its neighbours (issue 12, tenth session).** Carrying a turn on is loose; placing a value
+between the fixes before and after it is four times tighter: on the turn through the two, the
+truth is within ``MAX_YAW_ACCEL``/2 × 0.1 s × 0.1 s = 2° at 10 Hz, so a heading may be 4.0° off
+it in all, a course 2° plus its Doppler noise and the mean of its neighbours' (8.3° at 5 m/s,
+7.2° at 10 m/s, 6.8° at 15 m/s; :func:`on_turn`). The least an angle moves when two equal
+integer digits are lost is 8° (``355.xx`` → ``3.xx``). So a heading, or a course at a speed
+beyond its noise (``SPEED_NOISE``), that does not continue the turn of the two confirmed just
+before it to within ``motion_bounds.STEADY`` (4°: what the turn rate's change alone allows,
+without the noise; damage lands further off) waits for the next fix, one epoch (100 ms at 10 Hz),
+and is refused if it is off the turn through the last confirmed value and the next, where those
+two could follow each other (``next_fix_disagrees``, also counted in ``neighbours_disagree``).
+A value that continues its turn goes out at once: the twin's and the fuzz harness's honest
+values always do; a real receiver's noise may hold one an epoch. At a standstill nothing waits.
+A fix with no fix within ``motion_bounds.MAX_DT`` before it (a stream's first, the first after
+a gap or a reconnect) waits for the next to witness it and, where it can be checked so, for the
+one after that: the turn through those two, carried back, must reach it (8.0° for a heading).
+The fix after it, with one witness, waits for the next too. At a stream's start the layout check
+holds the first two that long anyway. A value refused so may cost the one before it, checked
+between it and the damage (which of the two is wrong, the two cannot say), and at a stream's
+start also the first.
+
+What still passes: a value with no fix after it within ``MAX_DT`` (the last of a replayed
+capture, the one before a gap; live, it waits, and a reconnect drops it) is decided by the fixes
+before it, as before; a course 8° off (``355.xx`` → ``3.xx``) below about 6 m/s, where its
+Doppler noise makes the bound between its neighbours wider (12° below 1.9 m/s, 19° below
+0.9 m/s, 30° below 0.5 m/s); damage that lands within ``STEADY`` of the turn because the
+vehicle's own departure from it (at ``MAX_YAW_ACCEL``, with noise) took it the other way; two
+damaged values in a row. A course at or below ``SPEED_NOISE`` is not checked between its
+neighbours (its noise there allows nearly any turn), and at a standstill not at all; a receiver
+without HDT gives the judge its course as the heading, also standing in a forward gear
+(scoring/pose_reading.py), so such damage can turn a standing body. Sending such a course as
+unknown would change what the judge does (a moving pose without heading is a fix loss; a
+standing one holds the last body heading instead of the standstill's mean course), so it is
 not done here.
 """
 
@@ -52,10 +70,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from devices.gnss.motion_bounds import (COURSE_NOISE, HEADING_NOISE, MAX_ACCEL, MAX_DT, MAX_TURN, MAX_YAW_ACCEL,
-                                        SPEED_NOISE, TIME_SLACK, turn)
+                                        SPEED_NOISE, STEADY, TIME_SLACK, turn)
 from devices.readings import GnssFix
 
 MOTION, HEADING = "motion", "heading"
+AHEAD = "ahead"  # a verdict: the fixes after a value contradict it
 
 
 @dataclass(slots=True)
@@ -111,28 +130,42 @@ def _angle(rep: Reported, group: str) -> tuple[float, float] | None:
     return rep.course, _course_noise(rep.speed) + rep.course_tol
 
 
+def on_turn(p: Reported, q: Reported, x: Reported, group: str) -> bool:
+    """True if ``x``'s heading (HEADING) or course (MOTION) could lie on the vehicle's turn through
+    ``p``'s and ``q``'s, at any three distinct times: between them (the fix after ``x`` known), or
+    beyond them on either side. Values without an angle have nothing to compare (True:
+    :func:`could_follow` decides).
+
+    The line through ``p`` and ``q`` (the turn at a steady rate, the shorter way round: the pair
+    could follow) predicts ``x``; with the second derivative bounded by ``MAX_YAW_ACCEL`` the truth
+    is within ``MAX_YAW_ACCEL``/2 × |(t_x − t_p)(t_x − t_q)| of that (the remainder of the
+    interpolation through three points), and each value's own error enters with the weight it has
+    in the prediction. Between two fixes one epoch either side this is 2° at 10 Hz, a quarter of
+    the bound beyond them. No time slack: a value taken a fixed time early (the twin's last
+    scenario sample) shifts all three alike; one that jitters would need it, and the twin reports
+    its values for the epoch's own time."""
+    xp, xq, xx = _angle(p, group), _angle(q, group), _angle(x, group)
+    if xp is None or xq is None or xx is None or p.t is None or q.t is None or x.t is None:
+        return True
+    (ap, np_), (aq, nq), (ax, nx) = xp, xq, xx
+    span = q.t - p.t
+    if span == 0 or x.t == p.t or x.t == q.t:
+        return True
+    wq = (x.t - p.t) / span  # the weights of q's and p's values in the prediction
+    wp = 1.0 - wq
+    predicted = ap + ((aq - ap + 180.0) % 360.0 - 180.0) * wq
+    limit = MAX_YAW_ACCEL / 2 * abs((x.t - p.t) * (x.t - q.t)) + nx + abs(wp) * np_ + abs(wq) * nq
+    return turn(predicted, ax) <= limit
+
+
 def could_continue(before: Reported, last: Reported, b: Reported, group: str) -> bool:
     """True if ``b``'s heading (HEADING) or course (MOTION) could be where the turn from ``before``
-    to ``last`` went on to: the turn rate changes by at most ``MAX_YAW_ACCEL``. Values without an
-    angle have nothing to compare (True: :func:`could_follow` decides).
-
-    The turn rate of ``before`` → ``last``, carried on to ``b``'s time, predicts ``b``; with the
-    second derivative bounded by ``MAX_YAW_ACCEL`` the truth is within ``MAX_YAW_ACCEL``/2 × (t_b −
-    t_before) × (t_b − t_last) of that (the remainder of the interpolation through three points),
-    and each value's own error enters with the weight it has in the prediction. No time slack:
-    a value taken a fixed time early (the twin's last scenario sample) shifts all three alike;
-    one that jitters would need it, and the twin reports its values for the epoch's own time."""
-    x0, x1, x2 = _angle(before, group), _angle(last, group), _angle(b, group)
-    if x0 is None or x1 is None or x2 is None or b.t is None or last.t is None or before.t is None:
+    to ``last`` went on to: the turn rate changes by at most ``MAX_YAW_ACCEL``
+    (:func:`on_turn`, ``b`` after the two). Values without an angle, or out of time order, have
+    nothing to compare (True: :func:`could_follow` decides)."""
+    if b.t is None or last.t is None or before.t is None or not before.t < last.t < b.t:
         return True
-    (a0, n0), (a1, n1), (a2, n2) = x0, x1, x2
-    d1, d2 = last.t - before.t, b.t - last.t
-    if d1 <= 0 or d2 <= 0:
-        return True
-    rate = ((a1 - a0 + 180.0) % 360.0 - 180.0) / d1  # the shorter way round: the pair could follow
-    r = d2 / d1
-    limit = MAX_YAW_ACCEL / 2 * (d1 + d2) * d2 + n2 + (1 + r) * n1 + r * n0
-    return turn(a1 + rate * d2, a2) <= limit
+    return on_turn(before, last, b, group)
 
 
 def _has(rep: Reported, group: str) -> bool:
@@ -153,33 +186,99 @@ class NeighbourWitness:
         self._last: dict[str, Reported] = {}  # group -> the last fix that reported it, as reported
         self._confirmed: dict[str, Reported] = {}  # group -> the last fix it was confirmed in
         self._before: dict[str, Reported] = {}  # group -> the fix it was confirmed in before that
-        self._pending: tuple[GnssFix, Reported] | None = None  # waits for the next fix
+        # Fixes not decided yet, in order, each a fix apart from the next (_near): the oldest waits
+        # for the fixes after it, the others for it.
+        self._queue: list[tuple[GnssFix, Reported]] = []
 
     def push(self, fix: GnssFix, rep: Reported) -> list[GnssFix]:
         """One fix (its single-sentence values not yet confirmed); return the fixes now decided,
-        in order: the one held for this one to witness, and this one unless it waits."""
-        out: list[GnssFix] = []
-        if self._pending is not None:
-            held, held_rep = self._pending
-            self._pending = None
-            ahead = rep if _near(held_rep, rep) else None
-            out.append(self._decide(held, held_rep, lambda group: None if ahead is None or not _has(ahead, group)
-                                    else could_follow(held_rep, ahead, group)))
-        witnesses = {group: self._witnesses(rep, group) for group in self.GROUPS if rep.alone(group)}
-        if rep.t is not None and not all(witnesses.values()):
-            self._pending = (fix, rep)  # nothing near before it: the next fix witnesses it
-            return out
-        out.append(self._decide(fix, rep, lambda group: any(self._follows(w, rep, group) for w in witnesses[group])
-                                if witnesses[group] else None))
-        return out
+        in order: those held for this one to witness, and this one unless it waits."""
+        queue = self._queue
+        out = self._advance(end=True) if queue and not _near(queue[-1][1], rep) else []
+        queue.append((fix, rep))  # (after a gap, a reconnect or without a time: nothing near waits)
+        return out + self._advance()
 
     def flush(self) -> list[GnssFix]:
-        """The end of the stream: a fix still waiting has no witness."""
-        if self._pending is None:
-            return []
-        held, held_rep = self._pending
-        self._pending = None
-        return [self._decide(held, held_rep, lambda group: None)]
+        """The end of the stream: the fixes still waiting are decided by what came (a fix with
+        no fix near before or after it has no witness)."""
+        return self._advance(end=True)
+
+    def _advance(self, end: bool = False) -> list[GnssFix]:
+        """Decide the waiting fixes, oldest first, up to one that still waits for the fixes after
+        it (``end``: none will come, decide them all)."""
+        out: list[GnssFix] = []
+        queue = self._queue
+        while queue:
+            fix, rep = queue[0]
+            checks = {group: self._look_back(rep, group) for group in self.GROUPS if rep.alone(group)}
+            if not end and len(queue) - 1 < max((c[2] for c in checks.values()), default=0):
+                break
+            del queue[0]
+            ahead = [r for _, r in queue[:2]]
+            out.append(self._decide(fix, rep, lambda group: self._verdict(rep, group, checks[group], ahead)))
+        return out
+
+    def _look_back(self, rep: Reported, group: str) -> tuple[list[Reported], bool | None, int]:
+        """``rep``'s values of ``group`` against the fixes before it: its witnesses, whether it
+        could follow one of them (None: none near), and how many fixes after it it waits for.
+
+        A value checked between its neighbours (a heading; a course where a speed beyond its
+        noise gives it a meaning: at a standstill nothing waits) waits for the next fix unless it
+        continues the turn of the two confirmed just before it to within ``STEADY`` (what the turn
+        rate's change alone allows at 10 Hz): damage moves an angle further than that. A value
+        with no fix near before it waits for the next, and for the one after that if it can be
+        checked by their turn."""
+        if rep.t is None:
+            return [], None, 0  # no time to find a neighbour by
+        behind = self._witnesses(rep, group)
+        between = group == HEADING or (rep.course is not None and rep.speed is not None and rep.speed > SPEED_NOISE)
+        if not behind:
+            return behind, None, 1 + between
+        if not any(self._follows(w, rep, group) for w in behind):
+            return behind, False, 0  # refused whatever comes after it
+        return behind, True, int(between and not self._steady(rep, group, behind[0]))
+
+    def _steady(self, rep: Reported, group: str, witness: Reported) -> bool:
+        """True if ``rep``'s angle continues the turn of the last two confirmed values, the last
+        the fix just before it, to within ``STEADY``."""
+        before = self._before.get(group)
+        if witness is not self._confirmed.get(group) or witness is not self._last.get(group) \
+                or before is None or not _near(before, witness):
+            return False
+        x0, x1, x2 = _angle(before, group), _angle(witness, group), _angle(rep, group)
+        if x0 is None or x1 is None or x2 is None or before.t is None or not before.t < witness.t < rep.t:
+            return False
+        rate = ((x1[0] - x0[0] + 180.0) % 360.0 - 180.0) / (witness.t - before.t)
+        return turn(x1[0] + rate * (rep.t - witness.t), x2[0]) <= STEADY
+
+    def _verdict(self, rep: Reported, group: str, check: tuple, ahead: list[Reported]) -> bool | str | None:
+        """True: ``rep``'s values of ``group`` could be how the vehicle moved between the fixes
+        before it (``check``: :meth:`_look_back`) and after it (``ahead``: up to two); False: a
+        witness before it contradicts it; AHEAD: the fixes after it do; None: no fix near could
+        witness it."""
+        behind, back, _ = check
+        after = [a for a in ahead if _has(a, group)]
+        if not behind:
+            # Nothing before it: the next fix is its witness, and the turn through the two after
+            # it, carried back, where those two could follow each other.
+            if not after:
+                return None
+            if not could_follow(rep, after[0], group):
+                return False
+            if len(after) > 1 and could_follow(after[0], after[1], group) \
+                    and not on_turn(after[0], after[1], rep, group):
+                return AHEAD
+            return True
+        if not back:
+            return False
+        if after:
+            # Between the last confirmed value (none near: the last reported) and the next, where
+            # those two could follow each other (not across a real jump): a value further off
+            # their turn than its change and the noise allow was not sent so.
+            w = behind[0]
+            if could_follow(w, after[0], group) and not on_turn(w, after[0], rep, group):
+                return AHEAD
+        return True
 
     def _follows(self, witness: Reported, rep: Reported, group: str) -> bool:
         """True if ``rep``'s values of ``group`` could follow ``witness``'s; after the last
@@ -206,7 +305,8 @@ class NeighbourWitness:
 
     def _decide(self, fix: GnssFix, rep: Reported, confirmed) -> GnssFix:
         """``fix`` with each single-sentence group it reports kept if ``confirmed(group)`` (True;
-        False: a witness contradicts it, ``neighbours_disagree``; None: no witness came,
+        False: a witness before it contradicts it, ``neighbours_disagree``; AHEAD: the fixes after
+        it do, ``neighbours_disagree`` and ``next_fix_disagrees``; None: no witness came,
         ``unwitnessed``); it becomes the last fix that reported them."""
         changes = {}
         for group in self.GROUPS:
@@ -215,10 +315,12 @@ class NeighbourWitness:
                     self._confirm(group, rep)  # confirmed within its epoch
                 continue
             verdict = confirmed(group)
-            if verdict:
+            if verdict is True:
                 self._confirm(group, rep)
                 self.counts["neighbours_confirm"] += 1
                 continue
+            if verdict == AHEAD:
+                self.counts["next_fix_disagrees"] += 1
             self.counts["unwitnessed" if verdict is None else "neighbours_disagree"] += 1
             changes.update({"speed": None, "course": None} if group == MOTION else {"heading": None})
         self._last.update({group: rep for group in self.GROUPS if _has(rep, group)})

@@ -114,3 +114,27 @@ def test_modbus_client_against_a_foreign_pymodbus_board(variant):
         assert figures["readings"] >= 1 and sum(figures["rejected"].values()) >= 1
     else:
         assert figures["readings"] == 0 and figures["exception_replies"] >= 1
+
+
+# Inputs on which bench/fuzz_serial.py (seed 1, nmea-blind and nmea-blind-rtk) found a false fix
+# before a value was checked between the fixes before and after it (devices/gnss/neighbours.py):
+# (order, values, cuts, timed, blind pairs, the false fix's time). An angle that lost two equal
+# integer digits within the first- or second-order bound: a stream's second course (353.72 ->
+# 5.72, 336.7 -> 6.7, one witness), a VTG course against a witness two epochs old (343.1 -> 4.1),
+# a course at 2.8 m/s (353.45 -> 5.45, 12°) and a heading (337.27 -> 7.27) after refusals.
+NMEA_BLIND_FOUND = [
+    (('RMC', 'HDT'), [(4.025, 3.72, 190.45, 1), (4.328, 353.72, 194.47, 5), (3.853, 343.72, 201.36, 1), (3.884, 335.04, 209.75, 1), (3.31, 328.61, 218.55, 4), (2.848, 322.0, 227.08, 4)], [325507, 745962, 944729, 62625, 560059, 880241, 720253, 23700, 209855], True, [618632], '080000.10'),
+    (('RMC', 'VTG', 'HDT', 'GGA'), [(2.329, 181.52, 301.54, 5), (2.164, 172.8, 310.7, 5), (2.776, 164.62, 317.94, 5), (2.738, 158.9, 327.61, 5), (2.631, 151.87, 337.27, 5), (1.895, 142.19, 347.27, 4), (1.165, 132.19, 354.8, 1), (0.583, 124.63, 2.93, 1)], [723366, 180908, 489129, 130467, 154974, 60929], True, [965368, 380710], '080000.40'),
+    (('GGA', 'VTG', 'HDT'), [(11.284, 338.38, 17.43, 4), (11.23, 338.77, 12.81, 4), (10.678, 339.01, 5.28, 4), (10.822, 341.81, 356.23, 4), (10.876, 343.1, 349.66, 4), (11.351, 341.43, 340.39, 4), (10.759, 337.37, 330.39, 4)], [684965, 838728], False, [824938, 10117], '080000.40'),
+    (('RMC',), [(1.616, 344.55, 31.3, 4), (2.205, 336.7, 34.11, 4), (1.667, 331.83, 34.8, 4), (1.93, 325.96, 35.22, 4), (2.206, 320.27, 37.76, 4), (2.141, 315.17, 37.64, 4), (1.598, 310.77, 37.38, 4), (1.432, 309.19, 35.47, 4), (0.659, 308.16, 30.75, 4), (0.022, 304.26, 27.32, 4), (0.0, 303.29, 26.38, 4), (0.658, 303.77, 23.96, 4), (0.8, 304.6, 24.26, 4), (0.238, 302.49, 23.3, 4), (0.955, 302.31, 23.54, 4)], [119572], True, [845498], '080000.10'),
+    (('RMC', 'HDT'), [(2.307, 339.02, 225.13, 4), (2.774, 337.1, 233.36, 4), (2.249, 338.06, 239.75, 4), (2.967, 338.79, 246.55, 4), (3.011, 341.73, 253.48, 4), (2.913, 343.09, 257.8, 4), (2.439, 344.72, 264.47, 4), (2.65, 347.95, 273.91, 4), (2.665, 349.79, 283.91, 4), (2.189, 352.97, 292.53, 4), (2.797, 353.45, 302.53, 4), (2.058, 355.08, 309.67, 4), (2.255, 355.77, 316.47, 4), (1.723, 356.01, 324.81, 4), (2.225, 356.45, 331.29, 4), (2.322, 357.12, 336.31, 4)], [984603, 89347, 598417, 344024, 217744, 302968, 296992, 639517, 419161, 64281, 774227], True, [692057, 385098], '080001.00'),
+]
+
+
+@pytest.mark.parametrize("case", NMEA_BLIND_FOUND, ids=lambda c: "-".join(c[0]) + "@" + c[5])
+def test_nmea_decoder_blind_damage_the_bench_found_between_neighbours(case):
+    order, values, cut, timed, blind, when = case
+    report: list = []
+    fixes, false = nmea_false_fixes(order, values, [], cut, timed, blind, report)
+    # (The RMC stream also stands still at 08:00:01.00, where a course is not checked: not this class.)
+    assert fixes >= 1 and [f.receiver_time for f, _ in report if f.receiver_time == when] == []

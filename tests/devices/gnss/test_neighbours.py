@@ -5,12 +5,15 @@ never replaced, and the bounds hold to the digit."""
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+import math
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from devices.gnss import motion_bounds as bound
 from devices.gnss.decoder import NmeaEpochDecoder
-from devices.gnss.neighbours import HEADING, MOTION, NeighbourWitness, Reported, could_continue, could_follow
+from devices.gnss.neighbours import (HEADING, MOTION, NeighbourWitness, Reported, could_continue, could_follow,
+                                     on_turn)
 from devices.gnss.simulator import GnssTruth, build_epoch
 from devices.readings import GnssFix
 from tests.devices.fuzz_harness import DRIVE_TURN, DRIVE_YAW_ACCEL, drives as fuzz_drives
@@ -101,14 +104,87 @@ def test_a_course_changes_its_turn_rate_within_its_doppler_noise():
     assert could_continue(*still, MOTION)
 
 
-def test_with_one_witness_the_first_order_bound_decides():
-    # A stream's second fix has one fix before it: a heading 18° on is kept (first order), as
-    # it is no longer after two fixes that did not turn (second order).
+def between_limit(noise=bound.HEADING_NOISE + 0.005, d=DT):
+    """How far a value may be from the turn through the fixes one epoch before and after it (on_turn)."""
+    return bound.MAX_YAW_ACCEL / 2 * d * d + 2 * noise
+
+
+@pytest.mark.parametrize("start,rate", [(10.0, 0.0), (355.0, 80.0), (5.0, -100.0)])
+def test_a_heading_between_two_fixes_is_bounded_four_times_tighter(start, rate):
+    a = Reported(0.0, heading=start, heading_tol=0.005)
+    c = Reported(2 * DT, heading=(start + 2 * rate * DT) % 360.0, heading_tol=0.005)
+    mid = start + rate * DT
+    for sign in (1, -1):
+        inside = Reported(DT, heading=(mid + sign * (between_limit() - 0.001)) % 360.0, heading_tol=0.005)
+        outside = Reported(DT, heading=(mid + sign * (between_limit() + 0.001)) % 360.0, heading_tol=0.005)
+        assert on_turn(a, c, inside, HEADING)
+        assert not on_turn(a, c, outside, HEADING)
+    # 355.xx -> 3.xx (8°): refused between two fixes, not after them.
+    assert between_limit() < 8.0 < continue_limit()
+    assert between_limit() / 2 <= bound.STEADY  # what waits for the next fix: beyond the turn's change
+
+
+def test_a_course_between_two_fixes_is_bounded_by_its_doppler_noise():
+    def noise(speed):
+        return bound.COURSE_NOISE + math.degrees(math.atan2(bound.SPEED_NOISE, speed)) + 0.005
+
+    for speed in (10.0, 5.0, 2.0):
+        a = Reported(0.0, speed=speed, course=350.0, course_tol=0.005)
+        c = Reported(2 * DT, speed=speed, course=354.0, course_tol=0.005)
+        limit = between_limit(noise(speed))
+        assert on_turn(a, c, Reported(DT, speed=speed, course=352.0 + limit - 0.001, course_tol=0.005), MOTION)
+        assert not on_turn(a, c, Reported(DT, speed=speed, course=352.0 + limit + 0.001, course_tol=0.005), MOTION)
+    # 353.xx -> 5.xx (12°) is refused between two fixes at 2 m/s and above; 355.xx -> 3.xx (8°)
+    # at 10 m/s, not at 5 m/s, where the Doppler noise of three courses allows more (what passes).
+    assert between_limit(noise(2.0)) < 12.0 and between_limit(noise(10.0)) < 8.0 < between_limit(noise(5.0))
+
+
+def test_an_honest_value_just_inside_the_bound_between_its_neighbours_is_kept():
+    # 104.009 does not continue a still heading to within STEADY (4°): it waits for the next fix.
+    # Between two fixes at 100 the truth may be 2° off (MAX_YAW_ACCEL) and each of the three values
+    # 1.005° (noise and rounding): 4.01° in all. Just inside it is kept, as the fixes after it.
+    out, counts = run([100.0, 100.0, 100.0, 104.009, 100.0, 100.0])
+    assert [f.heading for f in out] == [100.0, 100.0, 100.0, 104.009, 100.0, 100.0]
+    assert counts["next_fix_disagrees"] == 0 and counts["neighbours_disagree"] == 0
+    out, counts = run([100.0, 100.0, 100.0, 104.02, 100.0, 100.0])
+    assert [f.heading for f in out] == [100.0, 100.0, 100.0, None, 100.0, 100.0]
+    assert counts["next_fix_disagrees"] == 1 and counts["neighbours_disagree"] == 1
+
+
+def test_with_one_witness_and_none_after_the_first_order_bound_decides():
+    # A stream of two fixes: a heading 18° on is kept (first order), as it is no longer after two
+    # fixes that did not turn (second order) and with one after it (between the two).
     out, counts = run([100.0, 118.0])
     assert [f.heading for f in out] == [100.0, 118.0]
-    out, counts = run([100.0, 100.0, 118.0, 118.0])
-    assert [f.heading for f in out] == [100.0, 100.0, None, 118.0]
-    assert counts["neighbours_disagree"] == 1
+    out, counts = run([100.0, 100.0, 100.0, 118.0])
+    assert [f.heading for f in out] == [100.0, 100.0, 100.0, None]
+    assert counts["neighbours_disagree"] == 1 and counts["next_fix_disagrees"] == 0
+
+
+def test_a_value_with_one_witness_is_checked_between_it_and_the_next():
+    # 353.72 -> 5.72 (two 3s lost), the stream's second fix: within the first-order bound of the
+    # one before it (2°), 12° off the turn through the one before and the one after it.
+    out, counts = run([3.72, 5.72, 343.72, 335.04, 328.61, 322.0])
+    assert [f.heading for f in out] == [3.72, None, 343.72, 335.04, 328.61, 322.0]
+    assert counts["next_fix_disagrees"] == 1 and counts["neighbours_disagree"] == 1
+    # Damage to the stream's first value (12° off, 17° from the next: within the first-order
+    # bound): the turn through the two after it, carried back, refuses it; the second, checked
+    # between the damaged first and the third, goes too (which of the two is wrong, the two
+    # cannot say).
+    out, counts = run([20.72, 3.72, 358.72, 353.72, 348.72])
+    assert [f.heading for f in out] == [None, None, 358.72, 353.72, 348.72]
+    assert counts["next_fix_disagrees"] == 2
+
+
+
+def test_a_value_within_the_second_order_bound_is_checked_between_its_neighbours():
+    # 355.72 -> 3.72 (two 5s lost), 8° on from the turn of the two before it: within the
+    # second-order bound (8.02°), 8° off the turn through the one before and the one after it
+    # (4.01°). The fix before the damage went on with its turn and went out at once: it keeps
+    # its value.
+    out, counts = run([27.72, 19.72, 11.72, 3.72, 3.72, 347.72, 339.72])
+    assert [f.heading for f in out] == [27.72, 19.72, 11.72, 3.72, None, 347.72, 339.72]
+    assert counts["next_fix_disagrees"] == 1 and counts["neighbours_disagree"] == 1
 
 
 # -- the witness: which neighbour, and when ------------------------------------------------------
@@ -132,12 +208,15 @@ def run(headings, start=0):
     return out + w.flush(), counts
 
 
-def test_the_first_fix_waits_for_the_next_to_witness_it():
+def test_the_first_fix_waits_for_the_two_after_it():
     counts = Counter()
     w = NeighbourWitness(counts)
     assert w.push(fix(0, heading=10.0), rep(0, 10.0)) == []  # nothing before it: it waits
-    out = w.push(fix(1, heading=15.0), rep(1, 15.0))
-    assert [f.heading for f in out] == [10.0, 15.0]  # then both go out, in order
+    assert w.push(fix(1, heading=15.0), rep(1, 15.0)) == []  # its turn needs one more
+    out = w.push(fix(2, heading=20.0), rep(2, 20.0))
+    # Then both go out, in order, and the third with them: it goes on with their turn.
+    assert [f.heading for f in out] == [10.0, 15.0, 20.0]
+    assert [f.heading for f in w.push(fix(3, heading=25.0), rep(3, 25.0))] == [25.0]
     alone, _ = run([10.0])
     assert [f.heading for f in alone] == [None]  # the stream ended: no witness came
 
@@ -165,9 +244,11 @@ def test_after_a_gap_the_first_fix_waits_for_a_witness():
     counts = Counter()
     w = NeighbourWitness(counts)
     out = []
-    for k in (0, 1, 2, 30, 31):  # 2.8 s without a fix between epochs 2 and 30
+    for k in (0, 1, 2, 3, 30, 31, 32):  # 2.6 s without a fix between epochs 3 and 30
         out += w.push(fix(k, heading=45.0), rep(k, 45.0))
-    assert [f.mono for f in out] == pytest.approx([0.0, 0.1, 0.2, 3.0, 3.1])
+        if k == 31:  # the first after the gap waits for the turn of the two after it
+            assert [f.mono for f in out] == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert [f.mono for f in out] == pytest.approx([0.0, 0.1, 0.2, 0.3, 3.0, 3.1, 3.2])
     assert all(f.heading == 45.0 for f in out)
 
 
@@ -225,11 +306,12 @@ def test_an_honest_drive_keeps_every_value(values, types):
 
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(values=drives.filter(lambda v: len(v) >= 6), at=st.integers(3, 4),
-       loss=st.sampled_from([12.0, 19.0, 21.0, -12.0, -19.0, -21.0]))
+       loss=st.sampled_from([8.0, 12.0, 19.0, 21.0, -8.0, -12.0, -19.0, -21.0]))
 def test_a_heading_two_lost_digits_turn_on_is_refused(values, at, loss):
-    # 353.xx -> 5.xx (12°), 344.xx -> 3.xx (19°), 343.xx -> 4.xx (21°): within what a vehicle turns
-    # in an epoch, but not within how fast its turn rate changes (the honest drive's, at most
-    # DRIVE_YAW_ACCEL, is 3° off a steady turn in an epoch; the bound allows 8°).
+    # 355.xx -> 3.xx (8°), 353.xx -> 5.xx (12°), 344.xx -> 3.xx (19°), 343.xx -> 4.xx (21°): within
+    # what a vehicle turns in an epoch, but not within how fast its turn rate changes (the honest
+    # drive's, at most DRIVE_YAW_ACCEL, is 3° off a steady turn in an epoch; the bound allows 8°,
+    # and 4° between the fixes before and after it, where the 8° are refused).
     assert DRIVE_YAW_ACCEL * DT**2 + continue_limit() < 12.0
     values = list(values)
     speed, course, heading, quality = values[at]
@@ -259,3 +341,44 @@ def test_a_heading_no_vehicle_could_turn_to_is_refused(values, at, off):
     fixes += dec.flush(0.0, T0)
     assert fixes[at].heading is None
     assert fixes[at + 1].heading == pytest.approx(values[at + 1][2], abs=1e-6)  # confirmed by at - 1
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(values=drives.filter(lambda v: len(v) >= 6), at=st.integers(3, 4),
+       loss=st.sampled_from([12.0, 19.0, 21.0, 30.0, -12.0, -19.0, -21.0, -30.0]))
+def test_a_moving_course_two_lost_digits_turn_is_refused_between_its_neighbours(values, at, loss):
+    # An RMC without VTG: its speed and course alone. 353.xx -> 5.xx (12°) and the rest, at 7 m/s
+    # and more (the drive's speeds moved up by 7 m/s, its accelerations kept), where the bound
+    # between two fixes is 7.7° at most; within the second-order bound (16°) where the turn rate
+    # changed the same way. Refused with the speed beside it; the fix before it keeps its values.
+    values = [(speed + 7.0, course, heading, quality) for speed, course, heading, quality in values]
+    speed, course, heading, quality = values[at]
+    values[at] = (speed, round((course + loss) % 360.0, 2), heading, quality)
+    dec = NmeaEpochDecoder("t", epoch_end="GGA")
+    fixes = []
+    for s in sentences(values, ("RMC", "GGA")):
+        fixes += dec.push(s, 0.0, T0)
+    fixes += dec.flush(0.0, T0)
+    assert (fixes[at].speed, fixes[at].course) == (None, None)
+    assert [f.course for k, f in enumerate(fixes) if k != at] == pytest.approx(
+        [v[1] for k, v in enumerate(values) if k != at], abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(values=drives.filter(lambda v: len(v) >= 5),
+       loss=st.sampled_from([8.0, 12.0, 19.0, -8.0, -12.0, -19.0]))
+def test_a_stream_s_second_heading_is_checked_between_its_neighbours(values, loss):
+    # One witness before it (the stream's first fix), so no turn to carry on: the first-order
+    # bound (20°) let these through; the turn through the fixes before and after it does not.
+    # The first and third may go with it (which of them is wrong, the first values cannot say);
+    # from the fourth on every value is kept.
+    values = list(values)
+    speed, course, heading, quality = values[1]
+    values[1] = (speed, course, round((heading + loss) % 360.0, 2), quality)
+    dec = NmeaEpochDecoder("t", epoch_end="GGA")
+    fixes = []
+    for s in sentences(values, ("RMC", "VTG", "HDT", "GGA")):
+        fixes += dec.push(s, 0.0, T0)
+    fixes += dec.flush(0.0, T0)
+    assert len(fixes) == len(values) and fixes[1].heading is None
+    assert [f.heading for f in fixes[3:]] == pytest.approx([v[2] for v in values[3:]], abs=1e-6)

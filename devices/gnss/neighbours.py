@@ -144,18 +144,25 @@ def on_turn(p: Reported, q: Reported, x: Reported, group: str) -> bool:
     the bound beyond them. No time slack: a value taken a fixed time early (the twin's last
     scenario sample) shifts all three alike; one that jitters would need it, and the twin reports
     its values for the epoch's own time."""
+    off = _off_turn(p, q, x, group)
+    return off is None or off[0] <= off[1]
+
+
+def _off_turn(p: Reported, q: Reported, x: Reported, group: str) -> tuple[float, float] | None:
+    """(how far ``x``'s angle is from the turn through ``p``'s and ``q``'s, the bound of
+    :func:`on_turn`), or None when there is nothing to compare."""
     xp, xq, xx = _angle(p, group), _angle(q, group), _angle(x, group)
     if xp is None or xq is None or xx is None or p.t is None or q.t is None or x.t is None:
-        return True
+        return None
     (ap, np_), (aq, nq), (ax, nx) = xp, xq, xx
     span = q.t - p.t
     if span == 0 or x.t == p.t or x.t == q.t:
-        return True
+        return None
     wq = (x.t - p.t) / span  # the weights of q's and p's values in the prediction
     wp = 1.0 - wq
     predicted = ap + ((aq - ap + 180.0) % 360.0 - 180.0) * wq
     limit = MAX_YAW_ACCEL / 2 * abs((x.t - p.t) * (x.t - q.t)) + nx + abs(wp) * np_ + abs(wq) * nq
-    return turn(predicted, ax) <= limit
+    return turn(predicted, ax), limit
 
 
 def could_continue(before: Reported, last: Reported, b: Reported, group: str) -> bool:
@@ -210,12 +217,17 @@ class NeighbourWitness:
         queue = self._queue
         while queue:
             fix, rep = queue[0]
-            checks = {group: self._look_back(rep, group) for group in self.GROUPS if rep.alone(group)}
-            if not end and len(queue) - 1 < max((c[2] for c in checks.values()), default=0):
+            checks, wanted = {}, 0
+            for group in self.GROUPS:
+                if rep.alone(group):
+                    checks[group] = check = self._look_back(rep, group)
+                    wanted = max(wanted, check[2])
+            if not end and len(queue) - 1 < wanted:
                 break
             del queue[0]
             ahead = [r for _, r in queue[:2]]
-            out.append(self._decide(fix, rep, lambda group: self._verdict(rep, group, checks[group], ahead)))
+            out.append(self._decide(fix, rep, {group: self._verdict(rep, group, check, ahead)
+                                               for group, check in checks.items()}))
         return out
 
     def _look_back(self, rep: Reported, group: str) -> tuple[list[Reported], bool | None, int]:
@@ -234,22 +246,34 @@ class NeighbourWitness:
         between = group == HEADING or (rep.course is not None and rep.speed is not None and rep.speed > SPEED_NOISE)
         if not behind:
             return behind, None, 1 + between
-        if not any(self._follows(w, rep, group) for w in behind):
-            return behind, False, 0  # refused whatever comes after it
-        return behind, True, int(between and not self._steady(rep, group, behind[0]))
+        for w in behind:
+            follows, off = self._follows(w, rep, group)
+            if follows:
+                # Steady: it continues the turn of the last two confirmed, the last the fix just
+                # before it (not one a refused value or a lost epoch lies between).
+                steady = off is not None and off <= STEADY and w is self._last.get(group)
+                return behind, True, int(between and not steady)
+        return behind, False, 0  # refused whatever comes after it
 
-    def _steady(self, rep: Reported, group: str, witness: Reported) -> bool:
-        """True if ``rep``'s angle continues the turn of the last two confirmed values, the last
-        the fix just before it, to within ``STEADY``."""
+    def _follows(self, witness: Reported, rep: Reported, group: str) -> tuple[bool, float | None]:
+        """Whether ``rep``'s values of ``group`` could follow ``witness``'s; after the last
+        confirmed value, its heading or course also the turn of the two confirmed before it
+        (:func:`could_continue`), if they are near and could follow each other (not across a
+        real jump, where the first witness is all there is); and how far it is from that turn
+        (None: not compared)."""
+        if not could_follow(witness, rep, group):
+            return False, None
         before = self._before.get(group)
-        if witness is not self._confirmed.get(group) or witness is not self._last.get(group) \
-                or before is None or not _near(before, witness):
-            return False
-        x0, x1, x2 = _angle(before, group), _angle(witness, group), _angle(rep, group)
-        if x0 is None or x1 is None or x2 is None or before.t is None or not before.t < witness.t < rep.t:
-            return False
-        rate = ((x1[0] - x0[0] + 180.0) % 360.0 - 180.0) / (witness.t - before.t)
-        return turn(x1[0] + rate * (rep.t - witness.t), x2[0]) <= STEADY
+        if witness is not self._confirmed.get(group) or before is None or not _near(before, witness) \
+                or not before.t < witness.t < rep.t:
+            return True, None
+        off = _off_turn(before, witness, rep, group)
+        if off is None:
+            return True, None
+        # Whether the two could follow each other matters only when the turn does not go on.
+        if off[0] <= off[1]:
+            return True, off[0]
+        return not could_follow(before, witness, group), None
 
     def _verdict(self, rep: Reported, group: str, check: tuple, ahead: list[Reported]) -> bool | str | None:
         """True: ``rep``'s values of ``group`` could be how the vehicle moved between the fixes
@@ -280,19 +304,6 @@ class NeighbourWitness:
                 return AHEAD
         return True
 
-    def _follows(self, witness: Reported, rep: Reported, group: str) -> bool:
-        """True if ``rep``'s values of ``group`` could follow ``witness``'s; after the last
-        confirmed value, its heading or course also the turn of the two confirmed before it
-        (:func:`could_continue`), if they are near and could follow each other (not across a
-        real jump, where the first witness is all there is)."""
-        if not could_follow(witness, rep, group):
-            return False
-        before = self._before.get(group)
-        if witness is not self._confirmed.get(group) or before is None or not _near(before, witness):
-            return True
-        # Whether the two could follow each other matters only when the turn does not go on.
-        return could_continue(before, witness, rep, group) or not could_follow(before, witness, group)
-
     def _witnesses(self, rep: Reported, group: str) -> list[Reported]:
         """The last fix ``group`` was confirmed in, and the last that reported it (confirmed or
         not), if near enough. (The last that reported it, not just the fix before: a receiver may
@@ -303,8 +314,8 @@ class NeighbourWitness:
             found.append(last)
         return found
 
-    def _decide(self, fix: GnssFix, rep: Reported, confirmed) -> GnssFix:
-        """``fix`` with each single-sentence group it reports kept if ``confirmed(group)`` (True;
+    def _decide(self, fix: GnssFix, rep: Reported, confirmed: dict) -> GnssFix:
+        """``fix`` with each single-sentence group it reports kept if ``confirmed[group]`` (True;
         False: a witness before it contradicts it, ``neighbours_disagree``; AHEAD: the fixes after
         it do, ``neighbours_disagree`` and ``next_fix_disagrees``; None: no witness came,
         ``unwitnessed``); it becomes the last fix that reported them."""
@@ -314,7 +325,7 @@ class NeighbourWitness:
                 if _has(rep, group):
                     self._confirm(group, rep)  # confirmed within its epoch
                 continue
-            verdict = confirmed(group)
+            verdict = confirmed[group]
             if verdict is True:
                 self._confirm(group, rep)
                 self.counts["neighbours_confirm"] += 1

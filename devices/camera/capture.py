@@ -28,7 +28,8 @@ from devices.readings import Clock, SystemClock
 # 20 of them took the open from 0.2 to 1.5 s on a 15 fps stream.
 # A UDP source's receive ring (fifo_size, in 188-byte packets) becomes resident all the way round:
 # 16384 packets = 3 MB, 3 s of an 8 Mbit/s stream, not the 188 MB of 1 000 000.
-_FFMPEG_OPTIONS = "fflags;nobuffer|flags;low_delay|fpsprobesize;0|fifo_size;16384|overrun_nonfatal;1"
+# What every reader in the process opens streams with (OpenCV reads it from the environment).
+FFMPEG_CAPTURE_OPTIONS = "fflags;nobuffer|flags;low_delay|fpsprobesize;0|fifo_size;16384|overrun_nonfatal;1"
 
 # One decoding thread per camera. OpenCV's default is one per core, each with its own decoder
 # context and frames: 8 cameras of 640×360 H.264 held 58 MB with two threads on this 2-core machine,
@@ -59,7 +60,7 @@ class CaptureReader:
         if self.url.isdigit():
             return cv2.VideoCapture(int(self.url))
         if "://" in self.url and not self.url.startswith("file://"):
-            os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", _FFMPEG_OPTIONS)
+            os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", FFMPEG_CAPTURE_OPTIONS)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC,
                   int(self.stall_seconds * 1000), cv2.CAP_PROP_N_THREADS, DECODER_THREADS]
         return cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)

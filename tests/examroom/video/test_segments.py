@@ -12,7 +12,7 @@ import numpy as np
 from examroom.records.database import session_factory
 from examroom.video.index import VideoIndex
 from examroom.video.recorder import LIST_NAME, RUN_NAME
-from devices.camera.capture import _FFMPEG_OPTIONS
+from devices.camera.capture import FFMPEG_CAPTURE_OPTIONS
 from examroom.video.segments import SegmentMaintainer, first_frame_decodes
 from tests.examroom.video.footage import probe
 
@@ -85,7 +85,7 @@ def test_a_segment_that_does_not_decode_is_dropped(engine, tmp_path):
 
 def test_a_segment_of_one_keyframe_interval_decodes_with_the_live_readers_options(tmp_path, monkeypatch):
     # A network camera's reader sets OpenCV's capture options for the whole process (fflags nobuffer).
-    monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", _FFMPEG_OPTIONS)
+    monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", FFMPEG_CAPTURE_OPTIONS)
     short = tmp_path / "seg000009.mp4"
     _write(short, 0.0, frames=8)  # one keyframe, as a run's last segment cut short by a stop
     assert first_frame_decodes(short)

@@ -1,6 +1,6 @@
 """1:1 face verification (issue 17): distance ranges, false accepts, time per check, model memory.
 
-Inputs: the public-domain photos in EXAMROOM_FACE_PHOTOS (default /work/shared/data/faces; see its
+Inputs: the public-domain photos in EXAMROOM_FACE_PHOTOS (default ../shared/data/faces beside the repository; see its
 README), clean (scaled to about 640×480 pixels) and degraded at run time (JPEG quality 30,
 320×240, grey, ±30 % brightness, and all at once). Each probe is compared with the clean
 reference of every other photo. Times are per check on true 640×480 frames (the photo fitted

@@ -1,7 +1,7 @@
 """Public-domain photos of real people for the 1:1 verification tests and bench, and degraded copies.
 
 The photos are not in the repository: they are in the folder named by ``EXAMROOM_FACE_PHOTOS``
-(default /work/shared/data/faces, whose README gives each file's provenance). Degraded copies
+(default ../shared/data/faces beside the repository, whose README gives each file's provenance). Degraded copies
 (JPEG quality, scale, brightness, grey) are made at run time, never stored.
 """
 
@@ -14,7 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-FOLDER = Path(os.environ.get("EXAMROOM_FACE_PHOTOS", "/work/shared/data/faces"))
+from tests.shared_data import FACES_DIR
+
+FOLDER = Path(os.environ.get("EXAMROOM_FACE_PHOTOS", FACES_DIR))
 
 PHOTOS = {  # file -> person
     "obama_2012_official_portrait.jpg": "obama",

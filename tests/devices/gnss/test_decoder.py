@@ -7,8 +7,10 @@ import pytest
 from devices.gnss.decoder import KNOT, NmeaEpochDecoder
 from devices.gnss.driver import replay
 from devices.gnss.simulator import GnssTruth, build_epoch
+from tests.shared_data import NMEA_DIR
 
-NMEA_DIR = "/work/shared/data/nmea"
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 LOGS = sorted(glob.glob(os.path.join(NMEA_DIR, "*.log")))
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 

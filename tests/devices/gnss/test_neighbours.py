@@ -18,6 +18,8 @@ from devices.gnss.simulator import GnssTruth, build_epoch
 from devices.readings import GnssFix
 from tests.devices.fuzz_harness import DRIVE_TURN, DRIVE_YAW_ACCEL, drives as fuzz_drives
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 DT = 0.1  # 10 Hz
 

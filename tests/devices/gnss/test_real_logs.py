@@ -15,11 +15,12 @@ import pytest
 
 from devices.gnss.driver import replay
 from devices.gnss.layout import CONFIRM_VOTES
+from tests.shared_data import NMEA_DIR
 
 pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
 
-NMEA_DIR = "/work/shared/data/nmea"
 LOGS = sorted(glob.glob(os.path.join(NMEA_DIR, "*.log")))
+assert LOGS, f"no receiver logs in {NMEA_DIR} (../shared beside the repository, or EXAMROOM_SHARED_DATA)"
 
 
 def degrees(value: str, hemisphere: str) -> float:

@@ -8,6 +8,8 @@ from devices.signalboard.driver import SignalBoardDriver
 from datetime import datetime, timezone
 from tests.devices.mutation import MUTATIONS, mutate
 
+pytestmark = pytest.mark.own_clock  # no port, child process or thread: runs beside the others
+
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 
 

@@ -24,7 +24,7 @@ from examroom.simulation.scenarios import scenario_names
 SPEED = "6"
 # On demand (-m demo_round), to keep the whole suite under 10 minutes on two cores: the exam-day
 # test (tests/examroom/examday/test_exam_day.py) drives the same sittings, check-in, call-up and
-# 补考 at 6x, and test_demo_lifecycle starts and stops the demo command itself.
+# 补考 on the lockstep course, and test_demo_lifecycle starts and stops the demo command itself.
 pytestmark = [pytest.mark.slow, pytest.mark.demo_round]
 
 

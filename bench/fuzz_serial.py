@@ -67,9 +67,7 @@ from tests.devices.fuzz_harness import (DRIVE_ACCEL, DRIVE_TURN, DRIVE_YAW_ACCEL
 SHOW = [0]  # false fixes of nmea-blind printed so far
 from tests.devices.mutation import MUTATIONS  # noqa: E402
 
-# The receiver logs in ../shared beside the repository (EXAMROOM_SHARED_DATA names another folder).
-NMEA_DIR = os.path.join(os.environ.get("EXAMROOM_SHARED_DATA", os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared", "data")), "nmea")
+from tests.shared_data import NMEA_DIR  # noqa: E402  (../shared beside the repository)
 
 
 def damage(rng: random.Random, n: int) -> list:

@@ -19,9 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from devices.gnss import GnssDriver, GnssTruth, build_epoch  # noqa: E402
 
-# The receiver logs in ../shared beside the repository (EXAMROOM_SHARED_DATA names another folder).
-NMEA_DIR = os.path.join(os.environ.get("EXAMROOM_SHARED_DATA", os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared", "data")), "nmea")
+from tests.shared_data import NMEA_DIR  # noqa: E402  (../shared beside the repository)
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.utc)
 
 

@@ -35,6 +35,11 @@ BOARD_ID = "course-board-1"
 BOARD_UNIT = 1
 
 
+def scenario_time(mono: float, origin: float, end: float) -> float:
+    """The followed scenario's time at clock time ``mono``: from 0 at ``origin``, held at ``end``."""
+    return min(max(mono - origin, 0.0), end)
+
+
 def sensor_elements(items) -> list[str]:
     """The elements a course board senses in these items: pole and bridge-deck switches."""
     elements: list[str] = []
@@ -102,7 +107,7 @@ class _VehicleTwins:
         with self._lock:
             if self._motion is not None:
                 motion, origin, end = self._motion
-                return motion(min(max(mono - origin, 0.0), end))
+                return motion(scenario_time(mono, origin, end))
             return self._truth
 
     def _gnss_truth(self, mono: float) -> GnssTruth | None:
@@ -110,7 +115,7 @@ class _VehicleTwins:
         with self._lock:
             if self._motion is not None:
                 motion, origin, end = self._motion
-                self._followed = motion(min(max(mono - origin, 0.0), end))
+                self._followed = motion(scenario_time(mono, origin, end))
             truth = self._followed or self._truth
         if truth is None:
             return None
@@ -207,7 +212,7 @@ class SimulatedCourse:
             return
         mono, _ = self.clock.now()
         for sensors, origin, end in followed:
-            for element, active in sensors(min(max(mono - origin, 0.0), end)).items():
+            for element, active in sensors(scenario_time(mono, origin, end)).items():
                 index = self._index.get(element)
                 if index is not None:
                     self.board.set_input(index, active)

@@ -87,13 +87,17 @@ class ScenarioDriver:
             elif attempt_id is not None and self.controller.running_attempt(self.vehicle_id) != attempt_id:
                 break  # the judge ended the attempt (不合格): the candidate leaves the course
         self.sim.hold(self.vehicle_id)  # the candidate stops where the script stopped
-        status = None
-        if attempt_id is not None:
-            status = self.settle(attempt_id, SETTLE)
-            if status is None and self.controller.running_attempt(self.vehicle_id) == attempt_id:
-                self.controller.stop_attempt(self.vehicle_id, "system", "模拟脚本结束，考试未完成")
-                status = self.controller.wait_finished(attempt_id, timeout=5)
+        status = self.finish(attempt_id) if attempt_id is not None else None
         self.sim.release_sensors(self.sim.elements_of(self.vehicle_id))
         log.info("%s %s: attempt %s %s", self.vehicle_id, scenario.name, attempt_id,
                  status.value if status else "not started")
         return DriveOutcome(scenario.name, attempt_id, status)
+
+    def finish(self, attempt_id: int) -> AttemptStatus | None:
+        """How the attempt ended once its script has: the judge's verdict within ``SETTLE``; one
+        still running then (suspended by a device fault, say) is stopped as a supervisor would."""
+        status = self.settle(attempt_id, SETTLE)
+        if status is None and self.controller.running_attempt(self.vehicle_id) == attempt_id:
+            self.controller.stop_attempt(self.vehicle_id, "system", "模拟脚本结束，考试未完成")
+            status = self.controller.wait_finished(attempt_id, timeout=5)
+        return status

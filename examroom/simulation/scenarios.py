@@ -38,7 +38,7 @@ from examroom.simulation.observe import DEFAULT_START_UTC, observations
 from examroom.coursetools.route import Leg, Route, plan_route
 from examroom.simulation.script import Pulse, Script, Set, Timeline
 from examroom.simulation.sensors import CourseTruth
-from examroom.simulation.world import WorldState
+from examroom.simulation.world import VehicleTruth, WorldState
 from scoring import config_files
 from scoring.course import Course, load_course
 from scoring.observations import Observation
@@ -98,12 +98,13 @@ class Scenario:
 
     def state(self, t: float, step: float = 0.05) -> WorldState:
         truth = self.timeline.state(t)
-        return WorldState(t=t, vehicle=truth, course_sensors=self.sensors.read(truth, self.timeline.active_pulses(t)),
+        return WorldState(t=t, vehicle=truth, course_sensors=self.sensor_state(t, truth),
                           commands=self.timeline.commands_at(t, step))
 
-    def sensor_state(self, t: float) -> dict[str, bool]:
-        """The course sensors at scenario time ``t`` (what a board polled then reads)."""
-        return self.sensors.read(self.timeline.state(t), self.timeline.active_pulses(t))
+    def sensor_state(self, t: float, truth: VehicleTruth | None = None) -> dict[str, bool]:
+        """The course sensors at scenario time ``t`` (what a board polled then reads); ``truth``:
+        the vehicle then, when the caller has it."""
+        return self.sensors.read(truth if truth is not None else self.timeline.state(t), self.timeline.active_pulses(t))
 
     def samples(self, step: float = 0.05) -> Iterator[WorldState]:
         """World states at ``step`` seconds from 0 to the end, the same every time."""

@@ -63,7 +63,7 @@ def press(page, selector: str, updated: bool = False) -> None:
     while box is None:  # a console that rebuilds its buttons may have none at this instant
         box = page.locator(selector).bounding_box(timeout=5_000)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    seen = page.evaluate("window.updates || 0")
+    seen = page.evaluate("window.updates") if updated else None
     page.mouse.down()
     page.wait_for_timeout(PRESS_MS)  # the press's own length, as a hand holds it
     if updated:

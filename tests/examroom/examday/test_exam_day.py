@@ -36,7 +36,7 @@ from examroom.simulation.lockstep import LockstepCourse
 from examroom.records.models import Attempt, Sitting
 from examroom.examday.roster import RosterImport, examined_classes
 from examroom.simulation.crash_drill import kill_mid_attempt
-from examroom.simulation.drive import SETTLE, STEP, DriveOutcome
+from examroom.simulation.drive import STEP, DriveOutcome
 from examroom.simulation.scenarios import scenario
 from examroom.examday.sittings import SittingPlan, create_sitting
 from examroom.examday.slip import render_slip
@@ -90,9 +90,9 @@ def _check_in(demo, sitting_id, number):
 def _why(demo, outcomes):
     """What the judge found in each attempt, for an assertion's message."""
     with demo.service.sessions() as session:
-        return {o.attempt_id: (o.status and o.status.value, session.get(Attempt, o.attempt_id).reason,
-                               [(d.rule, d.item, round(d.t, 2), d.value) for d in session.get(Attempt, o.attempt_id).deductions])
-                for o in outcomes if o.attempt_id is not None}
+        attempts = [(o, session.get(Attempt, o.attempt_id)) for o in outcomes if o.attempt_id is not None]
+        return {o.attempt_id: (o.status and o.status.value, a.reason,
+                               [(d.rule, d.item, round(d.t, 2), d.value) for d in a.deductions]) for o, a in attempts}
 
 
 def _drive(demo, vehicle, booking, name):
@@ -121,18 +121,8 @@ def _drive_together(demo, drives):
                 action(controller)
                 started[play.attempt_id] = float("inf")  # once
         demo.advance(0.05)
-    return [DriveOutcome(play.scenario.name, play.attempt_id, _settle(demo, play.vehicle_id, play.attempt_id))
+    return [DriveOutcome(play.scenario.name, play.attempt_id, demo.drivers[play.vehicle_id].finish(play.attempt_id))
             for play, _ in plays]
-
-
-def _settle(demo, vehicle, attempt_id):
-    """How the attempt ended; one still running when its script ended (suspended by a device
-    fault) is stopped, as the scenario driver stops it."""
-    status = demo.settle(attempt_id, SETTLE)
-    if status is None and demo.service.controller.running_attempt(vehicle) == attempt_id:
-        demo.service.controller.stop_attempt(vehicle, "system", "模拟脚本结束，考试未完成")
-        status = demo.settle(attempt_id, SETTLE)
-    return status
 
 
 def test_a_whole_exam_day(tmp_path):
@@ -179,7 +169,8 @@ def test_a_whole_exam_day(tmp_path):
         # Sitting 1: both vehicles at once, each through its candidates.
         manual = lambda c: c.manual_fail(C4, "general.instruction", "考试员甲", "不按考试员指令驾驶：未停车")  # noqa: E731
         fault = lambda c: c.device_fault(C4, "GNSS 失锁超过 2 秒", actor="考试员甲")  # noqa: E731
-        rounds = [_drive_together(demo, [(E, booking["pass"], "clean", None), (C4, booking["manual"], "clean", manual)]),
+        rounds = [_drive_together(demo, [(E, booking["pass"], "clean", None),
+                                         (C4, booking["manual"], "clean", manual)]),
                   _drive_together(demo, [(E, booking["retest"], "pole_touch", None),
                                          (C4, booking["fault"], "clean", fault)]),
                   _drive_together(demo, [(E, booking["retest"], "clean", None), (C4, booking["fault"], "clean", None)])]

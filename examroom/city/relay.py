@@ -131,12 +131,15 @@ class TcpRelay:
             return
         pair = _Pair(client, upstream, self._forget)
         with self._lock:
-            if not self._up or self._closed:  # cut while we were connecting
+            admitted = self._up and not self._closed
+            if admitted:
+                self._accepted += 1
+                self._pairs.add(pair)
+            else:  # cut while we were connecting
                 self._refused += 1
-                pair.close()
-                return
-            self._accepted += 1
-            self._pairs.add(pair)
+        if not admitted:
+            pair.close()  # outside the lock: closing a pair calls _forget, which takes it
+            return
         pair.start()
 
     def _forget(self, pair: _Pair) -> None:

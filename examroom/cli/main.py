@@ -12,6 +12,7 @@ import argparse
 import faulthandler
 import logging
 import os
+import signal
 import sys
 
 from examroom.cli import (city, course, db, demo, examday, export, judge, rejudge, replay, rules, seal_key, selfcheck,
@@ -34,9 +35,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # A crash in native code (OpenCV, FFmpeg, dlib) prints every thread's Python stack on standard
     # error, where a course's service manager keeps it, instead of leaving only "signal 11".
+    # And ``kill -USR1 <pid>`` prints them without stopping it: what a hung course is doing.
     try:
         faulthandler.enable()
-    except (OSError, ValueError):
+        faulthandler.register(signal.SIGUSR1, all_threads=True, chain=False)
+    except (OSError, ValueError, AttributeError):
         pass  # standard error is not a file (a caller's captured stream): nothing to write to
     args = parser().parse_args(argv)
     try:

@@ -24,34 +24,67 @@ STATUS = re.compile(r"考场 (\d)（(\d+)）：(在线|离线)，.*考试记录�
 
 
 class Screen:
-    """The demo's printed lines, read in a thread; ``until`` waits on the newest status of each course."""
+    """The demo's printed lines, read in a thread; ``until`` waits on the newest status of each course.
 
-    def __init__(self, stream) -> None:
+    Its standard error is read in another thread, so that a demo that writes much there never
+    blocks on a full pipe; a wait that times out asks the demo for every thread's stack (SIGUSR1,
+    examroom.cli.main) and names it with the end of its log."""
+
+    def __init__(self, demo: subprocess.Popen, folder: Path) -> None:
+        self.demo, self.folder = demo, folder
         self.lines: queue.Queue = queue.Queue()
         self.printed: list[str] = []
+        self.errors: list[str] = []
         self.latest: dict[int, tuple[bool, int, int]] = {}  # course number -> (online, at course, at city)
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+        threading.Thread(target=self._read, args=(demo.stdout,), daemon=True).start()
+        self._errors_changed = threading.Condition()
+        self._errors_done = False
+        threading.Thread(target=self._read_errors, args=(demo.stderr,), daemon=True).start()
 
     def _read(self, stream) -> None:
         for line in stream:
             self.lines.put(line)
         self.lines.put(None)
 
+    def _read_errors(self, stream) -> None:
+        for line in stream:
+            with self._errors_changed:
+                self.errors.append(line)
+                self._errors_changed.notify_all()
+        with self._errors_changed:
+            self._errors_done = True
+            self._errors_changed.notify_all()
+
     def until(self, condition, what: str, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         while not condition(self.latest):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"timed out waiting for {what}; last lines:\n" + "".join(self.printed[-8:]))
+                raise AssertionError(f"timed out waiting for {what}; last lines:\n" + "".join(self.printed[-8:])
+                                     + self.diagnosis())
             try:
                 line = self.lines.get(timeout=remaining)
             except queue.Empty:
                 continue
             if line is None:
-                raise AssertionError(f"the demo ended while waiting for {what}:\n" + "".join(self.printed[-20:]))
+                raise AssertionError(f"the demo ended while waiting for {what}:\n" + "".join(self.printed[-20:])
+                                     + self.diagnosis())
             self.printed.append(line)
             if match := STATUS.search(line):
                 self.latest[int(match[1])] = (match[3] == "在线", int(match[4]), int(match[5]))
+
+    def diagnosis(self) -> str:
+        """Every thread's stack (if the demo still runs), its standard error and its log's end."""
+        if self.demo.poll() is None:
+            before = len(self.errors)
+            self.demo.send_signal(signal.SIGUSR1)
+            with self._errors_changed:  # the dump arrives on the reader thread
+                self._errors_changed.wait_for(lambda: self._errors_done or any(
+                    "most recent call first" in line for line in self.errors[before:]), timeout=10.0)
+        log = self.folder / "demo.log"
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:] if log.is_file() else []
+        return ("\n-- standard error --\n" + "".join(self.errors[-200:])
+                + "\n-- demo.log --\n" + "\n".join(tail))
 
     def rest(self, timeout: float = 120.0) -> str:
         """Everything printed until the demo closed its output (this thread is its one reader)."""
@@ -59,6 +92,12 @@ class Screen:
         while (line := self.lines.get(timeout=max(0.0, deadline - time.monotonic()))) is not None:
             self.printed.append(line)
         return "".join(self.printed)
+
+    def error_text(self, timeout: float = 60.0) -> str:
+        """Standard error, once the demo has closed it."""
+        with self._errors_changed:
+            self._errors_changed.wait_for(lambda: self._errors_done, timeout=timeout)
+            return "".join(self.errors)
 
 
 def _servers_of(folder: Path) -> list[int]:
@@ -83,7 +122,7 @@ def test_the_city_demo_cuts_and_restores_a_course_and_stops_everything(pg_binari
                              "--dir", str(folder)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        screen = Screen(demo.stdout)
+        screen = Screen(demo, folder)
 
         def send(key: str) -> None:
             demo.stdin.write(key + "\n")
@@ -102,7 +141,7 @@ def test_the_city_demo_cuts_and_restores_a_course_and_stops_everything(pg_binari
         send("q")
         out = screen.rest()  # the screen's thread reads stdout; communicate() would race it for the last lines
         demo.stdin.close()
-        err = demo.stderr.read()
+        err = screen.error_text()
         assert demo.wait(timeout=120) == 0, err[-2000:]
         assert "done; the city and its courses are kept in" in out
         # The city verified the records as they arrived (a pass every few seconds) and found nothing wrong.

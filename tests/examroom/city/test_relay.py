@@ -84,3 +84,41 @@ def test_a_course_that_is_down_looks_like_a_failed_connection():
         port = probe.getsockname()[1]
     with TcpRelay(("127.0.0.1", port)) as relay:
         assert _round_trip(relay.address) == b""
+
+
+def test_a_cut_while_the_relay_connects_on_refuses_that_connection_and_keeps_the_relay_working(echo, monkeypatch):
+    """The cut lands between admitting a city connection and reaching the course: that connection
+    is closed, and the relay (its lock) stays usable for the restore and what follows. It once
+    closed the pair under its own lock, whose release the pair's close then waited for: the relay
+    hung at the next cut and the city demo printed nothing more."""
+    import examroom.city.relay as relay_module
+
+    relay = TcpRelay(echo).start()
+    real_connect = socket.create_connection
+    cut_during = threading.Event()
+
+    def connect_then_cut(address, *args, **kwargs):
+        upstream = real_connect(address, *args, **kwargs)
+        if threading.current_thread().name == "city-relay-accept" and not cut_during.is_set():
+            cut_during.set()
+            relay.cut()
+        return upstream
+
+    monkeypatch.setattr(relay_module.socket, "create_connection", connect_then_cut)
+    finished = threading.Event()
+    try:
+        assert _round_trip(relay.address) == b""  # cut while it connected on: closed
+
+        def restore_and_count():
+            relay.restore()
+            finished.counts = relay.counts()
+            finished.set()
+
+        threading.Thread(target=restore_and_count, daemon=True).start()
+        assert finished.wait(10), "the relay's lock is held: restore() never returned"
+        assert finished.counts.refused == 1 and finished.counts.cuts == 1
+        assert _round_trip(relay.address) == b"journal row"
+    finally:
+        monkeypatch.undo()
+        if finished.is_set():  # a relay whose lock is held would hang its close as well
+            relay.close()

@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_ARGS ?=
-# The suite on every core; the real-time tests run one after another on one worker (tests/conftest.py).
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# The suite on one worker more than the machine has cores: the real-time tests run one after
+# another on one worker, mostly waiting on their clocks, at a higher priority than the others
+# (tests/conftest.py), and the other workers keep every core busy meanwhile.
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST_ARGS ?= -n $(WORKERS) --dist loadgroup
 
 # Debian packages: a CJK font for slips and overlays, Chromium for the browser tests,
 # poppler-utils to read result slips back in the tests.
@@ -30,8 +33,11 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 demo: system-packages $(VENV)/.installed
 	$(BIN)/examroom demo $(DEMO_ARGS)
 
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): every
+# worker and every child process a test starts would otherwise compile the project and rewrite
+# the test modules' asserts again, seconds each (.gitignore keeps __pycache__ out of git).
 test: system-packages $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_all.py

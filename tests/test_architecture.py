@@ -7,12 +7,16 @@ import under ``if TYPE_CHECKING:`` is a type annotation, not a dependency, and i
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# One worker reads the sources for all of them (a second would parse every module again).
+pytestmark = pytest.mark.xdist_group("architecture")
+
 PACKAGES = ("examroom", "devices", "scoring", "web")  # folders; web/ is the import package examroom_web
 IMPORT_NAME = {"web": "examroom_web"}
 
@@ -61,6 +65,7 @@ def _type_checking_lines(tree: ast.Module) -> set[int]:
     return lines
 
 
+@functools.cache  # parsed when a test first asks (not at collection, in every worker), once
 def _imports() -> dict[str, list[tuple[str, list[str], int]]]:
     """Every module of the project -> (imported module, imported names, line) for each import."""
     found: dict[str, list[tuple[str, list[str], int]]] = {}
@@ -83,9 +88,6 @@ def _imports() -> dict[str, list[tuple[str, list[str], int]]]:
     return found
 
 
-IMPORTS = _imports()
-MODULES = set(IMPORTS)
-
 
 def _room(module: str) -> str | None:
     parts = module.split(".")
@@ -94,8 +96,9 @@ def _room(module: str) -> str | None:
 
 def _targets(module: str, names: list[str]) -> list[str]:
     """The project modules an import statement loads: the module, and submodules named in it."""
-    targets = [module] if module in MODULES else []
-    targets += [f"{module}.{name}" for name in names if f"{module}.{name}" in MODULES]
+    modules = _imports()
+    targets = [module] if module in modules else []
+    targets += [f"{module}.{name}" for name in names if f"{module}.{name}" in modules]
     return targets
 
 
@@ -107,7 +110,7 @@ def test_every_room_is_in_the_table():
 
 def test_rooms_import_only_what_they_may():
     wrong = []
-    for module, entries in IMPORTS.items():
+    for module, entries in _imports().items():
         room = _room(module)
         for target, names, line in entries:
             top, home = target.split(".")[0], module.split(".")[0]
@@ -123,7 +126,7 @@ def test_rooms_import_only_what_they_may():
 
 def test_no_room_takes_another_rooms_private_names():
     wrong = []
-    for module, entries in IMPORTS.items():
+    for module, entries in _imports().items():
         for target, names, line in entries:
             other_package = target.split(".")[:2] != module.split(".")[:2]
             private = [n for n in names if n.startswith("_") and not n.startswith("__")]
@@ -134,7 +137,7 @@ def test_no_room_takes_another_rooms_private_names():
 
 def test_there_are_no_import_circles():
     graph: dict[str, set[str]] = defaultdict(set)
-    for module, entries in IMPORTS.items():
+    for module, entries in _imports().items():
         for target, names, _line in entries:
             for dependency in _targets(target, names):
                 if dependency != module and not module.startswith(dependency + "."):
@@ -154,7 +157,7 @@ def test_there_are_no_import_circles():
         stack.pop()
         state[node] = 2
 
-    for module in sorted(MODULES):
+    for module in sorted(_imports()):
         if module not in state:
             visit(module)
     assert not circles, "\n".join(circles)

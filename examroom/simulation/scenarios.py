@@ -288,5 +288,13 @@ def scenario(vehicle_class: str, name: str) -> Scenario:
                     expected=Expected.of(_ruleset_with(course), rules))
 
 
-def all_scenarios(classes: tuple[str, ...] = ("E", "C4")) -> list[Scenario]:
-    return [scenario(c, name) for c in classes for name in scenario_names(c)]
+DEMO_CLASSES = ("E", "C4")  # the demo course's exam vehicles' classes
+
+
+def scenario_keys(classes: tuple[str, ...] = DEMO_CLASSES) -> list[tuple[str, str]]:
+    """(vehicle class, scenario name) of every scenario, without building one (no route planned)."""
+    return [(c, name) for c in classes for name in scenario_names(c)]
+
+
+def all_scenarios(classes: tuple[str, ...] = DEMO_CLASSES) -> list[Scenario]:
+    return [scenario(c, name) for c, name in scenario_keys(classes)]

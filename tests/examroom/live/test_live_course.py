@@ -19,6 +19,10 @@ from examroom.simulation.scenarios import scenario, scenario_names
 from scoring.observations import read_jsonl
 from scoring.report import result_to_dict
 
+# One worker runs the module: its fixture drives all 13 scripted attempts (30 s of CPU), which a
+# second worker would drive again for the tests it got.
+pytestmark = pytest.mark.xdist_group("live_course")
+
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory, copy_migrated):

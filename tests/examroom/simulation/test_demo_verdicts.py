@@ -14,13 +14,13 @@ import functools
 import pytest
 
 from examroom.simulation.observe import device_observations
-from examroom.simulation.scenarios import all_scenarios, default_ruleset, scenario
+from examroom.simulation.scenarios import default_ruleset, scenario, scenario_keys
 from scoring.judge import judge_stream
 from scoring.rules import Overrides
 
 SEEDS = range(5)  # bench/demo_verdicts.py runs many more
 MAX_LAG = 0.1  # s: how late the demo's driver shows a sample on a loaded host (4× speed)
-SCENARIOS = [(sc.vehicle_class, sc.name) for sc in all_scenarios()]
+SCENARIOS = scenario_keys()  # names: no route planned at collection, in every worker
 
 
 @functools.lru_cache(maxsize=None)

@@ -119,5 +119,9 @@ def test_a_raw_capture_replays_to_the_same_readings_counts_and_fault(modem):
     replayed = replay(fresh, chunks)
     assert len(replayed) >= 6
     assert [(r.mono, r.utc, r.inputs) for r in replayed] == [(r.mono, r.utc, r.inputs) for r in got]
-    assert fresh.counts == live.counts and fresh.counts["unsolicited"] >= 3
+    # The second replies are refused as unsolicited; on a busy machine a first reply read past the
+    # timeout is refused as late instead (and a poll goes unanswered): either way the board is
+    # faulted by refusals, which the replay counts alike.
+    refused = sum(fresh.counts[kind] for kind in REJECT_KINDS)
+    assert fresh.counts == live.counts and refused >= 3 and fresh.counts["unsolicited"] >= 1
     assert fresh.faulted and not any(any(r.inputs) for r in replayed)

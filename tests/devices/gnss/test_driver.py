@@ -78,7 +78,9 @@ def test_scaled_clock_stamps(modem):
     got = []
     with GnssSimulator(modem.a, lambda: TRUTH, rate=10, clock=clock), \
             GnssReceiver(modem.b, got.append, clock=clock) as rx:
-        wait_for(lambda: len(got) >= 6)
+        # Twenty intervals: at 10x an epoch is 10 ms of real time, and a read that takes two
+        # epochs stamps both alike; over four intervals that alone moved the span by half.
+        wait_for(lambda: len(got) >= 22)
         h = rx.health()
     span = got[-1].mono - got[1].mono
     assert span == pytest.approx((len(got) - 2) * 0.1, rel=0.5)  # 10 Hz in clock time

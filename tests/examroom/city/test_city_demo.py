@@ -89,9 +89,15 @@ class Screen:
     def rest(self, timeout: float = 120.0) -> str:
         """Everything printed until the demo closed its output (this thread is its one reader)."""
         deadline = time.monotonic() + timeout
-        while (line := self.lines.get(timeout=max(0.0, deadline - time.monotonic()))) is not None:
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("the demo did not stop; last lines:\n" + "".join(self.printed[-8:])
+                                     + self.diagnosis()) from None
+            if line is None:
+                return "".join(self.printed)
             self.printed.append(line)
-        return "".join(self.printed)
 
     def error_text(self, timeout: float = 60.0) -> str:
         """Standard error, once the demo has closed it."""

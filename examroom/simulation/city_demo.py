@@ -34,7 +34,7 @@ from examroom.city.watch import CourseLink
 from examroom.messages import N_, SupervisorError
 from examroom.records.database import make_engine
 from examroom.records.sealing import PUBLIC_KEY_FILE
-from examroom.simulation.demo import DEMO_VEHICLES, DemoCourse, _log_to, _stop_on_sigterm
+from examroom.simulation.demo import DEMO_VEHICLES, ROUND_RETRY_S, DemoCourse, _log_to, _stop_on_sigterm
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ UNKNOWN_KEY = N_("不认识的按键 %(key)s。")
 VERIFY_FOUND = N_("城市中心核验考场记录时发现 %(count)s 个问题（已记入预警）：%(first)s")
 COUNT_REFUSED = N_("--city 的考场数要在 1 到 %(most)s 之间（现在是 %(count)s）。")
 DATABASE_REFUSED = N_("--city 的每个考场和城市中心都用数据文件夹里自建的 PostgreSQL 数据库，不能同时给 --database。")
+ROUND_RETRY = N_("考场 %(number)s（%(code)s）这一轮考试没能开始，%(seconds)s 秒后重试：%(reason)s")
 CODE_REFUSED = N_("--city 的考场代码自动编排（4201001 起），不能同时给 --course-code。")
 
 
@@ -197,8 +198,13 @@ def run_city_demo(count: int, data_dir: Path | None, speed: float = 1.0, verbose
             verifier = VerificationLoop(city.city_db, VERIFY_EVERY_S, lambda: datetime.now(timezone.utc),
                                         on_pass=found).start()
             stack.callback(verifier.stop)  # before the servers stop
-            for code, demo in courses.items():
-                runner = threading.Thread(target=demo.run_rounds, args=(0, stop), name=f"rounds-{code}", daemon=True)
+            for number, (code, demo) in enumerate(courses.items(), start=1):
+                def report(message: str, number: int = number, code: str = code) -> None:
+                    running.say(ROUND_RETRY % {"number": number, "code": code, "seconds": f"{ROUND_RETRY_S:g}",
+                                               "reason": message})
+
+                runner = threading.Thread(target=demo.run_rounds, args=(0, stop, report), name=f"rounds-{code}",
+                                          daemon=True)
                 runner.start()
                 runners.append(runner)
             keys: queue.Queue = queue.Queue()

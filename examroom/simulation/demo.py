@@ -19,7 +19,7 @@ import tempfile
 import threading
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy.engine import make_url
 
@@ -32,7 +32,7 @@ from examroom.station.service import CourseService
 from examroom.station.webprocess import end_process, start_web_process
 from examroom.simulation.cameras import DemoCameras
 from examroom.simulation.course_twins import SimulatedCourse, SimVehicle
-from examroom.simulation.demo_sitting import DemoSittings
+from examroom.simulation.demo_sitting import DemoSittingError, DemoSittings
 from examroom.simulation.drive import STEP, ScenarioDriver
 from examroom.simulation.scenarios import DEMO_COURSE_PATH, DEMO_MODELS, scenario, scenario_names
 from scoring.course import load_course
@@ -157,9 +157,11 @@ class DemoCourse:
         return DemoSittings(self.service.sessions, self.service.sitting_scheduler, self.service.checkin,
                             self.service.callup, classes, self.data_dir, DEMO_EXAMINER)
 
-    def run_rounds(self, rounds: int, stop: threading.Event) -> list[int]:
+    def run_rounds(self, rounds: int, stop: threading.Event,
+                   report: Callable[[str], None] | None = None) -> list[int]:
         """Run ``rounds`` sittings (0: until stopped), every vehicle driving each scenario of its class
-        in turn with the candidates it calls; returns the sittings' ids."""
+        in turn with the candidates it calls; returns the sittings' ids. A round whose sitting does
+        not start is told to ``report`` and tried again (:func:`open_running_round`)."""
         sittings = self.sittings()
         done: list[int] = []
         self.park_vehicles()
@@ -168,7 +170,9 @@ class DemoCourse:
             for v in self.vehicles:
                 vehicle_class = self.class_of(v.id)
                 per_class[vehicle_class] = per_class.get(vehicle_class, 0) + len(scenario_names(vehicle_class))
-            sitting_id = sittings.open_round(per_class)
+            sitting_id = open_running_round(sittings, per_class, stop, report or _log_round_trouble)
+            if sitting_id is None:
+                break  # stopped while a round waited to start
             threads = [threading.Thread(target=self.run_vehicle, args=(v.id, sittings, sitting_id, stop),
                                         name=f"sim-{v.id}", daemon=True) for v in self.vehicles]
             for thread in threads:
@@ -195,6 +199,31 @@ class DemoCourse:
             if outcome.attempt_id is None:
                 return  # stopped before the start: the candidate stays called for the next sitting's close
             self.clock.sleep(PAUSE_BETWEEN_ATTEMPTS)
+
+
+ROUND_RETRY_S = 10.0  # seconds between a round whose sitting did not start and the next try
+ROUND_RETRY = N_("这一轮考试没能开始，%(seconds)s 秒后重试：%(reason)s")
+
+
+def _log_round_trouble(message: str) -> None:
+    log.warning("demo: a round did not start: %s", message)
+
+
+def open_running_round(sittings: DemoSittings, per_class: dict[str, int], stop: threading.Event,
+                       report: Callable[[str], None], retry_s: float = ROUND_RETRY_S) -> int | None:
+    """The next round's sitting, running. One whose self-check never passed (a device too slow on a
+    loaded machine: the course board's 20 Hz at 4 Hz) is closed and ``report``-ed, and a new one is
+    tried after ``ROUND_RETRY_S``, as a supervisor would; None once ``stop`` is set. (It once ended
+    the course's rounds: in the city demo, a course that never examined again, and said nothing.)"""
+    while not stop.is_set():
+        try:
+            return sittings.open_round(per_class)
+        except DemoSittingError as exc:
+            report(str(exc))
+            if exc.sitting_id is not None:
+                sittings.close_round(exc.sitting_id)
+            stop.wait(retry_s)
+    return None
 
 
 def refuse_unless_empty(database_url: str) -> None:
@@ -292,7 +321,12 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
             # and the demo hung (seen under load, a Ctrl-C right after the start).
             try:
                 print(f"examroom demo: passwords kept in {accounts}", flush=True)
-                runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop), name="sim-rounds", daemon=True)
+                def report(message: str) -> None:
+                    print(f"examroom demo: {ROUND_RETRY % {'seconds': f'{ROUND_RETRY_S:g}', 'reason': message}}",
+                          flush=True)
+
+                runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop, report), name="sim-rounds",
+                                          daemon=True)
                 runner.start()
                 while runner.is_alive():
                     runner.join(0.5)

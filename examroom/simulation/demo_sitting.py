@@ -36,7 +36,12 @@ DEMO_SCHOOL = "演示驾校"
 
 
 class DemoSittingError(RuntimeError):
-    """The demo's sitting could not start (its self-check never passed); the message says why."""
+    """The demo's sitting could not start (its self-check never passed); the message says why.
+    ``sitting_id``: the sitting made for the round (None: none was made)."""
+
+    def __init__(self, message: str, sitting_id: int | None = None) -> None:
+        super().__init__(message)
+        self.sitting_id = sitting_id
 
 
 def id_photo() -> bytes:
@@ -119,4 +124,5 @@ class DemoSittings:
                     return
                 check = sitting.self_check
             time.sleep(0.2)
-        raise DemoSittingError(f"场次{sitting_id}设备自检未通过：{check}")
+        problems = "；".join((check or {}).get("problems") or []) or "没有自检结果"
+        raise DemoSittingError(f"场次{sitting_id}设备自检未通过：{problems}", sitting_id)

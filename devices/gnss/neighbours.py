@@ -49,9 +49,13 @@ holds the first two that long anyway. A value refused so may cost the one before
 between it and the damage (which of the two is wrong, the two cannot say), and at a stream's
 start also the first.
 
-What still passes: a value with no fix after it within ``MAX_DT`` (the last of a replayed
-capture, the one before a gap; live, it waits, and a reconnect drops it) is decided by the fixes
-before it, as before; a course 8° off (``355.xx`` → ``3.xx``) below about 6 m/s, where its
+A value that waits and gets no fix after it within ``MAX_DT`` (the last of a replayed capture,
+the one before a gap; live, a reconnect drops it) goes out unknown (``unwitnessed``): nothing
+could place it between its neighbours (eleventh session; before, the fixes before it decided,
+and a stream's last damaged value passed). A value that continues its turn does not wait and
+is not touched by this.
+
+What still passes: a course 8° off (``355.xx`` → ``3.xx``) below about 6 m/s, where its
 Doppler noise makes the bound between its neighbours wider (12° below 1.9 m/s, 19° below
 0.9 m/s, 30° below 0.5 m/s); damage that lands within ``STEADY`` of the turn because the
 vehicle's own departure from it (at ``MAX_YAW_ACCEL``, with noise) took it the other way; two
@@ -283,7 +287,7 @@ class NeighbourWitness:
         before it (``check``: :meth:`_look_back`) and after it (``ahead``: up to two); False: a
         witness before it contradicts it; AHEAD: the fixes after it do; None: no fix near could
         witness it."""
-        behind, back, _ = check
+        behind, back, waits = check
         after = [a for a in ahead if _has(a, group)]
         if not behind:
             # Nothing before it: the next fix is its witness, and the turn through the two after
@@ -298,6 +302,8 @@ class NeighbourWitness:
             return True
         if not back:
             return False
+        if waits and not after:
+            return None  # it did not continue its turn and no fix after it came to place it
         if after:
             # Between the last confirmed value (none near: the last reported) and the next, where
             # those two could follow each other (not across a real jump): a value further off

@@ -99,11 +99,12 @@ def test_what_the_track_cannot_check_the_neighbours_refuse():
     assert dec.counts["track_checked"] == 1
     assert [f.speed is None for f in fixes] == [False, False, True]
     dec = NmeaEpochDecoder("test")
-    for s in lines[:6]:
+    longer = sentences(track(8, 12.0, 359.0))  # after the reconnect, five epochs: the last continues a turn
+    for s in longer[:6]:
         dec.push(s, 1.0, T0)
     dec.reset()  # a reconnect
     out = []
-    for s in [lines[6].replace(",23.326,359.00,", ",2.326,59.00,")] + lines[7:]:
+    for s in [longer[6].replace(",23.326,359.00,", ",2.326,59.00,")] + longer[7:]:
         out += dec.push(s, 1.0, T0)
     out += dec.flush(2.0, T0)
     assert out[0].speed is None and all(f.speed for f in out[2:]) and dec.counts["track_disagrees"] == 0

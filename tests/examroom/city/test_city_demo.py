@@ -86,8 +86,13 @@ class Screen:
         return ("\n-- standard error --\n" + "".join(self.errors[-200:])
                 + "\n-- demo.log --\n" + "\n".join(tail))
 
-    def rest(self, timeout: float = 120.0) -> str:
-        """Everything printed until the demo closed its output (this thread is its one reader)."""
+    def rest(self, timeout: float = 300.0) -> str:
+        """Everything printed until the demo closed its output (this thread is its one reader).
+
+        The demo's stop is a row of bounded waits (the city's verification pass 30 s, each course's
+        rounds 15 s, each of three servers' fast shutdown up to 60 s): on a loaded machine it may
+        take minutes without anything being wrong, so the deadline, which only bounds a failure,
+        is above their sum."""
         deadline = time.monotonic() + timeout
         while True:
             try:

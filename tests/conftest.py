@@ -13,6 +13,7 @@ from hypothesis import settings
 import examroom.accounts.users
 from examroom.records.database import make_engine, session_factory, upgrade
 from examroom.records.attempt_log import Records
+from tests.process_tree import descendants
 
 # A test owns its clock and its dice: property tests draw the same examples on every run, so a
 # run's outcome never depends on luck. HYPOTHESIS_PROFILE=explore draws new ones (and keeps what
@@ -65,29 +66,9 @@ def pytest_collection_modifyitems(config, items):
 BATCH_NICE = 10
 
 
-def _tree(root: int) -> list[int]:
-    """``root`` and every process below it (children, grandchildren: a browser's renderers)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, ()))
-    return found
-
-
 def _renice(nice: int) -> None:
     """Every thread of this process and of the processes below it to ``nice`` (Linux: per thread)."""
-    for pid in _tree(os.getpid()):
+    for pid in [os.getpid(), *descendants(os.getpid())]:
         try:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:

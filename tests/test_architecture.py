@@ -88,7 +88,6 @@ def _imports() -> dict[str, list[tuple[str, list[str], int]]]:
     return found
 
 
-
 def _room(module: str) -> str | None:
     parts = module.split(".")
     return parts[1] if parts[0] == "examroom" and len(parts) > 1 else None

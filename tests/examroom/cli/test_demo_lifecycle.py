@@ -11,22 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.process_tree import descendants
+
 pytestmark = pytest.mark.slow
-
-
-def _children(pid: int) -> set[int]:
-    """Every descendant of ``pid`` (from /proc)."""
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                kids = {int(k) for k in (task / "children").read_text().split()}
-            except OSError:
-                continue
-            todo += list(kids - found)
-            found |= kids
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -61,7 +48,7 @@ def test_the_demo_starts_quietly_keeps_its_passwords_and_stops_with_its_children
         with urllib.request.urlopen(address + "favicon.ico") as icon:  # a favicon, through its redirect
             assert icon.headers["Content-Type"].startswith("image/svg+xml")
         port = int(address.rstrip("/").rsplit(":", 1)[1])
-        children = _children(demo.pid)
+        children = descendants(demo.pid)
         assert children, "the web server runs as a child"
 
         demo.send_signal(how)

@@ -170,7 +170,7 @@ class DemoCourse:
             for v in self.vehicles:
                 vehicle_class = self.class_of(v.id)
                 per_class[vehicle_class] = per_class.get(vehicle_class, 0) + len(scenario_names(vehicle_class))
-            sitting_id = open_running_round(sittings, per_class, stop, report or _log_round_trouble)
+            sitting_id = open_running_round(sittings, per_class, stop, report)
             if sitting_id is None:
                 break  # stopped while a round waited to start
             threads = [threading.Thread(target=self.run_vehicle, args=(v.id, sittings, sitting_id, stop),
@@ -205,23 +205,21 @@ ROUND_RETRY_S = 10.0  # seconds between a round whose sitting did not start and 
 ROUND_RETRY = N_("这一轮考试没能开始，%(seconds)s 秒后重试：%(reason)s")
 
 
-def _log_round_trouble(message: str) -> None:
-    log.warning("demo: a round did not start: %s", message)
-
-
 def open_running_round(sittings: DemoSittings, per_class: dict[str, int], stop: threading.Event,
-                       report: Callable[[str], None], retry_s: float = ROUND_RETRY_S) -> int | None:
-    """The next round's sitting, running. One whose self-check never passed (a device too slow on a
-    loaded machine: the course board's 20 Hz at 4 Hz) is closed and ``report``-ed, and a new one is
-    tried after ``ROUND_RETRY_S``, as a supervisor would; None once ``stop`` is set. (It once ended
-    the course's rounds: in the city demo, a course that never examined again, and said nothing.)"""
+                       report: Callable[[str], None] | None = None, retry_s: float = ROUND_RETRY_S) -> int | None:
+    """The next round's sitting, running. One that did not start (its self-check never passed: a
+    device too slow on a loaded machine, the course board's 20 Hz at 4 Hz) is closed, logged and
+    ``report``-ed (the demo's screen), and a new one is tried after ``retry_s``, as a supervisor
+    would; None once ``stop`` is set. (It once ended the course's rounds: in the city demo, a
+    course that never examined again, and said nothing.)"""
     while not stop.is_set():
         try:
             return sittings.open_round(per_class)
         except DemoSittingError as exc:
-            report(str(exc))
-            if exc.sitting_id is not None:
-                sittings.close_round(exc.sitting_id)
+            log.warning("demo: a round did not start: %s", exc)
+            if report is not None:
+                report(str(exc))
+            sittings.close_round(exc.sitting_id)
             stop.wait(retry_s)
     return None
 
@@ -322,8 +320,8 @@ def run_demo(data_dir: Path | None, speed: float, host: str, port: int, rounds: 
             try:
                 print(f"examroom demo: passwords kept in {accounts}", flush=True)
                 def report(message: str) -> None:
-                    print(f"examroom demo: {ROUND_RETRY % {'seconds': f'{ROUND_RETRY_S:g}', 'reason': message}}",
-                          flush=True)
+                    retry = ROUND_RETRY % {"seconds": f"{ROUND_RETRY_S:g}", "reason": message}
+                    print(f"examroom demo: {retry}", flush=True)
 
                 runner = threading.Thread(target=demo.run_rounds, args=(rounds, stop, report), name="sim-rounds",
                                           daemon=True)

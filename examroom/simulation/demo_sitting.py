@@ -36,10 +36,10 @@ DEMO_SCHOOL = "演示驾校"
 
 
 class DemoSittingError(RuntimeError):
-    """The demo's sitting could not start (its self-check never passed); the message says why.
-    ``sitting_id``: the sitting made for the round (None: none was made)."""
+    """The demo's sitting ``sitting_id`` could not start (its roster was refused, or its
+    self-check never passed); the message says why."""
 
-    def __init__(self, message: str, sitting_id: int | None = None) -> None:
+    def __init__(self, message: str, sitting_id: int) -> None:
         super().__init__(message)
         self.sitting_id = sitting_id
 
@@ -77,7 +77,7 @@ class DemoSittings:
         code = self._free_code(now)
         sitting_id = create_sitting(self._sessions, SittingPlan(
             code, now, now + timedelta(seconds=1), now + timedelta(hours=SITTING_HOURS), "DEMO"))
-        self._book(code, bookings_per_class)
+        self._book(code, bookings_per_class, sitting_id)
         self._scheduler.sync()
         self._wait_running(sitting_id)
         with self._sessions() as session:
@@ -101,7 +101,7 @@ class DemoSittings:
             taken = set(session.scalars(select(Sitting.code)))
         return next(code for n in itertools.count(1) if (code := f"DEMO{day}-{n}") not in taken)
 
-    def _book(self, code: str, bookings_per_class: dict[str, int]) -> None:
+    def _book(self, code: str, bookings_per_class: dict[str, int], sitting_id: int) -> None:
         """Write the round's booking list as a CSV and import it the way a real roster comes in."""
         people = [(demo_candidate(cls), cls) for cls, count in sorted(bookings_per_class.items())
                   for _ in range(count)]
@@ -113,7 +113,7 @@ class DemoSittings:
                                                   for p, cls in people])
         report = RosterImport(self._sessions, self._classes).run(path, commit=True)
         if report.bad:
-            raise DemoSittingError(f"演示名单有误：{report.bad[0]}")
+            raise DemoSittingError(f"演示名单有误：{report.bad[0]}", sitting_id)
 
     def _wait_running(self, sitting_id: int) -> None:
         deadline = time.monotonic() + SELF_CHECK_TIMEOUT

@@ -16,7 +16,11 @@ Strict transactions: a reply is accepted only if it is exactly one frame
 with the unit id, the function code and the byte count of the request just
 sent and a good CRC, complete within ``timeout`` of the request, and the
 line stays quiet for ``quiet`` seconds after it (a second frame right after
-it means we cannot know which of the two answered us). Every other outcome
+it means we cannot know which of the two answered us). Its first byte must
+be *seen* within the timeout, give or take one RTU frame gap (3.5
+characters, the line's own resolution): a reply first seen later is late,
+or came in time to a thread the host starved, and no master can tell
+which, so it is judged as bytes drained after a timeout. Every other outcome
 is named and counted (``rejected`` in health):
 
 * ``wrong_unit``: a frame from another unit id (two boards with one id, a
@@ -28,8 +32,8 @@ is named and counted (``rejected`` in health):
 * ``bad_crc``: a frame whose CRC does not match (line noise);
 * ``short``: fewer bytes than a frame needs when the timeout ran out;
 * ``late``: bytes that arrive after a timeout (a slow board's reply to the
-  previous request), or a reply to a read that lands in a later probe's
-  window (see owed replies);
+  previous request, or a reply first seen past its timeout), or a reply to
+  a read that lands in a later probe's window (see owed replies);
 * ``unsolicited``: bytes nobody asked for: a frame after the reply, or on
   the line before a request.
 
@@ -171,9 +175,11 @@ class CourseBoardDriver(Driver):
         self.baudrate = baudrate
         self.parity, self.bytesize, self.stopbits = parity, bytesize, stopbits
         self.timeout = timeout
-        # At least 3.5 character times (the RTU frame gap); 20 ms by default because USB
-        # adapters deliver bytes in bursts (an FTDI latency timer is 16 ms).
-        self.quiet = max(quiet, 3.5 * (1 + bytesize + stopbits + (parity != "N")) / baudrate)
+        # RTU's own timing resolution: a frame ends after 3.5 character times of silence.
+        self.frame_gap = 3.5 * (1 + bytesize + stopbits + (parity != "N")) / baudrate
+        # At least the frame gap; 20 ms by default because USB adapters deliver bytes in
+        # bursts (an FTDI latency timer is 16 ms).
+        self.quiet = max(quiet, self.frame_gap)
         self.fault_limit = fault_limit
         self.fault_window = fault_window
         # Clock seconds an owed reply may still come (module doc): 1 s, or four timeouts if longer.
@@ -207,6 +213,9 @@ class CourseBoardDriver(Driver):
         self._shape = "read"  # what the request just sent was: "read" or "probe"
         # Clock stamps of the reads whose replies may still come, oldest first (module doc).
         self._debt: list[float] = []
+        # Bytes first seen past the timeout while a reply was awaited (see _receive): judged
+        # as drained after that timeout, as a replay of the capture judges them.
+        self._overdue = b""
         self._rejections: deque[int] = deque()  # poll numbers of rejected replies
         self._lock = threading.Lock()  # _rejections: the driver thread writes, health() reads
         self._last: tuple[bool, ...] | None = None
@@ -253,7 +262,11 @@ class CourseBoardDriver(Driver):
         self._tap("tx", request, self._sent, sent_utc)
         reply, mono, utc = self._receive(clock)
         self._tap("rx", reply, mono, utc)
-        return self._settle(reply, mono, utc)
+        readings = self._settle(reply, mono, utc)
+        if self._overdue:
+            overdue, self._overdue = self._overdue, b""
+            self._drained(overdue)
+        return readings
 
     def _write(self, request: bytes) -> int:
         """Write the request; fail only if the OS would not take it within ``write_timeout``.
@@ -314,17 +327,20 @@ class CourseBoardDriver(Driver):
                 limit = min(deadline, last_byte + self.quiet)
             else:
                 limit = deadline
-            if now >= limit:
-                # What waits in the OS buffer arrived before we looked; a starved driver thread
-                # must not call its own lateness the board's.
-                data = self._read(0.0)
-                if not data:
-                    break
-            else:
-                data = self._read(limit - now)
+            # Past the limit, only what already waits is read: the rest of a frame that began
+            # in time, a second frame behind it, or the first bytes of a late reply.
+            data = self._read(0.0 if now >= limit else limit - now)
             if not data:
+                if now >= limit:
+                    break
                 continue
             last_byte = self._monotonic()
+            if not buf and last_byte > deadline + self.frame_gap:
+                # The first byte was seen after the timeout: a late reply, or one in time that
+                # a starved thread saw late. No master can tell which, so it is not believed:
+                # the transaction timed out, and these bytes are judged as a drain after it.
+                self._overdue = bytes(data)
+                break
             buf += data
             if complete_at is None:
                 length = self._frame_length(buf)

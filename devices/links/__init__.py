@@ -22,7 +22,10 @@ instant, and a read that finds too little waiting and has a timeout moves
 that clock on to the next delivery or to the end of its timeout, whichever
 comes first. A driver that measures its timeouts on the same clock then sees
 replies at exactly the instants a test chose (a reply 1 ms after its
-timeout, a frame right behind another), however loaded the machine.
+timeout, a frame right behind another), however loaded the machine. Its
+``wake_lag`` makes the reader a starved thread: a read that waited returns
+that many clock seconds after what it waited for (a byte, or the end of its
+timeout), with whatever arrived meanwhile, as a loaded host's thread does.
 
 Importing this package registers the ``lockstep://`` URL scheme with pyserial.
 """
@@ -68,6 +71,7 @@ class LinkCable:
         self.clock = clock  # timed cable: reads with a timeout move it (see module doc)
         self._scheduled: list[tuple[float, int, str, bytes]] = []  # (instant, order, end, data)
         self._order = itertools.count()
+        self.wake_lag = 0.0  # timed cable: how late a read that waited wakes (see module doc)
 
     # -- what a test does to the cable ----------------------------------------
 
@@ -181,15 +185,19 @@ class LinkCable:
         with self._lock:
             deadline = self.now() + timeout
             self._arrive()
+            waited = False
             while len(self._waiting[end]) < size:
                 self._alive(end, generation)
+                waited = True
                 due = [s[0] for s in self._scheduled if s[2] == end]
                 if not due or min(due) > deadline:
                     self.clock.advance_to(deadline)
-                    self._arrive()
-                    return
+                    break
                 self.clock.advance_to(min(due))
                 self._arrive()
+            if waited and self.wake_lag:
+                self.clock.advance_to(self.now() + self.wake_lag)
+            self._arrive()
 
     def _read(self, end: str, generation: int, size: int) -> bytes:
         with self._lock:

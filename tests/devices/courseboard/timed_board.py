@@ -6,7 +6,8 @@ lockstep cable (:mod:`devices.links`) and its timeouts, quiet guards and drains 
 measured on the same :class:`ManualClock`. A read that waits moves that clock to the
 next byte's instant or to the end of its timeout, so a reply 1 ms after a drain ended or
 20.5 ms after another frame arrives exactly then, however loaded the machine: the
-timings a loaded host makes by accident are made here on purpose.
+timings a loaded host makes by accident are made here on purpose. ``wake_lag`` starves
+the driver's thread: every read that waited wakes that much later, with what came meanwhile.
 
 ``answer(n)`` says what the board puts on the line after request ``n`` (0, 1, ...)
 arrives: ``(delay, frame)`` pairs, each frame delivered ``delay`` clock seconds after
@@ -53,10 +54,11 @@ class Poll:
 class TimedBoard:
     """The real driver polling a scripted board over a timed lockstep cable (see module doc)."""
 
-    def __init__(self, answer: Answer, **driver_kwargs) -> None:
+    def __init__(self, answer: Answer, wake_lag: float = 0.0, **driver_kwargs) -> None:
         self.answer = answer
         self.clock = ManualClock()
         self.cable = LinkCable(clock=self.clock)
+        self.cable.wake_lag = wake_lag  # the driver's thread wakes this late from every wait
         self.cable.answer("a", self._request)
         self.requests = 0
         self.arrived: list[float] = []  # clock instant each request reached the board

@@ -13,15 +13,20 @@ database in memory lives in the process that opened it: that one is upgraded in 
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import traceback
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from examroom.messages import N_, SupervisorError
 from examroom.records.database import SCHEMA_HEAD, make_engine, schema_revision, upgrade
 from scoring import config_files
+
+log = logging.getLogger(__name__)
 
 # The URL goes to the child in its environment: on the command line ``ps`` would show a
 # PostgreSQL password to every user of the machine.
@@ -29,8 +34,8 @@ DATABASE_ENV = "EXAMROOM_UPGRADE_DATABASE"
 COURSE_ENV = "EXAMROOM_UPGRADE_COURSE"
 
 
-class SchemaUpgradeFailed(RuntimeError):
-    """The child could not bring the schema to the newest migration."""
+class SchemaUpgradeFailed(SupervisorError):
+    """The child could not bring the schema to the newest migration (its reason: ``detail``)."""
 
 
 def upgrade_apart(engine: Engine, course_code: str = "") -> None:
@@ -46,7 +51,11 @@ def upgrade_apart(engine: Engine, course_code: str = "") -> None:
     done = subprocess.run([sys.executable, "-m", __name__], env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True)
     if done.returncode != 0:
-        raise SchemaUpgradeFailed("the database schema could not be upgraded:\n" + done.stderr.strip()[-2000:])
+        # The child's whole trace goes to the log; the supervisor reads its last line, the reason.
+        log.error("schema upgrade child exited with %s:\n%s", done.returncode, done.stderr.strip()[-4000:])
+        lines = done.stderr.strip().splitlines()
+        raise SchemaUpgradeFailed(N_("数据库结构没能升级到本程序的版本，考场没有启动：%(detail)s"),
+                                  detail=lines[-1] if lines else f"exit status {done.returncode}")
 
 
 def _at_head(engine: Engine) -> bool:
@@ -60,6 +69,13 @@ def main() -> None:
     engine = make_engine(os.environ[DATABASE_ENV])
     try:
         upgrade(engine, os.environ.get(COURSE_ENV, ""))
+    except Exception as exc:
+        traceback.print_exc()
+        # The last line is the reason the parent shows: the driver's own words where there are
+        # some (SQLAlchemy's wrapper adds a line of its own after them).
+        words = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        print(f"{type(exc).__name__}: {words[0] if words else ''}", file=sys.stderr)
+        sys.exit(1)
     finally:
         engine.dispose()
 

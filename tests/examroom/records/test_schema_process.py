@@ -42,8 +42,24 @@ def test_a_database_at_the_newest_migration_starts_no_child(tmp_path, monkeypatc
 def test_a_database_the_child_cannot_upgrade_fails_the_start_with_its_reason(tmp_path):
     path = tmp_path / "course.sqlite3"
     path.write_bytes(b"not a database" * 100)
-    with pytest.raises(SchemaUpgradeFailed, match="file is not a database"):
+    with pytest.raises(SchemaUpgradeFailed, match="file is not a database") as failed:
         upgrade_apart(make_engine(f"sqlite:///{path}"))
+    # A supervisor's message (examroom.messages): Chinese, with the child's last line as the reason.
+    assert str(failed.value).startswith("数据库结构没能升级") and "\n" not in str(failed.value)
+    assert failed.value.params["detail"].endswith("file is not a database")
+
+
+def test_the_serve_command_names_a_failed_upgrade_in_one_line(tmp_path, capsys):
+    from examroom.cli.main import _failed
+
+    path = tmp_path / "course.sqlite3"
+    path.write_bytes(b"not a database" * 100)
+    try:
+        upgrade_apart(make_engine(f"sqlite:///{path}"))
+    except SchemaUpgradeFailed as exc:
+        assert _failed("serve", exc) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("examroom serve: 数据库结构没能升级") and err.count("\n") == 1
 
 
 def test_a_database_in_memory_is_upgraded_in_this_process():

@@ -38,14 +38,34 @@ def cluster_folder():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def cluster_template():
+    """``cluster_template(binaries)``: a throwaway cluster made once per test process and never
+    started, whose data folder the test clusters copy instead of running initdb each."""
+    folder = Path(tempfile.mkdtemp(prefix="er-template-", dir="/tmp"))
+    folder.chmod(0o755)
+    made: dict[Path, Cluster] = {}
+
+    def template(binaries: Path) -> Cluster:
+        if binaries not in made:
+            made[binaries] = Cluster.make(folder / f"template{len(made)}", durable=False, binaries=binaries)
+        return made[binaries]
+
+    yield template
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def clusters(pg_binaries, cluster_folder):
-    """``clusters(name, **make_options)``: a started throwaway cluster (no fsync); all stopped after."""
+def clusters(pg_binaries, cluster_folder, cluster_template):
+    """``clusters(name, **make_options)``: a started throwaway cluster (no fsync), copied from the
+    session's template; all stopped after."""
     made: list[Cluster] = []
     engines = []
 
     def make(name: str, **options) -> Cluster:
         options.setdefault("durable", False)
+        if not options["durable"]:
+            options["template"] = cluster_template(pg_binaries)
         cluster = Cluster.make(cluster_folder / name, binaries=pg_binaries, **options)
         made.append(cluster)
         return cluster.start()

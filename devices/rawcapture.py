@@ -8,8 +8,8 @@ per device, two files in its directory:
 
 * ``<device>.bin``: the bytes, concatenated, exactly as read;
 * ``<device>.idx``: one line per chunk, ``mono utc_us direction offset length``
-  (monotonic seconds, UTC microseconds since 1970, ``rx``/``tx``, and where
-  the chunk's bytes are in the ``.bin``).
+  (monotonic seconds, UTC microseconds since 1970, ``rx``/``tx`` or a course
+  board's ``rx_untimed``, and where the chunk's bytes are in the ``.bin``).
 
 Because a chunk keeps the stamp the driver gave its readings, replaying it
 (:func:`replay`) through a fresh driver of the same configuration gives the
@@ -47,7 +47,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 class RawChunk:
     mono: float
     utc: datetime
-    direction: str  # "rx": from the device; "tx": to the device (a Modbus request)
+    # "rx": from the device; "tx": to the device (a Modbus request); "rx_untimed": a course board's
+    # reply seen only past its timeout (devices.courseboard.driver: seen in time)
+    direction: str
     data: bytes
 
 

@@ -16,11 +16,7 @@ Strict transactions: a reply is accepted only if it is exactly one frame
 with the unit id, the function code and the byte count of the request just
 sent and a good CRC, complete within ``timeout`` of the request, and the
 line stays quiet for ``quiet`` seconds after it (a second frame right after
-it means we cannot know which of the two answered us). Its first byte must
-be *seen* within the timeout, give or take one RTU frame gap (3.5
-characters, the line's own resolution): a reply first seen later is late,
-or came in time to a thread the host starved, and no master can tell
-which, so it is judged as bytes drained after a timeout. Every other outcome
+it means we cannot know which of the two answered us). Every other outcome
 is named and counted (``rejected`` in health):
 
 * ``wrong_unit``: a frame from another unit id (two boards with one id, a
@@ -32,10 +28,23 @@ is named and counted (``rejected`` in health):
 * ``bad_crc``: a frame whose CRC does not match (line noise);
 * ``short``: fewer bytes than a frame needs when the timeout ran out;
 * ``late``: bytes that arrive after a timeout (a slow board's reply to the
-  previous request, or a reply first seen past its timeout), or a reply to
-  a read that lands in a later probe's window (see owed replies);
+  previous request), or a reply to a read that lands in a later probe's
+  window (see owed replies);
 * ``unsolicited``: bytes nobody asked for: a frame after the reply, or on
   the line before a request.
+
+Seen in time: a reply's first byte must be *seen* within the timeout, give
+or take one RTU frame gap (3.5 characters, the line's own resolution). A
+thread that sees it later woke late: the reply came in time to a host that
+starved its driver thread, or came late while that thread slept past its
+deadline (an idle thread wakes at the deadline and finds nothing). No master
+can tell which, so a good reply seen so is not believed: it gives no
+reading and is counted ``untimed``, the host's lateness and not the board's
+(it answers this request and does not count toward the board's fault; a host
+that starves its driver often loses readings, and the reading rate in health
+shows it). A frame that is wrong in itself (another unit, another function)
+is rejected as it would be in time. The raw capture marks such a reply
+``rx_untimed``, so a replay judges it alike.
 
 After a timeout or a rejected reply the line is drained until it has been
 quiet for ``timeout`` seconds before the next request, so a late reply
@@ -91,7 +100,8 @@ from pyserial, and the runner re-opens with back-off.
 
 Raw capture: every drained chunk is tapped as ``rx`` when it is drained,
 each request as ``tx``, and each transaction's reply as one ``rx`` chunk
-(empty after a silent timeout) with the stamp its reading gets.
+(empty after a silent timeout; ``rx_untimed`` when it was seen too late to
+time) with the stamp its reading gets.
 :meth:`CourseBoardDriver.replay_chunk` replays them through the same
 judgement: an ``rx`` chunk that follows a ``tx`` is a reply, any other is
 drained bytes, so a replay gives the same readings, counts and faults.
@@ -213,9 +223,6 @@ class CourseBoardDriver(Driver):
         self._shape = "read"  # what the request just sent was: "read" or "probe"
         # Clock stamps of the reads whose replies may still come, oldest first (module doc).
         self._debt: list[float] = []
-        # Bytes first seen past the timeout while a reply was awaited (see _receive): judged
-        # as drained after that timeout, as a replay of the capture judges them.
-        self._overdue = b""
         self._rejections: deque[int] = deque()  # poll numbers of rejected replies
         self._lock = threading.Lock()  # _rejections: the driver thread writes, health() reads
         self._last: tuple[bool, ...] | None = None
@@ -260,13 +267,9 @@ class CourseBoardDriver(Driver):
         self._sent, sent_utc = clock.now()
         self._shape = shape
         self._tap("tx", request, self._sent, sent_utc)
-        reply, mono, utc = self._receive(clock)
-        self._tap("rx", reply, mono, utc)
-        readings = self._settle(reply, mono, utc)
-        if self._overdue:
-            overdue, self._overdue = self._overdue, b""
-            self._drained(overdue)
-        return readings
+        reply, mono, utc, untimed = self._receive(clock)
+        self._tap("rx_untimed" if untimed else "rx", reply, mono, utc)
+        return self._settle(reply, mono, utc, untimed)
 
     def _write(self, request: bytes) -> int:
         """Write the request; fail only if the OS would not take it within ``write_timeout``.
@@ -310,9 +313,14 @@ class CourseBoardDriver(Driver):
             data += sock.read(sock.in_waiting)
         return data
 
-    def _receive(self, clock: Clock) -> tuple[bytes, float, object]:
-        """Collect one transaction's reply: until its frame is complete and the line quiet, or the timeout."""
+    def _receive(self, clock: Clock) -> tuple[bytes, float, object, bool]:
+        """Collect one transaction's reply: until its frame is complete and the line quiet, or the timeout.
+
+        The last value is True when its first byte was seen only past the timeout and the frame
+        gap (module doc: seen in time).
+        """
         buf = bytearray()
+        untimed = False
         start = self._monotonic()
         deadline = start + self.timeout
         complete_at = None
@@ -335,12 +343,8 @@ class CourseBoardDriver(Driver):
                     break
                 continue
             last_byte = self._monotonic()
-            if not buf and last_byte > deadline + self.frame_gap:
-                # The first byte was seen after the timeout: a late reply, or one in time that
-                # a starved thread saw late. No master can tell which, so it is not believed:
-                # the transaction timed out, and these bytes are judged as a drain after it.
-                self._overdue = bytes(data)
-                break
+            if not buf:
+                untimed = last_byte > deadline + self.frame_gap
             buf += data
             if complete_at is None:
                 length = self._frame_length(buf)
@@ -352,7 +356,7 @@ class CourseBoardDriver(Driver):
         # when the controller gets the reading: a replay orders chunks by these stamps, and a
         # signal frame that arrived during the guard must stay before it there too.
         mono, utc = clock.now()
-        return bytes(buf), mono, utc
+        return bytes(buf), mono, utc, untimed
 
     def _drain(self, quiet: float) -> bool:
         """Read until the line has been quiet for ``quiet`` s (0: only what waits now).
@@ -494,7 +498,7 @@ class CourseBoardDriver(Driver):
             self._rejections.append(self.counts["polls"])
         self.report_error(f"{REJECT_TEXT[kind]} (unit {self.unit})")
 
-    def _settle(self, reply: bytes, mono: float, utc) -> list[CourseInputs]:
+    def _settle(self, reply: bytes, mono: float, utc, untimed: bool = False) -> list[CourseInputs]:
         shape, sent = self._shape, self._sent if self._sent is not None else mono
         self._shape, self._sent = "read", None
         if shape == "probe":
@@ -538,6 +542,11 @@ class CourseBoardDriver(Driver):
         if shape == "probe":
             self.counts["probe_replies"] += 1
             return []  # the probe is not the read: no reading from it
+        if untimed:
+            self.counts["untimed"] += 1
+            self.report_error(f"reply from unit {self.unit} seen only after the timeout "
+                              "(the host's driver thread woke late): no reading")
+            return []
         if self.faulted:
             self.report_error(self.fault_reason())
             return []
@@ -567,7 +576,7 @@ class CourseBoardDriver(Driver):
             self._count_drained(data, mono)
             return []
         self._armed = False
-        return self._settle(data, mono, utc)
+        return self._settle(data, mono, utc, untimed=direction == "rx_untimed")
 
     def replay_reply(self, data: bytes, mono: float, utc) -> list[CourseInputs]:
         """The reading one reply to our request gives, judged as a live poll judges it."""
@@ -613,6 +622,7 @@ class CourseBoardDriver(Driver):
             "timeouts": self.counts["timeouts"],
             "exceptions": self.counts["exceptions"],
             "probes": self.counts["probes"],  # requests sent while a read's reply was owed
+            "untimed": self.counts["untimed"],  # good replies seen too late to time (module doc)
             "owed": len(self._debt),
             "rejected": {k: self.counts[k] for k in REJECT_KINDS},
             "rejected_recent": self.rejected_recent,

@@ -278,16 +278,8 @@ def test_a_starved_thread_s_capture_replays_to_the_same_readings_and_counts():
     from devices.rawcapture import RawChunk, replay
 
     chunks = []
-    script = {2: [(0.9 * T, 2)], 4: [(1.3 * T, 4)], 5: [(0.5 * T, 5)]}
-    holder = {}
-
-    def answer(n):
-        return [(d, holder["board"].answer_to(m)) for d, m in script.get(n, [(0.002, n)])]
-
-    with TimedBoard(answer, wake_lag=0.9 * T) as board:
-        holder["board"] = board
-        board.driver.tap = lambda dev, d, data, mono, utc: chunks.append(RawChunk(mono, utc, d, data))
-        polls = board.run(10)
+    board, polls = scripted({2: [(0.9 * T, 2)], 4: [(1.3 * T, 4)], 5: [(0.5 * T, 5)]}, 10, wake_lag=0.9 * T,
+                            tap=lambda dev, d, data, mono, utc: chunks.append(RawChunk(mono, utc, d, data)))
     live = board.driver
     fresh = CourseBoardDriver("replay://", unit=1, count=16, timeout=T)
     replayed = replay(fresh, chunks)

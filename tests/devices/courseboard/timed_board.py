@@ -7,7 +7,8 @@ measured on the same :class:`ManualClock`. A read that waits moves that clock to
 next byte's instant or to the end of its timeout, so a reply 1 ms after a drain ended or
 20.5 ms after another frame arrives exactly then, however loaded the machine: the
 timings a loaded host makes by accident are made here on purpose. ``wake_lag`` starves
-the driver's thread: every read that waited wakes that much later, with what came meanwhile.
+the driver's thread: every read that waited wakes that much later, with what came meanwhile;
+``tap`` receives the driver's raw chunks, as a raw capture does.
 
 ``answer(n)`` says what the board puts on the line after request ``n`` (0, 1, ...)
 arrives: ``(delay, frame)`` pairs, each frame delivered ``delay`` clock seconds after
@@ -54,7 +55,7 @@ class Poll:
 class TimedBoard:
     """The real driver polling a scripted board over a timed lockstep cable (see module doc)."""
 
-    def __init__(self, answer: Answer, wake_lag: float = 0.0, **driver_kwargs) -> None:
+    def __init__(self, answer: Answer, wake_lag: float = 0.0, tap=None, **driver_kwargs) -> None:
         self.answer = answer
         self.clock = ManualClock()
         self.cable = LinkCable(clock=self.clock)
@@ -66,6 +67,7 @@ class TimedBoard:
         driver_kwargs.setdefault("timeout", 0.05)
         self.driver = CourseBoardDriver(self.cable.b, unit=1, count=16,
                                         monotonic=lambda: self.clock.now()[0], **driver_kwargs)
+        self.driver.tap = tap  # a raw capture's tap(device, direction, data, mono, utc), as the runner sets it
         self.driver.open()
 
     def _request(self, data: bytes) -> bytes:

@@ -11,9 +11,13 @@ creates a deduction). Each pose reads as one of:
   docs/observations.md) while the vehicle moves, so it may be turning. Holding the last heading
   would swing the outline through poles and lines the vehicle never touched; the pose is
   insufficient data and is not placed. At a standstill a null heading keeps the last one (a
-  vehicle does not turn without travelling).
+  vehicle does not turn without travelling). A receiver without a dual antenna sends no
+  heading standing still (its course over ground there is noise: docs/observations.md).
 * ``SETTLING``: usable, but not placed yet: at a standstill until ``measurement.standstill_fixes``
-  standstill fixes are in (see below).
+  standstill fixes are in (see below), or while a standstill has no heading to keep (the first
+  fixes of an attempt, or after a resume, from such a receiver). A vehicle standing still whose
+  heading is not known yet is waiting to be placed, not a loss of the fix: it moves nothing it
+  could touch, and once it travels a pose without a heading is a loss again.
 * ``PLACED``: placed at ``x``, ``y``, ``heading``.
 
 UNUSABLE and NO_HEADING poses count toward a loss of the fix (the attempt judge suspends the
@@ -112,10 +116,13 @@ class PoseReader:
         self._reverse_cog: bool | None = None  # this reverse's heading is course over ground
 
     def reset(self) -> None:
-        """Forget the standstill and the reverse (the vehicle may have been moved meanwhile)."""
+        """Forget the standstill, the reverse and the body heading: the vehicle may have been moved
+        meanwhile, and turned round (a heading held from before would turn its first heading the
+        other way round, and every one after it)."""
         self._still.clear()
         self._still_last = self._still_since = None
         self._reverse_from, self._reverse_cog = None, None
+        self._heading = None
 
     def unusable_because(self, pose: Pose) -> str | None:
         """Why the pose's position cannot be judged, or None."""
@@ -131,6 +138,8 @@ class PoseReader:
             return PoseRead(Reading.UNUSABLE, why=why)
         standstill = pose.speed <= self.standstill_speed
         heading = self._body_heading(pose, gear, standstill)
+        if heading is None and standstill:
+            return PoseRead(Reading.SETTLING)  # no heading yet to keep: nothing in the mean either
         if heading is None:
             ended, count, since = self._end_standstill()
             return PoseRead(Reading.NO_HEADING, why="no heading while moving", standstill=ended,

@@ -68,3 +68,12 @@ def turn(a: float, b: float) -> float:
     """The smaller angle between two bearings in degrees (0..180)."""
     d = abs(a - b) % 360.0
     return min(d, 360.0 - d)
+
+
+def course_is_direction(speed: float | None) -> bool:
+    """Whether a course over ground reported with ``speed`` tells which way the vehicle travels:
+    only above the receiver's speed noise. At or below it the velocity's direction is the noise's
+    (real receivers standing still: an MT3339 reports 226°, 202°, 171°, 193° a second apart at
+    0–0.02 m/s, a u-blox F9P no course at all), so nothing can check it (neighbours.py) and it says
+    nothing of the vehicle: it is no heading (examroom.live.observing.pose_from_fix)."""
+    return speed is not None and speed > SPEED_NOISE

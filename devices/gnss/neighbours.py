@@ -60,12 +60,9 @@ Doppler noise makes the bound between its neighbours wider (12° below 1.9 m/s, 
 0.9 m/s, 30° below 0.5 m/s); damage that lands within ``STEADY`` of the turn because the
 vehicle's own departure from it (at ``MAX_YAW_ACCEL``, with noise) took it the other way; two
 damaged values in a row. A course at or below ``SPEED_NOISE`` is not checked between its
-neighbours (its noise there allows nearly any turn), and at a standstill not at all; a receiver
-without HDT gives the judge its course as the heading, also standing in a forward gear
-(scoring/pose_reading.py), so such damage can turn a standing body. Sending such a course as
-unknown would change what the judge does (a moving pose without heading is a fix loss; a
-standing one holds the last body heading instead of the standstill's mean course), so it is
-not done here.
+neighbours (its noise there allows nearly any turn), and at a standstill not at all. Such a
+course is no heading either: the judge never gets it (``motion_bounds.course_is_direction``,
+examroom.live.observing.pose_from_fix), so damage to it turns no body.
 """
 
 from __future__ import annotations
@@ -76,7 +73,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from devices.gnss.motion_bounds import (COURSE_NOISE, HEADING_NOISE, MAX_ACCEL, MAX_DT, MAX_TURN, MAX_YAW_ACCEL,
-                                        SPEED_NOISE, STEADY, TIME_SLACK, turn)
+                                        SPEED_NOISE, STEADY, TIME_SLACK, course_is_direction, turn)
 from devices.readings import GnssFix
 
 MOTION, HEADING = "motion", "heading"
@@ -249,7 +246,7 @@ class NeighbourWitness:
         if rep.t is None:
             return [], None, 0  # no time to find a neighbour by
         behind = self._witnesses(rep, group)
-        between = group == HEADING or (rep.course is not None and rep.speed is not None and rep.speed > SPEED_NOISE)
+        between = group == HEADING or (rep.course is not None and course_is_direction(rep.speed))
         if not behind:
             return behind, None, 1 + between
         for w in behind:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pymap3d
 
+from devices.gnss.motion_bounds import course_is_direction
 from devices.readings import CourseInputs, GnssFix, SignalFrame
 from scoring.observations import CourseSensor, FixQuality, Gear, Pose, Signals
 
@@ -50,11 +51,18 @@ def pose_from_fix(fix: GnssFix, vehicle: str, origin: CourseOrigin) -> Pose | No
     would take a moving vehicle for a stopped one. Such a fix is not judged;
     device health counts it (``speed_missing_streak``) and a receiver that
     keeps sending none is a device fault.
+
+    The heading is the receiver's true heading (HDT); without one, its course over ground
+    stands in, but only while the vehicle travels faster than the receiver's speed noise
+    (``course_is_direction``): a course standing still is noise, or damage nothing can check,
+    and the pose's heading is null, which the judge holds from before the standstill.
     """
     if fix.speed is None:
         return None
     x, y = course_xy(fix, origin)
-    heading = fix.heading if fix.heading is not None else fix.course
+    heading = fix.heading
+    if heading is None and course_is_direction(fix.speed):
+        heading = fix.course
     return Pose(t=fix.mono, utc=fix.utc, vehicle=vehicle, x=x, y=y,
                 heading=heading, speed=fix.speed,
                 fix=_GGA_QUALITY.get(fix.quality, FixQuality.NONE), satellites=fix.satellites,

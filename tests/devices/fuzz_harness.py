@@ -22,6 +22,7 @@ from pymodbus.pdu.bit_message import ReadDiscreteInputsResponse
 from devices.courseboard.driver import CourseBoardDriver
 from devices.gnss import GnssDriver
 from devices.gnss.epoch_clock import LogClock
+from devices.gnss.motion_bounds import course_is_direction
 from devices.gnss.simulator import GnssTruth, build_epoch
 from devices.signalboard.driver import SignalBoardDriver
 from devices.signalboard.protocol import MOTORCYCLE, SignalState, encode
@@ -129,12 +130,17 @@ def nmea_epochs(order: tuple[str, ...], values: list[tuple[float, float, float, 
 
 
 def nmea_false_fixes(order, values, damage, cuts, timed: bool, blind: list[int] = (),
-                     report: list | None = None) -> tuple[int, int]:
+                     report: list | None = None, unheaded: list | None = None) -> tuple[int, int]:
     """(fixes, false fixes) from the epochs in ``order``, damaged, split at ``cuts``.
 
     ``timed``: each epoch's bytes arrive 0.1 s after the last (a receiver's bursts), and
     every third one is damaged the same way. ``blind``: pairs of equal characters lost
     (:func:`xor_blind`), after ``damage``. ``report``: gets (fix, truth) of each false fix.
+    A course is a reading only where it becomes the pose's heading
+    (examroom.live.observing.pose_from_fix): in a fix without a true heading, faster than the
+    receiver's speed noise (``course_is_direction``). Elsewhere the judge never gets it, as it
+    never gets a real receiver's course standing still: a fix wrong only there goes to
+    ``unheaded`` (its figure is reported beside the false ones), not counted false.
     """
     epochs, truths = nmea_epochs(order, values)
     drv = GnssDriver("fuzz://", epoch_end="auto", timing=LogClock())
@@ -152,14 +158,19 @@ def nmea_false_fixes(order, values, damage, cuts, timed: bool, blind: list[int] 
     false = 0
     for f in fixes:
         t = truths.get(f.receiver_time)
-        if t is None or abs(f.latitude - t.latitude) > 1e-8 or abs(f.longitude - t.longitude) > 1e-8 \
-                or f.quality != t.quality \
-                or (f.speed is not None and abs(f.speed - t.speed) > 1e-3) \
-                or (f.heading is not None and abs(f.heading - t.heading) > 1e-6) \
-                or (f.course is not None and abs(f.course - t.course) > 1e-6):
+        wrong = t is None or abs(f.latitude - t.latitude) > 1e-8 or abs(f.longitude - t.longitude) > 1e-8 \
+            or f.quality != t.quality \
+            or (f.speed is not None and abs(f.speed - t.speed) > 1e-3) \
+            or (f.heading is not None and abs(f.heading - t.heading) > 1e-6)
+        course_wrong = t is not None and f.course is not None and abs(f.course - t.course) > 1e-6
+        if course_wrong and f.heading is None and course_is_direction(f.speed):
+            wrong = True  # it is the pose's heading
+        if wrong:
             false += 1
             if report is not None:
                 report.append((f, t))
+        elif course_wrong and unheaded is not None:
+            unheaded.append((f, t))
     return len(fixes), false
 
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,28 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@contextmanager
+def as_from_a_terminal():
+    """Children started inside get SIGINT at its default, as from a terminal, where Ctrl-C reaches
+    them. A shell without job control starts its background jobs with SIGINT ignored, and a
+    process inherits that: a test runner started so (a CI script's background job) would start the
+    demo deaf to SIGINT, since Python leaves an ignored SIGINT ignored, and the demo would be right
+    to go on (two fresh-clone runs of this session hung here so). A handler of the test process's
+    own becomes the default in a child."""
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
 def test_the_demo_starts_quietly_keeps_its_passwords_and_stops_with_its_children(tmp_path, how):
-    demo = subprocess.Popen([sys.executable, "-m", "examroom.cli.main", "demo", "--speed", "12", "--port", "0",
-                             "--dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with as_from_a_terminal():
+        demo = subprocess.Popen([sys.executable, "-m", "examroom.cli.main", "demo", "--speed", "12", "--port", "0",
+                                 "--dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         printed = []
         for line in demo.stdout:  # until the passwords are printed: the demo has started

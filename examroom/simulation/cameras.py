@@ -194,10 +194,16 @@ class CourseRenderer:
 
 
 class SimCamera(Worker):
-    """A simulated camera: renders the world at ``fps`` on the shared clock into a frame fan-out."""
+    """A simulated camera: renders the world at ``fps`` on the shared clock into a frame fan-out.
 
-    def __init__(self, camera_id: str, renderer: CourseRenderer, truths: Callable[[], dict[str, VehicleTruth | None]],
-                 clock: Clock, fps: float = 15.0) -> None:
+    ``truths(mono)`` gives the vehicles as they are at clock time ``mono``: each frame shows the
+    world at the moment it is stamped with, as a real camera's exposure does. A thread that wakes
+    late (a busy host) still draws the frame's own moment. Drawn as the world was on waking, a
+    line was seen "on" 0.24 s before the vehicle reached it (a fresh-clone CI run of
+    tests/examroom/video/test_vision_runtime.py)."""
+
+    def __init__(self, camera_id: str, renderer: CourseRenderer,
+                 truths: Callable[[float], dict[str, VehicleTruth | None]], clock: Clock, fps: float = 15.0) -> None:
         self.id = camera_id
         self.renderer = renderer
         self.truths = truths
@@ -220,7 +226,7 @@ class SimCamera(Worker):
             self.clock.sleep(origin_t + due - now)
             utc = origin_utc + timedelta(seconds=due)
             # The picture's caption is what a person reads: local time (the time code strip keeps UTC).
-            image = self.renderer.render(self.truths(), f"{self.id} " + courseclock.local_text(
+            image = self.renderer.render(self.truths(origin_t + due), f"{self.id} " + courseclock.local_text(
                 utc, "%Y-%m-%d %H:%M:%S.%f")[:-3] + " " + courseclock.offset_text(utc))
             timecode.stamp(image, utc)
             self.fanout.publish(Frame(image=image, utc=utc, mono=time.monotonic(), seq=n))
@@ -328,7 +334,7 @@ class DemoCameras:
     ``rider``, that vehicle's in-car camera facing the candidate (for the face watch)."""
 
     def __init__(self, course: Course, models: dict[str, VehicleModel],
-                 truths: Callable[[], dict[str, VehicleTruth | None]], clock: Clock, fps: float = 15.0,
+                 truths: Callable[[float], dict[str, VehicleTruth | None]], clock: Clock, fps: float = 15.0,
                  width: int = 640, height: int = 360, rider: str | None = None) -> None:
         follow = self.follow = next(iter(models))
         self.top = SimCamera("top", CourseRenderer(course, models, width, height), truths, clock, fps)

@@ -101,9 +101,11 @@ class _VehicleTwins:
         with self._lock:
             self._motion = None
 
-    def truth(self) -> VehicleTruth | None:
-        """What the vehicle is doing now: the followed scenario at the clock's time, else the last shown."""
-        mono, _ = self.clock.now()
+    def truth(self, mono: float | None = None) -> VehicleTruth | None:
+        """What the vehicle is doing at clock time ``mono`` (None: now): the followed scenario at that
+        time, else the last shown."""
+        if mono is None:
+            mono, _ = self.clock.now()
         with self._lock:
             if self._motion is not None:
                 motion, origin, end = self._motion
@@ -217,9 +219,10 @@ class SimulatedCourse:
                 if index is not None:
                     self.board.set_input(index, active)
 
-    def truth(self, vehicle_id: str) -> VehicleTruth | None:
-        """What the vehicle is really doing now (the simulated cameras film it)."""
-        return self.vehicles[vehicle_id].truth()
+    def truth(self, vehicle_id: str, mono: float | None = None) -> VehicleTruth | None:
+        """What the vehicle is really doing at clock time ``mono``, None: now (the simulated cameras
+        film it, each frame at its own time)."""
+        return self.vehicles[vehicle_id].truth(mono)
 
     def elements_of(self, vehicle_id: str) -> list[str]:
         """The sensed elements of the items this vehicle's class drives."""

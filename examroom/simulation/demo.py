@@ -57,7 +57,7 @@ def demo_cameras(course, sim: SimulatedCourse, clock: ScaledClock,
                  vehicles: Sequence[SimVehicle] = DEMO_VEHICLES) -> DemoCameras:
     models = {v.id: course.vehicle(v.model) for v in vehicles}
     rider = RIDER_CAMERA_VEHICLE if RIDER_CAMERA_VEHICLE in models else None
-    return DemoCameras(course, models, lambda: {v.id: sim.truth(v.id) for v in vehicles}, clock, rider=rider)
+    return DemoCameras(course, models, lambda mono: {v.id: sim.truth(v.id, mono) for v in vehicles}, clock, rider=rider)
 
 
 def demo_video_settings(cameras: DemoCameras, data_dir: Path, segment_seconds: int):

@@ -16,6 +16,11 @@ from tests.examroom.attempts import finished_attempt
 from tests.waiting import wait_for
 
 
+def nobody(_mono: float) -> dict:
+    """No vehicle in the picture, at any time (the in-car camera films the rider, not the course)."""
+    return {}
+
+
 def test_the_rider_shows_one_face_except_while_looking_away():
     now = [0.0]
     renderer = RiderRenderer(480, 270, lambda: now[0], LookAway(period=50.0, duration=6.0))
@@ -39,7 +44,7 @@ def test_the_face_watch_flags_the_look_aways_of_a_running_camera(engine, records
     clock = ScaledClock(1.0)
     start, start_utc = clock.now()
     script = LookAway(period=1.6, duration=0.8)
-    camera = SimCamera("car-V2", RiderRenderer(480, 270, lambda: clock.now()[0] - start, script), dict, clock,
+    camera = SimCamera("car-V2", RiderRenderer(480, 270, lambda: clock.now()[0] - start, script), nobody, clock,
                        fps=10).start()
     watch = FaceWatch(sessions, camera.fanout, attempt_id, camera.id, interval=0.2)
     watch.start()
@@ -60,12 +65,12 @@ def test_the_face_watch_flags_the_look_aways_of_a_running_camera(engine, records
 def test_the_demo_cameras_give_the_in_car_camera_to_the_face_watch():
     course = load_course(DEMO_COURSE_PATH)
     models = {"V1": course.vehicle("E-01"), "V2": course.vehicle("C4-01")}
-    cameras = DemoCameras(course, models, dict, ScaledClock(1.0), rider="V2")
+    cameras = DemoCameras(course, models, nobody, ScaledClock(1.0), rider="V2")
     specs = {spec.id: spec for spec in cameras.specs()}
     assert cameras.riders() == {"V2": "car-V2"}
     # watched for faces, and recorded as the V2 attempts' in-cab evidence (issue 14: each vehicle's own cameras)
     assert specs["car-V2"].has("analyse") and specs["car-V2"].has("record")
     assert "car-V2" in cameras.frame_sources()
-    assert DemoCameras(course, models, dict, ScaledClock(1.0)).riders() == {}
+    assert DemoCameras(course, models, nobody, ScaledClock(1.0)).riders() == {}
     with pytest.raises(ValueError, match="unknown vehicle"):
-        DemoCameras(course, models, dict, ScaledClock(1.0), rider="V9")
+        DemoCameras(course, models, nobody, ScaledClock(1.0), rider="V9")

@@ -32,7 +32,7 @@ def rig(engine, tmp_path):
     clock = ScaledClock(1.0)
     model = course.vehicle("E-01")
     camera = SimCamera("top", CourseRenderer(course, {"V1": model}, 640, 360),
-                       lambda: {"V1": VehicleTruth(x=5.0, y=0.0, heading=90.0, speed=1.0)}, clock, FPS).start()
+                       lambda mono: {"V1": VehicleTruth(x=5.0, y=0.0, heading=90.0, speed=1.0)}, clock, FPS).start()
     index = VideoIndex(session_factory(engine))
     recorder = SegmentRecorder(CameraSpec("top", "sim:top", mode="encode", fps=FPS), tmp_path / "cache",
                                fanout=camera.fanout, segment_seconds=SEGMENT)

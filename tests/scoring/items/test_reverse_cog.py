@@ -16,13 +16,14 @@ from datetime import timedelta
 
 import pytest
 
+from devices.gnss.motion_bounds import SPEED_NOISE, course_is_direction
 from scoring.events import Status
 from scoring.geometry import forward, opposite, same_way
 from scoring.judge import judge_stream
 from scoring.observations import FixQuality, Gear, Pose, Signals
 from scoring.pose_reading import PoseReader, Reading
 from tests.scoring.items.test_bay_shift import CASES, bay_run
-from tests.scoring.items.test_c3 import reverse_run
+from tests.scoring.items.test_c3 import DEEP, reverse_run
 from tests.scoring.streams import UTC0, Run, ruleset
 
 RULES = ruleset()
@@ -110,6 +111,39 @@ def test_tractor_bay_shift_with_a_cog_heading(cls, item_id, model):
     run = bay_run(cls, item_id, model)
     true_result = run.judge()
     cog_result = _judge(run, course_over_ground(run.obs))
+    assert true_result.status == Status.PASSED
+    assert (cog_result.status, cog_result.deductions) == (true_result.status, true_result.deductions)
+
+
+def as_the_router_gives_it(obs):
+    """A COG stream as the controller hands it to the judge: a course at or below the receiver's
+    speed noise is no heading (examroom.live.observing.pose_from_fix), so those poses have none."""
+    return [dataclasses.replace(o, heading=None) if isinstance(o, Pose) and not course_is_direction(o.speed) else o
+            for o in obs]
+
+
+RAMP = 0.5  # m/s²: every pull-away and stop passes slowly through the speeds where a course is dropped
+
+
+@pytest.mark.parametrize("cls", ["C3", "M"])
+@pytest.mark.parametrize("deep", [DEEP, -3.0])
+def test_reverse_parking_judged_from_a_cog_stream_as_the_router_gives_it(cls, deep):
+    """Pulling away and braking gently, each stop holds the heading it stopped with, and the first
+    fixes of a reverse (a COG pointing backwards, a few without a heading) are turned the right way
+    round: the verdict is the true-heading stream's, a pass or the bay not reached."""
+    run = reverse_run(cls, deep=deep, ramp=RAMP)
+    routed = as_the_router_gives_it(course_over_ground(run.obs))
+    slow = [o for o in routed if isinstance(o, Pose) and 0 < o.speed <= SPEED_NOISE]
+    assert len(slow) >= 8 and all(o.heading is None for o in slow)
+    true_result, cog_result = run.judge(), _judge(run, routed)
+    assert (cog_result.status, cog_result.deductions) == (true_result.status, true_result.deductions)
+
+
+@pytest.mark.parametrize("cls,item_id,model", CASES)
+def test_tractor_bay_shift_judged_from_a_cog_stream_as_the_router_gives_it(cls, item_id, model):
+    run = bay_run(cls, item_id, model, ramp=RAMP)
+    true_result = run.judge()
+    cog_result = _judge(run, as_the_router_gives_it(course_over_ground(run.obs)))
     assert true_result.status == Status.PASSED
     assert (cog_result.status, cog_result.deductions) == (true_result.status, true_result.deductions)
 

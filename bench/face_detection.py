@@ -40,7 +40,7 @@ def main() -> None:
     cases = {"704x576 one face": on_canvas(face, 704, 576),
              "1280x720 one face": on_canvas(face, 1280, 720),
              "1280x720 two faces": on_canvas(np.hstack([face, face]), 1280, 720),
-             "%dx%d demo in-car camera" % RIDER_SIZE: RiderRenderer(*RIDER_SIZE, now=lambda: 0.0).render({}, "car-V2")}
+             "%dx%d demo in-car camera" % RIDER_SIZE: RiderRenderer(*RIDER_SIZE).render({}, "car-V2", 0.0)}
     for name, image in cases.items():
         count = detector.check(image).count
         n, cpu = 0, time.process_time()

@@ -174,7 +174,9 @@ class CourseRenderer:
         draw_course(self._base, course, self._top)
         ground_texture(self._base)
 
-    def render(self, truths: dict[str, VehicleTruth | None], caption: str) -> np.ndarray:
+    def render(self, truths: dict[str, VehicleTruth | None], caption: str, mono: float = 0.0) -> np.ndarray:
+        """The course with ``truths``, the vehicles as they are at clock time ``mono`` (which the
+        course itself does not need: it stands still)."""
         if self.follow is None:
             image, m = self._base.copy(), self._top
         else:
@@ -196,8 +198,9 @@ class CourseRenderer:
 class SimCamera(Worker):
     """A simulated camera: renders the world at ``fps`` on the shared clock into a frame fan-out.
 
-    ``truths(mono)`` gives the vehicles as they are at clock time ``mono``: each frame shows the
-    world at the moment it is stamped with, as a real camera's exposure does. A thread that wakes
+    ``truths(mono)`` gives the vehicles as they are at clock time ``mono``, and the renderer draws
+    the scene at that time (the in-car rider's look-aways): each frame shows the world at the
+    moment it is stamped with, as a real camera's exposure does. A thread that wakes
     late (a busy host) still draws the frame's own moment. Drawn as the world was on waking, a
     line was seen "on" 0.24 s before the vehicle reached it (a fresh-clone CI run of
     tests/examroom/video/test_vision_runtime.py)."""
@@ -226,8 +229,9 @@ class SimCamera(Worker):
             self.clock.sleep(origin_t + due - now)
             utc = origin_utc + timedelta(seconds=due)
             # The picture's caption is what a person reads: local time (the time code strip keeps UTC).
-            image = self.renderer.render(self.truths(origin_t + due), f"{self.id} " + courseclock.local_text(
-                utc, "%Y-%m-%d %H:%M:%S.%f")[:-3] + " " + courseclock.offset_text(utc))
+            at = origin_t + due
+            image = self.renderer.render(self.truths(at), f"{self.id} " + courseclock.local_text(
+                utc, "%Y-%m-%d %H:%M:%S.%f")[:-3] + " " + courseclock.offset_text(utc), at)
             timecode.stamp(image, utc)
             self.fanout.publish(Frame(image=image, utc=utc, mono=time.monotonic(), seq=n))
             n += 1
@@ -349,7 +353,7 @@ class DemoCameras:
             from examroom.simulation.rider import RiderRenderer
 
             # Small and slow: only the face watch and the live view look at it (a check each 2 s).
-            self.rider = SimCamera(f"car-{rider}", RiderRenderer(*RIDER_SIZE, now=lambda: clock.now()[0]),
+            self.rider = SimCamera(f"car-{rider}", RiderRenderer(*RIDER_SIZE),
                                    truths, clock, RIDER_FPS)
         self.fps, self.width, self.height = fps, width, height
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -60,9 +59,10 @@ def _feathered_oval(height: int, width: int) -> np.ndarray:
 class RiderRenderer:
     """Draws the in-car view; the same interface as the course renderers, for a ``SimCamera``."""
 
-    def __init__(self, width: int, height: int, now: Callable[[], float], script: LookAway = LookAway()) -> None:
+    def __init__(self, width: int, height: int, script: LookAway = LookAway(), start: float = 0.0) -> None:
+        """``script`` runs from clock time ``start``."""
         self.width, self.height = width, height
-        self.now = now
+        self.start = start
         self.script = script
         face = load_face()
         scale = height * RIDER_HEIGHT / face.shape[0]
@@ -89,12 +89,14 @@ class RiderRenderer:
         rider = self._rider[:, x0 - left:x1 - left]
         image[top:, x0:x1] = (rider * alpha + region * (1 - alpha)).astype(np.uint8)
 
-    def render(self, truths, caption: str) -> np.ndarray:
+    def render(self, truths, caption: str, mono: float = 0.0) -> np.ndarray:
+        """The rider as the script has them at clock time ``mono`` (``truths``: the course's
+        vehicles, not in this picture)."""
         image = self._base.copy()
         rw = self._rider.shape[1]
         centred = (self.width - rw) // 2
         # Leaning towards the side window: only a shoulder stays in the picture.
-        self._place(image, -rw * 3 // 4 if self.script.away(self.now()) else centred)
+        self._place(image, -rw * 3 // 4 if self.script.away(mono - self.start) else centred)
         cv2.putText(image, caption, (8, self.height - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
                     cv2.LINE_AA)
         return image

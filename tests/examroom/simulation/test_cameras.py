@@ -10,8 +10,19 @@ from examroom.simulation.world import VehicleTruth
 from scoring.course import load_course
 
 COURSE = load_course(DEMO_COURSE_PATH)
-RENDERER = CourseRenderer(COURSE, {"V1": COURSE.vehicle("E-01")}, 160, 90, labels=False)
 FRAMES = 12
+
+
+class TimedRenderer(CourseRenderer):
+    """The course renderer, noting the clock time it is asked to draw each frame at."""
+
+    def __init__(self) -> None:
+        super().__init__(COURSE, {"V1": COURSE.vehicle("E-01")}, 160, 90, labels=False)
+        self.times: list[float] = []
+
+    def render(self, truths, caption, mono=0.0):
+        self.times.append(mono)
+        return super().render(truths, caption, mono)
 
 
 class LateWaker(ManualClock):
@@ -44,10 +55,12 @@ def test_each_frame_shows_the_world_at_the_time_it_is_stamped_with(fps, lag):
             camera._stop.set()
         return {"V1": VehicleTruth(x=mono - origin, y=0.0, heading=90.0, speed=1.0)}
 
-    camera = SimCamera("top", RENDERER, truths, clock, fps=fps)
+    renderer = TimedRenderer()
+    camera = SimCamera("top", renderer, truths, clock, fps=fps)
     camera._run()  # in this thread, on the clock the test owns
     stamps.append(stamp())
     assert len(stamps) == FRAMES
+    assert renderer.times == [drawn for drawn, _ in asked], "the renderer draws the same moment"
     for (drawn, woke), stamp in zip(asked, stamps):
         assert abs((drawn - origin) - stamp) < 1e-6, "the world drawn at the frame's own time (to the µs of a UTC)"
         assert woke >= drawn + lag - 1e-9  # the thread woke that late, and it did not matter

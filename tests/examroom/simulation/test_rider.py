@@ -22,13 +22,11 @@ def nobody(_mono: float) -> dict:
 
 
 def test_the_rider_shows_one_face_except_while_looking_away():
-    now = [0.0]
-    renderer = RiderRenderer(480, 270, lambda: now[0], LookAway(period=50.0, duration=6.0))
+    renderer = RiderRenderer(480, 270, LookAway(period=50.0, duration=6.0), start=7.0)
     detector = FaceDetector()
     counts = {}
     for t in (0.0, 20.0, 43.9, 44.5, 49.9, 50.0, 95.0):
-        now[0] = t
-        counts[t] = detector.check(renderer.render({}, "car-V2")).count
+        counts[t] = detector.check(renderer.render({}, "car-V2", 7.0 + t)).count
     assert counts == {0.0: 1, 20.0: 1, 43.9: 1, 44.5: 0, 49.9: 0, 50.0: 1, 95.0: 0}
 
 
@@ -44,7 +42,7 @@ def test_the_face_watch_flags_the_look_aways_of_a_running_camera(engine, records
     clock = ScaledClock(1.0)
     start, start_utc = clock.now()
     script = LookAway(period=1.6, duration=0.8)
-    camera = SimCamera("car-V2", RiderRenderer(480, 270, lambda: clock.now()[0] - start, script), nobody, clock,
+    camera = SimCamera("car-V2", RiderRenderer(480, 270, script, start=start), nobody, clock,
                        fps=10).start()
     watch = FaceWatch(sessions, camera.fanout, attempt_id, camera.id, interval=0.2)
     watch.start()

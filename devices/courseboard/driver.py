@@ -249,6 +249,14 @@ class CourseBoardDriver(Driver):
 
     # -- one poll ------------------------------------------------------------
 
+    def time_line_on(self, monotonic: Callable[[], float]) -> None:
+        """Measure the line's timeouts, quiet guards and drains on ``monotonic`` from now on.
+
+        A lockstep course gives its board a clock of the board's own, which the board's timed cable
+        moves as the driver waits: a poll then takes no wall time, and a loaded host cannot make a
+        reply that was on the line at once look untimed (it did, on a 2 ms wall-time timeout)."""
+        self._monotonic = monotonic
+
     def poll(self, clock: Clock) -> list[CourseInputs]:
         assert self._client is not None, "poll() before open()"
         self._clock = clock

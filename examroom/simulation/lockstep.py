@@ -17,11 +17,14 @@ caller's thread: the twins write their bytes, each runner takes one step
 what was delivered, the health watch checks. A scripted attempt of a minute
 takes well under a second of wall time, and every run of it is the same.
 
-The one thing that is not live is pacing: the course board's Modbus timing
-(``quiet``, ``timeout``) is measured by the driver on the wall clock, so the
-board is configured with the shortest gaps its driver allows at a fast line
-speed (the reply is on the link the instant the request is written). The
-pty end-to-end tests (marked ``slow``) keep the real timings.
+The course board keeps the site's line settings. Its driver measures its Modbus timing
+(``quiet``, ``timeout``, drains) on a clock of the board's own, which the board's timed cable
+moves as the driver waits (:meth:`~devices.courseboard.driver.CourseBoardDriver.time_line_on`):
+the reply is on the link the instant the request is written, a poll takes no wall time, and the
+world's clock stamps the readings as before. On wall time, a host that stalled the caller's
+thread longer than the timeout made a reply that was there at once look untimed, and a reading
+was lost (a fresh-clone CI run). The pty end-to-end tests (marked ``slow``) keep the real
+timings on the wall clock.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 
 import serial
 
+from devices.courseboard import CourseBoardDriver
 from devices.links import LinkCable
 from devices.readings import ManualClock
 from devices.twin import SerialTwin
@@ -46,11 +50,6 @@ from examroom.station.service import CourseService
 from scoring.course import load_course
 from scoring.rules import default_ruleset_path
 
-# The course board on a lockstep link: its reply is waiting as soon as the request is written, so
-# the driver's gaps (wall time it spins for) are the least it allows at this line speed.
-LOCKSTEP_BOARD_BAUD = 921600
-LOCKSTEP_BOARD_QUIET = 1e-5
-LOCKSTEP_BOARD_TIMEOUT = 0.002
 # Clock seconds between journal writes: the controller writes every 50 ms of wall time to lose little
 # in a crash, which a lockstep run cannot have; the rows are the same in any batches (a deduction
 # and a finish write at once, as live).
@@ -137,14 +136,16 @@ class LockstepCourse:
         self.database_url = database_url or f"sqlite:///{data_dir / 'examroom.sqlite3'}"
         settings = dataclasses.replace(self.sim.settings(self.database_url, DEMO_COURSE_PATH, default_ruleset_path()),
                                        data_dir=data_dir, course_code=course_code)
-        boards = [dataclasses.replace(b, quiet=LOCKSTEP_BOARD_QUIET, timeout=LOCKSTEP_BOARD_TIMEOUT,
-                                      serial=dataclasses.replace(b.serial, baudrate=LOCKSTEP_BOARD_BAUD))
-                  for b in settings.course_boards]
-        settings = dataclasses.replace(settings, course_boards=boards,
-                                       raw_capture_dir=data_dir / "raw" if raw_capture else None)
+        settings = dataclasses.replace(settings, raw_capture_dir=data_dir / "raw" if raw_capture else None)
         self.sim.board_cable.answer("a", self.sim.board.answer)  # the twin answers on the link itself
         self.service = CourseService(settings, self.clock,
                                      command_token=read_or_create_secret(data_dir / "command_token"))
+        # The board's line timing on a clock of its own, moved by its cable (module doc).
+        self.board_clock = ManualClock()
+        self.sim.board_cable.clock = self.board_clock
+        for runner in self.service.runners:
+            if isinstance(runner.driver, CourseBoardDriver):
+                runner.driver.time_line_on(lambda: self.board_clock.now()[0])
         # The health watch's wall clock is this clock: a lockstep run has no host hiccups to allow for.
         self.service.health_watch.wall = lambda: self.clock.now()[0]
         if selfcheck_override:

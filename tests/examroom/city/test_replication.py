@@ -68,13 +68,16 @@ def test_a_cut_link_loses_nothing_and_repeats_nothing_and_the_city_shows_it(clus
 
     relay.cut()
     wait_until(lambda: not watch.sample()[0].connected, what="the city to see the link down")
+    accepted_at_cut = relay.counts().accepted
     busier = BusyCourse(busy.records, CODE, shape=LONGER)
     for n in range(3, 8):  # the course examines on: every write commits at once, the city is not waited for
         busier.attempt(n, START + timedelta(minutes=6 * n))
     course_rows = row_sets(course_db, CODE)
     assert counts(row_sets(city_db, CODE))["attempts"] == 2
     down = watch.sample()[0]
-    assert not down.connected and down.lag_s is None
+    # Seen once in ten fresh-clone runs: connected again here, with the relay cut. What each side
+    # said is in the message, for whoever meets it next.
+    assert not down.connected and down.lag_s is None, link_evidence(city_db, course_db, relay, accepted_at_cut, down)
     assert down.last_contact is not None and down.last_contact >= contact_before_cut  # remembered
     assert down.slot is not None and not down.slot.active and down.slot.behind_bytes > 0
     assert down.slot.warning is not None and "保留了" in down.slot.warning_text
@@ -91,6 +94,18 @@ def test_a_cut_link_loses_nothing_and_repeats_nothing_and_the_city_shows_it(clus
                                     if l.connected and l.slot and l.slot.warning is None), None),
                       what="the warning to clear once caught up")
     assert back.last_contact > contact_before_cut
+
+
+def link_evidence(city_db, course_db, relay, accepted_at_cut, link) -> str:
+    """Both servers' own view of the link, and the relay's counts, as text."""
+    with city_db.connect() as connection:
+        city = connection.execute(text("SELECT pid, relid, received_lsn::text, last_msg_send_time, "
+                                       "last_msg_receipt_time FROM pg_stat_subscription")).all()
+    with course_db.connect() as connection:
+        course = connection.execute(text("SELECT pid, application_name, client_addr, state "
+                                         "FROM pg_stat_replication")).all()
+    return (f"{link}; relay {relay.counts()} (accepted at the cut: {accepted_at_cut}); "
+            f"city pg_stat_subscription {city}; course pg_stat_replication {course}")
 
 
 def test_a_lost_slot_is_recovered_by_re_sync(clusters, relays):

@@ -52,7 +52,7 @@ def test_each_frame_shows_the_world_at_the_time_it_is_stamped_with(fps, lag):
             stamps.append(stamp())  # the frame drawn at the call before
         asked.append((mono, clock.now()[0]))
         if len(asked) == FRAMES:
-            camera._stop.set()
+            camera.stop()  # ends the loop after this frame (no thread to join: it runs in this one)
         return {"V1": VehicleTruth(x=mono - origin, y=0.0, heading=90.0, speed=1.0)}
 
     renderer = TimedRenderer()
